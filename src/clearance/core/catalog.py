@@ -1,0 +1,257 @@
+"""The catalog: parties, their offices, weapon systems and what they depend on.
+
+The catalog is data from a scenario pack, validated here with pydantic so that
+every error can name the path inside the file (``systems[2].origin``). The
+model is immutable: a changed catalog is a new catalog with a new revision,
+which is what consent-holder derivation caches on.
+
+Components are declared once, by id, and referenced from systems and from
+other components. That is how real bills of materials look, and it is why
+the graph can contain cycles: they are refused when the catalog is built.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from clearance.core.digest import canonical_digest
+
+__all__ = [
+    "DEFAULT_DE_MINIMIS",
+    "Authority",
+    "Catalog",
+    "CatalogIntegrityError",
+    "Component",
+    "ComponentDependency",
+    "Dependency",
+    "DependencyKind",
+    "Party",
+    "RelianceDependency",
+    "System",
+]
+
+DEFAULT_DE_MINIMIS = Decimal("0.25")
+"""A party's controlled value share must exceed this to make it a consent holder."""
+
+PARTY_CODE = r"^([A-Z]{2}|[a-z][a-z0-9-]*)$"
+"""ISO 3166-1 alpha-2 (``US``) or a lower-case group name (``european-partners``)."""
+
+ID = r"^[a-z0-9][a-z0-9.-]*$"
+
+PartyCode = Annotated[str, Field(pattern=PARTY_CODE)]
+Share = Annotated[Decimal, Field(ge=0, le=1)]
+
+
+class DependencyKind(StrEnum):
+    """What a system or component relies on another party for."""
+
+    COMPONENT = "component"
+    TARGETING_DATA = "targeting-data"
+    INTELLIGENCE = "intelligence"
+    SOFTWARE = "software"
+    LICENCE = "licence"
+
+
+class CatalogIntegrityError(ValueError):
+    """The catalog's entries do not fit together (unknown reference, cycle).
+
+    ``where`` is the path inside the catalog file, e.g. ``systems[1].origin``.
+    """
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where = where
+        self.problem = problem
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Party(_Frozen):
+    """A state or a named group of states that can hold consent or fund a purchase."""
+
+    code: PartyCode
+    name: str
+    kind: Literal["state", "group"] = "state"
+    members: tuple[PartyCode, ...] = ()
+    de_minimis: Share = DEFAULT_DE_MINIMIS
+
+    @model_validator(mode="after")
+    def _members_only_for_groups(self) -> Party:
+        if self.members and self.kind != "group":
+            raise ValueError("only a party of kind 'group' can have members")
+        return self
+
+
+class Authority(_Frozen):
+    """An office of a party (``us.secdef``); policy names offices, not people."""
+
+    id: Annotated[str, Field(pattern=ID)]
+    party: PartyCode
+    title: str
+
+
+class ComponentDependency(_Frozen):
+    """Reliance on a component, with the share of the parent's value it makes up."""
+
+    kind: Literal[DependencyKind.COMPONENT] = DependencyKind.COMPONENT
+    component: Annotated[str, Field(pattern=ID)]
+    share: Share
+
+
+class RelianceDependency(_Frozen):
+    """Reliance on data, intelligence, software or a licence supplied by a party."""
+
+    kind: Literal[
+        DependencyKind.TARGETING_DATA,
+        DependencyKind.INTELLIGENCE,
+        DependencyKind.SOFTWARE,
+        DependencyKind.LICENCE,
+    ]
+    supplier: PartyCode
+    description: str = ""
+
+
+Dependency = Annotated[ComponentDependency | RelianceDependency, Field(discriminator="kind")]
+
+
+class Component(_Frozen):
+    """A part supplied by a party; ``see_through`` items stay controlled at any share."""
+
+    id: Annotated[str, Field(pattern=ID)]
+    name: str
+    supplier: PartyCode
+    see_through: bool = False
+    dependencies: tuple[Dependency, ...] = ()
+
+
+class System(_Frozen):
+    """A weapon system or munition type in the catalog."""
+
+    id: Annotated[str, Field(pattern=ID)]
+    name: str
+    origin: PartyCode
+    category: str
+    range_km: Annotated[int, Field(ge=0)]
+    illustrative: bool = False
+    notes: str = ""
+    dependencies: tuple[Dependency, ...] = ()
+
+
+def _unique(kind: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for index, item in enumerate(ids):
+        if item in seen:
+            raise CatalogIntegrityError(f"{kind}[{index}]", f"duplicate id '{item}'")
+        seen.add(item)
+
+
+class Catalog(_Frozen):
+    """Everything the decision engine knows about who makes and supplies what."""
+
+    parties: tuple[Party, ...]
+    authorities: tuple[Authority, ...] = ()
+    components: tuple[Component, ...] = ()
+    systems: tuple[System, ...]
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Catalog:
+        _unique("parties", [p.code for p in self.parties])
+        _unique("authorities", [a.id for a in self.authorities])
+        _unique("components", [c.id for c in self.components])
+        _unique("systems", [s.id for s in self.systems])
+        parties = {p.code for p in self.parties}
+        components = {c.id for c in self.components}
+
+        def party(where: str, code: str) -> None:
+            if code not in parties:
+                raise CatalogIntegrityError(where, f"unknown party '{code}'")
+
+        def dependencies(where: str, deps: tuple[Dependency, ...]) -> None:
+            for index, dep in enumerate(deps):
+                at = f"{where}.dependencies[{index}]"
+                if isinstance(dep, ComponentDependency):
+                    if dep.component not in components:
+                        raise CatalogIntegrityError(
+                            f"{at}.component", f"unknown component '{dep.component}'"
+                        )
+                else:
+                    party(f"{at}.supplier", dep.supplier)
+
+        for index, p in enumerate(self.parties):
+            for member_index, member in enumerate(p.members):
+                party(f"parties[{index}].members[{member_index}]", member)
+        for index, a in enumerate(self.authorities):
+            party(f"authorities[{index}].party", a.party)
+        for index, c in enumerate(self.components):
+            party(f"components[{index}].supplier", c.supplier)
+            dependencies(f"components[{index}]", c.dependencies)
+        for index, s in enumerate(self.systems):
+            party(f"systems[{index}].origin", s.origin)
+            dependencies(f"systems[{index}]", s.dependencies)
+        self._refuse_cycles()
+        return self
+
+    def _refuse_cycles(self) -> None:
+        """Refuse a component that (through others) contains itself."""
+        index_of = {c.id: i for i, c in enumerate(self.components)}
+        by_id = {c.id: c for c in self.components}
+        done: set[str] = set()
+
+        def visit(component_id: str, trail: tuple[str, ...]) -> None:
+            if component_id in trail:
+                cycle = " → ".join((*trail[trail.index(component_id) :], component_id))
+                where = f"components[{index_of[trail[-1]]}]"
+                raise CatalogIntegrityError(where, f"dependency cycle {cycle}")
+            if component_id in done:
+                return
+            for dep in by_id[component_id].dependencies:
+                if isinstance(dep, ComponentDependency):
+                    visit(dep.component, (*trail, component_id))
+            done.add(component_id)
+
+        for component in self.components:
+            visit(component.id, ())
+
+    @cached_property
+    def revision(self) -> str:
+        """Content digest: equal catalogs have equal revisions, whatever the file layout."""
+        return canonical_digest(self.model_dump(mode="json"))
+
+    @cached_property
+    def _parties(self) -> dict[str, Party]:
+        return {p.code: p for p in self.parties}
+
+    @cached_property
+    def _authorities(self) -> dict[str, Authority]:
+        return {a.id: a for a in self.authorities}
+
+    @cached_property
+    def _components(self) -> dict[str, Component]:
+        return {c.id: c for c in self.components}
+
+    @cached_property
+    def _systems(self) -> dict[str, System]:
+        return {s.id: s for s in self.systems}
+
+    def party(self, code: str) -> Party | None:
+        return self._parties.get(code)
+
+    def authority(self, authority_id: str) -> Authority | None:
+        return self._authorities.get(authority_id)
+
+    def component(self, component_id: str) -> Component:
+        return self._components[component_id]
+
+    def system(self, system_id: str) -> System | None:
+        return self._systems.get(system_id)
+
+    def groups_of(self, code: str) -> tuple[str, ...]:
+        """The groups a party belongs to, for Cedar's ``in`` (``DE in european-partners``)."""
+        return tuple(p.code for p in self.parties if code in p.members)

@@ -1,0 +1,163 @@
+"""Outcomes, per-holder judgements and how they combine into one decision.
+
+Each consent holder's policy gives a ``HolderJudgement``; ``combine`` folds
+them: ``prohibited`` beats ``review_required`` beats ``permitted``, and the
+approvals and conditions are the union. A prohibited decision lists no
+approvals and no conditions: an approval would not help, so the decision never
+says it would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from clearance.core.holders import ConsentHolder
+
+__all__ = [
+    "Decision",
+    "HolderJudgement",
+    "Outcome",
+    "RequiredApproval",
+    "combine",
+]
+
+
+class Outcome(StrEnum):
+    """What a request may do, from most to least permissive."""
+
+    PERMITTED = "permitted"
+    REVIEW_REQUIRED = "review_required"
+    PROHIBITED = "prohibited"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+
+_SEVERITY = {Outcome.PERMITTED: 0, Outcome.REVIEW_REQUIRED: 1, Outcome.PROHIBITED: 2}
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class RequiredApproval:
+    """An office whose holder must approve, and whether it may delegate that."""
+
+    authority: str
+    delegable: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {"authority": self.authority, "delegable": self.delegable}
+
+
+@dataclass(frozen=True, slots=True)
+class HolderJudgement:
+    """One consent holder's answer under the bundle in force for it.
+
+    ``reasons`` are the determining policy ids (``US/us-review-mechanism``);
+    ``notes`` say in words what a policy id cannot (no bundle in force, an
+    evaluation error that made the engine fail closed).
+    """
+
+    holder: ConsentHolder
+    outcome: Outcome
+    bundle: str | None
+    bundle_effective_from: dt.date | None
+    reasons: tuple[str, ...] = ()
+    required_approvals: tuple[RequiredApproval, ...] = ()
+    conditions: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "party": self.holder.party,
+            "outcome": self.outcome.value,
+            "bundle": self.bundle,
+            "bundle_effective_from": (
+                self.bundle_effective_from.isoformat() if self.bundle_effective_from else None
+            ),
+            "paths": [path.as_dict() for path in self.holder.paths],
+            "reasons": list(self.reasons),
+            "required_approvals": [a.as_dict() for a in self.required_approvals],
+            "conditions": list(self.conditions),
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer to one request, with everything needed to trust and replay it."""
+
+    decision_id: str
+    outcome: Outcome
+    request: Mapping[str, Any]
+    request_digest: str
+    judged_as_of: dt.date
+    catalog_revision: str
+    evaluated_at: dt.datetime
+    judgements: tuple[HolderJudgement, ...]
+    required_approvals: tuple[RequiredApproval, ...] = ()
+    conditions: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    duration_us: int = field(default=0, compare=False)
+
+    @property
+    def consent_holders(self) -> tuple[str, ...]:
+        return tuple(j.holder.party for j in self.judgements)
+
+    @property
+    def bundles(self) -> dict[str, str | None]:
+        return {j.holder.party: j.bundle for j in self.judgements}
+
+    def as_dict(self) -> dict[str, Any]:
+        """The documented JSON form (docs/formats.md); keys are a public contract."""
+        return {
+            "decision_id": self.decision_id,
+            "outcome": self.outcome.value,
+            "consent_holders": list(self.consent_holders),
+            "holder_paths": {
+                j.holder.party: [p.text for p in j.holder.paths] for j in self.judgements
+            },
+            "required_approvals": [a.as_dict() for a in self.required_approvals],
+            "conditions": list(self.conditions),
+            "reasons": list(self.reasons),
+            "bundles": self.bundles,
+            "holders": [j.as_dict() for j in self.judgements],
+            "request": dict(self.request),
+            "request_digest": self.request_digest,
+            "judged_as_of": self.judged_as_of.isoformat(),
+            "catalog_revision": self.catalog_revision,
+            "evaluated_at": self.evaluated_at.isoformat(),
+            "duration_us": self.duration_us,
+        }
+
+
+def _union(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def merge_approvals(approvals: Iterable[RequiredApproval]) -> tuple[RequiredApproval, ...]:
+    """One entry per office; if any gate says the office may not delegate, it may not."""
+    delegable: dict[str, bool] = {}
+    for approval in approvals:
+        delegable[approval.authority] = delegable.get(approval.authority, True) and approval.delegable
+    return tuple(RequiredApproval(a, d) for a, d in sorted(delegable.items()))
+
+
+def combine(judgements: Iterable[HolderJudgement]) -> tuple[Outcome, tuple[RequiredApproval, ...], tuple[str, ...], tuple[str, ...]]:
+    """Fold holders' judgements into (outcome, approvals, conditions, reasons).
+
+    With no consent holder at all nothing restricts the request; in practice
+    the origin is always a holder, so this does not arise from a valid catalog.
+    """
+    judgements = tuple(judgements)
+    outcome = max((j.outcome for j in judgements), key=lambda o: o.severity, default=Outcome.PERMITTED)
+    deciding = [j for j in judgements if j.outcome is outcome]
+    reasons = _union(r for j in deciding for r in j.reasons)
+    if outcome is Outcome.PROHIBITED:
+        return outcome, (), (), reasons
+    approvals = merge_approvals(a for j in judgements for a in j.required_approvals)
+    conditions = _union(c for j in judgements for c in j.conditions)
+    return outcome, approvals, conditions, reasons

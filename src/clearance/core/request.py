@@ -1,0 +1,144 @@
+"""Requests to employ or transfer a controlled system, as users write them.
+
+Two shapes, told apart by ``action``::
+
+    {"action": "employ", "requester": "UA", "system": "atacms", "quantity": 2,
+     "target": {"territory": "RU"}, "date": "2025-06-15"}
+    {"action": "transfer", "requester": "US", "recipient": "UA", "system": "eram",
+     "quantity": 3350, "funding": "european-partners", "date": "2025-08-28"}
+
+Validation happens in two steps: the shape (pydantic, here) and the names
+(``check_against``: every party and system must be in the catalog). Both raise
+``RequestError`` naming the field, so a user sees one line, not a traceback.
+Target information is a territory code and nothing more: clearance decides who
+must approve, it never plans or ranks targets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+
+from clearance.core.catalog import PARTY_CODE, Catalog
+from clearance.core.digest import canonical_digest
+from clearance.errors import RequestError
+
+__all__ = ["EmployRequest", "Request", "Target", "TransferRequest", "parse_request"]
+
+Code = Annotated[str, Field(pattern=PARTY_CODE)]
+
+
+def _iso_date(value: object) -> object:
+    """Accept exactly ``YYYY-MM-DD`` text: no timestamps, no times, no 30 February."""
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or len(value) != 10:
+        raise ValueError("must be a date written YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"'{value}' is not a date of the calendar") from None
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class Target(_Strict):
+    """Where an employment would take effect: a territory, nothing finer."""
+
+    territory: Code
+
+
+class _Base(_Strict):
+    requester: Code
+    system: Annotated[str, Field(min_length=1)]
+    quantity: Annotated[int, Field(ge=1)]
+    date: IsoDate
+
+    @property
+    def digest(self) -> str:
+        """Content digest of the request as submitted (fields, not formatting)."""
+        return canonical_digest(self.model_dump(mode="json", exclude_none=True))
+
+    def parties(self) -> list[tuple[str, str]]:
+        """(field, party code) for every party the request names."""
+        return [("requester", self.requester)]
+
+
+class EmployRequest(_Base):
+    """A partner asks to use a system against a target in some territory."""
+
+    action: Literal["employ"]
+    target: Target
+
+    def parties(self) -> list[tuple[str, str]]:
+        return [*super().parties(), ("target.territory", self.target.territory)]
+
+
+class TransferRequest(_Base):
+    """A government asks to transfer systems to a partner (sale, grant, re-transfer)."""
+
+    action: Literal["transfer"]
+    recipient: Code
+    funding: Code | None = None
+
+    def parties(self) -> list[tuple[str, str]]:
+        named = [*super().parties(), ("recipient", self.recipient)]
+        if self.funding is not None:
+            named.append(("funding", self.funding))
+        return named
+
+
+Request = Annotated[EmployRequest | TransferRequest, Field(discriminator="action")]
+_ADAPTER: TypeAdapter[EmployRequest | TransferRequest] = TypeAdapter(Request)
+
+
+def _field_of(loc: tuple[int | str, ...]) -> str:
+    # Pydantic puts the discriminator's value in the path ("employ", "target", ...).
+    parts = [str(p) for p in loc if p not in ("employ", "transfer")]
+    return ".".join(parts) or "request"
+
+
+def _problem(error: Any) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known field"
+    if kind == "union_tag_invalid":
+        return "must be 'employ' or 'transfer'"
+    if kind == "union_tag_not_found":
+        return "is required ('employ' or 'transfer')"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    message: str = error["msg"]
+    return message[0].lower() + message[1:]
+
+
+def parse_request(data: object) -> EmployRequest | TransferRequest:
+    """Validate a decoded JSON value as a request; ``RequestError`` names the first bad field."""
+    if not isinstance(data, dict):
+        raise RequestError("request", "must be a JSON object")
+    try:
+        return _ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        field = "action" if first["type"].startswith("union_tag") else _field_of(first["loc"])
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise RequestError(field, _problem(first) + more) from None
+
+
+def check_against(request: EmployRequest | TransferRequest, catalog: Catalog) -> None:
+    """Refuse a request that names a system or party the catalog does not hold."""
+    if catalog.system(request.system) is None:
+        raise RequestError("system", f"unknown system '{request.system}'")
+    for field, code in request.parties():
+        if catalog.party(code) is None:
+            raise RequestError(field, f"unknown party '{code}'")

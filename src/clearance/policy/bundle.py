@@ -1,0 +1,264 @@
+"""A policy bundle: one consent holder's Cedar policies, schema and entities from a date.
+
+A bundle is a folder::
+
+    bundles/US/2025-05-01/
+        bundle.yaml          holder, effective_from, title, summary, sources
+        *.cedar              the policies (every policy carries an @id)
+        schema.cedarschema   optional; the pack's shared schema otherwise
+        entities.json        optional; added to the entities made from the catalog
+
+Everything is parsed **once**, when the bundle is loaded, and the parsed
+handles are kept: cedarpy re-parses text on every call otherwise, which costs
+more than the evaluation itself. The revision is a digest of the content, so
+the same policies give the same revision on every machine.
+
+Annotations give policies their meaning for review:
+
+- ``@gate("us.secdef")`` on a ``forbid``: the office whose approval lifts it;
+  ``@delegable("true")`` lets the office delegate that approval (default: not).
+  A ``forbid`` without ``@gate`` is a prohibition that no approval lifts.
+- ``@condition("…")`` (or any ``@condition_…``) on a ``permit``: a condition
+  the permission carries, tracked until met.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import cedarpy
+
+from clearance.core.catalog import Catalog
+from clearance.core.decision import RequiredApproval
+from clearance.core.digest import canonical_digest, sha256_hex
+from clearance.errors import PackError, PolicySourceError
+from clearance.policy.entities import catalog_entities
+from clearance.policy.source import Statement, parse_statements
+
+__all__ = ["BundleFiles", "Effect", "PolicyBundle", "PolicyInfo", "build_bundle"]
+
+KNOWN_ANNOTATIONS = {"id", "gate", "delegable", "description", "source", "illustrative"}
+
+
+class Effect(StrEnum):
+    PERMIT = "permit"
+    FORBID = "forbid"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyInfo:
+    """What review needs to know about one policy of a bundle."""
+
+    id: str
+    effect: Effect
+    statement: Statement
+    file: str
+    gate: RequiredApproval | None = None
+    conditions: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def is_prohibition(self) -> bool:
+        return self.effect is Effect.FORBID and self.gate is None
+
+
+@dataclass(frozen=True, slots=True)
+class BundleFiles:
+    """The raw content of a bundle folder, as read from disk (names relative to the pack)."""
+
+    meta_file: str
+    meta: dict[str, Any]
+    policy_files: tuple[tuple[str, str], ...]
+    schema_file: str
+    schema_text: str
+    entities_file: str | None = None
+    entities_text: str | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PolicyBundle:
+    """A holder's policy in force from ``effective_from`` until the next bundle."""
+
+    holder: str
+    effective_from: dt.date
+    title: str
+    summary: str
+    sources: tuple[str, ...]
+    illustrative: bool
+    revision: str
+    folder: str
+    policies: tuple[PolicyInfo, ...]
+    policy_set: cedarpy.PolicySet
+    schema: cedarpy.Schema
+    entities: cedarpy.Entities
+    by_position: dict[str, PolicyInfo] = field(repr=False)
+
+    def policy(self, policy_id: str) -> PolicyInfo | None:
+        return next((p for p in self.policies if p.id == policy_id), None)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(p.statement.text for p in self.policies)
+
+
+def _annotation_error(file: str, statement: Statement, problem: str) -> PolicySourceError:
+    return PolicySourceError(file, statement.code_line, problem)
+
+
+def _policy_info(
+    file: str, statement: Statement, parsed: cedarpy.PolicySet, catalog: Catalog
+) -> PolicyInfo:
+    tree = parsed.to_pst()
+    if tree.templates:
+        raise _annotation_error(file, statement, "templates (?principal, ?resource) are not supported")
+    (template,) = tree.static_policies.values()
+    notes = dict(template.annotations)
+    policy_id = notes.get("id")
+    if not policy_id:
+        raise _annotation_error(file, statement, 'every policy needs an @id("…") annotation')
+    effect = Effect(template.effect)
+    unknown = sorted(
+        k for k in notes if k not in KNOWN_ANNOTATIONS and not k.startswith("condition")
+    )
+    if unknown:
+        raise _annotation_error(file, statement, f"policy '{policy_id}': unknown annotation @{unknown[0]}")
+    conditions = tuple(v for k, v in sorted(notes.items()) if k.startswith("condition"))
+    if conditions and effect is not Effect.PERMIT:
+        raise _annotation_error(file, statement, f"policy '{policy_id}': @condition belongs on a permit")
+    gate = None
+    if "gate" in notes:
+        if effect is not Effect.FORBID:
+            raise _annotation_error(file, statement, f"policy '{policy_id}': @gate belongs on a forbid")
+        if catalog.authority(notes["gate"]) is None:
+            raise _annotation_error(
+                file, statement, f"policy '{policy_id}': @gate names unknown authority '{notes['gate']}'"
+            )
+        delegable = notes.get("delegable", "false")
+        if delegable not in ("true", "false"):
+            raise _annotation_error(
+                file, statement, f"policy '{policy_id}': @delegable must be \"true\" or \"false\""
+            )
+        gate = RequiredApproval(notes["gate"], delegable == "true")
+    elif "delegable" in notes:
+        raise _annotation_error(file, statement, f"policy '{policy_id}': @delegable needs a @gate")
+    return PolicyInfo(
+        policy_id, effect, statement, file, gate, conditions, notes.get("description", "")
+    )
+
+
+def _meta_date(files: BundleFiles) -> dt.date:
+    value = files.meta.get("effective_from")
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PackError(files.meta_file, "effective_from", "must be a date written YYYY-MM-DD")
+
+
+def _meta_text(files: BundleFiles, key: str, *, required: bool = False) -> str:
+    value = files.meta.get(key, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise PackError(files.meta_file, key, "must be a non-empty text" if required else "must be text")
+    return value
+
+
+def _check_meta(files: BundleFiles, catalog: Catalog) -> tuple[str, dt.date]:
+    allowed = {"holder", "effective_from", "title", "summary", "sources", "illustrative"}
+    extra = sorted(set(files.meta) - allowed)
+    if extra:
+        raise PackError(files.meta_file, extra[0], "is not a known field")
+    holder = files.meta.get("holder")
+    if not isinstance(holder, str) or catalog.party(holder) is None:
+        raise PackError(files.meta_file, "holder", f"unknown party '{holder}'")
+    return holder, _meta_date(files)
+
+
+def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBundle:
+    """Parse, validate and index a bundle; every error names the file and line."""
+    holder, effective_from = _check_meta(files, catalog)
+    sources = files.meta.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise PackError(files.meta_file, "sources", "must be a list of texts")
+
+    try:
+        schema = cedarpy.Schema.from_str(files.schema_text)
+    except ValueError as exc:
+        raise PolicySourceError(files.schema_file, None, f"schema does not parse: {exc}") from None
+
+    infos: list[PolicyInfo] = []
+    for file, text in files.policy_files:
+        infos.extend(_policy_info(file, s, p, catalog) for s, p in parse_statements(text, file))
+    if not infos:
+        raise PackError(folder, "", "bundle has no policies (*.cedar)")
+    seen: dict[str, PolicyInfo] = {}
+    for info in infos:
+        if info.id in seen:
+            raise PolicySourceError(info.file, info.statement.code_line, f"duplicate policy id '{info.id}'")
+        seen[info.id] = info
+
+    full_text = "\n".join(info.statement.text for info in infos)
+    policy_set = cedarpy.PolicySet.from_str(full_text)
+    by_position = {f"policy{i}": info for i, info in enumerate(infos)}
+    _validate(full_text, schema, by_position)
+
+    entity_data = catalog_entities(catalog)
+    if files.entities_text is not None:
+        assert files.entities_file is not None
+        try:
+            extra = json.loads(files.entities_text)
+        except json.JSONDecodeError as exc:
+            raise PolicySourceError(files.entities_file, exc.lineno, exc.msg) from None
+        if not isinstance(extra, list):
+            raise PolicySourceError(files.entities_file, None, "must be a JSON list of entities")
+        entity_data = entity_data + extra
+    try:
+        entities = cedarpy.Entities.from_json_str(json.dumps(entity_data), schema)
+    except ValueError as exc:
+        where = files.entities_file or files.schema_file
+        raise PolicySourceError(where, None, f"entities do not fit the schema: {exc}") from None
+
+    revision = canonical_digest(
+        {
+            "holder": holder,
+            "effective_from": effective_from.isoformat(),
+            "meta": {k: v for k, v in files.meta.items() if k not in ("holder", "effective_from")},
+            "policies": [[name.rsplit("/", 1)[-1], sha256_hex(text.encode())] for name, text in files.policy_files],
+            "schema": sha256_hex(files.schema_text.encode()),
+            "entities": sha256_hex((files.entities_text or "").encode()),
+        }
+    )
+    return PolicyBundle(
+        holder=holder,
+        effective_from=effective_from,
+        title=_meta_text(files, "title", required=True),
+        summary=_meta_text(files, "summary"),
+        sources=tuple(sources),
+        illustrative=bool(files.meta.get("illustrative", False)),
+        revision=revision,
+        folder=folder,
+        policies=tuple(infos),
+        policy_set=policy_set,
+        schema=schema,
+        entities=entities,
+        by_position=by_position,
+    )
+
+
+def _validate(text: str, schema: cedarpy.Schema, by_position: dict[str, PolicyInfo]) -> None:
+    """Type-check every policy against the schema; the first error names its file and line."""
+    result = cedarpy.validate_policies(text, schema)
+    if result.validation_passed:
+        return
+    error = result.errors[0]
+    info = by_position.get(error.policy_id)
+    if info is None:
+        raise PolicySourceError("(bundle)", None, error.error)
+    message = error.error.replace(f"`{error.policy_id}`", f"'{info.id}'")
+    raise PolicySourceError(info.file, info.statement.code_line, message)

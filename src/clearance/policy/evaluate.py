@@ -1,0 +1,185 @@
+"""Judging a request by one holder's bundle: Cedar evaluation, gates, conditions.
+
+For each holder (DESIGN.md, "How a request is decided", step 4):
+
+1. Evaluate with the request's facts and the approvals already given.
+2. Allow → ``permitted``, carrying the conditions of the permits that allowed it.
+3. Deny with a prohibition among the determining policies → ``prohibited``.
+4. Deny by gates only → evaluate again with those gates' offices approving.
+   Allow then → ``review_required`` by those offices; anything else →
+   ``prohibited``: an approval would not help, so the decision never says so.
+5. Deny with no determining policy: nothing permits it → ``prohibited``.
+
+Evaluation errors fail closed: a policy that cannot be evaluated might have
+been the forbid that mattered, so the holder's answer is ``prohibited`` with
+the error in its notes.
+
+Requests are evaluated in batches, one ``is_authorized_batch`` call per bundle
+and pass, because cedarpy's per-call overhead is larger than Cedar's own work.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cedarpy
+
+from clearance.core.catalog import Catalog
+from clearance.core.decision import HolderJudgement, Outcome, merge_approvals
+from clearance.core.holders import ConsentHolder
+from clearance.core.request import EmployRequest, TransferRequest
+from clearance.errors import PolicySourceError
+from clearance.policy.bundle import Effect, PolicyBundle, PolicyInfo
+from clearance.policy.entities import cedar_request
+
+__all__ = ["Question", "check_schema_accepts_requests", "judge"]
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One holder asked about one request under one bundle, with approvals already given."""
+
+    holder: ConsentHolder
+    bundle: PolicyBundle
+    request: EmployRequest | TransferRequest
+    approvals: frozenset[str] = frozenset()
+
+    def cedar(self, extra: frozenset[str] = frozenset()) -> dict[str, object]:
+        bases = (b.value for b in self.holder.bases)
+        return cedar_request(self.request, bases, self.approvals | extra)
+
+
+def _evaluate(pairs: Sequence[tuple[PolicyBundle, dict[str, object]]]) -> list[cedarpy.AuthzResult]:
+    """Evaluate (bundle, cedar request) pairs, one Cedar batch per bundle, results in order."""
+    groups: dict[int, list[int]] = defaultdict(list)
+    for index, (bundle, _) in enumerate(pairs):
+        groups[id(bundle)].append(index)
+    results: list[cedarpy.AuthzResult | None] = [None] * len(pairs)
+    for indices in groups.values():
+        bundle = pairs[indices[0]][0]
+        answers = cedarpy.is_authorized_batch(
+            [pairs[i][1] for i in indices], bundle.policy_set, bundle.entities
+        )
+        for i, answer in zip(indices, answers, strict=True):
+            results[i] = answer
+    return [r for r in results if r is not None]
+
+
+def _determining(bundle: PolicyBundle, result: cedarpy.AuthzResult) -> list[PolicyInfo]:
+    return [bundle.by_position[r] for r in result.diagnostics.reasons]
+
+
+def _ids(holder: str, policies: Sequence[PolicyInfo]) -> tuple[str, ...]:
+    return tuple(f"{holder}/{p.id}" for p in policies)
+
+
+def _failed(question: Question, result: cedarpy.AuthzResult) -> HolderJudgement | None:
+    """A fail-closed judgement when Cedar could not evaluate cleanly, else None."""
+    errors = result.diagnostics.errors
+    if result.decision is not cedarpy.Decision.NoDecision and not errors:
+        return None
+    notes = tuple(f"evaluation error, failing closed: {e}" for e in errors) or (
+        "Cedar reached no decision, failing closed",
+    )
+    return _judgement(question, Outcome.PROHIBITED, notes=notes)
+
+
+def _judgement(
+    question: Question,
+    outcome: Outcome,
+    policies: Sequence[PolicyInfo] = (),
+    *,
+    approvals: Sequence[PolicyInfo] = (),
+    permits: Sequence[PolicyInfo] = (),
+    notes: tuple[str, ...] = (),
+) -> HolderJudgement:
+    holder = question.holder.party
+    return HolderJudgement(
+        holder=question.holder,
+        outcome=outcome,
+        bundle=question.bundle.revision,
+        bundle_effective_from=question.bundle.effective_from,
+        reasons=_ids(holder, policies),
+        required_approvals=merge_approvals(p.gate for p in approvals if p.gate is not None),
+        conditions=tuple(dict.fromkeys(c for p in permits for c in p.conditions)),
+        notes=notes,
+    )
+
+
+def judge(questions: Sequence[Question]) -> list[HolderJudgement]:
+    """Answer every question; the answers come back in the questions' order."""
+    first = _evaluate([(q.bundle, q.cedar()) for q in questions])
+    answers: list[HolderJudgement | None] = [None] * len(questions)
+    gated: list[tuple[int, list[PolicyInfo]]] = []
+    for index, (question, result) in enumerate(zip(questions, first, strict=True)):
+        failed = _failed(question, result)
+        if failed is not None:
+            answers[index] = failed
+            continue
+        policies = _determining(question.bundle, result)
+        if result.decision is cedarpy.Decision.Allow:
+            answers[index] = _judgement(question, Outcome.PERMITTED, policies, permits=policies)
+        elif not policies:
+            note = f"no policy of {question.holder.party} permits this request"
+            answers[index] = _judgement(question, Outcome.PROHIBITED, notes=(note,))
+        elif any(p.is_prohibition for p in policies):
+            prohibitions = [p for p in policies if p.is_prohibition]
+            answers[index] = _judgement(question, Outcome.PROHIBITED, prohibitions)
+        else:
+            gated.append((index, policies))
+
+    second = _evaluate(
+        [
+            (questions[i].bundle, questions[i].cedar(frozenset(g.gate.authority for g in gates if g.gate)))
+            for i, gates in gated
+        ]
+    )
+    for (index, gates), result in zip(gated, second, strict=True):
+        question = questions[index]
+        failed = _failed(question, result)
+        if failed is not None:
+            answers[index] = failed
+        elif result.decision is cedarpy.Decision.Allow:
+            permits = _determining(question.bundle, result)
+            answers[index] = _judgement(
+                question, Outcome.REVIEW_REQUIRED, gates, approvals=gates, permits=permits
+            )
+        else:
+            after = [p for p in _determining(question.bundle, result) if p.effect is Effect.FORBID]
+            authorities = ", ".join(sorted({g.gate.authority for g in gates if g.gate}))
+            note = f"approval by {authorities} would not be enough: " + (
+                "another policy still forbids it" if after else "no policy permits this request"
+            )
+            answers[index] = _judgement(question, Outcome.PROHIBITED, [*gates, *after], notes=(note,))
+    return [a for a in answers if a is not None]
+
+
+def check_schema_accepts_requests(bundle: PolicyBundle, catalog: Catalog, schema_file: str) -> None:
+    """Refuse a schema that cannot take the requests the engine builds.
+
+    The engine evaluates without re-validating each request against the schema
+    (that would cost more than the evaluation), so the shapes are checked here,
+    once per bundle, with one request of each kind.
+    """
+    if not catalog.systems:
+        return
+    system, party = catalog.systems[0].id, catalog.parties[0].code
+    probes: list[EmployRequest | TransferRequest] = [
+        EmployRequest.model_validate(
+            {"action": "employ", "requester": party, "system": system, "quantity": 1,
+             "target": {"territory": party}, "date": "2000-01-01"}
+        ),
+        TransferRequest.model_validate(
+            {"action": "transfer", "requester": party, "recipient": party, "funding": party,
+             "system": system, "quantity": 1, "date": "2000-01-01"}
+        ),
+    ]
+    approvals = [a.id for a in catalog.authorities[:1]]
+    for probe in probes:
+        request = cedar_request(probe, ["origin"], approvals)
+        result = cedarpy.is_authorized(request, bundle.policy_set, bundle.entities, bundle.schema)
+        if result.decision is cedarpy.Decision.NoDecision and result.diagnostics.errors:
+            problem = result.diagnostics.errors[0]
+            raise PolicySourceError(schema_file, None, f"schema does not accept {probe.action} requests: {problem}")

@@ -1,0 +1,175 @@
+"""Loading a scenario pack: a folder of data, never code.
+
+::
+
+    pack.yaml            name, description, what is illustrative
+    catalog.yaml         parties, authorities, components, systems
+    schema.cedarschema   the Cedar schema shared by the bundles
+    bundles/<HOLDER>/<folder>/   one policy bundle each (see bundle.py)
+    cases/*.yaml         golden cases (see golden.py)
+
+Every error names the file (relative to the pack), the place inside it and
+what is wrong, and nothing is half-loaded: ``load_pack`` returns a whole pack
+or raises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from clearance.core.catalog import Catalog, CatalogIntegrityError
+from clearance.errors import PackError
+from clearance.policy.bundle import BundleFiles, PolicyBundle, build_bundle
+from clearance.policy.evaluate import check_schema_accepts_requests
+from clearance.policy.history import BundleHistory
+
+__all__ = ["ScenarioPack", "default_pack_path", "load_bundle", "load_pack", "read_yaml"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ScenarioPack:
+    root: Path
+    name: str
+    description: str
+    catalog: Catalog
+    history: BundleHistory
+    case_files: tuple[Path, ...]
+
+    def relative(self, path: Path) -> str:
+        return _relative(self.root, path)
+
+
+def default_pack_path() -> Path:
+    """The seed scenario shipped inside the package."""
+    return Path(str(resources.files("clearance") / "scenarios" / "seed"))
+
+
+def _relative(root: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def pydantic_location(loc: tuple[int | str, ...]) -> str:
+    """``('systems', 2, 'origin')`` → ``systems[2].origin``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def read_yaml(path: Path, name: str) -> Any:
+    """Parse a YAML file; a syntax error names the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PackError(name, "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PackError(name, "", f"cannot be read: {exc}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PackError(name, where, f"YAML does not parse: {problem}") from None
+
+
+def _mapping(data: Any, name: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise PackError(name, "", "must be a YAML mapping")
+    return data
+
+
+def load_catalog(root: Path) -> Catalog:
+    name = "catalog.yaml"
+    data = _mapping(read_yaml(root / name, name), name)
+    try:
+        return Catalog.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, CatalogIntegrityError):
+            raise PackError(name, cause.where, cause.problem) from None
+        where = pydantic_location(error["loc"]) or "(top level)"
+        message = error["msg"] if error["type"] != "extra_forbidden" else "is not a known field"
+        raise PackError(name, where, message) from None
+
+
+def _read_text(path: Path, name: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PackError(name, "", f"cannot be read: {exc}") from None
+
+
+def load_bundle(folder: Path, root: Path, catalog: Catalog, shared_schema: Path | None) -> PolicyBundle:
+    """Load one bundle folder (also used for a proposed bundle outside any pack)."""
+    rel = _relative(root, folder)
+    meta_name = f"{rel}/bundle.yaml"
+    meta = _mapping(read_yaml(folder / "bundle.yaml", meta_name), meta_name)
+    schema_path = folder / "schema.cedarschema"
+    if not schema_path.exists():
+        if shared_schema is None or not shared_schema.exists():
+            raise PackError(rel, "", "no schema.cedarschema in the bundle or the pack")
+        schema_path = shared_schema
+    entities_path = folder / "entities.json"
+    files = BundleFiles(
+        meta_file=meta_name,
+        meta=meta,
+        policy_files=tuple(
+            (_relative(root, p), _read_text(p, _relative(root, p)))
+            for p in sorted(folder.glob("*.cedar"))
+        ),
+        schema_file=_relative(root, schema_path),
+        schema_text=_read_text(schema_path, _relative(root, schema_path)),
+        entities_file=_relative(root, entities_path) if entities_path.exists() else None,
+        entities_text=_read_text(entities_path, rel) if entities_path.exists() else None,
+    )
+    bundle = build_bundle(files, catalog, rel)
+    check_schema_accepts_requests(bundle, catalog, files.schema_file)
+    return bundle
+
+
+def load_pack(path: Path | str | None = None) -> ScenarioPack:
+    """Load and validate a whole pack (default: the bundled seed scenario)."""
+    root = Path(path) if path is not None else default_pack_path()
+    if not root.is_dir():
+        raise PackError(str(root), "", "not a folder")
+    if not (root / "catalog.yaml").exists():
+        raise PackError(str(root), "", "not a scenario pack: it has no catalog.yaml")
+    meta = _mapping(read_yaml(root / "pack.yaml", "pack.yaml"), "pack.yaml") if (
+        root / "pack.yaml"
+    ).exists() else {}
+    catalog = load_catalog(root)
+    shared_schema = root / "schema.cedarschema"
+    folders = sorted(p.parent for p in (root / "bundles").glob("*/*/bundle.yaml"))
+    if not folders:
+        raise PackError("bundles/", "", "the pack has no policy bundles (bundles/<HOLDER>/<folder>/bundle.yaml)")
+    bundles = [load_bundle(folder, root, catalog, shared_schema) for folder in folders]
+    seen: dict[tuple[str, dt.date], PolicyBundle] = {}
+    for bundle in bundles:
+        key = (bundle.holder, bundle.effective_from)
+        if key in seen:
+            raise PackError(
+                f"{bundle.folder}/bundle.yaml",
+                "effective_from",
+                f"{bundle.holder} already has a bundle from {bundle.effective_from} ({seen[key].folder})",
+            )
+        seen[key] = bundle
+    return ScenarioPack(
+        root=root,
+        name=str(meta.get("name", root.name)),
+        description=str(meta.get("description", "")),
+        catalog=catalog,
+        history=BundleHistory(bundles),
+        case_files=tuple(sorted((root / "cases").glob("*.yaml"))),
+    )

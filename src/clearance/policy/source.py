@@ -1,0 +1,112 @@
+"""Cedar policy text, split into statements that keep their lines.
+
+cedarpy reports a parse error without a location, and names policies by
+position (``policy0``, ``policy1``, …). Reviewers and authors need more: the
+file and line of a mistake, and the text of the policy that decided a case,
+comments included. So the text is cut into statements here (a statement ends
+at a ``;`` outside a string or comment), each parsed on its own, and every
+statement keeps its first line number and its own source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cedarpy
+
+from clearance.errors import PolicySourceError
+
+__all__ = ["Statement", "parse_statements", "split_statements"]
+
+_EOF = "unexpected end of input"
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One policy as written: its text (leading comments included) and first line."""
+
+    text: str
+    line: int
+
+    @property
+    def code_line(self) -> int:
+        """The first line that is not blank or a comment: where the policy really starts."""
+        for offset, raw in enumerate(self.text.splitlines()):
+            stripped = raw.strip()
+            if stripped and not stripped.startswith("//"):
+                return self.line + offset
+        return self.line
+
+
+def split_statements(text: str) -> list[Statement]:
+    """Cut Cedar text at each top-level ``;``; a trailing fragment is kept as a statement."""
+    statements: list[Statement] = []
+    start, line, start_line = 0, 1, 1
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char == "\n":
+            line += 1
+        elif char == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                if text[i] == "\\":
+                    i += 1
+                elif text[i] == "\n":
+                    line += 1
+                i += 1
+        elif char == "/" and text.startswith("//", i):
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        elif char == ";":
+            statements.append(Statement(text[start : i + 1], start_line))
+            start, start_line = i + 1, line
+        i += 1
+    rest = text[start:]
+    if _has_code(rest):
+        statements.append(Statement(rest, start_line))
+    return [_trim(s) for s in statements]
+
+
+def _has_code(fragment: str) -> bool:
+    return any(
+        line.strip() and not line.strip().startswith("//") for line in fragment.splitlines()
+    )
+
+
+def _trim(statement: Statement) -> Statement:
+    """Drop the blank lines (and end of the previous line) before a statement."""
+    lines = statement.text.split("\n")
+    skipped = 0
+    while lines and not lines[0].strip():
+        lines.pop(0)
+        skipped += 1
+    return Statement("\n".join(lines).rstrip(), statement.line + skipped)
+
+
+def _error_line(statement: Statement, message: str) -> int:
+    """The line at which a parse error appears: the shortest prefix that shows it."""
+    lines = statement.text.split("\n")
+    for count in range(1, len(lines) + 1):
+        try:
+            cedarpy.PolicySet.from_str("\n".join(lines[:count]))
+        except ValueError as exc:
+            if str(exc) == message and message != _EOF:
+                return statement.line + count - 1
+        else:
+            continue
+    return statement.line + len(lines) - 1 if message == _EOF else statement.code_line
+
+
+def parse_statements(text: str, file: str) -> list[tuple[Statement, cedarpy.PolicySet]]:
+    """Parse each statement alone; a syntax error names ``file`` and its line."""
+    parsed = []
+    for statement in split_statements(text):
+        try:
+            policy = cedarpy.PolicySet.from_str(statement.text)
+        except ValueError as exc:
+            message = str(exc)
+            raise PolicySourceError(file, _error_line(statement, message), message) from None
+        parsed.append((statement, policy))
+    return parsed
