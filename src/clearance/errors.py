@@ -7,6 +7,7 @@ names what is wrong and where::
 
     ClearanceError                 code            exit  http
     ├── RequestError               invalid_request    2   422   a request field is wrong
+    ├── InputError                 invalid_input      2   400   an input file or option is wrong
     ├── PackError                  invalid_pack       2   422   a scenario pack file is wrong
     │   └── PolicySourceError      invalid_policy     2   422   a .cedar file does not parse or validate
     └── NotFoundError              not_found          2   404   an id that the catalog does not hold
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 __all__ = [
     "ClearanceError",
+    "InputError",
     "NotFoundError",
     "PackError",
     "PolicySourceError",
@@ -57,6 +59,19 @@ class RequestError(ClearanceError):
 
     def as_dict(self) -> dict[str, str]:
         return {**super().as_dict(), "field": self.field}
+
+
+class InputError(ClearanceError):
+    """A file or command-line option given by the user cannot be used."""
+
+    code = "invalid_input"
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where = where
+        super().__init__(f"{where}: {problem}")
+
+    def as_dict(self) -> dict[str, str]:
+        return {**super().as_dict(), "field": self.where}
 
 
 class PackError(ClearanceError):

@@ -142,18 +142,24 @@ def merge_approvals(approvals: Iterable[RequiredApproval]) -> tuple[RequiredAppr
     """One entry per office; if any gate says the office may not delegate, it may not."""
     delegable: dict[str, bool] = {}
     for approval in approvals:
-        delegable[approval.authority] = delegable.get(approval.authority, True) and approval.delegable
+        delegable[approval.authority] = (
+            delegable.get(approval.authority, True) and approval.delegable
+        )
     return tuple(RequiredApproval(a, d) for a, d in sorted(delegable.items()))
 
 
-def combine(judgements: Iterable[HolderJudgement]) -> tuple[Outcome, tuple[RequiredApproval, ...], tuple[str, ...], tuple[str, ...]]:
+def combine(
+    judgements: Iterable[HolderJudgement],
+) -> tuple[Outcome, tuple[RequiredApproval, ...], tuple[str, ...], tuple[str, ...]]:
     """Fold holders' judgements into (outcome, approvals, conditions, reasons).
 
     With no consent holder at all nothing restricts the request; in practice
     the origin is always a holder, so this does not arise from a valid catalog.
     """
     judgements = tuple(judgements)
-    outcome = max((j.outcome for j in judgements), key=lambda o: o.severity, default=Outcome.PERMITTED)
+    outcome = max(
+        (j.outcome for j in judgements), key=lambda o: o.severity, default=Outcome.PERMITTED
+    )
     deciding = [j for j in judgements if j.outcome is outcome]
     reasons = _union(r for j in deciding for r in j.reasons)
     if outcome is Outcome.PROHIBITED:

@@ -92,7 +92,9 @@ class _Walk:
     component_share: dict[str, Decimal]
     see_through: set[str]
 
-    def dependencies(self, deps: tuple[Dependency, ...], via: tuple[str, ...], weight: Decimal) -> None:
+    def dependencies(
+        self, deps: tuple[Dependency, ...], via: tuple[str, ...], weight: Decimal
+    ) -> None:
         for dep in deps:
             if isinstance(dep, ComponentDependency):
                 component = self.catalog.component(dep.component)
@@ -126,7 +128,8 @@ def _derive(catalog: Catalog, system_id: str) -> tuple[ConsentHolder, ...]:
     for party, routes in walk.reliance.items():
         paths[party].extend(routes)
     return tuple(
-        ConsentHolder(party, tuple(dict.fromkeys(routes))) for party, routes in sorted(paths.items())
+        ConsentHolder(party, tuple(dict.fromkeys(routes)))
+        for party, routes in sorted(paths.items())
     )
 
 

@@ -25,12 +25,20 @@ from clearance.core.catalog import PARTY_CODE, Catalog
 from clearance.core.digest import canonical_digest
 from clearance.errors import RequestError
 
-__all__ = ["EmployRequest", "Request", "Target", "TransferRequest", "parse_request"]
+__all__ = [
+    "EmployRequest",
+    "Request",
+    "Target",
+    "TransferRequest",
+    "check_against",
+    "iso_date",
+    "parse_request",
+]
 
 Code = Annotated[str, Field(pattern=PARTY_CODE)]
 
 
-def _iso_date(value: object) -> object:
+def iso_date(value: object) -> object:
     """Accept exactly ``YYYY-MM-DD`` text: no timestamps, no times, no 30 February."""
     if isinstance(value, dt.date):
         return value
@@ -42,7 +50,7 @@ def _iso_date(value: object) -> object:
         raise ValueError(f"'{value}' is not a date of the calendar") from None
 
 
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+IsoDate = Annotated[dt.date, BeforeValidator(iso_date)]
 
 
 class _Strict(BaseModel):

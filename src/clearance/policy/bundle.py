@@ -114,7 +114,9 @@ def _policy_info(
 ) -> PolicyInfo:
     tree = parsed.to_pst()
     if tree.templates:
-        raise _annotation_error(file, statement, "templates (?principal, ?resource) are not supported")
+        raise _annotation_error(
+            file, statement, "templates (?principal, ?resource) are not supported"
+        )
     (template,) = tree.static_policies.values()
     notes = dict(template.annotations)
     policy_id = notes.get("id")
@@ -125,22 +127,30 @@ def _policy_info(
         k for k in notes if k not in KNOWN_ANNOTATIONS and not k.startswith("condition")
     )
     if unknown:
-        raise _annotation_error(file, statement, f"policy '{policy_id}': unknown annotation @{unknown[0]}")
+        raise _annotation_error(
+            file, statement, f"policy '{policy_id}': unknown annotation @{unknown[0]}"
+        )
     conditions = tuple(v for k, v in sorted(notes.items()) if k.startswith("condition"))
     if conditions and effect is not Effect.PERMIT:
-        raise _annotation_error(file, statement, f"policy '{policy_id}': @condition belongs on a permit")
+        raise _annotation_error(
+            file, statement, f"policy '{policy_id}': @condition belongs on a permit"
+        )
     gate = None
     if "gate" in notes:
         if effect is not Effect.FORBID:
-            raise _annotation_error(file, statement, f"policy '{policy_id}': @gate belongs on a forbid")
+            raise _annotation_error(
+                file, statement, f"policy '{policy_id}': @gate belongs on a forbid"
+            )
         if catalog.authority(notes["gate"]) is None:
             raise _annotation_error(
-                file, statement, f"policy '{policy_id}': @gate names unknown authority '{notes['gate']}'"
+                file,
+                statement,
+                f"policy '{policy_id}': @gate names unknown authority '{notes['gate']}'",
             )
         delegable = notes.get("delegable", "false")
         if delegable not in ("true", "false"):
             raise _annotation_error(
-                file, statement, f"policy '{policy_id}': @delegable must be \"true\" or \"false\""
+                file, statement, f'policy \'{policy_id}\': @delegable must be "true" or "false"'
             )
         gate = RequiredApproval(notes["gate"], delegable == "true")
     elif "delegable" in notes:
@@ -165,7 +175,9 @@ def _meta_date(files: BundleFiles) -> dt.date:
 def _meta_text(files: BundleFiles, key: str, *, required: bool = False) -> str:
     value = files.meta.get(key, "")
     if not isinstance(value, str) or (required and not value.strip()):
-        raise PackError(files.meta_file, key, "must be a non-empty text" if required else "must be text")
+        raise PackError(
+            files.meta_file, key, "must be a non-empty text" if required else "must be text"
+        )
     return value
 
 
@@ -200,7 +212,9 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
     seen: dict[str, PolicyInfo] = {}
     for info in infos:
         if info.id in seen:
-            raise PolicySourceError(info.file, info.statement.code_line, f"duplicate policy id '{info.id}'")
+            raise PolicySourceError(
+                info.file, info.statement.code_line, f"duplicate policy id '{info.id}'"
+            )
         seen[info.id] = info
 
     full_text = "\n".join(info.statement.text for info in infos)
@@ -229,7 +243,10 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
             "holder": holder,
             "effective_from": effective_from.isoformat(),
             "meta": {k: v for k, v in files.meta.items() if k not in ("holder", "effective_from")},
-            "policies": [[name.rsplit("/", 1)[-1], sha256_hex(text.encode())] for name, text in files.policy_files],
+            "policies": [
+                [name.rsplit("/", 1)[-1], sha256_hex(text.encode())]
+                for name, text in files.policy_files
+            ],
             "schema": sha256_hex(files.schema_text.encode()),
             "entities": sha256_hex((files.entities_text or "").encode()),
         }

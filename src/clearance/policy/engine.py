@@ -45,9 +45,7 @@ class Screener:
     def holders(self, system_id: str) -> tuple[ConsentHolder, ...]:
         return consent_holders(self.catalog, system_id)
 
-    def _plan(
-        self, request: AnyRequest, as_of: dt.date | None, approvals: frozenset[str]
-    ) -> _Plan:
+    def _plan(self, request: AnyRequest, as_of: dt.date | None, approvals: frozenset[str]) -> _Plan:
         check_against(request, self.catalog)
         on = as_of or request.date
         questions: list[Question] = []
@@ -56,7 +54,9 @@ class Screener:
             bundle = self.history.bundle_in_force(holder.party, on)
             if bundle is None:
                 note = f"no policy of {holder.party} is in force on {on.isoformat()}"
-                unbound.append(HolderJudgement(holder, Outcome.PROHIBITED, None, None, notes=(note,)))
+                unbound.append(
+                    HolderJudgement(holder, Outcome.PROHIBITED, None, None, notes=(note,))
+                )
             else:
                 questions.append(Question(holder, bundle, request, approvals))
         return _Plan(tuple(questions), tuple(unbound), on)

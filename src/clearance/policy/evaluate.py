@@ -132,7 +132,10 @@ def judge(questions: Sequence[Question]) -> list[HolderJudgement]:
 
     second = _evaluate(
         [
-            (questions[i].bundle, questions[i].cedar(frozenset(g.gate.authority for g in gates if g.gate)))
+            (
+                questions[i].bundle,
+                questions[i].cedar(frozenset(g.gate.authority for g in gates if g.gate)),
+            )
             for i, gates in gated
         ]
     )
@@ -152,7 +155,9 @@ def judge(questions: Sequence[Question]) -> list[HolderJudgement]:
             note = f"approval by {authorities} would not be enough: " + (
                 "another policy still forbids it" if after else "no policy permits this request"
             )
-            answers[index] = _judgement(question, Outcome.PROHIBITED, [*gates, *after], notes=(note,))
+            answers[index] = _judgement(
+                question, Outcome.PROHIBITED, [*gates, *after], notes=(note,)
+            )
     return [a for a in answers if a is not None]
 
 
@@ -168,12 +173,25 @@ def check_schema_accepts_requests(bundle: PolicyBundle, catalog: Catalog, schema
     system, party = catalog.systems[0].id, catalog.parties[0].code
     probes: list[EmployRequest | TransferRequest] = [
         EmployRequest.model_validate(
-            {"action": "employ", "requester": party, "system": system, "quantity": 1,
-             "target": {"territory": party}, "date": "2000-01-01"}
+            {
+                "action": "employ",
+                "requester": party,
+                "system": system,
+                "quantity": 1,
+                "target": {"territory": party},
+                "date": "2000-01-01",
+            }
         ),
         TransferRequest.model_validate(
-            {"action": "transfer", "requester": party, "recipient": party, "funding": party,
-             "system": system, "quantity": 1, "date": "2000-01-01"}
+            {
+                "action": "transfer",
+                "requester": party,
+                "recipient": party,
+                "funding": party,
+                "system": system,
+                "quantity": 1,
+                "date": "2000-01-01",
+            }
         ),
     ]
     approvals = [a.id for a in catalog.authorities[:1]]
@@ -182,4 +200,6 @@ def check_schema_accepts_requests(bundle: PolicyBundle, catalog: Catalog, schema
         result = cedarpy.is_authorized(request, bundle.policy_set, bundle.entities, bundle.schema)
         if result.decision is cedarpy.Decision.NoDecision and result.diagnostics.errors:
             problem = result.diagnostics.errors[0]
-            raise PolicySourceError(schema_file, None, f"schema does not accept {probe.action} requests: {problem}")
+            raise PolicySourceError(
+                schema_file, None, f"schema does not accept {probe.action} requests: {problem}"
+            )

@@ -111,7 +111,9 @@ def _read_text(path: Path, name: str) -> str:
         raise PackError(name, "", f"cannot be read: {exc}") from None
 
 
-def load_bundle(folder: Path, root: Path, catalog: Catalog, shared_schema: Path | None) -> PolicyBundle:
+def load_bundle(
+    folder: Path, root: Path, catalog: Catalog, shared_schema: Path | None
+) -> PolicyBundle:
     """Load one bundle folder (also used for a proposed bundle outside any pack)."""
     rel = _relative(root, folder)
     meta_name = f"{rel}/bundle.yaml"
@@ -146,14 +148,18 @@ def load_pack(path: Path | str | None = None) -> ScenarioPack:
         raise PackError(str(root), "", "not a folder")
     if not (root / "catalog.yaml").exists():
         raise PackError(str(root), "", "not a scenario pack: it has no catalog.yaml")
-    meta = _mapping(read_yaml(root / "pack.yaml", "pack.yaml"), "pack.yaml") if (
-        root / "pack.yaml"
-    ).exists() else {}
+    meta = (
+        _mapping(read_yaml(root / "pack.yaml", "pack.yaml"), "pack.yaml")
+        if (root / "pack.yaml").exists()
+        else {}
+    )
     catalog = load_catalog(root)
     shared_schema = root / "schema.cedarschema"
     folders = sorted(p.parent for p in (root / "bundles").glob("*/*/bundle.yaml"))
     if not folders:
-        raise PackError("bundles/", "", "the pack has no policy bundles (bundles/<HOLDER>/<folder>/bundle.yaml)")
+        raise PackError(
+            "bundles/", "", "the pack has no policy bundles (bundles/<HOLDER>/<folder>/bundle.yaml)"
+        )
     bundles = [load_bundle(folder, root, catalog, shared_schema) for folder in folders]
     seen: dict[tuple[str, dt.date], PolicyBundle] = {}
     for bundle in bundles:

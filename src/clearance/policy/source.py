@@ -70,9 +70,7 @@ def split_statements(text: str) -> list[Statement]:
 
 
 def _has_code(fragment: str) -> bool:
-    return any(
-        line.strip() and not line.strip().startswith("//") for line in fragment.splitlines()
-    )
+    return any(line.strip() and not line.strip().startswith("//") for line in fragment.splitlines())
 
 
 def _trim(statement: Statement) -> Statement:

@@ -1,0 +1,144 @@
+"""Rich rendering of decisions, explanations and tables: colour where status matters.
+
+Colour is never the only signal: every outcome is also written out in words.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from clearance.core.decision import Decision, Outcome
+from clearance.core.holders import ConsentHolder
+from clearance.policy.explain import Explanation
+
+STYLE = {
+    Outcome.PERMITTED: "bold green",
+    Outcome.REVIEW_REQUIRED: "bold yellow",
+    Outcome.PROHIBITED: "bold red",
+}
+LABEL = {
+    Outcome.PERMITTED: "PERMITTED",
+    Outcome.REVIEW_REQUIRED: "REVIEW REQUIRED",
+    Outcome.PROHIBITED: "PROHIBITED",
+}
+
+
+def outcome_text(outcome: Outcome) -> Text:
+    return Text(LABEL[outcome], style=STYLE[outcome])
+
+
+def print_json(console: Console, data: Any, *, compact: bool = False) -> None:
+    """JSON to stdout, unstyled, so scripts can parse it."""
+    text = (
+        json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        if compact
+        else json.dumps(data, ensure_ascii=False, indent=2)
+    )
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def describe_request(request: dict[str, Any]) -> str:
+    if request["action"] == "employ":
+        where = f"against a target in {request['target']['territory']}"
+        return (
+            f"{request['requester']} employs {request['quantity']} × {request['system']} {where}"
+            f", {request['date']}"
+        )
+    funding = f", funded by {request['funding']}" if "funding" in request else ""
+    return (
+        f"{request['requester']} transfers {request['quantity']} × {request['system']} "
+        f"to {request['recipient']}{funding}, {request['date']}"
+    )
+
+
+def approvals_text(decision: Decision) -> str:
+    return ", ".join(
+        f"{a.authority}{'' if a.delegable else ' (personally)'}"
+        for a in decision.required_approvals
+    )
+
+
+def decision_line(decision: Decision) -> Text:
+    """One line per decision, for streams: outcome, request, what it needs."""
+    line = Text()
+    line.append_text(outcome_text(decision.outcome))
+    line.append(f"  {describe_request(dict(decision.request))}")
+    if decision.required_approvals:
+        line.append(f"  needs {approvals_text(decision)}", style="yellow")
+    if decision.conditions:
+        line.append(f"  on condition: {'; '.join(decision.conditions)}", style="cyan")
+    return line
+
+
+def holders_tree(system: str, holders: tuple[ConsentHolder, ...]) -> Tree:
+    tree = Tree(Text(f"{system}: consent holders", style="bold"))
+    for holder in holders:
+        branch = tree.add(Text(holder.party, style="bold cyan"))
+        for path in holder.paths:
+            branch.add(path.text)
+    return tree
+
+
+def decision_panel(decision: Decision) -> Panel:
+    """The decision at a glance: outcome, holders, approvals, conditions, trace ids."""
+    body = Table.grid(padding=(0, 2))
+    body.add_column(style="dim")
+    body.add_column()
+    body.add_row("request", describe_request(dict(decision.request)))
+    body.add_row("outcome", outcome_text(decision.outcome))
+    body.add_row("consent holders", ", ".join(decision.consent_holders))
+    if decision.required_approvals:
+        body.add_row("approval needed", Text(approvals_text(decision), style="yellow"))
+    if decision.conditions:
+        body.add_row("conditions", "\n".join(decision.conditions))
+    body.add_row("reasons", "\n".join(decision.reasons) or "—")
+    notes = [n for j in decision.judgements for n in j.notes]
+    if notes:
+        body.add_row("notes", "\n".join(notes))
+    body.add_row("judged as of", decision.judged_as_of.isoformat())
+    body.add_row(
+        "bundles",
+        "\n".join(
+            f"{party}: {rev[:19] if rev else '—'}" for party, rev in decision.bundles.items()
+        ),
+    )
+    body.add_row("decision id", decision.decision_id)
+    return Panel(body, title="decision", border_style=STYLE[decision.outcome].split()[-1])
+
+
+def explanation_view(explanation: Explanation) -> Group:
+    decision = explanation.decision
+    parts: list[Any] = [decision_panel(decision)]
+    tree = Tree(Text(f"{decision.request['system']}: who must consent, and why", style="bold"))
+    for h in explanation.holders:
+        judgement = h.judgement
+        label = Text(f"{judgement.holder.party}  ")
+        label.append_text(outcome_text(judgement.outcome))
+        if h.bundle is not None:
+            end = h.until.isoformat() if h.until else "now"
+            label.append(
+                f"  under '{h.bundle.title}' ({h.bundle.effective_from} to {end})", style="dim"
+            )
+        branch = tree.add(label)
+        for path in judgement.holder.paths:
+            branch.add(Text(path.text, style="cyan"))
+        for note in judgement.notes:
+            branch.add(Text(note, style="italic"))
+    parts.append(tree)
+    for h in explanation.holders:
+        for policy in h.policies:
+            title = f"{h.judgement.holder.party}/{policy.id} — {policy.file}:{policy.statement.code_line}"
+            parts.append(Panel(Text(policy.statement.text), title=title, title_align="left"))
+    if explanation.changes:
+        changes = Text("What would change it\n", style="bold")
+        for change in explanation.changes:
+            changes.append(f"• {change}\n")
+        parts.append(changes)
+    return Group(*parts)

@@ -1,0 +1,174 @@
+"""``clearance screen`` and ``clearance explain``: requests in, decisions out.
+
+``screen -`` streams JSON lines: input is read as it arrives and decided in
+batches of whatever is available (one Cedar call per bundle and batch), so
+memory stays flat however long the stream, and a slow producer still gets each
+answer as soon as its line is in. A bad line yields an error record in its
+place and the stream goes on; the exit status is then 2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from clearance.core.request import EmployRequest, TransferRequest, check_against, parse_request
+from clearance.errors import ClearanceError, InputError, RequestError
+from clearance.policy.engine import Screener
+from clearance.policy.explain import explain
+from clearance.policy.pack import load_pack
+
+from .options import AsOfOption, JsonOption, ScenarioOption, parse_as_of
+from .render import decision_line, decision_panel, explanation_view, print_json
+
+AnyRequest = EmployRequest | TransferRequest
+_READ_SIZE = 1 << 16
+_MAX_BATCH = 1024
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def new_decision_id() -> str:
+    return str(uuid.uuid4())
+
+
+def read_request_file(path: Path) -> AnyRequest:
+    """One request from a JSON file; an error names the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(str(path), "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), f"cannot be read: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), f"not JSON: {exc.msg} at line {exc.lineno}") from None
+    return parse_request(data)
+
+
+def _lines(fd: int) -> Iterator[list[bytes]]:
+    """Complete lines as they arrive: each yield is what one read made available."""
+    pending = b""
+    while True:
+        chunk = os.read(fd, _READ_SIZE)
+        if not chunk:
+            if pending.strip():
+                yield [pending]
+            return
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for start in range(0, len(complete), _MAX_BATCH):
+            yield complete[start : start + _MAX_BATCH]
+
+
+def _parse_line(raw: bytes, screener: Screener) -> AnyRequest:
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        message = getattr(exc, "msg", str(exc))
+        raise RequestError("request", f"not JSON: {message}") from None
+    request = parse_request(data)
+    check_against(request, screener.catalog)
+    return request
+
+
+def stream(
+    screener: Screener, fd: int, console: Console, *, as_json: bool, as_of: dt.date | None
+) -> bool:
+    """Screen JSON lines from ``fd`` to ``console``; returns True if any line was bad."""
+    number = 0
+    any_bad = False
+    for batch in _lines(fd):
+        slots: list[tuple[int, AnyRequest | ClearanceError]] = []
+        for raw in batch:
+            number += 1
+            if not raw.strip():
+                continue
+            try:
+                slots.append((number, _parse_line(raw, screener)))
+            except ClearanceError as exc:
+                slots.append((number, exc))
+        good = [item for _, item in slots if not isinstance(item, ClearanceError)]
+        decisions = iter(
+            screener.decide_many(
+                good, decision_ids=[new_decision_id() for _ in good], now=now(), as_of=as_of
+            )
+        )
+        for line, item in slots:
+            if isinstance(item, ClearanceError):
+                any_bad = True
+                record: dict[str, Any] = {"line": line, "error": item.message, **item.as_dict()}
+                if as_json:
+                    print_json(console, record, compact=True)
+                else:
+                    console.print(f"[red]line {line}: error:[/red] {item.message}", highlight=False)
+                continue
+            decision = next(decisions)
+            if as_json:
+                print_json(console, {"line": line, **decision.as_dict()}, compact=True)
+            else:
+                console.print(decision_line(decision), highlight=False)
+        console.file.flush()
+    return any_bad
+
+
+RequestArgument = Annotated[
+    str,
+    typer.Argument(
+        help="A request as a JSON file, or '-' to read JSON lines (one request each) from stdin.",
+        show_default=False,
+    ),
+]
+
+
+def screen(
+    request: RequestArgument = "-",
+    scenario: ScenarioOption = None,
+    as_of: AsOfOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Decide requests: who must consent, and is it permitted, for review, or prohibited."""
+    on = parse_as_of(as_of)
+    screener = Screener(load_pack(scenario))
+    console = Console()
+    if request == "-":
+        if stream(screener, sys.stdin.fileno(), console, as_json=json_output, as_of=on):
+            raise typer.Exit(2)
+        return
+    parsed = read_request_file(Path(request))
+    decision = screener.decide(parsed, decision_id=new_decision_id(), now=now(), as_of=on)
+    if json_output:
+        print_json(console, decision.as_dict())
+    else:
+        console.print(decision_panel(decision))
+
+
+def explain_command(
+    request: Annotated[Path, typer.Argument(help="A request as a JSON file.", show_default=False)],
+    scenario: ScenarioOption = None,
+    as_of: AsOfOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Explain a decision: holders and their paths, the policy text that decided, what would change it."""
+    on = parse_as_of(as_of)
+    screener = Screener(load_pack(scenario))
+    parsed = read_request_file(request)
+    decision = screener.decide(parsed, decision_id=new_decision_id(), now=now(), as_of=on)
+    explanation = explain(screener, parsed, decision)
+    console = Console()
+    if json_output:
+        print_json(console, explanation.as_dict())
+    else:
+        console.print(explanation_view(explanation))

@@ -1,0 +1,161 @@
+"""Golden cases: requests with the decision they must get, kept as data in the pack.
+
+A case file (``cases/*.yaml``) holds a list under ``cases``::
+
+    cases:
+      - id: G2
+        title: ATACMS inside Russia under the review mechanism
+        request: {action: employ, requester: UA, system: atacms, quantity: 2,
+                  target: {territory: RU}, date: 2025-06-15}
+        expect:
+          outcome: review_required
+          required_approvals: [{authority: us.secdef, delegable: false}]
+
+Only the expectations a case states are checked. ``consent_holders``,
+``required_approvals``, ``conditions`` and ``reasons`` must match exactly;
+``holder_paths`` lists paths that must be among the holder's paths;
+``not_consent_holders`` lists parties that must not hold consent.
+``as_of`` judges under another date; ``approvals`` lists offices that have
+already approved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from clearance.core.decision import Decision, Outcome
+from clearance.core.request import parse_request
+from clearance.errors import ClearanceError, PackError
+from clearance.policy.engine import Screener
+from clearance.policy.pack import pydantic_location, read_yaml
+
+__all__ = ["CaseResult", "GoldenCase", "load_cases", "run_cases"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _Approval(_Model):
+    authority: str
+    delegable: bool
+
+
+class Expectation(_Model):
+    outcome: Outcome
+    consent_holders: tuple[str, ...] | None = None
+    not_consent_holders: tuple[str, ...] = ()
+    required_approvals: tuple[_Approval, ...] | None = None
+    conditions: tuple[str, ...] | None = None
+    reasons: tuple[str, ...] | None = None
+    holder_paths: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+
+class GoldenCase(_Model):
+    id: str
+    title: str = ""
+    request: dict[str, Any]
+    as_of: dt.date | None = None
+    approvals: tuple[str, ...] = ()
+    expect: Expectation
+
+
+class _CaseFile(_Model):
+    cases: tuple[GoldenCase, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    field: str
+    expected: object
+    got: object
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    case: GoldenCase
+    file: str
+    decision: Decision | None
+    mismatches: tuple[Mismatch, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches
+
+
+def load_cases(path: Path, name: str) -> list[GoldenCase]:
+    """Read one case file; an error names the file and the case's place in it."""
+    data = read_yaml(path, name)
+    if data is None:
+        return []
+    try:
+        cases = list(_CaseFile.model_validate(data).cases)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        message = error["msg"] if error["type"] != "extra_forbidden" else "is not a known field"
+        raise PackError(name, pydantic_location(error["loc"]) or "(top level)", message) from None
+    seen: set[str] = set()
+    for index, case in enumerate(cases):
+        if case.id in seen:
+            raise PackError(name, f"cases[{index}].id", f"duplicate case id '{case.id}'")
+        seen.add(case.id)
+    return cases
+
+
+def _compare(case: GoldenCase, decision: Decision) -> list[Mismatch]:
+    want = case.expect
+    found: list[Mismatch] = []
+
+    def check(field: str, expected: object, got: object) -> None:
+        if expected is not None and expected != got:
+            found.append(Mismatch(field, expected, got))
+
+    check("outcome", want.outcome.value, decision.outcome.value)
+    check("consent_holders", _sorted(want.consent_holders), sorted(decision.consent_holders))
+    approvals = decision.as_dict()["required_approvals"]
+    if want.required_approvals is not None:
+        check("required_approvals", [a.model_dump() for a in want.required_approvals], approvals)
+    check("conditions", _sorted(want.conditions), sorted(decision.conditions))
+    check("reasons", _sorted(want.reasons), sorted(decision.reasons))
+    for party in want.not_consent_holders:
+        if party in decision.consent_holders:
+            found.append(Mismatch("not_consent_holders", f"{party} not a holder", "holder"))
+    paths = decision.as_dict()["holder_paths"]
+    for party, expected_paths in want.holder_paths.items():
+        missing = [p for p in expected_paths if p not in paths.get(party, [])]
+        if missing:
+            found.append(Mismatch(f"holder_paths.{party}", missing, paths.get(party, [])))
+    return found
+
+
+def _sorted(items: tuple[str, ...] | None) -> list[str] | None:
+    return None if items is None else sorted(items)
+
+
+def run_cases(screener: Screener, *, now: dt.datetime) -> list[CaseResult]:
+    """Run every golden case of the screener's pack, in file order."""
+    pack = screener.pack
+    results: list[CaseResult] = []
+    for path in pack.case_files:
+        name = pack.relative(path)
+        for case in load_cases(path, name):
+            try:
+                request = parse_request(case.request)
+                decision = screener.decide(
+                    request,
+                    decision_id=f"golden:{case.id}",
+                    now=now,
+                    as_of=case.as_of,
+                    approvals=case.approvals,
+                )
+            except ClearanceError as exc:
+                mismatch = Mismatch("request", "a valid request", str(exc))
+                results.append(CaseResult(case, name, None, (mismatch,)))
+                continue
+            results.append(CaseResult(case, name, decision, tuple(_compare(case, decision))))
+    return results
