@@ -12,14 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import stat
 import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from clearance.core.request import EmployRequest, TransferRequest, check_against, parse_request
 from clearance.errors import ClearanceError, InputError, RequestError
@@ -58,6 +60,15 @@ def read_request_file(path: Path) -> AnyRequest:
     return parse_request(data)
 
 
+def _open(path: Path) -> BinaryIO:
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        raise InputError(str(path), "file not found") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot be read: {exc}") from None
+
+
 def _lines(fd: int) -> Iterator[list[bytes]]:
     """Complete lines as they arrive: each yield is what one read made available."""
     pending = b""
@@ -87,47 +98,80 @@ def _parse_line(raw: bytes, screener: Screener) -> AnyRequest:
 def stream(
     screener: Screener, fd: int, console: Console, *, as_json: bool, as_of: dt.date | None
 ) -> bool:
-    """Screen JSON lines from ``fd`` to ``console``; returns True if any line was bad."""
+    """Screen JSON lines from ``fd`` to ``console``; returns True if any line was bad.
+
+    Reading a file (not a pipe) with a terminal on stderr shows a progress bar there.
+    """
     number = 0
     any_bad = False
-    for batch in _lines(fd):
-        slots: list[tuple[int, AnyRequest | ClearanceError]] = []
-        for raw in batch:
-            number += 1
-            if not raw.strip():
-                continue
-            try:
-                slots.append((number, _parse_line(raw, screener)))
-            except ClearanceError as exc:
-                slots.append((number, exc))
-        good = [item for _, item in slots if not isinstance(item, ClearanceError)]
-        decisions = iter(
-            screener.decide_many(
-                good, decision_ids=[new_decision_id() for _ in good], now=now(), as_of=as_of
-            )
+    size = os.fstat(fd).st_size if stat.S_ISREG(os.fstat(fd).st_mode) else 0
+    progress = Progress(
+        TextColumn("screening"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not (size and sys.stderr.isatty()),
+    )
+    task = progress.add_task("screening", total=size)
+    with progress:
+        for batch in _lines(fd):
+            any_bad |= _screen_batch(screener, batch, number, console, as_json=as_json, as_of=as_of)
+            number += len(batch)
+            if size:
+                progress.update(task, completed=os.lseek(fd, 0, os.SEEK_CUR))
+    return any_bad
+
+
+def _screen_batch(
+    screener: Screener,
+    batch: list[bytes],
+    number: int,
+    console: Console,
+    *,
+    as_json: bool,
+    as_of: dt.date | None,
+) -> bool:
+    """Decide one batch and write its records in input order; True if a line was bad."""
+    any_bad = False
+    slots: list[tuple[int, AnyRequest | ClearanceError]] = []
+    for raw in batch:
+        number += 1
+        if not raw.strip():
+            continue
+        try:
+            slots.append((number, _parse_line(raw, screener)))
+        except ClearanceError as exc:
+            slots.append((number, exc))
+    good = [item for _, item in slots if not isinstance(item, ClearanceError)]
+    decisions = iter(
+        screener.decide_many(
+            good, decision_ids=[new_decision_id() for _ in good], now=now(), as_of=as_of
         )
-        for line, item in slots:
-            if isinstance(item, ClearanceError):
-                any_bad = True
-                record: dict[str, Any] = {"line": line, "error": item.message, **item.as_dict()}
-                if as_json:
-                    print_json(console, record, compact=True)
-                else:
-                    console.print(f"[red]line {line}: error:[/red] {item.message}", highlight=False)
-                continue
-            decision = next(decisions)
+    )
+    for line, item in slots:
+        if isinstance(item, ClearanceError):
+            any_bad = True
+            record: dict[str, Any] = {"line": line, "error": item.message, **item.as_dict()}
             if as_json:
-                print_json(console, {"line": line, **decision.as_dict()}, compact=True)
+                print_json(console, record, compact=True)
             else:
-                console.print(decision_line(decision), highlight=False)
-        console.file.flush()
+                console.print(f"[red]line {line}: error:[/red] {item.message}", highlight=False)
+            continue
+        decision = next(decisions)
+        if as_json:
+            print_json(console, {"line": line, **decision.as_dict()}, compact=True)
+        else:
+            console.print(decision_line(decision), highlight=False)
+    console.file.flush()
     return any_bad
 
 
 RequestArgument = Annotated[
     str,
     typer.Argument(
-        help="A request as a JSON file, or '-' to read JSON lines (one request each) from stdin.",
+        help="A request as a JSON file; a .jsonl file, or '-' for stdin, holds JSON lines (one request each).",
         show_default=False,
     ),
 ]
@@ -143,8 +187,13 @@ def screen(
     on = parse_as_of(as_of)
     screener = Screener(load_pack(scenario))
     console = Console()
-    if request == "-":
-        if stream(screener, sys.stdin.fileno(), console, as_json=json_output, as_of=on):
+    if request == "-" or request.endswith((".jsonl", ".ndjson")):
+        if request == "-":
+            any_bad = stream(screener, sys.stdin.fileno(), console, as_json=json_output, as_of=on)
+        else:
+            with _open(Path(request)) as lines:
+                any_bad = stream(screener, lines.fileno(), console, as_json=json_output, as_of=on)
+        if any_bad:
             raise typer.Exit(2)
         return
     parsed = read_request_file(Path(request))

@@ -22,7 +22,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
 from clearance.core.catalog import PARTY_CODE, Catalog
-from clearance.core.digest import canonical_digest
 from clearance.errors import RequestError
 
 __all__ = [
@@ -68,11 +67,6 @@ class _Base(_Strict):
     system: Annotated[str, Field(min_length=1)]
     quantity: Annotated[int, Field(ge=1)]
     date: IsoDate
-
-    @property
-    def digest(self) -> str:
-        """Content digest of the request as submitted (fields, not formatting)."""
-        return canonical_digest(self.model_dump(mode="json", exclude_none=True))
 
     def parties(self) -> list[tuple[str, str]]:
         """(field, party code) for every party the request names."""

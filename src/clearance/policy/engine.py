@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from clearance.core.decision import Decision, HolderJudgement, Outcome, combine
+from clearance.core.digest import canonical_digest
 from clearance.core.holders import ConsentHolder, consent_holders
 from clearance.core.request import EmployRequest, TransferRequest, check_against
 from clearance.policy.bundle import PolicyBundle
@@ -118,11 +119,12 @@ class Screener:
         duration_us: int,
     ) -> Decision:
         outcome, approvals, conditions, reasons = combine(judgements)
+        facts = request.model_dump(mode="json", exclude_none=True)
         return Decision(
             decision_id=decision_id,
             outcome=outcome,
-            request=request.model_dump(mode="json", exclude_none=True),
-            request_digest=request.digest,
+            request=facts,
+            request_digest=canonical_digest(facts),
             judged_as_of=as_of,
             catalog_revision=self.catalog.revision,
             evaluated_at=now,
