@@ -1,0 +1,158 @@
+"""Cedar text cut into statements that keep their lines, and syntax errors that name the line."""
+
+from __future__ import annotations
+
+import pytest
+
+from clearance.errors import PolicySourceError
+from clearance.policy.source import Statement, parse_statements, split_statements
+
+PERMIT = "permit (principal, action, resource)"
+
+
+def texts(source: str) -> list[str]:
+    return [s.text for s in split_statements(source)]
+
+
+# --- split_statements ------------------------------------------------------------------------
+
+
+def test_each_top_level_semicolon_ends_a_statement() -> None:
+    source = f"{PERMIT};\n{PERMIT};\n"
+    assert texts(source) == [f"{PERMIT};", f"{PERMIT};"]
+
+
+def test_a_semicolon_inside_a_string_does_not_end_the_statement() -> None:
+    source = f'{PERMIT} when {{ context.a == "x;y" }};\n{PERMIT};'
+    assert texts(source) == [f'{PERMIT} when {{ context.a == "x;y" }};', f"{PERMIT};"]
+
+
+def test_an_escaped_quote_does_not_end_the_string() -> None:
+    source = f'{PERMIT} when {{ context.a == "say \\"a;b\\" ;" }};\n{PERMIT};'
+    assert len(split_statements(source)) == 2
+    assert split_statements(source)[0].text.endswith('" };')
+
+
+def test_a_double_slash_inside_a_string_is_not_a_comment() -> None:
+    source = f'{PERMIT} when {{ context.a == "http://x;y" }};\n{PERMIT};'
+    assert texts(source) == [f'{PERMIT} when {{ context.a == "http://x;y" }};', f"{PERMIT};"]
+
+
+def test_a_semicolon_or_quote_inside_a_comment_does_not_end_the_statement() -> None:
+    source = f'// first; not an "end\n{PERMIT}; // trailing; comment "x\n// more;\n{PERMIT};\n'
+    statements = split_statements(source)
+    assert len(statements) == 2
+    assert statements[0].text == f'// first; not an "end\n{PERMIT};'
+    assert statements[0].line == 1
+    assert statements[0].code_line == 2
+    assert statements[1].text.endswith(f"// more;\n{PERMIT};")
+    assert statements[1].code_line == 4
+
+
+def test_statements_keep_their_first_line_and_skip_blank_lines() -> None:
+    source = (
+        "\n"  # 1
+        "\n"  # 2
+        '@id("a")\n'  # 3
+        f"{PERMIT};\n"  # 4
+        "\n"  # 5
+        "// about b\n"  # 6
+        '@id("b")\n'  # 7
+        "forbid (principal, action, resource)\n"  # 8
+        "when { true };\n"  # 9
+        "\n"  # 10
+        f'@id("c") {PERMIT};\n'  # 11
+    )
+    statements = split_statements(source)
+    assert [(s.line, s.code_line) for s in statements] == [(3, 3), (6, 7), (11, 11)]
+    assert statements[1].text == (
+        '// about b\n@id("b")\nforbid (principal, action, resource)\nwhen { true };'
+    )
+
+
+def test_a_string_spanning_lines_counts_its_lines() -> None:
+    source = f'{PERMIT} when {{ context.a == "one\ntwo;" }};\n\n@id("b")\n{PERMIT};'
+    statements = split_statements(source)
+    assert [s.line for s in statements] == [1, 4]
+
+
+def test_two_statements_on_one_line_share_its_number() -> None:
+    statements = split_statements(f"\n{PERMIT}; {PERMIT};")
+    assert [s.line for s in statements] == [2, 2]
+
+
+def test_a_trailing_fragment_without_semicolon_is_kept() -> None:
+    statements = split_statements(f"{PERMIT};\n\n{PERMIT}\nwhen {{ true }}")
+    assert [s.text for s in statements] == [f"{PERMIT};", f"{PERMIT}\nwhen {{ true }}"]
+    assert statements[1].line == 3
+
+
+@pytest.mark.parametrize("source", ["", "\n\n", "// only a comment; with a semicolon\n// and more"])
+def test_text_without_code_has_no_statements(source: str) -> None:
+    assert split_statements(source) == []
+
+
+def test_code_line_skips_comments_and_blank_lines() -> None:
+    statement = Statement('// one\n\n// two\n@id("x")\npermit (principal, action, resource);', 10)
+    assert statement.code_line == 13
+
+
+# --- parse_statements ------------------------------------------------------------------------
+
+
+def test_parse_statements_parses_each_statement_alone() -> None:
+    source = f'@id("a")\n{PERMIT};\n\n@id("b")\nforbid (principal, action, resource) when {{ context.x == "a;b" }};'
+    parsed = parse_statements(source, "p.cedar")
+    assert [s.line for s, _ in parsed] == [1, 4]
+    assert all(len(policy_set.to_pst().static_policies) == 1 for _, policy_set in parsed)
+
+
+def test_a_syntax_error_on_a_later_line_of_a_multi_line_policy_names_that_line() -> None:
+    source = (
+        '@id("a")\n'  # 1
+        f"{PERMIT};\n"  # 2
+        "\n"  # 3
+        "// b is broken on its fourth line\n"  # 4
+        '@id("b")\n'  # 5
+        "forbid (principal, action, resource)\n"  # 6
+        "when { context.quantity > 1 }\n"  # 7
+        "unless { context.quantity <<< 3 };\n"  # 8
+        f'@id("c") {PERMIT};\n'  # 9
+    )
+    with pytest.raises(PolicySourceError) as caught:
+        parse_statements(source, "bundles/XX/policies.cedar")
+    error = caught.value
+    assert error.line == 8
+    assert error.file == "bundles/XX/policies.cedar"
+    assert str(error).startswith("bundles/XX/policies.cedar: line 8: ")
+
+
+@pytest.mark.parametrize(
+    ("lines", "bad"),
+    [
+        (['@id("x")', PERMIT, "when {", "  context.a == 1 &&", "  context.b == )", "};"], 5),
+        (['@id("x")', PERMIT, "when {", "  context.a == 1", "} uless { true };"], 5),
+        (['@id("x")', "permit (principal, action, resource", "when { true };"], 3),
+        (['@id("x")', "permits (principal, action, resource);"], 2),
+    ],
+)
+def test_the_error_line_is_where_the_mistake_is(lines: list[str], bad: int) -> None:
+    prefix = f'@id("ok")\n{PERMIT};\n\n'  # two lines of good policy, and a blank one
+    with pytest.raises(PolicySourceError) as caught:
+        parse_statements(prefix + "\n".join(lines), "f.cedar")
+    assert caught.value.line == bad + 3
+
+
+def test_a_policy_cut_short_names_its_last_line() -> None:
+    source = f'{PERMIT};\n\n@id("x")\n{PERMIT}\nwhen {{ true }}\n'
+    with pytest.raises(PolicySourceError) as caught:
+        parse_statements(source, "f.cedar")
+    assert caught.value.line == 5
+    assert "f.cedar: line 5" in str(caught.value)
+
+
+def test_a_good_file_after_a_multi_line_string_keeps_line_numbers_for_errors() -> None:
+    source = f'{PERMIT} when {{ context.a == "one\ntwo;" }};\n\n@id("b")\n{PERMIT} when {{ ] }};'
+    with pytest.raises(PolicySourceError) as caught:
+        parse_statements(source, "f.cedar")
+    assert caught.value.line == 5
