@@ -360,32 +360,17 @@ def bugs(work: Path) -> dict[str, Run]:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: app.main prints errors with Rich, which wraps them at 80 columns when "
-    "stderr is not a terminal (and at the terminal width when it is)",
-)
 def test_a_long_error_stays_on_one_line_at_the_default_width(bugs: dict[str, Run]) -> None:
     run = bugs["long error"]
     assert run.returncode == 2
     assert len(run.stderr.splitlines()) == 1, run.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: error messages are printed as Rich markup; user text such as '[/x]' "
-    "raises MarkupError (traceback, exit 1) and '[bold]' is swallowed",
-)
 @pytest.mark.parametrize("system", ["[/x]", "[bold]x"])
 def test_an_error_quoting_brackets_is_printed_as_written(system: str, bugs: dict[str, Run]) -> None:
     assert_refused(bugs[system], [f"unknown system '{system}'"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: screen - (text) prints error lines as Rich markup: '[/x]' in a request "
-    "raises MarkupError and ends the stream with a traceback",
-)
 def test_a_text_stream_survives_brackets_in_a_bad_line(bugs: dict[str, Run]) -> None:
     run = bugs["text stream"]
     assert "Traceback" not in run.stderr
@@ -396,11 +381,6 @@ def test_a_text_stream_survives_brackets_in_a_bad_line(bugs: dict[str, Run]) -> 
     assert out[1].startswith("REVIEW REQUIRED")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a quantity beyond Cedar's 64-bit Long passes validation and is decided "
-    "'prohibited' (Cedar fails to build the request) instead of being refused",
-)
 def test_a_quantity_too_large_for_cedar_is_refused(bugs: dict[str, Run]) -> None:
     assert_refused(bugs["2**63"], ["'quantity'"])
 

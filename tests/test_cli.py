@@ -622,11 +622,6 @@ def test_a_condition_with_brackets_is_kept_whole_in_json(runs: dict[str, Run]) -
     assert decision["conditions"] == ["European partners fund the purchase [see annex B]"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: render.decision_panel passes conditions (policy text) to Rich as markup, "
-    "so '[see annex B]' is taken for a style tag and silently dropped from the panel",
-)
 def test_a_condition_with_brackets_is_shown_whole_in_the_decision_panel(
     runs: dict[str, Run],
 ) -> None:

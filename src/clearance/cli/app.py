@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from clearance import __version__
 from clearance.errors import ClearanceError
@@ -52,7 +53,6 @@ def main() -> None:
     try:
         app()
     except ClearanceError as exc:
-        Console(stderr=True).print(
-            f"[bold red]error:[/bold red] {exc.message}", highlight=False, markup=True
-        )
+        line = Text.assemble(("error: ", "bold red"), exc.message)
+        Console(stderr=True).print(line, soft_wrap=True, highlight=False)
         sys.exit(exc.exit_code)

@@ -82,7 +82,7 @@ def holders_tree(system: str, holders: tuple[ConsentHolder, ...]) -> Tree:
     for holder in holders:
         branch = tree.add(Text(holder.party, style="bold cyan"))
         for path in holder.paths:
-            branch.add(path.text)
+            branch.add(Text(path.text))
     return tree
 
 
@@ -91,17 +91,17 @@ def decision_panel(decision: Decision) -> Panel:
     body = Table.grid(padding=(0, 2))
     body.add_column(style="dim")
     body.add_column()
-    body.add_row("request", describe_request(dict(decision.request)))
+    body.add_row("request", Text(describe_request(dict(decision.request))))
     body.add_row("outcome", outcome_text(decision.outcome))
-    body.add_row("consent holders", ", ".join(decision.consent_holders))
+    body.add_row("consent holders", Text(", ".join(decision.consent_holders)))
     if decision.required_approvals:
         body.add_row("approval needed", Text(approvals_text(decision), style="yellow"))
     if decision.conditions:
-        body.add_row("conditions", "\n".join(decision.conditions))
-    body.add_row("reasons", "\n".join(decision.reasons) or "—")
+        body.add_row("conditions", Text("\n".join(decision.conditions)))
+    body.add_row("reasons", Text("\n".join(decision.reasons) or "—"))
     notes = [n for j in decision.judgements for n in j.notes]
     if notes:
-        body.add_row("notes", "\n".join(notes))
+        body.add_row("notes", Text("\n".join(notes)))
     body.add_row("judged as of", decision.judged_as_of.isoformat())
     body.add_row(
         "bundles",

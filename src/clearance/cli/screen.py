@@ -21,6 +21,7 @@ from typing import Annotated, Any, BinaryIO
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from clearance.core.request import EmployRequest, TransferRequest, check_against, parse_request
@@ -157,13 +158,14 @@ def _screen_batch(
             if as_json:
                 print_json(console, record, compact=True)
             else:
-                console.print(f"[red]line {line}: error:[/red] {item.message}", highlight=False)
+                text = Text.assemble((f"line {line}: error: ", "red"), item.message)
+                console.print(text, highlight=False, soft_wrap=True)
             continue
         decision = next(decisions)
         if as_json:
             print_json(console, {"line": line, **decision.as_dict()}, compact=True)
         else:
-            console.print(decision_line(decision), highlight=False)
+            console.print(decision_line(decision), highlight=False, soft_wrap=True)
     console.file.flush()
     return any_bad
 

@@ -65,7 +65,7 @@ class Target(_Strict):
 class _Base(_Strict):
     requester: Code
     system: Annotated[str, Field(min_length=1)]
-    quantity: Annotated[int, Field(ge=1)]
+    quantity: Annotated[int, Field(ge=1, le=2**63 - 1)]
     date: IsoDate
 
     def parties(self) -> list[tuple[str, str]]:
