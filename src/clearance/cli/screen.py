@@ -21,8 +21,8 @@ from typing import Annotated, Any, BinaryIO
 
 import typer
 from rich.console import Console
-from rich.text import Text
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
 from clearance.core.request import EmployRequest, TransferRequest, check_against, parse_request
 from clearance.errors import ClearanceError, InputError, RequestError
