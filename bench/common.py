@@ -17,7 +17,7 @@ import random
 import resource
 import statistics
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib import metadata
 from typing import Any
 
@@ -174,3 +174,13 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+def emit(result: dict[str, Any], as_json: bool, report: Callable[[dict[str, Any]], str]) -> int:
+    """Print a benchmark's results as JSON or as its readable report; the exit status."""
+    if as_json:
+        json.dump(result, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(report(result))
+    return 0

@@ -54,7 +54,7 @@ from clearance.policy.bundle import PolicyBundle
 from clearance.policy.engine import Screener
 from clearance.policy.entities import catalog_entities, cedar_request
 from clearance.policy.pack import ScenarioPack, load_pack
-from common import SEED, machine, median, peak_rss_mib, percentile, request_mix, table
+from common import SEED, emit, machine, median, peak_rss_mib, percentile, request_mix, table
 
 AnyRequest = EmployRequest | TransferRequest
 Batch = tuple[PolicyBundle, list[dict[str, Any]]]
@@ -587,13 +587,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.memory_probe is not None:
         json.dump(memory_probe(args.requests, args.seed, args.memory_probe), sys.stdout)
         return 0
-    result = run(args)
-    if args.json:
-        json.dump(result, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        print(report(result))
-    return 0
+    return emit(run(args), args.json, report)
 
 
 if __name__ == "__main__":

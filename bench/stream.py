@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from common import SEED, machine, median, peak_rss_mib, request_lines, rss_mib, table
+from common import SEED, emit, machine, median, peak_rss_mib, request_lines, rss_mib, table
 
 BAD_EVERY = 1_000
 
@@ -310,13 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not any(size > 0 for size in args.lines):
         parser.error("--lines needs at least one length above 0")
-    result = run(args)
-    if args.json:
-        json.dump(result, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        print(report(result))
-    return 0
+    return emit(run(args), args.json, report)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
+from clearance.core.decision import Decision
 from clearance.core.request import EmployRequest, TransferRequest, check_against, parse_request
 from clearance.errors import ClearanceError, InputError, RequestError
 from clearance.policy.engine import Screener
@@ -170,6 +171,14 @@ def _screen_batch(
     return any_bad
 
 
+def _decide_file(
+    screener: Screener, path: Path, as_of: dt.date | None
+) -> tuple[AnyRequest, Decision]:
+    """Read one request file and decide it now, with a fresh decision id."""
+    parsed = read_request_file(path)
+    return parsed, screener.decide(parsed, decision_id=new_decision_id(), now=now(), as_of=as_of)
+
+
 RequestArgument = Annotated[
     str,
     typer.Argument(
@@ -198,8 +207,7 @@ def screen(
         if any_bad:
             raise typer.Exit(2)
         return
-    parsed = read_request_file(Path(request))
-    decision = screener.decide(parsed, decision_id=new_decision_id(), now=now(), as_of=on)
+    _, decision = _decide_file(screener, Path(request), on)
     if json_output:
         print_json(console, decision.as_dict())
     else:
@@ -213,10 +221,8 @@ def explain_command(
     json_output: JsonOption = False,
 ) -> None:
     """Explain a decision: holders and their paths, the policy text that decided, what would change it."""
-    on = parse_as_of(as_of)
     screener = Screener(load_pack(scenario))
-    parsed = read_request_file(request)
-    decision = screener.decide(parsed, decision_id=new_decision_id(), now=now(), as_of=on)
+    parsed, decision = _decide_file(screener, request, parse_as_of(as_of))
     explanation = explain(screener, parsed, decision)
     console = Console()
     if json_output:
