@@ -15,8 +15,11 @@ from rich.console import Console
 from clearance import __version__
 from clearance.errors import ClearanceError
 
-from . import catalog, policy
+from . import audit, cases, catalog, policy, users
+from .context import App
 from .demo import demo
+from .options import JsonOption
+from .render import print_json
 from .screen import explain_command, screen
 
 app = typer.Typer(
@@ -31,6 +34,22 @@ app.command("explain")(explain_command)
 app.command("demo")(demo)
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(policy.app, name="policy")
+app.add_typer(users.app, name="users")
+app.add_typer(cases.app, name="cases")
+app.add_typer(audit.app, name="audit")
+app.command("verify-decision")(audit.verify_decision)
+
+
+@app.command("init")
+def init(json_output: JsonOption = False) -> None:
+    """Create or upgrade the database (CLEARANCE_DATABASE_URL, default SQLite in the data folder)."""
+    context = App()
+    context.database.migrate()
+    url = context.database.engine.url.render_as_string(hide_password=True)
+    if json_output:
+        print_json(Console(), {"database": url, "data_dir": str(context.settings.data_dir)})
+    else:
+        Console().print(f"database ready: {url}", highlight=False)
 
 
 def _version(value: bool) -> None:

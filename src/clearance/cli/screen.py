@@ -29,7 +29,7 @@ from clearance.policy.engine import Screener
 from clearance.policy.explain import explain
 from clearance.policy.pack import load_pack
 
-from .options import AsOfOption, JsonOption, ScenarioOption, parse_as_of
+from .options import AsOfOption, JsonOption, ScenarioOption, parse_date
 from .render import decision_line, decision_panel, explanation_view, print_json
 
 AnyRequest = EmployRequest | TransferRequest
@@ -184,7 +184,7 @@ def screen(
     json_output: JsonOption = False,
 ) -> None:
     """Decide requests: who must consent, and is it permitted, for review, or prohibited."""
-    on = parse_as_of(as_of)
+    on = parse_date(as_of)
     screener = Screener(load_pack(scenario))
     console = Console()
     if request == "-" or request.endswith((".jsonl", ".ndjson")):
@@ -211,7 +211,7 @@ def explain_command(
     json_output: JsonOption = False,
 ) -> None:
     """Explain a decision: holders and their paths, the policy text that decided, what would change it."""
-    on = parse_as_of(as_of)
+    on = parse_date(as_of)
     screener = Screener(load_pack(scenario))
     parsed = read_request_file(request)
     decision = screener.decide(parsed, decision_id=new_decision_id(), now=now(), as_of=on)
