@@ -1,6 +1,7 @@
 # One entry point for people and CI alike.
 #   make demo   install into .venv and screen + explain the seed scenario
-#   make test   install into .venv and run lint, types, layer contracts and the tests
+#   make test   install into .venv (and PostgreSQL, when missing and run as root),
+#               then run lint, types, layer contracts and the tests
 #   make bench  run the benchmarks (results go in docs/benchmarks.md by hand)
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install system-packages demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +28,10 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+system-packages:
+	scripts/system-packages.sh
+
+test: lint system-packages
 	$(BIN)/pytest
 
 bench: install

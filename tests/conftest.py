@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from clearance.policy.engine import Screener
 from clearance.policy.pack import ScenarioPack, load_pack
+from clearance.store.db import open_database
+from clearance.store.repository import Store
+
+from .databases import PostgresCluster, postgres_cluster
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -20,3 +26,28 @@ def seed_pack() -> ScenarioPack:
 @pytest.fixture(scope="session")
 def screener(seed_pack: ScenarioPack) -> Screener:
     return Screener(seed_pack)
+
+
+# Databases: every store test runs on SQLite and on a real PostgreSQL server.
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster]:
+    with postgres_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'clearance.db'}"
+    cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
+    return cluster.fresh_database()
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    database = open_database(database_url)
+    database.migrate()
+    yield Store(database)
+    database.dispose()

@@ -10,7 +10,12 @@ names what is wrong and where::
     ├── InputError                 invalid_input      2   400   an input file or option is wrong
     ├── PackError                  invalid_pack       2   422   a scenario pack file is wrong
     │   └── PolicySourceError      invalid_policy     2   422   a .cedar file does not parse or validate
-    └── NotFoundError              not_found          2   404   an id that the catalog does not hold
+    ├── NotFoundError              not_found          2   404   an id that the catalog does not hold
+    ├── IllegalTransition          illegal_transition 2   409   a move the case workflow does not allow
+    ├── ConflictError              conflict           2   409   someone else changed the case first; retry
+    ├── PermissionDenied           forbidden          2   403   the actor may not do this (office, delegation, own case)
+    ├── SignatureError             bad_signature      2   403   a signature does not verify, or a key cannot be unlocked
+    └── StoreError                 store_unavailable  2   503   the database cannot be opened or is not set up
 
 Anything else that escapes is a bug, not an input problem.
 """
@@ -19,11 +24,16 @@ from __future__ import annotations
 
 __all__ = [
     "ClearanceError",
+    "ConflictError",
+    "IllegalTransition",
     "InputError",
     "NotFoundError",
     "PackError",
+    "PermissionDenied",
     "PolicySourceError",
     "RequestError",
+    "SignatureError",
+    "StoreError",
 ]
 
 
@@ -104,3 +114,38 @@ class NotFoundError(ClearanceError):
 
     code = "not_found"
     http_status = 404
+
+
+class IllegalTransition(ClearanceError):
+    """A move the case workflow does not allow (e.g. executing a denied case)."""
+
+    code = "illegal_transition"
+    http_status = 409
+
+
+class ConflictError(ClearanceError):
+    """Two actors changed the same case at once; the later one must look again."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class PermissionDenied(ClearanceError):
+    """The actor does not hold the office (or delegation) this needs, or it is their own case."""
+
+    code = "forbidden"
+    http_status = 403
+
+
+class SignatureError(ClearanceError):
+    """A signature does not verify against the registered key, or a key cannot be unlocked."""
+
+    code = "bad_signature"
+    http_status = 403
+
+
+class StoreError(ClearanceError):
+    """The database cannot be opened, or has not been initialised (``clearance init``)."""
+
+    code = "store_unavailable"
+    http_status = 503

@@ -16,8 +16,11 @@ from rich.text import Text
 from clearance import __version__
 from clearance.errors import ClearanceError
 
-from . import catalog, policy
+from . import audit, cases, catalog, policy, users
+from .context import App, close_databases
 from .demo import demo
+from .options import JsonOption
+from .render import print_json
 from .screen import explain_command, screen
 
 app = typer.Typer(
@@ -32,6 +35,22 @@ app.command("explain")(explain_command)
 app.command("demo")(demo)
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(policy.app, name="policy")
+app.add_typer(users.app, name="users")
+app.add_typer(cases.app, name="cases")
+app.add_typer(audit.app, name="audit")
+app.command("verify-decision")(audit.verify_decision)
+
+
+@app.command("init")
+def init(json_output: JsonOption = False) -> None:
+    """Create or upgrade the database (CLEARANCE_DATABASE_URL, default SQLite in the data folder)."""
+    context = App()
+    context.database.migrate()
+    url = context.database.engine.url.render_as_string(hide_password=True)
+    if json_output:
+        print_json(Console(), {"database": url, "data_dir": str(context.settings.data_dir)})
+    else:
+        Console().print(f"database ready: {url}", highlight=False)
 
 
 def _version(value: bool) -> None:
@@ -49,10 +68,13 @@ def _root(
     """Review controlled weapon-system requests: who must consent, by which policy, and why."""
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Run one command (``argv``, default the process's arguments) and exit with its status."""
     try:
-        app()
+        app(args=argv, prog_name="clearance")
     except ClearanceError as exc:
         line = Text.assemble(("error: ", "bold red"), exc.message)
         Console(stderr=True).print(line, soft_wrap=True, highlight=False)
         sys.exit(exc.exit_code)
+    finally:
+        close_databases()

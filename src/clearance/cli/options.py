@@ -32,13 +32,13 @@ AsOfOption = Annotated[
 ]
 
 
-def parse_as_of(value: str | None) -> dt.date | None:
-    """The ``--as-of`` date, refused in one line when it is not a calendar date."""
+def parse_date(value: str | None, option: str = "--as-of") -> dt.date | None:
+    """A date option, refused in one line naming the option when it is not a calendar date."""
     if value is None:
         return None
     try:
         date = iso_date(value)
     except ValueError as exc:
-        raise InputError("option --as-of", str(exc)) from None
+        raise InputError(f"option {option}", str(exc)) from None
     assert isinstance(date, dt.date)
     return date

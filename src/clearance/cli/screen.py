@@ -31,7 +31,7 @@ from clearance.policy.engine import Screener
 from clearance.policy.explain import explain
 from clearance.policy.pack import load_pack
 
-from .options import AsOfOption, JsonOption, ScenarioOption, parse_as_of
+from .options import AsOfOption, JsonOption, ScenarioOption, parse_date
 from .render import decision_line, decision_panel, explanation_view, print_json
 
 AnyRequest = EmployRequest | TransferRequest
@@ -195,7 +195,7 @@ def screen(
     json_output: JsonOption = False,
 ) -> None:
     """Decide requests: who must consent, and is it permitted, for review, or prohibited."""
-    on = parse_as_of(as_of)
+    on = parse_date(as_of)
     screener = Screener(load_pack(scenario))
     console = Console()
     if request == "-" or request.endswith((".jsonl", ".ndjson")):
@@ -222,7 +222,7 @@ def explain_command(
 ) -> None:
     """Explain a decision: holders and their paths, the policy text that decided, what would change it."""
     screener = Screener(load_pack(scenario))
-    parsed, decision = _decide_file(screener, request, parse_as_of(as_of))
+    parsed, decision = _decide_file(screener, request, parse_date(as_of))
     explanation = explain(screener, parsed, decision)
     console = Console()
     if json_output:

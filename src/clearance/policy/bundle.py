@@ -89,6 +89,7 @@ class PolicyBundle:
     summary: str
     sources: tuple[str, ...]
     illustrative: bool
+    review_sla_days: int | None
     revision: str
     folder: str
     policies: tuple[PolicyInfo, ...]
@@ -181,8 +182,25 @@ def _meta_text(files: BundleFiles, key: str, *, required: bool = False) -> str:
     return value
 
 
+def _sla_days(files: BundleFiles) -> int | None:
+    value = files.meta.get("review_sla_days")
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise PackError(files.meta_file, "review_sla_days", "must be a whole number of days ≥ 1")
+    return value
+
+
 def _check_meta(files: BundleFiles, catalog: Catalog) -> tuple[str, dt.date]:
-    allowed = {"holder", "effective_from", "title", "summary", "sources", "illustrative"}
+    allowed = {
+        "holder",
+        "effective_from",
+        "title",
+        "summary",
+        "sources",
+        "illustrative",
+        "review_sla_days",
+    }
     extra = sorted(set(files.meta) - allowed)
     if extra:
         raise PackError(files.meta_file, extra[0], "is not a known field")
@@ -258,6 +276,7 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
         summary=_meta_text(files, "summary"),
         sources=tuple(sources),
         illustrative=bool(files.meta.get("illustrative", False)),
+        review_sla_days=_sla_days(files),
         revision=revision,
         folder=folder,
         policies=tuple(infos),

@@ -1,0 +1,179 @@
+"""``clearance audit`` and ``clearance verify-decision``: checking the record, online and offline."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
+
+from clearance.core.chain import ChainReport
+from clearance.core.signing import verify
+from clearance.errors import InputError
+from clearance.service import audit
+
+from .context import App
+from .options import JsonOption
+from .render import print_json
+
+app = typer.Typer(
+    help="Verify the ledger's hash chain and export it for auditors.", no_args_is_help=True
+)
+
+
+def _report(report: ChainReport, json_output: bool) -> None:
+    data = {
+        "ok": report.ok,
+        "events": report.events,
+        "first_bad_seq": report.first_bad,
+        "problem": report.problem,
+        "head": report.head,
+    }
+    if json_output:
+        print_json(Console(), data)
+    elif report.ok:
+        Console().print(
+            f"[green]ledger verified[/green]: {report.events} events, head {report.head}",
+            highlight=False,
+        )
+    else:
+        Console().print(
+            f"[bold red]ledger broken at event {report.first_bad}[/bold red]: {report.problem} ({report.events} events verified before it)",
+            highlight=False,
+        )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("verify")
+def verify_ledger(
+    export_file: Annotated[
+        Path | None, typer.Option("--file", help="Verify an exported file instead of the database.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Check the whole hash chain; name the first bad sequence number. Exit 1 if broken."""
+    if export_file is not None:
+        try:
+            with export_file.open(encoding="utf-8") as lines:
+                report = audit.verify_export(lines, str(export_file))
+        except FileNotFoundError:
+            raise InputError(str(export_file), "file not found") from None
+        _report(report, json_output)
+        return
+    store = App().store
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.completed:,} events checked"),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    ) as progress:
+        task = progress.add_task("verify", total=None)
+        report = audit.verify(store, progress=lambda n: progress.update(task, completed=n))
+    _report(report, json_output)
+
+
+@app.command("export")
+def export(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default: stdout).")
+    ] = None,
+) -> None:
+    """Write the ledger as JSON lines that verify on their own (audit verify --file)."""
+    store = App().store
+    if out is None:
+        report = audit.export(store, sys.stdout)
+    else:
+        temporary = out.with_name(out.name + ".partial")
+        with temporary.open("w", encoding="utf-8") as handle:
+            report = audit.export(store, handle)
+        temporary.replace(out)
+        Console(stderr=True).print(f"exported {report.events} events to {out}", highlight=False)
+    if not report.ok:
+        Console(stderr=True).print(
+            f"[red]warning: the ledger is broken at event {report.first_bad}: {report.problem}[/red]"
+        )
+        raise typer.Exit(1)
+
+
+def verify_decision(
+    case_file: Annotated[
+        Path,
+        typer.Argument(
+            help="A case as written by 'clearance cases show N --json'.", show_default=False
+        ),
+    ],
+    keys: Annotated[
+        Path | None,
+        typer.Option(
+            "--keys",
+            help="Public keys as written by 'clearance users list --json' (default: those in the file).",
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Check a case's signed approvals and denials offline, from public keys alone. Exit 1 if any fails."""
+    case = _load_json(case_file)
+    registry: dict[str, str] = {}
+    if keys is not None:
+        users = _load_json(keys)
+        if not isinstance(users, list):
+            raise InputError(str(keys), "must be the list 'clearance users list --json' writes")
+        registry = {
+            str(u["id"]): str(u["public_key"]) for u in users if isinstance(u, dict) and "id" in u
+        }
+    if not isinstance(case, dict) or "approvals" not in case:
+        raise InputError(str(case_file), "is not a case written by 'clearance cases show --json'")
+    results = []
+    for answer in case["approvals"]:
+        statement = json.loads(answer["statement"])
+        key = registry.get(answer["actor"]) if keys is not None else answer.get("public_key")
+        problems = []
+        if not key or not verify(key, answer["statement"].encode("utf-8"), answer["signature"]):
+            problems.append("signature does not verify against the actor's public key")
+        for field in ("case_id", "request_digest"):
+            expected = case["id"] if field == "case_id" else case["request_digest"]
+            if statement.get(field) != expected:
+                problems.append(f"signed {field} does not match the case")
+        for field in ("authority", "actor", "reason"):
+            if statement.get(field) != answer.get(field):
+                problems.append(f"signed {field} does not match the record")
+        results.append(
+            {
+                "authority": answer["authority"],
+                "actor": answer["actor"],
+                "verdict": answer["verdict"],
+                "valid": not problems,
+                "problems": problems,
+            }
+        )
+    valid = all(r["valid"] for r in results)
+    if json_output:
+        print_json(Console(), {"case": case["id"], "valid": valid, "signatures": results})
+    else:
+        console = Console()
+        for r in results:
+            mark = "[green]valid[/green]" if r["valid"] else "[bold red]INVALID[/bold red]"
+            console.print(
+                f"{mark} {r['verdict']} by {r['actor']} for {r['authority']}"
+                + (f": {'; '.join(r['problems'])}" if r["problems"] else ""),
+                highlight=False,
+            )
+        if not results:
+            console.print("no signed approvals or denials on this case")
+    if not valid:
+        raise typer.Exit(1)
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(str(path), "file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), f"not JSON: {exc}") from None

@@ -1,0 +1,101 @@
+"""What the case commands share: settings, the database, the pack, the acting user's key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from clearance.core.signing import Signer, unlock
+from clearance.errors import InputError, SignatureError
+from clearance.policy.engine import Screener
+from clearance.policy.pack import load_pack
+from clearance.service.cases import CaseService
+from clearance.service.people import People
+from clearance.settings import Settings, load_settings
+from clearance.store.db import Database, open_database
+from clearance.store.repository import Store
+
+ActorOption = Annotated[
+    str,
+    typer.Option(
+        "--as", help="The user who acts (their key signs what they decide).", show_default=False
+    ),
+]
+PassphraseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--passphrase",
+        envvar="CLEARANCE_PASSPHRASE",
+        help="Passphrase of the acting user's key (asked for when not given).",
+        show_default=False,
+    ),
+]
+KeyFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        help="The acting user's key file. Default: <data dir>/keys/<user>.key.",
+        show_default=False,
+    ),
+]
+
+
+_opened: list[Database] = []
+
+
+def close_databases() -> None:
+    """Close the pools a command opened when it ends, not when the process does."""
+    while _opened:
+        _opened.pop().dispose()
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class App:
+    """Settings, store and services, opened once per command."""
+
+    def __init__(self, scenario: Path | None = None) -> None:
+        self.settings: Settings = load_settings()
+        self.database = open_database(self.settings.database_url)
+        _opened.append(self.database)
+        self.store = Store(self.database)
+        self._scenario = scenario or self.settings.scenario
+
+    def screener(self) -> Screener:
+        return Screener(load_pack(self._scenario))
+
+    def cases(self) -> CaseService:
+        return CaseService(self.store, self.screener(), default_sla_days=self.settings.sla_days)
+
+    def people(self) -> People:
+        return People(self.store, load_pack(self._scenario).catalog)
+
+    def key_path(self, user: str, given: Path | None) -> Path:
+        return given or self.settings.data_dir / "keys" / f"{user}.key"
+
+    def signer(self, user: str, key_file: Path | None, passphrase: str | None) -> Signer:
+        path = self.key_path(user, key_file)
+        try:
+            pem = path.read_bytes()
+        except FileNotFoundError:
+            raise SignatureError(f"no key file for {user} at {path}") from None
+        if passphrase is None:
+            passphrase = typer.prompt(f"passphrase for {user}", hide_input=True)
+        return unlock(pem, passphrase)
+
+
+def write_key_file(path: Path, pem: bytes) -> None:
+    """Create a private key file readable by its owner only; never overwrite one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise InputError(str(path), "a key file already exists there") from None
+    with os.fdopen(fd, "wb") as out:
+        out.write(pem)

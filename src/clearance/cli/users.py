@@ -1,0 +1,202 @@
+"""``clearance users``: people, the offices they hold and when, and delegations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from clearance.core.signing import new_key_pair
+
+from .context import App, KeyFileOption, PassphraseOption, now, write_key_file
+from .options import JsonOption, ScenarioOption, parse_date
+from .render import print_json
+
+app = typer.Typer(
+    help="Users, the offices they hold over time, and delegations.", no_args_is_help=True
+)
+
+AdminOption = Annotated[str, typer.Option("--by", help="Who records this (written to the ledger).")]
+
+
+@app.command("add")
+def add(
+    user: Annotated[
+        str,
+        typer.Argument(help="User id, e.g. us.secdef.holder or ua.liaison.", show_default=False),
+    ],
+    name: Annotated[str, typer.Option("--name", help="The person's name.", show_default=False)],
+    party: Annotated[
+        str,
+        typer.Option("--party", help="The party they act for (e.g. US, UA).", show_default=False),
+    ],
+    key_file: KeyFileOption = None,
+    passphrase: PassphraseOption = None,
+    by: AdminOption = "admin",
+    scenario: ScenarioOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Add a user with a new signing key; the private key is written encrypted with their passphrase."""
+    context = App(scenario)
+    if passphrase is None:
+        passphrase = typer.prompt(
+            "passphrase for the new key", hide_input=True, confirmation_prompt=True
+        )
+    public_key, pem = new_key_pair(passphrase)
+    path = context.key_path(user, key_file)
+    people = context.people()
+    people.check_new_user(user_id=user, party=party)
+    write_key_file(path, pem)
+    try:
+        record = people.add_user(
+            user_id=user, name=name, party=party, public_key=public_key, actor=by, now=now()
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    data = {
+        "id": record.id,
+        "name": record.name,
+        "party": record.party,
+        "public_key": record.public_key,
+        "key_file": str(path),
+    }
+    if json_output:
+        print_json(Console(), data)
+    else:
+        Console().print(f"added {record.id} ({record.party}); key file {path}", highlight=False)
+
+
+@app.command("list")
+def list_users(json_output: JsonOption = False) -> None:
+    """Users with their public keys and the offices they hold or held."""
+    store = App().store
+    with store.transaction() as tx:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": u.id,
+                "name": u.name,
+                "party": u.party,
+                "public_key": u.public_key,
+                "holdings": [
+                    {
+                        "authority": h.authority,
+                        "from": h.valid_from.isoformat(),
+                        "to": h.valid_to.isoformat() if h.valid_to else None,
+                    }
+                    for h in tx.holdings(user_id=u.id)
+                ],
+            }
+            for u in tx.users()
+        ]
+    if json_output:
+        print_json(Console(), rows)
+        return
+    table = Table(title="users")
+    for column in ("id", "name", "party", "offices", "public key"):
+        table.add_column(column)
+    for row in rows:
+        holdings: list[dict[str, str | None]] = row["holdings"]
+        offices = "\n".join(f"{h['authority']} {h['from']} → {h['to'] or 'now'}" for h in holdings)
+        table.add_row(
+            str(row["id"]),
+            str(row["name"]),
+            str(row["party"]),
+            offices or "—",
+            str(row["public_key"])[:16] + "…",
+        )
+    Console().print(table)
+
+
+@app.command("grant")
+def grant(
+    user: Annotated[str, typer.Argument(help="User id.", show_default=False)],
+    authority: Annotated[str, typer.Argument(help="Office, e.g. us.secdef.", show_default=False)],
+    valid_from: Annotated[
+        str, typer.Option("--from", help="First day in office (YYYY-MM-DD).", show_default=False)
+    ],
+    valid_to: Annotated[
+        str | None, typer.Option("--to", help="Last day in office (default: open).")
+    ] = None,
+    by: AdminOption = "admin",
+    scenario: ScenarioOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """USER takes office AUTHORITY from a date; the previous holder's term ends the day before."""
+    start = parse_date(valid_from, "--from")
+    assert start is not None
+    holding = (
+        App(scenario)
+        .people()
+        .grant(
+            user_id=user,
+            authority=authority,
+            valid_from=start,
+            valid_to=parse_date(valid_to, "--to"),
+            actor=by,
+            now=now(),
+        )
+    )
+    data = {
+        "user": holding.user_id,
+        "authority": holding.authority,
+        "from": holding.valid_from.isoformat(),
+        "to": holding.valid_to.isoformat() if holding.valid_to else None,
+    }
+    if json_output:
+        print_json(Console(), data)
+    else:
+        Console().print(
+            f"{user} holds {authority} from {data['from']} to {data['to'] or 'further notice'}",
+            highlight=False,
+        )
+
+
+@app.command("delegate")
+def delegate(
+    holder: Annotated[
+        str, typer.Argument(help="The current holder of the office.", show_default=False)
+    ],
+    delegate_to: Annotated[str, typer.Argument(help="Who may act for it.", show_default=False)],
+    authority: Annotated[str, typer.Argument(help="The office.", show_default=False)],
+    valid_from: Annotated[
+        str, typer.Option("--from", help="First day (YYYY-MM-DD).", show_default=False)
+    ],
+    valid_to: Annotated[
+        str, typer.Option("--to", help="Last day (YYYY-MM-DD).", show_default=False)
+    ],
+    scenario: ScenarioOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Let DELEGATE act for AUTHORITY on delegable gates for a period; personal gates stay personal."""
+    start, end = parse_date(valid_from, "--from"), parse_date(valid_to, "--to")
+    assert start is not None
+    assert end is not None
+    record = (
+        App(scenario)
+        .people()
+        .delegate(
+            holder_id=holder,
+            delegate_id=delegate_to,
+            authority=authority,
+            valid_from=start,
+            valid_to=end,
+            now=now(),
+        )
+    )
+    data = {
+        "authority": record.authority,
+        "holder": record.holder_id,
+        "delegate": record.delegate_id,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+    }
+    if json_output:
+        print_json(Console(), data)
+    else:
+        Console().print(
+            f"{delegate_to} may act for {authority} (delegable gates only) from {start} to {end}",
+            highlight=False,
+        )

@@ -1,0 +1,81 @@
+"""The life of a case as an explicit state machine: pure code, no storage.
+
+::
+
+    submitted ──► in_review ──► approved ─────────────────┐
+        │             │    └──► approved_with_conditions ──► cleared ──► executed
+        │             │                                     ▲
+        │             ├──► denied                 approved ─┘ (also ──► executed)
+        └─────────────┴──► withdrawn | expired
+
+A submitted request is screened at once: a permitted one goes straight to
+``approved`` (or ``approved_with_conditions``), a prohibited one to
+``denied``, one that needs review to ``in_review``. Any other move is refused
+with ``IllegalTransition``, which names both states.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from clearance.errors import IllegalTransition
+
+__all__ = ["TERMINAL", "CaseState", "check_transition", "state_after_screening"]
+
+
+class CaseState(StrEnum):
+    SUBMITTED = "submitted"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    APPROVED_WITH_CONDITIONS = "approved_with_conditions"
+    CLEARED = "cleared"
+    DENIED = "denied"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+    EXECUTED = "executed"
+
+
+_MOVES: dict[CaseState, frozenset[CaseState]] = {
+    CaseState.SUBMITTED: frozenset(
+        {
+            CaseState.IN_REVIEW,
+            CaseState.APPROVED,
+            CaseState.APPROVED_WITH_CONDITIONS,
+            CaseState.DENIED,
+            CaseState.WITHDRAWN,
+        }
+    ),
+    CaseState.IN_REVIEW: frozenset(
+        {
+            CaseState.APPROVED,
+            CaseState.APPROVED_WITH_CONDITIONS,
+            CaseState.DENIED,
+            CaseState.WITHDRAWN,
+            CaseState.EXPIRED,
+        }
+    ),
+    CaseState.APPROVED_WITH_CONDITIONS: frozenset(
+        {CaseState.CLEARED, CaseState.WITHDRAWN, CaseState.EXPIRED}
+    ),
+    CaseState.APPROVED: frozenset({CaseState.EXECUTED, CaseState.WITHDRAWN, CaseState.EXPIRED}),
+    CaseState.CLEARED: frozenset({CaseState.EXECUTED, CaseState.WITHDRAWN, CaseState.EXPIRED}),
+}
+
+TERMINAL = frozenset(s for s in CaseState if s not in _MOVES)
+"""States a case never leaves: denied, withdrawn, expired, executed."""
+
+
+def check_transition(current: CaseState, target: CaseState) -> CaseState:
+    """Return ``target`` if the workflow allows the move, else raise ``IllegalTransition``."""
+    if target not in _MOVES.get(current, frozenset()):
+        raise IllegalTransition(f"a case that is {current.value} cannot become {target.value}")
+    return target
+
+
+def state_after_screening(outcome: str, has_conditions: bool) -> CaseState:
+    """Where a freshly screened case goes: decided at once unless review is required."""
+    if outcome == "review_required":
+        return CaseState.IN_REVIEW
+    if outcome == "prohibited":
+        return CaseState.DENIED
+    return CaseState.APPROVED_WITH_CONDITIONS if has_conditions else CaseState.APPROVED

@@ -1,0 +1,520 @@
+"""Case use cases, each one transaction: submit, answer a gate, withdraw, meet a condition, execute.
+
+Every use case reads the case, checks the move against the workflow
+(``core.workflow``) and the actor's standing, writes the change with the
+case's version (a concurrent change makes it fail with ``ConflictError``),
+and appends its ledger events, all in one transaction: it happens whole, or
+not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from clearance.core.chain import EventType
+from clearance.core.decision import Decision
+from clearance.core.digest import canonical_json
+from clearance.core.request import parse_request
+from clearance.core.signing import Signer, signed_bytes, verify
+from clearance.core.workflow import CaseState, check_transition, state_after_screening
+from clearance.errors import (
+    IllegalTransition,
+    InputError,
+    NotFoundError,
+    PermissionDenied,
+    SignatureError,
+)
+from clearance.policy.engine import Screener
+from clearance.service.people import can_act_for
+from clearance.store.records import ApprovalRecord, CaseRecord, ConditionRecord, LedgerRecord
+from clearance.store.repository import Store, Transaction
+
+__all__ = ["OPEN_STATES", "CaseService", "CaseView"]
+
+OPEN_STATES = (
+    CaseState.SUBMITTED.value,
+    CaseState.IN_REVIEW.value,
+    CaseState.APPROVED_WITH_CONDITIONS.value,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """A case with everything that happened to it, for ``cases show`` and the web page."""
+
+    case: CaseRecord
+    approvals: tuple[ApprovalRecord, ...]
+    conditions: tuple[ConditionRecord, ...]
+    events: tuple[LedgerRecord, ...]
+    public_keys: dict[str, str]
+
+    @property
+    def decision(self) -> dict[str, Any]:
+        return dict(json.loads(self.case.decision))
+
+    def time_in_states(self, now: dt.datetime) -> dict[str, float]:
+        """Days spent in each state so far, from the ledger's state changes."""
+        spans: dict[str, float] = {}
+        state, since = CaseState.SUBMITTED.value, self.case.created_at
+        for event in self.events:
+            body = json.loads(event.body)
+            if body["type"] == EventType.CASE_STATE_CHANGED.value:
+                at = dt.datetime.fromisoformat(body["at"])
+                spans[state] = spans.get(state, 0.0) + (at - since).total_seconds() / 86400
+                state, since = body["payload"]["to"], at
+        spans[state] = spans.get(state, 0.0) + (now - since).total_seconds() / 86400
+        return spans
+
+    def as_dict(self, now: dt.datetime) -> dict[str, Any]:
+        c = self.case
+        return {
+            "id": c.id,
+            "number": c.number,
+            "state": c.state,
+            "outcome": c.outcome,
+            "submitted_by": c.submitted_by,
+            "created_at": c.created_at.isoformat(),
+            "state_since": c.state_since.isoformat(),
+            "age_days": round((now - c.created_at).total_seconds() / 86400, 3),
+            "sla_days": c.sla_days,
+            "overdue": is_overdue(c, now),
+            "version": c.version,
+            "request": json.loads(c.request),
+            "request_digest": c.request_digest,
+            "decision": self.decision,
+            "time_in_states_days": {k: round(v, 3) for k, v in self.time_in_states(now).items()},
+            "approvals": [
+                {
+                    "authority": a.authority,
+                    "verdict": a.verdict,
+                    "actor": a.actor,
+                    "on_behalf_of": a.on_behalf_of,
+                    "reason": a.reason,
+                    "at": a.at.isoformat(),
+                    "statement": a.statement,
+                    "signature": a.signature,
+                    "public_key": self.public_keys.get(a.actor),
+                }
+                for a in self.approvals
+            ],
+            "conditions": [
+                {
+                    "text": k.text,
+                    "met": k.met_at is not None,
+                    "met_at": k.met_at.isoformat() if k.met_at else None,
+                    "met_by": k.met_by,
+                    "evidence": k.evidence,
+                }
+                for k in self.conditions
+            ],
+            "events": [{"seq": e.seq, "hash": e.hash, **json.loads(e.body)} for e in self.events],
+        }
+
+
+def is_overdue(case: CaseRecord, now: dt.datetime) -> bool:
+    """An open case waiting on a gate longer than its SLA."""
+    waiting = case.state == CaseState.IN_REVIEW.value
+    return waiting and now - case.state_since > dt.timedelta(days=case.sla_days)
+
+
+class CaseService:
+    """The case use cases over one store and one screener (the scenario pack in force)."""
+
+    def __init__(self, store: Store, screener: Screener, *, default_sla_days: int) -> None:
+        self.store = store
+        self.screener = screener
+        self.default_sla_days = default_sla_days
+
+    # reading ----------------------------------------------------------------------
+
+    def _get(self, tx: Transaction, case_id: str, *, lock: bool = True) -> CaseRecord:
+        """A case by its id or number (``17``), locked for the transaction unless only read."""
+        case = (
+            tx.case_by_number(int(case_id), lock=lock)
+            if case_id.isdigit()
+            else tx.case(case_id, lock=lock)
+        )
+        if case is None:
+            raise NotFoundError(f"no case '{case_id}'")
+        return case
+
+    def view(self, case_id: str) -> CaseView:
+        with self.store.transaction() as tx:
+            case = self._get(tx, case_id, lock=False)
+            approvals = tx.approvals(case.id)
+            keys = {a.actor: u.public_key for a in approvals if (u := tx.user(a.actor)) is not None}
+            return CaseView(
+                case,
+                tuple(approvals),
+                tuple(tx.conditions(case.id)),
+                tuple(tx.case_events(case.id)),
+                keys,
+            )
+
+    def page(
+        self, *, states: list[str] | None, limit: int, offset: int
+    ) -> tuple[list[CaseRecord], int]:
+        with self.store.transaction() as tx:
+            return tx.cases(states=states, limit=limit, offset=offset), tx.count_cases(
+                states=states
+            )
+
+    def overdue(self, now: dt.datetime) -> list[CaseRecord]:
+        """Cases waiting on a gate past their SLA, oldest first."""
+        found: list[CaseRecord] = []
+        with self.store.transaction() as tx:
+            offset = 0
+            while batch := tx.cases(states=[CaseState.IN_REVIEW.value], limit=500, offset=offset):
+                found.extend(c for c in batch if is_overdue(c, now))
+                offset += len(batch)
+        return sorted(found, key=lambda c: c.state_since)
+
+    # submitting -------------------------------------------------------------------
+
+    def _sla_days(self, decision: Decision) -> int:
+        days = [
+            bundle.review_sla_days
+            for j in decision.judgements
+            if j.bundle
+            and (bundle := self.screener.history.by_revision(j.bundle))
+            and bundle.review_sla_days
+        ]
+        return min(days, default=self.default_sla_days)
+
+    def submit(
+        self, data: object, *, actor: str, now: dt.datetime, idempotency_key: str | None = None
+    ) -> tuple[CaseRecord, bool]:
+        """Create and screen a case; returns (case, created). A retried key returns the first case."""
+        request = parse_request(data)
+        if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
+            raise InputError("idempotency key", "must be 1 to 200 characters")
+        case_id = str(uuid.uuid4())
+        decision = self.screener.decide(request, decision_id=case_id, now=now)
+        state = state_after_screening(decision.outcome.value, bool(decision.conditions))
+        facts = decision.as_dict()
+        with self.store.transaction() as tx:
+            if idempotency_key is not None and (earlier := tx.case_by_key(idempotency_key)):
+                return earlier, False
+            submitter = tx.user(actor)
+            if submitter is None:
+                raise NotFoundError(f"unknown user '{actor}'")
+            if submitter.party != request.requester:
+                raise PermissionDenied(
+                    f"{actor} acts for {submitter.party} and cannot submit a request of {request.requester}"
+                )
+            case = CaseRecord(
+                id=case_id,
+                number=tx.next_case_number(),
+                idempotency_key=idempotency_key,
+                submitted_by=actor,
+                request=canonical_json(facts["request"]).decode(),
+                request_digest=decision.request_digest,
+                decision=canonical_json(facts).decode(),
+                outcome=decision.outcome.value,
+                state=state.value,
+                sla_days=self._sla_days(decision),
+                version=1,
+                created_at=now,
+                state_since=now,
+            )
+            tx.add_case(case)
+            for condition in decision.conditions:
+                tx.add_condition(case_id, condition)
+            tx.append(
+                type=EventType.CASE_SUBMITTED,
+                actor=actor,
+                at=now,
+                case_id=case_id,
+                payload={
+                    "request": facts["request"],
+                    "request_digest": decision.request_digest,
+                    "decision": facts,
+                },
+            )
+            tx.append(
+                type=EventType.CASE_STATE_CHANGED,
+                actor="clearance",
+                at=now,
+                case_id=case_id,
+                payload={
+                    "from": CaseState.SUBMITTED.value,
+                    "to": state.value,
+                    "why": f"screened: {decision.outcome.value}",
+                },
+            )
+        return case, True
+
+    # answering gates --------------------------------------------------------------
+
+    def answer(
+        self,
+        case_id: str,
+        *,
+        actor: str,
+        approve: bool,
+        reason: str,
+        signer: Signer,
+        now: dt.datetime,
+        authority: str | None = None,
+    ) -> CaseRecord:
+        """Approve or deny one gate of a case in review, signed by the actor personally."""
+        if not approve and not reason.strip():
+            raise InputError("--reason", "a denial needs a reason")
+        with self.store.transaction() as tx:
+            case = self._get(tx, case_id)
+            case_id = case.id
+            if case.state != CaseState.IN_REVIEW.value:
+                raise IllegalTransition(f"case {case.number} is {case.state}, not in review")
+            if case.submitted_by == actor:
+                raise PermissionDenied("the requester can never decide their own case")
+            user = tx.user(actor)
+            if user is None:
+                raise NotFoundError(f"unknown user '{actor}'")
+            decision = json.loads(case.decision)
+            answered = {a.authority for a in tx.approvals(case_id)}
+            gates = {g["authority"]: g["delegable"] for g in decision["required_approvals"]}
+            open_gates = {a: d for a, d in gates.items() if a not in answered}
+            gate, on_behalf_of = self._pick_gate(
+                tx, actor, authority, open_gates, gates, now.date()
+            )
+            _, prior_hash = tx.ledger_head()
+            statement = {
+                "case_id": case.id,
+                "request_digest": case.request_digest,
+                "decision_id": decision["decision_id"],
+                "authority": gate,
+                "verdict": "approve" if approve else "deny",
+                "reason": reason,
+                "actor": actor,
+                "on_behalf_of": on_behalf_of,
+                "at": now.isoformat(),
+                "prior_hash": prior_hash,
+            }
+            message = signed_bytes(statement)
+            signature = signer(message)
+            if not verify(user.public_key, message, signature):
+                raise SignatureError(f"the signature does not match {actor}'s registered key")
+            tx.add_approval(
+                ApprovalRecord(
+                    case_id,
+                    gate,
+                    statement["verdict"],
+                    actor,
+                    on_behalf_of,
+                    reason,
+                    message.decode(),
+                    signature,
+                    now,
+                )
+            )
+            tx.append(
+                type=EventType.APPROVAL_GIVEN if approve else EventType.APPROVAL_DENIED,
+                actor=actor,
+                at=now,
+                case_id=case_id,
+                payload={
+                    "statement": statement,
+                    "signature": signature,
+                    "public_key": user.public_key,
+                },
+            )
+            if not approve:
+                target = CaseState.DENIED
+            elif set(open_gates) == {gate}:
+                conditions = tx.conditions(case_id)
+                target = CaseState.APPROVED_WITH_CONDITIONS if conditions else CaseState.APPROVED
+            else:
+                return tx.update_case(case)
+            return self._move(
+                tx, case, target, actor=actor, now=now, why=reason or f"{gate} approved"
+            )
+
+    def _pick_gate(
+        self,
+        tx: Transaction,
+        actor: str,
+        authority: str | None,
+        open_gates: dict[str, bool],
+        gates: dict[str, bool],
+        day: dt.date,
+    ) -> tuple[str, str | None]:
+        if authority is not None:
+            if authority not in gates:
+                raise PermissionDenied(f"{authority} is not an approval this case needs")
+            if authority not in open_gates:
+                raise IllegalTransition(f"{authority} has already answered on this case")
+            return authority, can_act_for(
+                tx, actor, authority, day, delegable=open_gates[authority]
+            )
+        usable: list[tuple[str, str | None]] = []
+        refusals: list[str] = []
+        for gate, delegable in sorted(open_gates.items()):
+            try:
+                usable.append((gate, can_act_for(tx, actor, gate, day, delegable=delegable)))
+            except PermissionDenied as exc:
+                refusals.append(exc.message)
+        if len(usable) == 1:
+            return usable[0]
+        if usable:
+            raise InputError(
+                "--authority",
+                f"{actor} can answer for several offices; name one of {[u[0] for u in usable]}",
+            )
+        raise PermissionDenied("; ".join(refusals) or "this case has no open approvals")
+
+    # the rest of the life ---------------------------------------------------------
+
+    def _move(
+        self,
+        tx: Transaction,
+        case: CaseRecord,
+        target: CaseState,
+        *,
+        actor: str,
+        now: dt.datetime,
+        why: str,
+    ) -> CaseRecord:
+        check_transition(CaseState(case.state), target)
+        updated = tx.update_case(case, state=target.value, state_since=now)
+        tx.append(
+            type=EventType.CASE_STATE_CHANGED,
+            actor=actor,
+            at=now,
+            case_id=case.id,
+            payload={"from": case.state, "to": target.value, "why": why},
+        )
+        return updated
+
+    def withdraw(self, case_id: str, *, actor: str, reason: str, now: dt.datetime) -> CaseRecord:
+        """The requester takes a case back before it is executed."""
+        with self.store.transaction() as tx:
+            case = self._get(tx, case_id)
+            if actor != case.submitted_by:
+                raise PermissionDenied("only the requester can withdraw a case")
+            return self._move(
+                tx, case, CaseState.WITHDRAWN, actor=actor, now=now, why=reason or "withdrawn"
+            )
+
+    def condition_met(
+        self, case_id: str, *, actor: str, condition: str, evidence: str, now: dt.datetime
+    ) -> CaseRecord:
+        """Record a condition as met; the last one clears the case."""
+        if not evidence.strip():
+            raise InputError("--evidence", "say what shows the condition is met")
+        with self.store.transaction() as tx:
+            case = self._get(tx, case_id)
+            case_id = case.id
+            if case.state != CaseState.APPROVED_WITH_CONDITIONS.value:
+                raise IllegalTransition(
+                    f"case {case.number} is {case.state}; conditions are met on approved cases"
+                )
+            conditions = {k.text: k for k in tx.conditions(case_id)}
+            if condition not in conditions:
+                raise NotFoundError(
+                    f"case {case.number} has no condition '{condition}' (it has: {list(conditions)})"
+                )
+            if conditions[condition].met_at is not None:
+                raise IllegalTransition(f"condition '{condition}' is already met")
+            tx.mark_condition_met(case_id, condition, at=now, by=actor, evidence=evidence)
+            tx.append(
+                type=EventType.CONDITION_MET,
+                actor=actor,
+                at=now,
+                case_id=case_id,
+                payload={"condition": condition, "evidence": evidence},
+            )
+            if all(k.met_at is not None or k.text == condition for k in conditions.values()):
+                return self._move(
+                    tx, case, CaseState.CLEARED, actor=actor, now=now, why="every condition met"
+                )
+            return tx.update_case(case)
+
+    def execute(
+        self, case_id: str, *, actor: str, quantity: int | None, now: dt.datetime
+    ) -> CaseRecord:
+        """Record that the approved quantity was used or delivered."""
+        with self.store.transaction() as tx:
+            case = self._get(tx, case_id)
+            asked = int(json.loads(case.request)["quantity"])
+            done = asked if quantity is None else quantity
+            if not 1 <= done <= asked:
+                raise InputError("--quantity", f"must be between 1 and the approved {asked}")
+            return self._move(
+                tx,
+                case,
+                CaseState.EXECUTED,
+                actor=actor,
+                now=now,
+                why=f"executed: {done} of {asked}",
+            )
+
+    def expire(self, case_id: str, *, actor: str, now: dt.datetime) -> CaseRecord:
+        with self.store.transaction() as tx:
+            case = self._get(tx, case_id)
+            return self._move(tx, case, CaseState.EXPIRED, actor=actor, now=now, why="expired")
+
+    def _record_activations(self, tx: Transaction, *, actor: str, now: dt.datetime) -> None:
+        """Put on the ledger every bundle of the pack in force by now that it does not hold yet.
+
+        The record says which policy text (by revision) took effect for which
+        holder from which date, so a re-screening can be traced to its cause.
+        """
+        recorded = {
+            json.loads(event.body)["payload"]["revision"]
+            for event in tx.events_of_type(EventType.BUNDLE_ACTIVATED)
+        }
+        for bundle in self.screener.pack.history:
+            if bundle.effective_from > now.date() or bundle.revision in recorded:
+                continue
+            tx.append(
+                type=EventType.BUNDLE_ACTIVATED,
+                actor=actor,
+                at=now,
+                payload={
+                    "holder": bundle.holder,
+                    "bundle": bundle.folder,
+                    "revision": bundle.revision,
+                    "effective_from": bundle.effective_from.isoformat(),
+                },
+            )
+
+    def rescreen(self, *, actor: str, now: dt.datetime) -> list[tuple[CaseRecord, str, str]]:
+        """Judge every open case again under the policy in force today; record changed outcomes.
+
+        Bundles that have taken effect and are not yet on the ledger are recorded first.
+
+        A change is recorded on the ledger for the case, never applied silently:
+        the case keeps its state until a person acts on it.
+        """
+        changed: list[tuple[CaseRecord, str, str]] = []
+        with self.store.transaction() as tx:
+            self._record_activations(tx, actor=actor, now=now)
+            offset = 0
+            while batch := tx.cases(states=list(OPEN_STATES), limit=500, offset=offset):
+                offset += len(batch)
+                for case in batch:
+                    request = parse_request(json.loads(case.request))
+                    on = max(request.date, now.date())
+                    decision = self.screener.decide(
+                        request, decision_id=str(uuid.uuid4()), now=now, as_of=on
+                    )
+                    if decision.outcome.value == case.outcome:
+                        continue
+                    tx.append(
+                        type=EventType.CASE_RESCREENED,
+                        actor=actor,
+                        at=now,
+                        case_id=case.id,
+                        payload={
+                            "was": case.outcome,
+                            "would_be": decision.outcome.value,
+                            "as_of": on.isoformat(),
+                            "decision": decision.as_dict(),
+                        },
+                    )
+                    changed.append((case, case.outcome, decision.outcome.value))
+        return changed

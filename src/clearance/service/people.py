@@ -1,0 +1,165 @@
+"""People and offices: users with signing keys, who holds which office when, delegations.
+
+Every change is a ledger event in the same transaction as the change itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from clearance.core.catalog import Catalog
+from clearance.core.chain import EventType
+from clearance.errors import ConflictError, InputError, NotFoundError, PermissionDenied
+from clearance.store.records import DelegationRecord, HoldingRecord, UserRecord
+from clearance.store.repository import Store, Transaction
+
+__all__ = ["People", "can_act_for"]
+
+_USER_ID = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+
+
+def can_act_for(
+    tx: Transaction, user_id: str, authority: str, day: dt.date, *, delegable: bool
+) -> str | None:
+    """Whether ``user_id`` may answer for ``authority`` on ``day``.
+
+    Returns None if they hold the office, the holder's id if they act as that
+    holder's current delegate on a delegable gate; raises ``PermissionDenied``
+    otherwise, saying why.
+    """
+    if any(h.covers(day) for h in tx.holdings(authority=authority, user_id=user_id)):
+        return None
+    if any(h.user_id == user_id for h in tx.holdings(authority=authority)):
+        raise PermissionDenied(f"{user_id} no longer holds {authority} (or does not yet)")
+    delegations = [
+        d for d in tx.delegations(authority=authority, delegate_id=user_id) if d.covers(day)
+    ]
+    for delegation in delegations:
+        holder_now = any(
+            h.covers(day) for h in tx.holdings(authority=authority, user_id=delegation.holder_id)
+        )
+        if not holder_now:
+            continue
+        if not delegable:
+            raise PermissionDenied(
+                f"{authority} must decide personally: this gate is not delegable"
+            )
+        return delegation.holder_id
+    raise PermissionDenied(f"{user_id} does not hold {authority} and is not its delegate")
+
+
+class People:
+    """Use cases for users, holdings and delegations."""
+
+    def __init__(self, store: Store, catalog: Catalog) -> None:
+        self.store = store
+        self.catalog = catalog
+
+    def check_new_user(self, *, user_id: str, party: str, tx: Transaction | None = None) -> None:
+        """Refuse a bad or taken user id, or an unknown party, before anything is written."""
+        if not _USER_ID.match(user_id):
+            raise InputError(
+                "user id", f"'{user_id}' must be 2–64 lower-case letters, digits, '.', '_' or '-'"
+            )
+        if self.catalog.party(party) is None:
+            raise NotFoundError(f"unknown party '{party}'")
+        if tx is None:
+            with self.store.transaction() as tx:
+                return self.check_new_user(user_id=user_id, party=party, tx=tx)
+        if tx.user(user_id) is not None:
+            raise ConflictError(f"user '{user_id}' already exists")
+
+    def add_user(
+        self, *, user_id: str, name: str, party: str, public_key: str, actor: str, now: dt.datetime
+    ) -> UserRecord:
+        user = UserRecord(user_id, name, party, public_key, now)
+        with self.store.transaction() as tx:
+            self.check_new_user(user_id=user_id, party=party, tx=tx)
+            tx.add_user(user)
+            tx.append(
+                type=EventType.USER_ADDED,
+                actor=actor,
+                at=now,
+                payload={"user": user_id, "name": name, "party": party, "public_key": public_key},
+            )
+        return user
+
+    def _check_authority(self, authority: str) -> None:
+        if self.catalog.authority(authority) is None:
+            raise NotFoundError(f"unknown authority '{authority}'")
+
+    def grant(
+        self,
+        *,
+        user_id: str,
+        authority: str,
+        valid_from: dt.date,
+        valid_to: dt.date | None,
+        actor: str,
+        now: dt.datetime,
+    ) -> HoldingRecord:
+        """``user_id`` takes office; the previous holder's term ends the day before."""
+        self._check_authority(authority)
+        if valid_to is not None and valid_to < valid_from:
+            raise InputError("--to", "the end of a term cannot come before its start")
+        holding = HoldingRecord(user_id, authority, valid_from, valid_to)
+        with self.store.transaction() as tx:
+            if tx.user(user_id) is None:
+                raise NotFoundError(f"unknown user '{user_id}'")
+            tx.end_holdings(authority, valid_from - dt.timedelta(days=1))
+            tx.add_holding(holding)
+            tx.append(
+                type=EventType.HOLDING_GRANTED,
+                actor=actor,
+                at=now,
+                payload={
+                    "user": user_id,
+                    "authority": authority,
+                    "from": valid_from.isoformat(),
+                    "to": valid_to.isoformat() if valid_to else None,
+                },
+            )
+        return holding
+
+    def delegate(
+        self,
+        *,
+        holder_id: str,
+        delegate_id: str,
+        authority: str,
+        valid_from: dt.date,
+        valid_to: dt.date,
+        now: dt.datetime,
+    ) -> DelegationRecord:
+        """A current holder lets a delegate act for the office on delegable gates, for a period."""
+        self._check_authority(authority)
+        if valid_to < valid_from:
+            raise InputError("--to", "a delegation cannot end before it starts")
+        if holder_id == delegate_id:
+            raise InputError("delegate", "a holder cannot delegate to themselves")
+        delegation = DelegationRecord(authority, holder_id, delegate_id, valid_from, valid_to)
+        with self.store.transaction() as tx:
+            for user in (holder_id, delegate_id):
+                if tx.user(user) is None:
+                    raise NotFoundError(f"unknown user '{user}'")
+            if not any(
+                h.covers(now.date()) for h in tx.holdings(authority=authority, user_id=holder_id)
+            ):
+                raise PermissionDenied(
+                    f"{holder_id} does not hold {authority} and cannot delegate it"
+                )
+            tx.add_delegation(delegation)
+            tx.append(
+                type=EventType.DELEGATION_GRANTED,
+                actor=holder_id,
+                at=now,
+                payload={
+                    "authority": authority,
+                    "holder": holder_id,
+                    "delegate": delegate_id,
+                    "from": valid_from.isoformat(),
+                    "to": valid_to.isoformat(),
+                },
+            )
+        return delegation

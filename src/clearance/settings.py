@@ -1,0 +1,61 @@
+"""Settings: every one a ``CLEARANCE_``-prefixed environment variable, validated at start.
+
+| variable                 | default                                | meaning |
+|--------------------------|----------------------------------------|---------|
+| CLEARANCE_DATA_DIR       | the per-user data folder (platformdirs) | where the SQLite file and private key files live |
+| CLEARANCE_DATABASE_URL   | ``sqlite:///<data dir>/clearance.db``   | SQLAlchemy URL; ``postgresql+psycopg://…`` for PostgreSQL |
+| CLEARANCE_SCENARIO       | the bundled seed pack                  | scenario pack folder used by case commands |
+| CLEARANCE_SLA_DAYS       | 14                                     | days a gate may wait before a case is overdue, unless its bundle says otherwise |
+
+docs/configuration.md holds the same table; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from clearance.errors import InputError
+
+__all__ = ["SETTINGS", "Settings", "load_settings"]
+
+SETTINGS = (
+    "CLEARANCE_DATA_DIR",
+    "CLEARANCE_DATABASE_URL",
+    "CLEARANCE_SCENARIO",
+    "CLEARANCE_SLA_DAYS",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    scenario: Path | None
+    sla_days: int
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and check the settings; a bad value names its variable."""
+    env = os.environ if environ is None else environ
+    unknown = sorted(k for k in env if k.startswith("CLEARANCE_") and k not in SETTINGS)
+    unknown = [k for k in unknown if k not in ("CLEARANCE_PASSPHRASE",)]
+    if unknown:
+        raise InputError(unknown[0], f"is not a setting (known: {', '.join(SETTINGS)})")
+    data_dir = Path(env.get("CLEARANCE_DATA_DIR") or platformdirs.user_data_dir("clearance"))
+    url = env.get("CLEARANCE_DATABASE_URL") or f"sqlite:///{data_dir / 'clearance.db'}"
+    if not url.startswith(("sqlite:", "postgresql")):
+        raise InputError(
+            "CLEARANCE_DATABASE_URL", "must be a sqlite:/// or postgresql+psycopg:// URL"
+        )
+    scenario = env.get("CLEARANCE_SCENARIO")
+    raw_sla = env.get("CLEARANCE_SLA_DAYS", "14")
+    if not raw_sla.isdigit() or int(raw_sla) < 1:
+        raise InputError(
+            "CLEARANCE_SLA_DAYS", f"must be a whole number of days ≥ 1, not '{raw_sla}'"
+        )
+    return Settings(data_dir, url, Path(scenario) if scenario else None, int(raw_sla))

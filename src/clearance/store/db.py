@@ -1,0 +1,93 @@
+"""Opening the database: SQLite (WAL) embedded, or PostgreSQL 15 through psycopg 3.
+
+Writes are serialised by the database itself, never by a lock in this
+process, so any number of processes can share one database:
+
+- on SQLite every write transaction starts with ``BEGIN IMMEDIATE``, taking the
+  write lock up front (a deferred transaction could read the ledger head,
+  then lose the race to upgrade its lock);
+- on PostgreSQL a transaction that appends to the ledger first takes a
+  transaction-scoped advisory lock (see ``ledger.py``).
+
+The schema comes only from the Alembic migrations in ``migrations/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from clearance.errors import InputError, StoreError
+
+__all__ = ["Database", "open_database"]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    engine: Engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (a no-op when it is there)."""
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Autocommit at the driver level: transactions are begun explicitly below.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def open_database(url: str, *, create_dir: bool = True) -> Database:
+    """An engine for ``url``; a SQLite file's folder is created on first use."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InputError("CLEARANCE_DATABASE_URL", f"'{url}' is not a database URL") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:" and create_dir:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+    elif parsed.get_backend_name() == "postgresql":
+        engine = create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    else:
+        raise InputError("CLEARANCE_DATABASE_URL", "only sqlite and postgresql are supported")
+    database = Database(engine)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        raise StoreError(
+            f"cannot open the database: {str(exc.orig).strip().splitlines()[0]}"
+        ) from None
+    return database

@@ -1,0 +1,139 @@
+"""The tables. The schema is only ever created by the Alembic migrations beside this file.
+
+Times are stored as timezone-aware UTC; JSON documents (requests, decisions,
+ledger payloads) as text in their canonical encoding, so that what was hashed
+or signed is exactly what is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "Approval",
+    "Base",
+    "Case",
+    "CaseCondition",
+    "Delegation",
+    "Holding",
+    "LedgerEvent",
+    "User",
+]
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _time() -> Mapped[dt.datetime]:
+    return mapped_column(DateTime(timezone=True))
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    party: Mapped[str] = mapped_column(String(40))
+    public_key: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = _time()
+
+
+class Holding(Base):
+    """A person holds an office from one date to another (inclusive; open-ended if null)."""
+
+    __tablename__ = "holdings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    authority: Mapped[str] = mapped_column(String(80), index=True)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+
+class Delegation(Base):
+    """A holder lets a delegate act for an office, for delegable gates only."""
+
+    __tablename__ = "delegations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    authority: Mapped[str] = mapped_column(String(80), index=True)
+    holder_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    delegate_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_open_age", "state", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger, unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
+    submitted_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    request: Mapped[str] = mapped_column(Text)
+    request_digest: Mapped[str] = mapped_column(String(80))
+    decision: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(40))
+    sla_days: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = _time()
+    state_since: Mapped[dt.datetime] = _time()
+
+
+class Approval(Base):
+    """One office's signed answer on one case: approve or deny, by whom, with what reason."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (UniqueConstraint("case_id", "authority"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    authority: Mapped[str] = mapped_column(String(80))
+    verdict: Mapped[str] = mapped_column(String(10))
+    actor: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    statement: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = _time()
+
+
+class CaseCondition(Base):
+    __tablename__ = "conditions"
+    __table_args__ = (UniqueConstraint("case_id", "text"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    met_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    met_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    evidence: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class LedgerEvent(Base):
+    """One link of the hash chain (core/chain.py). ``type`` is a copy for filtering only."""
+
+    __tablename__ = "ledger"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    case_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    prev_hash: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    hash: Mapped[str] = mapped_column(String(80), unique=True)

@@ -1,0 +1,96 @@
+"""Plain records the store hands to the service layer: no SQLAlchemy beyond the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+__all__ = [
+    "ApprovalRecord",
+    "CaseRecord",
+    "ConditionRecord",
+    "DelegationRecord",
+    "HoldingRecord",
+    "LedgerRecord",
+    "UserRecord",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: str
+    name: str
+    party: str
+    public_key: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingRecord:
+    user_id: str
+    authority: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+    def covers(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+@dataclass(frozen=True, slots=True)
+class DelegationRecord:
+    authority: str
+    holder_id: str
+    delegate_id: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+    def covers(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRecord:
+    id: str
+    number: int
+    idempotency_key: str | None
+    submitted_by: str
+    request: str
+    request_digest: str
+    decision: str
+    outcome: str
+    state: str
+    sla_days: int
+    version: int
+    created_at: dt.datetime
+    state_since: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRecord:
+    case_id: str
+    authority: str
+    verdict: str
+    actor: str
+    on_behalf_of: str | None
+    reason: str
+    statement: str
+    signature: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionRecord:
+    case_id: str
+    text: str
+    met_at: dt.datetime | None
+    met_by: str | None
+    evidence: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRecord:
+    seq: int
+    case_id: str | None
+    prev_hash: str
+    body: str
+    hash: str

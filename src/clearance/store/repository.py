@@ -1,0 +1,393 @@
+"""The narrow interface the service layer uses: one ``Transaction`` per use case.
+
+``Store.transaction()`` opens a database transaction (``BEGIN IMMEDIATE`` on
+SQLite) and yields a ``Transaction`` whose methods read and write records; it
+commits when the block ends and rolls back on any error, so a failed
+operation leaves nothing half-written. Nothing outside the store sees
+SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from clearance.core.chain import GENESIS, EventType, event_body, link_hash
+from clearance.errors import ConflictError, StoreError
+from clearance.store.db import Database
+from clearance.store.models import (
+    Approval,
+    Case,
+    CaseCondition,
+    Delegation,
+    Holding,
+    LedgerEvent,
+    User,
+)
+from clearance.store.records import (
+    ApprovalRecord,
+    CaseRecord,
+    ConditionRecord,
+    DelegationRecord,
+    HoldingRecord,
+    LedgerRecord,
+    UserRecord,
+)
+
+__all__ = ["Store", "Transaction"]
+
+_LEDGER_LOCK = 0x636C_6561  # "clea": the advisory lock that serialises ledger appends
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _case(row: Case) -> CaseRecord:
+    return CaseRecord(
+        id=row.id,
+        number=row.number,
+        idempotency_key=row.idempotency_key,
+        submitted_by=row.submitted_by,
+        request=row.request,
+        request_digest=row.request_digest,
+        decision=row.decision,
+        outcome=row.outcome,
+        state=row.state,
+        sla_days=row.sla_days,
+        version=row.version,
+        created_at=_aware(row.created_at),
+        state_since=_aware(row.state_since),
+    )
+
+
+class Transaction:
+    """Reads and writes inside one database transaction."""
+
+    def __init__(self, session: Session, *, is_sqlite: bool) -> None:
+        self._session = session
+        self._is_sqlite = is_sqlite
+        self._locked = False
+
+    # users, offices, delegations -------------------------------------------------
+
+    def add_user(self, user: UserRecord) -> None:
+        self._session.add(
+            User(
+                id=user.id,
+                name=user.name,
+                party=user.party,
+                public_key=user.public_key,
+                created_at=user.created_at,
+            )
+        )
+        self._flush(f"user '{user.id}' already exists")
+
+    def user(self, user_id: str) -> UserRecord | None:
+        row = self._session.get(User, user_id)
+        if row is None:
+            return None
+        return UserRecord(row.id, row.name, row.party, row.public_key, _aware(row.created_at))
+
+    def users(self) -> list[UserRecord]:
+        rows = self._session.scalars(select(User).order_by(User.id))
+        return [UserRecord(r.id, r.name, r.party, r.public_key, _aware(r.created_at)) for r in rows]
+
+    def add_holding(self, holding: HoldingRecord) -> None:
+        self._session.add(
+            Holding(
+                user_id=holding.user_id,
+                authority=holding.authority,
+                valid_from=holding.valid_from,
+                valid_to=holding.valid_to,
+            )
+        )
+        self._flush("holding could not be recorded")
+
+    def holdings(
+        self, *, authority: str | None = None, user_id: str | None = None
+    ) -> list[HoldingRecord]:
+        query = select(Holding).order_by(Holding.valid_from)
+        if authority is not None:
+            query = query.where(Holding.authority == authority)
+        if user_id is not None:
+            query = query.where(Holding.user_id == user_id)
+        return [
+            HoldingRecord(r.user_id, r.authority, r.valid_from, r.valid_to)
+            for r in self._session.scalars(query)
+        ]
+
+    def end_holdings(self, authority: str, last_day: dt.date) -> None:
+        """Close every open or later-ending holding of an office on ``last_day``."""
+        self._session.execute(
+            update(Holding)
+            .where(Holding.authority == authority)
+            .where((Holding.valid_to.is_(None)) | (Holding.valid_to > last_day))
+            .where(Holding.valid_from <= last_day)
+            .values(valid_to=last_day)
+        )
+
+    def add_delegation(self, delegation: DelegationRecord) -> None:
+        self._session.add(
+            Delegation(
+                authority=delegation.authority,
+                holder_id=delegation.holder_id,
+                delegate_id=delegation.delegate_id,
+                valid_from=delegation.valid_from,
+                valid_to=delegation.valid_to,
+            )
+        )
+        self._flush("delegation could not be recorded")
+
+    def delegations(self, *, authority: str, delegate_id: str) -> list[DelegationRecord]:
+        query = select(Delegation).where(
+            Delegation.authority == authority, Delegation.delegate_id == delegate_id
+        )
+        return [
+            DelegationRecord(r.authority, r.holder_id, r.delegate_id, r.valid_from, r.valid_to)
+            for r in self._session.scalars(query)
+        ]
+
+    # cases --------------------------------------------------------------------------
+
+    def next_case_number(self) -> int:
+        current = self._session.scalar(select(func.max(Case.number)))
+        return (current or 0) + 1
+
+    def add_case(self, case: CaseRecord) -> None:
+        self._session.add(
+            Case(
+                id=case.id,
+                number=case.number,
+                idempotency_key=case.idempotency_key,
+                submitted_by=case.submitted_by,
+                request=case.request,
+                request_digest=case.request_digest,
+                decision=case.decision,
+                outcome=case.outcome,
+                state=case.state,
+                sla_days=case.sla_days,
+                version=case.version,
+                created_at=case.created_at,
+                state_since=case.state_since,
+            )
+        )
+        self._flush("a case with this idempotency key or number already exists")
+
+    def case(self, case_id: str, *, lock: bool = False) -> CaseRecord | None:
+        """A case by id; ``lock`` holds its row until commit (PostgreSQL ``FOR UPDATE``)."""
+        return self._one_case(Case.id == case_id, lock)
+
+    def case_by_number(self, number: int, *, lock: bool = False) -> CaseRecord | None:
+        return self._one_case(Case.number == number, lock)
+
+    def _one_case(self, where: Any, lock: bool) -> CaseRecord | None:
+        query = select(Case).where(where)
+        if lock:
+            query = query.with_for_update()
+        row = self._session.scalar(query.execution_options(populate_existing=True))
+        return None if row is None else _case(row)
+
+    def case_by_key(self, key: str) -> CaseRecord | None:
+        row = self._session.scalar(select(Case).where(Case.idempotency_key == key))
+        return None if row is None else _case(row)
+
+    def update_case(self, case: CaseRecord, **changes: Any) -> CaseRecord:
+        """Write ``changes`` if nobody changed the case since ``case`` was read."""
+        result = self._session.execute(
+            update(Case)
+            .where(Case.id == case.id, Case.version == case.version)
+            .values(version=case.version + 1, **changes)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError(
+                f"case {case.id} was changed by someone else meanwhile; look again and retry"
+            )
+        self._session.expire_all()
+        updated = self.case(case.id)
+        assert updated is not None
+        return updated
+
+    def cases(
+        self,
+        *,
+        states: Sequence[str] | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        newest_first: bool = False,
+    ) -> list[CaseRecord]:
+        query = select(Case)
+        if states:
+            query = query.where(Case.state.in_(list(states)))
+        order = Case.created_at.desc() if newest_first else Case.created_at
+        query = query.order_by(order, Case.number).limit(limit).offset(offset)
+        return [_case(r) for r in self._session.scalars(query)]
+
+    def count_cases(self, *, states: Sequence[str] | None = None) -> int:
+        query = select(func.count()).select_from(Case)
+        if states:
+            query = query.where(Case.state.in_(list(states)))
+        return int(self._session.scalar(query) or 0)
+
+    def add_approval(self, approval: ApprovalRecord) -> None:
+        self._session.add(
+            Approval(
+                case_id=approval.case_id,
+                authority=approval.authority,
+                verdict=approval.verdict,
+                actor=approval.actor,
+                on_behalf_of=approval.on_behalf_of,
+                reason=approval.reason,
+                statement=approval.statement,
+                signature=approval.signature,
+                at=approval.at,
+            )
+        )
+        self._flush(f"{approval.authority} has already answered on case {approval.case_id}")
+
+    def approvals(self, case_id: str) -> list[ApprovalRecord]:
+        rows = self._session.scalars(
+            select(Approval).where(Approval.case_id == case_id).order_by(Approval.id)
+        )
+        return [
+            ApprovalRecord(
+                r.case_id,
+                r.authority,
+                r.verdict,
+                r.actor,
+                r.on_behalf_of,
+                r.reason,
+                r.statement,
+                r.signature,
+                _aware(r.at),
+            )
+            for r in rows
+        ]
+
+    def add_condition(self, case_id: str, text_: str) -> None:
+        self._session.add(CaseCondition(case_id=case_id, text=text_))
+        self._flush("condition could not be recorded")
+
+    def conditions(self, case_id: str) -> list[ConditionRecord]:
+        rows = self._session.scalars(
+            select(CaseCondition).where(CaseCondition.case_id == case_id).order_by(CaseCondition.id)
+        )
+        return [
+            ConditionRecord(
+                r.case_id, r.text, _aware(r.met_at) if r.met_at else None, r.met_by, r.evidence
+            )
+            for r in rows
+        ]
+
+    def mark_condition_met(
+        self, case_id: str, text_: str, *, at: dt.datetime, by: str, evidence: str
+    ) -> None:
+        self._session.execute(
+            update(CaseCondition)
+            .where(CaseCondition.case_id == case_id, CaseCondition.text == text_)
+            .values(met_at=at, met_by=by, evidence=evidence)
+        )
+
+    # the ledger ---------------------------------------------------------------------
+
+    def _lock_ledger(self) -> None:
+        if not self._locked and not self._is_sqlite:
+            self._session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LEDGER_LOCK})
+        self._locked = True
+
+    def ledger_head(self) -> tuple[int, str]:
+        """The last sequence number and hash (0 and the genesis hash on an empty ledger)."""
+        self._lock_ledger()
+        row = self._session.execute(
+            select(LedgerEvent.seq, LedgerEvent.hash).order_by(LedgerEvent.seq.desc()).limit(1)
+        ).first()
+        return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
+
+    def append(
+        self,
+        *,
+        type: EventType,
+        actor: str,
+        at: dt.datetime,
+        case_id: str | None = None,
+        payload: dict[str, Any],
+    ) -> LedgerRecord:
+        """The one writer of ledger events: links the event to the head, serialised by the database."""
+        seq, prev = self.ledger_head()
+        seq += 1
+        body = event_body(
+            at=at.isoformat(), actor=actor, type=type, case_id=case_id, payload=payload
+        )
+        digest = link_hash(seq, case_id, prev, body)
+        self._session.add(
+            LedgerEvent(
+                seq=seq, case_id=case_id, type=type.value, prev_hash=prev, body=body, hash=digest
+            )
+        )
+        self._flush("the ledger moved on meanwhile; retry")
+        return LedgerRecord(seq, case_id, prev, body, digest)
+
+    def events_of_type(self, type: EventType) -> list[LedgerRecord]:
+        rows = self._session.scalars(
+            select(LedgerEvent).where(LedgerEvent.type == type.value).order_by(LedgerEvent.seq)
+        )
+        return [LedgerRecord(r.seq, r.case_id, r.prev_hash, r.body, r.hash) for r in rows]
+
+    def case_events(self, case_id: str) -> list[LedgerRecord]:
+        rows = self._session.scalars(
+            select(LedgerEvent).where(LedgerEvent.case_id == case_id).order_by(LedgerEvent.seq)
+        )
+        return [LedgerRecord(r.seq, r.case_id, r.prev_hash, r.body, r.hash) for r in rows]
+
+    def _flush(self, conflict: str) -> None:
+        try:
+            self._session.flush()
+        except IntegrityError:
+            raise ConflictError(conflict) from None
+
+
+class Store:
+    """The database behind the narrow interface of ``Transaction``."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with Session(self.database.engine, expire_on_commit=False) as session:
+            try:
+                with session.begin():
+                    yield Transaction(session, is_sqlite=self.database.is_sqlite)
+            except OperationalError as exc:
+                message = str(exc.orig).strip().splitlines()[0]
+                if "no such table" in message or "does not exist" in message:
+                    raise StoreError(
+                        "the database is not initialised; run 'clearance init'"
+                    ) from None
+                raise StoreError(f"database error: {message}") from None
+
+    def ledger_links(self, batch: int = 10_000) -> Generator[tuple[int, str | None, str, str, str]]:
+        """Every ledger link in sequence order, streamed (for verification and export)."""
+        with self.database.engine.connect() as connection:
+            result = connection.execution_options(stream_results=True, yield_per=batch).execute(
+                select(
+                    LedgerEvent.seq,
+                    LedgerEvent.case_id,
+                    LedgerEvent.prev_hash,
+                    LedgerEvent.body,
+                    LedgerEvent.hash,
+                ).order_by(LedgerEvent.seq)
+            )
+            try:
+                for row in result:
+                    yield (int(row[0]), row[1], row[2], row[3], row[4])
+            finally:
+                result.close()

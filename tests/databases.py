@@ -1,0 +1,119 @@
+"""Real databases for tests: a SQLite file, and a throwaway PostgreSQL cluster.
+
+The PostgreSQL server is started once per test session from the Debian
+packages' binaries (installed by .ci/run), as the unprivileged ``postgres``
+user when the tests run as root (PostgreSQL refuses to run as root), on a
+Unix socket in a temporary folder. Each test gets a fresh database cloned
+from a migrated template, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+_counter = itertools.count()
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+class PostgresCluster:
+    def __init__(self) -> None:
+        bin_dir = _pg_bin()
+        if bin_dir is None:
+            raise RuntimeError(
+                "PostgreSQL is not installed (apt-get install postgresql); .ci/run installs it"
+            )
+        self.root = Path(tempfile.mkdtemp(prefix="clearance-pg-"))
+        self.data = self.root / "data"
+        self.port = 54329
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+        os.chmod(self.root, 0o700)
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        options = f"-p {self.port} -k {self.root} -c listen_addresses='' -c fsync=off -c full_page_writes=off -c max_connections=200"
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(bin_dir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-o",
+                    options,
+                    "-l",
+                    str(self.root / "log"),
+                    "-w",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        self.bin_dir = bin_dir
+        self._template_ready = False
+
+    def admin(self) -> psycopg.Connection:
+        return psycopg.connect(
+            host=str(self.root), port=self.port, user="postgres", dbname="postgres", autocommit=True
+        )
+
+    def url(self, name: str) -> str:
+        return f"postgresql+psycopg://postgres@/{name}?host={self.root}&port={self.port}"
+
+    def fresh_database(self) -> str:
+        """A new empty database's URL (migrations are the tests' business)."""
+        name = f"t{next(_counter)}_{os.getpid()}"
+        with self.admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        subprocess.run(
+            _as_postgres(
+                [str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]
+            ),
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextmanager
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

@@ -1,0 +1,268 @@
+"""Cases on a real database (SQLite and PostgreSQL): the seed story, who may decide, concurrency."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+
+import pytest
+
+from clearance.core.signing import Signer, new_key_pair, unlock
+from clearance.errors import (
+    ClearanceError,
+    ConflictError,
+    IllegalTransition,
+    InputError,
+    PermissionDenied,
+    SignatureError,
+)
+from clearance.policy.engine import Screener
+from clearance.service import audit
+from clearance.service.cases import CaseService
+from clearance.service.people import People
+from clearance.store.repository import Store
+
+T0 = dt.datetime(2025, 6, 15, 9, 0, tzinfo=dt.UTC)
+
+G2 = {
+    "action": "employ",
+    "requester": "UA",
+    "system": "atacms",
+    "quantity": 2,
+    "target": {"territory": "RU"},
+    "date": "2025-06-15",
+}
+G3 = {**G2, "system": "storm-shadow"}
+G1 = {**G2, "date": "2024-12-01"}
+G5 = {
+    "action": "transfer",
+    "requester": "US",
+    "recipient": "UA",
+    "system": "eram",
+    "quantity": 3350,
+    "funding": "european-partners",
+    "date": "2025-08-28",
+}
+
+
+@dataclass
+class World:
+    store: Store
+    cases: CaseService
+    people: People
+    keys: dict[str, Signer]
+
+
+@pytest.fixture
+def world(store: Store, screener: Screener) -> World:
+    people = People(store, screener.catalog)
+    keys: dict[str, Signer] = {}
+    for user, party in [
+        ("ua.liaison", "UA"),
+        ("us.liaison", "US"),
+        ("austin", "US"),
+        ("hegseth", "US"),
+        ("usdp", "US"),
+    ]:
+        public, pem = new_key_pair(f"passphrase of {user}")
+        keys[user] = unlock(pem, f"passphrase of {user}")
+        people.add_user(
+            user_id=user, name=user, party=party, public_key=public, actor="admin", now=T0
+        )
+    people.grant(
+        user_id="austin",
+        authority="us.secdef",
+        valid_from=dt.date(2021, 1, 22),
+        valid_to=None,
+        actor="admin",
+        now=T0,
+    )
+    people.grant(
+        user_id="hegseth",
+        authority="us.secdef",
+        valid_from=dt.date(2025, 1, 25),
+        valid_to=None,
+        actor="admin",
+        now=T0,
+    )
+    people.grant(
+        user_id="usdp",
+        authority="us.usdp",
+        valid_from=dt.date(2025, 3, 1),
+        valid_to=None,
+        actor="admin",
+        now=T0,
+    )
+    return World(store, CaseService(store, screener, default_sla_days=14), people, keys)
+
+
+def test_the_seed_story(world: World) -> None:
+    cases = world.cases
+    atacms, _ = cases.submit(G2, actor="ua.liaison", now=T0)
+    assert atacms.state == "in_review"
+    assert [a["authority"] for a in cases.view(atacms.id).decision["required_approvals"]] == [
+        "us.secdef"
+    ]
+    denied = cases.answer(
+        atacms.id,
+        actor="hegseth",
+        approve=False,
+        reason="Risk of escalation",
+        signer=world.keys["hegseth"],
+        now=T0 + dt.timedelta(days=90),
+    )
+    assert denied.state == "denied"
+    view = cases.view(atacms.id)
+    assert view.approvals[0].reason == "Risk of escalation"
+    assert view.time_in_states(T0 + dt.timedelta(days=91))["in_review"] == pytest.approx(90)
+
+    storm, _ = cases.submit(G3, actor="ua.liaison", now=T0)
+    assert storm.state == "in_review"
+    assert cases.view(storm.id).decision["consent_holders"] == ["FR", "GB", "US"]
+
+    eram, _ = cases.submit(G5, actor="us.liaison", now=T0)
+    assert eram.state == "approved_with_conditions"
+    cleared = cases.condition_met(
+        eram.id,
+        actor="us.liaison",
+        condition="European partners fund the purchase",
+        evidence="Funding agreement signed",
+        now=T0,
+    )
+    assert cleared.state == "cleared"
+    assert cases.execute(eram.id, actor="us.liaison", quantity=None, now=T0).state == "executed"
+
+    early, _ = cases.submit(G1, actor="ua.liaison", now=T0)
+    assert early.state == "approved"
+    assert audit.verify(world.store).ok
+
+
+def test_who_may_not_decide(world: World, store: Store) -> None:
+    case, _ = world.cases.submit(G2, actor="ua.liaison", now=T0)
+
+    def answer(actor: str, signer: str | None = None, **kwargs: object) -> None:
+        world.cases.answer(
+            case.id,
+            actor=actor,
+            approve=True,
+            reason="",
+            signer=world.keys[signer or actor],
+            now=T0,
+            **kwargs,
+        )  # type: ignore[arg-type]
+
+    with pytest.raises(PermissionDenied, match=r"does not hold us\.secdef"):
+        answer("usdp")
+    with pytest.raises(PermissionDenied, match="no longer holds"):
+        answer("austin")  # his term ended when the next Secretary took office
+    with pytest.raises(PermissionDenied, match="own case"):
+        answer("ua.liaison")
+    with pytest.raises(SignatureError):
+        answer("hegseth", signer="usdp")
+    world.people.delegate(
+        holder_id="hegseth",
+        delegate_id="usdp",
+        authority="us.secdef",
+        valid_from=dt.date(2025, 6, 1),
+        valid_to=dt.date(2025, 12, 31),
+        now=T0,
+    )
+    with pytest.raises(PermissionDenied, match="personally"):
+        answer("usdp")
+    with pytest.raises(InputError, match="reason"):
+        world.cases.answer(
+            case.id,
+            actor="hegseth",
+            approve=False,
+            reason=" ",
+            signer=world.keys["hegseth"],
+            now=T0,
+        )
+    assert world.cases.view(case.id).case.state == "in_review"
+    assert world.cases.view(case.id).approvals == ()
+    answer("hegseth")
+    assert world.cases.view(case.id).case.state == "approved"
+    with pytest.raises(IllegalTransition):
+        answer("hegseth")
+
+
+def test_illegal_moves_are_refused(world: World) -> None:
+    case, _ = world.cases.submit(G2, actor="ua.liaison", now=T0)
+    with pytest.raises(IllegalTransition, match="in_review cannot become executed"):
+        world.cases.execute(case.id, actor="ua.liaison", quantity=None, now=T0)
+    with pytest.raises(PermissionDenied):
+        world.cases.withdraw(case.id, actor="hegseth", reason="", now=T0)
+    assert (
+        world.cases.withdraw(case.id, actor="ua.liaison", reason="overtaken", now=T0).state
+        == "withdrawn"
+    )
+
+
+def test_overdue_cases_are_listed_oldest_first(world: World) -> None:
+    old, _ = world.cases.submit(G2, actor="ua.liaison", now=T0)
+    newer, _ = world.cases.submit(G3, actor="ua.liaison", now=T0 + dt.timedelta(days=10))
+    world.cases.submit(G1, actor="ua.liaison", now=T0)  # approved at once: never overdue
+    assert world.cases.overdue(T0 + dt.timedelta(days=20)) == [world.cases.view(old.id).case]
+    assert [c.id for c in world.cases.overdue(T0 + dt.timedelta(days=120))] == [old.id, newer.id]
+
+
+def test_retries_with_one_idempotency_key_make_one_case(world: World) -> None:
+    results: list[str] = []
+    errors: list[Exception] = []
+
+    def submit() -> None:
+        try:
+            case, _ = world.cases.submit(G2, actor="ua.liaison", now=T0, idempotency_key="retry-me")
+            results.append(case.id)
+        except ConflictError as exc:  # a concurrent first insert won; a retry then finds it
+            errors.append(exc)
+            case, _ = world.cases.submit(G2, actor="ua.liaison", now=T0, idempotency_key="retry-me")
+            results.append(case.id)
+
+    threads = [threading.Thread(target=submit) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 50
+    assert len(set(results)) == 1
+    _, total = world.cases.page(states=None, limit=10, offset=0)
+    assert total == 1
+    assert audit.verify(world.store).ok
+
+
+def test_twenty_approvers_at_once_give_one_outcome(world: World) -> None:
+    case, _ = world.cases.submit(G2, actor="ua.liaison", now=T0)
+    outcomes: list[str] = []
+    refusals: list[ClearanceError] = []
+    barrier = threading.Barrier(20)
+
+    def act(index: int) -> None:
+        barrier.wait()
+        try:
+            record = world.cases.answer(
+                case.id,
+                actor="hegseth",
+                approve=index % 2 == 0,
+                reason=f"answer {index}",
+                signer=world.keys["hegseth"],
+                now=T0,
+            )
+            outcomes.append(record.state)
+        except (ConflictError, IllegalTransition) as exc:
+            refusals.append(exc)
+
+    threads = [threading.Thread(target=act, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(outcomes) == 1
+    assert len(refusals) == 19
+    view = world.cases.view(case.id)
+    assert view.case.state == outcomes[0]
+    assert len(view.approvals) == 1
+    assert [e for e in view.events if '"approval_' in e.body].__len__() == 1
+    report = audit.verify(world.store)
+    assert report.ok
