@@ -2,19 +2,30 @@
 
 - docs/cli.md is exactly what scripts/gen_cli_docs.py generates from the real --help;
 - every command is documented, and every option is in the settings table;
+- every environment variable of clearance.settings is in the settings table, and the
+  table names no CLEARANCE_ variable that clearance would refuse;
 - every error class, with its code, exit status and HTTP status, is in docs/formats.md;
 - every key of a real decision, at every level, is in docs/formats.md, and the
   key tables list no key that a decision does not have;
+- every key of a real case, case list, ledger export line, event body, signed
+  statement and audit report is in docs/formats.md; every case state and event type
+  too; and the documented ways of checking a ledger export and a signature, run on a
+  real export and a real signature, agree with clearance;
 - every policy annotation the loader accepts is in docs/policy-authoring.md;
 - every relative link between the documents leads to a file and heading that exist.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import inspect
+import io
+import json
+import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,10 +33,14 @@ from typing import Any
 import pytest
 
 import clearance.errors
+from clearance.cli.app import main
+from clearance.core.chain import EventType
 from clearance.core.request import parse_request
+from clearance.core.workflow import CaseState
 from clearance.errors import RequestError
 from clearance.policy.bundle import KNOWN_ANNOTATIONS
 from clearance.policy.engine import Screener
+from clearance.settings import SETTINGS
 
 from .conftest import NOW
 
@@ -126,6 +141,27 @@ def test_every_option_is_in_the_settings_table(option: str) -> None:
     )
 
 
+def _settings_table() -> list[str]:
+    """The rows of the table under '## Settings' in docs/configuration.md."""
+    section = _read(CONFIGURATION).split("## Settings\n", 1)[1].split("\n## ", 1)[0]
+    return [line for line in section.splitlines() if line.startswith("| ")]
+
+
+ENVIRONMENT = sorted({*SETTINGS, "CLEARANCE_PASSPHRASE"})
+
+
+@pytest.mark.parametrize("name", ENVIRONMENT)
+def test_every_environment_variable_is_in_the_settings_table(name: str) -> None:
+    assert any(f"`{name}`" in row for row in _settings_table()), (
+        f"environment variable {name} is not in the settings table of docs/configuration.md"
+    )
+
+
+def test_the_settings_table_names_no_unknown_variable() -> None:
+    named = {n for row in _settings_table() for n in re.findall(r"CLEARANCE_[A-Z_]+", row)}
+    assert named - set(ENVIRONMENT) == set(), "clearance refuses these variables"
+
+
 # --- (c) every error is documented with its code --------------------------------------
 
 ERRORS = [
@@ -223,6 +259,185 @@ def test_every_request_field_is_documented() -> None:
     text = _read(FORMATS)
     for field in fields:
         assert f"| `{field}` |" in text, f"request field '{field}' is not in docs/formats.md"
+
+
+# --- cases, the ledger and signatures, as the commands write them ----------------------
+
+G2 = {
+    "action": "employ",
+    "requester": "UA",
+    "system": "atacms",
+    "quantity": 2,
+    "target": {"territory": "RU"},
+    "date": "2025-06-15",
+}
+ERAM = {
+    "action": "transfer",
+    "requester": "US",
+    "recipient": "UA",
+    "system": "eram",
+    "quantity": 3350,
+    "funding": "european-partners",
+    "date": "2025-08-28",
+}
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """What the case and audit commands wrote, on a SQLite database of their own."""
+
+    denied: dict[str, Any]
+    conditional: dict[str, Any]
+    listing: dict[str, Any]
+    export: Path
+    report: dict[str, Any]
+    users: list[dict[str, Any]]
+    verification: dict[str, Any]
+
+
+def _run(*args: str) -> str:
+    """Run one ``clearance`` command in this process; return its standard output."""
+    out, err = io.StringIO(), io.StringIO()
+    code: int | str | None = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(list(args))
+        except SystemExit as exit_:
+            code = exit_.code
+    assert not code, f"clearance {' '.join(args)}: {err.getvalue()}"
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
+    folder = tmp_path_factory.mktemp("cases")
+    with pytest.MonkeyPatch.context() as env:
+        for name in [n for n in os.environ if n.startswith("CLEARANCE_")]:
+            env.delenv(name)
+        env.setenv("CLEARANCE_DATA_DIR", str(folder / "data"))
+        env.setenv("CLEARANCE_PASSPHRASE", "a passphrase for the documents")
+        _run("init")
+        for user, party in [("ua.liaison", "UA"), ("us.liaison", "US"), ("secdef", "US")]:
+            _run("users", "add", user, "--name", user, "--party", party)
+        _run("users", "grant", "secdef", "us.secdef", "--from", "2025-01-25")
+        requests = {"g2": G2, "eram": ERAM}
+        for name, request in requests.items():
+            (folder / f"{name}.json").write_text(json.dumps(request), encoding="utf-8")
+        _run("cases", "submit", str(folder / "g2.json"), "--as", "ua.liaison")
+        _run("cases", "deny", "1", "--as", "secdef", "--reason", "Not now.")
+        _run("cases", "submit", str(folder / "eram.json"), "--as", "us.liaison")
+        condition = "European partners fund the purchase"
+        _run("cases", "condition-met", "2", "--as", "us.liaison", "--condition", condition,
+             "--evidence", "a letter")  # fmt: skip
+        denied = json.loads(_run("cases", "show", "1", "--json"))
+        export = folder / "ledger.jsonl"
+        _run("audit", "export", "--out", str(export))
+        users = _run("users", "list", "--json")
+        (folder / "users.json").write_text(users, encoding="utf-8")
+        (folder / "case.json").write_text(json.dumps(denied), encoding="utf-8")
+        keys = ("--keys", str(folder / "users.json"))
+        return Outputs(
+            denied=denied,
+            conditional=json.loads(_run("cases", "show", "2", "--json")),
+            listing=json.loads(_run("cases", "list", "--all", "--json")),
+            export=export,
+            report=json.loads(_run("audit", "verify", "--json")),
+            users=json.loads(users),
+            verification=json.loads(
+                _run("verify-decision", str(folder / "case.json"), *keys, "--json")
+            ),
+        )
+
+
+def _section(text: str, heading: str) -> str:
+    """The text under ``### heading``, up to the next heading."""
+    return text.split(f"### {heading}\n", 1)[1].split("\n#", 1)[0]
+
+
+def _export_lines(outputs: Outputs) -> list[dict[str, Any]]:
+    lines = outputs.export.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def test_every_case_key_is_documented(outputs: Outputs) -> None:
+    case = outputs.denied
+    assert case["approvals"], "the denied case should carry a signed answer"
+    assert outputs.conditional["conditions"], "the ERAM case should carry a condition"
+    found = {
+        "Case object": set(case),
+        "Answer object": {k for a in case["approvals"] for k in a},
+        "Condition object": {k for c in outputs.conditional["conditions"] for k in c},
+        "Event object": {k for e in case["events"] for k in e},
+        "Statement": {k for a in case["approvals"] for k in json.loads(a["statement"])},
+    }
+    text = _read(FORMATS)
+    for heading, keys in found.items():
+        documented = _table_keys(text, heading)
+        assert keys - documented == set(), f"undocumented under '{heading}' in docs/formats.md"
+        assert documented - keys == set(), f"documented under '{heading}' but not written"
+
+
+def test_every_case_state_is_documented() -> None:
+    documented = _table_keys(_read(FORMATS), "Case states")
+    assert documented == {s.value for s in CaseState}
+
+
+def test_case_lists_are_documented(outputs: Outputs) -> None:
+    section = _section(_read(FORMATS), "Case lists")
+    rows = outputs.listing["cases"]
+    assert rows, "the list should hold the cases"
+    for key in {*outputs.listing, *(k for row in rows for k in row)}:
+        assert f"`{key}`" in section, f"case list key '{key}' is not in docs/formats.md"
+
+
+def test_the_ledger_is_documented(outputs: Outputs) -> None:
+    lines = _export_lines(outputs)
+    bodies = [json.loads(line["body"]) for line in lines]
+    text = _read(FORMATS)
+    assert _table_keys(text, "Ledger export") == {k for line in lines for k in line}
+    assert _table_keys(text, "Event body") == {k for body in bodies for k in body}
+    assert _table_keys(text, "Event types") == {t.value for t in EventType}
+    assert _table_keys(text, "Audit report") == set(outputs.report)
+
+
+def _snippet(heading: str) -> dict[str, Any]:
+    """Run the Python code block under ``### heading`` of docs/formats.md; return its names."""
+    code = _section(_read(FORMATS), heading).split("```python\n", 1)[1].split("```", 1)[0]
+    names: dict[str, Any] = {}
+    exec(compile(code, f"docs/formats.md: {heading}", "exec"), names)
+    return names
+
+
+def test_the_documented_ledger_check_agrees_with_clearance(outputs: Outputs) -> None:
+    check = _snippet("How the hash is computed")["check"]
+    assert outputs.report["ok"]
+    assert check(outputs.export) == (outputs.report["events"], outputs.report["head"])
+    lines = outputs.export.read_text(encoding="utf-8").splitlines()
+    event = json.loads(lines[1])
+    event["body"] = event["body"].replace('"party":"US"', '"party":"GB"')
+    assert event["body"] != json.loads(lines[1])["body"]
+    lines[1] = json.dumps(event)
+    tampered = outputs.export.with_name("tampered.jsonl")
+    tampered.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="event"):
+        check(tampered)
+
+
+def test_the_documented_signature_check_agrees_with_clearance(outputs: Outputs) -> None:
+    from cryptography.exceptions import InvalidSignature
+
+    check_answer = _snippet("Checking a case offline")["check_answer"]
+    keys = {u["id"]: u["public_key"] for u in outputs.users}
+    answer = outputs.denied["approvals"][0]
+    assert outputs.verification["valid"]
+    check_answer(answer, keys[answer["actor"]])
+    forged = {**answer, "statement": answer["statement"].replace("deny", "approve")}
+    with pytest.raises(InvalidSignature):
+        check_answer(forged, keys[answer["actor"]])
+    section = _section(_read(FORMATS), "Checking a case offline")
+    found = {*outputs.verification, *(k for s in outputs.verification["signatures"] for k in s)}
+    for key in found:
+        assert f"`{key}`" in section or f'"{key}"' in section, f"'{key}' is not documented"
 
 
 # --- (e) every annotation is documented ----------------------------------------------
