@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import shutil
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from clearance.core.chain import EventType
 from clearance.core.signing import Signer, new_key_pair, unlock
 from clearance.errors import (
     ClearanceError,
@@ -18,6 +22,7 @@ from clearance.errors import (
     SignatureError,
 )
 from clearance.policy.engine import Screener
+from clearance.policy.pack import ScenarioPack, default_pack_path, load_pack
 from clearance.service import audit
 from clearance.service.cases import CaseService
 from clearance.service.people import People
@@ -209,16 +214,12 @@ def test_overdue_cases_are_listed_oldest_first(world: World) -> None:
 
 def test_retries_with_one_idempotency_key_make_one_case(world: World) -> None:
     results: list[str] = []
-    errors: list[Exception] = []
+    barrier = threading.Barrier(50)
 
     def submit() -> None:
-        try:
-            case, _ = world.cases.submit(G2, actor="ua.liaison", now=T0, idempotency_key="retry-me")
-            results.append(case.id)
-        except ConflictError as exc:  # a concurrent first insert won; a retry then finds it
-            errors.append(exc)
-            case, _ = world.cases.submit(G2, actor="ua.liaison", now=T0, idempotency_key="retry-me")
-            results.append(case.id)
+        barrier.wait()
+        case, _ = world.cases.submit(G2, actor="ua.liaison", now=T0, idempotency_key="retry-me")
+        results.append(case.id)
 
     threads = [threading.Thread(target=submit) for _ in range(50)]
     for t in threads:
@@ -229,6 +230,26 @@ def test_retries_with_one_idempotency_key_make_one_case(world: World) -> None:
     assert len(set(results)) == 1
     _, total = world.cases.page(states=None, limit=10, offset=0)
     assert total == 1
+    assert audit.verify(world.store).ok
+
+
+def test_concurrent_submissions_each_get_their_own_case(world: World) -> None:
+    numbers: list[int] = []
+    barrier = threading.Barrier(12)
+
+    def submit(index: int) -> None:
+        barrier.wait()
+        request = {**G2, "quantity": index + 1}
+        case, created = world.cases.submit(request, actor="ua.liaison", now=T0)
+        assert created
+        numbers.append(case.number)
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(numbers) == list(range(1, 13))
     assert audit.verify(world.store).ok
 
 
@@ -266,3 +287,54 @@ def test_twenty_approvers_at_once_give_one_outcome(world: World) -> None:
     assert [e for e in view.events if '"approval_' in e.body].__len__() == 1
     report = audit.verify(world.store)
     assert report.ok
+
+
+def _pack_with_new_us_bundle(tmp_path: Path, effective: str) -> ScenarioPack:
+    """The seed pack plus a copy of the Nov 2024 US bundle taking effect again on ``effective``."""
+    root = tmp_path / "pack"
+    shutil.copytree(default_pack_path(), root)
+    new = root / "bundles" / "US" / effective
+    shutil.copytree(root / "bundles" / "US" / "2024-11-17", new)
+    meta = new / "bundle.yaml"
+    meta.write_text(
+        meta.read_text().replace("effective_from: 2024-11-17", f"effective_from: {effective}")
+    )
+    return load_pack(root)
+
+
+def test_a_new_bundle_is_recorded_and_a_changed_outcome_never_applied(
+    world: World, tmp_path: Path
+) -> None:
+    case, _ = world.cases.submit(G2, actor="ua.liaison", now=T0)
+    assert case.outcome == "review_required"
+    later = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+    assert world.cases.rescreen(actor="admin", now=later) == []  # same policy: nothing to say
+
+    pack = _pack_with_new_us_bundle(tmp_path, "2026-01-15")
+    service = CaseService(world.store, Screener(pack), default_sla_days=14)
+    changed = service.rescreen(actor="admin", now=later)
+    assert [(c.id, was, now) for c, was, now in changed] == [
+        (case.id, "review_required", "permitted")
+    ]
+    view = service.view(case.id)
+    assert (view.case.state, view.case.outcome) == ("in_review", "review_required")
+    bodies = [json.loads(e.body) for e in view.events]
+    rescreened = [b["payload"] for b in bodies if b["type"] == "case_rescreened"]
+    assert [p["would_be"] for p in rescreened] == ["permitted"]
+
+    with world.store.transaction() as tx:
+        activations = [
+            json.loads(e.body)["payload"] for e in tx.events_of_type(EventType.BUNDLE_ACTIVATED)
+        ]
+    assert {(a["holder"], a["effective_from"]) for a in activations} >= {
+        ("US", "2025-05-01"),
+        ("US", "2026-01-15"),
+    }
+    assert len(activations) == len({a["revision"] for a in activations})
+
+    # Asking again records nothing new: the same finding under the same bundles.
+    assert service.rescreen(actor="admin", now=later + dt.timedelta(days=1))
+    with world.store.transaction() as tx:
+        assert len(tx.events_of_type(EventType.BUNDLE_ACTIVATED)) == len(activations)
+        assert len(tx.events_of_type(EventType.CASE_RESCREENED)) == 1
+    assert audit.verify(world.store).ok

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,33 @@ def test_a_request_denied_personally_and_verified_offline(cli: Cli) -> None:
         ),
         (["cases", "execute", "1", "--as", "ua.liaison"], "cannot become executed"),
         (["cases", "show", "99"], "no case '99'"),
+        (["cases", "rescreen", "--as", "nobody"], "unknown user 'nobody'"),
+        (["cases", "execute", "1", "--as", "nobody"], "unknown user 'nobody'"),
+        (["cases", "execute", "1", "--as", "usdp"], "only UA may record this case as executed"),
+        (
+            ["users", "add", "new.user", "--name", "x", "--party", "UA", "--by", "nobody"],
+            "unknown user 'nobody' (--by)",
+        ),
+        (["users", "add", "admin", "--name", "x", "--party", "UA"], "reserved"),
+        (
+            ["users", "grant", "usdp", "us.usdp", "--from", "2025-01-01", "--by", "ua.nobody"],
+            "unknown user",
+        ),
+        (["cases", "withdraw", "1", "--as", "secdef"], "only the requester can withdraw"),
+        (
+            [
+                "cases",
+                "condition-met",
+                "1",
+                "--as",
+                "ua.liaison",
+                "--condition",
+                "x",
+                "--evidence",
+                "y",
+            ],
+            "condition",
+        ),
         (["cases", "list", "--state", "pending"], "'pending' is not a state"),
         (["users", "add", "Bad Name", "--name", "x", "--party", "UA"], "user id"),
         (["users", "add", "new.user", "--name", "x", "--party", "XX"], "unknown party 'XX'"),
@@ -219,3 +247,66 @@ def test_the_installed_command_creates_the_database_on_first_run(tmp_path: Path)
     listed = _script(tmp_path, url, "cases", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout)["total"] == 0
+
+
+def _forgeries(
+    case: dict[str, Any], users: list[dict[str, Any]]
+) -> Iterator[tuple[str, dict[str, Any], list[dict[str, Any]], str]]:
+    """(name, case, users, expected problem): each one change an auditor must catch."""
+    answer = case["approvals"][0]
+
+    def edited(**changes: Any) -> dict[str, Any]:
+        return {**case, "approvals": [{**answer, **changes}]}
+
+    statement = answer["statement"]
+    yield (
+        "signed text",
+        edited(statement=statement.replace("Escalation risk", "Approved")),
+        users,
+        "signature",
+    )
+    yield "verdict", edited(verdict="approve"), users, "signed verdict"
+    yield "reason", edited(reason="Approved"), users, "signed reason"
+    yield "time", edited(at="2025-01-01T00:00:00+00:00"), users, "signed at"
+    yield "other case", {**case, "id": "another-case"}, users, "signed case_id"
+    not_required = statement.replace('"us.secdef"', '"us.usdp"')
+    yield "office", edited(statement=not_required, authority="us.usdp"), users, "did not require"
+    no_office = [{**u, "holdings": []} for u in users]
+    yield "holding", case, no_office, "did not hold us.secdef"
+
+
+def test_every_forgery_of_a_signed_answer_is_caught_offline(cli: Cli) -> None:
+    cli("cases", "submit", cli.file("g2.json", G2), "--as", "ua.liaison")
+    cli("cases", "deny", "1", "--as", "secdef", "--reason", "Escalation risk")
+    case, users = cli.json("cases", "show", "1"), cli.json("users", "list")
+    for name, forged, keys, problem in _forgeries(case, users):
+        result = cli(
+            "verify-decision",
+            cli.file("case.json", forged),
+            "--keys",
+            cli.file("keys.json", keys),
+            "--json",
+            ok=False,
+        )
+        assert result.returncode == 1, name
+        report = json.loads(result.stdout)
+        assert report["valid"] is False, name
+        assert any(problem in p for p in report["signatures"][0]["problems"]), (name, report)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["cases", "list"],
+        ["cases", "overdue"],
+        ["users", "list"],
+        ["audit", "verify"],
+        ["audit", "export"],
+    ],
+)
+def test_an_uninitialised_database_is_named_by_every_command(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    result = Cli(tmp_path, database_url, monkeypatch)(*args, ok=False)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: the database is not initialised; run 'clearance init'"

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -24,9 +25,20 @@ def _fill(store: Store, count: int = 10) -> None:
                 type=EventType.CASE_STATE_CHANGED,
                 actor=f"user{index % 3}",
                 at=T0 + dt.timedelta(minutes=index),
-                case_id=f"case-{index % 4}",
-                payload={"from": "in_review", "to": "denied", "index": index},
+                case_id=f"case-{index % 4}" if index % 5 else None,
+                payload={
+                    "from": "in_review",
+                    "to": "denied",
+                    "index": index,
+                    "note": "Zaporizhzhia — «ё» 🛰",
+                },
             )
+
+
+@pytest.fixture(params=[1, 3], ids=["one process", "three processes"])
+def workers(request: pytest.FixtureRequest) -> int:
+    """Verification alone, and cut into runs checked in parallel and stitched together."""
+    return int(request.param)
 
 
 def _sql(store: Store, statement: str, **params: object) -> None:
@@ -34,34 +46,35 @@ def _sql(store: Store, statement: str, **params: object) -> None:
         connection.execute(text(statement), params)
 
 
-def test_an_untouched_ledger_verifies(store: Store) -> None:
+def test_an_untouched_ledger_verifies(store: Store, workers: int) -> None:
     _fill(store)
-    report = audit.verify(store)
+    report = audit.verify(store, workers=workers)
     assert report.ok
     assert report.events == 10
 
 
-def test_an_edited_event_is_named(store: Store) -> None:
+def test_an_edited_event_is_named(store: Store, workers: int) -> None:
     _fill(store)
     _sql(store, "UPDATE ledger SET body = replace(body, 'denied', 'approved') WHERE seq = 4")
-    report = audit.verify(store)
+    report = audit.verify(store, workers=workers)
     assert (report.ok, report.first_bad) == (False, 4)
 
 
-def test_an_edited_case_column_is_named(store: Store) -> None:
+def test_an_edited_case_column_is_named(store: Store, workers: int) -> None:
     _fill(store)
     _sql(store, "UPDATE ledger SET case_id = 'case-9' WHERE seq = 6")
-    assert audit.verify(store).first_bad == 6
+    assert audit.verify(store, workers=workers).first_bad == 6
 
 
-def test_a_deleted_event_is_named(store: Store) -> None:
+@pytest.mark.parametrize("seq", [1, 3, 4, 5, 7])  # with three processes: edges and middles of runs
+def test_a_deleted_event_is_named(store: Store, workers: int, seq: int) -> None:
     _fill(store)
-    _sql(store, "DELETE FROM ledger WHERE seq = 5")
-    report = audit.verify(store)
-    assert (report.first_bad, report.events) == (5, 4)
+    _sql(store, "DELETE FROM ledger WHERE seq = :seq", seq=seq)
+    report = audit.verify(store, workers=workers)
+    assert (report.first_bad, report.events) == (seq, seq - 1)
 
 
-def test_an_inserted_event_is_named(store: Store) -> None:
+def test_an_inserted_event_is_named(store: Store, workers: int) -> None:
     _fill(store)
     # Make room after event 3 and slip a plausible event in (hashes cannot be recomputed
     # for everything after it without rewriting the whole tail).
@@ -82,22 +95,23 @@ def test_an_inserted_event_is_named(store: Store) -> None:
             ),
             {"p": head, "b": body, "h": link_hash(4, "case-1", head, body)},
         )
-    report = audit.verify(store)
+    report = audit.verify(store, workers=workers)
     assert report.first_bad == 5
 
 
-def test_reordered_events_are_named(store: Store) -> None:
+def test_reordered_events_are_named(store: Store, workers: int) -> None:
     _fill(store)
     _sql(store, "UPDATE ledger SET seq = 1000 WHERE seq = 7")
     _sql(store, "UPDATE ledger SET seq = 7 WHERE seq = 8")
     _sql(store, "UPDATE ledger SET seq = 8 WHERE seq = 1000")
-    assert audit.verify(store).first_bad == 7
+    assert audit.verify(store, workers=workers).first_bad == 7
 
 
 def test_an_export_verifies_on_its_own_and_catches_edits(store: Store) -> None:
     _fill(store)
     out = io.StringIO()
-    assert audit.export(store, out).ok
+    report, written = audit.export(store, out)
+    assert (report.ok, written) == (True, 10)
     lines = out.getvalue().splitlines()
     assert len(lines) == 10
     assert audit.verify_export(lines, "export.jsonl").ok
@@ -105,6 +119,15 @@ def test_an_export_verifies_on_its_own_and_catches_edits(store: Store) -> None:
     edited["body"] = edited["body"].replace("user2", "user0")
     lines[2] = json.dumps(edited)
     assert audit.verify_export(lines, "export.jsonl").first_bad == 3
+
+
+def test_a_broken_ledger_is_still_exported_whole(store: Store) -> None:
+    _fill(store)
+    _sql(store, "UPDATE ledger SET body = replace(body, 'denied', 'approved') WHERE seq = 4")
+    out = io.StringIO()
+    report, written = audit.export(store, out)
+    assert (report.first_bad, report.events, written) == (4, 3, 10)
+    assert audit.verify_export(out.getvalue().splitlines(), "export.jsonl").first_bad == 4
 
 
 @settings(max_examples=50, deadline=None)

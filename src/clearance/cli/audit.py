@@ -5,20 +5,20 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from clearance.core.chain import ChainReport
-from clearance.core.signing import verify
 from clearance.errors import InputError
-from clearance.service import audit
 
 from .context import App
 from .options import JsonOption
 from .render import print_json
+
+if TYPE_CHECKING:
+    from clearance.core.chain import ChainReport
 
 app = typer.Typer(
     help="Verify the ledger's hash chain and export it for auditors.", no_args_is_help=True
@@ -57,6 +57,8 @@ def verify_ledger(
     json_output: JsonOption = False,
 ) -> None:
     """Check the whole hash chain; name the first bad sequence number. Exit 1 if broken."""
+    from clearance.service import audit
+
     if export_file is not None:
         try:
             with export_file.open(encoding="utf-8") as lines:
@@ -85,15 +87,17 @@ def export(
     ] = None,
 ) -> None:
     """Write the ledger as JSON lines that verify on their own (audit verify --file)."""
+    from clearance.service import audit
+
     store = App().store
     if out is None:
-        report = audit.export(store, sys.stdout)
+        report, _ = audit.export(store, sys.stdout)
     else:
         temporary = out.with_name(out.name + ".partial")
         with temporary.open("w", encoding="utf-8") as handle:
-            report = audit.export(store, handle)
+            report, written = audit.export(store, handle)
         temporary.replace(out)
-        Console(stderr=True).print(f"exported {report.events} events to {out}", highlight=False)
+        Console(stderr=True).print(f"exported {written} events to {out}", highlight=False)
     if not report.ok:
         Console(stderr=True).print(
             f"[red]warning: the ledger is broken at event {report.first_bad}: {report.problem}[/red]"
@@ -118,40 +122,18 @@ def verify_decision(
     json_output: JsonOption = False,
 ) -> None:
     """Check a case's signed approvals and denials offline, from public keys alone. Exit 1 if any fails."""
+    from clearance.service import audit
+
     case = _load_json(case_file)
-    registry: dict[str, str] = {}
+    registry: dict[str, dict[str, Any]] | None = None
     if keys is not None:
         users = _load_json(keys)
         if not isinstance(users, list):
             raise InputError(str(keys), "must be the list 'clearance users list --json' writes")
-        registry = {
-            str(u["id"]): str(u["public_key"]) for u in users if isinstance(u, dict) and "id" in u
-        }
-    if not isinstance(case, dict) or "approvals" not in case:
+        registry = {str(u["id"]): u for u in users if isinstance(u, dict) and "id" in u}
+    if not isinstance(case, dict) or not isinstance(case.get("approvals"), list):
         raise InputError(str(case_file), "is not a case written by 'clearance cases show --json'")
-    results = []
-    for answer in case["approvals"]:
-        statement = json.loads(answer["statement"])
-        key = registry.get(answer["actor"]) if keys is not None else answer.get("public_key")
-        problems = []
-        if not key or not verify(key, answer["statement"].encode("utf-8"), answer["signature"]):
-            problems.append("signature does not verify against the actor's public key")
-        for field in ("case_id", "request_digest"):
-            expected = case["id"] if field == "case_id" else case["request_digest"]
-            if statement.get(field) != expected:
-                problems.append(f"signed {field} does not match the case")
-        for field in ("authority", "actor", "reason"):
-            if statement.get(field) != answer.get(field):
-                problems.append(f"signed {field} does not match the record")
-        results.append(
-            {
-                "authority": answer["authority"],
-                "actor": answer["actor"],
-                "verdict": answer["verdict"],
-                "valid": not problems,
-                "problems": problems,
-            }
-        )
+    results = [check.as_dict() for check in audit.check_signatures(case, registry)]
     valid = all(r["valid"] for r in results)
     if json_output:
         print_json(Console(), {"case": case["id"], "valid": valid, "signatures": results})

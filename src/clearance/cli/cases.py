@@ -5,22 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from clearance.core.workflow import CaseState
+from clearance.core.workflow import OPEN_STATES, CaseState, is_overdue
 from clearance.errors import InputError
-from clearance.service.cases import CaseView, is_overdue
-from clearance.store.records import CaseRecord
 
 from .context import ActorOption, App, KeyFileOption, PassphraseOption, now
 from .options import JsonOption, ScenarioOption
 from .render import describe_request, print_json
 from .screen import read_request_file
+
+if TYPE_CHECKING:
+    from clearance.service.cases import CaseView
+    from clearance.store.records import CaseRecord
 
 app = typer.Typer(
     help="Cases: submit, review, approve or deny with a signature, and follow to the end.",
@@ -59,7 +61,7 @@ def _case_row(case: CaseRecord, at: dt.datetime) -> dict[str, object]:
         "age_days": round((at - case.created_at).total_seconds() / 86400, 3),
         "in_state_days": round((at - case.state_since).total_seconds() / 86400, 3),
         "sla_days": case.sla_days,
-        "overdue": is_overdue(case, at),
+        "overdue": is_overdue(case.state, case.state_since, case.sla_days, at),
     }
 
 
@@ -70,7 +72,7 @@ def _table(title: str, cases: list[CaseRecord], at: dt.datetime) -> Table:
     for case in cases:
         style = STATE_STYLE.get(case.state, "")
         state = Text(case.state.replace("_", " "), style=style)
-        if is_overdue(case, at):
+        if is_overdue(case.state, case.state_since, case.sla_days, at):
             state.append("  OVERDUE", style="bold red")
         request = describe_request(json.loads(case.request))
         table.add_row(
@@ -184,9 +186,7 @@ def list_cases(
             raise InputError(
                 "--state", f"'{value}' is not a state (one of {', '.join(sorted(known))})"
             )
-    from clearance.service.cases import OPEN_STATES
-
-    states = state or (None if show_all else list(OPEN_STATES))
+    states = state or (None if show_all else sorted(OPEN_STATES))
     found, total = App().cases().page(states=states, limit=limit, offset=(page - 1) * limit)
     at = now()
     if json_output:
@@ -342,9 +342,17 @@ def rescreen(
     if json_output:
         print_json(Console(), rows)
         return
-    table = Table(title=f"re-screened: {len(rows)} open cases would now be decided differently")
+    console = Console()
+    console.print(
+        f"re-screened: {len(rows)} open case(s) would now be decided differently"
+        " (recorded on the ledger, not applied)",
+        highlight=False,
+    )
+    if not rows:
+        return
+    table = Table()
     for column in ("#", "was", "would be"):
         table.add_column(column)
     for row in rows:
         table.add_row(str(row["number"]), str(row["was"]), str(row["would_be"]))
-    Console().print(table)
+    console.print(table)

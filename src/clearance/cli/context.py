@@ -5,19 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from clearance.core.signing import Signer, unlock
 from clearance.errors import InputError, SignatureError
 from clearance.policy.engine import Screener
 from clearance.policy.pack import load_pack
-from clearance.service.cases import CaseService
-from clearance.service.people import People
 from clearance.settings import Settings, load_settings
-from clearance.store.db import Database, open_database
-from clearance.store.repository import Store
+
+if TYPE_CHECKING:  # the database stack is imported by the commands that use it, not by all
+    from clearance.core.signing import Signer
+    from clearance.service.cases import CaseService
+    from clearance.service.people import People
+    from clearance.store.db import Database
 
 ActorOption = Annotated[
     str,
@@ -62,6 +63,11 @@ class App:
 
     def __init__(self, scenario: Path | None = None) -> None:
         self.settings: Settings = load_settings()
+        # The data folder holds the database and private keys: its owner's only.
+        self.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        from clearance.store.db import open_database
+        from clearance.store.repository import Store
+
         self.database = open_database(self.settings.database_url)
         _opened.append(self.database)
         self.store = Store(self.database)
@@ -71,15 +77,21 @@ class App:
         return Screener(load_pack(self._scenario))
 
     def cases(self) -> CaseService:
+        from clearance.service.cases import CaseService
+
         return CaseService(self.store, self.screener(), default_sla_days=self.settings.sla_days)
 
     def people(self) -> People:
+        from clearance.service.people import People
+
         return People(self.store, load_pack(self._scenario).catalog)
 
     def key_path(self, user: str, given: Path | None) -> Path:
         return given or self.settings.data_dir / "keys" / f"{user}.key"
 
     def signer(self, user: str, key_file: Path | None, passphrase: str | None) -> Signer:
+        from clearance.core.signing import unlock
+
         path = self.key_path(user, key_file)
         try:
             pem = path.read_bytes()
@@ -92,7 +104,7 @@ class App:
 
 def write_key_file(path: Path, pem: bytes) -> None:
     """Create a private key file readable by its owner only; never overwrite one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

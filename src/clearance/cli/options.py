@@ -15,6 +15,7 @@ ScenarioOption = Annotated[
     Path | None,
     typer.Option(
         "--scenario",
+        envvar="CLEARANCE_SCENARIO",
         help="Scenario pack folder (catalog, bundles, golden cases). Default: the bundled seed pack.",
         show_default=False,
     ),

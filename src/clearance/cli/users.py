@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from clearance.core.signing import new_key_pair
+from clearance.core.actors import ADMIN
 
 from .context import App, KeyFileOption, PassphraseOption, now, write_key_file
 from .options import JsonOption, ScenarioOption, parse_date
@@ -18,7 +18,10 @@ app = typer.Typer(
     help="Users, the offices they hold over time, and delegations.", no_args_is_help=True
 )
 
-AdminOption = Annotated[str, typer.Option("--by", help="Who records this (written to the ledger).")]
+AdminOption = Annotated[
+    str,
+    typer.Option("--by", help="Who records this: a user, or admin (the local administrator)."),
+]
 
 
 @app.command("add")
@@ -34,7 +37,7 @@ def add(
     ],
     key_file: KeyFileOption = None,
     passphrase: PassphraseOption = None,
-    by: AdminOption = "admin",
+    by: AdminOption = ADMIN,
     scenario: ScenarioOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -44,6 +47,8 @@ def add(
         passphrase = typer.prompt(
             "passphrase for the new key", hide_input=True, confirmation_prompt=True
         )
+    from clearance.core.signing import new_key_pair
+
     public_key, pem = new_key_pair(passphrase)
     path = context.key_path(user, key_file)
     people = context.people()
@@ -120,7 +125,7 @@ def grant(
     valid_to: Annotated[
         str | None, typer.Option("--to", help="Last day in office (default: open).")
     ] = None,
-    by: AdminOption = "admin",
+    by: AdminOption = ADMIN,
     scenario: ScenarioOption = None,
     json_output: JsonOption = False,
 ) -> None:

@@ -16,11 +16,19 @@ with ``IllegalTransition``, which names both states.
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 
 from clearance.errors import IllegalTransition
 
-__all__ = ["TERMINAL", "CaseState", "check_transition", "state_after_screening"]
+__all__ = [
+    "OPEN_STATES",
+    "TERMINAL",
+    "CaseState",
+    "check_transition",
+    "is_overdue",
+    "state_after_screening",
+]
 
 
 class CaseState(StrEnum):
@@ -34,6 +42,11 @@ class CaseState(StrEnum):
     EXPIRED = "expired"
     EXECUTED = "executed"
 
+
+OPEN_STATES: frozenset[str] = frozenset(
+    {CaseState.SUBMITTED.value, CaseState.IN_REVIEW.value, CaseState.APPROVED_WITH_CONDITIONS.value}
+)
+"""Cases still waiting on someone: a decision, or a condition to be met."""
 
 _MOVES: dict[CaseState, frozenset[CaseState]] = {
     CaseState.SUBMITTED: frozenset(
@@ -79,3 +92,8 @@ def state_after_screening(outcome: str, has_conditions: bool) -> CaseState:
     if outcome == "prohibited":
         return CaseState.DENIED
     return CaseState.APPROVED_WITH_CONDITIONS if has_conditions else CaseState.APPROVED
+
+
+def is_overdue(state: str, since: dt.datetime, sla_days: int, now: dt.datetime) -> bool:
+    """A case in review for longer than its SLA: it is waiting on a named office."""
+    return state == CaseState.IN_REVIEW.value and now - since > dt.timedelta(days=sla_days)

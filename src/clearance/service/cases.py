@@ -15,12 +15,19 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from clearance.core.actors import ADMIN, SYSTEM
 from clearance.core.chain import EventType
 from clearance.core.decision import Decision
 from clearance.core.digest import canonical_json
 from clearance.core.request import parse_request
 from clearance.core.signing import Signer, signed_bytes, verify
-from clearance.core.workflow import CaseState, check_transition, state_after_screening
+from clearance.core.workflow import (
+    OPEN_STATES,
+    CaseState,
+    check_transition,
+    is_overdue,
+    state_after_screening,
+)
 from clearance.errors import (
     IllegalTransition,
     InputError,
@@ -33,13 +40,7 @@ from clearance.service.people import can_act_for
 from clearance.store.records import ApprovalRecord, CaseRecord, ConditionRecord, LedgerRecord
 from clearance.store.repository import Store, Transaction
 
-__all__ = ["OPEN_STATES", "CaseService", "CaseView"]
-
-OPEN_STATES = (
-    CaseState.SUBMITTED.value,
-    CaseState.IN_REVIEW.value,
-    CaseState.APPROVED_WITH_CONDITIONS.value,
-)
+__all__ = ["CaseService", "CaseView"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ class CaseView:
             "state_since": c.state_since.isoformat(),
             "age_days": round((now - c.created_at).total_seconds() / 86400, 3),
             "sla_days": c.sla_days,
-            "overdue": is_overdue(c, now),
+            "overdue": is_overdue(c.state, c.state_since, c.sla_days, now),
             "version": c.version,
             "request": json.loads(c.request),
             "request_digest": c.request_digest,
@@ -115,10 +116,17 @@ class CaseView:
         }
 
 
-def is_overdue(case: CaseRecord, now: dt.datetime) -> bool:
-    """An open case waiting on a gate longer than its SLA."""
-    waiting = case.state == CaseState.IN_REVIEW.value
-    return waiting and now - case.state_since > dt.timedelta(days=case.sla_days)
+def _already_recorded(tx: Transaction, case_id: str, decision: Decision) -> bool:
+    """Whether the case's last re-screening already found this outcome under these bundles."""
+    for event in reversed(tx.case_events(case_id)):
+        body = json.loads(event.body)
+        if body["type"] == EventType.CASE_RESCREENED.value:
+            payload = body["payload"]
+            return bool(
+                payload["would_be"] == decision.outcome.value
+                and payload.get("bundles") == decision.bundles
+            )
+    return False
 
 
 class CaseService:
@@ -169,7 +177,9 @@ class CaseService:
         with self.store.transaction() as tx:
             offset = 0
             while batch := tx.cases(states=[CaseState.IN_REVIEW.value], limit=500, offset=offset):
-                found.extend(c for c in batch if is_overdue(c, now))
+                found.extend(
+                    c for c in batch if is_overdue(c.state, c.state_since, c.sla_days, now)
+                )
                 offset += len(batch)
         return sorted(found, key=lambda c: c.state_since)
 
@@ -197,6 +207,7 @@ class CaseService:
         state = state_after_screening(decision.outcome.value, bool(decision.conditions))
         facts = decision.as_dict()
         with self.store.transaction() as tx:
+            tx.serialise()  # a retry waits for the first attempt, then finds its case
             if idempotency_key is not None and (earlier := tx.case_by_key(idempotency_key)):
                 return earlier, False
             submitter = tx.user(actor)
@@ -237,7 +248,7 @@ class CaseService:
             )
             tx.append(
                 type=EventType.CASE_STATE_CHANGED,
-                actor="clearance",
+                actor=SYSTEM,
                 at=now,
                 case_id=case_id,
                 payload={
@@ -389,6 +400,17 @@ class CaseService:
         )
         return updated
 
+    @staticmethod
+    def _acting_party(tx: Transaction, actor: str, parties: set[str], to_do: str) -> None:
+        """Refuse an unknown user, or one who acts for none of ``parties``."""
+        user = tx.user(actor)
+        if user is None:
+            raise NotFoundError(f"unknown user '{actor}'")
+        if user.party not in parties:
+            raise PermissionDenied(
+                f"{actor} acts for {user.party}; only {', '.join(sorted(parties))} may {to_do}"
+            )
+
     def withdraw(self, case_id: str, *, actor: str, reason: str, now: dt.datetime) -> CaseRecord:
         """The requester takes a case back before it is executed."""
         with self.store.transaction() as tx:
@@ -408,6 +430,9 @@ class CaseService:
         with self.store.transaction() as tx:
             case = self._get(tx, case_id)
             case_id = case.id
+            decision = json.loads(case.decision)
+            parties = {json.loads(case.request)["requester"], *decision["consent_holders"]}
+            self._acting_party(tx, actor, parties, "record a condition of this case")
             if case.state != CaseState.APPROVED_WITH_CONDITIONS.value:
                 raise IllegalTransition(
                     f"case {case.number} is {case.state}; conditions are met on approved cases"
@@ -439,7 +464,9 @@ class CaseService:
         """Record that the approved quantity was used or delivered."""
         with self.store.transaction() as tx:
             case = self._get(tx, case_id)
-            asked = int(json.loads(case.request)["quantity"])
+            request = json.loads(case.request)
+            self._acting_party(tx, actor, {request["requester"]}, "record this case as executed")
+            asked = int(request["quantity"])
             done = asked if quantity is None else quantity
             if not 1 <= done <= asked:
                 raise InputError("--quantity", f"must be between 1 and the approved {asked}")
@@ -488,10 +515,14 @@ class CaseService:
         Bundles that have taken effect and are not yet on the ledger are recorded first.
 
         A change is recorded on the ledger for the case, never applied silently:
-        the case keeps its state until a person acts on it.
+        the case keeps its state until a person acts on it. Returns every open
+        case that would now be decided differently; a finding already on the
+        ledger (same outcome under the same bundles) is not recorded twice.
         """
         changed: list[tuple[CaseRecord, str, str]] = []
         with self.store.transaction() as tx:
+            if actor != ADMIN and tx.user(actor) is None:
+                raise NotFoundError(f"unknown user '{actor}'")
             self._record_activations(tx, actor=actor, now=now)
             offset = 0
             while batch := tx.cases(states=list(OPEN_STATES), limit=500, offset=offset):
@@ -504,6 +535,9 @@ class CaseService:
                     )
                     if decision.outcome.value == case.outcome:
                         continue
+                    changed.append((case, case.outcome, decision.outcome.value))
+                    if _already_recorded(tx, case.id, decision):
+                        continue
                     tx.append(
                         type=EventType.CASE_RESCREENED,
                         actor=actor,
@@ -513,8 +547,8 @@ class CaseService:
                             "was": case.outcome,
                             "would_be": decision.outcome.value,
                             "as_of": on.isoformat(),
+                            "bundles": decision.bundles,
                             "decision": decision.as_dict(),
                         },
                     )
-                    changed.append((case, case.outcome, decision.outcome.value))
         return changed

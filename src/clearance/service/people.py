@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from clearance.core.actors import ADMIN
 from clearance.core.catalog import Catalog
 from clearance.core.chain import EventType
 from clearance.errors import ConflictError, InputError, NotFoundError, PermissionDenied
@@ -62,6 +63,8 @@ class People:
             raise InputError(
                 "user id", f"'{user_id}' must be 2–64 lower-case letters, digits, '.', '_' or '-'"
             )
+        if user_id == ADMIN:
+            raise InputError("user id", f"'{ADMIN}' is reserved for the local administrator")
         if self.catalog.party(party) is None:
             raise NotFoundError(f"unknown party '{party}'")
         if tx is None:
@@ -76,6 +79,7 @@ class People:
         user = UserRecord(user_id, name, party, public_key, now)
         with self.store.transaction() as tx:
             self.check_new_user(user_id=user_id, party=party, tx=tx)
+            self._check_actor(tx, actor)
             tx.add_user(user)
             tx.append(
                 type=EventType.USER_ADDED,
@@ -84,6 +88,12 @@ class People:
                 payload={"user": user_id, "name": name, "party": party, "public_key": public_key},
             )
         return user
+
+    @staticmethod
+    def _check_actor(tx: Transaction, actor: str) -> None:
+        """Who records a change is a user, or the local administrator (``ADMIN``)."""
+        if actor != ADMIN and tx.user(actor) is None:
+            raise NotFoundError(f"unknown user '{actor}' (--by)")
 
     def _check_authority(self, authority: str) -> None:
         if self.catalog.authority(authority) is None:
@@ -107,6 +117,7 @@ class People:
         with self.store.transaction() as tx:
             if tx.user(user_id) is None:
                 raise NotFoundError(f"unknown user '{user_id}'")
+            self._check_actor(tx, actor)
             tx.end_holdings(authority, valid_from - dt.timedelta(days=1))
             tx.add_holding(holding)
             tx.append(

@@ -11,6 +11,7 @@ import datetime as dt
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -79,7 +80,10 @@ class Delegation(Base):
 
 class Case(Base):
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_open_age", "state", "created_at"),)
+    __table_args__ = (
+        Index("ix_cases_state_age", "state", "created_at", "number"),
+        Index("ix_cases_open_age", "is_open", "created_at", "number"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     number: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -90,6 +94,8 @@ class Case(Base):
     decision: Mapped[str] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(40))
     state: Mapped[str] = mapped_column(String(40))
+    # Derived from state by the repository: one index walk lists open cases oldest first.
+    is_open: Mapped[bool] = mapped_column(Boolean)
     sla_days: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = _time()

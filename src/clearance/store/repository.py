@@ -15,10 +15,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from clearance.core.chain import GENESIS, EventType, event_body, link_hash
+from clearance.core.chain import GENESIS, EventType, Message, event_body, link_hash
+from clearance.core.workflow import OPEN_STATES
 from clearance.errors import ConflictError, StoreError
 from clearance.store.db import Database
 from clearance.store.models import (
@@ -44,10 +45,37 @@ __all__ = ["Store", "Transaction"]
 
 _LEDGER_LOCK = 0x636C_6561  # "clea": the advisory lock that serialises ledger appends
 
+# The bytes of core.chain.link_message, built by the database so that a verifier
+# receives them ready to hash (no text decoding and re-encoding in Python).
+_MESSAGES = {
+    "sqlite": (
+        "SELECT seq, prev_hash, hash, CAST(seq || char(31) || coalesce(case_id, '') || char(31)"
+        " || prev_hash || char(31) || body AS BLOB) FROM ledger"
+        " WHERE seq BETWEEN ? AND ? ORDER BY seq"
+    ),
+    "postgresql": (
+        "SELECT seq, prev_hash, hash, convert_to(seq::text || chr(31) || coalesce(case_id, '')"
+        " || chr(31) || prev_hash || chr(31) || body, 'UTF8') FROM ledger"
+        " WHERE seq BETWEEN %s AND %s ORDER BY seq"
+    ),
+}
+
 
 def _aware(value: dt.datetime) -> dt.datetime:
     """SQLite hands back naive datetimes; everything stored is UTC."""
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _openness(changes: dict[str, Any]) -> dict[str, bool]:
+    """The ``is_open`` flag that goes with a change of state (none without one)."""
+    return {"is_open": changes["state"] in OPEN_STATES} if "state" in changes else {}
+
+
+def _in_states(states: Sequence[str]) -> Any:
+    """The filter for cases in ``states``; exactly the open ones walk the open-cases index."""
+    if frozenset(states) == OPEN_STATES:
+        return Case.is_open.is_(True)
+    return Case.state.in_(list(states))
 
 
 def _case(row: Case) -> CaseRecord:
@@ -158,6 +186,8 @@ class Transaction:
     # cases --------------------------------------------------------------------------
 
     def next_case_number(self) -> int:
+        """The next case number; taken under the ledger lock, so concurrent submissions queue."""
+        self._lock_ledger()
         current = self._session.scalar(select(func.max(Case.number)))
         return (current or 0) + 1
 
@@ -173,6 +203,7 @@ class Transaction:
                 decision=case.decision,
                 outcome=case.outcome,
                 state=case.state,
+                is_open=case.state in OPEN_STATES,
                 sla_days=case.sla_days,
                 version=case.version,
                 created_at=case.created_at,
@@ -204,7 +235,7 @@ class Transaction:
         result = self._session.execute(
             update(Case)
             .where(Case.id == case.id, Case.version == case.version)
-            .values(version=case.version + 1, **changes)
+            .values(version=case.version + 1, **changes, **_openness(changes))
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -226,7 +257,7 @@ class Transaction:
     ) -> list[CaseRecord]:
         query = select(Case)
         if states:
-            query = query.where(Case.state.in_(list(states)))
+            query = query.where(_in_states(states))
         order = Case.created_at.desc() if newest_first else Case.created_at
         query = query.order_by(order, Case.number).limit(limit).offset(offset)
         return [_case(r) for r in self._session.scalars(query)]
@@ -234,7 +265,7 @@ class Transaction:
     def count_cases(self, *, states: Sequence[str] | None = None) -> int:
         query = select(func.count()).select_from(Case)
         if states:
-            query = query.where(Case.state.in_(list(states)))
+            query = query.where(_in_states(states))
         return int(self._session.scalar(query) or 0)
 
     def add_approval(self, approval: ApprovalRecord) -> None:
@@ -298,6 +329,14 @@ class Transaction:
 
     # the ledger ---------------------------------------------------------------------
 
+    def serialise(self) -> None:
+        """Queue behind every other writer of cases and the ledger until this transaction ends.
+
+        SQLite already does (``BEGIN IMMEDIATE``); PostgreSQL takes the ledger's
+        advisory lock. Reads after it see everything committed before it.
+        """
+        self._lock_ledger()
+
     def _lock_ledger(self) -> None:
         if not self._locked and not self._is_sqlite:
             self._session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LEDGER_LOCK})
@@ -354,6 +393,18 @@ class Transaction:
             raise ConflictError(conflict) from None
 
 
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    """A database that cannot answer is a one-line ``StoreError``; a missing schema says what to do."""
+    try:
+        yield
+    except (OperationalError, ProgrammingError) as exc:
+        message = str(exc.orig).strip().splitlines()[0]
+        if "no such table" in message or "does not exist" in message:
+            raise StoreError("the database is not initialised; run 'clearance init'") from None
+        raise StoreError(f"database error: {message}") from None
+
+
 class Store:
     """The database behind the narrow interface of ``Transaction``."""
 
@@ -362,21 +413,47 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        with Session(self.database.engine, expire_on_commit=False) as session:
+        with (
+            _database_errors(),
+            Session(self.database.engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield Transaction(session, is_sqlite=self.database.is_sqlite)
+
+    def ledger_bounds(self) -> tuple[int, int]:
+        """The lowest and highest sequence numbers on the ledger ((0, 0) when it is empty)."""
+        with _database_errors(), self.database.engine.connect() as connection:
+            low, high = connection.execute(
+                select(func.min(LedgerEvent.seq), func.max(LedgerEvent.seq))
+            ).one()
+        return int(low or 0), int(high or 0)
+
+    def ledger_messages(
+        self, first: int, last: int, batch: int = 10_000
+    ) -> Generator[list[Message]]:
+        """Events ``first``..``last`` as ``(seq, prev_hash, hash, link message)``, in batches.
+
+        The fastest path the drivers offer (verification reads every event): a
+        plain cursor on SQLite, a server-side cursor on PostgreSQL, no ORM rows.
+        """
+        sql = _MESSAGES[self.database.engine.dialect.name]
+        with _database_errors(), self.database.engine.connect() as connection:
+            driver = connection.connection.driver_connection
+            assert driver is not None
+            if self.database.is_sqlite:
+                cursor = driver.cursor()
+            else:
+                cursor = driver.cursor(name="clearance_ledger_messages", binary=True)
             try:
-                with session.begin():
-                    yield Transaction(session, is_sqlite=self.database.is_sqlite)
-            except OperationalError as exc:
-                message = str(exc.orig).strip().splitlines()[0]
-                if "no such table" in message or "does not exist" in message:
-                    raise StoreError(
-                        "the database is not initialised; run 'clearance init'"
-                    ) from None
-                raise StoreError(f"database error: {message}") from None
+                cursor.execute(sql, (first, last))
+                while rows := cursor.fetchmany(batch):
+                    yield rows
+            finally:
+                cursor.close()
 
     def ledger_links(self, batch: int = 10_000) -> Generator[tuple[int, str | None, str, str, str]]:
         """Every ledger link in sequence order, streamed (for verification and export)."""
-        with self.database.engine.connect() as connection:
+        with _database_errors(), self.database.engine.connect() as connection:
             result = connection.execution_options(stream_results=True, yield_per=batch).execute(
                 select(
                     LedgerEvent.seq,

@@ -1,0 +1,63 @@
+"""The schema comes only from the migrations, and they build exactly what the models say."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from clearance.store.db import open_database
+from clearance.store.models import Base
+from clearance.store.repository import Store
+
+
+def test_the_migrations_build_the_models_schema(database_url: str) -> None:
+    database = open_database(database_url)
+    try:
+        database.migrate()
+        with database.engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        assert differences == []
+    finally:
+        database.dispose()
+
+
+def test_migrating_twice_changes_nothing(store: Store) -> None:
+    store.database.migrate()
+    with store.database.engine.connect() as connection:
+        assert (
+            connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        )
+
+
+def test_upgrading_flags_the_open_cases_already_stored(database_url: str) -> None:
+    database = open_database(database_url)
+    try:
+        database.migrate("0001")
+        with database.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, name, party, public_key, created_at)"
+                    " VALUES ('u', 'U', 'UA', 'k', '2025-01-01 00:00:00+00:00')"
+                )
+            )
+            for number, state in enumerate(["in_review", "denied", "approved_with_conditions"]):
+                connection.execute(
+                    text(
+                        "INSERT INTO cases (id, number, submitted_by, request, request_digest,"
+                        " decision, outcome, state, sla_days, version, created_at, state_since)"
+                        " VALUES (:id, :n, 'u', '{}', 'd', '{}', 'o', :s, 14, 1,"
+                        " '2025-01-01 00:00:00+00:00', '2025-01-01 00:00:00+00:00')"
+                    ),
+                    {"id": f"c{number}", "n": number, "s": state},
+                )
+        database.migrate()
+        with database.engine.connect() as connection:
+            flags = dict(connection.execute(text("SELECT state, is_open FROM cases")).all())
+        assert {state: bool(flag) for state, flag in flags.items()} == {
+            "in_review": True,
+            "denied": False,
+            "approved_with_conditions": True,
+        }
+    finally:
+        database.dispose()
