@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The Debian packages the test suite needs, installed when they are missing:
-# PostgreSQL 15 (the tests start a throwaway server of their own).
+# PostgreSQL 15 (the tests start a throwaway server of their own) and Chromium
+# (the browser tests drive it through Playwright; Playwright's own browser
+# downloads are not used).
 # Installing needs root and apt-get; otherwise a missing package is named.
 set -euo pipefail
 
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

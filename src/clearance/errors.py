@@ -15,6 +15,8 @@ names what is wrong and where::
     ├── ConflictError              conflict           2   409   someone else changed the case first; retry
     ├── PermissionDenied           forbidden          2   403   the actor may not do this (office, delegation, own case)
     ├── SignatureError             bad_signature      2   403   a signature does not verify, or a key cannot be unlocked
+    ├── AuthenticationError        unauthenticated    2   401   no valid session, token or password
+    │   └── Throttled              too_many_attempts  2   429   too many failed sign-ins: wait
     └── StoreError                 store_unavailable  2   503   the database cannot be opened or is not set up
 
 Anything else that escapes is a bug, not an input problem.
@@ -23,6 +25,7 @@ Anything else that escapes is a bug, not an input problem.
 from __future__ import annotations
 
 __all__ = [
+    "AuthenticationError",
     "ClearanceError",
     "ConflictError",
     "IllegalTransition",
@@ -34,6 +37,7 @@ __all__ = [
     "RequestError",
     "SignatureError",
     "StoreError",
+    "Throttled",
 ]
 
 
@@ -142,6 +146,20 @@ class SignatureError(ClearanceError):
 
     code = "bad_signature"
     http_status = 403
+
+
+class AuthenticationError(ClearanceError):
+    """No valid session, API token or bearer token; or a wrong user name or password."""
+
+    code = "unauthenticated"
+    http_status = 401
+
+
+class Throttled(AuthenticationError):
+    """Too many failed sign-ins for one user in a short time: sign-in waits."""
+
+    code = "too_many_attempts"
+    http_status = 429
 
 
 class StoreError(ClearanceError):

@@ -6,6 +6,10 @@
 | CLEARANCE_DATABASE_URL   | ``sqlite:///<data dir>/clearance.db``   | SQLAlchemy URL; ``postgresql+psycopg://…`` for PostgreSQL |
 | CLEARANCE_SCENARIO       | the bundled seed pack                  | scenario pack folder used by case commands |
 | CLEARANCE_SLA_DAYS       | 14                                     | days a gate may wait before a case is overdue, unless its bundle says otherwise |
+| CLEARANCE_OIDC_JWKS      | (none: OIDC off)                       | URL or file of the identity provider's JSON Web Key Set |
+| CLEARANCE_OIDC_ISSUER    | (none)                                 | the ``iss`` a bearer token must carry |
+| CLEARANCE_OIDC_AUDIENCE  | (none)                                 | the ``aud`` a bearer token must carry |
+| CLEARANCE_OIDC_USER_CLAIM | preferred_username                    | the claim that names the clearance user |
 
 docs/configuration.md holds the same table; a test keeps the two in step.
 """
@@ -21,14 +25,28 @@ import platformdirs
 
 from clearance.errors import InputError
 
-__all__ = ["SETTINGS", "Settings", "load_settings"]
+__all__ = ["SETTINGS", "Oidc", "Settings", "load_settings"]
 
 SETTINGS = (
     "CLEARANCE_DATA_DIR",
     "CLEARANCE_DATABASE_URL",
     "CLEARANCE_SCENARIO",
     "CLEARANCE_SLA_DAYS",
+    "CLEARANCE_OIDC_JWKS",
+    "CLEARANCE_OIDC_ISSUER",
+    "CLEARANCE_OIDC_AUDIENCE",
+    "CLEARANCE_OIDC_USER_CLAIM",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Oidc:
+    """Bearer tokens from an OpenID Connect provider (optional)."""
+
+    jwks: str
+    issuer: str | None
+    audience: str | None
+    user_claim: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +55,7 @@ class Settings:
     database_url: str
     scenario: Path | None
     sla_days: int
+    oidc: Oidc | None = None
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -58,4 +77,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise InputError(
             "CLEARANCE_SLA_DAYS", f"must be a whole number of days ≥ 1, not '{raw_sla}'"
         )
-    return Settings(data_dir, url, Path(scenario) if scenario else None, int(raw_sla))
+    jwks = env.get("CLEARANCE_OIDC_JWKS")
+    oidc = None
+    if jwks:
+        oidc = Oidc(
+            jwks=jwks,
+            issuer=env.get("CLEARANCE_OIDC_ISSUER") or None,
+            audience=env.get("CLEARANCE_OIDC_AUDIENCE") or None,
+            user_claim=env.get("CLEARANCE_OIDC_USER_CLAIM") or "preferred_username",
+        )
+    elif any(env.get(k) for k in SETTINGS if k.startswith("CLEARANCE_OIDC_")):
+        raise InputError("CLEARANCE_OIDC_JWKS", "must be set when any other OIDC setting is")
+    return Settings(data_dir, url, Path(scenario) if scenario else None, int(raw_sla), oidc)

@@ -22,6 +22,7 @@ from .demo import demo
 from .options import JsonOption
 from .render import print_json
 from .screen import explain_command, screen
+from .serve import serve
 
 app = typer.Typer(
     name="clearance",
@@ -33,6 +34,7 @@ app = typer.Typer(
 app.command("screen")(screen)
 app.command("explain")(explain_command)
 app.command("demo")(demo)
+app.command("serve")(serve)
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(policy.app, name="policy")
 app.add_typer(users.app, name="users")

@@ -49,22 +49,6 @@ def _days(since: dt.datetime, at: dt.datetime) -> str:
     return f"{(at - since).total_seconds() / 86400:.1f}"
 
 
-def _case_row(case: CaseRecord, at: dt.datetime) -> dict[str, object]:
-    return {
-        "number": case.number,
-        "id": case.id,
-        "state": case.state,
-        "outcome": case.outcome,
-        "request": json.loads(case.request),
-        "submitted_by": case.submitted_by,
-        "created_at": case.created_at.isoformat(),
-        "age_days": round((at - case.created_at).total_seconds() / 86400, 3),
-        "in_state_days": round((at - case.state_since).total_seconds() / 86400, 3),
-        "sla_days": case.sla_days,
-        "overdue": is_overdue(case.state, case.state_since, case.sla_days, at),
-    }
-
-
 def _table(title: str, cases: list[CaseRecord], at: dt.datetime) -> Table:
     table = Table(title=title)
     for column in ("#", "state", "request", "age (days)", "in state (days)", "by"):
@@ -190,8 +174,11 @@ def list_cases(
     found, total = App().cases().page(states=states, limit=limit, offset=(page - 1) * limit)
     at = now()
     if json_output:
+        from clearance.service.cases import case_row
+
         print_json(
-            Console(), {"total": total, "page": page, "cases": [_case_row(c, at) for c in found]}
+            Console(),
+            {"total": total, "page": page, "cases": [case_row(c, at) for c in found]},
         )
         return
     Console().print(_table(f"cases: {len(found)} of {total}, page {page}", found, at))
@@ -325,7 +312,9 @@ def overdue(json_output: JsonOption = False) -> None:
     found = App().cases().overdue(now())
     at = now()
     if json_output:
-        print_json(Console(), [_case_row(c, at) for c in found])
+        from clearance.service.cases import case_row
+
+        print_json(Console(), [case_row(c, at) for c in found])
         return
     Console().print(_table(f"overdue: {len(found)}", found, at))
 

@@ -8,8 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from clearance.core.holders import consent_holders
-from clearance.errors import NotFoundError
+from clearance.core.holders import consent_holders, holders_report, systems_report
 from clearance.policy.pack import load_pack
 
 from .options import JsonOption, ScenarioOption
@@ -28,21 +27,11 @@ def holders(
 ) -> None:
     """Show every party whose consent SYSTEM needs, with the paths that give it."""
     catalog = load_pack(scenario).catalog
-    if catalog.system(system) is None:
-        known = ", ".join(s.id for s in catalog.systems)
-        raise NotFoundError(f"unknown system '{system}' (known: {known})")
+    report = holders_report(catalog, system)
     found = consent_holders(catalog, system)
     console = Console()
     if json_output:
-        print_json(
-            console,
-            {
-                "system": system,
-                "catalog_revision": catalog.revision,
-                "consent_holders": [h.party for h in found],
-                "holder_paths": {h.party: [p.as_dict() for p in h.paths] for h in found},
-            },
-        )
+        print_json(console, report)
     else:
         console.print(holders_tree(system, found))
 
@@ -54,13 +43,7 @@ def systems(scenario: ScenarioOption = None, json_output: JsonOption = False) ->
     rows = [(s, [h.party for h in consent_holders(catalog, s.id)]) for s in catalog.systems]
     console = Console()
     if json_output:
-        print_json(
-            console,
-            [
-                {**s.model_dump(mode="json", exclude={"dependencies"}), "consent_holders": holders}
-                for s, holders in rows
-            ],
-        )
+        print_json(console, systems_report(catalog))
         return
     table = Table(title=f"systems (catalog {catalog.revision[:19]})")
     for column in ("id", "name", "origin", "range km", "consent holders"):

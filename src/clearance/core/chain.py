@@ -46,6 +46,9 @@ class EventType(StrEnum):
     """Everything that is ever recorded. One writer (``store.ledger.append``) writes them."""
 
     USER_ADDED = "user_added"
+    USER_ACCESS_CHANGED = "user_access_changed"
+    API_TOKEN_ISSUED = "api_token_issued"
+    API_TOKEN_REVOKED = "api_token_revoked"
     HOLDING_GRANTED = "holding_granted"
     DELEGATION_GRANTED = "delegation_granted"
     CASE_SUBMITTED = "case_submitted"

@@ -21,10 +21,19 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from clearance.core.catalog import Catalog, ComponentDependency, Dependency
+from clearance.errors import NotFoundError
 
-__all__ = ["Basis", "ConsentHolder", "HolderPath", "consent_holders"]
+__all__ = [
+    "Basis",
+    "ConsentHolder",
+    "HolderPath",
+    "consent_holders",
+    "holders_report",
+    "systems_report",
+]
 
 
 class Basis(StrEnum):
@@ -158,3 +167,28 @@ def consent_holders(catalog: Catalog, system_id: str) -> tuple[ConsentHolder, ..
             _CACHE.clear()
         _CACHE[key] = found
     return found
+
+
+def holders_report(catalog: Catalog, system_id: str) -> dict[str, Any]:
+    """Who must consent to ``system_id`` and why, as the CLI and the API show it."""
+    if catalog.system(system_id) is None:
+        known = ", ".join(s.id for s in catalog.systems)
+        raise NotFoundError(f"unknown system '{system_id}' (known: {known})")
+    found = consent_holders(catalog, system_id)
+    return {
+        "system": system_id,
+        "catalog_revision": catalog.revision,
+        "consent_holders": [h.party for h in found],
+        "holder_paths": {h.party: [p.as_dict() for p in h.paths] for h in found},
+    }
+
+
+def systems_report(catalog: Catalog) -> list[dict[str, Any]]:
+    """Every system of the catalog with its consent holders."""
+    return [
+        {
+            **s.model_dump(mode="json", exclude={"dependencies"}),
+            "consent_holders": [h.party for h in consent_holders(catalog, s.id)],
+        }
+        for s in catalog.systems
+    ]

@@ -263,3 +263,22 @@ def check_signatures(
                 problems.append(f"{holder_id} did not hold {authority} on {day}")
         checks.append(SignatureCheck(authority, actor, str(answer.get("verdict")), tuple(problems)))
     return checks
+
+
+def ledger_page(
+    store: Store,
+    *,
+    max_level: int | None,
+    case_id: str | None = None,
+    type: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Events newest first, as readers see them: none of a case above their clearance."""
+    with store.transaction() as tx:
+        events = tx.ledger_page(
+            max_level=max_level, case_id=case_id, type=type, before=before, limit=limit
+        )
+    return [
+        {"seq": e.seq, "case_id": e.case_id, "hash": e.hash, **json.loads(e.body)} for e in events
+    ]

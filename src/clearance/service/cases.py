@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from clearance.core.access import Level
 from clearance.core.actors import ADMIN, SYSTEM
 from clearance.core.chain import EventType
 from clearance.core.decision import Decision
@@ -40,7 +41,7 @@ from clearance.service.people import can_act_for
 from clearance.store.records import ApprovalRecord, CaseRecord, ConditionRecord, LedgerRecord
 from clearance.store.repository import Store, Transaction
 
-__all__ = ["CaseService", "CaseView"]
+__all__ = ["CaseService", "CaseView", "case_row"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ class CaseView:
             "number": c.number,
             "state": c.state,
             "outcome": c.outcome,
+            "classification": Level(c.classification).label,
             "submitted_by": c.submitted_by,
             "created_at": c.created_at.isoformat(),
             "state_since": c.state_since.isoformat(),
@@ -129,6 +131,24 @@ def _already_recorded(tx: Transaction, case_id: str, decision: Decision) -> bool
     return False
 
 
+def case_row(case: CaseRecord, now: dt.datetime) -> dict[str, Any]:
+    """A case as lists show it (the CLI's and the API's ``cases list``)."""
+    return {
+        "number": case.number,
+        "id": case.id,
+        "state": case.state,
+        "outcome": case.outcome,
+        "classification": Level(case.classification).label,
+        "request": json.loads(case.request),
+        "submitted_by": case.submitted_by,
+        "created_at": case.created_at.isoformat(),
+        "age_days": round((now - case.created_at).total_seconds() / 86400, 3),
+        "in_state_days": round((now - case.state_since).total_seconds() / 86400, 3),
+        "sla_days": case.sla_days,
+        "overdue": is_overdue(case.state, case.state_since, case.sla_days, now),
+    }
+
+
 class CaseService:
     """The case use cases over one store and one screener (the scenario pack in force)."""
 
@@ -139,20 +159,35 @@ class CaseService:
 
     # reading ----------------------------------------------------------------------
 
-    def _get(self, tx: Transaction, case_id: str, *, lock: bool = True) -> CaseRecord:
-        """A case by its id or number (``17``), locked for the transaction unless only read."""
+    def _get(
+        self,
+        tx: Transaction,
+        case_id: str,
+        *,
+        lock: bool = True,
+        max_level: int | None = None,
+        actor: str | None = None,
+    ) -> CaseRecord:
+        """A case by its id or number (``17``), locked for the transaction unless only read.
+
+        A case classified above ``max_level`` (or the acting user's clearance) is
+        not found, in the same words as one that does not exist.
+        """
         case = (
             tx.case_by_number(int(case_id), lock=lock)
             if case_id.isdigit()
             else tx.case(case_id, lock=lock)
         )
-        if case is None:
+        if actor is not None and (user := tx.user(actor)) is not None:
+            max_level = user.clearance if max_level is None else min(max_level, user.clearance)
+        if case is None or (max_level is not None and case.classification > max_level):
             raise NotFoundError(f"no case '{case_id}'")
         return case
 
-    def view(self, case_id: str) -> CaseView:
+    def view(self, case_id: str, *, max_level: int | None = None) -> CaseView:
+        """A case with its approvals, conditions and events; ``max_level``: the reader's clearance."""
         with self.store.transaction() as tx:
-            case = self._get(tx, case_id, lock=False)
+            case = self._get(tx, case_id, lock=False, max_level=max_level)
             approvals = tx.approvals(case.id)
             keys = {a.actor: u.public_key for a in approvals if (u := tx.user(a.actor)) is not None}
             return CaseView(
@@ -164,19 +199,40 @@ class CaseService:
             )
 
     def page(
-        self, *, states: list[str] | None, limit: int, offset: int
+        self,
+        *,
+        states: list[str] | None,
+        limit: int,
+        offset: int,
+        max_level: int | None = None,
+        submitted_by: str | None = None,
     ) -> tuple[list[CaseRecord], int]:
+        """A page of cases, oldest first, and how many there are: both only of what the
+        reader may see (``max_level``), so a total never counts a case above it."""
         with self.store.transaction() as tx:
-            return tx.cases(states=states, limit=limit, offset=offset), tx.count_cases(
-                states=states
+            found = tx.cases(
+                states=states,
+                limit=limit,
+                offset=offset,
+                max_level=max_level,
+                submitted_by=submitted_by,
             )
+            total = tx.count_cases(states=states, max_level=max_level, submitted_by=submitted_by)
+            return found, total
 
-    def overdue(self, now: dt.datetime) -> list[CaseRecord]:
+    def count_by_state(self, *, max_level: int | None = None) -> dict[str, int]:
+        with self.store.transaction() as tx:
+            return tx.count_by_state(max_level=max_level)
+
+    def overdue(self, now: dt.datetime, *, max_level: int | None = None) -> list[CaseRecord]:
         """Cases waiting on a gate past their SLA, oldest first."""
         found: list[CaseRecord] = []
+        in_review = [CaseState.IN_REVIEW.value]
         with self.store.transaction() as tx:
             offset = 0
-            while batch := tx.cases(states=[CaseState.IN_REVIEW.value], limit=500, offset=offset):
+            while batch := tx.cases(
+                states=in_review, limit=500, offset=offset, max_level=max_level
+            ):
                 found.extend(
                     c for c in batch if is_overdue(c.state, c.state_since, c.sla_days, now)
                 )
@@ -196,9 +252,18 @@ class CaseService:
         return min(days, default=self.default_sla_days)
 
     def submit(
-        self, data: object, *, actor: str, now: dt.datetime, idempotency_key: str | None = None
+        self,
+        data: object,
+        *,
+        actor: str,
+        now: dt.datetime,
+        idempotency_key: str | None = None,
+        classification: int = 0,
     ) -> tuple[CaseRecord, bool]:
-        """Create and screen a case; returns (case, created). A retried key returns the first case."""
+        """Create and screen a case; returns (case, created). A retried key returns the first case.
+
+        ``classification`` (a ``core.access.Level``) may not be above the submitter's clearance.
+        """
         request = parse_request(data)
         if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
             raise InputError("idempotency key", "must be 1 to 200 characters")
@@ -217,6 +282,11 @@ class CaseService:
                 raise PermissionDenied(
                     f"{actor} acts for {submitter.party} and cannot submit a request of {request.requester}"
                 )
+            if classification > submitter.clearance:
+                raise PermissionDenied(
+                    f"{actor} is cleared to {Level(submitter.clearance).label} and cannot"
+                    f" submit a {Level(classification).label} case"
+                )
             case = CaseRecord(
                 id=case_id,
                 number=tx.next_case_number(),
@@ -231,6 +301,7 @@ class CaseService:
                 version=1,
                 created_at=now,
                 state_since=now,
+                classification=classification,
             )
             tx.add_case(case)
             for condition in decision.conditions:
@@ -243,6 +314,7 @@ class CaseService:
                 payload={
                     "request": facts["request"],
                     "request_digest": decision.request_digest,
+                    "classification": Level(classification).label,
                     "decision": facts,
                 },
             )
@@ -276,7 +348,7 @@ class CaseService:
         if not approve and not reason.strip():
             raise InputError("--reason", "a denial needs a reason")
         with self.store.transaction() as tx:
-            case = self._get(tx, case_id)
+            case = self._get(tx, case_id, actor=actor)
             case_id = case.id
             if case.state != CaseState.IN_REVIEW.value:
                 raise IllegalTransition(f"case {case.number} is {case.state}, not in review")
@@ -414,7 +486,7 @@ class CaseService:
     def withdraw(self, case_id: str, *, actor: str, reason: str, now: dt.datetime) -> CaseRecord:
         """The requester takes a case back before it is executed."""
         with self.store.transaction() as tx:
-            case = self._get(tx, case_id)
+            case = self._get(tx, case_id, actor=actor)
             if actor != case.submitted_by:
                 raise PermissionDenied("only the requester can withdraw a case")
             return self._move(
@@ -428,7 +500,7 @@ class CaseService:
         if not evidence.strip():
             raise InputError("--evidence", "say what shows the condition is met")
         with self.store.transaction() as tx:
-            case = self._get(tx, case_id)
+            case = self._get(tx, case_id, actor=actor)
             case_id = case.id
             decision = json.loads(case.decision)
             parties = {json.loads(case.request)["requester"], *decision["consent_holders"]}
@@ -463,7 +535,7 @@ class CaseService:
     ) -> CaseRecord:
         """Record that the approved quantity was used or delivered."""
         with self.store.transaction() as tx:
-            case = self._get(tx, case_id)
+            case = self._get(tx, case_id, actor=actor)
             request = json.loads(case.request)
             self._acting_party(tx, actor, {request["requester"]}, "record this case as executed")
             asked = int(request["quantity"])
@@ -481,7 +553,7 @@ class CaseService:
 
     def expire(self, case_id: str, *, actor: str, now: dt.datetime) -> CaseRecord:
         with self.store.transaction() as tx:
-            case = self._get(tx, case_id)
+            case = self._get(tx, case_id, actor=actor)
             return self._move(tx, case, CaseState.EXPIRED, actor=actor, now=now, why="expired")
 
     def _record_activations(self, tx: Transaction, *, actor: str, now: dt.datetime) -> None:

@@ -15,7 +15,7 @@ from clearance.errors import ConflictError, InputError, NotFoundError, Permissio
 from clearance.store.records import DelegationRecord, HoldingRecord, UserRecord
 from clearance.store.repository import Store, Transaction
 
-__all__ = ["People", "can_act_for"]
+__all__ = ["People", "can_act_for", "offices_of"]
 
 _USER_ID = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 
@@ -88,6 +88,10 @@ class People:
                 payload={"user": user_id, "name": name, "party": party, "public_key": public_key},
             )
         return user
+
+    def users(self) -> list[UserRecord]:
+        with self.store.transaction() as tx:
+            return tx.users()
 
     @staticmethod
     def _check_actor(tx: Transaction, actor: str) -> None:
@@ -174,3 +178,16 @@ class People:
                 },
             )
         return delegation
+
+
+def offices_of(store: Store, user_id: str, day: dt.date) -> list[str]:
+    """The offices a user holds on ``day``, or may answer for as a delegate."""
+    with store.transaction() as tx:
+        held = [h.authority for h in tx.holdings(user_id=user_id) if h.covers(day)]
+        delegated = [
+            d.authority
+            for d in tx.delegations_to(user_id)
+            if d.covers(day)
+            and any(h.covers(day) for h in tx.holdings(authority=d.authority, user_id=d.holder_id))
+        ]
+    return sorted(set(held) | set(delegated))

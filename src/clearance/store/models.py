@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -24,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "ApiToken",
     "Approval",
     "Base",
     "Case",
@@ -31,6 +33,8 @@ __all__ = [
     "Delegation",
     "Holding",
     "LedgerEvent",
+    "SignInFailure",
+    "SignInSession",
     "User",
 ]
 
@@ -51,6 +55,9 @@ class User(Base):
     party: Mapped[str] = mapped_column(String(40))
     public_key: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = _time()
+    roles: Mapped[str] = mapped_column(String(200))  # space-separated core.access.Role values
+    clearance: Mapped[int] = mapped_column(SmallInteger)  # core.access.Level
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Holding(Base):
@@ -82,7 +89,7 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_state_age", "state", "created_at", "number"),
-        Index("ix_cases_open_age", "is_open", "created_at", "number"),
+        Index("ix_cases_open_age", "is_open", "created_at", "number", "classification"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -96,6 +103,7 @@ class Case(Base):
     state: Mapped[str] = mapped_column(String(40))
     # Derived from state by the repository: one index walk lists open cases oldest first.
     is_open: Mapped[bool] = mapped_column(Boolean)
+    classification: Mapped[int] = mapped_column(SmallInteger)  # core.access.Level
     sla_days: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = _time()
@@ -143,3 +151,38 @@ class LedgerEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(80))
     body: Mapped[str] = mapped_column(Text)
     hash: Mapped[str] = mapped_column(String(80), unique=True)
+
+
+class SignInSession(Base):
+    """A browser's signed-in session; the cookie holds the token, this row its hash."""
+
+    __tablename__ = "sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(80), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = _time()
+    expires_at: Mapped[dt.datetime] = _time()
+
+
+class ApiToken(Base):
+    """A machine's bearer token, stored hashed; revoked tokens stay for the record."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(80), unique=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = _time()
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SignInFailure(Base):
+    """A failed sign-in, kept for throttling: too many in a window and sign-in waits."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = _time()

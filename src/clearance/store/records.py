@@ -6,12 +6,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 __all__ = [
+    "ApiTokenRecord",
     "ApprovalRecord",
     "CaseRecord",
     "ConditionRecord",
     "DelegationRecord",
     "HoldingRecord",
     "LedgerRecord",
+    "SessionRecord",
     "UserRecord",
 ]
 
@@ -23,6 +25,9 @@ class UserRecord:
     party: str
     public_key: str
     created_at: dt.datetime
+    roles: tuple[str, ...] = ("requester", "reviewer")
+    clearance: int = 3
+    password_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,7 @@ class CaseRecord:
     version: int
     created_at: dt.datetime
     state_since: dt.datetime
+    classification: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +100,22 @@ class LedgerRecord:
     prev_hash: str
     body: str
     hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    token_hash: str
+    user_id: str
+    csrf_token: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiTokenRecord:
+    id: str
+    token_hash: str
+    user_id: str
+    name: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None

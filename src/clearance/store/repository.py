@@ -14,7 +14,7 @@ from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -23,21 +23,26 @@ from clearance.core.workflow import OPEN_STATES
 from clearance.errors import ConflictError, StoreError
 from clearance.store.db import Database
 from clearance.store.models import (
+    ApiToken,
     Approval,
     Case,
     CaseCondition,
     Delegation,
     Holding,
     LedgerEvent,
+    SignInFailure,
+    SignInSession,
     User,
 )
 from clearance.store.records import (
+    ApiTokenRecord,
     ApprovalRecord,
     CaseRecord,
     ConditionRecord,
     DelegationRecord,
     HoldingRecord,
     LedgerRecord,
+    SessionRecord,
     UserRecord,
 )
 
@@ -78,6 +83,19 @@ def _in_states(states: Sequence[str]) -> Any:
     return Case.state.in_(list(states))
 
 
+def _case_filters(
+    states: Sequence[str] | None, max_level: int | None, submitted_by: str | None
+) -> list[Any]:
+    filters = []
+    if states:
+        filters.append(_in_states(states))
+    if max_level is not None:
+        filters.append(Case.classification <= max_level)
+    if submitted_by is not None:
+        filters.append(Case.submitted_by == submitted_by)
+    return filters
+
+
 def _case(row: Case) -> CaseRecord:
     return CaseRecord(
         id=row.id,
@@ -93,6 +111,20 @@ def _case(row: Case) -> CaseRecord:
         version=row.version,
         created_at=_aware(row.created_at),
         state_since=_aware(row.state_since),
+        classification=row.classification,
+    )
+
+
+def _user(row: User) -> UserRecord:
+    return UserRecord(
+        row.id,
+        row.name,
+        row.party,
+        row.public_key,
+        _aware(row.created_at),
+        tuple(row.roles.split()),
+        row.clearance,
+        row.password_hash,
     )
 
 
@@ -114,19 +146,110 @@ class Transaction:
                 party=user.party,
                 public_key=user.public_key,
                 created_at=user.created_at,
+                roles=" ".join(user.roles),
+                clearance=user.clearance,
+                password_hash=user.password_hash,
             )
         )
         self._flush(f"user '{user.id}' already exists")
 
     def user(self, user_id: str) -> UserRecord | None:
-        row = self._session.get(User, user_id)
-        if row is None:
-            return None
-        return UserRecord(row.id, row.name, row.party, row.public_key, _aware(row.created_at))
+        row = self._session.get(User, user_id, populate_existing=True)
+        return None if row is None else _user(row)
 
     def users(self) -> list[UserRecord]:
-        rows = self._session.scalars(select(User).order_by(User.id))
-        return [UserRecord(r.id, r.name, r.party, r.public_key, _aware(r.created_at)) for r in rows]
+        return [_user(r) for r in self._session.scalars(select(User).order_by(User.id))]
+
+    def update_user(
+        self,
+        user_id: str,
+        *,
+        roles: tuple[str, ...] | None = None,
+        clearance: int | None = None,
+        password_hash: str | None = None,
+    ) -> None:
+        changes: dict[str, Any] = {}
+        if roles is not None:
+            changes["roles"] = " ".join(roles)
+        if clearance is not None:
+            changes["clearance"] = clearance
+        if password_hash is not None:
+            changes["password_hash"] = password_hash
+        if changes:
+            self._session.execute(update(User).where(User.id == user_id).values(**changes))
+
+    # sign-in: sessions, API tokens, failures -------------------------------------
+
+    def add_session(self, record: SessionRecord) -> None:
+        self._session.add(
+            SignInSession(
+                token_hash=record.token_hash,
+                user_id=record.user_id,
+                csrf_token=record.csrf_token,
+                created_at=record.created_at,
+                expires_at=record.expires_at,
+            )
+        )
+        self._flush("session exists")
+
+    def session(self, token_hash: str) -> SessionRecord | None:
+        row = self._session.get(SignInSession, token_hash)
+        if row is None:
+            return None
+        return SessionRecord(
+            row.token_hash,
+            row.user_id,
+            row.csrf_token,
+            _aware(row.created_at),
+            _aware(row.expires_at),
+        )
+
+    def end_session(self, token_hash: str) -> None:
+        self._session.execute(delete(SignInSession).where(SignInSession.token_hash == token_hash))
+
+    def add_token(self, record: ApiTokenRecord) -> None:
+        self._session.add(
+            ApiToken(
+                id=record.id,
+                token_hash=record.token_hash,
+                user_id=record.user_id,
+                name=record.name,
+                created_at=record.created_at,
+                revoked_at=record.revoked_at,
+            )
+        )
+        self._flush("token exists")
+
+    def _token(self, where: Any) -> ApiTokenRecord | None:
+        row = self._session.scalar(select(ApiToken).where(where))
+        if row is None:
+            return None
+        revoked = None if row.revoked_at is None else _aware(row.revoked_at)
+        return ApiTokenRecord(
+            row.id, row.token_hash, row.user_id, row.name, _aware(row.created_at), revoked
+        )
+
+    def token_by_hash(self, token_hash: str) -> ApiTokenRecord | None:
+        return self._token(ApiToken.token_hash == token_hash)
+
+    def token(self, token_id: str) -> ApiTokenRecord | None:
+        return self._token(ApiToken.id == token_id)
+
+    def revoke_token(self, token_id: str, at: dt.datetime) -> None:
+        self._session.execute(update(ApiToken).where(ApiToken.id == token_id).values(revoked_at=at))
+
+    def add_sign_in_failure(self, user_id: str, at: dt.datetime) -> None:
+        self._session.add(SignInFailure(user_id=user_id, at=at))
+        self._session.flush()
+
+    def sign_in_failures(self, user_id: str, since: dt.datetime) -> int:
+        query = select(func.count()).where(
+            SignInFailure.user_id == user_id, SignInFailure.at >= since
+        )
+        return int(self._session.scalar(query) or 0)
+
+    def clear_sign_in_failures(self, user_id: str) -> None:
+        self._session.execute(delete(SignInFailure).where(SignInFailure.user_id == user_id))
 
     def add_holding(self, holding: HoldingRecord) -> None:
         self._session.add(
@@ -183,6 +306,13 @@ class Transaction:
             for r in self._session.scalars(query)
         ]
 
+    def delegations_to(self, delegate_id: str) -> list[DelegationRecord]:
+        query = select(Delegation).where(Delegation.delegate_id == delegate_id)
+        return [
+            DelegationRecord(r.authority, r.holder_id, r.delegate_id, r.valid_from, r.valid_to)
+            for r in self._session.scalars(query)
+        ]
+
     # cases --------------------------------------------------------------------------
 
     def next_case_number(self) -> int:
@@ -208,6 +338,7 @@ class Transaction:
                 version=case.version,
                 created_at=case.created_at,
                 state_since=case.state_since,
+                classification=case.classification,
             )
         )
         self._flush("a case with this idempotency key or number already exists")
@@ -254,19 +385,30 @@ class Transaction:
         limit: int = 50,
         offset: int = 0,
         newest_first: bool = False,
+        max_level: int | None = None,
+        submitted_by: str | None = None,
     ) -> list[CaseRecord]:
-        query = select(Case)
-        if states:
-            query = query.where(_in_states(states))
+        """A page of cases, oldest first; ``max_level`` leaves out those classified above it."""
+        query = select(Case).where(*_case_filters(states, max_level, submitted_by))
         order = Case.created_at.desc() if newest_first else Case.created_at
         query = query.order_by(order, Case.number).limit(limit).offset(offset)
         return [_case(r) for r in self._session.scalars(query)]
 
-    def count_cases(self, *, states: Sequence[str] | None = None) -> int:
+    def count_cases(
+        self,
+        *,
+        states: Sequence[str] | None = None,
+        max_level: int | None = None,
+        submitted_by: str | None = None,
+    ) -> int:
         query = select(func.count()).select_from(Case)
-        if states:
-            query = query.where(_in_states(states))
+        query = query.where(*_case_filters(states, max_level, submitted_by))
         return int(self._session.scalar(query) or 0)
+
+    def count_by_state(self, *, max_level: int | None = None) -> dict[str, int]:
+        query = select(Case.state, func.count()).group_by(Case.state)
+        query = query.where(*_case_filters(None, max_level, None))
+        return {str(state): int(n) for state, n in self._session.execute(query).all()}
 
     def add_approval(self, approval: ApprovalRecord) -> None:
         self._session.add(
@@ -373,6 +515,29 @@ class Transaction:
         )
         self._flush("the ledger moved on meanwhile; retry")
         return LedgerRecord(seq, case_id, prev, body, digest)
+
+    def ledger_page(
+        self,
+        *,
+        max_level: int | None,
+        case_id: str | None = None,
+        type: str | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> list[LedgerRecord]:
+        """Events newest first; those of a case classified above ``max_level`` left out."""
+        query = select(LedgerEvent).outerjoin(Case, Case.id == LedgerEvent.case_id)
+        if max_level is not None:
+            query = query.where((Case.id.is_(None)) | (Case.classification <= max_level))
+        if case_id is not None:
+            query = query.where(LedgerEvent.case_id == case_id)
+        if type is not None:
+            query = query.where(LedgerEvent.type == type)
+        if before is not None:
+            query = query.where(LedgerEvent.seq < before)
+        query = query.order_by(LedgerEvent.seq.desc()).limit(limit)
+        rows = self._session.scalars(query)
+        return [LedgerRecord(r.seq, r.case_id, r.prev_hash, r.body, r.hash) for r in rows]
 
     def events_of_type(self, type: EventType) -> list[LedgerRecord]:
         rows = self._session.scalars(

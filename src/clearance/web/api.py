@@ -1,0 +1,407 @@
+"""The REST API under /api/v1: everything the command line does, for other systems.
+
+Each route is a few lines over the service layer. Every error is a
+``ClearanceError`` rendered by ``errors.py`` as ``{"code", "message",
+"field"?}`` with the status its class names; the OpenAPI document says so for
+every route.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from clearance.core.access import Level, Role, parse_level
+from clearance.core.holders import holders_report, systems_report
+from clearance.core.request import parse_request
+from clearance.core.signing import unlock
+from clearance.core.workflow import OPEN_STATES, CaseState
+from clearance.errors import (
+    InputError,
+    NotFoundError,
+    PermissionDenied,
+    RequestError,
+    SignatureError,
+)
+from clearance.policy.explain import explain
+from clearance.service import audit
+from clearance.service.accounts import SignedIn
+from clearance.service.cases import case_row
+from clearance.service.people import offices_of
+
+from .auth import COOKIE, Viewer, require, server, set_session_cookie
+from .context import Server
+from .errors import ERROR_RESPONSES
+
+__all__ = ["router", "sees_all_cases"]
+
+router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
+
+Srv = Annotated[Server, Depends(server)]
+JsonObject = Annotated[
+    dict[str, Any], Body(description="A request as docs/formats.md describes it.")
+]
+
+
+class SignIn(BaseModel):
+    user: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class Answer(BaseModel):
+    """An approval or denial: the passphrase unlocks the actor's own signing key."""
+
+    reason: str = Field(default="", max_length=4000)
+    authority: str | None = Field(default=None, max_length=80)
+    passphrase: str = Field(min_length=1, max_length=1000)
+
+
+class ConditionMet(BaseModel):
+    condition: str = Field(min_length=1, max_length=4000)
+    evidence: str = Field(min_length=1, max_length=4000)
+
+
+class Execution(BaseModel):
+    quantity: int | None = Field(default=None, ge=1, le=2**63 - 1)
+
+
+class Withdrawal(BaseModel):
+    reason: str = Field(default="", max_length=4000)
+
+
+class TokenRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+def sees_all_cases(srv: Server, viewer: SignedIn) -> bool:
+    """Reviewers, auditors, admins and office holders see every case up to their clearance;
+    a requester alone sees the cases they submitted."""
+    if viewer.has(Role.REVIEWER) or viewer.has(Role.AUDITOR):
+        return True
+    return bool(offices_of(srv.store, viewer.id, srv.now().date()))
+
+
+def _scope(srv: Server, viewer: SignedIn) -> dict[str, Any]:
+    return {
+        "max_level": int(viewer.clearance),
+        "submitted_by": None if sees_all_cases(srv, viewer) else viewer.id,
+    }
+
+
+def _view(srv: Server, viewer: SignedIn, case_id: str) -> dict[str, Any]:
+    view = srv.cases.view(case_id, max_level=int(viewer.clearance))
+    if not sees_all_cases(srv, viewer) and view.case.submitted_by != viewer.id:
+        raise NotFoundError(f"no case '{case_id}'")
+    return view.as_dict(srv.now())
+
+
+# signing in ---------------------------------------------------------------------
+
+
+@router.post("/session", tags=["sign-in"])
+def sign_in(body: SignIn, response: Response, request: Request, srv: Srv) -> dict[str, Any]:
+    """Sign in with a password: sets the session cookie; returns the CSRF token to send back."""
+    token, signed_in = srv.accounts.sign_in(body.user, body.password, now=srv.now())
+    set_session_cookie(response, request, token)
+    return {"user": signed_in.id, "csrf_token": signed_in.csrf_token}
+
+
+@router.delete("/session", tags=["sign-in"], status_code=204)
+def sign_out(request: Request, response: Response, viewer: Viewer, srv: Srv) -> Response:
+    """End this session (the cookie stops working at once, on every instance)."""
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        srv.accounts.sign_out(cookie)
+    response = Response(status_code=204)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@router.get("/me", tags=["sign-in"])
+def me(viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """Who is signed in: roles, clearance, the offices held today."""
+    return {
+        "user": viewer.id,
+        "name": viewer.user.name,
+        "party": viewer.user.party,
+        "roles": list(viewer.user.roles),
+        "clearance": viewer.clearance.label,
+        "offices": offices_of(srv.store, viewer.id, srv.now().date()),
+    }
+
+
+@router.post("/tokens", tags=["sign-in"], status_code=201)
+def issue_token(body: TokenRequest, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """A new API token acting as you, shown once: keep it; it is stored only hashed."""
+    token, record = srv.accounts.issue_token(viewer.id, body.name, actor=viewer.id, now=srv.now())
+    return {"id": record.id, "name": record.name, "token": token}
+
+
+@router.delete("/tokens/{token_id}", tags=["sign-in"], status_code=204)
+def revoke_token(token_id: str, viewer: Viewer, srv: Srv) -> Response:
+    """Revoke a token of yours (an admin may revoke any): refused from the next request on."""
+    if not viewer.has(Role.ADMIN):
+        owner = srv.accounts.token_owner(token_id)
+        if owner != viewer.id:
+            raise NotFoundError(f"no API token '{token_id}'")
+    srv.accounts.revoke_token(token_id, actor=viewer.id, now=srv.now())
+    return Response(status_code=204)
+
+
+# screening ----------------------------------------------------------------------
+
+
+@router.post("/screen", tags=["screening"])
+def screen(body: JsonObject, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """Decide one request: consent holders, outcome, required approvals, conditions."""
+    decision = srv.screener.decide(
+        parse_request(body), decision_id=str(uuid.uuid4()), now=srv.now()
+    )
+    return decision.as_dict()
+
+
+@router.post("/screen/batch", tags=["screening"])
+def screen_batch(
+    body: Annotated[list[dict[str, Any]], Body(max_length=10_000)], viewer: Viewer, srv: Srv
+) -> list[dict[str, Any]]:
+    """Decide up to 10,000 requests at once; a bad one fails the batch, naming its index."""
+    parsed = []
+    for index, item in enumerate(body):
+        try:
+            parsed.append(parse_request(item))
+        except RequestError as exc:
+            raise RequestError(f"[{index}].{exc.field}", exc.problem) from None
+    now = srv.now()
+    ids = [str(uuid.uuid4()) for _ in parsed]
+    decisions = srv.screener.decide_many(parsed, decision_ids=ids, now=now)
+    return [d.as_dict() for d in decisions]
+
+
+@router.post("/explain", tags=["screening"])
+def explain_request(body: JsonObject, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """A decision with the policy text that decided it and what would change it."""
+    request = parse_request(body)
+    decision = srv.screener.decide(request, decision_id=str(uuid.uuid4()), now=srv.now())
+    return explain(srv.screener, request, decision).as_dict()
+
+
+# catalog and policy -------------------------------------------------------------
+
+
+@router.get("/catalog/systems", tags=["catalog"])
+def systems(viewer: Viewer, srv: Srv) -> list[dict[str, Any]]:
+    """Every system of the catalog, with its consent holders."""
+    return systems_report(srv.pack.catalog)
+
+
+@router.get("/catalog/systems/{system}/holders", tags=["catalog"])
+def holders(system: str, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """Who must consent to a system, and the dependency path that gives each the right."""
+    return holders_report(srv.pack.catalog, system)
+
+
+def _bundle(bundle: Any, until: Any, text: bool) -> dict[str, Any]:
+    data = {
+        "holder": bundle.holder,
+        "folder": bundle.folder,
+        "revision": bundle.revision,
+        "title": bundle.title,
+        "summary": bundle.summary,
+        "effective_from": bundle.effective_from.isoformat(),
+        "in_force_until": until.isoformat() if until else None,
+        "illustrative": bundle.illustrative,
+        "review_sla_days": bundle.review_sla_days,
+        "policies": [p.id for p in bundle.policies],
+    }
+    if text:
+        data["text"] = bundle.text
+    return data
+
+
+@router.get("/bundles", tags=["policy"])
+def bundles(viewer: Viewer, srv: Srv) -> list[dict[str, Any]]:
+    """Every holder's policy bundles, oldest first, with the dates each was in force."""
+    history = srv.pack.history
+    return [_bundle(b, history.in_force_until(b), False) for b in history]
+
+
+@router.get("/bundles/{holder}", tags=["policy"])
+def bundles_of(holder: str, viewer: Viewer, srv: Srv) -> list[dict[str, Any]]:
+    """One holder's bundles with their policy text."""
+    history = srv.pack.history
+    found = history.of(holder)
+    if not found:
+        raise NotFoundError(f"no bundles for '{holder}' (holders: {', '.join(history.holders)})")
+    return [_bundle(b, history.in_force_until(b), True) for b in found]
+
+
+# cases --------------------------------------------------------------------------
+
+
+@router.get("/cases", tags=["cases"])
+def list_cases(
+    viewer: Viewer,
+    srv: Srv,
+    state: Annotated[list[str] | None, Query(max_length=10)] = None,
+    all_states: Annotated[bool, Query(alias="all")] = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> dict[str, Any]:
+    """Cases you may see, oldest first: open ones unless ``state`` or ``all`` says otherwise."""
+    known = {s.value for s in CaseState}
+    for value in state or []:
+        if value not in known:
+            raise InputError(
+                "state", f"'{value}' is not a state (one of {', '.join(sorted(known))})"
+            )
+    states = state or (None if all_states else sorted(OPEN_STATES))
+    found, total = srv.cases.page(
+        states=states, limit=limit, offset=(page - 1) * limit, **_scope(srv, viewer)
+    )
+    now = srv.now()
+    return {"total": total, "page": page, "cases": [case_row(c, now) for c in found]}
+
+
+@router.post("/cases", tags=["cases"], status_code=201)
+def submit_case(
+    body: JsonObject,
+    viewer: Viewer,
+    srv: Srv,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    classification: Annotated[str, Query(max_length=20)] = "UNCLASSIFIED",
+) -> dict[str, Any]:
+    """Submit a request as a case, screened at once. A retry with the same
+    ``Idempotency-Key`` returns the first case (200) instead of making another (201)."""
+    require(viewer, Role.REQUESTER)
+    level = parse_level(classification)
+    case, created = srv.cases.submit(
+        body,
+        actor=viewer.id,
+        now=srv.now(),
+        idempotency_key=idempotency_key,
+        classification=int(level),
+    )
+    if not created:
+        response.status_code = 200
+    return _view(srv, viewer, case.id)
+
+
+@router.get("/cases/{case_id}", tags=["cases"])
+def show_case(case_id: str, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """A case: request, decision, signed answers, conditions, timeline, time in each state."""
+    return _view(srv, viewer, case_id)
+
+
+def _answer(
+    srv: Server, viewer: SignedIn, case_id: str, body: Answer, approve: bool
+) -> dict[str, Any]:
+    _view(srv, viewer, case_id)  # 404 for a case you may not see, before anything else
+    try:
+        pem = srv.key_path(viewer.id).read_bytes()
+    except FileNotFoundError:
+        raise SignatureError(
+            f"no signing key is registered on this server for {viewer.id}"
+        ) from None
+    record = srv.cases.answer(
+        case_id,
+        actor=viewer.id,
+        approve=approve,
+        reason=body.reason,
+        signer=unlock(pem, body.passphrase),
+        now=srv.now(),
+        authority=body.authority,
+    )
+    return _view(srv, viewer, record.id)
+
+
+@router.post("/cases/{case_id}/approve", tags=["cases"])
+def approve(case_id: str, body: Answer, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """Approve a gate you hold (or are the delegate for), signed with your key."""
+    return _answer(srv, viewer, case_id, body, True)
+
+
+@router.post("/cases/{case_id}/deny", tags=["cases"])
+def deny(case_id: str, body: Answer, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """Deny a case in review with a reason, signed with your key."""
+    return _answer(srv, viewer, case_id, body, False)
+
+
+@router.post("/cases/{case_id}/withdraw", tags=["cases"])
+def withdraw(case_id: str, body: Withdrawal, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """Withdraw your own case."""
+    _view(srv, viewer, case_id)
+    record = srv.cases.withdraw(case_id, actor=viewer.id, reason=body.reason, now=srv.now())
+    return _view(srv, viewer, record.id)
+
+
+@router.post("/cases/{case_id}/conditions", tags=["cases"])
+def condition_met(case_id: str, body: ConditionMet, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """Record a condition as met; the last one clears the case."""
+    _view(srv, viewer, case_id)
+    record = srv.cases.condition_met(
+        case_id, actor=viewer.id, condition=body.condition, evidence=body.evidence, now=srv.now()
+    )
+    return _view(srv, viewer, record.id)
+
+
+@router.post("/cases/{case_id}/execute", tags=["cases"])
+def execute(case_id: str, body: Execution, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """Record that an approved (or cleared) case was carried out."""
+    _view(srv, viewer, case_id)
+    record = srv.cases.execute(case_id, actor=viewer.id, quantity=body.quantity, now=srv.now())
+    return _view(srv, viewer, record.id)
+
+
+@router.get("/overdue", tags=["cases"])
+def overdue(viewer: Viewer, srv: Srv) -> list[dict[str, Any]]:
+    """Cases waiting on an office past their SLA, oldest first."""
+    scope = _scope(srv, viewer)
+    now = srv.now()
+    found = srv.cases.overdue(now, max_level=scope["max_level"])
+    if scope["submitted_by"] is not None:
+        found = [c for c in found if c.submitted_by == viewer.id]
+    return [case_row(c, now) for c in found]
+
+
+# the ledger ---------------------------------------------------------------------
+
+
+@router.get("/ledger", tags=["ledger"])
+def ledger(
+    viewer: Viewer,
+    srv: Srv,
+    case: Annotated[str | None, Query(max_length=40)] = None,
+    type: Annotated[str | None, Query(max_length=40)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:
+    """Ledger events, newest first (auditors): none of a case above your clearance."""
+    require(viewer, Role.AUDITOR)
+    return audit.ledger_page(
+        srv.store,
+        max_level=int(viewer.clearance),
+        case_id=case,
+        type=type,
+        before=before,
+        limit=limit,
+    )
+
+
+@router.get("/ledger/verify", tags=["ledger"])
+def verify_ledger(viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """Check the whole hash chain (auditors cleared TOP SECRET: it covers every case)."""
+    require(viewer, Role.AUDITOR)
+    if viewer.clearance < Level.TOP_SECRET:
+        raise PermissionDenied("verifying the whole ledger needs TOP SECRET clearance")
+    report = audit.verify(srv.store, workers=1)
+    return {
+        "ok": report.ok,
+        "events": report.events,
+        "first_bad_seq": report.first_bad,
+        "problem": report.problem,
+        "head": report.head,
+    }

@@ -1,0 +1,156 @@
+"""Who is asking: a session cookie (browsers), an API token or an OIDC bearer token.
+
+Browsers sign in with a password and get a session cookie (HttpOnly,
+SameSite=Strict, Secure when served over TLS); every state-changing request
+made with a cookie must carry the session's CSRF token, in the
+``X-CSRF-Token`` header (htmx and scripts) or a ``csrf_token`` form field.
+Machines send ``Authorization: Bearer clr_…`` (an API token) or, when OIDC is
+configured, a JWT from the identity provider, whose user claim must name an
+existing user. Requests with a bearer token carry no cookie, so they need no
+CSRF token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request, Response
+
+from clearance.core.access import Role
+from clearance.errors import AuthenticationError, PermissionDenied
+from clearance.service.accounts import SignedIn
+from clearance.settings import Oidc
+
+from .context import Server
+
+__all__ = [
+    "COOKIE",
+    "CSRF_HEADER",
+    "Viewer",
+    "current",
+    "require",
+    "server",
+    "set_session_cookie",
+]
+
+COOKIE = "clearance_session"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def set_session_cookie(response: Response, request: Request, token: str) -> None:
+    """HttpOnly, SameSite=Strict, and Secure whenever the request came over TLS."""
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def server(request: Request) -> Server:
+    return request.app.state.server  # type: ignore[no-any-return]
+
+
+class _OidcKeys:
+    """The provider's signing keys, from a URL (fetched and cached) or a file."""
+
+    def __init__(self, oidc: Oidc) -> None:
+        self.oidc = oidc
+
+    @cached_property
+    def _client(self) -> jwt.PyJWKClient | None:
+        if self.oidc.jwks.startswith(("http://", "https://")):
+            return jwt.PyJWKClient(self.oidc.jwks, cache_keys=True)
+        return None
+
+    @cached_property
+    def _file_keys(self) -> jwt.PyJWKSet:
+        return jwt.PyJWKSet.from_dict(json.loads(Path(self.oidc.jwks).read_text("utf-8")))
+
+    def key_for(self, token: str) -> Any:
+        if self._client is not None:
+            return self._client.get_signing_key_from_jwt(token).key
+        kid = jwt.get_unverified_header(token).get("kid")
+        for key in self._file_keys.keys:
+            if kid is None or key.key_id == kid:
+                return key.key
+        raise AuthenticationError("the bearer token's signing key is not known")
+
+
+def _from_oidc(srv: Server, request: Request, token: str) -> SignedIn:
+    oidc = srv.settings.oidc
+    if oidc is None:
+        raise AuthenticationError("unknown API token")
+    keys: _OidcKeys = request.app.state.oidc_keys
+    try:
+        claims = jwt.decode(
+            token,
+            keys.key_for(token),
+            algorithms=["RS256", "ES256", "EdDSA", "PS256"],
+            issuer=oidc.issuer,
+            audience=oidc.audience,
+            options={"require": ["exp", "sub"], "verify_aud": oidc.audience is not None},
+        )
+    except (jwt.PyJWTError, OSError, ValueError) as exc:
+        raise AuthenticationError(f"the bearer token is not valid: {exc}") from None
+    user_id = str(claims.get(oidc.user_claim, ""))
+    signed_in = srv.accounts.user(user_id)
+    if signed_in is None:
+        raise AuthenticationError(f"the bearer token names no user of clearance ('{user_id}')")
+    return signed_in
+
+
+def _identify(request: Request) -> SignedIn | None:
+    srv = server(request)
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        token = header[7:].strip()
+        if token.startswith("clr_"):
+            signed_in = srv.accounts.from_token(token)
+            if signed_in is None:
+                raise AuthenticationError("the API token is not valid or was revoked")
+            return signed_in
+        return _from_oidc(srv, request, token)
+    cookie = request.cookies.get(COOKIE)
+    if not cookie:
+        return None
+    signed_in = srv.accounts.from_session(cookie, now=srv.now())
+    if signed_in is None:
+        return None
+    if request.method not in _SAFE:
+        sent = request.headers.get(CSRF_HEADER) or getattr(request.state, "csrf_form", None)
+        if not sent or not hmac.compare_digest(str(sent), signed_in.csrf_token or ""):
+            raise PermissionDenied("missing or wrong CSRF token; reload the page and try again")
+    return signed_in
+
+
+async def current(request: Request) -> SignedIn:
+    """The signed-in user, or 401."""
+    if request.method not in _SAFE and "form" in request.headers.get("content-type", ""):
+        form = await request.form()
+        request.state.csrf_form = form.get("csrf_token")
+    signed_in = _identify(request)
+    if signed_in is None:
+        raise AuthenticationError("sign in first (session cookie or Authorization: Bearer)")
+    request.state.user = signed_in
+    return signed_in
+
+
+Viewer = Annotated[SignedIn, Depends(current)]
+
+
+def require(viewer: SignedIn, role: Role) -> None:
+    if not viewer.has(role):
+        raise PermissionDenied(f"this needs the {role.value} role")
+
+
+def oidc_keys(oidc: Oidc | None) -> _OidcKeys | None:
+    return None if oidc is None else _OidcKeys(oidc)

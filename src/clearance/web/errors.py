@@ -1,0 +1,89 @@
+"""One exception root, one JSON shape: ``{"code", "message", "field"?}`` with the class's status.
+
+``ClearanceError`` subclasses carry their HTTP status (errors.py); FastAPI's own
+validation errors are rendered in the same shape (422, ``invalid_request``,
+naming the first bad field), so a client handles one kind of error body.
+Anything else is a bug: it is logged with its traceback and answered 500
+without details.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from clearance.errors import ClearanceError
+
+__all__ = ["ERROR_RESPONSES", "ErrorBody", "install"]
+
+log = logging.getLogger("clearance.web")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in [
+        (400, "bad input"),
+        (401, "not signed in"),
+        (403, "not allowed"),
+        (404, "not found (or above your clearance)"),
+        (409, "a move the workflow does not allow, or a conflict"),
+        (422, "a request or field that is wrong"),
+        (429, "too many failed sign-ins"),
+        (503, "the database is unavailable"),
+    ]
+}
+
+
+def error_response(error: ClearanceError) -> JSONResponse:
+    return JSONResponse(error.as_dict(), status_code=error.http_status)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ClearanceError)
+    async def clearance_error(request: Request, exc: ClearanceError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
+        field = _field(tuple(first.get("loc", ())))
+        body = {
+            "code": "invalid_request",
+            "message": f"{field}: {first.get('msg')}",
+            "field": field,
+        }
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(
+            {"code": code, "message": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"code": "internal_error", "message": "internal error; it has been logged"},
+            status_code=500,
+        )
