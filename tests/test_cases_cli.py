@@ -151,6 +151,23 @@ def test_a_request_denied_personally_and_verified_offline(cli: Cli) -> None:
         (["cases", "execute", "1", "--as", "ua.liaison"], "cannot become executed"),
         (["cases", "show", "99"], "no case '99'"),
         (["cases", "rescreen", "--as", "nobody"], "unknown user 'nobody'"),
+        (
+            ["cases", "submit", "{g2}", "--as", "ua.liaison", "--classification", "SECRET"],
+            "cleared to UNCLASSIFIED",
+        ),
+        (
+            ["cases", "submit", "{g2}", "--as", "ua.liaison", "--classification", "COSMIC"],
+            "--classification: 'COSMIC' is not a level",
+        ),
+        (
+            ["users", "add", "new.user", "--name", "x", "--party", "UA", "--role", "king"],
+            "--role: 'king' is not a role",
+        ),
+        (["users", "access", "usdp", "--clearance", "ULTRA"], "--clearance"),
+        (["users", "access", "nobody", "--role", "reviewer"], "unknown user 'nobody'"),
+        (["users", "password", "usdp", "--password", "short"], "at least 12 characters"),
+        (["users", "token", "usdp", "--name", " "], "say what the token is for"),
+        (["users", "revoke-token", "no-such-token"], "no API token"),
         (["cases", "execute", "1", "--as", "nobody"], "unknown user 'nobody'"),
         (["cases", "execute", "1", "--as", "usdp"], "only UA may record this case as executed"),
         (
@@ -310,3 +327,31 @@ def test_an_uninitialised_database_is_named_by_every_command(
     result = Cli(tmp_path, database_url, monkeypatch)(*args, ok=False)
     assert result.returncode == 2
     assert result.stderr.strip() == "error: the database is not initialised; run 'clearance init'"
+
+
+def test_access_password_and_tokens_are_recorded(cli: Cli) -> None:
+    assert cli.json(
+        "users",
+        "access",
+        "usdp",
+        "--role",
+        "reviewer",
+        "--role",
+        "auditor",
+        "--clearance",
+        "top secret",
+    ) == {
+        "user": "usdp",
+        "roles": ["auditor", "reviewer"],
+        "clearance": "TOP SECRET",
+    }
+    cli("users", "password", "usdp", "--password", "a long enough password")
+    issued = cli.json("users", "token", "usdp", "--name", "nightly export")
+    assert issued["token"].startswith("clr_")
+    cli("users", "revoke-token", issued["id"])
+    types = [json.loads(line)["body"] for line in cli("audit", "export").stdout.splitlines()]
+    kinds = [json.loads(body)["type"] for body in types]
+    assert kinds.count("user_access_changed") == 2
+    assert {"api_token_issued", "api_token_revoked"} <= set(kinds)
+    assert "a long enough password" not in cli("audit", "export").stdout
+    assert issued["token"] not in cli("audit", "export").stdout

@@ -62,7 +62,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and check the settings; a bad value names its variable."""
     env = os.environ if environ is None else environ
     unknown = sorted(k for k in env if k.startswith("CLEARANCE_") and k not in SETTINGS)
-    unknown = [k for k in unknown if k not in ("CLEARANCE_PASSPHRASE",)]
+    unknown = [k for k in unknown if k not in ("CLEARANCE_PASSPHRASE", "CLEARANCE_NEW_PASSWORD")]
     if unknown:
         raise InputError(unknown[0], f"is not a setting (known: {', '.join(SETTINGS)})")
     data_dir = Path(env.get("CLEARANCE_DATA_DIR") or platformdirs.user_data_dir("clearance"))

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from clearance.core.access import Level, parse_level
 from clearance.core.workflow import OPEN_STATES, CaseState, is_overdue
 from clearance.errors import InputError
 
@@ -51,7 +52,7 @@ def _days(since: dt.datetime, at: dt.datetime) -> str:
 
 def _table(title: str, cases: list[CaseRecord], at: dt.datetime) -> Table:
     table = Table(title=title)
-    for column in ("#", "state", "request", "age (days)", "in state (days)", "by"):
+    for column in ("#", "state", "level", "request", "age (days)", "in state (days)", "by"):
         table.add_column(column)
     for case in cases:
         style = STATE_STYLE.get(case.state, "")
@@ -62,6 +63,7 @@ def _table(title: str, cases: list[CaseRecord], at: dt.datetime) -> Table:
         table.add_row(
             str(case.number),
             state,
+            Level(case.classification).label,
             request,
             _days(case.created_at, at),
             _days(case.state_since, at),
@@ -134,17 +136,26 @@ def submit(
         str | None,
         typer.Option("--idempotency-key", help="Retries with the same key return the same case."),
     ] = None,
+    classification: Annotated[
+        str,
+        typer.Option(
+            "--classification",
+            help="The case's level: UNCLASSIFIED, CONFIDENTIAL, SECRET or TOP SECRET.",
+        ),
+    ] = "UNCLASSIFIED",
     scenario: ScenarioOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Submit a request: it becomes a case, screened at once."""
     parsed = read_request_file(request)
+    level = parse_level(classification, "--classification")
     service = App(scenario).cases()
     case, created = service.submit(
         parsed.model_dump(mode="json", exclude_none=True),
         actor=actor,
         now=now(),
         idempotency_key=idempotency_key,
+        classification=int(level),
     )
     _print_case(service.view(case.id), json_output)
     if not created and not json_output:

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from clearance.core.access import parse_level, parse_roles
 from clearance.core.actors import ADMIN
 
 from .context import App, KeyFileOption, PassphraseOption, now, write_key_file
@@ -18,6 +19,21 @@ app = typer.Typer(
     help="Users, the offices they hold over time, and delegations.", no_args_is_help=True
 )
 
+RoleOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--role",
+        help="A role: requester, reviewer, auditor or admin (repeatable). Default: requester.",
+        show_default=False,
+    ),
+]
+ClearanceOption = Annotated[
+    str,
+    typer.Option(
+        "--clearance",
+        help="Highest classification they may read: UNCLASSIFIED, CONFIDENTIAL, SECRET, TOP SECRET.",
+    ),
+]
 AdminOption = Annotated[
     str,
     typer.Option("--by", help="Who records this: a user, or admin (the local administrator)."),
@@ -35,6 +51,8 @@ def add(
         str,
         typer.Option("--party", help="The party they act for (e.g. US, UA).", show_default=False),
     ],
+    role: RoleOption = None,
+    clearance: ClearanceOption = "UNCLASSIFIED",
     key_file: KeyFileOption = None,
     passphrase: PassphraseOption = None,
     by: AdminOption = ADMIN,
@@ -42,6 +60,8 @@ def add(
     json_output: JsonOption = False,
 ) -> None:
     """Add a user with a new signing key; the private key is written encrypted with their passphrase."""
+    roles = parse_roles(role or ["requester"], "--role")
+    level = parse_level(clearance, "--clearance")
     context = App(scenario)
     if passphrase is None:
         passphrase = typer.prompt(
@@ -56,7 +76,14 @@ def add(
     write_key_file(path, pem)
     try:
         record = people.add_user(
-            user_id=user, name=name, party=party, public_key=public_key, actor=by, now=now()
+            user_id=user,
+            name=name,
+            party=party,
+            public_key=public_key,
+            actor=by,
+            now=now(),
+            roles=roles,
+            clearance=level,
         )
     except BaseException:
         path.unlink(missing_ok=True)
@@ -66,6 +93,8 @@ def add(
         "name": record.name,
         "party": record.party,
         "public_key": record.public_key,
+        "roles": list(record.roles),
+        "clearance": level.label,
         "key_file": str(path),
     }
     if json_output:
@@ -205,3 +234,92 @@ def delegate(
             f"{delegate_to} may act for {authority} (delegable gates only) from {start} to {end}",
             highlight=False,
         )
+
+
+UserArgument = Annotated[str, typer.Argument(help="User id.", show_default=False)]
+
+
+@app.command("access")
+def access(
+    user: UserArgument,
+    role: RoleOption = None,
+    clearance: ClearanceOption = "UNCLASSIFIED",
+    by: AdminOption = ADMIN,
+    json_output: JsonOption = False,
+) -> None:
+    """Set USER's roles and clearance (replacing the ones they had)."""
+    from clearance.service.accounts import Accounts
+
+    roles = parse_roles(role or ["requester"], "--role")
+    level = parse_level(clearance, "--clearance")
+    context = App()
+    Accounts(context.store).set_access(user, roles=roles, clearance=level, actor=by, now=now())
+    data = {"user": user, "roles": [r.value for r in roles], "clearance": level.label}
+    if json_output:
+        print_json(Console(), data)
+    else:
+        Console().print(
+            f"{user}: {', '.join(data['roles'])}; cleared {level.label}", highlight=False
+        )
+
+
+@app.command("password")
+def password(
+    user: UserArgument,
+    new_password: Annotated[
+        str,
+        typer.Option(
+            "--password",
+            prompt="new password",
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="CLEARANCE_NEW_PASSWORD",
+            help="The new web sign-in password (asked for when not given; at least 12 characters).",
+            show_default=False,
+        ),
+    ],
+    by: AdminOption = ADMIN,
+    json_output: JsonOption = False,
+) -> None:
+    """Set USER's password for signing in to the web pages and the API (stored as an argon2id hash)."""
+    from clearance.service.accounts import Accounts
+
+    Accounts(App().store).set_password(user, new_password, actor=by, now=now())
+    if json_output:
+        print_json(Console(), {"user": user, "password": "set"})
+    else:
+        Console().print(f"password set for {user}", highlight=False)
+
+
+@app.command("token")
+def token(
+    user: UserArgument,
+    name: Annotated[str, typer.Option("--name", help="What the token is for.", show_default=False)],
+    by: AdminOption = ADMIN,
+    json_output: JsonOption = False,
+) -> None:
+    """Issue an API token acting as USER: printed once, stored only hashed."""
+    from clearance.service.accounts import Accounts
+
+    secret, record = Accounts(App().store).issue_token(user, name, actor=by, now=now())
+    data = {"id": record.id, "user": user, "name": name, "token": secret}
+    if json_output:
+        print_json(Console(), data)
+    else:
+        Console().print(f"token {record.id} for {user} ({name}):\n{secret}", highlight=False)
+
+
+@app.command("revoke-token")
+def revoke_token(
+    token_id: Annotated[str, typer.Argument(help="The token's id.", show_default=False)],
+    by: AdminOption = ADMIN,
+    json_output: JsonOption = False,
+) -> None:
+    """Revoke an API token: refused from the next request on, on every server."""
+    from clearance.service.accounts import Accounts
+
+    Accounts(App().store).revoke_token(token_id, actor=by, now=now())
+    if json_output:
+        print_json(Console(), {"id": token_id, "revoked": True})
+    else:
+        Console().print(f"token {token_id} revoked", highlight=False)

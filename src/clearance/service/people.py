@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from clearance.core.access import Level, Role
 from clearance.core.actors import ADMIN
 from clearance.core.catalog import Catalog
 from clearance.core.chain import EventType
@@ -74,9 +75,21 @@ class People:
             raise ConflictError(f"user '{user_id}' already exists")
 
     def add_user(
-        self, *, user_id: str, name: str, party: str, public_key: str, actor: str, now: dt.datetime
+        self,
+        *,
+        user_id: str,
+        name: str,
+        party: str,
+        public_key: str,
+        actor: str,
+        now: dt.datetime,
+        roles: tuple[Role, ...] = (Role.REQUESTER,),
+        clearance: Level = Level.UNCLASSIFIED,
     ) -> UserRecord:
-        user = UserRecord(user_id, name, party, public_key, now)
+        """A new user: by default a requester cleared UNCLASSIFIED (least privilege)."""
+        user = UserRecord(
+            user_id, name, party, public_key, now, tuple(r.value for r in roles), int(clearance)
+        )
         with self.store.transaction() as tx:
             self.check_new_user(user_id=user_id, party=party, tx=tx)
             self._check_actor(tx, actor)
@@ -85,7 +98,14 @@ class People:
                 type=EventType.USER_ADDED,
                 actor=actor,
                 at=now,
-                payload={"user": user_id, "name": name, "party": party, "public_key": public_key},
+                payload={
+                    "user": user_id,
+                    "name": name,
+                    "party": party,
+                    "public_key": public_key,
+                    "roles": list(user.roles),
+                    "clearance": clearance.label,
+                },
             )
         return user
 

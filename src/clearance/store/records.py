@@ -25,8 +25,8 @@ class UserRecord:
     party: str
     public_key: str
     created_at: dt.datetime
-    roles: tuple[str, ...] = ("requester", "reviewer")
-    clearance: int = 3
+    roles: tuple[str, ...] = ("requester",)
+    clearance: int = 0
     password_hash: str | None = None
 
 
