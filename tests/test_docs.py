@@ -1,16 +1,19 @@
 """The documentation cannot drift from the code.
 
 - docs/cli.md is exactly what scripts/gen_cli_docs.py generates from the real --help;
-- every command is documented, and every option is in the settings table;
+- every command is documented, and every option is in the settings table, with the
+  environment variable it reads;
 - every environment variable of clearance.settings is in the settings table, and the
   table names no CLEARANCE_ variable that clearance would refuse;
 - every error class, with its code, exit status and HTTP status, is in docs/formats.md;
 - every key of a real decision, at every level, is in docs/formats.md, and the
   key tables list no key that a decision does not have;
-- every key of a real case, case list, ledger export line, event body, signed
-  statement and audit report is in docs/formats.md; every case state and event type
-  too; and the documented ways of checking a ledger export and a signature, run on a
-  real export and a real signature, agree with clearance;
+- every key of a real case, case list, re-screening, ledger export line, event body,
+  event payload, signed statement and audit report is in docs/formats.md; every case
+  state and event type too; and the documented ways of checking a ledger export and a
+  signature, run on a real export and a real signature, agree with clearance;
+- every problem verify-decision reports on a tampered case is in docs/formats.md, and
+  re-screening twice records its finding once, as docs/operations.md says;
 - every policy annotation the loader accepts is in docs/policy-authoring.md;
 - every relative link between the documents leads to a file and heading that exist.
 """
@@ -24,6 +27,7 @@ import io
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +44,7 @@ from clearance.core.workflow import CaseState
 from clearance.errors import RequestError
 from clearance.policy.bundle import KNOWN_ANNOTATIONS
 from clearance.policy.engine import Screener
+from clearance.policy.pack import default_pack_path
 from clearance.settings import SETTINGS
 
 from .conftest import NOW
@@ -118,26 +123,48 @@ def test_every_command_is_documented(path: tuple[str, ...]) -> None:
     )
 
 
-def _options() -> Iterator[str]:
+def _option_params() -> Iterator[tuple[str, str | None]]:
+    """``(option, environment variable or None)`` for every option of every command."""
     import typer.main
 
     from clearance.cli.app import app
 
-    def walk(command: Any) -> Iterator[str]:
+    def walk(command: Any) -> Iterator[tuple[str, str | None]]:
         for param in command.params:
             if param.param_type_name == "option":
-                yield from (o for o in param.opts if o.startswith("--"))
+                envvar = param.envvar if isinstance(param.envvar, str) else None
+                yield from ((o, envvar) for o in param.opts if o.startswith("--"))
         for sub in getattr(command, "commands", {}).values():
             yield from walk(sub)
 
-    yield from sorted(set(walk(typer.main.get_command(app))) - {"--help", "--version"})
+    found = set(walk(typer.main.get_command(app)))
+    yield from sorted(p for p in found if p[0] not in {"--help", "--version"})
 
 
-@pytest.mark.parametrize("option", list(_options()))
-def test_every_option_is_in_the_settings_table(option: str) -> None:
+def _options() -> list[str]:
+    return sorted({option for option, _ in _option_params()})
+
+
+def _option_rows(option: str) -> list[str]:
     rows = [line for line in _read(CONFIGURATION).splitlines() if line.startswith("| `--")]
-    assert any(line.startswith(f"| `{option}") for line in rows), (
+    return [line for line in rows if line.startswith(f"| `{option}")]
+
+
+@pytest.mark.parametrize("option", _options())
+def test_every_option_is_in_the_settings_table(option: str) -> None:
+    assert _option_rows(option), (
         f"option {option} is not in the settings table of docs/configuration.md"
+    )
+
+
+OPTION_ENVIRONMENT = sorted({(o, e) for o, e in _option_params() if e is not None})
+
+
+@pytest.mark.parametrize(("option", "envvar"), OPTION_ENVIRONMENT)
+def test_every_option_names_the_variable_it_reads(option: str, envvar: str) -> None:
+    cells = [row.split(" | ")[1] for row in _option_rows(option)]
+    assert any(cell == f"`{envvar}`" for cell in cells), (
+        f"the settings row of {option} should give `{envvar}` as its env var, on every command"
     )
 
 
@@ -286,17 +313,19 @@ ERAM = {
 class Outputs:
     """What the case and audit commands wrote, on a SQLite database of their own."""
 
+    folder: Path
     denied: dict[str, Any]
     conditional: dict[str, Any]
     listing: dict[str, Any]
+    rescreenings: list[list[dict[str, Any]]]
     export: Path
     report: dict[str, Any]
     users: list[dict[str, Any]]
     verification: dict[str, Any]
 
 
-def _run(*args: str) -> str:
-    """Run one ``clearance`` command in this process; return its standard output."""
+def _status(*args: str) -> tuple[int, str, str]:
+    """Run one ``clearance`` command in this process: exit status, standard output and error."""
     out, err = io.StringIO(), io.StringIO()
     code: int | str | None = 0
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -304,8 +333,29 @@ def _run(*args: str) -> str:
             main(list(args))
         except SystemExit as exit_:
             code = exit_.code
-    assert not code, f"clearance {' '.join(args)}: {err.getvalue()}"
-    return out.getvalue()
+    assert code is None or isinstance(code, int), code
+    return code or 0, out.getvalue(), err.getvalue()
+
+
+def _run(*args: str) -> str:
+    """Run one ``clearance`` command in this process; return its standard output."""
+    code, out, err = _status(*args)
+    assert not code, f"clearance {' '.join(args)}: {err}"
+    return out
+
+
+def _later_pack(folder: Path) -> Path:
+    """The seed pack with one more US bundle, in force from 2025-09-01, that permits G2."""
+    pack = folder / "later-pack"
+    shutil.copytree(default_pack_path(), pack, ignore=shutil.ignore_patterns("cases"))
+    bundle = pack / "bundles" / "US" / "2025-09-01"
+    bundle.mkdir()
+    shutil.copy(pack / "bundles" / "US" / "2024-11-17" / "policies.cedar", bundle)
+    (bundle / "bundle.yaml").write_text(
+        "holder: US\neffective_from: 2025-09-01\ntitle: Authority to strike inside Russia, again\n",
+        encoding="utf-8",
+    )
+    return pack
 
 
 @pytest.fixture(scope="module")
@@ -329,6 +379,12 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
         condition = "European partners fund the purchase"
         _run("cases", "condition-met", "2", "--as", "us.liaison", "--condition", condition,
              "--evidence", "a letter")  # fmt: skip
+        _run("cases", "submit", str(folder / "g2.json"), "--as", "ua.liaison")  # stays in review
+        later = ("--scenario", str(_later_pack(folder)))
+        rescreenings = [
+            json.loads(_run("cases", "rescreen", "--as", "admin", *later, "--json"))
+            for _ in range(2)
+        ]
         denied = json.loads(_run("cases", "show", "1", "--json"))
         export = folder / "ledger.jsonl"
         _run("audit", "export", "--out", str(export))
@@ -337,9 +393,11 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
         (folder / "case.json").write_text(json.dumps(denied), encoding="utf-8")
         keys = ("--keys", str(folder / "users.json"))
         return Outputs(
+            folder=folder,
             denied=denied,
             conditional=json.loads(_run("cases", "show", "2", "--json")),
             listing=json.loads(_run("cases", "list", "--all", "--json")),
+            rescreenings=rescreenings,
             export=export,
             report=json.loads(_run("audit", "verify", "--json")),
             users=json.loads(users),
@@ -386,8 +444,21 @@ def test_case_lists_are_documented(outputs: Outputs) -> None:
     section = _section(_read(FORMATS), "Case lists")
     rows = outputs.listing["cases"]
     assert rows, "the list should hold the cases"
-    for key in {*outputs.listing, *(k for row in rows for k in row)}:
+    found = outputs.rescreenings[0]
+    assert found, "the later pack should decide the open G2 case differently"
+    for key in {*outputs.listing, *(k for row in [*rows, *found] for k in row)}:
         assert f"`{key}`" in section, f"case list key '{key}' is not in docs/formats.md"
+
+
+def test_rescreening_lists_every_time_and_records_once(outputs: Outputs) -> None:
+    first, again = outputs.rescreenings
+    assert first == again, "every run lists every open case that would be decided differently"
+    bodies = [json.loads(line["body"]) for line in _export_lines(outputs)]
+    recorded = [b for b in bodies if b["type"] == EventType.CASE_RESCREENED.value]
+    assert len(recorded) == len(first), "a finding already on the ledger is not recorded again"
+    text = _flat(_read(DOCS / "operations.md"))
+    assert "Every run lists every open case that would now be decided differently" in text
+    assert "It records a finding only once" in text
 
 
 def test_the_ledger_is_documented(outputs: Outputs) -> None:
@@ -398,6 +469,23 @@ def test_the_ledger_is_documented(outputs: Outputs) -> None:
     assert _table_keys(text, "Event body") == {k for body in bodies for k in body}
     assert _table_keys(text, "Event types") == {t.value for t in EventType}
     assert _table_keys(text, "Audit report") == set(outputs.report)
+
+
+def test_every_event_payload_key_is_documented(outputs: Outputs) -> None:
+    rows = {
+        match[0]: match[1]
+        for match in re.findall(
+            r"^\| `([a-z_]+)` \| (.*?) \|", _section(_read(FORMATS), "Event types"), re.MULTILINE
+        )
+    }
+    bodies = [json.loads(line["body"]) for line in _export_lines(outputs)]
+    written = {b["type"] for b in bodies}
+    assert {"case_rescreened", "bundle_activated", "approval_denied"} <= written
+    for body in bodies:
+        for key in body["payload"]:
+            assert f"`{key}`" in rows[body["type"]], (
+                f"payload key '{key}' of {body['type']} is not in docs/formats.md"
+            )
 
 
 def _snippet(heading: str) -> dict[str, Any]:
@@ -438,6 +526,63 @@ def test_the_documented_signature_check_agrees_with_clearance(outputs: Outputs) 
     found = {*outputs.verification, *(k for s in outputs.verification["signatures"] for k in s)}
     for key in found:
         assert f"`{key}`" in section or f'"{key}"' in section, f"'{key}' is not documented"
+
+
+def _problem_form(problem: str) -> str:
+    """A problem as docs/formats.md writes it, with placeholders for what varies."""
+    problem = re.sub(r"^signed [a-z_]+ does not match", "signed FIELD does not match", problem)
+    problem = re.sub(
+        r"^the decision did not require \S+$", "the decision did not require OFFICE", problem
+    )
+    return re.sub(r"^\S+ did not hold \S+ on \S+$", "USER did not hold OFFICE on DAY", problem)
+
+
+def test_every_problem_of_verify_decision_is_documented(outputs: Outputs) -> None:
+    """Tamper with a real case (and keys file) one way at a time; each problem is documented."""
+    answer = outputs.denied["approvals"][0]
+    statement = json.loads(answer["statement"])
+    day = statement["at"][:10]
+
+    def case_with(**changes: Any) -> dict[str, Any]:
+        case = json.loads(json.dumps(outputs.denied))
+        case["approvals"][0].update(changes)
+        return case
+
+    not_required = json.loads(json.dumps(outputs.denied))
+    not_required["decision"]["required_approvals"] = []
+    other_decision = json.loads(json.dumps(outputs.denied))
+    other_decision["decision"]["decision_id"] = "another-decision"
+    no_office = [{**u, "holdings": []} for u in outputs.users]
+    signature = answer["signature"]
+    forged = ("A" if signature[0] != "A" else "B") + signature[1:]
+    tampered: list[tuple[str, dict[str, Any], list[dict[str, Any]], str]] = [
+        ("verdict", case_with(verdict="approve"), outputs.users, "signed verdict does not match the record"),
+        ("time", case_with(at="2025-01-01T00:00:00+00:00"), outputs.users, "signed at does not match the record"),
+        ("delegation", case_with(on_behalf_of="ua.liaison"), outputs.users, "signed on_behalf_of does not match the record"),
+        ("decision", other_decision, outputs.users, "signed decision_id does not match the case"),
+        ("office", not_required, outputs.users, f"the decision did not require {statement['authority']}"),
+        ("holding", outputs.denied, no_office, f"{answer['actor']} did not hold {statement['authority']} on {day}"),
+        ("signature", case_with(signature=forged), outputs.users, "signature does not verify against the actor's public key"),
+        ("statement", case_with(statement="not json"), outputs.users, "the signed statement is missing or not JSON"),
+    ]  # fmt: skip
+    section = _flat(_section(_read(FORMATS), "Checking a case offline"))
+    for name, case, users, expected in tampered:
+        case_file = outputs.folder / f"tampered-{name}.json"
+        keys_file = outputs.folder / f"keys-{name}.json"
+        case_file.write_text(json.dumps(case), encoding="utf-8")
+        keys_file.write_text(json.dumps(users), encoding="utf-8")
+        code, out, err = _status(
+            "verify-decision", str(case_file), "--keys", str(keys_file), "--json"
+        )
+        assert code == 1, (name, err)
+        problems = json.loads(out)["signatures"][0]["problems"]
+        assert expected in problems, (name, problems)
+        # With no statement to compare with, the comparisons fail too (as documented), in
+        # words that name nothing: only the problem that says why is checked then.
+        for problem in [expected] if name == "statement" else problems:
+            assert f"`{_problem_form(problem)}`" in section, (
+                f"verify-decision reports '{problem}', which docs/formats.md does not describe"
+            )
 
 
 # --- (e) every annotation is documented ----------------------------------------------
