@@ -144,15 +144,14 @@ class Accounts:
         return token, SignedIn(user, csrf_token=record.csrf_token)
 
     def from_session(self, token: str, *, now: dt.datetime) -> SignedIn | None:
-        with self.store.transaction() as tx:
-            record = tx.session(token_hash(token))
-            if record is None:
-                return None
-            if record.expires_at <= now:
-                tx.end_session(record.token_hash)
-                return None
-            user = tx.user(record.user_id)
-        return None if user is None else SignedIn(user, csrf_token=record.csrf_token)
+        found = self.store.user_by_session(token_hash(token))
+        if found is None:
+            return None
+        user, record = found
+        if record.expires_at <= now:
+            self.sign_out(token)
+            return None
+        return SignedIn(user, csrf_token=record.csrf_token)
 
     def sign_out(self, token: str) -> None:
         with self.store.transaction() as tx:
@@ -194,20 +193,16 @@ class Accounts:
                 )
 
     def token_owner(self, token_id: str) -> str | None:
-        with self.store.transaction() as tx:
+        with self.store.reading() as tx:
             record = tx.token(token_id)
         return None if record is None else record.user_id
 
     def from_token(self, token: str) -> SignedIn | None:
-        with self.store.transaction() as tx:
-            record = tx.token_by_hash(token_hash(token))
-            if record is None or record.revoked_at is not None:
-                return None
-            user = tx.user(record.user_id)
+        user = self.store.user_by_token(token_hash(token))
         return None if user is None else SignedIn(user)
 
     def user(self, user_id: str) -> SignedIn | None:
-        with self.store.transaction() as tx:
+        with self.store.reading() as tx:
             user = tx.user(user_id)
         return None if user is None else SignedIn(user)
 

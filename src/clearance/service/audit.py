@@ -275,7 +275,7 @@ def ledger_page(
     limit: int = 50,
 ) -> list[dict[str, Any]]:
     """Events newest first, as readers see them: none of a case above their clearance."""
-    with store.transaction() as tx:
+    with store.reading() as tx:
         events = tx.ledger_page(
             max_level=max_level, case_id=case_id, type=type, before=before, limit=limit
         )

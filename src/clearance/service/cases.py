@@ -186,7 +186,7 @@ class CaseService:
 
     def view(self, case_id: str, *, max_level: int | None = None) -> CaseView:
         """A case with its approvals, conditions and events; ``max_level``: the reader's clearance."""
-        with self.store.transaction() as tx:
+        with self.store.reading() as tx:
             case = self._get(tx, case_id, lock=False, max_level=max_level)
             approvals = tx.approvals(case.id)
             keys = {a.actor: u.public_key for a in approvals if (u := tx.user(a.actor)) is not None}
@@ -209,7 +209,7 @@ class CaseService:
     ) -> tuple[list[CaseRecord], int]:
         """A page of cases, oldest first, and how many there are: both only of what the
         reader may see (``max_level``), so a total never counts a case above it."""
-        with self.store.transaction() as tx:
+        with self.store.reading() as tx:
             found = tx.cases(
                 states=states,
                 limit=limit,
@@ -221,14 +221,14 @@ class CaseService:
             return found, total
 
     def count_by_state(self, *, max_level: int | None = None) -> dict[str, int]:
-        with self.store.transaction() as tx:
+        with self.store.reading() as tx:
             return tx.count_by_state(max_level=max_level)
 
     def overdue(self, now: dt.datetime, *, max_level: int | None = None) -> list[CaseRecord]:
         """Cases waiting on a gate past their SLA, oldest first."""
         found: list[CaseRecord] = []
         in_review = [CaseState.IN_REVIEW.value]
-        with self.store.transaction() as tx:
+        with self.store.reading() as tx:
             offset = 0
             while batch := tx.cases(
                 states=in_review, limit=500, offset=offset, max_level=max_level

@@ -110,7 +110,7 @@ class People:
         return user
 
     def users(self) -> list[UserRecord]:
-        with self.store.transaction() as tx:
+        with self.store.reading() as tx:
             return tx.users()
 
     @staticmethod
@@ -202,7 +202,7 @@ class People:
 
 def offices_of(store: Store, user_id: str, day: dt.date) -> list[str]:
     """The offices a user holds on ``day``, or may answer for as a delegate."""
-    with store.transaction() as tx:
+    with store.reading() as tx:
         held = [h.authority for h in tx.holdings(user_id=user_id) if h.covers(day)]
         delegated = [
             d.authority

@@ -30,6 +30,9 @@ __all__ = ["Database", "open_database"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
+READ_ONLY = "clearance_read_only"
+"""Execution option of a transaction that only reads (``Database.reader``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Database:
@@ -47,6 +50,10 @@ class Database:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
 
+    reader: Engine
+    """The same engine and pool, for transactions that only read: on SQLite they do not
+    take the write lock, so reads never queue behind each other or behind a writer."""
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -63,7 +70,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Readers begin deferred (WAL lets them run beside the one writer); writers take
+    # the write lock up front.
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def open_database(url: str, *, create_dir: bool = True) -> Database:
@@ -82,7 +92,7 @@ def open_database(url: str, *, create_dir: bool = True) -> Database:
         engine = create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
     else:
         raise InputError("CLEARANCE_DATABASE_URL", "only sqlite and postgresql are supported")
-    database = Database(engine)
+    database = Database(engine, engine.execution_options(**{READ_ONLY: True}))
     try:
         with engine.connect():
             pass

@@ -115,6 +115,12 @@ def _case(row: Case) -> CaseRecord:
     )
 
 
+def _user_row(row: Any) -> UserRecord:
+    return UserRecord(
+        row[0], row[1], row[2], row[3], _aware(row[4]), tuple(row[5].split()), row[6], row[7]
+    )
+
+
 def _user(row: User) -> UserRecord:
     return UserRecord(
         row.id,
@@ -578,12 +584,63 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
+        """One transaction that may write: serialised with other writers by the database."""
         with (
             _database_errors(),
             Session(self.database.engine, expire_on_commit=False) as session,
             session.begin(),
         ):
             yield Transaction(session, is_sqlite=self.database.is_sqlite)
+
+    @contextmanager
+    def reading(self) -> Iterator[Transaction]:
+        """One transaction that only reads: a consistent snapshot that blocks nobody."""
+        with (
+            _database_errors(),
+            Session(self.database.reader, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield Transaction(session, is_sqlite=self.database.is_sqlite)
+
+    # Who is asking: one query on every authenticated request, so Core, not the ORM.
+
+    _USER_COLUMNS = (
+        User.id,
+        User.name,
+        User.party,
+        User.public_key,
+        User.created_at,
+        User.roles,
+        User.clearance,
+        User.password_hash,
+    )
+
+    def user_by_token(self, token_hash: str) -> UserRecord | None:
+        """The user an API token acts as; None for an unknown or revoked token."""
+        query = (
+            select(*self._USER_COLUMNS)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+        )
+        with _database_errors(), self.database.reader.connect() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else _user_row(row)
+
+    def user_by_session(self, token_hash: str) -> tuple[UserRecord, SessionRecord] | None:
+        query = select(
+            *self._USER_COLUMNS,
+            SignInSession.csrf_token,
+            SignInSession.created_at,
+            SignInSession.expires_at,
+        ).join(SignInSession, SignInSession.user_id == User.id)
+        query = query.where(SignInSession.token_hash == token_hash)
+        with _database_errors(), self.database.reader.connect() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            return None
+        user = _user_row(row[:8])
+        session = SessionRecord(token_hash, user.id, row[8], _aware(row[9]), _aware(row[10]))
+        return user, session
 
     def ledger_bounds(self) -> tuple[int, int]:
         """The lowest and highest sequence numbers on the ledger ((0, 0) when it is empty)."""
