@@ -175,6 +175,11 @@ def test_a_request_denied_personally_and_verified_offline(cli: Cli) -> None:
             "unknown user 'nobody' (--by)",
         ),
         (["users", "add", "admin", "--name", "x", "--party", "UA"], "reserved"),
+        (["users", "add", "clearance", "--name", "x", "--party", "UA"], "reserved"),
+        (
+            ["cases", "submit", "{g2_other}", "--as", "ua.liaison", "--idempotency-key", "k-1"],
+            "used for another request",
+        ),
         (
             ["users", "grant", "usdp", "us.usdp", "--from", "2025-01-01", "--by", "ua.nobody"],
             "unknown user",
@@ -221,11 +226,14 @@ def test_a_request_denied_personally_and_verified_offline(cli: Cli) -> None:
 def test_bad_input_is_one_line_exit_2_and_changes_nothing(
     cli: Cli, args: list[str], message: str
 ) -> None:
-    cli("cases", "submit", cli.file("g2.json", G2), "--as", "ua.liaison")
+    cli(
+        "cases", "submit", cli.file("g2.json", G2), "--as", "ua.liaison", "--idempotency-key", "k-1"
+    )
     files = {
         "missing": str(cli.tmp / "missing.json"),
         "g2": cli.file("g2.json", G2),
         "bad_request": cli.file("bad.json", {**G2, "quantity": "2"}),
+        "g2_other": cli.file("g2-other.json", {**G2, "quantity": 3}),
     }
     before = cli.snapshot()
     result = cli(*[a.format(**files) for a in args], ok=False)
@@ -324,9 +332,12 @@ def test_every_forgery_of_a_signed_answer_is_caught_offline(cli: Cli) -> None:
 def test_an_uninitialised_database_is_named_by_every_command(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, args: list[str]
 ) -> None:
-    result = Cli(tmp_path, database_url, monkeypatch)(*args, ok=False)
+    out = tmp_path / "ledger.jsonl"
+    extra = ["--out", str(out)] if args == ["audit", "export"] else []
+    result = Cli(tmp_path, database_url, monkeypatch)(*args, *extra, ok=False)
     assert result.returncode == 2
     assert result.stderr.strip() == "error: the database is not initialised; run 'clearance init'"
+    assert not list(tmp_path.glob("ledger.jsonl*"))  # no partial export left behind
 
 
 def test_access_password_and_tokens_are_recorded(cli: Cli) -> None:

@@ -94,8 +94,12 @@ def export(
         report, _ = audit.export(store, sys.stdout)
     else:
         temporary = out.with_name(out.name + ".partial")
-        with temporary.open("w", encoding="utf-8") as handle:
-            report, written = audit.export(store, handle)
+        try:
+            with temporary.open("w", encoding="utf-8") as handle:
+                report, written = audit.export(store, handle)
+        except BaseException:
+            temporary.unlink(missing_ok=True)  # nothing half-written is left behind
+            raise
         temporary.replace(out)
         Console(stderr=True).print(f"exported {written} events to {out}", highlight=False)
     if not report.ok:
@@ -136,7 +140,7 @@ def verify_decision(
     results = [check.as_dict() for check in audit.check_signatures(case, registry)]
     valid = all(r["valid"] for r in results)
     if json_output:
-        print_json(Console(), {"case": case["id"], "valid": valid, "signatures": results})
+        print_json(Console(), {"case": case.get("id"), "valid": valid, "signatures": results})
     else:
         console = Console()
         for r in results:

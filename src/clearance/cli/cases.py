@@ -345,7 +345,7 @@ def rescreen(
     console = Console()
     console.print(
         f"re-screened: {len(rows)} open case(s) would now be decided differently"
-        " (recorded on the ledger, not applied)",
+        " (each finding is recorded on the ledger once; nothing is applied)",
         highlight=False,
     )
     if not rows:

@@ -25,7 +25,9 @@ app = typer.Typer(
 PackArgument = Annotated[
     Path | None,
     typer.Argument(
-        help="Scenario pack folder. Default: the bundled seed pack.", show_default=False
+        envvar="CLEARANCE_SCENARIO",
+        help="Scenario pack folder. Default: the bundled seed pack.",
+        show_default=False,
     ),
 ]
 

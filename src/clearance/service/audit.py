@@ -234,8 +234,17 @@ def check_signatures(
         try:
             statement = json.loads(answer["statement"])
         except (KeyError, TypeError, json.JSONDecodeError):
-            statement = {}
-            problems.append("the signed statement is missing or not JSON")
+            statement = None
+        if not isinstance(statement, dict):
+            checks.append(
+                SignatureCheck(
+                    str(answer.get("authority")),
+                    str(answer.get("actor")),
+                    str(answer.get("verdict")),
+                    ("the signed statement is missing or not a JSON object",),
+                )
+            )
+            continue
         actor = str(answer.get("actor"))
         user = None if users is None else users.get(actor)
         key = answer.get("public_key") if users is None else (user or {}).get("public_key")

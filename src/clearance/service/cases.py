@@ -30,6 +30,7 @@ from clearance.core.workflow import (
     state_after_screening,
 )
 from clearance.errors import (
+    ConflictError,
     IllegalTransition,
     InputError,
     NotFoundError,
@@ -274,6 +275,13 @@ class CaseService:
         with self.store.transaction() as tx:
             tx.serialise()  # a retry waits for the first attempt, then finds its case
             if idempotency_key is not None and (earlier := tx.case_by_key(idempotency_key)):
+                if (
+                    earlier.submitted_by != actor
+                    or earlier.request_digest != decision.request_digest
+                ):
+                    raise ConflictError(
+                        "this idempotency key was used for another request; use a new key"
+                    )
                 return earlier, False
             submitter = tx.user(actor)
             if submitter is None:

@@ -9,7 +9,7 @@ import datetime as dt
 import re
 
 from clearance.core.access import Level, Role
-from clearance.core.actors import ADMIN
+from clearance.core.actors import ADMIN, SYSTEM
 from clearance.core.catalog import Catalog
 from clearance.core.chain import EventType
 from clearance.errors import ConflictError, InputError, NotFoundError, PermissionDenied
@@ -64,8 +64,10 @@ class People:
             raise InputError(
                 "user id", f"'{user_id}' must be 2–64 lower-case letters, digits, '.', '_' or '-'"
             )
-        if user_id == ADMIN:
-            raise InputError("user id", f"'{ADMIN}' is reserved for the local administrator")
+        if user_id in (ADMIN, SYSTEM):
+            raise InputError(
+                "user id", f"'{user_id}' is reserved (it names an actor that is not a user)"
+            )
         if self.catalog.party(party) is None:
             raise NotFoundError(f"unknown party '{party}'")
         if tx is None:
