@@ -1,0 +1,166 @@
+"""The web pages in a real browser: Debian's Chromium driven by Playwright.
+
+A real ``clearance serve --demo`` runs on a free loopback port with its own
+data folder (SQLite); the browser signs in as the demo users and clicks
+through the seed story. A screenshot of each page visited is kept in
+``test-artifacts/screenshots/`` (or ``$CLEARANCE_TEST_ARTIFACTS``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+PASSWORD = "clearance-demo"
+ARTIFACTS = Path(
+    os.environ.get("CLEARANCE_TEST_ARTIFACTS", Path(__file__).parents[1] / "test-artifacts")
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("browser-data")
+    port = _free_port()
+    env = {**os.environ, "CLEARANCE_DATA_DIR": str(data)}
+    env.pop("CLEARANCE_DATABASE_URL", None)
+    log = (data / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "clearance", "serve", "--demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/ready", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError((data / "server.log").read_text()) from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is not installed (apt-get install chromium); make test installs it")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, base_url: str) -> Iterator[Callable[[str], Page]]:
+    contexts = []
+
+    def open_as(user: str) -> Page:
+        context = browser.new_context(base_url=base_url, viewport={"width": 1366, "height": 800})
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/sign-in")
+        page.get_by_label("User name").fill(user)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).not_to_have_url(re.compile(r"/sign-in"))
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    folder = ARTIFACTS / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def test_a_request_is_submitted_denied_personally_and_recorded(
+    new_page: Callable[[str], Page],
+) -> None:
+    requester = new_page("ua.liaison")
+    shot(requester, "dashboard-requester")
+    requester.goto("/requests/new")
+    requester.get_by_label("Employ (use against a target)").check()
+    requester.get_by_label("Requester").select_option("UA")
+    requester.get_by_label("System").select_option("atacms")
+    requester.get_by_label("Quantity").fill("2")
+    requester.get_by_label("Target territory").select_option("RU")
+    requester.get_by_label("Date").fill("2025-06-15")
+    requester.get_by_label("Classification").select_option("SECRET")
+    preview = requester.locator("#preview")
+    expect(preview).to_contain_text("review_required")
+    expect(preview).to_contain_text("us.secdef")
+    shot(requester, "new-request-preview")
+    requester.get_by_role("button", name="Submit request").click()
+    expect(requester).to_have_url(re.compile(r"/cases/\d+"))
+    expect(requester.locator("main")).to_contain_text("review_required")
+    expect(requester.locator("main")).to_contain_text("us.secdef")
+    case_url = requester.url
+    shot(requester, "case-requester")
+
+    secdef = new_page("secdef")
+    secdef.goto(case_url)
+    secdef.get_by_label("Reason").fill("Risk of escalation outweighs the gain")
+    secdef.get_by_label("Signing-key passphrase").fill(PASSWORD)
+    secdef.get_by_role("button", name="Deny").click()
+    main = secdef.locator("main")
+    expect(main).to_contain_text("denied")
+    expect(main).to_contain_text("Risk of escalation outweighs the gain")
+    shot(secdef, "case-denied")
+
+    auditor = new_page("auditor")
+    auditor.goto("/ledger?type=approval_denied")
+    expect(auditor.locator("main")).to_contain_text("approval denied")
+    expect(auditor.locator("main")).to_contain_text("secdef")
+    shot(auditor, "ledger")
+
+
+def test_a_confidential_reader_sees_no_secret_case_anywhere(
+    new_page: Callable[[str], Page],
+) -> None:
+    reviewer = new_page("us.reviewer")
+    reviewer.goto("/cases?all=1")
+    secret_links = reviewer.locator("tr", has_text="SECRET").locator("a")
+    secret_case = secret_links.first.get_attribute("href")
+    assert secret_case, "the TOP SECRET reviewer should see the demo's SECRET case"
+
+    confidential = new_page("conf.reviewer")
+    for path in ("/dashboard", "/cases?all=1", "/cases?all=1&q=atacms", "/ledger"):
+        confidential.goto(path)
+        text = confidential.locator("main").inner_text()
+        assert re.search(r"\bSECRET\b", text.replace("TOP SECRET", "")) is None, path
+        shot(confidential, f"confidential{path.replace('/', '-').replace('?', '-')}")
+    response = confidential.goto(secret_case)
+    assert response is not None
+    assert response.status == 404
+    shot(confidential, "confidential-direct-url")
