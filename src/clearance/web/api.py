@@ -17,14 +17,12 @@ from pydantic import BaseModel, Field
 from clearance.core.access import Level, Role, parse_level
 from clearance.core.holders import holders_report, systems_report
 from clearance.core.request import parse_request
-from clearance.core.signing import unlock
 from clearance.core.workflow import OPEN_STATES, CaseState
 from clearance.errors import (
     InputError,
     NotFoundError,
     PermissionDenied,
     RequestError,
-    SignatureError,
 )
 from clearance.policy.explain import explain
 from clearance.service import audit
@@ -32,6 +30,7 @@ from clearance.service.accounts import SignedIn
 from clearance.service.cases import case_row
 from clearance.service.people import offices_of
 
+from .access import answer_case, case_scope, sees_all_cases, visible_case, visible_overdue
 from .auth import COOKIE, Viewer, require, server, set_session_cookie
 from .context import Server
 from .errors import ERROR_RESPONSES
@@ -76,26 +75,12 @@ class TokenRequest(BaseModel):
     name: str = Field(min_length=1, max_length=200)
 
 
-def sees_all_cases(srv: Server, viewer: SignedIn) -> bool:
-    """Reviewers, auditors, admins and office holders see every case up to their clearance;
-    a requester alone sees the cases they submitted."""
-    if viewer.has(Role.REVIEWER) or viewer.has(Role.AUDITOR):
-        return True
-    return bool(offices_of(srv.store, viewer.id, srv.now().date()))
-
-
 def _scope(srv: Server, viewer: SignedIn) -> dict[str, Any]:
-    return {
-        "max_level": int(viewer.clearance),
-        "submitted_by": None if sees_all_cases(srv, viewer) else viewer.id,
-    }
+    return case_scope(srv, viewer)
 
 
 def _view(srv: Server, viewer: SignedIn, case_id: str) -> dict[str, Any]:
-    view = srv.cases.view(case_id, max_level=int(viewer.clearance))
-    if not sees_all_cases(srv, viewer) and view.case.submitted_by != viewer.id:
-        raise NotFoundError(f"no case '{case_id}'")
-    return view.as_dict(srv.now())
+    return visible_case(srv, viewer, case_id).as_dict(srv.now())
 
 
 # signing in ---------------------------------------------------------------------
@@ -299,20 +284,13 @@ def show_case(case_id: str, viewer: Viewer, srv: Srv) -> dict[str, Any]:
 def _answer(
     srv: Server, viewer: SignedIn, case_id: str, body: Answer, approve: bool
 ) -> dict[str, Any]:
-    _view(srv, viewer, case_id)  # 404 for a case you may not see, before anything else
-    try:
-        pem = srv.key_path(viewer.id).read_bytes()
-    except FileNotFoundError:
-        raise SignatureError(
-            f"no signing key is registered on this server for {viewer.id}"
-        ) from None
-    record = srv.cases.answer(
+    record = answer_case(
+        srv,
+        viewer,
         case_id,
-        actor=viewer.id,
         approve=approve,
         reason=body.reason,
-        signer=unlock(pem, body.passphrase),
-        now=srv.now(),
+        passphrase=body.passphrase,
         authority=body.authority,
     )
     return _view(srv, viewer, record.id)
@@ -359,12 +337,8 @@ def execute(case_id: str, body: Execution, viewer: Viewer, srv: Srv) -> dict[str
 @router.get("/overdue", tags=["cases"])
 def overdue(viewer: Viewer, srv: Srv) -> list[dict[str, Any]]:
     """Cases waiting on an office past their SLA, oldest first."""
-    scope = _scope(srv, viewer)
     now = srv.now()
-    found = srv.cases.overdue(now, max_level=scope["max_level"])
-    if scope["submitted_by"] is not None:
-        found = [c for c in found if c.submitted_by == viewer.id]
-    return [case_row(c, now) for c in found]
+    return [case_row(c, now) for c in visible_overdue(srv, viewer, now)]
 
 
 # the ledger ---------------------------------------------------------------------
