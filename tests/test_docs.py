@@ -3,9 +3,11 @@
 - docs/cli.md is exactly what scripts/gen_cli_docs.py generates from the real --help;
 - every command is documented, and every option is in the settings table, with the
   environment variable it reads;
-- every environment variable of clearance.settings is in the settings table, and the
-  table names no CLEARANCE_ variable that clearance would refuse;
-- every error class, with its code, exit status and HTTP status, is in docs/formats.md;
+- every environment variable of clearance.settings, and every one an option reads, is
+  in the settings table, and the table names no CLEARANCE_ variable that clearance
+  would refuse;
+- every error class, with its code, exit status and HTTP status, is in docs/formats.md,
+  and with its HTTP status in the error table of docs/api.md;
 - every key of a real decision, at every level, is in docs/formats.md, and the
   key tables list no key that a decision does not have;
 - every key of a real case, case list, re-screening, ledger export line, event body,
@@ -15,6 +17,10 @@
 - every problem verify-decision reports on a tampered case is in docs/formats.md, and
   re-screening twice records its finding once, as docs/operations.md says;
 - every policy annotation the loader accepts is in docs/policy-authoring.md;
+- every route of the server's OpenAPI document is in the route table of docs/api.md,
+  and the table has no route the server does not; the demo users there are the real
+  ones; every classification level and role is in docs/access.md; every security
+  header and metric of the server is in docs/operations.md;
 - every relative link between the documents leads to a file and heading that exist.
 """
 
@@ -45,7 +51,7 @@ from clearance.errors import RequestError
 from clearance.policy.bundle import KNOWN_ANNOTATIONS
 from clearance.policy.engine import Screener
 from clearance.policy.pack import default_pack_path
-from clearance.settings import SETTINGS
+from clearance.settings import SETTINGS, load_settings
 
 from .conftest import NOW
 
@@ -56,6 +62,9 @@ CLI_DOC = DOCS / "cli.md"
 FORMATS = DOCS / "formats.md"
 AUTHORING = DOCS / "policy-authoring.md"
 CONFIGURATION = DOCS / "configuration.md"
+API = DOCS / "api.md"
+ACCESS = DOCS / "access.md"
+OPERATIONS = DOCS / "operations.md"
 
 # Written with the benchmarks, not with these documents; linked before it exists.
 MAY_BE_ABSENT = {DOCS / "benchmarks.md"}
@@ -174,7 +183,9 @@ def _settings_table() -> list[str]:
     return [line for line in section.splitlines() if line.startswith("| ")]
 
 
-ENVIRONMENT = sorted({*SETTINGS, "CLEARANCE_PASSPHRASE"})
+# The settings, and the variables that options read as their defaults
+# (CLEARANCE_PASSPHRASE, CLEARANCE_NEW_PASSWORD, CLEARANCE_SCENARIO).
+ENVIRONMENT = sorted({*SETTINGS, *(e for _, e in _option_params() if e is not None)})
 
 
 @pytest.mark.parametrize("name", ENVIRONMENT)
@@ -186,7 +197,9 @@ def test_every_environment_variable_is_in_the_settings_table(name: str) -> None:
 
 def test_the_settings_table_names_no_unknown_variable() -> None:
     named = {n for row in _settings_table() for n in re.findall(r"CLEARANCE_[A-Z_]+", row)}
-    assert named - set(ENVIRONMENT) == set(), "clearance refuses these variables"
+    assert named - set(ENVIRONMENT) == set(), "clearance reads none of these variables"
+    for name in sorted(named - set(SETTINGS)):
+        load_settings({name: "a value"})  # refused with "is not a setting" if unknown
 
 
 # --- (c) every error is documented with its code --------------------------------------
@@ -380,6 +393,13 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
         _run("cases", "condition-met", "2", "--as", "us.liaison", "--condition", condition,
              "--evidence", "a letter")  # fmt: skip
         _run("cases", "submit", str(folder / "g2.json"), "--as", "ua.liaison")  # stays in review
+        _run("users", "access", "ua.liaison", "--role", "requester", "--clearance", "SECRET")
+        env.setenv("CLEARANCE_NEW_PASSWORD", "a password for the documents")
+        _run("users", "password", "ua.liaison")
+        token = json.loads(_run("users", "token", "us.liaison", "--name", "documents", "--json"))
+        _run("users", "revoke-token", token["id"])
+        secret = ("--classification", "SECRET")
+        _run("cases", "submit", str(folder / "g2.json"), "--as", "ua.liaison", *secret)
         later = ("--scenario", str(_later_pack(folder)))
         rescreenings = [
             json.loads(_run("cases", "rescreen", "--as", "admin", *later, "--json"))
@@ -481,6 +501,7 @@ def test_every_event_payload_key_is_documented(outputs: Outputs) -> None:
     bodies = [json.loads(line["body"]) for line in _export_lines(outputs)]
     written = {b["type"] for b in bodies}
     assert {"case_rescreened", "bundle_activated", "approval_denied"} <= written
+    assert {"user_access_changed", "api_token_issued", "api_token_revoked"} <= written
     for body in bodies:
         for key in body["payload"]:
             assert f"`{key}`" in rows[body["type"]], (
@@ -563,7 +584,7 @@ def test_every_problem_of_verify_decision_is_documented(outputs: Outputs) -> Non
         ("office", not_required, outputs.users, f"the decision did not require {statement['authority']}"),
         ("holding", outputs.denied, no_office, f"{answer['actor']} did not hold {statement['authority']} on {day}"),
         ("signature", case_with(signature=forged), outputs.users, "signature does not verify against the actor's public key"),
-        ("statement", case_with(statement="not json"), outputs.users, "the signed statement is missing or not JSON"),
+        ("statement", case_with(statement="not json"), outputs.users, "the signed statement is missing or not a JSON object"),
     ]  # fmt: skip
     section = _flat(_section(_read(FORMATS), "Checking a case offline"))
     for name, case, users, expected in tampered:
@@ -577,9 +598,9 @@ def test_every_problem_of_verify_decision_is_documented(outputs: Outputs) -> Non
         assert code == 1, (name, err)
         problems = json.loads(out)["signatures"][0]["problems"]
         assert expected in problems, (name, problems)
-        # With no statement to compare with, the comparisons fail too (as documented), in
-        # words that name nothing: only the problem that says why is checked then.
-        for problem in [expected] if name == "statement" else problems:
+        if name == "statement":
+            assert problems == [expected], "documented as the answer's only problem"
+        for problem in problems:
             assert f"`{_problem_form(problem)}`" in section, (
                 f"verify-decision reports '{problem}', which docs/formats.md does not describe"
             )
@@ -591,6 +612,123 @@ def test_every_problem_of_verify_decision_is_documented(outputs: Outputs) -> Non
 @pytest.mark.parametrize("name", sorted({*KNOWN_ANNOTATIONS, "condition"}))
 def test_every_annotation_is_documented(name: str) -> None:
     assert f"@{name}(" in _read(AUTHORING), f"@{name} is not in docs/policy-authoring.md"
+
+
+# --- the server: routes, errors, access, headers, metrics ----------------------------
+
+
+@pytest.fixture(scope="module")
+def openapi(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The OpenAPI document of a real server, over an empty SQLite database."""
+    from clearance.web.app import create_app
+    from clearance.web.context import open_server
+
+    folder = tmp_path_factory.mktemp("server")
+    server = open_server(load_settings({"CLEARANCE_DATA_DIR": str(folder)}))
+    try:
+        document: dict[str, Any] = create_app(server).openapi()
+    finally:
+        server.database.dispose()
+    return document
+
+
+def _rows(text: str, heading: str) -> list[list[str]]:
+    """The cells of the table rows under ``## heading`` (up to the next ``## ``)."""
+    section = text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return [
+        [cell.strip() for cell in line.strip("|").split(" | ")]
+        for line in section.splitlines()
+        if line.startswith("| ") and not line.startswith("| ---")
+    ]
+
+
+def test_every_route_is_in_the_route_table(openapi: dict[str, Any]) -> None:
+    served = {
+        f"{method.upper()} {path}"
+        for path, operations in openapi["paths"].items()
+        for method in operations
+    }
+    assert any(route.startswith("POST /api/v1/") for route in served)
+    documented = {
+        match
+        for row in _rows(_read(API), "Routes")
+        for match in re.findall(r"^`([A-Z]+ /\S*)`$", row[0])
+    }
+    assert served - documented == set(), "served, but not in the route table of docs/api.md"
+    assert documented - served == set(), "in the route table of docs/api.md, but not served"
+    text = _read(API)
+    for route in sorted(r for r in served if " /api/v1/" in r):
+        path = route.split(" ", 1)[1]
+        assert text.count(f"`{path}`") + text.count(f"{route}`") >= 2, (
+            f"{route} is in the table of docs/api.md but described nowhere else there"
+        )
+
+
+def test_every_error_is_in_the_error_table_of_the_api() -> None:
+    rows = {(row[0], row[1]) for row in _rows(_read(API), "Errors") if row[0].isdigit()}
+    for error in ERRORS:
+        if error is clearance.errors.ClearanceError:
+            continue  # the root, never raised itself
+        assert (str(error.http_status), f"`{error.code}`") in rows, (
+            f"{error.__name__} ({error.http_status} {error.code}) is not in docs/api.md"
+        )
+    # The codes only the web layer answers with (clearance/web/errors.py).
+    web_only = {"`method_not_allowed`", "`internal_error`"}
+    codes = {f"`{e.code}`" for e in ERRORS} | web_only
+    assert {code for _, code in rows} <= codes, "docs/api.md lists a code nothing answers with"
+
+
+def test_the_demo_users_are_documented_as_they_are() -> None:
+    from clearance.service.demo import DEMO_PASSWORD, DEMO_USERS
+
+    rows = {row[0]: row for row in _rows(_read(API), "Trying it") if row[0].startswith("`")}
+    for user in DEMO_USERS:
+        row = rows.get(f"`{user.id}`")
+        assert row is not None, f"demo user {user.id} is not in docs/api.md"
+        roles = ", ".join(role.value for role in user.roles)
+        office = f"`{user.office}`" if user.office else "—"
+        assert row[1:4] == [user.party, roles, user.clearance.label], row
+        assert row[4].startswith(office), row
+    assert set(rows) == {f"`{user.id}`" for user in DEMO_USERS}, "docs/api.md has other users"
+    assert f"`{DEMO_PASSWORD}`" in _read(API)
+
+
+def test_every_level_and_role_is_in_the_access_rules() -> None:
+    from clearance.core.access import Level, Role
+
+    text = _read(ACCESS)
+    levels = [row for row in _rows(text, "Levels") if row[0] != "level"]
+    assert levels == [[f"`{level.label}`", str(int(level))] for level in Level]
+    roles = {row[0] for row in _rows(text, "Roles")}
+    assert {f"`{role.value}`" for role in Role} <= roles
+
+
+def test_every_security_header_and_metric_is_documented() -> None:
+    from clearance.web.app import LATENCY, REQUESTS, SECURITY_HEADERS
+
+    text = _read(OPERATIONS)
+    for name, value in SECURITY_HEADERS.items():
+        assert f"| `{name}` | `{value}` |" in text, f"header {name} is not in docs/operations.md"
+    for metric in (REQUESTS, LATENCY):
+        for family in metric.describe():
+            assert f"| `{family.name}" in text, f"metric {family.name} is not documented"
+
+
+def test_every_migration_is_in_the_table_of_docs_operations() -> None:
+    import clearance.store
+
+    versions = Path(clearance.store.__file__).parent / "migrations" / "versions"
+    revisions = [
+        match[1]
+        for path in sorted(versions.glob("*.py"))
+        if (match := re.search(r'^revision = "([^"]+)"', _read(path), flags=re.MULTILINE))
+    ]
+    assert revisions, "no migrations found"
+    text = _read(OPERATIONS)
+    for revision in revisions:
+        assert f"\n| `{revision}` | " in text, (
+            f"migration {revision} is not in the migrations table of docs/operations.md"
+        )
 
 
 # --- links ----------------------------------------------------------------------------
