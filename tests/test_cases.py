@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from clearance.core.access import Level, Role
 from clearance.core.chain import EventType
 from clearance.core.signing import Signer, new_key_pair, unlock
 from clearance.errors import (
@@ -24,6 +25,7 @@ from clearance.errors import (
 from clearance.policy.engine import Screener
 from clearance.policy.pack import ScenarioPack, default_pack_path, load_pack
 from clearance.service import audit
+from clearance.service.accounts import Accounts
 from clearance.service.cases import CaseService
 from clearance.service.people import People
 from clearance.store.repository import Store
@@ -338,3 +340,54 @@ def test_a_new_bundle_is_recorded_and_a_changed_outcome_never_applied(
         assert len(tx.events_of_type(EventType.BUNDLE_ACTIVATED)) == len(activations)
         assert len(tx.events_of_type(EventType.CASE_RESCREENED)) == 1
     assert audit.verify(world.store).ok
+
+
+def test_lists_searches_and_summaries_count_only_what_the_reader_may_see(world: World) -> None:
+    cases = world.cases
+    secret, _ = cases.submit(G2, actor="ua.liaison", now=T0, classification=0)
+    storm, _ = cases.submit(G3, actor="ua.liaison", now=T0 + dt.timedelta(days=10))
+    early, _ = cases.submit(G1, actor="ua.liaison", now=T0 - dt.timedelta(days=100))
+    eram, _ = cases.submit(G5, actor="us.liaison", now=T0)
+    with (
+        world.store.transaction() as tx
+    ):  # classify one case SECRET, as a submitter cleared so would
+        tx.update_case(tx.case(secret.id) or secret, classification=2)
+
+    def numbers(**scope: object) -> list[int]:
+        found, total = cases.page(states=None, limit=50, offset=0, **scope)  # type: ignore[arg-type]
+        assert total == len(found)
+        return sorted(c.number for c in found)
+
+    assert numbers() == [1, 2, 3, 4]
+    assert numbers(max_level=1) == [2, 3, 4]
+    assert numbers(query="storm") == [storm.number]  # by the system's name
+    assert numbers(query="ukraine", max_level=1) == [storm.number, early.number]
+    assert numbers(query="us.liai") == [eram.number]  # by submitter
+    assert numbers(query="nothing like it") == []
+
+    now = T0 + dt.timedelta(days=20)
+    summary = cases.open_summary(now=now, bucket_days=(7, 30, 90, 365))
+    # at now the open cases are 20 (G2, ERAM) and 10 (G3) days old: bucket 1, 7 to 30 days
+    assert sorted(summary) == [("approved_with_conditions", 1, 1, 0), ("in_review", 1, 2, 2)]
+    confidential = cases.open_summary(now=now, bucket_days=(7, 30, 90, 365), max_level=1)
+    assert sorted(confidential) == [("approved_with_conditions", 1, 1, 0), ("in_review", 1, 1, 0)]
+    since = T0 - dt.timedelta(days=365)
+    months = cases.decisions_by_month(since=since)
+    assert sorted(months) == [
+        (f"{(T0 - dt.timedelta(days=100)):%Y-%m}", "approved", 1, 0),
+        (f"{T0:%Y-%m}", "approved_with_conditions", 1, 0),
+    ]
+    Accounts(world.store).set_access(  # cleared to read the SECRET case they decide
+        "hegseth", roles=(Role.REVIEWER,), clearance=Level.SECRET, actor="admin", now=T0
+    )
+    cases.answer(
+        secret.id,
+        actor="hegseth",
+        approve=False,
+        reason="No",
+        signer=world.keys["hegseth"],
+        now=T0 + dt.timedelta(days=1),
+    )
+    denied = [m for m in cases.decisions_by_month(since=since) if m[1] == "denied"]
+    assert denied == [(f"{T0:%Y-%m}", "denied", 1, 2)]
+    assert [m for m in cases.decisions_by_month(since=since, max_level=1) if m[1] == "denied"] == []

@@ -40,7 +40,7 @@ from clearance.errors import (
 from clearance.policy.engine import Screener
 from clearance.service.people import can_act_for
 from clearance.store.records import ApprovalRecord, CaseRecord, ConditionRecord, LedgerRecord
-from clearance.store.repository import Store, Transaction
+from clearance.store.repository import CaseSearch, Store, Transaction
 
 __all__ = ["CaseService", "CaseView", "case_row"]
 
@@ -207,9 +207,14 @@ class CaseService:
         offset: int,
         max_level: int | None = None,
         submitted_by: str | None = None,
+        query: str = "",
     ) -> tuple[list[CaseRecord], int]:
         """A page of cases, oldest first, and how many there are: both only of what the
-        reader may see (``max_level``), so a total never counts a case above it."""
+        reader may see (``max_level``), so a total never counts a case above it.
+
+        ``query`` finds cases by system or requester (id or name, e.g. "storm" or
+        "ukraine") or by submitter."""
+        search = self._search(query)
         with self.store.reading() as tx:
             found = tx.cases(
                 states=states,
@@ -217,28 +222,81 @@ class CaseService:
                 offset=offset,
                 max_level=max_level,
                 submitted_by=submitted_by,
+                search=search,
             )
-            total = tx.count_cases(states=states, max_level=max_level, submitted_by=submitted_by)
+            total = tx.count_cases(
+                states=states, max_level=max_level, submitted_by=submitted_by, search=search
+            )
             return found, total
+
+    def _search(self, query: str) -> CaseSearch | None:
+        text = query.strip().lower()
+        if not text:
+            return None
+        catalog = self.screener.catalog
+        systems = tuple(
+            s.id for s in catalog.systems if text in s.id.lower() or text in s.name.lower()
+        )
+        parties = tuple(
+            p.code for p in catalog.parties if text in p.code.lower() or text in p.name.lower()
+        )
+        return CaseSearch(systems, parties, text)
+
+    def open_summary(
+        self,
+        *,
+        now: dt.datetime,
+        bucket_days: tuple[int, ...],
+        max_level: int | None = None,
+        submitted_by: str | None = None,
+    ) -> list[tuple[str, int, int, int]]:
+        """Open cases by state and age bucket: ``(state, bucket, count, highest level)``."""
+        with self.store.reading() as tx:
+            return tx.open_summary(
+                now=now, bucket_days=bucket_days, max_level=max_level, submitted_by=submitted_by
+            )
+
+    def decisions_by_month(
+        self,
+        *,
+        since: dt.datetime,
+        max_level: int | None = None,
+        submitted_by: str | None = None,
+    ) -> list[tuple[str, str, int, int]]:
+        """Decisions per month and kind: ``(YYYY-MM, kind, count, highest level)``."""
+        with self.store.reading() as tx:
+            return tx.decisions_by_month(
+                since=since, max_level=max_level, submitted_by=submitted_by
+            )
 
     def count_by_state(self, *, max_level: int | None = None) -> dict[str, int]:
         with self.store.reading() as tx:
             return tx.count_by_state(max_level=max_level)
 
-    def overdue(self, now: dt.datetime, *, max_level: int | None = None) -> list[CaseRecord]:
-        """Cases waiting on a gate past their SLA, oldest first."""
-        found: list[CaseRecord] = []
-        in_review = [CaseState.IN_REVIEW.value]
+    def overdue(
+        self,
+        now: dt.datetime,
+        *,
+        max_level: int | None = None,
+        submitted_by: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[CaseRecord]:
+        """Cases waiting on a gate past their SLA, longest waiting first (one index range)."""
         with self.store.reading() as tx:
-            offset = 0
-            while batch := tx.cases(
-                states=in_review, limit=500, offset=offset, max_level=max_level
-            ):
-                found.extend(
-                    c for c in batch if is_overdue(c.state, c.state_since, c.sla_days, now)
-                )
-                offset += len(batch)
-        return sorted(found, key=lambda c: c.state_since)
+            return tx.overdue_cases(
+                now=now,
+                max_level=max_level,
+                submitted_by=submitted_by,
+                limit=limit,
+                offset=offset,
+            )
+
+    def count_overdue(
+        self, now: dt.datetime, *, max_level: int | None = None, submitted_by: str | None = None
+    ) -> int:
+        with self.store.reading() as tx:
+            return tx.count_overdue(now=now, max_level=max_level, submitted_by=submitted_by)
 
     # submitting -------------------------------------------------------------------
 

@@ -90,6 +90,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_state_age", "state", "created_at", "number"),
         Index("ix_cases_open_age", "is_open", "created_at", "number", "classification"),
+        Index("ix_cases_due", "state", "due_at"),
+        Index("ix_cases_age", "created_at", "number"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -104,6 +106,14 @@ class Case(Base):
     # Derived from state by the repository: one index walk lists open cases oldest first.
     is_open: Mapped[bool] = mapped_column(Boolean)
     classification: Mapped[int] = mapped_column(SmallInteger)  # core.access.Level
+    # Copies of request facts and of the first decision, for one-query lists and charts.
+    system: Mapped[str] = mapped_column(String(80), index=True)
+    requester: Mapped[str] = mapped_column(String(40), index=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True, index=True
+    )
+    decided_as: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sla_days: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = _time()

@@ -10,11 +10,13 @@ SQLAlchemy.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import case, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -46,7 +48,7 @@ from clearance.store.records import (
     UserRecord,
 )
 
-__all__ = ["Store", "Transaction"]
+__all__ = ["CaseSearch", "Store", "Transaction"]
 
 _LEDGER_LOCK = 0x636C_6561  # "clea": the advisory lock that serialises ledger appends
 
@@ -71,9 +73,27 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def _openness(changes: dict[str, Any]) -> dict[str, bool]:
-    """The ``is_open`` flag that goes with a change of state (none without one)."""
-    return {"is_open": changes["state"] in OPEN_STATES} if "state" in changes else {}
+_DECIDED = frozenset({"approved", "approved_with_conditions", "denied"})
+"""States that are a decision: the first one a case enters is kept in ``decided_as``."""
+
+
+def _due(state: str, since: dt.datetime, sla_days: int) -> dt.datetime | None:
+    """When a case in review passes its SLA (None in any other state)."""
+    return since + dt.timedelta(days=sla_days) if state == "in_review" else None
+
+
+def _openness(changes: dict[str, Any], sla_days: int) -> dict[str, Any]:
+    """The columns that follow a change of state: ``is_open``, ``due_at``, the first decision."""
+    if "state" not in changes:
+        return {}
+    derived: dict[str, Any] = {
+        "is_open": changes["state"] in OPEN_STATES,
+        "due_at": _due(changes["state"], changes["state_since"], sla_days),
+    }
+    if changes["state"] in _DECIDED:
+        derived["decided_at"] = func.coalesce(Case.decided_at, changes["state_since"])
+        derived["decided_as"] = func.coalesce(Case.decided_as, changes["state"])
+    return derived
 
 
 def _in_states(states: Sequence[str]) -> Any:
@@ -83,10 +103,30 @@ def _in_states(states: Sequence[str]) -> Any:
     return Case.state.in_(list(states))
 
 
+@dataclass(frozen=True, slots=True)
+class CaseSearch:
+    """Cases whose system or requester is one of these, or whose submitter contains ``text``."""
+
+    systems: tuple[str, ...]
+    parties: tuple[str, ...]
+    text: str
+
+
 def _case_filters(
-    states: Sequence[str] | None, max_level: int | None, submitted_by: str | None
+    states: Sequence[str] | None,
+    max_level: int | None,
+    submitted_by: str | None,
+    search: CaseSearch | None = None,
 ) -> list[Any]:
     filters = []
+    if search is not None:
+        filters.append(
+            or_(
+                Case.system.in_(search.systems),
+                Case.requester.in_(search.parties),
+                func.lower(Case.submitted_by).contains(search.text.lower(), autoescape=True),
+            )
+        )
     if states:
         filters.append(_in_states(states))
     if max_level is not None:
@@ -328,6 +368,7 @@ class Transaction:
         return (current or 0) + 1
 
     def add_case(self, case: CaseRecord) -> None:
+        facts = json.loads(case.request)
         self._session.add(
             Case(
                 id=case.id,
@@ -345,6 +386,11 @@ class Transaction:
                 created_at=case.created_at,
                 state_since=case.state_since,
                 classification=case.classification,
+                system=facts.get("system", ""),
+                requester=facts.get("requester", ""),
+                decided_at=case.state_since if case.state in _DECIDED else None,
+                decided_as=case.state if case.state in _DECIDED else None,
+                due_at=_due(case.state, case.state_since, case.sla_days),
             )
         )
         self._flush("a case with this idempotency key or number already exists")
@@ -372,7 +418,7 @@ class Transaction:
         result = self._session.execute(
             update(Case)
             .where(Case.id == case.id, Case.version == case.version)
-            .values(version=case.version + 1, **changes, **_openness(changes))
+            .values(version=case.version + 1, **changes, **_openness(changes, case.sla_days))
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -393,9 +439,10 @@ class Transaction:
         newest_first: bool = False,
         max_level: int | None = None,
         submitted_by: str | None = None,
+        search: CaseSearch | None = None,
     ) -> list[CaseRecord]:
         """A page of cases, oldest first; ``max_level`` leaves out those classified above it."""
-        query = select(Case).where(*_case_filters(states, max_level, submitted_by))
+        query = select(Case).where(*_case_filters(states, max_level, submitted_by, search))
         order = Case.created_at.desc() if newest_first else Case.created_at
         query = query.order_by(order, Case.number).limit(limit).offset(offset)
         return [_case(r) for r in self._session.scalars(query)]
@@ -406,15 +453,93 @@ class Transaction:
         states: Sequence[str] | None = None,
         max_level: int | None = None,
         submitted_by: str | None = None,
+        search: CaseSearch | None = None,
     ) -> int:
         query = select(func.count()).select_from(Case)
-        query = query.where(*_case_filters(states, max_level, submitted_by))
+        query = query.where(*_case_filters(states, max_level, submitted_by, search))
+        return int(self._session.scalar(query) or 0)
+
+    def overdue_cases(
+        self,
+        *,
+        now: dt.datetime,
+        max_level: int | None = None,
+        submitted_by: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[CaseRecord]:
+        """Cases in review past their SLA, longest waiting first."""
+        query = (
+            select(Case)
+            .where(
+                Case.state == "in_review",
+                Case.due_at < now,
+                *_case_filters(None, max_level, submitted_by),
+            )
+            .order_by(Case.state_since, Case.number)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [_case(r) for r in self._session.scalars(query)]
+
+    def count_overdue(
+        self, *, now: dt.datetime, max_level: int | None = None, submitted_by: str | None = None
+    ) -> int:
+        query = select(func.count()).where(
+            Case.state == "in_review",
+            Case.due_at < now,
+            *_case_filters(None, max_level, submitted_by),
+        )
         return int(self._session.scalar(query) or 0)
 
     def count_by_state(self, *, max_level: int | None = None) -> dict[str, int]:
         query = select(Case.state, func.count()).group_by(Case.state)
         query = query.where(*_case_filters(None, max_level, None))
         return {str(state): int(n) for state, n in self._session.execute(query).all()}
+
+    def open_summary(
+        self,
+        *,
+        now: dt.datetime,
+        bucket_days: Sequence[int],
+        max_level: int | None = None,
+        submitted_by: str | None = None,
+    ) -> list[tuple[str, int, int, int]]:
+        """Open cases as ``(state, age bucket, count, highest level)``: bucket ``i`` holds
+        cases younger than ``bucket_days[i]`` days (and older than the bucket before)."""
+        age = case(
+            *[
+                (Case.created_at > now - dt.timedelta(days=days), index)
+                for index, days in enumerate(bucket_days)
+            ],
+            else_=len(bucket_days),
+        )
+        query = (
+            select(Case.state, age, func.count(), func.max(Case.classification))
+            .where(*_case_filters(sorted(OPEN_STATES), max_level, submitted_by))
+            .group_by(Case.state, age)
+        )
+        return [(str(a), int(b), int(c), int(d)) for a, b, c, d in self._session.execute(query)]
+
+    def decisions_by_month(
+        self,
+        *,
+        since: dt.datetime,
+        max_level: int | None = None,
+        submitted_by: str | None = None,
+    ) -> list[tuple[str, str, int, int]]:
+        """Decisions since a time as ``(YYYY-MM, approved | approved_with_conditions | denied,
+        count, highest level)``, months in UTC."""
+        if self._is_sqlite:
+            month = func.strftime("%Y-%m", Case.decided_at)
+        else:
+            month = func.to_char(func.timezone("UTC", Case.decided_at), "YYYY-MM")
+        query = (
+            select(month, Case.decided_as, func.count(), func.max(Case.classification))
+            .where(Case.decided_at >= since, *_case_filters(None, max_level, submitted_by))
+            .group_by(month, Case.decided_as)
+        )
+        return [(str(a), str(b), int(c), int(d)) for a, b, c, d in self._session.execute(query)]
 
     def add_approval(self, approval: ApprovalRecord) -> None:
         self._session.add(

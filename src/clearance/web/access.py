@@ -54,13 +54,11 @@ def visible_case(srv: Server, viewer: SignedIn, case_id: str) -> CaseView:
     return view
 
 
-def visible_overdue(srv: Server, viewer: SignedIn, now: dt.datetime) -> list[CaseRecord]:
+def visible_overdue(
+    srv: Server, viewer: SignedIn, now: dt.datetime, limit: int | None = None
+) -> list[CaseRecord]:
     """Cases waiting on an office past their SLA that ``viewer`` may see, oldest first."""
-    scope = case_scope(srv, viewer)
-    found = srv.cases.overdue(now, max_level=scope["max_level"])
-    if scope["submitted_by"] is not None:
-        found = [c for c in found if c.submitted_by == viewer.id]
-    return found
+    return srv.cases.overdue(now, limit=limit, **case_scope(srv, viewer))
 
 
 def answer_case(

@@ -216,21 +216,6 @@ def _names(srv: Server) -> dict[str, str]:
     return {s.id: s.name for s in catalog.systems} | {p.code: p.name for p in catalog.parties}
 
 
-def _search(
-    srv: Server, scope: dict[str, Any], states: list[str] | None, query: str
-) -> list[CaseRecord]:
-    """Every case in ``states`` the scope allows whose system or requester matches."""
-    names = _names(srv)
-    found: list[CaseRecord] = []
-    offset = 0
-    while True:
-        batch, _ = srv.cases.page(states=states, limit=500, offset=offset, **scope)
-        found.extend(c for c in batch if _matches(c, query, names))
-        offset += len(batch)
-        if len(batch) < 500:
-            return found
-
-
 @router.get("/cases")
 def cases_page(
     request: Request,
@@ -249,18 +234,16 @@ def cases_page(
     query = q.strip().lower()
     now = srv.now()
     states = {"open": sorted(OPEN_STATES), "all": None, "overdue": None}.get(state, [state])
-    if state == "overdue":
+    if state == "overdue" and query:
         names = _names(srv)
-        everything = [
-            c for c in visible_overdue(srv, viewer, now) if not query or _matches(c, query, names)
-        ]
+        everything = [c for c in visible_overdue(srv, viewer, now) if _matches(c, query, names)]
         found, total = everything[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], len(everything)
-    elif query:
-        everything = _search(srv, scope, states, query)
-        found, total = everything[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], len(everything)
+    elif state == "overdue":
+        found = srv.cases.overdue(now, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **scope)
+        total = srv.cases.count_overdue(now, **scope)
     else:
         found, total = srv.cases.page(
-            states=states, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **scope
+            states=states, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, query=query, **scope
         )
     return render(
         request,
