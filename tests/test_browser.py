@@ -39,7 +39,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("browser-data")
     port = _free_port()
     env = {**os.environ, "CLEARANCE_DATA_DIR": str(data)}
-    env.pop("CLEARANCE_DATABASE_URL", None)
+    for name in ("CLEARANCE_DATABASE_URL", "CLEARANCE_TEST_ARTIFACTS"):  # not server settings
+        env.pop(name, None)
     log = (data / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "clearance", "serve", "--demo", "--port", str(port)],

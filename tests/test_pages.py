@@ -489,3 +489,15 @@ def test_text_with_a_nul_character_is_refused_before_it_reaches_the_database(
     assert answer.status_code == 400
     assert "NUL character" in answer.text
     assert server.cases.view("1").case.state == "in_review"
+
+
+def test_the_api_reference_lists_every_route_without_script(server: Server) -> None:
+    app = create_app(server)
+    answer = TestClient(app).get("/docs")
+    assert answer.status_code == 200
+    body = answer.text.split("</head>", 1)[1]
+    assert "<script" not in body
+    for path, methods in app.openapi()["paths"].items():
+        for method in methods:
+            assert f"<code>{method.upper()}</code>" in body
+            assert f"<code>{path}</code>" in body

@@ -44,8 +44,8 @@ class Oidc:
     """Bearer tokens from an OpenID Connect provider (optional)."""
 
     jwks: str
-    issuer: str | None
-    audience: str | None
+    issuer: str
+    audience: str
     user_claim: str
 
 
@@ -80,10 +80,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     jwks = env.get("CLEARANCE_OIDC_JWKS")
     oidc = None
     if jwks:
+        # Without both, any token the provider signs for any application would do.
+        for name in ("CLEARANCE_OIDC_ISSUER", "CLEARANCE_OIDC_AUDIENCE"):
+            if not env.get(name):
+                raise InputError(name, "must be set when CLEARANCE_OIDC_JWKS is")
         oidc = Oidc(
             jwks=jwks,
-            issuer=env.get("CLEARANCE_OIDC_ISSUER") or None,
-            audience=env.get("CLEARANCE_OIDC_AUDIENCE") or None,
+            issuer=env["CLEARANCE_OIDC_ISSUER"],
+            audience=env["CLEARANCE_OIDC_AUDIENCE"],
             user_claim=env.get("CLEARANCE_OIDC_USER_CLAIM") or "preferred_username",
         )
     elif any(env.get(k) for k in SETTINGS if k.startswith("CLEARANCE_OIDC_")):

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from clearance.core.access import parse_level, parse_roles
 from clearance.core.actors import ADMIN
+from clearance.errors import NotFoundError
 
 from .context import App, KeyFileOption, PassphraseOption, now, write_key_file
 from .options import JsonOption, ScenarioOption, parse_date
@@ -243,17 +244,29 @@ UserArgument = Annotated[str, typer.Argument(help="User id.", show_default=False
 def access(
     user: UserArgument,
     role: RoleOption = None,
-    clearance: ClearanceOption = "UNCLASSIFIED",
+    clearance: Annotated[
+        str | None,
+        typer.Option(
+            "--clearance",
+            help="Highest classification they may read (default: unchanged).",
+            show_default=False,
+        ),
+    ] = None,
     by: AdminOption = ADMIN,
     json_output: JsonOption = False,
 ) -> None:
-    """Set USER's roles and clearance (replacing the ones they had)."""
+    """Set USER's roles (--role, repeatable) and/or clearance; what is not given stays."""
+    from clearance.core.access import Level, Role
     from clearance.service.accounts import Accounts
 
-    roles = parse_roles(role or ["requester"], "--role")
-    level = parse_level(clearance, "--clearance")
     context = App()
-    Accounts(context.store).set_access(user, roles=roles, clearance=level, actor=by, now=now())
+    accounts = Accounts(context.store)
+    current = accounts.user(user)
+    if current is None:
+        raise NotFoundError(f"unknown user '{user}'")
+    roles = parse_roles(role, "--role") if role else tuple(Role(r) for r in current.user.roles)
+    level = parse_level(clearance, "--clearance") if clearance else Level(current.clearance)
+    accounts.set_access(user, roles=roles, clearance=level, actor=by, now=now())
     data = {"user": user, "roles": [r.value for r in roles], "clearance": level.label}
     if json_output:
         print_json(Console(), data)

@@ -120,6 +120,7 @@ class Accounts:
         """A new session for the right password; refused alike for any wrong pair, and
         refused outright after too many failures for that user in the window."""
         with self.store.transaction() as tx:
+            tx.purge_sign_in(failures_before=now - self.failure_window, now=now)
             if tx.sign_in_failures(user_id, now - self.failure_window) >= self.max_failures:
                 raise Throttled("too many failed sign-ins for this user; try again later")
             user = tx.user(user_id)

@@ -412,7 +412,7 @@ class CaseService:
     ) -> CaseRecord:
         """Approve or deny one gate of a case in review, signed by the actor personally."""
         if not approve and not reason.strip():
-            raise InputError("--reason", "a denial needs a reason")
+            raise InputError("reason", "a denial needs a reason")
         with self.store.transaction() as tx:
             case = self._get(tx, case_id, actor=actor)
             case_id = case.id
@@ -564,7 +564,7 @@ class CaseService:
     ) -> CaseRecord:
         """Record a condition as met; the last one clears the case."""
         if not evidence.strip():
-            raise InputError("--evidence", "say what shows the condition is met")
+            raise InputError("evidence", "say what shows the condition is met")
         with self.store.transaction() as tx:
             case = self._get(tx, case_id, actor=actor)
             case_id = case.id
@@ -607,7 +607,7 @@ class CaseService:
             asked = int(request["quantity"])
             done = asked if quantity is None else quantity
             if not 1 <= done <= asked:
-                raise InputError("--quantity", f"must be between 1 and the approved {asked}")
+                raise InputError("quantity", f"must be between 1 and the approved {asked}")
             return self._move(
                 tx,
                 case,

@@ -294,6 +294,11 @@ class Transaction:
         )
         return int(self._session.scalar(query) or 0)
 
+    def purge_sign_in(self, *, failures_before: dt.datetime, now: dt.datetime) -> None:
+        """Forget failures too old to count and sessions that have expired."""
+        self._session.execute(delete(SignInFailure).where(SignInFailure.at < failures_before))
+        self._session.execute(delete(SignInSession).where(SignInSession.expires_at <= now))
+
     def clear_sign_in_failures(self, user_id: str) -> None:
         self._session.execute(delete(SignInFailure).where(SignInFailure.user_id == user_id))
 

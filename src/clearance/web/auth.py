@@ -97,7 +97,7 @@ def _from_oidc(srv: Server, request: Request, token: str) -> SignedIn:
             algorithms=["RS256", "ES256", "EdDSA", "PS256"],
             issuer=oidc.issuer,
             audience=oidc.audience,
-            options={"require": ["exp", "sub"], "verify_aud": oidc.audience is not None},
+            options={"require": ["exp", "sub", "iss", "aud"]},
         )
     except (jwt.PyJWTError, OSError, ValueError) as exc:
         raise AuthenticationError(f"the bearer token is not valid: {exc}") from None
