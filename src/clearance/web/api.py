@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from clearance.core.access import Level, Role, parse_level
@@ -44,23 +44,34 @@ JsonObject = Annotated[
     dict[str, Any], Body(description="A request as docs/formats.md describes it.")
 ]
 
+TEXT = r"^[^\x00]*$"
+"""Text that can be stored and looked up: no NUL character (PostgreSQL refuses it)."""
+
+CaseRef = Annotated[
+    str,
+    Path(
+        pattern=r"^(?:[0-9]{1,18}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$",
+        description="A case's id (a UUID) or its number.",
+    ),
+]
+
 
 class SignIn(BaseModel):
-    user: str = Field(min_length=1, max_length=64)
+    user: str = Field(min_length=1, max_length=64, pattern=TEXT)
     password: str = Field(min_length=1, max_length=1000)
 
 
 class Answer(BaseModel):
     """An approval or denial: the passphrase unlocks the actor's own signing key."""
 
-    reason: str = Field(default="", max_length=4000)
-    authority: str | None = Field(default=None, max_length=80)
+    reason: str = Field(default="", max_length=4000, pattern=TEXT)
+    authority: str | None = Field(default=None, max_length=80, pattern=TEXT)
     passphrase: str = Field(min_length=1, max_length=1000)
 
 
 class ConditionMet(BaseModel):
-    condition: str = Field(min_length=1, max_length=4000)
-    evidence: str = Field(min_length=1, max_length=4000)
+    condition: str = Field(min_length=1, max_length=4000, pattern=TEXT)
+    evidence: str = Field(min_length=1, max_length=4000, pattern=TEXT)
 
 
 class Execution(BaseModel):
@@ -68,11 +79,11 @@ class Execution(BaseModel):
 
 
 class Withdrawal(BaseModel):
-    reason: str = Field(default="", max_length=4000)
+    reason: str = Field(default="", max_length=4000, pattern=TEXT)
 
 
 class TokenRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=TEXT)
 
 
 def _scope(srv: Server, viewer: SignedIn) -> dict[str, Any]:
@@ -126,7 +137,9 @@ def issue_token(body: TokenRequest, viewer: Viewer, srv: Srv) -> dict[str, Any]:
 
 
 @router.delete("/tokens/{token_id}", tags=["sign-in"], status_code=204)
-def revoke_token(token_id: str, viewer: Viewer, srv: Srv) -> Response:
+def revoke_token(
+    token_id: Annotated[str, Path(max_length=40, pattern=TEXT)], viewer: Viewer, srv: Srv
+) -> Response:
     """Revoke a token of yours (an admin may revoke any): refused from the next request on."""
     if not viewer.has(Role.ADMIN):
         owner = srv.accounts.token_owner(token_id)
@@ -250,7 +263,12 @@ def list_cases(
     return {"total": total, "page": page, "cases": [case_row(c, now) for c in found]}
 
 
-@router.post("/cases", tags=["cases"], status_code=201)
+@router.post(
+    "/cases",
+    tags=["cases"],
+    status_code=201,
+    responses={200: {"description": "A retry: the case first made with this Idempotency-Key"}},
+)
 def submit_case(
     body: JsonObject,
     viewer: Viewer,
@@ -276,7 +294,7 @@ def submit_case(
 
 
 @router.get("/cases/{case_id}", tags=["cases"])
-def show_case(case_id: str, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+def show_case(case_id: CaseRef, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """A case: request, decision, signed answers, conditions, timeline, time in each state."""
     return _view(srv, viewer, case_id)
 
@@ -297,19 +315,19 @@ def _answer(
 
 
 @router.post("/cases/{case_id}/approve", tags=["cases"])
-def approve(case_id: str, body: Answer, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+def approve(case_id: CaseRef, body: Answer, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Approve a gate you hold (or are the delegate for), signed with your key."""
     return _answer(srv, viewer, case_id, body, True)
 
 
 @router.post("/cases/{case_id}/deny", tags=["cases"])
-def deny(case_id: str, body: Answer, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+def deny(case_id: CaseRef, body: Answer, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Deny a case in review with a reason, signed with your key."""
     return _answer(srv, viewer, case_id, body, False)
 
 
 @router.post("/cases/{case_id}/withdraw", tags=["cases"])
-def withdraw(case_id: str, body: Withdrawal, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+def withdraw(case_id: CaseRef, body: Withdrawal, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Withdraw your own case."""
     _view(srv, viewer, case_id)
     record = srv.cases.withdraw(case_id, actor=viewer.id, reason=body.reason, now=srv.now())
@@ -317,7 +335,7 @@ def withdraw(case_id: str, body: Withdrawal, viewer: Viewer, srv: Srv) -> dict[s
 
 
 @router.post("/cases/{case_id}/conditions", tags=["cases"])
-def condition_met(case_id: str, body: ConditionMet, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+def condition_met(case_id: CaseRef, body: ConditionMet, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Record a condition as met; the last one clears the case."""
     _view(srv, viewer, case_id)
     record = srv.cases.condition_met(
@@ -327,7 +345,7 @@ def condition_met(case_id: str, body: ConditionMet, viewer: Viewer, srv: Srv) ->
 
 
 @router.post("/cases/{case_id}/execute", tags=["cases"])
-def execute(case_id: str, body: Execution, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+def execute(case_id: CaseRef, body: Execution, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Record that an approved (or cleared) case was carried out."""
     _view(srv, viewer, case_id)
     record = srv.cases.execute(case_id, actor=viewer.id, quantity=body.quantity, now=srv.now())
@@ -348,8 +366,8 @@ def overdue(viewer: Viewer, srv: Srv) -> list[dict[str, Any]]:
 def ledger(
     viewer: Viewer,
     srv: Srv,
-    case: Annotated[str | None, Query(max_length=40)] = None,
-    type: Annotated[str | None, Query(max_length=40)] = None,
+    case: Annotated[str | None, Query(max_length=40, pattern=TEXT)] = None,
+    type: Annotated[str | None, Query(max_length=40, pattern=TEXT)] = None,
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
