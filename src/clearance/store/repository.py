@@ -155,9 +155,30 @@ def _case(row: Case) -> CaseRecord:
     )
 
 
+_USER_COLUMNS = (
+    "users.id, users.name, users.party, users.public_key, users.created_at, users.roles,"
+    " users.clearance, users.password_hash"
+)
+_USER_BY_TOKEN = (
+    f"SELECT {_USER_COLUMNS} FROM users JOIN api_tokens ON api_tokens.user_id = users.id"
+    " WHERE api_tokens.token_hash = ? AND api_tokens.revoked_at IS NULL"
+)
+_USER_BY_SESSION = (
+    f"SELECT {_USER_COLUMNS}, sessions.csrf_token, sessions.created_at, sessions.expires_at"
+    " FROM users JOIN sessions ON sessions.user_id = users.id WHERE sessions.token_hash = ?"
+)
+
+
+def _time(value: Any) -> dt.datetime:
+    """A time as the driver hands it back: a datetime (psycopg) or ISO text (sqlite3)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return _aware(value)
+
+
 def _user_row(row: Any) -> UserRecord:
     return UserRecord(
-        row[0], row[1], row[2], row[3], _aware(row[4]), tuple(row[5].split()), row[6], row[7]
+        row[0], row[1], row[2], row[3], _time(row[4]), tuple(row[5].split()), row[6], row[7]
     )
 
 
@@ -700,10 +721,14 @@ def _database_errors() -> Iterator[None]:
     try:
         yield
     except (OperationalError, ProgrammingError) as exc:
-        message = str(exc.orig).strip().splitlines()[0]
-        if "no such table" in message or "does not exist" in message:
-            raise StoreError("the database is not initialised; run 'clearance init'") from None
-        raise StoreError(f"database error: {message}") from None
+        raise _store_error(str(exc.orig)) from None
+
+
+def _store_error(text: str) -> StoreError:
+    message = text.strip().splitlines()[0] if text.strip() else "unknown error"
+    if "no such table" in message or "does not exist" in message:
+        return StoreError("the database is not initialised; run 'clearance init'")
+    return StoreError(f"database error: {message}")
 
 
 class Store:
@@ -732,44 +757,36 @@ class Store:
         ):
             yield Transaction(session, is_sqlite=self.database.is_sqlite)
 
-    # Who is asking: one query on every authenticated request, so Core, not the ORM.
+    # Who is asking: one query on every authenticated request, so it goes straight to the
+    # driver (one statement, no ORM, no transaction of SQLAlchemy's around it).
 
-    _USER_COLUMNS = (
-        User.id,
-        User.name,
-        User.party,
-        User.public_key,
-        User.created_at,
-        User.roles,
-        User.clearance,
-        User.password_hash,
-    )
+    def _one_row(self, sql: str, *params: object) -> tuple[Any, ...] | None:
+        if not self.database.is_sqlite:
+            sql = sql.replace("?", "%s")
+        with _database_errors(), self.database.reader.connect() as connection:
+            driver = connection.connection.driver_connection
+            assert driver is not None
+            cursor = driver.cursor()
+            try:
+                cursor.execute(sql, params)
+                row = cursor.fetchone()
+            except connection.dialect.loaded_dbapi.Error as exc:
+                raise _store_error(str(exc)) from None
+            finally:
+                cursor.close()
+        return None if row is None else tuple(row)
 
     def user_by_token(self, token_hash: str) -> UserRecord | None:
         """The user an API token acts as; None for an unknown or revoked token."""
-        query = (
-            select(*self._USER_COLUMNS)
-            .join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
-        )
-        with _database_errors(), self.database.reader.connect() as connection:
-            row = connection.execute(query).first()
+        row = self._one_row(_USER_BY_TOKEN, token_hash)
         return None if row is None else _user_row(row)
 
     def user_by_session(self, token_hash: str) -> tuple[UserRecord, SessionRecord] | None:
-        query = select(
-            *self._USER_COLUMNS,
-            SignInSession.csrf_token,
-            SignInSession.created_at,
-            SignInSession.expires_at,
-        ).join(SignInSession, SignInSession.user_id == User.id)
-        query = query.where(SignInSession.token_hash == token_hash)
-        with _database_errors(), self.database.reader.connect() as connection:
-            row = connection.execute(query).first()
+        row = self._one_row(_USER_BY_SESSION, token_hash)
         if row is None:
             return None
         user = _user_row(row[:8])
-        session = SessionRecord(token_hash, user.id, row[8], _aware(row[9]), _aware(row[10]))
+        session = SessionRecord(token_hash, user.id, row[8], _time(row[9]), _time(row[10]))
         return user, session
 
     def ledger_bounds(self) -> tuple[int, int]:
