@@ -12,7 +12,6 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clearance import __version__
 from clearance.errors import ClearanceError
@@ -82,9 +82,56 @@ def json_logging(level: int = logging.INFO) -> None:
     root.propagate = False
 
 
-def _route(request: Request) -> str:
-    route = request.scope.get("route")
-    return getattr(route, "path", "unmatched")
+_HEADERS = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+_NO_STORE = (b"cache-control", b"no-store")
+
+
+class Observe:
+    """Security headers, metrics and one JSON log line for every request.
+
+    A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` would stream
+    every response through an extra task and memory channel.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+        path: str = scope["path"]
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                present = {name for name, _ in headers}
+                headers += [h for h in _HEADERS if h[0] not in present]
+                if b"cache-control" not in present and path.startswith(_PRIVATE):
+                    headers.append(_NO_STORE)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            elapsed = time.perf_counter() - start
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(elapsed)
+            if log.isEnabledFor(logging.INFO):
+                user = getattr(scope.get("state", {}).get("user"), "id", None)
+                fields = {"method": method, "path": path, "status": status}
+                fields |= {"ms": round(elapsed * 1000, 2), "user": user}
+                log.info("request", extra={"fields": fields})
+
+
+_PRIVATE = ("/api/", "/cases", "/dashboard")
 
 
 def create_app(server: Server) -> FastAPI:
@@ -103,34 +150,7 @@ def create_app(server: Server) -> FastAPI:
     app.state.oidc_keys = oidc_keys(server.settings.oidc)
     errors.install(app)
 
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        elapsed = time.perf_counter() - start
-        route = _route(request)
-        REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-        LATENCY.labels(request.method, route).observe(elapsed)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path.startswith(("/api/", "/cases", "/dashboard")):
-            response.headers.setdefault("Cache-Control", "no-store")
-        user = getattr(request.state, "user", None)
-        log.info(
-            "request",
-            extra={
-                "fields": {
-                    "method": request.method,
-                    "path": request.url.path,
-                    "status": response.status_code,
-                    "ms": round(elapsed * 1000, 2),
-                    "user": None if user is None else user.id,
-                }
-            },
-        )
-        return response
+    app.add_middleware(Observe)
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, str]:
