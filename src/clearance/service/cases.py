@@ -176,7 +176,7 @@ class CaseService:
         """
         case = (
             tx.case_by_number(int(case_id), lock=lock)
-            if case_id.isdigit()
+            if case_id.isascii() and case_id.isdigit() and len(case_id) <= 18
             else tx.case(case_id, lock=lock)
         )
         if actor is not None and (user := tx.user(actor)) is not None:

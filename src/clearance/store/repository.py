@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import case, delete, func, or_, select, text, update
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from clearance.core.chain import GENESIS, EventType, Message, event_body, link_hash
 from clearance.core.workflow import OPEN_STATES
-from clearance.errors import ConflictError, StoreError
+from clearance.errors import ConflictError, InputError, StoreError
 from clearance.store.db import Database
 from clearance.store.models import (
     ApiToken,
@@ -720,6 +720,10 @@ def _database_errors() -> Iterator[None]:
     """A database that cannot answer is a one-line ``StoreError``; a missing schema says what to do."""
     try:
         yield
+    except DataError:
+        raise InputError(
+            "input", "holds a value the database cannot store (such as a NUL character)"
+        ) from None
     except (OperationalError, ProgrammingError) as exc:
         raise _store_error(str(exc.orig)) from None
 
