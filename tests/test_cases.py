@@ -362,7 +362,7 @@ def test_lists_searches_and_summaries_count_only_what_the_reader_may_see(world: 
     assert numbers(max_level=1) == [2, 3, 4]
     assert numbers(query="storm") == [storm.number]  # by the system's name
     assert numbers(query="ukraine", max_level=1) == [storm.number, early.number]
-    assert numbers(query="us.liai") == [eram.number]  # by submitter
+    assert numbers(query="us.liaison") == [eram.number]  # by submitter
     assert numbers(query="nothing like it") == []
 
     now = T0 + dt.timedelta(days=20)

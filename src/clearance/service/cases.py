@@ -208,12 +208,13 @@ class CaseService:
         max_level: int | None = None,
         submitted_by: str | None = None,
         query: str = "",
+        count_at_most: int | None = None,
     ) -> tuple[list[CaseRecord], int]:
         """A page of cases, oldest first, and how many there are: both only of what the
         reader may see (``max_level``), so a total never counts a case above it.
 
         ``query`` finds cases by system or requester (id or name, e.g. "storm" or
-        "ukraine") or by submitter."""
+        "ukraine") or by submitter; ``count_at_most`` stops the total there."""
         search = self._search(query)
         with self.store.reading() as tx:
             found = tx.cases(
@@ -225,7 +226,11 @@ class CaseService:
                 search=search,
             )
             total = tx.count_cases(
-                states=states, max_level=max_level, submitted_by=submitted_by, search=search
+                states=states,
+                max_level=max_level,
+                submitted_by=submitted_by,
+                search=search,
+                at_most=count_at_most,
             )
             return found, total
 

@@ -20,6 +20,7 @@ from sqlalchemy import case, delete, func, or_, select, text, update
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from clearance.core.access import Level
 from clearance.core.chain import GENESIS, EventType, Message, event_body, link_hash
 from clearance.core.workflow import OPEN_STATES
 from clearance.errors import ConflictError, InputError, StoreError
@@ -105,7 +106,8 @@ def _in_states(states: Sequence[str]) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class CaseSearch:
-    """Cases whose system or requester is one of these, or whose submitter contains ``text``."""
+    """Cases whose system or requester is one of these, or whose submitter is ``text``
+    (each term an indexed lookup, so a search never reads the whole table)."""
 
     systems: tuple[str, ...]
     parties: tuple[str, ...]
@@ -120,17 +122,18 @@ def _case_filters(
 ) -> list[Any]:
     filters = []
     if search is not None:
-        filters.append(
-            or_(
-                Case.system.in_(search.systems),
-                Case.requester.in_(search.parties),
-                func.lower(Case.submitted_by).contains(search.text.lower(), autoescape=True),
-            )
-        )
+        terms = [Case.submitted_by == search.text]
+        if search.systems:
+            terms.append(Case.system.in_(search.systems))
+        if search.parties:
+            terms.append(Case.requester.in_(search.parties))
+        filters.append(or_(*terms))
     if states:
         filters.append(_in_states(states))
-    if max_level is not None:
-        filters.append(Case.classification <= max_level)
+    if max_level is not None and max_level < max(Level):
+        # "+ 0": a filter, never the index to search by (the planner would pick a
+        # classification index and read every row of the table through it).
+        filters.append(Case.classification + 0 <= max_level)
     if submitted_by is not None:
         filters.append(Case.submitted_by == submitted_by)
     return filters
@@ -480,9 +483,12 @@ class Transaction:
         max_level: int | None = None,
         submitted_by: str | None = None,
         search: CaseSearch | None = None,
+        at_most: int | None = None,
     ) -> int:
-        query = select(func.count()).select_from(Case)
-        query = query.where(*_case_filters(states, max_level, submitted_by, search))
+        found = select(Case.id).where(*_case_filters(states, max_level, submitted_by, search))
+        if at_most is not None:  # stop counting there: a broad search stays cheap
+            found = found.limit(at_most)
+        query = select(func.count()).select_from(found.subquery())
         return int(self._session.scalar(query) or 0)
 
     def overdue_cases(
@@ -557,7 +563,8 @@ class Transaction:
         """Decisions since a time as ``(YYYY-MM, approved | approved_with_conditions | denied,
         count, highest level)``, months in UTC."""
         if self._is_sqlite:
-            month = func.strftime("%Y-%m", Case.decided_at)
+            # Times are stored as UTC text ("2025-06-15 09:00:00…"): the month is its start.
+            month = func.substr(Case.decided_at, 1, 7)
         else:
             month = func.to_char(func.timezone("UTC", Case.decided_at), "YYYY-MM")
         query = (

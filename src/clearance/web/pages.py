@@ -193,6 +193,9 @@ def dashboard(request: Request, viewer: Viewer, srv: Srv) -> Response:
 
 # cases --------------------------------------------------------------------------
 
+SEARCH_COUNT_LIMIT = 1_000
+"""A search counts its matches up to here ("1,000 or more"): a broad one stays fast."""
+
 _STATE_FILTERS = {"open": "open cases", "all": "every state", "overdue": "overdue"} | {
     s.value: s.value.replace("_", " ") for s in CaseState
 }
@@ -243,7 +246,12 @@ def cases_page(
         total = srv.cases.count_overdue(now, **scope)
     else:
         found, total = srv.cases.page(
-            states=states, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, query=query, **scope
+            states=states,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+            query=query,
+            count_at_most=SEARCH_COUNT_LIMIT if query else None,
+            **scope,
         )
     return render(
         request,
@@ -258,6 +266,7 @@ def cases_page(
         state=state,
         q=q,
         filters=_STATE_FILTERS,
+        capped=bool(query) and total >= SEARCH_COUNT_LIMIT,
     )
 
 

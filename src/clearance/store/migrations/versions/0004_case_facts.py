@@ -5,7 +5,8 @@ party an indexed lookup instead of reading every request; ``decided_at`` and
 ``decided_as`` (when the case was first decided, and how: approved, approved
 with conditions or denied) make decisions per month a GROUP BY; ``due_at``
 (when a case in review passes its SLA) makes the overdue list an index range;
-an index on age alone serves the list of every case, oldest first. For cases
+an index on age alone serves the list of every case, oldest first; covering
+indexes let the dashboard's summaries read no table rows. For cases
 stored before this migration, the decision time is taken as the time the
 case entered its present state, and a cleared or executed case counts as
 approved with conditions or approved: the ledger keeps the exact history.
@@ -76,7 +77,11 @@ def upgrade() -> None:
         )
     op.create_index("ix_cases_system", "cases", ["system"])
     op.create_index("ix_cases_requester", "cases", ["requester"])
-    op.create_index("ix_cases_decided_at", "cases", ["decided_at"])
+    op.create_index(
+        "ix_cases_open_summary", "cases", ["is_open", "state", "created_at", "classification"]
+    )
+    op.create_index("ix_cases_decisions", "cases", ["decided_at", "decided_as", "classification"])
+    op.create_index("ix_cases_submitter", "cases", ["submitted_by", "created_at"])
     op.create_index("ix_cases_due", "cases", ["state", "due_at"])
     op.create_index("ix_cases_age", "cases", ["created_at", "number"])
 
@@ -84,7 +89,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_cases_age", table_name="cases")
     op.drop_index("ix_cases_due", table_name="cases")
-    op.drop_index("ix_cases_decided_at", table_name="cases")
+    op.drop_index("ix_cases_submitter", table_name="cases")
+    op.drop_index("ix_cases_decisions", table_name="cases")
+    op.drop_index("ix_cases_open_summary", table_name="cases")
     op.drop_index("ix_cases_requester", table_name="cases")
     op.drop_index("ix_cases_system", table_name="cases")
     with op.batch_alter_table("cases") as cases:
