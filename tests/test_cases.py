@@ -391,3 +391,29 @@ def test_lists_searches_and_summaries_count_only_what_the_reader_may_see(world: 
     denied = [m for m in cases.decisions_by_month(since=since) if m[1] == "denied"]
     assert denied == [(f"{T0:%Y-%m}", "denied", 1, 2)]
     assert [m for m in cases.decisions_by_month(since=since, max_level=1) if m[1] == "denied"] == []
+
+
+def test_decisions_counted_as_they_happen_match_the_cases(world: World) -> None:
+    """The chart's running counts equal a count over the cases themselves."""
+    cases = world.cases
+    for index, (request, actor) in enumerate(
+        [(G1, "ua.liaison"), (G2, "ua.liaison"), (G3, "ua.liaison"), (G5, "us.liaison")] * 3
+    ):
+        cases.submit(request, actor=actor, now=T0 + dt.timedelta(days=40 * index))
+    for case in cases.page(states=["in_review"], limit=50, offset=0)[0][::2]:
+        cases.answer(
+            case.id,
+            actor="hegseth",
+            approve=True,
+            reason="",
+            signer=world.keys["hegseth"],
+            now=case.created_at + dt.timedelta(days=20),
+        )
+    since = T0 - dt.timedelta(days=1)
+    kept = sorted((m, k, n) for m, k, n, _ in cases.decisions_by_month(since=since))
+    counted: dict[tuple[str, str], int] = {}
+    for submitter in ("ua.liaison", "us.liaison"):
+        for month, kind, number, _ in cases.decisions_by_month(since=since, submitted_by=submitter):
+            counted[(month, kind)] = counted.get((month, kind), 0) + number
+    assert kept == sorted((m, k, n) for (m, k), n in counted.items())
+    assert sum(n for _, _, n in kept) == 6 + 3  # approved at once, with conditions, and answered

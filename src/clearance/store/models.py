@@ -30,6 +30,7 @@ __all__ = [
     "Base",
     "Case",
     "CaseCondition",
+    "DecisionCount",
     "Delegation",
     "Holding",
     "LedgerEvent",
@@ -198,3 +199,14 @@ class SignInFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[dt.datetime] = _time()
+
+
+class DecisionCount(Base):
+    """How many cases were first decided in a month, as what, at what level (for charts)."""
+
+    __tablename__ = "decision_counts"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, UTC
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)

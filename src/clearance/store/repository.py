@@ -30,6 +30,7 @@ from clearance.store.models import (
     Approval,
     Case,
     CaseCondition,
+    DecisionCount,
     Delegation,
     Holding,
     LedgerEvent,
@@ -75,6 +76,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 _DECIDED = frozenset({"approved", "approved_with_conditions", "denied"})
+_UNDECIDED = frozenset({"submitted", "in_review"})
 """States that are a decision: the first one a case enters is kept in ``decided_as``."""
 
 
@@ -423,6 +425,24 @@ class Transaction:
             )
         )
         self._flush("a case with this idempotency key or number already exists")
+        if case.state in _DECIDED:
+            self._count_decision(case.state_since, case.state, case.classification)
+
+    def _count_decision(self, at: dt.datetime, kind: str, level: int) -> None:
+        """One more first decision in ``at``'s month (writers are serialised: no race)."""
+        self._lock_ledger()
+        month = at.astimezone(dt.UTC).strftime("%Y-%m")
+        key = (
+            DecisionCount.month == month,
+            DecisionCount.kind == kind,
+            DecisionCount.level == level,
+        )
+        result = self._session.execute(
+            update(DecisionCount).where(*key).values(count=DecisionCount.count + 1)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            self._session.add(DecisionCount(month=month, kind=kind, level=level, count=1))
+            self._session.flush()
 
     def case(self, case_id: str, *, lock: bool = False) -> CaseRecord | None:
         """A case by id; ``lock`` holds its row until commit (PostgreSQL ``FOR UPDATE``)."""
@@ -444,6 +464,12 @@ class Transaction:
 
     def update_case(self, case: CaseRecord, **changes: Any) -> CaseRecord:
         """Write ``changes`` if nobody changed the case since ``case`` was read."""
+        if changes.get("state") in _DECIDED and case.state in _UNDECIDED:
+            self._count_decision(
+                changes["state_since"],
+                changes["state"],
+                changes.get("classification", case.classification),
+            )
         result = self._session.execute(
             update(Case)
             .where(Case.id == case.id, Case.version == case.version)
@@ -562,6 +588,23 @@ class Transaction:
     ) -> list[tuple[str, str, int, int]]:
         """Decisions since a time as ``(YYYY-MM, approved | approved_with_conditions | denied,
         count, highest level)``, months in UTC."""
+        if submitted_by is None:  # the counts kept as cases are decided: a few rows
+            first = since.astimezone(dt.UTC).strftime("%Y-%m")
+            counted = (
+                select(
+                    DecisionCount.month,
+                    DecisionCount.kind,
+                    func.sum(DecisionCount.count),
+                    func.max(DecisionCount.level),
+                )
+                .where(DecisionCount.month >= first)
+                .group_by(DecisionCount.month, DecisionCount.kind)
+            )
+            if max_level is not None:
+                counted = counted.where(DecisionCount.level <= max_level)
+            return [
+                (str(a), str(b), int(c), int(d)) for a, b, c, d in self._session.execute(counted)
+            ]
         if self._is_sqlite:
             # Times are stored as UTC text ("2025-06-15 09:00:00…"): the month is its start.
             month = func.substr(Case.decided_at, 1, 7)
