@@ -208,7 +208,7 @@ def offices_of(store: Store, user_id: str, day: dt.date) -> list[str]:
         held = [h.authority for h in tx.holdings(user_id=user_id) if h.covers(day)]
         delegated = [
             d.authority
-            for d in tx.delegations_to(user_id)
+            for d in tx.delegations(delegate_id=user_id)
             if d.covers(day)
             and any(h.covers(day) for h in tx.holdings(authority=d.authority, user_id=d.holder_id))
         ]

@@ -181,6 +181,10 @@ def _time(value: Any) -> dt.datetime:
     return _aware(value)
 
 
+def _ledger(row: LedgerEvent) -> LedgerRecord:
+    return LedgerRecord(row.seq, row.case_id, row.prev_hash, row.body, row.hash)
+
+
 def _user_row(row: Any) -> UserRecord:
     return UserRecord(
         row[0], row[1], row[2], row[3], _time(row[4]), tuple(row[5].split()), row[6], row[7]
@@ -188,15 +192,17 @@ def _user_row(row: Any) -> UserRecord:
 
 
 def _user(row: User) -> UserRecord:
-    return UserRecord(
-        row.id,
-        row.name,
-        row.party,
-        row.public_key,
-        _aware(row.created_at),
-        tuple(row.roles.split()),
-        row.clearance,
-        row.password_hash,
+    return _user_row(
+        (
+            row.id,
+            row.name,
+            row.party,
+            row.public_key,
+            row.created_at,
+            row.roles,
+            row.clearance,
+            row.password_hash,
+        )
     )
 
 
@@ -374,17 +380,13 @@ class Transaction:
         )
         self._flush("delegation could not be recorded")
 
-    def delegations(self, *, authority: str, delegate_id: str) -> list[DelegationRecord]:
-        query = select(Delegation).where(
-            Delegation.authority == authority, Delegation.delegate_id == delegate_id
-        )
-        return [
-            DelegationRecord(r.authority, r.holder_id, r.delegate_id, r.valid_from, r.valid_to)
-            for r in self._session.scalars(query)
-        ]
-
-    def delegations_to(self, delegate_id: str) -> list[DelegationRecord]:
+    def delegations(
+        self, *, delegate_id: str, authority: str | None = None
+    ) -> list[DelegationRecord]:
+        """Delegations to ``delegate_id`` (of one office, or of every office)."""
         query = select(Delegation).where(Delegation.delegate_id == delegate_id)
+        if authority is not None:
+            query = query.where(Delegation.authority == authority)
         return [
             DelegationRecord(r.authority, r.holder_id, r.delegate_id, r.valid_from, r.valid_to)
             for r in self._session.scalars(query)
@@ -744,19 +746,19 @@ class Transaction:
             query = query.where(LedgerEvent.seq < before)
         query = query.order_by(LedgerEvent.seq.desc()).limit(limit)
         rows = self._session.scalars(query)
-        return [LedgerRecord(r.seq, r.case_id, r.prev_hash, r.body, r.hash) for r in rows]
+        return [_ledger(r) for r in rows]
 
     def events_of_type(self, type: EventType) -> list[LedgerRecord]:
         rows = self._session.scalars(
             select(LedgerEvent).where(LedgerEvent.type == type.value).order_by(LedgerEvent.seq)
         )
-        return [LedgerRecord(r.seq, r.case_id, r.prev_hash, r.body, r.hash) for r in rows]
+        return [_ledger(r) for r in rows]
 
     def case_events(self, case_id: str) -> list[LedgerRecord]:
         rows = self._session.scalars(
             select(LedgerEvent).where(LedgerEvent.case_id == case_id).order_by(LedgerEvent.seq)
         )
-        return [LedgerRecord(r.seq, r.case_id, r.prev_hash, r.body, r.hash) for r in rows]
+        return [_ledger(r) for r in rows]
 
     def _flush(self, conflict: str) -> None:
         try:
