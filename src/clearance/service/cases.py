@@ -274,10 +274,6 @@ class CaseService:
                 since=since, max_level=max_level, submitted_by=submitted_by
             )
 
-    def count_by_state(self, *, max_level: int | None = None) -> dict[str, int]:
-        with self.store.reading() as tx:
-            return tx.count_by_state(max_level=max_level)
-
     def overdue(
         self,
         now: dt.datetime,
@@ -621,11 +617,6 @@ class CaseService:
                 now=now,
                 why=f"executed: {done} of {asked}",
             )
-
-    def expire(self, case_id: str, *, actor: str, now: dt.datetime) -> CaseRecord:
-        with self.store.transaction() as tx:
-            case = self._get(tx, case_id, actor=actor)
-            return self._move(tx, case, CaseState.EXPIRED, actor=actor, now=now, why="expired")
 
     def _record_activations(self, tx: Transaction, *, actor: str, now: dt.datetime) -> None:
         """Put on the ledger every bundle of the pack in force by now that it does not hold yet.

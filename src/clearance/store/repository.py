@@ -552,11 +552,6 @@ class Transaction:
         )
         return int(self._session.scalar(query) or 0)
 
-    def count_by_state(self, *, max_level: int | None = None) -> dict[str, int]:
-        query = select(Case.state, func.count()).group_by(Case.state)
-        query = query.where(*_case_filters(None, max_level, None))
-        return {str(state): int(n) for state, n in self._session.execute(query).all()}
-
     def open_summary(
         self,
         *,
