@@ -280,24 +280,37 @@ class CaseService:
         *,
         max_level: int | None = None,
         submitted_by: str | None = None,
+        query: str = "",
         limit: int | None = None,
         offset: int = 0,
     ) -> list[CaseRecord]:
-        """Cases waiting on a gate past their SLA, longest waiting first (one index range)."""
+        """Cases waiting on a gate past their SLA, longest waiting first (one index range);
+        ``query`` finds them as ``page`` does."""
         with self.store.reading() as tx:
             return tx.overdue_cases(
                 now=now,
                 max_level=max_level,
                 submitted_by=submitted_by,
+                search=self._search(query),
                 limit=limit,
                 offset=offset,
             )
 
     def count_overdue(
-        self, now: dt.datetime, *, max_level: int | None = None, submitted_by: str | None = None
+        self,
+        now: dt.datetime,
+        *,
+        max_level: int | None = None,
+        submitted_by: str | None = None,
+        query: str = "",
     ) -> int:
         with self.store.reading() as tx:
-            return tx.count_overdue(now=now, max_level=max_level, submitted_by=submitted_by)
+            return tx.count_overdue(
+                now=now,
+                max_level=max_level,
+                submitted_by=submitted_by,
+                search=self._search(query),
+            )
 
     # submitting -------------------------------------------------------------------
 

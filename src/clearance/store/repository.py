@@ -525,6 +525,7 @@ class Transaction:
         now: dt.datetime,
         max_level: int | None = None,
         submitted_by: str | None = None,
+        search: CaseSearch | None = None,
         limit: int | None = None,
         offset: int = 0,
     ) -> list[CaseRecord]:
@@ -534,7 +535,7 @@ class Transaction:
             .where(
                 Case.state == "in_review",
                 Case.due_at < now,
-                *_case_filters(None, max_level, submitted_by),
+                *_case_filters(None, max_level, submitted_by, search),
             )
             .order_by(Case.state_since, Case.number)
             .limit(limit)
@@ -543,12 +544,17 @@ class Transaction:
         return [_case(r) for r in self._session.scalars(query)]
 
     def count_overdue(
-        self, *, now: dt.datetime, max_level: int | None = None, submitted_by: str | None = None
+        self,
+        *,
+        now: dt.datetime,
+        max_level: int | None = None,
+        submitted_by: str | None = None,
+        search: CaseSearch | None = None,
     ) -> int:
         query = select(func.count()).where(
             Case.state == "in_review",
             Case.due_at < now,
-            *_case_filters(None, max_level, submitted_by),
+            *_case_filters(None, max_level, submitted_by, search),
         )
         return int(self._session.scalar(query) or 0)
 

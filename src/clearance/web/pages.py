@@ -10,7 +10,6 @@ it shows in its banner.
 from __future__ import annotations
 
 import hmac
-import json
 import re
 import secrets
 import uuid
@@ -38,9 +37,8 @@ from clearance.service import audit
 from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView, case_row
 from clearance.service.people import offices_of
-from clearance.store.records import CaseRecord
 
-from .access import answer_case, case_scope, visible_case, visible_overdue
+from .access import answer_case, case_scope, visible_case
 from .auth import COOKIE, Viewer, require, server, set_session_cookie
 from .charts import decisions_chart, holders_graph
 from .context import Server
@@ -201,24 +199,6 @@ _STATE_FILTERS = {"open": "open cases", "all": "every state", "overdue": "overdu
 }
 
 
-def _matches(case: CaseRecord, query: str, names: dict[str, str]) -> bool:
-    request = json.loads(case.request)
-    haystack = [
-        request.get("system", ""),
-        names.get(request.get("system", ""), ""),
-        request.get("requester", ""),
-        names.get(request.get("requester", ""), ""),
-        case.submitted_by,
-    ]
-    return any(query in value.lower() for value in haystack)
-
-
-def _names(srv: Server) -> dict[str, str]:
-    """Systems' and parties' names by id, so a search for "storm" or "ukraine" finds them."""
-    catalog = srv.pack.catalog
-    return {s.id: s.name for s in catalog.systems} | {p.code: p.name for p in catalog.parties}
-
-
 @router.get("/cases")
 def cases_page(
     request: Request,
@@ -237,13 +217,10 @@ def cases_page(
     query = q.strip().lower()
     now = srv.now()
     states = {"open": sorted(OPEN_STATES), "all": None, "overdue": None}.get(state, [state])
-    if state == "overdue" and query:
-        names = _names(srv)
-        everything = [c for c in visible_overdue(srv, viewer, now) if _matches(c, query, names)]
-        found, total = everything[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], len(everything)
-    elif state == "overdue":
-        found = srv.cases.overdue(now, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **scope)
-        total = srv.cases.count_overdue(now, **scope)
+    if state == "overdue":
+        offset = (page - 1) * PAGE_SIZE
+        found = srv.cases.overdue(now, query=query, limit=PAGE_SIZE, offset=offset, **scope)
+        total = srv.cases.count_overdue(now, query=query, **scope)
     else:
         found, total = srv.cases.page(
             states=states,
