@@ -31,12 +31,12 @@ from clearance.service.accounts import SignedIn
 from clearance.service.cases import case_row
 from clearance.service.people import offices_of
 
-from .access import answer_case, case_scope, sees_all_cases, visible_case, visible_overdue
+from .access import answer_case, case_scope, visible_case, visible_overdue
 from .auth import COOKIE, Viewer, require, server, set_session_cookie
 from .context import Server
 from .errors import ERROR_RESPONSES
 
-__all__ = ["router", "sees_all_cases"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 
@@ -85,10 +85,6 @@ class Withdrawal(BaseModel):
 
 class TokenRequest(BaseModel):
     name: str = Field(min_length=1, max_length=200, pattern=TEXT)
-
-
-def _scope(srv: Server, viewer: SignedIn) -> dict[str, Any]:
-    return case_scope(srv, viewer)
 
 
 def _view(srv: Server, viewer: SignedIn, case_id: str) -> dict[str, Any]:
@@ -265,7 +261,7 @@ def list_cases(
             )
     states = state or (None if all_states else sorted(OPEN_STATES))
     found, total = srv.cases.page(
-        states=states, limit=limit, offset=(page - 1) * limit, **_scope(srv, viewer)
+        states=states, limit=limit, offset=(page - 1) * limit, **case_scope(srv, viewer)
     )
     now = srv.now()
     return {"total": total, "page": page, "cases": [case_row(c, now) for c in found]}
