@@ -19,7 +19,7 @@ from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView
 from clearance.store.records import CaseRecord
 
-from .access import case_scope, visible_case, visible_overdue
+from .access import case_scope
 from .charts import MonthCounts
 from .context import Server
 
@@ -78,7 +78,7 @@ def _month_keys(now: dt.datetime, months: int) -> list[str]:
 
 
 def decisions_by_month(
-    srv: Server, viewer: SignedIn, now: dt.datetime, months: int = 12
+    srv: Server, scope: dict[str, Any], now: dt.datetime, months: int = 12
 ) -> tuple[list[MonthCounts], set[int]]:
     """Cases approved, approved with conditions or denied per month (the last ``months``),
     counting only cases the viewer may see; also the levels of the cases counted."""
@@ -86,9 +86,7 @@ def decisions_by_month(
     since = dt.datetime.fromisoformat(f"{keys[0]}-01T00:00:00+00:00")
     counts = {key: MonthCounts(key) for key in keys}
     levels: set[int] = set()
-    for month, kind, number, level in srv.cases.decisions_by_month(
-        since=since, **case_scope(srv, viewer)
-    ):
+    for month, kind, number, level in srv.cases.decisions_by_month(since=since, **scope):
         if month in counts:
             counts[month].counts[kind] = number
             levels.add(level)
@@ -108,14 +106,19 @@ def build_dashboard(srv: Server, viewer: SignedIn) -> Dashboard:
         by_state.setdefault(state, [0] * len(AGE_BUCKETS))[bucket] += number
         levels.add(level)
         total += number
-    overdue = visible_overdue(srv, viewer, now, limit=10)
+    overdue = srv.cases.overdue(now, limit=10, **scope)
     overdue_total = srv.cases.count_overdue(now, **scope)
     levels.update(c.classification for c in overdue)
-    oldest_page, _ = srv.cases.page(states=[CaseState.IN_REVIEW.value], limit=1, offset=0, **scope)
-    oldest = visible_case(srv, viewer, oldest_page[0].id) if oldest_page else None
+    oldest_page, _ = srv.cases.page(
+        states=[CaseState.IN_REVIEW.value], limit=1, offset=0, count_at_most=1, **scope
+    )
+    # Already within the viewer's scope: read it whole, without checking that again.
+    oldest = (
+        srv.cases.view(oldest_page[0].id, max_level=scope["max_level"]) if oldest_page else None
+    )
     if oldest is not None:
         levels.add(oldest.case.classification)
-    months, chart_levels = decisions_by_month(srv, viewer, now)
+    months, chart_levels = decisions_by_month(srv, scope, now)
     levels |= chart_levels
     return Dashboard(
         open_by_state=by_state,
