@@ -21,6 +21,7 @@ from .context import App, close_databases
 from .demo import demo
 from .options import JsonOption
 from .render import print_json
+from .replay import replay
 from .screen import explain_command, screen
 from .serve import serve
 
@@ -41,6 +42,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(cases.app, name="cases")
 app.add_typer(audit.app, name="audit")
 app.command("verify-decision")(audit.verify_decision)
+app.command("replay")(replay)
 
 
 @app.command("init")

@@ -10,17 +10,21 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from clearance.policy.coverage import coverage as golden_coverage
 from clearance.policy.engine import Screener
 from clearance.policy.golden import run_cases
 from clearance.policy.pack import load_pack
 
+from .coverage import print_coverage
 from .options import JsonOption
+from .policy_diff import diff
 from .render import print_json
 from .screen import now
 
 app = typer.Typer(
     help="Validate policy bundles and test them against golden cases.", no_args_is_help=True
 )
+app.command("diff")(diff)
 
 PackArgument = Annotated[
     Path | None,
@@ -79,17 +83,32 @@ def validate(directory: PackArgument = None, json_output: JsonOption = False) ->
     console.print(table)
 
 
+CoverageOption = Annotated[
+    bool,
+    typer.Option(
+        "--coverage",
+        help="Also list the policies no golden case determined and the gates none exercised.",
+    ),
+]
+
+
 @app.command("test")
-def run_golden(directory: PackArgument = None, json_output: JsonOption = False) -> None:
+def run_golden(
+    directory: PackArgument = None,
+    json_output: JsonOption = False,
+    coverage: CoverageOption = False,
+) -> None:
     """Run the pack's golden cases; show each failure as expected vs got. Exit 1 if any fails."""
     screener = Screener(load_pack(directory))
     results = run_cases(screener, now=now())
     failed = [r for r in results if not r.passed]
+    reached = golden_coverage(screener, results, now=now()) if coverage else None
     console = Console()
     if json_output:
         print_json(
             console,
             {
+                **({"coverage": [b.as_dict() for b in reached]} if reached is not None else {}),
                 "passed": len(results) - len(failed),
                 "failed": len(failed),
                 "cases": [
@@ -127,5 +146,7 @@ def run_golden(directory: PackArgument = None, json_output: JsonOption = False) 
         console.print(
             f"[{colour}]{len(results) - len(failed)} passed, {len(failed)} failed[/{colour}]"
         )
+        if reached is not None:
+            print_coverage(console, reached)
     if failed:
         raise typer.Exit(1)

@@ -1,0 +1,118 @@
+"""``clearance policy diff``: what changes between two bundles of one holder, in text and in effect."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from clearance.policy.diff import (
+    BundleDiff,
+    Probe,
+    diff_bundles,
+    golden_probes,
+    read_pair,
+    sample_probes,
+)
+from clearance.policy.engine import Screener
+from clearance.policy.pack import load_pack
+from clearance.settings import load_settings
+
+from .options import JsonOption, ScenarioOption
+from .render import describe_request, print_json
+
+FolderArgument = Annotated[Path, typer.Argument(show_default=False)]
+SampleOption = Annotated[
+    int,
+    typer.Option(
+        "--sample", min=0, help="Generated requests to judge as well (0: none).", show_default=True
+    ),
+]
+SeedOption = Annotated[
+    int,
+    typer.Option("--seed", help="Seed of the generated sample: the same seed, the same sample."),
+]
+
+_LINE_STYLES = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
+
+
+def _stored(screener: Screener) -> Iterator[Probe]:
+    """The stored cases, when a database is configured and exists; none otherwise."""
+    settings = load_settings()
+    url = settings.database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return
+    from clearance.service.replay import stored_probes
+    from clearance.store.db import open_database
+    from clearance.store.repository import Store
+
+    database = open_database(url, create_dir=False)
+    try:
+        yield from stored_probes(Store(database), screener)
+    finally:
+        database.dispose()
+
+
+def _print_text(console: Console, lines: tuple[str, ...]) -> None:
+    for line in lines:
+        style = next((s for prefix, s in _LINE_STYLES if line.startswith(prefix)), "")
+        console.print(Text(line.rstrip("\n"), style=style), soft_wrap=True, highlight=False)
+
+
+def _print_effect(console: Console, diff: BundleDiff) -> None:
+    judged = ", ".join(f"{n} {source}" for source, n in diff.judged.items()) or "none"
+    if diff.same_outcomes:
+        console.print(f"No request changes outcome (judged: {judged}).", highlight=False)
+        return
+    table = Table(title=f"requests whose outcome changes (judged: {judged})")
+    for column in ("change", "requests", "policies: OLD → NEW", "examples"):
+        table.add_column(column)
+    for group in diff.groups:
+        sources = ", ".join(f"{n} {s}" for s, n in group.by_source.items())
+        examples = "\n".join(
+            f"{e.probe.label}: {describe_request(e.as_dict()['request'])}" for e in group.examples
+        )
+        table.add_row(
+            group.kind,
+            f"{group.count}\n({sources})",
+            f"{', '.join(group.old_policies) or '—'}\n→ {', '.join(group.new_policies) or '—'}",
+            examples,
+        )
+    console.print(table)
+
+
+def diff(
+    old: FolderArgument,
+    new: FolderArgument,
+    json_output: JsonOption = False,
+    sample: SampleOption = 2000,
+    seed: SeedOption = 0,
+    scenario: ScenarioOption = None,
+) -> None:
+    """Compare two bundle folders of one holder: the text diff, and the requests (golden
+    cases, stored cases, a generated sample) whose outcome differs between them."""
+    screener = Screener(load_pack(scenario))
+    bundles = read_pair(screener.pack, old, new)
+    dates = [b.effective_from for b in bundles]
+    dates.append(max(dates) + dt.timedelta(days=365))
+    probes = [
+        *golden_probes(screener),
+        *_stored(screener),
+        *sample_probes(screener, bundles[0].holder, dates, count=sample, seed=seed),
+    ]
+    result = diff_bundles(screener, (old, new), bundles, probes)
+    console = Console()
+    if json_output:
+        print_json(console, result.as_dict())
+        return
+    if result.text:
+        _print_text(console, result.text)
+    else:
+        console.print("The two folders hold the same text.", highlight=False)
+    _print_effect(console, result)

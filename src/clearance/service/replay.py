@@ -1,0 +1,322 @@
+"""Replay: the stored cases of a period judged again under a candidate bundle.
+
+A policy author wants to know what a proposed bundle would have done to the
+cases already decided, before it takes effect. Replay puts the candidate in
+place of its holder's bundles on every date of the period (the other holders
+keep the bundle in force on each case's date), decides every stored request
+of the period again, and reports each case whose outcome would change, with
+the candidate's determining policies beside the reasons on record.
+
+A transfer is judged on the stockpile facts its decision recorded, so that
+the only difference is the policy; a decision that recorded none lets the
+screener work them out from the pack's figures, as screening does.
+
+The work fans out over processes (DESIGN.md, "Scaling out"). Parsed Cedar
+objects cannot be pickled, so each worker loads the pack and the candidate
+once, from their folders, and is then fed batches of plain rows; the reading
+process keeps only a few batches in flight, so memory stays flat however many
+cases there are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import multiprocessing as mp
+import os
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clearance.core.request import EmployRequest, TransferRequest, check_against, parse_request
+from clearance.core.stockpile import StockpileFacts
+from clearance.errors import ClearanceError, InputError
+from clearance.policy.bundle import PolicyBundle
+from clearance.policy.diff import Probe, read_bundle
+from clearance.policy.engine import Screener
+from clearance.policy.history import BundleHistory
+from clearance.policy.pack import ScenarioPack, load_pack
+from clearance.store.repository import Store
+from clearance.store.stored_cases import StoredCase, count_stored_cases, stored_cases
+
+__all__ = [
+    "Change",
+    "Rejudger",
+    "ReplayReport",
+    "Skipped",
+    "cases_in_period",
+    "check_period",
+    "default_workers",
+    "load_candidate",
+    "replay",
+    "stored_probes",
+]
+
+Progress = Callable[[int], None]
+BATCH = 500
+"""Cases per batch: large enough that Cedar's per-call cost is shared, small enough to stream."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One case the candidate would decide differently."""
+
+    case_id: str
+    number: int
+    request: dict[str, Any]
+    state: str
+    was: str
+    would_be: str
+    was_reasons: tuple[str, ...]
+    would_be_reasons: tuple[str, ...]
+    """The candidate's determining policy ids (``US/us-strikes-in-russia-authorised``)."""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return f"{self.was} → {self.would_be}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "case_id": self.case_id,
+            "request": self.request,
+            "state": self.state,
+            "was": self.was,
+            "would_be": self.would_be,
+            "kind": self.kind,
+            "was_reasons": list(self.was_reasons),
+            "would_be_reasons": list(self.would_be_reasons),
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A stored case that cannot be judged against this pack (say, its system was removed)."""
+
+    number: int
+    problem: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayReport:
+    candidate: PolicyBundle
+    first: dt.date | None
+    last: dt.date | None
+    examined: int
+    changes: tuple[Change, ...]
+    skipped: tuple[Skipped, ...] = ()
+
+    @property
+    def by_kind(self) -> dict[str, int]:
+        """How many cases change in each way, most frequent first."""
+        return dict(Counter(c.kind for c in self.changes).most_common())
+
+    def as_dict(self) -> dict[str, Any]:
+        bundle = self.candidate
+        return {
+            "bundle": {
+                "holder": bundle.holder,
+                "folder": bundle.folder,
+                "title": bundle.title,
+                "effective_from": bundle.effective_from.isoformat(),
+                "revision": bundle.revision,
+            },
+            "from": self.first.isoformat() if self.first else None,
+            "to": self.last.isoformat() if self.last else None,
+            "examined": self.examined,
+            "changed": len(self.changes),
+            "by_kind": self.by_kind,
+            "changes": [c.as_dict() for c in self.changes],
+            "skipped": [{"number": s.number, "problem": s.problem} for s in self.skipped],
+        }
+
+
+def check_period(first: dt.date | None, last: dt.date | None) -> None:
+    if first is not None and last is not None and first > last:
+        raise InputError("option --from", f"{first} is after --to {last}")
+
+
+def load_candidate(pack: ScenarioPack, folder: Path) -> PolicyBundle:
+    """Load a bundle folder against ``pack``; refuse one the pack's history cannot take."""
+    bundle = read_bundle(pack, folder, "--bundle")
+    if bundle.holder not in pack.history.holders:
+        raise InputError(
+            "--bundle",
+            f"holder '{bundle.holder}' has no policy history in pack '{pack.name}'"
+            f" (holders: {', '.join(pack.history.holders)})",
+        )
+    return bundle
+
+
+class _WithCandidate(BundleHistory):
+    """The pack's history, with the candidate in force for its holder on every date."""
+
+    def __init__(self, history: BundleHistory, candidate: PolicyBundle) -> None:
+        super().__init__(history)
+        self._candidate = candidate
+
+    def bundle_in_force(self, holder: str, on: dt.date) -> PolicyBundle | None:
+        if holder == self._candidate.holder:
+            return self._candidate
+        return super().bundle_in_force(holder, on)
+
+
+def _facts(
+    screener: Screener, request: EmployRequest | TransferRequest, decision: dict[str, Any]
+) -> StockpileFacts | None:
+    """The stockpile facts the decision recorded, or, if none, what the screener works out."""
+    recorded = decision.get("stockpile")
+    if recorded is not None:
+        return StockpileFacts.from_dict(recorded)
+    return screener.stockpile_facts(request, request.date)
+
+
+class Rejudger:
+    """Decides stored cases again with the candidate substituted; one per process."""
+
+    def __init__(self, pack: ScenarioPack, candidate: PolicyBundle, now: dt.datetime) -> None:
+        history = _WithCandidate(pack.history, candidate)
+        self.screener = Screener(dataclasses.replace(pack, history=history))
+        self.holder = candidate.holder
+        self.now = now
+
+    def judge(self, rows: list[StoredCase]) -> tuple[int, list[Change], list[Skipped]]:
+        """``(examined, changes, skipped)`` for one batch of stored cases."""
+        kept: list[tuple[StoredCase, EmployRequest | TransferRequest, dict[str, Any]]] = []
+        skipped: list[Skipped] = []
+        for row in rows:
+            try:
+                request = parse_request(json.loads(row.request))
+                check_against(request, self.screener.catalog)
+            except ClearanceError as exc:
+                skipped.append(Skipped(row.number, exc.message))
+                continue
+            kept.append((row, request, json.loads(row.decision)))
+        decisions = self.screener.decide_many(
+            [request for _, request, _ in kept],
+            decision_ids=[row.id for row, _, _ in kept],
+            now=self.now,
+            stockpile=[_facts(self.screener, request, recorded) for _, request, recorded in kept],
+        )
+        changes: list[Change] = []
+        for (row, _, recorded), decision in zip(kept, decisions, strict=True):
+            if decision.outcome.value == recorded["outcome"]:
+                continue
+            mine = [j for j in decision.judgements if j.holder.party == self.holder]
+            changes.append(
+                Change(
+                    case_id=row.id,
+                    number=row.number,
+                    request=dict(decision.request),
+                    state=row.state,
+                    was=recorded["outcome"],
+                    would_be=decision.outcome.value,
+                    was_reasons=tuple(recorded.get("reasons", ())),
+                    would_be_reasons=tuple(r for j in mine for r in j.reasons),
+                    notes=tuple(n for j in mine for n in j.notes),
+                )
+            )
+        return len(rows), changes, skipped
+
+
+_worker: Rejudger | None = None
+
+
+def _start_worker(pack_path: str | None, folder: str, now: dt.datetime) -> None:
+    global _worker
+    pack = load_pack(pack_path)
+    _worker = Rejudger(pack, load_candidate(pack, Path(folder)), now)
+
+
+def _judge_in_worker(rows: list[StoredCase]) -> tuple[int, list[Change], list[Skipped]]:
+    assert _worker is not None
+    return _worker.judge(rows)
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _in_pool(
+    batches: Iterable[list[StoredCase]],
+    workers: int,
+    pack_path: Path | None,
+    folder: Path,
+    now: dt.datetime,
+) -> Iterator[tuple[int, list[Change], list[Skipped]]]:
+    """Results in batch order, with at most two batches per worker in flight."""
+    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    args = (None if pack_path is None else str(pack_path), str(folder), now)
+    with ProcessPoolExecutor(
+        workers, mp_context=mp.get_context(method), initializer=_start_worker, initargs=args
+    ) as pool:
+        pending: deque[Future[tuple[int, list[Change], list[Skipped]]]] = deque()
+        for batch in batches:
+            pending.append(pool.submit(_judge_in_worker, batch))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def replay(
+    store: Store,
+    pack_path: Path | None,
+    folder: Path,
+    *,
+    first: dt.date | None,
+    last: dt.date | None,
+    now: dt.datetime,
+    workers: int = 1,
+    progress: Progress | None = None,
+    batch: int = BATCH,
+) -> ReplayReport:
+    """Judge every stored case dated ``first``..``last`` again under the bundle in ``folder``.
+
+    Bad input is refused before any case is read: a period that ends before it
+    begins, a folder that is not a valid bundle of a holder the pack knows.
+    """
+    check_period(first, last)
+    pack = load_pack(pack_path)
+    candidate = load_candidate(pack, folder)
+    rows = stored_cases(store, first=first, last=last, batch=batch)
+    if workers > 1:
+        results = _in_pool(rows, workers, pack_path, folder, now)
+    else:
+        results = map(Rejudger(pack, candidate, now).judge, rows)
+    examined, changes, skipped = 0, [], []
+    for count, changed, passed_over in results:
+        examined += count
+        changes.extend(changed)
+        skipped.extend(passed_over)
+        if progress is not None:
+            progress(count)
+    return ReplayReport(candidate, first, last, examined, tuple(changes), tuple(skipped))
+
+
+def stored_probes(store: Store, screener: Screener) -> Iterator[Probe]:
+    """Every stored case as a request to compare bundles on, with the stockpile facts it saw;
+    a case the pack can no longer judge is left out."""
+    for rows in stored_cases(store, first=None, last=None, batch=BATCH):
+        for row in rows:
+            try:
+                request = parse_request(json.loads(row.request))
+                check_against(request, screener.catalog)
+            except ClearanceError:
+                continue
+            facts = _facts(screener, request, json.loads(row.decision))
+            yield Probe("stored", f"case {row.number}", request, stockpile=facts)
+
+
+def cases_in_period(store: Store, first: dt.date | None, last: dt.date | None) -> int:
+    """How many stored cases a replay of the period will read (for a progress bar)."""
+    return count_stored_cases(store, first=first, last=last)

@@ -1,0 +1,273 @@
+"""Replay of stored cases under a candidate bundle, on SQLite and PostgreSQL.
+
+The demo database holds the June 2025 ATACMS case, which the Secretary denies
+here; replaying it under the authority of November 2024 must find it
+permitted, and replaying any bundle must leave alone every case that was
+decided under that very bundle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from clearance.core.digest import canonical_json
+from clearance.core.request import parse_request
+from clearance.core.signing import unlock
+from clearance.policy.engine import Screener
+from clearance.policy.pack import ScenarioPack, default_pack_path
+from clearance.service.accounts import Accounts
+from clearance.service.cases import CaseService
+from clearance.service.demo import DEMO_PASSWORD, seed_demo
+from clearance.service.people import People
+from clearance.service.replay import Rejudger, ReplayReport, replay
+from clearance.store.db import open_database
+from clearance.store.repository import Store
+from clearance.store.stored_cases import StoredCase
+
+from .conftest import NOW
+from .test_cases_cli import Cli
+
+US = default_pack_path() / "bundles" / "US"
+AUTHORITY = US / "2024-11-17"  # strikes inside Russia authorised
+REVIEW = US / "2025-05-01"  # the review mechanism
+
+
+def _seed(store: Store, screener: Screener) -> None:
+    """The demo users and cases, with the June 2025 ATACMS case denied by the Secretary."""
+    keys: dict[str, bytes] = {}
+    cases = CaseService(store, screener, default_sla_days=14)
+    seed_demo(
+        People(store, screener.catalog),
+        Accounts(store),
+        cases,
+        write_key=keys.__setitem__,
+        now=NOW,
+    )
+    signer = unlock(keys["secdef"], DEMO_PASSWORD)
+    cases.answer("1", actor="secdef", approve=False, reason="Escalation", signer=signer, now=NOW)
+
+
+@pytest.fixture
+def demo_store(store: Store, screener: Screener) -> Store:
+    _seed(store, screener)
+    return store
+
+
+def _run(store: Store, folder: Path, **options: object) -> ReplayReport:
+    args: dict[str, object] = {"first": None, "last": None, "now": NOW, **options}
+    return replay(store, None, folder, **args)  # type: ignore[arg-type]
+
+
+def test_the_denied_atacms_case_would_be_permitted_under_the_november_2024_authority(
+    demo_store: Store,
+) -> None:
+    report = _run(demo_store, AUTHORITY)
+    assert report.examined == 4
+    changes = {c.number: c for c in report.changes}
+    atacms = changes[1]
+    assert (atacms.was, atacms.state, atacms.would_be) == ("review_required", "denied", "permitted")
+    assert atacms.was_reasons == ("US/us-review-mechanism",)
+    assert atacms.would_be_reasons == ("US/us-strikes-in-russia-authorised",)
+    assert atacms.request["system"] == "atacms"
+    # Storm Shadow in June 2025 too (FR and GB permit it already); the December 2024
+    # strike was decided under this very bundle, so it stays as it was.
+    assert set(changes) == {1, 2, 4}
+    assert changes[4].kind == "permitted → prohibited"  # no ERAM sale before August 2025
+    assert report.by_kind == {"review_required → permitted": 2, "permitted → prohibited": 1}
+
+
+def test_a_bundle_changes_nothing_decided_under_it(demo_store: Store) -> None:
+    report = _run(demo_store, REVIEW)
+    with demo_store.reading() as tx:
+        decided_under = {
+            c.number
+            for c in tx.cases(limit=100)
+            if json.loads(c.decision)["bundles"]["US"] == report.candidate.revision
+        }
+    assert decided_under == {1, 2}
+    assert {c.number for c in report.changes} == {3, 4}
+    assert {c.kind for c in report.changes} == {
+        "permitted → review_required",
+        "permitted → prohibited",
+    }
+
+
+def test_the_period_is_the_requests_dates_inclusive(demo_store: Store) -> None:
+    report = _run(demo_store, AUTHORITY, first=dt.date(2025, 6, 15), last=dt.date(2025, 6, 15))
+    assert report.examined == 2
+    assert {c.number for c in report.changes} == {1, 2}
+    before = _run(demo_store, AUTHORITY, last=dt.date(2024, 12, 1))
+    assert (before.examined, before.changes) == (1, ())
+
+
+def test_worker_processes_find_what_one_process_finds(demo_store: Store) -> None:
+    alone = _run(demo_store, AUTHORITY, batch=1)
+    pooled = _run(demo_store, AUTHORITY, workers=2, batch=1)
+    assert pooled.as_dict() == alone.as_dict()
+
+
+# Replay as a property: over any requests, judged as submission judges them.
+
+_REQUESTS = st.fixed_dictionaries(
+    {
+        "action": st.just("employ"),
+        "requester": st.sampled_from(["UA", "GB", "US"]),
+        "system": st.sampled_from(["atacms", "storm-shadow", "eram", "demo-glide-bomb"]),
+        "quantity": st.integers(1, 100),
+        "target": st.fixed_dictionaries({"territory": st.sampled_from(["UA", "RU", "BY"])}),
+        "date": st.dates(dt.date(2022, 1, 1), dt.date(2026, 12, 31)).map(dt.date.isoformat),
+    }
+) | st.fixed_dictionaries(
+    {
+        "action": st.just("transfer"),
+        "requester": st.sampled_from(["UA", "GB", "US"]),
+        "recipient": st.sampled_from(["UA", "RU"]),
+        "system": st.sampled_from(["atacms", "storm-shadow", "eram"]),
+        "quantity": st.integers(1, 5000),
+        "funding": st.sampled_from(["european-partners", "US", "DE"]),
+        "date": st.dates(dt.date(2022, 1, 1), dt.date(2026, 12, 31)).map(dt.date.isoformat),
+    }
+)
+
+
+def _stored(screener: Screener, requests: list[dict[str, object]]) -> list[StoredCase]:
+    rows = []
+    for number, data in enumerate(requests, 1):
+        decision = screener.decide(parse_request(data), decision_id=str(number), now=NOW)
+        facts = decision.as_dict()
+        rows.append(
+            StoredCase(
+                str(number),
+                number,
+                canonical_json(facts["request"]).decode(),
+                canonical_json(facts).decode(),
+                "in_review",
+            )
+        )
+    return rows
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests=st.lists(_REQUESTS, min_size=1, max_size=12))
+def test_replay_under_the_bundle_in_force_changes_nothing(
+    seed_pack: ScenarioPack, screener: Screener, requests: list[dict[str, object]]
+) -> None:
+    rows = _stored(screener, requests)
+    for bundle in seed_pack.history:
+        examined, changes, skipped = Rejudger(seed_pack, bundle, NOW).judge(rows)
+        assert (examined, skipped) == (len(rows), [])
+        decided_under = {
+            r.number
+            for r in rows
+            if json.loads(r.decision)["bundles"].get(bundle.holder) == bundle.revision
+        }
+        assert not decided_under & {c.number for c in changes}
+
+
+# The command, end to end.
+
+
+@pytest.fixture
+def demo_cli(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, screener: Screener
+) -> Cli:
+    cli = Cli(tmp_path, database_url, monkeypatch)
+    cli("init")
+    database = open_database(database_url)
+    _seed(Store(database), screener)
+    database.dispose()
+    return cli
+
+
+def test_the_command_reports_in_json_csv_and_html(demo_cli: Cli) -> None:
+    csv_file, html_file = demo_cli.tmp / "changes.csv", demo_cli.tmp / "report.html"
+    run = demo_cli(
+        "replay", "--bundle", str(AUTHORITY), "--from", "2025-01-01", "--to", "2025-12-31",
+        "--json", "--csv", str(csv_file), "--html", str(html_file), "--workers", "1",
+    )  # fmt: skip
+    report = json.loads(run.stdout)
+    assert (report["examined"], report["changed"]) == (3, 3)
+    first = report["changes"][0]
+    assert (first["number"], first["state"], first["was"], first["would_be"]) == (
+        1,
+        "denied",
+        "review_required",
+        "permitted",
+    )
+    assert first["would_be_reasons"] == ["US/us-strikes-in-russia-authorised"]
+    lines = csv_file.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("number,case_id,request,state,was,would_be")
+    assert lines[1].startswith("1,")
+    assert "denied,review_required,permitted" in lines[1]
+    page = html_file.read_text(encoding="utf-8")
+    assert "<svg" in page
+    assert "review_required → permitted" in page
+    for outside in ("<script", "src=", "href=", "<link", "@import", "url("):
+        assert outside not in page
+
+
+def test_the_table_names_the_case_and_the_policies(demo_cli: Cli) -> None:
+    out = demo_cli("replay", "--bundle", str(AUTHORITY), "--workers", "2").stdout
+    assert "3 of 4 cases would change" in out
+    assert "us-strikes-in-russia-authorised" in out
+    assert "review_required → permitted" in out
+
+
+def test_the_html_report_escapes_what_it_shows(demo_cli: Cli) -> None:
+    folder = demo_cli.tmp / "candidate"
+    shutil.copytree(AUTHORITY, folder)
+    meta = folder / "bundle.yaml"
+    meta.write_text(
+        meta.read_text().replace(
+            "title: Authority to strike inside Russia", "title: '<script>alert(1)</script> & co'"
+        )
+    )
+    html_file = demo_cli.tmp / "report.html"
+    demo_cli("replay", "--bundle", str(folder), "--html", str(html_file), "--workers", "1")
+    page = html_file.read_text(encoding="utf-8")
+    assert "<script" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
+
+
+def _broken_bundle(tmp: Path) -> Path:
+    folder = tmp / "broken"
+    shutil.copytree(AUTHORITY, folder)
+    (folder / "policies.cedar").write_text('@id("x")\npermit (principal, action, resource) when {')
+    return folder
+
+
+def _foreign_bundle(tmp: Path) -> Path:
+    folder = tmp / "de"
+    shutil.copytree(AUTHORITY, folder)
+    meta = folder / "bundle.yaml"
+    meta.write_text(meta.read_text().replace("holder: US", "holder: DE"))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("make", "extra", "message"),
+    [
+        (lambda tmp: tmp / "nowhere", [], "--bundle: '"),
+        (lambda tmp: tmp, [], "has no bundle.yaml"),
+        (_broken_bundle, [], "broken/policies.cedar"),
+        (_foreign_bundle, [], "holder 'DE' has no policy history"),
+        (lambda tmp: AUTHORITY, ["--from", "2025-07-01", "--to", "2025-06-01"], "--from"),
+        (lambda tmp: AUTHORITY, ["--from", "2025-02-30"], "option --from"),
+    ],
+)
+def test_bad_input_is_refused_in_one_line(
+    demo_cli: Cli, make: object, extra: list[str], message: str
+) -> None:
+    folder = make(demo_cli.tmp)  # type: ignore[operator]
+    run = demo_cli("replay", "--bundle", str(folder), *extra, ok=False)
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.stdout == ""
