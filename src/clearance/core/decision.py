@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from clearance.core.holders import ConsentHolder
+from clearance.core.stockpile import StockpileFacts
 
 __all__ = [
     "Decision",
@@ -101,6 +102,7 @@ class Decision:
     required_approvals: tuple[RequiredApproval, ...] = ()
     conditions: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    stockpile: StockpileFacts | None = None
     duration_us: int = field(default=0, compare=False)
 
     @property
@@ -125,6 +127,7 @@ class Decision:
             "reasons": list(self.reasons),
             "bundles": self.bundles,
             "holders": [j.as_dict() for j in self.judgements],
+            "stockpile": self.stockpile.as_dict() if self.stockpile else None,
             "request": dict(self.request),
             "request_digest": self.request_digest,
             "judged_as_of": self.judged_as_of.isoformat(),

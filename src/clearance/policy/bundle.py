@@ -20,6 +20,10 @@ Annotations give policies their meaning for review:
   A ``forbid`` without ``@gate`` is a prohibition that no approval lifts.
 - ``@condition("…")`` (or any ``@condition_…``) on a ``permit``: a condition
   the permission carries, tracked until met.
+
+``stockpile_thresholds`` in ``bundle.yaml`` (whole percent of the requirement
+for green and for yellow) is the holder's rule for rating its own stocks
+while the bundle is in force; without it the standard 120 % / 100 % apply.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import cedarpy
 from clearance.core.catalog import Catalog
 from clearance.core.decision import RequiredApproval
 from clearance.core.digest import canonical_digest, sha256_hex
+from clearance.core.stockpile import Thresholds
 from clearance.errors import PackError, PolicySourceError
 from clearance.policy.entities import catalog_entities
 from clearance.policy.source import Statement, parse_statements
@@ -90,6 +95,7 @@ class PolicyBundle:
     sources: tuple[str, ...]
     illustrative: bool
     review_sla_days: int | None
+    thresholds: Thresholds | None
     revision: str
     folder: str
     policies: tuple[PolicyInfo, ...]
@@ -191,6 +197,31 @@ def _sla_days(files: BundleFiles) -> int | None:
     return value
 
 
+def _thresholds(files: BundleFiles) -> Thresholds | None:
+    """``stockpile_thresholds: {green_percent: 120, yellow_percent: 100}``, both whole percent."""
+    key = "stockpile_thresholds"
+    value = files.meta.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise PackError(
+            files.meta_file, key, "must be a mapping of green_percent and yellow_percent"
+        )
+    extra = sorted(set(value) - {"green_percent", "yellow_percent"})
+    if extra:
+        raise PackError(files.meta_file, f"{key}.{extra[0]}", "is not a known field")
+    for name in ("green_percent", "yellow_percent"):
+        number = value.get(name)
+        if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number <= 10_000:
+            raise PackError(
+                files.meta_file, f"{key}.{name}", "must be a whole percent from 0 to 10000"
+            )
+    try:
+        return Thresholds(value["green_percent"], value["yellow_percent"])
+    except ValueError as exc:
+        raise PackError(files.meta_file, key, str(exc)) from None
+
+
 def _check_meta(files: BundleFiles, catalog: Catalog) -> tuple[str, dt.date]:
     allowed = {
         "holder",
@@ -200,6 +231,7 @@ def _check_meta(files: BundleFiles, catalog: Catalog) -> tuple[str, dt.date]:
         "sources",
         "illustrative",
         "review_sla_days",
+        "stockpile_thresholds",
     }
     extra = sorted(set(files.meta) - allowed)
     if extra:
@@ -277,6 +309,7 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
         sources=tuple(sources),
         illustrative=bool(files.meta.get("illustrative", False)),
         review_sla_days=_sla_days(files),
+        thresholds=_thresholds(files),
         revision=revision,
         folder=folder,
         policies=tuple(infos),

@@ -4,26 +4,36 @@
 catalog, the bundle in force for each on the request's date (or ``as_of``),
 each holder's judgement (``evaluate.judge``), and the combination. Time and
 decision ids are passed in, so the same inputs give the same decision.
+
+A transfer from a tracked stock position also carries the giver's stockpile
+facts (rating now and after, months to recover) to every holder's policy.
+The balance they start from is the caller's to give (``balances``: the
+service reads it from the store); without one, the pack's opening figures
+are used, which is what screening with no database means.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from clearance.core.decision import Decision, HolderJudgement, Outcome, combine
 from clearance.core.digest import canonical_digest
 from clearance.core.holders import ConsentHolder, consent_holders
 from clearance.core.request import EmployRequest, TransferRequest, check_against
+from clearance.core.stockpile import Balance, Position, StockpileFacts, assess, balance_of
 from clearance.policy.bundle import PolicyBundle
 from clearance.policy.evaluate import Question, judge
 from clearance.policy.pack import ScenarioPack
 
-__all__ = ["Screener"]
+__all__ = ["BalanceLookup", "Screener"]
 
 AnyRequest = EmployRequest | TransferRequest
+
+BalanceLookup = Callable[[str, str, dt.date], Balance | None]
+"""(holder, system, date) → the balance on that date, or None for an untracked position."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +43,7 @@ class _Plan:
     questions: tuple[Question, ...]
     unbound: tuple[HolderJudgement, ...]
     as_of: dt.date
+    stockpile: StockpileFacts | None
 
 
 class Screener:
@@ -46,7 +57,37 @@ class Screener:
     def holders(self, system_id: str) -> tuple[ConsentHolder, ...]:
         return consent_holders(self.catalog, system_id)
 
-    def _plan(self, request: AnyRequest, as_of: dt.date | None, approvals: frozenset[str]) -> _Plan:
+    def pack_balance(self, holder: str, system: str, on: dt.date) -> Balance | None:
+        """The balance from the pack's opening figures alone (no recorded movements)."""
+        stock = self.pack.stock
+        if stock.position(holder, system) is None or stock.opened_on is None:
+            return None
+        if on < stock.opened_on:
+            return None
+        return balance_of(stock.opening_of(holder, system), on)
+
+    def stockpile_facts(
+        self, request: AnyRequest, on: dt.date, balances: BalanceLookup | None = None
+    ) -> StockpileFacts | None:
+        """The giver's stockpile facts for a transfer; None for uses and untracked positions."""
+        if not isinstance(request, TransferRequest):
+            return None
+        balance = (balances or self.pack_balance)(request.requester, request.system, on)
+        if balance is None:
+            return None
+        position = self.pack.stock.position(request.requester, request.system) or Position(
+            request.requester, request.system
+        )
+        thresholds = self.history.thresholds_on(request.requester, on)
+        return assess(position, balance, thresholds, request.quantity, on)
+
+    def _plan(
+        self,
+        request: AnyRequest,
+        as_of: dt.date | None,
+        approvals: frozenset[str],
+        stockpile: StockpileFacts | None,
+    ) -> _Plan:
         check_against(request, self.catalog)
         on = as_of or request.date
         questions: list[Question] = []
@@ -59,8 +100,8 @@ class Screener:
                     HolderJudgement(holder, Outcome.PROHIBITED, None, None, notes=(note,))
                 )
             else:
-                questions.append(Question(holder, bundle, request, approvals))
-        return _Plan(tuple(questions), tuple(unbound), on)
+                questions.append(Question(holder, bundle, request, approvals, stockpile))
+        return _Plan(tuple(questions), tuple(unbound), on, stockpile)
 
     def decide(
         self,
@@ -70,10 +111,21 @@ class Screener:
         now: dt.datetime,
         as_of: dt.date | None = None,
         approvals: Iterable[str] = (),
+        balances: BalanceLookup | None = None,
+        stockpile: StockpileFacts | None = None,
     ) -> Decision:
-        """Decide one request; ``approvals`` are offices that have already approved."""
+        """Decide one request; ``approvals`` are offices that have already approved.
+
+        ``stockpile`` replays facts recorded earlier instead of working them out.
+        """
         return self.decide_many(
-            [request], decision_ids=[decision_id], now=now, as_of=as_of, approvals=approvals
+            [request],
+            decision_ids=[decision_id],
+            now=now,
+            as_of=as_of,
+            approvals=approvals,
+            balances=balances,
+            stockpile=None if stockpile is None else [stockpile],
         )[0]
 
     def decide_many(
@@ -84,14 +136,23 @@ class Screener:
         now: dt.datetime,
         as_of: dt.date | None = None,
         approvals: Iterable[str] = (),
+        balances: BalanceLookup | None = None,
+        stockpile: Sequence[StockpileFacts | None] | None = None,
     ) -> list[Decision]:
         """Decide a batch in one pass per bundle; raises ``RequestError`` for an unknown name.
 
+        Stockpile facts come from ``balances`` (the pack's figures by default),
+        or, one per request, from ``stockpile`` when replaying recorded facts.
         ``duration_us`` is the batch's time shared equally among its decisions.
         """
         started = time.perf_counter_ns()
         granted = frozenset(approvals)
-        plans = [self._plan(r, as_of, granted) for r in requests]
+        facts = (
+            list(stockpile)
+            if stockpile is not None
+            else [self.stockpile_facts(r, as_of or r.date, balances) for r in requests]
+        )
+        plans = [self._plan(r, as_of, granted, f) for r, f in zip(requests, facts, strict=True)]
         flat = [q for plan in plans for q in plan.questions]
         answers = iter(judge(flat))
         judged = [
@@ -103,7 +164,7 @@ class Screener:
         ]
         share = (time.perf_counter_ns() - started) // 1000 // max(len(requests), 1)
         return [
-            self._decision(request, plan.as_of, judgements, decision_id, now, share)
+            self._decision(request, plan, judgements, decision_id, now, share)
             for request, plan, judgements, decision_id in zip(
                 requests, plans, judged, decision_ids, strict=True
             )
@@ -112,12 +173,13 @@ class Screener:
     def _decision(
         self,
         request: AnyRequest,
-        as_of: dt.date,
+        plan: _Plan,
         judgements: list[HolderJudgement],
         decision_id: str,
         now: dt.datetime,
         duration_us: int,
     ) -> Decision:
+        as_of, stockpile = plan.as_of, plan.stockpile
         outcome, approvals, conditions, reasons = combine(judgements)
         facts = request.model_dump(mode="json", exclude_none=True)
         return Decision(
@@ -132,12 +194,17 @@ class Screener:
             required_approvals=approvals,
             conditions=conditions,
             reasons=reasons,
+            stockpile=stockpile,
             duration_us=duration_us,
         )
 
     def judge_under(
-        self, request: AnyRequest, bundle: PolicyBundle, approvals: Iterable[str] = ()
+        self,
+        request: AnyRequest,
+        bundle: PolicyBundle,
+        approvals: Iterable[str] = (),
+        stockpile: StockpileFacts | None = None,
     ) -> HolderJudgement:
         """How ``bundle``'s holder would judge ``request`` under ``bundle``, whatever the date."""
         holder = next(h for h in self.holders(request.system) if h.party == bundle.holder)
-        return judge([Question(holder, bundle, request, frozenset(approvals))])[0]
+        return judge([Question(holder, bundle, request, frozenset(approvals), stockpile)])[0]

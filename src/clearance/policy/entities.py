@@ -8,7 +8,8 @@ Every bundle's schema must declare these types (the seed pack's
 - ``Authority`` (``party``, ``title``), the offices that gates name;
 - ``System`` (``name``, ``origin``, ``category``, ``range_km``);
 - actions ``employ`` and ``transfer`` with principal ``Party`` (the requester),
-  resource ``System`` and the context built by ``cedar_context``.
+  resource ``System`` and the context built by ``cedar_request``; a schema that
+  declares ``stockpile`` in the context must declare it as the seed does.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from clearance.core.catalog import Catalog
 from clearance.core.request import EmployRequest, TransferRequest
+from clearance.core.stockpile import StockpileFacts
 
 __all__ = ["catalog_entities", "cedar_request"]
 
@@ -68,8 +70,12 @@ def cedar_request(
     request: EmployRequest | TransferRequest,
     bases: Iterable[str],
     approvals: Iterable[str],
+    stockpile: StockpileFacts | None = None,
 ) -> dict[str, Any]:
-    """The Cedar request for one holder: the request's facts, the holder's bases, approvals."""
+    """The Cedar request for one holder: the request's facts, the holder's bases, approvals.
+
+    ``stockpile`` (transfers from a tracked position only) becomes ``context.stockpile``.
+    """
     context: dict[str, Any] = {
         "quantity": request.quantity,
         "basis": sorted(bases),
@@ -81,6 +87,8 @@ def cedar_request(
         context["recipient"] = _ref("Party", request.recipient)
         if request.funding is not None:
             context["funding"] = _ref("Party", request.funding)
+        if stockpile is not None:
+            context["stockpile"] = stockpile.cedar()
     return {
         "principal": _uid("Party", request.requester),
         "action": _uid("Action", request.action),

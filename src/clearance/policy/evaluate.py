@@ -30,6 +30,7 @@ from clearance.core.catalog import Catalog
 from clearance.core.decision import HolderJudgement, Outcome, merge_approvals
 from clearance.core.holders import ConsentHolder
 from clearance.core.request import EmployRequest, TransferRequest
+from clearance.core.stockpile import Balance, Position, StockpileFacts, Thresholds, assess
 from clearance.errors import PolicySourceError
 from clearance.policy.bundle import Effect, PolicyBundle, PolicyInfo
 from clearance.policy.entities import cedar_request
@@ -45,10 +46,11 @@ class Question:
     bundle: PolicyBundle
     request: EmployRequest | TransferRequest
     approvals: frozenset[str] = frozenset()
+    stockpile: StockpileFacts | None = None
 
     def cedar(self, extra: frozenset[str] = frozenset()) -> dict[str, object]:
         bases = (b.value for b in self.holder.bases)
-        return cedar_request(self.request, bases, self.approvals | extra)
+        return cedar_request(self.request, bases, self.approvals | extra, self.stockpile)
 
 
 def _evaluate(pairs: Sequence[tuple[PolicyBundle, dict[str, object]]]) -> list[cedarpy.AuthzResult]:
@@ -161,12 +163,16 @@ def judge(questions: Sequence[Question]) -> list[HolderJudgement]:
     return [a for a in answers if a is not None]
 
 
-def check_schema_accepts_requests(bundle: PolicyBundle, catalog: Catalog, schema_file: str) -> None:
+def check_schema_accepts_requests(
+    bundle: PolicyBundle, catalog: Catalog, schema_file: str, bundle_schema_text: str
+) -> None:
     """Refuse a schema that cannot take the requests the engine builds.
 
     The engine evaluates without re-validating each request against the schema
     (that would cost more than the evaluation), so the shapes are checked here,
-    once per bundle, with one request of each kind.
+    once per bundle, with one request of each kind, and a transfer carrying
+    stockpile facts when the schema declares ``stockpile``. (A schema without
+    it is fine: policies are validated against the schema, so none can read it.)
     """
     if not catalog.systems:
         return
@@ -195,11 +201,13 @@ def check_schema_accepts_requests(bundle: PolicyBundle, catalog: Catalog, schema
         ),
     ]
     approvals = [a.id for a in catalog.authorities[:1]]
-    for probe in probes:
-        request = cedar_request(probe, ["origin"], approvals)
+    stock = assess(Position(party, system, 1), Balance(2), Thresholds(), 1, probes[1].date)
+    for probe, facts in ((probes[0], None), (probes[1], None), (probes[1], stock)):
+        request = cedar_request(probe, ["origin"], approvals, facts)
         result = cedarpy.is_authorized(request, bundle.policy_set, bundle.entities, bundle.schema)
         if result.decision is cedarpy.Decision.NoDecision and result.diagnostics.errors:
             problem = result.diagnostics.errors[0]
-            raise PolicySourceError(
-                schema_file, None, f"schema does not accept {probe.action} requests: {problem}"
-            )
+            if facts is not None and "stockpile" not in bundle_schema_text:
+                continue  # the schema leaves stockpile out, so no policy can read it
+            what = "transfer requests with stockpile facts" if facts else f"{probe.action} requests"
+            raise PolicySourceError(schema_file, None, f"schema does not accept {what}: {problem}")

@@ -14,7 +14,9 @@ A case file (``cases/*.yaml``) holds a list under ``cases``::
 Only the expectations a case states are checked. ``consent_holders``,
 ``required_approvals``, ``conditions`` and ``reasons`` must match exactly;
 ``holder_paths`` lists paths that must be among the holder's paths;
-``not_consent_holders`` lists parties that must not hold consent.
+``not_consent_holders`` lists parties that must not hold consent;
+``stockpile`` (``now``, ``after``: ``green``/``yellow``/``red``, or ``untracked``)
+is the giver's rating the decision saw, from the pack's opening figures.
 ``as_of`` judges under another date; ``approvals`` lists offices that have
 already approved.
 """
@@ -24,12 +26,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clearance.core.decision import Decision, Outcome
 from clearance.core.request import parse_request
+from clearance.core.stockpile import Rating
 from clearance.errors import ClearanceError, PackError
 from clearance.policy.engine import Screener
 from clearance.policy.pack import pydantic_location, read_yaml
@@ -46,6 +49,11 @@ class _Approval(_Model):
     delegable: bool
 
 
+class _Stockpile(_Model):
+    now: Rating | None = None
+    after: Rating | None = None
+
+
 class Expectation(_Model):
     outcome: Outcome
     consent_holders: tuple[str, ...] | None = None
@@ -54,6 +62,7 @@ class Expectation(_Model):
     conditions: tuple[str, ...] | None = None
     reasons: tuple[str, ...] | None = None
     holder_paths: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    stockpile: _Stockpile | Literal["untracked"] | None = None
 
 
 class GoldenCase(_Model):
@@ -125,12 +134,30 @@ def _compare(case: GoldenCase, decision: Decision) -> list[Mismatch]:
     for party in want.not_consent_holders:
         if party in decision.consent_holders:
             found.append(Mismatch("not_consent_holders", f"{party} not a holder", "holder"))
+    _compare_stockpile(want, decision, found)
     paths = decision.as_dict()["holder_paths"]
     for party, expected_paths in want.holder_paths.items():
         missing = [p for p in expected_paths if p not in paths.get(party, [])]
         if missing:
             found.append(Mismatch(f"holder_paths.{party}", missing, paths.get(party, [])))
     return found
+
+
+def _compare_stockpile(want: Expectation, decision: Decision, found: list[Mismatch]) -> None:
+    facts = decision.stockpile
+    if want.stockpile == "untracked":
+        if facts is not None:
+            found.append(Mismatch("stockpile", "untracked", f"{facts.now} → {facts.after}"))
+    elif want.stockpile is not None:
+        if facts is None:
+            found.append(Mismatch("stockpile", want.stockpile.model_dump(), "untracked"))
+            return
+        for name in ("now", "after"):
+            expected = getattr(want.stockpile, name)
+            if expected is not None and expected is not getattr(facts, name):
+                found.append(
+                    Mismatch(f"stockpile.{name}", expected.value, getattr(facts, name).value)
+                )
 
 
 def _sorted(items: tuple[str, ...] | None) -> list[str] | None:

@@ -11,6 +11,7 @@ import bisect
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
+from clearance.core.stockpile import STANDARD_THRESHOLDS, Thresholds
 from clearance.policy.bundle import PolicyBundle
 
 __all__ = ["BundleHistory"]
@@ -60,6 +61,13 @@ class BundleHistory:
         if index + 1 == len(items):
             return None
         return items[index + 1].effective_from - dt.timedelta(days=1)
+
+    def thresholds_on(self, holder: str, on: dt.date) -> Thresholds:
+        """The stockpile thresholds of ``holder``'s bundle in force on ``on`` (standard if none)."""
+        bundle = self.bundle_in_force(holder, on)
+        if bundle is None or bundle.thresholds is None:
+            return STANDARD_THRESHOLDS
+        return bundle.thresholds
 
     def by_revision(self, revision: str) -> PolicyBundle | None:
         return self._by_revision.get(revision)

@@ -7,6 +7,7 @@
     schema.cedarschema   the Cedar schema shared by the bundles
     bundles/<HOLDER>/<folder>/   one policy bundle each (see bundle.py)
     cases/*.yaml         golden cases (see golden.py)
+    stockpile.yaml       optional: tracked stock positions (see stockfigures.py)
 
 Every error names the file (relative to the pack), the place inside it and
 what is wrong, and nothing is half-loaded: ``load_pack`` returns a whole pack
@@ -16,7 +17,7 @@ or raises.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from clearance.errors import PackError
 from clearance.policy.bundle import BundleFiles, PolicyBundle, build_bundle
 from clearance.policy.evaluate import check_schema_accepts_requests
 from clearance.policy.history import BundleHistory
+from clearance.policy.stockfigures import FILE as STOCK_FILE
+from clearance.policy.stockfigures import StockFigures, load_stock_figures
 
 __all__ = ["ScenarioPack", "default_pack_path", "load_bundle", "load_pack", "read_yaml"]
 
@@ -41,6 +44,7 @@ class ScenarioPack:
     catalog: Catalog
     history: BundleHistory
     case_files: tuple[Path, ...]
+    stock: StockFigures = field(default_factory=StockFigures)
 
     def relative(self, path: Path) -> str:
         return _relative(self.root, path)
@@ -137,7 +141,7 @@ def load_bundle(
         entities_text=_read_text(entities_path, rel) if entities_path.exists() else None,
     )
     bundle = build_bundle(files, catalog, rel)
-    check_schema_accepts_requests(bundle, catalog, files.schema_file)
+    check_schema_accepts_requests(bundle, catalog, files.schema_file, files.schema_text)
     return bundle
 
 
@@ -171,6 +175,10 @@ def load_pack(path: Path | str | None = None) -> ScenarioPack:
                 f"{bundle.holder} already has a bundle from {bundle.effective_from} ({seen[key].folder})",
             )
         seen[key] = bundle
+    stock_path = root / STOCK_FILE
+    stock = load_stock_figures(
+        read_yaml(stock_path, STOCK_FILE) if stock_path.exists() else None, catalog
+    )
     return ScenarioPack(
         root=root,
         name=str(meta.get("name", root.name)),
@@ -178,4 +186,5 @@ def load_pack(path: Path | str | None = None) -> ScenarioPack:
         catalog=catalog,
         history=BundleHistory(bundles),
         case_files=tuple(sorted((root / "cases").glob("*.yaml"))),
+        stock=stock,
     )

@@ -1,0 +1,154 @@
+"""A pack's stockpile figures (``stockpile.yaml``): where each tracked position starts.
+
+::
+
+    illustrative: true          # the figures are invented; say so wherever shown
+    opened_on: 2022-02-24       # the date of the opening figures
+    positions:
+      - holder: US
+        system: atacms
+        on_hand: 1000           # the opening movement
+        requirement: 700        # the quantity to keep for the holder's own plans
+        production_per_month: 20
+        deliveries: [{date: 2026-03-01, quantity: 50}]
+
+A position the file lists is *tracked*: transfers from it and uses of it
+move stock, and transfers from it carry ``context.stockpile`` to policy. Its
+movements after the opening come from cases (see ``service.stockpile``).
+The thresholds that turn figures into colours are policy, carried by the
+holder's bundle (``stockpile_thresholds`` in ``bundle.yaml``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from clearance.core.catalog import Catalog
+from clearance.core.request import IsoDate
+from clearance.core.stockpile import Delivery, Movement, MovementKind, Position
+from clearance.errors import PackError
+
+__all__ = ["FILE", "StockFigures", "load_stock_figures"]
+
+FILE = "stockpile.yaml"
+
+Count = Annotated[int, Field(ge=0, le=10**12)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class _Delivery(_Strict):
+    date: IsoDate
+    quantity: Annotated[int, Field(ge=1, le=10**12)]
+
+
+class _Position(_Strict):
+    holder: str
+    system: str
+    on_hand: Count
+    requirement: Count = 0
+    production_per_month: Count = 0
+    deliveries: list[_Delivery] = []
+
+
+class _File(_Strict):
+    illustrative: bool = False
+    note: str = ""
+    opened_on: IsoDate
+    positions: list[_Position]
+
+
+@dataclass(frozen=True, slots=True)
+class StockFigures:
+    """Opening balances and planning figures of every tracked position."""
+
+    opened_on: dt.date | None = None
+    positions: tuple[Position, ...] = ()
+    opening: tuple[Movement, ...] = ()
+    illustrative: bool = False
+    _index: dict[tuple[str, str], Position] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {(p.holder, p.system): p for p in self.positions})
+
+    def position(self, holder: str, system: str) -> Position | None:
+        return self._index.get((holder, system))
+
+    def opening_of(self, holder: str, system: str) -> tuple[Movement, ...]:
+        return tuple(m for m in self.opening if m.holder == holder and m.system == system)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _problem(error: object) -> str:
+    assert isinstance(error, dict)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "is not a known field"
+    if kind == "missing":
+        return "is required"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return "must be a whole number"
+    if kind == "greater_than_equal":
+        return f"must be ≥ {error['ctx']['ge']}"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    message: str = error["msg"]
+    return message[0].lower() + message[1:]
+
+
+def load_stock_figures(data: object, catalog: Catalog) -> StockFigures:
+    """Validate ``stockpile.yaml``'s content; every error names the place in the file."""
+    if data is None:
+        return StockFigures()
+    try:
+        parsed = _File.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise PackError(FILE, _location(error["loc"]) or "(top level)", _problem(error)) from None
+    positions: list[Position] = []
+    opening: list[Movement] = []
+    seen: set[tuple[str, str]] = set()
+    for i, entry in enumerate(parsed.positions):
+        where = f"positions[{i}]"
+        if catalog.party(entry.holder) is None:
+            raise PackError(FILE, f"{where}.holder", f"unknown party '{entry.holder}'")
+        if catalog.system(entry.system) is None:
+            raise PackError(FILE, f"{where}.system", f"unknown system '{entry.system}'")
+        if (entry.holder, entry.system) in seen:
+            raise PackError(
+                FILE, where, f"{entry.holder} already has a position for '{entry.system}'"
+            )
+        seen.add((entry.holder, entry.system))
+        positions.append(
+            Position(
+                holder=entry.holder,
+                system=entry.system,
+                requirement=entry.requirement,
+                production_per_month=entry.production_per_month,
+                deliveries=tuple(Delivery(d.date, d.quantity) for d in entry.deliveries),
+                illustrative=parsed.illustrative,
+            )
+        )
+        if entry.on_hand:
+            opening.append(
+                Movement(
+                    entry.holder,
+                    entry.system,
+                    MovementKind.OPENING,
+                    entry.on_hand,
+                    parsed.opened_on,
+                )
+            )
+    return StockFigures(parsed.opened_on, tuple(positions), tuple(opening), parsed.illustrative)
