@@ -17,6 +17,9 @@ from .databases import PostgresCluster, postgres_cluster
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
+# The ``world`` and ``cli`` fixtures, shared by the service and command tests.
+pytest_plugins = ["tests.worlds", "tests.cli_support"]
+
 
 @pytest.fixture(scope="session")
 def seed_pack() -> ScenarioPack:

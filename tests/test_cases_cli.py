@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
-from clearance.cli.app import main
-from clearance.store.models import Base
+from tests.cli_support import Cli
 
 G2 = {
     "action": "employ",
@@ -27,79 +22,6 @@ G2 = {
     "target": {"territory": "RU"},
     "date": "2025-06-15",
 }
-
-
-class Cli:
-    """Runs ``clearance`` commands in this process, through the same ``main`` as the script.
-
-    In-process keeps the many bad-input cases fast; the subprocess test at the
-    end proves the installed entry point behaves the same.
-    """
-
-    def __init__(self, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.tmp = tmp_path
-        self.database_url = database_url
-        self.env = {
-            "CLEARANCE_DATA_DIR": str(tmp_path / "data"),
-            "CLEARANCE_DATABASE_URL": database_url,
-            "CLEARANCE_PASSPHRASE": "correct horse battery",
-            "COLUMNS": "200",
-        }
-        for name, value in self.env.items():
-            monkeypatch.setenv(name, value)
-
-    def __call__(self, *args: str, ok: bool = True) -> Run:
-        out, err = io.StringIO(), io.StringIO()
-        code: int | str | None = 0
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                main(list(args))
-            except SystemExit as exit_:
-                code = exit_.code
-        result = Run(int(code or 0), out.getvalue(), err.getvalue())
-        if ok:
-            assert result.returncode == 0, result.stderr
-        return result
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self(*args, "--json").stdout)
-
-    def file(self, name: str, data: object) -> str:
-        path = self.tmp / name
-        path.write_text(json.dumps(data))
-        return str(path)
-
-    def snapshot(self) -> tuple[object, ...]:
-        """Every row of every table, and the key files: what a failed command must not touch."""
-        engine = sa.create_engine(self.database_url)
-        try:
-            with engine.connect() as connection:
-                rows = tuple(
-                    tuple(connection.execute(sa.select(table).order_by(*table.primary_key.columns)))
-                    for table in Base.metadata.sorted_tables
-                )
-        finally:
-            engine.dispose()
-        keys = tuple(sorted(p.name for p in (self.tmp / "data" / "keys").glob("*")))
-        return rows, keys
-
-
-@dataclass(frozen=True)
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def cli(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    cli = Cli(tmp_path, database_url, monkeypatch)
-    cli("init")
-    cli("users", "add", "ua.liaison", "--name", "Liaison", "--party", "UA")
-    cli("users", "add", "secdef", "--name", "Secretary", "--party", "US")
-    cli("users", "add", "usdp", "--name", "Under Secretary", "--party", "US")
-    cli("users", "grant", "secdef", "us.secdef", "--from", "2025-01-25")
-    return cli
 
 
 def test_a_request_denied_personally_and_verified_offline(cli: Cli) -> None:

@@ -544,7 +544,9 @@ def test_policy_validate_json(runs: dict[str, Run], seed_pack: ScenarioPack) -> 
     bundles = {(b["holder"], b["effective_from"]): b for b in data["bundles"]}
     assert len(bundles) == len(seed_pack.history) == len(data["bundles"])
     review = bundles[("US", "2025-05-01")]
-    assert review["gates"] == ["us.secdef"]
+    assert review["gates"] == ["us.secdef", "us.usdp"]
+    assert review["stockpile_thresholds"] == {"green_percent": 120, "yellow_percent": 100}
+    assert bundles[("US", "2024-11-17")]["stockpile_thresholds"] is None
     assert review["in_force_until"] == "2025-08-27"
     assert review["folder"] == "bundles/US/2025-05-01"
     assert bundles[("US", "2025-08-28")]["in_force_until"] is None

@@ -13,10 +13,13 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+# Typer carries its own copy of Click; its usage errors are these classes.
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
 from clearance import __version__
 from clearance.errors import ClearanceError
 
-from . import audit, cases, catalog, policy, users
+from . import audit, cases, catalog, policy, stockpile, users
 from .context import App, close_databases
 from .demo import demo
 from .options import JsonOption
@@ -41,6 +44,7 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(users.app, name="users")
 app.add_typer(cases.app, name="cases")
 app.add_typer(audit.app, name="audit")
+app.add_typer(stockpile.app, name="stockpile")
 app.command("verify-decision")(audit.verify_decision)
 app.command("replay")(replay)
 
@@ -72,13 +76,30 @@ def _root(
     """Review controlled weapon-system requests: who must consent, by which policy, and why."""
 
 
+def _fail(message: str, code: int) -> None:
+    line = Text.assemble(("error: ", "bold red"), message)
+    Console(stderr=True).print(line, soft_wrap=True, highlight=False)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run one command (``argv``, default the process's arguments) and exit with its status."""
+    """Run one command (``argv``, default the process's arguments) and exit with its status.
+
+    Usage mistakes (a word where a number goes, an unknown option) are one
+    line too, naming the option, instead of Click's boxed usage text.
+    """
     try:
-        app(args=argv, prog_name="clearance")
+        code = app(args=argv, prog_name="clearance", standalone_mode=False)
     except ClearanceError as exc:
-        line = Text.assemble(("error: ", "bold red"), exc.message)
-        Console(stderr=True).print(line, soft_wrap=True, highlight=False)
-        sys.exit(exc.exit_code)
+        _fail(exc.message, exc.exit_code)
+    except NoArgsIsHelpError as exc:
+        Console().print(exc.ctx.get_help() if exc.ctx else "", highlight=False)
+        sys.exit(2)
+    except UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        _fail(exc.format_message().replace("\n", " ") + hint, exc.exit_code)
+    except typer.Abort:
+        _fail("aborted", 1)
     finally:
         close_databases()
+    sys.exit(code if isinstance(code, int) else 0)

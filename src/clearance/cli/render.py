@@ -16,6 +16,7 @@ from rich.tree import Tree
 
 from clearance.core.decision import Decision, Outcome
 from clearance.core.holders import ConsentHolder
+from clearance.core.stockpile import Rating, StockpileFacts
 from clearance.policy.explain import Explanation
 
 STYLE = {
@@ -28,6 +29,24 @@ LABEL = {
     Outcome.REVIEW_REQUIRED: "REVIEW REQUIRED",
     Outcome.PROHIBITED: "PROHIBITED",
 }
+RATING_STYLE = {Rating.GREEN: "green", Rating.YELLOW: "yellow", Rating.RED: "red"}
+
+
+def rating_text(rating: Rating, *, meaning: bool = True) -> Text:
+    """A rating in colour and in words (``RED below requirement``, or ``RED`` in tables)."""
+    words = f"{rating.value.upper()} {rating.meaning}" if meaning else rating.value.upper()
+    return Text(words, style=f"bold {RATING_STYLE[rating]}")
+
+
+def stockpile_text(facts: StockpileFacts) -> Text:
+    """The stockpile facts a decision saw, in one line."""
+    line = Text(f"{facts.holder} {facts.system}: ")
+    line.append(rating_text(facts.now)).append(" → ").append(rating_text(facts.after))
+    line.append(
+        f"  ({facts.available:,} → {facts.available_after:,} available,"
+        f" {facts.requirement:,} required)"
+    )
+    return line
 
 
 def outcome_text(outcome: Outcome) -> Text:
@@ -98,6 +117,8 @@ def decision_panel(decision: Decision) -> Panel:
         body.add_row("approval needed", Text(approvals_text(decision), style="yellow"))
     if decision.conditions:
         body.add_row("conditions", Text("\n".join(decision.conditions)))
+    if decision.stockpile is not None:
+        body.add_row("stockpile", stockpile_text(decision.stockpile))
     body.add_row("reasons", Text("\n".join(decision.reasons) or "—"))
     notes = [n for j in decision.judgements for n in j.notes]
     if notes:

@@ -58,6 +58,7 @@ class EventType(StrEnum):
     CONDITION_MET = "condition_met"
     CASE_RESCREENED = "case_rescreened"
     BUNDLE_ACTIVATED = "bundle_activated"
+    STOCK_MOVED = "stock_moved"
 
 
 def event_body(

@@ -4,7 +4,8 @@ Every use case reads the case, checks the move against the workflow
 (``core.workflow``) and the actor's standing, writes the change with the
 case's version (a concurrent change makes it fail with ``ConflictError``),
 and appends its ledger events, all in one transaction: it happens whole, or
-not at all.
+not at all. That includes the stock a case moves (``service.stockpile``): an
+approved transfer commits, an executed one delivers, an executed use consumes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from clearance.core.actors import ADMIN, SYSTEM
 from clearance.core.chain import EventType
 from clearance.core.decision import Decision
 from clearance.core.digest import canonical_json
-from clearance.core.request import parse_request
+from clearance.core.request import EmployRequest, TransferRequest, parse_request
 from clearance.core.signing import Signer, signed_bytes, verify
 from clearance.core.workflow import (
     OPEN_STATES,
@@ -39,6 +40,7 @@ from clearance.errors import (
 )
 from clearance.policy.engine import Screener
 from clearance.service.people import can_act_for
+from clearance.service.stockpile import StockService, case_movements
 from clearance.store.records import ApprovalRecord, CaseRecord, ConditionRecord, LedgerRecord
 from clearance.store.repository import CaseSearch, Store, Transaction
 
@@ -157,6 +159,7 @@ class CaseService:
         self.store = store
         self.screener = screener
         self.default_sla_days = default_sla_days
+        self.stock = StockService(store, screener)
 
     # reading ----------------------------------------------------------------------
 
@@ -341,7 +344,9 @@ class CaseService:
         if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
             raise InputError("idempotency key", "must be 1 to 200 characters")
         case_id = str(uuid.uuid4())
-        decision = self.screener.decide(request, decision_id=case_id, now=now)
+        decision = self.screener.decide(
+            request, decision_id=case_id, now=now, balances=self.stock.balance
+        )
         state = state_after_screening(decision.outcome.value, bool(decision.conditions))
         facts = decision.as_dict()
         with self.store.transaction() as tx:
@@ -409,7 +414,23 @@ class CaseService:
                     "why": f"screened: {decision.outcome.value}",
                 },
             )
+            self._move_stock(tx, request, case_id, state, actor=SYSTEM, now=now)
         return case, True
+
+    def _move_stock(
+        self,
+        tx: Transaction,
+        request: EmployRequest | TransferRequest,
+        case_id: str,
+        state: CaseState,
+        *,
+        actor: str,
+        now: dt.datetime,
+        done: int | None = None,
+    ) -> None:
+        case_movements(
+            tx, self.stock, request, case_id=case_id, state=state, done=done, now=now, actor=actor
+        )
 
     # answering gates --------------------------------------------------------------
 
@@ -492,9 +513,12 @@ class CaseService:
                 target = CaseState.APPROVED_WITH_CONDITIONS if conditions else CaseState.APPROVED
             else:
                 return tx.update_case(case)
-            return self._move(
+            moved = self._move(
                 tx, case, target, actor=actor, now=now, why=reason or f"{gate} approved"
             )
+            request = parse_request(json.loads(case.request))
+            self._move_stock(tx, request, case_id, target, actor=actor, now=now)
+            return moved
 
     def _pick_gate(
         self,
@@ -569,9 +593,12 @@ class CaseService:
             case = self._get(tx, case_id, actor=actor)
             if actor != case.submitted_by:
                 raise PermissionDenied("only the requester can withdraw a case")
-            return self._move(
+            moved = self._move(
                 tx, case, CaseState.WITHDRAWN, actor=actor, now=now, why=reason or "withdrawn"
             )
+            request = parse_request(json.loads(case.request))
+            self._move_stock(tx, request, case.id, CaseState.WITHDRAWN, actor=actor, now=now)
+            return moved
 
     def condition_met(
         self, case_id: str, *, actor: str, condition: str, evidence: str, now: dt.datetime
@@ -622,7 +649,7 @@ class CaseService:
             done = asked if quantity is None else quantity
             if not 1 <= done <= asked:
                 raise InputError("quantity", f"must be between 1 and the approved {asked}")
-            return self._move(
+            moved = self._move(
                 tx,
                 case,
                 CaseState.EXECUTED,
@@ -630,6 +657,16 @@ class CaseService:
                 now=now,
                 why=f"executed: {done} of {asked}",
             )
+            self._move_stock(
+                tx,
+                parse_request(request),
+                case.id,
+                CaseState.EXECUTED,
+                actor=actor,
+                now=now,
+                done=done,
+            )
+            return moved
 
     def _record_activations(self, tx: Transaction, *, actor: str, now: dt.datetime) -> None:
         """Put on the ledger every bundle of the pack in force by now that it does not hold yet.
@@ -678,7 +715,11 @@ class CaseService:
                     request = parse_request(json.loads(case.request))
                     on = max(request.date, now.date())
                     decision = self.screener.decide(
-                        request, decision_id=str(uuid.uuid4()), now=now, as_of=on
+                        request,
+                        decision_id=str(uuid.uuid4()),
+                        now=now,
+                        as_of=on,
+                        balances=lambda h, s, d: self.stock.balance_in(tx, h, s, d),
                     )
                     if decision.outcome.value == case.outcome:
                         continue

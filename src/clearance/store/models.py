@@ -36,6 +36,8 @@ __all__ = [
     "LedgerEvent",
     "SignInFailure",
     "SignInSession",
+    "StockMovement",
+    "StockTotal",
     "User",
 ]
 
@@ -210,3 +212,35 @@ class DecisionCount(Base):
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class StockMovement(Base):
+    """One change to one party's stock of one system (``core.stockpile.MovementKind``).
+
+    The pack's opening figures are not stored: a balance is the opening plus
+    the movements here dated on or before the day asked about.
+    """
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (Index("ix_stock_movements_position_day", "holder", "system", "day"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(40))
+    system: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    day: Mapped[dt.date] = mapped_column(Date)
+    at: Mapped[dt.datetime] = _time()
+    actor: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[str | None] = mapped_column(String(40), ForeignKey("cases.id"), index=True)
+
+
+class StockTotal(Base):
+    """The sum of a position's movements so far, kept in the moving transaction for the board."""
+
+    __tablename__ = "stock_totals"
+
+    holder: Mapped[str] = mapped_column(String(40), primary_key=True)
+    system: Mapped[str] = mapped_column(String(120), primary_key=True)
+    on_hand: Mapped[int] = mapped_column(BigInteger)
+    committed: Mapped[int] = mapped_column(BigInteger)

@@ -49,6 +49,7 @@ from clearance.store.records import (
     SessionRecord,
     UserRecord,
 )
+from clearance.store.stock import StockTables
 
 __all__ = ["CaseSearch", "Store", "Transaction"]
 
@@ -213,6 +214,7 @@ class Transaction:
         self._session = session
         self._is_sqlite = is_sqlite
         self._locked = False
+        self.stock = StockTables(session)
 
     # users, offices, delegations -------------------------------------------------
 

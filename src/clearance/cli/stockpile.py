@@ -1,0 +1,239 @@
+"""``clearance stockpile``: the board of ratings, one position's history, a transfer's projection."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from clearance.core.stockpile import Rating
+from clearance.errors import InputError
+
+from .context import App, now
+from .options import JsonOption, ScenarioOption, parse_date
+from .render import RATING_STYLE, print_json, rating_text
+
+if TYPE_CHECKING:
+    from clearance.service.stockpile import BoardRow, StockService
+
+app = typer.Typer(
+    help="Stockpile sufficiency: red / yellow / green now, as of a date, and after a transfer.",
+    no_args_is_help=True,
+)
+
+HolderOption = Annotated[
+    str, typer.Option("--holder", help="The party whose stock it is.", show_default=True)
+]
+SystemArgument = Annotated[str, typer.Argument(help="System id from the catalog.")]
+
+
+def _service(scenario: object) -> StockService:
+    from clearance.service.stockpile import StockService
+
+    context = App(scenario)  # type: ignore[arg-type]
+    return StockService(context.store, context.screener())
+
+
+def _count(value: int) -> str:
+    return f"{value:,}"
+
+
+def _cover(row: BoardRow) -> str:
+    return "—" if row.cover_percent is None else f"{row.cover_percent}%"
+
+
+@app.command("board")
+def board(
+    holder: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--holder", help="Only these parties' stock (repeatable).", show_default=False
+        ),
+    ] = None,
+    rating: Annotated[
+        str | None,
+        typer.Option(
+            "--rating", help="Only this colour: red, yellow or green.", show_default=False
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", help="Show at most this many rows (0: all).", min=0)
+    ] = 50,
+    scenario: ScenarioOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Every tracked position rated today, worst first (colour and words)."""
+    wanted = None
+    if rating is not None:
+        try:
+            wanted = Rating(rating)
+        except ValueError:
+            raise InputError("--rating", "must be red, yellow or green") from None
+    rows = _service(scenario).board(
+        on=now().date(), holders=frozenset(holder) if holder else None, rating=wanted
+    )
+    counts = {r.value: sum(1 for row in rows if row.rating is r) for r in Rating}
+    shown = rows if limit == 0 else rows[:limit]
+    if json_output:
+        print_json(
+            Console(),
+            {
+                "as_of": now().date().isoformat(),
+                "counts": counts,
+                "positions": [r.as_dict() for r in shown],
+            },
+        )
+        return
+    table = Table(title=f"Stockpile board, {now().date().isoformat()} (worst first)")
+    for column in (
+        "rating",
+        "holder",
+        "system",
+        "avail.",
+        "req.",
+        "cover",
+        "on hand",
+        "commit.",
+        "prod/mo",
+    ):
+        table.add_column(
+            column, justify="left" if column in ("rating", "holder", "system") else "right"
+        )
+    for row in shown:
+        b, p = row.balance, row.position
+        table.add_row(
+            rating_text(row.rating, meaning=False),
+            p.holder,
+            p.system,
+            _count(b.available),
+            _count(p.requirement),
+            _cover(row),
+            _count(b.on_hand),
+            _count(b.committed),
+            _count(p.production_per_month),
+        )
+    console = Console()
+    console.print(table)
+    summary = Text()
+    for r in Rating:
+        summary.append(f"{counts[r.value]} ", style="bold").append(rating_text(r)).append("   ")
+    if len(shown) < len(rows):
+        summary.append(f"(showing {len(shown)} of {len(rows)}; --limit 0 shows all)", style="dim")
+    if any(row.position.illustrative for row in shown):
+        summary.append("\nFigures marked illustrative in the pack are invented.", style="dim")
+    console.print(summary)
+
+
+@app.command("history")
+def history(
+    system: SystemArgument,
+    holder: HolderOption = "US",
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Rate as of this date (YYYY-MM-DD). Default: today.", show_default=False
+        ),
+    ] = None,
+    scenario: ScenarioOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """One position's rating as of a date, rebuilt from its movements, and those movements."""
+    day = parse_date(as_of)
+    view = _service(scenario).position(holder, system, on=now().date(), as_of=day)
+    if json_output:
+        print_json(Console(), view.as_dict())
+        return
+    row, console = view.row, Console()
+    line = Text(f"{holder} {system} as of {view.on.isoformat()}: ")
+    line.append(rating_text(row.rating))
+    line.append(
+        f"  available {_count(row.balance.available)} of {_count(row.position.requirement)}"
+        f" required ({_cover(row)}); on hand {_count(row.balance.on_hand)},"
+        f" committed {_count(row.balance.committed)}"
+    )
+    console.print(line, highlight=False)
+    table = Table(title="movements recorded (newest first)")
+    for column in ("day", "kind", "quantity", "on hand", "committed", "case", "by"):
+        table.add_column(column)
+    for m in view.movements:
+        d_hand, d_committed = m.movement.deltas
+        table.add_row(
+            m.movement.on.isoformat(),
+            m.movement.kind.value,
+            _count(m.movement.quantity),
+            f"{d_hand:+,}" if d_hand else "",
+            f"{d_committed:+,}" if d_committed else "",
+            (m.movement.case_id or "")[:8],
+            m.actor,
+        )
+    console.print(
+        table if view.movements else Text("no movements recorded: the opening figures", style="dim")
+    )
+
+
+BAR_WIDTH = 24
+
+
+def _bar(value: int, top: int, width: int = BAR_WIDTH) -> str:
+    filled = 0 if top <= 0 else max(0, min(width, round(width * value / top)))
+    return "█" * filled + "·" * (width - filled)
+
+
+@app.command("project")
+def project_command(
+    system: SystemArgument,
+    transfer: Annotated[int, typer.Option("--transfer", help="How many to give (0: none).")],
+    holder: HolderOption = "US",
+    months: Annotated[int, typer.Option("--months", help="Months to project.")] = 24,
+    scenario: ScenarioOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """The rating now, after giving --transfer items, and month by month with production."""
+    projection = _service(scenario).project(
+        holder, system, transfer=transfer, months=months, on=now().date()
+    )
+    if json_output:
+        print_json(Console(), projection.as_dict())
+        return
+    facts, console = projection.facts, Console()
+    line = Text(f"{holder} {system}: now ")
+    line.append(rating_text(facts.now))
+    line.append(f" ({_count(facts.available)} available), after giving {_count(transfer)} ")
+    line.append(rating_text(facts.after))
+    line.append(f" ({_count(facts.available_after)})")
+    console.print(line, highlight=False)
+    recover = facts.months_to_recover
+    console.print(
+        "green again: "
+        + (
+            "now"
+            if recover == 0
+            else "never at this production rate"
+            if recover is None
+            else f"in {recover} months"
+        ),
+        highlight=False,
+    )
+    # A tenth of headroom, so the green-level mark falls inside the bar.
+    top = max([p.available for p in projection.points] + [projection.points[0].green_level, 1])
+    top += top // 10 + 1
+    table = Table(
+        title=f"month by month (requirement {_count(facts.requirement)}, green from {_count(projection.points[0].green_level)})"
+    )
+    for column in ("month", "date", "available", "rating", "available (| green level)"):
+        table.add_column(column, justify="right" if column in ("month", "available") else "left")
+    marker = round(BAR_WIDTH * projection.points[0].green_level / top)
+    for point in projection.points:
+        bar = _bar(point.available, top)
+        bar = bar[:marker] + "|" + bar[marker + 1 :] if 0 <= marker < len(bar) else bar
+        table.add_row(
+            str(point.month),
+            point.on.isoformat(),
+            _count(point.available),
+            rating_text(point.rating, meaning=False),
+            Text(bar, style=RATING_STYLE[point.rating]),
+        )
+    console.print(table)

@@ -1,0 +1,315 @@
+"""Stockpile sufficiency as users see it: balances, the board, projections, case movements.
+
+A position's balance on a day is the pack's opening figure (from the day the
+figures open) plus the movements recorded since, up to that day. Positions
+the pack lists are tracked from the start; a party becomes tracked for a
+system when a tracked transfer delivers it some.
+
+Cases move stock, in the transaction that moves the case (``case_movements``):
+
+- a transfer approved (at screening, or by its last approval) commits the
+  quantity from the giver's stock;
+- a transfer executed delivers what was done from giver to receiver and
+  releases the commitment; a withdrawn one releases it;
+- an employment executed consumes what was used from the user's stock.
+
+A delivery or use beyond what is on hand is refused, naming the quantity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from clearance.core.chain import EventType
+from clearance.core.request import EmployRequest, TransferRequest
+from clearance.core.stockpile import (
+    Balance,
+    Movement,
+    MovementKind,
+    NegativeStock,
+    Position,
+    ProjectionPoint,
+    Rating,
+    StockpileFacts,
+    Thresholds,
+    assess,
+    project,
+)
+from clearance.core.workflow import CaseState
+from clearance.errors import InputError, NotFoundError
+from clearance.policy.engine import Screener
+from clearance.store.repository import Store, Transaction
+from clearance.store.stock import MovementRow
+
+__all__ = [
+    "BoardRow",
+    "PositionView",
+    "Projection",
+    "StockService",
+    "case_movements",
+]
+
+MAX_MONTHS = 240
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    """One position rated on a day."""
+
+    position: Position
+    balance: Balance
+    thresholds: Thresholds
+    rating: Rating
+
+    @property
+    def cover_percent(self) -> int | None:
+        """Available as a whole percent of the requirement (None without a requirement)."""
+        if not self.position.requirement:
+            return None
+        return self.balance.available * 100 // self.position.requirement
+
+    def sort_key(self) -> tuple[int, float, str, str]:
+        """Worst first: red, then yellow, then green; within a colour the least covered first."""
+        requirement = self.position.requirement
+        cover = self.balance.available / requirement if requirement else float("inf")
+        return (-self.rating.severity, cover, self.position.holder, self.position.system)
+
+    def as_dict(self) -> dict[str, Any]:
+        p, b = self.position, self.balance
+        return {
+            "holder": p.holder,
+            "system": p.system,
+            "rating": self.rating.value,
+            "meaning": self.rating.meaning,
+            "on_hand": b.on_hand,
+            "committed": b.committed,
+            "available": b.available,
+            "requirement": p.requirement,
+            "cover_percent": self.cover_percent,
+            "production_per_month": p.production_per_month,
+            "thresholds": self.thresholds.as_dict(),
+            "illustrative": p.illustrative,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    """One position on a day: its rating and the movements that made its balance."""
+
+    row: BoardRow
+    on: dt.date
+    movements: tuple[MovementRow, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.row.as_dict(),
+            "as_of": self.on.isoformat(),
+            "movements": [
+                {
+                    "day": m.movement.on.isoformat(),
+                    "kind": m.movement.kind.value,
+                    "quantity": m.movement.quantity,
+                    "on_hand_change": m.movement.deltas[0],
+                    "committed_change": m.movement.deltas[1],
+                    "case_id": m.movement.case_id,
+                    "actor": m.actor,
+                    "at": m.at.isoformat(),
+                }
+                for m in self.movements
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """A proposed transfer's effect: rating now, after, and month by month with production."""
+
+    facts: StockpileFacts
+    points: tuple[ProjectionPoint, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.facts.as_dict(), "months": [p.as_dict() for p in self.points]}
+
+
+class StockService:
+    """Stock positions over one store and the pack in force."""
+
+    def __init__(self, store: Store, screener: Screener) -> None:
+        self.store = store
+        self.screener = screener
+        self.figures = screener.pack.stock
+
+    # balances -------------------------------------------------------------------
+
+    def balance_in(
+        self, tx: Transaction, holder: str, system: str, on: dt.date | None
+    ) -> Balance | None:
+        """A position's balance on ``on`` (today's totals when None); None if untracked."""
+        opening = self.screener.pack_balance(holder, system, on or dt.date.max)
+        moved = tx.stock.total(holder, system, on)
+        if moved is None:
+            return opening
+        base = opening or Balance()
+        return Balance(base.on_hand + moved[0], base.committed + moved[1])
+
+    def balance(self, holder: str, system: str, on: dt.date) -> Balance | None:
+        """``BalanceLookup`` for the screener: the balance a new request is judged on."""
+        with self.store.reading() as tx:
+            return self.balance_in(tx, holder, system, on)
+
+    def _row(self, holder: str, system: str, balance: Balance, on: dt.date) -> BoardRow:
+        position = self.figures.position(holder, system) or Position(holder, system)
+        thresholds = self.screener.history.thresholds_on(holder, on)
+        return BoardRow(
+            position,
+            balance,
+            thresholds,
+            thresholds.rate(balance.available, position.requirement),
+        )
+
+    # what users ask -------------------------------------------------------------
+
+    def board(
+        self,
+        *,
+        on: dt.date,
+        holders: frozenset[str] | None = None,
+        rating: Rating | None = None,
+    ) -> list[BoardRow]:
+        """Every tracked position rated today, worst first; ``holders`` limits whose."""
+        with self.store.reading() as tx:
+            totals = tx.stock.totals()
+        keys = {(p.holder, p.system) for p in self.figures.positions} | set(totals)
+        rows: list[BoardRow] = []
+        for holder, system in keys:
+            if holders is not None and holder not in holders:
+                continue
+            base = self.screener.pack_balance(holder, system, on) or Balance()
+            hand, committed = totals.get((holder, system), (0, 0))
+            row = self._row(
+                holder, system, Balance(base.on_hand + hand, base.committed + committed), on
+            )
+            if rating is None or row.rating is rating:
+                rows.append(row)
+        rows.sort(key=BoardRow.sort_key)
+        return rows
+
+    def _tracked(self, tx: Transaction, holder: str, system: str, on: dt.date | None) -> Balance:
+        if self.screener.catalog.party(holder) is None:
+            raise NotFoundError(f"unknown party '{holder}'")
+        if self.screener.catalog.system(system) is None:
+            raise NotFoundError(f"unknown system '{system}'")
+        balance = self.balance_in(tx, holder, system, on)
+        if balance is None:
+            raise NotFoundError(f"{holder}'s stock of '{system}' is not tracked")
+        return balance
+
+    def position(
+        self, holder: str, system: str, *, on: dt.date, as_of: dt.date | None = None
+    ) -> PositionView:
+        """A position as of ``as_of`` (today, ``on``, when None), with its recent movements."""
+        day = as_of or on
+        with self.store.reading() as tx:
+            balance = self._tracked(tx, holder, system, as_of)
+            movements = tx.stock.movements(holder, system, on=as_of)
+        return PositionView(self._row(holder, system, balance, day), day, tuple(movements))
+
+    def project(
+        self, holder: str, system: str, *, transfer: int, months: int, on: dt.date
+    ) -> Projection:
+        """What giving ``transfer`` items today would do, and the months after."""
+        if transfer < 0:
+            raise InputError("--transfer", "must be a whole number ≥ 0")
+        if not 1 <= months <= MAX_MONTHS:
+            raise InputError("--months", f"must be between 1 and {MAX_MONTHS}")
+        with self.store.reading() as tx:
+            balance = self._tracked(tx, holder, system, None)
+        row = self._row(holder, system, balance, on)
+        facts = assess(row.position, balance, row.thresholds, transfer, on)
+        points = project(row.position, facts.available_after, row.thresholds, on, months)
+        return Projection(facts, tuple(points))
+
+
+# cases move stock --------------------------------------------------------------------
+
+
+def _check(tx: Transaction, service: StockService, moves: list[Movement]) -> None:
+    """Refuse movements that would take any position's on-hand or committed below zero."""
+    balances: dict[tuple[str, str], Balance] = {}
+    for move in moves:
+        key = (move.holder, move.system)
+        if key not in balances:
+            balances[key] = service.balance_in(tx, move.holder, move.system, None) or Balance()
+        try:
+            balances[key] = balances[key].after(*move.deltas)
+        except NegativeStock:
+            have = balances[key].on_hand
+            raise InputError(
+                "quantity",
+                f"{move.holder} has {have} '{move.system}' on hand; cannot"
+                f" {'deliver' if move.kind is MovementKind.TRANSFER_OUT else 'use'} {move.quantity}",
+            ) from None
+
+
+def case_movements(
+    tx: Transaction,
+    service: StockService,
+    request: EmployRequest | TransferRequest,
+    *,
+    case_id: str,
+    state: CaseState,
+    done: int | None,
+    now: dt.datetime,
+    actor: str,
+) -> list[Movement]:
+    """Record the stock a case's move to ``state`` moves, with its ledger event; returns them.
+
+    ``done`` is the quantity executed (for ``executed``). Untracked positions
+    do not move.
+    """
+    day = now.date()
+    giver = request.requester
+    tracked = service.balance_in(tx, giver, request.system, None) is not None
+    moves: list[Movement] = []
+    committed = tx.stock.committed_by_case(case_id)
+    if committed and state in (CaseState.EXECUTED, CaseState.WITHDRAWN):
+        moves.append(Movement(giver, request.system, MovementKind.RELEASE, committed, day, case_id))
+    if tracked and isinstance(request, TransferRequest):
+        if state in (CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS):
+            moves.append(
+                Movement(giver, request.system, MovementKind.COMMIT, request.quantity, day, case_id)
+            )
+        elif state is CaseState.EXECUTED and done:
+            moves += [
+                Movement(giver, request.system, MovementKind.TRANSFER_OUT, done, day, case_id),
+                Movement(
+                    request.recipient, request.system, MovementKind.TRANSFER_IN, done, day, case_id
+                ),
+            ]
+    elif tracked and state is CaseState.EXECUTED and done:
+        moves.append(Movement(giver, request.system, MovementKind.CONSUME, done, day, case_id))
+    if not moves:
+        return []
+    _check(tx, service, moves)
+    tx.stock.add(moves, at=now, actor=actor)
+    tx.append(
+        type=EventType.STOCK_MOVED,
+        actor=actor,
+        at=now,
+        case_id=case_id,
+        payload={
+            "movements": [
+                {
+                    "holder": m.holder,
+                    "system": m.system,
+                    "kind": m.kind.value,
+                    "quantity": m.quantity,
+                    "day": m.on.isoformat(),
+                }
+                for m in moves
+            ]
+        },
+    )
+    return moves

@@ -1,0 +1,142 @@
+"""Stock movements and totals: the store side of stockpile sufficiency.
+
+Reached through ``Transaction.stock``. Every movement is a row; each
+position's running total is updated in the same transaction, so the board is
+one read of the totals, and the balance of one position on a past day is one
+indexed range sum. Quantities are checked in ``core.stockpile`` before they
+get here; the totals here are changes from the pack's opening figures, which
+are not stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, case, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from clearance.core.stockpile import Movement, MovementKind
+from clearance.store.models import StockMovement, StockTotal
+
+__all__ = ["MovementRow", "StockTables"]
+
+
+@dataclass(frozen=True, slots=True)
+class MovementRow:
+    """A stored movement, with who recorded it and when."""
+
+    id: int
+    movement: Movement
+    at: dt.datetime
+    actor: str
+
+
+def _signed(axis: int) -> ColumnElement[int]:
+    """SQL for the sum of quantities signed as ``MovementKind.deltas`` says (0 on hand, 1 committed)."""
+    whens = [
+        (StockMovement.kind == kind.value, StockMovement.quantity * kind.deltas(1)[axis])
+        for kind in MovementKind
+        if kind.deltas(1)[axis]
+    ]
+    return func.coalesce(func.sum(case(*whens, else_=0)), 0)
+
+
+def _movement(row: StockMovement) -> Movement:
+    kind = MovementKind(row.kind)
+    return Movement(row.holder, row.system, kind, row.quantity, row.day, row.case_id)
+
+
+class StockTables:
+    """Stock queries inside one transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, movements: list[Movement], *, at: dt.datetime, actor: str) -> None:
+        """Record movements and fold them into their positions' totals."""
+        if not movements:
+            return
+        self._session.execute(
+            insert(StockMovement),
+            [
+                {
+                    "holder": m.holder,
+                    "system": m.system,
+                    "kind": m.kind.value,
+                    "quantity": m.quantity,
+                    "day": m.on,
+                    "at": at,
+                    "actor": actor,
+                    "case_id": m.case_id,
+                }
+                for m in movements
+            ],
+        )
+        changes: dict[tuple[str, str], tuple[int, int]] = {}
+        for m in movements:
+            hand, committed = changes.get((m.holder, m.system), (0, 0))
+            d_hand, d_committed = m.deltas
+            changes[(m.holder, m.system)] = (hand + d_hand, committed + d_committed)
+        for (holder, system), (hand, committed) in changes.items():
+            result = self._session.execute(
+                update(StockTotal)
+                .where(StockTotal.holder == holder, StockTotal.system == system)
+                .values(
+                    on_hand=StockTotal.on_hand + hand,
+                    committed=StockTotal.committed + committed,
+                )
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                self._session.add(
+                    StockTotal(holder=holder, system=system, on_hand=hand, committed=committed)
+                )
+        self._session.flush()
+
+    def totals(self) -> dict[tuple[str, str], tuple[int, int]]:
+        """(holder, system) → (on-hand change, committed change) of every moved position."""
+        rows = self._session.execute(
+            select(StockTotal.holder, StockTotal.system, StockTotal.on_hand, StockTotal.committed)
+        )
+        return {(h, s): (hand, committed) for h, s, hand, committed in rows}
+
+    def total(self, holder: str, system: str, on: dt.date | None = None) -> tuple[int, int] | None:
+        """A position's (on-hand change, committed change) up to ``on``; None if it never moved."""
+        if on is None:
+            row = self._session.get(StockTotal, (holder, system), populate_existing=True)
+            return None if row is None else (row.on_hand, row.committed)
+        if self._session.get(StockTotal, (holder, system)) is None:
+            return None
+        hand, committed = self._session.execute(
+            select(_signed(0), _signed(1)).where(
+                StockMovement.holder == holder,
+                StockMovement.system == system,
+                StockMovement.day <= on,
+            )
+        ).one()
+        return int(hand), int(committed)
+
+    def committed_by_case(self, case_id: str) -> int:
+        """What a case has committed and not yet released (0 when it never committed)."""
+        value = self._session.scalar(select(_signed(1)).where(StockMovement.case_id == case_id))
+        return int(value or 0)
+
+    def movements(
+        self, holder: str, system: str, *, on: dt.date | None = None, limit: int = 50
+    ) -> list[MovementRow]:
+        """A position's movements, newest first, up to ``on``."""
+        query = select(StockMovement).where(
+            StockMovement.holder == holder, StockMovement.system == system
+        )
+        if on is not None:
+            query = query.where(StockMovement.day <= on)
+        rows = self._session.scalars(
+            query.order_by(StockMovement.day.desc(), StockMovement.id.desc()).limit(limit)
+        )
+        return [MovementRow(r.id, _movement(r), r.at, r.actor) for r in rows]
+
+    def of_case(self, case_id: str) -> list[Movement]:
+        rows = self._session.scalars(
+            select(StockMovement).where(StockMovement.case_id == case_id).order_by(StockMovement.id)
+        )
+        return [_movement(r) for r in rows]

@@ -1,0 +1,454 @@
+"""Stockpile sufficiency: ratings at their boundaries, movements from cases, history, the CLI.
+
+Ratings are pure arithmetic (``core.stockpile``), tested exactly at each
+threshold and by properties; movements are tested through real cases on
+SQLite and PostgreSQL; the commands through ``clearance`` as a user runs them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from clearance.core.request import parse_request
+from clearance.core.stockpile import (
+    Balance,
+    Delivery,
+    Movement,
+    MovementKind,
+    NegativeStock,
+    Position,
+    Rating,
+    Thresholds,
+    add_months,
+    assess,
+    balance_of,
+    months_to_recover,
+    project,
+)
+from clearance.errors import InputError, PackError
+from clearance.policy.engine import Screener
+from clearance.policy.pack import default_pack_path, load_pack
+from clearance.store.repository import Store
+from tests.cli_support import Cli
+from tests.worlds import G2, G5, T0, World
+
+ATACMS = {
+    "action": "transfer",
+    "requester": "US",
+    "recipient": "UA",
+    "system": "atacms",
+    "quantity": 100,
+    "date": "2025-09-01",
+}
+DAY = dt.date(2025, 9, 1)
+
+
+# ratings: exact boundaries ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("available", "rating"),
+    [(841, "green"), (840, "green"), (839, "yellow"), (700, "yellow"), (699, "red"), (-5, "red")],
+)
+def test_ratings_exactly_at_each_threshold(available: int, rating: str) -> None:
+    assert Thresholds(120, 100).rate(available, 700) is Rating(rating)
+
+
+def test_an_odd_requirement_rounds_the_green_level_up() -> None:
+    # 120% of 7 is 8.4: 8 is below it, 9 is at or above it.
+    thresholds = Thresholds(120, 100)
+    assert thresholds.green_level(7) == 9
+    assert thresholds.rate(8, 7) is Rating.YELLOW
+    assert thresholds.rate(9, 7) is Rating.GREEN
+
+
+def test_no_requirement_is_always_green_and_thresholds_must_be_in_order() -> None:
+    assert Thresholds().rate(0, 0) is Rating.GREEN
+    with pytest.raises(ValueError, match="out of order"):
+        Thresholds(green_percent=90, yellow_percent=100)
+
+
+def test_months_to_recover_counts_production_and_expected_deliveries() -> None:
+    position = Position("US", "atacms", 700, 20, ())
+    assert months_to_recover(position, 699, Thresholds(), DAY) == 8  # 699 + 8×20 = 859 ≥ 840
+    assert months_to_recover(position, 840, Thresholds(), DAY) == 0
+    assert months_to_recover(Position("US", "x", 700), 699, Thresholds(), DAY) is None
+    lot = Position("US", "x", 700, 0, (Delivery(dt.date(2025, 11, 15), 200),))
+    assert months_to_recover(lot, 699, Thresholds(), DAY) == 3  # arrives in the third month
+    points = project(lot, 699, Thresholds(), DAY, 3)
+    assert [p.available for p in points] == [699, 699, 699, 899]
+    assert [p.rating for p in points][-1] is Rating.GREEN
+
+
+def test_months_are_calendar_months_clipped_at_month_end() -> None:
+    assert add_months(dt.date(2025, 1, 31), 1) == dt.date(2025, 2, 28)
+    assert add_months(dt.date(2024, 1, 31), 1) == dt.date(2024, 2, 29)
+    assert add_months(dt.date(2025, 11, 30), 3) == dt.date(2026, 2, 28)
+
+
+# properties ----------------------------------------------------------------------
+
+counts = st.integers(min_value=0, max_value=10**6)
+thresholds = st.tuples(st.integers(0, 400), st.integers(0, 400)).map(
+    lambda t: Thresholds(max(t), min(t))
+)
+
+
+@given(counts, counts, counts, st.integers(0, 10**6), thresholds, st.integers(0, 1000))
+def test_a_transfer_never_improves_the_givers_rating(
+    on_hand: int, committed: int, requirement: int, quantity: int, rule: Thresholds, made: int
+) -> None:
+    position = Position("US", "x", requirement, made)
+    facts = assess(position, Balance(on_hand, committed), rule, quantity, DAY)
+    assert facts.after.severity >= facts.now.severity
+    more = assess(position, Balance(on_hand, committed), rule, quantity + 1, DAY)
+    assert more.after.severity >= facts.after.severity
+    if facts.months_to_recover is not None and more.months_to_recover is not None:
+        assert more.months_to_recover >= facts.months_to_recover
+
+
+_positions = itertools.count()
+movement_lists = st.lists(
+    st.tuples(
+        st.sampled_from(list(MovementKind)),
+        st.integers(1, 500),
+        st.dates(dt.date(2025, 1, 1), dt.date(2025, 12, 31)),
+    ),
+    max_size=25,
+)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    movement_lists,
+    st.lists(st.dates(dt.date(2024, 12, 1), dt.date(2026, 1, 31)), min_size=1, max_size=6),
+)
+def test_the_rating_as_of_a_date_is_the_rating_of_the_movements_up_to_it(
+    store: Store, moves: list[tuple[MovementKind, int, dt.date]], days: list[dt.date]
+) -> None:
+    system = f"position-{next(_positions)}"  # each example its own position in the one store
+    movements = [Movement("US", system, kind, q, day) for kind, q, day in moves]
+    with store.transaction() as tx:
+        tx.stock.add(movements, at=T0, actor="test")
+    rule = Thresholds()
+    with store.reading() as tx:
+        for day in days:
+            stored = tx.stock.total("US", system, day)
+            expected = balance_of(movements, day)
+            if not movements:
+                assert stored is None
+                continue
+            assert stored == (expected.on_hand, expected.committed)
+            assert rule.rate(stored[0] - stored[1], 300) is rule.rate(expected.available, 300)
+        if movements:
+            whole = balance_of(movements)
+            assert tx.stock.total("US", system) == (whole.on_hand, whole.committed)
+
+
+def test_a_balance_never_goes_below_zero() -> None:
+    with pytest.raises(NegativeStock):
+        Balance(3, 0).after(-4, 0)
+    with pytest.raises(NegativeStock):
+        Balance(3, 1).after(0, -2)
+    assert Balance(3, 1).after(-3, -1) == Balance(0, 0)
+
+
+# thresholds are policy, and change on a date ----------------------------------------
+
+
+def _pack_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "pack"
+    shutil.copytree(default_pack_path(), root)
+    return root
+
+
+def test_thresholds_change_with_the_bundle_in_force(tmp_path: Path) -> None:
+    root = _pack_copy(tmp_path)
+    meta = root / "bundles/US/2025-08-28/bundle.yaml"
+    meta.write_text(
+        meta.read_text().replace(
+            "{green_percent: 120, yellow_percent: 100}", "{green_percent: 150, yellow_percent: 110}"
+        )
+    )
+    screener = Screener(load_pack(root))
+    request = parse_request({**ATACMS, "quantity": 100})  # leaves 900 of 700: 128 %
+    before = screener.decide(request, decision_id="a", now=T0, as_of=dt.date(2025, 8, 27))
+    after = screener.decide(request, decision_id="b", now=T0, as_of=dt.date(2025, 8, 28))
+    assert before.stockpile is not None
+    assert after.stockpile is not None
+    assert (before.stockpile.after, before.outcome.value) == (Rating.GREEN, "permitted")
+    assert (after.stockpile.after, after.outcome.value) == (Rating.YELLOW, "review_required")
+    assert after.stockpile.thresholds == Thresholds(150, 110)
+    assert [a.authority for a in after.required_approvals] == ["us.usdp"]
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "where"),
+    [
+        (
+            "bundles/US/2025-08-28/bundle.yaml",
+            "{green_percent: 120, yellow_percent: 100}",
+            "{green_percent: 90, yellow_percent: 100}",
+            "bundles/US/2025-08-28/bundle.yaml: stockpile_thresholds: thresholds out of order",
+        ),
+        (
+            "bundles/US/2025-08-28/bundle.yaml",
+            "{green_percent: 120, yellow_percent: 100}",
+            "{green_percent: 1.5, yellow_percent: 100}",
+            "stockpile_thresholds.green_percent: must be a whole percent",
+        ),
+        ("stockpile.yaml", "on_hand: 1000", "on_hand: -3", "positions[0].on_hand: must be ≥ 0"),
+        (
+            "stockpile.yaml",
+            "on_hand: 1000",
+            "on_hand: 12.5",
+            "positions[0].on_hand: must be a whole number",
+        ),
+        (
+            "stockpile.yaml",
+            "requirement: 700",
+            "requirement: lots",
+            "positions[0].requirement: must be a whole number",
+        ),
+        (
+            "stockpile.yaml",
+            "{holder: US, system: atacms",
+            "{holder: XX, system: atacms",
+            "positions[0].holder: unknown party 'XX'",
+        ),
+        (
+            "stockpile.yaml",
+            "{holder: US, system: atacms",
+            "{holder: US, system: nosuch",
+            "positions[0].system: unknown system 'nosuch'",
+        ),
+        (
+            "stockpile.yaml",
+            "{holder: US, system: eram",
+            "{holder: US, system: atacms",
+            "positions[1]: US already has a position for 'atacms'",
+        ),
+        (
+            "stockpile.yaml",
+            "quantity: 50}",
+            "quantity: 0}",
+            "positions[0].deliveries[0].quantity: must be ≥ 1",
+        ),
+        ("stockpile.yaml", "opened_on: 2022-02-24", "opened_on: someday", "opened_on"),
+    ],
+)
+def test_bad_figures_and_thresholds_are_refused_naming_the_place(
+    tmp_path: Path, file: str, old: str, new: str, where: str
+) -> None:
+    root = _pack_copy(tmp_path)
+    path = root / file
+    text = path.read_text()
+    assert text.count(old) == 1, f"{old!r} not once in {file}"
+    path.write_text(text.replace(old, new))
+    with pytest.raises(PackError) as caught:
+        load_pack(root)
+    assert where in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+# cases move stock ------------------------------------------------------------------
+
+
+def _stock(world: World, holder: str, system: str) -> Balance:
+    balance = world.cases.stock.balance(holder, system, dt.date.max)
+    assert balance is not None
+    return balance
+
+
+def test_an_approved_transfer_commits_and_its_execution_moves_stock(world: World) -> None:
+    cases = world.cases
+    case, _ = cases.submit({**ATACMS, "quantity": 150}, actor="us.liaison", now=T0)
+    assert case.state == "approved"  # 850 available after: green
+    assert _stock(world, "US", "atacms") == Balance(1000, 150)
+    assert _stock(world, "UA", "atacms") == Balance(40, 0)
+
+    cases.execute(case.id, actor="us.liaison", quantity=120, now=T0 + dt.timedelta(days=3))
+    assert _stock(world, "US", "atacms") == Balance(880, 0)  # the 30 not delivered are released
+    assert _stock(world, "UA", "atacms") == Balance(160, 0)
+    with world.store.reading() as tx:
+        assert [m.kind for m in tx.stock.of_case(case.id)] == [
+            MovementKind.COMMIT,
+            MovementKind.RELEASE,
+            MovementKind.TRANSFER_OUT,
+            MovementKind.TRANSFER_IN,
+        ]
+
+
+def test_committed_stock_feeds_the_next_decision(world: World) -> None:
+    cases = world.cases
+    first, _ = cases.submit({**ATACMS, "quantity": 150}, actor="us.liaison", now=T0)
+    second, _ = cases.submit({**ATACMS, "quantity": 100}, actor="us.liaison", now=T0)
+    facts = cases.view(second.id).decision["stockpile"]
+    assert (facts["available"], facts["available_after"]) == (850, 750)
+    assert (facts["now"], facts["after"]) == ("green", "yellow")
+    assert second.state == "in_review"
+    assert [a["authority"] for a in cases.view(second.id).decision["required_approvals"]] == [
+        "us.usdp"
+    ]
+    # The Under Secretary approves: the stock is committed from that moment.
+    cases.answer(
+        second.id, actor="usdp", approve=True, reason="", signer=world.keys["usdp"], now=T0
+    )
+    assert _stock(world, "US", "atacms") == Balance(1000, 250)
+    assert first.id != second.id
+
+
+def test_a_withdrawn_approved_transfer_releases_its_commitment(world: World) -> None:
+    case, _ = world.cases.submit({**ATACMS, "quantity": 150}, actor="us.liaison", now=T0)
+    world.cases.withdraw(case.id, actor="us.liaison", reason="not needed", now=T0)
+    assert _stock(world, "US", "atacms") == Balance(1000, 0)
+
+
+def test_an_executed_use_consumes_the_users_stock_and_not_more(world: World) -> None:
+    cases = world.cases
+    use = {**G2, "target": {"territory": "UA"}, "quantity": 2}
+    case, _ = cases.submit(use, actor="ua.liaison", now=T0)
+    cases.execute(case.id, actor="ua.liaison", quantity=None, now=T0)
+    assert _stock(world, "UA", "atacms") == Balance(38, 0)
+
+    big, _ = cases.submit({**use, "quantity": 39}, actor="ua.liaison", now=T0)
+    with world.store.reading() as tx:
+        events_before = tx.ledger_head()
+    with pytest.raises(InputError) as caught:
+        cases.execute(big.id, actor="ua.liaison", quantity=None, now=T0)
+    assert str(caught.value) == "quantity: UA has 38 'atacms' on hand; cannot use 39"
+    assert cases.view(big.id).case.state == "approved"  # nothing recorded
+    assert _stock(world, "UA", "atacms") == Balance(38, 0)
+    with world.store.reading() as tx:
+        assert tx.ledger_head() == events_before
+
+
+def test_untracked_stock_does_not_move(world: World) -> None:
+    # Storm Shadow is tracked for GB, not for UA: UA's use of it moves nothing.
+    case, _ = world.cases.submit(
+        {**G2, "system": "storm-shadow", "target": {"territory": "UA"}}, actor="ua.liaison", now=T0
+    )
+    world.cases.execute(case.id, actor="ua.liaison", quantity=None, now=T0)
+    assert world.cases.stock.balance("UA", "storm-shadow", dt.date.max) is None
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.tuples(st.integers(1, 120), st.integers(0, 40)), min_size=1, max_size=3))
+def test_executed_transfers_conserve_stock_between_giver_and_receiver(
+    world: World, transfers: list[tuple[int, int]]
+) -> None:
+    before = _stock(world, "US", "atacms").on_hand + _stock(world, "UA", "atacms").on_hand
+    for asked, short in transfers:
+        case, _ = world.cases.submit({**ATACMS, "quantity": asked}, actor="us.liaison", now=T0)
+        if case.state != "approved":
+            continue  # goes to review: nothing executes
+        world.cases.execute(case.id, actor="us.liaison", quantity=max(1, asked - short), now=T0)
+    us, ua = _stock(world, "US", "atacms"), _stock(world, "UA", "atacms")
+    assert us.on_hand + ua.on_hand == before
+    assert us.committed >= 0
+    assert us.on_hand >= 0
+
+
+def test_the_eram_sale_keeps_its_condition_and_commits_stock(world: World) -> None:
+    case, _ = world.cases.submit(G5, actor="us.liaison", now=T0)
+    view = world.cases.view(case.id)
+    assert case.state == "approved_with_conditions"
+    assert view.decision["conditions"] == ["European partners fund the purchase"]
+    assert view.decision["stockpile"]["after"] == "green"
+    assert _stock(world, "US", "eram") == Balance(5000, 3350)
+
+
+# the commands ----------------------------------------------------------------------
+
+
+def test_the_board_is_worst_first_and_rates_from_the_ledger(cli: Cli) -> None:
+    board = cli.json("stockpile", "board")
+    first = board["positions"][0]
+    assert (first["holder"], first["system"], first["rating"]) == ("US", "demo-interceptor", "red")
+    assert board["counts"] == {"green": 4, "yellow": 0, "red": 1}
+    ratings = [Rating(p["rating"]).severity for p in board["positions"]]
+    assert ratings == sorted(ratings, reverse=True)
+    assert cli.json("stockpile", "board", "--rating", "green", "--holder", "UA")["positions"] == [
+        {
+            "holder": "UA",
+            "system": "atacms",
+            "rating": "green",
+            "meaning": "sufficient",
+            "on_hand": 40,
+            "committed": 0,
+            "available": 40,
+            "requirement": 20,
+            "cover_percent": 200,
+            "production_per_month": 0,
+            "thresholds": {"green_percent": 120, "yellow_percent": 100},
+            "illustrative": True,
+        }
+    ]
+    table = cli("stockpile", "board").stdout
+    assert "RED" in table
+    assert "GREEN" in table
+    assert "below requirement" in table
+
+
+def test_project_and_history_through_the_cli(cli: Cli) -> None:
+    projected = cli.json("stockpile", "project", "atacms", "--transfer", "301", "--months", "12")
+    assert (projected["now"], projected["after"], projected["months_to_recover"]) == (
+        "green",
+        "red",
+        8,
+    )
+    assert [m["available"] for m in projected["months"][:3]] == [699, 719, 739]
+    assert projected["months"][8]["rating"] == "green"
+    text = cli("stockpile", "project", "atacms", "--transfer", "301").stdout
+    assert "RED below requirement" in text
+    assert "green again: in 8 months" in text
+
+    cli("users", "add", "us.liaison", "--name", "Liaison", "--party", "US")
+    transfer = cli.file("t.json", {**ATACMS, "quantity": 150})
+    cli("cases", "submit", transfer, "--as", "us.liaison")
+    today = cli.json("stockpile", "history", "atacms")
+    assert (today["on_hand"], today["committed"], today["available"]) == (1000, 150, 850)
+    assert [m["kind"] for m in today["movements"]] == ["commit"]
+    past = cli.json("stockpile", "history", "atacms", "--as-of", "2025-01-01")
+    assert (past["available"], past["movements"]) == (1000, [])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["project", "atacms", "--transfer", "-1"], "--transfer: must be a whole number ≥ 0"),
+        (["project", "atacms", "--transfer", "1.5"], "Invalid value for '--transfer': Input should be a valid integer"),
+        (
+            ["project", "atacms", "--transfer", "1", "--months", "0"],
+            "--months: must be between 1 and 240",
+        ),
+        (["project", "nosuch", "--transfer", "1"], "unknown system 'nosuch'"),
+        (["project", "atacms", "--transfer", "1", "--holder", "XX"], "unknown party 'XX'"),
+        (["project", "flamingo", "--transfer", "1"], "US's stock of 'flamingo' is not tracked"),
+        (["history", "atacms", "--as-of", "2025-02-30"], "--as-of: '2025-02-30' is not a date"),
+        (["board", "--rating", "purple"], "--rating: must be red, yellow or green"),
+    ],
+)
+def test_bad_stockpile_input_is_one_line_and_changes_nothing(
+    cli: Cli,
+    args: list[str],
+    message: str,
+) -> None:
+    before = cli.snapshot()
+    run = cli("stockpile", *args, ok=False)
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.stderr.count("\n") <= 2
+    assert cli.snapshot() == before

@@ -1,0 +1,87 @@
+"""Shared worlds for service tests: people with keys and offices over a real store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+
+from clearance.core.signing import Signer, new_key_pair, unlock
+from clearance.policy.engine import Screener
+from clearance.service.cases import CaseService
+from clearance.service.people import People
+from clearance.store.repository import Store
+
+T0 = dt.datetime(2025, 6, 15, 9, 0, tzinfo=dt.UTC)
+
+G2 = {
+    "action": "employ",
+    "requester": "UA",
+    "system": "atacms",
+    "quantity": 2,
+    "target": {"territory": "RU"},
+    "date": "2025-06-15",
+}
+G3 = {**G2, "system": "storm-shadow"}
+G1 = {**G2, "date": "2024-12-01"}
+G5 = {
+    "action": "transfer",
+    "requester": "US",
+    "recipient": "UA",
+    "system": "eram",
+    "quantity": 3350,
+    "funding": "european-partners",
+    "date": "2025-08-28",
+}
+
+
+@dataclass
+class World:
+    store: Store
+    cases: CaseService
+    people: People
+    keys: dict[str, Signer]
+
+
+@pytest.fixture
+def world(store: Store, screener: Screener) -> World:
+    people = People(store, screener.catalog)
+    keys: dict[str, Signer] = {}
+    for user, party in [
+        ("ua.liaison", "UA"),
+        ("us.liaison", "US"),
+        ("austin", "US"),
+        ("hegseth", "US"),
+        ("usdp", "US"),
+    ]:
+        public, pem = new_key_pair(f"passphrase of {user}")
+        keys[user] = unlock(pem, f"passphrase of {user}")
+        people.add_user(
+            user_id=user, name=user, party=party, public_key=public, actor="admin", now=T0
+        )
+    people.grant(
+        user_id="austin",
+        authority="us.secdef",
+        valid_from=dt.date(2021, 1, 22),
+        valid_to=None,
+        actor="admin",
+        now=T0,
+    )
+    people.grant(
+        user_id="hegseth",
+        authority="us.secdef",
+        valid_from=dt.date(2025, 1, 25),
+        valid_to=None,
+        actor="admin",
+        now=T0,
+    )
+    people.grant(
+        user_id="usdp",
+        authority="us.usdp",
+        valid_from=dt.date(2025, 3, 1),
+        valid_to=None,
+        actor="admin",
+        now=T0,
+    )
+    return World(store, CaseService(store, screener, default_sla_days=14), people, keys)
