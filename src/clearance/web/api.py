@@ -8,6 +8,7 @@ every route.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from pydantic import BaseModel, Field
 from clearance.core.access import Level, Role, parse_level
 from clearance.core.holders import holders_report, systems_report
 from clearance.core.request import parse_request
+from clearance.core.stockpile import Rating
 from clearance.core.workflow import OPEN_STATES, CaseState
 from clearance.errors import (
     InputError,
@@ -30,8 +32,17 @@ from clearance.service import audit
 from clearance.service.accounts import SignedIn
 from clearance.service.cases import case_row
 from clearance.service.people import offices_of
+from clearance.service.stockpile import MAX_MONTHS
 
-from .access import answer_case, case_scope, visible_case, visible_overdue
+from .access import (
+    answer_case,
+    case_scope,
+    stock_board,
+    visible_case,
+    visible_overdue,
+    visible_position,
+    visible_projection,
+)
 from .auth import COOKIE, Viewer, require, server, set_session_cookie
 from .context import Server
 from .errors import ERROR_RESPONSES
@@ -361,6 +372,58 @@ def overdue(viewer: Viewer, srv: Srv) -> list[dict[str, Any]]:
     """Cases waiting on an office past their SLA, oldest first."""
     now = srv.now()
     return [case_row(c, now) for c in visible_overdue(srv, viewer, now)]
+
+
+# stockpile ----------------------------------------------------------------------
+
+Party = Annotated[str, Path(max_length=40, pattern=TEXT, description="A party's code, e.g. US.")]
+SystemId = Annotated[str, Path(max_length=80, pattern=TEXT, description="A system id.")]
+
+
+@router.get("/stockpile", tags=["stockpile"])
+def stockpile_board(
+    viewer: Viewer,
+    srv: Srv,
+    holder: Annotated[list[str] | None, Query(max_length=50)] = None,
+    rating: Rating | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """Every stock position you may see, rated today, worst first; ``counts`` per colour
+    are of the holders asked for, whatever ``rating`` says."""
+    rows, counts = stock_board(srv, viewer, holder, rating)
+    return {
+        "as_of": srv.now().date().isoformat(),
+        "counts": counts,
+        "total": len(rows),
+        "positions": [row.as_dict() for row in rows[:limit]],
+    }
+
+
+@router.get("/stockpile/{holder}/{system}", tags=["stockpile"])
+def stockpile_position(
+    holder: Party,
+    system: SystemId,
+    viewer: Viewer,
+    srv: Srv,
+    as_of: Annotated[dt.date | None, Query(description="YYYY-MM-DD; today if absent.")] = None,
+) -> dict[str, Any]:
+    """One position's rating as of a date, rebuilt from its movements, and those movements."""
+    return visible_position(srv, viewer, holder, system, as_of).as_dict()
+
+
+@router.get("/stockpile/{holder}/{system}/projection", tags=["stockpile"])
+def stockpile_projection(
+    holder: Party,
+    system: SystemId,
+    viewer: Viewer,
+    srv: Srv,
+    transfer: Annotated[int, Query(ge=0, le=10**12)] = 0,
+    months: Annotated[int, Query(ge=1, le=MAX_MONTHS)] = 24,
+) -> dict[str, Any]:
+    """The rating now and after giving ``transfer`` today, and month by month with production."""
+    return visible_projection(
+        srv, viewer, holder, system, transfer=transfer, months=months
+    ).as_dict()
 
 
 # the ledger ---------------------------------------------------------------------
