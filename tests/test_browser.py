@@ -165,3 +165,36 @@ def test_a_confidential_reader_sees_no_secret_case_anywhere(
     assert response is not None
     assert response.status == 404
     shot(confidential, "confidential-direct-url")
+
+
+def test_a_reviewer_finds_the_red_tile_first_and_projects_a_transfer(
+    new_page: Callable[[str], Page],
+) -> None:
+    reviewer = new_page("us.reviewer")
+    refused: list[str] = []
+    reviewer.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    reviewer.get_by_role("navigation", name="Main").get_by_role("link", name="Stockpile").click()
+    first = reviewer.locator("#board .tile").first
+    expect(first).to_contain_text("RED")
+    expect(first).to_contain_text("below requirement")
+    expect(first).to_contain_text("interceptor")
+    shot(reviewer, "stockpile-board")
+
+    reviewer.locator("#board").get_by_role("link", name=re.compile(r"^US ATACMS")).click()
+    expect(reviewer).to_have_url(re.compile(r"/stockpile/US/atacms$"))
+    reviewer.get_by_label("Transfer quantity").fill("301")
+    reviewer.locator("#project").click()
+    expect(reviewer.locator("#rating-after")).to_contain_text("RED")
+    expect(reviewer.locator("#rating-after")).to_contain_text("below requirement")
+    expect(reviewer.locator("#recovery")).to_have_text("green again in 8 months")
+    chart = reviewer.locator("#projection svg")
+    expect(chart).to_be_visible()
+    expect(chart).to_contain_text("transfer of 301")
+    expect(reviewer).to_have_url(re.compile(r"transfer=301"))
+    shot(reviewer, "stockpile-projection")
+    assert refused == [], refused

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from clearance import __version__
 from clearance.errors import ClearanceError
 
-from . import api, errors, pages
+from . import api, errors, pages, stockpile
 from .auth import oidc_keys
 from .context import Server
 
@@ -178,5 +178,6 @@ def create_app(server: Server) -> FastAPI:
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(stockpile.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -38,7 +38,7 @@ from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView, case_row
 from clearance.service.people import offices_of
 
-from .access import answer_case, case_scope, visible_case
+from .access import answer_case, case_scope, stock_holders, visible_case
 from .auth import COOKIE, Viewer, require, server, set_session_cookie
 from .charts import decisions_chart, holders_graph
 from .context import Server
@@ -289,6 +289,8 @@ def _case_page(
     case = view.as_dict(now)
     explanation, explanation_note = _explanation(srv, view)
     checks = {(c.authority, c.actor): c for c in audit.check_signatures(case, None)}
+    stock = case["decision"].get("stockpile")
+    allowed = stock_holders(viewer)
     return render(
         request,
         "case.html",
@@ -307,6 +309,7 @@ def _case_page(
         reason=reason,
         done=_DONE.get(done or ""),
         authorities={a.id: a.title for a in srv.pack.catalog.authorities},
+        stock_link=bool(stock) and (allowed is None or stock["holder"] in allowed),
     )
 
 

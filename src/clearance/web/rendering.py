@@ -27,8 +27,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from clearance import __version__
 from clearance.core.access import Level, Role
+from clearance.core.stockpile import Rating
 from clearance.errors import AuthenticationError, ClearanceError, InputError, Throttled
 from clearance.service.accounts import SignedIn
+
+from .charts import recovery_words
 
 __all__ = ["PageRoute", "describe_request", "highest", "render", "safe_next"]
 
@@ -97,9 +100,17 @@ def _level(value: int | str) -> str:
 
 
 _env.filters.update(
-    when=_when, days=_days, short=_short, words=_words, describe=describe_request, level=_level
+    when=_when,
+    days=_days,
+    short=_short,
+    words=_words,
+    describe=describe_request,
+    level=_level,
+    recovery=recovery_words,
 )
-_env.globals.update(version=__version__, Role=Role)
+_env.globals.update(
+    version=__version__, Role=Role, rating_meaning={r.value: r.meaning for r in Rating}
+)
 
 
 def render(

@@ -1,0 +1,155 @@
+"""The stockpile pages: the board of ratings, and one position with a transfer's projection.
+
+Each rating is shown in words as well as in colour, and each chart also as a
+table. The forms are plain GET forms, so every page works without script; with
+htmx the projection is redrawn as the numbers are typed. Who sees which
+party's stock is decided in ``access`` (a requester sees their own party's).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from clearance.core.access import Level
+from clearance.core.stockpile import Rating
+from clearance.errors import InputError, NotFoundError
+from clearance.service.stockpile import MAX_MONTHS, PositionView
+
+from .access import WORST_FIRST, stock_board, visible_position, visible_projection
+from .auth import Viewer, server
+from .charts import projection_chart, recovery_words
+from .context import Server
+from .rendering import PageRoute, render
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+
+Srv = Annotated[Server, Depends(server)]
+Text = Annotated[str, Query(max_length=40)]
+MAX_TRANSFER = 10**12
+
+
+def _rating(value: str) -> Rating | None:
+    if not value:
+        return None
+    try:
+        return Rating(value)
+    except ValueError:
+        raise InputError("rating", "choose red, yellow or green") from None
+
+
+@router.get("/stockpile")
+def board_page(
+    request: Request, viewer: Viewer, srv: Srv, holder: Text = "", rating: Text = ""
+) -> Response:
+    wanted = _rating(rating)
+    rows, counts = stock_board(srv, viewer, [holder] if holder else None, wanted)
+    everyone, _ = stock_board(srv, viewer, None, None)
+    catalog = srv.pack.catalog
+    return render(
+        request,
+        "stockpile.html",
+        viewer=viewer,
+        level=Level.UNCLASSIFIED,
+        title="Stockpile",
+        rows=rows,
+        counts=counts,
+        holder=holder,
+        rating=rating,
+        holders=sorted({row.position.holder for row in everyone}),
+        ratings=WORST_FIRST,
+        parties={p.code: p.name for p in catalog.parties},
+        systems={s.id: s.name for s in catalog.systems},
+        today=srv.now().date(),
+    )
+
+
+def _whole(value: str, field: str, low: int, high: int) -> int:
+    """A whole number typed into a form, within [low, high], or an error naming the field."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise InputError(field, f"enter a whole number from {low:,} to {high:,}")
+    return int(text)
+
+
+def _day(value: str) -> dt.date | None:
+    if not value.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError("as_of", "enter a date as YYYY-MM-DD") from None
+
+
+@router.get("/stockpile/{holder}/{system}")
+def position_page(
+    holder: str,
+    system: str,
+    request: Request,
+    viewer: Viewer,
+    srv: Srv,
+    transfer: Text = "0",
+    months: Text = "24",
+    as_of: Text = "",
+) -> Response:
+    """The position today; what giving ``transfer`` would do; its rating as of ``as_of``.
+
+    A value that cannot be used is shown on the form it came from (422), with the
+    rest of the page as it would be without it.
+    """
+    today = visible_position(srv, viewer, holder, system, None)  # 404 before anything else
+    errors: dict[str, str] = {}
+    projection = None
+    try:
+        projection = visible_projection(
+            srv,
+            viewer,
+            holder,
+            system,
+            transfer=_whole(transfer, "transfer", 0, MAX_TRANSFER),
+            months=_whole(months, "months", 1, MAX_MONTHS),
+        )
+    except InputError as exc:
+        errors[exc.where] = exc.message
+    past: PositionView | None = None
+    try:
+        day = _day(as_of)
+        if day is not None:
+            past = visible_position(srv, viewer, holder, system, day)
+    except InputError as exc:
+        errors[exc.where] = exc.message
+    except NotFoundError as exc:
+        errors["as_of"] = f"as of {as_of.strip()}: {exc.message}"
+    chart = None
+    if projection is not None:
+        chart = projection_chart(
+            projection.facts,
+            list(projection.points),
+            title=(
+                f"{holder} {system}: available over {len(projection.points) - 1} months"
+                f" after giving {projection.facts.quantity:,}"
+            ),
+        )
+    party, found = srv.pack.catalog.party(holder), srv.pack.catalog.system(system)
+    return render(
+        request,
+        "stockpile_position.html",
+        viewer=viewer,
+        level=Level.UNCLASSIFIED,
+        status=422 if errors else 200,
+        title=f"Stockpile: {holder} {system}",
+        view=today,
+        past=past,
+        projection=projection,
+        chart=chart,
+        recovery=recovery_words(projection.facts.months_to_recover) if projection else "",
+        errors=errors,
+        form={"transfer": transfer, "months": months, "as_of": as_of},
+        party=party.name if party is not None else holder,
+        system_name=found.name if found is not None else system,
+        max_months=MAX_MONTHS,
+    )
