@@ -331,8 +331,10 @@ def test_the_ledger_shows_an_auditor_no_event_above_their_clearance(server: Serv
 def test_the_ledger_filters_by_case_and_type_and_verifies(server: Server) -> None:
     browser = as_user(server, "auditor")
     by_case = browser.client.get("/ledger?case=4").text
-    assert "2 events" in by_case
+    # Submitted, approved with conditions at screening, and the ERAM stock committed.
+    assert "3 events" in by_case
     assert "US transfers 3350 × eram to UA" in by_case
+    assert "stock_moved" in by_case
     by_type = browser.client.get("/ledger?type=holding_granted").text
     assert "secdef holds us.secdef from 2025-01-25" in by_type
     assert "1 event" in by_type

@@ -146,9 +146,11 @@ class Balance:
 
 
 class MovementKind(StrEnum):
-    """Why stock moved. Each kind changes on-hand and committed in a fixed direction."""
+    """Why stock moved. Each kind changes on-hand and committed in a fixed direction.
 
-    OPENING = "opening"  # the starting figure of the pack
+    The pack's opening figures are not movements: a balance starts from them.
+    """
+
     RECEIPT = "receipt"  # production or a delivery arrived
     COMMIT = "commit"  # a transfer was approved: promised, still on hand
     RELEASE = "release"  # a commitment ended: delivered, executed short, or withdrawn
@@ -163,7 +165,6 @@ class MovementKind(StrEnum):
 
 
 _DIRECTIONS = {
-    MovementKind.OPENING: (1, 0),
     MovementKind.RECEIPT: (1, 0),
     MovementKind.COMMIT: (0, 1),
     MovementKind.RELEASE: (0, -1),

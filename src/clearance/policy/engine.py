@@ -23,7 +23,7 @@ from clearance.core.decision import Decision, HolderJudgement, Outcome, combine
 from clearance.core.digest import canonical_digest
 from clearance.core.holders import ConsentHolder, consent_holders
 from clearance.core.request import EmployRequest, TransferRequest, check_against
-from clearance.core.stockpile import Balance, Position, StockpileFacts, assess, balance_of
+from clearance.core.stockpile import Balance, Position, StockpileFacts, assess
 from clearance.policy.bundle import PolicyBundle
 from clearance.policy.evaluate import Question, judge
 from clearance.policy.pack import ScenarioPack
@@ -59,12 +59,8 @@ class Screener:
 
     def pack_balance(self, holder: str, system: str, on: dt.date) -> Balance | None:
         """The balance from the pack's opening figures alone (no recorded movements)."""
-        stock = self.pack.stock
-        if stock.position(holder, system) is None or stock.opened_on is None:
-            return None
-        if on < stock.opened_on:
-            return None
-        return balance_of(stock.opening_of(holder, system), on)
+        on_hand = self.pack.stock.opening(holder, system, on)
+        return None if on_hand is None else Balance(on_hand)
 
     def stockpile_facts(
         self, request: AnyRequest, on: dt.date, balances: BalanceLookup | None = None

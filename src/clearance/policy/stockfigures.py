@@ -7,7 +7,7 @@
     positions:
       - holder: US
         system: atacms
-        on_hand: 1000           # the opening movement
+        on_hand: 1000           # on hand on opened_on
         requirement: 700        # the quantity to keep for the holder's own plans
         production_per_month: 20
         deliveries: [{date: 2026-03-01, quantity: 50}]
@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clearance.core.catalog import Catalog
 from clearance.core.request import IsoDate
-from clearance.core.stockpile import Delivery, Movement, MovementKind, Position
+from clearance.core.stockpile import Delivery, Position
 from clearance.errors import PackError
 
 __all__ = ["FILE", "StockFigures", "load_stock_figures"]
@@ -70,18 +70,24 @@ class StockFigures:
 
     opened_on: dt.date | None = None
     positions: tuple[Position, ...] = ()
-    opening: tuple[Movement, ...] = ()
+    on_hand: dict[tuple[str, str], int] = field(default_factory=dict)
     illustrative: bool = False
     _index: dict[tuple[str, str], Position] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # Indexed once: the board asks for every position's figures.
         object.__setattr__(self, "_index", {(p.holder, p.system): p for p in self.positions})
 
     def position(self, holder: str, system: str) -> Position | None:
         return self._index.get((holder, system))
 
-    def opening_of(self, holder: str, system: str) -> tuple[Movement, ...]:
-        return tuple(m for m in self.opening if m.holder == holder and m.system == system)
+    def opening(self, holder: str, system: str, on: dt.date) -> int | None:
+        """The opening on-hand figure of a listed position on ``on``; None if not listed then."""
+        if self.opened_on is None or on < self.opened_on:
+            return None
+        if (holder, system) not in self._index:
+            return None
+        return self.on_hand.get((holder, system), 0)
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -118,19 +124,18 @@ def load_stock_figures(data: object, catalog: Catalog) -> StockFigures:
         error = exc.errors()[0]
         raise PackError(FILE, _location(error["loc"]) or "(top level)", _problem(error)) from None
     positions: list[Position] = []
-    opening: list[Movement] = []
-    seen: set[tuple[str, str]] = set()
+    on_hand: dict[tuple[str, str], int] = {}
     for i, entry in enumerate(parsed.positions):
         where = f"positions[{i}]"
         if catalog.party(entry.holder) is None:
             raise PackError(FILE, f"{where}.holder", f"unknown party '{entry.holder}'")
         if catalog.system(entry.system) is None:
             raise PackError(FILE, f"{where}.system", f"unknown system '{entry.system}'")
-        if (entry.holder, entry.system) in seen:
+        if (entry.holder, entry.system) in on_hand:
             raise PackError(
                 FILE, where, f"{entry.holder} already has a position for '{entry.system}'"
             )
-        seen.add((entry.holder, entry.system))
+        on_hand[(entry.holder, entry.system)] = entry.on_hand
         positions.append(
             Position(
                 holder=entry.holder,
@@ -141,14 +146,4 @@ def load_stock_figures(data: object, catalog: Catalog) -> StockFigures:
                 illustrative=parsed.illustrative,
             )
         )
-        if entry.on_hand:
-            opening.append(
-                Movement(
-                    entry.holder,
-                    entry.system,
-                    MovementKind.OPENING,
-                    entry.on_hand,
-                    parsed.opened_on,
-                )
-            )
-    return StockFigures(parsed.opened_on, tuple(positions), tuple(opening), parsed.illustrative)
+    return StockFigures(parsed.opened_on, tuple(positions), on_hand, parsed.illustrative)

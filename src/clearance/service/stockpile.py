@@ -178,18 +178,31 @@ class StockService:
         holders: frozenset[str] | None = None,
         rating: Rating | None = None,
     ) -> list[BoardRow]:
-        """Every tracked position rated today, worst first; ``holders`` limits whose."""
+        """Every tracked position rated today, worst first; ``holders`` limits whose.
+
+        One read of the running totals, then arithmetic: the thresholds are
+        looked up once per holder, not once per position.
+        """
         with self.store.reading() as tx:
             totals = tx.stock.totals()
-        keys = {(p.holder, p.system) for p in self.figures.positions} | set(totals)
+        figures = self.figures
+        listed = [(p.holder, p.system, p) for p in figures.positions]
+        listed += [(h, s, Position(h, s)) for h, s in totals.keys() - figures.on_hand.keys()]
+        opened = figures.opened_on is not None and on >= figures.opened_on
+        rules: dict[str, Thresholds] = {}
         rows: list[BoardRow] = []
-        for holder, system in keys:
+        for holder, system, position in listed:
             if holders is not None and holder not in holders:
                 continue
-            base = self.screener.pack_balance(holder, system, on) or Balance()
+            rule = rules.get(holder)
+            if rule is None:
+                rule = rules[holder] = self.screener.history.thresholds_on(holder, on)
             hand, committed = totals.get((holder, system), (0, 0))
-            row = self._row(
-                holder, system, Balance(base.on_hand + hand, base.committed + committed), on
+            if opened:
+                hand += figures.on_hand.get((holder, system), 0)
+            balance = Balance(hand, committed)
+            row = BoardRow(
+                position, balance, rule, rule.rate(hand - committed, position.requirement)
             )
             if rating is None or row.rating is rating:
                 rows.append(row)

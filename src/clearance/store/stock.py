@@ -101,20 +101,18 @@ class StockTables:
         return {(h, s): (hand, committed) for h, s, hand, committed in rows}
 
     def total(self, holder: str, system: str, on: dt.date | None = None) -> tuple[int, int] | None:
-        """A position's (on-hand change, committed change) up to ``on``; None if it never moved."""
+        """A position's (on-hand change, committed change) up to ``on``; None if none moved it yet."""
         if on is None:
             row = self._session.get(StockTotal, (holder, system), populate_existing=True)
             return None if row is None else (row.on_hand, row.committed)
-        if self._session.get(StockTotal, (holder, system)) is None:
-            return None
-        hand, committed = self._session.execute(
-            select(_signed(0), _signed(1)).where(
+        count, hand, committed = self._session.execute(
+            select(func.count(), _signed(0), _signed(1)).where(
                 StockMovement.holder == holder,
                 StockMovement.system == system,
                 StockMovement.day <= on,
             )
         ).one()
-        return int(hand), int(committed)
+        return (int(hand), int(committed)) if count else None
 
     def committed_by_case(self, case_id: str) -> int:
         """What a case has committed and not yet released (0 when it never committed)."""
