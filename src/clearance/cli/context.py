@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the database stack is imported by the commands that use it,
     from clearance.core.signing import Signer
     from clearance.service.cases import CaseService
     from clearance.service.people import People
+    from clearance.service.proposals import PolicyProposals
     from clearance.store.db import Database
 
 ActorOption = Annotated[
@@ -74,7 +75,15 @@ class App:
         self._scenario = scenario or self.settings.scenario
 
     def screener(self) -> Screener:
-        return Screener(load_pack(self._scenario))
+        """The policy in force: the pack and the proposals activated in the database."""
+        from clearance.service.proposals import policy_in_force
+
+        return Screener(policy_in_force(self.store, load_pack(self._scenario)))
+
+    def proposals(self) -> PolicyProposals:
+        from clearance.service.proposals import PolicyProposals
+
+        return PolicyProposals(self.store, load_pack(self._scenario))
 
     def cases(self) -> CaseService:
         from clearance.service.cases import CaseService

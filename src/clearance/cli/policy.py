@@ -15,6 +15,7 @@ from clearance.policy.engine import Screener
 from clearance.policy.golden import run_cases
 from clearance.policy.pack import load_pack
 
+from . import proposals
 from .coverage import print_coverage
 from .options import JsonOption
 from .policy_diff import diff
@@ -25,6 +26,10 @@ app = typer.Typer(
     help="Validate policy bundles and test them against golden cases.", no_args_is_help=True
 )
 app.command("diff")(diff)
+app.command("propose")(proposals.propose)
+app.command("proposals")(proposals.proposals)
+app.command("proposal")(proposals.proposal)
+app.command("activate")(proposals.activate)
 
 PackArgument = Annotated[
     Path | None,
@@ -49,6 +54,7 @@ def validate(directory: PackArgument = None, json_output: JsonOption = False) ->
             "title": b.title,
             "policies": len(b.policies),
             "gates": sorted({p.gate.authority for p in b.policies if p.gate}),
+            "stockpile_thresholds": b.thresholds.as_dict() if b.thresholds else None,
             "revision": b.revision,
             "folder": b.folder,
             "illustrative": b.illustrative,

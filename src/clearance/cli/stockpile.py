@@ -72,10 +72,10 @@ def board(
             wanted = Rating(rating)
         except ValueError:
             raise InputError("--rating", "must be red, yellow or green") from None
-    rows = _service(scenario).board(
-        on=now().date(), holders=frozenset(holder) if holder else None, rating=wanted
-    )
-    counts = {r.value: sum(1 for row in rows if row.rating is r) for r in Rating}
+    every = _service(scenario).board(on=now().date(), holders=frozenset(holder) if holder else None)
+    # Counts are of every colour (what each --rating would list), as in the API.
+    counts = {r.value: sum(1 for row in every if row.rating is r) for r in Rating}
+    rows = [row for row in every if wanted is None or row.rating is wanted]
     shown = rows if limit == 0 else rows[:limit]
     if json_output:
         print_json(

@@ -21,6 +21,10 @@ Annotations give policies their meaning for review:
 - ``@condition("…")`` (or any ``@condition_…``) on a ``permit``: a condition
   the permission carries, tracked until met.
 
+``policy_authority`` in ``bundle.yaml`` names the office (of the holder) whose
+holder may activate the holder's next bundle while this one is in force: the
+holder's meta-policy, changed only by a bundle that office activated.
+
 ``stockpile_thresholds`` in ``bundle.yaml`` (whole percent of the requirement
 for green and for yellow) is the holder's rule for rating its own stocks
 while the bundle is in force; without it the standard 120 % / 100 % apply.
@@ -96,6 +100,7 @@ class PolicyBundle:
     illustrative: bool
     review_sla_days: int | None
     thresholds: Thresholds | None
+    policy_authority: str | None
     revision: str
     folder: str
     policies: tuple[PolicyInfo, ...]
@@ -222,6 +227,23 @@ def _thresholds(files: BundleFiles) -> Thresholds | None:
         raise PackError(files.meta_file, key, str(exc)) from None
 
 
+def _policy_authority(files: BundleFiles, catalog: Catalog, holder: str) -> str | None:
+    """The office that may activate the holder's next bundle while this one is in force."""
+    value = files.meta.get("policy_authority")
+    if value is None:
+        return None
+    authority = catalog.authority(value) if isinstance(value, str) else None
+    if authority is None:
+        raise PackError(files.meta_file, "policy_authority", f"unknown authority '{value}'")
+    if authority.party != holder:
+        raise PackError(
+            files.meta_file,
+            "policy_authority",
+            f"'{value}' is an office of {authority.party}, not {holder}",
+        )
+    return authority.id
+
+
 def _check_meta(files: BundleFiles, catalog: Catalog) -> tuple[str, dt.date]:
     allowed = {
         "holder",
@@ -232,6 +254,7 @@ def _check_meta(files: BundleFiles, catalog: Catalog) -> tuple[str, dt.date]:
         "illustrative",
         "review_sla_days",
         "stockpile_thresholds",
+        "policy_authority",
     }
     extra = sorted(set(files.meta) - allowed)
     if extra:
@@ -310,6 +333,7 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
         illustrative=bool(files.meta.get("illustrative", False)),
         review_sla_days=_sla_days(files),
         thresholds=_thresholds(files),
+        policy_authority=_policy_authority(files, catalog, holder),
         revision=revision,
         folder=folder,
         policies=tuple(infos),

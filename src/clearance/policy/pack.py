@@ -145,6 +145,61 @@ def load_bundle(
     return bundle
 
 
+BUNDLE_FILES = ("bundle.yaml", "schema.cedarschema", "entities.json")
+
+
+def read_bundle_texts(folder: Path) -> dict[str, str]:
+    """A bundle folder's files by name (``bundle.yaml``, ``*.cedar``, optional schema, entities)."""
+    if not folder.is_dir():
+        raise PackError(str(folder), "", "not a folder")
+    if not (folder / "bundle.yaml").is_file():
+        raise PackError(str(folder), "", "not a bundle: it has no bundle.yaml")
+    names = [n for n in BUNDLE_FILES if (folder / n).is_file()]
+    names += sorted(p.name for p in folder.glob("*.cedar"))
+    return {n: _read_text(folder / n, f"{folder.name}/{n}") for n in names}
+
+
+def bundle_from_texts(texts: dict[str, str], pack: ScenarioPack, folder: str) -> PolicyBundle:
+    """Build a bundle from its files' texts (a proposal, stored or uploaded) against ``pack``.
+
+    The same checks as a bundle folder of the pack; names in errors are
+    ``<folder>/<file>``. A missing schema means the pack's shared one.
+    """
+    unknown = sorted(n for n in texts if n not in BUNDLE_FILES and not n.endswith(".cedar"))
+    if unknown:
+        raise PackError(
+            f"{folder}/{unknown[0]}",
+            "",
+            "is not a bundle file (bundle.yaml, *.cedar, schema.cedarschema, entities.json)",
+        )
+    if "bundle.yaml" not in texts:
+        raise PackError(folder, "", "a bundle needs a bundle.yaml")
+    meta_file = f"{folder}/bundle.yaml"
+    try:
+        meta = _mapping(yaml.safe_load(texts["bundle.yaml"]), meta_file)
+    except yaml.YAMLError as exc:
+        raise PackError(meta_file, "", f"YAML does not parse: {exc}") from None
+    if "schema.cedarschema" in texts:
+        schema_file, schema_text = f"{folder}/schema.cedarschema", texts["schema.cedarschema"]
+    else:
+        schema_file = "schema.cedarschema"
+        schema_text = _read_text(pack.root / schema_file, schema_file)
+    files = BundleFiles(
+        meta_file=meta_file,
+        meta=meta,
+        policy_files=tuple(
+            (f"{folder}/{name}", texts[name]) for name in sorted(texts) if name.endswith(".cedar")
+        ),
+        schema_file=schema_file,
+        schema_text=schema_text,
+        entities_file=f"{folder}/entities.json" if "entities.json" in texts else None,
+        entities_text=texts.get("entities.json"),
+    )
+    bundle = build_bundle(files, pack.catalog, folder)
+    check_schema_accepts_requests(bundle, pack.catalog, files.schema_file, files.schema_text)
+    return bundle
+
+
 def load_pack(path: Path | str | None = None) -> ScenarioPack:
     """Load and validate a whole pack (default: the bundled seed scenario)."""
     root = Path(path) if path is not None else default_pack_path()

@@ -28,6 +28,7 @@ __all__ = [
     "ApiToken",
     "Approval",
     "Base",
+    "BundleProposal",
     "Case",
     "CaseCondition",
     "DecisionCount",
@@ -244,3 +245,32 @@ class StockTotal(Base):
     system: Mapped[str] = mapped_column(String(120), primary_key=True)
     on_hand: Mapped[int] = mapped_column(BigInteger)
     committed: Mapped[int] = mapped_column(BigInteger)
+
+
+class BundleProposal(Base):
+    """A proposed policy bundle: its files as proposed, its golden-case results, its activation.
+
+    The files never change once stored; activation signs their revision, so a
+    changed file is detected when the bundle is loaded (a correction is a new
+    proposal).
+    """
+
+    __tablename__ = "bundle_proposals"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    holder: Mapped[str] = mapped_column(String(40))
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(Text)
+    revision: Mapped[str] = mapped_column(String(80))
+    files: Mapped[str] = mapped_column(Text)  # canonical JSON: file name → text
+    tests: Mapped[str] = mapped_column(Text)  # canonical JSON: the golden-case report
+    tests_passed: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    proposed_by: Mapped[str] = mapped_column(String(64), ForeignKey("users.id"))
+    proposed_at: Mapped[dt.datetime] = _time()
+    activated_by: Mapped[str | None] = mapped_column(String(64), ForeignKey("users.id"))
+    authority: Mapped[str | None] = mapped_column(String(80))
+    activated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    statement: Mapped[str | None] = mapped_column(Text)
+    signature: Mapped[str | None] = mapped_column(String(200))

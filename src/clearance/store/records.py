@@ -18,6 +18,11 @@ __all__ = [
 ]
 
 
+def aware(value: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class UserRecord:
     id: str

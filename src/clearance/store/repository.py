@@ -38,6 +38,7 @@ from clearance.store.models import (
     SignInSession,
     User,
 )
+from clearance.store.proposals import ProposalTables
 from clearance.store.records import (
     ApiTokenRecord,
     ApprovalRecord,
@@ -48,6 +49,7 @@ from clearance.store.records import (
     LedgerRecord,
     SessionRecord,
     UserRecord,
+    aware,
 )
 from clearance.store.stock import StockTables
 
@@ -69,11 +71,6 @@ _MESSAGES = {
         " WHERE seq BETWEEN %s AND %s ORDER BY seq"
     ),
 }
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 _DECIDED = frozenset({"approved", "approved_with_conditions", "denied"})
@@ -155,8 +152,8 @@ def _case(row: Case) -> CaseRecord:
         state=row.state,
         sla_days=row.sla_days,
         version=row.version,
-        created_at=_aware(row.created_at),
-        state_since=_aware(row.state_since),
+        created_at=aware(row.created_at),
+        state_since=aware(row.state_since),
         classification=row.classification,
     )
 
@@ -179,7 +176,7 @@ def _time(value: Any) -> dt.datetime:
     """A time as the driver hands it back: a datetime (psycopg) or ISO text (sqlite3)."""
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
-    return _aware(value)
+    return aware(value)
 
 
 def _ledger(row: LedgerEvent) -> LedgerRecord:
@@ -215,6 +212,7 @@ class Transaction:
         self._is_sqlite = is_sqlite
         self._locked = False
         self.stock = StockTables(session)
+        self.proposals = ProposalTables(session)
 
     # users, offices, delegations -------------------------------------------------
 
@@ -280,8 +278,8 @@ class Transaction:
             row.token_hash,
             row.user_id,
             row.csrf_token,
-            _aware(row.created_at),
-            _aware(row.expires_at),
+            aware(row.created_at),
+            aware(row.expires_at),
         )
 
     def end_session(self, token_hash: str) -> None:
@@ -304,9 +302,9 @@ class Transaction:
         row = self._session.scalar(select(ApiToken).where(where))
         if row is None:
             return None
-        revoked = None if row.revoked_at is None else _aware(row.revoked_at)
+        revoked = None if row.revoked_at is None else aware(row.revoked_at)
         return ApiTokenRecord(
-            row.id, row.token_hash, row.user_id, row.name, _aware(row.created_at), revoked
+            row.id, row.token_hash, row.user_id, row.name, aware(row.created_at), revoked
         )
 
     def token_by_hash(self, token_hash: str) -> ApiTokenRecord | None:
@@ -652,7 +650,7 @@ class Transaction:
                 r.reason,
                 r.statement,
                 r.signature,
-                _aware(r.at),
+                aware(r.at),
             )
             for r in rows
         ]
@@ -667,7 +665,7 @@ class Transaction:
         )
         return [
             ConditionRecord(
-                r.case_id, r.text, _aware(r.met_at) if r.met_at else None, r.met_by, r.evidence
+                r.case_id, r.text, aware(r.met_at) if r.met_at else None, r.met_by, r.evidence
             )
             for r in rows
         ]

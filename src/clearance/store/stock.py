@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from clearance.core.stockpile import Movement, MovementKind
 from clearance.store.models import StockMovement, StockTotal
+from clearance.store.records import aware
 
 __all__ = ["MovementRow", "StockTables"]
 
@@ -131,7 +132,7 @@ class StockTables:
         rows = self._session.scalars(
             query.order_by(StockMovement.day.desc(), StockMovement.id.desc()).limit(limit)
         )
-        return [MovementRow(r.id, _movement(r), r.at, r.actor) for r in rows]
+        return [MovementRow(r.id, _movement(r), aware(r.at), r.actor) for r in rows]
 
     def of_case(self, case_id: str) -> list[Movement]:
         rows = self._session.scalars(

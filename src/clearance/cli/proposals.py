@@ -1,0 +1,177 @@
+"""``clearance policy propose | proposals | proposal | activate``: the policy lifecycle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from clearance.policy.pack import read_bundle_texts
+
+from .context import ActorOption, App, KeyFileOption, PassphraseOption, now
+from .options import JsonOption, ScenarioOption
+from .render import print_json
+
+if TYPE_CHECKING:
+    from clearance.service.proposals import Impact, ProposalView
+
+NumberArgument = Annotated[int, typer.Argument(help="Proposal number.", show_default=False)]
+
+
+def _tests_text(view: ProposalView) -> Text:
+    tests = view.tests
+    line = Text(f"golden cases: {tests['passed']} pass, ")
+    line.append(f"{tests['failed']} fail", style="bold red" if tests["failed"] else "green")
+    for failure in tests["failures"]:
+        line.append(f"\n  {failure['id']} ({failure['file']}) {failure['title']}", style="red")
+        for m in failure["mismatches"]:
+            line.append(f"\n    {m['field']}: expected {m['expected']}, got {m['got']}")
+    return line
+
+
+def _summary(view: ProposalView) -> Text:
+    r = view.record
+    state_style = "green" if r.state == "activated" else "yellow"
+    line = Text(f"proposal {r.number}: ", style="bold")
+    line.append(r.state.upper(), style=f"bold {state_style}")
+    line.append(f"  {r.holder} from {r.effective_from}: {r.title}\n")
+    line.append(
+        f"revision {r.revision[:23]}…  proposed by {r.proposed_by} at {r.proposed_at:%Y-%m-%d %H:%M}\n"
+    )
+    if r.state == "activated":
+        line.append(
+            f"activated by {r.activated_by} as {r.authority} at {r.activated_at:%Y-%m-%d %H:%M}, signed\n"
+        )
+    else:
+        line.append(f"may be activated by the holder of {view.authority or '(no office named)'}\n")
+    return line.append(_tests_text(view))
+
+
+def _impact_table(impact: Impact) -> Table:
+    table = Table(title=f"what it would change ({impact.examined} stored cases replayed)")
+    for column in ("case", "where", "was", "would be", "by"):
+        table.add_column(column)
+    for change in impact.replay:
+        table.add_row(
+            str(change.number),
+            "replay",
+            change.was,
+            change.would_be,
+            ", ".join(change.would_be_reasons) or "—",
+        )
+    for case, was, would_be in impact.open_cases:
+        table.add_row(str(case.number), "open case, from its date", was, would_be, "")
+    return table
+
+
+def propose(
+    folder: Annotated[Path, typer.Argument(help="The new bundle's folder (bundle.yaml, *.cedar).")],
+    actor: ActorOption,
+    scenario: ScenarioOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Propose a new bundle: validated, tested against the golden cases, recorded."""
+    texts = read_bundle_texts(folder)
+    view = App(scenario).proposals().propose(texts, actor=actor, now=now())
+    if json_output:
+        print_json(Console(), view.as_dict())
+        return
+    Console().print(_summary(view), highlight=False)
+
+
+def proposals(scenario: ScenarioOption = None, json_output: JsonOption = False) -> None:
+    """Every proposal, newest last, with its state and test results."""
+    records = App(scenario).proposals().all()
+    if json_output:
+        print_json(
+            Console(),
+            [
+                {
+                    "number": r.number,
+                    "state": r.state,
+                    "holder": r.holder,
+                    "effective_from": r.effective_from.isoformat(),
+                    "title": r.title,
+                    "tests_passed": r.tests_passed,
+                    "proposed_by": r.proposed_by,
+                    "activated_by": r.activated_by,
+                }
+                for r in records
+            ],
+        )
+        return
+    table = Table(title="policy proposals")
+    for column in ("#", "state", "holder", "from", "title", "golden cases", "by"):
+        table.add_column(column)
+    for r in records:
+        table.add_row(
+            str(r.number),
+            Text(r.state, style="green" if r.state == "activated" else "yellow"),
+            r.holder,
+            r.effective_from.isoformat(),
+            r.title,
+            Text("pass", style="green") if r.tests_passed else Text("FAIL", style="bold red"),
+            r.activated_by or r.proposed_by,
+        )
+    Console().print(table)
+
+
+def proposal(
+    number: NumberArgument,
+    text: Annotated[bool, typer.Option("--text", help="Show the policy text.")] = False,
+    scenario: ScenarioOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """One proposal: its test results, the cases it would change, and its text."""
+    service = App(scenario).proposals()
+    view = service.view(number, now=now())
+    impact = service.impact(number, now=now())
+    if json_output:
+        print_json(Console(), {**view.as_dict(), "impact": impact.as_dict()})
+        return
+    console = Console()
+    console.print(_summary(view), highlight=False)
+    console.print(_impact_table(impact))
+    if text:
+        for policy in view.bundle.policies:
+            console.print(
+                Panel(Syntax(policy.statement.text, "rust", word_wrap=True), title=policy.id)
+            )
+
+
+def activate(
+    number: NumberArgument,
+    actor: ActorOption,
+    key_file: KeyFileOption = None,
+    passphrase: PassphraseOption = None,
+    scenario: ScenarioOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Activate a proposal from its date, as the holder of the office named to do so, signed;
+    then re-screen the open cases under the policy now in force."""
+    context = App(scenario)
+    signer = context.signer(actor, key_file, passphrase)
+    view = context.proposals().activate(number, actor=actor, signer=signer, now=now())
+    changed = context.cases().rescreen(actor=actor, now=now())
+    if json_output:
+        print_json(
+            Console(),
+            {
+                **view.as_dict(),
+                "rescreened": [
+                    {"number": case.number, "was": was, "would_be": would_be}
+                    for case, was, would_be in changed
+                ],
+            },
+        )
+        return
+    console = Console()
+    console.print(_summary(view), highlight=False)
+    for case, was, would_be in changed:
+        console.print(f"case {case.number}: was {was}, would now be {would_be} (on its timeline)")

@@ -1,0 +1,388 @@
+"""The policy lifecycle: a bundle is proposed, tested, and activated from a date, signed.
+
+- **Propose**: the files of a new bundle for a holder (from a folder or an
+  upload) are validated exactly as a pack's bundle is (schema, annotations,
+  catalog names), then the pack's golden cases are run with the candidate in
+  the holder's history from its date; the failures are kept as expected vs
+  got. Files, revision and results are stored and the proposal is on the ledger.
+- **Activate**: only a proposal whose golden cases all pass, effective no
+  earlier than the day of activation (policy never changes the past), and
+  only by the holder of the office that the holder's bundle in force names as
+  its ``policy_authority`` (personally: not delegable). The activator signs a
+  statement over the proposal's revision and the ledger head, as an approver
+  signs a decision; the ledger records who activated what, when, from which
+  date.
+- **In force**: activated proposals join the pack's bundle history
+  (``policy_in_force``). Each is rebuilt from its stored files and its
+  revision checked against the signed one, so a stored bundle changed after
+  activation is refused rather than used: a correction is a new proposal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from clearance.core.chain import EventType
+from clearance.core.digest import canonical_json
+from clearance.core.request import parse_request
+from clearance.core.signing import Signer, signed_bytes, verify
+from clearance.core.stockpile import StockpileFacts
+from clearance.core.workflow import OPEN_STATES
+from clearance.errors import (
+    ConflictError,
+    IllegalTransition,
+    NotFoundError,
+    PermissionDenied,
+    SignatureError,
+    StoreError,
+)
+from clearance.policy.bundle import PolicyBundle
+from clearance.policy.engine import Screener
+from clearance.policy.golden import CaseResult, run_cases
+from clearance.policy.history import BundleHistory
+from clearance.policy.pack import ScenarioPack, bundle_from_texts
+from clearance.service.people import can_act_for
+from clearance.service.replay import Change, Rejudger
+from clearance.store.proposals import ProposalRecord
+from clearance.store.records import CaseRecord
+from clearance.store.repository import Store, Transaction
+from clearance.store.stored_cases import stored_cases
+
+__all__ = ["Impact", "PolicyProposals", "ProposalView", "folder_of", "policy_in_force"]
+
+PROPOSED, ACTIVATED = "proposed", "activated"
+
+
+def folder_of(number: int) -> str:
+    """How a proposal's bundle is named in errors, decisions and the ledger."""
+    return f"proposals/{number}"
+
+
+def _bundle(record: ProposalRecord, pack: ScenarioPack) -> PolicyBundle:
+    bundle = bundle_from_texts(json.loads(record.files), pack, folder_of(record.number))
+    if bundle.revision != record.revision:
+        raise StoreError(
+            f"proposal {record.number}'s stored files do not match the revision it was"
+            f" {record.state} with; refusing to use it"
+        )
+    return bundle
+
+
+def policy_in_force(store: Store, pack: ScenarioPack) -> ScenarioPack:
+    """The pack with every activated proposal in its holder's history."""
+    with store.reading() as tx:
+        activated = tx.proposals.all(state=ACTIVATED)
+    if not activated:
+        return pack
+    bundles = [*pack.history, *(_bundle(r, pack) for r in activated)]
+    return dataclasses.replace(pack, history=BundleHistory(bundles))
+
+
+def _recorded_facts(case: CaseRecord) -> StockpileFacts | None:
+    recorded = json.loads(case.decision).get("stockpile")
+    return None if recorded is None else StockpileFacts.from_dict(recorded)
+
+
+def _report(results: list[CaseResult]) -> dict[str, Any]:
+    return {
+        "passed": sum(r.passed for r in results),
+        "failed": sum(not r.passed for r in results),
+        "failures": [
+            {
+                "id": r.case.id,
+                "file": r.file,
+                "title": r.case.title,
+                "mismatches": [
+                    {"field": m.field, "expected": m.expected, "got": m.got} for m in r.mismatches
+                ],
+            }
+            for r in results
+            if not r.passed
+        ],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalView:
+    """A proposal with its bundle, its test report, and who may activate it."""
+
+    record: ProposalRecord
+    bundle: PolicyBundle
+    tests: dict[str, Any]
+    authority: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        r = self.record
+        return {
+            "number": r.number,
+            "id": r.id,
+            "state": r.state,
+            "holder": r.holder,
+            "effective_from": r.effective_from.isoformat(),
+            "title": r.title,
+            "revision": r.revision,
+            "proposed_by": r.proposed_by,
+            "proposed_at": r.proposed_at.isoformat(),
+            "tests": self.tests,
+            "tests_passed": r.tests_passed,
+            "policy_authority": self.authority,
+            "activated_by": r.activated_by,
+            "activated_as": r.authority,
+            "activated_at": r.activated_at.isoformat() if r.activated_at else None,
+            "statement": r.statement,
+            "signature": r.signature,
+            "policies": [
+                {"id": p.id, "effect": p.effect.value, "file": p.file, "text": p.statement.text}
+                for p in self.bundle.policies
+            ],
+            "files": json.loads(r.files),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Impact:
+    """What a proposal would do: to every stored case (replay) and to the open ones from its date."""
+
+    examined: int
+    replay: tuple[Change, ...]
+    open_cases: tuple[tuple[CaseRecord, str, str], ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "examined": self.examined,
+            "replay": [c.as_dict() for c in self.replay],
+            "open_cases": [
+                {"number": case.number, "case_id": case.id, "was": was, "would_be": would_be}
+                for case, was, would_be in self.open_cases
+            ],
+        }
+
+
+class PolicyProposals:
+    """Proposals over one store and the scenario pack on disk."""
+
+    def __init__(self, store: Store, pack: ScenarioPack) -> None:
+        self.store = store
+        self.pack = pack
+
+    def in_force(self) -> ScenarioPack:
+        return policy_in_force(self.store, self.pack)
+
+    def _authority(self, pack: ScenarioPack, holder: str, on: dt.date) -> str | None:
+        bundle = pack.history.bundle_in_force(holder, on)
+        return None if bundle is None else bundle.policy_authority
+
+    def test(self, bundle: PolicyBundle, pack: ScenarioPack, now: dt.datetime) -> dict[str, Any]:
+        """The pack's golden cases with ``bundle`` added to its holder's history."""
+        history = BundleHistory([*pack.history, bundle])
+        screener = Screener(dataclasses.replace(pack, history=history))
+        return _report(run_cases(screener, now=now))
+
+    def propose(self, files: dict[str, str], *, actor: str, now: dt.datetime) -> ProposalView:
+        """Validate, test and store a proposed bundle; a bundle that does not load is refused."""
+        pack = self.in_force()
+        number_hint = "proposal"
+        bundle = bundle_from_texts(files, pack, number_hint)
+        for existing in pack.history.of(bundle.holder):
+            if existing.effective_from == bundle.effective_from:
+                raise ConflictError(
+                    f"{bundle.holder} already has a bundle in force from"
+                    f" {bundle.effective_from} ({existing.folder}); a correction is a new"
+                    " bundle with a later date"
+                )
+        tests = self.test(bundle, pack, now)
+        with self.store.transaction() as tx:
+            tx.serialise()
+            user = tx.user(actor)
+            if user is None:
+                raise NotFoundError(f"unknown user '{actor}'")
+            if user.party != bundle.holder:
+                raise PermissionDenied(
+                    f"{actor} acts for {user.party} and cannot propose policy of {bundle.holder}"
+                )
+            record = ProposalRecord(
+                id=str(uuid.uuid4()),
+                number=tx.proposals.next_number(),
+                holder=bundle.holder,
+                effective_from=bundle.effective_from,
+                title=bundle.title,
+                revision=bundle.revision,
+                files=canonical_json(files).decode(),
+                tests=canonical_json(tests).decode(),
+                tests_passed=tests["failed"] == 0,
+                state=PROPOSED,
+                proposed_by=actor,
+                proposed_at=now,
+            )
+            tx.proposals.add(record)
+            tx.append(
+                type=EventType.BUNDLE_PROPOSED,
+                actor=actor,
+                at=now,
+                payload={
+                    "proposal": record.id,
+                    "number": record.number,
+                    "holder": record.holder,
+                    "effective_from": record.effective_from.isoformat(),
+                    "revision": record.revision,
+                    "title": record.title,
+                    "tests": {"passed": tests["passed"], "failed": tests["failed"]},
+                },
+            )
+        return ProposalView(
+            record,
+            dataclasses.replace(bundle, folder=folder_of(record.number)),
+            tests,
+            self._authority(pack, bundle.holder, now.date()),
+        )
+
+    def _get(self, tx: Transaction, number: int, *, lock: bool = False) -> ProposalRecord:
+        record = tx.proposals.get(number, lock=lock)
+        if record is None:
+            raise NotFoundError(f"no proposal {number}")
+        return record
+
+    def view(self, number: int, *, now: dt.datetime) -> ProposalView:
+        with self.store.reading() as tx:
+            record = self._get(tx, number)
+        pack = self.in_force()
+        return ProposalView(
+            record,
+            _bundle(record, pack),
+            json.loads(record.tests),
+            self._authority(pack, record.holder, now.date()),
+        )
+
+    def impact(self, number: int, *, now: dt.datetime) -> Impact:
+        """Replay every stored case under the proposal, and judge the open cases from its date.
+
+        Replay puts the bundle in force on every date (what it would have done);
+        the open cases are judged as re-screening will judge them once it takes
+        effect: by the history with the proposal from its date, as of that date
+        or the request's, whichever is later.
+        """
+        view = self.view(number, now=now)
+        pack = self.in_force()
+        rejudger = Rejudger(pack, view.bundle, now)
+        examined, changes = 0, []
+        for rows in stored_cases(self.store, first=None, last=None):
+            count, changed, _ = rejudger.judge(rows)
+            examined += count
+            changes.extend(changed)
+        screener = Screener(
+            dataclasses.replace(pack, history=BundleHistory([*pack.history, view.bundle]))
+        )
+        effective = view.record.effective_from
+        changed_open: list[tuple[CaseRecord, str, str]] = []
+        with self.store.reading() as tx:
+            offset = 0
+            while batch := tx.cases(states=list(OPEN_STATES), limit=500, offset=offset):
+                offset += len(batch)
+                for case in batch:
+                    request = parse_request(json.loads(case.request))
+                    decision = screener.decide(
+                        request,
+                        decision_id=case.id,
+                        now=now,
+                        as_of=max(request.date, effective),
+                        stockpile=_recorded_facts(case),
+                    )
+                    if decision.outcome.value != case.outcome:
+                        changed_open.append((case, case.outcome, decision.outcome.value))
+        return Impact(examined, tuple(changes), tuple(changed_open))
+
+    def all(self) -> list[ProposalRecord]:
+        with self.store.reading() as tx:
+            return tx.proposals.all()
+
+    def activate(
+        self, number: int, *, actor: str, signer: Signer, now: dt.datetime
+    ) -> ProposalView:
+        """Activate a proposal from its date, signed by the holder of the named office."""
+        pack = self.in_force()
+        with self.store.transaction() as tx:
+            tx.serialise()
+            record = self._get(tx, number, lock=True)
+            if record.state != PROPOSED:
+                raise IllegalTransition(
+                    f"proposal {number} is {record.state}: an activated bundle cannot change;"
+                    " a correction is a new proposal"
+                )
+            bundle = _bundle(record, pack)
+            if not record.tests_passed:
+                failed = [f["id"] for f in json.loads(record.tests)["failures"]]
+                raise IllegalTransition(
+                    f"proposal {number} fails golden case(s) {', '.join(failed)}; it cannot be"
+                    " activated"
+                )
+            if record.effective_from < now.date():
+                raise IllegalTransition(
+                    f"proposal {number} would take effect on {record.effective_from}, before"
+                    f" today ({now.date()}): policy never changes the past; propose a new date"
+                )
+            taken = [
+                b
+                for b in pack.history.of(record.holder)
+                if b.effective_from == record.effective_from
+            ]
+            if taken:
+                raise ConflictError(
+                    f"{record.holder} already has a bundle in force from {record.effective_from}"
+                    f" ({taken[0].folder})"
+                )
+            authority = self._authority(pack, record.holder, now.date())
+            if authority is None:
+                raise PermissionDenied(
+                    f"no bundle of {record.holder} in force today names a policy_authority:"
+                    " nobody may activate its policy"
+                )
+            user = tx.user(actor)
+            if user is None:
+                raise NotFoundError(f"unknown user '{actor}'")
+            can_act_for(tx, actor, authority, now.date(), delegable=False)
+            _, prior_hash = tx.ledger_head()
+            statement = {
+                "proposal": record.id,
+                "number": record.number,
+                "holder": record.holder,
+                "revision": record.revision,
+                "effective_from": record.effective_from.isoformat(),
+                "authority": authority,
+                "actor": actor,
+                "at": now.isoformat(),
+                "prior_hash": prior_hash,
+            }
+            message = signed_bytes(statement)
+            signature = signer(message)
+            if not verify(user.public_key, message, signature):
+                raise SignatureError(f"the signature does not match {actor}'s registered key")
+            activated = tx.proposals.activate(
+                number,
+                actor=actor,
+                authority=authority,
+                at=now,
+                statement=message.decode(),
+                signature=signature,
+            )
+            tx.append(
+                type=EventType.BUNDLE_ACTIVATED,
+                actor=actor,
+                at=now,
+                payload={
+                    "holder": record.holder,
+                    "bundle": folder_of(record.number),
+                    "revision": record.revision,
+                    "effective_from": record.effective_from.isoformat(),
+                    "proposal": record.id,
+                    "authority": authority,
+                    "statement": statement,
+                    "signature": signature,
+                    "public_key": user.public_key,
+                },
+            )
+        return ProposalView(activated, bundle, json.loads(record.tests), authority)
