@@ -13,9 +13,9 @@ screener work them out from the pack's figures, as screening does.
 
 The work fans out over processes (DESIGN.md, "Scaling out"). Parsed Cedar
 objects cannot be pickled, so each worker loads the pack and the candidate
-once, from their folders, and is then fed batches of plain rows; the reading
-process keeps only a few batches in flight, so memory stays flat however many
-cases there are.
+once, from their folders, and opens its own connection; the parent reads only
+the case numbers of the period and hands out ranges of them, a few in flight
+per worker, so neither memory nor the parent limits how many cases there are.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import json
 import multiprocessing as mp
 import os
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +40,15 @@ from clearance.policy.diff import Probe, read_bundle
 from clearance.policy.engine import Screener
 from clearance.policy.history import BundleHistory
 from clearance.policy.pack import ScenarioPack, load_pack
+from clearance.store.db import open_database
 from clearance.store.repository import Store
-from clearance.store.stored_cases import StoredCase, count_stored_cases, stored_cases
+from clearance.store.stored_cases import (
+    StoredCase,
+    case_numbers,
+    count_stored_cases,
+    stored_cases,
+    stored_cases_between,
+)
 
 __all__ = [
     "Change",
@@ -225,18 +232,22 @@ class Rejudger:
         return len(rows), changes, skipped
 
 
-_worker: Rejudger | None = None
+_worker: tuple[Rejudger, Store] | None = None
 
 
-def _start_worker(pack_path: str | None, folder: str, now: dt.datetime) -> None:
+def _start_worker(pack_path: str | None, folder: str, now: dt.datetime, url: str) -> None:
     global _worker
     pack = load_pack(pack_path)
-    _worker = Rejudger(pack, load_candidate(pack, Path(folder)), now)
+    _worker = (Rejudger(pack, load_candidate(pack, Path(folder)), now), Store(open_database(url)))
 
 
-def _judge_in_worker(rows: list[StoredCase]) -> tuple[int, list[Change], list[Skipped]]:
+def _judge_in_worker(
+    low: int, high: int, first: dt.date | None, last: dt.date | None
+) -> tuple[int, list[Change], list[Skipped]]:
+    """Read and judge one range of case numbers: the worker reads its own rows."""
     assert _worker is not None
-    return _worker.judge(rows)
+    rejudger, store = _worker
+    return rejudger.judge(stored_cases_between(store, low, high, first=first, last=last))
 
 
 def default_workers() -> int:
@@ -246,22 +257,37 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def _ranges(numbers: list[int], size: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, len(numbers), size):
+        chunk = numbers[start : start + size]
+        yield chunk[0], chunk[-1]
+
+
 def _in_pool(
-    batches: Iterable[list[StoredCase]],
+    store: Store,
     workers: int,
     pack_path: Path | None,
     folder: Path,
     now: dt.datetime,
+    period: tuple[dt.date | None, dt.date | None],
+    batch: int,
 ) -> Iterator[tuple[int, list[Change], list[Skipped]]]:
-    """Results in batch order, with at most two batches per worker in flight."""
+    """Results in range order, with at most two ranges per worker in flight.
+
+    The parent sends only ranges of case numbers; each worker reads its own
+    rows through its own connection, so the parent is not the bottleneck.
+    """
+    first, last = period
+    numbers = case_numbers(store, first=first, last=last)
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-    args = (None if pack_path is None else str(pack_path), str(folder), now)
+    url = store.database.engine.url.render_as_string(hide_password=False)
+    args = (None if pack_path is None else str(pack_path), str(folder), now, url)
     with ProcessPoolExecutor(
         workers, mp_context=mp.get_context(method), initializer=_start_worker, initargs=args
     ) as pool:
         pending: deque[Future[tuple[int, list[Change], list[Skipped]]]] = deque()
-        for batch in batches:
-            pending.append(pool.submit(_judge_in_worker, batch))
+        for low, high in _ranges(numbers, batch):
+            pending.append(pool.submit(_judge_in_worker, low, high, first, last))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
         while pending:
@@ -288,10 +314,10 @@ def replay(
     check_period(first, last)
     pack = load_pack(pack_path)
     candidate = load_candidate(pack, folder)
-    rows = stored_cases(store, first=first, last=last, batch=batch)
     if workers > 1:
-        results = _in_pool(rows, workers, pack_path, folder, now)
+        results = _in_pool(store, workers, pack_path, folder, now, (first, last), batch)
     else:
+        rows = stored_cases(store, first=first, last=last, batch=batch)
         results = map(Rejudger(pack, candidate, now).judge, rows)
     examined, changes, skipped = 0, [], []
     for count, changed, passed_over in results:

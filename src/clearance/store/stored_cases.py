@@ -20,7 +20,13 @@ from sqlalchemy.dialects.postgresql import JSONB
 from clearance.store.models import Case
 from clearance.store.repository import Store, _database_errors
 
-__all__ = ["StoredCase", "count_stored_cases", "stored_cases"]
+__all__ = [
+    "StoredCase",
+    "case_numbers",
+    "count_stored_cases",
+    "stored_cases",
+    "stored_cases_between",
+]
 
 
 class StoredCase(NamedTuple):
@@ -76,3 +82,25 @@ def stored_cases(
                 yield [StoredCase(str(r[0]), int(r[1]), r[2], r[3], r[4]) for r in rows]
         finally:
             result.close()
+
+
+def case_numbers(store: Store, *, first: dt.date | None, last: dt.date | None) -> list[int]:
+    """The numbers of the cases dated in the period, in order: how work is split among workers."""
+    query = select(Case.number).where(*_in_period(store, first, last)).order_by(Case.number)
+    with _database_errors(), store.database.reader.connect() as connection:
+        return [int(n) for n in connection.scalars(query)]
+
+
+def stored_cases_between(
+    store: Store, low: int, high: int, *, first: dt.date | None, last: dt.date | None
+) -> list[StoredCase]:
+    """The cases numbered ``low``..``high`` dated in the period (one worker's share)."""
+    query = (
+        select(Case.id, Case.number, Case.request, Case.decision, Case.state)
+        .where(Case.number.between(low, high), *_in_period(store, first, last))
+        .order_by(Case.number)
+    )
+    with _database_errors(), store.database.reader.connect() as connection:
+        return [
+            StoredCase(str(r[0]), int(r[1]), r[2], r[3], r[4]) for r in connection.execute(query)
+        ]
