@@ -104,3 +104,11 @@ def test_the_command_adds_coverage_to_its_json(
     table = cli("policy", "test", str(root), "--coverage").stdout
     assert "policies never determining" in table
     assert "gates never exercised" in table
+
+
+def test_every_seed_policy_and_gate_is_reached_by_a_golden_case(screener: Screener) -> None:
+    report = coverage(screener, run_cases(screener, now=NOW), now=NOW)
+    assert {b.bundle.folder: b.never_determining for b in report if b.never_determining} == {}
+    assert {
+        b.bundle.folder: b.gates_never_exercised for b in report if b.gates_never_exercised
+    } == {}
