@@ -89,22 +89,9 @@ def proposals(scenario: ScenarioOption = None, json_output: JsonOption = False) 
     """Every proposal, newest last, with its state and test results."""
     records = App(scenario).proposals().all()
     if json_output:
-        print_json(
-            Console(),
-            [
-                {
-                    "number": r.number,
-                    "state": r.state,
-                    "holder": r.holder,
-                    "effective_from": r.effective_from.isoformat(),
-                    "title": r.title,
-                    "tests_passed": r.tests_passed,
-                    "proposed_by": r.proposed_by,
-                    "activated_by": r.activated_by,
-                }
-                for r in records
-            ],
-        )
+        from clearance.service.proposals import proposal_summary
+
+        print_json(Console(), [proposal_summary(r) for r in records])
         return
     table = Table(title="policy proposals")
     for column in ("#", "state", "holder", "from", "title", "golden cases", "by"):

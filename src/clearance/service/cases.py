@@ -708,35 +708,32 @@ class CaseService:
             if actor != ADMIN and tx.user(actor) is None:
                 raise NotFoundError(f"unknown user '{actor}'")
             self._record_activations(tx, actor=actor, now=now)
-            offset = 0
-            while batch := tx.cases(states=list(OPEN_STATES), limit=500, offset=offset):
-                offset += len(batch)
-                for case in batch:
-                    request = parse_request(json.loads(case.request))
-                    on = max(request.date, now.date())
-                    decision = self.screener.decide(
-                        request,
-                        decision_id=str(uuid.uuid4()),
-                        now=now,
-                        as_of=on,
-                        balances=lambda h, s, d: self.stock.balance_in(tx, h, s, d),
-                    )
-                    if decision.outcome.value == case.outcome:
-                        continue
-                    changed.append((case, case.outcome, decision.outcome.value))
-                    if _already_recorded(tx, case.id, decision):
-                        continue
-                    tx.append(
-                        type=EventType.CASE_RESCREENED,
-                        actor=actor,
-                        at=now,
-                        case_id=case.id,
-                        payload={
-                            "was": case.outcome,
-                            "would_be": decision.outcome.value,
-                            "as_of": on.isoformat(),
-                            "bundles": decision.bundles,
-                            "decision": decision.as_dict(),
-                        },
-                    )
+            for case in tx.each_case(states=list(OPEN_STATES)):
+                request = parse_request(json.loads(case.request))
+                on = max(request.date, now.date())
+                decision = self.screener.decide(
+                    request,
+                    decision_id=str(uuid.uuid4()),
+                    now=now,
+                    as_of=on,
+                    balances=lambda h, s, d: self.stock.balance_in(tx, h, s, d),
+                )
+                if decision.outcome.value == case.outcome:
+                    continue
+                changed.append((case, case.outcome, decision.outcome.value))
+                if _already_recorded(tx, case.id, decision):
+                    continue
+                tx.append(
+                    type=EventType.CASE_RESCREENED,
+                    actor=actor,
+                    at=now,
+                    case_id=case.id,
+                    payload={
+                        "was": case.outcome,
+                        "would_be": decision.outcome.value,
+                        "as_of": on.isoformat(),
+                        "bundles": decision.bundles,
+                        "decision": decision.as_dict(),
+                    },
+                )
         return changed

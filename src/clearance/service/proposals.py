@@ -53,7 +53,14 @@ from clearance.store.records import CaseRecord
 from clearance.store.repository import Store, Transaction
 from clearance.store.stored_cases import stored_cases
 
-__all__ = ["Impact", "PolicyProposals", "ProposalView", "folder_of", "policy_in_force"]
+__all__ = [
+    "Impact",
+    "PolicyProposals",
+    "ProposalView",
+    "folder_of",
+    "policy_in_force",
+    "proposal_summary",
+]
 
 PROPOSED, ACTIVATED = "proposed", "activated"
 
@@ -81,6 +88,29 @@ def policy_in_force(store: Store, pack: ScenarioPack) -> ScenarioPack:
         return pack
     bundles = [*pack.history, *(_bundle(r, pack) for r in activated)]
     return dataclasses.replace(pack, history=BundleHistory(bundles))
+
+
+def _refuse_date_taken(pack: ScenarioPack, holder: str, on: dt.date) -> None:
+    for existing in pack.history.of(holder):
+        if existing.effective_from == on:
+            raise ConflictError(
+                f"{holder} already has a bundle in force from {on} ({existing.folder});"
+                " a correction is a new bundle with a later date"
+            )
+
+
+def proposal_summary(record: ProposalRecord) -> dict[str, Any]:
+    """One proposal in a list: what ``policy proposals --json`` and the API's list show."""
+    return {
+        "number": record.number,
+        "state": record.state,
+        "holder": record.holder,
+        "effective_from": record.effective_from.isoformat(),
+        "title": record.title,
+        "tests_passed": record.tests_passed,
+        "proposed_by": record.proposed_by,
+        "activated_by": record.activated_by,
+    }
 
 
 def _recorded_facts(case: CaseRecord) -> StockpileFacts | None:
@@ -186,15 +216,8 @@ class PolicyProposals:
     def propose(self, files: dict[str, str], *, actor: str, now: dt.datetime) -> ProposalView:
         """Validate, test and store a proposed bundle; a bundle that does not load is refused."""
         pack = self.in_force()
-        number_hint = "proposal"
-        bundle = bundle_from_texts(files, pack, number_hint)
-        for existing in pack.history.of(bundle.holder):
-            if existing.effective_from == bundle.effective_from:
-                raise ConflictError(
-                    f"{bundle.holder} already has a bundle in force from"
-                    f" {bundle.effective_from} ({existing.folder}); a correction is a new"
-                    " bundle with a later date"
-                )
+        bundle = bundle_from_texts(files, pack, "proposal")
+        _refuse_date_taken(pack, bundle.holder, bundle.effective_from)
         tests = self.test(bundle, pack, now)
         with self.store.transaction() as tx:
             tx.serialise()
@@ -280,20 +303,17 @@ class PolicyProposals:
         effective = view.record.effective_from
         changed_open: list[tuple[CaseRecord, str, str]] = []
         with self.store.reading() as tx:
-            offset = 0
-            while batch := tx.cases(states=list(OPEN_STATES), limit=500, offset=offset):
-                offset += len(batch)
-                for case in batch:
-                    request = parse_request(json.loads(case.request))
-                    decision = screener.decide(
-                        request,
-                        decision_id=case.id,
-                        now=now,
-                        as_of=max(request.date, effective),
-                        stockpile=_recorded_facts(case),
-                    )
-                    if decision.outcome.value != case.outcome:
-                        changed_open.append((case, case.outcome, decision.outcome.value))
+            for case in tx.each_case(states=list(OPEN_STATES)):
+                request = parse_request(json.loads(case.request))
+                decision = screener.decide(
+                    request,
+                    decision_id=case.id,
+                    now=now,
+                    as_of=max(request.date, effective),
+                    stockpile=_recorded_facts(case),
+                )
+                if decision.outcome.value != case.outcome:
+                    changed_open.append((case, case.outcome, decision.outcome.value))
         return Impact(examined, tuple(changes), tuple(changed_open))
 
     def all(self) -> list[ProposalRecord]:
@@ -325,16 +345,7 @@ class PolicyProposals:
                     f"proposal {number} would take effect on {record.effective_from}, before"
                     f" today ({now.date()}): policy never changes the past; propose a new date"
                 )
-            taken = [
-                b
-                for b in pack.history.of(record.holder)
-                if b.effective_from == record.effective_from
-            ]
-            if taken:
-                raise ConflictError(
-                    f"{record.holder} already has a bundle in force from {record.effective_from}"
-                    f" ({taken[0].folder})"
-                )
+            _refuse_date_taken(pack, record.holder, record.effective_from)
             authority = self._authority(pack, record.holder, now.date())
             if authority is None:
                 raise PermissionDenied(

@@ -504,6 +504,13 @@ class Transaction:
         query = query.order_by(order, Case.number).limit(limit).offset(offset)
         return [_case(r) for r in self._session.scalars(query)]
 
+    def each_case(self, *, states: Sequence[str], batch: int = 500) -> Iterator[CaseRecord]:
+        """Every case in ``states``, oldest first, read a page at a time."""
+        offset = 0
+        while page := self.cases(states=states, limit=batch, offset=offset):
+            offset += len(page)
+            yield from page
+
     def count_cases(
         self,
         *,
