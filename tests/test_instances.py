@@ -95,3 +95,48 @@ def test_retries_spread_over_instances_make_one_case(two: tuple[TestClient, Test
     assert len(set(ids)) == 1
     listed = b.get("/api/v1/cases?all=true", headers={"Authorization": f"Bearer {token}"}).json()
     assert listed["total"] == 1
+
+
+def test_a_bundle_activated_through_one_instance_decides_on_the_other(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clearance.core.request import parse_request
+    from clearance.core.signing import unlock
+    from clearance.web import context
+
+    from .test_proposals import LATER, candidate
+
+    settings = load_settings(
+        {"CLEARANCE_DATA_DIR": str(tmp_path), "CLEARANCE_DATABASE_URL": database_url}
+    )
+    first, second = open_server(settings), open_server(settings)
+    first.database.migrate()
+    public, pem = new_key_pair("a key passphrase")
+    first.people.add_user(
+        user_id="secdef", name="S", party="US", public_key=public, actor=ADMIN, now=LATER
+    )
+    first.people.grant(
+        user_id="secdef",
+        authority="us.secdef",
+        valid_from=LATER.date(),
+        valid_to=None,
+        actor=ADMIN,
+        now=LATER,
+    )
+    strike = parse_request({**ATACMS_JUNE, "date": "2099-02-01"})
+    monkeypatch.setattr(context, "POLICY_RECHECK_S", 3600.0)
+    assert second.screener.decide(strike, decision_id="x", now=LATER).outcome.value == (
+        "review_required"
+    )
+    first.proposals.propose(candidate("2099-01-01"), actor="secdef", now=LATER)
+    first.proposals.activate(1, actor="secdef", signer=unlock(pem, "a key passphrase"), now=LATER)
+    # Within the recheck interval the other instance keeps what it had; after it, the new bundle.
+    assert second.screener.decide(strike, decision_id="y", now=LATER).outcome.value == (
+        "review_required"
+    )
+    monkeypatch.setattr(context, "POLICY_RECHECK_S", 0.0)
+    decision = second.screener.decide(strike, decision_id="z", now=LATER)
+    assert decision.outcome.value == "permitted"
+    assert second.cases.screener is second.screener
+    first.database.dispose()
+    second.database.dispose()
