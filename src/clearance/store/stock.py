@@ -95,11 +95,17 @@ class StockTables:
         self._session.flush()
 
     def totals(self) -> dict[tuple[str, str], tuple[int, int]]:
-        """(holder, system) → (on-hand change, committed change) of every moved position."""
-        rows = self._session.execute(
-            select(StockTotal.holder, StockTotal.system, StockTotal.on_hand, StockTotal.committed)
-        )
-        return {(h, s): (hand, committed) for h, s, hand, committed in rows}
+        """(holder, system) → (on-hand change, committed change) of every moved position.
+
+        Read through the driver's cursor: the board reads one row per position
+        (20,000 and more), and SQLAlchemy's row objects cost more than the query.
+        """
+        cursor = self._session.connection().connection.cursor()
+        try:
+            cursor.execute("SELECT holder, system, on_hand, committed FROM stock_totals")
+            return {(h, s): (hand, committed) for h, s, hand, committed in cursor.fetchall()}
+        finally:
+            cursor.close()
 
     def total(self, holder: str, system: str, on: dt.date | None = None) -> tuple[int, int] | None:
         """A position's (on-hand change, committed change) up to ``on``; None if none moved it yet."""
