@@ -21,6 +21,7 @@ from clearance.core.signing import signed_bytes, verify
 from clearance.errors import (
     ConflictError,
     IllegalTransition,
+    PackError,
     PermissionDenied,
     PolicySourceError,
     StoreError,
@@ -45,7 +46,8 @@ def candidate(
         "effective_from: 2024-11-17", f"effective_from: {effective}"
     )
     old_title = next(line for line in meta.splitlines() if line.startswith("title:"))
-    texts["bundle.yaml"] = meta.replace(old_title, f"title: {title}")
+    meta = meta.replace(old_title, f"title: {title}")
+    texts["bundle.yaml"] = meta + "policy_authority: us.secdef\n"
     return texts
 
 
@@ -82,7 +84,7 @@ def test_a_proposal_is_tested_and_only_the_named_authority_activates_it(
         valid_to=dt.date(2027, 12, 31),
         now=LATER,
     )
-    with pytest.raises(PermissionDenied, match="personally"):
+    with pytest.raises(PermissionDenied, match="must activate policy personally"):
         proposals.activate(1, actor="usdp", signer=world.keys["usdp"], now=LATER)
     with pytest.raises(Exception, match="signature"):
         proposals.activate(1, actor="hegseth", signer=world.keys["usdp"], now=LATER)
@@ -175,6 +177,15 @@ def test_policy_never_changes_the_past(world: World, proposals: PolicyProposals)
         proposals.activate(1, actor="hegseth", signer=world.keys["hegseth"], now=late)
 
 
+def test_a_proposal_must_name_who_activates_its_successor(
+    world: World, proposals: PolicyProposals
+) -> None:
+    texts = candidate("2027-01-01")
+    texts["bundle.yaml"] = texts["bundle.yaml"].replace("policy_authority: us.secdef\n", "")
+    with pytest.raises(PackError, match=r"proposal/bundle\.yaml: policy_authority: is required"):
+        proposals.propose(texts, actor="us.liaison", now=LATER)
+
+
 def test_only_the_holders_people_propose_its_policy(
     world: World, proposals: PolicyProposals
 ) -> None:
@@ -206,7 +217,7 @@ def test_a_stored_bundle_changed_after_activation_is_refused(
 
 def _folder(tmp: Path, texts: dict[str, str]) -> str:
     folder = tmp / "candidate"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     for name, text in texts.items():
         (folder / name).write_text(text)
     return str(folder)
@@ -222,8 +233,14 @@ def test_propose_list_show_and_activate_from_the_command_line(cli: Cli) -> None:
         0,
     )
     assert proposed["policy_authority"] == "us.secdef"
+    assert {p["file"] for p in proposed["policies"]} == {"proposals/1/policies.cedar"}
+    failing = _folder(cli.tmp / "f", candidate("2025-06-01"))
+    assert cli("policy", "propose", failing, "--as", "us.liaison", ok=False).returncode == 1
     listed = cli.json("policy", "proposals")
-    assert [(p["number"], p["state"]) for p in listed] == [(1, "proposed")]
+    assert [(p["number"], p["state"], p["tests_passed"]) for p in listed] == [
+        (1, "proposed", True),
+        (2, "proposed", False),
+    ]
     shown = cli.json("policy", "proposal", "1")
     assert shown["impact"]["open_cases"] == []
     refused = cli("policy", "activate", "1", "--as", "usdp", ok=False)

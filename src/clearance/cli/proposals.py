@@ -76,13 +76,18 @@ def propose(
     scenario: ScenarioOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Propose a new bundle: validated, tested against the golden cases, recorded."""
+    """Propose a new bundle: validated, tested against the golden cases, recorded.
+
+    Exits 1 when a golden case fails (the proposal is recorded, and cannot be activated).
+    """
     texts = read_bundle_texts(folder)
     view = App(scenario).proposals().propose(texts, actor=actor, now=now())
     if json_output:
         print_json(Console(), view.as_dict())
-        return
-    Console().print(_summary(view), highlight=False)
+    else:
+        Console().print(_summary(view), highlight=False)
+    if not view.record.tests_passed:
+        raise typer.Exit(1)
 
 
 def proposals(scenario: ScenarioOption = None, json_output: JsonOption = False) -> None:

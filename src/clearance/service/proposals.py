@@ -37,6 +37,7 @@ from clearance.errors import (
     ConflictError,
     IllegalTransition,
     NotFoundError,
+    PackError,
     PermissionDenied,
     SignatureError,
     StoreError,
@@ -217,6 +218,13 @@ class PolicyProposals:
         """Validate, test and store a proposed bundle; a bundle that does not load is refused."""
         pack = self.in_force()
         bundle = bundle_from_texts(files, pack, "proposal")
+        if bundle.policy_authority is None:
+            raise PackError(
+                "proposal/bundle.yaml",
+                "policy_authority",
+                "is required of a proposal: once in force it names who may activate the"
+                f" next bundle of {bundle.holder}, and without it nobody could",
+            )
         _refuse_date_taken(pack, bundle.holder, bundle.effective_from)
         tests = self.test(bundle, pack, now)
         with self.store.transaction() as tx:
@@ -258,10 +266,7 @@ class PolicyProposals:
                 },
             )
         return ProposalView(
-            record,
-            dataclasses.replace(bundle, folder=folder_of(record.number)),
-            tests,
-            self._authority(pack, bundle.holder, now.date()),
+            record, _bundle(record, pack), tests, self._authority(pack, bundle.holder, now.date())
         )
 
     def _get(self, tx: Transaction, number: int, *, lock: bool = False) -> ProposalRecord:
@@ -355,7 +360,14 @@ class PolicyProposals:
             user = tx.user(actor)
             if user is None:
                 raise NotFoundError(f"unknown user '{actor}'")
-            can_act_for(tx, actor, authority, now.date(), delegable=False)
+            try:
+                can_act_for(tx, actor, authority, now.date(), delegable=False)
+            except PermissionDenied as exc:
+                if "not delegable" not in exc.message:
+                    raise
+                raise PermissionDenied(
+                    f"{authority} must activate policy personally: a delegate may not"
+                ) from None
             _, prior_hash = tx.ledger_head()
             statement = {
                 "proposal": record.id,
