@@ -251,3 +251,13 @@ def test_propose_list_show_and_activate_from_the_command_line(cli: Cli) -> None:
     assert cli.json("audit", "verify")["ok"] is True
     again = cli("policy", "activate", "1", "--as", "secdef", ok=False)
     assert "cannot change" in again.stderr
+
+
+def test_screening_sees_the_activated_policy_when_there_is_a_database(cli: Cli) -> None:
+    strike = cli.file("strike.json", {**G2, "date": "2099-02-01"})
+    assert cli.json("screen", strike)["outcome"] == "review_required"
+    cli("users", "add", "us.liaison", "--name", "Liaison", "--party", "US")
+    cli("policy", "propose", _folder(cli.tmp, candidate("2099-01-01")), "--as", "us.liaison")
+    cli("policy", "activate", "1", "--as", "secdef")
+    assert cli.json("screen", strike)["outcome"] == "permitted"
+    assert cli.json("explain", strike)["decision"]["outcome"] == "permitted"

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from clearance.errors import InputError, SignatureError
+from clearance.errors import InputError, SignatureError, StoreError
 from clearance.policy.engine import Screener
-from clearance.policy.pack import load_pack
+from clearance.policy.pack import ScenarioPack, load_pack
 from clearance.settings import Settings, load_settings
 
 if TYPE_CHECKING:  # the database stack is imported by the commands that use it, not by all
@@ -53,6 +53,28 @@ def close_databases() -> None:
     """Close the pools a command opened when it ends, not when the process does."""
     while _opened:
         _opened.pop().dispose()
+
+
+def screening_pack(scenario: Path | None) -> ScenarioPack:
+    """The pack to screen by: with the proposals activated in the database, when there is one.
+
+    Screening needs no database, but where one holds activated policy,
+    screening without it would answer by an older policy than cases do. A
+    database that is not there, or not set up, means the pack alone.
+    """
+    from clearance.service.proposals import policy_in_force
+    from clearance.store.db import existing_database
+    from clearance.store.repository import Store
+
+    pack = load_pack(scenario)
+    database = existing_database(load_settings().database_url)
+    if database is None:
+        return pack
+    _opened.append(database)
+    try:
+        return policy_in_force(Store(database), pack)
+    except StoreError:
+        return pack
 
 
 def now() -> dt.datetime:

@@ -29,8 +29,8 @@ from clearance.core.request import EmployRequest, TransferRequest, check_against
 from clearance.errors import ClearanceError, InputError, RequestError
 from clearance.policy.engine import Screener
 from clearance.policy.explain import explain
-from clearance.policy.pack import load_pack
 
+from .context import screening_pack
 from .options import AsOfOption, JsonOption, ScenarioOption, parse_date
 from .render import decision_line, decision_panel, explanation_view, print_json
 
@@ -196,7 +196,7 @@ def screen(
 ) -> None:
     """Decide requests: who must consent, and is it permitted, for review, or prohibited."""
     on = parse_date(as_of)
-    screener = Screener(load_pack(scenario))
+    screener = Screener(screening_pack(scenario))
     console = Console()
     if request == "-" or request.endswith((".jsonl", ".ndjson")):
         if request == "-":
@@ -221,7 +221,7 @@ def explain_command(
     json_output: JsonOption = False,
 ) -> None:
     """Explain a decision: holders and their paths, the policy text that decided, what would change it."""
-    screener = Screener(load_pack(scenario))
+    screener = Screener(screening_pack(scenario))
     parsed, decision = _decide_file(screener, request, parse_date(as_of))
     explanation = explain(screener, parsed, decision)
     console = Console()

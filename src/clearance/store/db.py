@@ -101,3 +101,23 @@ def open_database(url: str, *, create_dir: bool = True) -> Database:
             f"cannot open the database: {str(exc.orig).strip().splitlines()[0]}"
         ) from None
     return database
+
+
+def existing_database(url: str) -> Database | None:
+    """The database at ``url`` if there is one to read, else None; nothing is created.
+
+    For commands that work without a database but should see what one holds.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            return None
+        if not Path(parsed.database).exists():
+            return None
+    try:
+        return open_database(url, create_dir=False)
+    except StoreError:
+        return None
