@@ -8,36 +8,51 @@ in the same words as one that does not exist.
 Stock positions follow the same idea by party: reviewers, auditors and admins
 see every party's stock; anyone else sees their own party's only, and another
 party's position is "not found" in the words of a position that is not tracked.
+
+Policy proposals too: whoever sees every case (reviewers, auditors, admins,
+office holders) sees every proposal; anyone else sees their own party's. What
+a proposal would change is shown only of the cases the viewer may see.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from clearance.core.access import Role
-from clearance.core.signing import unlock
+from clearance.core.access import Level, Role
+from clearance.core.signing import Signer, unlock
 from clearance.core.stockpile import Rating
-from clearance.errors import NotFoundError, SignatureError
+from clearance.errors import NotFoundError, PermissionDenied, SignatureError
 from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView
-from clearance.service.people import offices_of
+from clearance.service.people import can_act_for, offices_of
+from clearance.service.proposals import ProposalView
+from clearance.service.replay import Change
 from clearance.service.stockpile import BoardRow, PositionView, Projection
+from clearance.store.proposals import ProposalRecord
 from clearance.store.records import CaseRecord
 
 from .context import Server
 
 __all__ = [
     "WORST_FIRST",
+    "Activated",
+    "SeenImpact",
+    "activate_proposal",
     "answer_case",
     "case_scope",
+    "may_activate",
     "sees_all_cases",
     "stock_board",
     "stock_holders",
     "visible_case",
+    "visible_impact",
     "visible_overdue",
     "visible_position",
     "visible_projection",
+    "visible_proposal",
+    "visible_proposals",
 ]
 
 
@@ -84,21 +99,26 @@ def answer_case(
 ) -> CaseRecord:
     """Approve or deny a gate of a case, signed with the viewer's own key."""
     visible_case(srv, viewer, case_id)  # 404 for a case you may not see, before anything else
+    return srv.cases.answer(
+        case_id,
+        actor=viewer.id,
+        approve=approve,
+        reason=reason,
+        signer=_signer(srv, viewer, passphrase),
+        now=srv.now(),
+        authority=authority,
+    )
+
+
+def _signer(srv: Server, viewer: SignedIn, passphrase: str) -> Signer:
+    """The viewer's own signing key on this server, unlocked with their passphrase."""
     try:
         pem = srv.key_path(viewer.id).read_bytes()
     except FileNotFoundError:
         raise SignatureError(
             f"no signing key is registered on this server for {viewer.id}"
         ) from None
-    return srv.cases.answer(
-        case_id,
-        actor=viewer.id,
-        approve=approve,
-        reason=reason,
-        signer=unlock(pem, passphrase),
-        now=srv.now(),
-        authority=authority,
-    )
+    return unlock(pem, passphrase)
 
 
 # stock --------------------------------------------------------------------------
@@ -159,3 +179,148 @@ def visible_projection(
     return srv.cases.stock.project(
         holder, system, transfer=transfer, months=months, on=srv.now().date()
     )
+
+
+# policy proposals ---------------------------------------------------------------
+
+
+def _sees_proposal(srv: Server, viewer: SignedIn, holder: str) -> bool:
+    """Whoever sees every case sees every proposal; anyone else, their own party's.
+
+    A proposal is its party's draft policy until activated; the people who may
+    be asked to activate one (office holders) see every case, so they see it too.
+    """
+    return viewer.user.party == holder or sees_all_cases(srv, viewer)
+
+
+def visible_proposals(srv: Server, viewer: SignedIn) -> list[ProposalRecord]:
+    """The proposals ``viewer`` may see, oldest first."""
+    everything = sees_all_cases(srv, viewer)
+    return [r for r in srv.proposals.all() if everything or r.holder == viewer.user.party]
+
+
+def visible_proposal(srv: Server, viewer: SignedIn, number: int) -> ProposalView:
+    """A proposal, or ``NotFoundError`` in the service's own words if ``viewer`` may not see it."""
+    view = srv.proposals.view(number, now=srv.now())
+    if not _sees_proposal(srv, viewer, view.record.holder):
+        raise NotFoundError(f"no proposal {number}")
+    return view
+
+
+def may_activate(srv: Server, viewer: SignedIn, view: ProposalView) -> bool:
+    """Whether to offer ``viewer`` the Activate form: a proposal still proposed that passes
+    its golden cases, and the viewer holding its named office today, personally (the
+    service's own test). The service checks again, with everything else, when it is sent."""
+    record = view.record
+    if record.state != "proposed" or not record.tests_passed or view.authority is None:
+        return False
+    with srv.store.reading() as tx:
+        try:
+            can_act_for(tx, viewer.id, view.authority, srv.now().date(), delegable=False)
+        except PermissionDenied:
+            return False
+    return True
+
+
+def _highest(levels: list[int]) -> Level:
+    return Level(max(levels, default=int(Level.UNCLASSIFIED)))
+
+
+@dataclass(frozen=True, slots=True)
+class SeenImpact:
+    """What a proposal would change, of the cases the viewer may see.
+
+    ``examined`` (how many stored cases were replayed) is a count of every case,
+    so it is given only to a viewer who sees every case at every level.
+    ``level`` is the highest classification of the cases listed, for the banner.
+    """
+
+    examined: int | None
+    replay: tuple[Change, ...]
+    open_cases: tuple[tuple[CaseRecord, str, str], ...]
+    level: Level
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "examined": self.examined,
+            "replay": [c.as_dict() for c in self.replay],
+            "open_cases": [
+                {"number": case.number, "case_id": case.id, "was": was, "would_be": would_be}
+                for case, was, would_be in self.open_cases
+            ],
+        }
+
+
+def _sees_record(viewer: SignedIn, case: CaseRecord, everyone: bool) -> bool:
+    """``visible_case``'s rule, on a record already read (no second look-up)."""
+    return case.classification <= int(viewer.clearance) and (
+        everyone or case.submitted_by == viewer.id
+    )
+
+
+def visible_impact(srv: Server, viewer: SignedIn, view: ProposalView) -> SeenImpact:
+    """The proposal's replay and open-case impact, without any case ``viewer`` may not see.
+
+    A replayed change names its case but not the case's level, so each is looked
+    up as the viewer (as a page of the case would be).
+    """
+    impact = srv.proposals.impact(view.record.number, now=srv.now())
+    everyone = sees_all_cases(srv, viewer)
+    replay: list[Change] = []
+    levels: list[int] = []
+    for change in impact.replay:
+        try:
+            levels.append(visible_case(srv, viewer, change.case_id).case.classification)
+        except NotFoundError:
+            continue
+        replay.append(change)
+    open_cases = tuple(row for row in impact.open_cases if _sees_record(viewer, row[0], everyone))
+    levels += [case.classification for case, _, _ in open_cases]
+    whole = everyone and viewer.clearance == Level.TOP_SECRET
+    return SeenImpact(
+        examined=impact.examined if whole else None,
+        replay=tuple(replay),
+        open_cases=open_cases,
+        level=_highest(levels),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Activated:
+    """An activated proposal and the open cases its re-screening found changed (those the
+    activator may see)."""
+
+    view: ProposalView
+    rescreened: tuple[tuple[CaseRecord, str, str], ...]
+
+    @property
+    def level(self) -> Level:
+        """The highest classification of the re-screened cases listed, for the banner."""
+        return _highest([case.classification for case, _, _ in self.rescreened])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.view.as_dict(),
+            "rescreened": [
+                {"number": case.number, "case_id": case.id, "was": was, "would_be": would_be}
+                for case, was, would_be in self.rescreened
+            ],
+        }
+
+
+def activate_proposal(srv: Server, viewer: SignedIn, number: int, *, passphrase: str) -> Activated:
+    """Activate a proposal signed with the viewer's own key, then re-screen the open cases.
+
+    The service decides who may (the holder of the named office, personally);
+    this process then uses the new policy at once rather than within a second,
+    and the re-screening puts any changed finding on the open cases' timelines,
+    as ``clearance policy activate`` does.
+    """
+    visible_proposal(srv, viewer, number)  # 404 for a proposal you may not see, first
+    view = srv.proposals.activate(
+        number, actor=viewer.id, signer=_signer(srv, viewer, passphrase), now=srv.now()
+    )
+    srv.policy_changed()
+    changed = srv.cases.rescreen(actor=viewer.id, now=srv.now())
+    everyone = sees_all_cases(srv, viewer)
+    return Activated(view, tuple(row for row in changed if _sees_record(viewer, row[0], everyone)))

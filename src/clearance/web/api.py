@@ -32,16 +32,22 @@ from clearance.service import audit
 from clearance.service.accounts import SignedIn
 from clearance.service.cases import case_row
 from clearance.service.people import offices_of
+from clearance.service.proposals import proposal_summary
 from clearance.service.stockpile import MAX_MONTHS
 
 from .access import (
+    activate_proposal,
     answer_case,
     case_scope,
+    may_activate,
     stock_board,
     visible_case,
+    visible_impact,
     visible_overdue,
     visible_position,
     visible_projection,
+    visible_proposal,
+    visible_proposals,
 )
 from .auth import COOKIE, Viewer, require, server, set_session_cookie
 from .context import Server
@@ -96,6 +102,22 @@ class Withdrawal(BaseModel):
 
 class TokenRequest(BaseModel):
     name: str = Field(min_length=1, max_length=200, pattern=TEXT)
+
+
+BundleFileName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+BundleFileText = Annotated[str, Field(max_length=1_000_000, pattern=TEXT)]
+
+
+class Proposal(BaseModel):
+    """A new bundle's files by name: bundle.yaml, *.cedar, optional schema and entities."""
+
+    files: dict[BundleFileName, BundleFileText] = Field(min_length=1, max_length=100)
+
+
+class Activation(BaseModel):
+    """The passphrase unlocks the activator's own signing key."""
+
+    passphrase: str = Field(min_length=1, max_length=1000)
 
 
 def _view(srv: Server, viewer: SignedIn, case_id: str) -> dict[str, Any]:
@@ -237,18 +259,54 @@ def _bundle(bundle: Any, until: Any, text: bool) -> dict[str, Any]:
 @router.get("/bundles", tags=["policy"])
 def bundles(viewer: Viewer, srv: Srv) -> list[dict[str, Any]]:
     """Every holder's policy bundles, oldest first, with the dates each was in force."""
-    history = srv.pack.history
+    history = srv.screener.history  # the pack and the activated proposals
     return [_bundle(b, history.in_force_until(b), False) for b in history]
 
 
 @router.get("/bundles/{holder}", tags=["policy"])
 def bundles_of(holder: str, viewer: Viewer, srv: Srv) -> list[dict[str, Any]]:
     """One holder's bundles with their policy text."""
-    history = srv.pack.history
+    history = srv.screener.history  # the pack and the activated proposals
     found = history.of(holder)
     if not found:
         raise NotFoundError(f"no bundles for '{holder}' (holders: {', '.join(history.holders)})")
     return [_bundle(b, history.in_force_until(b), True) for b in found]
+
+
+# policy proposals ---------------------------------------------------------------
+
+ProposalNumber = Annotated[int, Path(ge=1, le=2**63 - 1, description="A proposal's number.")]
+
+
+@router.get("/proposals", tags=["policy"])
+def list_proposals(viewer: Viewer, srv: Srv) -> list[dict[str, Any]]:
+    """The policy proposals you may see, oldest first, with their state and golden-case result."""
+    return [proposal_summary(r) for r in visible_proposals(srv, viewer)]
+
+
+@router.post("/proposals", tags=["policy"], status_code=201)
+def propose(body: Proposal, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """Propose a new bundle for your party: validated, run against the golden cases, recorded."""
+    view = srv.proposals.propose(body.files, actor=viewer.id, now=srv.now())
+    return {**view.as_dict(), "may_activate": may_activate(srv, viewer, view)}
+
+
+@router.get("/proposals/{number}", tags=["policy"])
+def show_proposal(number: ProposalNumber, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """A proposal: its text, golden-case results, and the cases you may see it would change."""
+    view = visible_proposal(srv, viewer, number)
+    return {
+        **view.as_dict(),
+        "may_activate": may_activate(srv, viewer, view),
+        "impact": visible_impact(srv, viewer, view).as_dict(),
+    }
+
+
+@router.post("/proposals/{number}/activate", tags=["policy"])
+def activate(number: ProposalNumber, body: Activation, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """Activate a proposal from its date, as the holder of the office it names, signed with
+    your key; then re-screen the open cases under the policy now in force."""
+    return activate_proposal(srv, viewer, number, passphrase=body.passphrase).as_dict()
 
 
 # cases --------------------------------------------------------------------------

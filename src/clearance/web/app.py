@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from clearance import __version__
 from clearance.errors import ClearanceError
 
-from . import api, errors, pages, stockpile
+from . import api, errors, pages, proposals, stockpile
 from .auth import oidc_keys
 from .context import Server
 
@@ -177,6 +177,7 @@ def create_app(server: Server) -> FastAPI:
         return pages.api_reference(request, app.openapi())
 
     app.include_router(api.router)
+    app.include_router(proposals.router)  # before pages: /policy/proposals is not a holder
     app.include_router(pages.router)
     app.include_router(stockpile.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

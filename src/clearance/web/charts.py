@@ -23,6 +23,7 @@ from clearance.core.stockpile import ProjectionPoint, Rating, StockpileFacts
 __all__ = [
     "SERIES",
     "MonthCounts",
+    "changes_chart",
     "decisions_chart",
     "holders_graph",
     "projection_chart",
@@ -472,5 +473,40 @@ def projection_chart(facts: StockpileFacts, points: list[ProjectionPoint], *, ti
         f'<text class="legend" x="{left}" y="{legend_y + 22}">bands: red below'
         f" {yellow:,}, yellow from {yellow:,}, green from {green:,}</text>"
         "</svg>"
+    )
+    return Markup("".join(parts))
+
+
+# a proposal's impact ------------------------------------------------------------
+
+
+def changes_chart(kinds: list[tuple[str, int]], *, title: str) -> Markup:
+    """One labelled horizontal bar per kind of change (``review_required → permitted``), most
+    first; each bar is named and counted in text beside it, so no colour is needed to read it."""
+    prefix = f"changes{next(_ids)}"
+    label_w, bar_w, count_w, row_h, top = 300, 380, 60, 30, 12
+    width = label_w + bar_w + count_w
+    height = top * 2 + row_h * max(len(kinds), 1)
+    most = max((n for _, n in kinds), default=0)
+    summary = "; ".join(f"{n} {kind}" for kind, n in kinds) or "no change"
+    parts = [
+        f'<svg class="chart chart--changes" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="{prefix}-title {prefix}-desc" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{prefix}-title">{_a(title)}</title>',
+        f'<desc id="{prefix}-desc">{_a(summary)}.</desc>',
+    ]
+    for index, (kind, n) in enumerate(kinds):
+        y = top + index * row_h
+        length = bar_w * n / most if most else 0
+        parts.append(
+            f'<text class="tick" x="{label_w - 10}" y="{y + row_h / 2 + 4:.1f}" '
+            f'text-anchor="end">{_a(kind)}</text>'
+            f'<rect class="change-bar" x="{label_w}" y="{y + 5}" width="{length:.1f}" '
+            f'height="{row_h - 10}"><title>{n} {_a(kind)}</title></rect>'
+            f'<text class="total" x="{label_w + length + 6:.1f}" y="{y + row_h / 2 + 4:.1f}">'
+            f"{n}</text>"
+        )
+    parts.append(
+        f'<line class="axis" x1="{label_w}" y1="{top}" x2="{label_w}" y2="{height - top}"/></svg>'
     )
     return Markup("".join(parts))

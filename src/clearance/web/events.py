@@ -52,8 +52,17 @@ def event_summary(event: dict[str, Any]) -> str:
             return (
                 f"screened again as of {p['as_of']}: was {p['was']}, would now be {p['would_be']}"
             )
+        if kind == EventType.BUNDLE_PROPOSED:
+            tests = p["tests"]
+            return (
+                f"proposal {p['number']}: policy of {p['holder']} from {p['effective_from']},"
+                f" “{p['title']}”; golden cases {tests['passed']} pass, {tests['failed']} fail"
+            )
         if kind == EventType.BUNDLE_ACTIVATED:
-            return f"policy of {p['holder']} ({p['bundle']}) in force from {p['effective_from']}"
+            by = f", activated as {p['authority']}" if p.get("authority") else ""
+            return (
+                f"policy of {p['holder']} ({p['bundle']}) in force from {p['effective_from']}{by}"
+            )
         if kind == EventType.USER_ADDED:
             return f"user {p['user']} ({p['name']}, {p['party']}) added"
         if kind == EventType.USER_ACCESS_CHANGED:

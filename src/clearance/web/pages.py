@@ -484,7 +484,7 @@ def system_page(system: str, request: Request, viewer: Viewer, srv: Srv) -> Resp
         {p.code: p.name for p in catalog.parties},
         {c.id: c.name for c in catalog.components},
     )
-    history = srv.pack.history
+    history = srv.screener.history  # the pack and the activated proposals
     today = srv.now().date()
     return render(
         request,
@@ -504,7 +504,7 @@ def system_page(system: str, request: Request, viewer: Viewer, srv: Srv) -> Resp
 
 @router.get("/policy")
 def policy_page(request: Request, viewer: Viewer, srv: Srv) -> Response:
-    history = srv.pack.history
+    history = srv.screener.history  # the pack and the activated proposals
     today = srv.now().date()
     return render(
         request,
@@ -524,7 +524,7 @@ def policy_page(request: Request, viewer: Viewer, srv: Srv) -> Response:
 
 @router.get("/policy/{holder}")
 def holder_policy_page(holder: str, request: Request, viewer: Viewer, srv: Srv) -> Response:
-    history = srv.pack.history
+    history = srv.screener.history  # the pack and the activated proposals
     bundles = history.of(holder)
     if not bundles:
         raise NotFoundError(f"no bundles for '{holder}' (holders: {', '.join(history.holders)})")

@@ -215,5 +215,9 @@ class PageRoute(APIRoute):
                 first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
                 field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
                 return error_page(request, 422, f"{field}: {first.get('msg')}")
+            finally:
+                # A form read by hand (the CSRF check, an upload) keeps its files' temporary
+                # copies open until closed; FastAPI closes only the forms it parsed itself.
+                await request.close()
 
         return page
