@@ -19,7 +19,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, FilePayload, Page, expect, sync_playwright
+
+from tests.test_proposals import candidate
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "clearance-demo"
@@ -197,4 +199,55 @@ def test_a_reviewer_finds_the_red_tile_first_and_projects_a_transfer(
     expect(chart).to_contain_text("transfer of 301")
     expect(reviewer).to_have_url(re.compile(r"transfer=301"))
     shot(reviewer, "stockpile-projection")
+    assert refused == [], refused
+
+
+def test_a_bundle_is_uploaded_tested_and_activated_by_the_secretary_of_defense(
+    new_page: Callable[[str], Page],
+) -> None:
+    """The policy lifecycle by hand: the files chosen in the form, the golden cases and the
+    replay shown, the Activate form for the office holder only, signed with the passphrase."""
+    texts = candidate("2099-01-01", "Strikes inside Russia authorised from 2099")
+    author = new_page("us.liaison")
+    refused: list[str] = []
+    author.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    author.get_by_role("navigation", name="Main").get_by_role("link", name="Policy").click()
+    author.get_by_role("link", name="policy proposals").click()
+    expect(author).to_have_url(re.compile(r"/policy/proposals$"))
+    author.get_by_label("Bundle files").set_input_files(
+        [
+            FilePayload(name=name, mimeType="text/plain", buffer=text.encode())
+            for name, text in texts.items()
+        ]
+    )
+    shot(author, "proposal-upload")
+    author.get_by_role("button", name="Propose").click()
+    expect(author).to_have_url(re.compile(r"/policy/proposals/\d+$"))
+    expect(author.locator("#golden")).to_contain_text("0 fail")
+    # The liaison sees only the case they submitted: their ERAM transfer, which the old text
+    # of the bundle does not permit.
+    replay = author.locator("#replay-table")
+    expect(replay).to_contain_text("permitted prohibited")
+    expect(replay).to_contain_text("no policy of US permits this request")
+    expect(author.locator("#replay-chart svg")).to_be_visible()
+    expect(author.locator("#activate-form")).to_have_count(0)
+    proposal_url = author.url
+    shot(author, "proposal-proposed")
+
+    secdef = new_page("secdef")
+    secdef.goto(proposal_url)
+    expect(secdef.locator("#replay-table")).to_contain_text("US/us-strikes-in-russia-authorised")
+    expect(secdef.locator("#open-cases")).to_contain_text("review_required permitted")
+    shot(secdef, "proposal-impact")
+    secdef.get_by_label("Signing-key passphrase").fill(PASSWORD)
+    secdef.get_by_role("button", name="Activate").click()
+    expect(secdef.locator("#activated")).to_contain_text("Activated. Signed by secdef")
+    expect(secdef.locator("#proposal-state")).to_have_text("activated")
+    expect(secdef.locator("#activate-form")).to_have_count(0)
+    shot(secdef, "proposal-activated")
     assert refused == [], refused
