@@ -696,7 +696,8 @@ class CaseService:
     def rescreen(self, *, actor: str, now: dt.datetime) -> list[tuple[CaseRecord, str, str]]:
         """Judge every open case again under the policy in force today; record changed outcomes.
 
-        Bundles that have taken effect and are not yet on the ledger are recorded first.
+        Bundles of the pack that have taken effect and are not yet on the ledger are
+        recorded first, by the system (they took effect by date, not by anyone's act).
 
         A change is recorded on the ledger for the case, never applied silently:
         the case keeps its state until a person acts on it. Returns every open
@@ -707,7 +708,8 @@ class CaseService:
         with self.store.transaction() as tx:
             if actor != ADMIN and tx.user(actor) is None:
                 raise NotFoundError(f"unknown user '{actor}'")
-            self._record_activations(tx, actor=actor, now=now)
+            # The pack's bundles took effect by their dates, not by anyone's act.
+            self._record_activations(tx, actor=SYSTEM, now=now)
             for case in tx.each_case(states=list(OPEN_STATES)):
                 request = parse_request(json.loads(case.request))
                 on = max(request.date, now.date())

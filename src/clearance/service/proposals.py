@@ -302,8 +302,10 @@ class PolicyProposals:
             count, changed, _ = rejudger.judge(rows)
             examined += count
             changes.extend(changed)
+        # An activated proposal is in the history already: judge with it once.
+        others = [b for b in pack.history if b.revision != view.bundle.revision]
         screener = Screener(
-            dataclasses.replace(pack, history=BundleHistory([*pack.history, view.bundle]))
+            dataclasses.replace(pack, history=BundleHistory([*others, view.bundle]))
         )
         effective = view.record.effective_from
         changed_open: list[tuple[CaseRecord, str, str]] = []
