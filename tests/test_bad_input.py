@@ -111,7 +111,11 @@ def _missing_id(pack: Path) -> None:
 
 
 def _unknown_gate(pack: Path) -> None:
-    _edit(pack / US_REVIEW, '@gate("us.secdef")\n@delegable("false")\nforbid (principal, action', '@gate("us.potus")\n@delegable("false")\nforbid (principal, action')
+    _edit(
+        pack / US_REVIEW,
+        '@gate("us.secdef")\n@delegable("false")\nforbid (principal, action',
+        '@gate("us.potus")\n@delegable("false")\nforbid (principal, action',
+    )
 
 
 def _cycle(pack: Path) -> None:
