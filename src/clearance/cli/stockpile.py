@@ -72,11 +72,13 @@ def board(
             wanted = Rating(rating)
         except ValueError:
             raise InputError("--rating", "must be red, yellow or green") from None
-    every = _service(scenario).board(on=now().date(), holders=frozenset(holder) if holder else None)
-    # Counts are of every colour (what each --rating would list), as in the API.
-    counts = {r.value: sum(1 for row in every if row.rating is r) for r in Rating}
-    rows = [row for row in every if wanted is None or row.rating is wanted]
-    shown = rows if limit == 0 else rows[:limit]
+    result = _service(scenario).board(
+        on=now().date(),
+        holders=frozenset(holder) if holder else None,
+        rating=wanted,
+        limit=limit or None,
+    )
+    counts, shown = result.counts, result.rows
     if json_output:
         print_json(
             Console(),
@@ -120,8 +122,10 @@ def board(
     summary = Text()
     for r in Rating:
         summary.append(f"{counts[r.value]} ", style="bold").append(rating_text(r)).append("   ")
-    if len(shown) < len(rows):
-        summary.append(f"(showing {len(shown)} of {len(rows)}; --limit 0 shows all)", style="dim")
+    if len(shown) < result.total:
+        summary.append(
+            f"(showing {len(shown)} of {result.total}; --limit 0 shows all)", style="dim"
+        )
     if any(row.position.illustrative for row in shown):
         summary.append("\nFigures marked illustrative in the pack are invented.", style="dim")
     console.print(summary)

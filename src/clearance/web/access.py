@@ -148,11 +148,10 @@ def stock_board(
     wanted = frozenset(holders) if holders else None
     if allowed is not None and wanted is not None:
         wanted &= allowed
-    rows = srv.cases.stock.board(
-        on=srv.now().date(), holders=wanted if wanted is not None else allowed
+    board = srv.cases.stock.board(
+        on=srv.now().date(), holders=wanted if wanted is not None else allowed, rating=rating
     )
-    counts = {r.value: sum(1 for row in rows if row.rating is r) for r in WORST_FIRST}
-    return [row for row in rows if rating is None or row.rating is rating], counts
+    return board.rows, board.counts
 
 
 def _may_see_stock(viewer: SignedIn, holder: str, system: str) -> None:
