@@ -27,7 +27,7 @@ from clearance.errors import NotFoundError, PermissionDenied, SignatureError
 from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView
 from clearance.service.people import can_act_for, offices_of
-from clearance.service.proposals import ProposalView
+from clearance.service.proposals import Impact, ProposalView
 from clearance.service.replay import Change
 from clearance.service.stockpile import BoardRow, PositionView, Projection
 from clearance.store.proposals import ProposalRecord
@@ -240,14 +240,8 @@ class SeenImpact:
     level: Level
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "examined": self.examined,
-            "replay": [c.as_dict() for c in self.replay],
-            "open_cases": [
-                {"number": case.number, "case_id": case.id, "was": was, "would_be": would_be}
-                for case, was, would_be in self.open_cases
-            ],
-        }
+        listed = Impact(0, self.replay, self.open_cases).as_dict()
+        return {**listed, "examined": self.examined}
 
 
 def _sees_record(viewer: SignedIn, case: CaseRecord, everyone: bool) -> bool:
