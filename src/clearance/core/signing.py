@@ -63,6 +63,21 @@ def signed_bytes(statement: dict[str, Any]) -> bytes:
     return canonical_json(statement)
 
 
+def sign_statement(
+    statement: dict[str, Any], signer: Signer, *, public_key: str, actor: str
+) -> tuple[bytes, str]:
+    """Sign ``statement`` and check it against the actor's registered key: (bytes, signature).
+
+    A key file that is not the registered one is refused before anything is
+    recorded, so the record never holds a signature its own key cannot check.
+    """
+    message = signed_bytes(statement)
+    signature = signer(message)
+    if not verify(public_key, message, signature):
+        raise SignatureError(f"the signature does not match {actor}'s registered key")
+    return message, signature
+
+
 def verify(public_key: str, message: bytes, signature: str) -> bool:
     """True when ``signature`` (base64) is ``public_key``'s signature of ``message``."""
     try:

@@ -109,6 +109,15 @@ class PolicyBundle:
     entities: cedarpy.Entities
     by_position: dict[str, PolicyInfo] = field(repr=False)
 
+    def ledger_facts(self) -> dict[str, str]:
+        """What the ledger says of a bundle that took effect: whose, which, from when."""
+        return {
+            "holder": self.holder,
+            "bundle": self.folder,
+            "revision": self.revision,
+            "effective_from": self.effective_from.isoformat(),
+        }
+
     def policy(self, policy_id: str) -> PolicyInfo | None:
         return next((p for p in self.policies if p.id == policy_id), None)
 

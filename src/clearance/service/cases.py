@@ -22,7 +22,7 @@ from clearance.core.chain import EventType
 from clearance.core.decision import Decision
 from clearance.core.digest import canonical_json
 from clearance.core.request import EmployRequest, TransferRequest, parse_request
-from clearance.core.signing import Signer, signed_bytes, verify
+from clearance.core.signing import Signer, sign_statement
 from clearance.core.workflow import (
     OPEN_STATES,
     CaseState,
@@ -36,7 +36,6 @@ from clearance.errors import (
     InputError,
     NotFoundError,
     PermissionDenied,
-    SignatureError,
 )
 from clearance.policy.engine import Screener
 from clearance.service.people import can_act_for
@@ -478,10 +477,9 @@ class CaseService:
                 "at": now.isoformat(),
                 "prior_hash": prior_hash,
             }
-            message = signed_bytes(statement)
-            signature = signer(message)
-            if not verify(user.public_key, message, signature):
-                raise SignatureError(f"the signature does not match {actor}'s registered key")
+            message, signature = sign_statement(
+                statement, signer, public_key=user.public_key, actor=actor
+            )
             tx.add_approval(
                 ApprovalRecord(
                     case_id,
@@ -685,12 +683,7 @@ class CaseService:
                 type=EventType.BUNDLE_ACTIVATED,
                 actor=actor,
                 at=now,
-                payload={
-                    "holder": bundle.holder,
-                    "bundle": bundle.folder,
-                    "revision": bundle.revision,
-                    "effective_from": bundle.effective_from.isoformat(),
-                },
+                payload=bundle.ledger_facts(),
             )
 
     def rescreen(self, *, actor: str, now: dt.datetime) -> list[tuple[CaseRecord, str, str]]:

@@ -30,7 +30,7 @@ from typing import Any
 from clearance.core.chain import EventType
 from clearance.core.digest import canonical_json
 from clearance.core.request import parse_request
-from clearance.core.signing import Signer, signed_bytes, verify
+from clearance.core.signing import Signer, sign_statement
 from clearance.core.stockpile import StockpileFacts
 from clearance.core.workflow import OPEN_STATES
 from clearance.errors import (
@@ -39,7 +39,6 @@ from clearance.errors import (
     NotFoundError,
     PackError,
     PermissionDenied,
-    SignatureError,
     StoreError,
 )
 from clearance.policy.bundle import PolicyBundle
@@ -382,10 +381,9 @@ class PolicyProposals:
                 "at": now.isoformat(),
                 "prior_hash": prior_hash,
             }
-            message = signed_bytes(statement)
-            signature = signer(message)
-            if not verify(user.public_key, message, signature):
-                raise SignatureError(f"the signature does not match {actor}'s registered key")
+            message, signature = sign_statement(
+                statement, signer, public_key=user.public_key, actor=actor
+            )
             activated = tx.proposals.activate(
                 number,
                 actor=actor,
@@ -399,10 +397,7 @@ class PolicyProposals:
                 actor=actor,
                 at=now,
                 payload={
-                    "holder": record.holder,
-                    "bundle": folder_of(record.number),
-                    "revision": record.revision,
-                    "effective_from": record.effective_from.isoformat(),
+                    **bundle.ledger_facts(),
                     "proposal": record.id,
                     "authority": authority,
                     "statement": statement,
