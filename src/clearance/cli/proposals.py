@@ -123,7 +123,7 @@ def proposal(
     """One proposal: its test results, the cases it would change, and its text."""
     service = App(scenario).proposals()
     view = service.view(number, now=now())
-    impact = service.impact(number, now=now())
+    impact = service.impact(number, now=now(), view=view)
     if json_output:
         print_json(Console(), {**view.as_dict(), "impact": impact.as_dict()})
         return

@@ -285,28 +285,31 @@ class PolicyProposals:
             self._authority(pack, record.holder, now.date()),
         )
 
-    def impact(self, number: int, *, now: dt.datetime) -> Impact:
+    def impact(self, number: int, *, now: dt.datetime, view: ProposalView | None = None) -> Impact:
         """Replay every stored case under the proposal, and judge the open cases from its date.
 
         Replay puts the bundle in force on every date (what it would have done);
         the open cases are judged as re-screening will judge them once it takes
         effect: by the history with the proposal from its date, as of that date
-        or the request's, whichever is later.
+        or the request's, whichever is later. ``view``, when the caller has it,
+        saves reading and building the proposal again.
         """
-        view = self.view(number, now=now)
         pack = self.in_force()
-        rejudger = Rejudger(pack, view.bundle, now)
+        if view is None:
+            with self.store.reading() as tx:
+                record = self._get(tx, number)
+            bundle, effective = _bundle(record, pack), record.effective_from
+        else:
+            bundle, effective = view.bundle, view.record.effective_from
+        rejudger = Rejudger(pack, bundle, now)
         examined, changes = 0, []
         for rows in stored_cases(self.store, first=None, last=None):
             count, changed, _ = rejudger.judge(rows)
             examined += count
             changes.extend(changed)
         # An activated proposal is in the history already: judge with it once.
-        others = [b for b in pack.history if b.revision != view.bundle.revision]
-        screener = Screener(
-            dataclasses.replace(pack, history=BundleHistory([*others, view.bundle]))
-        )
-        effective = view.record.effective_from
+        others = [b for b in pack.history if b.revision != bundle.revision]
+        screener = Screener(dataclasses.replace(pack, history=BundleHistory([*others, bundle])))
         changed_open: list[tuple[CaseRecord, str, str]] = []
         with self.store.reading() as tx:
             for case in tx.each_case(states=list(OPEN_STATES)):

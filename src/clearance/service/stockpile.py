@@ -334,6 +334,16 @@ def _check(tx: Transaction, service: StockService, moves: list[Movement]) -> Non
             ) from None
 
 
+_MOVING_STATES = frozenset(
+    {
+        CaseState.APPROVED,
+        CaseState.APPROVED_WITH_CONDITIONS,
+        CaseState.EXECUTED,
+        CaseState.WITHDRAWN,
+    }
+)
+
+
 def case_movements(
     tx: Transaction,
     service: StockService,
@@ -350,13 +360,18 @@ def case_movements(
     ``done`` is the quantity executed (for ``executed``). Untracked positions
     do not move.
     """
+    if state not in _MOVING_STATES:
+        return []  # in review, denied, cleared: nothing is promised or moved
     day = now.date()
     giver = request.requester
     tracked = service.balance_in(tx, giver, request.system, None) is not None
     moves: list[Movement] = []
-    committed = tx.stock.committed_by_case(case_id)
-    if committed and state in (CaseState.EXECUTED, CaseState.WITHDRAWN):
-        moves.append(Movement(giver, request.system, MovementKind.RELEASE, committed, day, case_id))
+    if state in (CaseState.EXECUTED, CaseState.WITHDRAWN):
+        committed = tx.stock.committed_by_case(case_id)
+        if committed:
+            moves.append(
+                Movement(giver, request.system, MovementKind.RELEASE, committed, day, case_id)
+            )
     if tracked and isinstance(request, TransferRequest):
         if state in (CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS):
             moves.append(

@@ -270,18 +270,6 @@ class Transaction:
         )
         self._flush("session exists")
 
-    def session(self, token_hash: str) -> SessionRecord | None:
-        row = self._session.get(SignInSession, token_hash)
-        if row is None:
-            return None
-        return SessionRecord(
-            row.token_hash,
-            row.user_id,
-            row.csrf_token,
-            aware(row.created_at),
-            aware(row.expires_at),
-        )
-
     def end_session(self, token_hash: str) -> None:
         self._session.execute(delete(SignInSession).where(SignInSession.token_hash == token_hash))
 
@@ -306,9 +294,6 @@ class Transaction:
         return ApiTokenRecord(
             row.id, row.token_hash, row.user_id, row.name, aware(row.created_at), revoked
         )
-
-    def token_by_hash(self, token_hash: str) -> ApiTokenRecord | None:
-        return self._token(ApiToken.token_hash == token_hash)
 
     def token(self, token_id: str) -> ApiTokenRecord | None:
         return self._token(ApiToken.id == token_id)

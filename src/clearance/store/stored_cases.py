@@ -66,20 +66,29 @@ def count_stored_cases(store: Store, *, first: dt.date | None, last: dt.date | N
         return int(connection.scalar(query) or 0)
 
 
+def _select(store: Store, first: dt.date | None, last: dt.date | None, *where: Any) -> Any:
+    """The five columns replay reads, of the cases dated in the period, in number order."""
+    return (
+        select(Case.id, Case.number, Case.request, Case.decision, Case.state)
+        .where(*where, *_in_period(store, first, last))
+        .order_by(Case.number)
+    )
+
+
+def _row(r: Any) -> StoredCase:
+    return StoredCase(str(r[0]), int(r[1]), r[2], r[3], r[4])
+
+
 def stored_cases(
     store: Store, *, first: dt.date | None, last: dt.date | None, batch: int = 500
 ) -> Iterator[list[StoredCase]]:
     """Cases whose request is dated in the period, in number order, ``batch`` at a time."""
-    query = (
-        select(Case.id, Case.number, Case.request, Case.decision, Case.state)
-        .where(*_in_period(store, first, last))
-        .order_by(Case.number)
-    )
+    query = _select(store, first, last)
     with _database_errors(), store.database.reader.connect() as connection:
         result = connection.execution_options(stream_results=True, yield_per=batch).execute(query)
         try:
             for rows in result.partitions():
-                yield [StoredCase(str(r[0]), int(r[1]), r[2], r[3], r[4]) for r in rows]
+                yield [_row(r) for r in rows]
         finally:
             result.close()
 
@@ -95,12 +104,6 @@ def stored_cases_between(
     store: Store, low: int, high: int, *, first: dt.date | None, last: dt.date | None
 ) -> list[StoredCase]:
     """The cases numbered ``low``..``high`` dated in the period (one worker's share)."""
-    query = (
-        select(Case.id, Case.number, Case.request, Case.decision, Case.state)
-        .where(Case.number.between(low, high), *_in_period(store, first, last))
-        .order_by(Case.number)
-    )
+    query = _select(store, first, last, Case.number.between(low, high))
     with _database_errors(), store.database.reader.connect() as connection:
-        return [
-            StoredCase(str(r[0]), int(r[1]), r[2], r[3], r[4]) for r in connection.execute(query)
-        ]
+        return [_row(r) for r in connection.execute(query)]

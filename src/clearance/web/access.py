@@ -257,7 +257,7 @@ def visible_impact(srv: Server, viewer: SignedIn, view: ProposalView) -> SeenImp
     A replayed change names its case but not the case's level, so each is looked
     up as the viewer (as a page of the case would be).
     """
-    impact = srv.proposals.impact(view.record.number, now=srv.now())
+    impact = srv.proposals.impact(view.record.number, now=srv.now(), view=view)
     everyone = sees_all_cases(srv, viewer)
     replay: list[Change] = []
     levels: list[int] = []
