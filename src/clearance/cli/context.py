@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -96,16 +97,21 @@ class App:
         self.store = Store(self.database)
         self._scenario = scenario or self.settings.scenario
 
+    @functools.cached_property
+    def pack(self) -> ScenarioPack:
+        """The scenario pack on disk, loaded once per command."""
+        return load_pack(self._scenario)
+
     def screener(self) -> Screener:
         """The policy in force: the pack and the proposals activated in the database."""
         from clearance.service.proposals import policy_in_force
 
-        return Screener(policy_in_force(self.store, load_pack(self._scenario)))
+        return Screener(policy_in_force(self.store, self.pack))
 
     def proposals(self) -> PolicyProposals:
         from clearance.service.proposals import PolicyProposals
 
-        return PolicyProposals(self.store, load_pack(self._scenario))
+        return PolicyProposals(self.store, self.pack)
 
     def cases(self) -> CaseService:
         from clearance.service.cases import CaseService
@@ -115,7 +121,7 @@ class App:
     def people(self) -> People:
         from clearance.service.people import People
 
-        return People(self.store, load_pack(self._scenario).catalog)
+        return People(self.store, self.pack.catalog)
 
     def key_path(self, user: str, given: Path | None) -> Path:
         return given or self.settings.data_dir / "keys" / f"{user}.key"

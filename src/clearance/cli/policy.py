@@ -16,11 +16,11 @@ from clearance.policy.golden import run_cases
 from clearance.policy.pack import load_pack
 
 from . import proposals
+from .context import now
 from .coverage import print_coverage
 from .options import JsonOption
 from .policy_diff import diff
 from .render import print_json
-from .screen import now
 
 app = typer.Typer(
     help="Validate policy bundles and test them against golden cases.", no_args_is_help=True

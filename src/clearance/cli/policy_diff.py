@@ -44,15 +44,13 @@ _LINE_STYLES = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green")
 
 def _stored(screener: Screener) -> Iterator[Probe]:
     """The stored cases, when a database is configured and exists; none otherwise."""
-    settings = load_settings()
-    url = settings.database_url
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        return
     from clearance.service.replay import stored_probes
-    from clearance.store.db import open_database
+    from clearance.store.db import existing_database
     from clearance.store.repository import Store
 
-    database = open_database(url, create_dir=False)
+    database = existing_database(load_settings().database_url)
+    if database is None:
+        return
     try:
         yield from stored_probes(Store(database), screener)
     finally:

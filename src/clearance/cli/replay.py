@@ -14,10 +14,9 @@ from rich.text import Text
 
 from clearance.core.decision import Outcome
 
-from .context import App
+from .context import App, now
 from .options import JsonOption, ScenarioOption, parse_date
 from .render import describe_request, outcome_text, print_json
-from .screen import now
 
 BundleOption = Annotated[
     Path,

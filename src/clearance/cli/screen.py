@@ -30,17 +30,13 @@ from clearance.errors import ClearanceError, InputError, RequestError
 from clearance.policy.engine import Screener
 from clearance.policy.explain import explain
 
-from .context import screening_pack
+from .context import now, screening_pack
 from .options import AsOfOption, JsonOption, ScenarioOption, parse_date
 from .render import decision_line, decision_panel, explanation_view, print_json
 
 AnyRequest = EmployRequest | TransferRequest
 _READ_SIZE = 1 << 16
 _MAX_BATCH = 1024
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def new_decision_id() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -30,10 +31,10 @@ HolderOption = Annotated[
 SystemArgument = Annotated[str, typer.Argument(help="System id from the catalog.")]
 
 
-def _service(scenario: object) -> StockService:
+def _service(scenario: Path | None) -> StockService:
     from clearance.service.stockpile import StockService
 
-    context = App(scenario)  # type: ignore[arg-type]
+    context = App(scenario)
     return StockService(context.store, context.screener())
 
 
@@ -72,8 +73,9 @@ def board(
             wanted = Rating(rating)
         except ValueError:
             raise InputError("--rating", "must be red, yellow or green") from None
+    today = now().date()
     result = _service(scenario).board(
-        on=now().date(),
+        on=today,
         holders=frozenset(holder) if holder else None,
         rating=wanted,
         limit=limit or None,
@@ -83,13 +85,13 @@ def board(
         print_json(
             Console(),
             {
-                "as_of": now().date().isoformat(),
+                "as_of": today.isoformat(),
                 "counts": counts,
                 "positions": [r.as_dict() for r in shown],
             },
         )
         return
-    table = Table(title=f"Stockpile board, {now().date().isoformat()} (worst first)")
+    table = Table(title=f"Stockpile board, {today.isoformat()} (worst first)")
     for column in (
         "rating",
         "holder",

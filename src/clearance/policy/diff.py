@@ -34,7 +34,7 @@ from clearance.policy.bundle import PolicyBundle
 from clearance.policy.engine import Screener
 from clearance.policy.evaluate import Question, judge
 from clearance.policy.golden import load_cases
-from clearance.policy.pack import ScenarioPack, load_bundle
+from clearance.policy.pack import ScenarioPack, load_bundle, read_bundle_texts
 
 __all__ = [
     "BundleDiff",
@@ -150,15 +150,9 @@ def read_bundle(pack: ScenarioPack, folder: Path, what: str) -> PolicyBundle:
     return load_bundle(folder, pack.root, pack.catalog, pack.root / "schema.cedarschema")
 
 
-def _files(folder: Path) -> dict[str, str]:
-    names = ["bundle.yaml", "schema.cedarschema", "entities.json"]
-    names += sorted(p.name for p in folder.glob("*.cedar"))
-    return {n: (folder / n).read_text(encoding="utf-8") for n in names if (folder / n).is_file()}
-
-
 def text_diff(old: Path, new: Path) -> list[str]:
     """A unified diff of the two folders, file by file (lines keep their newlines)."""
-    before, after = _files(old), _files(new)
+    before, after = read_bundle_texts(old), read_bundle_texts(new)
     lines: list[str] = []
     for name in sorted(before.keys() | after.keys()):
         lines += difflib.unified_diff(

@@ -26,7 +26,7 @@ import yaml
 from pydantic import ValidationError
 
 from clearance.core.catalog import Catalog, CatalogIntegrityError
-from clearance.errors import PackError
+from clearance.errors import PackError, pydantic_location
 from clearance.policy.bundle import BundleFiles, PolicyBundle, build_bundle
 from clearance.policy.evaluate import check_schema_accepts_requests
 from clearance.policy.history import BundleHistory
@@ -62,14 +62,6 @@ def _relative(root: Path, path: Path) -> str:
         return str(path)
 
 
-def pydantic_location(loc: tuple[int | str, ...]) -> str:
-    """``('systems', 2, 'origin')`` → ``systems[2].origin``."""
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
 def read_yaml(path: Path, name: str) -> Any:
     """Parse a YAML file; a syntax error names the file and line."""
     try:
@@ -78,6 +70,11 @@ def read_yaml(path: Path, name: str) -> Any:
         raise PackError(name, "", "file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise PackError(name, "", f"cannot be read: {exc}") from None
+    return parse_yaml(text, name)
+
+
+def parse_yaml(text: str, name: str) -> Any:
+    """Parse YAML text; a syntax error names ``name`` and the line."""
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -175,10 +172,7 @@ def bundle_from_texts(texts: dict[str, str], pack: ScenarioPack, folder: str) ->
     if "bundle.yaml" not in texts:
         raise PackError(folder, "", "a bundle needs a bundle.yaml")
     meta_file = f"{folder}/bundle.yaml"
-    try:
-        meta = _mapping(yaml.safe_load(texts["bundle.yaml"]), meta_file)
-    except yaml.YAMLError as exc:
-        raise PackError(meta_file, "", f"YAML does not parse: {exc}") from None
+    meta = _mapping(parse_yaml(texts["bundle.yaml"], meta_file), meta_file)
     if "schema.cedarschema" in texts:
         schema_file, schema_text = f"{folder}/schema.cedarschema", texts["schema.cedarschema"]
     else:

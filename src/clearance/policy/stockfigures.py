@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from clearance.core.catalog import Catalog
 from clearance.core.request import IsoDate
 from clearance.core.stockpile import Delivery, Position
-from clearance.errors import PackError
+from clearance.errors import PackError, pydantic_location
 
 __all__ = ["FILE", "StockFigures", "load_stock_figures"]
 
@@ -90,13 +90,6 @@ class StockFigures:
         return self.on_hand.get((holder, system), 0)
 
 
-def _location(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
 def _problem(error: object) -> str:
     assert isinstance(error, dict)
     kind = error["type"]
@@ -122,7 +115,9 @@ def load_stock_figures(data: object, catalog: Catalog) -> StockFigures:
         parsed = _File.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        raise PackError(FILE, _location(error["loc"]) or "(top level)", _problem(error)) from None
+        raise PackError(
+            FILE, pydantic_location(error["loc"]) or "(top level)", _problem(error)
+        ) from None
     positions: list[Position] = []
     on_hand: dict[tuple[str, str], int] = {}
     for i, entry in enumerate(parsed.positions):
