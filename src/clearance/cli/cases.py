@@ -13,12 +13,13 @@ from rich.table import Table
 from rich.text import Text
 
 from clearance.core.access import Level, parse_level
+from clearance.core.request import describe_request
 from clearance.core.workflow import OPEN_STATES, CaseState, is_overdue
 from clearance.errors import InputError
 
 from .context import ActorOption, App, KeyFileOption, PassphraseOption, now
 from .options import JsonOption, ScenarioOption
-from .render import describe_request, print_json
+from .render import print_json
 from .screen import read_request_file
 
 if TYPE_CHECKING:

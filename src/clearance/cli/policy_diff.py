@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from clearance.core.request import describe_request
 from clearance.policy.diff import (
     BundleDiff,
     Probe,
@@ -25,7 +26,7 @@ from clearance.policy.pack import load_pack
 from clearance.settings import load_settings
 
 from .options import JsonOption, ScenarioOption
-from .render import describe_request, print_json
+from .render import print_json
 
 FolderArgument = Annotated[Path, typer.Argument(show_default=False)]
 SampleOption = Annotated[

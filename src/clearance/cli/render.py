@@ -16,6 +16,7 @@ from rich.tree import Tree
 
 from clearance.core.decision import Decision, Outcome
 from clearance.core.holders import ConsentHolder
+from clearance.core.request import describe_request
 from clearance.core.stockpile import Rating, StockpileFacts
 from clearance.policy.explain import Explanation
 
@@ -61,20 +62,6 @@ def print_json(console: Console, data: Any, *, compact: bool = False) -> None:
         else json.dumps(data, ensure_ascii=False, indent=2)
     )
     console.print(text, markup=False, highlight=False, soft_wrap=True)
-
-
-def describe_request(request: dict[str, Any]) -> str:
-    if request["action"] == "employ":
-        where = f"against a target in {request['target']['territory']}"
-        return (
-            f"{request['requester']} employs {request['quantity']} × {request['system']} {where}"
-            f", {request['date']}"
-        )
-    funding = f", funded by {request['funding']}" if "funding" in request else ""
-    return (
-        f"{request['requester']} transfers {request['quantity']} × {request['system']} "
-        f"to {request['recipient']}{funding}, {request['date']}"
-    )
 
 
 def approvals_text(decision: Decision) -> str:

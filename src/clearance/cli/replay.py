@@ -13,10 +13,11 @@ from rich.table import Table
 from rich.text import Text
 
 from clearance.core.decision import Outcome
+from clearance.core.request import describe_request
 
 from .context import App, now
 from .options import JsonOption, ScenarioOption, parse_date
-from .render import describe_request, outcome_text, print_json
+from .render import outcome_text, print_json
 
 BundleOption = Annotated[
     Path,

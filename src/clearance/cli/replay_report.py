@@ -12,9 +12,8 @@ import html
 from pathlib import Path
 from typing import Any
 
+from clearance.core.request import describe_request
 from clearance.service.replay import ReplayReport
-
-from .render import describe_request
 
 __all__ = ["write_csv", "write_html"]
 

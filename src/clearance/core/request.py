@@ -30,6 +30,7 @@ __all__ = [
     "Target",
     "TransferRequest",
     "check_against",
+    "describe_request",
     "iso_date",
     "parse_request",
 ]
@@ -144,3 +145,22 @@ def check_against(request: EmployRequest | TransferRequest, catalog: Catalog) ->
     for field, code in request.parties():
         if catalog.party(code) is None:
             raise RequestError(field, f"unknown party '{code}'")
+
+
+def describe_request(request: dict[str, Any]) -> str:
+    """A request in one line, as every interface writes it.
+
+    ``UA employs 2 × atacms against a target in RU, 2025-06-15``, or
+    ``US transfers 3350 × eram to UA, funded by european-partners, 2025-08-28``.
+    """
+    if request.get("action") == "employ":
+        where = f"against a target in {request['target']['territory']}"
+        return (
+            f"{request['requester']} employs {request['quantity']} × {request['system']} {where}"
+            f", {request['date']}"
+        )
+    funding = f", funded by {request['funding']}" if request.get("funding") else ""
+    return (
+        f"{request['requester']} transfers {request['quantity']} × {request['system']} "
+        f"to {request['recipient']}{funding}, {request['date']}"
+    )

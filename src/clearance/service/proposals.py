@@ -325,6 +325,25 @@ class PolicyProposals:
                     changed_open.append((case, case.outcome, decision.outcome.value))
         return Impact(examined, tuple(changes), tuple(changed_open))
 
+    def may_activate(self, view: ProposalView, user_id: str, day: dt.date) -> bool:
+        """Whether ``user_id`` could activate the proposal on ``day``: it is still proposed,
+        passes its golden cases, and they hold its named office personally. ``activate``
+        checks all of it again, with the signature."""
+        record = view.record
+        if record.state != PROPOSED or not record.tests_passed or view.authority is None:
+            return False
+        with self.store.reading() as tx:
+            try:
+                can_act_for(tx, user_id, view.authority, day, delegable=False)
+            except PermissionDenied:
+                return False
+        return True
+
+    def activated_marker(self) -> tuple[int, int]:
+        """Changes whenever a proposal is activated: for processes that cache the policy."""
+        with self.store.reading() as tx:
+            return tx.proposals.activated_marker()
+
     def all(self) -> list[ProposalRecord]:
         with self.store.reading() as tx:
             return tx.proposals.all()

@@ -277,6 +277,12 @@ class StockService:
             ],
         )
 
+    def holders(self) -> list[str]:
+        """The parties with a tracked position, in order (for choosing whose board to see)."""
+        with self.store.reading() as tx:
+            moved = tx.stock.totals()
+        return sorted({p.holder for p in self.figures.positions} | {h for h, _ in moved})
+
     def _tracked(self, tx: Transaction, holder: str, system: str, on: dt.date | None) -> Balance:
         if self.screener.catalog.party(holder) is None:
             raise NotFoundError(f"unknown party '{holder}'")

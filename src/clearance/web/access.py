@@ -23,17 +23,18 @@ from typing import Any
 from clearance.core.access import Level, Role
 from clearance.core.signing import Signer, unlock
 from clearance.core.stockpile import Rating
-from clearance.errors import NotFoundError, PermissionDenied, SignatureError
+from clearance.errors import NotFoundError, SignatureError
 from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView
-from clearance.service.people import can_act_for, offices_of
+from clearance.service.people import offices_of
 from clearance.service.proposals import Impact, ProposalView
 from clearance.service.replay import Change
-from clearance.service.stockpile import BoardRow, PositionView, Projection
+from clearance.service.stockpile import Board, PositionView, Projection
 from clearance.store.proposals import ProposalRecord
 from clearance.store.records import CaseRecord
 
 from .context import Server
+from .rendering import highest
 
 __all__ = [
     "WORST_FIRST",
@@ -46,6 +47,7 @@ __all__ = [
     "sees_all_cases",
     "stock_board",
     "stock_holders",
+    "stock_holders_seen",
     "visible_case",
     "visible_impact",
     "visible_overdue",
@@ -139,19 +141,31 @@ def stock_holders(viewer: SignedIn) -> frozenset[str] | None:
 
 
 def stock_board(
-    srv: Server, viewer: SignedIn, holders: list[str] | None, rating: Rating | None
-) -> tuple[list[BoardRow], dict[str, int]]:
+    srv: Server,
+    viewer: SignedIn,
+    holders: list[str] | None,
+    rating: Rating | None,
+    limit: int | None = None,
+) -> Board:
     """The positions ``viewer`` may see (of ``holders`` and of ``rating``, when given), worst
-    first; and how many of each colour there are among those holders' positions, so that
-    a filter by colour can say what each choice would show."""
+    first, the first ``limit`` of them; and how many of each colour there are among those
+    holders' positions, so that a filter by colour can say what each choice would show."""
     allowed = stock_holders(viewer)
     wanted = frozenset(holders) if holders else None
     if allowed is not None and wanted is not None:
         wanted &= allowed
-    board = srv.cases.stock.board(
-        on=srv.now().date(), holders=wanted if wanted is not None else allowed, rating=rating
+    return srv.cases.stock.board(
+        on=srv.now().date(),
+        holders=wanted if wanted is not None else allowed,
+        rating=rating,
+        limit=limit,
     )
-    return board.rows, board.counts
+
+
+def stock_holders_seen(srv: Server, viewer: SignedIn) -> list[str]:
+    """The parties whose stock ``viewer`` may choose to see."""
+    allowed = stock_holders(viewer)
+    return [h for h in srv.cases.stock.holders() if allowed is None or h in allowed]
 
 
 def _may_see_stock(viewer: SignedIn, holder: str, system: str) -> None:
@@ -207,22 +221,8 @@ def visible_proposal(srv: Server, viewer: SignedIn, number: int) -> ProposalView
 
 
 def may_activate(srv: Server, viewer: SignedIn, view: ProposalView) -> bool:
-    """Whether to offer ``viewer`` the Activate form: a proposal still proposed that passes
-    its golden cases, and the viewer holding its named office today, personally (the
-    service's own test). The service checks again, with everything else, when it is sent."""
-    record = view.record
-    if record.state != "proposed" or not record.tests_passed or view.authority is None:
-        return False
-    with srv.store.reading() as tx:
-        try:
-            can_act_for(tx, viewer.id, view.authority, srv.now().date(), delegable=False)
-        except PermissionDenied:
-            return False
-    return True
-
-
-def _highest(levels: list[int]) -> Level:
-    return Level(max(levels, default=int(Level.UNCLASSIFIED)))
+    """Whether to offer ``viewer`` the Activate form (the service checks again when sent)."""
+    return srv.proposals.may_activate(view, viewer.id, srv.now().date())
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +274,7 @@ def visible_impact(srv: Server, viewer: SignedIn, view: ProposalView) -> SeenImp
         examined=impact.examined if whole else None,
         replay=tuple(replay),
         open_cases=open_cases,
-        level=_highest(levels),
+        level=highest(levels),
     )
 
 
@@ -289,7 +289,7 @@ class Activated:
     @property
     def level(self) -> Level:
         """The highest classification of the re-screened cases listed, for the banner."""
-        return _highest([case.classification for case, _, _ in self.rescreened])
+        return highest([case.classification for case, _, _ in self.rescreened])
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -448,12 +448,12 @@ def stockpile_board(
 ) -> dict[str, Any]:
     """Every stock position you may see, rated today, worst first; ``counts`` per colour
     are of the holders asked for, whatever ``rating`` says."""
-    rows, counts = stock_board(srv, viewer, holder, rating)
+    board = stock_board(srv, viewer, holder, rating, limit)
     return {
         "as_of": srv.now().date().isoformat(),
-        "counts": counts,
-        "total": len(rows),
-        "positions": [row.as_dict() for row in rows[:limit]],
+        "counts": board.counts,
+        "total": board.total,
+        "positions": [row.as_dict() for row in board.rows],
     }
 
 

@@ -58,8 +58,7 @@ class Server:
         return self._screener, self._cases
 
     def _refresh(self) -> None:
-        with self.store.reading() as tx:
-            marker = tx.proposals.activated_marker()
+        marker = self.proposals.activated_marker()
         if marker == self._marker:
             return
         screener = Screener(self.proposals.in_force())

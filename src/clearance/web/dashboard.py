@@ -55,13 +55,6 @@ class Dashboard:
         return Level(max(self.levels, default=0))
 
 
-def _bucket(age_days: float) -> int:
-    for index, (low, high, _) in enumerate(AGE_BUCKETS):
-        if age_days >= low and (high is None or age_days < high):
-            return index
-    return len(AGE_BUCKETS) - 1
-
-
 def waiting_on(view: CaseView) -> list[dict[str, Any]]:
     """The offices whose answer a case in review still waits for."""
     answered = {a.authority for a in view.approvals}

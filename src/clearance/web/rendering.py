@@ -27,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from clearance import __version__
 from clearance.core.access import Level, Role
+from clearance.core.request import describe_request
 from clearance.core.stockpile import Rating
 from clearance.errors import AuthenticationError, ClearanceError, InputError, Throttled
 from clearance.service.accounts import SignedIn
@@ -52,21 +53,6 @@ templates = Jinja2Templates(env=_env)
 def highest(levels: Iterable[int | Level]) -> Level:
     """The highest of some levels; UNCLASSIFIED when there are none."""
     return Level(max((int(level) for level in levels), default=int(Level.UNCLASSIFIED)))
-
-
-def describe_request(request: dict[str, Any]) -> str:
-    """``UA employs 2 × atacms against a target in RU, 2025-06-15`` (as the CLI writes it)."""
-    if request.get("action") == "employ":
-        where = f"against a target in {request['target']['territory']}"
-        return (
-            f"{request['requester']} employs {request['quantity']} × {request['system']} {where}"
-            f", {request['date']}"
-        )
-    funding = f", funded by {request['funding']}" if request.get("funding") else ""
-    return (
-        f"{request['requester']} transfers {request['quantity']} × {request['system']} "
-        f"to {request['recipient']}{funding}, {request['date']}"
-    )
 
 
 def _when(value: str | dt.datetime | None) -> str:

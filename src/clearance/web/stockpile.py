@@ -18,7 +18,13 @@ from clearance.core.stockpile import Rating
 from clearance.errors import InputError, NotFoundError
 from clearance.service.stockpile import MAX_MONTHS, PositionView
 
-from .access import WORST_FIRST, stock_board, visible_position, visible_projection
+from .access import (
+    WORST_FIRST,
+    stock_board,
+    stock_holders_seen,
+    visible_position,
+    visible_projection,
+)
 from .auth import Viewer, server
 from .charts import projection_chart, recovery_words
 from .context import Server
@@ -47,8 +53,7 @@ def board_page(
     request: Request, viewer: Viewer, srv: Srv, holder: Text = "", rating: Text = ""
 ) -> Response:
     wanted = _rating(rating)
-    rows, counts = stock_board(srv, viewer, [holder] if holder else None, wanted)
-    everyone, _ = stock_board(srv, viewer, None, None)
+    board = stock_board(srv, viewer, [holder] if holder else None, wanted)
     catalog = srv.pack.catalog
     return render(
         request,
@@ -56,11 +61,11 @@ def board_page(
         viewer=viewer,
         level=Level.UNCLASSIFIED,
         title="Stockpile",
-        rows=rows,
-        counts=counts,
+        rows=board.rows,
+        counts=board.counts,
         holder=holder,
         rating=rating,
-        holders=sorted({row.position.holder for row in everyone}),
+        holders=stock_holders_seen(srv, viewer),
         ratings=WORST_FIRST,
         parties={p.code: p.name for p in catalog.parties},
         systems={s.id: s.name for s in catalog.systems},
