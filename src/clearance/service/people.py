@@ -22,13 +22,19 @@ _USER_ID = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 
 
 def can_act_for(
-    tx: Transaction, user_id: str, authority: str, day: dt.date, *, delegable: bool
+    tx: Transaction,
+    user_id: str,
+    authority: str,
+    day: dt.date,
+    *,
+    delegable: bool,
+    personally: str = "must decide personally: this gate is not delegable",
 ) -> str | None:
     """Whether ``user_id`` may answer for ``authority`` on ``day``.
 
     Returns None if they hold the office, the holder's id if they act as that
     holder's current delegate on a delegable gate; raises ``PermissionDenied``
-    otherwise, saying why.
+    otherwise, saying why (``personally`` says what a delegate may not do).
     """
     if any(h.covers(day) for h in tx.holdings(authority=authority, user_id=user_id)):
         return None
@@ -44,9 +50,7 @@ def can_act_for(
         if not holder_now:
             continue
         if not delegable:
-            raise PermissionDenied(
-                f"{authority} must decide personally: this gate is not delegable"
-            )
+            raise PermissionDenied(f"{authority} {personally}")
         return delegation.holder_id
     raise PermissionDenied(f"{user_id} does not hold {authority} and is not its delegate")
 

@@ -63,6 +63,7 @@ __all__ = [
 ]
 
 PROPOSED, ACTIVATED = "proposed", "activated"
+_PERSONALLY = "must activate policy personally: a delegate may not"
 
 
 def folder_of(number: int) -> str:
@@ -383,14 +384,7 @@ class PolicyProposals:
             user = tx.user(actor)
             if user is None:
                 raise NotFoundError(f"unknown user '{actor}'")
-            try:
-                can_act_for(tx, actor, authority, now.date(), delegable=False)
-            except PermissionDenied as exc:
-                if "not delegable" not in exc.message:
-                    raise
-                raise PermissionDenied(
-                    f"{authority} must activate policy personally: a delegate may not"
-                ) from None
+            can_act_for(tx, actor, authority, now.date(), delegable=False, personally=_PERSONALLY)
             _, prior_hash = tx.ledger_head()
             statement = {
                 "proposal": record.id,
