@@ -38,7 +38,6 @@ __all__ = [
     "SignatureError",
     "StoreError",
     "Throttled",
-    "pydantic_location",
 ]
 
 
@@ -168,11 +167,3 @@ class StoreError(ClearanceError):
 
     code = "store_unavailable"
     http_status = 503
-
-
-def pydantic_location(loc: tuple[int | str, ...]) -> str:
-    """Where in a file a validation error is: ``('systems', 2, 'origin')`` → ``systems[2].origin``."""
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text

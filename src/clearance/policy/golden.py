@@ -33,8 +33,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from clearance.core.decision import Decision, Outcome
 from clearance.core.request import parse_request
 from clearance.core.stockpile import Rating
-from clearance.errors import ClearanceError, PackError, pydantic_location
+from clearance.errors import ClearanceError, PackError
 from clearance.policy.engine import Screener
+from clearance.policy.locations import pydantic_location
 from clearance.policy.pack import read_yaml
 
 __all__ = ["CaseResult", "GoldenCase", "load_cases", "run_cases"]

@@ -26,10 +26,11 @@ import yaml
 from pydantic import ValidationError
 
 from clearance.core.catalog import Catalog, CatalogIntegrityError
-from clearance.errors import PackError, pydantic_location
+from clearance.errors import PackError
 from clearance.policy.bundle import BundleFiles, PolicyBundle, build_bundle
 from clearance.policy.evaluate import check_schema_accepts_requests
 from clearance.policy.history import BundleHistory
+from clearance.policy.locations import pydantic_location
 from clearance.policy.stockfigures import FILE as STOCK_FILE
 from clearance.policy.stockfigures import StockFigures, load_stock_figures
 

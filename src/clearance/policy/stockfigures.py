@@ -30,7 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from clearance.core.catalog import Catalog
 from clearance.core.request import IsoDate
 from clearance.core.stockpile import Delivery, Position
-from clearance.errors import PackError, pydantic_location
+from clearance.errors import PackError
+from clearance.policy.locations import pydantic_location
 
 __all__ = ["FILE", "StockFigures", "load_stock_figures"]
 
