@@ -25,6 +25,7 @@ from clearance.core.catalog import PARTY_CODE, Catalog
 from clearance.errors import RequestError
 
 __all__ = [
+    "MAX_QUANTITY",
     "EmployRequest",
     "Request",
     "Target",
@@ -36,6 +37,10 @@ __all__ = [
 ]
 
 Code = Annotated[str, Field(pattern=PARTY_CODE)]
+
+MAX_QUANTITY = 2**53 - 1
+"""The largest quantity a request may name: the largest integer that every JSON reader and
+the canonical encoding (RFC 8785) hold exactly, far above any real quantity."""
 
 
 def iso_date(value: object) -> object:
@@ -66,7 +71,7 @@ class Target(_Strict):
 class _Base(_Strict):
     requester: Code
     system: Annotated[str, Field(min_length=1)]
-    quantity: Annotated[int, Field(ge=1, le=2**63 - 1)]
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
     date: IsoDate
 
     def parties(self) -> list[tuple[str, str]]:
