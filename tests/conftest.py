@@ -10,6 +10,7 @@ import pytest
 
 from clearance.policy.engine import Screener
 from clearance.policy.pack import ScenarioPack, load_pack
+from clearance.service.anchoring import WITNESS_FILE, SystemKey, Witness
 from clearance.store.db import open_database
 from clearance.store.repository import Store
 
@@ -48,9 +49,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return cluster.fresh_database()
 
 
+@pytest.fixture(scope="session")
+def system_key(tmp_path_factory: pytest.TempPathFactory) -> SystemKey:
+    """One system key for the tests' stores (a key per test would only cost time)."""
+    return SystemKey.create(tmp_path_factory.mktemp("system") / "system.key")
+
+
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
+def store(database_url: str, system_key: SystemKey, tmp_path: Path) -> Iterator[Store]:
+    """A migrated database behind a store sealed with the system key, with its witness."""
     database = open_database(database_url)
     database.migrate()
-    yield Store(database)
+    yield Store(database, sealer=system_key, observers=[Witness(tmp_path / WITNESS_FILE)])
     database.dispose()

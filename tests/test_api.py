@@ -39,6 +39,7 @@ from clearance.errors import (
     ConflictError,
     IllegalTransition,
     InputError,
+    LedgerBroken,
     NotFoundError,
     PackError,
     PermissionDenied,
@@ -333,6 +334,8 @@ ERROR_CASES: list[tuple[type[ClearanceError], str | None, Callable[[Api], Any]]]
 UNREACHABLE_OVER_HTTP = {
     PackError: "a scenario pack is loaded when the server starts, never by a request",
     PolicySourceError: "likewise: policy files are parsed when the pack is loaded",
+    LedgerBroken: "no request is refused for it: an activation or an export over a ledger that"
+    " does not verify goes on without its checkpoint, and verification names the damage",
 }
 
 

@@ -332,6 +332,7 @@ class Outputs:
     listing: dict[str, Any]
     rescreenings: list[list[dict[str, Any]]]
     export: Path
+    redacted: Path
     report: dict[str, Any]
     users: list[dict[str, Any]]
     verification: dict[str, Any]
@@ -408,6 +409,8 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
         denied = json.loads(_run("cases", "show", "1", "--json"))
         export = folder / "ledger.jsonl"
         _run("audit", "export", "--out", str(export))
+        redacted = folder / "ledger-redacted.jsonl"
+        _run("audit", "export", "--out", str(redacted), "--as", "us.liaison")
         users = _run("users", "list", "--json")
         (folder / "users.json").write_text(users, encoding="utf-8")
         (folder / "case.json").write_text(json.dumps(denied), encoding="utf-8")
@@ -419,6 +422,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Outputs:
             listing=json.loads(_run("cases", "list", "--all", "--json")),
             rescreenings=rescreenings,
             export=export,
+            redacted=redacted,
             report=json.loads(_run("audit", "verify", "--json")),
             users=json.loads(users),
             verification=json.loads(
@@ -432,9 +436,14 @@ def _section(text: str, heading: str) -> str:
     return text.split(f"### {heading}\n", 1)[1].split("\n#", 1)[0]
 
 
-def _export_lines(outputs: Outputs) -> list[dict[str, Any]]:
-    lines = outputs.export.read_text(encoding="utf-8").splitlines()
+def _export_lines(outputs: Outputs, path: Path | None = None) -> list[dict[str, Any]]:
+    lines = (path or outputs.export).read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines]
+
+
+def _events(outputs: Outputs) -> list[dict[str, Any]]:
+    """The event lines of the export (not its header or checkpoints), as JSON."""
+    return [line for line in _export_lines(outputs) if "seq" in line]
 
 
 def test_every_case_key_is_documented(outputs: Outputs) -> None:
@@ -473,7 +482,7 @@ def test_case_lists_are_documented(outputs: Outputs) -> None:
 def test_rescreening_lists_every_time_and_records_once(outputs: Outputs) -> None:
     first, again = outputs.rescreenings
     assert first == again, "every run lists every open case that would be decided differently"
-    bodies = [json.loads(line["body"]) for line in _export_lines(outputs)]
+    bodies = [json.loads(line["body"]) for line in _events(outputs)]
     recorded = [b for b in bodies if b["type"] == EventType.CASE_RESCREENED.value]
     assert len(recorded) == len(first), "a finding already on the ledger is not recorded again"
     text = _flat(_read(DOCS / "operations.md"))
@@ -482,8 +491,11 @@ def test_rescreening_lists_every_time_and_records_once(outputs: Outputs) -> None
 
 
 def test_the_ledger_is_documented(outputs: Outputs) -> None:
-    lines = _export_lines(outputs)
-    bodies = [json.loads(line["body"]) for line in lines]
+    lines = _export_lines(outputs) + _export_lines(outputs, outputs.redacted)
+    assert any(line.get("redacted") for line in lines), (
+        "the SECRET case is hidden from a US liaison"
+    )
+    bodies = [json.loads(line["body"]) for line in _events(outputs)]
     text = _read(FORMATS)
     assert _table_keys(text, "Ledger export") == {k for line in lines for k in line}
     assert _table_keys(text, "Event body") == {k for body in bodies for k in body}
@@ -498,7 +510,7 @@ def test_every_event_payload_key_is_documented(outputs: Outputs) -> None:
             r"^\| `([a-z_]+)` \| (.*?) \|", _section(_read(FORMATS), "Event types"), re.MULTILINE
         )
     }
-    bodies = [json.loads(line["body"]) for line in _export_lines(outputs)]
+    bodies = [json.loads(line["body"]) for line in _events(outputs)]
     written = {b["type"] for b in bodies}
     assert {"case_rescreened", "bundle_activated", "approval_denied"} <= written
     assert {"user_access_changed", "api_token_issued", "api_token_revoked"} <= written
@@ -522,10 +534,11 @@ def test_the_documented_ledger_check_agrees_with_clearance(outputs: Outputs) -> 
     assert outputs.report["ok"]
     assert check(outputs.export) == (outputs.report["events"], outputs.report["head"])
     lines = outputs.export.read_text(encoding="utf-8").splitlines()
-    event = json.loads(lines[1])
+    second = next(i for i, line in enumerate(lines) if json.loads(line).get("seq") == 3)
+    event = json.loads(lines[second])
     event["body"] = event["body"].replace('"party":"US"', '"party":"GB"')
-    assert event["body"] != json.loads(lines[1])["body"]
-    lines[1] = json.dumps(event)
+    assert event["body"] != json.loads(lines[second])["body"]
+    lines[second] = json.dumps(event)
     tampered = outputs.export.with_name("tampered.jsonl")
     tampered.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match="event"):

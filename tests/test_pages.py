@@ -19,6 +19,7 @@ import pytest
 
 from clearance.core.access import Level, Role
 from clearance.service import audit
+from clearance.service.anchoring import initialise
 from clearance.service.demo import DEMO_PASSWORD, seed_demo
 from clearance.settings import load_settings
 from clearance.web.app import create_app
@@ -53,6 +54,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = tmp_path_factory.mktemp("seeded") / "data"
     srv = _open(data_dir)
     srv.database.migrate()
+    initialise(srv.store, srv.settings.system_key, now=srv.now() - AGO)
 
     def write_key(user: str, pem: bytes) -> None:
         path = srv.key_path(user)

@@ -23,6 +23,7 @@ from clearance.core.signing import unlock
 from clearance.policy.engine import Screener
 from clearance.policy.pack import ScenarioPack, default_pack_path
 from clearance.service.accounts import Accounts
+from clearance.service.anchoring import SystemKeyFile
 from clearance.service.cases import CaseService
 from clearance.service.demo import DEMO_PASSWORD, seed_demo
 from clearance.service.people import People
@@ -181,7 +182,7 @@ def demo_cli(
     cli = Cli(tmp_path, database_url, monkeypatch)
     cli("init")
     database = open_database(database_url)
-    _seed(Store(database), screener)
+    _seed(Store(database, sealer=SystemKeyFile(cli.tmp / "data" / "keys" / "system.key")), screener)
     database.dispose()
     return cli
 

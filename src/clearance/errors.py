@@ -13,6 +13,7 @@ names what is wrong and where::
     ├── NotFoundError              not_found          2   404   an id that the catalog does not hold
     ├── IllegalTransition          illegal_transition 2   409   a move the case workflow does not allow
     ├── ConflictError              conflict           2   409   someone else changed the case first; retry
+    ├── LedgerBroken               ledger_broken      1   409   the ledger does not verify: nothing is signed over it
     ├── PermissionDenied           forbidden          2   403   the actor may not do this (office, delegation, own case)
     ├── SignatureError             bad_signature      2   403   a signature does not verify, or a key cannot be unlocked
     ├── AuthenticationError        unauthenticated    2   401   no valid session, token or password
@@ -30,6 +31,7 @@ __all__ = [
     "ConflictError",
     "IllegalTransition",
     "InputError",
+    "LedgerBroken",
     "NotFoundError",
     "PackError",
     "PermissionDenied",
@@ -131,6 +133,15 @@ class ConflictError(ClearanceError):
     """Two actors changed the same case at once; the later one must look again."""
 
     code = "conflict"
+    http_status = 409
+
+
+class LedgerBroken(ClearanceError):
+    """The ledger does not verify since its last checkpoint, so the system will not sign a
+    checkpoint over it: a signature must never vouch for a record that was tampered with."""
+
+    code = "ledger_broken"
+    exit_code = 1
     http_status = 409
 
 

@@ -6,6 +6,8 @@
 | CLEARANCE_DATABASE_URL   | ``sqlite:///<data dir>/clearance.db``   | SQLAlchemy URL; ``postgresql+psycopg://…`` for PostgreSQL |
 | CLEARANCE_SCENARIO       | the bundled seed pack                  | scenario pack folder used by case commands |
 | CLEARANCE_SLA_DAYS       | 14                                     | days a gate may wait before a case is overdue, unless its bundle says otherwise |
+| CLEARANCE_SYSTEM_KEY     | ``<data dir>/keys/system.key``          | the installation's system key, which seals the ledger and signs its checkpoints |
+| CLEARANCE_CHECKPOINT_MINUTES | 60                                 | how often ``clearance serve`` signs a checkpoint of the ledger (0: never by the clock) |
 | CLEARANCE_OIDC_JWKS      | (none: OIDC off)                       | URL or file of the identity provider's JSON Web Key Set |
 | CLEARANCE_OIDC_ISSUER    | (none)                                 | the ``iss`` a bearer token must carry |
 | CLEARANCE_OIDC_AUDIENCE  | (none)                                 | the ``aud`` a bearer token must carry |
@@ -32,6 +34,8 @@ SETTINGS = (
     "CLEARANCE_DATABASE_URL",
     "CLEARANCE_SCENARIO",
     "CLEARANCE_SLA_DAYS",
+    "CLEARANCE_SYSTEM_KEY",
+    "CLEARANCE_CHECKPOINT_MINUTES",
     "CLEARANCE_OIDC_JWKS",
     "CLEARANCE_OIDC_ISSUER",
     "CLEARANCE_OIDC_AUDIENCE",
@@ -56,6 +60,8 @@ class Settings:
     scenario: Path | None
     sla_days: int
     oidc: Oidc | None = None
+    system_key: Path = Path("system.key")
+    checkpoint_minutes: int = 60
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -92,4 +98,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         )
     elif any(env.get(k) for k in SETTINGS if k.startswith("CLEARANCE_OIDC_")):
         raise InputError("CLEARANCE_OIDC_JWKS", "must be set when any other OIDC setting is")
-    return Settings(data_dir, url, Path(scenario) if scenario else None, int(raw_sla), oidc)
+    system_key = Path(env.get("CLEARANCE_SYSTEM_KEY") or data_dir / "keys" / "system.key")
+    raw_minutes = env.get("CLEARANCE_CHECKPOINT_MINUTES", "60")
+    if not raw_minutes.isascii() or not raw_minutes.isdigit() or int(raw_minutes) > 10_080:
+        raise InputError(
+            "CLEARANCE_CHECKPOINT_MINUTES",
+            f"must be a whole number of minutes from 0 to 10080 (a week), not '{raw_minutes}'",
+        )
+    return Settings(
+        data_dir,
+        url,
+        Path(scenario) if scenario else None,
+        int(raw_sla),
+        oidc,
+        system_key,
+        int(raw_minutes),
+    )

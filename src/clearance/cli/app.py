@@ -20,7 +20,7 @@ from clearance import __version__
 from clearance.errors import ClearanceError
 
 from . import audit, cases, catalog, policy, stockpile, users
-from .context import App, close_databases
+from .context import App, close_databases, now
 from .demo import demo
 from .options import JsonOption
 from .render import print_json
@@ -52,13 +52,24 @@ app.command("replay")(replay)
 @app.command("init")
 def init(json_output: JsonOption = False) -> None:
     """Create or upgrade the database (CLEARANCE_DATABASE_URL, default SQLite in the data folder)."""
+    from clearance.service.anchoring import initialise
+
     context = App()
     context.database.migrate()
+    key = initialise(context.store, context.settings.system_key, now=now())
     url = context.database.engine.url.render_as_string(hide_password=True)
     if json_output:
-        print_json(Console(), {"database": url, "data_dir": str(context.settings.data_dir)})
+        print_json(
+            Console(),
+            {
+                "database": url,
+                "data_dir": str(context.settings.data_dir),
+                "system_public_key": key.public_key,
+            },
+        )
     else:
         Console().print(f"database ready: {url}", highlight=False)
+        Console().print(f"system key: {key.public_key}", highlight=False)
 
 
 def _version(value: bool) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,40 +16,105 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from clearance.errors import InputError
 
-from .context import App
+from .context import App, now
 from .options import JsonOption
 from .render import print_json
 
 if TYPE_CHECKING:
-    from clearance.core.chain import ChainReport
+    from clearance.core.anchors import Checkpoint
+    from clearance.service.audit import AuditReport, TrustedKey
 
 app = typer.Typer(
-    help="Verify the ledger's hash chain and export it for auditors.", no_args_is_help=True
+    help="Verify the ledger (its chain, seals, checkpoints and the tables' facts), sign"
+    " checkpoints, and export it for auditors.",
+    no_args_is_help=True,
 )
 
+PublicKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--public-key",
+        help="The system public key to trust (base64, or a file holding it), as"
+        " 'clearance audit public-key' printed it. Default: this installation's key file.",
+        show_default=False,
+    ),
+]
+CheckpointOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--checkpoint",
+        help="A checkpoint file you kept ('audit checkpoint --out'); the ledger must hold it."
+        " Repeat for several.",
+        show_default=False,
+    ),
+]
 
-def _report(report: ChainReport, json_output: bool) -> None:
-    data = {
-        "ok": report.ok,
-        "events": report.events,
-        "first_bad_seq": report.first_bad,
-        "problem": report.problem,
-        "head": report.head,
-    }
+
+def _report(report: AuditReport, json_output: bool) -> None:
     if json_output:
-        print_json(Console(), data)
-    elif report.ok:
-        Console().print(
-            f"[green]ledger verified[/green]: {report.events} events, head {report.head}",
-            highlight=False,
-        )
+        print_json(Console(), report.as_dict())
     else:
-        Console().print(
-            f"[bold red]ledger broken at event {report.first_bad}[/bold red]: {report.problem} ({report.events} events verified before it)",
-            highlight=False,
-        )
+        console = Console()
+        if report.ok:
+            anchored = (
+                f"anchored to event {report.anchored_to} by {report.checkpoints} checkpoints"
+                if report.checkpoints
+                else "no checkpoint held"
+            )
+            console.print(
+                f"[green]ledger verified[/green]: {report.events} events, head {report.head};"
+                f" {anchored}; {report.seals} seals and {report.rows} table rows checked",
+                highlight=False,
+            )
+        else:
+            console.print(
+                f"[bold red]ledger broken[/bold red]: {len(report.findings)} problem(s)",
+                highlight=False,
+            )
+            for finding in report.findings:
+                where = "" if finding.seq is None else f"event {finding.seq}: "
+                console.print(f"  [red]•[/red] {where}{finding.problem}", highlight=False)
+        if report.key is not None and not report.key.independent:
+            Console(stderr=True).print(
+                f"[yellow]note[/yellow]: seals and checkpoints were checked against the key in"
+                f" {report.key.source}; give --public-key to check them against a key you keep",
+                highlight=False,
+            )
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _public_key(given: str | None, option: str = "--public-key") -> TrustedKey | None:
+    """The key the auditor trusts: ``option`` (a value, or a file holding one)."""
+    from clearance.service.audit import TrustedKey
+
+    if given is None:
+        return None
+    value = given.strip()
+    path = Path(value)
+    if len(value) != 44 or path.exists():
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            raise InputError(
+                option, f"'{given}' is neither a public key nor a readable file"
+            ) from None
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise InputError(option, "is not an Ed25519 public key in base64 (32 bytes)")
+    return TrustedKey(value, option)
+
+
+def _checkpoints(files: list[Path] | None) -> list[tuple[Checkpoint, str]]:
+    from clearance.service.ledger_files import read_checkpoint
+
+    return [
+        (read_checkpoint(_load_json(path), str(path)), f"the file {path.name}")
+        for path in files or []
+    ]
 
 
 @app.command("verify")
@@ -54,20 +122,43 @@ def verify_ledger(
     export_file: Annotated[
         Path | None, typer.Option("--file", help="Verify an exported file instead of the database.")
     ] = None,
+    public_key: PublicKeyOption = None,
+    checkpoint: CheckpointOption = None,
+    all_seals: Annotated[
+        bool,
+        typer.Option(
+            "--all-seals",
+            help="Check the seal of every event, not only of those after the last checkpoint.",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Check the whole hash chain; name the first bad sequence number. Exit 1 if broken."""
-    from clearance.service import audit
+    """Check the ledger: chain, checkpoints, seals and (in the database) the tables' facts.
 
+    Names every problem with the first event it concerns. Exit 1 if any.
+    """
+    from clearance.service import audit, ledger_files
+    from clearance.service.anchoring import SystemKey
+
+    key = _public_key(public_key)
+    given = _checkpoints(checkpoint)
     if export_file is not None:
+        if key is None:
+            from clearance.settings import load_settings
+
+            local = SystemKey.load(load_settings().system_key)
+            if local is not None:
+                key = audit.TrustedKey(local.public_key, "the installation's system key file")
         try:
-            with export_file.open(encoding="utf-8") as lines:
-                report = audit.verify_export(lines, str(export_file))
-        except FileNotFoundError:
-            raise InputError(str(export_file), "file not found") from None
+            with _open_text(export_file) as lines:
+                report = ledger_files.verify_export(
+                    lines, str(export_file), key=key, given=given, all_seals=all_seals
+                )
+        except UnicodeDecodeError:
+            raise InputError(str(export_file), "is not text (UTF-8): not a ledger export") from None
         _report(report, json_output)
         return
-    store = App().store
+    context = App()
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.completed:,} events checked"),
@@ -76,8 +167,59 @@ def verify_ledger(
         disable=not sys.stderr.isatty(),
     ) as progress:
         task = progress.add_task("verify", total=None)
-        report = audit.verify(store, progress=lambda n: progress.update(task, completed=n))
+        report = audit.verify_installation(
+            context.store,
+            context.settings.data_dir,
+            key=key,
+            given=given,
+            all_seals=all_seals,
+            progress=lambda n: progress.update(task, completed=n),
+        )
     _report(report, json_output)
+
+
+@app.command("checkpoint")
+def checkpoint(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write the checkpoint to this file, for others to keep."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Sign the ledger's head now with the system key, and keep the checkpoint.
+
+    Refused (exit 1) when the ledger does not verify since the last checkpoint.
+    """
+    from clearance.service import anchoring
+
+    made = anchoring.checkpoint(App().store, now=now(), reason="on demand")
+    if out is not None:
+        _write_file(out, json.dumps(made.as_dict(), indent=2) + "\n")
+    if json_output:
+        print_json(Console(), made.as_dict())
+    else:
+        Console().print(
+            f"checkpoint: event {made.seq}, head {made.head}, signed at {made.at}"
+            + (f"; written to {out}" if out is not None else ""),
+            highlight=False,
+        )
+
+
+@app.command("public-key")
+def public_key_command(json_output: JsonOption = False) -> None:
+    """Print this installation's system public key, for auditors to keep."""
+    from clearance.service.anchoring import SystemKey
+
+    context = App()
+    key = SystemKey.load(context.settings.system_key)
+    if key is None:
+        raise InputError(
+            str(context.settings.system_key), "there is no system key yet; run 'clearance init'"
+        )
+    if json_output:
+        print_json(Console(), {"system_public_key": key.public_key})
+    else:
+        print(key.public_key)
 
 
 @app.command("export")
@@ -85,26 +227,43 @@ def export(
     out: Annotated[
         Path | None, typer.Option("--out", help="File to write (default: stdout).")
     ] = None,
+    reader: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            help="Redact for this user: events of cases above their clearance carry only"
+            " what checking the chain needs.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Write the ledger as JSON lines that verify on their own (audit verify --file)."""
-    from clearance.service import audit
+    """Write the ledger as JSON lines that verify on their own (audit verify --file).
 
-    store = App().store
+    A checkpoint is signed first and carried in the file.
+    """
+    from clearance.service import ledger_files
+
+    context = App()
+    level = None if reader is None else ledger_files.clearance_of(context.store, reader)
     if out is None:
-        report, _ = audit.export(store, sys.stdout)
+        summary = ledger_files.export(context.store, sys.stdout, now=now(), reader_level=level)
     else:
         temporary = out.with_name(out.name + ".partial")
         try:
             with temporary.open("w", encoding="utf-8") as handle:
-                report, written = audit.export(store, handle)
+                summary = ledger_files.export(context.store, handle, now=now(), reader_level=level)
         except BaseException:
             temporary.unlink(missing_ok=True)  # nothing half-written is left behind
             raise
         temporary.replace(out)
-        Console(stderr=True).print(f"exported {written} events to {out}", highlight=False)
-    if not report.ok:
+        redacted = f" ({summary.redacted} redacted)" if summary.redacted else ""
         Console(stderr=True).print(
-            f"[red]warning: the ledger is broken at event {report.first_bad}: {report.problem}[/red]"
+            f"exported {summary.events} events{redacted} to {out}", highlight=False
+        )
+    if summary.refused is not None:
+        Console(stderr=True).print(
+            f"[red]warning: exported without a checkpoint of its own: {summary.refused}[/red]",
+            highlight=False,
         )
         raise typer.Exit(1)
 
@@ -123,10 +282,20 @@ def verify_decision(
             help="Public keys as written by 'clearance users list --json' (default: those in the file).",
         ),
     ] = None,
+    system_key: Annotated[
+        str | None,
+        typer.Option(
+            "--system-key",
+            help="The system public key that seals the case's events (base64, or a file holding"
+            " it), as 'clearance audit public-key' printed it. Default: the one in the file.",
+            show_default=False,
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Check a case's signed approvals and denials offline, from public keys alone. Exit 1 if any fails."""
-    from clearance.service import audit
+    """Check a case offline from public keys alone: its digests, its sealed events, its state
+    against its signed answers, and every answer's signature. Exit 1 if anything fails."""
+    from clearance.service import decision_proof
 
     case = _load_json(case_file)
     registry: dict[str, dict[str, Any]] | None = None
@@ -137,29 +306,77 @@ def verify_decision(
         registry = {str(u["id"]): u for u in users if isinstance(u, dict) and "id" in u}
     if not isinstance(case, dict) or not isinstance(case.get("approvals"), list):
         raise InputError(str(case_file), "is not a case written by 'clearance cases show --json'")
-    results = [check.as_dict() for check in audit.check_signatures(case, registry)]
-    valid = all(r["valid"] for r in results)
+    trusted = _public_key(system_key, "--system-key")
+    sealing_key = trusted.public_key if trusted is not None else case.get("system_public_key")
+    proof = decision_proof.prove(
+        case, registry, sealing_key if isinstance(sealing_key, str) else None
+    )
     if json_output:
-        print_json(Console(), {"case": case.get("id"), "valid": valid, "signatures": results})
+        print_json(Console(), proof.as_dict())
     else:
         console = Console()
-        for r in results:
-            mark = "[green]valid[/green]" if r["valid"] else "[bold red]INVALID[/bold red]"
+        if proof.problems:
             console.print(
-                f"{mark} {r['verdict']} by {r['actor']} for {r['authority']}"
-                + (f": {'; '.join(r['problems'])}" if r["problems"] else ""),
+                f"[bold red]INVALID case {case.get('number')}[/bold red]:", highlight=False
+            )
+            for problem in proof.problems:
+                console.print(f"  [red]•[/red] {problem}", highlight=False)
+        else:
+            sealed = "sealed " if proof.sealed else ""
+            console.print(
+                f"[green]valid[/green] case {case.get('number')}: request, decision, state and"
+                f" {proof.events} {sealed}events agree",
                 highlight=False,
             )
-        if not results:
+        for check in proof.signatures:
+            mark = "[green]valid[/green]" if check.valid else "[bold red]INVALID[/bold red]"
+            console.print(
+                f"{mark} {check.verdict} by {check.actor} for {check.authority}"
+                + (f": {'; '.join(check.problems)}" if check.problems else ""),
+                highlight=False,
+            )
+        if not proof.signatures:
             console.print("no signed approvals or denials on this case")
-    if not valid:
+        if trusted is None or keys is None:
+            Console(stderr=True).print(
+                "[yellow]note[/yellow]: keys were taken from the file itself; give --keys and"
+                " --system-key to check against keys you keep",
+                highlight=False,
+            )
+    if not proof.valid:
         raise typer.Exit(1)
+
+
+def _open_text(path: Path) -> Any:
+    """A text file opened for reading; a missing file or a folder is one line naming it."""
+    try:
+        return path.open(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(str(path), "file not found") from None
+    except IsADirectoryError:
+        raise InputError(str(path), "is a folder, not a file") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot be read: {exc.strerror}") from None
 
 
 def _load_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(str(path), "file not found") from None
+        with _open_text(path) as handle:
+            return json.loads(handle.read())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(str(path), f"not JSON: {exc}") from None
+    except RecursionError:
+        raise InputError(str(path), "not JSON this program reads: nested too deep") from None
+    except ValueError as exc:  # an integer too long to convert
+        raise InputError(str(path), f"not JSON this program reads: {exc}") from None
+
+
+def _write_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (a temporary file, then a rename)."""
+    temporary = path.with_name(path.name + ".partial")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise InputError(str(path), f"cannot be written: {exc.strerror}") from None

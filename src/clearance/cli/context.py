@@ -89,12 +89,14 @@ class App:
         self.settings: Settings = load_settings()
         # The data folder holds the database and private keys: its owner's only.
         self.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        from clearance.service.anchoring import sealed_store
         from clearance.store.db import open_database
-        from clearance.store.repository import Store
 
         self.database = open_database(self.settings.database_url)
         _opened.append(self.database)
-        self.store = Store(self.database)
+        self.store = sealed_store(
+            self.database, key_path=self.settings.system_key, data_dir=self.settings.data_dir
+        )
         self._scenario = scenario or self.settings.scenario
 
     @functools.cached_property

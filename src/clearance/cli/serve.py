@@ -32,9 +32,11 @@ def serve(
     console = Console(stderr=True)
     if demo:
         from clearance.service.accounts import Accounts
+        from clearance.service.anchoring import initialise
         from clearance.service.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
         context.database.migrate()
+        initialise(context.store, context.settings.system_key, now=now())
         added = seed_demo(
             context.people(),
             Accounts(context.store),

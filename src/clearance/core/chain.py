@@ -1,22 +1,37 @@
 """The ledger's hash chain: event encoding, link hashes and verification. Pure code.
 
-Every event is stored as a *body*, the canonical JSON of
-``{at, actor, type, case_id, payload}``, and linked by
+Every event is stored as a *body*, the canonical JSON (RFC 8785) of
+``{at, actor, type, case_id, payload}``, with its sequence number, the hash
+of the event before it (``prev_hash``) and its own hash. Two link schemes:
 
-    hash = SHA-256( "<seq>␟<case_id>␟<prev_hash>␟<body>" )
+- scheme 1, events written before RFC 8785 and seals were adopted::
 
-so editing, deleting, inserting or reordering any event, or changing its
-sequence number or case, breaks the chain at that event. The same functions
-verify the database and an exported file, so an auditor needs nothing but
-the export and this module's rules (docs/formats.md states them too).
+      hash = SHA-256( "<seq>␟<case_id>␟<prev_hash>␟<body>" )
+
+- scheme 2, every event written since::
+
+      body_hash = SHA-256( body )
+      hash      = SHA-256( "clearance-ledger/2␟<seq>␟<prev_hash>␟<body_hash>" )
+
+  Hashing the body's digest rather than the body lets an export leave out the
+  body of an event its reader may not see and still be checked link by link
+  (docs/verifying.md).
+
+In both, the ``type`` and ``case_id`` columns are copies of the body's, kept
+for filtering, and must equal them: a verifier checks that too, so no column
+of a row escapes the hash. Editing, deleting, inserting or reordering any
+event, or changing any of its columns, breaks the chain at that event. What a
+hash chain cannot show by itself (a cut-off tail, a forged append, a whole
+rewrite) is caught by seals and checkpoints (``core.anchors``). The same
+functions verify the database and an exported file.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass
-from enum import StrEnum
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
 from typing import Any
 
 from clearance.core.digest import canonical_json
@@ -27,24 +42,38 @@ __all__ = [
     "ChainVerifier",
     "EventType",
     "Link",
-    "Message",
+    "Row",
+    "Scheme",
     "Segment",
+    "body_hash",
     "event_body",
     "link_hash",
-    "link_message",
     "stitch",
-    "verify_chain",
+    "verify_links",
 ]
 
 GENESIS = "sha256:" + "0" * 64
 """The ``prev_hash`` of the first event."""
 
 _SEP = "\x1f"
+_V2_TAG = "clearance-ledger/2"
+
+
+class Scheme(IntEnum):
+    """How an event's link hash is taken (module docstring)."""
+
+    V1 = 1
+    V2 = 2
+
+
+CURRENT = Scheme.V2
+"""The scheme every new event is written with."""
 
 
 class EventType(StrEnum):
     """Everything that is ever recorded. One writer (``store.ledger.append``) writes them."""
 
+    SYSTEM_KEY_ADDED = "system_key_added"
     USER_ADDED = "user_added"
     USER_ACCESS_CHANGED = "user_access_changed"
     API_TOKEN_ISSUED = "api_token_issued"
@@ -70,34 +99,111 @@ def event_body(
     return canonical_json(event).decode("utf-8")
 
 
-def link_message(seq: int, case_id: str | None, prev_hash: str, body: str) -> bytes:
-    """The exact bytes a link's hash is taken over (the store builds the same bytes in SQL)."""
-    return _SEP.join((str(seq), case_id or "", prev_hash, body)).encode("utf-8")
+def body_hash(body: bytes) -> str:
+    """A scheme-2 event's body digest: what a redacted export carries in place of the body."""
+    return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def link_hash(seq: int, case_id: str | None, prev_hash: str, body: str) -> str:
-    return "sha256:" + hashlib.sha256(link_message(seq, case_id, prev_hash, body)).hexdigest()
+def _v1_message(seq: int, case_id: str | None, prev_hash: str, body: bytes) -> bytes:
+    return _SEP.join((str(seq), case_id or "", prev_hash, "")).encode("utf-8") + body
+
+
+def _v2_message(seq: int, prev_hash: str, digest: str) -> bytes:
+    return _SEP.join((_V2_TAG, str(seq), prev_hash, digest)).encode("ascii")
+
+
+def link_hash(
+    seq: int, case_id: str | None, prev_hash: str, body: str, scheme: Scheme = CURRENT
+) -> str:
+    """The hash of one event, by its scheme."""
+    data = body.encode("utf-8")
+    if scheme is Scheme.V1:
+        message = _v1_message(seq, case_id, prev_hash, data)
+    else:
+        message = _v2_message(seq, prev_hash, body_hash(data))
+    return "sha256:" + hashlib.sha256(message).hexdigest()
+
+
+def _columns_match(body: bytes, type_: str, case_id: str | None) -> bool:
+    """Whether a row's ``type`` and ``case_id`` columns are those of its canonical body.
+
+    A canonical body's keys come in the order actor, at, case_id, payload,
+    type, and a quotation mark inside a JSON string is always escaped, so the
+    first unescaped ``,"case_id":`` is the top-level key and the body ends
+    with its ``type``. Comparing bytes keeps verification from parsing every
+    body; the state check (``core.facts``) parses them anyway.
+    """
+    if not body.endswith(b',"type":"' + type_.encode("utf-8", "replace") + b'"}'):
+        return False
+    at = body.find(b',"case_id":')
+    if at < 0:
+        return False
+    value = b"null" if case_id is None else b'"' + case_id.encode("utf-8", "replace") + b'"'
+    return body.startswith(value + b',"payload":', at + 11)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One event as stored and exported.
+
+    ``body`` is None in an export redacted for a reader who may not see the
+    event: ``body_hash`` then stands for it (scheme 2), and ``type`` and
+    ``case_id`` are left out too. ``seal`` is the system's signature over the
+    event's sequence number and hash (``core.anchors``); scheme-1 events have none.
+    """
+
+    seq: int
+    type: str | None
+    case_id: str | None
+    prev_hash: str
+    hash: str
+    scheme: int = CURRENT
+    body: str | None = None
+    seal: str | None = None
+    body_hash: str | None = None
+
+    @property
+    def redacted(self) -> bool:
+        return self.body is None
+
+    def row(self) -> Row:
+        body = None if self.body is None else self.body.encode("utf-8")
+        return (
+            self.seq,
+            self.scheme,
+            self.type,
+            self.case_id,
+            self.prev_hash,
+            self.hash,
+            body,
+            self.body_hash,
+        )
+
+
+Row = tuple[int, int, str | None, str | None, str, str, bytes | None, str | None]
+"""``(seq, scheme, type, case_id, prev_hash, hash, body, body_hash)``: what checking one link
+needs, as the store reads it (``body`` as bytes; ``body_hash`` only for a redacted event)."""
 
 
 @dataclass(frozen=True, slots=True)
 class ChainReport:
-    """The verdict on a chain: whole, or the first sequence number that is wrong and why."""
+    """The verdict on a chain: whole, or the first sequence number that is wrong and why.
+
+    ``seen`` holds the hash found at each watched sequence number (those of
+    the checkpoints to compare); ``unverifiable`` counts redacted scheme-1
+    events, whose hash can only be taken as linked, not recomputed.
+    """
 
     events: int
     first_bad: int | None = None
     problem: str = ""
     head: str = GENESIS
+    seen: Mapping[int, str] = field(default_factory=dict)
+    unverifiable: int = 0
 
     @property
     def ok(self) -> bool:
         return self.first_bad is None
-
-
-Link = tuple[int, str | None, str, str, str]
-"""``(seq, case_id, prev_hash, body, hash)``: one event as stored and exported."""
-
-Message = tuple[int, str, str, bytes]
-"""``(seq, prev_hash, hash, link_message)``: what checking one link needs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +221,8 @@ class Segment:
     head: str | None
     first_bad: int | None = None
     problem: str = ""
+    seen: Mapping[int, str] = field(default_factory=dict)
+    unverifiable: int = 0
 
 
 class ChainVerifier:
@@ -122,39 +230,66 @@ class ChainVerifier:
 
     ``prev`` is the hash the first event must link to; ``None`` takes it on
     trust, for a segment checked apart from the events before it (``stitch``
-    then checks the joint). Checking stops at the first bad event.
+    then checks the joint). Checking stops at the first bad event. The hash
+    at each sequence number in ``watch`` is kept for the checkpoints.
     """
 
     def __init__(
-        self, first_seq: int = 1, last_seq: int | None = None, prev: str | None = GENESIS
+        self,
+        first_seq: int = 1,
+        last_seq: int | None = None,
+        prev: str | None = GENESIS,
+        watch: Collection[int] = (),
     ) -> None:
         self._first, self._last = first_seq, last_seq
         self._expected, self._prev, self._count = first_seq, prev, 0
         self._start_prev = prev
         self._bad: tuple[int, str] | None = None
+        self._watch = frozenset(watch)
+        self._seen: dict[int, str] = {}
+        self._unverifiable = 0
 
-    def feed(self, messages: Iterable[Message]) -> bool:
+    def _fail(self, seq: int, problem: str) -> bool:
+        self._bad = (seq, problem)
+        return False
+
+    def feed(self, rows: Iterable[Row]) -> bool:
         """Check the next events in order; False once the segment is found broken."""
         if self._bad is not None:
             return False
         expected, prev, count = self._expected, self._prev, self._count
-        sha256 = hashlib.sha256
+        sha256, watch, seen = hashlib.sha256, self._watch, self._seen
         try:
-            for seq, prev_hash, stored, message in messages:
+            for seq, scheme, type_, case_id, prev_hash, stored, body, digest in rows:
                 if seq != expected:
                     how = (
                         "missing or out of order" if seq > expected else "repeated or out of order"
                     )
-                    self._bad = (expected, f"event {expected} is {how} (found {seq})")
-                    return False
+                    return self._fail(expected, f"event {expected} is {how} (found {seq})")
                 if prev is None:
                     self._start_prev = prev_hash
                 elif prev_hash != prev:
-                    self._bad = (seq, "does not link to the event before it")
-                    return False
-                if "sha256:" + sha256(message).hexdigest() != stored:
-                    self._bad = (seq, "its content does not match its hash")
-                    return False
+                    return self._fail(seq, "does not link to the event before it")
+                if body is not None and (type_ is None or not _columns_match(body, type_, case_id)):
+                    return self._fail(seq, "its type or case column does not match its body")
+                if scheme == Scheme.V2:
+                    if body is not None:
+                        digest = "sha256:" + sha256(body).hexdigest()
+                    if digest is None:
+                        return self._fail(seq, "it has neither a body nor a body hash")
+                    message = _v2_message(seq, prev_hash, digest)
+                elif scheme == Scheme.V1:
+                    if body is None:
+                        message = None  # redacted: a scheme-1 hash needs the body itself
+                        self._unverifiable += 1
+                    else:
+                        message = _v1_message(seq, case_id, prev_hash, body)
+                else:
+                    return self._fail(seq, f"its link scheme {scheme} is not known")
+                if message is not None and "sha256:" + sha256(message).hexdigest() != stored:
+                    return self._fail(seq, "its content does not match its hash")
+                if seq in watch:
+                    seen[seq] = stored
                 prev, expected, count = stored, expected + 1, count + 1
             return True
         finally:
@@ -172,36 +307,45 @@ class ChainVerifier:
             head=self._prev,
             first_bad=None if bad is None else bad[0],
             problem="" if bad is None else bad[1],
+            seen=dict(self._seen),
+            unverifiable=self._unverifiable,
         )
 
 
 def stitch(segments: Iterable[Segment]) -> ChainReport:
     """One report for consecutive segments: the first bad event of the first broken one."""
-    head, count = GENESIS, 0
+    head, count, unverifiable = GENESIS, 0, 0
+    seen: dict[int, str] = {}
     for segment in segments:
+        seen.update(segment.seen)
+        unverifiable += segment.unverifiable
         if segment.start_prev is not None and segment.start_prev != head:
             return ChainReport(
-                count, segment.first_seq, "does not link to the event before it", head
+                count,
+                segment.first_seq,
+                "does not link to the event before it",
+                head,
+                seen,
+                unverifiable,
             )
         if segment.first_bad is not None:
             at = segment.head if segment.events else head
             return ChainReport(
-                count + segment.events, segment.first_bad, segment.problem, at or head
+                count + segment.events,
+                segment.first_bad,
+                segment.problem,
+                at or head,
+                seen,
+                unverifiable,
             )
         count += segment.events
         head = segment.head or head
-    return ChainReport(count, head=head)
+    return ChainReport(count, head=head, seen=seen, unverifiable=unverifiable)
 
 
-def verify_chain(links: Iterable[Link]) -> ChainReport:
-    """Check ``(seq, case_id, prev_hash, body, hash)`` rows in the order given.
-
-    Sequence numbers must run 1, 2, 3, … with no gap; each ``prev_hash`` must
-    be the previous event's hash; each hash must match its event.
-    """
-    verifier = ChainVerifier()
-    verifier.feed(
-        (seq, prev_hash, stored, link_message(seq, case_id, prev_hash, body))
-        for seq, case_id, prev_hash, body, stored in links
-    )
+def verify_links(links: Iterable[Link], watch: Collection[int] = ()) -> ChainReport:
+    """Check links in the order given: sequence numbers 1, 2, 3, … with no gap, each
+    ``prev_hash`` the previous event's hash, each hash its event's, each column its body's."""
+    verifier = ChainVerifier(watch=watch)
+    verifier.feed(link.row() for link in links)
     return stitch([verifier.segment()])

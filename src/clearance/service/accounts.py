@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from clearance.core.access import Level, Role
 from clearance.core.chain import EventType
+from clearance.core.digest import sha256_hex
 from clearance.errors import AuthenticationError, InputError, NotFoundError, Throttled
 from clearance.store.records import ApiTokenRecord, SessionRecord, UserRecord
 from clearance.store.repository import Store, Transaction
@@ -74,14 +75,21 @@ class Accounts:
     def set_password(self, user_id: str, password: str, *, actor: str, now: dt.datetime) -> None:
         if len(password) < MIN_PASSWORD:
             raise InputError("password", f"needs at least {MIN_PASSWORD} characters")
+        hashed = _HASHER.hash(password)
         with self.store.transaction() as tx:
             self._user(tx, user_id)
-            tx.update_user(user_id, password_hash=_HASHER.hash(password))
+            tx.update_user(user_id, password_hash=hashed)
             tx.append(
                 type=EventType.USER_ACCESS_CHANGED,
                 actor=actor,
                 at=now,
-                payload={"user": user_id, "password": "set"},
+                # The digest of the stored hash binds the row to the ledger; it reveals nothing
+                # of the password (argon2id hashes are salted and slow to test guesses against).
+                payload={
+                    "user": user_id,
+                    "password": "set",
+                    "password_digest": sha256_hex(hashed.encode()),
+                },
             )
 
     def set_access(
@@ -175,7 +183,12 @@ class Accounts:
                 type=EventType.API_TOKEN_ISSUED,
                 actor=actor,
                 at=now,
-                payload={"token": record.id, "user": user_id, "name": name},
+                payload={
+                    "token": record.id,
+                    "user": user_id,
+                    "name": name,
+                    "token_hash": record.token_hash,
+                },
             )
         return token, record
 

@@ -1,8 +1,23 @@
-"""Auditing the ledger: verify the chain in the database, export it as JSON lines.
+"""Auditing the ledger in the database: the chain, its anchors, its seals, the tables' facts.
 
-An export verifies on its own: each line carries ``seq``, ``case_id``,
-``prev_hash``, ``body`` and ``hash``, and ``verify_export`` applies the same
-rules (core/chain.py) as ``verify`` does to the database.
+``verify`` checks, in this order, and reports every kind of problem it finds
+with the first event it concerns:
+
+1. **the chain** (``core.chain``): sequence, links, hashes, and every column
+   bound to its event;
+2. **the anchors** (``core.anchors``): every checkpoint in the database, the
+   witness file beside it and any checkpoint given by the auditor must carry
+   the system's signature and be held by the chain: a ledger cut short or
+   rewritten is caught here, and located between the last anchor that holds
+   and the first that does not;
+3. **the seals** of every event after the last anchor that holds (all of them
+   with ``all_seals``): an event appended or rewritten without the system
+   key is caught here, at that event;
+4. **the tables** (``service.state_check``): every fact the tables hold must be
+   the one the ledger's events say.
+
+A long ledger's chain is checked by several processes at once, each over its
+own run of sequence numbers; ``stitch`` joins the runs.
 """
 
 from __future__ import annotations
@@ -10,31 +25,101 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, wait
 from contextlib import closing
-from dataclasses import dataclass
-from typing import IO, Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from clearance.core import signing
-from clearance.core.chain import (
-    GENESIS,
-    ChainReport,
-    ChainVerifier,
-    Link,
-    Segment,
-    stitch,
-    verify_chain,
+from clearance.core.anchors import Anchor, Checkpoint, check_anchors, seal_valid
+from clearance.core.chain import GENESIS, ChainReport, ChainVerifier, Scheme, Segment, stitch
+from clearance.service.anchoring import (
+    WITNESS_FILE,
+    Witness,
+    installation_key,
+    registered_keys,
 )
-from clearance.errors import InputError
+from clearance.service.findings import Finding
+from clearance.service.state_check import check_tables
 from clearance.store.repository import Store
 
-__all__ = ["SignatureCheck", "check_signatures", "export", "verify", "verify_export"]
+__all__ = [
+    "AuditReport",
+    "Finding",
+    "TrustedKey",
+    "anchors_from",
+    "ledger_page",
+    "seal_findings",
+    "verify",
+    "verify_installation",
+]
 
 Progress = Callable[[int], None]
 
 PARALLEL_FROM = 200_000
-"""Ledgers at least this long are verified by several processes at once."""
+"""Ledgers at least this long have their chain checked by several processes at once."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedKey:
+    """The system public key seals and checkpoints are checked against, and where it came from
+    (in words: "the system key file", "--public-key", "the ledger itself", …)."""
+
+    public_key: str
+    source: str
+    independent: bool = True
+    """False when the key comes from the record being checked, so the check shows only that
+    the record is consistent with itself."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """What ``verify`` (and ``ledger_files.verify_export``) found."""
+
+    events: int
+    head: str = GENESIS
+    findings: tuple[Finding, ...] = ()
+    key: TrustedKey | None = None
+    anchored_to: int = 0
+    """The sequence number of the last anchor the chain holds (0: none)."""
+    checkpoints: int = 0
+    seals: int = 0
+    rows: int = 0
+    """How many table rows were checked against the ledger's facts."""
+    unverifiable: int = 0
+    chain_events: int = field(default=0)
+    """How many events the chain check passed before its first problem (all, when whole)."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    @property
+    def first_bad(self) -> int | None:
+        located = [f.seq for f in self.findings if f.seq is not None]
+        return min(located) if located else None
+
+    @property
+    def problem(self) -> str:
+        return self.findings[0].problem if self.findings else ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "head": self.head,
+            "first_bad_seq": self.first_bad,
+            "problem": self.problem,
+            "problems": [f.as_dict() for f in self.findings],
+            "anchored_to": self.anchored_to,
+            "checkpoints_checked": self.checkpoints,
+            "seals_checked": self.seals,
+            "rows_checked": self.rows,
+            "unverifiable": self.unverifiable,
+            "system_key": None if self.key is None else self.key.public_key,
+            "system_key_source": None if self.key is None else self.key.source,
+        }
 
 
 def _workers() -> int:
@@ -51,14 +136,15 @@ def _check(
     first: int,
     last: int,
     prev: str | None,
+    watch: Collection[int],
     counter: Any | None = None,
     *,
     read_from: int | None = None,
 ) -> Segment:
     """Check events ``first``..``last`` (reading from ``read_from`` to catch stray low numbers)."""
-    verifier = ChainVerifier(first, last, prev)
+    verifier = ChainVerifier(first, last, prev, watch)
     start = first if read_from is None else read_from
-    with closing(store.ledger_messages(start, last)) as batches:
+    with closing(store.ledger_rows(start, last)) as batches:
         for batch in batches:
             if not verifier.feed(batch):
                 break
@@ -68,38 +154,31 @@ def _check(
     return verifier.segment()
 
 
-_child: tuple[Store, Any] | None = None
+_child: tuple[Store, Any, frozenset[int]] | None = None
 
 
-def _start_child(store: Store, counter: Any) -> None:
+def _start_child(store: Store, counter: Any, watch: frozenset[int]) -> None:
     # A forked process must not use the connections its parent's pool holds.
     store.database.engine.dispose(close=False)
     global _child
-    _child = (store, counter)
+    _child = (store, counter, watch)
 
 
 def _check_in_child(first: int, last: int, prev: str | None, read_from: int) -> Segment:
     assert _child is not None
-    store, counter = _child
-    return _check(store, first, last, prev, counter, read_from=read_from)
+    store, counter, watch = _child
+    return _check(store, first, last, prev, watch, counter, read_from=read_from)
 
 
-def verify(
-    store: Store, progress: Progress | None = None, *, workers: int | None = None
+def _chain(
+    store: Store, watch: frozenset[int], progress: Progress | None, workers: int | None
 ) -> ChainReport:
-    """Check the whole chain in the database; the report names the first bad event.
-
-    Each link can be checked on its own (it stores the hash it links to), so a
-    long ledger is cut into one run of sequence numbers per processor, checked
-    in parallel, and the runs are joined by ``stitch``, which checks that each
-    run starts from the hash the run before it ends on.
-    """
     low, high = store.ledger_bounds()
     if high == 0:
         return ChainReport(0)
     count = _workers() if workers is None else workers
     if count < 2 or (high < PARALLEL_FROM and workers is None):
-        segment = _check(store, 1, high, GENESIS, read_from=min(low, 1))
+        segment = _check(store, 1, high, GENESIS, watch, read_from=min(low, 1))
         if progress is not None:
             progress(segment.events)
         return stitch([segment])
@@ -109,7 +188,7 @@ def verify(
     context = mp.get_context("fork")
     counter = context.Value("q", 0)
     with ProcessPoolExecutor(
-        count, mp_context=context, initializer=_start_child, initargs=(store, counter)
+        count, mp_context=context, initializer=_start_child, initargs=(store, counter, watch)
     ) as pool:
         futures = [
             pool.submit(
@@ -129,149 +208,125 @@ def verify(
         return stitch(f.result() for f in futures)
 
 
-def _line(link: Link) -> str:
-    seq, case_id, prev_hash, body, digest = link
-    item = {"seq": seq, "case_id": case_id, "prev_hash": prev_hash, "body": body, "hash": digest}
-    return json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n"
+def anchors_from(
+    checkpoints: Iterable[tuple[Checkpoint, str]], key: TrustedKey
+) -> tuple[list[Anchor], list[Finding]]:
+    """The checkpoints that carry the system's signature, as anchors, and a finding for each
+    that does not (``str``: where it was found, in words)."""
+    anchors, findings = [], []
+    for checkpoint, where in checkpoints:
+        why = checkpoint.problem(key.public_key)
+        if why is None:
+            anchors.append(checkpoint.anchor(where))
+        else:
+            findings.append(
+                Finding(checkpoint.seq, f"the checkpoint of {checkpoint.at} ({where}): {why}")
+            )
+    return anchors, findings
 
 
-def export(store: Store, out: IO[str]) -> tuple[ChainReport, int]:
-    """Write every event as one JSON line; the chain's report (the export is checked too) and
-    the number of lines written, which past a break is more than the events verified."""
-    written = 0
-
-    def writing(links: Iterable[Link]) -> Iterator[Link]:
-        nonlocal written
-        for link in links:
-            out.write(_line(link))
-            written += 1
-            yield link
-
-    with closing(store.ledger_links()) as links:
-        report = verify_chain(writing(links))
-        for link in links:  # past a break, the rest is still exported for the auditor
-            out.write(_line(link))
-            written += 1
-    return report, written
-
-
-def verify_export(lines: Iterable[str], name: str) -> ChainReport:
-    """Check an exported file without any database."""
-
-    def links() -> Iterator[tuple[int, str | None, str, str, str]]:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                yield (
-                    int(item["seq"]),
-                    item["case_id"],
-                    str(item["prev_hash"]),
-                    str(item["body"]),
-                    str(item["hash"]),
+def seal_findings(
+    seals: Iterable[tuple[int, int, str, str | None]], public_key: str
+) -> tuple[int, list[Finding]]:
+    """Check ``(seq, scheme, hash, seal)`` of events no anchor vouches for: how many were
+    checked, and a finding for the first that is not sealed by the system (with how many more)."""
+    checked, bad = 0, []
+    for seq, scheme, hash_, seal in seals:
+        checked += 1
+        if scheme == Scheme.V1:
+            bad.append((seq, f"event {seq} carries no seal and no checkpoint vouches for it"))
+        elif not seal_valid(public_key, seq, hash_, seal):
+            bad.append(
+                (
+                    seq,
+                    f"event {seq} is not sealed by the system key: it was written or changed"
+                    " outside clearance",
                 )
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-                raise InputError(name, f"line {number} is not a ledger event") from None
-
-    return verify_chain(links())
-
-
-@dataclass(frozen=True, slots=True)
-class SignatureCheck:
-    """One signed answer on a case, checked offline."""
-
-    authority: str
-    actor: str
-    verdict: str
-    problems: tuple[str, ...]
-
-    @property
-    def valid(self) -> bool:
-        return not self.problems
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "authority": self.authority,
-            "actor": self.actor,
-            "verdict": self.verdict,
-            "valid": self.valid,
-            "problems": list(self.problems),
-        }
+            )
+    if not bad:
+        return checked, []
+    more = f" (and {len(bad) - 1} later events alike)" if len(bad) > 1 else ""
+    return checked, [Finding(bad[0][0], bad[0][1] + more)]
 
 
-def _held(user: dict[str, Any], authority: str, day: str) -> bool:
-    return any(
-        h.get("authority") == authority
-        and str(h.get("from")) <= day
-        and (h.get("to") is None or day <= str(h.get("to")))
-        for h in user.get("holdings", [])
+def _stored_seals(
+    store: Store, first: int, last: int
+) -> Iterable[tuple[int, int, str, str | None]]:
+    for batch in store.ledger_seals(first, last):
+        for seq, hash_, seal in batch:
+            yield int(seq), Scheme.V1 if seal is None else Scheme.V2, str(hash_), seal
+
+
+def verify(
+    store: Store,
+    *,
+    key: TrustedKey | None = None,
+    witness: Witness | None = None,
+    given: Sequence[tuple[Checkpoint, str]] = (),
+    progress: Progress | None = None,
+    workers: int | None = None,
+    all_seals: bool = False,
+    tables: bool = True,
+) -> AuditReport:
+    """Check the ledger in the database (module docstring); ``given``: checkpoints the auditor
+    holds, with where each came from. Without ``key``, the installation's own key file is
+    trusted, or failing that the last system key recorded on the ledger, and the report then
+    says the check is not independent."""
+    if key is None and (own := installation_key(store)) is not None:
+        key = TrustedKey(own, "the installation's system key file")
+    if key is None and (known := registered_keys(store)):
+        key = TrustedKey(known[-1], "the ledger itself", independent=False)
+    findings: list[Finding] = []
+    anchors: list[Anchor] = []
+    if key is None:
+        findings.append(Finding(None, "no system key to check seals and checkpoints against"))
+    else:
+        with store.reading() as tx:
+            stored = [(s.checkpoint, "in the database") for s in tx.checkpoints.all()]
+        anchors, bad = anchors_from([*stored, *given], key)
+        findings += bad
+        if witness is not None:
+            found = witness.anchor(key.public_key)
+            if isinstance(found, str):
+                findings.append(Finding(None, found))
+            elif found is not None:
+                anchors.append(found)
+    chain = _chain(store, frozenset(a.seq for a in anchors), progress, workers)
+    if not chain.ok:
+        findings.insert(0, Finding(chain.first_bad, chain.problem))
+        return AuditReport(
+            chain.events, chain.head, tuple(findings), key, chain_events=chain.events
+        )
+    held, broken = check_anchors(chain.events, chain.seen, anchors)
+    if broken is not None:
+        findings.append(Finding(*broken))
+    seals = 0
+    if key is not None:
+        start = 1 if all_seals else held + 1
+        seals, bad_seals = seal_findings(_stored_seals(store, start, chain.events), key.public_key)
+        findings += bad_seals
+    rows = 0
+    if tables:  # off only to measure the rest alone (bench/ledger.py)
+        rows, table_findings = check_tables(store)
+        findings += table_findings
+    return AuditReport(
+        chain.events,
+        chain.head,
+        tuple(findings),
+        key,
+        anchored_to=held,
+        checkpoints=len(anchors),
+        seals=seals,
+        rows=rows,
+        chain_events=chain.events,
     )
 
 
-def check_signatures(
-    case: dict[str, Any], users: dict[str, dict[str, Any]] | None
-) -> list[SignatureCheck]:
-    """Check every signed answer of a case (as ``cases show --json`` writes it) offline.
-
-    A signature must verify, and everything the record says of the answer
-    (verdict, office, actor, delegation, reason, time) must be what was signed,
-    for this case, this request and this decision, for an office the decision
-    required. With ``users`` (as ``users list --json`` writes them) the key
-    comes from that registry, not from the case file, and the office must
-    have been held on the day by the actor (or by the holder they answered for).
-    """
-    decision = case.get("decision") or {}
-    required = {a.get("authority") for a in decision.get("required_approvals", [])}
-    expected = {
-        "case_id": case.get("id"),
-        "request_digest": case.get("request_digest"),
-        "decision_id": decision.get("decision_id"),
-    }
-    checks = []
-    for answer in case.get("approvals", []):
-        problems: list[str] = []
-        try:
-            statement = json.loads(answer["statement"])
-        except (KeyError, TypeError, json.JSONDecodeError):
-            statement = None
-        if not isinstance(statement, dict):
-            checks.append(
-                SignatureCheck(
-                    str(answer.get("authority")),
-                    str(answer.get("actor")),
-                    str(answer.get("verdict")),
-                    ("the signed statement is missing or not a JSON object",),
-                )
-            )
-            continue
-        actor = str(answer.get("actor"))
-        user = None if users is None else users.get(actor)
-        key = answer.get("public_key") if users is None else (user or {}).get("public_key")
-        message = str(answer.get("statement", "")).encode("utf-8")
-        if not key or not signing.verify(str(key), message, str(answer.get("signature", ""))):
-            problems.append("signature does not verify against the actor's public key")
-        problems += [
-            f"signed {field} does not match the case"
-            for field, value in expected.items()
-            if statement.get(field) != value
-        ]
-        problems += [
-            f"signed {field} does not match the record"
-            for field in ("authority", "verdict", "actor", "on_behalf_of", "reason", "at")
-            if statement.get(field) != answer.get(field)
-        ]
-        authority = str(statement.get("authority"))
-        if authority not in required:
-            problems.append(f"the decision did not require {authority}")
-        if users is not None:
-            holder_id = statement.get("on_behalf_of") or actor
-            holder = users.get(str(holder_id))
-            day = str(statement.get("at", ""))[:10]
-            if holder is None or not _held(holder, authority, day):
-                problems.append(f"{holder_id} did not hold {authority} on {day}")
-        checks.append(SignatureCheck(authority, actor, str(answer.get("verdict")), tuple(problems)))
-    return checks
+def verify_installation(
+    store: Store, data_dir: Path, *, key: TrustedKey | None = None, **options: Any
+) -> AuditReport:
+    """The installation checking its own ledger, with the witness kept in its data folder."""
+    return verify(store, key=key, witness=Witness(data_dir / WITNESS_FILE), **options)
 
 
 def ledger_page(

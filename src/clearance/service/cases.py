@@ -20,7 +20,7 @@ from clearance.core.access import Level
 from clearance.core.actors import ADMIN, SYSTEM
 from clearance.core.chain import EventType
 from clearance.core.decision import Decision
-from clearance.core.digest import canonical_json
+from clearance.core.digest import canonical_json, sha256_hex
 from clearance.core.request import EmployRequest, TransferRequest, parse_request
 from clearance.core.signing import Signer, sign_statement
 from clearance.core.workflow import (
@@ -38,6 +38,7 @@ from clearance.errors import (
     PermissionDenied,
 )
 from clearance.policy.engine import Screener
+from clearance.service.anchoring import installation_key
 from clearance.service.people import can_act_for
 from clearance.service.stockpile import StockService, case_movements
 from clearance.store.records import ApprovalRecord, CaseRecord, ConditionRecord, LedgerRecord
@@ -55,6 +56,8 @@ class CaseView:
     conditions: tuple[ConditionRecord, ...]
     events: tuple[LedgerRecord, ...]
     public_keys: dict[str, str]
+    system_key: str | None = None
+    """The installation's system public key, which seals the events (for offline checks)."""
 
     @property
     def decision(self) -> dict[str, Any]:
@@ -116,7 +119,19 @@ class CaseView:
                 }
                 for k in self.conditions
             ],
-            "events": [{"seq": e.seq, "hash": e.hash, **json.loads(e.body)} for e in self.events],
+            "events": [
+                {
+                    "seq": e.seq,
+                    "hash": e.hash,
+                    **json.loads(e.body),
+                    "prev_hash": e.prev_hash,
+                    "scheme": e.scheme,
+                    "seal": e.seal,
+                    "body": e.body,
+                }
+                for e in self.events
+            ],
+            "system_public_key": self.system_key,
         }
 
 
@@ -199,6 +214,7 @@ class CaseService:
                 tuple(tx.conditions(case.id)),
                 tuple(tx.case_events(case.id)),
                 keys,
+                installation_key(self.store),
             )
 
     def page(
@@ -371,6 +387,7 @@ class CaseService:
                     f"{actor} is cleared to {Level(submitter.clearance).label} and cannot"
                     f" submit a {Level(classification).label} case"
                 )
+            decision_text = canonical_json(facts).decode()
             case = CaseRecord(
                 id=case_id,
                 number=tx.next_case_number(),
@@ -378,7 +395,7 @@ class CaseService:
                 submitted_by=actor,
                 request=canonical_json(facts["request"]).decode(),
                 request_digest=decision.request_digest,
-                decision=canonical_json(facts).decode(),
+                decision=decision_text,
                 outcome=decision.outcome.value,
                 state=state.value,
                 sla_days=self._sla_days(decision),
@@ -396,10 +413,14 @@ class CaseService:
                 at=now,
                 case_id=case_id,
                 payload={
+                    "number": case.number,
                     "request": facts["request"],
                     "request_digest": decision.request_digest,
                     "classification": Level(classification).label,
                     "decision": facts,
+                    "decision_digest": sha256_hex(decision_text.encode()),
+                    "sla_days": case.sla_days,
+                    "idempotency_key": idempotency_key,
                 },
             )
             tx.append(
@@ -464,17 +485,27 @@ class CaseService:
             gate, on_behalf_of = self._pick_gate(
                 tx, actor, authority, open_gates, gates, now.date()
             )
-            _, prior_hash = tx.ledger_head()
+            prior_seq, prior_hash = tx.ledger_head()
+            # What the signer answers: this request, this decision (its outcome, the
+            # approvals and conditions it needs, the policy that made it), at this level,
+            # at this point of the ledger.
             statement = {
                 "case_id": case.id,
                 "request_digest": case.request_digest,
                 "decision_id": decision["decision_id"],
+                "decision_digest": sha256_hex(case.decision.encode()),
+                "outcome": decision["outcome"],
+                "required_approvals": decision["required_approvals"],
+                "conditions": decision["conditions"],
+                "bundles": decision["bundles"],
+                "classification": Level(case.classification).label,
                 "authority": gate,
                 "verdict": "approve" if approve else "deny",
                 "reason": reason,
                 "actor": actor,
                 "on_behalf_of": on_behalf_of,
                 "at": now.isoformat(),
+                "prior_seq": prior_seq,
                 "prior_hash": prior_hash,
             }
             message, signature = sign_statement(

@@ -23,12 +23,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from clearance.core.chain import EventType
-from clearance.core.digest import canonical_json
+from clearance.core.digest import canonical_json, sha256_hex
 from clearance.core.request import parse_request
 from clearance.core.signing import Signer, sign_statement
 from clearance.core.stockpile import StockpileFacts
@@ -36,6 +37,7 @@ from clearance.core.workflow import OPEN_STATES
 from clearance.errors import (
     ConflictError,
     IllegalTransition,
+    LedgerBroken,
     NotFoundError,
     PackError,
     PermissionDenied,
@@ -61,6 +63,8 @@ __all__ = [
     "policy_in_force",
     "proposal_summary",
 ]
+
+_log = logging.getLogger("clearance.proposals")
 
 PROPOSED, ACTIVATED = "proposed", "activated"
 _PERSONALLY = "must activate policy personally: a delegate may not"
@@ -263,6 +267,8 @@ class PolicyProposals:
                     "revision": record.revision,
                     "title": record.title,
                     "tests": {"passed": tests["passed"], "failed": tests["failed"]},
+                    "files_digest": sha256_hex(record.files.encode()),
+                    "tests_digest": sha256_hex(record.tests.encode()),
                 },
             )
         return ProposalView(
@@ -385,7 +391,7 @@ class PolicyProposals:
             if user is None:
                 raise NotFoundError(f"unknown user '{actor}'")
             can_act_for(tx, actor, authority, now.date(), delegable=False, personally=_PERSONALLY)
-            _, prior_hash = tx.ledger_head()
+            prior_seq, prior_hash = tx.ledger_head()
             statement = {
                 "proposal": record.id,
                 "number": record.number,
@@ -395,6 +401,7 @@ class PolicyProposals:
                 "authority": authority,
                 "actor": actor,
                 "at": now.isoformat(),
+                "prior_seq": prior_seq,
                 "prior_hash": prior_hash,
             }
             message, signature = sign_statement(
@@ -421,4 +428,10 @@ class PolicyProposals:
                     "public_key": user.public_key,
                 },
             )
+            try:
+                tx.checkpoint(now, "activation")
+            except (
+                LedgerBroken
+            ) as exc:  # the activation stands; every verification names the damage
+                _log.error("no checkpoint at activation: %s", exc.message)
         return ProposalView(activated, bundle, json.loads(record.tests), authority)

@@ -34,6 +34,7 @@ __all__ = [
     "DecisionCount",
     "Delegation",
     "Holding",
+    "LedgerCheckpoint",
     "LedgerEvent",
     "SignInFailure",
     "SignInSession",
@@ -157,7 +158,13 @@ class CaseCondition(Base):
 
 
 class LedgerEvent(Base):
-    """One link of the hash chain (core/chain.py). ``type`` is a copy for filtering only."""
+    """One link of the hash chain (core/chain.py).
+
+    ``type`` and ``case_id`` are copies of the body's, for filtering; a verifier
+    checks they equal it. ``scheme`` says how the hash was taken; ``seal`` is
+    the system's signature over ``(seq, hash)`` (core/anchors.py), null for
+    events of scheme 1.
+    """
 
     __tablename__ = "ledger"
 
@@ -167,6 +174,24 @@ class LedgerEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(80))
     body: Mapped[str] = mapped_column(Text)
     hash: Mapped[str] = mapped_column(String(80), unique=True)
+    scheme: Mapped[int] = mapped_column(SmallInteger)
+    seal: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class LedgerCheckpoint(Base):
+    """A checkpoint the system signed (core/anchors.py): the ledger had ``seq`` events ending
+    in ``head`` at ``at``. ``reason`` says what made it, for people."""
+
+    __tablename__ = "checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    head: Mapped[str] = mapped_column(String(80))
+    at: Mapped[str] = mapped_column(String(40))
+    statement: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(100))
+    public_key: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(40))
 
 
 class SignInSession(Base):

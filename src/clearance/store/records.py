@@ -105,6 +105,9 @@ class LedgerRecord:
     prev_hash: str
     body: str
     hash: str
+    type: str
+    scheme: int
+    seal: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,18 +22,38 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError, Programm
 from sqlalchemy.orm import Session
 
 from clearance.core.access import Level
-from clearance.core.chain import GENESIS, EventType, Message, event_body, link_hash
+from clearance.core.anchors import CHECKPOINT_EVERY, Checkpoint, seal_valid
+from clearance.core.chain import (
+    CURRENT,
+    GENESIS,
+    ChainVerifier,
+    EventType,
+    Link,
+    Row,
+    Scheme,
+    event_body,
+    link_hash,
+)
 from clearance.core.workflow import OPEN_STATES
-from clearance.errors import ConflictError, InputError, StoreError
+from clearance.errors import ConflictError, InputError, LedgerBroken, StoreError
 from clearance.store.db import Database
+from clearance.store.ledger import (
+    ROWS_SQL,
+    SEALS_SQL,
+    CheckpointTables,
+    Observer,
+    Sealer,
+)
 from clearance.store.models import (
     ApiToken,
     Approval,
+    Base,
     Case,
     CaseCondition,
     DecisionCount,
     Delegation,
     Holding,
+    LedgerCheckpoint,
     LedgerEvent,
     SignInFailure,
     SignInSession,
@@ -55,23 +76,9 @@ from clearance.store.stock import StockTables
 
 __all__ = ["CaseSearch", "Store", "Transaction"]
 
+_log = logging.getLogger("clearance.store")
+
 _LEDGER_LOCK = 0x636C_6561  # "clea": the advisory lock that serialises ledger appends
-
-# The bytes of core.chain.link_message, built by the database so that a verifier
-# receives them ready to hash (no text decoding and re-encoding in Python).
-_MESSAGES = {
-    "sqlite": (
-        "SELECT seq, prev_hash, hash, CAST(seq || char(31) || coalesce(case_id, '') || char(31)"
-        " || prev_hash || char(31) || body AS BLOB) FROM ledger"
-        " WHERE seq BETWEEN ? AND ? ORDER BY seq"
-    ),
-    "postgresql": (
-        "SELECT seq, prev_hash, hash, convert_to(seq::text || chr(31) || coalesce(case_id, '')"
-        " || chr(31) || prev_hash || chr(31) || body, 'UTF8') FROM ledger"
-        " WHERE seq BETWEEN %s AND %s ORDER BY seq"
-    ),
-}
-
 
 _DECIDED = frozenset({"approved", "approved_with_conditions", "denied"})
 _UNDECIDED = frozenset({"submitted", "in_review"})
@@ -180,7 +187,9 @@ def _time(value: Any) -> dt.datetime:
 
 
 def _ledger(row: LedgerEvent) -> LedgerRecord:
-    return LedgerRecord(row.seq, row.case_id, row.prev_hash, row.body, row.hash)
+    return LedgerRecord(
+        row.seq, row.case_id, row.prev_hash, row.body, row.hash, row.type, row.scheme, row.seal
+    )
 
 
 def _user_row(row: Any) -> UserRecord:
@@ -207,12 +216,15 @@ def _user(row: User) -> UserRecord:
 class Transaction:
     """Reads and writes inside one database transaction."""
 
-    def __init__(self, session: Session, *, is_sqlite: bool) -> None:
+    def __init__(self, session: Session, *, is_sqlite: bool, sealer: Sealer | None = None) -> None:
         self._session = session
         self._is_sqlite = is_sqlite
+        self._sealer = sealer
         self._locked = False
+        self.appended: list[LedgerRecord] = []
         self.stock = StockTables(session)
         self.proposals = ProposalTables(session)
+        self.checkpoints = CheckpointTables(session)
 
     # users, offices, delegations -------------------------------------------------
 
@@ -703,20 +715,113 @@ class Transaction:
         case_id: str | None = None,
         payload: dict[str, Any],
     ) -> LedgerRecord:
-        """The one writer of ledger events: links the event to the head, serialised by the database."""
+        """The one writer of ledger events: links the event to the head and seals it with the
+        system key, serialised by the database; every ``CHECKPOINT_EVERY`` events, a checkpoint."""
+        if self._sealer is None:
+            raise StoreError("there is no system key to seal the ledger with; run 'clearance init'")
         seq, prev = self.ledger_head()
         seq += 1
         body = event_body(
             at=at.isoformat(), actor=actor, type=type, case_id=case_id, payload=payload
         )
         digest = link_hash(seq, case_id, prev, body)
+        seal = self._sealer.seal(seq, digest)
         self._session.add(
             LedgerEvent(
-                seq=seq, case_id=case_id, type=type.value, prev_hash=prev, body=body, hash=digest
+                seq=seq,
+                case_id=case_id,
+                type=type.value,
+                prev_hash=prev,
+                body=body,
+                hash=digest,
+                scheme=CURRENT,
+                seal=seal,
             )
         )
         self._flush("the ledger moved on meanwhile; retry")
-        return LedgerRecord(seq, case_id, prev, body, digest)
+        record = LedgerRecord(seq, case_id, prev, body, digest, type.value, CURRENT, seal)
+        self.appended.append(record)
+        if seq % CHECKPOINT_EVERY == 0:
+            try:
+                self.checkpoint(at, "every 1,000 events")
+            except LedgerBroken:
+                # The write goes on; the ledger stays unanchored from the damage on, so
+                # every later verification names it.
+                _log.error("the ledger does not verify: no checkpoint at event %d", seq)
+        return record
+
+    def checkpoint(self, at: dt.datetime, reason: str) -> Checkpoint:
+        """Sign the ledger's head with the system key and keep the checkpoint.
+
+        Only over a ledger that verifies since the last checkpoint the key
+        signed: otherwise ``LedgerBroken``, since the checkpoint would vouch
+        for whatever was forged or changed there.
+        """
+        sealer = self._sealer
+        if sealer is None:
+            raise StoreError("there is no system key to sign with; run 'clearance init'")
+        seq, head = self.ledger_head()
+        problem = self._tail_problem(sealer.public_key, seq)
+        if problem is not None:
+            raise LedgerBroken(f"not signing a checkpoint over the ledger: {problem}")
+        made = sealer.checkpoint(seq, head, at)
+        self.checkpoints.add(made, reason)
+        return made
+
+    def _tail_problem(self, public_key: str, head_seq: int) -> str | None:
+        """What is wrong with the events after the last checkpoint signed by ``public_key``."""
+        since, prev = 0, GENESIS
+        for stored in reversed(self.checkpoints.all()):
+            if stored.checkpoint.problem(public_key) is None:
+                since, prev = stored.checkpoint.seq, stored.checkpoint.head
+                break
+        if since > head_seq:
+            return f"the ledger ends at event {head_seq}, before its checkpoint at {since}"
+        if since:
+            at_checkpoint = self._session.scalar(
+                select(LedgerEvent.hash).where(LedgerEvent.seq == since)
+            )
+            if at_checkpoint != prev:
+                return f"event {since} is not the one its checkpoint vouches for"
+        rows = self._session.execute(
+            select(
+                LedgerEvent.seq,
+                LedgerEvent.scheme,
+                LedgerEvent.type,
+                LedgerEvent.case_id,
+                LedgerEvent.prev_hash,
+                LedgerEvent.hash,
+                LedgerEvent.body,
+                LedgerEvent.seal,
+            )
+            .where(LedgerEvent.seq > since)
+            .order_by(LedgerEvent.seq)
+        ).all()
+        verifier = ChainVerifier(since + 1, head_seq, prev)
+        verifier.feed(
+            (r[0], r[1], r[2], r[3], r[4], r[5], r[6].encode("utf-8"), None) for r in rows
+        )
+        segment = verifier.segment()
+        if segment.first_bad is not None:
+            return f"event {segment.first_bad} {segment.problem}"
+        sealed = since > 0
+        for row in rows:
+            if row[1] == Scheme.V1 and not sealed:
+                continue  # written before seals existed: the upgrade's checkpoint vouches for it
+            sealed = True
+            if not seal_valid(public_key, row[0], row[5], row[7]):
+                return f"event {row[0]} is not sealed by the system key"
+        return None
+
+    def unsealed_tail(self) -> bool:
+        """Whether events without a seal follow the last checkpoint (a ledger from before seals)."""
+        last = self._session.scalar(select(func.max(LedgerCheckpoint.seq))) or 0
+        found = self._session.scalar(
+            select(LedgerEvent.seq)
+            .where(LedgerEvent.seq > last, LedgerEvent.seal.is_(None))
+            .limit(1)
+        )
+        return found is not None
 
     def ledger_page(
         self,
@@ -781,20 +886,39 @@ def _store_error(text: str) -> StoreError:
 
 
 class Store:
-    """The database behind the narrow interface of ``Transaction``."""
+    """The database behind the narrow interface of ``Transaction``.
 
-    def __init__(self, database: Database) -> None:
+    ``sealer`` is the system key that seals what a transaction appends to the
+    ledger (a store without one can read but not append); ``observers`` are
+    told, after each commit, the events that transaction wrote. An observer
+    that fails is logged and does not undo or hide the commit.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        sealer: Sealer | None = None,
+        observers: Sequence[Observer] = (),
+    ) -> None:
         self.database = database
+        self.sealer = sealer
+        self.observers = list(observers)
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """One transaction that may write: serialised with other writers by the database."""
-        with (
-            _database_errors(),
-            Session(self.database.engine, expire_on_commit=False) as session,
-            session.begin(),
-        ):
-            yield Transaction(session, is_sqlite=self.database.is_sqlite)
+        with _database_errors(), Session(self.database.engine, expire_on_commit=False) as session:
+            with session.begin():
+                tx = Transaction(session, is_sqlite=self.database.is_sqlite, sealer=self.sealer)
+                yield tx
+            committed = tuple(tx.appended)
+        if committed:
+            for observer in self.observers:
+                try:
+                    observer(committed)
+                except Exception:
+                    _log.exception("an observer of the ledger failed after a commit")
 
     @contextmanager
     def reading(self) -> Iterator[Transaction]:
@@ -846,43 +970,77 @@ class Store:
             ).one()
         return int(low or 0), int(high or 0)
 
-    def ledger_messages(
-        self, first: int, last: int, batch: int = 10_000
-    ) -> Generator[list[Message]]:
-        """Events ``first``..``last`` as ``(seq, prev_hash, hash, link message)``, in batches.
-
-        The fastest path the drivers offer (verification reads every event): a
-        plain cursor on SQLite, a server-side cursor on PostgreSQL, no ORM rows.
-        """
-        sql = _MESSAGES[self.database.engine.dialect.name]
+    def _driver_rows(self, sql: str, params: tuple[Any, ...], batch: int) -> Generator[list[Any]]:
+        """Rows of ``sql`` in batches, by the fastest path the drivers offer (verification reads
+        every event): a plain cursor on SQLite, a server-side cursor on PostgreSQL, no ORM rows."""
         with _database_errors(), self.database.engine.connect() as connection:
             driver = connection.connection.driver_connection
             assert driver is not None
             if self.database.is_sqlite:
                 cursor = driver.cursor()
             else:
-                cursor = driver.cursor(name="clearance_ledger_messages", binary=True)
+                cursor = driver.cursor(name="clearance_ledger_rows", binary=True)
             try:
-                cursor.execute(sql, (first, last))
+                cursor.execute(sql, params)
                 while rows := cursor.fetchmany(batch):
                     yield rows
             finally:
                 cursor.close()
 
-    def ledger_links(self, batch: int = 10_000) -> Generator[tuple[int, str | None, str, str, str]]:
-        """Every ledger link in sequence order, streamed (for verification and export)."""
+    def ledger_rows(self, first: int, last: int, batch: int = 10_000) -> Generator[list[Row]]:
+        """Events ``first``..``last`` as ``core.chain.Row``, in batches, ready to check."""
+        sql = ROWS_SQL[self.database.engine.dialect.name]
+        for rows in self._driver_rows(sql, (first, last), batch):
+            yield [(*row, None) for row in rows]
+
+    def ledger_seals(
+        self, first: int, last: int, batch: int = 10_000
+    ) -> Generator[list[tuple[int, str, str | None]]]:
+        """``(seq, hash, seal)`` of events ``first``..``last``, in batches."""
+        sql = SEALS_SQL[self.database.engine.dialect.name]
+        yield from self._driver_rows(sql, (first, last), batch)
+
+    def ledger_links(self, batch: int = 10_000) -> Generator[tuple[Link, int | None]]:
+        """Every event in sequence order with the level of its case (None: no case), streamed
+        for export."""
         with _database_errors(), self.database.engine.connect() as connection:
             result = connection.execution_options(stream_results=True, yield_per=batch).execute(
                 select(
                     LedgerEvent.seq,
+                    LedgerEvent.type,
                     LedgerEvent.case_id,
                     LedgerEvent.prev_hash,
-                    LedgerEvent.body,
                     LedgerEvent.hash,
-                ).order_by(LedgerEvent.seq)
+                    LedgerEvent.scheme,
+                    LedgerEvent.body,
+                    LedgerEvent.seal,
+                    Case.classification,
+                )
+                .outerjoin(Case, Case.id == LedgerEvent.case_id)
+                .order_by(LedgerEvent.seq)
             )
             try:
                 for row in result:
-                    yield (int(row[0]), row[1], row[2], row[3], row[4])
+                    yield Link(*row[:8]), row[8]
+            finally:
+                result.close()
+
+    def ledger_bodies(self, batch: int = 10_000) -> Iterator[tuple[int, str, str]]:
+        """Every event's ``(seq, prev_hash, body)`` in sequence order, streamed (to rebuild the
+        facts and check the statements)."""
+        sql = "SELECT seq, prev_hash, body FROM ledger ORDER BY seq"
+        for rows in self._driver_rows(sql, (), batch):
+            yield from rows
+
+    def table_rows(self, table: str) -> Iterator[dict[str, Any]]:
+        """Every row of one table as column → value, in key order (times as aware UTC)."""
+        found = Base.metadata.tables[table]
+        with _database_errors(), self.database.engine.connect() as connection:
+            result = connection.execution_options(stream_results=True, yield_per=5_000).execute(
+                select(found).order_by(*found.primary_key.columns)
+            )
+            try:
+                for row in result.mappings():
+                    yield {k: aware(v) if isinstance(v, dt.datetime) else v for k, v in row.items()}
             finally:
                 result.close()

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from clearance.core.access import Level, Role, parse_level
 from clearance.core.holders import holders_report, systems_report
-from clearance.core.request import parse_request
+from clearance.core.request import MAX_QUANTITY, parse_request
 from clearance.core.stockpile import Rating
 from clearance.core.workflow import OPEN_STATES, CaseState
 from clearance.errors import (
@@ -93,7 +93,7 @@ class ConditionMet(BaseModel):
 
 
 class Execution(BaseModel):
-    quantity: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    quantity: int | None = Field(default=None, ge=1, le=MAX_QUANTITY)
 
 
 class Withdrawal(BaseModel):
@@ -514,11 +514,4 @@ def verify_ledger(viewer: Viewer, srv: Srv) -> dict[str, Any]:
     require(viewer, Role.AUDITOR)
     if viewer.clearance < Level.TOP_SECRET:
         raise PermissionDenied("verifying the whole ledger needs TOP SECRET clearance")
-    report = audit.verify(srv.store, workers=1)
-    return {
-        "ok": report.ok,
-        "events": report.events,
-        "first_bad_seq": report.first_bad,
-        "problem": report.problem,
-        "head": report.head,
-    }
+    return audit.verify_installation(srv.store, srv.settings.data_dir, workers=1).as_dict()

@@ -12,6 +12,8 @@ import json
 import logging
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from clearance.errors import ClearanceError
 
 from . import api, errors, pages, proposals, stockpile
 from .auth import oidc_keys
+from .clock import ClockCheckpoints
 from .context import Server
 
 __all__ = ["create_app", "json_logging"]
@@ -134,6 +137,17 @@ class Observe:
 _PRIVATE = ("/api/", "/cases", "/dashboard")
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While the process serves: checkpoints by the clock."""
+    clock = ClockCheckpoints(app.state.server)
+    clock.start()
+    try:
+        yield
+    finally:
+        clock.stop()
+
+
 def create_app(server: Server) -> FastAPI:
     app = FastAPI(
         title="clearance",
@@ -145,6 +159,7 @@ def create_app(server: Server) -> FastAPI:
         docs_url=None,  # the stock page loads its script from a CDN: see api_reference below
         redoc_url=None,
         openapi_url="/openapi.json",
+        lifespan=_lifespan,
     )
     app.state.server = server
     app.state.oidc_keys = oidc_keys(server.settings.oidc)

@@ -18,12 +18,12 @@ from pathlib import Path
 from clearance.policy.engine import Screener
 from clearance.policy.pack import ScenarioPack, load_pack
 from clearance.service.accounts import Accounts
+from clearance.service.anchoring import sealed_store
 from clearance.service.cases import CaseService
 from clearance.service.people import People
 from clearance.service.proposals import PolicyProposals
 from clearance.settings import Settings
 from clearance.store.db import Database, open_database
-from clearance.store.repository import Store
 
 __all__ = ["Server", "open_server"]
 
@@ -37,7 +37,9 @@ class Server:
     def __init__(self, settings: Settings, database: Database, pack: ScenarioPack) -> None:
         self.settings = settings
         self.database = database
-        self.store = Store(database)
+        self.store = sealed_store(
+            database, key_path=settings.system_key, data_dir=settings.data_dir
+        )
         self.pack = pack
         self.people = People(self.store, pack.catalog)
         self.accounts = Accounts(self.store)

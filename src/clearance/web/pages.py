@@ -33,7 +33,7 @@ from clearance.errors import (
     Throttled,
 )
 from clearance.policy.explain import Explanation, explain
-from clearance.service import audit
+from clearance.service import audit, decision_proof
 from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView, case_row
 from clearance.service.people import offices_of
@@ -288,7 +288,7 @@ def _case_page(
     now = srv.now()
     case = view.as_dict(now)
     explanation, explanation_note = _explanation(srv, view)
-    checks = {(c.authority, c.actor): c for c in audit.check_signatures(case, None)}
+    checks = {(c.authority, c.actor): c for c in decision_proof.check_signatures(case, None)}
     stock = case["decision"].get("stockpile")
     allowed = stock_holders(viewer)
     return render(
@@ -602,7 +602,7 @@ def ledger_verification(request: Request, viewer: Viewer, srv: Srv) -> Response:
     if viewer.clearance < Level.TOP_SECRET:
         context["refused"] = "Verifying the whole ledger needs TOP SECRET clearance."
     else:
-        context["report"] = audit.verify(srv.store, workers=1)
+        context["report"] = audit.verify_installation(srv.store, srv.settings.data_dir, workers=1)
         context["checked_at"] = srv.now()
     fragment = bool(request.headers.get("hx-request"))
     return render(

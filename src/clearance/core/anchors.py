@@ -1,0 +1,165 @@
+"""Seals and checkpoints: the system's own signatures that anchor the ledger. Pure code.
+
+A hash chain shows any change inside it, but not a tail cut off, an event
+appended by someone who recomputed its hash, or a whole chain rewritten. The
+system key (one Ed25519 key per installation; its public half is given to
+auditors and recorded on the ledger) closes those holes:
+
+- a **seal** is the system's signature over one event's sequence number and
+  hash, written with the event: an event appended without the key has no
+  valid seal;
+- a **checkpoint** is the system's signature over ``(seq, head, at)``: at that
+  time the ledger had ``seq`` events ending in ``head``. Checkpoints are kept
+  in the database, written out for others to keep, and the last seal this
+  installation wrote is kept beside the database (the *witness*). A ledger
+  shorter than an anchor, or whose hash at the anchor's sequence number
+  differs, was cut or rewritten.
+
+Both statements are RFC 8785 JSON objects, so any language can rebuild the
+signed bytes (docs/verifying.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from clearance.core.digest import canonical_json
+from clearance.core.signing import Signer, verify
+
+__all__ = [
+    "CHECKPOINT_EVERY",
+    "Anchor",
+    "Checkpoint",
+    "check_anchors",
+    "seal_message",
+    "seal_valid",
+]
+
+SEAL_KIND = "clearance.seal"
+CHECKPOINT_KIND = "clearance.checkpoint"
+
+CHECKPOINT_EVERY = 1000
+"""A checkpoint is written with every event whose sequence number is a multiple of this, so a
+verifier never has to check more than this many seals after the last checkpoint."""
+
+
+def seal_message(seq: int, hash: str) -> bytes:
+    """The bytes an event's seal signs."""
+    return canonical_json({"kind": SEAL_KIND, "seq": seq, "hash": hash})
+
+
+def seal_valid(public_key: str, seq: int, hash: str, seal: str | None) -> bool:
+    return bool(seal) and verify(public_key, seal_message(seq, hash), str(seal))
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """A ``(seq, head)`` pair the system signed, which the chain must contain; ``source`` says
+    in words where it comes from, for the report."""
+
+    seq: int
+    head: str
+    source: str
+
+
+def _field(data: Mapping[str, Any], name: str, kind: type) -> Any:
+    value = data.get(name)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ValueError(f"'{name}' is missing or not a {kind.__name__}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A signed statement that the ledger had ``seq`` events ending in ``head`` at ``at``."""
+
+    seq: int
+    head: str
+    at: str
+    statement: str
+    signature: str
+    public_key: str
+
+    @classmethod
+    def sign(
+        cls, *, seq: int, head: str, at: dt.datetime, signer: Signer, public_key: str
+    ) -> Checkpoint:
+        when = at.astimezone(dt.UTC).isoformat()
+        statement = canonical_json(
+            {"kind": CHECKPOINT_KIND, "seq": seq, "head": head, "at": when}
+        ).decode("utf-8")
+        return cls(seq, head, when, statement, signer(statement.encode("utf-8")), public_key)
+
+    def problem(self, trusted_key: str) -> str | None:
+        """Why this checkpoint cannot be trusted under ``trusted_key``, or None when it can."""
+        if not verify(trusted_key, self.statement.encode("utf-8"), self.signature):
+            return "its signature does not verify against the system's public key"
+        try:
+            signed = json.loads(self.statement)
+        except ValueError:
+            return "its statement is not JSON"
+        told = {"kind": CHECKPOINT_KIND, "seq": self.seq, "head": self.head, "at": self.at}
+        if signed != told:
+            return "its statement does not say what the checkpoint says"
+        return None
+
+    def anchor(self, where: str) -> Anchor:
+        return Anchor(self.seq, self.head, f"the checkpoint of {self.at} ({where})")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The checkpoint as a file holds it (``audit checkpoint --out``, exports)."""
+        return {
+            "seq": self.seq,
+            "head": self.head,
+            "at": self.at,
+            "statement": self.statement,
+            "signature": self.signature,
+            "public_key": self.public_key,
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> Checkpoint:
+        """A checkpoint read back; ``ValueError`` names the first field that is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError("a checkpoint must be a JSON object")
+        return cls(
+            seq=_field(data, "seq", int),
+            head=_field(data, "head", str),
+            at=_field(data, "at", str),
+            statement=_field(data, "statement", str),
+            signature=_field(data, "signature", str),
+            public_key=_field(data, "public_key", str),
+        )
+
+
+def check_anchors(
+    length: int, seen: Mapping[int, str], anchors: Iterable[Anchor]
+) -> tuple[int, tuple[int, str] | None]:
+    """How far the chain of ``length`` events is anchored, and the first anchor it does not hold.
+
+    Returns the sequence number of the last anchor held before any that is
+    not (0: none), and ``(seq, problem)`` for that one, or None when all hold.
+    ``seen`` holds the chain's hash at each anchor's sequence number. A
+    rewrite lies between the last anchor held and the first that is not; a
+    cut tail is named by the events that are missing.
+    """
+    held = 0
+    for anchor in sorted(anchors, key=lambda a: a.seq):
+        if anchor.seq > length:
+            return held, (
+                length + 1,
+                f"events {length + 1} to {anchor.seq} are missing: {anchor.source} vouches"
+                f" for event {anchor.seq}, and the ledger ends at {length}",
+            )
+        if seen.get(anchor.seq) != anchor.head:
+            return held, (
+                anchor.seq,
+                f"event {anchor.seq} is not the one {anchor.source} vouches for: the ledger"
+                f" was rewritten between events {held + 1} and {anchor.seq}",
+            )
+        held = anchor.seq
+    return held, None

@@ -1,0 +1,360 @@
+"""Checking a case offline, from the case file and public keys alone (``verify-decision``).
+
+A case file (``cases show --json``) says what was asked, what was decided,
+who answered and what state the case is in. None of that is taken on trust:
+
+1. **digests**: the request's digest is recomputed from the request, and the
+   decision's from the decision (RFC 8785), and the decision must be about
+   that request;
+2. **events**: every ledger event in the file must hash to its stored hash and
+   carry the system's seal (so each is an event the system wrote, unchanged),
+   and belong to this case;
+3. **the story**: the events, folded in order (``state_check.LedgerFacts``),
+   must give the file's level, outcome, state, answers and conditions: a
+   dropped denial or a state set by hand does not fold to what the file says;
+4. **the state against the answers**: a denied case has a signed denial, an
+   approved one a signed approval from every office the decision required;
+5. **each answer**: its signature verifies under its signer's key, and the
+   statement it signs covers this request, this decision (outcome, required
+   approvals, conditions, bundle revisions), this level and the point of the
+   ledger where it was recorded; the office was required, and (with a
+   registry of users) held by the signer that day.
+
+Each problem is one line naming what does not match.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from clearance.core import signing
+from clearance.core.access import Level
+from clearance.core.anchors import seal_valid
+from clearance.core.chain import Scheme, link_hash
+from clearance.core.digest import canonical_digest
+from clearance.service.state_check import UNKNOWN, LedgerFacts
+
+__all__ = ["CaseProof", "SignatureCheck", "check_signatures", "prove"]
+
+_ANSWERED_STATES = {
+    "denied": {"denied", "withdrawn"},
+    "approved": {"approved", "approved_with_conditions", "cleared", "executed", "withdrawn"},
+    "open": {"submitted", "in_review", "withdrawn", "expired"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureCheck:
+    """One signed answer on a case, checked offline."""
+
+    authority: str
+    actor: str
+    verdict: str
+    problems: tuple[str, ...]
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "authority": self.authority,
+            "actor": self.actor,
+            "verdict": self.verdict,
+            "valid": self.valid,
+            "problems": list(self.problems),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CaseProof:
+    """What ``prove`` found: problems with the case as a whole, and each answer's check."""
+
+    case_id: str
+    problems: tuple[str, ...]
+    signatures: tuple[SignatureCheck, ...]
+    events: int
+    sealed: bool
+    """Whether the events' seals were checked (a system key was given or in the file)."""
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems and all(s.valid for s in self.signatures)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "case": self.case_id,
+            "valid": self.valid,
+            "problems": list(self.problems),
+            "events_checked": self.events,
+            "seals_checked": self.sealed,
+            "signatures": [s.as_dict() for s in self.signatures],
+        }
+
+
+def _held(user: Mapping[str, Any], authority: str, day: str) -> bool:
+    holdings = user.get("holdings")
+    return isinstance(holdings, list) and any(
+        isinstance(h, dict)
+        and h.get("authority") == authority
+        and str(h.get("from")) <= day
+        and (h.get("to") is None or day <= str(h.get("to")))
+        for h in holdings
+    )
+
+
+def _digest(value: Any) -> str | None:
+    try:
+        return canonical_digest(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def check_signatures(
+    case: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]] | None
+) -> list[SignatureCheck]:
+    """Check every signed answer of a case offline (the module docstring's fifth check).
+
+    With ``users`` (as ``users list --json`` writes them) the key comes from
+    that registry, not from the case file, and the office must have been held
+    on the day by the actor (or by the holder they answered for).
+    """
+    decision = case.get("decision")
+    decision = decision if isinstance(decision, dict) else {}
+    required = {
+        a.get("authority") for a in decision.get("required_approvals") or [] if isinstance(a, dict)
+    }
+    expected: dict[str, Any] = {
+        "case_id": case.get("id"),
+        "request_digest": _digest(case.get("request")),
+        "decision_id": decision.get("decision_id"),
+        "decision_digest": _digest(decision),
+        "outcome": decision.get("outcome"),
+        "required_approvals": decision.get("required_approvals"),
+        "conditions": decision.get("conditions"),
+        "bundles": decision.get("bundles"),
+        "classification": case.get("classification"),
+    }
+    events = {e.get("seq"): e for e in case.get("events") or [] if isinstance(e, dict)}
+    answers = case.get("approvals")
+    checks = []
+    for answer in answers if isinstance(answers, list) else []:
+        if not isinstance(answer, dict):
+            continue
+        problems: list[str] = []
+        try:
+            statement = json.loads(answer["statement"])
+        except (KeyError, TypeError, ValueError, RecursionError):
+            statement = None
+        if not isinstance(statement, dict):
+            checks.append(
+                SignatureCheck(
+                    str(answer.get("authority")),
+                    str(answer.get("actor")),
+                    str(answer.get("verdict")),
+                    ("the signed statement is missing or not a JSON object",),
+                )
+            )
+            continue
+        actor = str(answer.get("actor"))
+        user = None if users is None else users.get(actor)
+        key = answer.get("public_key") if users is None else (user or {}).get("public_key")
+        message = _text(answer.get("statement")).encode("utf-8")
+        if not key or not signing.verify(str(key), message, _text(answer.get("signature"))):
+            problems.append("signature does not verify against the actor's public key")
+        for name, value in expected.items():
+            # Statements signed before they covered the decision and the level carry only
+            # the case, request and decision ids: what they do carry must match.
+            carried = name in statement or name in ("case_id", "request_digest", "decision_id")
+            if carried and statement.get(name) != value:
+                problems.append(f"signed {name} does not match the case")
+        problems += [
+            f"signed {name} does not match the record"
+            for name in ("authority", "verdict", "actor", "on_behalf_of", "reason", "at")
+            if statement.get(name) != answer.get(name)
+        ]
+        authority = str(statement.get("authority"))
+        if authority not in required:
+            problems.append(f"the decision did not require {authority}")
+        if "prior_seq" in statement:
+            prior = statement["prior_seq"]
+            recording = events.get(prior + 1) if isinstance(prior, int) else None
+            if recording is None or recording.get("prev_hash") != statement.get("prior_hash"):
+                problems.append(
+                    "the signed point of the ledger is not where the answer is recorded"
+                )
+        if users is not None:
+            holder_id = statement.get("on_behalf_of") or actor
+            holder = users.get(str(holder_id))
+            day = str(statement.get("at", ""))[:10]
+            if holder is None or not _held(holder, authority, day):
+                problems.append(f"{holder_id} did not hold {authority} on {day}")
+        checks.append(SignatureCheck(authority, actor, str(answer.get("verdict")), tuple(problems)))
+    return checks
+
+
+def _event_problems(
+    case_id: str, events: list[Any], system_key: str | None
+) -> tuple[list[str], list[tuple[int, str, dict[str, Any]]]]:
+    """Check each event of the file (hash, seal, case) and parse it for the fold."""
+    problems: list[str] = []
+    parsed: list[tuple[int, str, dict[str, Any]]] = []
+    for event in events:
+        if not isinstance(event, dict):
+            problems.append("an event of the file is not a JSON object")
+            continue
+        seq, body, prev = event.get("seq"), event.get("body"), event.get("prev_hash")
+        if not (isinstance(seq, int) and isinstance(body, str) and isinstance(prev, str)):
+            problems.append(f"event {seq} lacks its seq, body or prev_hash: it cannot be checked")
+            continue
+        stored = _text(event.get("hash"))
+        try:
+            scheme = Scheme(event.get("scheme", Scheme.V1))
+        except ValueError:
+            problems.append(f"event {seq} is not a ledger event this program knows")
+            continue
+        if link_hash(seq, _case_of(body), prev, body, scheme) != stored:
+            problems.append(f"event {seq} does not match its hash")
+            continue
+        seal = event.get("seal")
+        sealed = isinstance(seal, str) and seal_valid(str(system_key), seq, stored, seal)
+        if system_key is not None and scheme == Scheme.V2 and not sealed:
+            problems.append(f"event {seq} is not sealed by the system key")
+            continue
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            problems.append(f"event {seq}'s body is not JSON")
+            continue
+        if data.get("case_id") != case_id:
+            problems.append(f"event {seq} belongs to another case")
+            continue
+        parsed.append((seq, prev, data))
+    return problems, sorted(parsed, key=lambda e: e[0])
+
+
+def _case_of(body: str) -> str | None:
+    try:
+        value = json.loads(body).get("case_id")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _story_problems(case: Mapping[str, Any], facts: LedgerFacts, case_id: str) -> list[str]:
+    """The file's own fields against what its events say."""
+    row = facts.cases.get(case_id)
+    if row is None:
+        return ["the file carries no case_submitted event: nothing vouches for the case"]
+    told = row.values
+    problems = []
+    checks = {
+        "state": case.get("state"),
+        "outcome": case.get("outcome"),
+        "submitted_by": case.get("submitted_by"),
+        "number": case.get("number"),
+        "request_digest": case.get("request_digest"),
+    }
+    for name, value in checks.items():
+        if told[name] is not UNKNOWN and told[name] != value:
+            problems.append(f"{name} is {value!r} in the file, but its events say {told[name]!r}")
+    level = Level(told["classification"]).label
+    if case.get("classification") != level:
+        problems.append(
+            f"classification is {case.get('classification')!r} in the file, but its events"
+            f" say {level!r}"
+        )
+    if _digest(case.get("decision")) != told["decision"]:
+        problems.append("the decision is not the one its events record")
+    answered = {
+        (a.get("authority"), a.get("verdict"), a.get("actor"), a.get("reason"), a.get("statement"))
+        for a in case.get("approvals") or []
+        if isinstance(a, dict)
+    }
+    recorded = {
+        (key[1], r.values["verdict"], r.values["actor"], r.values["reason"], r.values["statement"])
+        for key, r in facts.approvals.items()
+        if key[0] == case_id
+    }
+    if answered != recorded:
+        problems.append("the answers in the file are not the ones its events record")
+    met = {c.get("text"): c.get("met") for c in case.get("conditions") or [] if isinstance(c, dict)}
+    kept = {
+        key[1]: r.values["met_at"] is not None
+        for key, r in facts.conditions.items()
+        if key[0] == case_id
+    }
+    if met != kept:
+        problems.append("the conditions in the file are not the ones its events record")
+    return problems
+
+
+def _state_problems(case: Mapping[str, Any]) -> list[str]:
+    """The state against the answers and the decision."""
+    decision = case.get("decision") if isinstance(case.get("decision"), dict) else {}
+    assert isinstance(decision, dict)
+    required = {
+        a.get("authority") for a in decision.get("required_approvals") or [] if isinstance(a, dict)
+    }
+    answers = [a for a in case.get("approvals") or [] if isinstance(a, dict)]
+    denied = any(a.get("verdict") == "deny" for a in answers)
+    approved = {a.get("authority") for a in answers if a.get("verdict") == "approve"}
+    outcome = decision.get("outcome")
+    if outcome == "prohibited":
+        allowed = {"denied"}
+    elif denied:
+        allowed = _ANSWERED_STATES["denied"]
+    elif outcome == "permitted" or (required and required <= approved):
+        allowed = _ANSWERED_STATES["approved"]
+    else:
+        allowed = _ANSWERED_STATES["open"]
+    state = case.get("state")
+    if state not in allowed:
+        return [
+            f"the state {state!r} does not follow from the decision ({outcome}) and the signed"
+            f" answers (expected one of {', '.join(sorted(allowed))})"
+        ]
+    return []
+
+
+def prove(
+    case: Mapping[str, Any],
+    users: Mapping[str, Mapping[str, Any]] | None,
+    system_key: str | None,
+) -> CaseProof:
+    """Every check of the module docstring over one case file."""
+    case_id = _text(case.get("id"))
+    problems: list[str] = []
+    request, decision = case.get("request"), case.get("decision")
+    if _digest(request) != case.get("request_digest"):
+        problems.append("the request does not match its request_digest (it was changed)")
+    if not isinstance(decision, dict) or decision.get("request_digest") != case.get(
+        "request_digest"
+    ):
+        problems.append("the decision is not about this request")
+    elif decision.get("request") != request:
+        problems.append("the decision was made on another request than the file's")
+    events = case.get("events") if isinstance(case.get("events"), list) else []
+    assert isinstance(events, list)
+    event_problems, parsed = _event_problems(case_id, events, system_key)
+    problems += event_problems
+    facts = LedgerFacts(registry=False)  # answers' keys are checked against `users` below
+    facts.fold(parsed)
+    problems += _story_problems(case, facts, case_id)
+    problems += _state_problems(case)
+    problems += [p.problem for p in facts.problems]
+    signatures = check_signatures(case, users)
+    return CaseProof(
+        case_id,
+        tuple(dict.fromkeys(problems)),
+        tuple(signatures),
+        len(parsed),
+        system_key is not None,
+    )

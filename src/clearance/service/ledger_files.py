@@ -1,0 +1,286 @@
+"""The ledger as a file: an export that verifies on its own, redacted for its reader.
+
+An export is JSON lines (docs/formats.md, docs/verifying.md): a header naming
+the format and the installation's system public key, then the checkpoints
+(all those in the database, and one signed for the export itself), then every
+event in sequence order. For a reader not cleared for everything, an event of
+a case above their level carries only what checking the chain needs: its
+sequence number, the hashes and its seal, with the digest of its body in
+place of the body (scheme 2), so integrity can be verified by someone who may
+not read the event.
+
+Exports written before checkpoints existed (event lines only, no header) are
+still read and checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from clearance.core.access import Level
+from clearance.core.anchors import Anchor, Checkpoint, check_anchors
+from clearance.core.chain import ChainVerifier, Link, Scheme, body_hash, stitch
+from clearance.errors import InputError, LedgerBroken, NotFoundError
+from clearance.service.anchoring import installation_key
+from clearance.service.audit import (
+    AuditReport,
+    Finding,
+    TrustedKey,
+    anchors_from,
+    seal_findings,
+)
+from clearance.store.repository import Store
+
+__all__ = [
+    "FORMAT",
+    "ExportSummary",
+    "clearance_of",
+    "export",
+    "read_checkpoint",
+    "verify_export",
+]
+
+FORMAT = "clearance-ledger-export"
+VERSION = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSummary:
+    """What an export wrote: its events, how many redacted, its own checkpoint (or why the
+    system refused to sign one: the ledger does not verify)."""
+
+    events: int
+    redacted: int
+    checkpoint: Checkpoint | None
+    refused: str | None = None
+
+
+def _event_line(link: Link, redact: bool) -> dict[str, Any]:
+    if not redact:
+        return {
+            "seq": link.seq,
+            "type": link.type,
+            "case_id": link.case_id,
+            "prev_hash": link.prev_hash,
+            "body": link.body,
+            "hash": link.hash,
+            "scheme": link.scheme,
+            "seal": link.seal,
+        }
+    line: dict[str, Any] = {
+        "seq": link.seq,
+        "redacted": True,
+        "prev_hash": link.prev_hash,
+        "hash": link.hash,
+        "scheme": link.scheme,
+        "seal": link.seal,
+    }
+    if link.scheme == Scheme.V2 and link.body is not None:
+        line["body_hash"] = body_hash(link.body.encode("utf-8"))
+    return line
+
+
+def _write(out: IO[str], item: dict[str, Any]) -> None:
+    out.write(json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def export(
+    store: Store, out: IO[str], *, now: dt.datetime, reader_level: int | None = None
+) -> ExportSummary:
+    """Write the ledger as JSON lines; ``reader_level``: redact events of cases above it.
+
+    Every export is checkpointed first (when the installation has its system
+    key), so the file carries a signed head of its own.
+    """
+    made, refused = None, None
+    public_key = installation_key(store)
+    if public_key is not None:
+        try:
+            with store.transaction() as tx:
+                made = tx.checkpoint(now, "export")
+        except LedgerBroken as exc:  # the export goes on: the auditor needs it most then
+            refused = exc.message
+    with store.reading() as tx:
+        stored = [s.checkpoint for s in tx.checkpoints.all()]
+    level = None if reader_level is None else Level(reader_level)
+    _write(
+        out,
+        {
+            "format": FORMAT,
+            "version": VERSION,
+            "system_public_key": public_key,
+            "redacted_above": None if level is None or level == max(Level) else level.label,
+            "exported_at": now.astimezone(dt.UTC).isoformat(),
+        },
+    )
+    for checkpoint in stored:
+        _write(out, {"checkpoint": checkpoint.as_dict()})
+    events = redacted = 0
+    for link, case_level in store.ledger_links():
+        hidden = (
+            reader_level is not None
+            and link.case_id is not None
+            and (case_level is None or case_level > reader_level)
+        )
+        _write(out, _event_line(link, hidden))
+        events += 1
+        redacted += hidden
+    return ExportSummary(events, redacted, made, refused)
+
+
+def clearance_of(store: Store, user_id: str) -> int:
+    """The clearance level of the user an export is redacted for."""
+    with store.reading() as tx:
+        user = tx.user(user_id)
+    if user is None:
+        raise NotFoundError(f"unknown user '{user_id}'")
+    return user.clearance
+
+
+def _text(item: dict[str, Any], name: str) -> str:
+    value = item[name]
+    if not isinstance(value, str):
+        raise TypeError(name)
+    return value
+
+
+def _link(item: dict[str, Any]) -> Link:
+    """One event line as a link; raises KeyError, TypeError or ValueError if it is not one."""
+    seq = item["seq"]
+    if not isinstance(seq, int) or isinstance(seq, bool):
+        raise TypeError("seq")
+    scheme = item.get("scheme", Scheme.V1)
+    seal = item.get("seal")
+    if item.get("redacted"):
+        digest = item.get("body_hash")
+        return Link(
+            seq,
+            None,
+            None,
+            _text(item, "prev_hash"),
+            _text(item, "hash"),
+            scheme,
+            None,
+            seal,
+            digest if isinstance(digest, str) else None,
+        )
+    body = _text(item, "body")
+    # Exports written before event types were carried: the type is the body's own.
+    kind = item["type"] if "type" in item else json.loads(body).get("type")
+    case_id = item["case_id"]
+    if case_id is not None and not isinstance(case_id, str):
+        raise TypeError("case_id")
+    return Link(
+        seq,
+        kind if isinstance(kind, str) else None,
+        case_id,
+        _text(item, "prev_hash"),
+        _text(item, "hash"),
+        scheme,
+        body,
+        seal if isinstance(seal, str) else None,
+    )
+
+
+def read_checkpoint(data: object, where: str) -> Checkpoint:
+    """A checkpoint from a file the auditor holds; an ``InputError`` names what is wrong."""
+    try:
+        return Checkpoint.from_dict(data)
+    except ValueError as exc:
+        raise InputError(where, f"is not a checkpoint: {exc}") from None
+
+
+def verify_export(
+    lines: Iterable[str],
+    name: str,
+    *,
+    key: TrustedKey | None = None,
+    given: Sequence[tuple[Checkpoint, str]] = (),
+    all_seals: bool = False,
+) -> AuditReport:
+    """Check an exported file without any database: chain, anchors and seals as ``audit.verify``
+    does. Without ``key``, the key named in the file's header is used (not independent).
+
+    Seals are checked for the events after the export's last checkpoint (all
+    of them with ``all_seals``): the checkpoints come before the events in the
+    file, so one pass reads it.
+    """
+    numbered = enumerate(lines, start=1)
+    header: dict[str, Any] = {}
+    checkpoints: list[tuple[Checkpoint, str]] = []
+    first_event: tuple[int, dict[str, Any]] | None = None
+    for number, line in numbered:
+        if not line.strip():
+            continue
+        item = _parse(line, number, name)
+        if number == 1 and item.get("format") == FORMAT:
+            header = item
+        elif "checkpoint" in item:
+            checkpoints.append(
+                (read_checkpoint(item["checkpoint"], f"{name}: line {number}"), "in the export")
+            )
+        else:
+            first_event = (number, item)
+            break
+    if key is None and isinstance(header.get("system_public_key"), str):
+        key = TrustedKey(header["system_public_key"], "the export itself", independent=False)
+    findings: list[Finding] = []
+    anchors: list[Anchor] = []
+    if key is None:
+        findings.append(Finding(None, "no system key to check seals and checkpoints against"))
+    else:
+        anchors, findings = anchors_from([*checkpoints, *given], key)
+    last_anchor = max((a.seq for a in anchors), default=0)
+    verifier = ChainVerifier(watch={a.seq for a in anchors})
+    seals: list[tuple[int, int, str, str | None]] = []
+
+    def links() -> Iterator[Link]:
+        rest = [first_event] if first_event is not None else []
+        for number, item in [*rest, *((n, _parse(x, n, name)) for n, x in numbered if x.strip())]:
+            try:
+                link = _link(item)
+            except (KeyError, TypeError, ValueError):
+                raise InputError(name, f"line {number} is not a ledger event") from None
+            if all_seals or link.seq > last_anchor:
+                seals.append((link.seq, link.scheme, link.hash, link.seal))
+            yield link
+
+    verifier.feed(link.row() for link in links())
+    chain = stitch([verifier.segment()])
+    if not chain.ok:
+        findings.insert(0, Finding(chain.first_bad, chain.problem))
+        return AuditReport(
+            chain.events, chain.head, tuple(findings), key, chain_events=chain.events
+        )
+    held, broken = check_anchors(chain.events, chain.seen, anchors)
+    if broken is not None:
+        findings.append(Finding(*broken))
+    checked = 0
+    if key is not None:
+        checked, bad = seal_findings(seals, key.public_key)
+        findings += bad
+    return AuditReport(
+        chain.events,
+        chain.head,
+        tuple(findings),
+        key,
+        anchored_to=held,
+        checkpoints=len(anchors),
+        seals=checked,
+        unverifiable=chain.unverifiable,
+        chain_events=chain.events,
+    )
+
+
+def _parse(line: str, number: int, name: str) -> dict[str, Any]:
+    try:
+        item = json.loads(line)
+    except (ValueError, RecursionError):
+        raise InputError(name, f"line {number} is not JSON") from None
+    if not isinstance(item, dict):
+        raise InputError(name, f"line {number} is not a ledger event")
+    return item

@@ -1,0 +1,548 @@
+"""The tables bound to the ledger: rebuild every fact they hold from the events, name every row
+that disagrees.
+
+The ledger is the source of truth; the tables are its working copy, kept in
+the same transactions so lists and searches are fast. Someone who can write
+the database could change a copy (a TOP SECRET case set to UNCLASSIFIED, a
+denial turned into an approval, a user made an administrator) without
+touching the sealed events. ``check_tables`` folds the events into the rows
+each table must hold (``LedgerFacts``) and compares them with the rows it
+finds: a changed value, a row no event records, a row an event records that
+is missing.
+
+What is compared, per table, is listed in ``_COMPARED``; texts stored in full
+on both sides (a case's request and decision) are compared by digest.
+Sessions and sign-in failures are working state, not facts of the record,
+and are not on the ledger; the checkpoints are checked by their signatures.
+Events written before a fact was carried on the ledger leave that fact
+unknown, and it is not compared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from clearance.core.access import parse_level
+from clearance.core.chain import EventType
+from clearance.core.digest import canonical_digest, canonical_json
+from clearance.core.signing import verify
+from clearance.core.stockpile import MovementKind
+from clearance.core.workflow import OPEN_STATES
+from clearance.service.findings import Finding
+from clearance.store.repository import Store
+
+__all__ = ["UNKNOWN", "LedgerFacts", "check_tables"]
+
+
+class _Unknown:
+    """A fact no event carried (written before the ledger recorded it): never compared."""
+
+    def __repr__(self) -> str:
+        return "unknown"
+
+
+UNKNOWN: Any = _Unknown()
+
+_DECIDED = frozenset({"approved", "approved_with_conditions", "denied"})
+
+
+def _sha(text: str | None) -> str | None:
+    return None if text is None else "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _time(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+def _day(value: str | None) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
+
+
+@dataclass(slots=True)
+class Row:
+    """The values one row must hold, and the last event that set any of them."""
+
+    values: dict[str, Any]
+    seq: int
+
+
+@dataclass
+class LedgerFacts:
+    """Every fact the tables hold, as the events say, folded in sequence order."""
+
+    users: dict[str, Row] = field(default_factory=dict)
+    holdings: list[Row] = field(default_factory=list)
+    delegations: list[Row] = field(default_factory=list)
+    cases: dict[str, Row] = field(default_factory=dict)
+    approvals: dict[tuple[str, str], Row] = field(default_factory=dict)
+    conditions: dict[tuple[str, str], Row] = field(default_factory=dict)
+    tokens: dict[str, Row] = field(default_factory=dict)
+    proposals: dict[str, Row] = field(default_factory=dict)
+    movements: list[Row] = field(default_factory=list)
+    totals: dict[tuple[str, str], Row] = field(default_factory=dict)
+    decision_counts: dict[tuple[str, str, int], Row] = field(default_factory=dict)
+    problems: list[Finding] = field(default_factory=list)
+    """Signed statements that do not hold: a bad signature, a key not the signer's, a
+    ``prior_hash`` that is not the ledger's head where the statement was recorded."""
+    registry: bool = True
+    """Whether the events folded include the users' (``user_added``), so that a statement's
+    key can be checked against its signer's registered key."""
+
+    def fold(self, events: Iterable[tuple[int, str, dict[str, Any]]]) -> None:
+        """Apply ``(seq, prev_hash, body)`` events in sequence order."""
+        for seq, prev_hash, body in events:
+            try:
+                payload = body["payload"]
+                if "statement" in payload:
+                    self._check_statement(seq, prev_hash, body["actor"], payload)
+                handler = _HANDLERS.get(body["type"])
+                if handler is not None:
+                    handler(self, seq, body, payload)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                self.problems.append(
+                    Finding(seq, f"event {seq}: its payload is not what its type carries")
+                )
+
+    def _check_statement(
+        self, seq: int, prev_hash: str, actor: str, payload: dict[str, Any]
+    ) -> None:
+        """A person's signed statement recorded by event ``seq``: signed by them, over the
+        ledger as it stood just before the event."""
+        statement = payload["statement"]
+        user = self.users.get(actor)
+        problem = None
+        if (
+            statement.get("prior_hash") != prev_hash
+            or statement.get("prior_seq", seq - 1) != seq - 1
+        ):
+            problem = (
+                "its signed statement names another point of the ledger than the one before it"
+            )
+        elif self.registry and (
+            user is None or payload.get("public_key") != user.values["public_key"]
+        ):
+            problem = f"its signed statement is not under {actor}'s registered key"
+        elif not verify(
+            payload["public_key"], canonical_json(statement), str(payload.get("signature"))
+        ):
+            problem = "its signed statement's signature does not verify"
+        if problem is not None:
+            self.problems.append(Finding(seq, f"event {seq}: {problem}"))
+
+    # people ---------------------------------------------------------------------
+
+    def _user_added(self, seq: int, body: dict[str, Any], p: dict[str, Any]) -> None:
+        self.users[p["user"]] = Row(
+            {
+                "name": p["name"],
+                "party": p["party"],
+                "public_key": p["public_key"],
+                "created_at": _time(body["at"]),
+                "roles": " ".join(p["roles"]),
+                "clearance": int(parse_level(p["clearance"])),
+                "password_hash": None,
+            },
+            seq,
+        )
+
+    def _access_changed(self, seq: int, body: dict[str, Any], p: dict[str, Any]) -> None:
+        user = self.users.get(p["user"])
+        if user is None:
+            return
+        if "roles" in p:
+            user.values["roles"] = " ".join(p["roles"])
+            user.values["clearance"] = int(parse_level(p["clearance"]))
+        if "password" in p:
+            user.values["password_hash"] = p.get("password_digest", UNKNOWN)
+        user.seq = seq
+
+    def _token_issued(self, seq: int, body: dict[str, Any], p: dict[str, Any]) -> None:
+        self.tokens[p["token"]] = Row(
+            {
+                "user_id": p["user"],
+                "name": p["name"],
+                "created_at": _time(body["at"]),
+                "revoked_at": None,
+                "token_hash": p.get("token_hash", UNKNOWN),
+            },
+            seq,
+        )
+
+    def _token_revoked(self, seq: int, body: dict[str, Any], p: dict[str, Any]) -> None:
+        token = self.tokens.get(p["token"])
+        if token is not None:
+            token.values["revoked_at"] = _time(body["at"])
+            token.seq = seq
+
+    def _holding_granted(self, seq: int, body: dict[str, Any], p: dict[str, Any]) -> None:
+        start = _day(p["from"])
+        assert start is not None
+        last_day = start - dt.timedelta(days=1)
+        for held in self.holdings:  # the previous holder's term ends the day before
+            v = held.values
+            if (
+                v["authority"] == p["authority"]
+                and v["valid_from"] <= last_day
+                and (v["valid_to"] is None or v["valid_to"] > last_day)
+            ):
+                v["valid_to"], held.seq = last_day, seq
+        self.holdings.append(
+            Row(
+                {
+                    "user_id": p["user"],
+                    "authority": p["authority"],
+                    "valid_from": start,
+                    "valid_to": _day(p["to"]),
+                },
+                seq,
+            )
+        )
+
+    def _delegation_granted(self, seq: int, body: dict[str, Any], p: dict[str, Any]) -> None:
+        self.delegations.append(
+            Row(
+                {
+                    "authority": p["authority"],
+                    "holder_id": p["holder"],
+                    "delegate_id": p["delegate"],
+                    "valid_from": _day(p["from"]),
+                    "valid_to": _day(p["to"]),
+                },
+                seq,
+            )
+        )
+
+    # cases ----------------------------------------------------------------------
+
+    def _case_submitted(self, seq: int, body: dict[str, Any], p: dict[str, Any]) -> None:
+        at = _time(body["at"])
+        decision, request = p["decision"], p["request"]
+        digest = p.get("decision_digest") or canonical_digest(decision)
+        self.cases[body["case_id"]] = Row(
+            {
+                "number": p.get("number", UNKNOWN),
+                "idempotency_key": p.get("idempotency_key", UNKNOWN),
+                "submitted_by": body["actor"],
+                "request": p["request_digest"],
+                "request_digest": p["request_digest"],
+                "decision": digest,
+                "outcome": decision["outcome"],
+                "state": "submitted",
+                "is_open": True,
+                "classification": int(parse_level(p["classification"])),
+                "system": request.get("system", ""),
+                "requester": request.get("requester", ""),
+                "decided_at": None,
+                "decided_as": None,
+                "due_at": None,
+                "sla_days": p.get("sla_days", UNKNOWN),
+                "created_at": at,
+                "state_since": at,
+            },
+            seq,
+        )
+        for text in decision.get("conditions", []):
+            self.conditions[(body["case_id"], text)] = Row(
+                {"met_at": None, "met_by": None, "evidence": None}, seq
+            )
+
+    def _state_changed(self, seq: int, body: dict[str, Any], p: dict[str, Any]) -> None:
+        case = self.cases.get(body["case_id"])
+        if case is None:
+            return
+        v, at, to = case.values, _time(body["at"]), p["to"]
+        if to in _DECIDED and v["decided_at"] is None:
+            v["decided_at"], v["decided_as"] = at, to
+            month = at.astimezone(dt.UTC).strftime("%Y-%m")
+            key = (month, to, v["classification"])
+            count = self.decision_counts.setdefault(key, Row({"count": 0}, seq))
+            count.values["count"] += 1
+            count.seq = seq
+        v["state"], v["state_since"], v["is_open"] = to, at, to in OPEN_STATES
+        sla = v["sla_days"]
+        if to != "in_review":
+            v["due_at"] = None
+        else:
+            v["due_at"] = UNKNOWN if sla is UNKNOWN else at + dt.timedelta(days=sla)
+        case.seq = seq
+
+    def _answered(self, seq: int, body: dict[str, Any], p: dict[str, Any]) -> None:
+        statement = p["statement"]
+        self.approvals[(body["case_id"], statement["authority"])] = Row(
+            {
+                "verdict": statement["verdict"],
+                "actor": statement["actor"],
+                "on_behalf_of": statement["on_behalf_of"],
+                "reason": statement["reason"],
+                "statement": canonical_json(statement).decode("utf-8"),
+                "signature": p["signature"],
+                "at": _time(statement["at"]),
+            },
+            seq,
+        )
+
+    def _condition_met(self, seq: int, body: dict[str, Any], p: dict[str, Any]) -> None:
+        self.conditions[(body["case_id"], p["condition"])] = Row(
+            {"met_at": _time(body["at"]), "met_by": body["actor"], "evidence": p["evidence"]},
+            seq,
+        )
+
+    # policy and stock -----------------------------------------------------------
+
+    def _proposed(self, seq: int, body: dict[str, Any], p: dict[str, Any]) -> None:
+        self.proposals[p["proposal"]] = Row(
+            {
+                "number": p["number"],
+                "holder": p["holder"],
+                "effective_from": _day(p["effective_from"]),
+                "title": p["title"],
+                "revision": p["revision"],
+                "files": p.get("files_digest", UNKNOWN),
+                "tests": p.get("tests_digest", UNKNOWN),
+                "tests_passed": p["tests"]["failed"] == 0,
+                "state": "proposed",
+                "proposed_by": body["actor"],
+                "proposed_at": _time(body["at"]),
+                "activated_by": None,
+                "authority": None,
+                "activated_at": None,
+                "statement": None,
+                "signature": None,
+            },
+            seq,
+        )
+
+    def _activated(self, seq: int, body: dict[str, Any], p: dict[str, Any]) -> None:
+        proposal = self.proposals.get(p.get("proposal", ""))
+        if proposal is None:  # a pack bundle taking effect by its date: no row
+            return
+        proposal.values.update(
+            {
+                "state": "activated",
+                "activated_by": body["actor"],
+                "authority": p["authority"],
+                "activated_at": _time(body["at"]),
+                "statement": canonical_json(p["statement"]).decode("utf-8"),
+                "signature": p["signature"],
+            }
+        )
+        proposal.seq = seq
+
+    def _stock_moved(self, seq: int, body: dict[str, Any], p: dict[str, Any]) -> None:
+        at = _time(body["at"])
+        for m in p["movements"]:
+            self.movements.append(
+                Row(
+                    {
+                        "holder": m["holder"],
+                        "system": m["system"],
+                        "kind": m["kind"],
+                        "quantity": m["quantity"],
+                        "day": _day(m["day"]),
+                        "at": at,
+                        "actor": body["actor"],
+                        "case_id": body["case_id"],
+                    },
+                    seq,
+                )
+            )
+            on_hand, committed = MovementKind(m["kind"]).deltas(m["quantity"])
+            total = self.totals.setdefault(
+                (m["holder"], m["system"]), Row({"on_hand": 0, "committed": 0}, seq)
+            )
+            total.values["on_hand"] += on_hand
+            total.values["committed"] += committed
+            total.seq = seq
+
+
+_HANDLERS = {
+    EventType.USER_ADDED.value: LedgerFacts._user_added,
+    EventType.USER_ACCESS_CHANGED.value: LedgerFacts._access_changed,
+    EventType.API_TOKEN_ISSUED.value: LedgerFacts._token_issued,
+    EventType.API_TOKEN_REVOKED.value: LedgerFacts._token_revoked,
+    EventType.HOLDING_GRANTED.value: LedgerFacts._holding_granted,
+    EventType.DELEGATION_GRANTED.value: LedgerFacts._delegation_granted,
+    EventType.CASE_SUBMITTED.value: LedgerFacts._case_submitted,
+    EventType.CASE_STATE_CHANGED.value: LedgerFacts._state_changed,
+    EventType.APPROVAL_GIVEN.value: LedgerFacts._answered,
+    EventType.APPROVAL_DENIED.value: LedgerFacts._answered,
+    EventType.CONDITION_MET.value: LedgerFacts._condition_met,
+    EventType.BUNDLE_PROPOSED.value: LedgerFacts._proposed,
+    EventType.BUNDLE_ACTIVATED.value: LedgerFacts._activated,
+    EventType.STOCK_MOVED.value: LedgerFacts._stock_moved,
+}
+
+
+# Per table: how a row is named, its key columns, and the columns compared (texts stored
+# whole on both sides are compared by digest: marked with a *).
+_COMPARED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "users": (
+        ("id",),
+        ("name", "party", "public_key", "created_at", "roles", "clearance", "password_hash*"),
+    ),
+    "holdings": ((), ("user_id", "authority", "valid_from", "valid_to")),
+    "delegations": ((), ("authority", "holder_id", "delegate_id", "valid_from", "valid_to")),
+    "cases": (
+        ("id",),
+        (
+            "number",
+            "idempotency_key",
+            "submitted_by",
+            "request*",
+            "request_digest",
+            "decision*",
+            "outcome",
+            "state",
+            "is_open",
+            "classification",
+            "system",
+            "requester",
+            "decided_at",
+            "decided_as",
+            "due_at",
+            "sla_days",
+            "created_at",
+            "state_since",
+        ),
+    ),
+    "approvals": (
+        ("case_id", "authority"),
+        ("verdict", "actor", "on_behalf_of", "reason", "statement", "signature", "at"),
+    ),
+    "conditions": (("case_id", "text"), ("met_at", "met_by", "evidence")),
+    "api_tokens": (("id",), ("user_id", "name", "created_at", "revoked_at", "token_hash")),
+    "bundle_proposals": (
+        ("id",),
+        (
+            "number",
+            "holder",
+            "effective_from",
+            "title",
+            "revision",
+            "files*",
+            "tests*",
+            "tests_passed",
+            "state",
+            "proposed_by",
+            "proposed_at",
+            "activated_by",
+            "authority",
+            "activated_at",
+            "statement",
+            "signature",
+        ),
+    ),
+    "stock_movements": (
+        (),
+        ("holder", "system", "kind", "quantity", "day", "at", "actor", "case_id"),
+    ),
+    "stock_totals": (("holder", "system"), ("on_hand", "committed")),
+    "decision_counts": (("month", "kind", "level"), ("count",)),
+}
+
+
+def _expected(facts: LedgerFacts, table: str) -> dict[Any, Row] | list[Row]:
+    by_table: dict[str, dict[Any, Row] | list[Row]] = {
+        "users": facts.users,
+        "holdings": facts.holdings,
+        "delegations": facts.delegations,
+        "cases": facts.cases,
+        "approvals": facts.approvals,
+        "conditions": facts.conditions,
+        "api_tokens": facts.tokens,
+        "bundle_proposals": facts.proposals,
+        "stock_movements": facts.movements,
+        "stock_totals": facts.totals,
+        "decision_counts": facts.decision_counts,
+    }
+    return by_table[table]
+
+
+def _same(expected: Any, found: Any) -> bool:
+    if expected is UNKNOWN:
+        return True
+    if isinstance(expected, dt.datetime) and isinstance(found, dt.datetime):
+        return expected.astimezone(dt.UTC) == found.astimezone(dt.UTC)
+    return bool(expected == found)
+
+
+def _show(value: Any) -> str:
+    text = value.isoformat() if isinstance(value, dt.date) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def _differences(
+    table: str,
+    name: str,
+    expected: Row | None,
+    found: dict[str, Any] | None,
+    columns: tuple[str, ...],
+) -> Iterator[Finding]:
+    if found is None:
+        assert expected is not None
+        yield Finding(expected.seq, f"{table}: {name} is missing (event {expected.seq} records it)")
+        return
+    if expected is None:
+        yield Finding(None, f"{table}: {name} is not recorded by any event")
+        return
+    for column in columns:
+        hashed = column.endswith("*")
+        column = column.rstrip("*")
+        value = found.get(column)
+        if hashed:
+            value = _sha(value)
+        if not _same(expected.values[column], value):
+            yield Finding(
+                expected.seq,
+                f"{table}: {name} has {column} {_show(value)}, but the ledger says"
+                f" {_show(expected.values[column])} (event {expected.seq})",
+            )
+
+
+def _name(table: str, key: tuple[Any, ...], index: int) -> str:
+    if not key:
+        return f"row {index + 1}"
+    return "row " + ", ".join(str(k) for k in key)
+
+
+def compare(
+    facts: LedgerFacts, tables: dict[str, list[dict[str, Any]]]
+) -> tuple[int, list[Finding]]:
+    """How many rows were compared, and every disagreement."""
+    findings: list[Finding] = []
+    rows = 0
+    for table, (key_columns, columns) in _COMPARED.items():
+        found_rows = tables.get(table, [])
+        rows += len(found_rows)
+        expected = _expected(facts, table)
+        if isinstance(expected, list):  # no key of its own: compared in order of writing
+            for index in range(max(len(expected), len(found_rows))):
+                findings += _differences(
+                    table,
+                    _name(table, (), index),
+                    expected[index] if index < len(expected) else None,
+                    found_rows[index] if index < len(found_rows) else None,
+                    columns,
+                )
+            continue
+        found = {tuple(r[c] for c in key_columns): r for r in found_rows}
+        keyed = {k if isinstance(k, tuple) else (k,): v for k, v in expected.items()}
+        for key in [*keyed, *(k for k in found if k not in keyed)]:
+            findings += _differences(
+                table, _name(table, key, 0), keyed.get(key), found.get(key), columns
+            )
+    return rows, findings
+
+
+def check_tables(store: Store) -> tuple[int, list[Finding]]:
+    """Fold the whole ledger and compare every table with it; the signed statements too."""
+    facts = LedgerFacts()
+    facts.fold((seq, prev, json.loads(body)) for seq, prev, body in store.ledger_bodies())
+    tables = {table: list(store.table_rows(table)) for table in _COMPARED}
+    rows, findings = compare(facts, tables)
+    return rows, [*facts.problems, *findings]

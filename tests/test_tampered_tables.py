@@ -1,0 +1,159 @@
+"""The tables are bound to the ledger: every row changed, added or removed behind clearance's
+back is named by ``audit verify``, on SQLite and on PostgreSQL.
+
+The world here has users with roles and clearances, offices, a delegation,
+a TOP SECRET case denied personally, a transfer that moved stock, an API
+token and a password: every kind of fact the tables hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from clearance.core.access import Level, Role
+from clearance.core.chain import EventType
+from clearance.service import audit
+from clearance.service.accounts import Accounts
+from clearance.service.anchoring import WITNESS_FILE, SystemKey, Witness
+from clearance.store.repository import Store
+
+from .worlds import G2, G5, T0, World
+
+
+@pytest.fixture
+def story(world: World) -> World:
+    accounts = Accounts(world.store)
+    for user, role in (("ua.liaison", Role.REQUESTER), ("hegseth", Role.REVIEWER)):
+        accounts.set_access(user, roles=(role,), clearance=Level.TOP_SECRET, actor="admin", now=T0)
+    accounts.set_password("us.liaison", "a long enough password", actor="admin", now=T0)
+    accounts.issue_token("us.liaison", "scripts", actor="us.liaison", now=T0)
+    world.people.delegate(
+        holder_id="usdp",
+        delegate_id="us.liaison",
+        authority="us.usdp",
+        valid_from=T0.date(),
+        valid_to=T0.date() + dt.timedelta(days=30),
+        now=T0,
+    )
+    secret, _ = world.cases.submit(G2, actor="ua.liaison", now=T0, classification=3)
+    world.cases.answer(
+        secret.id,
+        actor="hegseth",
+        approve=False,
+        reason="Not now.",
+        signer=world.keys["hegseth"],
+        now=T0 + dt.timedelta(hours=1),
+    )
+    world.cases.submit(G5, actor="us.liaison", now=T0)
+    return world
+
+
+def _verify(store: Store, system_key: SystemKey, tmp_path: Path) -> audit.AuditReport:
+    return audit.verify(
+        store,
+        key=audit.TrustedKey(system_key.public_key, "tests"),
+        witness=Witness(tmp_path / WITNESS_FILE),
+    )
+
+
+def _sql(store: Store, statement: str) -> None:
+    with store.database.engine.begin() as connection:
+        connection.execute(text(statement))
+
+
+def test_an_untouched_world_agrees_with_its_ledger(
+    story: World, system_key: SystemKey, tmp_path: Path
+) -> None:
+    report = _verify(story.store, system_key, tmp_path)
+    assert report.ok, report.findings
+    assert report.rows >= 18
+
+
+@pytest.mark.parametrize(
+    ("tampering", "named"),
+    [
+        ("UPDATE cases SET classification = 0 WHERE number = 1", "cases: row"),
+        ("UPDATE cases SET state = 'approved', is_open = false WHERE number = 1", "has state"),
+        ("UPDATE cases SET outcome = 'permitted' WHERE number = 1", "has outcome"),
+        ("UPDATE cases SET request = replace(request, '2', '200') WHERE number = 1", "has request"),
+        ("UPDATE cases SET is_open = true WHERE number = 1", "has is_open"),
+        ("UPDATE cases SET due_at = '2030-01-01 00:00:00' WHERE number = 2", "has due_at"),
+        ("UPDATE approvals SET reason = 'Approved after all.'", "has reason"),
+        ("UPDATE approvals SET verdict = 'approve'", "has verdict"),
+        ("DELETE FROM approvals", "approvals: row"),
+        ("UPDATE users SET roles = 'admin', clearance = 3 WHERE id = 'us.liaison'", "has roles"),
+        ("UPDATE users SET public_key = 'AAAA' WHERE id = 'hegseth'", "has public_key"),
+        ("UPDATE users SET password_hash = 'x' WHERE id = 'us.liaison'", "has password_hash"),
+        (
+            "INSERT INTO holdings (user_id, authority, valid_from) VALUES"
+            " ('ua.liaison', 'us.secdef', '2025-01-01')",
+            "is not recorded by any event",
+        ),
+        ("UPDATE holdings SET valid_to = NULL WHERE user_id = 'austin'", "has valid_to"),
+        ("DELETE FROM delegations", "is missing"),
+        ("UPDATE stock_movements SET quantity = quantity + 1", "has quantity"),
+        ("UPDATE stock_totals SET committed = 0", "has committed"),
+        ("UPDATE decision_counts SET count = count + 5", "has count"),
+        (
+            "INSERT INTO api_tokens (id, token_hash, user_id, name, created_at) VALUES"
+            " ('forged', 'sha256:00', 'hegseth', 'mine', '2025-06-15 09:00:00')",
+            "is not recorded by any event",
+        ),
+        ("UPDATE api_tokens SET revoked_at = NULL, token_hash = 'sha256:11'", "has token_hash"),
+        ("UPDATE conditions SET met_at = '2025-07-01 00:00:00', met_by = 'x'", "has met_at"),
+        ("DELETE FROM cases WHERE number = 2", "is missing"),
+    ],
+)
+def test_a_changed_table_row_is_named(
+    story: World, system_key: SystemKey, tmp_path: Path, tampering: str, named: str | None
+) -> None:
+    if "stock" in tampering or "conditions" in tampering:
+        with story.store.reading() as tx:
+            assert tx.stock.totals() or "conditions" in tampering
+    if tampering.startswith("DELETE FROM cases"):
+        _sql(story.store, "DELETE FROM stock_movements")
+        _sql(story.store, "DELETE FROM conditions")
+    _sql(story.store, tampering)
+    report = _verify(story.store, system_key, tmp_path)
+    assert not report.ok
+    if named is not None:
+        assert any(named in f.problem for f in report.findings), report.findings
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"prior_hash": "sha256:" + "0" * 64}, "another point of the ledger"),
+        ({"reason": "changed after signing"}, "signature does not verify"),
+    ],
+)
+def test_a_signed_statement_that_does_not_hold_is_named(
+    story: World, system_key: SystemKey, tmp_path: Path, change: dict[str, str], named: str
+) -> None:
+    """Each answer's statement names the ledger head it was signed over and is signed by its
+    actor: audit checks both on every event that records one. The events here are written
+    with the system key, as a faulty or dishonest writer holding it would."""
+    with story.store.reading() as tx:
+        denial = tx.events_of_type(EventType.APPROVAL_DENIED)[0]
+    payload = json.loads(denial.body)["payload"]
+    with story.store.transaction() as tx:
+        prev_seq, prev_hash = tx.ledger_head()
+        statement = {**payload["statement"], "prior_seq": prev_seq, "prior_hash": prev_hash}
+        signature = story.keys["hegseth"](
+            json.dumps(statement, sort_keys=True, separators=(",", ":")).encode()
+        )
+        statement.update(change)
+        tx.append(
+            type=EventType.APPROVAL_DENIED,
+            actor="hegseth",
+            at=T0,
+            case_id=denial.case_id,
+            payload={**payload, "statement": statement, "signature": signature},
+        )
+    report = _verify(story.store, system_key, tmp_path)
+    assert any(named in f.problem for f in report.findings), report.findings
