@@ -90,6 +90,20 @@ def test_a_request_denied_personally_and_verified_offline(cli: Cli) -> None:
         (["users", "password", "usdp", "--password", "short"], "at least 12 characters"),
         (["users", "token", "usdp", "--name", " "], "say what the token is for"),
         (["users", "revoke-token", "no-such-token"], "no API token"),
+        (
+            [
+                "users",
+                "delegate",
+                "secdef",
+                "ua.liaison",
+                "us.secdef",
+                "--from",
+                "2025-06-01",
+                "--to",
+                "2025-06-30",
+            ],
+            "ua.liaison acts for UA: only a user of US may be a delegate for us.secdef",
+        ),
         (["cases", "execute", "1", "--as", "nobody"], "unknown user 'nobody'"),
         (["cases", "execute", "1", "--as", "usdp"], "only UA may record this case as executed"),
         (
