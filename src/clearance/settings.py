@@ -6,6 +6,8 @@
 | CLEARANCE_DATABASE_URL   | ``sqlite:///<data dir>/clearance.db``   | SQLAlchemy URL; ``postgresql+psycopg://…`` for PostgreSQL |
 | CLEARANCE_SCENARIO       | the bundled seed pack                  | scenario pack folder used by case commands |
 | CLEARANCE_SLA_DAYS       | 14                                     | days a gate may wait before a case is overdue, unless its bundle says otherwise |
+| CLEARANCE_TOKEN_DAYS     | 90                                     | the longest an API token lives, and how long it lives unless a shorter life is asked for |
+| CLEARANCE_TRUSTED_PROXY_HEADER | (none: the peer address)         | the header whose last entry is a client's address, set by the one proxy in front |
 | CLEARANCE_OIDC_JWKS      | (none: OIDC off)                       | URL or file of the identity provider's JSON Web Key Set |
 | CLEARANCE_OIDC_ISSUER    | (none)                                 | the ``iss`` a bearer token must carry |
 | CLEARANCE_OIDC_AUDIENCE  | (none)                                 | the ``aud`` a bearer token must carry |
@@ -17,6 +19,7 @@ docs/configuration.md holds the same table; a test keeps the two in step.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +35,15 @@ SETTINGS = (
     "CLEARANCE_DATABASE_URL",
     "CLEARANCE_SCENARIO",
     "CLEARANCE_SLA_DAYS",
+    "CLEARANCE_TOKEN_DAYS",
+    "CLEARANCE_TRUSTED_PROXY_HEADER",
     "CLEARANCE_OIDC_JWKS",
     "CLEARANCE_OIDC_ISSUER",
     "CLEARANCE_OIDC_AUDIENCE",
     "CLEARANCE_OIDC_USER_CLAIM",
 )
+
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")  # an HTTP field name (RFC 9110)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,37 @@ class Settings:
     scenario: Path | None
     sla_days: int
     oidc: Oidc | None = None
+    token_days: int = 90
+    trusted_proxy_header: str | None = None
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int, unit: str) -> int:
+    """A whole number setting between ``low`` and ``high``; an empty value is refused."""
+    raw = env.get(name, str(default))
+    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+        raise InputError(
+            name, f"must be a whole number of {unit} from {low} to {high}, not '{raw}'"
+        )
+    return int(raw)
+
+
+def _oidc(env: Mapping[str, str]) -> Oidc | None:
+    jwks = env.get("CLEARANCE_OIDC_JWKS")
+    if not jwks:
+        named = [k for k in SETTINGS if k.startswith("CLEARANCE_OIDC_") and env.get(k)]
+        if named:
+            raise InputError("CLEARANCE_OIDC_JWKS", "must be set when any other OIDC setting is")
+        return None
+    # Without both, any token the provider signs for any application would do.
+    for name in ("CLEARANCE_OIDC_ISSUER", "CLEARANCE_OIDC_AUDIENCE"):
+        if not env.get(name):
+            raise InputError(name, "must be set when CLEARANCE_OIDC_JWKS is")
+    return Oidc(
+        jwks=jwks,
+        issuer=env["CLEARANCE_OIDC_ISSUER"],
+        audience=env["CLEARANCE_OIDC_AUDIENCE"],
+        user_claim=env.get("CLEARANCE_OIDC_USER_CLAIM") or "preferred_username",
+    )
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -77,19 +115,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise InputError(
             "CLEARANCE_SLA_DAYS", f"must be a whole number of days ≥ 1, not '{raw_sla}'"
         )
-    jwks = env.get("CLEARANCE_OIDC_JWKS")
-    oidc = None
-    if jwks:
-        # Without both, any token the provider signs for any application would do.
-        for name in ("CLEARANCE_OIDC_ISSUER", "CLEARANCE_OIDC_AUDIENCE"):
-            if not env.get(name):
-                raise InputError(name, "must be set when CLEARANCE_OIDC_JWKS is")
-        oidc = Oidc(
-            jwks=jwks,
-            issuer=env["CLEARANCE_OIDC_ISSUER"],
-            audience=env["CLEARANCE_OIDC_AUDIENCE"],
-            user_claim=env.get("CLEARANCE_OIDC_USER_CLAIM") or "preferred_username",
+    proxy_header = env.get("CLEARANCE_TRUSTED_PROXY_HEADER") or None
+    if proxy_header is not None and not _HEADER_NAME.match(proxy_header):
+        raise InputError(
+            "CLEARANCE_TRUSTED_PROXY_HEADER",
+            f"must be an HTTP header name such as X-Forwarded-For, not '{proxy_header}'",
         )
-    elif any(env.get(k) for k in SETTINGS if k.startswith("CLEARANCE_OIDC_")):
-        raise InputError("CLEARANCE_OIDC_JWKS", "must be set when any other OIDC setting is")
-    return Settings(data_dir, url, Path(scenario) if scenario else None, int(raw_sla), oidc)
+    return Settings(
+        data_dir,
+        url,
+        Path(scenario) if scenario else None,
+        int(raw_sla),
+        oidc=_oidc(env),
+        token_days=_whole(env, "CLEARANCE_TOKEN_DAYS", 90, 1, 3_650, "days"),
+        trusted_proxy_header=proxy_header,
+    )

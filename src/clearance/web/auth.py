@@ -8,11 +8,17 @@ Machines send ``Authorization: Bearer clr_…`` (an API token) or, when OIDC is
 configured, a JWT from the identity provider, whose user claim must name an
 existing user. Requests with a bearer token carry no cookie, so they need no
 CSRF token.
+
+A sign-in's client address, which failed sign-ins are counted by, is the peer
+address, or, when ``CLEARANCE_TRUSTED_PROXY_HEADER`` names a header, the last
+entry of that header: the one the proxy in front wrote itself (entries before
+it were sent by the client, who may write anything there).
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 from functools import cached_property
 from pathlib import Path
@@ -32,6 +38,7 @@ __all__ = [
     "COOKIE",
     "CSRF_HEADER",
     "Viewer",
+    "client_address",
     "current",
     "require",
     "server",
@@ -57,6 +64,18 @@ def set_session_cookie(response: Response, request: Request, token: str) -> None
 
 def server(request: Request) -> Server:
     return request.app.state.server  # type: ignore[no-any-return]
+
+
+def client_address(request: Request) -> str:
+    """Where a request came from: the peer, or the trusted proxy's header (module doc)."""
+    header = server(request).settings.trusted_proxy_header
+    if header:
+        entries = ",".join(request.headers.getlist(header)).split(",")
+        try:
+            return str(ipaddress.ip_address(entries[-1].strip()))
+        except ValueError:
+            pass  # no header (a request that did not come through the proxy), or not an address
+    return request.client.host if request.client else "unknown"
 
 
 class _OidcKeys:
@@ -114,9 +133,9 @@ def _identify(request: Request) -> SignedIn | None:
     if header.lower().startswith("bearer "):
         token = header[7:].strip()
         if token.startswith("clr_"):
-            signed_in = srv.accounts.from_token(token)
+            signed_in = srv.accounts.from_token(token, now=srv.now())
             if signed_in is None:
-                raise AuthenticationError("the API token is not valid or was revoked")
+                raise AuthenticationError("the API token is not valid, has expired or was revoked")
             return signed_in
         return _from_oidc(srv, request, token)
     cookie = request.cookies.get(COOKIE)
