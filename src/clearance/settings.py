@@ -12,6 +12,10 @@
 | CLEARANCE_OIDC_ISSUER    | (none)                                 | the ``iss`` a bearer token must carry |
 | CLEARANCE_OIDC_AUDIENCE  | (none)                                 | the ``aud`` a bearer token must carry |
 | CLEARANCE_OIDC_USER_CLAIM | preferred_username                    | the claim that names the clearance user |
+| CLEARANCE_OIDC_LEEWAY_SECONDS | 30                                | how far the provider's clock may be from ours |
+| CLEARANCE_OIDC_JWKS_TIMEOUT_SECONDS | 5                           | how long one fetch of the key set may wait for the provider |
+| CLEARANCE_OIDC_JWKS_MAX_AGE_SECONDS | 300                         | how long a fetched key set is used before it is fetched again |
+| CLEARANCE_OIDC_JWKS_REFETCH_SECONDS | 30                          | the shortest time between two fetches of the key set |
 
 docs/configuration.md holds the same table; a test keeps the two in step.
 """
@@ -41,6 +45,10 @@ SETTINGS = (
     "CLEARANCE_OIDC_ISSUER",
     "CLEARANCE_OIDC_AUDIENCE",
     "CLEARANCE_OIDC_USER_CLAIM",
+    "CLEARANCE_OIDC_LEEWAY_SECONDS",
+    "CLEARANCE_OIDC_JWKS_TIMEOUT_SECONDS",
+    "CLEARANCE_OIDC_JWKS_MAX_AGE_SECONDS",
+    "CLEARANCE_OIDC_JWKS_REFETCH_SECONDS",
 )
 
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")  # an HTTP field name (RFC 9110)
@@ -54,6 +62,10 @@ class Oidc:
     issuer: str
     audience: str
     user_claim: str
+    leeway_s: int = 30
+    jwks_timeout_s: int = 5
+    jwks_max_age_s: int = 300
+    jwks_refetch_s: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +80,11 @@ class Settings:
 
 
 def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int, unit: str) -> int:
-    """A whole number setting between ``low`` and ``high``; an empty value is refused."""
-    raw = env.get(name, str(default))
+    """A whole number setting between ``low`` and ``high``. An empty value is refused,
+    except for the OIDC settings, where empty means unset (as for all of them)."""
+    raw = env.get(name, "")
+    if not raw and (name not in env or name.startswith("CLEARANCE_OIDC_")):
+        raw = str(default)
     if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
         raise InputError(
             name, f"must be a whole number of {unit} from {low} to {high}, not '{raw}'"
@@ -88,11 +103,22 @@ def _oidc(env: Mapping[str, str]) -> Oidc | None:
     for name in ("CLEARANCE_OIDC_ISSUER", "CLEARANCE_OIDC_AUDIENCE"):
         if not env.get(name):
             raise InputError(name, "must be set when CLEARANCE_OIDC_JWKS is")
+    max_age = _whole(env, "CLEARANCE_OIDC_JWKS_MAX_AGE_SECONDS", 300, 1, 86_400, "seconds")
+    refetch = _whole(env, "CLEARANCE_OIDC_JWKS_REFETCH_SECONDS", 30, 1, 3_600, "seconds")
+    if refetch > max_age:
+        raise InputError(
+            "CLEARANCE_OIDC_JWKS_REFETCH_SECONDS",
+            f"must be at most CLEARANCE_OIDC_JWKS_MAX_AGE_SECONDS ({max_age}), not '{refetch}'",
+        )
     return Oidc(
         jwks=jwks,
         issuer=env["CLEARANCE_OIDC_ISSUER"],
         audience=env["CLEARANCE_OIDC_AUDIENCE"],
         user_claim=env.get("CLEARANCE_OIDC_USER_CLAIM") or "preferred_username",
+        leeway_s=_whole(env, "CLEARANCE_OIDC_LEEWAY_SECONDS", 30, 0, 300, "seconds"),
+        jwks_timeout_s=_whole(env, "CLEARANCE_OIDC_JWKS_TIMEOUT_SECONDS", 5, 1, 60, "seconds"),
+        jwks_max_age_s=max_age,
+        jwks_refetch_s=refetch,
     )
 
 

@@ -231,8 +231,9 @@ def _json(data: object) -> Response:
 @router.post("/screen", tags=["screening"], response_model=dict[str, Any])
 async def screen(body: JsonObject, viewer: Viewer, srv: Srv) -> Response:
     """Decide one request: consent holders, outcome, required approvals, conditions."""
-    # The hot path: async, because deciding is pure CPU (no hop to the thread pool),
-    # and the decision, already plain JSON data, is encoded once without revalidation.
+    # The hot path: async, because deciding is pure CPU (no second hop to the thread pool
+    # after the sign-in lookup's), and the decision, already plain JSON data, is encoded
+    # once without revalidation.
     decision = srv.screener.decide(
         parse_request(body), decision_id=str(uuid.uuid4()), now=srv.now()
     )
