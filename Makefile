@@ -1,7 +1,8 @@
 # One entry point for people and CI alike.
 #   make demo   install into .venv and screen + explain the seed scenario
-#   make test   install into .venv (and PostgreSQL, when missing and run as root),
-#               then run lint, types, layer contracts and the tests
+#   make test   install into .venv (and the Debian packages the tests need, when
+#               missing and run as root), then run lint, types, layer contracts
+#               and the tests
 #   make bench  run the benchmarks (results go in docs/benchmarks.md by hand)
 
 PYTHON ?= python3

@@ -692,6 +692,8 @@ class Provider:
         *,
         key: rsa.RSAPrivateKey | None = None,
         lifetime: dt.timedelta | None = dt.timedelta(minutes=5),
+        typ: str | None = "at+jwt",
+        kid: str = "k1",
         **claims: Any,
     ) -> str:
         now = dt.datetime.now(dt.UTC)
@@ -705,7 +707,8 @@ class Provider:
         }
         if lifetime is not None:
             payload["exp"] = now + lifetime
-        return jwt.encode(payload, key or self.key, algorithm="RS256", headers={"kid": "k1"})
+        headers = {"kid": kid, "typ": typ}
+        return jwt.encode(payload, key or self.key, algorithm="RS256", headers=headers)
 
 
 @pytest.fixture(scope="module")
@@ -750,6 +753,9 @@ BAD_TOKENS: dict[str, Callable[[Provider], str]] = {
     "unknown user": lambda p: p.token("nobody.here"),
     "signed by another key": lambda p: p.token(key=p.stranger),
     "no expiry": lambda p: p.token(lifetime=None),
+    "an ID token": lambda p: p.token(typ="JWT"),
+    "no type": lambda p: p.token(typ=None),
+    "unknown key id": lambda p: p.token(kid="k2"),
     "unsigned": lambda p: jwt.encode(
         {"iss": ISSUER, "aud": AUDIENCE, "sub": "s", "preferred_username": "secdef"},
         None,

@@ -119,6 +119,30 @@ def test_who_may_not_decide(world: World, store: Store) -> None:
         answer("hegseth")
 
 
+def test_an_office_is_delegated_only_to_a_user_of_its_party(world: World) -> None:
+    def delegate(to: str) -> None:
+        world.people.delegate(
+            holder_id="hegseth",
+            delegate_id=to,
+            authority="us.secdef",
+            valid_from=dt.date(2025, 6, 1),
+            valid_to=dt.date(2025, 12, 31),
+            now=T0,
+        )
+
+    with pytest.raises(PermissionDenied) as refused:
+        delegate("ua.liaison")
+    assert str(refused.value) == (
+        "ua.liaison acts for UA: only a user of US may be a delegate for us.secdef"
+    )
+    with world.store.reading() as tx:
+        assert tx.delegations(delegate_id="ua.liaison") == []
+        assert tx.events_of_type(EventType.DELEGATION_GRANTED) == []
+    delegate("us.liaison")
+    with world.store.reading() as tx:
+        assert [d.holder_id for d in tx.delegations(delegate_id="us.liaison")] == ["hegseth"]
+
+
 def test_illegal_moves_are_refused(world: World) -> None:
     case, _ = world.cases.submit(G2, actor="ua.liaison", now=T0)
     with pytest.raises(IllegalTransition, match="in_review cannot become executed"):

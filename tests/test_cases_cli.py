@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -90,6 +91,23 @@ def test_a_request_denied_personally_and_verified_offline(cli: Cli) -> None:
         (["users", "password", "usdp", "--password", "short"], "at least 12 characters"),
         (["users", "token", "usdp", "--name", " "], "say what the token is for"),
         (["users", "revoke-token", "no-such-token"], "no API token"),
+        (["users", "token", "usdp", "--name", "x", "--days", "91"], "days: must be from 1 to 90"),
+        (["users", "token", "usdp", "--name", "x", "--days", "0"], "--days"),
+        (["users", "tokens", "nobody"], "unknown user 'nobody'"),
+        (
+            [
+                "users",
+                "delegate",
+                "secdef",
+                "ua.liaison",
+                "us.secdef",
+                "--from",
+                "2025-06-01",
+                "--to",
+                "2025-06-30",
+            ],
+            "ua.liaison acts for UA: only a user of US may be a delegate for us.secdef",
+        ),
         (["cases", "execute", "1", "--as", "nobody"], "unknown user 'nobody'"),
         (["cases", "execute", "1", "--as", "usdp"], "only UA may record this case as executed"),
         (
@@ -289,3 +307,31 @@ def test_access_password_and_tokens_are_recorded(cli: Cli) -> None:
     assert {"api_token_issued", "api_token_revoked"} <= set(kinds)
     assert "a long enough password" not in cli("audit", "export").stdout
     assert issued["token"] not in cli("audit", "export").stdout
+
+
+def test_tokens_expire_are_listed_and_a_new_password_revokes_them(cli: Cli) -> None:
+    weekly = cli.json("users", "token", "usdp", "--name", "weekly report", "--days", "7")
+    nightly = cli.json("users", "token", "usdp", "--name", "nightly export")
+    issued_at = dt.datetime.now(dt.UTC)
+    for token, days in ((weekly, 7), (nightly, 90)):
+        left = dt.datetime.fromisoformat(token["expires_at"]) - issued_at
+        assert dt.timedelta(days=days, minutes=-1) < left <= dt.timedelta(days=days)
+    listed = cli.json("users", "tokens", "usdp")
+    assert [(t["name"], t["state"]) for t in listed] == [
+        ("nightly export", "active"),
+        ("weekly report", "active"),
+    ]
+    assert listed[1]["expires_at"] == weekly["expires_at"]
+    table = cli("users", "tokens", "usdp").stdout
+    assert "weekly report" in table
+    assert weekly["token"] not in table
+
+    cli("users", "revoke-token", weekly["id"])
+    cli("users", "password", "usdp", "--password", "a long enough password")
+    listed = cli.json("users", "tokens", "usdp")
+    assert [t["state"] for t in listed] == ["revoked", "revoked"]
+    events = [
+        json.loads(json.loads(line)["body"]) for line in cli("audit", "export").stdout.splitlines()
+    ]
+    reasons = [e["payload"]["reason"] for e in events if e["type"] == "api_token_revoked"]
+    assert reasons == ["requested", "password_set"]  # the revoked one is not revoked again

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -68,5 +69,46 @@ def test_upgrading_flags_the_open_cases_already_stored(database_url: str) -> Non
             "denied": False,
             "approved_with_conditions": True,
         }
+    finally:
+        database.dispose()
+
+
+def test_upgrading_gives_tokens_already_issued_an_expiry_and_drops_old_failures(
+    database_url: str,
+) -> None:
+    """Tokens issued before 0009 did not expire: they get 90 days from the upgrade, so no
+    system is cut off by it and none lives for ever. Failures without an address go."""
+    database = open_database(database_url)
+    try:
+        database.migrate("0007")
+        with database.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, name, party, public_key, created_at)"
+                    " VALUES ('u', 'U', 'UA', 'k', '2024-01-01 00:00:00+00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO api_tokens (id, token_hash, user_id, name, created_at)"
+                    " VALUES ('t', 'sha256:x', 'u', 'old', '2024-01-01 00:00:00+00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO sign_in_failures (user_id, at)"
+                    " VALUES ('u', '2024-01-01 00:00:00+00:00')"
+                )
+            )
+        before = dt.datetime.now(dt.UTC)
+        database.migrate()
+        after = dt.datetime.now(dt.UTC)
+        store = Store(database)
+        with store.reading() as tx:
+            [token] = tx.tokens("u")
+            assert tx.sign_in_failures("u", "", before - dt.timedelta(days=3650)) == (0, None)
+        ninety = dt.timedelta(days=90)
+        assert before + ninety <= token.expires_at <= after + ninety
+        assert token.state(after) == "active"
     finally:
         database.dispose()

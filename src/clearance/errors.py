@@ -17,7 +17,7 @@ names what is wrong and where::
     ├── PermissionDenied           forbidden          2   403   the actor may not do this (office, delegation, own case)
     ├── SignatureError             bad_signature      2   403   a signature does not verify, or a key cannot be unlocked
     ├── AuthenticationError        unauthenticated    2   401   no valid session, token or password
-    │   └── Throttled              too_many_attempts  2   429   too many failed sign-ins: wait
+    │   └── Throttled              too_many_attempts  2   429   too many failed sign-ins from one address: wait
     └── StoreError                 store_unavailable  2   503   the database cannot be opened or is not set up
 
 Anything else that escapes is a bug, not an input problem.
@@ -167,10 +167,17 @@ class AuthenticationError(ClearanceError):
 
 
 class Throttled(AuthenticationError):
-    """Too many failed sign-ins for one user in a short time: sign-in waits."""
+    """Too many failed sign-ins for one user name from one address: sign-in waits.
+
+    ``retry_after`` is how many seconds to wait (the ``Retry-After`` of the answer).
+    """
 
     code = "too_many_attempts"
     http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class StoreError(ClearanceError):

@@ -8,10 +8,16 @@
 | CLEARANCE_SLA_DAYS       | 14                                     | days a gate may wait before a case is overdue, unless its bundle says otherwise |
 | CLEARANCE_SYSTEM_KEY     | ``<data dir>/keys/system.key``          | the installation's system key, which seals the ledger and signs its checkpoints |
 | CLEARANCE_CHECKPOINT_MINUTES | 60                                 | how often ``clearance serve`` signs a checkpoint of the ledger (0: never by the clock) |
+| CLEARANCE_TOKEN_DAYS     | 90                                     | the longest an API token lives, and how long it lives unless a shorter life is asked for |
+| CLEARANCE_TRUSTED_PROXY_HEADER | (none: the peer address)         | the header whose last entry is a client's address, set by the one proxy in front |
 | CLEARANCE_OIDC_JWKS      | (none: OIDC off)                       | URL or file of the identity provider's JSON Web Key Set |
 | CLEARANCE_OIDC_ISSUER    | (none)                                 | the ``iss`` a bearer token must carry |
 | CLEARANCE_OIDC_AUDIENCE  | (none)                                 | the ``aud`` a bearer token must carry |
 | CLEARANCE_OIDC_USER_CLAIM | preferred_username                    | the claim that names the clearance user |
+| CLEARANCE_OIDC_LEEWAY_SECONDS | 30                                | how far the provider's clock may be from ours |
+| CLEARANCE_OIDC_JWKS_TIMEOUT_SECONDS | 5                           | how long one fetch of the key set may wait for the provider |
+| CLEARANCE_OIDC_JWKS_MAX_AGE_SECONDS | 300                         | how long a fetched key set is used before it is fetched again |
+| CLEARANCE_OIDC_JWKS_REFETCH_SECONDS | 30                          | the shortest time between two fetches of the key set |
 
 docs/configuration.md holds the same table; a test keeps the two in step.
 """
@@ -19,6 +25,7 @@ docs/configuration.md holds the same table; a test keeps the two in step.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,11 +43,19 @@ SETTINGS = (
     "CLEARANCE_SLA_DAYS",
     "CLEARANCE_SYSTEM_KEY",
     "CLEARANCE_CHECKPOINT_MINUTES",
+    "CLEARANCE_TOKEN_DAYS",
+    "CLEARANCE_TRUSTED_PROXY_HEADER",
     "CLEARANCE_OIDC_JWKS",
     "CLEARANCE_OIDC_ISSUER",
     "CLEARANCE_OIDC_AUDIENCE",
     "CLEARANCE_OIDC_USER_CLAIM",
+    "CLEARANCE_OIDC_LEEWAY_SECONDS",
+    "CLEARANCE_OIDC_JWKS_TIMEOUT_SECONDS",
+    "CLEARANCE_OIDC_JWKS_MAX_AGE_SECONDS",
+    "CLEARANCE_OIDC_JWKS_REFETCH_SECONDS",
 )
+
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")  # an HTTP field name (RFC 9110)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +66,10 @@ class Oidc:
     issuer: str
     audience: str
     user_claim: str
+    leeway_s: int = 30
+    jwks_timeout_s: int = 5
+    jwks_max_age_s: int = 300
+    jwks_refetch_s: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +81,51 @@ class Settings:
     oidc: Oidc | None = None
     system_key: Path = Path("system.key")
     checkpoint_minutes: int = 60
+    token_days: int = 90
+    trusted_proxy_header: str | None = None
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int, unit: str) -> int:
+    """A whole number setting between ``low`` and ``high``. An empty value is refused,
+    except for the OIDC settings, where empty means unset (as for all of them)."""
+    raw = env.get(name, "")
+    if not raw and (name not in env or name.startswith("CLEARANCE_OIDC_")):
+        raw = str(default)
+    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+        raise InputError(
+            name, f"must be a whole number of {unit} from {low} to {high}, not '{raw}'"
+        )
+    return int(raw)
+
+
+def _oidc(env: Mapping[str, str]) -> Oidc | None:
+    jwks = env.get("CLEARANCE_OIDC_JWKS")
+    if not jwks:
+        named = [k for k in SETTINGS if k.startswith("CLEARANCE_OIDC_") and env.get(k)]
+        if named:
+            raise InputError("CLEARANCE_OIDC_JWKS", "must be set when any other OIDC setting is")
+        return None
+    # Without both, any token the provider signs for any application would do.
+    for name in ("CLEARANCE_OIDC_ISSUER", "CLEARANCE_OIDC_AUDIENCE"):
+        if not env.get(name):
+            raise InputError(name, "must be set when CLEARANCE_OIDC_JWKS is")
+    max_age = _whole(env, "CLEARANCE_OIDC_JWKS_MAX_AGE_SECONDS", 300, 1, 86_400, "seconds")
+    refetch = _whole(env, "CLEARANCE_OIDC_JWKS_REFETCH_SECONDS", 30, 1, 3_600, "seconds")
+    if refetch > max_age:
+        raise InputError(
+            "CLEARANCE_OIDC_JWKS_REFETCH_SECONDS",
+            f"must be at most CLEARANCE_OIDC_JWKS_MAX_AGE_SECONDS ({max_age}), not '{refetch}'",
+        )
+    return Oidc(
+        jwks=jwks,
+        issuer=env["CLEARANCE_OIDC_ISSUER"],
+        audience=env["CLEARANCE_OIDC_AUDIENCE"],
+        user_claim=env.get("CLEARANCE_OIDC_USER_CLAIM") or "preferred_username",
+        leeway_s=_whole(env, "CLEARANCE_OIDC_LEEWAY_SECONDS", 30, 0, 300, "seconds"),
+        jwks_timeout_s=_whole(env, "CLEARANCE_OIDC_JWKS_TIMEOUT_SECONDS", 5, 1, 60, "seconds"),
+        jwks_max_age_s=max_age,
+        jwks_refetch_s=refetch,
+    )
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -83,34 +147,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise InputError(
             "CLEARANCE_SLA_DAYS", f"must be a whole number of days ≥ 1, not '{raw_sla}'"
         )
-    jwks = env.get("CLEARANCE_OIDC_JWKS")
-    oidc = None
-    if jwks:
-        # Without both, any token the provider signs for any application would do.
-        for name in ("CLEARANCE_OIDC_ISSUER", "CLEARANCE_OIDC_AUDIENCE"):
-            if not env.get(name):
-                raise InputError(name, "must be set when CLEARANCE_OIDC_JWKS is")
-        oidc = Oidc(
-            jwks=jwks,
-            issuer=env["CLEARANCE_OIDC_ISSUER"],
-            audience=env["CLEARANCE_OIDC_AUDIENCE"],
-            user_claim=env.get("CLEARANCE_OIDC_USER_CLAIM") or "preferred_username",
-        )
-    elif any(env.get(k) for k in SETTINGS if k.startswith("CLEARANCE_OIDC_")):
-        raise InputError("CLEARANCE_OIDC_JWKS", "must be set when any other OIDC setting is")
-    system_key = Path(env.get("CLEARANCE_SYSTEM_KEY") or data_dir / "keys" / "system.key")
-    raw_minutes = env.get("CLEARANCE_CHECKPOINT_MINUTES", "60")
-    if not raw_minutes.isascii() or not raw_minutes.isdigit() or int(raw_minutes) > 10_080:
+    proxy_header = env.get("CLEARANCE_TRUSTED_PROXY_HEADER") or None
+    if proxy_header is not None and not _HEADER_NAME.match(proxy_header):
         raise InputError(
-            "CLEARANCE_CHECKPOINT_MINUTES",
-            f"must be a whole number of minutes from 0 to 10080 (a week), not '{raw_minutes}'",
+            "CLEARANCE_TRUSTED_PROXY_HEADER",
+            f"must be an HTTP header name such as X-Forwarded-For, not '{proxy_header}'",
         )
     return Settings(
         data_dir,
         url,
         Path(scenario) if scenario else None,
         int(raw_sla),
-        oidc,
-        system_key,
-        int(raw_minutes),
+        oidc=_oidc(env),
+        system_key=Path(env.get("CLEARANCE_SYSTEM_KEY") or data_dir / "keys" / "system.key"),
+        checkpoint_minutes=_whole(env, "CLEARANCE_CHECKPOINT_MINUTES", 60, 0, 10_080, "minutes"),
+        token_days=_whole(env, "CLEARANCE_TOKEN_DAYS", 90, 1, 3_650, "days"),
+        trusted_proxy_header=proxy_header,
     )

@@ -17,6 +17,7 @@ from clearance.settings import Settings, load_settings
 
 if TYPE_CHECKING:  # the database stack is imported by the commands that use it, not by all
     from clearance.core.signing import Signer
+    from clearance.service.accounts import Accounts
     from clearance.service.cases import CaseService
     from clearance.service.people import People
     from clearance.service.proposals import PolicyProposals
@@ -124,6 +125,11 @@ class App:
         from clearance.service.people import People
 
         return People(self.store, self.pack.catalog)
+
+    def accounts(self) -> Accounts:
+        from clearance.service.accounts import Accounts
+
+        return Accounts(self.store, token_days=self.settings.token_days)
 
     def key_path(self, user: str, given: Path | None) -> Path:
         return given or self.settings.data_dir / "keys" / f"{user}.key"

@@ -31,7 +31,6 @@ def serve(
     context = App()
     console = Console(stderr=True)
     if demo:
-        from clearance.service.accounts import Accounts
         from clearance.service.anchoring import initialise
         from clearance.service.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
@@ -39,7 +38,7 @@ def serve(
         initialise(context.store, context.settings.system_key, now=now())
         added = seed_demo(
             context.people(),
-            Accounts(context.store),
+            context.accounts(),
             context.cases(),
             write_key=lambda user, pem: write_key_file(context.key_path(user, None), pem),
             now=now(),

@@ -257,10 +257,8 @@ def access(
 ) -> None:
     """Set USER's roles (--role, repeatable) and/or clearance; what is not given stays."""
     from clearance.core.access import Level, Role
-    from clearance.service.accounts import Accounts
 
-    context = App()
-    accounts = Accounts(context.store)
+    accounts = App().accounts()
     current = accounts.user(user)
     if current is None:
         raise NotFoundError(f"unknown user '{user}'")
@@ -294,10 +292,11 @@ def password(
     by: AdminOption = ADMIN,
     json_output: JsonOption = False,
 ) -> None:
-    """Set USER's password for signing in to the web pages and the API (stored as an argon2id hash)."""
-    from clearance.service.accounts import Accounts
+    """Set USER's password for signing in to the web pages and the API (stored as an argon2id hash).
 
-    Accounts(App().store).set_password(user, new_password, actor=by, now=now())
+    Every session of USER ends and every API token of theirs is revoked.
+    """
+    App().accounts().set_password(user, new_password, actor=by, now=now())
     if json_output:
         print_json(Console(), {"user": user, "password": "set"})
     else:
@@ -308,18 +307,49 @@ def password(
 def token(
     user: UserArgument,
     name: Annotated[str, typer.Option("--name", help="What the token is for.", show_default=False)],
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days",
+            min=1,
+            help="Days the token lives (default and most: CLEARANCE_TOKEN_DAYS).",
+            show_default=False,
+        ),
+    ] = None,
     by: AdminOption = ADMIN,
     json_output: JsonOption = False,
 ) -> None:
-    """Issue an API token acting as USER: printed once, stored only hashed."""
-    from clearance.service.accounts import Accounts
-
-    secret, record = Accounts(App().store).issue_token(user, name, actor=by, now=now())
-    data = {"id": record.id, "user": user, "name": name, "token": secret}
+    """Issue an API token acting as USER: printed once, stored only hashed; it expires."""
+    secret, record = App().accounts().issue_token(user, name, actor=by, now=now(), days=days)
+    expires = record.expires_at.isoformat()
+    data = {"id": record.id, "user": user, "name": name, "token": secret, "expires_at": expires}
     if json_output:
         print_json(Console(), data)
     else:
-        Console().print(f"token {record.id} for {user} ({name}):\n{secret}", highlight=False)
+        Console().print(
+            f"token {record.id} for {user} ({name}), expires {expires}:\n{secret}",
+            highlight=False,
+        )
+
+
+@app.command("tokens")
+def tokens(user: UserArgument, json_output: JsonOption = False) -> None:
+    """USER's API tokens, newest first, with when each expires and whether it was revoked."""
+    from clearance.service.accounts import token_row
+
+    at = now()
+    rows = [token_row(t, at) for t in App().accounts().tokens(user)]
+    if json_output:
+        print_json(Console(), rows)
+        return
+    table = Table(title=f"API tokens of {user}")
+    for column in ("id", "name", "created", "expires", "state"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["id"], row["name"], row["created_at"][:19], row["expires_at"][:19], row["state"]
+        )
+    Console().print(table)
 
 
 @app.command("revoke-token")
@@ -329,9 +359,7 @@ def revoke_token(
     json_output: JsonOption = False,
 ) -> None:
     """Revoke an API token: refused from the next request on, on every server."""
-    from clearance.service.accounts import Accounts
-
-    Accounts(App().store).revoke_token(token_id, actor=by, now=now())
+    App().accounts().revoke_token(token_id, actor=by, now=now())
     if json_output:
         print_json(Console(), {"id": token_id, "revoked": True})
     else:

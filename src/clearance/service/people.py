@@ -173,17 +173,30 @@ class People:
         valid_to: dt.date,
         now: dt.datetime,
     ) -> DelegationRecord:
-        """A current holder lets a delegate act for the office on delegable gates, for a period."""
-        self._check_authority(authority)
+        """A current holder lets a delegate act for the office on delegable gates, for a period.
+
+        The delegate must be a user of the office's party: an office of one state is
+        never answered for by a person acting for another.
+        """
+        office = self.catalog.authority(authority)
+        if office is None:
+            raise NotFoundError(f"unknown authority '{authority}'")
         if valid_to < valid_from:
             raise InputError("--to", "a delegation cannot end before it starts")
         if holder_id == delegate_id:
             raise InputError("delegate", "a holder cannot delegate to themselves")
         delegation = DelegationRecord(authority, holder_id, delegate_id, valid_from, valid_to)
         with self.store.transaction() as tx:
-            for user in (holder_id, delegate_id):
-                if tx.user(user) is None:
-                    raise NotFoundError(f"unknown user '{user}'")
+            if tx.user(holder_id) is None:
+                raise NotFoundError(f"unknown user '{holder_id}'")
+            delegate = tx.user(delegate_id)
+            if delegate is None:
+                raise NotFoundError(f"unknown user '{delegate_id}'")
+            if delegate.party != office.party:
+                raise PermissionDenied(
+                    f"{delegate_id} acts for {delegate.party}: only a user of {office.party}"
+                    f" may be a delegate for {authority}"
+                )
             if not any(
                 h.covers(now.date()) for h in tx.holdings(authority=authority, user_id=holder_id)
             ):

@@ -169,6 +169,7 @@ class LedgerFacts:
                 "created_at": _time(body["at"]),
                 "revoked_at": None,
                 "token_hash": p.get("token_hash", UNKNOWN),
+                "expires_at": _time(p["expires_at"]) if "expires_at" in p else UNKNOWN,
             },
             seq,
         )
@@ -415,7 +416,10 @@ _COMPARED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("verdict", "actor", "on_behalf_of", "reason", "statement", "signature", "at"),
     ),
     "conditions": (("case_id", "text"), ("met_at", "met_by", "evidence")),
-    "api_tokens": (("id",), ("user_id", "name", "created_at", "revoked_at", "token_hash")),
+    "api_tokens": (
+        ("id",),
+        ("user_id", "name", "created_at", "revoked_at", "token_hash", "expires_at"),
+    ),
     "bundle_proposals": (
         ("id",),
         (

@@ -216,16 +216,22 @@ class ApiToken(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = _time()
+    expires_at: Mapped[dt.datetime] = _time()
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class SignInFailure(Base):
-    """A failed sign-in, kept for throttling: too many in a window and sign-in waits."""
+    """A failed sign-in for a user name from one client address, kept for throttling.
+
+    ``user_id`` is the name as typed (it need not be a user), ``client`` the address.
+    """
 
     __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_user_client", "user_id", "client", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = _time()
 
 

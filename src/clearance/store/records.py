@@ -126,4 +126,11 @@ class ApiTokenRecord:
     user_id: str
     name: str
     created_at: dt.datetime
+    expires_at: dt.datetime
     revoked_at: dt.datetime | None
+
+    def state(self, now: dt.datetime) -> str:
+        """``revoked``, ``expired`` or ``active``: whether the token is refused, and why."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= now else "active"

@@ -170,7 +170,8 @@ _USER_COLUMNS = (
     " users.clearance, users.password_hash"
 )
 _USER_BY_TOKEN = (
-    f"SELECT {_USER_COLUMNS} FROM users JOIN api_tokens ON api_tokens.user_id = users.id"
+    f"SELECT {_USER_COLUMNS}, api_tokens.expires_at"
+    " FROM users JOIN api_tokens ON api_tokens.user_id = users.id"
     " WHERE api_tokens.token_hash = ? AND api_tokens.revoked_at IS NULL"
 )
 _USER_BY_SESSION = (
@@ -285,6 +286,10 @@ class Transaction:
     def end_session(self, token_hash: str) -> None:
         self._session.execute(delete(SignInSession).where(SignInSession.token_hash == token_hash))
 
+    def end_sessions(self, user_id: str) -> None:
+        """End every session of one user."""
+        self._session.execute(delete(SignInSession).where(SignInSession.user_id == user_id))
+
     def add_token(self, record: ApiTokenRecord) -> None:
         self._session.add(
             ApiToken(
@@ -293,43 +298,67 @@ class Transaction:
                 user_id=record.user_id,
                 name=record.name,
                 created_at=record.created_at,
+                expires_at=record.expires_at,
                 revoked_at=record.revoked_at,
             )
         )
         self._flush("token exists")
 
-    def _token(self, where: Any) -> ApiTokenRecord | None:
-        row = self._session.scalar(select(ApiToken).where(where))
-        if row is None:
-            return None
-        revoked = None if row.revoked_at is None else aware(row.revoked_at)
+    @staticmethod
+    def _token(row: ApiToken) -> ApiTokenRecord:
         return ApiTokenRecord(
-            row.id, row.token_hash, row.user_id, row.name, aware(row.created_at), revoked
+            row.id,
+            row.token_hash,
+            row.user_id,
+            row.name,
+            aware(row.created_at),
+            aware(row.expires_at),
+            None if row.revoked_at is None else aware(row.revoked_at),
         )
 
     def token(self, token_id: str) -> ApiTokenRecord | None:
-        return self._token(ApiToken.id == token_id)
+        row = self._session.scalar(select(ApiToken).where(ApiToken.id == token_id))
+        return None if row is None else self._token(row)
+
+    def tokens(self, user_id: str) -> list[ApiTokenRecord]:
+        """The API tokens of one user, revoked and expired ones too, newest first."""
+        query = (
+            select(ApiToken)
+            .where(ApiToken.user_id == user_id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id)
+        )
+        return [self._token(r) for r in self._session.scalars(query)]
 
     def revoke_token(self, token_id: str, at: dt.datetime) -> None:
         self._session.execute(update(ApiToken).where(ApiToken.id == token_id).values(revoked_at=at))
 
-    def add_sign_in_failure(self, user_id: str, at: dt.datetime) -> None:
-        self._session.add(SignInFailure(user_id=user_id, at=at))
+    def add_sign_in_failure(self, user_id: str, client: str, at: dt.datetime) -> None:
+        self._session.add(SignInFailure(user_id=user_id, client=client, at=at))
         self._session.flush()
 
-    def sign_in_failures(self, user_id: str, since: dt.datetime) -> int:
-        query = select(func.count()).where(
-            SignInFailure.user_id == user_id, SignInFailure.at >= since
+    def sign_in_failures(
+        self, user_id: str, client: str, since: dt.datetime
+    ) -> tuple[int, dt.datetime | None]:
+        """How many sign-ins as ``user_id`` from ``client`` failed since ``since``, and the last."""
+        query = select(func.count(), func.max(SignInFailure.at)).where(
+            SignInFailure.user_id == user_id,
+            SignInFailure.client == client,
+            SignInFailure.at >= since,
         )
-        return int(self._session.scalar(query) or 0)
+        count, last = self._session.execute(query).one()
+        return int(count or 0), None if last is None else _time(last)
 
     def purge_sign_in(self, *, failures_before: dt.datetime, now: dt.datetime) -> None:
         """Forget failures too old to count and sessions that have expired."""
         self._session.execute(delete(SignInFailure).where(SignInFailure.at < failures_before))
         self._session.execute(delete(SignInSession).where(SignInSession.expires_at <= now))
 
-    def clear_sign_in_failures(self, user_id: str) -> None:
-        self._session.execute(delete(SignInFailure).where(SignInFailure.user_id == user_id))
+    def clear_sign_in_failures(self, user_id: str, client: str) -> None:
+        self._session.execute(
+            delete(SignInFailure).where(
+                SignInFailure.user_id == user_id, SignInFailure.client == client
+            )
+        )
 
     def add_holding(self, holding: HoldingRecord) -> None:
         self._session.add(
@@ -949,10 +978,11 @@ class Store:
                 cursor.close()
         return None if row is None else tuple(row)
 
-    def user_by_token(self, token_hash: str) -> UserRecord | None:
-        """The user an API token acts as; None for an unknown or revoked token."""
+    def user_by_token(self, token_hash: str) -> tuple[UserRecord, dt.datetime] | None:
+        """The user an API token acts as, and when it expires; None for an unknown or
+        revoked token."""
         row = self._one_row(_USER_BY_TOKEN, token_hash)
-        return None if row is None else _user_row(row)
+        return None if row is None else (_user_row(row[:8]), _time(row[8]))
 
     def user_by_session(self, token_hash: str) -> tuple[UserRecord, SessionRecord] | None:
         row = self._one_row(_USER_BY_SESSION, token_hash)

@@ -29,7 +29,7 @@ from clearance.errors import (
 )
 from clearance.policy.explain import explain
 from clearance.service import audit
-from clearance.service.accounts import SignedIn
+from clearance.service.accounts import SignedIn, token_row
 from clearance.service.cases import case_row
 from clearance.service.people import offices_of
 from clearance.service.proposals import proposal_summary
@@ -49,7 +49,7 @@ from .access import (
     visible_proposal,
     visible_proposals,
 )
-from .auth import COOKIE, Viewer, require, server, set_session_cookie
+from .auth import COOKIE, Viewer, client_address, require, server, set_session_cookie
 from .context import Server
 from .errors import ERROR_RESPONSES
 
@@ -102,6 +102,13 @@ class Withdrawal(BaseModel):
 
 class TokenRequest(BaseModel):
     name: str = Field(min_length=1, max_length=200, pattern=TEXT)
+    days: int | None = Field(
+        default=None,
+        ge=1,
+        le=36_500,
+        description="How many days the token lives; at most, and by default, the server's"
+        " token lifetime (CLEARANCE_TOKEN_DAYS).",
+    )
 
 
 BundleFileName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
@@ -130,7 +137,9 @@ def _view(srv: Server, viewer: SignedIn, case_id: str) -> dict[str, Any]:
 @router.post("/session", tags=["sign-in"])
 def sign_in(body: SignIn, response: Response, request: Request, srv: Srv) -> dict[str, Any]:
     """Sign in with a password: sets the session cookie; returns the CSRF token to send back."""
-    token, signed_in = srv.accounts.sign_in(body.user, body.password, now=srv.now())
+    token, signed_in = srv.accounts.sign_in(
+        body.user, body.password, client=client_address(request), now=srv.now()
+    )
     set_session_cookie(response, request, token)
     return {"user": signed_in.id, "csrf_token": signed_in.csrf_token}
 
@@ -161,9 +170,41 @@ def me(viewer: Viewer, srv: Srv) -> dict[str, Any]:
 
 @router.post("/tokens", tags=["sign-in"], status_code=201)
 def issue_token(body: TokenRequest, viewer: Viewer, srv: Srv) -> dict[str, Any]:
-    """A new API token acting as you, shown once: keep it; it is stored only hashed."""
-    token, record = srv.accounts.issue_token(viewer.id, body.name, actor=viewer.id, now=srv.now())
-    return {"id": record.id, "name": record.name, "token": token}
+    """A new API token acting as you, shown once: keep it; it is stored only hashed.
+
+    It expires after ``days`` (by default the server's token lifetime), and never
+    after the API or OIDC token this request was signed in with."""
+    token, record = srv.accounts.issue_token(
+        viewer.id,
+        body.name,
+        actor=viewer.id,
+        now=srv.now(),
+        days=body.days,
+        not_after=viewer.credential_expires,
+    )
+    return {
+        "id": record.id,
+        "name": record.name,
+        "token": token,
+        "expires_at": record.expires_at.isoformat(),
+    }
+
+
+@router.get("/tokens", tags=["sign-in"])
+def list_tokens(
+    viewer: Viewer,
+    srv: Srv,
+    user: Annotated[
+        str | None,
+        Query(max_length=64, pattern=TEXT, description="Another user's (admin only)."),
+    ] = None,
+) -> dict[str, Any]:
+    """Your API tokens (an admin may ask for anyone's), newest first: revoked and expired
+    ones too, with their state; never the tokens themselves."""
+    if user is not None and user != viewer.id:
+        require(viewer, Role.ADMIN)
+    now = srv.now()
+    return {"tokens": [token_row(t, now) for t in srv.accounts.tokens(user or viewer.id)]}
 
 
 @router.delete("/tokens/{token_id}", tags=["sign-in"], status_code=204)
@@ -190,8 +231,9 @@ def _json(data: object) -> Response:
 @router.post("/screen", tags=["screening"], response_model=dict[str, Any])
 async def screen(body: JsonObject, viewer: Viewer, srv: Srv) -> Response:
     """Decide one request: consent holders, outcome, required approvals, conditions."""
-    # The hot path: async, because deciding is pure CPU (no hop to the thread pool),
-    # and the decision, already plain JSON data, is encoded once without revalidation.
+    # The hot path: async, because deciding is pure CPU (no second hop to the thread pool
+    # after the sign-in lookup's), and the decision, already plain JSON data, is encoded
+    # once without revalidation.
     decision = srv.screener.decide(
         parse_request(body), decision_id=str(uuid.uuid4()), now=srv.now()
     )

@@ -6,20 +6,27 @@ made with a cookie must carry the session's CSRF token, in the
 ``X-CSRF-Token`` header (htmx and scripts) or a ``csrf_token`` form field.
 Machines send ``Authorization: Bearer clr_…`` (an API token) or, when OIDC is
 configured, a JWT from the identity provider, whose user claim must name an
-existing user. Requests with a bearer token carry no cookie, so they need no
-CSRF token.
+existing user (web/oidc.py). Requests with a bearer token carry no cookie, so
+they need no CSRF token.
+
+Looking the caller up (the database; for OIDC, perhaps the provider's key set)
+runs on a worker thread, never on the event loop, so a slow database or
+provider holds up only the requests waiting for it.
+
+A sign-in's client address, which failed sign-ins are counted by, is the peer
+address, or, when ``CLEARANCE_TRUSTED_PROXY_HEADER`` names a header, the last
+entry of that header: the one the proxy in front wrote itself (entries before
+it were sent by the client, who may write anything there).
 """
 
 from __future__ import annotations
 
 import hmac
-import json
-from functools import cached_property
-from pathlib import Path
-from typing import Annotated, Any
+import ipaddress
+from typing import Annotated
 
-import jwt
 from fastapi import Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from clearance.core.access import Role
 from clearance.errors import AuthenticationError, PermissionDenied
@@ -27,12 +34,15 @@ from clearance.service.accounts import SignedIn
 from clearance.settings import Oidc
 
 from .context import Server
+from .oidc import ProviderKeys, read_access_token
 
 __all__ = [
     "COOKIE",
     "CSRF_HEADER",
     "Viewer",
+    "client_address",
     "current",
+    "oidc_keys",
     "require",
     "server",
     "set_session_cookie",
@@ -59,53 +69,27 @@ def server(request: Request) -> Server:
     return request.app.state.server  # type: ignore[no-any-return]
 
 
-class _OidcKeys:
-    """The provider's signing keys, from a URL (fetched and cached) or a file."""
-
-    def __init__(self, oidc: Oidc) -> None:
-        self.oidc = oidc
-
-    @cached_property
-    def _client(self) -> jwt.PyJWKClient | None:
-        if self.oidc.jwks.startswith(("http://", "https://")):
-            return jwt.PyJWKClient(self.oidc.jwks, cache_keys=True)
-        return None
-
-    @cached_property
-    def _file_keys(self) -> jwt.PyJWKSet:
-        return jwt.PyJWKSet.from_dict(json.loads(Path(self.oidc.jwks).read_text("utf-8")))
-
-    def key_for(self, token: str) -> Any:
-        if self._client is not None:
-            return self._client.get_signing_key_from_jwt(token).key
-        kid = jwt.get_unverified_header(token).get("kid")
-        for key in self._file_keys.keys:
-            if kid is None or key.key_id == kid:
-                return key.key
-        raise AuthenticationError("the bearer token's signing key is not known")
+def client_address(request: Request) -> str:
+    """Where a request came from: the peer, or the trusted proxy's header (module doc)."""
+    header = server(request).settings.trusted_proxy_header
+    if header:
+        entries = ",".join(request.headers.getlist(header)).split(",")
+        try:
+            return str(ipaddress.ip_address(entries[-1].strip()))
+        except ValueError:
+            pass  # no header (a request that did not come through the proxy), or not an address
+    return request.client.host if request.client else "unknown"
 
 
 def _from_oidc(srv: Server, request: Request, token: str) -> SignedIn:
     oidc = srv.settings.oidc
     if oidc is None:
         raise AuthenticationError("unknown API token")
-    keys: _OidcKeys = request.app.state.oidc_keys
-    try:
-        claims = jwt.decode(
-            token,
-            keys.key_for(token),
-            algorithms=["RS256", "ES256", "EdDSA", "PS256"],
-            issuer=oidc.issuer,
-            audience=oidc.audience,
-            options={"require": ["exp", "sub", "iss", "aud"]},
-        )
-    except (jwt.PyJWTError, OSError, ValueError) as exc:
-        raise AuthenticationError(f"the bearer token is not valid: {exc}") from None
-    user_id = str(claims.get(oidc.user_claim, ""))
+    user_id, expires = read_access_token(oidc, request.app.state.oidc_keys, token)
     signed_in = srv.accounts.user(user_id)
     if signed_in is None:
         raise AuthenticationError(f"the bearer token names no user of clearance ('{user_id}')")
-    return signed_in
+    return SignedIn(signed_in.user, credential_expires=expires)
 
 
 def _identify(request: Request) -> SignedIn | None:
@@ -114,9 +98,9 @@ def _identify(request: Request) -> SignedIn | None:
     if header.lower().startswith("bearer "):
         token = header[7:].strip()
         if token.startswith("clr_"):
-            signed_in = srv.accounts.from_token(token)
+            signed_in = srv.accounts.from_token(token, now=srv.now())
             if signed_in is None:
-                raise AuthenticationError("the API token is not valid or was revoked")
+                raise AuthenticationError("the API token is not valid, has expired or was revoked")
             return signed_in
         return _from_oidc(srv, request, token)
     cookie = request.cookies.get(COOKIE)
@@ -137,7 +121,7 @@ async def current(request: Request) -> SignedIn:
     if request.method not in _SAFE and "form" in request.headers.get("content-type", ""):
         form = await request.form()
         request.state.csrf_form = form.get("csrf_token")
-    signed_in = _identify(request)
+    signed_in = await run_in_threadpool(_identify, request)
     if signed_in is None:
         raise AuthenticationError("sign in first (session cookie or Authorization: Bearer)")
     request.state.user = signed_in
@@ -152,5 +136,5 @@ def require(viewer: SignedIn, role: Role) -> None:
         raise PermissionDenied(f"this needs the {role.value} role")
 
 
-def oidc_keys(oidc: Oidc | None) -> _OidcKeys | None:
-    return None if oidc is None else _OidcKeys(oidc)
+def oidc_keys(oidc: Oidc | None) -> ProviderKeys | None:
+    return None if oidc is None else ProviderKeys(oidc)

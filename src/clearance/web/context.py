@@ -42,7 +42,7 @@ class Server:
         )
         self.pack = pack
         self.people = People(self.store, pack.catalog)
-        self.accounts = Accounts(self.store)
+        self.accounts = Accounts(self.store, token_days=settings.token_days)
         self.proposals = PolicyProposals(self.store, pack)
         self._lock = threading.Lock()
         self._checked = float("-inf")

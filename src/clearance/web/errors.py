@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from clearance.errors import ClearanceError
+from clearance.errors import ClearanceError, Throttled
 
 __all__ = ["ERROR_RESPONSES", "ErrorBody", "install"]
 
@@ -40,14 +40,21 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "not found (or above your clearance)"),
         (409, "a move the workflow does not allow, or a conflict"),
         (422, "a request or field that is wrong"),
-        (429, "too many failed sign-ins"),
+        (429, "too many failed sign-ins for this user name from this address"),
         (503, "the database is unavailable"),
     ]
+}
+ERROR_RESPONSES[429]["headers"] = {
+    "Retry-After": {
+        "description": "seconds to wait before signing in again from this address",
+        "schema": {"type": "integer"},
+    }
 }
 
 
 def error_response(error: ClearanceError) -> JSONResponse:
-    return JSONResponse(error.as_dict(), status_code=error.http_status)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else None
+    return JSONResponse(error.as_dict(), status_code=error.http_status, headers=headers)
 
 
 def _field(loc: tuple[Any, ...]) -> str:

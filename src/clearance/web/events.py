@@ -68,9 +68,11 @@ def event_summary(event: dict[str, Any]) -> str:
         if kind == EventType.USER_ACCESS_CHANGED:
             return _access(p)
         if kind == EventType.API_TOKEN_ISSUED:
-            return f"API token “{p['name']}” issued for {p['user']}"
+            until = f", until {p['expires_at'][:10]}" if p.get("expires_at") else ""
+            return f"API token “{p['name']}” issued for {p['user']}{until}"
         if kind == EventType.API_TOKEN_REVOKED:
-            return f"API token of {p['user']} revoked"
+            why = " (password set)" if p.get("reason") == "password_set" else ""
+            return f"API token of {p['user']} revoked{why}"
         if kind == EventType.HOLDING_GRANTED:
             until = f" to {p['to']}" if p.get("to") else ""
             return f"{p['user']} holds {p['authority']} from {p['from']}{until}"

@@ -39,7 +39,7 @@ from clearance.service.cases import CaseView, case_row
 from clearance.service.people import offices_of
 
 from .access import answer_case, case_scope, stock_holders, visible_case
-from .auth import COOKIE, Viewer, require, server, set_session_cookie
+from .auth import COOKIE, Viewer, client_address, require, server, set_session_cookie
 from .charts import decisions_chart, holders_graph
 from .context import Server
 from .dashboard import AGE_BUCKETS, build_dashboard, waiting_on
@@ -136,11 +136,15 @@ def sign_in(
         )
     target = safe_next(next)
     try:
-        token, _ = srv.accounts.sign_in(user.strip(), password, now=srv.now())
+        token, _ = srv.accounts.sign_in(
+            user.strip(), password, client=client_address(request), now=srv.now()
+        )
     except Throttled as exc:
-        return _sign_in_form(
+        refused = _sign_in_form(
             request, token=expected, next_path=target, user=user, error=exc.message, status=429
         )
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     except AuthenticationError as exc:
         return _sign_in_form(
             request, token=expected, next_path=target, user=user, error=exc.message, status=401

@@ -192,7 +192,9 @@ class PageRoute(APIRoute):
                 await _refuse_nul(request)
                 return await handler(request)
             except Throttled as exc:
-                return error_page(request, exc.http_status, exc.message)
+                page = error_page(request, exc.http_status, exc.message)
+                page.headers["Retry-After"] = str(exc.retry_after)
+                return page
             except AuthenticationError:
                 return _sign_in_first(request)
             except ClearanceError as exc:
