@@ -29,7 +29,7 @@ import httpx
 import schemathesis
 from starlette.exceptions import StarletteDeprecationWarning
 
-from clearance.service.anchoring import initialise
+from clearance.service.anchoring import prepare
 from clearance.service.demo import DEMO_PASSWORD, seed_demo
 from clearance.settings import load_settings
 from clearance.web.app import create_app
@@ -95,8 +95,7 @@ def build_template(kind: str, data_dir: Path, database_url: str) -> Template:
     """Migrate and seed the demo world once; the database is then left untouched."""
     server = open_server(load_settings(environ(data_dir, database_url)))
     try:
-        server.database.migrate()
-        initialise(server.store, server.settings.system_key, now=server.now() - SEEDED_AGO)
+        prepare(server.store, server.settings.system_key, now=server.now() - SEEDED_AGO)
         seeded = seed_demo(
             server.people,
             server.accounts,

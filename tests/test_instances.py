@@ -16,7 +16,7 @@ import pytest
 
 from clearance.core.actors import ADMIN
 from clearance.core.signing import new_key_pair
-from clearance.service.anchoring import initialise
+from clearance.service.anchoring import prepare
 from clearance.settings import load_settings
 from clearance.web.app import create_app
 from clearance.web.context import Server, open_server
@@ -32,8 +32,7 @@ def two(tmp_path: Path, database_url: str) -> Iterator[tuple[TestClient, TestCli
         {"CLEARANCE_DATA_DIR": str(tmp_path), "CLEARANCE_DATABASE_URL": database_url}
     )
     first: Server = open_server(settings)
-    first.database.migrate()
-    initialise(first.store, settings.system_key, now=first.now())
+    prepare(first.store, settings.system_key, now=first.now())
     public, _ = new_key_pair("a key passphrase")
     first.people.add_user(
         user_id="ua.liaison", name="L", party="UA", public_key=public, actor=ADMIN, now=first.now()
@@ -112,8 +111,7 @@ def test_a_bundle_activated_through_one_instance_decides_on_the_other(
         {"CLEARANCE_DATA_DIR": str(tmp_path), "CLEARANCE_DATABASE_URL": database_url}
     )
     first, second = open_server(settings), open_server(settings)
-    first.database.migrate()
-    initialise(first.store, settings.system_key, now=LATER)
+    prepare(first.store, settings.system_key, now=LATER)
     public, pem = new_key_pair("a key passphrase")
     first.people.add_user(
         user_id="secdef", name="S", party="US", public_key=public, actor=ADMIN, now=LATER

@@ -216,7 +216,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         load_settings({"CLEARANCE_DATA_DIR": str(root), "CLEARANCE_DATABASE_URL": url})
     )
     try:
-        server.database.migrate()
+        server.prepare()
         public, _ = new_key_pair("a key passphrase")
         server.people.add_user(
             user_id="secdef", name="S", party="US", public_key=public, actor=ADMIN, now=server.now()

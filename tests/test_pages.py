@@ -19,7 +19,7 @@ import pytest
 
 from clearance.core.access import Level, Role
 from clearance.service import audit
-from clearance.service.anchoring import initialise
+from clearance.service.anchoring import prepare
 from clearance.service.demo import DEMO_PASSWORD, seed_demo
 from clearance.settings import load_settings
 from clearance.web.app import create_app
@@ -53,8 +53,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo users and cases, seeded once (passwords and keys are slow to make) and copied."""
     data_dir = tmp_path_factory.mktemp("seeded") / "data"
     srv = _open(data_dir)
-    srv.database.migrate()
-    initialise(srv.store, srv.settings.system_key, now=srv.now() - AGO)
+    prepare(srv.store, srv.settings.system_key, now=srv.now() - AGO)
 
     def write_key(user: str, pem: bytes) -> None:
         path = srv.key_path(user)

@@ -56,7 +56,7 @@ def add_users(accounts: Accounts, store: Store, now: dt.datetime) -> None:
 @pytest.fixture
 def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
     with open_api(tmp_path / "data", database_url, **PROXY) as api:
-        api.server.database.migrate()
+        api.server.prepare()
         add_users(api.server.accounts, api.server.store, api.server.now())
         yield api
 
@@ -83,7 +83,7 @@ def test_unknown_users_and_users_without_a_password_take_as_long_as_a_wrong_pass
 ) -> None:
     url = f"sqlite:///{tmp_path / 'clearance.db'}"
     with open_api(tmp_path / "data", url, **PROXY) as api:
-        api.server.database.migrate()
+        api.server.prepare()
         add_users(api.server.accounts, api.server.store, api.server.now())
         client = api.client()
         times: dict[str, list[float]] = {"secdef": [], "nobody.here": [], "us.clerk": []}
@@ -145,7 +145,7 @@ def test_the_address_is_the_last_entry_of_the_trusted_header(api: Api) -> None:
 
 def test_without_the_setting_the_header_is_not_believed(database_url: str, tmp_path: Path) -> None:
     with open_api(tmp_path / "data", database_url) as api:
-        api.server.database.migrate()
+        api.server.prepare()
         add_users(api.server.accounts, api.server.store, api.server.now())
         client = api.client()
         for n in range(5):
@@ -232,7 +232,7 @@ def test_a_token_lives_the_days_asked_for_and_at_most_the_servers_limit(
     database_url: str, tmp_path: Path
 ) -> None:
     with open_api(tmp_path / "data", database_url, CLEARANCE_TOKEN_DAYS="30") as api:
-        api.server.database.migrate()
+        api.server.prepare()
         add_users(api.server.accounts, api.server.store, api.server.now())
         client = api.client()
         csrf = client.post("/api/v1/session", json={"user": "secdef", "password": PASSWORD})

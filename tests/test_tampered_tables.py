@@ -100,8 +100,9 @@ def test_an_untouched_world_agrees_with_its_ledger(
         ("UPDATE stock_totals SET committed = 0", "has committed"),
         ("UPDATE decision_counts SET count = count + 5", "has count"),
         (
-            "INSERT INTO api_tokens (id, token_hash, user_id, name, created_at) VALUES"
-            " ('forged', 'sha256:00', 'hegseth', 'mine', '2025-06-15 09:00:00')",
+            "INSERT INTO api_tokens (id, token_hash, user_id, name, created_at, expires_at)"
+            " VALUES ('forged', 'sha256:00', 'hegseth', 'mine', '2025-06-15 09:00:00',"
+            " '2030-01-01 00:00:00')",
             "is not recorded by any event",
         ),
         ("UPDATE api_tokens SET revoked_at = NULL, token_hash = 'sha256:11'", "has token_hash"),

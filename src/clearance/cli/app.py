@@ -52,11 +52,10 @@ app.command("replay")(replay)
 @app.command("init")
 def init(json_output: JsonOption = False) -> None:
     """Create or upgrade the database (CLEARANCE_DATABASE_URL, default SQLite in the data folder)."""
-    from clearance.service.anchoring import initialise
+    from clearance.service.anchoring import prepare
 
     context = App()
-    context.database.migrate()
-    key = initialise(context.store, context.settings.system_key, now=now())
+    key = prepare(context.store, context.settings.system_key, now=now())
     url = context.database.engine.url.render_as_string(hide_password=True)
     if json_output:
         print_json(

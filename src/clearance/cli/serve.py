@@ -31,11 +31,10 @@ def serve(
     context = App()
     console = Console(stderr=True)
     if demo:
-        from clearance.service.anchoring import initialise
+        from clearance.service.anchoring import prepare
         from clearance.service.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
-        context.database.migrate()
-        initialise(context.store, context.settings.system_key, now=now())
+        prepare(context.store, context.settings.system_key, now=now())
         added = seed_demo(
             context.people(),
             context.accounts(),

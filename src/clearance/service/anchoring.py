@@ -48,6 +48,7 @@ __all__ = [
     "checkpoint_if_due",
     "initialise",
     "installation_key",
+    "prepare",
     "registered_keys",
     "sealed_store",
 ]
@@ -255,6 +256,13 @@ def initialise(store: Store, key_path: Path, *, now: dt.datetime) -> SystemKey:
                 payload={"public_key": key.public_key},
             )
     return key
+
+
+def prepare(store: Store, key_path: Path, *, now: dt.datetime) -> SystemKey:
+    """Bring the database up to date and make sure the ledger is anchored: what
+    ``clearance init`` (and ``serve --demo``) does before anything is written."""
+    store.database.migrate()
+    return initialise(store, key_path, now=now)
 
 
 def checkpoint(store: Store, *, now: dt.datetime, reason: str) -> Checkpoint:

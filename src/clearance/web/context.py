@@ -18,7 +18,7 @@ from pathlib import Path
 from clearance.policy.engine import Screener
 from clearance.policy.pack import ScenarioPack, load_pack
 from clearance.service.accounts import Accounts
-from clearance.service.anchoring import sealed_store
+from clearance.service.anchoring import prepare, sealed_store
 from clearance.service.cases import CaseService
 from clearance.service.people import People
 from clearance.service.proposals import PolicyProposals
@@ -66,6 +66,10 @@ class Server:
         screener = Screener(self.proposals.in_force())
         self._screener, self._marker = screener, marker
         self._cases = CaseService(self.store, screener, default_sla_days=self.settings.sla_days)
+
+    def prepare(self) -> None:
+        """Migrate the database and anchor the ledger, as ``clearance init`` does."""
+        prepare(self.store, self.settings.system_key, now=self.now())
 
     def policy_changed(self) -> None:
         """Look for the new policy on the next use (this process has just activated one)."""
