@@ -154,9 +154,7 @@ def run_one(url: str, args: argparse.Namespace, screener: Screener) -> dict[str,
     for _ in range(args.rounds):
         chain.append(_rate(events, lambda: audit.verify(store, key=trusted, tables=False)))
         full.append(_rate(events, lambda: audit.verify(store, key=trusted)))
-        all_seals.append(
-            _rate(events, lambda: audit.verify(store, key=trusted, all_seals=True))
-        )
+        all_seals.append(_rate(events, lambda: audit.verify(store, key=trusted, all_seals=True)))
         start = time.perf_counter()
         anchoring.checkpoint(store, now=T0, reason="bench")
         checkpoints.append(time.perf_counter() - start)
