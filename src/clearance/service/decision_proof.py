@@ -39,6 +39,9 @@ from clearance.service.state_check import UNKNOWN, LedgerFacts
 
 __all__ = ["CaseProof", "SignatureCheck", "check_signatures", "prove"]
 
+_READABLE = ("type", "case_id", "actor", "at", "payload")
+"""The keys of an event's body that a case file also writes beside it."""
+
 _ANSWERED_STATES = {
     "denied": {"denied", "withdrawn"},
     "approved": {"approved", "approved_with_conditions", "cleared", "executed", "withdrawn"},
@@ -235,6 +238,12 @@ def _event_problems(
             continue
         if data.get("case_id") != case_id:
             problems.append(f"event {seq} belongs to another case")
+            continue
+        # The body's keys are also written beside it, for people to read: they must say
+        # what the sealed body says, or a reader would be shown what nobody signed.
+        changed = [k for k in _READABLE if k in event and event[k] != data.get(k)]
+        if changed:
+            problems.append(f"event {seq}'s {', '.join(changed)} beside its body is not its body's")
             continue
         parsed.append((seq, prev, data))
     return problems, sorted(parsed, key=lambda e: e[0])
