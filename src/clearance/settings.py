@@ -6,6 +6,7 @@
 | CLEARANCE_DATABASE_URL   | ``sqlite:///<data dir>/clearance.db``   | SQLAlchemy URL; ``postgresql+psycopg://…`` for PostgreSQL |
 | CLEARANCE_SCENARIO       | the bundled seed pack                  | scenario pack folder used by case commands |
 | CLEARANCE_SLA_DAYS       | 14                                     | days a gate may wait before a case is overdue, unless its bundle says otherwise |
+| CLEARANCE_SQLITE_SYNCHRONOUS | FULL                               | SQLite's ``synchronous``: FULL (a commit is on disk when acknowledged) or NORMAL |
 | CLEARANCE_OIDC_JWKS      | (none: OIDC off)                       | URL or file of the identity provider's JSON Web Key Set |
 | CLEARANCE_OIDC_ISSUER    | (none)                                 | the ``iss`` a bearer token must carry |
 | CLEARANCE_OIDC_AUDIENCE  | (none)                                 | the ``aud`` a bearer token must carry |
@@ -25,18 +26,22 @@ import platformdirs
 
 from clearance.errors import InputError
 
-__all__ = ["SETTINGS", "Oidc", "Settings", "load_settings"]
+__all__ = ["SETTINGS", "SQLITE_SYNCHRONOUS", "Oidc", "Settings", "load_settings"]
 
 SETTINGS = (
     "CLEARANCE_DATA_DIR",
     "CLEARANCE_DATABASE_URL",
     "CLEARANCE_SCENARIO",
     "CLEARANCE_SLA_DAYS",
+    "CLEARANCE_SQLITE_SYNCHRONOUS",
     "CLEARANCE_OIDC_JWKS",
     "CLEARANCE_OIDC_ISSUER",
     "CLEARANCE_OIDC_AUDIENCE",
     "CLEARANCE_OIDC_USER_CLAIM",
 )
+
+SQLITE_SYNCHRONOUS = ("FULL", "NORMAL")
+"""The values of ``CLEARANCE_SQLITE_SYNCHRONOUS``, the safe one first (see docs/operations.md)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,7 @@ class Settings:
     scenario: Path | None
     sla_days: int
     oidc: Oidc | None = None
+    sqlite_synchronous: str = "FULL"
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +83,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise InputError(
             "CLEARANCE_SLA_DAYS", f"must be a whole number of days ≥ 1, not '{raw_sla}'"
         )
+    synchronous = (env.get("CLEARANCE_SQLITE_SYNCHRONOUS") or "FULL").strip().upper()
+    if synchronous not in SQLITE_SYNCHRONOUS:
+        raise InputError(
+            "CLEARANCE_SQLITE_SYNCHRONOUS",
+            f"must be {' or '.join(SQLITE_SYNCHRONOUS)}, not '{env['CLEARANCE_SQLITE_SYNCHRONOUS']}'",
+        )
     jwks = env.get("CLEARANCE_OIDC_JWKS")
     oidc = None
     if jwks:
@@ -92,4 +104,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         )
     elif any(env.get(k) for k in SETTINGS if k.startswith("CLEARANCE_OIDC_")):
         raise InputError("CLEARANCE_OIDC_JWKS", "must be set when any other OIDC setting is")
-    return Settings(data_dir, url, Path(scenario) if scenario else None, int(raw_sla), oidc)
+    return Settings(
+        data_dir,
+        url,
+        Path(scenario) if scenario else None,
+        int(raw_sla),
+        oidc,
+        sqlite_synchronous=synchronous,
+    )

@@ -92,7 +92,9 @@ class App:
         from clearance.store.db import open_database
         from clearance.store.repository import Store
 
-        self.database = open_database(self.settings.database_url)
+        self.database = open_database(
+            self.settings.database_url, synchronous=self.settings.sqlite_synchronous
+        )
         _opened.append(self.database)
         self.store = Store(self.database)
         self._scenario = scenario or self.settings.scenario
