@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from clearance.core.access import Level, Role
-from clearance.core.signing import Signer, unlock
+from clearance.core.signing import Signer
 from clearance.core.stockpile import Rating
-from clearance.errors import NotFoundError, SignatureError
+from clearance.errors import NotFoundError
 from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView
+from clearance.service.keyfiles import open_key_file
 from clearance.service.people import offices_of
 from clearance.service.proposals import Impact, ProposalView
 from clearance.service.replay import Change
@@ -113,14 +114,13 @@ def answer_case(
 
 
 def _signer(srv: Server, viewer: SignedIn, passphrase: str) -> Signer:
-    """The viewer's own signing key on this server, unlocked with their passphrase."""
-    try:
-        pem = srv.key_path(viewer.id).read_bytes()
-    except FileNotFoundError:
-        raise SignatureError(
-            f"no signing key is registered on this server for {viewer.id}"
-        ) from None
-    return unlock(pem, passphrase)
+    """The viewer's own signing key on this server, unlocked with their passphrase (an old
+    key file is resealed in the current format as it is)."""
+    return open_key_file(
+        srv.key_path(viewer.id),
+        passphrase,
+        missing=f"no signing key is registered on this server for {viewer.id}",
+    )
 
 
 # stock --------------------------------------------------------------------------
