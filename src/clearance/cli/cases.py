@@ -15,7 +15,7 @@ from rich.text import Text
 from clearance.core.access import Level, parse_level
 from clearance.core.request import describe_request
 from clearance.core.workflow import OPEN_STATES, CaseState, is_overdue
-from clearance.errors import InputError
+from clearance.errors import InputError, OutcomeUnknown
 
 from .context import ActorOption, App, KeyFileOption, PassphraseOption, now
 from .options import JsonOption, ScenarioOption
@@ -151,16 +151,27 @@ def submit(
     parsed = read_request_file(request)
     level = parse_level(classification, "--classification")
     service = App(scenario).cases()
-    case, created = service.submit(
-        parsed.model_dump(mode="json", exclude_none=True),
-        actor=actor,
-        now=now(),
-        idempotency_key=idempotency_key,
-        classification=int(level),
-    )
-    _print_case(service.view(case.id), json_output)
+    try:
+        view, created = service.submit_and_show(
+            parsed.model_dump(mode="json", exclude_none=True),
+            actor=actor,
+            now=now(),
+            idempotency_key=idempotency_key,
+            classification=int(level),
+        )
+    except OutcomeUnknown as exc:
+        again = (
+            "run the command again with the same --idempotency-key: it shows the case if it"
+            " was recorded, and submits it if not"
+            if idempotency_key
+            else "look for it with 'clearance cases list' before submitting it again"
+        )
+        raise OutcomeUnknown(f"{exc.message}: {again}") from None
+    _print_case(view, json_output)
     if not created and not json_output:
-        Console(stderr=True).print(f"(case {case.number} already existed for this idempotency key)")
+        Console(stderr=True).print(
+            f"(case {view.case.number} already existed for this idempotency key)"
+        )
 
 
 @app.command("list")

@@ -133,6 +133,18 @@ def _already_recorded(tx: Transaction, case_id: str, decision: Decision) -> bool
     return False
 
 
+def _view_in(tx: Transaction, case: CaseRecord) -> CaseView:
+    approvals = tx.approvals(case.id)
+    keys = {a.actor: u.public_key for a in approvals if (u := tx.user(a.actor)) is not None}
+    return CaseView(
+        case,
+        tuple(approvals),
+        tuple(tx.conditions(case.id)),
+        tuple(tx.case_events(case.id)),
+        keys,
+    )
+
+
 def case_row(case: CaseRecord, now: dt.datetime) -> dict[str, Any]:
     """A case as lists show it (the CLI's and the API's ``cases list``)."""
     return {
@@ -190,16 +202,7 @@ class CaseService:
     def view(self, case_id: str, *, max_level: int | None = None) -> CaseView:
         """A case with its approvals, conditions and events; ``max_level``: the reader's clearance."""
         with self.store.reading() as tx:
-            case = self._get(tx, case_id, lock=False, max_level=max_level)
-            approvals = tx.approvals(case.id)
-            keys = {a.actor: u.public_key for a in approvals if (u := tx.user(a.actor)) is not None}
-            return CaseView(
-                case,
-                tuple(approvals),
-                tuple(tx.conditions(case.id)),
-                tuple(tx.case_events(case.id)),
-                keys,
-            )
+            return _view_in(tx, self._get(tx, case_id, lock=False, max_level=max_level))
 
     def page(
         self,
@@ -339,6 +342,27 @@ class CaseService:
 
         ``classification`` (a ``core.access.Level``) may not be above the submitter's clearance.
         """
+        view, created = self.submit_and_show(
+            data,
+            actor=actor,
+            now=now,
+            idempotency_key=idempotency_key,
+            classification=classification,
+        )
+        return view.case, created
+
+    def submit_and_show(
+        self,
+        data: object,
+        *,
+        actor: str,
+        now: dt.datetime,
+        idempotency_key: str | None = None,
+        classification: int = 0,
+    ) -> tuple[CaseView, bool]:
+        """``submit``, returning the case as it stands once submitted, read in the same
+        transaction: nothing is read after the commit, so a database that fails just then
+        cannot make a recorded case look unrecorded (a "database unavailable" answer)."""
         request = parse_request(data)
         if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
             raise InputError("idempotency key", "must be 1 to 200 characters")
@@ -358,7 +382,7 @@ class CaseService:
                     raise ConflictError(
                         "this idempotency key was used for another request; use a new key"
                     )
-                return earlier, False
+                return _view_in(tx, earlier), False
             submitter = tx.user(actor)
             if submitter is None:
                 raise NotFoundError(f"unknown user '{actor}'")
@@ -414,7 +438,8 @@ class CaseService:
                 },
             )
             self._move_stock(tx, request, case_id, state, actor=SYSTEM, now=now)
-        return case, True
+            shown = _view_in(tx, case)
+        return shown, True
 
     def _move_stock(
         self,

@@ -17,13 +17,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import case, delete, func, or_, select, text, update
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.orm import Session
 
 from clearance.core.access import Level
 from clearance.core.chain import GENESIS, EventType, Message, event_body, link_hash
 from clearance.core.workflow import OPEN_STATES
-from clearance.errors import ConflictError, InputError, StoreError
+from clearance.errors import ConflictError, InputError, OutcomeUnknown, StoreError
 from clearance.store.db import Database
 from clearance.store.models import (
     ApiToken,
@@ -788,13 +794,28 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """One transaction that may write: serialised with other writers by the database."""
-        with (
-            _database_errors(),
-            Session(self.database.engine, expire_on_commit=False) as session,
-            session.begin(),
-        ):
-            yield Transaction(session, is_sqlite=self.database.is_sqlite)
+        """One transaction that may write: serialised with other writers by the database.
+
+        A failure before COMMIT rolls everything back (``StoreError``: nothing was
+        recorded). A failure of COMMIT itself leaves the outcome unknown (the
+        database may have committed and lost the connection before saying so),
+        so it is ``OutcomeUnknown``, never passed off as nothing done.
+        """
+        with _database_errors(), Session(self.database.engine, expire_on_commit=False) as session:
+            session.begin()
+            try:
+                yield Transaction(session, is_sqlite=self.database.is_sqlite)
+                session.flush()
+            except BaseException:
+                session.rollback()
+                raise
+            try:
+                session.commit()
+            except DBAPIError as exc:
+                raise OutcomeUnknown(
+                    "the database failed while committing, so whether this was recorded is"
+                    f" unknown ({_store_error(str(exc.orig)).message})"
+                ) from None
 
     @contextmanager
     def reading(self) -> Iterator[Transaction]:

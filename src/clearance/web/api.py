@@ -24,6 +24,7 @@ from clearance.core.workflow import OPEN_STATES, CaseState
 from clearance.errors import (
     InputError,
     NotFoundError,
+    OutcomeUnknown,
     PermissionDenied,
     RequestError,
 )
@@ -118,6 +119,16 @@ class Activation(BaseModel):
     """The passphrase unlocks the activator's own signing key."""
 
     passphrase: str = Field(min_length=1, max_length=1000)
+
+
+_RETRY = (
+    "send the same request again with the same Idempotency-Key: if the case was recorded,"
+    " that answers it (200); if not, it submits it now (201)"
+)
+_LOOK = (
+    "look for the case (GET /api/v1/cases) before sending the request again; with an"
+    " Idempotency-Key, a retry would be safe"
+)
 
 
 def _view(srv: Server, viewer: SignedIn, case_id: str) -> dict[str, Any]:
@@ -351,19 +362,28 @@ def submit_case(
     classification: Annotated[str, Query(max_length=20)] = "UNCLASSIFIED",
 ) -> dict[str, Any]:
     """Submit a request as a case, screened at once. A retry with the same
-    ``Idempotency-Key`` returns the first case (200) instead of making another (201)."""
+    ``Idempotency-Key`` returns the first case (200) instead of making another (201).
+
+    A 503 ``store_unavailable`` means nothing was recorded; a 503 ``outcome_unknown``
+    means the database failed while committing, and a retry with the same key tells."""
     require(viewer, Role.REQUESTER)
     level = parse_level(classification)
-    case, created = srv.cases.submit(
-        body,
-        actor=viewer.id,
-        now=srv.now(),
-        idempotency_key=idempotency_key,
-        classification=int(level),
-    )
+    try:
+        view, created = srv.cases.submit_and_show(
+            body,
+            actor=viewer.id,
+            now=srv.now(),
+            idempotency_key=idempotency_key,
+            classification=int(level),
+        )
+    except OutcomeUnknown as exc:
+        raise OutcomeUnknown(f"{exc.message}: {_RETRY if idempotency_key else _LOOK}") from None
     if not created:
         response.status_code = 200
-    return _view(srv, viewer, case.id)
+        return _view(srv, viewer, view.case.id)  # as a first look would show it: nothing new
+    # Shown as the submitting transaction read it: the case is recorded, and no read
+    # after the commit may turn that into an error.
+    return view.as_dict(srv.now())
 
 
 @router.get("/cases/{case_id}", tags=["cases"])

@@ -28,6 +28,7 @@ from clearance.errors import (
     ClearanceError,
     InputError,
     NotFoundError,
+    OutcomeUnknown,
     PermissionDenied,
     RequestError,
     Throttled,
@@ -448,6 +449,15 @@ async def submit_request(request: Request, viewer: Viewer, srv: Srv) -> Response
     except InputError as exc:
         return _request_page(
             request, srv, viewer, form, status=exc.http_status, error=exc.message, field=exc.where
+        )
+    except OutcomeUnknown as exc:
+        # The form carries its idempotency key: sending it again is safe, and tells.
+        again = (
+            "submit the form again: if the request was recorded, you are taken to its case;"
+            " if not, it is submitted now"
+        )
+        return _request_page(
+            request, srv, viewer, form, status=exc.http_status, error=f"{exc.message}: {again}"
         )
     except ClearanceError as exc:
         return _request_page(request, srv, viewer, form, status=exc.http_status, error=exc.message)
