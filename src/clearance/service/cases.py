@@ -39,8 +39,14 @@ from clearance.errors import (
 )
 from clearance.policy.engine import Screener
 from clearance.service.people import can_act_for
-from clearance.service.stockpile import StockService, case_movements
-from clearance.store.records import ApprovalRecord, CaseRecord, ConditionRecord, LedgerRecord
+from clearance.service.stockpile import StockService, case_movements, decision_seen
+from clearance.store.records import (
+    ApprovalRecord,
+    CaseRecord,
+    ConditionRecord,
+    LedgerRecord,
+    UserRecord,
+)
 from clearance.store.repository import CaseSearch, Store, Transaction
 
 __all__ = ["CaseService", "CaseView", "case_row"]
@@ -48,17 +54,34 @@ __all__ = ["CaseService", "CaseView", "case_row"]
 
 @dataclass(frozen=True, slots=True)
 class CaseView:
-    """A case with everything that happened to it, for ``cases show`` and the web page."""
+    """A case with everything that happened to it, for ``cases show`` and the web page,
+    as ``reader`` may see it (None: the local operator, who sees everything).
+
+    What a reader may not see of a decision (another party's stock figures) is
+    left out of its copy of the decision and of the events that carry one
+    (``service.stockpile.decision_seen``); the record itself is unchanged.
+    """
 
     case: CaseRecord
     approvals: tuple[ApprovalRecord, ...]
     conditions: tuple[ConditionRecord, ...]
     events: tuple[LedgerRecord, ...]
     public_keys: dict[str, str]
+    reader: UserRecord | None = None
 
     @property
     def decision(self) -> dict[str, Any]:
-        return dict(json.loads(self.case.decision))
+        return decision_seen(json.loads(self.case.decision), self.reader)
+
+    def _event(self, event: LedgerRecord) -> dict[str, Any]:
+        body = json.loads(event.body)
+        payload = body.get("payload") or {}
+        if isinstance(payload.get("decision"), dict):  # case_submitted, case_rescreened
+            body["payload"] = {
+                **payload,
+                "decision": decision_seen(payload["decision"], self.reader),
+            }
+        return {"seq": event.seq, "hash": event.hash, **body}
 
     def time_in_states(self, now: dt.datetime) -> dict[str, float]:
         """Days spent in each state so far, from the ledger's state changes."""
@@ -116,7 +139,7 @@ class CaseView:
                 }
                 for k in self.conditions
             ],
-            "events": [{"seq": e.seq, "hash": e.hash, **json.loads(e.body)} for e in self.events],
+            "events": [self._event(e) for e in self.events],
         }
 
 
@@ -133,7 +156,7 @@ def _already_recorded(tx: Transaction, case_id: str, decision: Decision) -> bool
     return False
 
 
-def _view_in(tx: Transaction, case: CaseRecord) -> CaseView:
+def _view_in(tx: Transaction, case: CaseRecord, reader: UserRecord | None = None) -> CaseView:
     approvals = tx.approvals(case.id)
     keys = {a.actor: u.public_key for a in approvals if (u := tx.user(a.actor)) is not None}
     return CaseView(
@@ -142,6 +165,7 @@ def _view_in(tx: Transaction, case: CaseRecord) -> CaseView:
         tuple(tx.conditions(case.id)),
         tuple(tx.case_events(case.id)),
         keys,
+        reader,
     )
 
 
@@ -199,10 +223,14 @@ class CaseService:
             raise NotFoundError(f"no case '{case_id}'")
         return case
 
-    def view(self, case_id: str, *, max_level: int | None = None) -> CaseView:
-        """A case with its approvals, conditions and events; ``max_level``: the reader's clearance."""
+    def view(
+        self, case_id: str, *, max_level: int | None = None, reader: UserRecord | None = None
+    ) -> CaseView:
+        """A case with its approvals, conditions and events; ``max_level``: the reader's
+        clearance; ``reader``: who reads it (what of the decision they may see)."""
         with self.store.reading() as tx:
-            return _view_in(tx, self._get(tx, case_id, lock=False, max_level=max_level))
+            case = self._get(tx, case_id, lock=False, max_level=max_level)
+            return _view_in(tx, case, reader)
 
     def page(
         self,
@@ -360,9 +388,10 @@ class CaseService:
         idempotency_key: str | None = None,
         classification: int = 0,
     ) -> tuple[CaseView, bool]:
-        """``submit``, returning the case as it stands once submitted, read in the same
-        transaction: nothing is read after the commit, so a database that fails just then
-        cannot make a recorded case look unrecorded (a "database unavailable" answer)."""
+        """``submit``, returning the case as it stands once submitted (as the submitter
+        sees it), read in the same transaction: nothing is read after the commit, so a
+        database that fails just then cannot make a recorded case look unrecorded (a
+        "database unavailable" answer)."""
         request = parse_request(data)
         if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
             raise InputError("idempotency key", "must be 1 to 200 characters")
@@ -438,7 +467,7 @@ class CaseService:
                 },
             )
             self._move_stock(tx, request, case_id, state, actor=SYSTEM, now=now)
-            shown = _view_in(tx, case)
+            shown = _view_in(tx, case, submitter)
         return shown, True
 
     def _move_stock(

@@ -34,19 +34,16 @@ from clearance.service.accounts import SignedIn
 from clearance.service.cases import case_row
 from clearance.service.people import offices_of
 from clearance.service.proposals import proposal_summary
-from clearance.service.stockpile import MAX_MONTHS
+from clearance.service.stockpile import MAX_MONTHS, decision_seen, explanation_seen
 
 from .access import (
     activate_proposal,
     answer_case,
     case_scope,
     may_activate,
-    stock_board,
     visible_case,
     visible_impact,
     visible_overdue,
-    visible_position,
-    visible_projection,
     visible_proposal,
     visible_proposals,
 )
@@ -206,7 +203,7 @@ async def screen(body: JsonObject, viewer: Viewer, srv: Srv) -> Response:
     decision = srv.screener.decide(
         parse_request(body), decision_id=str(uuid.uuid4()), now=srv.now()
     )
-    return _json(decision.as_dict())
+    return _json(decision_seen(decision.as_dict(), viewer.user))
 
 
 @router.post("/screen/batch", tags=["screening"], response_model=list[dict[str, Any]])
@@ -223,7 +220,7 @@ async def screen_batch(
     now = srv.now()
     ids = [str(uuid.uuid4()) for _ in parsed]
     decisions = srv.screener.decide_many(parsed, decision_ids=ids, now=now)
-    return _json([d.as_dict() for d in decisions])
+    return _json([decision_seen(d.as_dict(), viewer.user) for d in decisions])
 
 
 @router.post("/explain", tags=["screening"])
@@ -231,7 +228,7 @@ async def explain_request(body: JsonObject, viewer: Viewer, srv: Srv) -> dict[st
     """A decision with the policy text that decided it and what would change it."""
     request = parse_request(body)
     decision = srv.screener.decide(request, decision_id=str(uuid.uuid4()), now=srv.now())
-    return explain(srv.screener, request, decision).as_dict()
+    return explanation_seen(explain(srv.screener, request, decision), viewer.user)
 
 
 # catalog and policy -------------------------------------------------------------
@@ -468,7 +465,13 @@ def stockpile_board(
 ) -> dict[str, Any]:
     """Every stock position you may see, rated today, worst first; ``counts`` per colour
     are of the holders asked for, whatever ``rating`` says."""
-    board = stock_board(srv, viewer, holder, rating, limit)
+    board = srv.cases.stock.board(
+        on=srv.now().date(),
+        reader=viewer.user,
+        holders=frozenset(holder) if holder else None,
+        rating=rating,
+        limit=limit,
+    )
     return {
         "as_of": srv.now().date().isoformat(),
         "counts": board.counts,
@@ -486,7 +489,9 @@ def stockpile_position(
     as_of: Annotated[dt.date | None, Query(description="YYYY-MM-DD; today if absent.")] = None,
 ) -> dict[str, Any]:
     """One position's rating as of a date, rebuilt from its movements, and those movements."""
-    return visible_position(srv, viewer, holder, system, as_of).as_dict()
+    return srv.cases.stock.position(
+        holder, system, on=srv.now().date(), reader=viewer.user, as_of=as_of
+    ).as_dict()
 
 
 @router.get("/stockpile/{holder}/{system}/projection", tags=["stockpile"])
@@ -499,8 +504,8 @@ def stockpile_projection(
     months: Annotated[int, Query(ge=1, le=MAX_MONTHS)] = 24,
 ) -> dict[str, Any]:
     """The rating now and after giving ``transfer`` today, and month by month with production."""
-    return visible_projection(
-        srv, viewer, holder, system, transfer=transfer, months=months
+    return srv.cases.stock.project(
+        holder, system, transfer=transfer, months=months, on=srv.now().date(), reader=viewer.user
     ).as_dict()
 
 

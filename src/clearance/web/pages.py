@@ -38,8 +38,9 @@ from clearance.service import audit
 from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView, case_row
 from clearance.service.people import offices_of
+from clearance.service.stockpile import stockpile_seen
 
-from .access import answer_case, case_scope, stock_holders, visible_case
+from .access import answer_case, case_scope, visible_case
 from .auth import COOKIE, Viewer, require, server, set_session_cookie
 from .charts import decisions_chart, holders_graph
 from .context import Server
@@ -290,8 +291,7 @@ def _case_page(
     case = view.as_dict(now)
     explanation, explanation_note = _explanation(srv, view)
     checks = {(c.authority, c.actor): c for c in audit.check_signatures(case, None)}
-    stock = case["decision"].get("stockpile")
-    allowed = stock_holders(viewer)
+    stock = case["decision"].get("stockpile")  # as the viewer may see it
     return render(
         request,
         "case.html",
@@ -310,7 +310,7 @@ def _case_page(
         reason=reason,
         done=_DONE.get(done or ""),
         authorities={a.id: a.title for a in srv.pack.catalog.authorities},
-        stock_link=bool(stock) and (allowed is None or stock["holder"] in allowed),
+        stock_link=bool(stock) and not stock.get("figures_withheld"),
     )
 
 
@@ -406,13 +406,16 @@ async def preview(request: Request, viewer: Viewer, srv: Srv) -> Response:
     except InputError:
         level = None
     empty = [what for _, what in missing(form)]
-    context: dict[str, Any] = {"missing": empty, "decision": None, "error": None}
+    context: dict[str, Any] = {"missing": empty, "decision": None, "error": None, "stock": None}
     if not empty:
         try:
             parsed = parse_request(form.request())
             decision = srv.screener.decide(parsed, decision_id=str(uuid.uuid4()), now=srv.now())
             context["decision"] = decision
             context["explanation"] = explain(srv.screener, parsed, decision)
+            context["stock"] = stockpile_seen(
+                decision.stockpile.as_dict() if decision.stockpile else None, viewer.user
+            )
         except RequestError as exc:
             context["error"] = exc.message
             context["error_field"] = FIELD_IDS.get(exc.field)
