@@ -152,7 +152,7 @@ def sees_stock_of(reader: UserRecord | None, holder: str) -> bool:
 
 _RATING_ONLY = ("holder", "system", "on", "quantity", "now", "after", "illustrative")
 """What a decision's stockpile facts keep for a reader who may not see the figures:
-whose stock, of what, when, how many the request asks for (all of the request) and
+whose stock, of what, on which day and how many (all of which the request says), and
 the ratings. On hand, committed, available, requirement, thresholds and months to
 recover say what the party holds and plans: they are left out."""
 
@@ -168,15 +168,16 @@ def stockpile_seen(
     return {key: facts[key] for key in _RATING_ONLY if key in facts} | {"figures_withheld": True}
 
 
-def decision_seen(decision: Mapping[str, Any], reader: UserRecord | None) -> dict[str, Any]:
-    """A decision (as ``Decision.as_dict`` writes it) as ``reader`` may see it.
+def decision_seen(decision: dict[str, Any], reader: UserRecord | None) -> dict[str, Any]:
+    """A decision (as ``Decision.as_dict`` writes it) as ``reader`` may see it: the same
+    dict when there is nothing to leave out, a copy without it otherwise.
 
     The decision recorded is never changed (it is hashed and signed over): what
     a reader may not see is left out of the copy they are shown.
     """
     facts = decision.get("stockpile")
     if facts is None or sees_stock_of(reader, facts["holder"]):
-        return dict(decision)
+        return decision
     return {**decision, "stockpile": stockpile_seen(facts, reader)}
 
 
