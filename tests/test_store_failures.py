@@ -25,10 +25,11 @@ import pytest
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
-from .api_support import ATACMS_JUNE, Api, open_api
+from .api_support import ATACMS_JUNE, DEMO_PASSWORD, Api, open_api
 from .databases import PostgresCluster, Template, clone_template, database_name
 from .test_api import (  # noqa: F401 (the seeded demo world's fixtures)
     CASES,
+    SECRET_CASE,
     assert_error,
     postgresql_template,
 )
@@ -131,15 +132,13 @@ def test_without_a_key_an_unknown_outcome_says_to_look_before_sending_again(
     assert "look for the case (GET /api/v1/cases) before sending" in first.json()["message"]
 
 
-def test_a_case_recorded_just_before_the_database_goes_away_is_answered_as_recorded(
-    pg_api: tuple[Api, str], pg_cluster: PostgresCluster
-) -> None:
-    api, name = pg_api
-    liaison = api.as_user("ua.liaison")
-    key = {"Idempotency-Key": "recorded-then-outage"}
+@contextmanager
+def goes_away_after_commit(api: Api, cluster: PostgresCluster, name: str) -> Iterator[None]:
+    """Once the next writing transaction has committed, the database takes no connection
+    and ends every one it had, until the block ends."""
 
     def database_goes_away(session: Session) -> None:
-        with pg_cluster.admin() as admin:
+        with cluster.admin() as admin:
             admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
             ended = admin.execute(
                 "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
@@ -150,19 +149,47 @@ def test_a_case_recorded_just_before_the_database_goes_away_is_answered_as_recor
                 " WHERE datname = %s AND pid <> pg_backend_pid()",
                 [name],
             )
-        _gone(pg_cluster, [pid for (pid,) in ended])
+        _gone(cluster, [pid for (pid,) in ended])
 
     try:
         with once(api.server.database.engine, "after_commit", database_goes_away):
-            first = liaison.post(CASES, json=ATACMS_JUNE, headers=key)
+            yield
+    finally:
+        with cluster.admin() as admin:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+
+
+def test_a_case_recorded_just_before_the_database_goes_away_is_answered_as_recorded(
+    pg_api: tuple[Api, str], pg_cluster: PostgresCluster
+) -> None:
+    api, name = pg_api
+    liaison = api.as_user("ua.liaison")
+    key = {"Idempotency-Key": "recorded-then-outage"}
+    with goes_away_after_commit(api, pg_cluster, name):
+        first = liaison.post(CASES, json=ATACMS_JUNE, headers=key)
         # The case is recorded, so it is answered as recorded: not "database unavailable".
         assert first.status_code == 201, first.text
         assert first.json()["state"] == "in_review"
         # While the database refuses connections, anything else is honestly unavailable.
         assert_error(liaison.get(f"{CASES}/{first.json()['id']}"), 503, "store_unavailable")
-    finally:
-        with pg_cluster.admin() as admin:
-            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
     again = liaison.post(CASES, json=ATACMS_JUNE, headers=key)
     assert (again.status_code, again.json()["id"]) == (200, first.json()["id"])
     assert _recorded(api, "recorded-then-outage")
+
+
+def test_an_approval_recorded_just_before_the_database_goes_away_is_answered_as_recorded(
+    pg_api: tuple[Api, str], pg_cluster: PostgresCluster
+) -> None:
+    api, name = pg_api
+    secdef = api.as_user("secdef")
+    with goes_away_after_commit(api, pg_cluster, name):
+        answer = secdef.post(
+            f"{CASES}/{SECRET_CASE}/approve",
+            json={"reason": "Proportionate", "passphrase": DEMO_PASSWORD},
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["state"] == "approved"
+    shown = secdef.get(f"{CASES}/{SECRET_CASE}").json()
+    assert [(a["authority"], a["verdict"]) for a in shown["approvals"]] == [
+        ("us.secdef", "approve")
+    ]

@@ -226,7 +226,7 @@ def _answer(
     context = App()
     signer = context.signer(actor, key_file, passphrase)
     service = context.cases()
-    record = service.answer(
+    view = service.answer(
         case,
         actor=actor,
         approve=approve,
@@ -235,7 +235,7 @@ def _answer(
         now=now(),
         authority=authority,
     )
-    _print_case(service.view(record.id), json_output)
+    _print_case(view, json_output)
 
 
 AuthorityOption = Annotated[
@@ -286,8 +286,7 @@ def withdraw(
 ) -> None:
     """Withdraw your own case before it is executed."""
     service = App().cases()
-    record = service.withdraw(case, actor=actor, reason=reason, now=now())
-    _print_case(service.view(record.id), json_output)
+    _print_case(service.withdraw(case, actor=actor, reason=reason, now=now()), json_output)
 
 
 @app.command("condition-met")
@@ -307,10 +306,10 @@ def condition_met(
 ) -> None:
     """Record that a condition of an approved case is met; the last one clears the case."""
     service = App().cases()
-    record = service.condition_met(
+    view = service.condition_met(
         case, actor=actor, condition=condition, evidence=evidence, now=now()
     )
-    _print_case(service.view(record.id), json_output)
+    _print_case(view, json_output)
 
 
 @app.command("execute")
@@ -325,8 +324,7 @@ def execute(
 ) -> None:
     """Record that an approved (or cleared) case was carried out."""
     service = App().cases()
-    record = service.execute(case, actor=actor, quantity=quantity, now=now())
-    _print_case(service.view(record.id), json_output)
+    _print_case(service.execute(case, actor=actor, quantity=quantity, now=now()), json_output)
 
 
 @app.command("overdue")

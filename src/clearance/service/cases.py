@@ -497,8 +497,12 @@ class CaseService:
         signer: Signer,
         now: dt.datetime,
         authority: str | None = None,
-    ) -> CaseRecord:
-        """Approve or deny one gate of a case in review, signed by the actor personally."""
+        reader: UserRecord | None = None,
+    ) -> CaseView:
+        """Approve or deny one gate of a case in review, signed by the actor personally.
+
+        Like every change below, it returns the case as it then stands, as ``reader``
+        sees it, read in the same transaction (nothing is read after the commit)."""
         if not approve and not reason.strip():
             raise InputError("reason", "a denial needs a reason")
         with self.store.transaction() as tx:
@@ -564,13 +568,13 @@ class CaseService:
                 conditions = tx.conditions(case_id)
                 target = CaseState.APPROVED_WITH_CONDITIONS if conditions else CaseState.APPROVED
             else:
-                return tx.update_case(case)
+                return _view_in(tx, tx.update_case(case), reader)
             moved = self._move(
                 tx, case, target, actor=actor, now=now, why=reason or f"{gate} approved"
             )
             request = parse_request(json.loads(case.request))
             self._move_stock(tx, request, case_id, target, actor=actor, now=now)
-            return moved
+            return _view_in(tx, moved, reader)
 
     def _pick_gate(
         self,
@@ -639,7 +643,15 @@ class CaseService:
                 f"{actor} acts for {user.party}; only {', '.join(sorted(parties))} may {to_do}"
             )
 
-    def withdraw(self, case_id: str, *, actor: str, reason: str, now: dt.datetime) -> CaseRecord:
+    def withdraw(
+        self,
+        case_id: str,
+        *,
+        actor: str,
+        reason: str,
+        now: dt.datetime,
+        reader: UserRecord | None = None,
+    ) -> CaseView:
         """The requester takes a case back before it is executed."""
         with self.store.transaction() as tx:
             case = self._get(tx, case_id, actor=actor)
@@ -650,11 +662,18 @@ class CaseService:
             )
             request = parse_request(json.loads(case.request))
             self._move_stock(tx, request, case.id, CaseState.WITHDRAWN, actor=actor, now=now)
-            return moved
+            return _view_in(tx, moved, reader)
 
     def condition_met(
-        self, case_id: str, *, actor: str, condition: str, evidence: str, now: dt.datetime
-    ) -> CaseRecord:
+        self,
+        case_id: str,
+        *,
+        actor: str,
+        condition: str,
+        evidence: str,
+        now: dt.datetime,
+        reader: UserRecord | None = None,
+    ) -> CaseView:
         """Record a condition as met; the last one clears the case."""
         if not evidence.strip():
             raise InputError("evidence", "say what shows the condition is met")
@@ -684,14 +703,22 @@ class CaseService:
                 payload={"condition": condition, "evidence": evidence},
             )
             if all(k.met_at is not None or k.text == condition for k in conditions.values()):
-                return self._move(
+                updated = self._move(
                     tx, case, CaseState.CLEARED, actor=actor, now=now, why="every condition met"
                 )
-            return tx.update_case(case)
+            else:
+                updated = tx.update_case(case)
+            return _view_in(tx, updated, reader)
 
     def execute(
-        self, case_id: str, *, actor: str, quantity: int | None, now: dt.datetime
-    ) -> CaseRecord:
+        self,
+        case_id: str,
+        *,
+        actor: str,
+        quantity: int | None,
+        now: dt.datetime,
+        reader: UserRecord | None = None,
+    ) -> CaseView:
         """Record that the approved quantity was used or delivered."""
         with self.store.transaction() as tx:
             case = self._get(tx, case_id, actor=actor)
@@ -718,7 +745,7 @@ class CaseService:
                 now=now,
                 done=done,
             )
-            return moved
+            return _view_in(tx, moved, reader)
 
     def _record_activations(self, tx: Transaction, *, actor: str, now: dt.datetime) -> None:
         """Put on the ledger every bundle of the pack in force by now that it does not hold yet.

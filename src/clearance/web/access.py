@@ -94,8 +94,9 @@ def answer_case(
     reason: str,
     passphrase: str,
     authority: str | None,
-) -> CaseRecord:
-    """Approve or deny a gate of a case, signed with the viewer's own key."""
+) -> CaseView:
+    """Approve or deny a gate of a case, signed with the viewer's own key; the case as the
+    viewer then sees it."""
     visible_case(srv, viewer, case_id)  # 404 for a case you may not see, before anything else
     return srv.cases.answer(
         case_id,
@@ -105,6 +106,7 @@ def answer_case(
         signer=_signer(srv, viewer, passphrase),
         now=srv.now(),
         authority=authority,
+        reader=viewer.user,
     )
 
 

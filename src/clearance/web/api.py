@@ -392,7 +392,7 @@ def show_case(case_id: CaseRef, viewer: Viewer, srv: Srv) -> dict[str, Any]:
 def _answer(
     srv: Server, viewer: SignedIn, case_id: str, body: Answer, approve: bool
 ) -> dict[str, Any]:
-    record = answer_case(
+    view = answer_case(
         srv,
         viewer,
         case_id,
@@ -401,7 +401,7 @@ def _answer(
         passphrase=body.passphrase,
         authority=body.authority,
     )
-    return _view(srv, viewer, record.id)
+    return view.as_dict(srv.now())
 
 
 @router.post("/cases/{case_id}/approve", tags=["cases"])
@@ -420,26 +420,35 @@ def deny(case_id: CaseRef, body: Answer, viewer: Viewer, srv: Srv) -> dict[str, 
 def withdraw(case_id: CaseRef, body: Withdrawal, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Withdraw your own case."""
     _view(srv, viewer, case_id)
-    record = srv.cases.withdraw(case_id, actor=viewer.id, reason=body.reason, now=srv.now())
-    return _view(srv, viewer, record.id)
+    view = srv.cases.withdraw(
+        case_id, actor=viewer.id, reason=body.reason, now=srv.now(), reader=viewer.user
+    )
+    return view.as_dict(srv.now())
 
 
 @router.post("/cases/{case_id}/conditions", tags=["cases"])
 def condition_met(case_id: CaseRef, body: ConditionMet, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Record a condition as met; the last one clears the case."""
     _view(srv, viewer, case_id)
-    record = srv.cases.condition_met(
-        case_id, actor=viewer.id, condition=body.condition, evidence=body.evidence, now=srv.now()
+    view = srv.cases.condition_met(
+        case_id,
+        actor=viewer.id,
+        condition=body.condition,
+        evidence=body.evidence,
+        now=srv.now(),
+        reader=viewer.user,
     )
-    return _view(srv, viewer, record.id)
+    return view.as_dict(srv.now())
 
 
 @router.post("/cases/{case_id}/execute", tags=["cases"])
 def execute(case_id: CaseRef, body: Execution, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Record that an approved (or cleared) case was carried out."""
     _view(srv, viewer, case_id)
-    record = srv.cases.execute(case_id, actor=viewer.id, quantity=body.quantity, now=srv.now())
-    return _view(srv, viewer, record.id)
+    view = srv.cases.execute(
+        case_id, actor=viewer.id, quantity=body.quantity, now=srv.now(), reader=viewer.user
+    )
+    return view.as_dict(srv.now())
 
 
 @router.get("/overdue", tags=["cases"])

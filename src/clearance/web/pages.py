@@ -342,7 +342,7 @@ def answer(
             raise InputError("verdict", "choose Approve or Deny")
         if not passphrase:
             raise InputError("passphrase", "enter the passphrase of your signing key")
-        record = answer_case(
+        answered = answer_case(
             srv,
             viewer,
             view.case.id,
@@ -359,7 +359,7 @@ def answer(
             request, srv, viewer, fresh, status=exc.http_status, error=exc.message, reason=reason
         )
     done = "approved" if verdict == "approve" else "denied"
-    return RedirectResponse(f"/cases/{record.number}?done={done}", status_code=303)
+    return RedirectResponse(f"/cases/{answered.case.number}?done={done}", status_code=303)
 
 
 # new requests -------------------------------------------------------------------
