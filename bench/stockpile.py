@@ -167,7 +167,7 @@ def measure(url: str, pack: Path, movements: int, rounds: int) -> dict[str, Any]
     today = dt.date(2026, 11, 1)
 
     def board() -> None:
-        rows = service.board(on=today, limit=50).rows
+        rows = service.board(on=today, reader=None, limit=50).rows
         console = Console(file=io.StringIO(), width=120)
         from rich.table import Table
 
@@ -201,7 +201,7 @@ def measure(url: str, pack: Path, movements: int, rounds: int) -> dict[str, Any]
 
     def position() -> None:
         holder, system, day = next(past)
-        service.position(holder, system, on=today, as_of=day)
+        service.position(holder, system, on=today, reader=None, as_of=day)
 
     def raw_position() -> None:
         holder, system, day = next(raw_past)

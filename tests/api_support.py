@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -35,7 +34,7 @@ from clearance.settings import load_settings
 from clearance.web.app import create_app
 from clearance.web.context import Server, open_server
 
-from .databases import PostgresCluster
+from .databases import Template, clone_template, database_name
 
 with warnings.catch_warnings():
     # Starlette's test client asks for httpx2 but still works with httpx, which is installed.
@@ -82,15 +81,6 @@ def _write_key(server: Server, user: str, pem: bytes) -> None:
         out.write(pem)
 
 
-@dataclass(frozen=True)
-class Template:
-    """A seeded database (a SQLite file or a PostgreSQL database name) and its key files."""
-
-    kind: str
-    data_dir: Path
-    database: str
-
-
 def build_template(kind: str, data_dir: Path, database_url: str) -> Template:
     """Migrate and seed the demo world once; the database is then left untouched."""
     server = open_server(load_settings(environ(data_dir, database_url)))
@@ -108,27 +98,7 @@ def build_template(kind: str, data_dir: Path, database_url: str) -> Template:
         server.database.dispose()
     if kind == "sqlite":
         return Template(kind, data_dir, database_url.removeprefix("sqlite:///"))
-    return Template(kind, data_dir, _database_name(database_url))
-
-
-def _database_name(url: str) -> str:
-    """``postgresql+psycopg://user@/NAME?host=/socket/folder&port=…`` → ``NAME``."""
-    return url.split("?", 1)[0].rsplit("/", 1)[1]
-
-
-def clone_template(
-    template: Template, database_url: str, data_dir: Path, cluster: PostgresCluster | None
-) -> None:
-    """Make the (fresh, empty) database at ``database_url`` a copy of the template, keys too."""
-    shutil.copytree(template.data_dir / "keys", data_dir / "keys")
-    if template.kind == "sqlite":
-        shutil.copyfile(template.database, database_url.removeprefix("sqlite:///"))
-        return
-    assert cluster is not None
-    name = _database_name(database_url)
-    with cluster.admin() as conn:
-        conn.execute(f'DROP DATABASE "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template.database}"')
+    return Template(kind, data_dir, database_name(database_url))
 
 
 class Documented:

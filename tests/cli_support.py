@@ -1,4 +1,9 @@
-"""Running ``clearance`` in this process, as a user would, against a real database."""
+"""Running ``clearance`` in this process, as a user would, against a real database.
+
+The ``cli`` fixture's users and their key files are made once per kind of
+database and copied for each test (``databases.Template``): ``users add``
+seals each new key with a deliberately slow derivation.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ import sqlalchemy as sa
 
 from clearance.cli.app import main
 from clearance.store.models import Base
+
+from .databases import Template, clone_made_once
 
 
 class Cli:
@@ -78,12 +85,41 @@ class Run:
     stderr: str
 
 
-@pytest.fixture
-def cli(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    cli = Cli(tmp_path, database_url, monkeypatch)
+def _set_up(cli: Cli) -> None:
+    """What every ``cli`` test starts from: a database, three users, one office."""
     cli("init")
     cli("users", "add", "ua.liaison", "--name", "Liaison", "--party", "UA")
     cli("users", "add", "secdef", "--name", "Secretary", "--party", "US")
     cli("users", "add", "usdp", "--name", "Under Secretary", "--party", "US")
     cli("users", "grant", "secdef", "us.secdef", "--from", "2025-01-25")
-    return cli
+
+
+@pytest.fixture(scope="session")
+def cli_made() -> dict[str, Template]:
+    """The set-up, made once per kind of database as tests first ask for it."""
+    return {}
+
+
+@pytest.fixture
+def cli(
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    cli_made: dict[str, Template],
+) -> Cli:
+    def make(url: str, data_dir: Path) -> None:
+        with pytest.MonkeyPatch.context() as patch:
+            _set_up(Cli(data_dir.parent, url, patch))
+
+    cluster = None if database_url.startswith("sqlite") else request.getfixturevalue("pg_cluster")
+    clone_made_once(
+        cli_made,
+        database_url,
+        tmp_path / "data",
+        cluster=cluster,
+        scratch=tmp_path_factory,
+        make=make,
+    )
+    return Cli(tmp_path, database_url, monkeypatch)

@@ -15,11 +15,13 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+import pytest
 
 _counter = itertools.count()
 
@@ -117,3 +119,60 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@dataclass(frozen=True)
+class Template:
+    """A database made once (a SQLite file or a PostgreSQL database name) and its key files,
+    copied for each test that starts from it: users' keys are slow to make, on purpose."""
+
+    kind: str
+    data_dir: Path
+    database: str
+
+
+def database_name(url: str) -> str:
+    """``postgresql+psycopg://user@/NAME?host=/socket/folder&port=…`` → ``NAME``."""
+    return url.split("?", 1)[0].rsplit("/", 1)[1]
+
+
+def clone_template(
+    template: Template, database_url: str, data_dir: Path, cluster: PostgresCluster | None
+) -> None:
+    """Make the (fresh, empty) database at ``database_url`` a copy of the template, keys too."""
+    shutil.copytree(template.data_dir / "keys", data_dir / "keys")
+    if template.kind == "sqlite":
+        shutil.copyfile(template.database, database_url.removeprefix("sqlite:///"))
+        return
+    assert cluster is not None
+    name = database_name(database_url)
+    with cluster.admin() as conn:
+        conn.execute(f'DROP DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template.database}"')
+
+
+def clone_made_once(
+    made: dict[str, Template],
+    database_url: str,
+    data_dir: Path,
+    *,
+    cluster: PostgresCluster | None,
+    scratch: pytest.TempPathFactory,
+    make: Callable[[str, Path], None],
+) -> None:
+    """Make the fresh database at ``database_url``, and ``data_dir``, copies of what ``make``
+    makes (given a database URL and a data folder); ``make`` runs once per kind of database,
+    and ``made`` (a session fixture's dict) keeps what it made."""
+    kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    if kind not in made:
+        root = scratch.mktemp(f"made-once-{kind}")
+        (root / "data" / "keys").mkdir(parents=True)
+        if cluster is None:
+            url = f"sqlite:///{root / 'clearance.db'}"
+            database = str(root / "clearance.db")
+        else:
+            url = cluster.fresh_database()
+            database = database_name(url)
+        make(url, root / "data")
+        made[kind] = Template(kind, root / "data", database)
+    clone_template(made[kind], database_url, data_dir, cluster)

@@ -44,7 +44,7 @@ def test_the_seed_story(world: World) -> None:
         signer=world.keys["hegseth"],
         now=T0 + dt.timedelta(days=90),
     )
-    assert denied.state == "denied"
+    assert denied.case.state == "denied"
     view = cases.view(atacms.id)
     assert view.approvals[0].reason == "Risk of escalation"
     assert view.time_in_states(T0 + dt.timedelta(days=91))["in_review"] == pytest.approx(90)
@@ -62,8 +62,9 @@ def test_the_seed_story(world: World) -> None:
         evidence="Funding agreement signed",
         now=T0,
     )
-    assert cleared.state == "cleared"
-    assert cases.execute(eram.id, actor="us.liaison", quantity=None, now=T0).state == "executed"
+    assert cleared.case.state == "cleared"
+    executed = cases.execute(eram.id, actor="us.liaison", quantity=None, now=T0)
+    assert executed.case.state == "executed"
 
     early, _ = cases.submit(G1, actor="ua.liaison", now=T0)
     assert early.state == "approved"
@@ -150,7 +151,7 @@ def test_illegal_moves_are_refused(world: World) -> None:
     with pytest.raises(PermissionDenied):
         world.cases.withdraw(case.id, actor="hegseth", reason="", now=T0)
     assert (
-        world.cases.withdraw(case.id, actor="ua.liaison", reason="overtaken", now=T0).state
+        world.cases.withdraw(case.id, actor="ua.liaison", reason="overtaken", now=T0).case.state
         == "withdrawn"
     )
 
@@ -221,7 +222,7 @@ def test_twenty_approvers_at_once_give_one_outcome(world: World) -> None:
                 signer=world.keys["hegseth"],
                 now=T0,
             )
-            outcomes.append(record.state)
+            outcomes.append(record.case.state)
         except (ConflictError, IllegalTransition) as exc:
             refusals.append(exc)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from clearance.core.actors import ADMIN
-from clearance.core.signing import new_key_pair
+from clearance.core.signing import Signer
 from clearance.service.anchoring import prepare
 from clearance.settings import load_settings
 from clearance.web.app import create_app
@@ -27,13 +27,15 @@ PASSWORD = "a password long enough"
 
 
 @pytest.fixture
-def two(tmp_path: Path, database_url: str) -> Iterator[tuple[TestClient, TestClient]]:
+def two(
+    tmp_path: Path, database_url: str, world_keys: dict[str, tuple[str, Signer]]
+) -> Iterator[tuple[TestClient, TestClient]]:
     settings = load_settings(
         {"CLEARANCE_DATA_DIR": str(tmp_path), "CLEARANCE_DATABASE_URL": database_url}
     )
     first: Server = open_server(settings)
     prepare(first.store, settings.system_key, now=first.now())
-    public, _ = new_key_pair("a key passphrase")
+    public, _ = world_keys["ua.liaison"]
     first.people.add_user(
         user_id="ua.liaison", name="L", party="UA", public_key=public, actor=ADMIN, now=first.now()
     )
@@ -99,10 +101,12 @@ def test_retries_spread_over_instances_make_one_case(two: tuple[TestClient, Test
 
 
 def test_a_bundle_activated_through_one_instance_decides_on_the_other(
-    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    world_keys: dict[str, tuple[str, Signer]],
 ) -> None:
     from clearance.core.request import parse_request
-    from clearance.core.signing import unlock
     from clearance.web import context
 
     from .test_proposals import LATER, candidate
@@ -112,7 +116,7 @@ def test_a_bundle_activated_through_one_instance_decides_on_the_other(
     )
     first, second = open_server(settings), open_server(settings)
     prepare(first.store, settings.system_key, now=LATER)
-    public, pem = new_key_pair("a key passphrase")
+    public, signer = world_keys["hegseth"]
     first.people.add_user(
         user_id="secdef", name="S", party="US", public_key=public, actor=ADMIN, now=LATER
     )
@@ -130,7 +134,7 @@ def test_a_bundle_activated_through_one_instance_decides_on_the_other(
         "review_required"
     )
     first.proposals.propose(candidate("2099-01-01"), actor="secdef", now=LATER)
-    first.proposals.activate(1, actor="secdef", signer=unlock(pem, "a key passphrase"), now=LATER)
+    first.proposals.activate(1, actor="secdef", signer=signer, now=LATER)
     # Within the recheck interval the other instance keeps what it had; after it, the new bundle.
     assert second.screener.decide(strike, decision_id="y", now=LATER).outcome.value == (
         "review_required"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from clearance.core.signing import unlock
 from clearance.policy.engine import Screener
 from clearance.policy.pack import ScenarioPack, default_pack_path
 from clearance.service.accounts import Accounts
-from clearance.service.anchoring import SystemKeyFile
+from clearance.service.anchoring import prepare, sealed_store
 from clearance.service.cases import CaseService
 from clearance.service.demo import DEMO_PASSWORD, seed_demo
 from clearance.service.people import People
@@ -33,6 +34,7 @@ from clearance.store.repository import Store
 from clearance.store.stored_cases import StoredCase
 
 from .conftest import NOW
+from .databases import Template, clone_made_once
 from .test_cases_cli import Cli
 
 US = default_pack_path() / "bundles" / "US"
@@ -55,10 +57,48 @@ def _seed(store: Store, screener: Screener) -> None:
     cases.answer("1", actor="secdef", approve=False, reason="Escalation", signer=signer, now=NOW)
 
 
+@pytest.fixture(scope="session")
+def demo_made() -> dict[str, Template]:
+    return {}
+
+
 @pytest.fixture
-def demo_store(store: Store, screener: Screener) -> Store:
-    _seed(store, screener)
-    return store
+def demo_database(
+    database_url: str,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+    screener: Screener,
+    demo_made: dict[str, Template],
+) -> str:
+    """A database holding the demo world (seeded once per kind of database: its keys and
+    passwords are slow to make, on purpose), copied for the test; its URL."""
+
+    def make(url: str, data_dir: Path) -> None:
+        database = open_database(url)
+        key = data_dir / "keys" / "system.key"
+        store = sealed_store(database, key_path=key, data_dir=data_dir)
+        prepare(store, key, now=NOW)
+        _seed(store, screener)
+        database.dispose()
+
+    cluster = None if database_url.startswith("sqlite") else request.getfixturevalue("pg_cluster")
+    clone_made_once(
+        demo_made,
+        database_url,
+        tmp_path / "data",
+        cluster=cluster,
+        scratch=tmp_path_factory,
+        make=make,
+    )
+    return database_url
+
+
+@pytest.fixture
+def demo_store(demo_database: str) -> Iterator[Store]:
+    database = open_database(demo_database)
+    yield Store(database)
+    database.dispose()
 
 
 def _run(store: Store, folder: Path, **options: object) -> ReplayReport:
@@ -176,15 +216,8 @@ def test_replay_under_the_bundle_in_force_changes_nothing(
 
 
 @pytest.fixture
-def demo_cli(
-    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, screener: Screener
-) -> Cli:
-    cli = Cli(tmp_path, database_url, monkeypatch)
-    cli("init")
-    database = open_database(database_url)
-    _seed(Store(database, sealer=SystemKeyFile(cli.tmp / "data" / "keys" / "system.key")), screener)
-    database.dispose()
-    return cli
+def demo_cli(tmp_path: Path, demo_database: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return Cli(tmp_path, demo_database, monkeypatch)
 
 
 def test_the_command_reports_in_json_csv_and_html(demo_cli: Cli) -> None:

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from clearance.core.access import Level, Role
 from clearance.core.request import parse_request
 from clearance.core.stockpile import (
     Balance,
@@ -35,6 +36,7 @@ from clearance.core.stockpile import (
 from clearance.errors import InputError, PackError
 from clearance.policy.engine import Screener
 from clearance.policy.pack import default_pack_path, load_pack
+from clearance.service.accounts import Accounts
 from clearance.store.repository import Store
 from tests.cli_support import Cli
 from tests.worlds import G2, G5, T0, World
@@ -369,6 +371,69 @@ def test_the_eram_sale_keeps_its_condition_and_commits_stock(world: World) -> No
     assert _stock(world, "US", "eram") == Balance(5000, 3350)
 
 
+# who sees what of a position ---------------------------------------------------------
+
+
+def _cleared(world: World, user: str, level: Level, *roles: Role) -> None:
+    Accounts(world.store).set_access(
+        user, roles=roles or (Role.REQUESTER,), clearance=level, actor="admin", now=T0
+    )
+
+
+def test_movements_of_cases_above_the_readers_clearance_are_totals_without_case_or_actor(
+    world: World,
+) -> None:
+    _cleared(world, "us.liaison", Level.TOP_SECRET)
+    cases = world.cases
+    seen, _ = cases.submit({**ATACMS, "quantity": 100}, actor="us.liaison", now=T0)
+    for quantity in (30, 20):  # each leaves US green (from 840), so each is approved and commits
+        cases.submit(
+            {**ATACMS, "quantity": quantity},
+            actor="us.liaison",
+            now=T0,
+            classification=int(Level.TOP_SECRET),
+        )
+    reviewer = world.people.add_user(
+        user_id="conf.reviewer",
+        name="Reviewer cleared CONFIDENTIAL",
+        party="US",
+        public_key=world.people.users()[0].public_key,
+        actor="admin",
+        now=T0,
+        roles=(Role.REVIEWER,),
+        clearance=Level.CONFIDENTIAL,
+    )
+    whole = cases.stock.position("US", "atacms", on=T0.date(), reader=None)
+    shown = cases.stock.position("US", "atacms", on=T0.date(), reader=reviewer)
+    assert shown.row == whole.row, "the position's figures count every movement"
+    assert (shown.row.balance.on_hand, shown.row.balance.committed) == (1000, 150)
+    assert [(m.kind.value, m.quantity, m.case_id is not None) for m in whole.movements] == [
+        ("commit", 20, True),
+        ("commit", 30, True),
+        ("commit", 100, True),
+    ]
+    withheld, visible = shown.movements
+    assert (withheld.kind, withheld.quantity, withheld.on) == (MovementKind.COMMIT, 50, T0.date())
+    assert withheld.withheld
+    assert (withheld.case_id, withheld.actor, withheld.at) == (None, None, None)
+    assert (visible.case_id, visible.quantity, visible.withheld) == (seen.id, 100, False)
+    assert shown.as_dict()["movements"][0] == {
+        "day": T0.date().isoformat(),
+        "kind": "commit",
+        "quantity": 50,
+        "on_hand_change": 0,
+        "committed_change": 50,
+        "case_id": None,
+        "actor": None,
+        "at": None,
+        "withheld": True,
+    }
+    # Cleared TOP SECRET, the same reader sees every movement whole.
+    _cleared(world, "conf.reviewer", Level.TOP_SECRET, Role.REVIEWER)
+    [top] = [u for u in world.people.users() if u.id == "conf.reviewer"]
+    assert cases.stock.position("US", "atacms", on=T0.date(), reader=top) == whole
+
+
 # the commands ----------------------------------------------------------------------
 
 
@@ -455,3 +520,42 @@ def test_bad_stockpile_input_is_one_line_and_changes_nothing(
     assert "Traceback" not in run.stderr
     assert run.stderr.count("\n") <= 2
     assert cli.snapshot() == before
+
+
+def test_history_as_a_user_shows_what_they_may_see_and_says_whose_view_it_is(cli: Cli) -> None:
+    cli("users", "access", "secdef", "--role", "requester", "--clearance", "TOP SECRET")
+    cli("users", "access", "usdp", "--role", "reviewer", "--clearance", "CONFIDENTIAL")
+    transfer = cli.file("t.json", {**ATACMS, "quantity": 150})
+    cli("cases", "submit", transfer, "--as", "secdef", "--classification", "TOP SECRET")
+
+    everything = cli.json("stockpile", "history", "atacms")
+    assert everything["seen_as"] is None
+    [commit] = everything["movements"]
+    assert (commit["case_id"] is not None, commit["actor"], commit["withheld"]) == (
+        True,
+        "clearance",
+        False,
+    )
+    as_usdp = cli.json("stockpile", "history", "atacms", "--as", "usdp")
+    assert as_usdp["seen_as"] == "usdp"
+    assert as_usdp["movements"] == [
+        {**commit, "case_id": None, "actor": None, "at": None, "withheld": True}
+    ]
+    figures = ("on_hand", "committed", "available", "rating")
+    assert [as_usdp[k] for k in figures] == [everything[k] for k in figures]
+
+    operator = cli("stockpile", "history", "atacms").stdout
+    assert "as the local operator sees it: every movement" in operator
+    assert commit["case_id"][:8] in operator
+    table = cli("stockpile", "history", "atacms", "--as", "usdp").stdout
+    assert "as usdp sees it" in table
+    assert "(withheld)" in table
+    assert commit["case_id"][:8] not in table
+
+    hidden = cli("stockpile", "history", "atacms", "--as", "ua.liaison", ok=False)
+    assert (hidden.returncode, hidden.stderr.strip()) == (
+        2,
+        "error: US's stock of 'atacms' is not tracked",
+    )
+    nobody = cli("stockpile", "history", "atacms", "--as", "nobody", ok=False)
+    assert "unknown user 'nobody'" in nobody.stderr

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from clearance.core.access import Level, Role
+
 from .api_support import Api, TestClient, open_api
 from .test_api import (  # noqa: F401 (the seeded demo world's fixtures)
     US_CASE,
@@ -303,3 +305,155 @@ def test_the_case_page_shows_the_givers_rating_now_and_after(api: Api) -> None:
 
     employ = main_of(page(api, "us.reviewer").get("/cases/1").text)
     assert "stockpile-heading" not in employ, "a use of stock carries no transfer's facts"
+
+
+# another party's stock, and movements above one's clearance -----------------------
+
+ERAM_SALE = {
+    "action": "transfer",
+    "requester": "US",
+    "recipient": "UA",
+    "system": "eram",
+    "quantity": 10,
+    "funding": "european-partners",
+    "date": "2025-08-28",
+}
+RATINGS_ONLY = {
+    "holder": "US",
+    "system": "eram",
+    "on": "2025-08-28",
+    "quantity": 10,
+    "now": "green",
+    "after": "green",
+    "illustrative": True,
+    "figures_withheld": True,
+}
+
+
+def test_screening_another_partys_transfer_shows_its_stock_only_as_ratings(api: Api) -> None:
+    ua = api.as_user("ua.liaison")
+    screened = ua.post("/api/v1/screen", json=ERAM_SALE)
+    assert screened.status_code == 200, screened.text
+    assert screened.json()["stockpile"] == RATINGS_ONLY
+    assert screened.json()["outcome"] == "permitted", "the decision itself is the same"
+    explained = ua.post("/api/v1/explain", json=ERAM_SALE).json()
+    assert explained["decision"]["stockpile"] == RATINGS_ONLY
+    [batched] = ua.post("/api/v1/screen/batch", json=[ERAM_SALE]).json()
+    assert batched["stockpile"] == RATINGS_ONLY
+
+    # Those who may see US stock see the figures: a US reviewer, and a US requester.
+    for user in ("us.reviewer", "us.liaison"):
+        facts = api.as_user(user).post("/api/v1/screen", json=ERAM_SALE).json()["stockpile"]
+        assert (facts["available"], facts["available_after"], facts["requirement"]) == (
+            5000,
+            4990,
+            1000,
+        ), user
+        assert "figures_withheld" not in facts
+        assert {k: facts[k] for k in RATINGS_ONLY if k != "figures_withheld"} == {
+            k: v for k, v in RATINGS_ONLY.items() if k != "figures_withheld"
+        }
+
+
+def test_the_live_preview_shows_another_partys_stock_only_as_ratings(api: Api) -> None:
+    form = {**{k: str(v) for k, v in ERAM_SALE.items()}, "classification": "UNCLASSIFIED"}
+
+    def preview(user: str) -> str:
+        client, token = api.signed_in(user)
+        answer = client.post("/requests/preview", data={**form, "csrf_token": token})
+        assert answer.status_code == 200, answer.text
+        found = re.search(r'<dd id="preview-stockpile">(.*?)</dd>', answer.text, re.S)
+        assert found, "the preview names the giver's rating"
+        return unescape(re.sub(r"<[^>]+>", "", found.group(1)))
+
+    ua = preview("ua.liaison")
+    assert "US’s eram: GREEN sufficient now → GREEN sufficient after giving 10" in ua
+    assert "its figures are US’s own" in ua
+    assert "5,000" not in ua
+    assert "available" not in ua
+    us = preview("us.reviewer")
+    assert "5,000 available → 4,990, of 1,000 required" in us
+
+
+def test_a_case_shows_another_partys_stock_only_as_ratings(api: Api) -> None:
+    """An office holder who is only a requester sees every case, and of another party's
+    stock in them only the ratings: on the case's page and in its JSON, events included."""
+    srv = api.server
+    srv.people.grant(
+        user_id="ua.liaison",
+        authority="ua.mod",
+        valid_from=dt.date(2025, 1, 1),
+        valid_to=None,
+        actor="admin",
+        now=srv.now(),
+    )
+    case = api.as_user("ua.liaison").get(f"/api/v1/cases/{US_CASE}").json()
+    shown = {**RATINGS_ONLY, "quantity": 3350, "after": "green"}
+    assert case["decision"]["stockpile"] == shown
+    [submitted] = [e for e in case["events"] if e["type"] == "case_submitted"]
+    assert submitted["payload"]["decision"]["stockpile"] == shown
+    whole = api.as_user("us.reviewer").get(f"/api/v1/cases/{US_CASE}").json()
+    assert whole["decision"]["stockpile"]["available"] == 5000, "the record is unchanged"
+    assert case["decision"] == {**whole["decision"], "stockpile": shown}
+
+    html = main_of(page(api, "ua.liaison").get(f"/cases/{US_CASE}").text)
+    assert 'id="stockpile-now"><strong>GREEN</strong> sufficient' in html
+    assert 'id="stockpile-withheld"' in html
+    assert 'id="stockpile-facts"' not in html
+    assert "5,000" not in html
+    assert 'href="/stockpile/US/eram"' not in html
+
+
+def test_a_confidential_reader_sees_top_secret_movements_only_as_totals(api: Api) -> None:
+    """conf.reviewer (a US reviewer cleared CONFIDENTIAL) sees US stock, but of the movements
+    of TOP SECRET cases only how much moved each day; the balance is everyone's."""
+    srv = api.server
+    srv.accounts.set_access(
+        "us.liaison", roles=(Role.REQUESTER,), clearance=Level.TOP_SECRET, actor="admin",
+        now=srv.now(),
+    )  # fmt: skip
+    liaison = api.as_user("us.liaison")
+    made = {}
+    for quantity, level in ((40, "TOP SECRET"), (60, "TOP SECRET"), (5, "CONFIDENTIAL")):
+        answer = liaison.post(
+            "/api/v1/cases",
+            params={"classification": level},
+            json={**ERAM_SALE, "quantity": quantity},
+        )
+        assert answer.status_code == 201, answer.text
+        made[quantity] = answer.json()["id"]
+    everything = api.as_user("us.reviewer").get(f"{BOARD}/US/eram").json()
+    confidential = api.as_user("conf.reviewer").get(f"{BOARD}/US/eram").json()
+    figures = ("on_hand", "committed", "available", "rating", "cover_percent")
+    assert [confidential[k] for k in figures] == [everything[k] for k in figures]
+    assert (everything["committed"], everything["available"]) == (3350 + 105, 5000 - 3455)
+    assert [(m["quantity"], m["case_id"]) for m in everything["movements"]] == [
+        (5, made[5]),
+        (60, made[60]),
+        (40, made[40]),
+        (3350, api.case_id(US_CASE)),
+    ]
+    today = srv.now().date().isoformat()
+    assert confidential["movements"][:2] == [
+        {**everything["movements"][0], "withheld": False},
+        {
+            "day": today,
+            "kind": "commit",
+            "quantity": 100,
+            "on_hand_change": 0,
+            "committed_change": 100,
+            "case_id": None,
+            "actor": None,
+            "at": None,
+            "withheld": True,
+        },
+    ]
+    assert confidential["movements"][2]["case_id"] == api.case_id(US_CASE)
+    assert not ({made[40], made[60]} & {m["case_id"] for m in confidential["movements"]})
+
+    html = main_of(page(api, "conf.reviewer").get("/stockpile/US/eram").text)
+    assert 'id="movements-withheld"' in html
+    assert "withheld: cases above your clearance" in html
+    for case_id in (made[40], made[60]):
+        assert case_id[:8] not in html
+    assert made[5][:8] in html

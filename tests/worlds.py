@@ -44,19 +44,26 @@ class World:
     keys: dict[str, Signer]
 
 
+PEOPLE = {"ua.liaison": "UA", "us.liaison": "US", "austin": "US", "hegseth": "US", "usdp": "US"}
+
+
+@pytest.fixture(scope="session")
+def world_keys() -> dict[str, tuple[str, Signer]]:
+    """Each person's public key and unlocked signer, made once for the whole run: sealing
+    and unlocking a key file costs a few tenths of a second, on purpose."""
+    keys = {}
+    for user in PEOPLE:
+        public, content = new_key_pair(f"passphrase of {user}")
+        keys[user] = (public, unlock(content, f"passphrase of {user}"))
+    return keys
+
+
 @pytest.fixture
-def world(store: Store, screener: Screener) -> World:
+def world(store: Store, screener: Screener, world_keys: dict[str, tuple[str, Signer]]) -> World:
     people = People(store, screener.catalog)
     keys: dict[str, Signer] = {}
-    for user, party in [
-        ("ua.liaison", "UA"),
-        ("us.liaison", "US"),
-        ("austin", "US"),
-        ("hegseth", "US"),
-        ("usdp", "US"),
-    ]:
-        public, pem = new_key_pair(f"passphrase of {user}")
-        keys[user] = unlock(pem, f"passphrase of {user}")
+    for user, party in PEOPLE.items():
+        public, keys[user] = world_keys[user]
         people.add_user(
             user_id=user, name=user, party=party, public_key=public, actor="admin", now=T0
         )

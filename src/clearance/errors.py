@@ -19,6 +19,7 @@ names what is wrong and where::
     ├── AuthenticationError        unauthenticated    2   401   no valid session, token or password
     │   └── Throttled              too_many_attempts  2   429   too many failed sign-ins from one address: wait
     └── StoreError                 store_unavailable  2   503   the database cannot be opened or is not set up
+        └── OutcomeUnknown         outcome_unknown    2   503   the database failed at COMMIT: recorded or not, unknown
 
 Anything else that escapes is a bug, not an input problem.
 """
@@ -33,6 +34,7 @@ __all__ = [
     "InputError",
     "LedgerBroken",
     "NotFoundError",
+    "OutcomeUnknown",
     "PackError",
     "PermissionDenied",
     "PolicySourceError",
@@ -181,7 +183,21 @@ class Throttled(AuthenticationError):
 
 
 class StoreError(ClearanceError):
-    """The database cannot be opened, or has not been initialised (``clearance init``)."""
+    """The database cannot be opened, or has not been initialised (``clearance init``).
+
+    Raised only when nothing was recorded: a change either was not begun or
+    was rolled back.
+    """
 
     code = "store_unavailable"
     http_status = 503
+
+
+class OutcomeUnknown(StoreError):
+    """The database failed while a change was being committed: it may have been recorded.
+
+    Nothing can tell which from here, so the answer says so: a retry that is
+    safe (the same idempotency key) is the way to find out.
+    """
+
+    code = "outcome_unknown"

@@ -10,6 +10,7 @@
 | CLEARANCE_CHECKPOINT_MINUTES | 60                                 | how often ``clearance serve`` signs a checkpoint of the ledger (0: never by the clock) |
 | CLEARANCE_TOKEN_DAYS     | 90                                     | the longest an API token lives, and how long it lives unless a shorter life is asked for |
 | CLEARANCE_TRUSTED_PROXY_HEADER | (none: the peer address)         | the header whose last entry is a client's address, set by the one proxy in front |
+| CLEARANCE_SQLITE_SYNCHRONOUS | FULL                               | SQLite's ``synchronous``: FULL (a commit is on disk when acknowledged) or NORMAL |
 | CLEARANCE_OIDC_JWKS      | (none: OIDC off)                       | URL or file of the identity provider's JSON Web Key Set |
 | CLEARANCE_OIDC_ISSUER    | (none)                                 | the ``iss`` a bearer token must carry |
 | CLEARANCE_OIDC_AUDIENCE  | (none)                                 | the ``aud`` a bearer token must carry |
@@ -34,7 +35,7 @@ import platformdirs
 
 from clearance.errors import InputError
 
-__all__ = ["SETTINGS", "Oidc", "Settings", "load_settings"]
+__all__ = ["SETTINGS", "SQLITE_SYNCHRONOUS", "Oidc", "Settings", "load_settings"]
 
 SETTINGS = (
     "CLEARANCE_DATA_DIR",
@@ -45,6 +46,7 @@ SETTINGS = (
     "CLEARANCE_CHECKPOINT_MINUTES",
     "CLEARANCE_TOKEN_DAYS",
     "CLEARANCE_TRUSTED_PROXY_HEADER",
+    "CLEARANCE_SQLITE_SYNCHRONOUS",
     "CLEARANCE_OIDC_JWKS",
     "CLEARANCE_OIDC_ISSUER",
     "CLEARANCE_OIDC_AUDIENCE",
@@ -56,6 +58,9 @@ SETTINGS = (
 )
 
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")  # an HTTP field name (RFC 9110)
+
+SQLITE_SYNCHRONOUS = ("FULL", "NORMAL")
+"""The values of ``CLEARANCE_SQLITE_SYNCHRONOUS``, the safe one first (see docs/operations.md)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,7 @@ class Settings:
     checkpoint_minutes: int = 60
     token_days: int = 90
     trusted_proxy_header: str | None = None
+    sqlite_synchronous: str = "FULL"
 
 
 def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int, unit: str) -> int:
@@ -153,6 +159,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "CLEARANCE_TRUSTED_PROXY_HEADER",
             f"must be an HTTP header name such as X-Forwarded-For, not '{proxy_header}'",
         )
+    synchronous = (env.get("CLEARANCE_SQLITE_SYNCHRONOUS") or "FULL").strip().upper()
+    if synchronous not in SQLITE_SYNCHRONOUS:
+        raise InputError(
+            "CLEARANCE_SQLITE_SYNCHRONOUS",
+            f"must be {' or '.join(SQLITE_SYNCHRONOUS)}, not '{env['CLEARANCE_SQLITE_SYNCHRONOUS']}'",
+        )
     return Settings(
         data_dir,
         url,
@@ -163,4 +175,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         checkpoint_minutes=_whole(env, "CLEARANCE_CHECKPOINT_MINUTES", 60, 0, 10_080, "minutes"),
         token_days=_whole(env, "CLEARANCE_TOKEN_DAYS", 90, 1, 3_650, "days"),
         trusted_proxy_header=proxy_header,
+        sqlite_synchronous=synchronous,
     )

@@ -321,11 +321,18 @@ def verify_decision(
             )
             for problem in proof.problems:
                 console.print(f"  [red]•[/red] {problem}", highlight=False)
-        else:
+        elif proof.complete:
             sealed = "sealed " if proof.sealed else ""
             console.print(
                 f"[green]valid[/green] case {case.get('number')}: request, decision, state and"
                 f" {proof.events} {sealed}events agree",
+                highlight=False,
+            )
+        else:
+            console.print(
+                f"[yellow]valid in part[/yellow] case {case.get('number')}: another party's stock"
+                " figures are withheld from this file's reader, so its decision and the events"
+                " that carry it were checked by digest and seal only",
                 highlight=False,
             )
         for check in proof.signatures:

@@ -15,7 +15,7 @@ from rich.text import Text
 from clearance.core.access import Level, parse_level
 from clearance.core.request import describe_request
 from clearance.core.workflow import OPEN_STATES, CaseState, is_overdue
-from clearance.errors import InputError
+from clearance.errors import InputError, OutcomeUnknown
 
 from .context import ActorOption, App, KeyFileOption, PassphraseOption, now
 from .options import JsonOption, ScenarioOption
@@ -151,16 +151,27 @@ def submit(
     parsed = read_request_file(request)
     level = parse_level(classification, "--classification")
     service = App(scenario).cases()
-    case, created = service.submit(
-        parsed.model_dump(mode="json", exclude_none=True),
-        actor=actor,
-        now=now(),
-        idempotency_key=idempotency_key,
-        classification=int(level),
-    )
-    _print_case(service.view(case.id), json_output)
+    try:
+        view, created = service.submit_and_show(
+            parsed.model_dump(mode="json", exclude_none=True),
+            actor=actor,
+            now=now(),
+            idempotency_key=idempotency_key,
+            classification=int(level),
+        )
+    except OutcomeUnknown as exc:
+        again = (
+            "run the command again with the same --idempotency-key: it shows the case if it"
+            " was recorded, and submits it if not"
+            if idempotency_key
+            else "look for it with 'clearance cases list' before submitting it again"
+        )
+        raise OutcomeUnknown(f"{exc.message}: {again}") from None
+    _print_case(view, json_output)
     if not created and not json_output:
-        Console(stderr=True).print(f"(case {case.number} already existed for this idempotency key)")
+        Console(stderr=True).print(
+            f"(case {view.case.number} already existed for this idempotency key)"
+        )
 
 
 @app.command("list")
@@ -215,7 +226,7 @@ def _answer(
     context = App()
     signer = context.signer(actor, key_file, passphrase)
     service = context.cases()
-    record = service.answer(
+    view = service.answer(
         case,
         actor=actor,
         approve=approve,
@@ -224,7 +235,7 @@ def _answer(
         now=now(),
         authority=authority,
     )
-    _print_case(service.view(record.id), json_output)
+    _print_case(view, json_output)
 
 
 AuthorityOption = Annotated[
@@ -275,8 +286,7 @@ def withdraw(
 ) -> None:
     """Withdraw your own case before it is executed."""
     service = App().cases()
-    record = service.withdraw(case, actor=actor, reason=reason, now=now())
-    _print_case(service.view(record.id), json_output)
+    _print_case(service.withdraw(case, actor=actor, reason=reason, now=now()), json_output)
 
 
 @app.command("condition-met")
@@ -296,10 +306,10 @@ def condition_met(
 ) -> None:
     """Record that a condition of an approved case is met; the last one clears the case."""
     service = App().cases()
-    record = service.condition_met(
+    view = service.condition_met(
         case, actor=actor, condition=condition, evidence=evidence, now=now()
     )
-    _print_case(service.view(record.id), json_output)
+    _print_case(view, json_output)
 
 
 @app.command("execute")
@@ -314,8 +324,7 @@ def execute(
 ) -> None:
     """Record that an approved (or cleared) case was carried out."""
     service = App().cases()
-    record = service.execute(case, actor=actor, quantity=quantity, now=now())
-    _print_case(service.view(record.id), json_output)
+    _print_case(service.execute(case, actor=actor, quantity=quantity, now=now()), json_output)
 
 
 @app.command("overdue")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from clearance.errors import InputError, SignatureError, StoreError
+from clearance.errors import SignatureError, StoreError
 from clearance.policy.engine import Screener
 from clearance.policy.pack import ScenarioPack, load_pack
 from clearance.settings import Settings, load_settings
@@ -93,7 +92,9 @@ class App:
         from clearance.service.anchoring import sealed_store
         from clearance.store.db import open_database
 
-        self.database = open_database(self.settings.database_url)
+        self.database = open_database(
+            self.settings.database_url, synchronous=self.settings.sqlite_synchronous
+        )
         _opened.append(self.database)
         self.store = sealed_store(
             self.database, key_path=self.settings.system_key, data_dir=self.settings.data_dir
@@ -135,24 +136,11 @@ class App:
         return given or self.settings.data_dir / "keys" / f"{user}.key"
 
     def signer(self, user: str, key_file: Path | None, passphrase: str | None) -> Signer:
-        from clearance.core.signing import unlock
+        from clearance.service.keyfiles import open_key_file
 
         path = self.key_path(user, key_file)
-        try:
-            pem = path.read_bytes()
-        except FileNotFoundError:
-            raise SignatureError(f"no key file for {user} at {path}") from None
+        if not path.exists():
+            raise SignatureError(f"no key file for {user} at {path}")
         if passphrase is None:
             passphrase = typer.prompt(f"passphrase for {user}", hide_input=True)
-        return unlock(pem, passphrase)
-
-
-def write_key_file(path: Path, pem: bytes) -> None:
-    """Create a private key file readable by its owner only; never overwrite one."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise InputError(str(path), "a key file already exists there") from None
-    with os.fdopen(fd, "wb") as out:
-        out.write(pem)
+        return open_key_file(path, passphrase, missing=f"no key file for {user} at {path}")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .context import App, now, write_key_file
+from .context import App, now
 
 
 def serve(
@@ -33,13 +33,14 @@ def serve(
     if demo:
         from clearance.service.anchoring import prepare
         from clearance.service.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+        from clearance.service.keyfiles import write_key_file
 
         prepare(context.store, context.settings.system_key, now=now())
         added = seed_demo(
             context.people(),
             context.accounts(),
             context.cases(),
-            write_key=lambda user, pem: write_key_file(context.key_path(user, None), pem),
+            write_key=lambda user, key: write_key_file(context.key_path(user, None), key),
             now=now(),
         )
         if added:

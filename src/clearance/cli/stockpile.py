@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -29,12 +28,13 @@ HolderOption = Annotated[
     str, typer.Option("--holder", help="The party whose stock it is.", show_default=True)
 ]
 SystemArgument = Annotated[str, typer.Argument(help="System id from the catalog.")]
+WITHHELD = "(withheld)"
+"""What a movement line of a case above the reader's clearance shows for its case."""
 
 
-def _service(scenario: Path | None) -> StockService:
+def _service(context: App) -> StockService:
     from clearance.service.stockpile import StockService
 
-    context = App(scenario)
     return StockService(context.store, context.screener())
 
 
@@ -74,8 +74,9 @@ def board(
         except ValueError:
             raise InputError("--rating", "must be red, yellow or green") from None
     today = now().date()
-    result = _service(scenario).board(
+    result = _service(App(scenario)).board(
         on=today,
+        reader=None,
         holders=frozenset(holder) if holder else None,
         rating=wanted,
         limit=limit or None,
@@ -143,14 +144,26 @@ def history(
             "--as-of", help="Rate as of this date (YYYY-MM-DD). Default: today.", show_default=False
         ),
     ] = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            help="Show what this user may see: only the positions and movement details their"
+            " party, roles and clearance allow. Default: everything (the local operator).",
+            show_default=False,
+        ),
+    ] = None,
     scenario: ScenarioOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """One position's rating as of a date, rebuilt from its movements, and those movements."""
     day = parse_date(as_of)
-    view = _service(scenario).position(holder, system, on=now().date(), as_of=day)
+    context = App(scenario)
+    # Whose view: a user's, as they are now; None is the local operator's, which is everything.
+    reader = None if as_user is None else context.people().user(as_user)
+    view = _service(context).position(holder, system, on=now().date(), reader=reader, as_of=day)
     if json_output:
-        print_json(Console(), view.as_dict())
+        print_json(Console(), {**view.as_dict(), "seen_as": as_user})
         return
     row, console = view.row, Console()
     line = Text(f"{holder} {system} as of {view.on.isoformat()}: ")
@@ -165,19 +178,33 @@ def history(
     for column in ("day", "kind", "quantity", "on hand", "committed", "case", "by"):
         table.add_column(column)
     for m in view.movements:
-        d_hand, d_committed = m.movement.deltas
+        d_hand, d_committed = m.deltas
         table.add_row(
-            m.movement.on.isoformat(),
-            m.movement.kind.value,
-            _count(m.movement.quantity),
+            m.on.isoformat(),
+            m.kind.value,
+            _count(m.quantity),
             f"{d_hand:+,}" if d_hand else "",
             f"{d_committed:+,}" if d_committed else "",
-            (m.movement.case_id or "")[:8],
-            m.actor,
+            WITHHELD if m.withheld else (m.case_id or "")[:8],
+            "" if m.withheld else m.actor,
         )
     console.print(
         table if view.movements else Text("no movements recorded: the opening figures", style="dim")
     )
+    if any(m.withheld for m in view.movements):
+        console.print(
+            f"{WITHHELD}: movements of cases above {as_user}'s clearance, summed per day and"
+            " kind, without their cases, actors or times",
+            style="dim",
+            highlight=False,
+        )
+    seen = (
+        f"as {as_user} sees it"
+        if reader is not None
+        else "as the local operator sees it: every movement, whatever its case's classification"
+        " (--as USER shows what a user sees)"
+    )
+    console.print(seen, style="dim", highlight=False)
 
 
 BAR_WIDTH = 24
@@ -198,8 +225,8 @@ def project_command(
     json_output: JsonOption = False,
 ) -> None:
     """The rating now, after giving --transfer items, and month by month with production."""
-    projection = _service(scenario).project(
-        holder, system, transfer=transfer, months=months, on=now().date()
+    projection = _service(App(scenario)).project(
+        holder, system, transfer=transfer, months=months, on=now().date(), reader=None
     )
     if json_output:
         print_json(Console(), projection.as_dict())

@@ -12,7 +12,7 @@ from clearance.core.access import parse_level, parse_roles
 from clearance.core.actors import ADMIN
 from clearance.errors import NotFoundError
 
-from .context import App, KeyFileOption, PassphraseOption, now, write_key_file
+from .context import App, KeyFileOption, PassphraseOption, now
 from .options import JsonOption, ScenarioOption, parse_date
 from .render import print_json
 
@@ -69,12 +69,13 @@ def add(
             "passphrase for the new key", hide_input=True, confirmation_prompt=True
         )
     from clearance.core.signing import new_key_pair
+    from clearance.service.keyfiles import write_key_file
 
-    public_key, pem = new_key_pair(passphrase)
+    public_key, content = new_key_pair(passphrase)
     path = context.key_path(user, key_file)
     people = context.people()
     people.check_new_user(user_id=user, party=party)
-    write_key_file(path, pem)
+    write_key_file(path, content)
     try:
         record = people.add_user(
             user_id=user,

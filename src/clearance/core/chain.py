@@ -46,6 +46,7 @@ __all__ = [
     "Scheme",
     "Segment",
     "body_hash",
+    "digest_link_hash",
     "event_body",
     "link_hash",
     "stitch",
@@ -110,6 +111,11 @@ def _v1_message(seq: int, case_id: str | None, prev_hash: str, body: bytes) -> b
 
 def _v2_message(seq: int, prev_hash: str, digest: str) -> bytes:
     return _SEP.join((_V2_TAG, str(seq), prev_hash, digest)).encode("ascii")
+
+
+def digest_link_hash(seq: int, prev_hash: str, digest: str) -> str:
+    """The scheme-2 hash of an event known by its body's digest (a redacted event)."""
+    return "sha256:" + hashlib.sha256(_v2_message(seq, prev_hash, digest)).hexdigest()
 
 
 def link_hash(

@@ -18,7 +18,7 @@ from typing import Any
 
 from clearance.core.access import Level
 from clearance.core.actors import ADMIN, SYSTEM
-from clearance.core.chain import EventType
+from clearance.core.chain import EventType, Scheme, body_hash
 from clearance.core.decision import Decision
 from clearance.core.digest import canonical_json, sha256_hex
 from clearance.core.request import EmployRequest, TransferRequest, parse_request
@@ -40,8 +40,14 @@ from clearance.errors import (
 from clearance.policy.engine import Screener
 from clearance.service.anchoring import installation_key
 from clearance.service.people import can_act_for
-from clearance.service.stockpile import StockService, case_movements
-from clearance.store.records import ApprovalRecord, CaseRecord, ConditionRecord, LedgerRecord
+from clearance.service.stockpile import StockService, case_movements, decision_seen
+from clearance.store.records import (
+    ApprovalRecord,
+    CaseRecord,
+    ConditionRecord,
+    LedgerRecord,
+    UserRecord,
+)
 from clearance.store.repository import CaseSearch, Store, Transaction
 
 __all__ = ["CaseService", "CaseView", "case_row"]
@@ -49,19 +55,46 @@ __all__ = ["CaseService", "CaseView", "case_row"]
 
 @dataclass(frozen=True, slots=True)
 class CaseView:
-    """A case with everything that happened to it, for ``cases show`` and the web page."""
+    """A case with everything that happened to it, for ``cases show`` and the web page,
+    as ``reader`` may see it (None: the local operator, who sees everything).
+
+    What a reader may not see of a decision (another party's stock figures) is
+    left out of its copy of the decision and of the events that carry one
+    (``service.stockpile.decision_seen``); the record itself is unchanged.
+    """
 
     case: CaseRecord
     approvals: tuple[ApprovalRecord, ...]
     conditions: tuple[ConditionRecord, ...]
     events: tuple[LedgerRecord, ...]
     public_keys: dict[str, str]
+    reader: UserRecord | None = None
     system_key: str | None = None
     """The installation's system public key, which seals the events (for offline checks)."""
 
     @property
     def decision(self) -> dict[str, Any]:
-        return dict(json.loads(self.case.decision))
+        return decision_seen(json.loads(self.case.decision), self.reader)
+
+    def _event(self, event: LedgerRecord) -> dict[str, Any]:
+        """An event with what checks it (its body, or for a reader shown less than the body
+        holds, the body's digest: docs/verifying.md) and, beside it, the body's keys to read."""
+        body = json.loads(event.body)
+        link: dict[str, Any] = {
+            "seq": event.seq,
+            "hash": event.hash,
+            "prev_hash": event.prev_hash,
+            "scheme": event.scheme,
+            "seal": event.seal,
+        }
+        payload = body.get("payload") or {}
+        if isinstance(payload.get("decision"), dict):  # case_submitted, case_rescreened
+            seen = decision_seen(payload["decision"], self.reader)
+            if seen is not payload["decision"]:
+                body["payload"] = {**payload, "decision": seen}
+                digest = body_hash(event.body.encode()) if event.scheme == Scheme.V2 else None
+                return {**body, **link, "redacted": True, "body_hash": digest}
+        return {**body, **link, "body": event.body}
 
     def time_in_states(self, now: dt.datetime) -> dict[str, float]:
         """Days spent in each state so far, from the ledger's state changes."""
@@ -119,18 +152,7 @@ class CaseView:
                 }
                 for k in self.conditions
             ],
-            "events": [
-                {
-                    "seq": e.seq,
-                    "hash": e.hash,
-                    **json.loads(e.body),
-                    "prev_hash": e.prev_hash,
-                    "scheme": e.scheme,
-                    "seal": e.seal,
-                    "body": e.body,
-                }
-                for e in self.events
-            ],
+            "events": [self._event(e) for e in self.events],
             "system_public_key": self.system_key,
         }
 
@@ -146,6 +168,22 @@ def _already_recorded(tx: Transaction, case_id: str, decision: Decision) -> bool
                 and payload.get("bundles") == decision.bundles
             )
     return False
+
+
+def _view_in(
+    tx: Transaction, case: CaseRecord, reader: UserRecord | None, system_key: str | None
+) -> CaseView:
+    approvals = tx.approvals(case.id)
+    keys = {a.actor: u.public_key for a in approvals if (u := tx.user(a.actor)) is not None}
+    return CaseView(
+        case,
+        tuple(approvals),
+        tuple(tx.conditions(case.id)),
+        tuple(tx.case_events(case.id)),
+        keys,
+        reader,
+        system_key,
+    )
 
 
 def case_row(case: CaseRecord, now: dt.datetime) -> dict[str, Any]:
@@ -202,20 +240,18 @@ class CaseService:
             raise NotFoundError(f"no case '{case_id}'")
         return case
 
-    def view(self, case_id: str, *, max_level: int | None = None) -> CaseView:
-        """A case with its approvals, conditions and events; ``max_level``: the reader's clearance."""
+    def _shown(self, tx: Transaction, case: CaseRecord, reader: UserRecord | None) -> CaseView:
+        """The case as ``reader`` may see it, read in ``tx``."""
+        return _view_in(tx, case, reader, installation_key(self.store))
+
+    def view(
+        self, case_id: str, *, max_level: int | None = None, reader: UserRecord | None = None
+    ) -> CaseView:
+        """A case with its approvals, conditions and events; ``max_level``: the reader's
+        clearance; ``reader``: who reads it (what of the decision they may see)."""
         with self.store.reading() as tx:
             case = self._get(tx, case_id, lock=False, max_level=max_level)
-            approvals = tx.approvals(case.id)
-            keys = {a.actor: u.public_key for a in approvals if (u := tx.user(a.actor)) is not None}
-            return CaseView(
-                case,
-                tuple(approvals),
-                tuple(tx.conditions(case.id)),
-                tuple(tx.case_events(case.id)),
-                keys,
-                installation_key(self.store),
-            )
+            return self._shown(tx, case, reader)
 
     def page(
         self,
@@ -355,6 +391,28 @@ class CaseService:
 
         ``classification`` (a ``core.access.Level``) may not be above the submitter's clearance.
         """
+        view, created = self.submit_and_show(
+            data,
+            actor=actor,
+            now=now,
+            idempotency_key=idempotency_key,
+            classification=classification,
+        )
+        return view.case, created
+
+    def submit_and_show(
+        self,
+        data: object,
+        *,
+        actor: str,
+        now: dt.datetime,
+        idempotency_key: str | None = None,
+        classification: int = 0,
+    ) -> tuple[CaseView, bool]:
+        """``submit``, returning the case as it stands once submitted (as the submitter
+        sees it), read in the same transaction: nothing is read after the commit, so a
+        database that fails just then cannot make a recorded case look unrecorded (a
+        "database unavailable" answer)."""
         request = parse_request(data)
         if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
             raise InputError("idempotency key", "must be 1 to 200 characters")
@@ -374,7 +432,7 @@ class CaseService:
                     raise ConflictError(
                         "this idempotency key was used for another request; use a new key"
                     )
-                return earlier, False
+                return self._shown(tx, earlier, tx.user(actor)), False
             submitter = tx.user(actor)
             if submitter is None:
                 raise NotFoundError(f"unknown user '{actor}'")
@@ -435,7 +493,8 @@ class CaseService:
                 },
             )
             self._move_stock(tx, request, case_id, state, actor=SYSTEM, now=now)
-        return case, True
+            shown = self._shown(tx, case, submitter)
+        return shown, True
 
     def _move_stock(
         self,
@@ -464,8 +523,12 @@ class CaseService:
         signer: Signer,
         now: dt.datetime,
         authority: str | None = None,
-    ) -> CaseRecord:
-        """Approve or deny one gate of a case in review, signed by the actor personally."""
+        reader: UserRecord | None = None,
+    ) -> CaseView:
+        """Approve or deny one gate of a case in review, signed by the actor personally.
+
+        Like every change below, it returns the case as it then stands, as ``reader``
+        sees it, read in the same transaction (nothing is read after the commit)."""
         if not approve and not reason.strip():
             raise InputError("reason", "a denial needs a reason")
         with self.store.transaction() as tx:
@@ -541,13 +604,13 @@ class CaseService:
                 conditions = tx.conditions(case_id)
                 target = CaseState.APPROVED_WITH_CONDITIONS if conditions else CaseState.APPROVED
             else:
-                return tx.update_case(case)
+                return self._shown(tx, tx.update_case(case), reader)
             moved = self._move(
                 tx, case, target, actor=actor, now=now, why=reason or f"{gate} approved"
             )
             request = parse_request(json.loads(case.request))
             self._move_stock(tx, request, case_id, target, actor=actor, now=now)
-            return moved
+            return self._shown(tx, moved, reader)
 
     def _pick_gate(
         self,
@@ -616,7 +679,15 @@ class CaseService:
                 f"{actor} acts for {user.party}; only {', '.join(sorted(parties))} may {to_do}"
             )
 
-    def withdraw(self, case_id: str, *, actor: str, reason: str, now: dt.datetime) -> CaseRecord:
+    def withdraw(
+        self,
+        case_id: str,
+        *,
+        actor: str,
+        reason: str,
+        now: dt.datetime,
+        reader: UserRecord | None = None,
+    ) -> CaseView:
         """The requester takes a case back before it is executed."""
         with self.store.transaction() as tx:
             case = self._get(tx, case_id, actor=actor)
@@ -627,11 +698,18 @@ class CaseService:
             )
             request = parse_request(json.loads(case.request))
             self._move_stock(tx, request, case.id, CaseState.WITHDRAWN, actor=actor, now=now)
-            return moved
+            return self._shown(tx, moved, reader)
 
     def condition_met(
-        self, case_id: str, *, actor: str, condition: str, evidence: str, now: dt.datetime
-    ) -> CaseRecord:
+        self,
+        case_id: str,
+        *,
+        actor: str,
+        condition: str,
+        evidence: str,
+        now: dt.datetime,
+        reader: UserRecord | None = None,
+    ) -> CaseView:
         """Record a condition as met; the last one clears the case."""
         if not evidence.strip():
             raise InputError("evidence", "say what shows the condition is met")
@@ -661,14 +739,22 @@ class CaseService:
                 payload={"condition": condition, "evidence": evidence},
             )
             if all(k.met_at is not None or k.text == condition for k in conditions.values()):
-                return self._move(
+                updated = self._move(
                     tx, case, CaseState.CLEARED, actor=actor, now=now, why="every condition met"
                 )
-            return tx.update_case(case)
+            else:
+                updated = tx.update_case(case)
+            return self._shown(tx, updated, reader)
 
     def execute(
-        self, case_id: str, *, actor: str, quantity: int | None, now: dt.datetime
-    ) -> CaseRecord:
+        self,
+        case_id: str,
+        *,
+        actor: str,
+        quantity: int | None,
+        now: dt.datetime,
+        reader: UserRecord | None = None,
+    ) -> CaseView:
         """Record that the approved quantity was used or delivered."""
         with self.store.transaction() as tx:
             case = self._get(tx, case_id, actor=actor)
@@ -695,7 +781,7 @@ class CaseService:
                 now=now,
                 done=done,
             )
-            return moved
+            return self._shown(tx, moved, reader)
 
     def _record_activations(self, tx: Transaction, *, actor: str, now: dt.datetime) -> None:
         """Put on the ledger every bundle of the pack in force by now that it does not hold yet.

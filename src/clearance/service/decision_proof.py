@@ -33,7 +33,7 @@ from typing import Any
 from clearance.core import signing
 from clearance.core.access import Level
 from clearance.core.anchors import seal_valid
-from clearance.core.chain import Scheme, link_hash
+from clearance.core.chain import Scheme, digest_link_hash, link_hash
 from clearance.core.digest import canonical_digest
 from clearance.service.state_check import UNKNOWN, LedgerFacts
 
@@ -82,6 +82,10 @@ class CaseProof:
     events: int
     sealed: bool
     """Whether the events' seals were checked (a system key was given or in the file)."""
+    complete: bool = True
+    """False for a file written for a reader shown the decision without another party's stock
+    figures: its decision and the events that carry it are checked by digest and seal only,
+    so the file's story and the answers' decision digests are not checked."""
 
     @property
     def valid(self) -> bool:
@@ -91,6 +95,7 @@ class CaseProof:
         return {
             "case": self.case_id,
             "valid": self.valid,
+            "complete": self.complete,
             "problems": list(self.problems),
             "events_checked": self.events,
             "seals_checked": self.sealed,
@@ -138,7 +143,8 @@ def check_signatures(
         "case_id": case.get("id"),
         "request_digest": _digest(case.get("request")),
         "decision_id": decision.get("decision_id"),
-        "decision_digest": _digest(decision),
+        # A decision shown without another party's figures is not the one signed over.
+        "decision_digest": None if _withheld(case) else _digest(decision),
         "outcome": decision.get("outcome"),
         "required_approvals": decision.get("required_approvals"),
         "conditions": decision.get("conditions"),
@@ -176,6 +182,8 @@ def check_signatures(
             # Statements signed before they covered the decision and the level carry only
             # the case, request and decision ids: what they do carry must match.
             carried = name in statement or name in ("case_id", "request_digest", "decision_id")
+            if name == "decision_digest" and value is None:
+                continue
             if carried and statement.get(name) != value:
                 problems.append(f"signed {name} does not match the case")
         problems += [
@@ -214,6 +222,9 @@ def _event_problems(
             problems.append("an event of the file is not a JSON object")
             continue
         seq, body, prev = event.get("seq"), event.get("body"), event.get("prev_hash")
+        if event.get("redacted") is True and isinstance(seq, int) and isinstance(prev, str):
+            problems += _redacted_problems(event, seq, prev, system_key)
+            continue
         if not (isinstance(seq, int) and isinstance(body, str) and isinstance(prev, str)):
             problems.append(f"event {seq} lacks its seq, body or prev_hash: it cannot be checked")
             continue
@@ -247,6 +258,20 @@ def _event_problems(
             continue
         parsed.append((seq, prev, data))
     return problems, sorted(parsed, key=lambda e: e[0])
+
+
+def _redacted_problems(
+    event: Mapping[str, Any], seq: int, prev: str, system_key: str | None
+) -> list[str]:
+    """An event shown to this file's reader without its body (it holds what they may not
+    see): checked by its body's digest and its seal, not folded into the story."""
+    digest, stored, seal = event.get("body_hash"), event.get("hash"), event.get("seal")
+    if not isinstance(digest, str) or digest_link_hash(seq, prev, digest) != stored:
+        return [f"event {seq} does not match its hash"]
+    sealed = isinstance(seal, str) and seal_valid(str(system_key), seq, stored, seal)
+    if system_key is not None and not sealed:
+        return [f"event {seq} is not sealed by the system key"]
+    return []
 
 
 def _case_of(body: str) -> str | None:
@@ -356,7 +381,9 @@ def prove(
     problems += event_problems
     facts = LedgerFacts(registry=False)  # answers' keys are checked against `users` below
     facts.fold(parsed)
-    problems += _story_problems(case, facts, case_id)
+    withheld = _withheld(case)
+    if not withheld:
+        problems += _story_problems(case, facts, case_id)
     problems += _state_problems(case)
     problems += [p.problem for p in facts.problems]
     signatures = check_signatures(case, users)
@@ -366,4 +393,13 @@ def prove(
         tuple(signatures),
         len(parsed),
         system_key is not None,
+        complete=not withheld,
     )
+
+
+def _withheld(case: Mapping[str, Any]) -> bool:
+    """Whether the file was written for a reader shown the decision without another party's
+    stock figures: its decision, and the events that carry it, cannot be checked whole."""
+    decision = case.get("decision")
+    stock = decision.get("stockpile") if isinstance(decision, dict) else None
+    return isinstance(stock, dict) and stock.get("figures_withheld") is True

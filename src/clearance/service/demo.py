@@ -89,8 +89,8 @@ def seed_demo(
     if people.users():
         return False
     for user in DEMO_USERS:
-        public, pem = new_key_pair(DEMO_PASSWORD)
-        write_key(user.id, pem)
+        public, key = new_key_pair(DEMO_PASSWORD)
+        write_key(user.id, key)
         people.add_user(
             user_id=user.id,
             name=user.name,

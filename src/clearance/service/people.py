@@ -119,6 +119,14 @@ class People:
         with self.store.reading() as tx:
             return tx.users()
 
+    def user(self, user_id: str) -> UserRecord:
+        """One user, with their roles and clearance as they are now."""
+        with self.store.reading() as tx:
+            user = tx.user(user_id)
+        if user is None:
+            raise NotFoundError(f"unknown user '{user_id}'")
+        return user
+
     @staticmethod
     def _check_actor(tx: Transaction, actor: str) -> None:
         """Who records a change is a user, or the local administrator (``ADMIN``)."""

@@ -14,17 +14,31 @@ Cases move stock, in the transaction that moves the case (``case_movements``):
 - an employment executed consumes what was used from the user's stock.
 
 A delivery or use beyond what is on hand is refused, naming the quantity.
+
+Who sees what of stock is decided here, for every interface: each question
+takes the reader (a user, or None for the local operator at the command
+line, who sees everything), and the answer holds only what they may see
+(docs/access.md#stockpile):
+
+- stock figures are their party's business until a reviewer needs them: a
+  reviewer, an auditor or an admin sees every party's; anyone else sees their
+  own party's positions only, and of another party's stock in a decision only
+  its rating, now and after (``decision_seen``);
+- a movement names the case that made it, who made the case's move and when:
+  of a case above the reader's clearance, none of that is shown, only how
+  much moved, summed per day and kind. The balance is the same for everyone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from clearance.core.access import Role
 from clearance.core.chain import EventType
 from clearance.core.request import EmployRequest, TransferRequest
 from clearance.core.stockpile import (
@@ -43,16 +57,23 @@ from clearance.core.stockpile import (
 from clearance.core.workflow import CaseState
 from clearance.errors import InputError, NotFoundError
 from clearance.policy.engine import Screener
+from clearance.policy.explain import Explanation
+from clearance.store.records import UserRecord
 from clearance.store.repository import Store, Transaction
 from clearance.store.stock import MovementRow
 
 __all__ = [
     "Board",
     "BoardRow",
+    "MovementLine",
     "PositionView",
     "Projection",
     "StockService",
     "case_movements",
+    "decision_seen",
+    "explanation_seen",
+    "sees_stock_of",
+    "stockpile_seen",
 ]
 
 MAX_MONTHS = 240
@@ -111,31 +132,130 @@ class Board:
     rows: list[BoardRow]
 
 
+# who sees what ---------------------------------------------------------------------
+
+_SEE_EVERY_PARTY = frozenset({Role.REVIEWER.value, Role.AUDITOR.value, Role.ADMIN.value})
+
+
+def _parties(reader: UserRecord | None) -> frozenset[str] | None:
+    """The parties whose stock ``reader`` may see: None for every party."""
+    if reader is None or _SEE_EVERY_PARTY & set(reader.roles):
+        return None
+    return frozenset({reader.party})
+
+
+def sees_stock_of(reader: UserRecord | None, holder: str) -> bool:
+    """Whether ``reader`` may see ``holder``'s stock figures (None: the local operator)."""
+    parties = _parties(reader)
+    return parties is None or holder in parties
+
+
+_RATING_ONLY = ("holder", "system", "on", "quantity", "now", "after", "illustrative")
+"""What a decision's stockpile facts keep for a reader who may not see the figures:
+whose stock, of what, on which day and how many (all of which the request says), and
+the ratings. On hand, committed, available, requirement, thresholds and months to
+recover say what the party holds and plans: they are left out."""
+
+
+def stockpile_seen(
+    facts: Mapping[str, Any] | None, reader: UserRecord | None
+) -> dict[str, Any] | None:
+    """A decision's stockpile facts as ``reader`` may see them: another party's as ratings."""
+    if facts is None:
+        return None
+    if sees_stock_of(reader, facts["holder"]):
+        return dict(facts)
+    return {key: facts[key] for key in _RATING_ONLY if key in facts} | {"figures_withheld": True}
+
+
+def decision_seen(decision: dict[str, Any], reader: UserRecord | None) -> dict[str, Any]:
+    """A decision (as ``Decision.as_dict`` writes it) as ``reader`` may see it: the same
+    dict when there is nothing to leave out, a copy without it otherwise.
+
+    The decision recorded is never changed (it is hashed and signed over): what
+    a reader may not see is left out of the copy they are shown.
+    """
+    facts = decision.get("stockpile")
+    if facts is None or sees_stock_of(reader, facts["holder"]):
+        return decision
+    return {**decision, "stockpile": stockpile_seen(facts, reader)}
+
+
+def explanation_seen(explanation: Explanation, reader: UserRecord | None) -> dict[str, Any]:
+    """An explanation (as ``Explanation.as_dict`` writes it) as ``reader`` may see it."""
+    data = explanation.as_dict()
+    return {**data, "decision": decision_seen(data["decision"], reader)}
+
+
+@dataclass(frozen=True, slots=True)
+class MovementLine:
+    """One line of a position's history, as its reader may see it.
+
+    A movement of a case the reader may see is one line, with its case, who
+    made the case's move and when. The movements of cases classified above
+    the reader's clearance are ``withheld``: summed into one line per day and
+    kind, with no case, actor or time.
+    """
+
+    on: dt.date
+    kind: MovementKind
+    quantity: int
+    case_id: str | None = None
+    actor: str | None = None
+    at: dt.datetime | None = None
+    withheld: bool = False
+
+    @property
+    def deltas(self) -> tuple[int, int]:
+        return self.kind.deltas(self.quantity)
+
+    def as_dict(self) -> dict[str, Any]:
+        on_hand, committed = self.deltas
+        return {
+            "day": self.on.isoformat(),
+            "kind": self.kind.value,
+            "quantity": self.quantity,
+            "on_hand_change": on_hand,
+            "committed_change": committed,
+            "case_id": self.case_id,
+            "actor": self.actor,
+            "at": None if self.at is None else self.at.isoformat(),
+            "withheld": self.withheld,
+        }
+
+
+def _lines(rows: list[MovementRow], clearance: int | None) -> tuple[MovementLine, ...]:
+    """``rows`` (newest first) as a reader cleared to ``clearance`` sees them (None: all)."""
+    lines: list[MovementLine] = []
+    withheld: dict[tuple[dt.date, MovementKind], int] = {}  # (day, kind) → index in lines
+    for row in rows:
+        m = row.movement
+        if clearance is None or row.classification <= clearance:
+            lines.append(MovementLine(m.on, m.kind, m.quantity, m.case_id, row.actor, row.at))
+            continue
+        index = withheld.get((m.on, m.kind))
+        if index is None:
+            withheld[(m.on, m.kind)] = len(lines)
+            lines.append(MovementLine(m.on, m.kind, m.quantity, withheld=True))
+        else:
+            total = lines[index]
+            lines[index] = MovementLine(m.on, m.kind, total.quantity + m.quantity, withheld=True)
+    return tuple(lines)
+
+
 @dataclass(frozen=True, slots=True)
 class PositionView:
     """One position on a day: its rating and the movements that made its balance."""
 
     row: BoardRow
     on: dt.date
-    movements: tuple[MovementRow, ...]
+    movements: tuple[MovementLine, ...]
 
     def as_dict(self) -> dict[str, Any]:
         return {
             **self.row.as_dict(),
             "as_of": self.on.isoformat(),
-            "movements": [
-                {
-                    "day": m.movement.on.isoformat(),
-                    "kind": m.movement.kind.value,
-                    "quantity": m.movement.quantity,
-                    "on_hand_change": m.movement.deltas[0],
-                    "committed_change": m.movement.deltas[1],
-                    "case_id": m.movement.case_id,
-                    "actor": m.actor,
-                    "at": m.at.isoformat(),
-                }
-                for m in self.movements
-            ],
+            "movements": [m.as_dict() for m in self.movements],
         }
 
 
@@ -211,15 +331,20 @@ class StockService:
         self,
         *,
         on: dt.date,
+        reader: UserRecord | None,
         holders: frozenset[str] | None = None,
         rating: Rating | None = None,
         limit: int | None = None,
     ) -> Board:
-        """Every tracked position rated on ``on``, worst first; ``holders`` limits whose.
+        """Every tracked position ``reader`` may see, rated on ``on``, worst first;
+        ``holders`` limits whose (among those ``reader`` may see).
 
         One read of the running totals, then arithmetic on plain tuples; rows
         are made only for the ``limit`` positions shown (all when None).
         """
+        allowed = _parties(reader)
+        if allowed is not None:
+            holders = allowed if holders is None else holders & allowed
         with self.store.reading() as tx:
             totals = tx.stock.totals()
         with _collector_paused():
@@ -277,13 +402,26 @@ class StockService:
             ],
         )
 
-    def holders(self) -> list[str]:
-        """The parties with a tracked position, in order (for choosing whose board to see)."""
+    def holders(self, *, reader: UserRecord | None) -> list[str]:
+        """The parties with a tracked position that ``reader`` may see, in order (for
+        choosing whose board to see)."""
         with self.store.reading() as tx:
             moved = tx.stock.totals()
-        return sorted({p.holder for p in self.figures.positions} | {h for h, _ in moved})
+        tracked = {p.holder for p in self.figures.positions} | {h for h, _ in moved}
+        return sorted(h for h in tracked if sees_stock_of(reader, h))
 
-    def _tracked(self, tx: Transaction, holder: str, system: str, on: dt.date | None) -> Balance:
+    def _tracked(
+        self,
+        tx: Transaction,
+        holder: str,
+        system: str,
+        on: dt.date | None,
+        reader: UserRecord | None,
+    ) -> Balance:
+        if not sees_stock_of(reader, holder):
+            # The words of a position that is not tracked (below), so that another
+            # party's tracked position cannot be told from an untracked one.
+            raise NotFoundError(f"{holder}'s stock of '{system}' is not tracked")
         if self.screener.catalog.party(holder) is None:
             raise NotFoundError(f"unknown party '{holder}'")
         if self.screener.catalog.system(system) is None:
@@ -294,17 +432,32 @@ class StockService:
         return balance
 
     def position(
-        self, holder: str, system: str, *, on: dt.date, as_of: dt.date | None = None
+        self,
+        holder: str,
+        system: str,
+        *,
+        on: dt.date,
+        reader: UserRecord | None,
+        as_of: dt.date | None = None,
     ) -> PositionView:
-        """A position as of ``as_of`` (today, ``on``, when None), with its recent movements."""
+        """A position as of ``as_of`` (today, ``on``, when None), with its recent movements,
+        as ``reader`` may see it (``MovementLine``)."""
         day = as_of or on
         with self.store.reading() as tx:
-            balance = self._tracked(tx, holder, system, as_of)
-            movements = tx.stock.movements(holder, system, on=as_of)
-        return PositionView(self._row(holder, system, balance, day), day, tuple(movements))
+            balance = self._tracked(tx, holder, system, as_of, reader)
+            rows = tx.stock.movements(holder, system, on=as_of)
+        clearance = None if reader is None else reader.clearance
+        return PositionView(self._row(holder, system, balance, day), day, _lines(rows, clearance))
 
     def project(
-        self, holder: str, system: str, *, transfer: int, months: int, on: dt.date
+        self,
+        holder: str,
+        system: str,
+        *,
+        transfer: int,
+        months: int,
+        on: dt.date,
+        reader: UserRecord | None,
     ) -> Projection:
         """What giving ``transfer`` items today would do, and the months after."""
         if transfer < 0:
@@ -312,7 +465,7 @@ class StockService:
         if not 1 <= months <= MAX_MONTHS:
             raise InputError("--months", f"must be between 1 and {MAX_MONTHS}")
         with self.store.reading() as tx:
-            balance = self._tracked(tx, holder, system, None)
+            balance = self._tracked(tx, holder, system, None, reader)
         row = self._row(holder, system, balance, on)
         facts = assess(row.position, balance, row.thresholds, transfer, on)
         points = project(row.position, facts.available_after, row.thresholds, on, months)

@@ -9,11 +9,16 @@ process, so any number of processes can share one database:
 - on PostgreSQL a transaction that appends to the ledger first takes a
   transaction-scoped advisory lock (see ``ledger.py``).
 
+SQLite syncs its write-ahead log at every commit (``synchronous=FULL``) unless
+told otherwise: with ``NORMAL`` a commit is acknowledged before it is on disk,
+and a power failure can lose the last ones (docs/operations.md).
+
 The schema comes only from the Alembic migrations in ``migrations/``.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from clearance.errors import InputError, StoreError
+from clearance.settings import SQLITE_SYNCHRONOUS
 
 __all__ = ["Database", "open_database"]
 
@@ -58,14 +64,14 @@ class Database:
         self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, synchronous: str) -> None:
     # Autocommit at the driver level: transactions are begun explicitly below.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.close()
 
 
@@ -76,8 +82,15 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def open_database(url: str, *, create_dir: bool = True) -> Database:
-    """An engine for ``url``; a SQLite file's folder is created on first use."""
+def open_database(url: str, *, create_dir: bool = True, synchronous: str = "FULL") -> Database:
+    """An engine for ``url``; a SQLite file's folder is created on first use.
+
+    ``synchronous`` (FULL or NORMAL) is SQLite's; PostgreSQL syncs every commit.
+    """
+    if synchronous not in SQLITE_SYNCHRONOUS:  # it goes into a PRAGMA: only the known words
+        raise InputError(
+            "CLEARANCE_SQLITE_SYNCHRONOUS", f"must be FULL or NORMAL, not '{synchronous}'"
+        )
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -86,7 +99,7 @@ def open_database(url: str, *, create_dir: bool = True) -> Database:
         if parsed.database and parsed.database != ":memory:" and create_dir:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", functools.partial(_sqlite_pragmas, synchronous=synchronous))
         event.listen(engine, "begin", _sqlite_begin)
     elif parsed.get_backend_name() == "postgresql":
         engine = create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import case, delete, func, or_, select, text, update
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.orm import Session
 
 from clearance.core.access import Level
@@ -35,7 +41,7 @@ from clearance.core.chain import (
     link_hash,
 )
 from clearance.core.workflow import OPEN_STATES
-from clearance.errors import ConflictError, InputError, LedgerBroken, StoreError
+from clearance.errors import ConflictError, InputError, LedgerBroken, OutcomeUnknown, StoreError
 from clearance.store.db import Database
 from clearance.store.ledger import (
     ROWS_SQL,
@@ -936,12 +942,31 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """One transaction that may write: serialised with other writers by the database."""
+        """One transaction that may write: serialised with other writers by the database.
+
+        A failure before COMMIT rolls everything back (``StoreError``: nothing was
+        recorded). A failure of COMMIT itself leaves the outcome unknown (the
+        database may have committed and lost the connection before saying so),
+        so it is ``OutcomeUnknown``, never passed off as nothing done. After a
+        commit, the observers are told which events it wrote.
+        """
         with _database_errors(), Session(self.database.engine, expire_on_commit=False) as session:
-            with session.begin():
+            session.begin()
+            try:
                 tx = Transaction(session, is_sqlite=self.database.is_sqlite, sealer=self.sealer)
                 yield tx
-            committed = tuple(tx.appended)
+                session.flush()
+            except BaseException:
+                session.rollback()
+                raise
+            try:
+                session.commit()
+            except DBAPIError as exc:
+                raise OutcomeUnknown(
+                    "the database failed while committing, so whether this was recorded is"
+                    f" unknown ({_store_error(str(exc.orig)).message})"
+                ) from None
+        committed = tuple(tx.appended)
         if committed:
             for observer in self.observers:
                 try:

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from clearance.core.stockpile import Movement, MovementKind
-from clearance.store.models import StockMovement, StockTotal
+from clearance.store.models import Case, StockMovement, StockTotal
 from clearance.store.records import aware
 
 __all__ = ["MovementRow", "StockTables"]
@@ -25,12 +25,14 @@ __all__ = ["MovementRow", "StockTables"]
 
 @dataclass(frozen=True, slots=True)
 class MovementRow:
-    """A stored movement, with who recorded it and when."""
+    """A stored movement, with who recorded it and when, and the level of the case that
+    made it (``core.access.Level``; 0 for a movement of no case)."""
 
     id: int
     movement: Movement
     at: dt.datetime
     actor: str
+    classification: int = 0
 
 
 def _signed(axis: int) -> ColumnElement[int]:
@@ -129,16 +131,20 @@ class StockTables:
     def movements(
         self, holder: str, system: str, *, on: dt.date | None = None, limit: int = 50
     ) -> list[MovementRow]:
-        """A position's movements, newest first, up to ``on``."""
-        query = select(StockMovement).where(
-            StockMovement.holder == holder, StockMovement.system == system
+        """A position's movements, newest first, up to ``on``, with their cases' levels."""
+        query = (
+            select(StockMovement, Case.classification)
+            .outerjoin(Case, Case.id == StockMovement.case_id)
+            .where(StockMovement.holder == holder, StockMovement.system == system)
         )
         if on is not None:
             query = query.where(StockMovement.day <= on)
-        rows = self._session.scalars(
+        rows = self._session.execute(
             query.order_by(StockMovement.day.desc(), StockMovement.id.desc()).limit(limit)
         )
-        return [MovementRow(r.id, _movement(r), aware(r.at), r.actor) for r in rows]
+        return [
+            MovementRow(r.id, _movement(r), aware(r.at), r.actor, level or 0) for r, level in rows
+        ]
 
     def of_case(self, case_id: str) -> list[Movement]:
         rows = self._session.scalars(

@@ -1,13 +1,14 @@
-"""Who may see which case and which stock, and answering a gate: shared by the API and pages.
+"""Who may see which case, and answering a gate: shared by the API and pages.
 
 A user never reads above their clearance: every case they are shown, and
 every count, comes through these helpers (which pass their clearance to the
 service layer as ``max_level``), and a case they may not see is "not found"
-in the same words as one that does not exist.
+in the same words as one that does not exist. A case is read as its viewer
+(``reader``), so its decision shows another party's stock only as the service
+lets that viewer see it.
 
-Stock positions follow the same idea by party: reviewers, auditors and admins
-see every party's stock; anyone else sees their own party's only, and another
-party's position is "not found" in the words of a position that is not tracked.
+Stock itself is the service's to decide (``service.stockpile``): the routes
+pass the viewer, and show what comes back.
 
 Policy proposals too: whoever sees every case (reviewers, auditors, admins,
 office holders) sees every proposal; anyone else sees their own party's. What
@@ -21,15 +22,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from clearance.core.access import Level, Role
-from clearance.core.signing import Signer, unlock
+from clearance.core.signing import Signer
 from clearance.core.stockpile import Rating
-from clearance.errors import NotFoundError, SignatureError
+from clearance.errors import NotFoundError
 from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView
+from clearance.service.keyfiles import open_key_file
 from clearance.service.people import offices_of
 from clearance.service.proposals import Impact, ProposalView
 from clearance.service.replay import Change
-from clearance.service.stockpile import Board, PositionView, Projection
 from clearance.store.proposals import ProposalRecord
 from clearance.store.records import CaseRecord
 
@@ -45,14 +46,9 @@ __all__ = [
     "case_scope",
     "may_activate",
     "sees_all_cases",
-    "stock_board",
-    "stock_holders",
-    "stock_holders_seen",
     "visible_case",
     "visible_impact",
     "visible_overdue",
-    "visible_position",
-    "visible_projection",
     "visible_proposal",
     "visible_proposals",
 ]
@@ -76,7 +72,7 @@ def case_scope(srv: Server, viewer: SignedIn) -> dict[str, Any]:
 
 def visible_case(srv: Server, viewer: SignedIn, case_id: str) -> CaseView:
     """A case by id or number, or ``NotFoundError`` if ``viewer`` may not see it."""
-    view = srv.cases.view(case_id, max_level=int(viewer.clearance))
+    view = srv.cases.view(case_id, max_level=int(viewer.clearance), reader=viewer.user)
     if not sees_all_cases(srv, viewer) and view.case.submitted_by != viewer.id:
         raise NotFoundError(f"no case '{case_id}'")
     return view
@@ -98,8 +94,9 @@ def answer_case(
     reason: str,
     passphrase: str,
     authority: str | None,
-) -> CaseRecord:
-    """Approve or deny a gate of a case, signed with the viewer's own key."""
+) -> CaseView:
+    """Approve or deny a gate of a case, signed with the viewer's own key; the case as the
+    viewer then sees it."""
     visible_case(srv, viewer, case_id)  # 404 for a case you may not see, before anything else
     return srv.cases.answer(
         case_id,
@@ -109,89 +106,24 @@ def answer_case(
         signer=_signer(srv, viewer, passphrase),
         now=srv.now(),
         authority=authority,
+        reader=viewer.user,
     )
 
 
 def _signer(srv: Server, viewer: SignedIn, passphrase: str) -> Signer:
-    """The viewer's own signing key on this server, unlocked with their passphrase."""
-    try:
-        pem = srv.key_path(viewer.id).read_bytes()
-    except FileNotFoundError:
-        raise SignatureError(
-            f"no signing key is registered on this server for {viewer.id}"
-        ) from None
-    return unlock(pem, passphrase)
+    """The viewer's own signing key on this server, unlocked with their passphrase (an old
+    key file is resealed in the current format as it is)."""
+    return open_key_file(
+        srv.key_path(viewer.id),
+        passphrase,
+        missing=f"no signing key is registered on this server for {viewer.id}",
+    )
 
 
 # stock --------------------------------------------------------------------------
 
 WORST_FIRST = sorted(Rating, key=lambda r: -r.severity)
 """Red, yellow, green: the order of the board and of its counts."""
-
-
-def stock_holders(viewer: SignedIn) -> frozenset[str] | None:
-    """The parties whose stock ``viewer`` may see: None for all (reviewers, auditors, admins).
-
-    Stock figures say what a party could give or must keep, which is its own
-    business until a reviewer needs it; so a requester sees their party's only.
-    """
-    if viewer.has(Role.REVIEWER) or viewer.has(Role.AUDITOR):
-        return None
-    return frozenset({viewer.user.party})
-
-
-def stock_board(
-    srv: Server,
-    viewer: SignedIn,
-    holders: list[str] | None,
-    rating: Rating | None,
-    limit: int | None = None,
-) -> Board:
-    """The positions ``viewer`` may see (of ``holders`` and of ``rating``, when given), worst
-    first, the first ``limit`` of them; and how many of each colour there are among those
-    holders' positions, so that a filter by colour can say what each choice would show."""
-    allowed = stock_holders(viewer)
-    wanted = frozenset(holders) if holders else None
-    if allowed is not None and wanted is not None:
-        wanted &= allowed
-    return srv.cases.stock.board(
-        on=srv.now().date(),
-        holders=wanted if wanted is not None else allowed,
-        rating=rating,
-        limit=limit,
-    )
-
-
-def stock_holders_seen(srv: Server, viewer: SignedIn) -> list[str]:
-    """The parties whose stock ``viewer`` may choose to see."""
-    allowed = stock_holders(viewer)
-    return [h for h in srv.cases.stock.holders() if allowed is None or h in allowed]
-
-
-def _may_see_stock(viewer: SignedIn, holder: str, system: str) -> None:
-    allowed = stock_holders(viewer)
-    if allowed is not None and holder not in allowed:
-        # The words of a position that is not tracked (``StockService``), so that a
-        # requester cannot tell another party's tracked position from an untracked one.
-        raise NotFoundError(f"{holder}'s stock of '{system}' is not tracked")
-
-
-def visible_position(
-    srv: Server, viewer: SignedIn, holder: str, system: str, as_of: dt.date | None
-) -> PositionView:
-    """A position as of a date (today when None), or ``NotFoundError`` if ``viewer`` may not see it."""
-    _may_see_stock(viewer, holder, system)
-    return srv.cases.stock.position(holder, system, on=srv.now().date(), as_of=as_of)
-
-
-def visible_projection(
-    srv: Server, viewer: SignedIn, holder: str, system: str, *, transfer: int, months: int
-) -> Projection:
-    """What giving ``transfer`` today would do, or ``NotFoundError`` if ``viewer`` may not see it."""
-    _may_see_stock(viewer, holder, system)
-    return srv.cases.stock.project(
-        holder, system, transfer=transfer, months=months, on=srv.now().date()
-    )
 
 
 # policy proposals ---------------------------------------------------------------

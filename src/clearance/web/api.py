@@ -24,6 +24,7 @@ from clearance.core.workflow import OPEN_STATES, CaseState
 from clearance.errors import (
     InputError,
     NotFoundError,
+    OutcomeUnknown,
     PermissionDenied,
     RequestError,
 )
@@ -33,19 +34,16 @@ from clearance.service.accounts import SignedIn, token_row
 from clearance.service.cases import case_row
 from clearance.service.people import offices_of
 from clearance.service.proposals import proposal_summary
-from clearance.service.stockpile import MAX_MONTHS
+from clearance.service.stockpile import MAX_MONTHS, decision_seen, explanation_seen
 
 from .access import (
     activate_proposal,
     answer_case,
     case_scope,
     may_activate,
-    stock_board,
     visible_case,
     visible_impact,
     visible_overdue,
-    visible_position,
-    visible_projection,
     visible_proposal,
     visible_proposals,
 )
@@ -125,6 +123,16 @@ class Activation(BaseModel):
     """The passphrase unlocks the activator's own signing key."""
 
     passphrase: str = Field(min_length=1, max_length=1000)
+
+
+_RETRY = (
+    "send the same request again with the same Idempotency-Key: if the case was recorded,"
+    " that answers it (200); if not, it submits it now (201)"
+)
+_LOOK = (
+    "look for the case (GET /api/v1/cases) before sending the request again; with an"
+    " Idempotency-Key, a retry would be safe"
+)
 
 
 def _view(srv: Server, viewer: SignedIn, case_id: str) -> dict[str, Any]:
@@ -237,7 +245,7 @@ async def screen(body: JsonObject, viewer: Viewer, srv: Srv) -> Response:
     decision = srv.screener.decide(
         parse_request(body), decision_id=str(uuid.uuid4()), now=srv.now()
     )
-    return _json(decision.as_dict())
+    return _json(decision_seen(decision.as_dict(), viewer.user))
 
 
 @router.post("/screen/batch", tags=["screening"], response_model=list[dict[str, Any]])
@@ -254,7 +262,7 @@ async def screen_batch(
     now = srv.now()
     ids = [str(uuid.uuid4()) for _ in parsed]
     decisions = srv.screener.decide_many(parsed, decision_ids=ids, now=now)
-    return _json([d.as_dict() for d in decisions])
+    return _json([decision_seen(d.as_dict(), viewer.user) for d in decisions])
 
 
 @router.post("/explain", tags=["screening"])
@@ -262,7 +270,7 @@ async def explain_request(body: JsonObject, viewer: Viewer, srv: Srv) -> dict[st
     """A decision with the policy text that decided it and what would change it."""
     request = parse_request(body)
     decision = srv.screener.decide(request, decision_id=str(uuid.uuid4()), now=srv.now())
-    return explain(srv.screener, request, decision).as_dict()
+    return explanation_seen(explain(srv.screener, request, decision), viewer.user)
 
 
 # catalog and policy -------------------------------------------------------------
@@ -393,19 +401,28 @@ def submit_case(
     classification: Annotated[str, Query(max_length=20)] = "UNCLASSIFIED",
 ) -> dict[str, Any]:
     """Submit a request as a case, screened at once. A retry with the same
-    ``Idempotency-Key`` returns the first case (200) instead of making another (201)."""
+    ``Idempotency-Key`` returns the first case (200) instead of making another (201).
+
+    A 503 ``store_unavailable`` means nothing was recorded; a 503 ``outcome_unknown``
+    means the database failed while committing, and a retry with the same key tells."""
     require(viewer, Role.REQUESTER)
     level = parse_level(classification)
-    case, created = srv.cases.submit(
-        body,
-        actor=viewer.id,
-        now=srv.now(),
-        idempotency_key=idempotency_key,
-        classification=int(level),
-    )
+    try:
+        view, created = srv.cases.submit_and_show(
+            body,
+            actor=viewer.id,
+            now=srv.now(),
+            idempotency_key=idempotency_key,
+            classification=int(level),
+        )
+    except OutcomeUnknown as exc:
+        raise OutcomeUnknown(f"{exc.message}: {_RETRY if idempotency_key else _LOOK}") from None
     if not created:
         response.status_code = 200
-    return _view(srv, viewer, case.id)
+        return _view(srv, viewer, view.case.id)  # as a first look would show it: nothing new
+    # Shown as the submitting transaction read it: the case is recorded, and no read
+    # after the commit may turn that into an error.
+    return view.as_dict(srv.now())
 
 
 @router.get("/cases/{case_id}", tags=["cases"])
@@ -417,7 +434,7 @@ def show_case(case_id: CaseRef, viewer: Viewer, srv: Srv) -> dict[str, Any]:
 def _answer(
     srv: Server, viewer: SignedIn, case_id: str, body: Answer, approve: bool
 ) -> dict[str, Any]:
-    record = answer_case(
+    view = answer_case(
         srv,
         viewer,
         case_id,
@@ -426,7 +443,7 @@ def _answer(
         passphrase=body.passphrase,
         authority=body.authority,
     )
-    return _view(srv, viewer, record.id)
+    return view.as_dict(srv.now())
 
 
 @router.post("/cases/{case_id}/approve", tags=["cases"])
@@ -445,26 +462,35 @@ def deny(case_id: CaseRef, body: Answer, viewer: Viewer, srv: Srv) -> dict[str, 
 def withdraw(case_id: CaseRef, body: Withdrawal, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Withdraw your own case."""
     _view(srv, viewer, case_id)
-    record = srv.cases.withdraw(case_id, actor=viewer.id, reason=body.reason, now=srv.now())
-    return _view(srv, viewer, record.id)
+    view = srv.cases.withdraw(
+        case_id, actor=viewer.id, reason=body.reason, now=srv.now(), reader=viewer.user
+    )
+    return view.as_dict(srv.now())
 
 
 @router.post("/cases/{case_id}/conditions", tags=["cases"])
 def condition_met(case_id: CaseRef, body: ConditionMet, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Record a condition as met; the last one clears the case."""
     _view(srv, viewer, case_id)
-    record = srv.cases.condition_met(
-        case_id, actor=viewer.id, condition=body.condition, evidence=body.evidence, now=srv.now()
+    view = srv.cases.condition_met(
+        case_id,
+        actor=viewer.id,
+        condition=body.condition,
+        evidence=body.evidence,
+        now=srv.now(),
+        reader=viewer.user,
     )
-    return _view(srv, viewer, record.id)
+    return view.as_dict(srv.now())
 
 
 @router.post("/cases/{case_id}/execute", tags=["cases"])
 def execute(case_id: CaseRef, body: Execution, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Record that an approved (or cleared) case was carried out."""
     _view(srv, viewer, case_id)
-    record = srv.cases.execute(case_id, actor=viewer.id, quantity=body.quantity, now=srv.now())
-    return _view(srv, viewer, record.id)
+    view = srv.cases.execute(
+        case_id, actor=viewer.id, quantity=body.quantity, now=srv.now(), reader=viewer.user
+    )
+    return view.as_dict(srv.now())
 
 
 @router.get("/overdue", tags=["cases"])
@@ -490,7 +516,13 @@ def stockpile_board(
 ) -> dict[str, Any]:
     """Every stock position you may see, rated today, worst first; ``counts`` per colour
     are of the holders asked for, whatever ``rating`` says."""
-    board = stock_board(srv, viewer, holder, rating, limit)
+    board = srv.cases.stock.board(
+        on=srv.now().date(),
+        reader=viewer.user,
+        holders=frozenset(holder) if holder else None,
+        rating=rating,
+        limit=limit,
+    )
     return {
         "as_of": srv.now().date().isoformat(),
         "counts": board.counts,
@@ -508,7 +540,9 @@ def stockpile_position(
     as_of: Annotated[dt.date | None, Query(description="YYYY-MM-DD; today if absent.")] = None,
 ) -> dict[str, Any]:
     """One position's rating as of a date, rebuilt from its movements, and those movements."""
-    return visible_position(srv, viewer, holder, system, as_of).as_dict()
+    return srv.cases.stock.position(
+        holder, system, on=srv.now().date(), reader=viewer.user, as_of=as_of
+    ).as_dict()
 
 
 @router.get("/stockpile/{holder}/{system}/projection", tags=["stockpile"])
@@ -521,8 +555,8 @@ def stockpile_projection(
     months: Annotated[int, Query(ge=1, le=MAX_MONTHS)] = 24,
 ) -> dict[str, Any]:
     """The rating now and after giving ``transfer`` today, and month by month with production."""
-    return visible_projection(
-        srv, viewer, holder, system, transfer=transfer, months=months
+    return srv.cases.stock.project(
+        holder, system, transfer=transfer, months=months, on=srv.now().date(), reader=viewer.user
     ).as_dict()
 
 

@@ -92,4 +92,5 @@ class Server:
 
 
 def open_server(settings: Settings) -> Server:
-    return Server(settings, open_database(settings.database_url), load_pack(settings.scenario))
+    database = open_database(settings.database_url, synchronous=settings.sqlite_synchronous)
+    return Server(settings, database, load_pack(settings.scenario))

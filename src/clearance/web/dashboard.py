@@ -107,7 +107,9 @@ def build_dashboard(srv: Server, viewer: SignedIn) -> Dashboard:
     )
     # Already within the viewer's scope: read it whole, without checking that again.
     oldest = (
-        srv.cases.view(oldest_page[0].id, max_level=scope["max_level"]) if oldest_page else None
+        srv.cases.view(oldest_page[0].id, max_level=scope["max_level"], reader=viewer.user)
+        if oldest_page
+        else None
     )
     if oldest is not None:
         levels.add(oldest.case.classification)

@@ -28,6 +28,7 @@ from clearance.errors import (
     ClearanceError,
     InputError,
     NotFoundError,
+    OutcomeUnknown,
     PermissionDenied,
     RequestError,
     Throttled,
@@ -37,8 +38,9 @@ from clearance.service import audit, decision_proof
 from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView, case_row
 from clearance.service.people import offices_of
+from clearance.service.stockpile import stockpile_seen
 
-from .access import answer_case, case_scope, stock_holders, visible_case
+from .access import answer_case, case_scope, visible_case
 from .auth import COOKIE, Viewer, client_address, require, server, set_session_cookie
 from .charts import decisions_chart, holders_graph
 from .context import Server
@@ -293,8 +295,7 @@ def _case_page(
     case = view.as_dict(now)
     explanation, explanation_note = _explanation(srv, view)
     checks = {(c.authority, c.actor): c for c in decision_proof.check_signatures(case, None)}
-    stock = case["decision"].get("stockpile")
-    allowed = stock_holders(viewer)
+    stock = case["decision"].get("stockpile")  # as the viewer may see it
     return render(
         request,
         "case.html",
@@ -313,7 +314,7 @@ def _case_page(
         reason=reason,
         done=_DONE.get(done or ""),
         authorities={a.id: a.title for a in srv.pack.catalog.authorities},
-        stock_link=bool(stock) and (allowed is None or stock["holder"] in allowed),
+        stock_link=bool(stock) and not stock.get("figures_withheld"),
     )
 
 
@@ -345,7 +346,7 @@ def answer(
             raise InputError("verdict", "choose Approve or Deny")
         if not passphrase:
             raise InputError("passphrase", "enter the passphrase of your signing key")
-        record = answer_case(
+        answered = answer_case(
             srv,
             viewer,
             view.case.id,
@@ -362,7 +363,7 @@ def answer(
             request, srv, viewer, fresh, status=exc.http_status, error=exc.message, reason=reason
         )
     done = "approved" if verdict == "approve" else "denied"
-    return RedirectResponse(f"/cases/{record.number}?done={done}", status_code=303)
+    return RedirectResponse(f"/cases/{answered.case.number}?done={done}", status_code=303)
 
 
 # new requests -------------------------------------------------------------------
@@ -409,13 +410,16 @@ async def preview(request: Request, viewer: Viewer, srv: Srv) -> Response:
     except InputError:
         level = None
     empty = [what for _, what in missing(form)]
-    context: dict[str, Any] = {"missing": empty, "decision": None, "error": None}
+    context: dict[str, Any] = {"missing": empty, "decision": None, "error": None, "stock": None}
     if not empty:
         try:
             parsed = parse_request(form.request())
             decision = srv.screener.decide(parsed, decision_id=str(uuid.uuid4()), now=srv.now())
             context["decision"] = decision
             context["explanation"] = explain(srv.screener, parsed, decision)
+            context["stock"] = stockpile_seen(
+                decision.stockpile.as_dict() if decision.stockpile else None, viewer.user
+            )
         except RequestError as exc:
             context["error"] = exc.message
             context["error_field"] = FIELD_IDS.get(exc.field)
@@ -452,6 +456,15 @@ async def submit_request(request: Request, viewer: Viewer, srv: Srv) -> Response
     except InputError as exc:
         return _request_page(
             request, srv, viewer, form, status=exc.http_status, error=exc.message, field=exc.where
+        )
+    except OutcomeUnknown as exc:
+        # The form carries its idempotency key: sending it again is safe, and tells.
+        again = (
+            "submit the form again: if the request was recorded, you are taken to its case;"
+            " if not, it is submitted now"
+        )
+        return _request_page(
+            request, srv, viewer, form, status=exc.http_status, error=f"{exc.message}: {again}"
         )
     except ClearanceError as exc:
         return _request_page(request, srv, viewer, form, status=exc.http_status, error=exc.message)

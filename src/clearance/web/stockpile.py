@@ -3,7 +3,8 @@
 Each rating is shown in words as well as in colour, and each chart also as a
 table. The forms are plain GET forms, so every page works without script; with
 htmx the projection is redrawn as the numbers are typed. Who sees which
-party's stock is decided in ``access`` (a requester sees their own party's).
+party's stock, and what of each movement, is the service's to decide: each
+page passes the viewer (``service.stockpile``).
 """
 
 from __future__ import annotations
@@ -18,13 +19,7 @@ from clearance.core.stockpile import Rating
 from clearance.errors import InputError, NotFoundError
 from clearance.service.stockpile import MAX_MONTHS, PositionView
 
-from .access import (
-    WORST_FIRST,
-    stock_board,
-    stock_holders_seen,
-    visible_position,
-    visible_projection,
-)
+from .access import WORST_FIRST
 from .auth import Viewer, server
 from .charts import projection_chart, recovery_words
 from .context import Server
@@ -52,8 +47,13 @@ def _rating(value: str) -> Rating | None:
 def board_page(
     request: Request, viewer: Viewer, srv: Srv, holder: Text = "", rating: Text = ""
 ) -> Response:
-    wanted = _rating(rating)
-    board = stock_board(srv, viewer, [holder] if holder else None, wanted)
+    stock = srv.cases.stock
+    board = stock.board(
+        on=srv.now().date(),
+        reader=viewer.user,
+        holders=frozenset({holder}) if holder else None,
+        rating=_rating(rating),
+    )
     catalog = srv.pack.catalog
     return render(
         request,
@@ -65,7 +65,7 @@ def board_page(
         counts=board.counts,
         holder=holder,
         rating=rating,
-        holders=stock_holders_seen(srv, viewer),
+        holders=stock.holders(reader=viewer.user),
         ratings=WORST_FIRST,
         parties={p.code: p.name for p in catalog.parties},
         systems={s.id: s.name for s in catalog.systems},
@@ -106,17 +106,18 @@ def position_page(
     A value that cannot be used is shown on the form it came from (422), with the
     rest of the page as it would be without it.
     """
-    today = visible_position(srv, viewer, holder, system, None)  # 404 before anything else
+    stock, on = srv.cases.stock, srv.now().date()
+    today = stock.position(holder, system, on=on, reader=viewer.user)  # 404 before anything else
     errors: dict[str, str] = {}
     projection = None
     try:
-        projection = visible_projection(
-            srv,
-            viewer,
+        projection = stock.project(
             holder,
             system,
             transfer=_whole(transfer, "transfer", 0, MAX_TRANSFER),
             months=_whole(months, "months", 1, MAX_MONTHS),
+            on=on,
+            reader=viewer.user,
         )
     except InputError as exc:
         errors[exc.where] = exc.message
@@ -124,7 +125,7 @@ def position_page(
     try:
         day = _day(as_of)
         if day is not None:
-            past = visible_position(srv, viewer, holder, system, day)
+            past = stock.position(holder, system, on=on, reader=viewer.user, as_of=day)
     except InputError as exc:
         errors[exc.where] = exc.message
     except NotFoundError as exc:
