@@ -30,10 +30,10 @@ from clearance.core.signing import (
 )
 from clearance.errors import SignatureError
 from clearance.policy.pack import load_pack
+from clearance.service.anchoring import sealed_store
 from clearance.service.keyfiles import open_key_file, write_key_file
 from clearance.service.people import People
 from clearance.store.db import open_database
-from clearance.store.repository import Store
 
 from .cli_support import Cli
 from .test_cases_cli import G2
@@ -193,7 +193,9 @@ def test_approving_with_an_old_key_file_reseals_it(cli: Cli) -> None:
     write_key_file(path, _old_pem(private, cli.env["CLEARANCE_PASSPHRASE"]))
     database = open_database(cli.database_url)
     try:
-        People(Store(database), load_pack().catalog).add_user(
+        data = cli.tmp / "data"
+        store = sealed_store(database, key_path=data / "keys" / "system.key", data_dir=data)
+        People(store, load_pack().catalog).add_user(
             user_id="austin",
             name="Austin",
             party="US",

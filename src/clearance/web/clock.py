@@ -22,9 +22,13 @@ log = logging.getLogger("clearance.web")
 
 
 class ClockCheckpoints:
-    def __init__(self, server: Server) -> None:
+    """Every ``tick`` seconds (a minute), sign a checkpoint if none was signed for the
+    setting's minutes; the first look is one tick after the server starts."""
+
+    def __init__(self, server: Server, tick: float = 60.0) -> None:
         self.server = server
         self.minutes = server.settings.checkpoint_minutes
+        self.tick = min(tick, self.minutes * 60.0)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -35,8 +39,7 @@ class ClockCheckpoints:
         self._thread.start()
 
     def _run(self) -> None:
-        tick = min(60.0, self.minutes * 60.0)
-        while True:
+        while not self._stop.wait(self.tick):
             try:
                 made = None
                 if installation_key(self.server.store) is not None:  # else: not set up yet
@@ -47,8 +50,6 @@ class ClockCheckpoints:
                     log.info("checkpoint", extra={"fields": {"seq": made.seq, "head": made.head}})
             except ClearanceError as exc:
                 log.error("no checkpoint by the clock: %s", exc.message)
-            if self._stop.wait(tick):
-                return
 
     def stop(self) -> None:
         self._stop.set()
