@@ -29,6 +29,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import text
 
 import clearance.errors
 from clearance.core.access import Level, Role
@@ -309,6 +310,15 @@ def _not_signed_in(api: Api) -> Any:
     return api.client().get("/api/v1/me")
 
 
+def _checkpoint_over_a_forged_event(api: Api) -> Any:
+    """An event appended behind clearance's back: the system will not sign over it."""
+    with api.server.database.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE ledger SET seal = NULL WHERE seq = (SELECT max(seq) FROM ledger)")
+        )
+    return api.as_user("auditor").post("/api/v1/ledger/checkpoints")
+
+
 def _sixth_wrong_password(api: Api) -> Any:
     client = api.client()
     wrong = {"user": "us.liaison", "password": "guess-guess-guess"}
@@ -330,13 +340,12 @@ ERROR_CASES: list[tuple[type[ClearanceError], str | None, Callable[[Api], Any]]]
     (SignatureError, None, _wrong_passphrase),
     (AuthenticationError, None, _not_signed_in),
     (Throttled, None, _sixth_wrong_password),
+    (LedgerBroken, None, _checkpoint_over_a_forged_event),
 ]
 
 UNREACHABLE_OVER_HTTP = {
     PackError: "a scenario pack is loaded when the server starts, never by a request",
     PolicySourceError: "likewise: policy files are parsed when the pack is loaded",
-    LedgerBroken: "no request is refused for it: an activation or an export over a ledger that"
-    " does not verify goes on without its checkpoint, and verification names the damage",
 }
 
 

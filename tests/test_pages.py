@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from clearance.core.access import Level, Role
+from clearance.core.anchors import Checkpoint
 from clearance.service import audit
 from clearance.service.anchoring import prepare
 from clearance.service.demo import DEMO_PASSWORD, seed_demo
@@ -343,7 +345,35 @@ def test_the_ledger_filters_by_case_and_type_and_verifies(server: Server) -> Non
     fragment = browser.client.get("/ledger/verification", headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert "<html" not in fragment.text
-    assert re.search(r"Verified:</strong> the chain of \d+ events is whole", fragment.text)
+    assert re.search(r"Verified:</strong> the ledger of \d+ events is whole", fragment.text)
+    assert re.search(r"Anchored to event #\d+ by \d+ signed checkpoint", fragment.text)
+
+
+def test_an_auditor_signs_a_checkpoint_and_takes_it_away(server: Server) -> None:
+    browser = as_user(server, "auditor")
+    page = browser.client.get("/ledger").text
+    assert "Sign a checkpoint now" in page
+    assert server.store.sealer is not None
+    assert server.store.sealer.public_key in page  # the key to check it with, on the page
+    signed = browser.post("/ledger/checkpoints", {})
+    assert signed.status_code == 303
+    shown = browser.client.get(signed.headers["location"]).text
+    assert re.search(r"Checkpoint signed at event #\d+", shown)
+    assert "on demand" in shown
+    kept = browser.client.get("/ledger/checkpoint.json")
+    assert "attachment" in kept.headers["content-disposition"]
+    checkpoint = Checkpoint.from_dict(kept.json())
+    assert checkpoint.problem(server.store.sealer.public_key) is None
+    assert browser.post("/ledger/checkpoints", {}, csrf=False).status_code == 403
+
+
+def test_a_broken_ledger_is_shown_with_every_problem(server: Server) -> None:
+    with server.database.engine.begin() as connection:
+        connection.execute(text("UPDATE users SET clearance = 0 WHERE id = 'secdef'"))
+    browser = as_user(server, "auditor")
+    fragment = browser.client.get("/ledger/verification", headers={"HX-Request": "true"}).text
+    assert "Broken:" in fragment
+    assert "users: row secdef has clearance 0, but the ledger says 3" in fragment
 
 
 # new requests ---------------------------------------------------------------------

@@ -51,6 +51,7 @@ __all__ = [
     "prepare",
     "registered_keys",
     "sealed_store",
+    "stored_checkpoints",
 ]
 
 WITNESS_FILE = "ledger-witness.json"
@@ -269,6 +270,13 @@ def checkpoint(store: Store, *, now: dt.datetime, reason: str) -> Checkpoint:
     """Sign the ledger's head now and keep the checkpoint in the database."""
     with store.transaction() as tx:
         return tx.checkpoint(now, reason)
+
+
+def stored_checkpoints(store: Store, *, limit: int) -> list[dict[str, object]]:
+    """The checkpoints kept in the database, newest first, each with what made it."""
+    with store.reading() as tx:
+        stored = tx.checkpoints.all()
+    return [{**s.checkpoint.as_dict(), "reason": s.reason} for s in reversed(stored[-limit:])]
 
 
 def checkpoint_if_due(store: Store, *, now: dt.datetime, minutes: int) -> Checkpoint | None:

@@ -40,6 +40,7 @@ __all__ = [
     "ExportSummary",
     "clearance_of",
     "export",
+    "open_export",
     "read_checkpoint",
     "verify_export",
 ]
@@ -48,15 +49,16 @@ FORMAT = "clearance-ledger-export"
 VERSION = 2
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ExportSummary:
-    """What an export wrote: its events, how many redacted, its own checkpoint (or why the
-    system refused to sign one: the ledger does not verify)."""
+    """What an export wrote: its events, how many redacted (counted as the lines are
+    written), its own checkpoint (or why the system refused to sign one: the ledger does not
+    verify)."""
 
-    events: int
-    redacted: int
     checkpoint: Checkpoint | None
     refused: str | None = None
+    events: int = 0
+    redacted: int = 0
 
 
 def _event_line(link: Link, redact: bool) -> dict[str, Any]:
@@ -84,52 +86,63 @@ def _event_line(link: Link, redact: bool) -> dict[str, Any]:
     return line
 
 
-def _write(out: IO[str], item: dict[str, Any]) -> None:
-    out.write(json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n")
+def _line(item: dict[str, Any]) -> str:
+    return json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def open_export(
+    store: Store, *, now: dt.datetime, reader_level: int | None = None
+) -> tuple[ExportSummary, Iterator[str]]:
+    """Sign the export's checkpoint now, and give the export's lines (JSON, each ending in a
+    newline) to be written as they are read; ``reader_level``: redact events of cases above it.
+
+    The summary's counts grow as the lines are taken. A ledger that does not verify since
+    its last checkpoint is still exported whole, without a checkpoint of its own.
+    """
+    summary = ExportSummary(None)
+    public_key = installation_key(store)
+    if public_key is not None:
+        try:
+            with store.transaction() as tx:
+                summary.checkpoint = tx.checkpoint(now, "export")
+        except LedgerBroken as exc:  # the export goes on: the auditor needs it most then
+            summary.refused = exc.message
+    level = None if reader_level is None else Level(reader_level)
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "system_public_key": public_key,
+        "redacted_above": None if level is None or level == max(Level) else level.label,
+        "exported_at": now.astimezone(dt.UTC).isoformat(),
+    }
+
+    def lines() -> Iterator[str]:
+        yield _line(header)
+        with store.reading() as tx:
+            stored = [s.checkpoint for s in tx.checkpoints.all()]
+        for checkpoint in stored:
+            yield _line({"checkpoint": checkpoint.as_dict()})
+        for link, case_level in store.ledger_links():
+            hidden = (
+                reader_level is not None
+                and link.case_id is not None
+                and (case_level is None or case_level > reader_level)
+            )
+            summary.events += 1
+            summary.redacted += hidden
+            yield _line(_event_line(link, hidden))
+
+    return summary, lines()
 
 
 def export(
     store: Store, out: IO[str], *, now: dt.datetime, reader_level: int | None = None
 ) -> ExportSummary:
-    """Write the ledger as JSON lines; ``reader_level``: redact events of cases above it.
-
-    Every export is checkpointed first (when the installation has its system
-    key), so the file carries a signed head of its own.
-    """
-    made, refused = None, None
-    public_key = installation_key(store)
-    if public_key is not None:
-        try:
-            with store.transaction() as tx:
-                made = tx.checkpoint(now, "export")
-        except LedgerBroken as exc:  # the export goes on: the auditor needs it most then
-            refused = exc.message
-    with store.reading() as tx:
-        stored = [s.checkpoint for s in tx.checkpoints.all()]
-    level = None if reader_level is None else Level(reader_level)
-    _write(
-        out,
-        {
-            "format": FORMAT,
-            "version": VERSION,
-            "system_public_key": public_key,
-            "redacted_above": None if level is None or level == max(Level) else level.label,
-            "exported_at": now.astimezone(dt.UTC).isoformat(),
-        },
-    )
-    for checkpoint in stored:
-        _write(out, {"checkpoint": checkpoint.as_dict()})
-    events = redacted = 0
-    for link, case_level in store.ledger_links():
-        hidden = (
-            reader_level is not None
-            and link.case_id is not None
-            and (case_level is None or case_level > reader_level)
-        )
-        _write(out, _event_line(link, hidden))
-        events += 1
-        redacted += hidden
-    return ExportSummary(events, redacted, made, refused)
+    """Write the ledger as JSON lines to ``out`` (``open_export``)."""
+    summary, lines = open_export(store, now=now, reader_level=reader_level)
+    for line in lines:
+        out.write(line)
+    return summary
 
 
 def clearance_of(store: Store, user_id: str) -> int:

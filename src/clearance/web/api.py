@@ -14,6 +14,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from clearance.core.access import Level, Role, parse_level
@@ -29,7 +30,7 @@ from clearance.errors import (
     RequestError,
 )
 from clearance.policy.explain import explain
-from clearance.service import audit
+from clearance.service import anchoring, audit, ledger_files
 from clearance.service.accounts import SignedIn, token_row
 from clearance.service.cases import case_row
 from clearance.service.people import offices_of
@@ -56,6 +57,10 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 
 Srv = Annotated[Server, Depends(server)]
+
+_NDJSON: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/x-ndjson": {}}, "description": "JSON lines"}
+}
 JsonObject = Annotated[
     dict[str, Any], Body(description="A request as docs/formats.md describes it.")
 ]
@@ -591,3 +596,44 @@ def verify_ledger(viewer: Viewer, srv: Srv) -> dict[str, Any]:
     if viewer.clearance < Level.TOP_SECRET:
         raise PermissionDenied("verifying the whole ledger needs TOP SECRET clearance")
     return audit.verify_installation(srv.store, srv.settings.data_dir, workers=1).as_dict()
+
+
+@router.get("/ledger/export", tags=["ledger"], response_class=StreamingResponse, responses=_NDJSON)
+def export_ledger(viewer: Viewer, srv: Srv) -> StreamingResponse:
+    """The ledger as JSON lines that verify on their own (auditors; docs/verifying.md). A
+    checkpoint is signed first; events of cases above your clearance are redacted to what
+    checking the chain needs."""
+    require(viewer, Role.AUDITOR)
+    _, lines = ledger_files.open_export(
+        srv.store, now=srv.now(), reader_level=int(viewer.clearance)
+    )
+    return StreamingResponse(
+        lines,
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="ledger.jsonl"'},
+    )
+
+
+@router.get("/ledger/checkpoints", tags=["ledger"])
+def checkpoints(
+    viewer: Viewer, srv: Srv, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> list[dict[str, Any]]:
+    """The checkpoints kept in the database, newest first (auditors): keep one to check the
+    ledger against later (``clearance audit verify --checkpoint``)."""
+    require(viewer, Role.AUDITOR)
+    return anchoring.stored_checkpoints(srv.store, limit=limit)
+
+
+@router.post("/ledger/checkpoints", tags=["ledger"], status_code=201)
+def sign_checkpoint(viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """Sign a checkpoint of the ledger now and keep it (auditors); refused (409
+    ``ledger_broken``) when the ledger does not verify since the last one."""
+    require(viewer, Role.AUDITOR)
+    return anchoring.checkpoint(srv.store, now=srv.now(), reason="on demand").as_dict()
+
+
+@router.get("/ledger/public-key", tags=["ledger"])
+def system_public_key(srv: Srv) -> dict[str, str | None]:
+    """The installation's system public key, which seals the ledger and signs checkpoints.
+    Public: anyone may have it; an auditor should also have it from the operator directly."""
+    return {"system_public_key": anchoring.installation_key(srv.store)}

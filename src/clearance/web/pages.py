@@ -16,7 +16,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from clearance.core.access import Level, Role, parse_level
 from clearance.core.chain import EventType
@@ -34,7 +34,7 @@ from clearance.errors import (
     Throttled,
 )
 from clearance.policy.explain import Explanation, explain
-from clearance.service import audit, decision_proof
+from clearance.service import anchoring, audit, decision_proof
 from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView, case_row
 from clearance.service.people import offices_of
@@ -574,6 +574,7 @@ def ledger_page(
     case: Annotated[str, Query(max_length=40)] = "",
     type: Annotated[str, Query(max_length=40)] = "",
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    signed: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
 ) -> Response:
     require(viewer, Role.AUDITOR)
     case_id: str | None = None
@@ -608,6 +609,31 @@ def ledger_page(
         types=_EVENT_TYPES,
         older=events[-1]["seq"] if len(events) == PAGE_SIZE else None,
         before=before,
+        checkpoints=anchoring.stored_checkpoints(srv.store, limit=5),
+        system_key=anchoring.installation_key(srv.store),
+        signed=signed,
+    )
+
+
+@router.post("/ledger/checkpoints")
+def sign_checkpoint(viewer: Viewer, srv: Srv) -> Response:
+    """Sign a checkpoint now (auditors), then show it on the ledger page."""
+    require(viewer, Role.AUDITOR)
+    made = anchoring.checkpoint(srv.store, now=srv.now(), reason="on demand")
+    return RedirectResponse(f"/ledger?signed={made.seq}#checkpoints-heading", status_code=303)
+
+
+@router.get("/ledger/checkpoint.json")
+def latest_checkpoint(viewer: Viewer, srv: Srv) -> Response:
+    """The latest checkpoint as a file to keep (``clearance audit verify --checkpoint``)."""
+    require(viewer, Role.AUDITOR)
+    latest = anchoring.stored_checkpoints(srv.store, limit=1)
+    if not latest:
+        raise NotFoundError("no checkpoint has been signed yet")
+    kept = {k: v for k, v in latest[0].items() if k != "reason"}
+    return JSONResponse(
+        kept,
+        headers={"Content-Disposition": f'attachment; filename="checkpoint-{kept["seq"]}.json"'},
     )
 
 
