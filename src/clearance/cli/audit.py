@@ -56,9 +56,11 @@ def _report(report: AuditReport, json_output: bool) -> None:
     else:
         console = Console()
         if report.ok:
+            count = report.checkpoints
             anchored = (
-                f"anchored to event {report.anchored_to} by {report.checkpoints} checkpoints"
-                if report.checkpoints
+                f"vouched for up to event {report.anchored_to} by {count} signed"
+                f" anchor{'' if count == 1 else 's'}"
+                if count
                 else "no checkpoint held"
             )
             console.print(

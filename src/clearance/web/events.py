@@ -76,6 +76,14 @@ def event_summary(event: dict[str, Any]) -> str:
         if kind == EventType.HOLDING_GRANTED:
             until = f" to {p['to']}" if p.get("to") else ""
             return f"{p['user']} holds {p['authority']} from {p['from']}{until}"
+        if kind == EventType.SYSTEM_KEY_ADDED:
+            return f"system key {p['public_key'][:12]}… recorded: it seals the ledger from here on"
+        if kind == EventType.STOCK_MOVED:
+            return "; ".join(
+                f"{m['holder']} {m['system']}: {m['kind'].replace('_', ' ')} {m['quantity']}"
+                f" on {m['day']}"
+                for m in p["movements"]
+            )
         if kind == EventType.DELEGATION_GRANTED:
             return (
                 f"{p['holder']} delegates {p['authority']} to {p['delegate']}"
