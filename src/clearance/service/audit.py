@@ -22,6 +22,7 @@ own run of sequence numbers; ``stitch`` joins the runs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing as mp
 import os
@@ -49,6 +50,7 @@ __all__ = [
     "Finding",
     "TrustedKey",
     "anchors_from",
+    "judge",
     "ledger_page",
     "seal_findings",
     "verify",
@@ -209,10 +211,15 @@ def _chain(
 
 
 def anchors_from(
-    checkpoints: Iterable[tuple[Checkpoint, str]], key: TrustedKey
+    checkpoints: Iterable[tuple[Checkpoint, str]],
+    key: TrustedKey | None,
+    witness: Witness | None = None,
 ) -> tuple[list[Anchor], list[Finding]]:
-    """The checkpoints that carry the system's signature, as anchors, and a finding for each
-    that does not (``str``: where it was found, in words)."""
+    """The checkpoints (``str``: where each was found, in words) and the witness that carry
+    the system's signature, as anchors; a finding for each that does not, or for the lack of
+    a key to check them with."""
+    if key is None:
+        return [], [Finding(None, "no system key to check seals and checkpoints against")]
     anchors, findings = [], []
     for checkpoint, where in checkpoints:
         why = checkpoint.problem(key.public_key)
@@ -222,7 +229,51 @@ def anchors_from(
             findings.append(
                 Finding(checkpoint.seq, f"the checkpoint of {checkpoint.at} ({where}): {why}")
             )
+    found = None if witness is None else witness.anchor(key.public_key)
+    if isinstance(found, str):
+        findings.append(Finding(None, found))
+    elif found is not None:
+        anchors.append(found)
     return anchors, findings
+
+
+def judge(
+    chain: ChainReport,
+    anchors: list[Anchor],
+    findings: list[Finding],
+    key: TrustedKey | None,
+    seals: Callable[[int], Iterable[tuple[int, int, str, str | None]]],
+    *,
+    all_seals: bool,
+) -> AuditReport:
+    """What a checked chain, its anchors and its seals add up to, for the database and an
+    export alike: ``seals(start)`` gives the events' seals from sequence number ``start``."""
+    if not chain.ok:
+        return AuditReport(
+            chain.events,
+            chain.head,
+            (Finding(chain.first_bad, chain.problem), *findings),
+            key,
+            chain_events=chain.events,
+        )
+    held, broken = check_anchors(chain.events, chain.seen, anchors)
+    if broken is not None:
+        findings = [*findings, Finding(*broken)]
+    checked = 0
+    if key is not None:
+        checked, bad = seal_findings(seals(1 if all_seals else held + 1), key.public_key)
+        findings = [*findings, *bad]
+    return AuditReport(
+        chain.events,
+        chain.head,
+        tuple(findings),
+        key,
+        anchored_to=held,
+        checkpoints=len(anchors),
+        seals=checked,
+        unverifiable=chain.unverifiable,
+        chain_events=chain.events,
+    )
 
 
 def seal_findings(
@@ -276,50 +327,22 @@ def verify(
         key = TrustedKey(own, "the installation's system key file")
     if key is None and (known := registered_keys(store)):
         key = TrustedKey(known[-1], "the ledger itself", independent=False)
-    findings: list[Finding] = []
-    anchors: list[Anchor] = []
-    if key is None:
-        findings.append(Finding(None, "no system key to check seals and checkpoints against"))
-    else:
-        with store.reading() as tx:
-            stored = [(s.checkpoint, "in the database") for s in tx.checkpoints.all()]
-        anchors, bad = anchors_from([*stored, *given], key)
-        findings += bad
-        if witness is not None:
-            found = witness.anchor(key.public_key)
-            if isinstance(found, str):
-                findings.append(Finding(None, found))
-            elif found is not None:
-                anchors.append(found)
+    with store.reading() as tx:
+        stored = [(s.checkpoint, "in the database") for s in tx.checkpoints.all()]
+    anchors, findings = anchors_from([*stored, *given], key, witness)
     chain = _chain(store, frozenset(a.seq for a in anchors), progress, workers)
-    if not chain.ok:
-        findings.insert(0, Finding(chain.first_bad, chain.problem))
-        return AuditReport(
-            chain.events, chain.head, tuple(findings), key, chain_events=chain.events
-        )
-    held, broken = check_anchors(chain.events, chain.seen, anchors)
-    if broken is not None:
-        findings.append(Finding(*broken))
-    seals = 0
-    if key is not None:
-        start = 1 if all_seals else held + 1
-        seals, bad_seals = seal_findings(_stored_seals(store, start, chain.events), key.public_key)
-        findings += bad_seals
-    rows = 0
-    if tables:  # off only to measure the rest alone (bench/ledger.py)
-        rows, table_findings = check_tables(store)
-        findings += table_findings
-    return AuditReport(
-        chain.events,
-        chain.head,
-        tuple(findings),
+    report = judge(
+        chain,
+        anchors,
+        findings,
         key,
-        anchored_to=held,
-        checkpoints=len(anchors),
-        seals=seals,
-        rows=rows,
-        chain_events=chain.events,
+        lambda start: _stored_seals(store, start, chain.events),
+        all_seals=all_seals,
     )
+    if not tables or not chain.ok:  # tables off only to measure the rest (bench/ledger.py)
+        return report
+    rows, table_findings = check_tables(store)
+    return dataclasses.replace(report, findings=(*report.findings, *table_findings), rows=rows)
 
 
 def verify_installation(

@@ -22,17 +22,11 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from clearance.core.access import Level
-from clearance.core.anchors import Anchor, Checkpoint, check_anchors
+from clearance.core.anchors import Checkpoint
 from clearance.core.chain import ChainVerifier, Link, Scheme, body_hash, stitch
 from clearance.errors import InputError, LedgerBroken, NotFoundError
 from clearance.service.anchoring import installation_key
-from clearance.service.audit import (
-    AuditReport,
-    Finding,
-    TrustedKey,
-    anchors_from,
-    seal_findings,
-)
+from clearance.service.audit import AuditReport, TrustedKey, anchors_from, judge
 from clearance.store.repository import Store
 
 __all__ = [
@@ -241,12 +235,9 @@ def verify_export(
             break
     if key is None and isinstance(header.get("system_public_key"), str):
         key = TrustedKey(header["system_public_key"], "the export itself", independent=False)
-    findings: list[Finding] = []
-    anchors: list[Anchor] = []
-    if key is None:
-        findings.append(Finding(None, "no system key to check seals and checkpoints against"))
-    else:
-        anchors, findings = anchors_from([*checkpoints, *given], key)
+    anchors, findings = anchors_from([*checkpoints, *given], key)
+    # The file is read once: the seals that may need checking are kept as it goes, those
+    # after its last checkpoint (or all of them).
     last_anchor = max((a.seq for a in anchors), default=0)
     verifier = ChainVerifier(watch={a.seq for a in anchors})
     seals: list[tuple[int, int, str, str | None]] = []
@@ -264,28 +255,13 @@ def verify_export(
 
     verifier.feed(link.row() for link in links())
     chain = stitch([verifier.segment()])
-    if not chain.ok:
-        findings.insert(0, Finding(chain.first_bad, chain.problem))
-        return AuditReport(
-            chain.events, chain.head, tuple(findings), key, chain_events=chain.events
-        )
-    held, broken = check_anchors(chain.events, chain.seen, anchors)
-    if broken is not None:
-        findings.append(Finding(*broken))
-    checked = 0
-    if key is not None:
-        checked, bad = seal_findings(seals, key.public_key)
-        findings += bad
-    return AuditReport(
-        chain.events,
-        chain.head,
-        tuple(findings),
+    return judge(
+        chain,
+        anchors,
+        findings,
         key,
-        anchored_to=held,
-        checkpoints=len(anchors),
-        seals=checked,
-        unverifiable=chain.unverifiable,
-        chain_events=chain.events,
+        lambda start: (s for s in seals if s[0] >= start),
+        all_seals=all_seals,
     )
 
 
