@@ -1,4 +1,4 @@
-"""The layers of DESIGN.md hold: a crossing fails the test run, not a review."""
+"""The layers of docs/architecture.md hold: a crossing fails the test run, not a review."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The decision engine: a request in, a traceable decision out.
 
-``Screener.decide`` follows DESIGN.md step by step: consent holders from the
-catalog, the bundle in force for each on the request's date (or ``as_of``),
+``Screener.decide`` follows docs/policy-authoring.md ("How the engine decides")
+step by step: consent holders from the catalog, the bundle in force for each
+on the request's date (or ``as_of``),
 each holder's judgement (``evaluate.judge``), and the combination. Time and
 decision ids are passed in, so the same inputs give the same decision.
 

@@ -1,6 +1,6 @@
 """Judging a request by one holder's bundle: Cedar evaluation, gates, conditions.
 
-For each holder (DESIGN.md, "How a request is decided", step 4):
+For each holder (docs/policy-authoring.md, "How the engine decides"):
 
 1. Evaluate with the request's facts and the approvals already given.
 2. Allow → ``permitted``, carrying the conditions of the permits that allowed it.

@@ -11,7 +11,7 @@ A transfer is judged on the stockpile facts its decision recorded, so that
 the only difference is the policy; a decision that recorded none lets the
 screener work them out from the pack's figures, as screening does.
 
-The work fans out over processes (DESIGN.md, "Scaling out"). Parsed Cedar
+The work fans out over processes (docs/operations.md on several workers). Parsed Cedar
 objects cannot be pickled, so each worker loads the pack and the candidate
 once, from their folders, and opens its own connection; the parent reads only
 the case numbers of the period and hands out ranges of them, a few in flight
