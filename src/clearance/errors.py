@@ -17,6 +17,7 @@ names what is wrong and where::
     ├── SignatureError             bad_signature      2   403   a signature does not verify, or a key cannot be unlocked
     ├── AuthenticationError        unauthenticated    2   401   no valid session, token or password
     │   └── Throttled              too_many_attempts  2   429   too many failed sign-ins: wait
+    ├── TooLarge                   too_large          2   413   a request body larger than the server reads
     └── StoreError                 store_unavailable  2   503   the database cannot be opened or is not set up
 
 Anything else that escapes is a bug, not an input problem.
@@ -38,6 +39,7 @@ __all__ = [
     "SignatureError",
     "StoreError",
     "Throttled",
+    "TooLarge",
 ]
 
 
@@ -160,6 +162,13 @@ class Throttled(AuthenticationError):
 
     code = "too_many_attempts"
     http_status = 429
+
+
+class TooLarge(ClearanceError):
+    """A request body larger than the server reads (``CLEARANCE_MAX_BODY_BYTES``): refused unread."""
+
+    code = "too_large"
+    http_status = 413
 
 
 class StoreError(ClearanceError):

@@ -6,6 +6,8 @@
 | CLEARANCE_DATABASE_URL   | ``sqlite:///<data dir>/clearance.db``   | SQLAlchemy URL; ``postgresql+psycopg://…`` for PostgreSQL |
 | CLEARANCE_SCENARIO       | the bundled seed pack                  | scenario pack folder used by case commands |
 | CLEARANCE_SLA_DAYS       | 14                                     | days a gate may wait before a case is overdue, unless its bundle says otherwise |
+| CLEARANCE_MAX_BODY_BYTES | 1000000                                | the largest request body the server reads |
+| CLEARANCE_MAX_PROPOSAL_BYTES | 10000000                           | the largest body of a policy proposal upload (its routes only) |
 | CLEARANCE_OIDC_JWKS      | (none: OIDC off)                       | URL or file of the identity provider's JSON Web Key Set |
 | CLEARANCE_OIDC_ISSUER    | (none)                                 | the ``iss`` a bearer token must carry |
 | CLEARANCE_OIDC_AUDIENCE  | (none)                                 | the ``aud`` a bearer token must carry |
@@ -23,15 +25,18 @@ from pathlib import Path
 
 import platformdirs
 
+from clearance.core.dates import MAX_SLA_DAYS
 from clearance.errors import InputError
 
-__all__ = ["SETTINGS", "Oidc", "Settings", "load_settings"]
+__all__ = ["SETTINGS", "BodyLimits", "Oidc", "Settings", "load_settings"]
 
 SETTINGS = (
     "CLEARANCE_DATA_DIR",
     "CLEARANCE_DATABASE_URL",
     "CLEARANCE_SCENARIO",
     "CLEARANCE_SLA_DAYS",
+    "CLEARANCE_MAX_BODY_BYTES",
+    "CLEARANCE_MAX_PROPOSAL_BYTES",
     "CLEARANCE_OIDC_JWKS",
     "CLEARANCE_OIDC_ISSUER",
     "CLEARANCE_OIDC_AUDIENCE",
@@ -50,12 +55,26 @@ class Oidc:
 
 
 @dataclass(frozen=True, slots=True)
+class BodyLimits:
+    """The largest request body the server reads, in bytes: any route, and a proposal upload.
+
+    A policy proposal carries a bundle's files (up to 100 of up to 1,000,000
+    bytes each), so its routes have a limit of their own; every other body is
+    a request, an answer or a batch of requests.
+    """
+
+    body: int = 1_000_000
+    proposal: int = 10_000_000
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path
     database_url: str
     scenario: Path | None
     sla_days: int
     oidc: Oidc | None = None
+    limits: BodyLimits = BodyLimits()
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -72,11 +91,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "CLEARANCE_DATABASE_URL", "must be a sqlite:/// or postgresql+psycopg:// URL"
         )
     scenario = env.get("CLEARANCE_SCENARIO")
-    raw_sla = env.get("CLEARANCE_SLA_DAYS", "14")
-    if not raw_sla.isdigit() or int(raw_sla) < 1:
-        raise InputError(
-            "CLEARANCE_SLA_DAYS", f"must be a whole number of days ≥ 1, not '{raw_sla}'"
-        )
+    sla_days = _whole(env, "CLEARANCE_SLA_DAYS", 14, 1, MAX_SLA_DAYS, "days")
+    limits = BodyLimits(
+        _whole(env, "CLEARANCE_MAX_BODY_BYTES", _DEFAULT_LIMITS.body, 1_000, _MAX_BYTES, "bytes"),
+        _whole(
+            env,
+            "CLEARANCE_MAX_PROPOSAL_BYTES",
+            _DEFAULT_LIMITS.proposal,
+            1_000,
+            _MAX_BYTES,
+            "bytes",
+        ),
+    )
     jwks = env.get("CLEARANCE_OIDC_JWKS")
     oidc = None
     if jwks:
@@ -92,4 +118,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         )
     elif any(env.get(k) for k in SETTINGS if k.startswith("CLEARANCE_OIDC_")):
         raise InputError("CLEARANCE_OIDC_JWKS", "must be set when any other OIDC setting is")
-    return Settings(data_dir, url, Path(scenario) if scenario else None, int(raw_sla), oidc)
+    return Settings(data_dir, url, Path(scenario) if scenario else None, sla_days, oidc, limits)
+
+
+_DEFAULT_LIMITS = BodyLimits()
+_MAX_BYTES = 1_000_000_000
+"""No body limit above a gigabyte: a server that reads that much per request has no limit."""
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int, unit: str) -> int:
+    """A whole-number setting within [low, high], or an error naming the variable."""
+    raw = env.get(name) or str(default)
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not low <= int(raw) <= high:
+        raise InputError(
+            name, f"must be a whole number of {unit} from {low:,} to {high:,}, not '{raw}'"
+        )
+    return int(raw)

@@ -39,6 +39,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "not allowed"),
         (404, "not found (or above your clearance)"),
         (409, "a move the workflow does not allow, or a conflict"),
+        (413, "a request body larger than the server reads"),
         (422, "a request or field that is wrong"),
         (429, "too many failed sign-ins"),
         (503, "the database is unavailable"),
@@ -62,13 +63,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
+        first: dict[str, Any] = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
         field = _field(tuple(first.get("loc", ())))
-        body = {
-            "code": "invalid_request",
-            "message": f"{field}: {first.get('msg')}",
-            "field": field,
-        }
+        problem = first.get("msg")
+        if first.get("type") == "value_error":  # our validators' words, without pydantic's prefix
+            problem = str(first.get("ctx", {}).get("error", problem))
+        body = {"code": "invalid_request", "message": f"{field}: {problem}", "field": field}
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(HTTPException)
