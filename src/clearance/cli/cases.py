@@ -174,7 +174,9 @@ def list_cases(
         bool, typer.Option("--all", help="Closed cases too (default: open cases only).")
     ] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="Cases per page.")] = 50,
-    page: Annotated[int, typer.Option("--page", min=1, help="Page number, oldest first.")] = 1,
+    page: Annotated[
+        int, typer.Option("--page", min=1, max=1_000_000, help="Page number, oldest first.")
+    ] = 1,
     json_output: JsonOption = False,
 ) -> None:
     """Cases, oldest first: open ones by default, so a request waiting months is on top."""

@@ -15,6 +15,8 @@ from clearance.policy.engine import Screener
 from clearance.policy.pack import ScenarioPack, load_pack
 from clearance.settings import Settings, load_settings
 
+from .json_input import unreadable
+
 if TYPE_CHECKING:  # the database stack is imported by the commands that use it, not by all
     from clearance.core.signing import Signer
     from clearance.service.cases import CaseService
@@ -88,7 +90,11 @@ class App:
     def __init__(self, scenario: Path | None = None) -> None:
         self.settings: Settings = load_settings()
         # The data folder holds the database and private keys: its owner's only.
-        self.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            self.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            folder = f"CLEARANCE_DATA_DIR ({self.settings.data_dir})"
+            raise InputError(folder, f"cannot be made a folder: {exc.strerror or exc}") from None
         from clearance.store.db import open_database
         from clearance.store.repository import Store
 
@@ -134,6 +140,8 @@ class App:
             pem = path.read_bytes()
         except FileNotFoundError:
             raise SignatureError(f"no key file for {user} at {path}") from None
+        except OSError as exc:
+            raise unreadable(path, exc) from None
         if passphrase is None:
             passphrase = typer.prompt(f"passphrase for {user}", hide_input=True)
         return unlock(pem, passphrase)
@@ -141,10 +149,12 @@ class App:
 
 def write_key_file(path: Path, pem: bytes) -> None:
     """Create a private key file readable by its owner only; never overwrite one."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise InputError(str(path), "a key file already exists there") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot be written: {exc.strerror or exc}") from None
     with os.fdopen(fd, "wb") as out:
         out.write(pem)

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from clearance.service.proposals import Impact, ProposalView
     from clearance.store.records import CaseRecord
 
-NumberArgument = Annotated[int, typer.Argument(help="Proposal number.", show_default=False)]
+NumberArgument = Annotated[
+    int, typer.Argument(help="Proposal number.", min=1, max=2**63 - 1, show_default=False)
+]
 
 
 def _tests_text(view: ProposalView) -> Text:
