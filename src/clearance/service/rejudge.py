@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from clearance.core.decision import Decision
 from clearance.core.request import EmployRequest, TransferRequest, parse_request
-from clearance.errors import ClearanceError
+from clearance.errors import ClearanceError, StoreError
 from clearance.store.records import CaseRecord
 
 __all__ = ["CannotJudge", "judge_again"]
@@ -25,7 +25,8 @@ AnyRequest = EmployRequest | TransferRequest
 _FAILURES = (ClearanceError, ValueError, ArithmeticError, LookupError, TypeError, RecursionError)
 """What a stored case that cannot be judged makes reading or screening it raise: a field
 that no longer validates, text that is not JSON or nests too deep, a date or number the
-arithmetic refuses. Anything else (the database failing) stops the work, as it should."""
+arithmetic refuses. The database failing (``StoreError``, or anything else) is not the
+case's fault: it stops the work, as it should."""
 
 
 class CannotJudge(Exception):
@@ -53,5 +54,7 @@ def judge_again(
         raise CannotJudge(f"its stored request cannot be read: {_words(exc)}") from None
     try:
         return request, decide(case, request)
+    except StoreError:
+        raise  # the database failing is not this case's fault
     except _FAILURES as exc:
         raise CannotJudge(f"screening it again failed: {_words(exc)}") from None
