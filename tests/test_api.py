@@ -50,6 +50,7 @@ from clearance.errors import (
     SignatureError,
     StoreError,
     Throttled,
+    TooLarge,
 )
 from clearance.web.errors import ERROR_RESPONSES, ErrorBody
 
@@ -330,6 +331,11 @@ def _sixth_wrong_password(api: Api) -> Any:
     return sixth
 
 
+def _too_large(api: Api) -> Any:
+    padding = "x" * api.server.settings.limits.body
+    return api.as_user("us.reviewer").post("/api/v1/screen", json={**ATACMS_JUNE, "note": padding})
+
+
 ERROR_CASES: list[tuple[type[ClearanceError], str | None, Callable[[Api], Any]]] = [
     (RequestError, "system", _request_error),
     (InputError, "state", _input_error),
@@ -341,6 +347,7 @@ ERROR_CASES: list[tuple[type[ClearanceError], str | None, Callable[[Api], Any]]]
     (AuthenticationError, None, _not_signed_in),
     (Throttled, None, _sixth_wrong_password),
     (LedgerBroken, None, _checkpoint_over_a_forged_event),
+    (TooLarge, None, _too_large),
 ]
 
 UNREACHABLE_OVER_HTTP = {

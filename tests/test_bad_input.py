@@ -256,6 +256,7 @@ def refused(work: Path, good_request: Path) -> dict[str, Run]:
     not_json.write_text('{"action": "employ",\n  "system": atacms}\n', encoding="utf-8")
     missing = work / "nowhere.json"
     g2 = str(good_request)
+    commands |= _worst_inputs(work)
     commands |= {
         "file: not JSON": Command(("screen", str(not_json))),
         "file: not found": Command(("screen", str(missing))),
@@ -270,6 +271,69 @@ def refused(work: Path, good_request: Path) -> dict[str, Run]:
         ),
     }
     return run_many(commands)
+
+
+HUGE = "9" * 4_400
+"""More digits than Python turns into an integer (4,300) unless told to."""
+
+
+def _worst_inputs(work: Path) -> dict[str, Command]:
+    """A tester's worst inputs, each through the installed command in a process of its own."""
+    deep = work / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    huge = work / "huge.json"
+    huge.write_text(json.dumps(G2).replace('"quantity": 2', f'"quantity": {HUGE}'))
+    not_utf8 = work / "not-utf8.json"
+    not_utf8.write_bytes(b'{"action": "employ", "system": "\xff\xfe"}')
+    folder = work / "a-folder.json"
+    folder.mkdir()
+    lines = [json.dumps(G2).replace('"quantity": 2', f'"quantity": {HUGE}'), "[" * 100_000]
+    return {
+        "worst: screen deep": Command(("screen", str(deep))),
+        "worst: explain deep": Command(("explain", str(deep))),
+        "worst: submit deep": Command(("cases", "submit", str(deep), "--as", "ua.liaison")),
+        "worst: huge number": Command(("screen", str(huge))),
+        "worst: not UTF-8": Command(("explain", str(not_utf8))),
+        "worst: folder": Command(("cases", "submit", str(folder), "--as", "ua.liaison")),
+        "worst: page": Command(("cases", "list", "--page", "9" * 20)),
+        "worst: far date": Command(
+            ("screen", str(write_json(work / "far.json", {**G5, "date": "9999-12-31"})))
+        ),
+        "worst: stream": Command(
+            ("screen", "-", "--json"), stdin="\n".join([*lines, json.dumps(G2)]) + "\n"
+        ),
+    }
+
+
+WORST = [
+    ("worst: screen deep", ["deep.json", "nested too deep"]),
+    ("worst: explain deep", ["deep.json", "nested too deep"]),
+    ("worst: submit deep", ["deep.json", "nested too deep"]),
+    ("worst: huge number", ["huge.json", "a whole number of 4,400 digits"]),
+    ("worst: not UTF-8", ["not-utf8.json", "not UTF-8 text"]),
+    ("worst: folder", ["a-folder.json", "is a folder, not a file"]),
+    ("worst: page", ["'--page'", "1000000"]),
+    ("worst: far date", ["'date'", "9999-12-31 is outside the dates clearance takes"]),
+]
+
+
+@pytest.mark.parametrize(("name", "fragments"), WORST, ids=[name for name, _ in WORST])
+def test_the_worst_inputs_are_refused_in_one_line(
+    name: str, fragments: list[str], refused: dict[str, Run]
+) -> None:
+    assert_refused(refused[name], fragments)
+
+
+def test_a_stream_goes_on_past_a_huge_number_and_deep_nesting(refused: dict[str, Run]) -> None:
+    run = refused["worst: stream"]
+    assert "Traceback" not in run.stderr
+    assert run.returncode == 2
+    huge, deep, good = (json.loads(line) for line in run.stdout.splitlines())
+    assert (huge["line"], huge["field"]) == (1, "request")
+    assert "4,400 digits" in huge["error"]
+    assert (deep["line"], deep["field"]) == (2, "request")
+    assert "nested too deep" in deep["error"]
+    assert (good["line"], good["outcome"]) == (3, "review_required")
 
 
 def assert_refused(run: Run, fragments: list[str]) -> None:

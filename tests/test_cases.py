@@ -260,11 +260,12 @@ def test_a_new_bundle_is_recorded_and_a_changed_outcome_never_applied(
     case, _ = world.cases.submit(G2, actor="ua.liaison", now=T0)
     assert case.outcome == "review_required"
     later = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
-    assert world.cases.rescreen(actor="admin", now=later) == []  # same policy: nothing to say
+    nothing = world.cases.rescreen(actor="admin", now=later)
+    assert (nothing.changed, nothing.failed) == ((), ())  # same policy: nothing to say
 
     pack = _pack_with_new_us_bundle(tmp_path, "2026-01-15")
     service = CaseService(world.store, Screener(pack), default_sla_days=14)
-    changed = service.rescreen(actor="admin", now=later)
+    changed = service.rescreen(actor="admin", now=later).changed
     assert [(c.id, was, now) for c, was, now in changed] == [
         (case.id, "review_required", "permitted")
     ]
@@ -285,7 +286,7 @@ def test_a_new_bundle_is_recorded_and_a_changed_outcome_never_applied(
     assert len(activations) == len({a["revision"] for a in activations})
 
     # Asking again records nothing new: the same finding under the same bundles.
-    assert service.rescreen(actor="admin", now=later + dt.timedelta(days=1))
+    assert service.rescreen(actor="admin", now=later + dt.timedelta(days=1)).changed
     with world.store.transaction() as tx:
         assert len(tx.events_of_type(EventType.BUNDLE_ACTIVATED)) == len(activations)
         assert len(tx.events_of_type(EventType.CASE_RESCREENED)) == 1

@@ -131,7 +131,7 @@ def test_the_activated_bundle_decides_from_its_date_and_open_cases_are_rescreene
 
     cases = CaseService(world.store, screener, default_sla_days=14)
     when = dt.datetime(2027, 1, 2, tzinfo=dt.UTC)
-    changed = cases.rescreen(actor="admin", now=when)
+    changed = cases.rescreen(actor="admin", now=when).changed
     assert [(c.number, was, now) for c, was, now in changed] == [
         (case.number, "review_required", "permitted")
     ]

@@ -18,6 +18,7 @@ names what is wrong and where::
     ├── SignatureError             bad_signature      2   403   a signature does not verify, or a key cannot be unlocked
     ├── AuthenticationError        unauthenticated    2   401   no valid session, token or password
     │   └── Throttled              too_many_attempts  2   429   too many failed sign-ins from one address: wait
+    ├── TooLarge                   too_large          2   413   a request body larger than the server reads
     └── StoreError                 store_unavailable  2   503   the database cannot be opened or is not set up
         └── OutcomeUnknown         outcome_unknown    2   503   the database failed at COMMIT: recorded or not, unknown
 
@@ -42,6 +43,7 @@ __all__ = [
     "SignatureError",
     "StoreError",
     "Throttled",
+    "TooLarge",
 ]
 
 
@@ -180,6 +182,13 @@ class Throttled(AuthenticationError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class TooLarge(ClearanceError):
+    """A request body larger than the server reads (``CLEARANCE_MAX_BODY_BYTES``): refused unread."""
+
+    code = "too_large"
+    http_status = 413
 
 
 class StoreError(ClearanceError):

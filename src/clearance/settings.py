@@ -11,6 +11,8 @@
 | CLEARANCE_TOKEN_DAYS     | 90                                     | the longest an API token lives, and how long it lives unless a shorter life is asked for |
 | CLEARANCE_TRUSTED_PROXY_HEADER | (none: the peer address)         | the header whose last entry is a client's address, set by the one proxy in front |
 | CLEARANCE_SQLITE_SYNCHRONOUS | FULL                               | SQLite's ``synchronous``: FULL (a commit is on disk when acknowledged) or NORMAL |
+| CLEARANCE_MAX_BODY_BYTES | 1000000                                | the largest request body the server reads |
+| CLEARANCE_MAX_PROPOSAL_BYTES | 10000000                           | the largest body of a policy proposal upload (its routes only) |
 | CLEARANCE_OIDC_JWKS      | (none: OIDC off)                       | URL or file of the identity provider's JSON Web Key Set |
 | CLEARANCE_OIDC_ISSUER    | (none)                                 | the ``iss`` a bearer token must carry |
 | CLEARANCE_OIDC_AUDIENCE  | (none)                                 | the ``aud`` a bearer token must carry |
@@ -33,9 +35,10 @@ from pathlib import Path
 
 import platformdirs
 
+from clearance.core.dates import MAX_SLA_DAYS
 from clearance.errors import InputError
 
-__all__ = ["SETTINGS", "SQLITE_SYNCHRONOUS", "Oidc", "Settings", "load_settings"]
+__all__ = ["SETTINGS", "SQLITE_SYNCHRONOUS", "BodyLimits", "Oidc", "Settings", "load_settings"]
 
 SETTINGS = (
     "CLEARANCE_DATA_DIR",
@@ -47,6 +50,8 @@ SETTINGS = (
     "CLEARANCE_TOKEN_DAYS",
     "CLEARANCE_TRUSTED_PROXY_HEADER",
     "CLEARANCE_SQLITE_SYNCHRONOUS",
+    "CLEARANCE_MAX_BODY_BYTES",
+    "CLEARANCE_MAX_PROPOSAL_BYTES",
     "CLEARANCE_OIDC_JWKS",
     "CLEARANCE_OIDC_ISSUER",
     "CLEARANCE_OIDC_AUDIENCE",
@@ -78,6 +83,19 @@ class Oidc:
 
 
 @dataclass(frozen=True, slots=True)
+class BodyLimits:
+    """The largest request body the server reads, in bytes: any route, and a proposal upload.
+
+    A policy proposal carries a bundle's files (up to 100 of up to 1,000,000
+    bytes each), so its routes have a limit of their own; every other body is
+    a request, an answer or a batch of requests.
+    """
+
+    body: int = 1_000_000
+    proposal: int = 10_000_000
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -89,6 +107,7 @@ class Settings:
     token_days: int = 90
     trusted_proxy_header: str | None = None
     sqlite_synchronous: str = "FULL"
+    limits: BodyLimits = BodyLimits()
 
 
 def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int, unit: str) -> int:
@@ -97,7 +116,7 @@ def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int,
     raw = env.get(name, "")
     if not raw and (name not in env or name.startswith("CLEARANCE_OIDC_")):
         raw = str(default)
-    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not low <= int(raw) <= high:
         raise InputError(
             name, f"must be a whole number of {unit} from {low} to {high}, not '{raw}'"
         )
@@ -148,11 +167,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "CLEARANCE_DATABASE_URL", "must be a sqlite:/// or postgresql+psycopg:// URL"
         )
     scenario = env.get("CLEARANCE_SCENARIO")
-    raw_sla = env.get("CLEARANCE_SLA_DAYS", "14")
-    if not raw_sla.isdigit() or int(raw_sla) < 1:
-        raise InputError(
-            "CLEARANCE_SLA_DAYS", f"must be a whole number of days ≥ 1, not '{raw_sla}'"
-        )
+    sla_days = _whole(env, "CLEARANCE_SLA_DAYS", 14, 1, MAX_SLA_DAYS, "days")
+    defaults = BodyLimits()
+    limits = BodyLimits(
+        _whole(env, "CLEARANCE_MAX_BODY_BYTES", defaults.body, 1_000, _MAX_BYTES, "bytes"),
+        _whole(env, "CLEARANCE_MAX_PROPOSAL_BYTES", defaults.proposal, 1_000, _MAX_BYTES, "bytes"),
+    )
     proxy_header = env.get("CLEARANCE_TRUSTED_PROXY_HEADER") or None
     if proxy_header is not None and not _HEADER_NAME.match(proxy_header):
         raise InputError(
@@ -169,11 +189,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir,
         url,
         Path(scenario) if scenario else None,
-        int(raw_sla),
+        sla_days,
         oidc=_oidc(env),
         system_key=Path(env.get("CLEARANCE_SYSTEM_KEY") or data_dir / "keys" / "system.key"),
         checkpoint_minutes=_whole(env, "CLEARANCE_CHECKPOINT_MINUTES", 60, 0, 10_080, "minutes"),
         token_days=_whole(env, "CLEARANCE_TOKEN_DAYS", 90, 1, 3_650, "days"),
         trusted_proxy_header=proxy_header,
         sqlite_synchronous=synchronous,
+        limits=limits,
     )
+
+
+_MAX_BYTES = 1_000_000_000
+"""No body limit above a gigabyte: a server that reads that much per request has no limit."""

@@ -23,7 +23,7 @@ from . import audit, cases, catalog, policy, stockpile, users
 from .context import App, close_databases, now
 from .demo import demo
 from .options import JsonOption
-from .render import print_json
+from .render import one_line, print_json
 from .replay import replay
 from .screen import explain_command, screen
 from .serve import serve
@@ -87,7 +87,7 @@ def _root(
 
 
 def _fail(message: str, code: int) -> None:
-    line = Text.assemble(("error: ", "bold red"), message)
+    line = Text.assemble(("error: ", "bold red"), one_line(message))
     Console(stderr=True).print(line, soft_wrap=True, highlight=False)
     sys.exit(code)
 

@@ -17,6 +17,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from clearance.errors import InputError
 
 from .context import App, now
+from .json_input import open_input, read_json_file
 from .options import JsonOption
 from .render import print_json
 
@@ -114,7 +115,7 @@ def _checkpoints(files: list[Path] | None) -> list[tuple[Checkpoint, str]]:
     from clearance.service.ledger_files import read_checkpoint
 
     return [
-        (read_checkpoint(_load_json(path), str(path)), f"the file {path.name}")
+        (read_checkpoint(read_json_file(path), str(path)), f"the file {path.name}")
         for path in files or []
     ]
 
@@ -151,13 +152,10 @@ def verify_ledger(
             local = SystemKey.load(load_settings().system_key)
             if local is not None:
                 key = audit.TrustedKey(local.public_key, "the installation's system key file")
-        try:
-            with _open_text(export_file) as lines:
-                report = ledger_files.verify_export(
-                    lines, str(export_file), key=key, given=given, all_seals=all_seals
-                )
-        except UnicodeDecodeError:
-            raise InputError(str(export_file), "is not text (UTF-8): not a ledger export") from None
+        with open_input(export_file) as lines:
+            report = ledger_files.verify_export(
+                lines, str(export_file), key=key, given=given, all_seals=all_seals
+            )
         _report(report, json_output)
         return
     context = App()
@@ -194,9 +192,11 @@ def checkpoint(
     """
     from clearance.service import anchoring
 
-    made = anchoring.checkpoint(App().store, now=now(), reason="on demand")
-    if out is not None:
-        _write_file(out, json.dumps(made.as_dict(), indent=2) + "\n")
+    def written(made: Checkpoint) -> None:
+        if out is not None:
+            _write_file(out, json.dumps(made.as_dict(), indent=2) + "\n")
+
+    made = anchoring.checkpoint(App().store, now=now(), reason="on demand", keep=written)
     if json_output:
         print_json(Console(), made.as_dict())
     else:
@@ -250,14 +250,19 @@ def export(
     if out is None:
         summary = ledger_files.export(context.store, sys.stdout, now=now(), reader_level=level)
     else:
+        if out.is_dir():  # refused before the export signs its checkpoint
+            raise InputError(str(out), "is a folder, not a file")
         temporary = out.with_name(out.name + ".partial")
         try:
             with temporary.open("w", encoding="utf-8") as handle:
                 summary = ledger_files.export(context.store, handle, now=now(), reader_level=level)
-        except BaseException:
+            temporary.replace(out)
+        except OSError as exc:
             temporary.unlink(missing_ok=True)  # nothing half-written is left behind
+            raise InputError(str(out), f"cannot be written: {exc.strerror or exc}") from None
+        except BaseException:
+            temporary.unlink(missing_ok=True)
             raise
-        temporary.replace(out)
         redacted = f" ({summary.redacted} redacted)" if summary.redacted else ""
         Console(stderr=True).print(
             f"exported {summary.events} events{redacted} to {out}", highlight=False
@@ -299,10 +304,10 @@ def verify_decision(
     against its signed answers, and every answer's signature. Exit 1 if anything fails."""
     from clearance.service import decision_proof
 
-    case = _load_json(case_file)
+    case = read_json_file(case_file)
     registry: dict[str, dict[str, Any]] | None = None
     if keys is not None:
-        users = _load_json(keys)
+        users = read_json_file(keys)
         if not isinstance(users, list):
             raise InputError(str(keys), "must be the list 'clearance users list --json' writes")
         registry = {str(u["id"]): u for u in users if isinstance(u, dict) and "id" in u}
@@ -354,30 +359,6 @@ def verify_decision(
             )
     if not proof.valid:
         raise typer.Exit(1)
-
-
-def _open_text(path: Path) -> Any:
-    """A text file opened for reading; a missing file or a folder is one line naming it."""
-    try:
-        return path.open(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(str(path), "file not found") from None
-    except IsADirectoryError:
-        raise InputError(str(path), "is a folder, not a file") from None
-    except OSError as exc:
-        raise InputError(str(path), f"cannot be read: {exc.strerror}") from None
-
-
-def _load_json(path: Path) -> Any:
-    try:
-        with _open_text(path) as handle:
-            return json.loads(handle.read())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), f"not JSON: {exc}") from None
-    except RecursionError:
-        raise InputError(str(path), "not JSON this program reads: nested too deep") from None
-    except ValueError as exc:  # an integer too long to convert
-        raise InputError(str(path), f"not JSON this program reads: {exc}") from None
 
 
 def _write_file(path: Path, text: str) -> None:

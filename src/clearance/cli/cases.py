@@ -84,6 +84,8 @@ def _detail(payload: dict[str, Any]) -> str:
         )
     if "would_be" in payload:
         return f"was {payload['was']}, would now be {payload['would_be']}"
+    if "problem" in payload:
+        return f"could not be re-screened: {payload['problem']}"
     return str(payload.get("condition") or payload.get("revision") or "")
 
 
@@ -183,7 +185,9 @@ def list_cases(
         bool, typer.Option("--all", help="Closed cases too (default: open cases only).")
     ] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="Cases per page.")] = 50,
-    page: Annotated[int, typer.Option("--page", min=1, help="Page number, oldest first.")] = 1,
+    page: Annotated[
+        int, typer.Option("--page", min=1, max=1_000_000, help="Page number, oldest first.")
+    ] = 1,
     json_output: JsonOption = False,
 ) -> None:
     """Cases, oldest first: open ones by default, so a request waiting months is on top."""
@@ -345,12 +349,14 @@ def rescreen(
     actor: ActorOption, scenario: ScenarioOption = None, json_output: JsonOption = False
 ) -> None:
     """Judge open cases again under the policy in force today; record (never apply) changed outcomes."""
-    changed = App(scenario).cases().rescreen(actor=actor, now=now())
+    found = App(scenario).cases().rescreen(actor=actor, now=now())
     rows = [
-        {"number": c.number, "id": c.id, "was": was, "would_be": would} for c, was, would in changed
+        {"number": c.number, "id": c.id, "was": was, "would_be": would}
+        for c, was, would in found.changed
     ]
+    failed = [{"number": c.number, "id": c.id, "problem": problem} for c, problem in found.failed]
     if json_output:
-        print_json(Console(), rows)
+        print_json(Console(), rows + failed)
         return
     console = Console()
     console.print(
@@ -358,6 +364,12 @@ def rescreen(
         " (each finding is recorded on the ledger once; nothing is applied)",
         highlight=False,
     )
+    for row in failed:
+        console.print(
+            f"case {row['number']} could not be re-screened: {row['problem']} (on its timeline)",
+            highlight=False,
+            markup=False,
+        )
     if not rows:
         return
     table = Table()

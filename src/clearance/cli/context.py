@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from clearance.errors import SignatureError, StoreError
+from clearance.errors import InputError, SignatureError, StoreError
 from clearance.policy.engine import Screener
 from clearance.policy.pack import ScenarioPack, load_pack
 from clearance.settings import Settings, load_settings
@@ -88,7 +88,11 @@ class App:
     def __init__(self, scenario: Path | None = None) -> None:
         self.settings: Settings = load_settings()
         # The data folder holds the database and private keys: its owner's only.
-        self.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            self.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            folder = f"CLEARANCE_DATA_DIR ({self.settings.data_dir})"
+            raise InputError(folder, f"cannot be made a folder: {exc.strerror or exc}") from None
         from clearance.service.anchoring import sealed_store
         from clearance.store.db import open_database
 

@@ -32,7 +32,11 @@ FolderArgument = Annotated[Path, typer.Argument(show_default=False)]
 SampleOption = Annotated[
     int,
     typer.Option(
-        "--sample", min=0, help="Generated requests to judge as well (0: none).", show_default=True
+        "--sample",
+        min=0,
+        max=100_000,
+        help="Generated requests to judge as well (0: none).",
+        show_default=True,
     ),
 ]
 SeedOption = Annotated[

@@ -12,6 +12,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from clearance.errors import ClearanceError
 from clearance.policy.pack import read_bundle_texts
 
 from .context import ActorOption, App, KeyFileOption, PassphraseOption, now
@@ -20,8 +21,11 @@ from .render import print_json
 
 if TYPE_CHECKING:
     from clearance.service.proposals import Impact, ProposalView
+    from clearance.store.records import CaseRecord
 
-NumberArgument = Annotated[int, typer.Argument(help="Proposal number.", show_default=False)]
+NumberArgument = Annotated[
+    int, typer.Argument(help="Proposal number.", min=1, max=2**63 - 1, show_default=False)
+]
 
 
 def _tests_text(view: ProposalView) -> Text:
@@ -67,6 +71,8 @@ def _impact_table(impact: Impact) -> Table:
         )
     for case, was, would_be in impact.open_cases:
         table.add_row(str(case.number), "open case, from its date", was, would_be, "")
+    for case, problem in impact.unjudged:
+        table.add_row(str(case.number), "open case", "", "cannot be judged", Text(problem))
     return table
 
 
@@ -150,7 +156,17 @@ def activate(
     context = App(scenario)
     signer = context.signer(actor, key_file, passphrase)
     view = context.proposals().activate(number, actor=actor, signer=signer, now=now())
-    changed = context.cases().rescreen(actor=actor, now=now())
+    # The activation is committed: from here on, nothing may make it look as if it failed.
+    changed: tuple[tuple[CaseRecord, str, str], ...] = ()
+    failed: tuple[tuple[CaseRecord, str], ...] = ()
+    error = None
+    try:
+        found = context.cases().rescreen(actor=actor, now=now())
+        changed, failed = found.changed, found.failed
+    except ClearanceError as exc:
+        error = (
+            f"the open cases were not re-screened ({exc.message}); run 'clearance cases rescreen'"
+        )
     if json_output:
         print_json(
             Console(),
@@ -160,10 +176,24 @@ def activate(
                     {"number": case.number, "was": was, "would_be": would_be}
                     for case, was, would_be in changed
                 ],
+                "rescreen_failed": [
+                    {"number": case.number, "problem": problem} for case, problem in failed
+                ],
+                "rescreen_error": error,
             },
         )
-        return
-    console = Console()
-    console.print(_summary(view), highlight=False)
-    for case, was, would_be in changed:
-        console.print(f"case {case.number}: was {was}, would now be {would_be} (on its timeline)")
+    else:
+        console = Console()
+        console.print(_summary(view), highlight=False)
+        for case, was, would_be in changed:
+            console.print(
+                f"case {case.number}: was {was}, would now be {would_be} (on its timeline)"
+            )
+        for case, problem in failed:
+            console.print(
+                f"case {case.number} could not be re-screened: {problem} (on its timeline)",
+                highlight=False,
+                markup=False,
+            )
+    if error is not None:
+        Console(stderr=True).print(f"warning: {error}", highlight=False, markup=False)

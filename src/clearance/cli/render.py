@@ -6,6 +6,7 @@ Colour is never the only signal: every outcome is also written out in words.
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import Any
 
 from rich.console import Console, Group
@@ -48,6 +49,14 @@ def stockpile_text(facts: StockpileFacts) -> Text:
         f" {facts.requirement:,} required)"
     )
     return line
+
+
+def one_line(text: str) -> str:
+    """``text`` with its control characters written out (``\\n``), so that it stays one line
+    whatever a user typed into the name or file it quotes."""
+    return "".join(
+        repr(c)[1:-1] if unicodedata.category(c) == "Cc" and c != "\t" else c for c in text
+    )
 
 
 def outcome_text(outcome: Outcome) -> Text:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 from pathlib import Path
 from typing import Any
 
 from clearance.core.request import describe_request
+from clearance.errors import InputError
 from clearance.service.replay import ReplayReport
 
 __all__ = ["write_csv", "write_html"]
@@ -31,23 +33,34 @@ CSV_COLUMNS = (
 _COLOURS = {"permitted": "#2e7d32", "review_required": "#b26a00", "prohibited": "#c62828"}
 
 
+def _write(path: Path, text: str) -> None:
+    """Write a report; a file that cannot be written is one line naming it."""
+    try:
+        path.write_text(text, encoding="utf-8", newline="")
+    except IsADirectoryError:
+        raise InputError(str(path), "is a folder, not a file") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot be written: {exc.strerror or exc}") from None
+
+
 def write_csv(report: ReplayReport, path: Path) -> None:
-    with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(CSV_COLUMNS)
-        for c in report.changes:
-            writer.writerow(
-                [
-                    c.number,
-                    c.case_id,
-                    describe_request(c.request),
-                    c.state,
-                    c.was,
-                    c.would_be,
-                    " ".join(c.was_reasons),
-                    " ".join(c.would_be_reasons),
-                ]
-            )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for c in report.changes:
+        writer.writerow(
+            [
+                c.number,
+                c.case_id,
+                describe_request(c.request),
+                c.state,
+                c.was,
+                c.would_be,
+                " ".join(c.was_reasons),
+                " ".join(c.would_be_reasons),
+            ]
+        )
+    _write(path, out.getvalue())
 
 
 def _chart(by_kind: dict[str, int]) -> str:
@@ -122,4 +135,4 @@ policy for cases dated {html.escape(period)}.</p>
 {f"<h2>Cases not judged</h2><ul>{skipped}</ul>" if skipped else ""}
 </body></html>
 """
-    path.write_text(document, encoding="utf-8")
+    _write(path, document)

@@ -10,14 +10,13 @@ place and the stream goes on; the exit status is then 2.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import stat
 import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -26,13 +25,14 @@ from rich.text import Text
 
 from clearance.core.decision import Decision
 from clearance.core.request import EmployRequest, TransferRequest, check_against, parse_request
-from clearance.errors import ClearanceError, InputError, RequestError
+from clearance.errors import ClearanceError
 from clearance.policy.engine import Screener
 from clearance.policy.explain import explain
 
 from .context import now, screening_pack
+from .json_input import open_input, read_json_file, read_json_line
 from .options import AsOfOption, JsonOption, ScenarioOption, parse_date
-from .render import decision_line, decision_panel, explanation_view, print_json
+from .render import decision_line, decision_panel, explanation_view, one_line, print_json
 
 AnyRequest = EmployRequest | TransferRequest
 _READ_SIZE = 1 << 16
@@ -44,27 +44,8 @@ def new_decision_id() -> str:
 
 
 def read_request_file(path: Path) -> AnyRequest:
-    """One request from a JSON file; an error names the file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(str(path), "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), f"cannot be read: {exc}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(str(path), f"not JSON: {exc.msg} at line {exc.lineno}") from None
-    return parse_request(data)
-
-
-def _open(path: Path) -> BinaryIO:
-    try:
-        return path.open("rb")
-    except FileNotFoundError:
-        raise InputError(str(path), "file not found") from None
-    except OSError as exc:
-        raise InputError(str(path), f"cannot be read: {exc}") from None
+    """One request from a JSON file; an error names the file, or the request's field."""
+    return parse_request(read_json_file(path))
 
 
 def _lines(fd: int) -> Iterator[list[bytes]]:
@@ -83,12 +64,7 @@ def _lines(fd: int) -> Iterator[list[bytes]]:
 
 
 def _parse_line(raw: bytes, screener: Screener) -> AnyRequest:
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        message = getattr(exc, "msg", str(exc))
-        raise RequestError("request", f"not JSON: {message}") from None
-    request = parse_request(data)
+    request = parse_request(read_json_line(raw))
     check_against(request, screener.catalog)
     return request
 
@@ -155,7 +131,7 @@ def _screen_batch(
             if as_json:
                 print_json(console, record, compact=True)
             else:
-                text = Text.assemble((f"line {line}: error: ", "red"), item.message)
+                text = Text.assemble((f"line {line}: error: ", "red"), one_line(item.message))
                 console.print(text, highlight=False, soft_wrap=True)
             continue
         decision = next(decisions)
@@ -198,7 +174,7 @@ def screen(
         if request == "-":
             any_bad = stream(screener, sys.stdin.fileno(), console, as_json=json_output, as_of=on)
         else:
-            with _open(Path(request)) as lines:
+            with open_input(Path(request)) as lines:
                 any_bad = stream(screener, lines.fileno(), console, as_json=json_output, as_of=on)
         if any_bad:
             raise typer.Exit(2)

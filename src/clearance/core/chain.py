@@ -87,6 +87,7 @@ class EventType(StrEnum):
     APPROVAL_DENIED = "approval_denied"
     CONDITION_MET = "condition_met"
     CASE_RESCREENED = "case_rescreened"
+    CASE_RESCREEN_FAILED = "case_rescreen_failed"
     BUNDLE_PROPOSED = "bundle_proposed"
     BUNDLE_ACTIVATED = "bundle_activated"
     STOCK_MOVED = "stock_moved"

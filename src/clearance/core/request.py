@@ -17,11 +17,13 @@ must approve, it never plans or ranks targets.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
 from clearance.core.catalog import PARTY_CODE, Catalog
+from clearance.core.dates import check_in_range
 from clearance.errors import RequestError
 
 __all__ = [
@@ -37,6 +39,8 @@ __all__ = [
 ]
 
 Code = Annotated[str, Field(pattern=PARTY_CODE)]
+_YYYY_MM_DD = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+"""Nothing else ``date.fromisoformat`` reads (such as the week date ``2025-W24-1``)."""
 
 MAX_QUANTITY = 2**53 - 1
 """The largest quantity a request may name: the largest integer that every JSON reader and
@@ -44,15 +48,19 @@ the canonical encoding (RFC 8785) hold exactly, far above any real quantity."""
 
 
 def iso_date(value: object) -> object:
-    """Accept exactly ``YYYY-MM-DD`` text: no timestamps, no times, no 30 February."""
+    """Accept exactly ``YYYY-MM-DD`` text: no timestamps, no times, no 30 February,
+    and only dates of the range clearance takes (``core.dates``)."""
     if isinstance(value, dt.date):
-        return value
+        return check_in_range(value)
     if not isinstance(value, str) or len(value) != 10:
         raise ValueError("must be a date written YYYY-MM-DD")
     try:
-        return dt.date.fromisoformat(value)
+        if not _YYYY_MM_DD.fullmatch(value):
+            raise ValueError(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"'{value}' is not a date of the calendar") from None
+    return check_in_range(day)
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(iso_date)]

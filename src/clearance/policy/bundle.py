@@ -41,8 +41,10 @@ from typing import Any
 import cedarpy
 
 from clearance.core.catalog import Catalog
+from clearance.core.dates import MAX_SLA_DAYS
 from clearance.core.decision import RequiredApproval
 from clearance.core.digest import canonical_digest, sha256_hex
+from clearance.core.request import iso_date
 from clearance.core.stockpile import Thresholds
 from clearance.errors import PackError, PolicySourceError
 from clearance.policy.entities import catalog_entities
@@ -183,14 +185,14 @@ def _policy_info(
 
 def _meta_date(files: BundleFiles) -> dt.date:
     value = files.meta.get("effective_from")
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise PackError(files.meta_file, "effective_from", "must be a date written YYYY-MM-DD")
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
+        raise PackError(files.meta_file, "effective_from", "must be a date written YYYY-MM-DD")
+    try:
+        day = iso_date(value)
+    except ValueError as exc:
+        raise PackError(files.meta_file, "effective_from", str(exc)) from None
+    assert isinstance(day, dt.date)
+    return day
 
 
 def _meta_text(files: BundleFiles, key: str, *, required: bool = False) -> str:
@@ -206,8 +208,12 @@ def _sla_days(files: BundleFiles) -> int | None:
     value = files.meta.get("review_sla_days")
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise PackError(files.meta_file, "review_sla_days", "must be a whole number of days ≥ 1")
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_SLA_DAYS:
+        raise PackError(
+            files.meta_file,
+            "review_sla_days",
+            f"must be a whole number of days from 1 to {MAX_SLA_DAYS}",
+        )
     return value
 
 

@@ -31,7 +31,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clearance.core.decision import Decision, Outcome
-from clearance.core.request import parse_request
+from clearance.core.request import IsoDate, parse_request
 from clearance.core.stockpile import Rating
 from clearance.errors import ClearanceError, PackError
 from clearance.policy.engine import Screener
@@ -70,7 +70,7 @@ class GoldenCase(_Model):
     id: str
     title: str = ""
     request: dict[str, Any]
-    as_of: dt.date | None = None
+    as_of: IsoDate | None = None
     approvals: tuple[str, ...] = ()
     expect: Expectation
 
@@ -107,7 +107,10 @@ def load_cases(path: Path, name: str) -> list[GoldenCase]:
         cases = list(_CaseFile.model_validate(data).cases)
     except ValidationError as exc:
         error = exc.errors()[0]
-        message = error["msg"] if error["type"] != "extra_forbidden" else "is not a known field"
+        message = {
+            "extra_forbidden": "is not a known field",
+            "value_error": str(error.get("ctx", {}).get("error")),
+        }.get(error["type"], error["msg"])
         raise PackError(name, pydantic_location(error["loc"]) or "(top level)", message) from None
     seen: set[str] = set()
     for index, case in enumerate(cases):

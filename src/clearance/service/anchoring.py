@@ -24,7 +24,7 @@ import datetime as dt
 import fcntl
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -266,10 +266,20 @@ def prepare(store: Store, key_path: Path, *, now: dt.datetime) -> SystemKey:
     return initialise(store, key_path, now=now)
 
 
-def checkpoint(store: Store, *, now: dt.datetime, reason: str) -> Checkpoint:
-    """Sign the ledger's head now and keep the checkpoint in the database."""
+def checkpoint(
+    store: Store,
+    *,
+    now: dt.datetime,
+    reason: str,
+    keep: Callable[[Checkpoint], None] | None = None,
+) -> Checkpoint:
+    """Sign the ledger's head now and keep the checkpoint in the database; ``keep`` (writing it
+    to a file, say) runs before the commit, so if it fails nothing is kept at all."""
     with store.transaction() as tx:
-        return tx.checkpoint(now, reason)
+        made = tx.checkpoint(now, reason)
+        if keep is not None:
+            keep(made)
+        return made
 
 
 def stored_checkpoints(store: Store, *, limit: int) -> list[dict[str, object]]:

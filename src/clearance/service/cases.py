@@ -40,6 +40,7 @@ from clearance.errors import (
 from clearance.policy.engine import Screener
 from clearance.service.anchoring import installation_key
 from clearance.service.people import can_act_for
+from clearance.service.rejudge import CannotJudge, judge_again
 from clearance.service.stockpile import StockService, case_movements, decision_seen
 from clearance.store.records import (
     ApprovalRecord,
@@ -50,7 +51,7 @@ from clearance.store.records import (
 )
 from clearance.store.repository import CaseSearch, Store, Transaction
 
-__all__ = ["CaseService", "CaseView", "case_row"]
+__all__ = ["CaseService", "CaseView", "Rescreening", "case_row"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,17 +158,44 @@ class CaseView:
         }
 
 
-def _already_recorded(tx: Transaction, case_id: str, decision: Decision) -> bool:
-    """Whether the case's last re-screening already found this outcome under these bundles."""
+_FINDINGS = frozenset({EventType.CASE_RESCREENED.value, EventType.CASE_RESCREEN_FAILED.value})
+
+
+def _last_finding(tx: Transaction, case_id: str) -> tuple[str, dict[str, Any]] | None:
+    """The type and payload of the case's last re-screening event, if it has one."""
     for event in reversed(tx.case_events(case_id)):
         body = json.loads(event.body)
-        if body["type"] == EventType.CASE_RESCREENED.value:
-            payload = body["payload"]
-            return bool(
-                payload["would_be"] == decision.outcome.value
-                and payload.get("bundles") == decision.bundles
-            )
-    return False
+        if body["type"] in _FINDINGS:
+            return body["type"], body["payload"]
+    return None
+
+
+def _already_recorded(tx: Transaction, case_id: str, decision: Decision) -> bool:
+    """Whether the case's last re-screening already found this outcome under these bundles."""
+    last = _last_finding(tx, case_id)
+    return bool(
+        last is not None
+        and last[0] == EventType.CASE_RESCREENED.value
+        and last[1]["would_be"] == decision.outcome.value
+        and last[1].get("bundles") == decision.bundles
+    )
+
+
+def _already_failed(tx: Transaction, case_id: str, problem: str) -> bool:
+    """Whether the case's last re-screening already failed, and for the same reason."""
+    return _last_finding(tx, case_id) == (
+        EventType.CASE_RESCREEN_FAILED.value,
+        {"problem": problem},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Rescreening:
+    """What a re-screening found: the open cases that would now be decided differently
+    (``case, was, would_be``), and those it could not judge (``case, problem``)."""
+
+    changed: tuple[tuple[CaseRecord, str, str], ...]
+    failed: tuple[tuple[CaseRecord, str], ...]
 
 
 def _view_in(
@@ -803,7 +831,7 @@ class CaseService:
                 payload=bundle.ledger_facts(),
             )
 
-    def rescreen(self, *, actor: str, now: dt.datetime) -> list[tuple[CaseRecord, str, str]]:
+    def rescreen(self, *, actor: str, now: dt.datetime) -> Rescreening:
         """Judge every open case again under the policy in force today; record changed outcomes.
 
         Bundles of the pack that have taken effect and are not yet on the ledger are
@@ -812,24 +840,41 @@ class CaseService:
         A change is recorded on the ledger for the case, never applied silently:
         the case keeps its state until a person acts on it. Returns every open
         case that would now be decided differently; a finding already on the
-        ledger (same outcome under the same bundles) is not recorded twice.
+        ledger (same outcome under the same bundles) is not recorded twice. A case
+        that cannot be judged (``service.rejudge``) does not stop the others: the
+        failure, in words, is recorded for it (once, while it stays the same) and
+        returned with the findings.
         """
         changed: list[tuple[CaseRecord, str, str]] = []
+        failed: list[tuple[CaseRecord, str]] = []
         with self.store.transaction() as tx:
             if actor != ADMIN and tx.user(actor) is None:
                 raise NotFoundError(f"unknown user '{actor}'")
             # The pack's bundles took effect by their dates, not by anyone's act.
             self._record_activations(tx, actor=SYSTEM, now=now)
             for case in tx.each_case(states=list(OPEN_STATES)):
-                request = parse_request(json.loads(case.request))
-                on = max(request.date, now.date())
-                decision = self.screener.decide(
-                    request,
-                    decision_id=str(uuid.uuid4()),
-                    now=now,
-                    as_of=on,
-                    balances=lambda h, s, d: self.stock.balance_in(tx, h, s, d),
-                )
+                try:
+                    _, decision = judge_again(
+                        case,
+                        lambda _, request: self.screener.decide(
+                            request,
+                            decision_id=str(uuid.uuid4()),
+                            now=now,
+                            as_of=max(request.date, now.date()),
+                            balances=lambda h, s, d: self.stock.balance_in(tx, h, s, d),
+                        ),
+                    )
+                except CannotJudge as exc:
+                    failed.append((case, exc.problem))
+                    if not _already_failed(tx, case.id, exc.problem):
+                        tx.append(
+                            type=EventType.CASE_RESCREEN_FAILED,
+                            actor=actor,
+                            at=now,
+                            case_id=case.id,
+                            payload={"problem": exc.problem},
+                        )
+                    continue
                 if decision.outcome.value == case.outcome:
                     continue
                 changed.append((case, case.outcome, decision.outcome.value))
@@ -843,9 +888,9 @@ class CaseService:
                     payload={
                         "was": case.outcome,
                         "would_be": decision.outcome.value,
-                        "as_of": on.isoformat(),
+                        "as_of": decision.judged_as_of.isoformat(),
                         "bundles": decision.bundles,
                         "decision": decision.as_dict(),
                     },
                 )
-        return changed
+        return Rescreening(tuple(changed), tuple(failed))

@@ -27,11 +27,13 @@ log = logging.getLogger("clearance.keys")
 
 def write_key_file(path: Path, content: bytes) -> None:
     """Create a private key file readable by its owner only; never overwrite one."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise InputError(str(path), "a key file already exists there") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot be written: {exc.strerror or exc}") from None
     with os.fdopen(fd, "wb") as out:
         out.write(content)
 
@@ -67,6 +69,8 @@ def open_key_file(path: Path, passphrase: str, *, missing: str) -> Signer:
         content = path.read_bytes()
     except FileNotFoundError:
         raise SignatureError(missing) from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot be read: {exc.strerror or exc}") from None
     opened = open_key(content, passphrase)
     if opened.resealed is not None:
         try:

@@ -24,6 +24,7 @@ from typing import IO, Any
 from clearance.core.access import Level
 from clearance.core.anchors import Checkpoint
 from clearance.core.chain import ChainVerifier, Link, Scheme, body_hash, stitch
+from clearance.core.json_input import JsonProblem, decode_json
 from clearance.errors import InputError, LedgerBroken, NotFoundError
 from clearance.service.anchoring import installation_key
 from clearance.service.audit import AuditReport, TrustedKey, anchors_from, judge
@@ -177,7 +178,7 @@ def _link(item: dict[str, Any]) -> Link:
         )
     body = _text(item, "body")
     # Exports written before event types were carried: the type is the body's own.
-    kind = item["type"] if "type" in item else json.loads(body).get("type")
+    kind = item["type"] if "type" in item else decode_json(body).get("type")
     case_id = item["case_id"]
     if case_id is not None and not isinstance(case_id, str):
         raise TypeError("case_id")
@@ -202,7 +203,7 @@ def read_checkpoint(data: object, where: str) -> Checkpoint:
 
 
 def verify_export(
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
     name: str,
     *,
     key: TrustedKey | None = None,
@@ -265,11 +266,11 @@ def verify_export(
     )
 
 
-def _parse(line: str, number: int, name: str) -> dict[str, Any]:
+def _parse(line: str | bytes, number: int, name: str) -> dict[str, Any]:
     try:
-        item = json.loads(line)
-    except (ValueError, RecursionError):
-        raise InputError(name, f"line {number} is not JSON") from None
+        item = decode_json(line)
+    except JsonProblem as exc:
+        raise InputError(name, f"line {number}: {exc.problem}") from None
     if not isinstance(item, dict):
         raise InputError(name, f"line {number} is not a ledger event")
     return item

@@ -30,7 +30,6 @@ from typing import Any
 
 from clearance.core.chain import EventType
 from clearance.core.digest import canonical_json, sha256_hex
-from clearance.core.request import parse_request
 from clearance.core.signing import Signer, sign_statement
 from clearance.core.stockpile import StockpileFacts
 from clearance.core.workflow import OPEN_STATES
@@ -49,6 +48,7 @@ from clearance.policy.golden import CaseResult, run_cases
 from clearance.policy.history import BundleHistory
 from clearance.policy.pack import ScenarioPack, bundle_from_texts
 from clearance.service.people import can_act_for
+from clearance.service.rejudge import CannotJudge, judge_again
 from clearance.service.replay import Change, Rejudger
 from clearance.store.proposals import ProposalRecord
 from clearance.store.records import CaseRecord
@@ -181,11 +181,13 @@ class ProposalView:
 
 @dataclass(frozen=True, slots=True)
 class Impact:
-    """What a proposal would do: to every stored case (replay) and to the open ones from its date."""
+    """What a proposal would do: to every stored case (replay) and to the open ones from its
+    date; ``unjudged`` are the open cases that cannot be judged again, with why."""
 
     examined: int
     replay: tuple[Change, ...]
     open_cases: tuple[tuple[CaseRecord, str, str], ...]
+    unjudged: tuple[tuple[CaseRecord, str], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -194,6 +196,10 @@ class Impact:
             "open_cases": [
                 {"number": case.number, "case_id": case.id, "was": was, "would_be": would_be}
                 for case, was, would_be in self.open_cases
+            ],
+            "unjudged": [
+                {"number": case.number, "case_id": case.id, "problem": problem}
+                for case, problem in self.unjudged
             ],
         }
 
@@ -318,19 +324,26 @@ class PolicyProposals:
         others = [b for b in pack.history if b.revision != bundle.revision]
         screener = Screener(dataclasses.replace(pack, history=BundleHistory([*others, bundle])))
         changed_open: list[tuple[CaseRecord, str, str]] = []
+        unjudged: list[tuple[CaseRecord, str]] = []
         with self.store.reading() as tx:
             for case in tx.each_case(states=list(OPEN_STATES)):
-                request = parse_request(json.loads(case.request))
-                decision = screener.decide(
-                    request,
-                    decision_id=case.id,
-                    now=now,
-                    as_of=max(request.date, effective),
-                    stockpile=_recorded_facts(case),
-                )
+                try:
+                    _, decision = judge_again(
+                        case,
+                        lambda stored, request: screener.decide(
+                            request,
+                            decision_id=stored.id,
+                            now=now,
+                            as_of=max(request.date, effective),
+                            stockpile=_recorded_facts(stored),
+                        ),
+                    )
+                except CannotJudge as exc:
+                    unjudged.append((case, exc.problem))
+                    continue
                 if decision.outcome.value != case.outcome:
                     changed_open.append((case, case.outcome, decision.outcome.value))
-        return Impact(examined, tuple(changes), tuple(changed_open))
+        return Impact(examined, tuple(changes), tuple(changed_open), tuple(unjudged))
 
     def may_activate(self, view: ProposalView, user_id: str, day: dt.date) -> bool:
         """Whether ``user_id`` could activate the proposal on ``day``: it is still proposed,

@@ -18,13 +18,14 @@ a proposal would change is shown only of the cases the viewer may see.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from clearance.core.access import Level, Role
 from clearance.core.signing import Signer
 from clearance.core.stockpile import Rating
-from clearance.errors import NotFoundError
+from clearance.errors import ClearanceError, NotFoundError
 from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView
 from clearance.service.keyfiles import open_key_file
@@ -52,6 +53,8 @@ __all__ = [
     "visible_proposal",
     "visible_proposals",
 ]
+
+log = logging.getLogger("clearance.web")
 
 
 def sees_all_cases(srv: Server, viewer: SignedIn) -> bool:
@@ -170,9 +173,10 @@ class SeenImpact:
     replay: tuple[Change, ...]
     open_cases: tuple[tuple[CaseRecord, str, str], ...]
     level: Level
+    unjudged: tuple[tuple[CaseRecord, str], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        listed = Impact(0, self.replay, self.open_cases).as_dict()
+        listed = Impact(0, self.replay, self.open_cases, self.unjudged).as_dict()
         return {**listed, "examined": self.examined}
 
 
@@ -200,28 +204,36 @@ def visible_impact(srv: Server, viewer: SignedIn, view: ProposalView) -> SeenImp
             continue
         replay.append(change)
     open_cases = tuple(row for row in impact.open_cases if _sees_record(viewer, row[0], everyone))
+    unjudged = tuple(row for row in impact.unjudged if _sees_record(viewer, row[0], everyone))
     levels += [case.classification for case, _, _ in open_cases]
+    levels += [case.classification for case, _ in unjudged]
     whole = everyone and viewer.clearance == Level.TOP_SECRET
     return SeenImpact(
         examined=impact.examined if whole else None,
         replay=tuple(replay),
         open_cases=open_cases,
         level=highest(levels),
+        unjudged=unjudged,
     )
 
 
 @dataclass(frozen=True, slots=True)
 class Activated:
-    """An activated proposal and the open cases its re-screening found changed (those the
-    activator may see)."""
+    """An activated proposal and what the re-screening that followed found, of the cases the
+    activator may see: the open cases now decided differently, and those it could not judge.
+    ``rescreen_error`` says why the re-screening did not run, when it did not: the
+    activation stands all the same."""
 
     view: ProposalView
     rescreened: tuple[tuple[CaseRecord, str, str], ...]
+    failed: tuple[tuple[CaseRecord, str], ...] = ()
+    rescreen_error: str | None = None
 
     @property
     def level(self) -> Level:
         """The highest classification of the re-screened cases listed, for the banner."""
-        return highest([case.classification for case, _, _ in self.rescreened])
+        cases = [case for case, _, _ in self.rescreened] + [case for case, _ in self.failed]
+        return highest([case.classification for case in cases])
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -230,6 +242,11 @@ class Activated:
                 {"number": case.number, "case_id": case.id, "was": was, "would_be": would_be}
                 for case, was, would_be in self.rescreened
             ],
+            "rescreen_failed": [
+                {"number": case.number, "case_id": case.id, "problem": problem}
+                for case, problem in self.failed
+            ],
+            "rescreen_error": self.rescreen_error,
         }
 
 
@@ -239,13 +256,31 @@ def activate_proposal(srv: Server, viewer: SignedIn, number: int, *, passphrase:
     The service decides who may (the holder of the named office, personally);
     this process then uses the new policy at once rather than within a second,
     and the re-screening puts any changed finding on the open cases' timelines,
-    as ``clearance policy activate`` does.
+    as ``clearance policy activate`` does. Once the activation is committed the
+    answer says so, whatever happens to the re-screening after it: a re-screening
+    that cannot run is reported with the activation, never as its failure.
     """
     visible_proposal(srv, viewer, number)  # 404 for a proposal you may not see, first
     view = srv.proposals.activate(
         number, actor=viewer.id, signer=_signer(srv, viewer, passphrase), now=srv.now()
     )
     srv.policy_changed()
-    changed = srv.cases.rescreen(actor=viewer.id, now=srv.now())
+    try:
+        found = srv.cases.rescreen(actor=viewer.id, now=srv.now())
+    except ClearanceError as exc:
+        return Activated(view, (), rescreen_error=_not_rescreened(exc.message))
+    except Exception:  # a bug: logged with its traceback, and the activation still stands
+        log.exception("re-screening after activating proposal %s failed", number)
+        return Activated(
+            view, (), rescreen_error=_not_rescreened("internal error; it has been logged")
+        )
     everyone = sees_all_cases(srv, viewer)
-    return Activated(view, tuple(row for row in changed if _sees_record(viewer, row[0], everyone)))
+    return Activated(
+        view,
+        tuple(row for row in found.changed if _sees_record(viewer, row[0], everyone)),
+        tuple(row for row in found.failed if _sees_record(viewer, row[0], everyone)),
+    )
+
+
+def _not_rescreened(why: str) -> str:
+    return f"the open cases were not re-screened ({why}); run 'clearance cases rescreen'"

@@ -15,11 +15,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
+from starlette.concurrency import run_in_threadpool
 
 from clearance.core.access import Level, Role, parse_level
+from clearance.core.dates import RANGE
 from clearance.core.holders import holders_report, systems_report
-from clearance.core.request import MAX_QUANTITY, parse_request
+from clearance.core.request import MAX_QUANTITY, iso_date, parse_request
 from clearance.core.stockpile import Rating
 from clearance.core.workflow import OPEN_STATES, CaseState
 from clearance.errors import (
@@ -236,9 +238,12 @@ def revoke_token(
 # screening ----------------------------------------------------------------------
 
 
+def _encoded(data: object) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def _json(data: object) -> Response:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return Response(body.encode("utf-8"), media_type="application/json")
+    return Response(_encoded(data), media_type="application/json")
 
 
 @router.post("/screen", tags=["screening"], response_model=dict[str, Any])
@@ -253,21 +258,39 @@ async def screen(body: JsonObject, viewer: Viewer, srv: Srv) -> Response:
     return _json(decision_seen(decision.as_dict(), viewer.user))
 
 
+MAX_BATCH = 10_000
+"""The most requests one batch may hold (the body limit applies to it as well)."""
+BATCH_SLICE = 250
+"""Requests decided per call into Cedar while a batch is screened."""
+
+
 @router.post("/screen/batch", tags=["screening"], response_model=list[dict[str, Any]])
 async def screen_batch(
-    body: Annotated[list[dict[str, Any]], Body(max_length=10_000)], viewer: Viewer, srv: Srv
+    body: Annotated[list[dict[str, Any]], Body(max_length=MAX_BATCH)], viewer: Viewer, srv: Srv
 ) -> Response:
     """Decide up to 10,000 requests at once; a bad one fails the batch, naming its index."""
+    # Seconds of CPU for a large batch: in a worker thread, so that the event loop goes on
+    # answering everyone else (health checks included) while it is decided.
+    return await run_in_threadpool(_decide_batch, srv, viewer, body)
+
+
+def _decide_batch(srv: Server, viewer: SignedIn, body: list[dict[str, Any]]) -> Response:
     parsed = []
     for index, item in enumerate(body):
         try:
             parsed.append(parse_request(item))
         except RequestError as exc:
             raise RequestError(f"[{index}].{exc.field}", exc.problem) from None
-    now = srv.now()
-    ids = [str(uuid.uuid4()) for _ in parsed]
-    decisions = srv.screener.decide_many(parsed, decision_ids=ids, now=now)
-    return _json([decision_seen(d.as_dict(), viewer.user) for d in decisions])
+    now, encoded = srv.now(), []
+    # In slices, each decided and encoded on its own: a call into Cedar, or to encode JSON,
+    # holds the interpreter until it returns, and a slice's are short enough for the event
+    # loop's thread to run between them (one call for 10,000 held it for a second).
+    for start in range(0, len(parsed), BATCH_SLICE):
+        part = parsed[start : start + BATCH_SLICE]
+        ids = [str(uuid.uuid4()) for _ in part]
+        decisions = srv.screener.decide_many(part, decision_ids=ids, now=now)
+        encoded.append(_encoded([decision_seen(d.as_dict(), viewer.user) for d in decisions])[1:-1])
+    return Response(b"[" + b",".join(encoded) + b"]", media_type="application/json")
 
 
 @router.post("/explain", tags=["screening"])
@@ -542,7 +565,11 @@ def stockpile_position(
     system: SystemId,
     viewer: Viewer,
     srv: Srv,
-    as_of: Annotated[dt.date | None, Query(description="YYYY-MM-DD; today if absent.")] = None,
+    as_of: Annotated[
+        dt.date | None,
+        BeforeValidator(iso_date),
+        Query(description=f"YYYY-MM-DD, {RANGE}; today if absent."),
+    ] = None,
 ) -> dict[str, Any]:
     """One position's rating as of a date, rebuilt from its movements, and those movements."""
     return srv.cases.stock.position(

@@ -30,6 +30,7 @@ from . import api, errors, pages, proposals, stockpile
 from .auth import oidc_keys
 from .clock import ClockCheckpoints
 from .context import Server
+from .limits import BodyLimit
 
 __all__ = ["create_app", "json_logging"]
 
@@ -165,7 +166,8 @@ def create_app(server: Server) -> FastAPI:
     app.state.oidc_keys = oidc_keys(server.settings.oidc)
     errors.install(app)
 
-    app.add_middleware(Observe)
+    app.add_middleware(BodyLimit, limits=server.settings.limits)
+    app.add_middleware(Observe)  # added last, so outermost: it sees every answer, 413s too
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, str]:

@@ -39,6 +39,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "not allowed"),
         (404, "not found (or above your clearance)"),
         (409, "a move the workflow does not allow, or a conflict"),
+        (413, "a request body larger than the server reads"),
         (422, "a request or field that is wrong"),
         (429, "too many failed sign-ins for this user name from this address"),
         (503, "the database is unavailable"),
@@ -62,6 +63,15 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _undecodable(cause: Exception) -> str:
+    """Why a JSON body could not be decoded, in the words ``core.json_input`` uses."""
+    if isinstance(cause, RecursionError):
+        return "not JSON clearance reads: arrays or objects nested too deep"
+    if isinstance(cause, UnicodeDecodeError):
+        return "not UTF-8 text"
+    return "not JSON clearance reads: a whole number of more than 4,300 digits"
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ClearanceError)
     async def clearance_error(request: Request, exc: ClearanceError) -> JSONResponse:
@@ -69,17 +79,24 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
+        first: dict[str, Any] = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid"}
         field = _field(tuple(first.get("loc", ())))
-        body = {
-            "code": "invalid_request",
-            "message": f"{field}: {first.get('msg')}",
-            "field": field,
-        }
+        problem = first.get("msg")
+        if first.get("type") == "value_error":  # our validators' words, without pydantic's prefix
+            problem = str(first.get("ctx", {}).get("error", problem))
+        elif first.get("type") == "json_invalid":  # the body as a whole, not its offset
+            field, problem = "body", f"not JSON: {first.get('ctx', {}).get('error', problem)}"
+        body = {"code": "invalid_request", "message": f"{field}: {problem}", "field": field}
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError | ValueError):
+            # FastAPI could not decode a JSON body (its own 400 says only that): say why,
+            # in the shape of any other body that is not what the route takes.
+            problem = _undecodable(exc.__cause__)
+            body = {"code": "invalid_request", "message": f"body: {problem}", "field": "body"}
+            return JSONResponse(body, status_code=422)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(
             {"code": code, "message": str(exc.detail)},

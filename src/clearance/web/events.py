@@ -52,6 +52,8 @@ def event_summary(event: dict[str, Any]) -> str:
             return (
                 f"screened again as of {p['as_of']}: was {p['was']}, would now be {p['would_be']}"
             )
+        if kind == EventType.CASE_RESCREEN_FAILED:
+            return f"could not be screened again: {p['problem']}"
         if kind == EventType.BUNDLE_PROPOSED:
             tests = p["tests"]
             return (

@@ -132,7 +132,8 @@ def sign_in(
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     expected = request.cookies.get(SIGNIN_COOKIE, "")
-    if not expected or not csrf_token or not hmac.compare_digest(expected, csrf_token):
+    # As bytes: compare_digest refuses text that is not ASCII, and a form can send any.
+    if not expected or not hmac.compare_digest(expected.encode(), csrf_token.encode()):
         raise PermissionDenied(
             "the sign-in form has expired or did not come from this site; reload it and try again"
         )

@@ -15,6 +15,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from clearance.core.access import Level
+from clearance.core.dates import RANGE
+from clearance.core.request import iso_date
 from clearance.core.stockpile import Rating
 from clearance.errors import InputError, NotFoundError
 from clearance.service.stockpile import MAX_MONTHS, PositionView
@@ -85,9 +87,11 @@ def _day(value: str) -> dt.date | None:
     if not value.strip():
         return None
     try:
-        return dt.date.fromisoformat(value.strip())
+        day = iso_date(value.strip())
     except ValueError:
-        raise InputError("as_of", "enter a date as YYYY-MM-DD") from None
+        raise InputError("as_of", f"enter a date as YYYY-MM-DD, {RANGE}") from None
+    assert isinstance(day, dt.date)
+    return day
 
 
 @router.get("/stockpile/{holder}/{system}")
