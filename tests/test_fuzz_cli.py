@@ -123,7 +123,17 @@ def values(name: str, work: Path) -> st.SearchStrategy[str]:
     """What to give the parameter called ``name`` (every parameter of every command has a row)."""
     table: dict[str, st.SearchStrategy[str]] = {
         **dict.fromkeys(
-            ["workers", "sample", "seed", "number", "limit", "page", "quantity", "transfer"],
+            [
+                "workers",
+                "sample",
+                "seed",
+                "number",
+                "limit",
+                "page",
+                "quantity",
+                "transfer",
+                "days",
+            ],
             NUMBERS,
         ),
         "months": NUMBERS,
@@ -135,7 +145,7 @@ def values(name: str, work: Path) -> st.SearchStrategy[str]:
             ["scenario", "bundle", "old", "new", "folder", "directory"], _in(work, FOLDERS)
         ),
         **dict.fromkeys(["csv_file", "html_file", "out"], _in(work, OUTPUTS)),
-        **dict.fromkeys(["actor", "by", "user", "delegate_to", "reader"], USERS),
+        **dict.fromkeys(["actor", "by", "user", "delegate_to", "reader", "as_user"], USERS),
         **dict.fromkeys(["public_key", "system_key"], st.one_of(_in(work, INPUTS), TEXT)),
         "checkpoint": _in(work, INPUTS),
         "holder": st.one_of(USERS, PARTIES),

@@ -115,7 +115,11 @@ def test_the_poisoning_sequence_leaves_rescreening_and_activation_working(world:
         actor="hegseth", now=LATER
     )
     assert {case.id for case, _ in after.failed} == set(problems)
-    assert audit.verify(world.store).ok
+    # The ledger is whole; what was poisoned behind its back is named, row by row.
+    report = audit.verify(world.store)
+    assert report.chain_events == report.events
+    poisoned = {f.problem.split(" has request ")[0] for f in report.findings}
+    assert poisoned == {f"cases: row {case.id}" for case in (transfer, launch, removed)}
 
 
 # the API ---------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from clearance.core.digest import canonical_json
+from clearance.core.json_input import JsonProblem, decode_json
 from clearance.errors import SignatureError
 
 __all__ = [
@@ -187,8 +188,8 @@ def _bytes(value: Any) -> bytes:
 
 def _open_sealed(content: bytes, passphrase: str) -> tuple[Ed25519PrivateKey, KdfCost]:
     try:
-        data = json.loads(content)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = decode_json(content)
+    except JsonProblem:
         raise SignatureError(_CANNOT_UNLOCK) from None
     if not isinstance(data, dict) or data.get("format") != KEY_FILE_FORMAT:
         raise SignatureError(_CANNOT_UNLOCK)
