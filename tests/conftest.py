@@ -60,5 +60,6 @@ def store(database_url: str, system_key: SystemKey, tmp_path: Path) -> Iterator[
     """A migrated database behind a store sealed with the system key, with its witness."""
     database = open_database(database_url)
     database.migrate()
-    yield Store(database, sealer=system_key, observers=[Witness(tmp_path / WITNESS_FILE)])
+    witness = Witness(tmp_path / WITNESS_FILE)
+    yield Store(database, sealer=system_key, observers=[witness], witness=witness)
     database.dispose()

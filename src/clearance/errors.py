@@ -141,8 +141,9 @@ class ConflictError(ClearanceError):
 
 
 class LedgerBroken(ClearanceError):
-    """The ledger does not verify since its last checkpoint, so the system will not sign a
-    checkpoint over it: a signature must never vouch for a record that was tampered with."""
+    """The ledger does not verify since its last checkpoint (or does not hold the witness), so
+    the system will not sign a checkpoint over it: a signature must never vouch for a record
+    that was tampered with. Also an event read for the ledger page that is not one."""
 
     code = "ledger_broken"
     exit_code = 1

@@ -61,12 +61,14 @@ def _report(report: AuditReport, json_output: bool) -> None:
             anchored = (
                 f"vouched for up to event {report.anchored_to} by {count} signed"
                 f" anchor{'' if count == 1 else 's'}"
-                if count
+                if report.anchored_to
                 else "no checkpoint held"
             )
+            redacted = f" ({report.redacted} redacted)" if report.redacted else ""
             console.print(
-                f"[green]ledger verified[/green]: {report.events} events, head {report.head};"
-                f" {anchored}; {report.seals} seals and {report.rows} table rows checked",
+                f"[green]ledger verified[/green]: {report.events} events{redacted}, head"
+                f" {report.head}; {anchored}; {report.seals} seals and {report.rows} table rows"
+                " checked",
                 highlight=False,
             )
         else:

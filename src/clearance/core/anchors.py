@@ -15,6 +15,11 @@ auditors and recorded on the ledger) closes those holes:
   shorter than an anchor, or whose hash at the anchor's sequence number
   differs, was cut or rewritten.
 
+The system signs a checkpoint only over a ledger it has checked since the one
+before, so a checkpoint vouches for every event up to it. A seal, and so the
+witness, is written with each event whatever the ledger it extends: it shows
+that its event is there, not that the events before it are the ones sealed.
+
 Both statements are RFC 8785 JSON objects, so any language can rebuild the
 signed bytes (docs/verifying.md).
 """
@@ -27,6 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from clearance.core.chain import GENESIS
 from clearance.core.digest import canonical_json
 from clearance.core.signing import Signer, verify
 
@@ -59,11 +65,13 @@ def seal_valid(public_key: str, seq: int, hash: str, seal: str | None) -> bool:
 @dataclass(frozen=True, slots=True)
 class Anchor:
     """A ``(seq, head)`` pair the system signed, which the chain must contain; ``source`` says
-    in words where it comes from, for the report."""
+    in words where it comes from, for the report. ``vouches``: whether it also vouches for
+    the events before it (a checkpoint), or only that event ``seq`` is there (the witness)."""
 
     seq: int
     head: str
     source: str
+    vouches: bool = True
 
 
 def _field(data: Mapping[str, Any], name: str, kind: type) -> Any:
@@ -96,7 +104,11 @@ class Checkpoint:
 
     def problem(self, trusted_key: str) -> str | None:
         """Why this checkpoint cannot be trusted under ``trusted_key``, or None when it can."""
-        if not verify(trusted_key, self.statement.encode("utf-8"), self.signature):
+        texts = (self.head, self.at, self.statement, self.signature)
+        if not isinstance(self.seq, int) or not all(isinstance(t, str) for t in texts):
+            return "it is damaged: a field is missing or not of its type"
+        # A lone surrogate cannot be in what the system signed: its bytes then match nothing.
+        if not verify(trusted_key, self.statement.encode("utf-8", "surrogatepass"), self.signature):
             return "its signature does not verify against the system's public key"
         try:
             signed = json.loads(self.statement)
@@ -139,27 +151,32 @@ class Checkpoint:
 def check_anchors(
     length: int, seen: Mapping[int, str], anchors: Iterable[Anchor]
 ) -> tuple[int, tuple[int, str] | None]:
-    """How far the chain of ``length`` events is anchored, and the first anchor it does not hold.
+    """How far the chain of ``length`` events is vouched for, and the first anchor it does not
+    hold.
 
-    Returns the sequence number of the last anchor held before any that is
+    Returns the sequence number of the last anchor that vouches for the events
+    before it (a checkpoint: ``Anchor.vouches``) held before any anchor that is
     not (0: none), and ``(seq, problem)`` for that one, or None when all hold.
-    ``seen`` holds the chain's hash at each anchor's sequence number. A
-    rewrite lies between the last anchor held and the first that is not; a
-    cut tail is named by the events that are missing.
+    ``seen`` holds the chain's hash at each anchor's sequence number (the empty
+    ledger, at 0, ends in the genesis hash). A rewrite lies between the last
+    anchor held and the first that is not; a cut tail is named by the events
+    that are missing.
     """
-    held = 0
+    held = vouched = 0
     for anchor in sorted(anchors, key=lambda a: a.seq):
         if anchor.seq > length:
-            return held, (
+            return vouched, (
                 length + 1,
                 f"events {length + 1} to {anchor.seq} are missing: {anchor.source} vouches"
                 f" for event {anchor.seq}, and the ledger ends at {length}",
             )
-        if seen.get(anchor.seq) != anchor.head:
-            return held, (
+        if seen.get(anchor.seq, GENESIS if anchor.seq == 0 else None) != anchor.head:
+            return vouched, (
                 anchor.seq,
                 f"event {anchor.seq} is not the one {anchor.source} vouches for: the ledger"
                 f" was rewritten between events {held + 1} and {anchor.seq}",
             )
         held = anchor.seq
-    return held, None
+        if anchor.vouches:
+            vouched = anchor.seq
+    return vouched, None

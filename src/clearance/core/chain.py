@@ -106,12 +106,19 @@ def body_hash(body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
+def _utf8(text: str) -> bytes:
+    """Text as UTF-8. A lone surrogate, which no text clearance writes holds, is kept as the
+    bytes no UTF-8 text has: what it is in then matches no hash, and checking it cannot fail."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 def _v1_message(seq: int, case_id: str | None, prev_hash: str, body: bytes) -> bytes:
-    return _SEP.join((str(seq), case_id or "", prev_hash, "")).encode("utf-8") + body
+    return _utf8(_SEP.join((str(seq), case_id or "", prev_hash, ""))) + body
 
 
 def _v2_message(seq: int, prev_hash: str, digest: str) -> bytes:
-    return _SEP.join((_V2_TAG, str(seq), prev_hash, digest)).encode("ascii")
+    # ASCII, as every part is: a part that is not (a forged hash) is kept, to match nothing.
+    return _utf8(_SEP.join((_V2_TAG, str(seq), prev_hash, digest)))
 
 
 def digest_link_hash(seq: int, prev_hash: str, digest: str) -> str:
@@ -123,7 +130,7 @@ def link_hash(
     seq: int, case_id: str | None, prev_hash: str, body: str, scheme: Scheme = CURRENT
 ) -> str:
     """The hash of one event, by its scheme."""
-    data = body.encode("utf-8")
+    data = _utf8(body)
     if scheme is Scheme.V1:
         message = _v1_message(seq, case_id, prev_hash, data)
     else:
@@ -140,6 +147,8 @@ def _columns_match(body: bytes, type_: str, case_id: str | None) -> bool:
     with its ``type``. Comparing bytes keeps verification from parsing every
     body; the state check (``core.facts``) parses them anyway.
     """
+    if not isinstance(type_, str) or not (case_id is None or isinstance(case_id, str)):
+        return False  # SQLite keeps a column's value in whatever type it was given
     if not body.endswith(b',"type":"' + type_.encode("utf-8", "replace") + b'"}'):
         return False
     at = body.find(b',"case_id":')
@@ -174,7 +183,7 @@ class Link:
         return self.body is None
 
     def row(self) -> Row:
-        body = None if self.body is None else self.body.encode("utf-8")
+        body = None if self.body is None else _utf8(self.body)
         return (
             self.seq,
             self.scheme,
@@ -239,6 +248,9 @@ class ChainVerifier:
     trust, for a segment checked apart from the events before it (``stitch``
     then checks the joint). Checking stops at the first bad event. The hash
     at each sequence number in ``watch`` is kept for the checkpoints.
+    ``whole``: every event must carry its body (the database, an export that
+    says it is whole); otherwise an event without one is taken as redacted
+    for its reader.
     """
 
     def __init__(
@@ -247,7 +259,10 @@ class ChainVerifier:
         last_seq: int | None = None,
         prev: str | None = GENESIS,
         watch: Collection[int] = (),
+        *,
+        whole: bool = False,
     ) -> None:
+        self._whole = whole
         self._first, self._last = first_seq, last_seq
         self._expected, self._prev, self._count = first_seq, prev, 0
         self._start_prev = prev
@@ -277,6 +292,8 @@ class ChainVerifier:
                     self._start_prev = prev_hash
                 elif prev_hash != prev:
                     return self._fail(seq, "does not link to the event before it")
+                if body is None and self._whole:
+                    return self._fail(seq, "it has no body (only a redacted export leaves one out)")
                 if body is not None and (type_ is None or not _columns_match(body, type_, case_id)):
                     return self._fail(seq, "its type or case column does not match its body")
                 if scheme == Scheme.V2:

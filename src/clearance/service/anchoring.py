@@ -13,8 +13,11 @@ the copy they keep, never against the database.
 finds unsealed (one written before seals existed), so that everything before
 the upgrade is vouched for. After every commit, the last sealed event is
 written to the *witness* file beside the database: someone who can change
-the database but not that folder cannot cut events off the ledger's end
-unnoticed.
+the database but not that folder cannot cut events off the ledger's end, or
+rewrite that event, unnoticed, and the system signs no checkpoint over a
+ledger that does not hold it. The witness follows whatever ledger the system
+extends, so it vouches for its own event only, not for those before it
+(``core.anchors``).
 """
 
 from __future__ import annotations
@@ -202,24 +205,31 @@ class Witness:
             return f"the witness file {self.path} is damaged"
         if not seal_valid(public_key, seq, hash, seal):
             return f"the witness file {self.path} is not sealed by the system key"
-        return Anchor(seq, hash, f"the witness file (event {seq})")
+        return Anchor(seq, hash, f"the witness file (event {seq})", vouches=False)
 
 
 def sealed_store(database: Database, *, key_path: Path, data_dir: Path) -> Store:
     """The store every command and server process writes through: sealed with the system key
     (when there is one yet: ``clearance init`` makes it), the witness kept after each commit."""
-    return Store(
-        database,
-        sealer=SystemKeyFile(key_path),
-        observers=[Witness(data_dir / WITNESS_FILE)],
-    )
+    witness = Witness(data_dir / WITNESS_FILE)
+    return Store(database, sealer=SystemKeyFile(key_path), observers=[witness], witness=witness)
 
 
 def registered_keys(store: Store) -> list[str]:
-    """The system public keys recorded on the ledger, oldest first."""
+    """The system public keys recorded on the ledger, oldest first (a row that is not such an
+    event, whatever its type column says, is passed over: ``audit verify`` names it)."""
     with store.reading() as tx:
         events = tx.events_of_type(EventType.SYSTEM_KEY_ADDED)
-    return [str(json.loads(e.body)["payload"]["public_key"]) for e in events]
+    keys = []
+    for event in events:
+        try:
+            body = json.loads(event.body)
+            key = body["payload"]["public_key"] if body["type"] == event.type else None
+        except (ValueError, TypeError, KeyError):
+            continue
+        if isinstance(key, str):
+            keys.append(key)
+    return keys
 
 
 def initialise(store: Store, key_path: Path, *, now: dt.datetime) -> SystemKey:
@@ -248,7 +258,7 @@ def initialise(store: Store, key_path: Path, *, now: dt.datetime) -> SystemKey:
         tx.serialise()
         unsealed = tx.unsealed_tail()
         if unsealed:  # written before seals existed: vouch for them as found
-            tx.checkpoint(now, "upgrade")
+            tx.checkpoint(now, "upgrade", unsealed=True)
         if key.public_key not in known:
             tx.append(
                 type=EventType.SYSTEM_KEY_ADDED,
@@ -294,12 +304,15 @@ def checkpoint_if_due(store: Store, *, now: dt.datetime, minutes: int) -> Checkp
 
     Serialised with every writer, so several server processes sharing a
     database sign one checkpoint per interval between them, not one each.
+    Only a checkpoint the system key signed counts: a row written into the
+    database by someone else cannot put the next one off.
     """
+    key = installation_key(store)
     with store.transaction() as tx:
         tx.serialise()
-        latest = tx.checkpoints.latest()
+        latest = None if key is None else tx.checkpoints.last_signed(key)
         if latest is not None:
-            signed = dt.datetime.fromisoformat(latest.checkpoint.at)
+            signed = dt.datetime.fromisoformat(latest.at)
             if now - signed < dt.timedelta(minutes=minutes):
                 return None
         return tx.checkpoint(now, "interval")

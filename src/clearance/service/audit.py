@@ -4,15 +4,17 @@
 with the first event it concerns:
 
 1. **the chain** (``core.chain``): sequence, links, hashes, and every column
-   bound to its event;
+   bound to its event; and no row of the ledger's table beside the chain;
 2. **the anchors** (``core.anchors``): every checkpoint in the database, the
    witness file beside it and any checkpoint given by the auditor must carry
    the system's signature and be held by the chain: a ledger cut short or
    rewritten is caught here, and located between the last anchor that holds
    and the first that does not;
-3. **the seals** of every event after the last anchor that holds (all of them
-   with ``all_seals``): an event appended or rewritten without the system
-   key is caught here, at that event;
+3. **the seals** of every event after the last checkpoint that holds (all of
+   them with ``all_seals``): an event appended or rewritten without the
+   system key is caught here, at that event. The witness does not end this
+   sweep: it is written after every commit, over whatever ledger the system
+   extended, so it vouches for its own event only;
 4. **the tables** (``service.state_check``): every fact the tables hold must be
    the one the ledger's events say.
 
@@ -35,6 +37,7 @@ from typing import Any
 
 from clearance.core.anchors import Anchor, Checkpoint, check_anchors, seal_valid
 from clearance.core.chain import GENESIS, ChainReport, ChainVerifier, Scheme, Segment, stitch
+from clearance.errors import LedgerBroken
 from clearance.service.anchoring import (
     WITNESS_FILE,
     Witness,
@@ -90,6 +93,8 @@ class AuditReport:
     rows: int = 0
     """How many table rows were checked against the ledger's facts."""
     unverifiable: int = 0
+    redacted: int = 0
+    """How many events of an export carry no body (redacted for its reader)."""
     chain_events: int = field(default=0)
     """How many events the chain check passed before its first problem (all, when whole)."""
 
@@ -119,6 +124,7 @@ class AuditReport:
             "seals_checked": self.seals,
             "rows_checked": self.rows,
             "unverifiable": self.unverifiable,
+            "redacted": self.redacted,
             "system_key": None if self.key is None else self.key.public_key,
             "system_key_source": None if self.key is None else self.key.source,
         }
@@ -144,7 +150,7 @@ def _check(
     read_from: int | None = None,
 ) -> Segment:
     """Check events ``first``..``last`` (reading from ``read_from`` to catch stray low numbers)."""
-    verifier = ChainVerifier(first, last, prev, watch)
+    verifier = ChainVerifier(first, last, prev, watch, whole=True)
     start = first if read_from is None else read_from
     with closing(store.ledger_rows(start, last)) as batches:
         for batch in batches:
@@ -226,9 +232,8 @@ def anchors_from(
         if why is None:
             anchors.append(checkpoint.anchor(where))
         else:
-            findings.append(
-                Finding(checkpoint.seq, f"the checkpoint of {checkpoint.at} ({where}): {why}")
-            )
+            seq = checkpoint.seq if isinstance(checkpoint.seq, int) else None
+            findings.append(Finding(seq, f"the checkpoint of {checkpoint.at} ({where}): {why}"))
     found = None if witness is None else witness.anchor(key.public_key)
     if isinstance(found, str):
         findings.append(Finding(None, found))
@@ -247,7 +252,8 @@ def judge(
     all_seals: bool,
 ) -> AuditReport:
     """What a checked chain, its anchors and its seals add up to, for the database and an
-    export alike: ``seals(start)`` gives the events' seals from sequence number ``start``."""
+    export alike: ``seals(start)`` gives the events' seals from sequence number ``start``, the
+    first event no checkpoint that holds vouches for."""
     if not chain.ok:
         return AuditReport(
             chain.events,
@@ -331,6 +337,14 @@ def verify(
         stored = [(s.checkpoint, "in the database") for s in tx.checkpoints.all()]
     anchors, findings = anchors_from([*stored, *given], key, witness)
     chain = _chain(store, frozenset(a.seq for a in anchors), progress, workers)
+    if chain.ok and (rows := store.ledger_count()) != chain.events:
+        findings.append(
+            Finding(
+                None,
+                f"the ledger holds {rows - chain.events} row(s) that are not events of the chain"
+                f" (their sequence numbers are not 1 to {chain.events}): written outside clearance",
+            )
+        )
     report = judge(
         chain,
         anchors,
@@ -341,7 +355,7 @@ def verify(
     )
     if not tables or not chain.ok:  # tables off only to measure the rest (bench/ledger.py)
         return report
-    rows, table_findings = check_tables(store)
+    rows, table_findings = check_tables(store, chain.events)
     return dataclasses.replace(report, findings=(*report.findings, *table_findings), rows=rows)
 
 
@@ -361,11 +375,20 @@ def ledger_page(
     before: int | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Events newest first, as readers see them: none of a case above their clearance."""
+    """Events newest first, as readers see them: none of a case above their clearance.
+    ``LedgerBroken`` if a body is not the JSON object every event is (changed outside
+    clearance: ``verify`` names it)."""
     with store.reading() as tx:
         events = tx.ledger_page(
             max_level=max_level, case_id=case_id, type=type, before=before, limit=limit
         )
-    return [
-        {"seq": e.seq, "case_id": e.case_id, "hash": e.hash, **json.loads(e.body)} for e in events
-    ]
+    page = []
+    for e in events:
+        try:
+            body = json.loads(e.body)
+        except (ValueError, TypeError, RecursionError):
+            body = None
+        if not isinstance(body, dict):
+            raise LedgerBroken(f"event {e.seq} is not a ledger event: its body is not JSON")
+        page.append({"seq": e.seq, "case_id": e.case_id, "hash": e.hash, **body})
+    return page

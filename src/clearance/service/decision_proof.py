@@ -8,10 +8,13 @@ who answered and what state the case is in. None of that is taken on trust:
    that request;
 2. **events**: every ledger event in the file must hash to its stored hash and
    carry the system's seal (so each is an event the system wrote, unchanged),
-   and belong to this case;
+   and belong to this case. An event of link scheme 1 carries no seal, and its
+   hash needs no key: the file alone cannot vouch for it;
 3. **the story**: the events, folded in order (``state_check.LedgerFacts``),
    must give the file's level, outcome, state, answers and conditions: a
-   dropped denial or a state set by hand does not fold to what the file says;
+   dropped denial or a state set by hand does not fold to what the file says
+   (in a file whose ``case_submitted`` event is withheld from its reader,
+   what that event carries is unknown; the rest is still compared);
 4. **the state against the answers**: a denied case has a signed denial, an
    approved one a signed approval from every office the decision required;
 5. **each answer**: its signature verifies under its signer's key, and the
@@ -35,7 +38,7 @@ from clearance.core.access import Level
 from clearance.core.anchors import seal_valid
 from clearance.core.chain import Scheme, digest_link_hash, link_hash
 from clearance.core.digest import canonical_digest
-from clearance.service.state_check import UNKNOWN, LedgerFacts
+from clearance.service.state_check import UNKNOWN, LedgerFacts, Row
 
 __all__ = ["CaseProof", "SignatureCheck", "check_signatures", "prove"]
 
@@ -175,7 +178,7 @@ def check_signatures(
         actor = str(answer.get("actor"))
         user = None if users is None else users.get(actor)
         key = answer.get("public_key") if users is None else (user or {}).get("public_key")
-        message = _text(answer.get("statement")).encode("utf-8")
+        message = _text(answer.get("statement")).encode("utf-8", "surrogatepass")
         if not key or not signing.verify(str(key), message, _text(answer.get("signature"))):
             problems.append("signature does not verify against the actor's public key")
         for name, value in expected.items():
@@ -239,7 +242,14 @@ def _event_problems(
             continue
         seal = event.get("seal")
         sealed = isinstance(seal, str) and seal_valid(str(system_key), seq, stored, seal)
-        if system_key is not None and scheme == Scheme.V2 and not sealed:
+        if system_key is not None and scheme == Scheme.V1:
+            # Written before seals, or forged as such: anyone can compute a scheme-1 hash.
+            problems.append(
+                f"event {seq} carries no seal (link scheme 1): nothing in the file vouches for"
+                " it; check it against a ledger export and a checkpoint"
+            )
+            continue
+        if system_key is not None and not sealed:
             problems.append(f"event {seq} is not sealed by the system key")
             continue
         try:
@@ -299,13 +309,14 @@ def _story_problems(case: Mapping[str, Any], facts: LedgerFacts, case_id: str) -
     for name, value in checks.items():
         if told[name] is not UNKNOWN and told[name] != value:
             problems.append(f"{name} is {value!r} in the file, but its events say {told[name]!r}")
-    level = Level(told["classification"]).label
-    if case.get("classification") != level:
-        problems.append(
-            f"classification is {case.get('classification')!r} in the file, but its events"
-            f" say {level!r}"
-        )
-    if _digest(case.get("decision")) != told["decision"]:
+    if told["classification"] is not UNKNOWN:
+        level = Level(told["classification"]).label
+        if case.get("classification") != level:
+            problems.append(
+                f"classification is {case.get('classification')!r} in the file, but its events"
+                f" say {level!r}"
+            )
+    if told["decision"] is not UNKNOWN and _digest(case.get("decision")) != told["decision"]:
         problems.append("the decision is not the one its events record")
     answered = {
         (a.get("authority"), a.get("verdict"), a.get("actor"), a.get("reason"), a.get("statement"))
@@ -328,6 +339,29 @@ def _story_problems(case: Mapping[str, Any], facts: LedgerFacts, case_id: str) -
     if met != kept:
         problems.append("the conditions in the file are not the ones its events record")
     return problems
+
+
+def _unseen_submission(facts: LedgerFacts, case_id: str, decision: Any) -> None:
+    """The case as its redacted ``case_submitted`` event starts it: what that event carries
+    (level, number, submitter, decision) is unknown and not compared; the state, the answers
+    and the conditions met still follow from the events shown, and are checked."""
+    unknown = ("number", "submitted_by", "request_digest", "outcome", "classification")
+    facts.cases[case_id] = Row(
+        {
+            **dict.fromkeys(unknown, UNKNOWN),
+            "decision": UNKNOWN,
+            "sla_days": UNKNOWN,
+            "state": "submitted",
+            "decided_at": None,
+        },
+        0,
+    )
+    conditions = decision.get("conditions") if isinstance(decision, dict) else None
+    for text in conditions if isinstance(conditions, list) else []:
+        if isinstance(text, str):
+            facts.conditions[(case_id, text)] = Row(
+                {"met_at": None, "met_by": None, "evidence": None}, 0
+            )
 
 
 def _state_problems(case: Mapping[str, Any]) -> list[str]:
@@ -377,13 +411,21 @@ def prove(
         problems.append("the decision was made on another request than the file's")
     events = case.get("events") if isinstance(case.get("events"), list) else []
     assert isinstance(events, list)
+    told = case.get("system_public_key")
+    if system_key is not None and isinstance(told, str) and told != system_key:
+        problems.append(
+            "the file names another system key than the one its seals were checked against"
+        )
     event_problems, parsed = _event_problems(case_id, events, system_key)
     problems += event_problems
     facts = LedgerFacts(registry=False)  # answers' keys are checked against `users` below
+    # Withheld only when the event that carries the decision is: a file that shows it whole
+    # is checked whole, whatever it says of itself.
+    withheld = _withheld(case) and not any(e.get("type") == "case_submitted" for _, _, e in parsed)
+    if withheld:
+        _unseen_submission(facts, case_id, decision)
     facts.fold(parsed)
-    withheld = _withheld(case)
-    if not withheld:
-        problems += _story_problems(case, facts, case_id)
+    problems += _story_problems(case, facts, case_id)
     problems += _state_problems(case)
     problems += [p.problem for p in facts.problems]
     signatures = check_signatures(case, users)

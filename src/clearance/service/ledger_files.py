@@ -15,6 +15,7 @@ still read and checked.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,7 +28,7 @@ from clearance.core.chain import ChainVerifier, Link, Scheme, body_hash, stitch
 from clearance.core.json_input import JsonProblem, decode_json
 from clearance.errors import InputError, LedgerBroken, NotFoundError
 from clearance.service.anchoring import installation_key
-from clearance.service.audit import AuditReport, TrustedKey, anchors_from, judge
+from clearance.service.audit import AuditReport, Finding, TrustedKey, anchors_from, judge
 from clearance.store.repository import Store
 
 __all__ = [
@@ -215,7 +216,9 @@ def verify_export(
 
     Seals are checked for the events after the export's last checkpoint (all
     of them with ``all_seals``): the checkpoints come before the events in the
-    file, so one pass reads it.
+    file, so one pass reads it. An export whose header says it is whole
+    (``redacted_above`` null) must carry every event's body; the report counts
+    the events that are redacted.
     """
     numbered = enumerate(lines, start=1)
     header: dict[str, Any] = {}
@@ -234,16 +237,31 @@ def verify_export(
         else:
             first_event = (number, item)
             break
-    if key is None and isinstance(header.get("system_public_key"), str):
-        key = TrustedKey(header["system_public_key"], "the export itself", independent=False)
+    told = header.get("system_public_key")
+    if key is None and isinstance(told, str):
+        key = TrustedKey(told, "the export itself", independent=False)
     anchors, findings = anchors_from([*checkpoints, *given], key)
+    if key is not None and isinstance(told, str) and told != key.public_key:
+        findings.insert(
+            0,
+            Finding(
+                None,
+                f"the export's header names another system key ({told}) than {key.source}:"
+                " it is not from that installation, or its header was changed",
+            ),
+        )
     # The file is read once: the seals that may need checking are kept as it goes, those
     # after its last checkpoint (or all of them).
     last_anchor = max((a.seq for a in anchors), default=0)
-    verifier = ChainVerifier(watch={a.seq for a in anchors})
+    # Exports from before headers existed say nothing of redaction: any event may be.
+    whole = bool(header) and header.get("redacted_above") is None
+    verifier = ChainVerifier(watch={a.seq for a in anchors}, whole=whole)
     seals: list[tuple[int, int, str, str | None]] = []
+    redacted = 0
+    downgraded: list[int] = []  # scheme 1 came before seals: an event of it with one was not
 
     def links() -> Iterator[Link]:
+        nonlocal redacted
         rest = [first_event] if first_event is not None else []
         for number, item in [*rest, *((n, _parse(x, n, name)) for n, x in numbered if x.strip())]:
             try:
@@ -252,11 +270,23 @@ def verify_export(
                 raise InputError(name, f"line {number} is not a ledger event") from None
             if all_seals or link.seq > last_anchor:
                 seals.append((link.seq, link.scheme, link.hash, link.seal))
+            redacted += link.redacted
+            if link.scheme == Scheme.V1 and link.seal is not None:
+                downgraded.append(link.seq)
             yield link
 
     verifier.feed(link.row() for link in links())
     chain = stitch([verifier.segment()])
-    return judge(
+    if downgraded:
+        more = f" (and {len(downgraded) - 1} later events alike)" if len(downgraded) > 1 else ""
+        findings.append(
+            Finding(
+                downgraded[0],
+                f"event {downgraded[0]} is of link scheme 1 but carries a seal: it was written"
+                f" as scheme 2, and its scheme changed{more}",
+            )
+        )
+    report = judge(
         chain,
         anchors,
         findings,
@@ -264,6 +294,7 @@ def verify_export(
         lambda start: (s for s in seals if s[0] >= start),
         all_seals=all_seals,
     )
+    return dataclasses.replace(report, redacted=redacted)
 
 
 def _parse(line: str | bytes, number: int, name: str) -> dict[str, Any]:

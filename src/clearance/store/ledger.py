@@ -5,7 +5,8 @@ one writer: it links the event to the head, seals it with the system key
 through a ``Sealer``, and every ``CHECKPOINT_EVERY`` events also stores a
 signed checkpoint. After a transaction commits, the store tells its
 observers which events it wrote (``Observer``): the seam for anything that
-reacts to events, such as the witness file kept beside the database.
+reacts to events, such as the witness file kept beside the database, which
+the store also reads (``WitnessFile``) before it signs a checkpoint.
 
 Verification reads every event, so its readers go straight to the driver
 (a plain cursor on SQLite, a server-side one on PostgreSQL), with the body
@@ -17,16 +18,25 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearance.core.anchors import Checkpoint
+from clearance.core.anchors import Anchor, Checkpoint
 from clearance.store.models import LedgerCheckpoint
 from clearance.store.records import LedgerRecord
 
-__all__ = ["ROWS_SQL", "SEALS_SQL", "CheckpointTables", "Observer", "Sealer", "StoredCheckpoint"]
+__all__ = [
+    "ROWS_SQL",
+    "SEALS_SQL",
+    "CheckpointTables",
+    "Observer",
+    "Sealer",
+    "StoredCheckpoint",
+    "WitnessFile",
+    "as_text",
+]
 
 
 class Sealer(Protocol):
@@ -45,6 +55,30 @@ class Sealer(Protocol):
 
 Observer = Callable[[Sequence[LedgerRecord]], None]
 """Told the events a transaction wrote, after it committed (never inside it)."""
+
+
+class WitnessFile(Protocol):
+    """The last event this installation sealed, kept where the database's writers cannot."""
+
+    def anchor(self, public_key: str) -> Anchor | str | None:
+        """The witness as an anchor; a problem (text) when it cannot be trusted; None if absent."""
+
+
+def as_text(value: Any) -> Any:
+    """A text column's value as text: SQLite keeps a value in whatever type it was written with,
+    so the same bytes may come back as a BLOB."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _checkpoint(row: LedgerCheckpoint) -> Checkpoint:
+    return Checkpoint(
+        row.seq,
+        as_text(row.head),
+        as_text(row.at),
+        as_text(row.statement),
+        as_text(row.signature),
+        as_text(row.public_key),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,33 +107,26 @@ class CheckpointTables:
         )
         self._session.flush()
 
-    def latest(self) -> StoredCheckpoint | None:
-        row = self._session.scalar(
-            select(LedgerCheckpoint).order_by(LedgerCheckpoint.id.desc()).limit(1)
-        )
-        if row is None:
-            return None
-        checkpoint = Checkpoint(
-            row.seq, row.head, row.at, row.statement, row.signature, row.public_key
-        )
-        return StoredCheckpoint(checkpoint, row.reason)
+    def last_signed(self, public_key: str) -> Checkpoint | None:
+        """The last checkpoint kept that ``public_key`` signed: a row anyone else wrote into
+        the table is passed over."""
+        for stored in reversed(self.all()):
+            if stored.checkpoint.problem(public_key) is None:
+                return stored.checkpoint
+        return None
 
     def all(self) -> list[StoredCheckpoint]:
         """Every stored checkpoint, oldest first."""
         rows = self._session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id))
-        return [
-            StoredCheckpoint(
-                Checkpoint(r.seq, r.head, r.at, r.statement, r.signature, r.public_key), r.reason
-            )
-            for r in rows
-        ]
+        return [StoredCheckpoint(_checkpoint(r), as_text(r.reason)) for r in rows]
 
 
 # (seq, scheme, type, case_id, prev_hash, hash, body as bytes): core.chain.Row without body_hash.
+# SQLite returns a value in the type it was written with: the texts are cast back to text.
 ROWS_SQL = {
     "sqlite": (
-        "SELECT seq, scheme, type, case_id, prev_hash, hash, CAST(body AS BLOB) FROM ledger"
-        " WHERE seq BETWEEN ? AND ? ORDER BY seq"
+        "SELECT seq, scheme, CAST(type AS TEXT), CAST(case_id AS TEXT), CAST(prev_hash AS TEXT),"
+        " CAST(hash AS TEXT), CAST(body AS BLOB) FROM ledger WHERE seq BETWEEN ? AND ? ORDER BY seq"
     ),
     "postgresql": (
         "SELECT seq, scheme, type, case_id, prev_hash, hash, convert_to(body, 'UTF8') FROM ledger"
@@ -108,6 +135,9 @@ ROWS_SQL = {
 }
 
 SEALS_SQL = {
-    "sqlite": "SELECT seq, hash, seal FROM ledger WHERE seq BETWEEN ? AND ? ORDER BY seq",
+    "sqlite": (
+        "SELECT seq, CAST(hash AS TEXT), CAST(seal AS TEXT) FROM ledger WHERE seq BETWEEN ? AND ?"
+        " ORDER BY seq"
+    ),
     "postgresql": "SELECT seq, hash, seal FROM ledger WHERE seq BETWEEN %s AND %s ORDER BY seq",
 }

@@ -17,7 +17,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, delete, func, or_, select, text, update
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    String,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import (
     DataError,
     DBAPIError,
@@ -49,6 +62,8 @@ from clearance.store.ledger import (
     CheckpointTables,
     Observer,
     Sealer,
+    WitnessFile,
+    as_text,
 )
 from clearance.store.models import (
     ApiToken,
@@ -193,9 +208,36 @@ def _time(value: Any) -> dt.datetime:
     return aware(value)
 
 
+def _bytes(value: Any) -> bytes | None:
+    """A body as the bytes its hash was taken over (None: the row has none)."""
+    if value is None or isinstance(value, bytes):
+        return value
+    return str(value).encode("utf-8", "surrogatepass")
+
+
+def _as_found(value: Any, kind: Any) -> Any:
+    """A table's value as the facts are compared with it (``Store.table_rows``)."""
+    if isinstance(value, str) and isinstance(kind, (Date, DateTime)):
+        try:
+            if isinstance(kind, DateTime):
+                value = dt.datetime.fromisoformat(value)
+            else:
+                value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return aware(value) if isinstance(value, dt.datetime) else value
+
+
 def _ledger(row: LedgerEvent) -> LedgerRecord:
     return LedgerRecord(
-        row.seq, row.case_id, row.prev_hash, row.body, row.hash, row.type, row.scheme, row.seal
+        row.seq,
+        as_text(row.case_id),
+        as_text(row.prev_hash),
+        as_text(row.body),
+        as_text(row.hash),
+        as_text(row.type),
+        row.scheme,
+        as_text(row.seal),
     )
 
 
@@ -223,10 +265,18 @@ def _user(row: User) -> UserRecord:
 class Transaction:
     """Reads and writes inside one database transaction."""
 
-    def __init__(self, session: Session, *, is_sqlite: bool, sealer: Sealer | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        is_sqlite: bool,
+        sealer: Sealer | None = None,
+        witness: WitnessFile | None = None,
+    ) -> None:
         self._session = session
         self._is_sqlite = is_sqlite
         self._sealer = sealer
+        self._witness = witness
         self._locked = False
         self.appended: list[LedgerRecord] = []
         self.stock = StockTables(session)
@@ -737,9 +787,12 @@ class Transaction:
         """The last sequence number and hash (0 and the genesis hash on an empty ledger)."""
         self._lock_ledger()
         row = self._session.execute(
-            select(LedgerEvent.seq, LedgerEvent.hash).order_by(LedgerEvent.seq.desc()).limit(1)
+            select(LedgerEvent.seq, LedgerEvent.hash)
+            .where(LedgerEvent.seq.is_not(None))
+            .order_by(LedgerEvent.seq.desc())
+            .limit(1)
         ).first()
-        return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
+        return (0, GENESIS) if row is None else (int(row[0]), str(as_text(row[1])))
 
     def append(
         self,
@@ -785,39 +838,54 @@ class Transaction:
                 _log.error("the ledger does not verify: no checkpoint at event %d", seq)
         return record
 
-    def checkpoint(self, at: dt.datetime, reason: str) -> Checkpoint:
+    def checkpoint(self, at: dt.datetime, reason: str, *, unsealed: bool = False) -> Checkpoint:
         """Sign the ledger's head with the system key and keep the checkpoint.
 
         Only over a ledger that verifies since the last checkpoint the key
-        signed: otherwise ``LedgerBroken``, since the checkpoint would vouch
-        for whatever was forged or changed there.
+        signed, and that holds the witness: otherwise ``LedgerBroken``, since
+        the checkpoint would vouch for whatever was forged, changed or cut
+        there. ``unsealed``: vouch for the events of scheme 1 found before the
+        first sealed one, as ``clearance init`` does once for a ledger written
+        before seals; never otherwise, since anyone can write such an event.
         """
         sealer = self._sealer
         if sealer is None:
             raise StoreError("there is no system key to sign with; run 'clearance init'")
         seq, head = self.ledger_head()
-        problem = self._tail_problem(sealer.public_key, seq)
+        problem = self._tail_problem(sealer.public_key, seq, unsealed=unsealed)
         if problem is not None:
             raise LedgerBroken(f"not signing a checkpoint over the ledger: {problem}")
         made = sealer.checkpoint(seq, head, at)
         self.checkpoints.add(made, reason)
         return made
 
-    def _tail_problem(self, public_key: str, head_seq: int) -> str | None:
-        """What is wrong with the events after the last checkpoint signed by ``public_key``."""
-        since, prev = 0, GENESIS
-        for stored in reversed(self.checkpoints.all()):
-            if stored.checkpoint.problem(public_key) is None:
-                since, prev = stored.checkpoint.seq, stored.checkpoint.head
-                break
+    def _tail_problem(self, public_key: str, head_seq: int, *, unsealed: bool) -> str | None:
+        """What is wrong with the events after the last checkpoint signed by ``public_key``, or
+        with the ledger against the witness."""
+        last = self.checkpoints.last_signed(public_key)
+        since, prev = (0, GENESIS) if last is None else (last.seq, last.head)
         if since > head_seq:
             return f"the ledger ends at event {head_seq}, before its checkpoint at {since}"
         if since:
             at_checkpoint = self._session.scalar(
                 select(LedgerEvent.hash).where(LedgerEvent.seq == since)
             )
-            if at_checkpoint != prev:
+            if as_text(at_checkpoint) != prev:
                 return f"event {since} is not the one its checkpoint vouches for"
+        witness = None if self._witness is None else self._witness.anchor(public_key)
+        if isinstance(witness, str):
+            return witness
+        if witness is not None:
+            if witness.seq > head_seq:
+                return f"the ledger ends at event {head_seq}, before {witness.source}"
+            found = self._session.scalar(
+                select(LedgerEvent.hash).where(LedgerEvent.seq == witness.seq)
+            )
+            if as_text(found) != witness.head:
+                return f"event {witness.seq} is not the one {witness.source} vouches for"
+        count = self._session.scalar(select(func.count()).select_from(LedgerEvent))
+        if count != head_seq:
+            return f"the ledger holds {count} rows, but its events run from 1 to {head_seq}"
         rows = self._session.execute(
             select(
                 LedgerEvent.seq,
@@ -832,19 +900,17 @@ class Transaction:
             .where(LedgerEvent.seq > since)
             .order_by(LedgerEvent.seq)
         ).all()
-        verifier = ChainVerifier(since + 1, head_seq, prev)
-        verifier.feed(
-            (r[0], r[1], r[2], r[3], r[4], r[5], r[6].encode("utf-8"), None) for r in rows
-        )
+        verifier = ChainVerifier(since + 1, head_seq, prev, whole=True)
+        verifier.feed((r[0], r[1], *(as_text(v) for v in r[2:6]), _bytes(r[6]), None) for r in rows)
         segment = verifier.segment()
         if segment.first_bad is not None:
             return f"event {segment.first_bad} {segment.problem}"
-        sealed = since > 0
+        sealed = since > 0 or not unsealed
         for row in rows:
             if row[1] == Scheme.V1 and not sealed:
                 continue  # written before seals existed: the upgrade's checkpoint vouches for it
             sealed = True
-            if not seal_valid(public_key, row[0], row[5], row[7]):
+            if not seal_valid(public_key, row[0], as_text(row[5]), as_text(row[7])):
                 return f"event {row[0]} is not sealed by the system key"
         return None
 
@@ -867,10 +933,13 @@ class Transaction:
         before: int | None = None,
         limit: int = 50,
     ) -> list[LedgerRecord]:
-        """Events newest first; those of a case classified above ``max_level`` left out."""
+        """Events newest first; those of a case classified above ``max_level`` left out, and
+        those of a case not found (as an export redacts them)."""
         query = select(LedgerEvent).outerjoin(Case, Case.id == LedgerEvent.case_id)
         if max_level is not None:
-            query = query.where((Case.id.is_(None)) | (Case.classification <= max_level))
+            query = query.where(
+                (LedgerEvent.case_id.is_(None)) | (Case.classification <= max_level)
+            )
         if case_id is not None:
             query = query.where(LedgerEvent.case_id == case_id)
         if type is not None:
@@ -926,7 +995,9 @@ class Store:
     ``sealer`` is the system key that seals what a transaction appends to the
     ledger (a store without one can read but not append); ``observers`` are
     told, after each commit, the events that transaction wrote. An observer
-    that fails is logged and does not undo or hide the commit.
+    that fails is logged and does not undo or hide the commit. ``witness`` is
+    the last event this installation sealed, which the ledger must hold before
+    a checkpoint is signed over it.
     """
 
     def __init__(
@@ -935,10 +1006,12 @@ class Store:
         *,
         sealer: Sealer | None = None,
         observers: Sequence[Observer] = (),
+        witness: WitnessFile | None = None,
     ) -> None:
         self.database = database
         self.sealer = sealer
         self.observers = list(observers)
+        self.witness = witness
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
@@ -953,7 +1026,12 @@ class Store:
         with _database_errors(), Session(self.database.engine, expire_on_commit=False) as session:
             session.begin()
             try:
-                tx = Transaction(session, is_sqlite=self.database.is_sqlite, sealer=self.sealer)
+                tx = Transaction(
+                    session,
+                    is_sqlite=self.database.is_sqlite,
+                    sealer=self.sealer,
+                    witness=self.witness,
+                )
                 yield tx
                 session.flush()
             except BaseException:
@@ -1025,6 +1103,15 @@ class Store:
             ).one()
         return int(low or 0), int(high or 0)
 
+    def ledger_count(self) -> int:
+        """How many rows the ledger's table holds: as many as the chain's events, unless a row
+        is there that the chain does not reach (a sequence number that is no whole number,
+        or none)."""
+        with _database_errors(), self.database.engine.connect() as connection:
+            return int(
+                connection.execute(select(func.count()).select_from(LedgerEvent)).scalar_one()
+            )
+
     def _driver_rows(self, sql: str, params: tuple[Any, ...], batch: int) -> Generator[list[Any]]:
         """Rows of ``sql`` in batches, by the fastest path the drivers offer (verification reads
         every event): a plain cursor on SQLite, a server-side cursor on PostgreSQL, no ORM rows."""
@@ -1075,27 +1162,53 @@ class Store:
                 .order_by(LedgerEvent.seq)
             )
             try:
-                for row in result:
-                    yield Link(*row[:8]), row[8]
+                for seq, kind, case_id, prev, hash_, scheme, body, seal, level in result:
+                    link = Link(
+                        seq,
+                        as_text(kind),
+                        as_text(case_id),
+                        as_text(prev),
+                        as_text(hash_),
+                        scheme,
+                        as_text(body),
+                        as_text(seal),
+                    )
+                    yield link, level
             finally:
                 result.close()
 
-    def ledger_bodies(self, batch: int = 10_000) -> Iterator[tuple[int, str, str]]:
-        """Every event's ``(seq, prev_hash, body)`` in sequence order, streamed (to rebuild the
-        facts and check the statements)."""
-        sql = "SELECT seq, prev_hash, body FROM ledger ORDER BY seq"
-        for rows in self._driver_rows(sql, (), batch):
+    def ledger_bodies(self, last: int, batch: int = 10_000) -> Iterator[tuple[int, str, str]]:
+        """The ``(seq, prev_hash, body)`` of events 1 to ``last`` (those the chain checked) in
+        sequence order, streamed (to rebuild the facts and check the statements)."""
+        sql = (
+            "SELECT seq, CAST(prev_hash AS TEXT), body FROM ledger WHERE seq BETWEEN 1 AND ?"
+            " ORDER BY seq"
+        )
+        if not self.database.is_sqlite:
+            sql = sql.replace("?", "%s")
+        for rows in self._driver_rows(sql, (last,), batch):
             yield from rows
 
     def table_rows(self, table: str) -> Iterator[dict[str, Any]]:
-        """Every row of one table as column → value, in key order (times as aware UTC)."""
+        """Every row of one table as column → value, in key order (times as aware UTC).
+
+        Times, dates and booleans are read as the driver hands them back and parsed here: on
+        SQLite a column holds whatever it was given, and a value that is not of its type is
+        kept as found, for the check to name, rather than failing the read."""
         found = Base.metadata.tables[table]
+        kinds = {c.name: c.type for c in found.columns}
+        columns = [
+            type_coerce(c, String).label(c.name)
+            if isinstance(c.type, (Date, DateTime, Boolean))
+            else c
+            for c in found.columns
+        ]
         with _database_errors(), self.database.engine.connect() as connection:
             result = connection.execution_options(stream_results=True, yield_per=5_000).execute(
-                select(found).order_by(*found.primary_key.columns)
+                select(*columns).order_by(*found.primary_key.columns)
             )
             try:
                 for row in result.mappings():
-                    yield {k: aware(v) if isinstance(v, dt.datetime) else v for k, v in row.items()}
+                    yield {k: _as_found(v, kinds[k]) for k, v in row.items()}
             finally:
                 result.close()
