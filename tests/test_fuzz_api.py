@@ -323,12 +323,6 @@ def test_the_worst_requests_are_refused_naming_the_field_and_write_nothing(
     assert _rows(api) == before
 
 
-@pytest.mark.xfail(
-    reason="web/auth.py (changed elsewhere now) compares a session's CSRF token with"
-    " hmac.compare_digest on text, which raises for text that is not ASCII: 500."
-    " Comparing bytes, as the sign-in form does, fixes it; then drop this mark",
-    strict=True,
-)
 def test_a_csrf_token_that_is_not_ascii_is_refused(api: Api) -> None:
     client, _ = api.signed_in("ua.liaison")
     answer = client.post(

@@ -436,9 +436,12 @@ def test_a_provider_that_does_not_answer_is_asked_once_per_interval(
         CLEARANCE_OIDC_JWKS_TIMEOUT_SECONDS="1",
         CLEARANCE_OIDC_JWKS_REFETCH_SECONDS="3",
     )
-    # Listen on the logger itself: another test may have set clearance's loggers not to
-    # pass records up (json_logging does), which would hide them from caplog's root handler.
+    # Listen on the logger itself, as it is when the server runs, whatever another test's
+    # logging set-up did to it (disabled it, or stopped its records going up to the root).
     logger = logging.getLogger("clearance.web")
+    was = (logger.disabled, logger.level)
+    logger.disabled = False
+    logger.setLevel(logging.WARNING)
     logger.addHandler(caplog.handler)
 
     def warnings() -> list[logging.LogRecord]:
@@ -447,6 +450,7 @@ def test_a_provider_that_does_not_answer_is_asked_once_per_interval(
 
     with clearance(world, **settings) as api, contextlib.ExitStack() as cleanup:
         cleanup.callback(logger.removeHandler, caplog.handler)
+        cleanup.callback(lambda: (setattr(logger, "disabled", was[0]), logger.setLevel(was[1])))
         start = time.monotonic()
         refused(me(api, _made_up("k-0", idp.issuer)), "key set cannot be fetched")
         assert 0.9 < time.monotonic() - start < 5

@@ -41,7 +41,12 @@ from clearance.policy.engine import Screener
 from clearance.service.anchoring import installation_key
 from clearance.service.people import can_act_for
 from clearance.service.rejudge import CannotJudge, judge_again
-from clearance.service.stockpile import StockService, case_movements, decision_seen
+from clearance.service.stockpile import (
+    StockService,
+    case_movements,
+    decision_recorded,
+    decision_seen,
+)
 from clearance.store.records import (
     ApprovalRecord,
     CaseRecord,
@@ -449,7 +454,7 @@ class CaseService:
             request, decision_id=case_id, now=now, balances=self.stock.balance
         )
         state = state_after_screening(decision.outcome.value, bool(decision.conditions))
-        facts = decision.as_dict()
+        facts = decision_recorded(decision)
         with self.store.transaction() as tx:
             tx.serialise()  # a retry waits for the first attempt, then finds its case
             if idempotency_key is not None and (earlier := tx.case_by_key(idempotency_key)):
@@ -890,7 +895,7 @@ class CaseService:
                         "would_be": decision.outcome.value,
                         "as_of": decision.judged_as_of.isoformat(),
                         "bundles": decision.bundles,
-                        "decision": decision.as_dict(),
+                        "decision": decision_recorded(decision),
                     },
                 )
         return Rescreening(tuple(changed), tuple(failed))

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from typing import Any
 
 from clearance.core.access import Role
 from clearance.core.chain import EventType
+from clearance.core.decision import Decision
 from clearance.core.request import EmployRequest, TransferRequest
 from clearance.core.stockpile import (
     Balance,
@@ -166,6 +168,17 @@ def stockpile_seen(
     if sees_stock_of(reader, facts["holder"]):
         return dict(facts)
     return {key: facts[key] for key in _RATING_ONLY if key in facts} | {"figures_withheld": True}
+
+
+def decision_recorded(decision: Decision) -> dict[str, Any]:
+    """A decision as the record keeps it: its stockpile facts, when it has any, carry a random
+    ``nonce``. The figures are small numbers, and the record's digests and hashes are shown to
+    readers the figures are withheld from (``decision_seen`` leaves the nonce out with them):
+    without the nonce, such a reader could find the figures by trying values against a digest."""
+    facts = decision.as_dict()
+    if facts.get("stockpile") is not None:
+        facts["stockpile"] = {**facts["stockpile"], "nonce": secrets.token_hex(16)}
+    return facts
 
 
 def decision_seen(decision: dict[str, Any], reader: UserRecord | None) -> dict[str, Any]:

@@ -978,6 +978,8 @@ def _database_errors() -> Iterator[None]:
         raise InputError(
             "input", "holds a value the database cannot store (such as a NUL character)"
         ) from None
+    except UnicodeEncodeError:
+        raise InputError("input", "holds text that is not Unicode (a lone surrogate)") from None
     except (OperationalError, ProgrammingError) as exc:
         raise _store_error(str(exc.orig)) from None
 

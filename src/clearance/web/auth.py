@@ -111,7 +111,9 @@ def _identify(request: Request) -> SignedIn | None:
         return None
     if request.method not in _SAFE:
         sent = request.headers.get(CSRF_HEADER) or getattr(request.state, "csrf_form", None)
-        if not sent or not hmac.compare_digest(str(sent), signed_in.csrf_token or ""):
+        expected = (signed_in.csrf_token or "").encode()
+        # Compared as bytes: text that is not ASCII is simply not the token.
+        if not sent or not hmac.compare_digest(str(sent).encode("utf-8", "replace"), expected):
             raise PermissionDenied("missing or wrong CSRF token; reload the page and try again")
     return signed_in
 
