@@ -14,6 +14,8 @@ from clearance.policy.engine import Screener
 from clearance.policy.pack import ScenarioPack, load_pack
 from clearance.settings import Settings, load_settings
 
+from .json_input import unreadable
+
 if TYPE_CHECKING:  # the database stack is imported by the commands that use it, not by all
     from clearance.core.signing import Signer
     from clearance.service.accounts import Accounts
@@ -143,7 +145,11 @@ class App:
         from clearance.service.keyfiles import open_key_file
 
         path = self.key_path(user, key_file)
-        if not path.exists():
+        try:
+            exists = path.exists()
+        except OSError as exc:  # a name too long for the file system, say
+            raise unreadable(path, exc) from None
+        if not exists:
             raise SignatureError(f"no key file for {user} at {path}")
         if passphrase is None:
             passphrase = typer.prompt(f"passphrase for {user}", hide_input=True)
