@@ -420,6 +420,27 @@ def test_a_tampered_redacted_export_fails(record: Record) -> None:
     assert_fails_at(verdict, f"event {seq} (", "a redacted line's body_hash and hash changed")
 
 
+def test_an_event_the_reader_may_see_redacted_by_whoever_carries_the_file_fails(
+    record: Record,
+) -> None:
+    lines = read_lines(record.redacted)
+    index = next(i for i, x in enumerate(lines) if "body" in x and x.get("case_id"))
+    line = lines[index]
+    lines[index] = {
+        "seq": line["seq"],
+        "redacted": True,
+        "prev_hash": line["prev_hash"],
+        "hash": line["hash"],
+        "scheme": line["scheme"],
+        "seal": line["seal"],
+        "body_hash": sha256(line["body"].encode("utf-8")),
+    }
+    verdict = check_export(record, write_lines(record, "one-more-redacted", lines))
+    assert not verdict.ok
+    assert not verdict.clearance_ok
+    assert any("redacted events are not those the system signed" in p for p in verdict.problems)
+
+
 def test_every_tampered_case_file_fails_where_it_was_changed(record: Record) -> None:
     denied = json.loads(record.denied.read_text(encoding="utf-8"))
     approved = json.loads(record.approved.read_text(encoding="utf-8"))

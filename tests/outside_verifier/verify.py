@@ -303,6 +303,36 @@ def checkpoint_problems(cp: Any, system_key_text: str, key: Ed25519PublicKey) ->
     return out
 
 
+def redaction_problems(red: Any, key: Ed25519PublicKey) -> list[str]:
+    """Why a redaction statement does not count (empty when it does)."""
+    if not isinstance(red, dict):
+        return ["is not an object"]
+    statement, signature = red.get("statement"), red.get("signature")
+    if not isinstance(statement, str):
+        return ["statement missing"]
+    out = []
+    if not signature_ok(key, signature, statement.encode("utf-8")):
+        out.append("signature does not verify under the system public key")
+    try:
+        said = parse(statement)
+    except ValueError:
+        return [*out, "statement is not JSON"]
+    expected = {
+        "head": red.get("head"),
+        "hidden": red.get("hidden"),
+        "kind": "clearance.redaction",
+        "level": red.get("level"),
+        "seq": red.get("seq"),
+    }
+    if not isinstance(said, dict) or set(said) != set(expected):
+        out.append("statement does not have exactly the keys head, hidden, kind, level, seq")
+    elif any(not same(said[k], v) for k, v in expected.items()):
+        out.append("statement does not say what the redaction says")
+    if not is_int(red.get("seq")) or not isinstance(red.get("head"), str):
+        out.append("seq or head missing or of the wrong type")
+    return out
+
+
 def load_checkpoint_file(path: str) -> Any:
     try:
         data = parse(Path(path).read_text(encoding="utf-8"))
@@ -338,8 +368,10 @@ def verify_export(export: str, system_key_arg: str, kept: list[str]) -> list[str
         raise Unusable("export is empty")
 
     problems: list[str] = []
+    header_level = None
     if "format" in records[0][1]:
         number, header = records.pop(0)
+        header_level = header.get("redacted_above")
         if header.get("format") != "clearance-ledger-export":
             raise Unusable(f"export line {number}: format is {header.get('format')!r}")
         if header.get("version") not in (1, 2):
@@ -349,12 +381,17 @@ def verify_export(export: str, system_key_arg: str, kept: list[str]) -> list[str
             return ["header: system_public_key is not the system public key you gave; stopped"]
 
     export_cps: list[tuple[str, Any]] = []
+    redactions: list[tuple[int, Any]] = []
     events: list[tuple[int, dict[str, Any]]] = []
     for number, obj in records:
         if set(obj) == {"checkpoint"}:
             if events:
                 problems.append(f"line {number}: checkpoint line after event lines")
             export_cps.append((f"checkpoint (export line {number})", obj["checkpoint"]))
+        elif set(obj) == {"redaction"}:
+            if events:
+                problems.append(f"line {number}: redaction line after event lines")
+            redactions.append((number, obj["redaction"]))
         elif "seq" in obj:
             events.append((number, obj))
         else:
@@ -413,6 +450,18 @@ def verify_export(export: str, system_key_arg: str, kept: list[str]) -> list[str
         else:
             holding = max(holding, seq)
 
+    # The redaction statement is an anchor too: its head must be the hash of its seq.
+    redaction = None
+    for number, red in redactions:
+        why = redaction_problems(red, key)
+        if why:
+            problems.extend(f"redaction (line {number}): {w}" for w in why)
+            continue
+        if red["seq"] not in by_seq or by_seq[red["seq"]].get("hash") != red["head"]:
+            problems.append(f"redaction (line {number}): event {red['seq']}'s hash is not its head")
+            continue
+        redaction = red
+
     # 3. The seals (scheme 2 seals are all checked above); after the last
     # checkpoint that holds, every event must be of scheme 2.
     for number, line in events:
@@ -421,6 +470,18 @@ def verify_export(export: str, system_key_arg: str, kept: list[str]) -> list[str
             problems.append(
                 f"event {seq} (line {number}): after the last checkpoint that holds (seq {holding}) but not of scheme 2, so unsealed"
             )
+
+    # 4. The redaction: the redacted lines are exactly those the system signed.
+    if header_level is not None:
+        hidden = [line["seq"] for _, line in events if line.get("redacted") is True]
+        if redaction is None:
+            problems.append("the export is redacted, and no redaction statement counts")
+        elif redaction.get("level") != header_level:
+            problems.append("redaction: its level is not the header's redacted_above")
+        elif any(seq > redaction["seq"] for seq in hidden):
+            problems.append("redaction: an event after the statement's seq is redacted")
+        elif digest(sorted(hidden)) != redaction.get("hidden"):
+            problems.append("redaction: the redacted events are not those the system signed")
     return problems
 
 

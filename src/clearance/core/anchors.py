@@ -33,13 +33,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from clearance.core.chain import GENESIS
-from clearance.core.digest import canonical_json
+from clearance.core.digest import canonical_digest, canonical_json
 from clearance.core.signing import Signer, verify
 
 __all__ = [
     "CHECKPOINT_EVERY",
     "Anchor",
     "Checkpoint",
+    "Redaction",
     "check_anchors",
     "seal_message",
     "seal_valid",
@@ -145,6 +146,80 @@ class Checkpoint:
             statement=_field(data, "statement", str),
             signature=_field(data, "signature", str),
             public_key=_field(data, "public_key", str),
+        )
+
+
+REDACTION_KIND = "clearance.redaction"
+
+
+@dataclass(frozen=True, slots=True)
+class Redaction:
+    """The system's signed word on what an export hides from its reader: of the events up to
+    ``seq`` (ending in ``head``), for a reader cleared to ``level``, exactly those whose sequence
+    numbers give the digest ``hidden``. Whoever carries the file cannot hide one more: an event
+    the reader may see, redacted, makes the set differ."""
+
+    seq: int
+    head: str
+    level: str
+    hidden: str
+    statement: str
+    signature: str
+
+    @staticmethod
+    def digest(seqs: Iterable[int]) -> str:
+        """The digest of a set of sequence numbers: of their canonical JSON list, ascending."""
+        return canonical_digest(sorted(seqs))
+
+    @classmethod
+    def sign(
+        cls, *, seq: int, head: str, level: str, hidden: Iterable[int], signer: Signer
+    ) -> Redaction:
+        digest = cls.digest(hidden)
+        statement = canonical_json(
+            {"kind": REDACTION_KIND, "seq": seq, "head": head, "level": level, "hidden": digest}
+        ).decode("utf-8")
+        return cls(seq, head, level, digest, statement, signer(statement.encode("utf-8")))
+
+    def problem(self, trusted_key: str) -> str | None:
+        """Why this statement cannot be trusted under ``trusted_key``, or None when it can."""
+        if not verify(trusted_key, self.statement.encode("utf-8", "surrogatepass"), self.signature):
+            return "its signature does not verify against the system's public key"
+        try:
+            signed = json.loads(self.statement)
+        except ValueError:
+            return "its statement is not JSON"
+        told = {
+            "kind": REDACTION_KIND,
+            "seq": self.seq,
+            "head": self.head,
+            "level": self.level,
+            "hidden": self.hidden,
+        }
+        return None if signed == told else "its statement does not say what it says"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "head": self.head,
+            "level": self.level,
+            "hidden": self.hidden,
+            "statement": self.statement,
+            "signature": self.signature,
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> Redaction:
+        """A redaction statement read back; ``ValueError`` names the first field that is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError("a redaction must be a JSON object")
+        return cls(
+            seq=_field(data, "seq", int),
+            head=_field(data, "head", str),
+            level=_field(data, "level", str),
+            hidden=_field(data, "hidden", str),
+            statement=_field(data, "statement", str),
+            signature=_field(data, "signature", str),
         )
 
 

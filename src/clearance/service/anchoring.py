@@ -146,6 +146,9 @@ class SystemKeyFile:
     def checkpoint(self, seq: int, head: str, at: dt.datetime) -> Checkpoint:
         return self.key().checkpoint(seq, head, at)
 
+    def sign(self, message: bytes) -> str:
+        return self.key().sign(message)
+
 
 def installation_key(store: Store) -> str | None:
     """The public half of the key the store seals with; None when there is none yet."""

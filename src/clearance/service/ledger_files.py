@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from clearance.core.access import Level
-from clearance.core.anchors import Checkpoint
+from clearance.core.anchors import Anchor, Checkpoint, Redaction
 from clearance.core.chain import ChainVerifier, Link, Scheme, body_hash, stitch
 from clearance.core.json_input import JsonProblem, decode_json
 from clearance.errors import InputError, LedgerBroken, NotFoundError
@@ -104,13 +104,24 @@ def open_export(
         except LedgerBroken as exc:  # the export goes on: the auditor needs it most then
             summary.refused = exc.message
     level = None if reader_level is None else Level(reader_level)
+    redacting = level is not None and level < max(Level)
     header = {
         "format": FORMAT,
         "version": VERSION,
         "system_public_key": public_key,
-        "redacted_above": None if level is None or level == max(Level) else level.label,
+        "redacted_above": level.label if redacting and level is not None else None,
         "exported_at": now.astimezone(dt.UTC).isoformat(),
     }
+    made, redaction = summary.checkpoint, None
+    if made is not None and redacting and level is not None and store.sealer is not None:
+        # What is hidden is signed too, so nobody who carries the file can hide more.
+        redaction = Redaction.sign(
+            seq=made.seq,
+            head=made.head,
+            level=level.label,
+            hidden=store.hidden_events(int(level), made.seq),
+            signer=store.sealer.sign,
+        )
 
     def lines() -> Iterator[str]:
         yield _line(header)
@@ -118,7 +129,12 @@ def open_export(
             stored = [s.checkpoint for s in tx.checkpoints.all()]
         for checkpoint in stored:
             yield _line({"checkpoint": checkpoint.as_dict()})
-        for link, case_level in store.ledger_links():
+        if redaction is not None:
+            yield _line({"redaction": redaction.as_dict()})
+        # With its own checkpoint, the export is the ledger up to it: every event it holds,
+        # and everything it redacts, is then vouched for by what the system signed.
+        up_to = None if made is None else made.seq
+        for link, case_level in store.ledger_links(up_to=up_to):
             hidden = (
                 reader_level is not None
                 and link.case_id is not None
@@ -223,6 +239,7 @@ def verify_export(
     numbered = enumerate(lines, start=1)
     header: dict[str, Any] = {}
     checkpoints: list[tuple[Checkpoint, str]] = []
+    redaction: Redaction | None = None
     first_event: tuple[int, dict[str, Any]] | None = None
     for number, line in numbered:
         if not line.strip():
@@ -234,6 +251,11 @@ def verify_export(
             checkpoints.append(
                 (read_checkpoint(item["checkpoint"], f"{name}: line {number}"), "in the export")
             )
+        elif "redaction" in item:
+            try:
+                redaction = Redaction.from_dict(item["redaction"])
+            except ValueError as exc:
+                raise InputError(name, f"line {number} is not a redaction: {exc}") from None
         else:
             first_event = (number, item)
             break
@@ -241,6 +263,13 @@ def verify_export(
     if key is None and isinstance(told, str):
         key = TrustedKey(told, "the export itself", independent=False)
     anchors, findings = anchors_from([*checkpoints, *given], key)
+    if key is not None and redaction is not None:
+        why = redaction.problem(key.public_key)
+        if why is None:
+            anchors.append(Anchor(redaction.seq, redaction.head, "the export's redaction", False))
+        else:
+            findings.append(Finding(None, f"the export's redaction statement: {why}"))
+            redaction = None
     if key is not None and isinstance(told, str) and told != key.public_key:
         findings.insert(
             0,
@@ -257,11 +286,10 @@ def verify_export(
     whole = bool(header) and header.get("redacted_above") is None
     verifier = ChainVerifier(watch={a.seq for a in anchors}, whole=whole)
     seals: list[tuple[int, int, str, str | None]] = []
-    redacted = 0
+    hidden: list[int] = []
     downgraded: list[int] = []  # scheme 1 came before seals: an event of it with one was not
 
     def links() -> Iterator[Link]:
-        nonlocal redacted
         rest = [first_event] if first_event is not None else []
         for number, item in [*rest, *((n, _parse(x, n, name)) for n, x in numbered if x.strip())]:
             try:
@@ -270,7 +298,8 @@ def verify_export(
                 raise InputError(name, f"line {number} is not a ledger event") from None
             if all_seals or link.seq > last_anchor:
                 seals.append((link.seq, link.scheme, link.hash, link.seal))
-            redacted += link.redacted
+            if link.redacted:
+                hidden.append(link.seq)
             if link.scheme == Scheme.V1 and link.seal is not None:
                 downgraded.append(link.seq)
             yield link
@@ -286,6 +315,8 @@ def verify_export(
                 f" as scheme 2, and its scheme changed{more}",
             )
         )
+    if header.get("redacted_above") is not None:  # a whole export redacts nothing: above
+        findings += _redaction_findings(redaction, header, hidden)
     report = judge(
         chain,
         anchors,
@@ -294,7 +325,47 @@ def verify_export(
         lambda start: (s for s in seals if s[0] >= start),
         all_seals=all_seals,
     )
-    return dataclasses.replace(report, redacted=redacted)
+    return dataclasses.replace(report, redacted=len(hidden))
+
+
+def _redaction_findings(
+    redaction: Redaction | None, header: dict[str, Any], hidden: list[int]
+) -> list[Finding]:
+    """The redacted events of an export against what the system signed it would redact."""
+    if redaction is None:
+        return [
+            Finding(
+                hidden[0] if hidden else None,
+                "the export redacts events, and no redaction the system signed says which:"
+                " any of them may be one its reader may see",
+            )
+        ]
+    if redaction.level != header.get("redacted_above"):
+        return [
+            Finding(
+                None,
+                f"the export says it is redacted above {header.get('redacted_above')}, and the"
+                f" system redacted it above {redaction.level}",
+            )
+        ]
+    beyond = [seq for seq in hidden if seq > redaction.seq]
+    if beyond:
+        return [
+            Finding(
+                beyond[0],
+                f"event {beyond[0]} is redacted, after event {redaction.seq}, the last the"
+                " system's redaction covers",
+            )
+        ]
+    if Redaction.digest(hidden) != redaction.hidden:
+        return [
+            Finding(
+                None,
+                "the events redacted are not those the system redacted for this reader: one"
+                " of them may be an event the reader may see, or one they may not was shown",
+            )
+        ]
+    return []
 
 
 def _parse(line: str | bytes, number: int, name: str) -> dict[str, Any]:

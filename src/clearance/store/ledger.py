@@ -52,6 +52,9 @@ class Sealer(Protocol):
     def checkpoint(self, seq: int, head: str, at: dt.datetime) -> Checkpoint:
         """A signed checkpoint of the ledger ending at ``seq`` with ``head``."""
 
+    def sign(self, message: bytes) -> str:
+        """The system key's signature over a statement of its own (``core.anchors``)."""
+
 
 Observer = Callable[[Sequence[LedgerRecord]], None]
 """Told the events a transaction wrote, after it committed (never inside it)."""

@@ -1144,9 +1144,28 @@ class Store:
         sql = SEALS_SQL[self.database.engine.dialect.name]
         yield from self._driver_rows(sql, (first, last), batch)
 
-    def ledger_links(self, batch: int = 10_000) -> Generator[tuple[Link, int | None]]:
-        """Every event in sequence order with the level of its case (None: no case), streamed
-        for export."""
+    def hidden_events(self, level: int, up_to: int) -> list[int]:
+        """The sequence numbers, up to ``up_to``, of the events of cases classified above
+        ``level`` (or of no case the table holds): what an export for that level redacts."""
+        query = (
+            select(LedgerEvent.seq)
+            .outerjoin(Case, Case.id == LedgerEvent.case_id)
+            .where(
+                LedgerEvent.seq <= up_to,
+                LedgerEvent.case_id.is_not(None),
+                Case.id.is_(None) | (Case.classification > level),
+            )
+            .order_by(LedgerEvent.seq)
+        )
+        with _database_errors(), self.database.reader.connect() as connection:
+            return [int(seq) for seq in connection.execute(query).scalars()]
+
+    def ledger_links(
+        self, batch: int = 10_000, up_to: int | None = None
+    ) -> Generator[tuple[Link, int | None]]:
+        """Every event (up to ``up_to``) in sequence order with the level of its case (None: no
+        case), streamed for export."""
+        bound = [] if up_to is None else [LedgerEvent.seq <= up_to]
         with _database_errors(), self.database.engine.connect() as connection:
             result = connection.execution_options(stream_results=True, yield_per=batch).execute(
                 select(
@@ -1161,6 +1180,7 @@ class Store:
                     Case.classification,
                 )
                 .outerjoin(Case, Case.id == LedgerEvent.case_id)
+                .where(*bound)
                 .order_by(LedgerEvent.seq)
             )
             try:
