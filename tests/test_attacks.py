@@ -726,22 +726,24 @@ def test_an_event_the_reader_may_see_cannot_be_redacted_from_their_export(
     assert not report.ok
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Sessions are working state, not on the ledger, and a session row is looked up by"
-    " the plain SHA-256 of its token: whoever can write the database signs in as anyone, and"
-    " what they do is recorded, sealed, as that user's. Fix: keep sessions (and API tokens) by"
-    " an HMAC of the token under a secret in the data folder (derived from the system key).",
-)
 def test_a_session_written_into_the_database_does_not_sign_anyone_in(world: World) -> None:
-    from clearance.service.accounts import Accounts, token_hash
+    from clearance.service.accounts import Accounts
 
     _sql(
         world.store,
         "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at)"
         " VALUES (:h, 'hegseth', 'csrf', :at, :until)",
-        h=token_hash("chosen by the attacker"),
+        h="sha256:" + hashlib.sha256(b"chosen by the attacker").hexdigest(),
         at=T0,
         until=T0 + dt.timedelta(days=3650),
     )
     assert Accounts(world.store).from_session("chosen by the attacker", now=T0) is None
+    _sql(
+        world.store,
+        "INSERT INTO api_tokens (id, token_hash, user_id, name, created_at, expires_at)"
+        " VALUES ('forged', :h, 'hegseth', 'mine', :at, :until)",
+        h="sha256:" + hashlib.sha256(b"clr_chosen").hexdigest(),
+        at=T0,
+        until=T0 + dt.timedelta(days=30),
+    )
+    assert Accounts(world.store).from_token("clr_chosen", now=T0) is None

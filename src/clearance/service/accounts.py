@@ -1,10 +1,13 @@
 """Signing in: passwords (argon2id), browser sessions, API tokens, throttling.
 
 Secrets are never stored: a password as its argon2id hash, a session or API
-token as its SHA-256 (tokens are long random strings, so a fast hash is
-enough and lets a token be looked up by its hash). A revoked or expired token
-or an ended session stops working at once, on every instance, because every
-request looks it up in the database.
+token as its HMAC-SHA256 under a secret only the installation's system key
+gives (tokens are long random strings, so a fast hash is enough and lets a
+token be looked up by its hash; keyed, so that someone who can write the
+database but does not hold the key cannot write in a session or token that
+works, and act as anyone). A revoked or expired token or an ended session
+stops working at once, on every instance, because every request looks it up
+in the database.
 
 Every sign-in that gets as far as the password costs one argon2 verification,
 whether the user exists, has a password or not, so the time taken does not
@@ -19,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import hmac
 import math
 import secrets
 import uuid
@@ -30,11 +34,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from clearance.core.access import Level, Role
 from clearance.core.chain import EventType
 from clearance.core.digest import sha256_hex
-from clearance.errors import AuthenticationError, InputError, NotFoundError, Throttled
+from clearance.errors import (
+    AuthenticationError,
+    InputError,
+    NotFoundError,
+    StoreError,
+    Throttled,
+)
 from clearance.store.records import ApiTokenRecord, SessionRecord, UserRecord
 from clearance.store.repository import Store, Transaction
 
-__all__ = ["Accounts", "SignedIn", "token_hash", "token_row"]
+__all__ = ["Accounts", "SignedIn", "token_hash", "token_row", "token_secret"]
 
 _HASHER = PasswordHasher()  # argon2id with the library's current parameters
 _WRONG = "wrong user name or password"
@@ -44,8 +54,22 @@ NAME_KEPT = 64
 """Failures are kept under the first characters of the name typed (no user id is longer)."""
 
 
-def token_hash(token: str) -> str:
-    return "sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
+_TOKEN_SECRET = b"clearance.token-secret/1"
+"""What the system key signs to give the secret tokens are kept under. Ed25519 signatures
+are deterministic, so every process with the key derives the same secret, and no one
+without it can."""
+
+
+def token_secret(store: Store) -> bytes:
+    """The secret sessions and API tokens are kept under, from the system key."""
+    if store.sealer is None:
+        raise StoreError("there is no system key to keep sign-ins with; run 'clearance init'")
+    return hashlib.sha256(store.sealer.sign(_TOKEN_SECRET).encode("ascii")).digest()
+
+
+def token_hash(secret: bytes, token: str) -> str:
+    """How a session or API token is kept and looked up: its HMAC under ``secret``."""
+    return "hmac-sha256:" + hmac.new(secret, token.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 @functools.cache
@@ -137,6 +161,12 @@ class Accounts:
         self.first_wait = first_wait
         self.longest_wait = longest_wait
         self.failure_memory = failure_memory
+        self._secret: bytes | None = None
+
+    def _token_hash(self, token: str) -> str:
+        if self._secret is None:  # once: a signature costs more than the lookup itself
+            self._secret = token_secret(self.store)
+        return token_hash(self._secret, token)
 
     # passwords and access --------------------------------------------------------
 
@@ -221,7 +251,7 @@ class Accounts:
             raise AuthenticationError(_WRONG)
         token = secrets.token_urlsafe(32)
         record = SessionRecord(
-            token_hash=token_hash(token),
+            token_hash=self._token_hash(token),
             user_id=user.id,
             csrf_token=secrets.token_urlsafe(32),
             created_at=now,
@@ -241,7 +271,7 @@ class Accounts:
         return max(0, math.ceil((last + wait - now).total_seconds()))
 
     def from_session(self, token: str, *, now: dt.datetime) -> SignedIn | None:
-        found = self.store.user_by_session(token_hash(token))
+        found = self.store.user_by_session(self._token_hash(token))
         if found is None:
             return None
         user, record = found
@@ -252,7 +282,7 @@ class Accounts:
 
     def sign_out(self, token: str) -> None:
         with self.store.transaction() as tx:
-            tx.end_session(token_hash(token))
+            tx.end_session(self._token_hash(token))
 
     # API tokens -------------------------------------------------------------------
 
@@ -282,7 +312,7 @@ class Accounts:
             expires = min(expires, not_after)
         token = "clr_" + secrets.token_urlsafe(32)
         record = ApiTokenRecord(
-            str(uuid.uuid4()), token_hash(token), user_id, name, now, expires, None
+            str(uuid.uuid4()), self._token_hash(token), user_id, name, now, expires, None
         )
         with self.store.transaction() as tx:
             self._user(tx, user_id)
@@ -334,7 +364,7 @@ class Accounts:
 
     def from_token(self, token: str, *, now: dt.datetime) -> SignedIn | None:
         """The user a token acts as; None for a token unknown, revoked or expired."""
-        found = self.store.user_by_token(token_hash(token))
+        found = self.store.user_by_token(self._token_hash(token))
         if found is None or found[1] <= now:
             return None
         return SignedIn(found[0], credential_expires=found[1])
