@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         _, url = next(iter(urls))
         settings = load_settings({"CLEARANCE_DATA_DIR": folder, "CLEARANCE_DATABASE_URL": url})
         server = open_server(settings)
-        server.database.migrate()
+        server.prepare()
 
         def write_key(user: str, pem: bytes) -> None:
             path = server.key_path(user)

@@ -44,9 +44,10 @@ from clearance.core.signing import new_key_pair
 from clearance.core.workflow import OPEN_STATES, state_after_screening
 from clearance.policy.engine import Screener
 from clearance.policy.pack import default_pack_path, load_pack
+from clearance.service.anchoring import SystemKey
 from clearance.service.people import People
 from clearance.service.replay import replay
-from clearance.store.db import Database, open_database
+from clearance.store.db import open_database
 from clearance.store.models import Case
 from clearance.store.repository import Store
 from common import emit, machine, median, peak_rss_mib, request_mix, rss_mib, table
@@ -77,9 +78,9 @@ def decide_rate(screener: Screener, requests: list[Any]) -> float:
     return len(requests) / (time.perf_counter() - start)
 
 
-def store_cases(database: Database, screener: Screener, mix: list[dict[str, Any]]) -> None:
+def store_cases(store: Store, screener: Screener, mix: list[dict[str, Any]]) -> None:
     """Decide every request once and insert it as a case row, as submission would write it."""
-    store = Store(database)
+    database = store.database
     people = People(store, screener.catalog)
     public, _ = new_key_pair("bench passphrase")
     for party in PARTIES:
@@ -148,10 +149,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with database_url(args.database) as url:
         database = open_database(url)
         database.migrate()
+        key = SystemKey.create(Path(tempfile.mkdtemp(prefix="clearance-bench-")) / "system.key")
+        store = Store(database, sealer=key)
         start = time.perf_counter()
-        store_cases(database, screener, mix)
+        store_cases(store, screener, mix)
         stored_s = time.perf_counter() - start
-        store = Store(database)
         for _ in range(args.repeats):
             rates["decide"].append(decide_rate(screener, parsed))
             for workers in (1, 2):

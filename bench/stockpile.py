@@ -42,6 +42,7 @@ from cases import databases
 from clearance.core.stockpile import Movement, MovementKind
 from clearance.policy.engine import Screener
 from clearance.policy.pack import load_pack
+from clearance.service.anchoring import SystemKey
 from clearance.service.stockpile import StockService
 from clearance.store.db import open_database
 from clearance.store.repository import Store
@@ -156,7 +157,8 @@ def measure(url: str, pack: Path, movements: int, rounds: int) -> dict[str, Any]
 
     database = open_database(url)
     database.migrate()
-    store = Store(database)
+    key = SystemKey.create(Path(tempfile.mkdtemp(prefix="clearance-bench-")) / "system.key")
+    store = Store(database, sealer=key)
     started = time.perf_counter()
     screener = Screener(load_pack(pack))
     pack_s = time.perf_counter() - started
