@@ -32,15 +32,12 @@ import datetime as dt
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.databases import postgres_cluster
-
+from cases import databases
 from clearance.core.signing import new_key_pair, unlock
 from clearance.core.workflow import CaseState
 from clearance.policy.engine import Screener
@@ -55,17 +52,6 @@ from common import emit, machine, median, percentile, request_mix, table
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 PASSPHRASE = "bench passphrase"
-
-
-@contextmanager
-def databases(which: list[str]) -> Iterator[list[tuple[str, str]]]:
-    with tempfile.TemporaryDirectory(prefix="clearance-bench-") as folder:
-        urls = [("sqlite", f"sqlite:///{folder}/clearance.db")] if "sqlite" in which else []
-        if "postgresql" not in which:
-            yield urls
-            return
-        with postgres_cluster() as cluster:
-            yield [*urls, ("postgresql", cluster.fresh_database())]
 
 
 def _people(store: Store, screener: Screener) -> dict[str, Any]:

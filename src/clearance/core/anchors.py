@@ -29,8 +29,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, fields
+from typing import Any, TypeVar
 
 from clearance.core.chain import GENESIS
 from clearance.core.digest import canonical_digest, canonical_json
@@ -75,11 +75,37 @@ class Anchor:
     vouches: bool = True
 
 
-def _field(data: Mapping[str, Any], name: str, kind: type) -> Any:
-    value = data.get(name)
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise ValueError(f"'{name}' is missing or not a {kind.__name__}")
-    return value
+def _statement_problem(
+    statement: str, signature: str, told: dict[str, Any], trusted_key: str
+) -> str | None:
+    """Why a signed statement is not the system's word for ``told``, or None when it is."""
+    # A lone surrogate cannot be in what the system signed: its bytes then match nothing.
+    if not verify(trusted_key, statement.encode("utf-8", "surrogatepass"), signature):
+        return "its signature does not verify against the system's public key"
+    try:
+        signed = json.loads(statement)
+    except ValueError:
+        return "its statement is not JSON"
+    return None if signed == told else "its statement does not say what its fields say"
+
+
+_Signed = TypeVar("_Signed", "Checkpoint", "Redaction")
+_KINDS: dict[str, type] = {"int": int, "str": str}
+
+
+def _read(cls: type[_Signed], data: object, what: str) -> _Signed:
+    """A signed statement read back from a file: every field there, of its type;
+    ``ValueError`` names the first that is not."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{what} must be a JSON object")
+    values: dict[str, Any] = {}
+    for field in fields(cls):
+        kind = _KINDS[str(field.type)]
+        value = data.get(field.name)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ValueError(f"'{field.name}' is missing or not a {kind.__name__}")
+        values[field.name] = value
+    return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,45 +134,20 @@ class Checkpoint:
         texts = (self.head, self.at, self.statement, self.signature)
         if not isinstance(self.seq, int) or not all(isinstance(t, str) for t in texts):
             return "it is damaged: a field is missing or not of its type"
-        # A lone surrogate cannot be in what the system signed: its bytes then match nothing.
-        if not verify(trusted_key, self.statement.encode("utf-8", "surrogatepass"), self.signature):
-            return "its signature does not verify against the system's public key"
-        try:
-            signed = json.loads(self.statement)
-        except ValueError:
-            return "its statement is not JSON"
         told = {"kind": CHECKPOINT_KIND, "seq": self.seq, "head": self.head, "at": self.at}
-        if signed != told:
-            return "its statement does not say what the checkpoint says"
-        return None
+        return _statement_problem(self.statement, self.signature, told, trusted_key)
 
     def anchor(self, where: str) -> Anchor:
         return Anchor(self.seq, self.head, f"the checkpoint of {self.at} ({where})")
 
     def as_dict(self) -> dict[str, Any]:
         """The checkpoint as a file holds it (``audit checkpoint --out``, exports)."""
-        return {
-            "seq": self.seq,
-            "head": self.head,
-            "at": self.at,
-            "statement": self.statement,
-            "signature": self.signature,
-            "public_key": self.public_key,
-        }
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: object) -> Checkpoint:
         """A checkpoint read back; ``ValueError`` names the first field that is wrong."""
-        if not isinstance(data, dict):
-            raise ValueError("a checkpoint must be a JSON object")
-        return cls(
-            seq=_field(data, "seq", int),
-            head=_field(data, "head", str),
-            at=_field(data, "at", str),
-            statement=_field(data, "statement", str),
-            signature=_field(data, "signature", str),
-            public_key=_field(data, "public_key", str),
-        )
+        return _read(cls, data, "a checkpoint")
 
 
 REDACTION_KIND = "clearance.redaction"
@@ -183,12 +184,6 @@ class Redaction:
 
     def problem(self, trusted_key: str) -> str | None:
         """Why this statement cannot be trusted under ``trusted_key``, or None when it can."""
-        if not verify(trusted_key, self.statement.encode("utf-8", "surrogatepass"), self.signature):
-            return "its signature does not verify against the system's public key"
-        try:
-            signed = json.loads(self.statement)
-        except ValueError:
-            return "its statement is not JSON"
         told = {
             "kind": REDACTION_KIND,
             "seq": self.seq,
@@ -196,31 +191,15 @@ class Redaction:
             "level": self.level,
             "hidden": self.hidden,
         }
-        return None if signed == told else "its statement does not say what it says"
+        return _statement_problem(self.statement, self.signature, told, trusted_key)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "head": self.head,
-            "level": self.level,
-            "hidden": self.hidden,
-            "statement": self.statement,
-            "signature": self.signature,
-        }
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: object) -> Redaction:
         """A redaction statement read back; ``ValueError`` names the first field that is wrong."""
-        if not isinstance(data, dict):
-            raise ValueError("a redaction must be a JSON object")
-        return cls(
-            seq=_field(data, "seq", int),
-            head=_field(data, "head", str),
-            level=_field(data, "level", str),
-            hidden=_field(data, "hidden", str),
-            statement=_field(data, "statement", str),
-            signature=_field(data, "signature", str),
-        )
+        return _read(cls, data, "a redaction")
 
 
 def check_anchors(
