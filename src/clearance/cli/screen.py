@@ -24,7 +24,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.text import Text
 
 from clearance.core.decision import Decision
-from clearance.core.request import EmployRequest, TransferRequest, check_against, parse_request
+from clearance.core.request import AnyRequest, check_against, parse_request
 from clearance.errors import ClearanceError
 from clearance.policy.engine import Screener
 from clearance.policy.explain import explain
@@ -34,7 +34,6 @@ from .json_input import open_input, read_json_file, read_json_line
 from .options import AsOfOption, JsonOption, ScenarioOption, parse_date
 from .render import decision_line, decision_panel, explanation_view, one_line, print_json
 
-AnyRequest = EmployRequest | TransferRequest
 _READ_SIZE = 1 << 16
 _MAX_BATCH = 1024
 

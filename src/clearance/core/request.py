@@ -28,6 +28,7 @@ from clearance.errors import RequestError
 
 __all__ = [
     "MAX_QUANTITY",
+    "AnyRequest",
     "EmployRequest",
     "Request",
     "Target",
@@ -111,8 +112,10 @@ class TransferRequest(_Base):
         return named
 
 
-Request = Annotated[EmployRequest | TransferRequest, Field(discriminator="action")]
-_ADAPTER: TypeAdapter[EmployRequest | TransferRequest] = TypeAdapter(Request)
+AnyRequest = EmployRequest | TransferRequest
+"""Either kind of request, as code holds it once parsed."""
+Request = Annotated[AnyRequest, Field(discriminator="action")]
+_ADAPTER: TypeAdapter[AnyRequest] = TypeAdapter(Request)
 
 
 def _field_of(loc: tuple[int | str, ...]) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from clearance.core.decision import HolderJudgement
-from clearance.core.request import EmployRequest, TransferRequest, check_against, parse_request
+from clearance.core.request import AnyRequest, check_against, parse_request
 from clearance.core.stockpile import StockpileFacts
 from clearance.errors import ClearanceError, InputError
 from clearance.policy.bundle import PolicyBundle
@@ -49,7 +49,6 @@ __all__ = [
     "text_diff",
 ]
 
-AnyRequest = EmployRequest | TransferRequest
 QUANTITIES = (1, 10, 100, 1_000, 5_000)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from clearance.core.decision import Decision, HolderJudgement, Outcome, combine
 from clearance.core.digest import canonical_digest
 from clearance.core.holders import ConsentHolder, consent_holders
-from clearance.core.request import EmployRequest, TransferRequest, check_against
+from clearance.core.request import AnyRequest, TransferRequest, check_against
 from clearance.core.stockpile import Balance, Position, StockpileFacts, assess
 from clearance.policy.bundle import PolicyBundle
 from clearance.policy.evaluate import Question, judge
@@ -31,7 +31,6 @@ from clearance.policy.pack import ScenarioPack
 
 __all__ = ["BalanceLookup", "Screener"]
 
-AnyRequest = EmployRequest | TransferRequest
 
 BalanceLookup = Callable[[str, str, dt.date], Balance | None]
 """(holder, system, date) → the balance on that date, or None for an untracked position."""

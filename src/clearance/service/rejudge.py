@@ -14,13 +14,12 @@ import json
 from collections.abc import Callable
 
 from clearance.core.decision import Decision
-from clearance.core.request import EmployRequest, TransferRequest, parse_request
+from clearance.core.request import AnyRequest, parse_request
 from clearance.errors import ClearanceError, StoreError
 from clearance.store.records import CaseRecord
 
 __all__ = ["CannotJudge", "judge_again"]
 
-AnyRequest = EmployRequest | TransferRequest
 
 _FAILURES = (ClearanceError, ValueError, ArithmeticError, LookupError, TypeError, RecursionError)
 """What a stored case that cannot be judged makes reading or screening it raise: a field
