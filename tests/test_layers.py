@@ -25,3 +25,17 @@ def test_public_surface_is_declared() -> None:
         for name, value in vars(clearance.errors).items()
         if isinstance(value, type) and issubclass(value, clearance.errors.ClearanceError)
     }
+
+
+def test_errors_below_the_interfaces_name_fields_not_flags() -> None:
+    """An API client must never be told about a CLI option: the service names the
+    request or form field, and the CLI turns it into the option the user typed."""
+    below = [ROOT / "src" / "clearance" / layer for layer in ("core", "policy", "store", "service")]
+    flagged = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in below
+        for path in sorted(folder.rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if 'Error("--' in line or 'Error(f"--' in line
+    ]
+    assert flagged == []

@@ -88,6 +88,7 @@ class InputError(ClearanceError):
 
     def __init__(self, where: str, problem: str) -> None:
         self.where = where
+        self.problem = problem
         super().__init__(f"{where}: {problem}")
 
     def as_dict(self) -> dict[str, str]:

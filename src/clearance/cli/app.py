@@ -17,7 +17,7 @@ from rich.text import Text
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
 from clearance import __version__
-from clearance.errors import ClearanceError
+from clearance.errors import ClearanceError, InputError
 
 from . import audit, cases, catalog, policy, stockpile, users
 from .context import App, close_databases, now
@@ -92,14 +92,26 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _in_flags(exc: InputError, args: list[str]) -> str:
+    """The service names a field as a form or request does (``months``); on the command
+    line the user typed it as an option (``--months``), so the error says that."""
+    flag = "--" + exc.where.replace("_", "-")
+    if any(arg == flag or arg.startswith(flag + "=") for arg in args):
+        return f"{flag}: {exc.problem}"
+    return exc.message
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run one command (``argv``, default the process's arguments) and exit with its status.
 
     Usage mistakes (a word where a number goes, an unknown option) are one
     line too, naming the option, instead of Click's boxed usage text.
     """
+    args = sys.argv[1:] if argv is None else argv
     try:
-        code = app(args=argv, prog_name="clearance", standalone_mode=False)
+        code = app(args=args, prog_name="clearance", standalone_mode=False)
+    except InputError as exc:
+        _fail(_in_flags(exc, args), exc.exit_code)
     except ClearanceError as exc:
         _fail(exc.message, exc.exit_code)
     except NoArgsIsHelpError as exc:

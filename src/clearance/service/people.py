@@ -150,7 +150,7 @@ class People:
         """``user_id`` takes office; the previous holder's term ends the day before."""
         self._check_authority(authority)
         if valid_to is not None and valid_to < valid_from:
-            raise InputError("--to", "the end of a term cannot come before its start")
+            raise InputError("to", "the end of a term cannot come before its start")
         holding = HoldingRecord(user_id, authority, valid_from, valid_to)
         with self.store.transaction() as tx:
             if tx.user(user_id) is None:
@@ -190,7 +190,7 @@ class People:
         if office is None:
             raise NotFoundError(f"unknown authority '{authority}'")
         if valid_to < valid_from:
-            raise InputError("--to", "a delegation cannot end before it starts")
+            raise InputError("to", "a delegation cannot end before it starts")
         if holder_id == delegate_id:
             raise InputError("delegate", "a holder cannot delegate to themselves")
         delegation = DelegationRecord(authority, holder_id, delegate_id, valid_from, valid_to)

@@ -474,9 +474,9 @@ class StockService:
     ) -> Projection:
         """What giving ``transfer`` items today would do, and the months after."""
         if transfer < 0:
-            raise InputError("--transfer", "must be a whole number ≥ 0")
+            raise InputError("transfer", "must be a whole number ≥ 0")
         if not 1 <= months <= MAX_MONTHS:
-            raise InputError("--months", f"must be between 1 and {MAX_MONTHS}")
+            raise InputError("months", f"must be between 1 and {MAX_MONTHS}")
         with self.store.reading() as tx:
             balance = self._tracked(tx, holder, system, None, reader)
         row = self._row(holder, system, balance, on)
