@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy import text
 
 from clearance.core.access import Level, Role
 from clearance.core.chain import EventType
+from clearance.core.events import ApprovalDenied
 from clearance.service import audit
 from clearance.service.accounts import Accounts
 from clearance.service.anchoring import WITNESS_FILE, SystemKey, Witness
@@ -141,20 +143,20 @@ def test_a_signed_statement_that_does_not_hold_is_named(
     with the system key, as a faulty or dishonest writer holding it would."""
     with story.store.reading() as tx:
         denial = tx.events_of_type(EventType.APPROVAL_DENIED)[0]
-    payload = json.loads(denial.body)["payload"]
+    payload = denial.event.payload
+    assert isinstance(payload, ApprovalDenied)
     with story.store.transaction() as tx:
         prev_seq, prev_hash = tx.ledger_head()
-        statement = {**payload["statement"], "prior_seq": prev_seq, "prior_hash": prev_hash}
+        statement = {**payload.statement, "prior_seq": prev_seq, "prior_hash": prev_hash}
         signature = story.keys["hegseth"](
             json.dumps(statement, sort_keys=True, separators=(",", ":")).encode()
         )
         statement.update(change)
         tx.append(
-            type=EventType.APPROVAL_DENIED,
+            replace(payload, statement=statement, signature=signature),
             actor="hegseth",
             at=T0,
             case_id=denial.case_id,
-            payload={**payload, "statement": statement, "signature": signature},
         )
     report = _verify(story.store, system_key, tmp_path)
     assert any(named in f.problem for f in report.findings), report.findings
