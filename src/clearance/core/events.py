@@ -11,6 +11,9 @@ written is ``ABSENT`` in those events and is left out of their dict again.
 Whatever is signed or varies in shape by itself (a decision, a request, a
 signed statement) is kept as the JSON object that was stored, the same dict:
 it is checked against its digest or signature as it stands.
+
+The module runs past 400 lines because it is the ledger's one schema: every
+event type's payload, a few lines each, is read here beside the others.
 """
 
 from __future__ import annotations
