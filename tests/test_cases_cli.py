@@ -334,3 +334,15 @@ def test_tokens_expire_are_listed_and_a_new_password_revokes_them(cli: Cli) -> N
     events = [json.loads(line["body"]) for line in lines if "body" in line]
     reasons = [e["payload"]["reason"] for e in events if e["type"] == "api_token_revoked"]
     assert reasons == ["requested", "password_set"]  # the revoked one is not revoked again
+
+
+def test_the_timeline_says_every_event_in_words(cli: Cli) -> None:
+    """Stock moved by an executed use is said as what it did, not shown as its payload."""
+    cli.json("cases", "submit", cli.file("g2.json", G2), "--as", "ua.liaison")
+    cli.json("cases", "approve", "1", "--as", "secdef", "--reason", "Within the guidance")
+    cli.json("cases", "execute", "1", "--as", "ua.liaison")
+    shown = " ".join(cli("cases", "show", "1").stdout.split())
+    assert "stock_moved" in shown
+    assert "UA moved 2 × atacms from stock on hand to consumed" in shown
+    assert "us.secdef approved, signed by secdef" in shown
+    assert "{" not in shown

@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from clearance.core.anchors import CHECKPOINT_EVERY, Checkpoint
 from clearance.core.chain import GENESIS, EventType, Link, Scheme, event_body, link_hash
+from clearance.core.events import CaseStateChanged, ConditionMet
 from clearance.errors import LedgerBroken
 from clearance.service import anchoring, audit, ledger_files
 from clearance.service.anchoring import WITNESS_FILE, SystemKey, Witness
@@ -35,16 +36,10 @@ def _fill(store: Store, count: int = 40, start: int = 0) -> None:
         with store.transaction() as tx:
             for index in range(first, min(first + 4, start + count)):
                 tx.append(
-                    type=EventType.CASE_STATE_CHANGED,
+                    CaseStateChanged("in_review", "denied", f"{index}: Zaporizhzhia — «ё» 🛰"),
                     actor=f"user{index % 3}",
                     at=T0 + dt.timedelta(minutes=index),
                     case_id=f"case-{index % 4}" if index % 5 else None,
-                    payload={
-                        "from": "in_review",
-                        "to": "denied",
-                        "index": index,
-                        "note": "Zaporizhzhia — «ё» 🛰",
-                    },
                 )
 
 
@@ -291,7 +286,7 @@ def test_a_checkpoint_is_written_every_thousand_events(
 def test_a_store_without_the_system_key_cannot_append(store: Store) -> None:
     unsealed = Store(store.database)
     with pytest.raises(Exception, match="no system key"), unsealed.transaction() as tx:
-        tx.append(type=EventType.CONDITION_MET, actor="a", at=T0, payload={})
+        tx.append(ConditionMet("c", "e"), actor="a", at=T0)
 
 
 # exports --------------------------------------------------------------------------

@@ -338,6 +338,11 @@ def test_the_ledger_filters_by_case_and_type_and_verifies(server: Server) -> Non
     assert "3 events" in by_case
     assert "US transfers 3350 × eram to UA" in by_case
     assert "stock_moved" in by_case
+    # In words, as every event is: never its payload as JSON.
+    committed = re.compile(r"US committed 3350 × eram \(still on hand\), \d{4}-\d\d-\d\d<")
+    assert committed.search(by_case)
+    assert "{&#" not in by_case
+    assert committed.search(browser.client.get("/cases/4").text)  # the case's timeline
     by_type = browser.client.get("/ledger?type=holding_granted").text
     assert "secdef holds us.secdef from 2025-01-25" in by_type
     assert "1 event" in by_type

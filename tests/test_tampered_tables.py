@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from clearance.core.access import Level, Role
-from clearance.core.chain import EventType
+from clearance.core.chain import EventType, event_body
+from clearance.core.events import ApprovalDenied
 from clearance.service import audit
 from clearance.service.accounts import Accounts
 from clearance.service.anchoring import WITNESS_FILE, SystemKey, Witness
@@ -72,6 +74,34 @@ def test_an_untouched_world_agrees_with_its_ledger(
     report = _verify(story.store, system_key, tmp_path)
     assert report.ok, report.findings
     assert report.rows >= 18
+
+
+def test_every_event_is_read_back_to_the_body_it_was_written_as(story: World) -> None:
+    """The typed payloads write what was always written: each event's body, rebuilt from its
+    typed reading, is the stored body byte for byte, so no hash or seal could differ."""
+    with story.store.reading() as tx:
+        events = tx.ledger_page(max_level=None, limit=1000)
+    assert {e.type for e in events} >= {
+        "user_added",
+        "user_access_changed",
+        "api_token_issued",
+        "holding_granted",
+        "delegation_granted",
+        "case_submitted",
+        "case_state_changed",
+        "approval_denied",
+        "stock_moved",
+    }
+    for record in events:
+        event = record.event
+        rebuilt = event_body(
+            at=event.at.isoformat(),
+            actor=event.actor,
+            type=event.type,
+            case_id=event.case_id,
+            payload=event.payload.to_payload(),
+        )
+        assert rebuilt == record.body
 
 
 @pytest.mark.parametrize(
@@ -141,20 +171,20 @@ def test_a_signed_statement_that_does_not_hold_is_named(
     with the system key, as a faulty or dishonest writer holding it would."""
     with story.store.reading() as tx:
         denial = tx.events_of_type(EventType.APPROVAL_DENIED)[0]
-    payload = json.loads(denial.body)["payload"]
+    payload = denial.event.payload
+    assert isinstance(payload, ApprovalDenied)
     with story.store.transaction() as tx:
         prev_seq, prev_hash = tx.ledger_head()
-        statement = {**payload["statement"], "prior_seq": prev_seq, "prior_hash": prev_hash}
+        statement = {**payload.statement, "prior_seq": prev_seq, "prior_hash": prev_hash}
         signature = story.keys["hegseth"](
             json.dumps(statement, sort_keys=True, separators=(",", ":")).encode()
         )
         statement.update(change)
         tx.append(
-            type=EventType.APPROVAL_DENIED,
+            replace(payload, statement=statement, signature=signature),
             actor="hegseth",
             at=T0,
             case_id=denial.case_id,
-            payload={**payload, "statement": statement, "signature": signature},
         )
     report = _verify(story.store, system_key, tmp_path)
     assert any(named in f.problem for f in report.findings), report.findings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from clearance.core.access import Level, parse_level
+from clearance.core.event_words import words_of
 from clearance.core.request import describe_request
 from clearance.core.workflow import OPEN_STATES, CaseState, is_overdue
 from clearance.errors import InputError, OutcomeUnknown
@@ -73,22 +74,6 @@ def _table(title: str, cases: list[CaseRecord], at: dt.datetime) -> Table:
     return table
 
 
-def _detail(payload: dict[str, Any]) -> str:
-    """The line a timeline row shows of an event: the new state and why, the reason, the condition."""
-    if "to" in payload:
-        return f"{payload['to']}: {payload['why']}" if payload.get("why") else str(payload["to"])
-    if "statement" in payload:
-        statement = payload["statement"]
-        return (
-            f"{statement['verdict']} for {statement['authority']}: {statement.get('reason') or '—'}"
-        )
-    if "would_be" in payload:
-        return f"was {payload['was']}, would now be {payload['would_be']}"
-    if "problem" in payload:
-        return f"could not be re-screened: {payload['problem']}"
-    return str(payload.get("condition") or payload.get("revision") or "")
-
-
 def _print_case(view: CaseView, json_output: bool) -> None:
     at = now()
     console = Console()
@@ -120,9 +105,8 @@ def _print_case(view: CaseView, json_output: bool) -> None:
     for column in ("seq", "at", "actor", "event", "detail"):
         timeline.add_column(column)
     for event in data["events"]:
-        payload = event["payload"]
         timeline.add_row(
-            str(event["seq"]), event["at"][:19], event["actor"], event["type"], _detail(payload)
+            str(event["seq"]), event["at"][:19], event["actor"], event["type"], words_of(event)
         )
     console.print(timeline)
     spent = ", ".join(f"{k}: {v:.1f} d" for k, v in data["time_in_states_days"].items())

@@ -44,6 +44,7 @@ from clearance.core.catalog import Catalog
 from clearance.core.dates import MAX_SLA_DAYS
 from clearance.core.decision import RequiredApproval
 from clearance.core.digest import canonical_digest, sha256_hex
+from clearance.core.events import BundleActivated
 from clearance.core.request import iso_date
 from clearance.core.stockpile import Thresholds
 from clearance.errors import PackError, PolicySourceError
@@ -111,14 +112,9 @@ class PolicyBundle:
     entities: cedarpy.Entities
     by_position: dict[str, PolicyInfo] = field(repr=False)
 
-    def ledger_facts(self) -> dict[str, str]:
+    def in_force(self) -> BundleActivated:
         """What the ledger says of a bundle that took effect: whose, which, from when."""
-        return {
-            "holder": self.holder,
-            "bundle": self.folder,
-            "revision": self.revision,
-            "effective_from": self.effective_from.isoformat(),
-        }
+        return BundleActivated(self.holder, self.folder, self.revision, self.effective_from)
 
     def policy(self, policy_id: str) -> PolicyInfo | None:
         return next((p for p in self.policies if p.id == policy_id), None)

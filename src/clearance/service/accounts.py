@@ -32,8 +32,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from clearance.core.access import Level, Role
-from clearance.core.chain import EventType
 from clearance.core.digest import sha256_hex
+from clearance.core.events import ApiTokenIssued, ApiTokenRevoked, UserAccessChanged
 from clearance.errors import (
     AuthenticationError,
     InputError,
@@ -180,16 +180,13 @@ class Accounts:
             self._user(tx, user_id)
             tx.update_user(user_id, password_hash=hashed)
             tx.append(
-                type=EventType.USER_ACCESS_CHANGED,
-                actor=actor,
-                at=now,
                 # The digest of the stored hash binds the row to the ledger; it reveals nothing
                 # of the password (argon2id hashes are salted and slow to test guesses against).
-                payload={
-                    "user": user_id,
-                    "password": "set",
-                    "password_digest": sha256_hex(hashed.encode()),
-                },
+                UserAccessChanged(
+                    user_id, password="set", password_digest=sha256_hex(hashed.encode())
+                ),
+                actor=actor,
+                at=now,
             )
             tx.end_sessions(user_id)
             for record in tx.tokens(user_id):
@@ -209,14 +206,11 @@ class Accounts:
             self._user(tx, user_id)
             tx.update_user(user_id, roles=tuple(r.value for r in roles), clearance=int(clearance))
             tx.append(
-                type=EventType.USER_ACCESS_CHANGED,
+                UserAccessChanged(
+                    user_id, roles=tuple(r.value for r in roles), clearance=clearance.label
+                ),
                 actor=actor,
                 at=now,
-                payload={
-                    "user": user_id,
-                    "roles": [r.value for r in roles],
-                    "clearance": clearance.label,
-                },
             )
 
     @staticmethod
@@ -318,16 +312,11 @@ class Accounts:
             self._user(tx, user_id)
             tx.add_token(record)
             tx.append(
-                type=EventType.API_TOKEN_ISSUED,
+                ApiTokenIssued(
+                    record.id, user_id, name, token_hash=record.token_hash, expires_at=expires
+                ),
                 actor=actor,
                 at=now,
-                payload={
-                    "token": record.id,
-                    "user": user_id,
-                    "name": name,
-                    "token_hash": record.token_hash,
-                    "expires_at": expires.isoformat(),
-                },
             )
         return token, record
 
@@ -344,12 +333,7 @@ class Accounts:
         tx: Transaction, record: ApiTokenRecord, *, reason: str, actor: str, now: dt.datetime
     ) -> None:
         tx.revoke_token(record.id, now)
-        tx.append(
-            type=EventType.API_TOKEN_REVOKED,
-            actor=actor,
-            at=now,
-            payload={"token": record.id, "user": record.user_id, "reason": reason},
-        )
+        tx.append(ApiTokenRevoked(record.id, record.user_id, reason=reason), actor=actor, at=now)
 
     def token_owner(self, token_id: str) -> str | None:
         with self.store.reading() as tx:

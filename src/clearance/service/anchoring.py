@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from clearance.core.actors import SYSTEM
 from clearance.core.anchors import Anchor, Checkpoint, seal_message, seal_valid
 from clearance.core.chain import EventType
+from clearance.core.events import PayloadError, SystemKeyAdded
 from clearance.errors import ConflictError, StoreError
 from clearance.store.db import Database
 from clearance.store.records import LedgerRecord
@@ -226,12 +227,11 @@ def registered_keys(store: Store) -> list[str]:
     keys = []
     for event in events:
         try:
-            body = json.loads(event.body)
-            key = body["payload"]["public_key"] if body["type"] == event.type else None
-        except (ValueError, TypeError, KeyError):
+            payload = event.event.payload
+        except PayloadError:
             continue
-        if isinstance(key, str):
-            keys.append(key)
+        if isinstance(payload, SystemKeyAdded):
+            keys.append(payload.public_key)
     return keys
 
 
@@ -263,12 +263,7 @@ def initialise(store: Store, key_path: Path, *, now: dt.datetime) -> SystemKey:
         if unsealed:  # written before seals existed: vouch for them as found
             tx.checkpoint(now, "upgrade", unsealed=True)
         if key.public_key not in known:
-            tx.append(
-                type=EventType.SYSTEM_KEY_ADDED,
-                actor=SYSTEM,
-                at=now,
-                payload={"public_key": key.public_key},
-            )
+            tx.append(SystemKeyAdded(key.public_key), actor=SYSTEM, at=now)
     return key
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from clearance.core.access import Level
@@ -21,6 +21,16 @@ from clearance.core.actors import ADMIN, SYSTEM
 from clearance.core.chain import EventType, Scheme, body_hash
 from clearance.core.decision import Decision
 from clearance.core.digest import canonical_json, sha256_hex
+from clearance.core.events import (
+    ApprovalDenied,
+    ApprovalGiven,
+    BundleActivated,
+    CaseRescreened,
+    CaseRescreenFailed,
+    CaseStateChanged,
+    CaseSubmitted,
+    ConditionMet,
+)
 from clearance.core.request import EmployRequest, TransferRequest, parse_request
 from clearance.core.signing import Signer, sign_statement
 from clearance.core.workflow import (
@@ -93,11 +103,11 @@ class CaseView:
             "scheme": event.scheme,
             "seal": event.seal,
         }
-        payload = body.get("payload") or {}
-        if isinstance(payload.get("decision"), dict):  # case_submitted, case_rescreened
-            seen = decision_seen(payload["decision"], self.reader)
-            if seen is not payload["decision"]:
-                body["payload"] = {**payload, "decision": seen}
+        payload = event.event.payload
+        if isinstance(payload, CaseSubmitted | CaseRescreened):
+            seen = decision_seen(payload.decision, self.reader)
+            if seen is not payload.decision:
+                body["payload"] = replace(payload, decision=seen).to_payload()
                 digest = body_hash(event.body.encode()) if event.scheme == Scheme.V2 else None
                 return {**body, **link, "redacted": True, "body_hash": digest}
         return {**body, **link, "body": event.body}
@@ -106,12 +116,11 @@ class CaseView:
         """Days spent in each state so far, from the ledger's state changes."""
         spans: dict[str, float] = {}
         state, since = CaseState.SUBMITTED.value, self.case.created_at
-        for event in self.events:
-            body = json.loads(event.body)
-            if body["type"] == EventType.CASE_STATE_CHANGED.value:
-                at = dt.datetime.fromisoformat(body["at"])
+        for event in (e.event for e in self.events):
+            if isinstance(event.payload, CaseStateChanged):
+                at = event.at
                 spans[state] = spans.get(state, 0.0) + (at - since).total_seconds() / 86400
-                state, since = body["payload"]["to"], at
+                state, since = event.payload.to_state, at
         spans[state] = spans.get(state, 0.0) + (now - since).total_seconds() / 86400
         return spans
 
@@ -163,35 +172,28 @@ class CaseView:
         }
 
 
-_FINDINGS = frozenset({EventType.CASE_RESCREENED.value, EventType.CASE_RESCREEN_FAILED.value})
-
-
-def _last_finding(tx: Transaction, case_id: str) -> tuple[str, dict[str, Any]] | None:
-    """The type and payload of the case's last re-screening event, if it has one."""
+def _last_finding(tx: Transaction, case_id: str) -> CaseRescreened | CaseRescreenFailed | None:
+    """The payload of the case's last re-screening event, if it has one."""
     for event in reversed(tx.case_events(case_id)):
-        body = json.loads(event.body)
-        if body["type"] in _FINDINGS:
-            return body["type"], body["payload"]
+        payload = event.event.payload
+        if isinstance(payload, CaseRescreened | CaseRescreenFailed):
+            return payload
     return None
 
 
 def _already_recorded(tx: Transaction, case_id: str, decision: Decision) -> bool:
     """Whether the case's last re-screening already found this outcome under these bundles."""
     last = _last_finding(tx, case_id)
-    return bool(
-        last is not None
-        and last[0] == EventType.CASE_RESCREENED.value
-        and last[1]["would_be"] == decision.outcome.value
-        and last[1].get("bundles") == decision.bundles
+    return (
+        isinstance(last, CaseRescreened)
+        and last.would_be == decision.outcome.value
+        and last.bundles == decision.bundles
     )
 
 
 def _already_failed(tx: Transaction, case_id: str, problem: str) -> bool:
     """Whether the case's last re-screening already failed, and for the same reason."""
-    return _last_finding(tx, case_id) == (
-        EventType.CASE_RESCREEN_FAILED.value,
-        {"problem": problem},
-    )
+    return _last_finding(tx, case_id) == CaseRescreenFailed(problem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -499,31 +501,27 @@ class CaseService:
             for condition in decision.conditions:
                 tx.add_condition(case_id, condition)
             tx.append(
-                type=EventType.CASE_SUBMITTED,
+                CaseSubmitted(
+                    facts["request"],
+                    decision.request_digest,
+                    facts,
+                    classification=Level(classification).label,
+                    number=case.number,
+                    decision_digest=sha256_hex(decision_text.encode()),
+                    sla_days=case.sla_days,
+                    idempotency_key=idempotency_key,
+                ),
                 actor=actor,
                 at=now,
                 case_id=case_id,
-                payload={
-                    "number": case.number,
-                    "request": facts["request"],
-                    "request_digest": decision.request_digest,
-                    "classification": Level(classification).label,
-                    "decision": facts,
-                    "decision_digest": sha256_hex(decision_text.encode()),
-                    "sla_days": case.sla_days,
-                    "idempotency_key": idempotency_key,
-                },
             )
             tx.append(
-                type=EventType.CASE_STATE_CHANGED,
+                CaseStateChanged(
+                    CaseState.SUBMITTED.value, state.value, f"screened: {decision.outcome.value}"
+                ),
                 actor=SYSTEM,
                 at=now,
                 case_id=case_id,
-                payload={
-                    "from": CaseState.SUBMITTED.value,
-                    "to": state.value,
-                    "why": f"screened: {decision.outcome.value}",
-                },
             )
             self._move_stock(tx, request, case_id, state, actor=SYSTEM, now=now)
             shown = self._shown(tx, case, submitter)
@@ -620,16 +618,12 @@ class CaseService:
                     now,
                 )
             )
+            answer = ApprovalGiven if approve else ApprovalDenied
             tx.append(
-                type=EventType.APPROVAL_GIVEN if approve else EventType.APPROVAL_DENIED,
+                answer(statement, signature, user.public_key),
                 actor=actor,
                 at=now,
                 case_id=case_id,
-                payload={
-                    "statement": statement,
-                    "signature": signature,
-                    "public_key": user.public_key,
-                },
             )
             if not approve:
                 target = CaseState.DENIED
@@ -693,11 +687,7 @@ class CaseService:
         check_transition(CaseState(case.state), target)
         updated = tx.update_case(case, state=target.value, state_since=now)
         tx.append(
-            type=EventType.CASE_STATE_CHANGED,
-            actor=actor,
-            at=now,
-            case_id=case.id,
-            payload={"from": case.state, "to": target.value, "why": why},
+            CaseStateChanged(case.state, target.value, why), actor=actor, at=now, case_id=case.id
         )
         return updated
 
@@ -764,13 +754,7 @@ class CaseService:
             if conditions[condition].met_at is not None:
                 raise IllegalTransition(f"condition '{condition}' is already met")
             tx.mark_condition_met(case_id, condition, at=now, by=actor, evidence=evidence)
-            tx.append(
-                type=EventType.CONDITION_MET,
-                actor=actor,
-                at=now,
-                case_id=case_id,
-                payload={"condition": condition, "evidence": evidence},
-            )
+            tx.append(ConditionMet(condition, evidence), actor=actor, at=now, case_id=case_id)
             if all(k.met_at is not None or k.text == condition for k in conditions.values()):
                 updated = self._move(
                     tx, case, CaseState.CLEARED, actor=actor, now=now, why="every condition met"
@@ -823,18 +807,14 @@ class CaseService:
         holder from which date, so a re-screening can be traced to its cause.
         """
         recorded = {
-            json.loads(event.body)["payload"]["revision"]
-            for event in tx.events_of_type(EventType.BUNDLE_ACTIVATED)
+            event.payload.revision
+            for event in (e.event for e in tx.events_of_type(EventType.BUNDLE_ACTIVATED))
+            if isinstance(event.payload, BundleActivated)
         }
         for bundle in self.screener.pack.history:
             if bundle.effective_from > now.date() or bundle.revision in recorded:
                 continue
-            tx.append(
-                type=EventType.BUNDLE_ACTIVATED,
-                actor=actor,
-                at=now,
-                payload=bundle.ledger_facts(),
-            )
+            tx.append(bundle.in_force(), actor=actor, at=now)
 
     def rescreen(self, *, actor: str, now: dt.datetime) -> Rescreening:
         """Judge every open case again under the policy in force today; record changed outcomes.
@@ -873,11 +853,7 @@ class CaseService:
                     failed.append((case, exc.problem))
                     if not _already_failed(tx, case.id, exc.problem):
                         tx.append(
-                            type=EventType.CASE_RESCREEN_FAILED,
-                            actor=actor,
-                            at=now,
-                            case_id=case.id,
-                            payload={"problem": exc.problem},
+                            CaseRescreenFailed(exc.problem), actor=actor, at=now, case_id=case.id
                         )
                     continue
                 if decision.outcome.value == case.outcome:
@@ -886,16 +862,15 @@ class CaseService:
                 if _already_recorded(tx, case.id, decision):
                     continue
                 tx.append(
-                    type=EventType.CASE_RESCREENED,
+                    CaseRescreened(
+                        case.outcome,
+                        decision.outcome.value,
+                        decision.judged_as_of,
+                        decision_recorded(decision),
+                        bundles=decision.bundles,
+                    ),
                     actor=actor,
                     at=now,
                     case_id=case.id,
-                    payload={
-                        "was": case.outcome,
-                        "would_be": decision.outcome.value,
-                        "as_of": decision.judged_as_of.isoformat(),
-                        "bundles": decision.bundles,
-                        "decision": decision_recorded(decision),
-                    },
                 )
         return Rescreening(tuple(changed), tuple(failed))

@@ -11,7 +11,7 @@ import re
 from clearance.core.access import Level, Role
 from clearance.core.actors import ADMIN, SYSTEM
 from clearance.core.catalog import Catalog
-from clearance.core.chain import EventType
+from clearance.core.events import DelegationGranted, HoldingGranted, UserAdded
 from clearance.errors import ConflictError, InputError, NotFoundError, PermissionDenied
 from clearance.store.records import DelegationRecord, HoldingRecord, UserRecord
 from clearance.store.repository import Store, Transaction
@@ -101,17 +101,16 @@ class People:
             self._check_actor(tx, actor)
             tx.add_user(user)
             tx.append(
-                type=EventType.USER_ADDED,
+                UserAdded(
+                    user_id,
+                    name,
+                    party,
+                    public_key,
+                    roles=tuple(user.roles),
+                    clearance=clearance.label,
+                ),
                 actor=actor,
                 at=now,
-                payload={
-                    "user": user_id,
-                    "name": name,
-                    "party": party,
-                    "public_key": public_key,
-                    "roles": list(user.roles),
-                    "clearance": clearance.label,
-                },
             )
         return user
 
@@ -159,15 +158,9 @@ class People:
             tx.end_holdings(authority, valid_from - dt.timedelta(days=1))
             tx.add_holding(holding)
             tx.append(
-                type=EventType.HOLDING_GRANTED,
+                HoldingGranted(user_id, authority, valid_from, valid_to),
                 actor=actor,
                 at=now,
-                payload={
-                    "user": user_id,
-                    "authority": authority,
-                    "from": valid_from.isoformat(),
-                    "to": valid_to.isoformat() if valid_to else None,
-                },
             )
         return holding
 
@@ -213,16 +206,9 @@ class People:
                 )
             tx.add_delegation(delegation)
             tx.append(
-                type=EventType.DELEGATION_GRANTED,
+                DelegationGranted(authority, holder_id, delegate_id, valid_from, valid_to),
                 actor=holder_id,
                 at=now,
-                payload={
-                    "authority": authority,
-                    "holder": holder_id,
-                    "delegate": delegate_id,
-                    "from": valid_from.isoformat(),
-                    "to": valid_to.isoformat(),
-                },
             )
         return delegation
 

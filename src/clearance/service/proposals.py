@@ -25,11 +25,11 @@ import datetime as dt
 import json
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from clearance.core.chain import EventType
 from clearance.core.digest import canonical_json, sha256_hex
+from clearance.core.events import BundleProposed, GoldenTally
 from clearance.core.signing import Signer, sign_statement
 from clearance.core.stockpile import StockpileFacts
 from clearance.core.workflow import OPEN_STATES
@@ -262,20 +262,19 @@ class PolicyProposals:
             )
             tx.proposals.add(record)
             tx.append(
-                type=EventType.BUNDLE_PROPOSED,
+                BundleProposed(
+                    record.id,
+                    record.number,
+                    record.holder,
+                    record.effective_from,
+                    record.revision,
+                    record.title,
+                    GoldenTally(tests["passed"], tests["failed"]),
+                    files_digest=sha256_hex(record.files.encode()),
+                    tests_digest=sha256_hex(record.tests.encode()),
+                ),
                 actor=actor,
                 at=now,
-                payload={
-                    "proposal": record.id,
-                    "number": record.number,
-                    "holder": record.holder,
-                    "effective_from": record.effective_from.isoformat(),
-                    "revision": record.revision,
-                    "title": record.title,
-                    "tests": {"passed": tests["passed"], "failed": tests["failed"]},
-                    "files_digest": sha256_hex(record.files.encode()),
-                    "tests_digest": sha256_hex(record.tests.encode()),
-                },
             )
         return ProposalView(
             record, _bundle(record, pack), tests, self._authority(pack, bundle.holder, now.date())
@@ -429,17 +428,16 @@ class PolicyProposals:
                 signature=signature,
             )
             tx.append(
-                type=EventType.BUNDLE_ACTIVATED,
+                replace(
+                    bundle.in_force(),
+                    proposal=record.id,
+                    authority=authority,
+                    statement=statement,
+                    signature=signature,
+                    public_key=user.public_key,
+                ),
                 actor=actor,
                 at=now,
-                payload={
-                    **bundle.ledger_facts(),
-                    "proposal": record.id,
-                    "authority": authority,
-                    "statement": statement,
-                    "signature": signature,
-                    "public_key": user.public_key,
-                },
             )
             try:
                 tx.checkpoint(now, "activation")

@@ -40,8 +40,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from clearance.core.access import Role
-from clearance.core.chain import EventType
 from clearance.core.decision import Decision
+from clearance.core.events import StockMove, StockMoved
 from clearance.core.request import EmployRequest, TransferRequest
 from clearance.core.stockpile import (
     Balance,
@@ -563,21 +563,9 @@ def case_movements(
     _check(tx, service, moves)
     tx.stock.add(moves, at=now, actor=actor)
     tx.append(
-        type=EventType.STOCK_MOVED,
+        StockMoved(tuple(StockMove(m.holder, m.system, m.kind, m.quantity, m.on) for m in moves)),
         actor=actor,
         at=now,
         case_id=case_id,
-        payload={
-            "movements": [
-                {
-                    "holder": m.holder,
-                    "system": m.system,
-                    "kind": m.kind.value,
-                    "quantity": m.quantity,
-                    "day": m.on.isoformat(),
-                }
-                for m in moves
-            ]
-        },
     )
     return moves

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
+
+from clearance.core.events import Event, PayloadError, read_event
 
 __all__ = [
     "ApiTokenRecord",
@@ -108,6 +111,16 @@ class LedgerRecord:
     type: str
     scheme: int
     seal: str | None
+
+    @property
+    def event(self) -> Event:
+        """The body read, with its typed payload: what readers take an event's facts from.
+        ``PayloadError`` for a body that is not an event (changed outside clearance)."""
+        try:
+            body = json.loads(self.body)
+        except (ValueError, TypeError, RecursionError):
+            raise PayloadError(f"event {self.seq}'s body is not JSON") from None
+        return read_event(body)
 
 
 @dataclass(frozen=True, slots=True)

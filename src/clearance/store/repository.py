@@ -53,6 +53,7 @@ from clearance.core.chain import (
     event_body,
     link_hash,
 )
+from clearance.core.events import Payload
 from clearance.core.workflow import OPEN_STATES
 from clearance.errors import ConflictError, InputError, LedgerBroken, OutcomeUnknown, StoreError
 from clearance.store.db import Database
@@ -795,22 +796,18 @@ class Transaction:
         return (0, GENESIS) if row is None else (int(row[0]), str(as_text(row[1])))
 
     def append(
-        self,
-        *,
-        type: EventType,
-        actor: str,
-        at: dt.datetime,
-        case_id: str | None = None,
-        payload: dict[str, Any],
+        self, payload: Payload, *, actor: str, at: dt.datetime, case_id: str | None = None
     ) -> LedgerRecord:
         """The one writer of ledger events: links the event to the head and seals it with the
-        system key, serialised by the database; every ``CHECKPOINT_EVERY`` events, a checkpoint."""
+        system key, serialised by the database; every ``CHECKPOINT_EVERY`` events, a checkpoint.
+        The event's type is its payload's."""
         if self._sealer is None:
             raise StoreError("there is no system key to seal the ledger with; run 'clearance init'")
+        type = payload.TYPE
         seq, prev = self.ledger_head()
         seq += 1
         body = event_body(
-            at=at.isoformat(), actor=actor, type=type, case_id=case_id, payload=payload
+            at=at.isoformat(), actor=actor, type=type, case_id=case_id, payload=payload.to_payload()
         )
         digest = link_hash(seq, case_id, prev, body)
         seal = self._sealer.seal(seq, digest)

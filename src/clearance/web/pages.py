@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from clearance.core.access import Level, Role, parse_level
 from clearance.core.chain import EventType
+from clearance.core.event_words import words_of
 from clearance.core.holders import consent_holders, holders_report, systems_report
 from clearance.core.request import parse_request
 from clearance.core.workflow import OPEN_STATES, CaseState
@@ -45,7 +46,6 @@ from .auth import COOKIE, Viewer, client_address, require, server, set_session_c
 from .charts import decisions_chart, holders_graph
 from .context import Server
 from .dashboard import AGE_BUCKETS, build_dashboard, waiting_on
-from .events import event_summary
 from .forms import (
     FIELD_IDS,
     RequestForm,
@@ -310,7 +310,7 @@ def _case_page(
         waiting=waiting_on(view) if view.case.state == CaseState.IN_REVIEW.value else [],
         answerable=_answerable(srv, viewer, view),
         checks=checks,
-        events=[{**e, "summary": event_summary(e)} for e in case["events"]],
+        events=[{**e, "summary": words_of(e)} for e in case["events"]],
         error=error,
         reason=reason,
         done=_DONE.get(done or ""),
@@ -603,7 +603,7 @@ def ledger_page(
         viewer=viewer,
         level=highest(levels),
         title="Ledger",
-        events=[{**e, "summary": event_summary(e)} for e in events],
+        events=[{**e, "summary": words_of(e)} for e in events],
         numbers=numbers,
         case=case.strip(),
         type=type,

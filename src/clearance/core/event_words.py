@@ -1,0 +1,184 @@
+"""Every ledger event in one sentence for people: the one table of words the case timeline,
+the ledger page and ``cases show`` all print. Pure code.
+
+Each event type has its words here, so no interface falls back to showing a
+payload as JSON; an event whose body cannot be read (changed outside
+clearance) is said to be so, in words too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from clearance.core.chain import EventType
+from clearance.core.events import (
+    ABSENT,
+    ApiTokenIssued,
+    ApiTokenRevoked,
+    ApprovalDenied,
+    ApprovalGiven,
+    BundleActivated,
+    BundleProposed,
+    CaseRescreened,
+    CaseRescreenFailed,
+    CaseStateChanged,
+    CaseSubmitted,
+    ConditionMet,
+    DelegationGranted,
+    Event,
+    HoldingGranted,
+    Payload,
+    PayloadError,
+    StockMove,
+    StockMoved,
+    SystemKeyAdded,
+    UserAccessChanged,
+    UserAdded,
+    read_event,
+)
+from clearance.core.request import describe_request
+from clearance.core.stockpile import MovementKind
+
+__all__ = ["WORDS", "event_words", "words_of"]
+
+
+def _submitted(p: CaseSubmitted, _: Event) -> str:
+    level = "UNCLASSIFIED" if p.classification is ABSENT else p.classification
+    try:
+        request = describe_request(dict(p.request))
+    except (KeyError, TypeError):
+        request = "a request of another shape"
+    return f"submitted as {level}: {request}; screened: {p.decision.get('outcome', '?')}"
+
+
+def _state_changed(p: CaseStateChanged, _: Event) -> str:
+    return f"{p.from_state} → {p.to_state}: {p.why}" if p.why else f"{p.from_state} → {p.to_state}"
+
+
+def _answered(p: ApprovalGiven | ApprovalDenied, _: Event) -> str:
+    s = p.statement
+    verdict = "approved" if isinstance(p, ApprovalGiven) else "denied"
+    behalf = f" for {s['on_behalf_of']}" if s.get("on_behalf_of") else ""
+    reason = f": “{s['reason']}”" if s.get("reason") else ""
+    return f"{s.get('authority')} {verdict}, signed by {s.get('actor')}{behalf}{reason}"
+
+
+def _condition_met(p: ConditionMet, _: Event) -> str:
+    return f"condition met: {p.condition} (evidence: {p.evidence})"
+
+
+def _rescreened(p: CaseRescreened, _: Event) -> str:
+    return f"screened again as of {p.as_of}: was {p.was}, would now be {p.would_be}"
+
+
+def _rescreen_failed(p: CaseRescreenFailed, _: Event) -> str:
+    return f"could not be screened again: {p.problem}"
+
+
+def _proposed(p: BundleProposed, _: Event) -> str:
+    return (
+        f"proposal {p.number}: policy of {p.holder} from {p.effective_from}, “{p.title}”;"
+        f" golden cases {p.tests.passed} pass, {p.tests.failed} fail"
+    )
+
+
+def _activated(p: BundleActivated, _: Event) -> str:
+    by = "" if p.authority is ABSENT else f", activated as {p.authority}"
+    return f"policy of {p.holder} ({p.bundle}) in force from {p.effective_from}{by}"
+
+
+def _user_added(p: UserAdded, _: Event) -> str:
+    return f"user {p.user} ({p.name}, {p.party}) added"
+
+
+def _access_changed(p: UserAccessChanged, _: Event) -> str:
+    changes = []
+    if p.roles is not ABSENT:
+        changes.append(f"roles {', '.join(p.roles) or 'none'}")
+    if p.clearance is not ABSENT:
+        changes.append(f"cleared {p.clearance}")
+    if p.password is not ABSENT:
+        changes.append(f"password {p.password}")
+    return f"access of {p.user} changed: {'; '.join(changes) or 'no change'}"
+
+
+def _token_issued(p: ApiTokenIssued, _: Event) -> str:
+    until = "" if p.expires_at is ABSENT else f", until {p.expires_at.date()}"
+    return f"API token “{p.name}” issued for {p.user}{until}"
+
+
+def _token_revoked(p: ApiTokenRevoked, _: Event) -> str:
+    why = " (password set)" if p.reason == "password_set" else ""
+    return f"API token of {p.user} revoked{why}"
+
+
+def _holding(p: HoldingGranted, _: Event) -> str:
+    until = f" to {p.valid_to}" if p.valid_to else ""
+    return f"{p.user} holds {p.authority} from {p.valid_from}{until}"
+
+
+def _delegation(p: DelegationGranted, _: Event) -> str:
+    return f"{p.holder} delegates {p.authority} to {p.delegate} from {p.valid_from} to {p.valid_to}"
+
+
+def _system_key(p: SystemKeyAdded, _: Event) -> str:
+    return f"system key {p.public_key[:12]}… recorded: it seals the ledger from here on"
+
+
+_MOVES: Mapping[MovementKind, str] = {
+    MovementKind.RECEIPT: "received {n} into stock on hand",
+    MovementKind.COMMIT: "committed {n} (still on hand)",
+    MovementKind.RELEASE: "released a commitment of {n}",
+    MovementKind.TRANSFER_OUT: "moved {n} from stock on hand to handed over",
+    MovementKind.TRANSFER_IN: "took {n} into stock on hand",
+    MovementKind.CONSUME: "moved {n} from stock on hand to consumed",
+}
+"""What each kind of movement did to a holder's stock, for ``n`` items of a system."""
+
+
+def _move(m: StockMove) -> str:
+    return f"{m.holder} " + _MOVES[m.kind].format(n=f"{m.quantity} × {m.system}") + f", {m.day}"
+
+
+def _stock_moved(p: StockMoved, _: Event) -> str:
+    return "; ".join(_move(m) for m in p.movements) or "no stock moved"
+
+
+WORDS: Mapping[EventType, Callable[[Any, Event], str]] = {
+    EventType.SYSTEM_KEY_ADDED: _system_key,
+    EventType.USER_ADDED: _user_added,
+    EventType.USER_ACCESS_CHANGED: _access_changed,
+    EventType.API_TOKEN_ISSUED: _token_issued,
+    EventType.API_TOKEN_REVOKED: _token_revoked,
+    EventType.HOLDING_GRANTED: _holding,
+    EventType.DELEGATION_GRANTED: _delegation,
+    EventType.CASE_SUBMITTED: _submitted,
+    EventType.CASE_STATE_CHANGED: _state_changed,
+    EventType.APPROVAL_GIVEN: _answered,
+    EventType.APPROVAL_DENIED: _answered,
+    EventType.CONDITION_MET: _condition_met,
+    EventType.CASE_RESCREENED: _rescreened,
+    EventType.CASE_RESCREEN_FAILED: _rescreen_failed,
+    EventType.BUNDLE_PROPOSED: _proposed,
+    EventType.BUNDLE_ACTIVATED: _activated,
+    EventType.STOCK_MOVED: _stock_moved,
+}
+"""The words of each event type, given its payload and the event."""
+
+
+def event_words(event: Event) -> str:
+    """What happened, in one sentence."""
+    payload: Payload = event.payload
+    return WORDS[payload.TYPE](payload, event)
+
+
+def words_of(body: Mapping[str, Any]) -> str:
+    """The sentence for an event as the interfaces hold it (its body's keys, as a case file or
+    the ledger page writes them), or words saying it cannot be read."""
+    try:
+        return event_words(read_event(body))
+    except PayloadError:
+        kind = body.get("type")
+        name = kind if kind in set(EventType) else "ledger"
+        return f"a {name} event whose details cannot be read (audit verify names why)"
