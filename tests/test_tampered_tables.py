@@ -140,10 +140,10 @@ def test_a_signed_statement_that_does_not_hold_is_named(
     actor: audit checks both on every event that records one. The events here are written
     with the system key, as a faulty or dishonest writer holding it would."""
     with story.store.reading() as tx:
-        denial = tx.events_of_type(EventType.APPROVAL_DENIED)[0]
+        denial = tx.ledger.of_type(EventType.APPROVAL_DENIED)[0]
     payload = json.loads(denial.body)["payload"]
     with story.store.transaction() as tx:
-        prev_seq, prev_hash = tx.ledger_head()
+        prev_seq, prev_hash = tx.ledger.head()
         statement = {**payload["statement"], "prior_seq": prev_seq, "prior_hash": prev_hash}
         signature = story.keys["hegseth"](
             json.dumps(statement, sort_keys=True, separators=(",", ":")).encode()

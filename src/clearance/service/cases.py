@@ -47,6 +47,8 @@ from clearance.service.stockpile import (
     decision_recorded,
     decision_seen,
 )
+from clearance.store.case_lists import CaseSearch
+from clearance.store.protocol import Transaction
 from clearance.store.records import (
     ApprovalRecord,
     CaseRecord,
@@ -54,7 +56,7 @@ from clearance.store.records import (
     LedgerRecord,
     UserRecord,
 )
-from clearance.store.repository import CaseSearch, Store, Transaction
+from clearance.store.repository import Store
 
 __all__ = ["CaseService", "CaseView", "Rescreening", "case_row"]
 
@@ -168,7 +170,7 @@ _FINDINGS = frozenset({EventType.CASE_RESCREENED.value, EventType.CASE_RESCREEN_
 
 def _last_finding(tx: Transaction, case_id: str) -> tuple[str, dict[str, Any]] | None:
     """The type and payload of the case's last re-screening event, if it has one."""
-    for event in reversed(tx.case_events(case_id)):
+    for event in reversed(tx.ledger.of_case(case_id)):
         body = json.loads(event.body)
         if body["type"] in _FINDINGS:
             return body["type"], body["payload"]
@@ -206,13 +208,13 @@ class Rescreening:
 def _view_in(
     tx: Transaction, case: CaseRecord, reader: UserRecord | None, system_key: str | None
 ) -> CaseView:
-    approvals = tx.approvals(case.id)
-    keys = {a.actor: u.public_key for a in approvals if (u := tx.user(a.actor)) is not None}
+    approvals = tx.cases.approvals(case.id)
+    keys = {a.actor: u.public_key for a in approvals if (u := tx.people.user(a.actor)) is not None}
     return CaseView(
         case,
         tuple(approvals),
-        tuple(tx.conditions(case.id)),
-        tuple(tx.case_events(case.id)),
+        tuple(tx.cases.conditions(case.id)),
+        tuple(tx.ledger.of_case(case.id)),
         keys,
         reader,
         system_key,
@@ -263,11 +265,11 @@ class CaseService:
         not found, in the same words as one that does not exist.
         """
         case = (
-            tx.case_by_number(int(case_id), lock=lock)
+            tx.cases.by_number(int(case_id), lock=lock)
             if case_id.isascii() and case_id.isdigit() and len(case_id) <= 18
-            else tx.case(case_id, lock=lock)
+            else tx.cases.get(case_id, lock=lock)
         )
-        if actor is not None and (user := tx.user(actor)) is not None:
+        if actor is not None and (user := tx.people.user(actor)) is not None:
             max_level = user.clearance if max_level is None else min(max_level, user.clearance)
         if case is None or (max_level is not None and case.classification > max_level):
             raise NotFoundError(f"no case '{case_id}'")
@@ -304,7 +306,7 @@ class CaseService:
         "ukraine") or by submitter; ``count_at_most`` stops the total there."""
         search = self._search(query)
         with self.store.reading() as tx:
-            found = tx.cases(
+            found = tx.cases.page(
                 states=states,
                 limit=limit,
                 offset=offset,
@@ -312,7 +314,7 @@ class CaseService:
                 submitted_by=submitted_by,
                 search=search,
             )
-            total = tx.count_cases(
+            total = tx.cases.count(
                 states=states,
                 max_level=max_level,
                 submitted_by=submitted_by,
@@ -344,7 +346,7 @@ class CaseService:
     ) -> list[tuple[str, int, int, int]]:
         """Open cases by state and age bucket: ``(state, bucket, count, highest level)``."""
         with self.store.reading() as tx:
-            return tx.open_summary(
+            return tx.cases.open_summary(
                 now=now, bucket_days=bucket_days, max_level=max_level, submitted_by=submitted_by
             )
 
@@ -357,7 +359,7 @@ class CaseService:
     ) -> list[tuple[str, str, int, int]]:
         """Decisions per month and kind: ``(YYYY-MM, kind, count, highest level)``."""
         with self.store.reading() as tx:
-            return tx.decisions_by_month(
+            return tx.cases.decisions_by_month(
                 since=since, max_level=max_level, submitted_by=submitted_by
             )
 
@@ -374,7 +376,7 @@ class CaseService:
         """Cases waiting on a gate past their SLA, longest waiting first (one index range);
         ``query`` finds them as ``page`` does."""
         with self.store.reading() as tx:
-            return tx.overdue_cases(
+            return tx.cases.overdue(
                 now=now,
                 max_level=max_level,
                 submitted_by=submitted_by,
@@ -392,7 +394,7 @@ class CaseService:
         query: str = "",
     ) -> int:
         with self.store.reading() as tx:
-            return tx.count_overdue(
+            return tx.cases.count_overdue(
                 now=now,
                 max_level=max_level,
                 submitted_by=submitted_by,
@@ -457,7 +459,7 @@ class CaseService:
         facts = decision_recorded(decision)
         with self.store.transaction() as tx:
             tx.serialise()  # a retry waits for the first attempt, then finds its case
-            if idempotency_key is not None and (earlier := tx.case_by_key(idempotency_key)):
+            if idempotency_key is not None and (earlier := tx.cases.by_key(idempotency_key)):
                 if (
                     earlier.submitted_by != actor
                     or earlier.request_digest != decision.request_digest
@@ -465,8 +467,8 @@ class CaseService:
                     raise ConflictError(
                         "this idempotency key was used for another request; use a new key"
                     )
-                return self._shown(tx, earlier, tx.user(actor)), False
-            submitter = tx.user(actor)
+                return self._shown(tx, earlier, tx.people.user(actor)), False
+            submitter = tx.people.user(actor)
             if submitter is None:
                 raise NotFoundError(f"unknown user '{actor}'")
             if submitter.party != request.requester:
@@ -481,7 +483,7 @@ class CaseService:
             decision_text = canonical_json(facts).decode()
             case = CaseRecord(
                 id=case_id,
-                number=tx.next_case_number(),
+                number=tx.cases.next_number(),
                 idempotency_key=idempotency_key,
                 submitted_by=actor,
                 request=canonical_json(facts["request"]).decode(),
@@ -495,9 +497,9 @@ class CaseService:
                 state_since=now,
                 classification=classification,
             )
-            tx.add_case(case)
+            tx.cases.add(case)
             for condition in decision.conditions:
-                tx.add_condition(case_id, condition)
+                tx.cases.add_condition(case_id, condition)
             tx.append(
                 type=EventType.CASE_SUBMITTED,
                 actor=actor,
@@ -571,17 +573,17 @@ class CaseService:
                 raise IllegalTransition(f"case {case.number} is {case.state}, not in review")
             if case.submitted_by == actor:
                 raise PermissionDenied("the requester can never decide their own case")
-            user = tx.user(actor)
+            user = tx.people.user(actor)
             if user is None:
                 raise NotFoundError(f"unknown user '{actor}'")
             decision = json.loads(case.decision)
-            answered = {a.authority for a in tx.approvals(case_id)}
+            answered = {a.authority for a in tx.cases.approvals(case_id)}
             gates = {g["authority"]: g["delegable"] for g in decision["required_approvals"]}
             open_gates = {a: d for a, d in gates.items() if a not in answered}
             gate, on_behalf_of = self._pick_gate(
                 tx, actor, authority, open_gates, gates, now.date()
             )
-            prior_seq, prior_hash = tx.ledger_head()
+            prior_seq, prior_hash = tx.ledger.head()
             # What the signer answers: this request, this decision (its outcome, the
             # approvals and conditions it needs, the policy that made it), at this level,
             # at this point of the ledger.
@@ -607,7 +609,7 @@ class CaseService:
             message, signature = sign_statement(
                 statement, signer, public_key=user.public_key, actor=actor
             )
-            tx.add_approval(
+            tx.cases.add_approval(
                 ApprovalRecord(
                     case_id,
                     gate,
@@ -634,10 +636,10 @@ class CaseService:
             if not approve:
                 target = CaseState.DENIED
             elif set(open_gates) == {gate}:
-                conditions = tx.conditions(case_id)
+                conditions = tx.cases.conditions(case_id)
                 target = CaseState.APPROVED_WITH_CONDITIONS if conditions else CaseState.APPROVED
             else:
-                return self._shown(tx, tx.update_case(case), reader)
+                return self._shown(tx, tx.cases.update(case), reader)
             moved = self._move(
                 tx, case, target, actor=actor, now=now, why=reason or f"{gate} approved"
             )
@@ -691,7 +693,7 @@ class CaseService:
         why: str,
     ) -> CaseRecord:
         check_transition(CaseState(case.state), target)
-        updated = tx.update_case(case, state=target.value, state_since=now)
+        updated = tx.cases.update(case, state=target.value, state_since=now)
         tx.append(
             type=EventType.CASE_STATE_CHANGED,
             actor=actor,
@@ -704,7 +706,7 @@ class CaseService:
     @staticmethod
     def _acting_party(tx: Transaction, actor: str, parties: set[str], to_do: str) -> None:
         """Refuse an unknown user, or one who acts for none of ``parties``."""
-        user = tx.user(actor)
+        user = tx.people.user(actor)
         if user is None:
             raise NotFoundError(f"unknown user '{actor}'")
         if user.party not in parties:
@@ -756,14 +758,14 @@ class CaseService:
                 raise IllegalTransition(
                     f"case {case.number} is {case.state}; conditions are met on approved cases"
                 )
-            conditions = {k.text: k for k in tx.conditions(case_id)}
+            conditions = {k.text: k for k in tx.cases.conditions(case_id)}
             if condition not in conditions:
                 raise NotFoundError(
                     f"case {case.number} has no condition '{condition}' (it has: {list(conditions)})"
                 )
             if conditions[condition].met_at is not None:
                 raise IllegalTransition(f"condition '{condition}' is already met")
-            tx.mark_condition_met(case_id, condition, at=now, by=actor, evidence=evidence)
+            tx.cases.mark_condition_met(case_id, condition, at=now, by=actor, evidence=evidence)
             tx.append(
                 type=EventType.CONDITION_MET,
                 actor=actor,
@@ -776,7 +778,7 @@ class CaseService:
                     tx, case, CaseState.CLEARED, actor=actor, now=now, why="every condition met"
                 )
             else:
-                updated = tx.update_case(case)
+                updated = tx.cases.update(case)
             return self._shown(tx, updated, reader)
 
     def execute(
@@ -824,7 +826,7 @@ class CaseService:
         """
         recorded = {
             json.loads(event.body)["payload"]["revision"]
-            for event in tx.events_of_type(EventType.BUNDLE_ACTIVATED)
+            for event in tx.ledger.of_type(EventType.BUNDLE_ACTIVATED)
         }
         for bundle in self.screener.pack.history:
             if bundle.effective_from > now.date() or bundle.revision in recorded:
@@ -853,11 +855,11 @@ class CaseService:
         changed: list[tuple[CaseRecord, str, str]] = []
         failed: list[tuple[CaseRecord, str]] = []
         with self.store.transaction() as tx:
-            if actor != ADMIN and tx.user(actor) is None:
+            if actor != ADMIN and tx.people.user(actor) is None:
                 raise NotFoundError(f"unknown user '{actor}'")
             # The pack's bundles took effect by their dates, not by anyone's act.
             self._record_activations(tx, actor=SYSTEM, now=now)
-            for case in tx.each_case(states=list(OPEN_STATES)):
+            for case in tx.cases.each(states=list(OPEN_STATES)):
                 try:
                     _, decision = judge_again(
                         case,
