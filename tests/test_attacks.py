@@ -546,7 +546,7 @@ def test_a_withheld_case_file_still_tells_its_state_and_conditions(
 
     case, _ = world.cases.submit(G5, actor="us.liaison", now=T0)
     with world.store.reading() as tx:
-        reader = tx.user("ua.liaison")
+        reader = tx.people.user("ua.liaison")
     assert isinstance(reader, UserRecord)
     shown = world.cases.view(case.id, reader=reader).as_dict(T0)
     honest = prove(shown, None, system_key.public_key)
@@ -688,7 +688,7 @@ def test_figures_withheld_from_a_reader_cannot_be_recovered_from_the_digests(
 
     case, _ = world.cases.submit(G5, actor="us.liaison", now=T0)
     with world.store.reading() as tx:
-        reader = tx.user("ua.liaison")
+        reader = tx.people.user("ua.liaison")
     assert isinstance(reader, UserRecord)
     shown = world.cases.view(case.id, reader=reader).as_dict(T0)
     assert shown["decision"]["stockpile"]["figures_withheld"] is True

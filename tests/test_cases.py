@@ -137,11 +137,11 @@ def test_an_office_is_delegated_only_to_a_user_of_its_party(world: World) -> Non
         "ua.liaison acts for UA: only a user of US may be a delegate for us.secdef"
     )
     with world.store.reading() as tx:
-        assert tx.delegations(delegate_id="ua.liaison") == []
-        assert tx.events_of_type(EventType.DELEGATION_GRANTED) == []
+        assert tx.people.delegations(delegate_id="ua.liaison") == []
+        assert tx.ledger.of_type(EventType.DELEGATION_GRANTED) == []
     delegate("us.liaison")
     with world.store.reading() as tx:
-        assert [d.holder_id for d in tx.delegations(delegate_id="us.liaison")] == ["hegseth"]
+        assert [d.holder_id for d in tx.people.delegations(delegate_id="us.liaison")] == ["hegseth"]
 
 
 def test_illegal_moves_are_refused(world: World) -> None:
@@ -277,7 +277,7 @@ def test_a_new_bundle_is_recorded_and_a_changed_outcome_never_applied(
 
     with world.store.transaction() as tx:
         activations = [
-            json.loads(e.body)["payload"] for e in tx.events_of_type(EventType.BUNDLE_ACTIVATED)
+            json.loads(e.body)["payload"] for e in tx.ledger.of_type(EventType.BUNDLE_ACTIVATED)
         ]
     assert {(a["holder"], a["effective_from"]) for a in activations} >= {
         ("US", "2025-05-01"),
@@ -288,8 +288,8 @@ def test_a_new_bundle_is_recorded_and_a_changed_outcome_never_applied(
     # Asking again records nothing new: the same finding under the same bundles.
     assert service.rescreen(actor="admin", now=later + dt.timedelta(days=1)).changed
     with world.store.transaction() as tx:
-        assert len(tx.events_of_type(EventType.BUNDLE_ACTIVATED)) == len(activations)
-        assert len(tx.events_of_type(EventType.CASE_RESCREENED)) == 1
+        assert len(tx.ledger.of_type(EventType.BUNDLE_ACTIVATED)) == len(activations)
+        assert len(tx.ledger.of_type(EventType.CASE_RESCREENED)) == 1
     assert audit.verify(world.store).ok
 
 
@@ -302,7 +302,7 @@ def test_lists_searches_and_summaries_count_only_what_the_reader_may_see(world: 
     with (
         world.store.transaction() as tx
     ):  # classify one case SECRET, as a submitter cleared so would
-        tx.update_case(tx.case(secret.id) or secret, classification=2)
+        tx.cases.update(tx.cases.get(secret.id) or secret, classification=2)
 
     def numbers(**scope: object) -> list[int]:
         found, total = cases.page(states=None, limit=50, offset=0, **scope)  # type: ignore[arg-type]

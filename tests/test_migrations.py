@@ -105,8 +105,11 @@ def test_upgrading_gives_tokens_already_issued_an_expiry_and_drops_old_failures(
         after = dt.datetime.now(dt.UTC)
         store = Store(database)
         with store.reading() as tx:
-            [token] = tx.tokens("u")
-            assert tx.sign_in_failures("u", "", before - dt.timedelta(days=3650)) == (0, None)
+            [token] = tx.people.tokens("u")
+            assert tx.people.sign_in_failures("u", "", before - dt.timedelta(days=3650)) == (
+                0,
+                None,
+            )
         ninety = dt.timedelta(days=90)
         assert before + ninety <= token.expires_at <= after + ninety
         assert token.state(after) == "active"

@@ -59,12 +59,12 @@ UNREADABLE = {
 def poison(store: Store, case: CaseRecord, request: dict[str, Any]) -> CaseRecord:
     """Rewrite a case's stored request, as someone with access to the database could."""
     with store.transaction() as tx:
-        return tx.update_case(case, request=json.dumps(request))
+        return tx.cases.update(case, request=json.dumps(request))
 
 
 def failures(store: Store) -> list[tuple[str, dict[str, Any]]]:
     with store.reading() as tx:
-        events = tx.events_of_type(EventType.CASE_RESCREEN_FAILED)
+        events = tx.ledger.of_type(EventType.CASE_RESCREEN_FAILED)
     return [(e.case_id or "", json.loads(e.body)["payload"]) for e in events]
 
 
@@ -232,7 +232,7 @@ def test_the_command_line_reports_a_case_it_cannot_rescreen_and_goes_on(
     try:
         store = Store(database)
         with store.reading() as tx:
-            case = tx.case(other["id"])
+            case = tx.cases.get(other["id"])
         assert case is not None
         poison(store, case, {**G2, "date": "9999-12-01"})
     finally:

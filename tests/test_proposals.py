@@ -94,7 +94,7 @@ def test_a_proposal_is_tested_and_only_the_named_authority_activates_it(
 
     # The ledger says who activated what, when, from which date, and the signature holds.
     with world.store.reading() as tx:
-        event = json.loads(tx.events_of_type(EventType.BUNDLE_ACTIVATED)[-1].body)
+        event = json.loads(tx.ledger.of_type(EventType.BUNDLE_ACTIVATED)[-1].body)
     payload = event["payload"]
     assert (event["actor"], payload["authority"]) == ("hegseth", "us.secdef")
     assert (payload["effective_from"], payload["revision"]) == ("2027-01-01", view.record.revision)

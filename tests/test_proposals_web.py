@@ -310,7 +310,7 @@ def test_the_holder_of_the_office_activates_on_the_page_and_the_ledger_says_so(
     )
     assert TITLE in text_of(secdef.get("/policy/US").text)
     with api.server.store.reading() as tx:
-        [proposed] = tx.events_of_type(EventType.BUNDLE_PROPOSED)
+        [proposed] = tx.ledger.of_type(EventType.BUNDLE_PROPOSED)
     assert json.loads(proposed.body)["actor"] == "us.liaison"
 
 

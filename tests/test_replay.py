@@ -129,7 +129,7 @@ def test_a_bundle_changes_nothing_decided_under_it(demo_store: Store) -> None:
     with demo_store.reading() as tx:
         decided_under = {
             c.number
-            for c in tx.cases(limit=100)
+            for c in tx.cases.page(limit=100)
             if json.loads(c.decision)["bundles"]["US"] == report.candidate.revision
         }
     assert decided_under == {1, 2}

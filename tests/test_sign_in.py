@@ -71,7 +71,7 @@ def sign_in(client: TestClient, user: str, password: str, address: str) -> Any:
 
 def ledger(store: Store, kind: EventType) -> list[dict[str, Any]]:
     with store.reading() as tx:
-        return [json.loads(e.body) for e in tx.events_of_type(kind)]
+        return [json.loads(e.body) for e in tx.ledger.of_type(kind)]
 
 
 # the same time for every wrong pair ------------------------------------------------------

@@ -324,14 +324,14 @@ def test_an_executed_use_consumes_the_users_stock_and_not_more(world: World) -> 
 
     big, _ = cases.submit({**use, "quantity": 39}, actor="ua.liaison", now=T0)
     with world.store.reading() as tx:
-        events_before = tx.ledger_head()
+        events_before = tx.ledger.head()
     with pytest.raises(InputError) as caught:
         cases.execute(big.id, actor="ua.liaison", quantity=None, now=T0)
     assert str(caught.value) == "quantity: UA has 38 'atacms' on hand; cannot use 39"
     assert cases.view(big.id).case.state == "approved"  # nothing recorded
     assert _stock(world, "UA", "atacms") == Balance(38, 0)
     with world.store.reading() as tx:
-        assert tx.ledger_head() == events_before
+        assert tx.ledger.head() == events_before
 
 
 def test_untracked_stock_does_not_move(world: World) -> None:

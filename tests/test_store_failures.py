@@ -82,7 +82,7 @@ def _gone(cluster: PostgresCluster, pids: list[int]) -> None:
 def _recorded(api: Api, key: str) -> bool:
     """Whether a case was recorded with this idempotency key (there is at most one)."""
     with api.server.store.reading() as tx:
-        return tx.case_by_key(key) is not None
+        return tx.cases.by_key(key) is not None
 
 
 def test_a_commit_the_database_fails_is_an_unknown_outcome_and_the_same_key_tells(

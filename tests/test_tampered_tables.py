@@ -80,7 +80,7 @@ def test_every_event_is_read_back_to_the_body_it_was_written_as(story: World) ->
     """The typed payloads write what was always written: each event's body, rebuilt from its
     typed reading, is the stored body byte for byte, so no hash or seal could differ."""
     with story.store.reading() as tx:
-        events = tx.ledger_page(max_level=None, limit=1000)
+        events = tx.ledger.page(max_level=None, limit=1000)
     assert {e.type for e in events} >= {
         "user_added",
         "user_access_changed",
@@ -170,11 +170,11 @@ def test_a_signed_statement_that_does_not_hold_is_named(
     actor: audit checks both on every event that records one. The events here are written
     with the system key, as a faulty or dishonest writer holding it would."""
     with story.store.reading() as tx:
-        denial = tx.events_of_type(EventType.APPROVAL_DENIED)[0]
+        denial = tx.ledger.of_type(EventType.APPROVAL_DENIED)[0]
     payload = denial.event.payload
     assert isinstance(payload, ApprovalDenied)
     with story.store.transaction() as tx:
-        prev_seq, prev_hash = tx.ledger_head()
+        prev_seq, prev_hash = tx.ledger.head()
         statement = {**payload.statement, "prior_seq": prev_seq, "prior_hash": prev_hash}
         signature = story.keys["hegseth"](
             json.dumps(statement, sort_keys=True, separators=(",", ":")).encode()

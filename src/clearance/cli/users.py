@@ -122,10 +122,10 @@ def list_users(json_output: JsonOption = False) -> None:
                         "from": h.valid_from.isoformat(),
                         "to": h.valid_to.isoformat() if h.valid_to else None,
                     }
-                    for h in tx.holdings(user_id=u.id)
+                    for h in tx.people.holdings(user_id=u.id)
                 ],
             }
-            for u in tx.users()
+            for u in tx.people.users()
         ]
     if json_output:
         print_json(Console(), rows)

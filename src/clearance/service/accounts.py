@@ -41,8 +41,9 @@ from clearance.errors import (
     StoreError,
     Throttled,
 )
+from clearance.store.protocol import Transaction
 from clearance.store.records import ApiTokenRecord, SessionRecord, UserRecord
-from clearance.store.repository import Store, Transaction
+from clearance.store.repository import Store
 
 __all__ = ["Accounts", "SignedIn", "token_hash", "token_row", "token_secret"]
 
@@ -178,7 +179,7 @@ class Accounts:
         hashed = _HASHER.hash(password)
         with self.store.transaction() as tx:
             self._user(tx, user_id)
-            tx.update_user(user_id, password_hash=hashed)
+            tx.people.update_user(user_id, password_hash=hashed)
             tx.append(
                 # The digest of the stored hash binds the row to the ledger; it reveals nothing
                 # of the password (argon2id hashes are salted and slow to test guesses against).
@@ -188,8 +189,8 @@ class Accounts:
                 actor=actor,
                 at=now,
             )
-            tx.end_sessions(user_id)
-            for record in tx.tokens(user_id):
+            tx.people.end_sessions(user_id)
+            for record in tx.people.tokens(user_id):
                 if record.revoked_at is None:
                     self._revoke(tx, record, reason="password_set", actor=actor, now=now)
 
@@ -204,7 +205,9 @@ class Accounts:
     ) -> None:
         with self.store.transaction() as tx:
             self._user(tx, user_id)
-            tx.update_user(user_id, roles=tuple(r.value for r in roles), clearance=int(clearance))
+            tx.people.update_user(
+                user_id, roles=tuple(r.value for r in roles), clearance=int(clearance)
+            )
             tx.append(
                 UserAccessChanged(
                     user_id, roles=tuple(r.value for r in roles), clearance=clearance.label
@@ -215,7 +218,7 @@ class Accounts:
 
     @staticmethod
     def _user(tx: Transaction, user_id: str) -> UserRecord:
-        user = tx.user(user_id)
+        user = tx.people.user(user_id)
         if user is None:
             raise NotFoundError(f"unknown user '{user_id}'")
         return user
@@ -230,14 +233,16 @@ class Accounts:
         (the client's address)."""
         name, client = user_id[:NAME_KEPT], client[:NAME_KEPT]
         with self.store.transaction() as tx:
-            tx.purge_sign_in(failures_before=now - self.failure_memory, now=now)
-            wait = self._wait(*tx.sign_in_failures(name, client, now - self.failure_memory), now)
+            tx.people.purge_sign_in(failures_before=now - self.failure_memory, now=now)
+            wait = self._wait(
+                *tx.people.sign_in_failures(name, client, now - self.failure_memory), now
+            )
             if wait:
                 raise Throttled(_THROTTLED, retry_after=wait)
-            user = tx.user(user_id)
+            user = tx.people.user(user_id)
             # Counted as failed until the password proves right, so that tries sent at
             # once from one address cannot all slip in before the wait.
-            tx.add_sign_in_failure(name, client, now)
+            tx.people.add_sign_in_failure(name, client, now)
         # The slow check runs outside any transaction, so it holds no lock while it works;
         # and it runs whoever the name is, so every wrong pair takes the same time.
         right = _password_ok(None if user is None else user.password_hash, password)
@@ -252,8 +257,8 @@ class Accounts:
             expires_at=now + dt.timedelta(hours=self.session_hours),
         )
         with self.store.transaction() as tx:
-            tx.clear_sign_in_failures(name, client)
-            tx.add_session(record)
+            tx.people.clear_sign_in_failures(name, client)
+            tx.people.add_session(record)
         return token, SignedIn(user, csrf_token=record.csrf_token)
 
     def _wait(self, failures: int, last: dt.datetime | None, now: dt.datetime) -> int:
@@ -276,7 +281,7 @@ class Accounts:
 
     def sign_out(self, token: str) -> None:
         with self.store.transaction() as tx:
-            tx.end_session(self._token_hash(token))
+            tx.people.end_session(self._token_hash(token))
 
     # API tokens -------------------------------------------------------------------
 
@@ -310,7 +315,7 @@ class Accounts:
         )
         with self.store.transaction() as tx:
             self._user(tx, user_id)
-            tx.add_token(record)
+            tx.people.add_token(record)
             tx.append(
                 ApiTokenIssued(
                     record.id, user_id, name, token_hash=record.token_hash, expires_at=expires
@@ -322,7 +327,7 @@ class Accounts:
 
     def revoke_token(self, token_id: str, *, actor: str, now: dt.datetime) -> None:
         with self.store.transaction() as tx:
-            record = tx.token(token_id)
+            record = tx.people.token(token_id)
             if record is None:
                 raise NotFoundError(f"no API token '{token_id}'")
             if record.revoked_at is None:
@@ -332,19 +337,19 @@ class Accounts:
     def _revoke(
         tx: Transaction, record: ApiTokenRecord, *, reason: str, actor: str, now: dt.datetime
     ) -> None:
-        tx.revoke_token(record.id, now)
+        tx.people.revoke_token(record.id, now)
         tx.append(ApiTokenRevoked(record.id, record.user_id, reason=reason), actor=actor, at=now)
 
     def token_owner(self, token_id: str) -> str | None:
         with self.store.reading() as tx:
-            record = tx.token(token_id)
+            record = tx.people.token(token_id)
         return None if record is None else record.user_id
 
     def tokens(self, user_id: str) -> list[ApiTokenRecord]:
         """A user's API tokens, newest first, revoked and expired ones too."""
         with self.store.reading() as tx:
             self._user(tx, user_id)
-            return tx.tokens(user_id)
+            return tx.people.tokens(user_id)
 
     def from_token(self, token: str, *, now: dt.datetime) -> SignedIn | None:
         """The user a token acts as; None for a token unknown, revoked or expired."""
@@ -355,5 +360,5 @@ class Accounts:
 
     def user(self, user_id: str) -> SignedIn | None:
         with self.store.reading() as tx:
-            user = tx.user(user_id)
+            user = tx.people.user(user_id)
         return None if user is None else SignedIn(user)

@@ -223,7 +223,7 @@ def registered_keys(store: Store) -> list[str]:
     """The system public keys recorded on the ledger, oldest first (a row that is not such an
     event, whatever its type column says, is passed over: ``audit verify`` names it)."""
     with store.reading() as tx:
-        events = tx.events_of_type(EventType.SYSTEM_KEY_ADDED)
+        events = tx.ledger.of_type(EventType.SYSTEM_KEY_ADDED)
     keys = []
     for event in events:
         try:
@@ -259,9 +259,9 @@ def initialise(store: Store, key_path: Path, *, now: dt.datetime) -> SystemKey:
     store.sealer = key
     with store.transaction() as tx:
         tx.serialise()
-        unsealed = tx.unsealed_tail()
+        unsealed = tx.ledger.unsealed_tail()
         if unsealed:  # written before seals existed: vouch for them as found
-            tx.checkpoint(now, "upgrade", unsealed=True)
+            tx.ledger.checkpoint(now, "upgrade", unsealed=True)
         if key.public_key not in known:
             tx.append(SystemKeyAdded(key.public_key), actor=SYSTEM, at=now)
     return key
@@ -284,7 +284,7 @@ def checkpoint(
     """Sign the ledger's head now and keep the checkpoint in the database; ``keep`` (writing it
     to a file, say) runs before the commit, so if it fails nothing is kept at all."""
     with store.transaction() as tx:
-        made = tx.checkpoint(now, reason)
+        made = tx.ledger.checkpoint(now, reason)
         if keep is not None:
             keep(made)
         return made
@@ -313,4 +313,4 @@ def checkpoint_if_due(store: Store, *, now: dt.datetime, minutes: int) -> Checkp
             signed = dt.datetime.fromisoformat(latest.at)
             if now - signed < dt.timedelta(minutes=minutes):
                 return None
-        return tx.checkpoint(now, "interval")
+        return tx.ledger.checkpoint(now, "interval")

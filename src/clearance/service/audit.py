@@ -379,7 +379,7 @@ def ledger_page(
     ``LedgerBroken`` if a body is not the JSON object every event is (changed outside
     clearance: ``verify`` names it)."""
     with store.reading() as tx:
-        events = tx.ledger_page(
+        events = tx.ledger.page(
             max_level=max_level, case_id=case_id, type=type, before=before, limit=limit
         )
     page = []

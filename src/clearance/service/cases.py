@@ -57,6 +57,8 @@ from clearance.service.stockpile import (
     decision_recorded,
     decision_seen,
 )
+from clearance.store.case_lists import CaseSearch
+from clearance.store.protocol import Transaction
 from clearance.store.records import (
     ApprovalRecord,
     CaseRecord,
@@ -64,7 +66,7 @@ from clearance.store.records import (
     LedgerRecord,
     UserRecord,
 )
-from clearance.store.repository import CaseSearch, Store, Transaction
+from clearance.store.repository import Store
 
 __all__ = ["CaseService", "CaseView", "Rescreening", "case_row"]
 
@@ -174,7 +176,7 @@ class CaseView:
 
 def _last_finding(tx: Transaction, case_id: str) -> CaseRescreened | CaseRescreenFailed | None:
     """The payload of the case's last re-screening event, if it has one."""
-    for event in reversed(tx.case_events(case_id)):
+    for event in reversed(tx.ledger.of_case(case_id)):
         payload = event.event.payload
         if isinstance(payload, CaseRescreened | CaseRescreenFailed):
             return payload
@@ -208,13 +210,13 @@ class Rescreening:
 def _view_in(
     tx: Transaction, case: CaseRecord, reader: UserRecord | None, system_key: str | None
 ) -> CaseView:
-    approvals = tx.approvals(case.id)
-    keys = {a.actor: u.public_key for a in approvals if (u := tx.user(a.actor)) is not None}
+    approvals = tx.cases.approvals(case.id)
+    keys = {a.actor: u.public_key for a in approvals if (u := tx.people.user(a.actor)) is not None}
     return CaseView(
         case,
         tuple(approvals),
-        tuple(tx.conditions(case.id)),
-        tuple(tx.case_events(case.id)),
+        tuple(tx.cases.conditions(case.id)),
+        tuple(tx.ledger.of_case(case.id)),
         keys,
         reader,
         system_key,
@@ -265,11 +267,11 @@ class CaseService:
         not found, in the same words as one that does not exist.
         """
         case = (
-            tx.case_by_number(int(case_id), lock=lock)
+            tx.cases.by_number(int(case_id), lock=lock)
             if case_id.isascii() and case_id.isdigit() and len(case_id) <= 18
-            else tx.case(case_id, lock=lock)
+            else tx.cases.get(case_id, lock=lock)
         )
-        if actor is not None and (user := tx.user(actor)) is not None:
+        if actor is not None and (user := tx.people.user(actor)) is not None:
             max_level = user.clearance if max_level is None else min(max_level, user.clearance)
         if case is None or (max_level is not None and case.classification > max_level):
             raise NotFoundError(f"no case '{case_id}'")
@@ -306,7 +308,7 @@ class CaseService:
         "ukraine") or by submitter; ``count_at_most`` stops the total there."""
         search = self._search(query)
         with self.store.reading() as tx:
-            found = tx.cases(
+            found = tx.cases.page(
                 states=states,
                 limit=limit,
                 offset=offset,
@@ -314,7 +316,7 @@ class CaseService:
                 submitted_by=submitted_by,
                 search=search,
             )
-            total = tx.count_cases(
+            total = tx.cases.count(
                 states=states,
                 max_level=max_level,
                 submitted_by=submitted_by,
@@ -346,7 +348,7 @@ class CaseService:
     ) -> list[tuple[str, int, int, int]]:
         """Open cases by state and age bucket: ``(state, bucket, count, highest level)``."""
         with self.store.reading() as tx:
-            return tx.open_summary(
+            return tx.cases.open_summary(
                 now=now, bucket_days=bucket_days, max_level=max_level, submitted_by=submitted_by
             )
 
@@ -359,7 +361,7 @@ class CaseService:
     ) -> list[tuple[str, str, int, int]]:
         """Decisions per month and kind: ``(YYYY-MM, kind, count, highest level)``."""
         with self.store.reading() as tx:
-            return tx.decisions_by_month(
+            return tx.cases.decisions_by_month(
                 since=since, max_level=max_level, submitted_by=submitted_by
             )
 
@@ -376,7 +378,7 @@ class CaseService:
         """Cases waiting on a gate past their SLA, longest waiting first (one index range);
         ``query`` finds them as ``page`` does."""
         with self.store.reading() as tx:
-            return tx.overdue_cases(
+            return tx.cases.overdue(
                 now=now,
                 max_level=max_level,
                 submitted_by=submitted_by,
@@ -394,7 +396,7 @@ class CaseService:
         query: str = "",
     ) -> int:
         with self.store.reading() as tx:
-            return tx.count_overdue(
+            return tx.cases.count_overdue(
                 now=now,
                 max_level=max_level,
                 submitted_by=submitted_by,
@@ -459,7 +461,7 @@ class CaseService:
         facts = decision_recorded(decision)
         with self.store.transaction() as tx:
             tx.serialise()  # a retry waits for the first attempt, then finds its case
-            if idempotency_key is not None and (earlier := tx.case_by_key(idempotency_key)):
+            if idempotency_key is not None and (earlier := tx.cases.by_key(idempotency_key)):
                 if (
                     earlier.submitted_by != actor
                     or earlier.request_digest != decision.request_digest
@@ -467,8 +469,8 @@ class CaseService:
                     raise ConflictError(
                         "this idempotency key was used for another request; use a new key"
                     )
-                return self._shown(tx, earlier, tx.user(actor)), False
-            submitter = tx.user(actor)
+                return self._shown(tx, earlier, tx.people.user(actor)), False
+            submitter = tx.people.user(actor)
             if submitter is None:
                 raise NotFoundError(f"unknown user '{actor}'")
             if submitter.party != request.requester:
@@ -483,7 +485,7 @@ class CaseService:
             decision_text = canonical_json(facts).decode()
             case = CaseRecord(
                 id=case_id,
-                number=tx.next_case_number(),
+                number=tx.cases.next_number(),
                 idempotency_key=idempotency_key,
                 submitted_by=actor,
                 request=canonical_json(facts["request"]).decode(),
@@ -497,9 +499,9 @@ class CaseService:
                 state_since=now,
                 classification=classification,
             )
-            tx.add_case(case)
+            tx.cases.add(case)
             for condition in decision.conditions:
-                tx.add_condition(case_id, condition)
+                tx.cases.add_condition(case_id, condition)
             tx.append(
                 CaseSubmitted(
                     facts["request"],
@@ -569,17 +571,17 @@ class CaseService:
                 raise IllegalTransition(f"case {case.number} is {case.state}, not in review")
             if case.submitted_by == actor:
                 raise PermissionDenied("the requester can never decide their own case")
-            user = tx.user(actor)
+            user = tx.people.user(actor)
             if user is None:
                 raise NotFoundError(f"unknown user '{actor}'")
             decision = json.loads(case.decision)
-            answered = {a.authority for a in tx.approvals(case_id)}
+            answered = {a.authority for a in tx.cases.approvals(case_id)}
             gates = {g["authority"]: g["delegable"] for g in decision["required_approvals"]}
             open_gates = {a: d for a, d in gates.items() if a not in answered}
             gate, on_behalf_of = self._pick_gate(
                 tx, actor, authority, open_gates, gates, now.date()
             )
-            prior_seq, prior_hash = tx.ledger_head()
+            prior_seq, prior_hash = tx.ledger.head()
             # What the signer answers: this request, this decision (its outcome, the
             # approvals and conditions it needs, the policy that made it), at this level,
             # at this point of the ledger.
@@ -605,7 +607,7 @@ class CaseService:
             message, signature = sign_statement(
                 statement, signer, public_key=user.public_key, actor=actor
             )
-            tx.add_approval(
+            tx.cases.add_approval(
                 ApprovalRecord(
                     case_id,
                     gate,
@@ -628,10 +630,10 @@ class CaseService:
             if not approve:
                 target = CaseState.DENIED
             elif set(open_gates) == {gate}:
-                conditions = tx.conditions(case_id)
+                conditions = tx.cases.conditions(case_id)
                 target = CaseState.APPROVED_WITH_CONDITIONS if conditions else CaseState.APPROVED
             else:
-                return self._shown(tx, tx.update_case(case), reader)
+                return self._shown(tx, tx.cases.update(case), reader)
             moved = self._move(
                 tx, case, target, actor=actor, now=now, why=reason or f"{gate} approved"
             )
@@ -685,7 +687,7 @@ class CaseService:
         why: str,
     ) -> CaseRecord:
         check_transition(CaseState(case.state), target)
-        updated = tx.update_case(case, state=target.value, state_since=now)
+        updated = tx.cases.update(case, state=target.value, state_since=now)
         tx.append(
             CaseStateChanged(case.state, target.value, why), actor=actor, at=now, case_id=case.id
         )
@@ -694,7 +696,7 @@ class CaseService:
     @staticmethod
     def _acting_party(tx: Transaction, actor: str, parties: set[str], to_do: str) -> None:
         """Refuse an unknown user, or one who acts for none of ``parties``."""
-        user = tx.user(actor)
+        user = tx.people.user(actor)
         if user is None:
             raise NotFoundError(f"unknown user '{actor}'")
         if user.party not in parties:
@@ -746,21 +748,21 @@ class CaseService:
                 raise IllegalTransition(
                     f"case {case.number} is {case.state}; conditions are met on approved cases"
                 )
-            conditions = {k.text: k for k in tx.conditions(case_id)}
+            conditions = {k.text: k for k in tx.cases.conditions(case_id)}
             if condition not in conditions:
                 raise NotFoundError(
                     f"case {case.number} has no condition '{condition}' (it has: {list(conditions)})"
                 )
             if conditions[condition].met_at is not None:
                 raise IllegalTransition(f"condition '{condition}' is already met")
-            tx.mark_condition_met(case_id, condition, at=now, by=actor, evidence=evidence)
+            tx.cases.mark_condition_met(case_id, condition, at=now, by=actor, evidence=evidence)
             tx.append(ConditionMet(condition, evidence), actor=actor, at=now, case_id=case_id)
             if all(k.met_at is not None or k.text == condition for k in conditions.values()):
                 updated = self._move(
                     tx, case, CaseState.CLEARED, actor=actor, now=now, why="every condition met"
                 )
             else:
-                updated = tx.update_case(case)
+                updated = tx.cases.update(case)
             return self._shown(tx, updated, reader)
 
     def execute(
@@ -808,7 +810,7 @@ class CaseService:
         """
         recorded = {
             event.payload.revision
-            for event in (e.event for e in tx.events_of_type(EventType.BUNDLE_ACTIVATED))
+            for event in (e.event for e in tx.ledger.of_type(EventType.BUNDLE_ACTIVATED))
             if isinstance(event.payload, BundleActivated)
         }
         for bundle in self.screener.pack.history:
@@ -833,11 +835,11 @@ class CaseService:
         changed: list[tuple[CaseRecord, str, str]] = []
         failed: list[tuple[CaseRecord, str]] = []
         with self.store.transaction() as tx:
-            if actor != ADMIN and tx.user(actor) is None:
+            if actor != ADMIN and tx.people.user(actor) is None:
                 raise NotFoundError(f"unknown user '{actor}'")
             # The pack's bundles took effect by their dates, not by anyone's act.
             self._record_activations(tx, actor=SYSTEM, now=now)
-            for case in tx.each_case(states=list(OPEN_STATES)):
+            for case in tx.cases.each(states=list(OPEN_STATES)):
                 try:
                     _, decision = judge_again(
                         case,

@@ -100,7 +100,7 @@ def open_export(
     if public_key is not None:
         try:
             with store.transaction() as tx:
-                summary.checkpoint = tx.checkpoint(now, "export")
+                summary.checkpoint = tx.ledger.checkpoint(now, "export")
         except LedgerBroken as exc:  # the export goes on: the auditor needs it most then
             summary.refused = exc.message
     level = None if reader_level is None else Level(reader_level)
@@ -160,7 +160,7 @@ def export(
 def clearance_of(store: Store, user_id: str) -> int:
     """The clearance level of the user an export is redacted for."""
     with store.reading() as tx:
-        user = tx.user(user_id)
+        user = tx.people.user(user_id)
     if user is None:
         raise NotFoundError(f"unknown user '{user_id}'")
     return user.clearance

@@ -13,8 +13,9 @@ from clearance.core.actors import ADMIN, SYSTEM
 from clearance.core.catalog import Catalog
 from clearance.core.events import DelegationGranted, HoldingGranted, UserAdded
 from clearance.errors import ConflictError, InputError, NotFoundError, PermissionDenied
+from clearance.store.protocol import Transaction
 from clearance.store.records import DelegationRecord, HoldingRecord, UserRecord
-from clearance.store.repository import Store, Transaction
+from clearance.store.repository import Store
 
 __all__ = ["People", "can_act_for", "offices_of"]
 
@@ -36,16 +37,17 @@ def can_act_for(
     holder's current delegate on a delegable gate; raises ``PermissionDenied``
     otherwise, saying why (``personally`` says what a delegate may not do).
     """
-    if any(h.covers(day) for h in tx.holdings(authority=authority, user_id=user_id)):
+    if any(h.covers(day) for h in tx.people.holdings(authority=authority, user_id=user_id)):
         return None
-    if any(h.user_id == user_id for h in tx.holdings(authority=authority)):
+    if any(h.user_id == user_id for h in tx.people.holdings(authority=authority)):
         raise PermissionDenied(f"{user_id} no longer holds {authority} (or does not yet)")
     delegations = [
-        d for d in tx.delegations(authority=authority, delegate_id=user_id) if d.covers(day)
+        d for d in tx.people.delegations(authority=authority, delegate_id=user_id) if d.covers(day)
     ]
     for delegation in delegations:
         holder_now = any(
-            h.covers(day) for h in tx.holdings(authority=authority, user_id=delegation.holder_id)
+            h.covers(day)
+            for h in tx.people.holdings(authority=authority, user_id=delegation.holder_id)
         )
         if not holder_now:
             continue
@@ -77,7 +79,7 @@ class People:
         if tx is None:
             with self.store.transaction() as tx:
                 return self.check_new_user(user_id=user_id, party=party, tx=tx)
-        if tx.user(user_id) is not None:
+        if tx.people.user(user_id) is not None:
             raise ConflictError(f"user '{user_id}' already exists")
 
     def add_user(
@@ -99,7 +101,7 @@ class People:
         with self.store.transaction() as tx:
             self.check_new_user(user_id=user_id, party=party, tx=tx)
             self._check_actor(tx, actor)
-            tx.add_user(user)
+            tx.people.add_user(user)
             tx.append(
                 UserAdded(
                     user_id,
@@ -116,12 +118,12 @@ class People:
 
     def users(self) -> list[UserRecord]:
         with self.store.reading() as tx:
-            return tx.users()
+            return tx.people.users()
 
     def user(self, user_id: str) -> UserRecord:
         """One user, with their roles and clearance as they are now."""
         with self.store.reading() as tx:
-            user = tx.user(user_id)
+            user = tx.people.user(user_id)
         if user is None:
             raise NotFoundError(f"unknown user '{user_id}'")
         return user
@@ -129,7 +131,7 @@ class People:
     @staticmethod
     def _check_actor(tx: Transaction, actor: str) -> None:
         """Who records a change is a user, or the local administrator (``ADMIN``)."""
-        if actor != ADMIN and tx.user(actor) is None:
+        if actor != ADMIN and tx.people.user(actor) is None:
             raise NotFoundError(f"unknown user '{actor}' (--by)")
 
     def _check_authority(self, authority: str) -> None:
@@ -152,11 +154,11 @@ class People:
             raise InputError("to", "the end of a term cannot come before its start")
         holding = HoldingRecord(user_id, authority, valid_from, valid_to)
         with self.store.transaction() as tx:
-            if tx.user(user_id) is None:
+            if tx.people.user(user_id) is None:
                 raise NotFoundError(f"unknown user '{user_id}'")
             self._check_actor(tx, actor)
-            tx.end_holdings(authority, valid_from - dt.timedelta(days=1))
-            tx.add_holding(holding)
+            tx.people.end_holdings(authority, valid_from - dt.timedelta(days=1))
+            tx.people.add_holding(holding)
             tx.append(
                 HoldingGranted(user_id, authority, valid_from, valid_to),
                 actor=actor,
@@ -188,9 +190,9 @@ class People:
             raise InputError("delegate", "a holder cannot delegate to themselves")
         delegation = DelegationRecord(authority, holder_id, delegate_id, valid_from, valid_to)
         with self.store.transaction() as tx:
-            if tx.user(holder_id) is None:
+            if tx.people.user(holder_id) is None:
                 raise NotFoundError(f"unknown user '{holder_id}'")
-            delegate = tx.user(delegate_id)
+            delegate = tx.people.user(delegate_id)
             if delegate is None:
                 raise NotFoundError(f"unknown user '{delegate_id}'")
             if delegate.party != office.party:
@@ -199,12 +201,13 @@ class People:
                     f" may be a delegate for {authority}"
                 )
             if not any(
-                h.covers(now.date()) for h in tx.holdings(authority=authority, user_id=holder_id)
+                h.covers(now.date())
+                for h in tx.people.holdings(authority=authority, user_id=holder_id)
             ):
                 raise PermissionDenied(
                     f"{holder_id} does not hold {authority} and cannot delegate it"
                 )
-            tx.add_delegation(delegation)
+            tx.people.add_delegation(delegation)
             tx.append(
                 DelegationGranted(authority, holder_id, delegate_id, valid_from, valid_to),
                 actor=holder_id,
@@ -216,11 +219,14 @@ class People:
 def offices_of(store: Store, user_id: str, day: dt.date) -> list[str]:
     """The offices a user holds on ``day``, or may answer for as a delegate."""
     with store.reading() as tx:
-        held = [h.authority for h in tx.holdings(user_id=user_id) if h.covers(day)]
+        held = [h.authority for h in tx.people.holdings(user_id=user_id) if h.covers(day)]
         delegated = [
             d.authority
-            for d in tx.delegations(delegate_id=user_id)
+            for d in tx.people.delegations(delegate_id=user_id)
             if d.covers(day)
-            and any(h.covers(day) for h in tx.holdings(authority=d.authority, user_id=d.holder_id))
+            and any(
+                h.covers(day)
+                for h in tx.people.holdings(authority=d.authority, user_id=d.holder_id)
+            )
         ]
     return sorted(set(held) | set(delegated))

@@ -51,8 +51,9 @@ from clearance.service.people import can_act_for
 from clearance.service.rejudge import CannotJudge, judge_again
 from clearance.service.replay import Change, Rejudger
 from clearance.store.proposals import ProposalRecord
+from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord
-from clearance.store.repository import Store, Transaction
+from clearance.store.repository import Store
 from clearance.store.stored_cases import stored_cases
 
 __all__ = [
@@ -239,7 +240,7 @@ class PolicyProposals:
         tests = self.test(bundle, pack, now)
         with self.store.transaction() as tx:
             tx.serialise()
-            user = tx.user(actor)
+            user = tx.people.user(actor)
             if user is None:
                 raise NotFoundError(f"unknown user '{actor}'")
             if user.party != bundle.holder:
@@ -325,7 +326,7 @@ class PolicyProposals:
         changed_open: list[tuple[CaseRecord, str, str]] = []
         unjudged: list[tuple[CaseRecord, str]] = []
         with self.store.reading() as tx:
-            for case in tx.each_case(states=list(OPEN_STATES)):
+            for case in tx.cases.each(states=list(OPEN_STATES)):
                 try:
                     _, decision = judge_again(
                         case,
@@ -399,11 +400,11 @@ class PolicyProposals:
                     f"no bundle of {record.holder} in force today names a policy_authority:"
                     " nobody may activate its policy"
                 )
-            user = tx.user(actor)
+            user = tx.people.user(actor)
             if user is None:
                 raise NotFoundError(f"unknown user '{actor}'")
             can_act_for(tx, actor, authority, now.date(), delegable=False, personally=_PERSONALLY)
-            prior_seq, prior_hash = tx.ledger_head()
+            prior_seq, prior_hash = tx.ledger.head()
             statement = {
                 "proposal": record.id,
                 "number": record.number,
@@ -440,7 +441,7 @@ class PolicyProposals:
                 at=now,
             )
             try:
-                tx.checkpoint(now, "activation")
+                tx.ledger.checkpoint(now, "activation")
             except (
                 LedgerBroken
             ) as exc:  # the activation stands; every verification names the damage

@@ -60,8 +60,9 @@ from clearance.core.workflow import CaseState
 from clearance.errors import InputError, NotFoundError
 from clearance.policy.engine import Screener
 from clearance.policy.explain import Explanation
+from clearance.store.protocol import Transaction
 from clearance.store.records import UserRecord
-from clearance.store.repository import Store, Transaction
+from clearance.store.repository import Store
 from clearance.store.stock import MovementRow
 
 __all__ = [

@@ -7,7 +7,7 @@ process, so any number of processes can share one database:
   write lock up front (a deferred transaction could read the ledger head,
   then lose the race to upgrade its lock);
 - on PostgreSQL a transaction that appends to the ledger first takes a
-  transaction-scoped advisory lock (see ``ledger.py``).
+  transaction-scoped advisory lock (see ``dialect.py``).
 
 SQLite syncs its write-ahead log at every commit (``synchronous=FULL``) unless
 told otherwise: with ``NORMAL`` a commit is acknowledged before it is on disk,
@@ -18,26 +18,24 @@ The schema comes only from the Alembic migrations in ``migrations/``.
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DataError, OperationalError, ProgrammingError
 
 from clearance.errors import InputError, StoreError
 from clearance.settings import SQLITE_SYNCHRONOUS
+from clearance.store.dialect import READ_ONLY, postgresql_engine, sqlite_engine
 
-__all__ = ["Database", "open_database"]
+__all__ = ["Database", "database_errors", "open_database", "store_error"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
-
-READ_ONLY = "clearance_read_only"
-"""Execution option of a transaction that only reads (``Database.reader``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,24 +62,6 @@ class Database:
         self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, synchronous: str) -> None:
-    # Autocommit at the driver level: transactions are begun explicitly below.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute(f"PRAGMA synchronous={synchronous}")
-    cursor.close()
-
-
-def _sqlite_begin(connection: Any) -> None:
-    # Readers begin deferred (WAL lets them run beside the one writer); writers take
-    # the write lock up front.
-    read_only = connection.get_execution_options().get(READ_ONLY, False)
-    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
-
-
 def open_database(url: str, *, create_dir: bool = True, synchronous: str = "FULL") -> Database:
     """An engine for ``url``; a SQLite file's folder is created on first use.
 
@@ -98,11 +78,9 @@ def open_database(url: str, *, create_dir: bool = True, synchronous: str = "FULL
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and create_dir:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 30})
-        event.listen(engine, "connect", functools.partial(_sqlite_pragmas, synchronous=synchronous))
-        event.listen(engine, "begin", _sqlite_begin)
+        engine = sqlite_engine(parsed, synchronous=synchronous)
     elif parsed.get_backend_name() == "postgresql":
-        engine = create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        engine = postgresql_engine(parsed)
     else:
         raise InputError("CLEARANCE_DATABASE_URL", "only sqlite and postgresql are supported")
     database = Database(engine, engine.execution_options(**{READ_ONLY: True}))
@@ -134,3 +112,26 @@ def existing_database(url: str) -> Database | None:
         return open_database(url, create_dir=False)
     except StoreError:
         return None
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """A database that cannot answer is a one-line ``StoreError``; a missing schema says what to do."""
+    try:
+        yield
+    except DataError:
+        raise InputError(
+            "input", "holds a value the database cannot store (such as a NUL character)"
+        ) from None
+    except UnicodeEncodeError:
+        raise InputError("input", "holds text that is not Unicode (a lone surrogate)") from None
+    except (OperationalError, ProgrammingError) as exc:
+        raise store_error(str(exc.orig)) from None
+
+
+def store_error(text: str) -> StoreError:
+    """A database's error as one line; a missing schema says what to do."""
+    message = text.strip().splitlines()[0] if text.strip() else "unknown error"
+    if "no such table" in message or "does not exist" in message:
+        return StoreError("the database is not initialised; run 'clearance init'")
+    return StoreError(f"database error: {message}")

@@ -1,16 +1,17 @@
-"""The ledger's store side: what sealing needs, checkpoints, and the fast readers that verify.
+"""The ledger's store side: what sealing needs, checkpoints, and reading the events.
 
 Every event is written by ``Transaction.append`` (store/repository.py), the
 one writer: it links the event to the head, seals it with the system key
 through a ``Sealer``, and every ``CHECKPOINT_EVERY`` events also stores a
-signed checkpoint. After a transaction commits, the store tells its
-observers which events it wrote (``Observer``): the seam for anything that
-reacts to events, such as the witness file kept beside the database, which
-the store also reads (``WitnessFile``) before it signs a checkpoint.
+signed checkpoint (``LedgerTables.checkpoint``), which it signs only over a
+ledger that verifies since the last one. After a transaction commits, the
+store tells its observers which events it wrote (``Observer``): the seam for
+anything that reacts to events, such as the witness file kept beside the
+database, which the store also reads (``WitnessFile``) before it signs a
+checkpoint.
 
-Verification reads every event, so its readers go straight to the driver
-(a plain cursor on SQLite, a server-side one on PostgreSQL), with the body
-as bytes ready to hash.
+Verification of the whole ledger reads every event, so its readers
+(``Store.ledger_rows``) go straight to the driver (dialect.py).
 """
 
 from __future__ import annotations
@@ -20,22 +21,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from clearance.core.anchors import Anchor, Checkpoint
-from clearance.store.models import LedgerCheckpoint
+from clearance.core.anchors import Anchor, Checkpoint, seal_valid
+from clearance.core.chain import GENESIS, ChainVerifier, EventType, Scheme
+from clearance.errors import LedgerBroken, StoreError
+from clearance.store.dialect import as_text
+from clearance.store.models import Case, LedgerCheckpoint, LedgerEvent
 from clearance.store.records import LedgerRecord
 
 __all__ = [
-    "ROWS_SQL",
-    "SEALS_SQL",
     "CheckpointTables",
+    "LedgerTables",
     "Observer",
     "Sealer",
     "StoredCheckpoint",
     "WitnessFile",
-    "as_text",
 ]
 
 
@@ -65,12 +67,6 @@ class WitnessFile(Protocol):
 
     def anchor(self, public_key: str) -> Anchor | str | None:
         """The witness as an anchor; a problem (text) when it cannot be trusted; None if absent."""
-
-
-def as_text(value: Any) -> Any:
-    """A text column's value as text: SQLite keeps a value in whatever type it was written with,
-    so the same bytes may come back as a BLOB."""
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
 def _checkpoint(row: LedgerCheckpoint) -> Checkpoint:
@@ -124,23 +120,176 @@ class CheckpointTables:
         return [StoredCheckpoint(_checkpoint(r), as_text(r.reason)) for r in rows]
 
 
-# (seq, scheme, type, case_id, prev_hash, hash, body as bytes): core.chain.Row without body_hash.
-# SQLite returns a value in the type it was written with: the texts are cast back to text.
-ROWS_SQL = {
-    "sqlite": (
-        "SELECT seq, scheme, CAST(type AS TEXT), CAST(case_id AS TEXT), CAST(prev_hash AS TEXT),"
-        " CAST(hash AS TEXT), CAST(body AS BLOB) FROM ledger WHERE seq BETWEEN ? AND ? ORDER BY seq"
-    ),
-    "postgresql": (
-        "SELECT seq, scheme, type, case_id, prev_hash, hash, convert_to(body, 'UTF8') FROM ledger"
-        " WHERE seq BETWEEN %s AND %s ORDER BY seq"
-    ),
-}
+def _record(row: LedgerEvent) -> LedgerRecord:
+    return LedgerRecord(
+        row.seq,
+        as_text(row.case_id),
+        as_text(row.prev_hash),
+        as_text(row.body),
+        as_text(row.hash),
+        as_text(row.type),
+        row.scheme,
+        as_text(row.seal),
+    )
 
-SEALS_SQL = {
-    "sqlite": (
-        "SELECT seq, CAST(hash AS TEXT), CAST(seal AS TEXT) FROM ledger WHERE seq BETWEEN ? AND ?"
-        " ORDER BY seq"
-    ),
-    "postgresql": "SELECT seq, hash, seal FROM ledger WHERE seq BETWEEN %s AND %s ORDER BY seq",
-}
+
+def _bytes(value: Any) -> bytes | None:
+    """A body as the bytes its hash was taken over (None: the row has none)."""
+    if value is None or isinstance(value, bytes):
+        return value
+    return str(value).encode("utf-8", "surrogatepass")
+
+
+class LedgerTables:
+    """The ledger's events read inside one transaction, and its checkpoints signed. Reached
+    through ``Transaction.ledger``; events are written only by ``Transaction.append``."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        serialise: Callable[[], None],
+        checkpoints: CheckpointTables,
+        sealer: Sealer | None,
+        witness: WitnessFile | None,
+    ) -> None:
+        self._session = session
+        self._serialise = serialise
+        self._checkpoints = checkpoints
+        self._sealer = sealer
+        self._witness = witness
+
+    def head(self) -> tuple[int, str]:
+        """The last sequence number and hash (0 and the genesis hash on an empty ledger)."""
+        self._serialise()
+        row = self._session.execute(
+            select(LedgerEvent.seq, LedgerEvent.hash)
+            .where(LedgerEvent.seq.is_not(None))
+            .order_by(LedgerEvent.seq.desc())
+            .limit(1)
+        ).first()
+        return (0, GENESIS) if row is None else (int(row[0]), str(as_text(row[1])))
+
+    def checkpoint(self, at: dt.datetime, reason: str, *, unsealed: bool = False) -> Checkpoint:
+        """Sign the ledger's head with the system key and keep the checkpoint.
+
+        Only over a ledger that verifies since the last checkpoint the key
+        signed, and that holds the witness: otherwise ``LedgerBroken``, since
+        the checkpoint would vouch for whatever was forged, changed or cut
+        there. ``unsealed``: vouch for the events of scheme 1 found before the
+        first sealed one, as ``clearance init`` does once for a ledger written
+        before seals; never otherwise, since anyone can write such an event.
+        """
+        sealer = self._sealer
+        if sealer is None:
+            raise StoreError("there is no system key to sign with; run 'clearance init'")
+        seq, head = self.head()
+        problem = self._tail_problem(sealer.public_key, seq, unsealed=unsealed)
+        if problem is not None:
+            raise LedgerBroken(f"not signing a checkpoint over the ledger: {problem}")
+        made = sealer.checkpoint(seq, head, at)
+        self._checkpoints.add(made, reason)
+        return made
+
+    def _tail_problem(self, public_key: str, head_seq: int, *, unsealed: bool) -> str | None:
+        """What is wrong with the events after the last checkpoint signed by ``public_key``, or
+        with the ledger against the witness."""
+        last = self._checkpoints.last_signed(public_key)
+        since, prev = (0, GENESIS) if last is None else (last.seq, last.head)
+        if since > head_seq:
+            return f"the ledger ends at event {head_seq}, before its checkpoint at {since}"
+        if since:
+            at_checkpoint = self._session.scalar(
+                select(LedgerEvent.hash).where(LedgerEvent.seq == since)
+            )
+            if as_text(at_checkpoint) != prev:
+                return f"event {since} is not the one its checkpoint vouches for"
+        witness = None if self._witness is None else self._witness.anchor(public_key)
+        if isinstance(witness, str):
+            return witness
+        if witness is not None:
+            if witness.seq > head_seq:
+                return f"the ledger ends at event {head_seq}, before {witness.source}"
+            found = self._session.scalar(
+                select(LedgerEvent.hash).where(LedgerEvent.seq == witness.seq)
+            )
+            if as_text(found) != witness.head:
+                return f"event {witness.seq} is not the one {witness.source} vouches for"
+        count = self._session.scalar(select(func.count()).select_from(LedgerEvent))
+        if count != head_seq:
+            return f"the ledger holds {count} rows, but its events run from 1 to {head_seq}"
+        rows = self._session.execute(
+            select(
+                LedgerEvent.seq,
+                LedgerEvent.scheme,
+                LedgerEvent.type,
+                LedgerEvent.case_id,
+                LedgerEvent.prev_hash,
+                LedgerEvent.hash,
+                LedgerEvent.body,
+                LedgerEvent.seal,
+            )
+            .where(LedgerEvent.seq > since)
+            .order_by(LedgerEvent.seq)
+        ).all()
+        verifier = ChainVerifier(since + 1, head_seq, prev, whole=True)
+        verifier.feed((r[0], r[1], *(as_text(v) for v in r[2:6]), _bytes(r[6]), None) for r in rows)
+        segment = verifier.segment()
+        if segment.first_bad is not None:
+            return f"event {segment.first_bad} {segment.problem}"
+        sealed = since > 0 or not unsealed
+        for row in rows:
+            if row[1] == Scheme.V1 and not sealed:
+                continue  # written before seals existed: the upgrade's checkpoint vouches for it
+            sealed = True
+            if not seal_valid(public_key, row[0], as_text(row[5]), as_text(row[7])):
+                return f"event {row[0]} is not sealed by the system key"
+        return None
+
+    def unsealed_tail(self) -> bool:
+        """Whether events without a seal follow the last checkpoint (a ledger from before seals)."""
+        last = self._session.scalar(select(func.max(LedgerCheckpoint.seq))) or 0
+        found = self._session.scalar(
+            select(LedgerEvent.seq)
+            .where(LedgerEvent.seq > last, LedgerEvent.seal.is_(None))
+            .limit(1)
+        )
+        return found is not None
+
+    def page(
+        self,
+        *,
+        max_level: int | None,
+        case_id: str | None = None,
+        type: str | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> list[LedgerRecord]:
+        """Events newest first; those of a case classified above ``max_level`` left out, and
+        those of a case not found (as an export redacts them)."""
+        query = select(LedgerEvent).outerjoin(Case, Case.id == LedgerEvent.case_id)
+        if max_level is not None:
+            query = query.where(
+                (LedgerEvent.case_id.is_(None)) | (Case.classification <= max_level)
+            )
+        if case_id is not None:
+            query = query.where(LedgerEvent.case_id == case_id)
+        if type is not None:
+            query = query.where(LedgerEvent.type == type)
+        if before is not None:
+            query = query.where(LedgerEvent.seq < before)
+        query = query.order_by(LedgerEvent.seq.desc()).limit(limit)
+        rows = self._session.scalars(query)
+        return [_record(r) for r in rows]
+
+    def of_type(self, type: EventType) -> list[LedgerRecord]:
+        rows = self._session.scalars(
+            select(LedgerEvent).where(LedgerEvent.type == type.value).order_by(LedgerEvent.seq)
+        )
+        return [_record(r) for r in rows]
+
+    def of_case(self, case_id: str) -> list[LedgerRecord]:
+        rows = self._session.scalars(
+            select(LedgerEvent).where(LedgerEvent.case_id == case_id).order_by(LedgerEvent.seq)
+        )
+        return [_record(r) for r in rows]

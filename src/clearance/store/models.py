@@ -22,7 +22,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from clearance.errors import ConflictError
 
 __all__ = [
     "ApiToken",
@@ -41,6 +44,7 @@ __all__ = [
     "StockMovement",
     "StockTotal",
     "User",
+    "flush",
 ]
 
 
@@ -305,3 +309,12 @@ class BundleProposal(Base):
     activated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     statement: Mapped[str | None] = mapped_column(Text)
     signature: Mapped[str | None] = mapped_column(String(200))
+
+
+def flush(session: Session, conflict: str) -> None:
+    """Write what ``session`` holds; a row that breaks a key or constraint of these tables is a
+    ``ConflictError`` saying ``conflict``."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise ConflictError(conflict) from None

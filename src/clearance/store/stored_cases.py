@@ -2,10 +2,10 @@
 
 Replay reads every case of a period once, in case-number order, and needs
 only five columns of each: a plain streamed query (a server-side cursor on
-PostgreSQL) rather than pages of ``Transaction.cases``, whose offsets would
+PostgreSQL) rather than pages of ``Transaction.cases.page``, whose offsets would
 read the table again for every page. The request's date lives in the
 request's JSON, so the period is a filter on that JSON, written in each
-database's own dialect.
+database's own dialect (dialect.py).
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, String, cast, func, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import func, select
 
+from clearance.store.db import database_errors
+from clearance.store.dialect import request_date
 from clearance.store.models import Case
-from clearance.store.repository import Store, _database_errors
+from clearance.store.repository import Store
 
 __all__ = [
     "StoredCase",
@@ -39,18 +40,9 @@ class StoredCase(NamedTuple):
     state: str
 
 
-def _request_date(store: Store) -> ColumnElement[Any]:
-    date: ColumnElement[Any] = (
-        func.json_extract(Case.request, "$.date", type_=String)
-        if store.database.is_sqlite
-        else cast(Case.request, JSONB)["date"].astext
-    )
-    return date
-
-
 def _in_period(store: Store, first: dt.date | None, last: dt.date | None) -> list[Any]:
     """ISO dates compare as text, so the period needs no date parsing in the database."""
-    date = _request_date(store)
+    date = request_date(is_sqlite=store.database.is_sqlite)
     filters = []
     if first is not None:
         filters.append(date >= first.isoformat())
@@ -62,7 +54,7 @@ def _in_period(store: Store, first: dt.date | None, last: dt.date | None) -> lis
 def count_stored_cases(store: Store, *, first: dt.date | None, last: dt.date | None) -> int:
     """How many cases have a request dated in the period (for a progress bar)."""
     query = select(func.count()).select_from(Case).where(*_in_period(store, first, last))
-    with _database_errors(), store.database.reader.connect() as connection:
+    with database_errors(), store.database.reader.connect() as connection:
         return int(connection.scalar(query) or 0)
 
 
@@ -84,7 +76,7 @@ def stored_cases(
 ) -> Iterator[list[StoredCase]]:
     """Cases whose request is dated in the period, in number order, ``batch`` at a time."""
     query = _select(store, first, last)
-    with _database_errors(), store.database.reader.connect() as connection:
+    with database_errors(), store.database.reader.connect() as connection:
         result = connection.execution_options(stream_results=True, yield_per=batch).execute(query)
         try:
             for rows in result.partitions():
@@ -96,7 +88,7 @@ def stored_cases(
 def case_numbers(store: Store, *, first: dt.date | None, last: dt.date | None) -> list[int]:
     """The numbers of the cases dated in the period, in order: how work is split among workers."""
     query = select(Case.number).where(*_in_period(store, first, last)).order_by(Case.number)
-    with _database_errors(), store.database.reader.connect() as connection:
+    with database_errors(), store.database.reader.connect() as connection:
         return [int(n) for n in connection.scalars(query)]
 
 
@@ -105,5 +97,5 @@ def stored_cases_between(
 ) -> list[StoredCase]:
     """The cases numbered ``low``..``high`` dated in the period (one worker's share)."""
     query = _select(store, first, last, Case.number.between(low, high))
-    with _database_errors(), store.database.reader.connect() as connection:
+    with database_errors(), store.database.reader.connect() as connection:
         return [_row(r) for r in connection.execute(query)]

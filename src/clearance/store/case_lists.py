@@ -1,0 +1,232 @@
+"""Reading many cases at once: pages, counts, overdue cases and the dashboard's figures.
+
+The base of ``CaseTables`` (reached through ``Transaction.cases``): the reads
+of lists and reports, which share one set of filters (state, level,
+submitter, search), apart from the reads and writes of one case. Every
+filter is an indexed lookup, so a page or a count never reads the whole
+table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
+
+from clearance.core.access import Level
+from clearance.core.workflow import OPEN_STATES
+from clearance.store.dialect import utc_month
+from clearance.store.models import Case, DecisionCount
+from clearance.store.records import CaseRecord, aware
+
+__all__ = ["CaseLists", "CaseSearch", "case_record"]
+
+
+def _in_states(states: Sequence[str]) -> Any:
+    """The filter for cases in ``states``; exactly the open ones walk the open-cases index."""
+    if frozenset(states) == OPEN_STATES:
+        return Case.is_open.is_(True)
+    return Case.state.in_(list(states))
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSearch:
+    """Cases whose system or requester is one of these, or whose submitter is ``text``
+    (each term an indexed lookup, so a search never reads the whole table)."""
+
+    systems: tuple[str, ...]
+    parties: tuple[str, ...]
+    text: str
+
+
+def _case_filters(
+    states: Sequence[str] | None,
+    max_level: int | None,
+    submitted_by: str | None,
+    search: CaseSearch | None = None,
+) -> list[Any]:
+    filters = []
+    if search is not None:
+        terms = [Case.submitted_by == search.text]
+        if search.systems:
+            terms.append(Case.system.in_(search.systems))
+        if search.parties:
+            terms.append(Case.requester.in_(search.parties))
+        filters.append(or_(*terms))
+    if states:
+        filters.append(_in_states(states))
+    if max_level is not None and max_level < max(Level):
+        # "+ 0": a filter, never the index to search by (the planner would pick a
+        # classification index and read every row of the table through it).
+        filters.append(Case.classification + 0 <= max_level)
+    if submitted_by is not None:
+        filters.append(Case.submitted_by == submitted_by)
+    return filters
+
+
+def case_record(row: Case) -> CaseRecord:
+    """A case as the service layer sees it."""
+    return CaseRecord(
+        id=row.id,
+        number=row.number,
+        idempotency_key=row.idempotency_key,
+        submitted_by=row.submitted_by,
+        request=row.request,
+        request_digest=row.request_digest,
+        decision=row.decision,
+        outcome=row.outcome,
+        state=row.state,
+        sla_days=row.sla_days,
+        version=row.version,
+        created_at=aware(row.created_at),
+        state_since=aware(row.state_since),
+        classification=row.classification,
+    )
+
+
+class CaseLists:
+    """Lists and reports of cases inside one transaction."""
+
+    def __init__(self, session: Session, *, is_sqlite: bool) -> None:
+        self._session = session
+        self._is_sqlite = is_sqlite
+
+    def page(
+        self,
+        *,
+        states: Sequence[str] | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        newest_first: bool = False,
+        max_level: int | None = None,
+        submitted_by: str | None = None,
+        search: CaseSearch | None = None,
+    ) -> list[CaseRecord]:
+        """A page of cases, oldest first; ``max_level`` leaves out those classified above it."""
+        query = select(Case).where(*_case_filters(states, max_level, submitted_by, search))
+        order = Case.created_at.desc() if newest_first else Case.created_at
+        query = query.order_by(order, Case.number).limit(limit).offset(offset)
+        return [case_record(r) for r in self._session.scalars(query)]
+
+    def each(self, *, states: Sequence[str], batch: int = 500) -> Iterator[CaseRecord]:
+        """Every case in ``states``, oldest first, read a page at a time."""
+        offset = 0
+        while page := self.page(states=states, limit=batch, offset=offset):
+            offset += len(page)
+            yield from page
+
+    def count(
+        self,
+        *,
+        states: Sequence[str] | None = None,
+        max_level: int | None = None,
+        submitted_by: str | None = None,
+        search: CaseSearch | None = None,
+        at_most: int | None = None,
+    ) -> int:
+        found = select(Case.id).where(*_case_filters(states, max_level, submitted_by, search))
+        if at_most is not None:  # stop counting there: a broad search stays cheap
+            found = found.limit(at_most)
+        query = select(func.count()).select_from(found.subquery())
+        return int(self._session.scalar(query) or 0)
+
+    def overdue(
+        self,
+        *,
+        now: dt.datetime,
+        max_level: int | None = None,
+        submitted_by: str | None = None,
+        search: CaseSearch | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[CaseRecord]:
+        """Cases in review past their SLA, longest waiting first."""
+        query = (
+            select(Case)
+            .where(
+                Case.state == "in_review",
+                Case.due_at < now,
+                *_case_filters(None, max_level, submitted_by, search),
+            )
+            .order_by(Case.state_since, Case.number)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [case_record(r) for r in self._session.scalars(query)]
+
+    def count_overdue(
+        self,
+        *,
+        now: dt.datetime,
+        max_level: int | None = None,
+        submitted_by: str | None = None,
+        search: CaseSearch | None = None,
+    ) -> int:
+        query = select(func.count()).where(
+            Case.state == "in_review",
+            Case.due_at < now,
+            *_case_filters(None, max_level, submitted_by, search),
+        )
+        return int(self._session.scalar(query) or 0)
+
+    def open_summary(
+        self,
+        *,
+        now: dt.datetime,
+        bucket_days: Sequence[int],
+        max_level: int | None = None,
+        submitted_by: str | None = None,
+    ) -> list[tuple[str, int, int, int]]:
+        """Open cases as ``(state, age bucket, count, highest level)``: bucket ``i`` holds
+        cases younger than ``bucket_days[i]`` days (and older than the bucket before)."""
+        age = case(
+            *[
+                (Case.created_at > now - dt.timedelta(days=days), index)
+                for index, days in enumerate(bucket_days)
+            ],
+            else_=len(bucket_days),
+        )
+        query = (
+            select(Case.state, age, func.count(), func.max(Case.classification))
+            .where(*_case_filters(sorted(OPEN_STATES), max_level, submitted_by))
+            .group_by(Case.state, age)
+        )
+        return [(str(a), int(b), int(c), int(d)) for a, b, c, d in self._session.execute(query)]
+
+    def decisions_by_month(
+        self,
+        *,
+        since: dt.datetime,
+        max_level: int | None = None,
+        submitted_by: str | None = None,
+    ) -> list[tuple[str, str, int, int]]:
+        """Decisions since a time as ``(YYYY-MM, approved | approved_with_conditions | denied,
+        count, highest level)``, months in UTC."""
+        if submitted_by is None:  # the counts kept as cases are decided: a few rows
+            first = since.astimezone(dt.UTC).strftime("%Y-%m")
+            counted = (
+                select(
+                    DecisionCount.month,
+                    DecisionCount.kind,
+                    func.sum(DecisionCount.count),
+                    func.max(DecisionCount.level),
+                )
+                .where(DecisionCount.month >= first)
+                .group_by(DecisionCount.month, DecisionCount.kind)
+            )
+            if max_level is not None:
+                counted = counted.where(DecisionCount.level <= max_level)
+            return [
+                (str(a), str(b), int(c), int(d)) for a, b, c, d in self._session.execute(counted)
+            ]
+        month = utc_month(Case.decided_at, is_sqlite=self._is_sqlite)
+        query = (
+            select(month, Case.decided_as, func.count(), func.max(Case.classification))
+            .where(Case.decided_at >= since, *_case_filters(None, max_level, submitted_by))
+            .group_by(month, Case.decided_as)
+        )
+        return [(str(a), str(b), int(c), int(d)) for a, b, c, d in self._session.execute(query)]

@@ -1,0 +1,212 @@
+"""Cases, their approvals and conditions: the store side (reached through ``Transaction.cases``).
+
+A case's row also keeps what its lists and reports search by: whether it is
+open, when it falls due, its first decision, and (in ``decision_counts``)
+how many first decisions each month saw, so the dashboard reads a few rows.
+Those columns follow every change written here. Case numbers and the
+decision counts are taken under the transaction's writers' lock, so
+concurrent submissions queue rather than collide.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from clearance.core.workflow import OPEN_STATES
+from clearance.errors import ConflictError
+from clearance.store.case_lists import CaseLists, case_record
+from clearance.store.models import Approval, Case, CaseCondition, DecisionCount, flush
+from clearance.store.records import ApprovalRecord, CaseRecord, ConditionRecord, aware
+
+__all__ = ["CaseTables"]
+
+_DECIDED = frozenset({"approved", "approved_with_conditions", "denied"})
+_UNDECIDED = frozenset({"submitted", "in_review"})
+"""States that are a decision: the first one a case enters is kept in ``decided_as``."""
+
+
+def _due(state: str, since: dt.datetime, sla_days: int) -> dt.datetime | None:
+    """When a case in review passes its SLA (None in any other state)."""
+    return since + dt.timedelta(days=sla_days) if state == "in_review" else None
+
+
+def _openness(changes: dict[str, Any], sla_days: int) -> dict[str, Any]:
+    """The columns that follow a change of state: ``is_open``, ``due_at``, the first decision."""
+    if "state" not in changes:
+        return {}
+    derived: dict[str, Any] = {
+        "is_open": changes["state"] in OPEN_STATES,
+        "due_at": _due(changes["state"], changes["state_since"], sla_days),
+    }
+    if changes["state"] in _DECIDED:
+        derived["decided_at"] = func.coalesce(Case.decided_at, changes["state_since"])
+        derived["decided_as"] = func.coalesce(Case.decided_as, changes["state"])
+    return derived
+
+
+class CaseTables(CaseLists):
+    """One case at a time, and its approvals and conditions, inside one transaction."""
+
+    def __init__(self, session: Session, *, is_sqlite: bool, serialise: Callable[[], None]) -> None:
+        super().__init__(session, is_sqlite=is_sqlite)
+        self._serialise = serialise
+
+    def next_number(self) -> int:
+        """The next case number; taken under the ledger lock, so concurrent submissions queue."""
+        self._serialise()
+        current = self._session.scalar(select(func.max(Case.number)))
+        return (current or 0) + 1
+
+    def add(self, case: CaseRecord) -> None:
+        facts = json.loads(case.request)
+        self._session.add(
+            Case(
+                id=case.id,
+                number=case.number,
+                idempotency_key=case.idempotency_key,
+                submitted_by=case.submitted_by,
+                request=case.request,
+                request_digest=case.request_digest,
+                decision=case.decision,
+                outcome=case.outcome,
+                state=case.state,
+                is_open=case.state in OPEN_STATES,
+                sla_days=case.sla_days,
+                version=case.version,
+                created_at=case.created_at,
+                state_since=case.state_since,
+                classification=case.classification,
+                system=facts.get("system", ""),
+                requester=facts.get("requester", ""),
+                decided_at=case.state_since if case.state in _DECIDED else None,
+                decided_as=case.state if case.state in _DECIDED else None,
+                due_at=_due(case.state, case.state_since, case.sla_days),
+            )
+        )
+        flush(self._session, "a case with this idempotency key or number already exists")
+        if case.state in _DECIDED:
+            self._count_decision(case.state_since, case.state, case.classification)
+
+    def _count_decision(self, at: dt.datetime, kind: str, level: int) -> None:
+        """One more first decision in ``at``'s month (writers are serialised: no race)."""
+        self._serialise()
+        month = at.astimezone(dt.UTC).strftime("%Y-%m")
+        key = (
+            DecisionCount.month == month,
+            DecisionCount.kind == kind,
+            DecisionCount.level == level,
+        )
+        result = self._session.execute(
+            update(DecisionCount).where(*key).values(count=DecisionCount.count + 1)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            self._session.add(DecisionCount(month=month, kind=kind, level=level, count=1))
+            self._session.flush()
+
+    def get(self, case_id: str, *, lock: bool = False) -> CaseRecord | None:
+        """A case by id; ``lock`` holds its row until commit (PostgreSQL ``FOR UPDATE``)."""
+        return self._one_case(Case.id == case_id, lock)
+
+    def by_number(self, number: int, *, lock: bool = False) -> CaseRecord | None:
+        return self._one_case(Case.number == number, lock)
+
+    def _one_case(self, where: Any, lock: bool) -> CaseRecord | None:
+        query = select(Case).where(where)
+        if lock:
+            query = query.with_for_update()
+        row = self._session.scalar(query.execution_options(populate_existing=True))
+        return None if row is None else case_record(row)
+
+    def by_key(self, key: str) -> CaseRecord | None:
+        row = self._session.scalar(select(Case).where(Case.idempotency_key == key))
+        return None if row is None else case_record(row)
+
+    def update(self, case: CaseRecord, **changes: Any) -> CaseRecord:
+        """Write ``changes`` if nobody changed the case since ``case`` was read."""
+        if changes.get("state") in _DECIDED and case.state in _UNDECIDED:
+            self._count_decision(
+                changes["state_since"],
+                changes["state"],
+                changes.get("classification", case.classification),
+            )
+        result = self._session.execute(
+            update(Case)
+            .where(Case.id == case.id, Case.version == case.version)
+            .values(version=case.version + 1, **changes, **_openness(changes, case.sla_days))
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError(
+                f"case {case.id} was changed by someone else meanwhile; look again and retry"
+            )
+        self._session.expire_all()
+        updated = self.get(case.id)
+        assert updated is not None
+        return updated
+
+    def add_approval(self, approval: ApprovalRecord) -> None:
+        self._session.add(
+            Approval(
+                case_id=approval.case_id,
+                authority=approval.authority,
+                verdict=approval.verdict,
+                actor=approval.actor,
+                on_behalf_of=approval.on_behalf_of,
+                reason=approval.reason,
+                statement=approval.statement,
+                signature=approval.signature,
+                at=approval.at,
+            )
+        )
+        flush(
+            self._session, f"{approval.authority} has already answered on case {approval.case_id}"
+        )
+
+    def approvals(self, case_id: str) -> list[ApprovalRecord]:
+        rows = self._session.scalars(
+            select(Approval).where(Approval.case_id == case_id).order_by(Approval.id)
+        )
+        return [
+            ApprovalRecord(
+                r.case_id,
+                r.authority,
+                r.verdict,
+                r.actor,
+                r.on_behalf_of,
+                r.reason,
+                r.statement,
+                r.signature,
+                aware(r.at),
+            )
+            for r in rows
+        ]
+
+    def add_condition(self, case_id: str, text_: str) -> None:
+        self._session.add(CaseCondition(case_id=case_id, text=text_))
+        flush(self._session, "condition could not be recorded")
+
+    def conditions(self, case_id: str) -> list[ConditionRecord]:
+        rows = self._session.scalars(
+            select(CaseCondition).where(CaseCondition.case_id == case_id).order_by(CaseCondition.id)
+        )
+        return [
+            ConditionRecord(
+                r.case_id, r.text, aware(r.met_at) if r.met_at else None, r.met_by, r.evidence
+            )
+            for r in rows
+        ]
+
+    def mark_condition_met(
+        self, case_id: str, text_: str, *, at: dt.datetime, by: str, evidence: str
+    ) -> None:
+        self._session.execute(
+            update(CaseCondition)
+            .where(CaseCondition.case_id == case_id, CaseCondition.text == text_)
+            .values(met_at=at, met_by=by, evidence=evidence)
+        )

@@ -1,0 +1,169 @@
+"""Everything the store does differently on SQLite and on PostgreSQL, in one place.
+
+The rest of the store writes one query for both databases; what cannot be
+written once is here, behind a named function, so that a change to how one
+database is used is made (and reviewed) beside the other:
+
+- opening: SQLite's pragmas and ``BEGIN IMMEDIATE``; PostgreSQL's pool;
+- serialising writers: SQLite's write lock is taken at ``BEGIN``, PostgreSQL
+  takes a transaction-scoped advisory lock;
+- SQL the two spell differently (a month of a time, a field of JSON text,
+  casts of what SQLite may hand back as a BLOB, the driver's placeholders);
+- driver cursors: a plain one on SQLite, a server-side one on PostgreSQL;
+- values as the drivers hand them back (SQLite keeps a value in the type it
+  was written with; sqlite3 returns times as text).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, String, cast, create_engine, event, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session
+
+from clearance.store.models import Case
+from clearance.store.records import aware
+
+__all__ = [
+    "READ_ONLY",
+    "as_text",
+    "driver_cursor",
+    "driver_sql",
+    "driver_time",
+    "ledger_rows_sql",
+    "ledger_seals_sql",
+    "lock_writers",
+    "postgresql_engine",
+    "request_date",
+    "sqlite_engine",
+    "utc_month",
+]
+
+READ_ONLY = "clearance_read_only"
+"""Execution option of a transaction that only reads (``Database.reader``)."""
+
+_WRITERS_LOCK = 0x636C_6561  # "clea": the advisory lock that serialises ledger appends
+
+
+# opening ------------------------------------------------------------------------------
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, synchronous: str) -> None:
+    # Autocommit at the driver level: transactions are begun explicitly below.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # Readers begin deferred (WAL lets them run beside the one writer); writers take
+    # the write lock up front.
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def sqlite_engine(url: URL, *, synchronous: str) -> Engine:
+    """An engine whose connections are in WAL mode and whose writers lock at ``BEGIN``."""
+    engine = create_engine(url, connect_args={"timeout": 30})
+    event.listen(engine, "connect", functools.partial(_sqlite_pragmas, synchronous=synchronous))
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def postgresql_engine(url: URL) -> Engine:
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+# serialising writers ---------------------------------------------------------------------
+
+
+def lock_writers(session: Session, *, is_sqlite: bool) -> None:
+    """Queue behind every other writer until this transaction ends: on SQLite ``BEGIN
+    IMMEDIATE`` already has, on PostgreSQL an advisory lock does."""
+    if not is_sqlite:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITERS_LOCK})
+
+
+# SQL spelled differently -------------------------------------------------------------------
+
+
+def utc_month(column: Any, *, is_sqlite: bool) -> ColumnElement[Any]:
+    """``YYYY-MM`` of a stored time, in UTC."""
+    if is_sqlite:
+        # Times are stored as UTC text ("2025-06-15 09:00:00…"): the month is its start.
+        month: ColumnElement[Any] = func.substr(column, 1, 7)
+        return month
+    return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+
+
+def request_date(*, is_sqlite: bool) -> ColumnElement[Any]:
+    """The ``date`` field of a case's request (JSON kept as text), as text."""
+    date: ColumnElement[Any] = (
+        func.json_extract(Case.request, "$.date", type_=String)
+        if is_sqlite
+        else cast(Case.request, JSONB)["date"].astext
+    )
+    return date
+
+
+def driver_sql(sql: str, *, is_sqlite: bool) -> str:
+    """SQL written with ``?`` placeholders (sqlite3's) in the placeholders of the driver."""
+    return sql if is_sqlite else sql.replace("?", "%s")
+
+
+def ledger_rows_sql(*, is_sqlite: bool) -> str:
+    """Events ``?``..``?`` as (seq, scheme, type, case_id, prev_hash, hash, body as bytes):
+    ``core.chain.Row`` without body_hash. SQLite returns a value in the type it was written
+    with: the texts are cast back to text."""
+    if is_sqlite:
+        return (
+            "SELECT seq, scheme, CAST(type AS TEXT), CAST(case_id AS TEXT),"
+            " CAST(prev_hash AS TEXT), CAST(hash AS TEXT), CAST(body AS BLOB) FROM ledger"
+            " WHERE seq BETWEEN ? AND ? ORDER BY seq"
+        )
+    return (
+        "SELECT seq, scheme, type, case_id, prev_hash, hash, convert_to(body, 'UTF8') FROM ledger"
+        " WHERE seq BETWEEN %s AND %s ORDER BY seq"
+    )
+
+
+def ledger_seals_sql(*, is_sqlite: bool) -> str:
+    """``(seq, hash, seal)`` of events ``?``..``?``."""
+    if is_sqlite:
+        return (
+            "SELECT seq, CAST(hash AS TEXT), CAST(seal AS TEXT) FROM ledger"
+            " WHERE seq BETWEEN ? AND ? ORDER BY seq"
+        )
+    return "SELECT seq, hash, seal FROM ledger WHERE seq BETWEEN %s AND %s ORDER BY seq"
+
+
+# the drivers ----------------------------------------------------------------------------
+
+
+def driver_cursor(driver: Any, *, is_sqlite: bool) -> Any:
+    """A cursor to read many rows with: on PostgreSQL a server-side one, so the rows are not
+    all held in memory at once."""
+    if is_sqlite:
+        return driver.cursor()
+    return driver.cursor(name="clearance_ledger_rows", binary=True)
+
+
+def as_text(value: Any) -> Any:
+    """A text column's value as text: SQLite keeps a value in whatever type it was written with,
+    so the same bytes may come back as a BLOB."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def driver_time(value: Any) -> dt.datetime:
+    """A time as the driver hands it back: a datetime (psycopg) or ISO text (sqlite3)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return aware(value)

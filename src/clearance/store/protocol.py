@@ -1,0 +1,48 @@
+"""What a use case may do inside one transaction, as the service layer sees it.
+
+The service layer type-hints against ``Transaction``, not against the class
+that implements it over SQLAlchemy (``SqlTransaction`` in repository.py), so
+the surface it relies on is this short list: the parts by area, the one
+writer of the ledger, and the lock that queues writers. Anything else the
+concrete class holds (its session, what it appended for the observers) stays
+the store's own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+from clearance.core.events import Payload
+from clearance.store.case_tables import CaseTables
+from clearance.store.ledger import CheckpointTables, LedgerTables
+from clearance.store.people import PeopleTables
+from clearance.store.proposals import ProposalTables
+from clearance.store.records import LedgerRecord
+from clearance.store.stock import StockTables
+
+__all__ = ["Transaction"]
+
+
+class Transaction(Protocol):
+    """Reads and writes inside one database transaction, by area."""
+
+    people: PeopleTables
+    """Users, sessions, API tokens, failed sign-ins, holdings and delegations."""
+    cases: CaseTables
+    """Cases, their numbers, approvals and conditions, and the lists and counts of cases."""
+    ledger: LedgerTables
+    """The ledger's events read back, and checkpoints signed over them."""
+    stock: StockTables
+    proposals: ProposalTables
+    checkpoints: CheckpointTables
+
+    def append(
+        self, payload: Payload, *, actor: str, at: dt.datetime, case_id: str | None = None
+    ) -> LedgerRecord:
+        """Link an event to the ledger's head and seal it: the one writer of events."""
+        ...
+
+    def serialise(self) -> None:
+        """Queue behind every other writer of cases and the ledger until this transaction ends."""
+        ...
