@@ -35,16 +35,16 @@ app = typer.Typer(
 CaseArgument = Annotated[
     str, typer.Argument(help="Case number (e.g. 17) or id.", show_default=False)
 ]
-STATE_STYLE = {
-    "approved": "green",
-    "cleared": "green",
-    "executed": "green",
-    "approved_with_conditions": "cyan",
-    "in_review": "yellow",
-    "submitted": "yellow",
-    "denied": "red",
-    "withdrawn": "dim",
-    "expired": "dim",
+STATE_STYLE: dict[str, str] = {
+    CaseState.APPROVED: "green",
+    CaseState.CLEARED: "green",
+    CaseState.EXECUTED: "green",
+    CaseState.APPROVED_WITH_CONDITIONS: "cyan",
+    CaseState.IN_REVIEW: "yellow",
+    CaseState.SUBMITTED: "yellow",
+    CaseState.DENIED: "red",
+    CaseState.WITHDRAWN: "dim",
+    CaseState.EXPIRED: "dim",
 }
 
 

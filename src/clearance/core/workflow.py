@@ -22,6 +22,7 @@ from enum import StrEnum
 from clearance.errors import IllegalTransition
 
 __all__ = [
+    "DECIDED_STATES",
     "OPEN_STATES",
     "TERMINAL",
     "CaseState",
@@ -43,10 +44,15 @@ class CaseState(StrEnum):
     EXECUTED = "executed"
 
 
-OPEN_STATES: frozenset[str] = frozenset(
-    {CaseState.SUBMITTED.value, CaseState.IN_REVIEW.value, CaseState.APPROVED_WITH_CONDITIONS.value}
+OPEN_STATES: frozenset[CaseState] = frozenset(
+    {CaseState.SUBMITTED, CaseState.IN_REVIEW, CaseState.APPROVED_WITH_CONDITIONS}
 )
 """Cases still waiting on someone: a decision, or a condition to be met."""
+
+DECIDED_STATES: frozenset[CaseState] = frozenset(
+    {CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS, CaseState.DENIED}
+)
+"""States that are a decision: the first one a case enters is its ``decided_as``."""
 
 _MOVES: dict[CaseState, frozenset[CaseState]] = {
     CaseState.SUBMITTED: frozenset(

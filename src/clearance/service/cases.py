@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -293,7 +294,7 @@ class CaseService:
     def page(
         self,
         *,
-        states: list[str] | None,
+        states: Sequence[str] | None,
         limit: int,
         offset: int,
         max_level: int | None = None,

@@ -38,6 +38,7 @@ from clearance.core.access import Level
 from clearance.core.anchors import seal_valid
 from clearance.core.chain import Scheme, digest_link_hash, link_hash
 from clearance.core.digest import canonical_digest
+from clearance.core.workflow import CaseState as C
 from clearance.service.state_check import UNKNOWN, LedgerFacts, Row
 
 __all__ = ["CaseProof", "SignatureCheck", "check_signatures", "prove"]
@@ -46,10 +47,11 @@ _READABLE = ("type", "case_id", "actor", "at", "payload")
 """The keys of an event's body that a case file also writes beside it."""
 
 _ANSWERED_STATES = {
-    "denied": {"denied", "withdrawn"},
-    "approved": {"approved", "approved_with_conditions", "cleared", "executed", "withdrawn"},
-    "open": {"submitted", "in_review", "withdrawn", "expired"},
+    "denied": {C.DENIED, C.WITHDRAWN},
+    "approved": {C.APPROVED, C.APPROVED_WITH_CONDITIONS, C.CLEARED, C.EXECUTED, C.WITHDRAWN},
+    "open": {C.SUBMITTED, C.IN_REVIEW, C.WITHDRAWN, C.EXPIRED},
 }
+"""The states a case may be in, given how it was answered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,7 +353,7 @@ def _unseen_submission(facts: LedgerFacts, case_id: str, decision: Any) -> None:
             **dict.fromkeys(unknown, UNKNOWN),
             "decision": UNKNOWN,
             "sla_days": UNKNOWN,
-            "state": "submitted",
+            "state": C.SUBMITTED.value,
             "decided_at": None,
         },
         0,
@@ -376,7 +378,7 @@ def _state_problems(case: Mapping[str, Any]) -> list[str]:
     approved = {a.get("authority") for a in answers if a.get("verdict") == "approve"}
     outcome = decision.get("outcome")
     if outcome == "prohibited":
-        allowed = {"denied"}
+        allowed = {C.DENIED}
     elif denied:
         allowed = _ANSWERED_STATES["denied"]
     elif outcome == "permitted" or (required and required <= approved):

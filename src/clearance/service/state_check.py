@@ -52,7 +52,7 @@ from clearance.core.events import (
     read_event,
 )
 from clearance.core.signing import verify
-from clearance.core.workflow import OPEN_STATES
+from clearance.core.workflow import DECIDED_STATES, OPEN_STATES, CaseState
 from clearance.service.findings import Finding
 from clearance.store.repository import Store
 
@@ -67,8 +67,6 @@ class _Unknown:
 
 
 UNKNOWN: Any = _Unknown()
-
-_DECIDED = frozenset({"approved", "approved_with_conditions", "denied"})
 
 
 def _sha(text: str | bytes | None) -> str | None:
@@ -278,7 +276,7 @@ class LedgerFacts:
                 "request_digest": p.request_digest,
                 "decision": digest,
                 "outcome": decision["outcome"],
-                "state": "submitted",
+                "state": CaseState.SUBMITTED.value,
                 "is_open": True,
                 "classification": (
                     UNKNOWN if p.classification is ABSENT else int(parse_level(p.classification))
@@ -304,7 +302,7 @@ class LedgerFacts:
         if case is None:
             return
         v, at, to = case.values, e.at, p.to_state
-        if to in _DECIDED and v["decided_at"] is None:
+        if to in DECIDED_STATES and v["decided_at"] is None:
             v["decided_at"], v["decided_as"] = at, to
             month = at.astimezone(dt.UTC).strftime("%Y-%m")
             key = (month, to, v["classification"])
@@ -313,7 +311,7 @@ class LedgerFacts:
             count.seq = seq
         v["state"], v["state_since"], v["is_open"] = to, at, to in OPEN_STATES
         sla = v["sla_days"]
-        if to != "in_review":
+        if to != CaseState.IN_REVIEW:
             v["due_at"] = None
         else:
             v["due_at"] = UNKNOWN if sla is UNKNOWN else at + dt.timedelta(days=sla)

@@ -18,7 +18,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from clearance.core.access import Level
-from clearance.core.workflow import OPEN_STATES
+from clearance.core.workflow import OPEN_STATES, CaseState
 from clearance.store.dialect import utc_month
 from clearance.store.models import Case, DecisionCount
 from clearance.store.records import CaseRecord, aware
@@ -148,7 +148,7 @@ class CaseLists:
         query = (
             select(Case)
             .where(
-                Case.state == "in_review",
+                Case.state == CaseState.IN_REVIEW.value,
                 Case.due_at < now,
                 *_case_filters(None, max_level, submitted_by, search),
             )
@@ -167,7 +167,7 @@ class CaseLists:
         search: CaseSearch | None = None,
     ) -> int:
         query = select(func.count()).where(
-            Case.state == "in_review",
+            Case.state == CaseState.IN_REVIEW.value,
             Case.due_at < now,
             *_case_filters(None, max_level, submitted_by, search),
         )

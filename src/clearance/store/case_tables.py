@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from clearance.core.workflow import OPEN_STATES
+from clearance.core.workflow import DECIDED_STATES, OPEN_STATES, CaseState
 from clearance.errors import ConflictError
 from clearance.store.case_lists import CaseLists, case_record
 from clearance.store.models import Approval, Case, CaseCondition, DecisionCount, flush
@@ -26,14 +26,10 @@ from clearance.store.records import ApprovalRecord, CaseRecord, ConditionRecord,
 
 __all__ = ["CaseTables"]
 
-_DECIDED = frozenset({"approved", "approved_with_conditions", "denied"})
-_UNDECIDED = frozenset({"submitted", "in_review"})
-"""States that are a decision: the first one a case enters is kept in ``decided_as``."""
-
 
 def _due(state: str, since: dt.datetime, sla_days: int) -> dt.datetime | None:
     """When a case in review passes its SLA (None in any other state)."""
-    return since + dt.timedelta(days=sla_days) if state == "in_review" else None
+    return since + dt.timedelta(days=sla_days) if state == CaseState.IN_REVIEW else None
 
 
 def _openness(changes: dict[str, Any], sla_days: int) -> dict[str, Any]:
@@ -44,7 +40,7 @@ def _openness(changes: dict[str, Any], sla_days: int) -> dict[str, Any]:
         "is_open": changes["state"] in OPEN_STATES,
         "due_at": _due(changes["state"], changes["state_since"], sla_days),
     }
-    if changes["state"] in _DECIDED:
+    if changes["state"] in DECIDED_STATES:
         derived["decided_at"] = func.coalesce(Case.decided_at, changes["state_since"])
         derived["decided_as"] = func.coalesce(Case.decided_as, changes["state"])
     return derived
@@ -84,13 +80,13 @@ class CaseTables(CaseLists):
                 classification=case.classification,
                 system=facts.get("system", ""),
                 requester=facts.get("requester", ""),
-                decided_at=case.state_since if case.state in _DECIDED else None,
-                decided_as=case.state if case.state in _DECIDED else None,
+                decided_at=case.state_since if case.state in DECIDED_STATES else None,
+                decided_as=case.state if case.state in DECIDED_STATES else None,
                 due_at=_due(case.state, case.state_since, case.sla_days),
             )
         )
         flush(self._session, "a case with this idempotency key or number already exists")
-        if case.state in _DECIDED:
+        if case.state in DECIDED_STATES:
             self._count_decision(case.state_since, case.state, case.classification)
 
     def _count_decision(self, at: dt.datetime, kind: str, level: int) -> None:
@@ -129,7 +125,10 @@ class CaseTables(CaseLists):
 
     def update(self, case: CaseRecord, **changes: Any) -> CaseRecord:
         """Write ``changes`` if nobody changed the case since ``case`` was read."""
-        if changes.get("state") in _DECIDED and case.state in _UNDECIDED:
+        if changes.get("state") in DECIDED_STATES and case.state in (
+            CaseState.SUBMITTED,
+            CaseState.IN_REVIEW,
+        ):
             self._count_decision(
                 changes["state_since"],
                 changes["state"],

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from clearance.core.holders import Basis, ConsentHolder
 from clearance.core.stockpile import ProjectionPoint, Rating, StockpileFacts
+from clearance.core.workflow import CaseState
 
 __all__ = [
     "SERIES",
@@ -31,9 +32,9 @@ __all__ = [
 ]
 
 SERIES: tuple[tuple[str, str], ...] = (
-    ("approved", "approved"),
-    ("approved_with_conditions", "approved with conditions"),
-    ("denied", "denied"),
+    (CaseState.APPROVED, "approved"),
+    (CaseState.APPROVED_WITH_CONDITIONS, "approved with conditions"),
+    (CaseState.DENIED, "denied"),
 )
 """The decisions the chart counts: (case state, label)."""
 
@@ -88,9 +89,9 @@ def _patterns(prefix: str) -> str:
 
 
 def _fill(prefix: str, key: str) -> str:
-    if key == "denied":
+    if key == CaseState.DENIED:
         return f' fill="url(#{prefix}-hatch)"'
-    if key == "approved_with_conditions":
+    if key == CaseState.APPROVED_WITH_CONDITIONS:
         return f' fill="url(#{prefix}-dots)"'
     return ""
 
