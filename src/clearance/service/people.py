@@ -13,6 +13,7 @@ from clearance.core.actors import ADMIN, SYSTEM
 from clearance.core.catalog import Catalog
 from clearance.core.chain import EventType
 from clearance.errors import ConflictError, InputError, NotFoundError, PermissionDenied
+from clearance.service.access import offices_in
 from clearance.store.records import DelegationRecord, HoldingRecord, UserRecord
 from clearance.store.repository import Store, Transaction
 
@@ -230,11 +231,4 @@ class People:
 def offices_of(store: Store, user_id: str, day: dt.date) -> list[str]:
     """The offices a user holds on ``day``, or may answer for as a delegate."""
     with store.reading() as tx:
-        held = [h.authority for h in tx.holdings(user_id=user_id) if h.covers(day)]
-        delegated = [
-            d.authority
-            for d in tx.delegations(delegate_id=user_id)
-            if d.covers(day)
-            and any(h.covers(day) for h in tx.holdings(authority=d.authority, user_id=d.holder_id))
-        ]
-    return sorted(set(held) | set(delegated))
+        return list(offices_in(tx, user_id, day))

@@ -6,17 +6,17 @@ import gc
 
 from fastapi import FastAPI
 
+from clearance.service.runtime import Runtime
 from clearance.settings import load_settings
 
 from .app import create_app, json_logging
-from .context import open_server
 
 __all__ = ["app_from_environment"]
 
 
 def app_from_environment() -> FastAPI:
     json_logging()
-    app = create_app(open_server(load_settings()))
+    app = create_app(Runtime(load_settings()))
     # What is built now (modules, the pack, parsed policy) lives as long as the process:
     # kept out of the collector's full passes, which then look at requests' objects only.
     # Measured while a 10,000-request batch was screened: /health waited up to 230 ms
