@@ -3,7 +3,7 @@
 Signed-in pages use the same session cookie and CSRF token as the API; the
 sign-in form, which comes before any session, is protected by a
 double-submit cookie. Every list, count and total is of what the viewer may
-see (``access.case_scope``), and every page names the highest level of what
+see (the use cases apply ``service.access``), and every page names the highest level of what
 it shows in its banner.
 """
 
