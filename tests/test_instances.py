@@ -107,7 +107,7 @@ def test_a_bundle_activated_through_one_instance_decides_on_the_other(
     world_keys: dict[str, tuple[str, Signer]],
 ) -> None:
     from clearance.core.request import parse_request
-    from clearance.web import context
+    from clearance.service import runtime
 
     from .test_proposals import LATER, candidate
 
@@ -129,7 +129,7 @@ def test_a_bundle_activated_through_one_instance_decides_on_the_other(
         now=LATER,
     )
     strike = parse_request({**ATACMS_JUNE, "date": "2099-02-01"})
-    monkeypatch.setattr(context, "POLICY_RECHECK_S", 3600.0)
+    monkeypatch.setattr(runtime, "POLICY_RECHECK_S", 3600.0)
     assert second.screener.decide(strike, decision_id="x", now=LATER).outcome.value == (
         "review_required"
     )
@@ -139,7 +139,7 @@ def test_a_bundle_activated_through_one_instance_decides_on_the_other(
     assert second.screener.decide(strike, decision_id="y", now=LATER).outcome.value == (
         "review_required"
     )
-    monkeypatch.setattr(context, "POLICY_RECHECK_S", 0.0)
+    monkeypatch.setattr(runtime, "POLICY_RECHECK_S", 0.0)
     decision = second.screener.decide(strike, decision_id="z", now=LATER)
     assert decision.outcome.value == "permitted"
     assert second.cases.screener is second.screener
