@@ -31,10 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cases import _grow_cases, databases
 from clearance.core.access import Level, Role
 from clearance.service.demo import DEMO_PASSWORD, seed_demo
+from clearance.service.runtime import Runtime
 from clearance.settings import load_settings
 from clearance.store.models import Case, DecisionCount
 from clearance.web.app import create_app
-from clearance.web.context import open_server
 from common import emit, machine, percentile, table
 
 PAGES = (
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     ):
         _, url = next(iter(urls))
         settings = load_settings({"CLEARANCE_DATA_DIR": folder, "CLEARANCE_DATABASE_URL": url})
-        server = open_server(settings)
+        server = Runtime(settings)
         server.prepare()
 
         def write_key(user: str, pem: bytes) -> None:

@@ -332,7 +332,7 @@ def test_an_event_whose_body_is_not_json_is_named_not_a_crash(
     said = [f.problem for f in report.findings]
     assert "event 8: its body is not a JSON object" in said, said
     with pytest.raises(LedgerBroken, match="event 8"):
-        audit.ledger_page(store, max_level=None)
+        audit.ledger_page(store, max_level=None)  # as the local operator reads it
 
 
 def test_a_table_value_that_is_not_of_its_type_is_named_not_a_crash(
@@ -542,13 +542,18 @@ def test_a_withheld_case_file_still_tells_its_state_and_conditions(
     decision's event redacted; its other events still say what state the case is in and which
     conditions are met, and once were not compared with the file."""
     from clearance.service.decision_proof import prove
-    from clearance.store.records import UserRecord
 
     case, _ = world.cases.submit(G5, actor="us.liaison", now=T0)
-    with world.store.reading() as tx:
-        reader = tx.people.user("ua.liaison")
-    assert isinstance(reader, UserRecord)
-    shown = world.cases.view(case.id, reader=reader).as_dict(T0)
+    # Ukraine's minister sees every case (an office holder), and only Ukraine's stock.
+    world.people.grant(
+        user_id="ua.liaison",
+        authority="ua.mod",
+        valid_from=T0.date(),
+        valid_to=None,
+        actor="admin",
+        now=T0,
+    )
+    shown = world.cases.view(case.id, actor="ua.liaison").as_dict(T0)
     honest = prove(shown, None, system_key.public_key)
     assert (honest.valid, honest.complete) == (True, False), honest.problems
     forged = json.loads(json.dumps(shown))
@@ -684,13 +689,18 @@ def test_figures_withheld_from_a_reader_cannot_be_recovered_from_the_digests(
     world: World,
 ) -> None:
     from clearance.core.digest import canonical_digest
-    from clearance.store.records import UserRecord
 
     case, _ = world.cases.submit(G5, actor="us.liaison", now=T0)
-    with world.store.reading() as tx:
-        reader = tx.people.user("ua.liaison")
-    assert isinstance(reader, UserRecord)
-    shown = world.cases.view(case.id, reader=reader).as_dict(T0)
+    # Ukraine's minister sees every case (an office holder), and only Ukraine's stock.
+    world.people.grant(
+        user_id="ua.liaison",
+        authority="ua.mod",
+        valid_from=T0.date(),
+        valid_to=None,
+        actor="admin",
+        now=T0,
+    )
+    shown = world.cases.view(case.id, actor="ua.liaison").as_dict(T0)
     assert shown["decision"]["stockpile"]["figures_withheld"] is True
     submitted = next(e for e in shown["events"] if e["type"] == "case_submitted")
     target = submitted["payload"]["decision_digest"]

@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 
 from clearance.core.access import Level, Role
+from clearance.core.actors import ADMIN
 from clearance.core.chain import EventType
 from clearance.errors import (
     ClearanceError,
     ConflictError,
     IllegalTransition,
     InputError,
+    NotFoundError,
     PermissionDenied,
     SignatureError,
 )
@@ -33,9 +35,9 @@ def test_the_seed_story(world: World) -> None:
     cases = world.cases
     atacms, _ = cases.submit(G2, actor="ua.liaison", now=T0)
     assert atacms.state == "in_review"
-    assert [a["authority"] for a in cases.view(atacms.id).decision["required_approvals"]] == [
-        "us.secdef"
-    ]
+    assert [
+        a["authority"] for a in cases.view(atacms.id, actor=ADMIN).decision["required_approvals"]
+    ] == ["us.secdef"]
     denied = cases.answer(
         atacms.id,
         actor="hegseth",
@@ -45,13 +47,13 @@ def test_the_seed_story(world: World) -> None:
         now=T0 + dt.timedelta(days=90),
     )
     assert denied.case.state == "denied"
-    view = cases.view(atacms.id)
+    view = cases.view(atacms.id, actor=ADMIN)
     assert view.approvals[0].reason == "Risk of escalation"
     assert view.time_in_states(T0 + dt.timedelta(days=91))["in_review"] == pytest.approx(90)
 
     storm, _ = cases.submit(G3, actor="ua.liaison", now=T0)
     assert storm.state == "in_review"
-    assert cases.view(storm.id).decision["consent_holders"] == ["FR", "GB", "US"]
+    assert cases.view(storm.id, actor=ADMIN).decision["consent_holders"] == ["FR", "GB", "US"]
 
     eram, _ = cases.submit(G5, actor="us.liaison", now=T0)
     assert eram.state == "approved_with_conditions"
@@ -87,8 +89,15 @@ def test_who_may_not_decide(world: World, store: Store) -> None:
 
     with pytest.raises(PermissionDenied, match=r"does not hold us\.secdef"):
         answer("usdp")
+    # His term ended when the next Secretary took office: holding no office and having no
+    # role beyond requester, he sees only his own cases, so this one is not found to him.
+    with pytest.raises(NotFoundError, match="no case"):
+        answer("austin")
+    Accounts(store).set_access(
+        "austin", roles=(Role.REVIEWER,), clearance=Level.UNCLASSIFIED, actor="admin", now=T0
+    )
     with pytest.raises(PermissionDenied, match="no longer holds"):
-        answer("austin")  # his term ended when the next Secretary took office
+        answer("austin")  # a reviewer sees the case, and still may not decide it
     with pytest.raises(PermissionDenied, match="own case"):
         answer("ua.liaison")
     with pytest.raises(SignatureError):
@@ -112,10 +121,10 @@ def test_who_may_not_decide(world: World, store: Store) -> None:
             signer=world.keys["hegseth"],
             now=T0,
         )
-    assert world.cases.view(case.id).case.state == "in_review"
-    assert world.cases.view(case.id).approvals == ()
+    assert world.cases.view(case.id, actor=ADMIN).case.state == "in_review"
+    assert world.cases.view(case.id, actor=ADMIN).approvals == ()
     answer("hegseth")
-    assert world.cases.view(case.id).case.state == "approved"
+    assert world.cases.view(case.id, actor=ADMIN).case.state == "approved"
     with pytest.raises(IllegalTransition):
         answer("hegseth")
 
@@ -160,8 +169,13 @@ def test_overdue_cases_are_listed_oldest_first(world: World) -> None:
     old, _ = world.cases.submit(G2, actor="ua.liaison", now=T0)
     newer, _ = world.cases.submit(G3, actor="ua.liaison", now=T0 + dt.timedelta(days=10))
     world.cases.submit(G1, actor="ua.liaison", now=T0)  # approved at once: never overdue
-    assert world.cases.overdue(T0 + dt.timedelta(days=20)) == [world.cases.view(old.id).case]
-    assert [c.id for c in world.cases.overdue(T0 + dt.timedelta(days=120))] == [old.id, newer.id]
+    assert world.cases.overdue(T0 + dt.timedelta(days=20), actor=ADMIN) == [
+        world.cases.view(old.id, actor=ADMIN).case
+    ]
+    assert [c.id for c in world.cases.overdue(T0 + dt.timedelta(days=120), actor=ADMIN)] == [
+        old.id,
+        newer.id,
+    ]
 
 
 def test_retries_with_one_idempotency_key_make_one_case(world: World) -> None:
@@ -180,7 +194,7 @@ def test_retries_with_one_idempotency_key_make_one_case(world: World) -> None:
         t.join()
     assert len(results) == 50
     assert len(set(results)) == 1
-    _, total = world.cases.page(states=None, limit=10, offset=0)
+    _, total = world.cases.page(actor=ADMIN, states=None, limit=10, offset=0)
     assert total == 1
     assert audit.verify(world.store).ok
 
@@ -233,7 +247,7 @@ def test_twenty_approvers_at_once_give_one_outcome(world: World) -> None:
         t.join()
     assert len(outcomes) == 1
     assert len(refusals) == 19
-    view = world.cases.view(case.id)
+    view = world.cases.view(case.id, actor=ADMIN)
     assert view.case.state == outcomes[0]
     assert len(view.approvals) == 1
     assert [e for e in view.events if '"approval_' in e.body].__len__() == 1
@@ -269,7 +283,7 @@ def test_a_new_bundle_is_recorded_and_a_changed_outcome_never_applied(
     assert [(c.id, was, now) for c, was, now in changed] == [
         (case.id, "review_required", "permitted")
     ]
-    view = service.view(case.id)
+    view = service.view(case.id, actor=ADMIN)
     assert (view.case.state, view.case.outcome) == ("in_review", "review_required")
     bodies = [json.loads(e.body) for e in view.events]
     rescreened = [b["payload"] for b in bodies if b["type"] == "case_rescreened"]
@@ -304,26 +318,32 @@ def test_lists_searches_and_summaries_count_only_what_the_reader_may_see(world: 
     ):  # classify one case SECRET, as a submitter cleared so would
         tx.cases.update(tx.cases.get(secret.id) or secret, classification=2)
 
-    def numbers(**scope: object) -> list[int]:
-        found, total = cases.page(states=None, limit=50, offset=0, **scope)  # type: ignore[arg-type]
+    # A reviewer cleared CONFIDENTIAL sees every case up to it; the liaison, their own.
+    Accounts(world.store).set_access(
+        "usdp", roles=(Role.REVIEWER,), clearance=Level.CONFIDENTIAL, actor="admin", now=T0
+    )
+
+    def numbers(actor: str = ADMIN, query: str = "") -> list[int]:
+        found, total = cases.page(actor=actor, states=None, limit=50, offset=0, query=query)
         assert total == len(found)
         return sorted(c.number for c in found)
 
     assert numbers() == [1, 2, 3, 4]
-    assert numbers(max_level=1) == [2, 3, 4]
+    assert numbers("usdp") == [2, 3, 4]
+    assert numbers("us.liaison") == [eram.number]
     assert numbers(query="storm") == [storm.number]  # by the system's name
-    assert numbers(query="ukraine", max_level=1) == [storm.number, early.number]
+    assert numbers("usdp", query="ukraine") == [storm.number, early.number]
     assert numbers(query="us.liaison") == [eram.number]  # by submitter
     assert numbers(query="nothing like it") == []
 
     now = T0 + dt.timedelta(days=20)
-    summary = cases.open_summary(now=now, bucket_days=(7, 30, 90, 365))
+    summary = cases.open_summary(actor=ADMIN, now=now, bucket_days=(7, 30, 90, 365))
     # at now the open cases are 20 (G2, ERAM) and 10 (G3) days old: bucket 1, 7 to 30 days
     assert sorted(summary) == [("approved_with_conditions", 1, 1, 0), ("in_review", 1, 2, 2)]
-    confidential = cases.open_summary(now=now, bucket_days=(7, 30, 90, 365), max_level=1)
+    confidential = cases.open_summary(actor="usdp", now=now, bucket_days=(7, 30, 90, 365))
     assert sorted(confidential) == [("approved_with_conditions", 1, 1, 0), ("in_review", 1, 1, 0)]
     since = T0 - dt.timedelta(days=365)
-    months = cases.decisions_by_month(since=since)
+    months = cases.decisions_by_month(actor=ADMIN, since=since)
     assert sorted(months) == [
         (f"{(T0 - dt.timedelta(days=100)):%Y-%m}", "approved", 1, 0),
         (f"{T0:%Y-%m}", "approved_with_conditions", 1, 0),
@@ -339,9 +359,10 @@ def test_lists_searches_and_summaries_count_only_what_the_reader_may_see(world: 
         signer=world.keys["hegseth"],
         now=T0 + dt.timedelta(days=1),
     )
-    denied = [m for m in cases.decisions_by_month(since=since) if m[1] == "denied"]
+    denied = [m for m in cases.decisions_by_month(actor=ADMIN, since=since) if m[1] == "denied"]
     assert denied == [(f"{T0:%Y-%m}", "denied", 1, 2)]
-    assert [m for m in cases.decisions_by_month(since=since, max_level=1) if m[1] == "denied"] == []
+    seen = cases.decisions_by_month(actor="usdp", since=since)
+    assert [m for m in seen if m[1] == "denied"] == []
 
 
 def test_decisions_counted_as_they_happen_match_the_cases(world: World) -> None:
@@ -351,7 +372,7 @@ def test_decisions_counted_as_they_happen_match_the_cases(world: World) -> None:
         [(G1, "ua.liaison"), (G2, "ua.liaison"), (G3, "ua.liaison"), (G5, "us.liaison")] * 3
     ):
         cases.submit(request, actor=actor, now=T0 + dt.timedelta(days=40 * index))
-    for case in cases.page(states=["in_review"], limit=50, offset=0)[0][::2]:
+    for case in cases.page(actor=ADMIN, states=["in_review"], limit=50, offset=0)[0][::2]:
         cases.answer(
             case.id,
             actor="hegseth",
@@ -361,10 +382,10 @@ def test_decisions_counted_as_they_happen_match_the_cases(world: World) -> None:
             now=case.created_at + dt.timedelta(days=20),
         )
     since = T0 - dt.timedelta(days=1)
-    kept = sorted((m, k, n) for m, k, n, _ in cases.decisions_by_month(since=since))
+    kept = sorted((m, k, n) for m, k, n, _ in cases.decisions_by_month(actor=ADMIN, since=since))
     counted: dict[tuple[str, str], int] = {}
     for submitter in ("ua.liaison", "us.liaison"):
-        for month, kind, number, _ in cases.decisions_by_month(since=since, submitted_by=submitter):
+        for month, kind, number, _ in cases.decisions_by_month(actor=submitter, since=since):
             counted[(month, kind)] = counted.get((month, kind), 0) + number
     assert kept == sorted((m, k, n) for (m, k), n in counted.items())
     assert sum(n for _, _, n in kept) == 6 + 3  # approved at once, with conditions, and answered

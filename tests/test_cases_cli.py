@@ -57,6 +57,44 @@ def test_a_request_denied_personally_and_verified_offline(cli: Cli) -> None:
     assert "INVALID" in bad.stdout
 
 
+def test_a_user_sees_at_the_command_line_what_they_see_on_the_web(cli: Cli) -> None:
+    """``--as`` reads through the same door as the web: a case above the user's clearance is
+    in none of their lists and is not found, in the words of a case that does not exist;
+    without ``--as`` the output says it is the local operator's view."""
+    cli(
+        "users",
+        "add",
+        "ts.liaison",
+        "--name",
+        "Cleared",
+        "--party",
+        "UA",
+        "--clearance",
+        "TOP SECRET",
+    )
+    request = cli.file("g2.json", G2)
+    cli("cases", "submit", request, "--as", "ts.liaison", "--classification", "TOP SECRET")
+    cli("cases", "submit", request, "--as", "ua.liaison")
+    cli("users", "access", "ua.liaison", "--role", "reviewer")  # sees every case up to its level
+
+    seen = cli.json("cases", "list", "--as", "ua.liaison")
+    assert ([c["number"] for c in seen["cases"]], seen["total"]) == ([2], 1)
+    assert seen["seen_as"] == "ua.liaison"
+    hidden = cli("cases", "show", "1", "--as", "ua.liaison", ok=False)
+    missing = cli("cases", "show", "99", "--as", "ua.liaison", ok=False)
+    assert hidden.returncode == missing.returncode == 2
+    assert hidden.stderr == "error: no case '1'\n"
+    assert missing.stderr == "error: no case '99'\n"
+    assert "TOP SECRET" not in cli("cases", "list", "--as", "ua.liaison").stdout
+    assert cli.json("cases", "show", "2", "--as", "ua.liaison")["number"] == 2
+
+    everything = cli.json("cases", "list")
+    assert ([c["number"] for c in everything["cases"]], everything["seen_as"]) == ([1, 2], None)
+    assert "as the local operator" in cli("cases", "list").stdout
+    assert "as the local operator" in cli("cases", "show", "1").stdout
+    assert cli.json("cases", "show", "1", "--as", "ts.liaison")["classification"] == "TOP SECRET"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -65,7 +103,8 @@ def test_a_request_denied_personally_and_verified_offline(cli: Cli) -> None:
         (["cases", "submit", "{g2}", "--as", "nobody"], "unknown user 'nobody'"),
         (["cases", "submit", "{g2}", "--as", "secdef"], "cannot submit a request of UA"),
         (["cases", "deny", "1", "--as", "secdef", "--reason", ""], "a denial needs a reason"),
-        (["cases", "approve", "1", "--as", "usdp"], "does not hold us.secdef"),
+        # A requester of another party, holding no office, sees only their own cases.
+        (["cases", "approve", "1", "--as", "usdp"], "no case '1'"),
         (["cases", "approve", "1", "--as", "ua.liaison"], "own case"),
         (
             ["cases", "approve", "1", "--as", "secdef", "--passphrase", "wrong passphrase"],
@@ -109,7 +148,7 @@ def test_a_request_denied_personally_and_verified_offline(cli: Cli) -> None:
             "ua.liaison acts for UA: only a user of US may be a delegate for us.secdef",
         ),
         (["cases", "execute", "1", "--as", "nobody"], "unknown user 'nobody'"),
-        (["cases", "execute", "1", "--as", "usdp"], "only UA may record this case as executed"),
+        (["cases", "execute", "1", "--as", "secdef"], "only UA may record this case as executed"),
         (
             ["users", "add", "new.user", "--name", "x", "--party", "UA", "--by", "nobody"],
             "unknown user 'nobody' (--by)",

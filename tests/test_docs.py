@@ -633,11 +633,11 @@ def test_every_annotation_is_documented(name: str) -> None:
 @pytest.fixture(scope="module")
 def openapi(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The OpenAPI document of a real server, over an empty SQLite database."""
+    from clearance.service.runtime import Runtime
     from clearance.web.app import create_app
-    from clearance.web.context import open_server
 
     folder = tmp_path_factory.mktemp("server")
-    server = open_server(load_settings({"CLEARANCE_DATA_DIR": str(folder)}))
+    server = Runtime(load_settings({"CLEARANCE_DATA_DIR": str(folder)}))
     try:
         document: dict[str, Any] = create_app(server).openapi()
     finally:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from clearance.errors import InputError
+from clearance.service.runtime import Runtime
 from clearance.settings import load_settings
 from clearance.store.db import Database, open_database
-from clearance.web.context import open_server
 
 # PRAGMA synchronous answers with a number: 1 is NORMAL, 2 is FULL.
 LEVELS = {1: "NORMAL", 2: "FULL"}
@@ -33,7 +33,7 @@ def test_the_server_syncs_as_the_setting_says(
     env = {"CLEARANCE_DATA_DIR": str(tmp_path)}
     if setting is not None:
         env["CLEARANCE_SQLITE_SYNCHRONOUS"] = setting
-    server = open_server(load_settings(env))
+    server = Runtime(load_settings(env))
     try:
         assert _in_force(server.database) == (expected, expected)
     finally:

@@ -1,6 +1,6 @@
 """Several server instances against one database behave as one.
 
-Two application instances, each with its own ``Server`` (engine, pool, pack),
+Two application instances, each with its own ``Runtime`` (engine, pool, pack),
 share one database, as two ``clearance serve`` processes (or machines) would:
 a session or token made on one is honoured, or refused once revoked, by the
 other at once, and retried submissions spread over both make one case.
@@ -17,9 +17,9 @@ import pytest
 from clearance.core.actors import ADMIN
 from clearance.core.signing import Signer
 from clearance.service.anchoring import prepare
+from clearance.service.runtime import Runtime
 from clearance.settings import load_settings
 from clearance.web.app import create_app
-from clearance.web.context import Server, open_server
 
 from .api_support import ATACMS_JUNE, TestClient
 
@@ -33,14 +33,14 @@ def two(
     settings = load_settings(
         {"CLEARANCE_DATA_DIR": str(tmp_path), "CLEARANCE_DATABASE_URL": database_url}
     )
-    first: Server = open_server(settings)
+    first: Runtime = Runtime(settings)
     prepare(first.store, settings.system_key, now=first.now())
     public, _ = world_keys["ua.liaison"]
     first.people.add_user(
         user_id="ua.liaison", name="L", party="UA", public_key=public, actor=ADMIN, now=first.now()
     )
     first.accounts.set_password("ua.liaison", PASSWORD, actor=ADMIN, now=first.now())
-    second = open_server(settings)
+    second = Runtime(settings)
     with TestClient(create_app(first)) as a, TestClient(create_app(second)) as b:
         yield a, b
     first.database.dispose()
@@ -107,14 +107,14 @@ def test_a_bundle_activated_through_one_instance_decides_on_the_other(
     world_keys: dict[str, tuple[str, Signer]],
 ) -> None:
     from clearance.core.request import parse_request
-    from clearance.web import context
+    from clearance.service import runtime
 
     from .test_proposals import LATER, candidate
 
     settings = load_settings(
         {"CLEARANCE_DATA_DIR": str(tmp_path), "CLEARANCE_DATABASE_URL": database_url}
     )
-    first, second = open_server(settings), open_server(settings)
+    first, second = Runtime(settings), Runtime(settings)
     prepare(first.store, settings.system_key, now=LATER)
     public, signer = world_keys["hegseth"]
     first.people.add_user(
@@ -129,7 +129,7 @@ def test_a_bundle_activated_through_one_instance_decides_on_the_other(
         now=LATER,
     )
     strike = parse_request({**ATACMS_JUNE, "date": "2099-02-01"})
-    monkeypatch.setattr(context, "POLICY_RECHECK_S", 3600.0)
+    monkeypatch.setattr(runtime, "POLICY_RECHECK_S", 3600.0)
     assert second.screener.decide(strike, decision_id="x", now=LATER).outcome.value == (
         "review_required"
     )
@@ -139,7 +139,7 @@ def test_a_bundle_activated_through_one_instance_decides_on_the_other(
     assert second.screener.decide(strike, decision_id="y", now=LATER).outcome.value == (
         "review_required"
     )
-    monkeypatch.setattr(context, "POLICY_RECHECK_S", 0.0)
+    monkeypatch.setattr(runtime, "POLICY_RECHECK_S", 0.0)
     decision = second.screener.decide(strike, decision_id="z", now=LATER)
     assert decision.outcome.value == "permitted"
     assert second.cases.screener is second.screener

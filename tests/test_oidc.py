@@ -40,8 +40,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from clearance.core.actors import ADMIN
 from clearance.core.signing import new_key_pair
+from clearance.service.runtime import Runtime
 from clearance.settings import load_settings
-from clearance.web.context import open_server
 
 from .api_support import Api, open_api
 
@@ -214,7 +214,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A database with one user, ``secdef``, whom the provider's tokens name by ``sub``."""
     root = tmp_path_factory.mktemp("oidc-world")
     url = f"sqlite:///{root / 'clearance.db'}"
-    server = open_server(
+    server = Runtime(
         load_settings({"CLEARANCE_DATA_DIR": str(root), "CLEARANCE_DATABASE_URL": url})
     )
     try:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from clearance.core.actors import ADMIN
 from clearance.core.chain import EventType
 from clearance.core.request import parse_request
 from clearance.core.signing import signed_bytes, verify
@@ -115,7 +116,7 @@ def test_the_activated_bundle_decides_from_its_date_and_open_cases_are_rescreene
     case, _ = world.cases.submit(strike, actor="ua.liaison", now=LATER)
     assert case.outcome == "review_required"
     proposals.propose(candidate("2027-01-01"), actor="us.liaison", now=LATER)
-    impact = proposals.impact(1, now=LATER)
+    impact = proposals.impact(1, actor=ADMIN, now=LATER)
     assert [(c.number, was, now) for c, was, now in impact.open_cases] == [
         (case.number, "review_required", "permitted")
     ]
@@ -135,7 +136,7 @@ def test_the_activated_bundle_decides_from_its_date_and_open_cases_are_rescreene
     assert [(c.number, was, now) for c, was, now in changed] == [
         (case.number, "review_required", "permitted")
     ]
-    timeline = [json.loads(e.body)["type"] for e in cases.view(case.id).events]
+    timeline = [json.loads(e.body)["type"] for e in cases.view(case.id, actor=ADMIN).events]
     assert timeline[-1] == "case_rescreened"
 
 

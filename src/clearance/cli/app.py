@@ -20,7 +20,7 @@ from clearance import __version__
 from clearance.errors import ClearanceError, InputError
 
 from . import audit, cases, catalog, policy, stockpile, users
-from .context import App, close_databases, now
+from .context import close_databases, now, runtime
 from .demo import demo
 from .options import JsonOption
 from .render import one_line, print_json
@@ -54,7 +54,7 @@ def init(json_output: JsonOption = False) -> None:
     """Create or upgrade the database (CLEARANCE_DATABASE_URL, default SQLite in the data folder)."""
     from clearance.service.anchoring import prepare
 
-    context = App()
+    context = runtime()
     key = prepare(context.store, context.settings.system_key, now=now())
     url = context.database.engine.url.render_as_string(hide_password=True)
     if json_output:

@@ -16,7 +16,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from clearance.errors import InputError
 
-from .context import App, now
+from .context import now, runtime
 from .json_input import open_input, read_json_file
 from .options import JsonOption
 from .render import print_json
@@ -160,7 +160,7 @@ def verify_ledger(
             )
         _report(report, json_output)
         return
-    context = App()
+    context = runtime()
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.completed:,} events checked"),
@@ -198,7 +198,7 @@ def checkpoint(
         if out is not None:
             _write_file(out, json.dumps(made.as_dict(), indent=2) + "\n")
 
-    made = anchoring.checkpoint(App().store, now=now(), reason="on demand", keep=written)
+    made = anchoring.checkpoint(runtime().store, now=now(), reason="on demand", keep=written)
     if json_output:
         print_json(Console(), made.as_dict())
     else:
@@ -214,7 +214,7 @@ def public_key_command(json_output: JsonOption = False) -> None:
     """Print this installation's system public key, for auditors to keep."""
     from clearance.service.anchoring import SystemKey
 
-    context = App()
+    context = runtime()
     key = SystemKey.load(context.settings.system_key)
     if key is None:
         raise InputError(
@@ -247,7 +247,7 @@ def export(
     """
     from clearance.service import ledger_files
 
-    context = App()
+    context = runtime()
     level = None if reader is None else ledger_files.clearance_of(context.store, reader)
     if out is None:
         summary = ledger_files.export(context.store, sys.stdout, now=now(), reader_level=level)

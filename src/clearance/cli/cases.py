@@ -18,7 +18,17 @@ from clearance.core.request import describe_request
 from clearance.core.workflow import OPEN_STATES, CaseState, is_overdue
 from clearance.errors import InputError, OutcomeUnknown
 
-from .context import ActorOption, App, KeyFileOption, PassphraseOption, now
+from .context import (
+    ActorOption,
+    KeyFileOption,
+    PassphraseOption,
+    ReaderOption,
+    now,
+    reader_id,
+    runtime,
+    seen_as,
+    signer,
+)
 from .options import JsonOption, ScenarioOption
 from .render import print_json
 from .screen import read_request_file
@@ -136,7 +146,7 @@ def submit(
     """Submit a request: it becomes a case, screened at once."""
     parsed = read_request_file(request)
     level = parse_level(classification, "--classification")
-    service = App(scenario).cases()
+    service = runtime(scenario).cases
     try:
         view, created = service.submit_and_show(
             parsed.model_dump(mode="json", exclude_none=True),
@@ -172,9 +182,11 @@ def list_cases(
     page: Annotated[
         int, typer.Option("--page", min=1, max=1_000_000, help="Page number, oldest first.")
     ] = 1,
+    as_user: ReaderOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Cases, oldest first: open ones by default, so a request waiting months is on top."""
+    """Cases, oldest first: open ones by default, so a request waiting months is on top;
+    only those the user of ``--as`` may see."""
     known = {s.value for s in CaseState}
     for value in state or []:
         if value not in known:
@@ -182,23 +194,34 @@ def list_cases(
                 "--state", f"'{value}' is not a state (one of {', '.join(sorted(known))})"
             )
     states = state or (None if show_all else sorted(OPEN_STATES))
-    found, total = App().cases().page(states=states, limit=limit, offset=(page - 1) * limit)
+    found, total = runtime().cases.page(
+        actor=reader_id(as_user), states=states, limit=limit, offset=(page - 1) * limit
+    )
     at = now()
     if json_output:
         from clearance.service.cases import case_row
 
         print_json(
             Console(),
-            {"total": total, "page": page, "cases": [case_row(c, at) for c in found]},
+            {
+                "total": total,
+                "page": page,
+                "cases": [case_row(c, at) for c in found],
+                "seen_as": as_user,
+            },
         )
         return
     Console().print(_table(f"cases: {len(found)} of {total}, page {page}", found, at))
+    Console().print(seen_as(as_user), highlight=False)
 
 
 @app.command("show")
-def show(case: CaseArgument, json_output: JsonOption = False) -> None:
-    """A case: request, decision, approvals with signatures, conditions, timeline, time in each state."""
-    _print_case(App().cases().view(case), json_output)
+def show(case: CaseArgument, as_user: ReaderOption = None, json_output: JsonOption = False) -> None:
+    """A case: request, decision, approvals with signatures, conditions, timeline, time in each
+    state; not found to the user of ``--as`` if they may not see it."""
+    _print_case(runtime().cases.view(case, actor=reader_id(as_user)), json_output)
+    if not json_output:
+        Console().print(seen_as(as_user), highlight=False)
 
 
 def _answer(
@@ -211,15 +234,15 @@ def _answer(
     passphrase: str | None,
     json_output: bool,
 ) -> None:
-    context = App()
-    signer = context.signer(actor, key_file, passphrase)
-    service = context.cases()
+    context = runtime()
+    key = signer(context, actor, key_file, passphrase)
+    service = context.cases
     view = service.answer(
         case,
         actor=actor,
         approve=approve,
         reason=reason,
-        signer=signer,
+        signer=key,
         now=now(),
         authority=authority,
     )
@@ -273,7 +296,7 @@ def withdraw(
     json_output: JsonOption = False,
 ) -> None:
     """Withdraw your own case before it is executed."""
-    service = App().cases()
+    service = runtime().cases
     _print_case(service.withdraw(case, actor=actor, reason=reason, now=now()), json_output)
 
 
@@ -293,7 +316,7 @@ def condition_met(
     json_output: JsonOption = False,
 ) -> None:
     """Record that a condition of an approved case is met; the last one clears the case."""
-    service = App().cases()
+    service = runtime().cases
     view = service.condition_met(
         case, actor=actor, condition=condition, evidence=evidence, now=now()
     )
@@ -311,14 +334,15 @@ def execute(
     json_output: JsonOption = False,
 ) -> None:
     """Record that an approved (or cleared) case was carried out."""
-    service = App().cases()
+    service = runtime().cases
     _print_case(service.execute(case, actor=actor, quantity=quantity, now=now()), json_output)
 
 
 @app.command("overdue")
-def overdue(json_output: JsonOption = False) -> None:
-    """Cases waiting on an approval past their SLA, oldest first: nothing waits silently."""
-    found = App().cases().overdue(now())
+def overdue(as_user: ReaderOption = None, json_output: JsonOption = False) -> None:
+    """Cases waiting on an approval past their SLA, oldest first: nothing waits silently;
+    only those the user of ``--as`` may see."""
+    found = runtime().cases.overdue(now(), actor=reader_id(as_user))
     at = now()
     if json_output:
         from clearance.service.cases import case_row
@@ -326,6 +350,7 @@ def overdue(json_output: JsonOption = False) -> None:
         print_json(Console(), [case_row(c, at) for c in found])
         return
     Console().print(_table(f"overdue: {len(found)}", found, at))
+    Console().print(seen_as(as_user), highlight=False)
 
 
 @app.command("rescreen")
@@ -333,7 +358,7 @@ def rescreen(
     actor: ActorOption, scenario: ScenarioOption = None, json_output: JsonOption = False
 ) -> None:
     """Judge open cases again under the policy in force today; record (never apply) changed outcomes."""
-    found = App(scenario).cases().rescreen(actor=actor, now=now())
+    found = runtime(scenario).cases.rescreen(actor=actor, now=now())
     rows = [
         {"number": c.number, "id": c.id, "was": was, "would_be": would}
         for c, was, would in found.changed

@@ -1,33 +1,38 @@
-"""What the case commands share: settings, the database, the pack, the acting user's key."""
+"""What the commands share: the runtime (``service.runtime``), options, the acting user's key."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from clearance.errors import InputError, SignatureError, StoreError
-from clearance.policy.engine import Screener
+from clearance.core.actors import ADMIN
+from clearance.errors import SignatureError, StoreError
 from clearance.policy.pack import ScenarioPack, load_pack
-from clearance.settings import Settings, load_settings
+from clearance.settings import load_settings
 
 from .json_input import unreadable
 
 if TYPE_CHECKING:  # the database stack is imported by the commands that use it, not by all
     from clearance.core.signing import Signer
-    from clearance.service.accounts import Accounts
-    from clearance.service.cases import CaseService
-    from clearance.service.people import People
-    from clearance.service.proposals import PolicyProposals
+    from clearance.service.runtime import Runtime
     from clearance.store.db import Database
 
 ActorOption = Annotated[
     str,
     typer.Option(
         "--as", help="The user who acts (their key signs what they decide).", show_default=False
+    ),
+]
+ReaderOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="See what this user sees on the web and through the API (default: the local"
+        " operator, who sees everything).",
+        show_default=False,
     ),
 ]
 PassphraseOption = Annotated[
@@ -47,6 +52,18 @@ KeyFileOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def reader_id(user: str | None) -> str:
+    """Whom a read is made as: the user named by ``--as``, or the local operator."""
+    return ADMIN if user is None else user
+
+
+def seen_as(user: str | None) -> str:
+    """Whose view a command shows, said in its output (the operator's is everything)."""
+    if user is None:
+        return "as the local operator sees it: everything (--as USER shows what a user sees)"
+    return f"as {user} sees it"
 
 
 _opened: list[Database] = []
@@ -84,73 +101,27 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class App:
-    """Settings, store and services, opened once per command."""
+def runtime(scenario: Path | None = None) -> Runtime:
+    """The settings, store and services of this command (``service.runtime``), closed when
+    the command ends."""
+    from clearance.service.runtime import Runtime
 
-    def __init__(self, scenario: Path | None = None) -> None:
-        self.settings: Settings = load_settings()
-        # The data folder holds the database and private keys: its owner's only.
-        try:
-            self.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except OSError as exc:
-            folder = f"CLEARANCE_DATA_DIR ({self.settings.data_dir})"
-            raise InputError(folder, f"cannot be made a folder: {exc.strerror or exc}") from None
-        from clearance.service.anchoring import sealed_store
-        from clearance.store.db import open_database
+    opened = Runtime(load_settings(), scenario=scenario)
+    _opened.append(opened.database)
+    return opened
 
-        self.database = open_database(
-            self.settings.database_url, synchronous=self.settings.sqlite_synchronous
-        )
-        _opened.append(self.database)
-        self.store = sealed_store(
-            self.database, key_path=self.settings.system_key, data_dir=self.settings.data_dir
-        )
-        self._scenario = scenario or self.settings.scenario
 
-    @functools.cached_property
-    def pack(self) -> ScenarioPack:
-        """The scenario pack on disk, loaded once per command."""
-        return load_pack(self._scenario)
+def signer(context: Runtime, user: str, key_file: Path | None, passphrase: str | None) -> Signer:
+    """The acting user's key, unlocked with ``passphrase`` (asked for when not given)."""
+    from clearance.service.keyfiles import open_key_file
 
-    def screener(self) -> Screener:
-        """The policy in force: the pack and the proposals activated in the database."""
-        from clearance.service.proposals import policy_in_force
-
-        return Screener(policy_in_force(self.store, self.pack))
-
-    def proposals(self) -> PolicyProposals:
-        from clearance.service.proposals import PolicyProposals
-
-        return PolicyProposals(self.store, self.pack)
-
-    def cases(self) -> CaseService:
-        from clearance.service.cases import CaseService
-
-        return CaseService(self.store, self.screener(), default_sla_days=self.settings.sla_days)
-
-    def people(self) -> People:
-        from clearance.service.people import People
-
-        return People(self.store, self.pack.catalog)
-
-    def accounts(self) -> Accounts:
-        from clearance.service.accounts import Accounts
-
-        return Accounts(self.store, token_days=self.settings.token_days)
-
-    def key_path(self, user: str, given: Path | None) -> Path:
-        return given or self.settings.data_dir / "keys" / f"{user}.key"
-
-    def signer(self, user: str, key_file: Path | None, passphrase: str | None) -> Signer:
-        from clearance.service.keyfiles import open_key_file
-
-        path = self.key_path(user, key_file)
-        try:
-            exists = path.exists()
-        except OSError as exc:  # a name too long for the file system, say
-            raise unreadable(path, exc) from None
-        if not exists:
-            raise SignatureError(f"no key file for {user} at {path}")
-        if passphrase is None:
-            passphrase = typer.prompt(f"passphrase for {user}", hide_input=True)
-        return open_key_file(path, passphrase, missing=f"no key file for {user} at {path}")
+    path = context.key_path(user, key_file)
+    try:
+        exists = path.exists()
+    except OSError as exc:  # a name too long for the file system, say
+        raise unreadable(path, exc) from None
+    if not exists:
+        raise SignatureError(f"no key file for {user} at {path}")
+    if passphrase is None:
+        passphrase = typer.prompt(f"passphrase for {user}", hide_input=True)
+    return open_key_file(path, passphrase, missing=f"no key file for {user} at {path}")

@@ -12,16 +12,15 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from clearance.errors import ClearanceError
+from clearance.core.actors import ADMIN
 from clearance.policy.pack import read_bundle_texts
 
-from .context import ActorOption, App, KeyFileOption, PassphraseOption, now
+from .context import ActorOption, KeyFileOption, PassphraseOption, now, runtime, signer
 from .options import JsonOption, ScenarioOption
 from .render import print_json
 
 if TYPE_CHECKING:
     from clearance.service.proposals import Impact, ProposalView
-    from clearance.store.records import CaseRecord
 
 NumberArgument = Annotated[
     int, typer.Argument(help="Proposal number.", min=1, max=2**63 - 1, show_default=False)
@@ -87,7 +86,7 @@ def propose(
     Exits 1 when a golden case fails (the proposal is recorded, and cannot be activated).
     """
     texts = read_bundle_texts(folder)
-    view = App(scenario).proposals().propose(texts, actor=actor, now=now())
+    view = runtime(scenario).proposals.propose(texts, actor=actor, now=now())
     if json_output:
         print_json(Console(), view.as_dict())
     else:
@@ -98,7 +97,7 @@ def propose(
 
 def proposals(scenario: ScenarioOption = None, json_output: JsonOption = False) -> None:
     """Every proposal, newest last, with its state and test results."""
-    records = App(scenario).proposals().all()
+    records = runtime(scenario).proposals.visible(actor=ADMIN)
     if json_output:
         from clearance.service.proposals import proposal_summary
 
@@ -127,9 +126,9 @@ def proposal(
     json_output: JsonOption = False,
 ) -> None:
     """One proposal: its test results, the cases it would change, and its text."""
-    service = App(scenario).proposals()
-    view = service.view(number, now=now())
-    impact = service.impact(number, now=now(), view=view)
+    service = runtime(scenario).proposals
+    view = service.view(number, actor=ADMIN, now=now())
+    impact = service.impact(number, actor=ADMIN, now=now(), view=view)
     if json_output:
         print_json(Console(), {**view.as_dict(), "impact": impact.as_dict()})
         return
@@ -153,20 +152,12 @@ def activate(
 ) -> None:
     """Activate a proposal from its date, as the holder of the office named to do so, signed;
     then re-screen the open cases under the policy now in force."""
-    context = App(scenario)
-    signer = context.signer(actor, key_file, passphrase)
-    view = context.proposals().activate(number, actor=actor, signer=signer, now=now())
-    # The activation is committed: from here on, nothing may make it look as if it failed.
-    changed: tuple[tuple[CaseRecord, str, str], ...] = ()
-    failed: tuple[tuple[CaseRecord, str], ...] = ()
-    error = None
-    try:
-        found = context.cases().rescreen(actor=actor, now=now())
-        changed, failed = found.changed, found.failed
-    except ClearanceError as exc:
-        error = (
-            f"the open cases were not re-screened ({exc.message}); run 'clearance cases rescreen'"
-        )
+    context = runtime(scenario)
+    key = signer(context, actor, key_file, passphrase)
+    # Once committed, the activation is reported as done, whatever the re-screening does.
+    activated = context.activate_proposal(number, actor=actor, signer=key)
+    view, changed, failed = activated.view, activated.rescreened, activated.failed
+    error = activated.rescreen_error
     if json_output:
         print_json(
             Console(),

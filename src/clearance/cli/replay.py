@@ -15,7 +15,7 @@ from rich.text import Text
 from clearance.core.decision import Outcome
 from clearance.core.request import describe_request
 
-from .context import App, now
+from .context import now, runtime
 from .options import JsonOption, ScenarioOption, parse_date
 from .render import outcome_text, print_json
 
@@ -82,7 +82,7 @@ def replay(
 
     first, last = parse_date(from_date, "--from"), parse_date(to_date, "--to")
     check_period(first, last)
-    context = App(scenario)
+    context = runtime(scenario)
     pack_path = scenario or context.settings.scenario
     progress = Progress(
         TextColumn("replaying"),

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .context import App, now
+from .context import now, runtime
 
 
 def serve(
@@ -28,7 +28,7 @@ def serve(
     """Serve the REST API (/api/v1, OpenAPI at /docs) and the web pages."""
     import uvicorn
 
-    context = App()
+    context = runtime()
     console = Console(stderr=True)
     if demo:
         from clearance.service.anchoring import prepare
@@ -37,9 +37,9 @@ def serve(
 
         prepare(context.store, context.settings.system_key, now=now())
         added = seed_demo(
-            context.people(),
-            context.accounts(),
-            context.cases(),
+            context.people,
+            context.accounts,
+            context.cases,
             write_key=lambda user, key: write_key_file(context.key_path(user, None), key),
             now=now(),
         )

@@ -12,11 +12,12 @@ from rich.text import Text
 from clearance.core.stockpile import Rating
 from clearance.errors import InputError
 
-from .context import App, now
+from .context import now, runtime
 from .options import JsonOption, ScenarioOption, parse_date
 from .render import RATING_STYLE, print_json, rating_text
 
 if TYPE_CHECKING:
+    from clearance.service.runtime import Runtime
     from clearance.service.stockpile import BoardRow, StockService
 
 app = typer.Typer(
@@ -32,10 +33,8 @@ WITHHELD = "(withheld)"
 """What a movement line of a case above the reader's clearance shows for its case."""
 
 
-def _service(context: App) -> StockService:
-    from clearance.service.stockpile import StockService
-
-    return StockService(context.store, context.screener())
+def _service(context: Runtime) -> StockService:
+    return context.cases.stock
 
 
 def _count(value: int) -> str:
@@ -74,7 +73,7 @@ def board(
         except ValueError:
             raise InputError("--rating", "must be red, yellow or green") from None
     today = now().date()
-    result = _service(App(scenario)).board(
+    result = _service(runtime(scenario)).board(
         on=today,
         reader=None,
         holders=frozenset(holder) if holder else None,
@@ -158,9 +157,9 @@ def history(
 ) -> None:
     """One position's rating as of a date, rebuilt from its movements, and those movements."""
     day = parse_date(as_of)
-    context = App(scenario)
+    context = runtime(scenario)
     # Whose view: a user's, as they are now; None is the local operator's, which is everything.
-    reader = None if as_user is None else context.people().user(as_user)
+    reader = None if as_user is None else context.people.user(as_user)
     view = _service(context).position(holder, system, on=now().date(), reader=reader, as_of=day)
     if json_output:
         print_json(Console(), {**view.as_dict(), "seen_as": as_user})
@@ -225,7 +224,7 @@ def project_command(
     json_output: JsonOption = False,
 ) -> None:
     """The rating now, after giving --transfer items, and month by month with production."""
-    projection = _service(App(scenario)).project(
+    projection = _service(runtime(scenario)).project(
         holder, system, transfer=transfer, months=months, on=now().date(), reader=None
     )
     if json_output:

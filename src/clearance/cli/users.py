@@ -12,7 +12,7 @@ from clearance.core.access import parse_level, parse_roles
 from clearance.core.actors import ADMIN
 from clearance.errors import NotFoundError
 
-from .context import App, KeyFileOption, PassphraseOption, now
+from .context import KeyFileOption, PassphraseOption, now, runtime
 from .options import JsonOption, ScenarioOption, parse_date
 from .render import print_json
 
@@ -63,7 +63,7 @@ def add(
     """Add a user with a new signing key; the private key is written encrypted with their passphrase."""
     roles = parse_roles(role or ["requester"], "--role")
     level = parse_level(clearance, "--clearance")
-    context = App(scenario)
+    context = runtime(scenario)
     if passphrase is None:
         passphrase = typer.prompt(
             "passphrase for the new key", hide_input=True, confirmation_prompt=True
@@ -73,7 +73,7 @@ def add(
 
     public_key, content = new_key_pair(passphrase)
     path = context.key_path(user, key_file)
-    people = context.people()
+    people = context.people
     people.check_new_user(user_id=user, party=party)
     write_key_file(path, content)
     try:
@@ -108,7 +108,7 @@ def add(
 @app.command("list")
 def list_users(json_output: JsonOption = False) -> None:
     """Users with their public keys and the offices they hold or held."""
-    store = App().store
+    store = runtime().store
     with store.transaction() as tx:
         rows: list[dict[str, Any]] = [
             {
@@ -163,17 +163,13 @@ def grant(
     """USER takes office AUTHORITY from a date; the previous holder's term ends the day before."""
     start = parse_date(valid_from, "--from")
     assert start is not None
-    holding = (
-        App(scenario)
-        .people()
-        .grant(
-            user_id=user,
-            authority=authority,
-            valid_from=start,
-            valid_to=parse_date(valid_to, "--to"),
-            actor=by,
-            now=now(),
-        )
+    holding = runtime(scenario).people.grant(
+        user_id=user,
+        authority=authority,
+        valid_from=start,
+        valid_to=parse_date(valid_to, "--to"),
+        actor=by,
+        now=now(),
     )
     data = {
         "user": holding.user_id,
@@ -210,17 +206,13 @@ def delegate(
     start, end = parse_date(valid_from, "--from"), parse_date(valid_to, "--to")
     assert start is not None
     assert end is not None
-    record = (
-        App(scenario)
-        .people()
-        .delegate(
-            holder_id=holder,
-            delegate_id=delegate_to,
-            authority=authority,
-            valid_from=start,
-            valid_to=end,
-            now=now(),
-        )
+    record = runtime(scenario).people.delegate(
+        holder_id=holder,
+        delegate_id=delegate_to,
+        authority=authority,
+        valid_from=start,
+        valid_to=end,
+        now=now(),
     )
     data = {
         "authority": record.authority,
@@ -259,7 +251,7 @@ def access(
     """Set USER's roles (--role, repeatable) and/or clearance; what is not given stays."""
     from clearance.core.access import Level, Role
 
-    accounts = App().accounts()
+    accounts = runtime().accounts
     current = accounts.user(user)
     if current is None:
         raise NotFoundError(f"unknown user '{user}'")
@@ -297,7 +289,7 @@ def password(
 
     Every session of USER ends and every API token of theirs is revoked.
     """
-    App().accounts().set_password(user, new_password, actor=by, now=now())
+    runtime().accounts.set_password(user, new_password, actor=by, now=now())
     if json_output:
         print_json(Console(), {"user": user, "password": "set"})
     else:
@@ -321,7 +313,7 @@ def token(
     json_output: JsonOption = False,
 ) -> None:
     """Issue an API token acting as USER: printed once, stored only hashed; it expires."""
-    secret, record = App().accounts().issue_token(user, name, actor=by, now=now(), days=days)
+    secret, record = runtime().accounts.issue_token(user, name, actor=by, now=now(), days=days)
     expires = record.expires_at.isoformat()
     data = {"id": record.id, "user": user, "name": name, "token": secret, "expires_at": expires}
     if json_output:
@@ -339,7 +331,7 @@ def tokens(user: UserArgument, json_output: JsonOption = False) -> None:
     from clearance.service.accounts import token_row
 
     at = now()
-    rows = [token_row(t, at) for t in App().accounts().tokens(user)]
+    rows = [token_row(t, at) for t in runtime().accounts.tokens(user, actor=ADMIN)]
     if json_output:
         print_json(Console(), rows)
         return
@@ -360,7 +352,7 @@ def revoke_token(
     json_output: JsonOption = False,
 ) -> None:
     """Revoke an API token: refused from the next request on, on every server."""
-    App().accounts().revoke_token(token_id, actor=by, now=now())
+    runtime().accounts.revoke_token(token_id, actor=by, now=now())
     if json_output:
         print_json(Console(), {"id": token_id, "revoked": True})
     else:

@@ -41,6 +41,7 @@ from clearance.errors import (
     StoreError,
     Throttled,
 )
+from clearance.service.access import Action, check, may, principal, today
 from clearance.store.protocol import Transaction
 from clearance.store.records import ApiTokenRecord, SessionRecord, UserRecord
 from clearance.store.repository import Store
@@ -326,9 +327,13 @@ class Accounts:
         return token, record
 
     def revoke_token(self, token_id: str, *, actor: str, now: dt.datetime) -> None:
+        """Revoke a token of ``actor``'s (an admin, or the local operator, may revoke any);
+        anyone else's is not found, in the words of a token that does not exist."""
         with self.store.transaction() as tx:
             record = tx.people.token(token_id)
-            if record is None:
+            if record is None or not may(
+                principal(tx, actor, now.date()), Action.TOKENS_MANAGE, record.user_id
+            ):
                 raise NotFoundError(f"no API token '{token_id}'")
             if record.revoked_at is None:
                 self._revoke(tx, record, reason="requested", actor=actor, now=now)
@@ -340,14 +345,11 @@ class Accounts:
         tx.people.revoke_token(record.id, now)
         tx.append(ApiTokenRevoked(record.id, record.user_id, reason=reason), actor=actor, at=now)
 
-    def token_owner(self, token_id: str) -> str | None:
+    def tokens(self, user_id: str, *, actor: str) -> list[ApiTokenRecord]:
+        """A user's API tokens, newest first, revoked and expired ones too: ``actor``'s own,
+        or, for an admin or the local operator, anyone's."""
         with self.store.reading() as tx:
-            record = tx.people.token(token_id)
-        return None if record is None else record.user_id
-
-    def tokens(self, user_id: str) -> list[ApiTokenRecord]:
-        """A user's API tokens, newest first, revoked and expired ones too."""
-        with self.store.reading() as tx:
+            check(principal(tx, actor, today()), Action.TOKENS_MANAGE, user_id)
             self._user(tx, user_id)
             return tx.people.tokens(user_id)
 

@@ -46,6 +46,7 @@ from clearance.service.anchoring import (
 )
 from clearance.service.findings import Finding
 from clearance.service.state_check import check_tables
+from clearance.store.protocol import Transaction
 from clearance.store.repository import Store
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "anchors_from",
     "judge",
     "ledger_page",
+    "page_in",
     "seal_findings",
     "verify",
     "verify_installation",
@@ -379,9 +381,24 @@ def ledger_page(
     ``LedgerBroken`` if a body is not the JSON object every event is (changed outside
     clearance: ``verify`` names it)."""
     with store.reading() as tx:
-        events = tx.ledger.page(
-            max_level=max_level, case_id=case_id, type=type, before=before, limit=limit
+        return page_in(
+            tx, max_level=max_level, case_id=case_id, type=type, before=before, limit=limit
         )
+
+
+def page_in(
+    tx: Transaction,
+    *,
+    max_level: int | None,
+    case_id: str | None,
+    type: str | None,
+    before: int | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """``ledger_page`` read in ``tx``."""
+    events = tx.ledger.page(
+        max_level=max_level, case_id=case_id, type=type, before=before, limit=limit
+    )
     page = []
     for e in events:
         try:

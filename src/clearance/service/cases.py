@@ -49,6 +49,16 @@ from clearance.errors import (
     PermissionDenied,
 )
 from clearance.policy.engine import Screener
+from clearance.service.access import (
+    Action,
+    CaseScope,
+    Principal,
+    Submission,
+    check,
+    may,
+    principal,
+    today,
+)
 from clearance.service.anchoring import installation_key
 from clearance.service.people import can_act_for
 from clearance.service.rejudge import CannotJudge, judge_again
@@ -254,73 +264,72 @@ class CaseService:
     # reading ----------------------------------------------------------------------
 
     def _get(
-        self,
-        tx: Transaction,
-        case_id: str,
-        *,
-        lock: bool = True,
-        max_level: int | None = None,
-        actor: str | None = None,
+        self, tx: Transaction, case_ref: str, actor: Principal, *, lock: bool = True
     ) -> CaseRecord:
         """A case by its id or number (``17``), locked for the transaction unless only read.
 
-        A case classified above ``max_level`` (or the acting user's clearance) is
-        not found, in the same words as one that does not exist.
+        A case ``actor`` may not see (``service.access``) is not found, in the same
+        words as one that does not exist.
         """
         case = (
-            tx.cases.by_number(int(case_id), lock=lock)
-            if case_id.isascii() and case_id.isdigit() and len(case_id) <= 18
-            else tx.cases.get(case_id, lock=lock)
+            tx.cases.by_number(int(case_ref), lock=lock)
+            if case_ref.isascii() and case_ref.isdigit() and len(case_ref) <= 18
+            else tx.cases.get(case_ref, lock=lock)
         )
-        if actor is not None and (user := tx.people.user(actor)) is not None:
-            max_level = user.clearance if max_level is None else min(max_level, user.clearance)
-        if case is None or (max_level is not None and case.classification > max_level):
-            raise NotFoundError(f"no case '{case_id}'")
+        if case is None or not may(actor, Action.CASE_VIEW, case):
+            raise NotFoundError(f"no case '{case_ref}'")
         return case
 
-    def _shown(self, tx: Transaction, case: CaseRecord, reader: UserRecord | None) -> CaseView:
+    def _shown(self, tx: Transaction, case: CaseRecord, reader: Principal) -> CaseView:
         """The case as ``reader`` may see it, read in ``tx``."""
-        return _view_in(tx, case, reader, installation_key(self.store))
+        return _view_in(tx, case, reader.user, installation_key(self.store))
 
-    def view(
-        self, case_id: str, *, max_level: int | None = None, reader: UserRecord | None = None
-    ) -> CaseView:
-        """A case with its approvals, conditions and events; ``max_level``: the reader's
-        clearance; ``reader``: who reads it (what of the decision they may see)."""
+    def view(self, case_ref: str, *, actor: str) -> CaseView:
+        """A case with its approvals, conditions and events, as ``actor`` (a user id, or
+        ``ADMIN`` for the local operator) may see it: not found if they may not."""
         with self.store.reading() as tx:
-            case = self._get(tx, case_id, lock=False, max_level=max_level)
-            return self._shown(tx, case, reader)
+            reader = principal(tx, actor, today())
+            return self._shown(tx, self._get(tx, case_ref, reader, lock=False), reader)
+
+    def seen_by(self, actor: str, cases: list[CaseRecord]) -> set[str]:
+        """The ids of those of ``cases`` (already read) that ``actor`` may see."""
+        with self.store.reading() as tx:
+            reader = principal(tx, actor, today())
+            return {case.id for case in cases if may(reader, Action.CASE_VIEW, case)}
+
+    def _scope(self, tx: Transaction, actor: str) -> CaseScope:
+        return CaseScope.of(principal(tx, actor, today()))
 
     def page(
         self,
         *,
+        actor: str,
         states: Sequence[str] | None,
         limit: int,
         offset: int,
-        max_level: int | None = None,
-        submitted_by: str | None = None,
         query: str = "",
         count_at_most: int | None = None,
     ) -> tuple[list[CaseRecord], int]:
-        """A page of cases, oldest first, and how many there are: both only of what the
-        reader may see (``max_level``), so a total never counts a case above it.
+        """A page of cases, oldest first, and how many there are: both only of what
+        ``actor`` may see, so a total never counts a case they may not.
 
         ``query`` finds cases by system or requester (id or name, e.g. "storm" or
         "ukraine") or by submitter; ``count_at_most`` stops the total there."""
         search = self._search(query)
         with self.store.reading() as tx:
+            scope = self._scope(tx, actor)
             found = tx.cases.page(
                 states=states,
                 limit=limit,
                 offset=offset,
-                max_level=max_level,
-                submitted_by=submitted_by,
+                max_level=scope.max_level,
+                submitted_by=scope.submitted_by,
                 search=search,
             )
             total = tx.cases.count(
                 states=states,
-                max_level=max_level,
-                submitted_by=submitted_by,
+                max_level=scope.max_level,
+                submitted_by=scope.submitted_by,
                 search=search,
                 at_most=count_at_most,
             )
@@ -340,67 +349,59 @@ class CaseService:
         return CaseSearch(systems, parties, text)
 
     def open_summary(
-        self,
-        *,
-        now: dt.datetime,
-        bucket_days: tuple[int, ...],
-        max_level: int | None = None,
-        submitted_by: str | None = None,
+        self, *, actor: str, now: dt.datetime, bucket_days: tuple[int, ...]
     ) -> list[tuple[str, int, int, int]]:
-        """Open cases by state and age bucket: ``(state, bucket, count, highest level)``."""
+        """Open cases ``actor`` may see by state and age bucket:
+        ``(state, bucket, count, highest level)``."""
         with self.store.reading() as tx:
+            scope = self._scope(tx, actor)
             return tx.cases.open_summary(
-                now=now, bucket_days=bucket_days, max_level=max_level, submitted_by=submitted_by
+                now=now,
+                bucket_days=bucket_days,
+                max_level=scope.max_level,
+                submitted_by=scope.submitted_by,
             )
 
     def decisions_by_month(
-        self,
-        *,
-        since: dt.datetime,
-        max_level: int | None = None,
-        submitted_by: str | None = None,
+        self, *, actor: str, since: dt.datetime
     ) -> list[tuple[str, str, int, int]]:
-        """Decisions per month and kind: ``(YYYY-MM, kind, count, highest level)``."""
+        """Decisions of cases ``actor`` may see, per month and kind:
+        ``(YYYY-MM, kind, count, highest level)``."""
         with self.store.reading() as tx:
+            scope = self._scope(tx, actor)
             return tx.cases.decisions_by_month(
-                since=since, max_level=max_level, submitted_by=submitted_by
+                since=since, max_level=scope.max_level, submitted_by=scope.submitted_by
             )
 
     def overdue(
         self,
         now: dt.datetime,
         *,
-        max_level: int | None = None,
-        submitted_by: str | None = None,
+        actor: str,
         query: str = "",
         limit: int | None = None,
         offset: int = 0,
     ) -> list[CaseRecord]:
-        """Cases waiting on a gate past their SLA, longest waiting first (one index range);
-        ``query`` finds them as ``page`` does."""
+        """Cases ``actor`` may see waiting on a gate past their SLA, longest waiting first
+        (one index range); ``query`` finds them as ``page`` does."""
         with self.store.reading() as tx:
+            scope = self._scope(tx, actor)
             return tx.cases.overdue(
                 now=now,
-                max_level=max_level,
-                submitted_by=submitted_by,
+                max_level=scope.max_level,
+                submitted_by=scope.submitted_by,
                 search=self._search(query),
                 limit=limit,
                 offset=offset,
             )
 
-    def count_overdue(
-        self,
-        now: dt.datetime,
-        *,
-        max_level: int | None = None,
-        submitted_by: str | None = None,
-        query: str = "",
-    ) -> int:
+    def count_overdue(self, now: dt.datetime, *, actor: str, query: str = "") -> int:
         with self.store.reading() as tx:
+            scope = self._scope(tx, actor)
             return tx.cases.count_overdue(
                 now=now,
-                max_level=max_level,
-                submitted_by=submitted_by,
+                max_level=scope.max_level,
+                submitted_by=scope.submitted_by,
                 search=self._search(query),
             )
 
@@ -470,19 +471,9 @@ class CaseService:
                     raise ConflictError(
                         "this idempotency key was used for another request; use a new key"
                     )
-                return self._shown(tx, earlier, tx.people.user(actor)), False
-            submitter = tx.people.user(actor)
-            if submitter is None:
-                raise NotFoundError(f"unknown user '{actor}'")
-            if submitter.party != request.requester:
-                raise PermissionDenied(
-                    f"{actor} acts for {submitter.party} and cannot submit a request of {request.requester}"
-                )
-            if classification > submitter.clearance:
-                raise PermissionDenied(
-                    f"{actor} is cleared to {Level(submitter.clearance).label} and cannot"
-                    f" submit a {Level(classification).label} case"
-                )
+                return self._shown(tx, earlier, principal(tx, actor, now.date())), False
+            submitter = principal(tx, actor, now.date())
+            check(submitter, Action.CASE_SUBMIT, Submission(request.requester, classification))
             decision_text = canonical_json(facts).decode()
             case = CaseRecord(
                 id=case_id,
@@ -557,22 +548,24 @@ class CaseService:
         signer: Signer,
         now: dt.datetime,
         authority: str | None = None,
-        reader: UserRecord | None = None,
     ) -> CaseView:
         """Approve or deny one gate of a case in review, signed by the actor personally.
 
-        Like every change below, it returns the case as it then stands, as ``reader``
-        sees it, read in the same transaction (nothing is read after the commit)."""
+        ``signer`` is called only once the actor is known to see the case, so a
+        signer that unlocks the key when called (``Runtime.signer``) is asked for it
+        only then. Like every change below, it returns the case as it then
+        stands, as the actor sees it, read in the same transaction (nothing is read
+        after the commit)."""
         if not approve and not reason.strip():
             raise InputError("reason", "a denial needs a reason")
         with self.store.transaction() as tx:
-            case = self._get(tx, case_id, actor=actor)
+            acting = principal(tx, actor, now.date())
+            case = self._get(tx, case_id, acting)
             case_id = case.id
             if case.state != CaseState.IN_REVIEW.value:
                 raise IllegalTransition(f"case {case.number} is {case.state}, not in review")
-            if case.submitted_by == actor:
-                raise PermissionDenied("the requester can never decide their own case")
-            user = tx.people.user(actor)
+            check(acting, Action.CASE_ANSWER, case)
+            user = acting.user
             if user is None:
                 raise NotFoundError(f"unknown user '{actor}'")
             decision = json.loads(case.decision)
@@ -634,13 +627,13 @@ class CaseService:
                 conditions = tx.cases.conditions(case_id)
                 target = CaseState.APPROVED_WITH_CONDITIONS if conditions else CaseState.APPROVED
             else:
-                return self._shown(tx, tx.cases.update(case), reader)
+                return self._shown(tx, tx.cases.update(case), acting)
             moved = self._move(
                 tx, case, target, actor=actor, now=now, why=reason or f"{gate} approved"
             )
             request = parse_request(json.loads(case.request))
             self._move_stock(tx, request, case_id, target, actor=actor, now=now)
-            return self._shown(tx, moved, reader)
+            return self._shown(tx, moved, acting)
 
     def _pick_gate(
         self,
@@ -695,14 +688,14 @@ class CaseService:
         return updated
 
     @staticmethod
-    def _acting_party(tx: Transaction, actor: str, parties: set[str], to_do: str) -> None:
-        """Refuse an unknown user, or one who acts for none of ``parties``."""
-        user = tx.people.user(actor)
+    def _acting_party(acting: Principal, parties: set[str], to_do: str) -> None:
+        """Refuse the operator (no party), or a user who acts for none of ``parties``."""
+        user = acting.user
         if user is None:
-            raise NotFoundError(f"unknown user '{actor}'")
+            raise NotFoundError(f"unknown user '{acting.id}'")
         if user.party not in parties:
             raise PermissionDenied(
-                f"{actor} acts for {user.party}; only {', '.join(sorted(parties))} may {to_do}"
+                f"{user.id} acts for {user.party}; only {', '.join(sorted(parties))} may {to_do}"
             )
 
     def withdraw(
@@ -712,19 +705,18 @@ class CaseService:
         actor: str,
         reason: str,
         now: dt.datetime,
-        reader: UserRecord | None = None,
     ) -> CaseView:
         """The requester takes a case back before it is executed."""
         with self.store.transaction() as tx:
-            case = self._get(tx, case_id, actor=actor)
-            if actor != case.submitted_by:
-                raise PermissionDenied("only the requester can withdraw a case")
+            acting = principal(tx, actor, now.date())
+            case = self._get(tx, case_id, acting)
+            check(acting, Action.CASE_WITHDRAW, case)
             moved = self._move(
                 tx, case, CaseState.WITHDRAWN, actor=actor, now=now, why=reason or "withdrawn"
             )
             request = parse_request(json.loads(case.request))
             self._move_stock(tx, request, case.id, CaseState.WITHDRAWN, actor=actor, now=now)
-            return self._shown(tx, moved, reader)
+            return self._shown(tx, moved, acting)
 
     def condition_met(
         self,
@@ -734,17 +726,18 @@ class CaseService:
         condition: str,
         evidence: str,
         now: dt.datetime,
-        reader: UserRecord | None = None,
     ) -> CaseView:
         """Record a condition as met; the last one clears the case."""
         if not evidence.strip():
             raise InputError("evidence", "say what shows the condition is met")
         with self.store.transaction() as tx:
-            case = self._get(tx, case_id, actor=actor)
+            acting = principal(tx, actor, now.date())
+            case = self._get(tx, case_id, acting)
+            check(acting, Action.CASE_MEET_CONDITION, case)
             case_id = case.id
             decision = json.loads(case.decision)
             parties = {json.loads(case.request)["requester"], *decision["consent_holders"]}
-            self._acting_party(tx, actor, parties, "record a condition of this case")
+            self._acting_party(acting, parties, "record a condition of this case")
             if case.state != CaseState.APPROVED_WITH_CONDITIONS.value:
                 raise IllegalTransition(
                     f"case {case.number} is {case.state}; conditions are met on approved cases"
@@ -764,7 +757,7 @@ class CaseService:
                 )
             else:
                 updated = tx.cases.update(case)
-            return self._shown(tx, updated, reader)
+            return self._shown(tx, updated, acting)
 
     def execute(
         self,
@@ -773,13 +766,14 @@ class CaseService:
         actor: str,
         quantity: int | None,
         now: dt.datetime,
-        reader: UserRecord | None = None,
     ) -> CaseView:
         """Record that the approved quantity was used or delivered."""
         with self.store.transaction() as tx:
-            case = self._get(tx, case_id, actor=actor)
+            acting = principal(tx, actor, now.date())
+            case = self._get(tx, case_id, acting)
+            check(acting, Action.CASE_EXECUTE, case)
             request = json.loads(case.request)
-            self._acting_party(tx, actor, {request["requester"]}, "record this case as executed")
+            self._acting_party(acting, {request["requester"]}, "record this case as executed")
             asked = int(request["quantity"])
             done = asked if quantity is None else quantity
             if not 1 <= done <= asked:
@@ -801,7 +795,7 @@ class CaseService:
                 now=now,
                 done=done,
             )
-            return self._shown(tx, moved, reader)
+            return self._shown(tx, moved, acting)
 
     def _record_activations(self, tx: Transaction, *, actor: str, now: dt.datetime) -> None:
         """Put on the ledger every bundle of the pack in force by now that it does not hold yet.

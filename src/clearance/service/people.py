@@ -13,6 +13,7 @@ from clearance.core.actors import ADMIN, SYSTEM
 from clearance.core.catalog import Catalog
 from clearance.core.events import DelegationGranted, HoldingGranted, UserAdded
 from clearance.errors import ConflictError, InputError, NotFoundError, PermissionDenied
+from clearance.service.access import offices_in
 from clearance.store.protocol import Transaction
 from clearance.store.records import DelegationRecord, HoldingRecord, UserRecord
 from clearance.store.repository import Store
@@ -219,14 +220,4 @@ class People:
 def offices_of(store: Store, user_id: str, day: dt.date) -> list[str]:
     """The offices a user holds on ``day``, or may answer for as a delegate."""
     with store.reading() as tx:
-        held = [h.authority for h in tx.people.holdings(user_id=user_id) if h.covers(day)]
-        delegated = [
-            d.authority
-            for d in tx.people.delegations(delegate_id=user_id)
-            if d.covers(day)
-            and any(
-                h.covers(day)
-                for h in tx.people.holdings(authority=d.authority, user_id=d.holder_id)
-            )
-        ]
-    return sorted(set(held) | set(delegated))
+        return list(offices_in(tx, user_id, day))

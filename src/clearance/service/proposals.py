@@ -28,6 +28,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
+from clearance.core.access import Level
 from clearance.core.digest import canonical_json, sha256_hex
 from clearance.core.events import BundleProposed, GoldenTally
 from clearance.core.signing import Signer, sign_statement
@@ -47,6 +48,7 @@ from clearance.policy.engine import Screener
 from clearance.policy.golden import CaseResult, run_cases
 from clearance.policy.history import BundleHistory
 from clearance.policy.pack import ScenarioPack, bundle_from_texts
+from clearance.service.access import Action, may, principal, today
 from clearance.service.people import can_act_for
 from clearance.service.rejudge import CannotJudge, judge_again
 from clearance.service.replay import Change, Rejudger
@@ -124,6 +126,34 @@ def _recorded_facts(case: CaseRecord) -> StockpileFacts | None:
     return None if recorded is None else StockpileFacts.from_dict(recorded)
 
 
+def _seen_impact(
+    tx: Transaction,
+    actor: str,
+    examined: int,
+    replay: list[Change],
+    open_cases: list[tuple[CaseRecord, str, str]],
+    unjudged: list[tuple[CaseRecord, str]],
+) -> Impact:
+    """The impact without any case ``actor`` may not see (a replayed change names only its
+    case, so that case is looked up in ``tx``)."""
+    reader = principal(tx, actor, today())
+    levels: list[int] = []
+
+    def seen(case: CaseRecord | None) -> bool:
+        if case is None or not may(reader, Action.CASE_VIEW, case):
+            return False
+        levels.append(case.classification)
+        return True
+
+    return Impact(
+        examined if may(reader, Action.CASES_COUNT_ALL) else None,
+        tuple(c for c in replay if seen(tx.cases.get(c.case_id, lock=False))),
+        tuple(row for row in open_cases if seen(row[0])),
+        tuple(row for row in unjudged if seen(row[0])),
+        Level(max(levels, default=0)),
+    )
+
+
 def _report(results: list[CaseResult]) -> dict[str, Any]:
     return {
         "passed": sum(r.passed for r in results),
@@ -183,12 +213,18 @@ class ProposalView:
 @dataclass(frozen=True, slots=True)
 class Impact:
     """What a proposal would do: to every stored case (replay) and to the open ones from its
-    date; ``unjudged`` are the open cases that cannot be judged again, with why."""
+    date; ``unjudged`` are the open cases that cannot be judged again, with why.
 
-    examined: int
+    Only the cases its reader may see are listed; ``examined`` (how many stored cases
+    were replayed) counts every case, so it is None for a reader who may not count
+    them all (``service.access``)."""
+
+    examined: int | None
     replay: tuple[Change, ...]
     open_cases: tuple[tuple[CaseRecord, str, str], ...]
     unjudged: tuple[tuple[CaseRecord, str], ...] = ()
+    level: Level = Level.UNCLASSIFIED
+    """The highest classification of the cases listed, for a page's banner."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -287,9 +323,19 @@ class PolicyProposals:
             raise NotFoundError(f"no proposal {number}")
         return record
 
-    def view(self, number: int, *, now: dt.datetime) -> ProposalView:
+    def _seen(
+        self, tx: Transaction, number: int, actor: str, *, lock: bool = False
+    ) -> ProposalRecord:
+        """A proposal ``actor`` may see, or not found in the words of one that does not exist."""
+        record = self._get(tx, number, lock=lock)
+        if not may(principal(tx, actor, today()), Action.PROPOSAL_VIEW, record.holder):
+            raise NotFoundError(f"no proposal {number}")
+        return record
+
+    def view(self, number: int, *, actor: str, now: dt.datetime) -> ProposalView:
+        """A proposal as ``actor`` (a user, or ``ADMIN``) may see it: not found if not."""
         with self.store.reading() as tx:
-            record = self._get(tx, number)
+            record = self._seen(tx, number, actor)
         pack = self.in_force()
         return ProposalView(
             record,
@@ -298,19 +344,22 @@ class PolicyProposals:
             self._authority(pack, record.holder, now.date()),
         )
 
-    def impact(self, number: int, *, now: dt.datetime, view: ProposalView | None = None) -> Impact:
+    def impact(
+        self, number: int, *, actor: str, now: dt.datetime, view: ProposalView | None = None
+    ) -> Impact:
         """Replay every stored case under the proposal, and judge the open cases from its date.
 
         Replay puts the bundle in force on every date (what it would have done);
         the open cases are judged as re-screening will judge them once it takes
         effect: by the history with the proposal from its date, as of that date
-        or the request's, whichever is later. ``view``, when the caller has it,
-        saves reading and building the proposal again.
+        or the request's, whichever is later. ``view``, when the caller has it (read
+        as ``actor``), saves reading and building the proposal again. Of it all,
+        only what ``actor`` may see is returned (``Impact``).
         """
         pack = self.in_force()
         if view is None:
             with self.store.reading() as tx:
-                record = self._get(tx, number)
+                record = self._seen(tx, number, actor)
             bundle, effective = _bundle(record, pack), record.effective_from
         else:
             bundle, effective = view.bundle, view.record.effective_from
@@ -343,7 +392,7 @@ class PolicyProposals:
                     continue
                 if decision.outcome.value != case.outcome:
                     changed_open.append((case, case.outcome, decision.outcome.value))
-        return Impact(examined, tuple(changes), tuple(changed_open), tuple(unjudged))
+            return _seen_impact(tx, actor, examined, changes, changed_open, unjudged)
 
     def may_activate(self, view: ProposalView, user_id: str, day: dt.date) -> bool:
         """Whether ``user_id`` could activate the proposal on ``day``: it is still proposed,
@@ -364,18 +413,23 @@ class PolicyProposals:
         with self.store.reading() as tx:
             return tx.proposals.activated_marker()
 
-    def all(self) -> list[ProposalRecord]:
+    def visible(self, *, actor: str) -> list[ProposalRecord]:
+        """The proposals ``actor`` may see, oldest first."""
         with self.store.reading() as tx:
-            return tx.proposals.all()
+            reader = principal(tx, actor, today())
+            return [r for r in tx.proposals.all() if may(reader, Action.PROPOSAL_VIEW, r.holder)]
 
     def activate(
         self, number: int, *, actor: str, signer: Signer, now: dt.datetime
     ) -> ProposalView:
-        """Activate a proposal from its date, signed by the holder of the named office."""
+        """Activate a proposal from its date, signed by the holder of the named office.
+
+        A proposal ``actor`` may not see is not found before anything else; ``signer``
+        is called only once everything else holds."""
         pack = self.in_force()
         with self.store.transaction() as tx:
             tx.serialise()
-            record = self._get(tx, number, lock=True)
+            record = self._seen(tx, number, actor, lock=True)
             if record.state != PROPOSED:
                 raise IllegalTransition(
                     f"proposal {number} is {record.state}: an activated bundle cannot change;"

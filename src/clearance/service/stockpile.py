@@ -39,7 +39,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from clearance.core.access import Role
 from clearance.core.decision import Decision
 from clearance.core.events import StockMove, StockMoved
 from clearance.core.request import EmployRequest, TransferRequest
@@ -60,6 +59,7 @@ from clearance.core.workflow import CaseState
 from clearance.errors import InputError, NotFoundError
 from clearance.policy.engine import Screener
 from clearance.policy.explain import Explanation
+from clearance.service.access import Action, Principal, may
 from clearance.store.protocol import Transaction
 from clearance.store.records import UserRecord
 from clearance.store.repository import Store
@@ -137,20 +137,19 @@ class Board:
 
 # who sees what ---------------------------------------------------------------------
 
-_SEE_EVERY_PARTY = frozenset({Role.REVIEWER.value, Role.AUDITOR.value, Role.ADMIN.value})
-
 
 def _parties(reader: UserRecord | None) -> frozenset[str] | None:
     """The parties whose stock ``reader`` may see: None for every party."""
-    if reader is None or _SEE_EVERY_PARTY & set(reader.roles):
+    if reader is None or Principal(reader).sees_every_party:
         return None
     return frozenset({reader.party})
 
 
 def sees_stock_of(reader: UserRecord | None, holder: str) -> bool:
-    """Whether ``reader`` may see ``holder``'s stock figures (None: the local operator)."""
-    parties = _parties(reader)
-    return parties is None or holder in parties
+    """Whether ``reader`` may see ``holder``'s stock figures (None: the local operator).
+
+    Offices do not widen it, so the reader's record alone answers (``service.access``)."""
+    return may(Principal(reader), Action.STOCK_VIEW, holder)
 
 
 _RATING_ONLY = ("holder", "system", "on", "quantity", "now", "after", "illustrative")

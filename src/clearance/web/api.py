@@ -18,7 +18,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, BeforeValidator, Field
 from starlette.concurrency import run_in_threadpool
 
-from clearance.core.access import Level, Role, parse_level
+from clearance.core.access import parse_level
 from clearance.core.dates import RANGE
 from clearance.core.holders import holders_report, systems_report
 from clearance.core.request import MAX_QUANTITY, iso_date, parse_request
@@ -28,37 +28,25 @@ from clearance.errors import (
     InputError,
     NotFoundError,
     OutcomeUnknown,
-    PermissionDenied,
     RequestError,
 )
 from clearance.policy.explain import explain
-from clearance.service import anchoring, audit, ledger_files
+from clearance.service import anchoring, auditing
 from clearance.service.accounts import SignedIn, token_row
 from clearance.service.cases import case_row
 from clearance.service.people import offices_of
 from clearance.service.proposals import proposal_summary
+from clearance.service.runtime import Runtime
 from clearance.service.stockpile import MAX_MONTHS, decision_seen, explanation_seen
 
-from .access import (
-    activate_proposal,
-    answer_case,
-    case_scope,
-    may_activate,
-    visible_case,
-    visible_impact,
-    visible_overdue,
-    visible_proposal,
-    visible_proposals,
-)
-from .auth import COOKIE, Viewer, client_address, require, server, set_session_cookie
-from .context import Server
+from .auth import COOKIE, Viewer, client_address, server, set_session_cookie
 from .errors import ERROR_RESPONSES
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 
-Srv = Annotated[Server, Depends(server)]
+Srv = Annotated[Runtime, Depends(server)]
 
 _NDJSON: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/x-ndjson": {}}, "description": "JSON lines"}
@@ -142,8 +130,8 @@ _LOOK = (
 )
 
 
-def _view(srv: Server, viewer: SignedIn, case_id: str) -> dict[str, Any]:
-    return visible_case(srv, viewer, case_id).as_dict(srv.now())
+def _view(srv: Runtime, viewer: SignedIn, case_id: str) -> dict[str, Any]:
+    return srv.cases.view(case_id, actor=viewer.id).as_dict(srv.now())
 
 
 # signing in ---------------------------------------------------------------------
@@ -216,10 +204,9 @@ def list_tokens(
 ) -> dict[str, Any]:
     """Your API tokens (an admin may ask for anyone's), newest first: revoked and expired
     ones too, with their state; never the tokens themselves."""
-    if user is not None and user != viewer.id:
-        require(viewer, Role.ADMIN)
     now = srv.now()
-    return {"tokens": [token_row(t, now) for t in srv.accounts.tokens(user or viewer.id)]}
+    found = srv.accounts.tokens(user or viewer.id, actor=viewer.id)
+    return {"tokens": [token_row(t, now) for t in found]}
 
 
 @router.delete("/tokens/{token_id}", tags=["sign-in"], status_code=204)
@@ -227,10 +214,6 @@ def revoke_token(
     token_id: Annotated[str, Path(max_length=40, pattern=TEXT)], viewer: Viewer, srv: Srv
 ) -> Response:
     """Revoke a token of yours (an admin may revoke any): refused from the next request on."""
-    if not viewer.has(Role.ADMIN):
-        owner = srv.accounts.token_owner(token_id)
-        if owner != viewer.id:
-            raise NotFoundError(f"no API token '{token_id}'")
     srv.accounts.revoke_token(token_id, actor=viewer.id, now=srv.now())
     return Response(status_code=204)
 
@@ -274,7 +257,7 @@ async def screen_batch(
     return await run_in_threadpool(_decide_batch, srv, viewer, body)
 
 
-def _decide_batch(srv: Server, viewer: SignedIn, body: list[dict[str, Any]]) -> Response:
+def _decide_batch(srv: Runtime, viewer: SignedIn, body: list[dict[str, Any]]) -> Response:
     parsed = []
     for index, item in enumerate(body):
         try:
@@ -359,24 +342,26 @@ ProposalNumber = Annotated[int, Path(ge=1, le=2**63 - 1, description="A proposal
 @router.get("/proposals", tags=["policy"])
 def list_proposals(viewer: Viewer, srv: Srv) -> list[dict[str, Any]]:
     """The policy proposals you may see, oldest first, with their state and golden-case result."""
-    return [proposal_summary(r) for r in visible_proposals(srv, viewer)]
+    return [proposal_summary(r) for r in srv.proposals.visible(actor=viewer.id)]
 
 
 @router.post("/proposals", tags=["policy"], status_code=201)
 def propose(body: Proposal, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Propose a new bundle for your party: validated, run against the golden cases, recorded."""
     view = srv.proposals.propose(body.files, actor=viewer.id, now=srv.now())
-    return {**view.as_dict(), "may_activate": may_activate(srv, viewer, view)}
+    may_activate = srv.proposals.may_activate(view, viewer.id, srv.now().date())
+    return {**view.as_dict(), "may_activate": may_activate}
 
 
 @router.get("/proposals/{number}", tags=["policy"])
 def show_proposal(number: ProposalNumber, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """A proposal: its text, golden-case results, and the cases you may see it would change."""
-    view = visible_proposal(srv, viewer, number)
+    now = srv.now()
+    view = srv.proposals.view(number, actor=viewer.id, now=now)
     return {
         **view.as_dict(),
-        "may_activate": may_activate(srv, viewer, view),
-        "impact": visible_impact(srv, viewer, view).as_dict(),
+        "may_activate": srv.proposals.may_activate(view, viewer.id, now.date()),
+        "impact": srv.proposals.impact(number, actor=viewer.id, now=now, view=view).as_dict(),
     }
 
 
@@ -384,7 +369,8 @@ def show_proposal(number: ProposalNumber, viewer: Viewer, srv: Srv) -> dict[str,
 def activate(number: ProposalNumber, body: Activation, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Activate a proposal from its date, as the holder of the office it names, signed with
     your key; then re-screen the open cases under the policy now in force."""
-    return activate_proposal(srv, viewer, number, passphrase=body.passphrase).as_dict()
+    unlock = srv.signer(viewer.id, body.passphrase)
+    return srv.activate_proposal(number, actor=viewer.id, signer=unlock).as_dict()
 
 
 # cases --------------------------------------------------------------------------
@@ -408,7 +394,7 @@ def list_cases(
             )
     states = state or (None if all_states else sorted(OPEN_STATES))
     found, total = srv.cases.page(
-        states=states, limit=limit, offset=(page - 1) * limit, **case_scope(srv, viewer)
+        actor=viewer.id, states=states, limit=limit, offset=(page - 1) * limit
     )
     now = srv.now()
     return {"total": total, "page": page, "cases": [case_row(c, now) for c in found]}
@@ -433,7 +419,6 @@ def submit_case(
 
     A 503 ``store_unavailable`` means nothing was recorded; a 503 ``outcome_unknown``
     means the database failed while committing, and a retry with the same key tells."""
-    require(viewer, Role.REQUESTER)
     level = parse_level(classification)
     try:
         view, created = srv.cases.submit_and_show(
@@ -460,15 +445,15 @@ def show_case(case_id: CaseRef, viewer: Viewer, srv: Srv) -> dict[str, Any]:
 
 
 def _answer(
-    srv: Server, viewer: SignedIn, case_id: str, body: Answer, approve: bool
+    srv: Runtime, viewer: SignedIn, case_id: str, body: Answer, approve: bool
 ) -> dict[str, Any]:
-    view = answer_case(
-        srv,
-        viewer,
+    view = srv.cases.answer(
         case_id,
+        actor=viewer.id,
         approve=approve,
         reason=body.reason,
-        passphrase=body.passphrase,
+        signer=srv.signer(viewer.id, body.passphrase),
+        now=srv.now(),
         authority=body.authority,
     )
     return view.as_dict(srv.now())
@@ -489,24 +474,15 @@ def deny(case_id: CaseRef, body: Answer, viewer: Viewer, srv: Srv) -> dict[str, 
 @router.post("/cases/{case_id}/withdraw", tags=["cases"])
 def withdraw(case_id: CaseRef, body: Withdrawal, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Withdraw your own case."""
-    _view(srv, viewer, case_id)
-    view = srv.cases.withdraw(
-        case_id, actor=viewer.id, reason=body.reason, now=srv.now(), reader=viewer.user
-    )
+    view = srv.cases.withdraw(case_id, actor=viewer.id, reason=body.reason, now=srv.now())
     return view.as_dict(srv.now())
 
 
 @router.post("/cases/{case_id}/conditions", tags=["cases"])
 def condition_met(case_id: CaseRef, body: ConditionMet, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Record a condition as met; the last one clears the case."""
-    _view(srv, viewer, case_id)
     view = srv.cases.condition_met(
-        case_id,
-        actor=viewer.id,
-        condition=body.condition,
-        evidence=body.evidence,
-        now=srv.now(),
-        reader=viewer.user,
+        case_id, actor=viewer.id, condition=body.condition, evidence=body.evidence, now=srv.now()
     )
     return view.as_dict(srv.now())
 
@@ -514,10 +490,7 @@ def condition_met(case_id: CaseRef, body: ConditionMet, viewer: Viewer, srv: Srv
 @router.post("/cases/{case_id}/execute", tags=["cases"])
 def execute(case_id: CaseRef, body: Execution, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Record that an approved (or cleared) case was carried out."""
-    _view(srv, viewer, case_id)
-    view = srv.cases.execute(
-        case_id, actor=viewer.id, quantity=body.quantity, now=srv.now(), reader=viewer.user
-    )
+    view = srv.cases.execute(case_id, actor=viewer.id, quantity=body.quantity, now=srv.now())
     return view.as_dict(srv.now())
 
 
@@ -525,7 +498,7 @@ def execute(case_id: CaseRef, body: Execution, viewer: Viewer, srv: Srv) -> dict
 def overdue(viewer: Viewer, srv: Srv) -> list[dict[str, Any]]:
     """Cases waiting on an office past their SLA, oldest first."""
     now = srv.now()
-    return [case_row(c, now) for c in visible_overdue(srv, viewer, now)]
+    return [case_row(c, now) for c in srv.cases.overdue(now, actor=viewer.id)]
 
 
 # stockpile ----------------------------------------------------------------------
@@ -605,24 +578,15 @@ def ledger(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
     """Ledger events, newest first (auditors): none of a case above your clearance."""
-    require(viewer, Role.AUDITOR)
-    return audit.ledger_page(
-        srv.store,
-        max_level=int(viewer.clearance),
-        case_id=case,
-        type=type,
-        before=before,
-        limit=limit,
+    return auditing.ledger_page(
+        srv.store, actor=viewer.id, case_id=case, type=type, before=before, limit=limit
     )
 
 
 @router.get("/ledger/verify", tags=["ledger"])
 def verify_ledger(viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Check the whole hash chain (auditors cleared TOP SECRET: it covers every case)."""
-    require(viewer, Role.AUDITOR)
-    if viewer.clearance < Level.TOP_SECRET:
-        raise PermissionDenied("verifying the whole ledger needs TOP SECRET clearance")
-    return audit.verify_installation(srv.store, srv.settings.data_dir, workers=1).as_dict()
+    return auditing.verify(srv.store, srv.settings.data_dir, actor=viewer.id).as_dict()
 
 
 @router.get("/ledger/export", tags=["ledger"], response_class=StreamingResponse, responses=_NDJSON)
@@ -630,10 +594,7 @@ def export_ledger(viewer: Viewer, srv: Srv) -> StreamingResponse:
     """The ledger as JSON lines that verify on their own (auditors; docs/verifying.md). A
     checkpoint is signed first; events of cases above your clearance are redacted to what
     checking the chain needs."""
-    require(viewer, Role.AUDITOR)
-    _, lines = ledger_files.open_export(
-        srv.store, now=srv.now(), reader_level=int(viewer.clearance)
-    )
+    _, lines = auditing.export(srv.store, actor=viewer.id, now=srv.now())
     return StreamingResponse(
         lines,
         media_type="application/x-ndjson",
@@ -647,16 +608,14 @@ def checkpoints(
 ) -> list[dict[str, Any]]:
     """The checkpoints kept in the database, newest first (auditors): keep one to check the
     ledger against later (``clearance audit verify --checkpoint``)."""
-    require(viewer, Role.AUDITOR)
-    return anchoring.stored_checkpoints(srv.store, limit=limit)
+    return auditing.checkpoints(srv.store, actor=viewer.id, limit=limit)
 
 
 @router.post("/ledger/checkpoints", tags=["ledger"], status_code=201)
 def sign_checkpoint(viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Sign a checkpoint of the ledger now and keep it (auditors); refused (409
     ``ledger_broken``) when the ledger does not verify since the last one."""
-    require(viewer, Role.AUDITOR)
-    return anchoring.checkpoint(srv.store, now=srv.now(), reason="on demand").as_dict()
+    return auditing.sign_checkpoint(srv.store, actor=viewer.id, now=srv.now()).as_dict()
 
 
 @router.get("/ledger/public-key", tags=["ledger"])

@@ -25,11 +25,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clearance import __version__
 from clearance.errors import ClearanceError
+from clearance.service.runtime import Runtime
 
 from . import api, errors, pages, proposals, stockpile
 from .auth import oidc_keys
 from .clock import ClockCheckpoints
-from .context import Server
 from .limits import BodyLimit
 
 __all__ = ["create_app", "json_logging"]
@@ -149,7 +149,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         clock.stop()
 
 
-def create_app(server: Server) -> FastAPI:
+def create_app(server: Runtime) -> FastAPI:
     app = FastAPI(
         title="clearance",
         version=__version__,

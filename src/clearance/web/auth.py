@@ -28,12 +28,11 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from clearance.core.access import Role
 from clearance.errors import AuthenticationError, PermissionDenied
 from clearance.service.accounts import SignedIn
+from clearance.service.runtime import Runtime
 from clearance.settings import Oidc
 
-from .context import Server
 from .oidc import ProviderKeys, read_access_token
 
 __all__ = [
@@ -43,7 +42,6 @@ __all__ = [
     "client_address",
     "current",
     "oidc_keys",
-    "require",
     "server",
     "set_session_cookie",
 ]
@@ -65,7 +63,7 @@ def set_session_cookie(response: Response, request: Request, token: str) -> None
     )
 
 
-def server(request: Request) -> Server:
+def server(request: Request) -> Runtime:
     return request.app.state.server  # type: ignore[no-any-return]
 
 
@@ -81,7 +79,7 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _from_oidc(srv: Server, request: Request, token: str) -> SignedIn:
+def _from_oidc(srv: Runtime, request: Request, token: str) -> SignedIn:
     oidc = srv.settings.oidc
     if oidc is None:
         raise AuthenticationError("unknown API token")
@@ -131,11 +129,6 @@ async def current(request: Request) -> SignedIn:
 
 
 Viewer = Annotated[SignedIn, Depends(current)]
-
-
-def require(viewer: SignedIn, role: Role) -> None:
-    if not viewer.has(role):
-        raise PermissionDenied(f"this needs the {role.value} role")
 
 
 def oidc_keys(oidc: Oidc | None) -> ProviderKeys | None:

@@ -13,8 +13,7 @@ import threading
 
 from clearance.errors import ClearanceError
 from clearance.service.anchoring import checkpoint_if_due, installation_key
-
-from .context import Server
+from clearance.service.runtime import Runtime
 
 __all__ = ["ClockCheckpoints"]
 
@@ -25,7 +24,7 @@ class ClockCheckpoints:
     """Every ``tick`` seconds (a minute), sign a checkpoint if none was signed for the
     setting's minutes; the first look is one tick after the server starts."""
 
-    def __init__(self, server: Server, tick: float = 60.0) -> None:
+    def __init__(self, server: Runtime, tick: float = 60.0) -> None:
         self.server = server
         self.minutes = server.settings.checkpoint_minutes
         self.tick = min(tick, self.minutes * 60.0)

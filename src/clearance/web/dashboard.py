@@ -17,11 +17,10 @@ from clearance.core.access import Level
 from clearance.core.workflow import CaseState
 from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView
+from clearance.service.runtime import Runtime
 from clearance.store.records import CaseRecord
 
-from .access import case_scope
 from .charts import MonthCounts
-from .context import Server
 
 __all__ = ["AGE_BUCKETS", "Dashboard", "build_dashboard", "decisions_by_month", "waiting_on"]
 
@@ -71,7 +70,7 @@ def _month_keys(now: dt.datetime, months: int) -> list[str]:
 
 
 def decisions_by_month(
-    srv: Server, scope: dict[str, Any], now: dt.datetime, months: int = 12
+    srv: Runtime, viewer: SignedIn, now: dt.datetime, months: int = 12
 ) -> tuple[list[MonthCounts], set[int]]:
     """Cases approved, approved with conditions or denied per month (the last ``months``),
     counting only cases the viewer may see; also the levels of the cases counted."""
@@ -79,41 +78,35 @@ def decisions_by_month(
     since = dt.datetime.fromisoformat(f"{keys[0]}-01T00:00:00+00:00")
     counts = {key: MonthCounts(key) for key in keys}
     levels: set[int] = set()
-    for month, kind, number, level in srv.cases.decisions_by_month(since=since, **scope):
+    for month, kind, number, level in srv.cases.decisions_by_month(actor=viewer.id, since=since):
         if month in counts:
             counts[month].counts[kind] = number
             levels.add(level)
     return list(counts.values()), levels
 
 
-def build_dashboard(srv: Server, viewer: SignedIn) -> Dashboard:
+def build_dashboard(srv: Runtime, viewer: SignedIn) -> Dashboard:
     now = srv.now()
-    scope = case_scope(srv, viewer)
     by_state = {state: [0] * len(AGE_BUCKETS) for state in OPEN_ORDER}
     levels: set[int] = set()
     total = 0
     limits = tuple(high for _, high, _ in AGE_BUCKETS if high is not None)
     for state, bucket, number, level in srv.cases.open_summary(
-        now=now, bucket_days=limits, **scope
+        actor=viewer.id, now=now, bucket_days=limits
     ):
         by_state.setdefault(state, [0] * len(AGE_BUCKETS))[bucket] += number
         levels.add(level)
         total += number
-    overdue = srv.cases.overdue(now, limit=10, **scope)
-    overdue_total = srv.cases.count_overdue(now, **scope)
+    overdue = srv.cases.overdue(now, actor=viewer.id, limit=10)
+    overdue_total = srv.cases.count_overdue(now, actor=viewer.id)
     levels.update(c.classification for c in overdue)
     oldest_page, _ = srv.cases.page(
-        states=[CaseState.IN_REVIEW.value], limit=1, offset=0, count_at_most=1, **scope
+        actor=viewer.id, states=[CaseState.IN_REVIEW.value], limit=1, offset=0, count_at_most=1
     )
-    # Already within the viewer's scope: read it whole, without checking that again.
-    oldest = (
-        srv.cases.view(oldest_page[0].id, max_level=scope["max_level"], reader=viewer.user)
-        if oldest_page
-        else None
-    )
+    oldest = srv.cases.view(oldest_page[0].id, actor=viewer.id) if oldest_page else None
     if oldest is not None:
         levels.add(oldest.case.classification)
-    months, chart_levels = decisions_by_month(srv, scope, now)
+    months, chart_levels = decisions_by_month(srv, viewer, now)
     levels |= chart_levels
     return Dashboard(
         open_by_state=by_state,

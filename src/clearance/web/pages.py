@@ -3,7 +3,7 @@
 Signed-in pages use the same session cookie and CSRF token as the API; the
 sign-in form, which comes before any session, is protected by a
 double-submit cookie. Every list, count and total is of what the viewer may
-see (``access.case_scope``), and every page names the highest level of what
+see (the use cases apply ``service.access``), and every page names the highest level of what
 it shows in its banner.
 """
 
@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from clearance.core.access import Level, Role, parse_level
+from clearance.core.access import Level, parse_level
 from clearance.core.chain import EventType
 from clearance.core.event_words import words_of
 from clearance.core.holders import consent_holders, holders_report, systems_report
@@ -35,16 +35,16 @@ from clearance.errors import (
     Throttled,
 )
 from clearance.policy.explain import Explanation, explain
-from clearance.service import anchoring, audit, decision_proof
+from clearance.service import anchoring, auditing, decision_proof
+from clearance.service.access import Action
 from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView, case_row
 from clearance.service.people import offices_of
+from clearance.service.runtime import Runtime
 from clearance.service.stockpile import stockpile_seen
 
-from .access import answer_case, case_scope, visible_case
-from .auth import COOKIE, Viewer, client_address, require, server, set_session_cookie
+from .auth import COOKIE, Viewer, client_address, server, set_session_cookie
 from .charts import decisions_chart, holders_graph
-from .context import Server
 from .dashboard import AGE_BUCKETS, build_dashboard, waiting_on
 from .forms import (
     FIELD_IDS,
@@ -60,7 +60,7 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
-Srv = Annotated[Server, Depends(server)]
+Srv = Annotated[Runtime, Depends(server)]
 SIGNIN_COOKIE = "clearance_signin_csrf"
 PAGE_SIZE = 50
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
@@ -220,22 +220,21 @@ def cases_page(
         state = "all"
     if state not in _STATE_FILTERS:
         raise InputError("state", f"'{state}' is not a state filter")
-    scope = case_scope(srv, viewer)
     query = q.strip().lower()
     now = srv.now()
     states = {"open": sorted(OPEN_STATES), "all": None, "overdue": None}.get(state, [state])
     if state == "overdue":
         offset = (page - 1) * PAGE_SIZE
-        found = srv.cases.overdue(now, query=query, limit=PAGE_SIZE, offset=offset, **scope)
-        total = srv.cases.count_overdue(now, query=query, **scope)
+        found = srv.cases.overdue(now, actor=viewer.id, query=query, limit=PAGE_SIZE, offset=offset)
+        total = srv.cases.count_overdue(now, actor=viewer.id, query=query)
     else:
         found, total = srv.cases.page(
+            actor=viewer.id,
             states=states,
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
             query=query,
             count_at_most=SEARCH_COUNT_LIMIT if query else None,
-            **scope,
         )
     return render(
         request,
@@ -254,7 +253,7 @@ def cases_page(
     )
 
 
-def _explanation(srv: Server, view: CaseView) -> tuple[Explanation | None, str | None]:
+def _explanation(srv: Runtime, view: CaseView) -> tuple[Explanation | None, str | None]:
     """The stored decision explained with the pack in force now (the same one, normally)."""
     try:
         request = parse_request(view.decision["request"])
@@ -273,7 +272,7 @@ def _explanation(srv: Server, view: CaseView) -> tuple[Explanation | None, str |
     return explain(srv.screener, request, decision), note
 
 
-def _answerable(srv: Server, viewer: SignedIn, view: CaseView) -> list[dict[str, Any]]:
+def _answerable(srv: Runtime, viewer: SignedIn, view: CaseView) -> list[dict[str, Any]]:
     """The open gates of a case in review that the viewer holds (or is a delegate for) today."""
     if view.case.state != CaseState.IN_REVIEW.value or view.case.submitted_by == viewer.id:
         return []
@@ -283,7 +282,7 @@ def _answerable(srv: Server, viewer: SignedIn, view: CaseView) -> list[dict[str,
 
 def _case_page(
     request: Request,
-    srv: Server,
+    srv: Runtime,
     viewer: SignedIn,
     view: CaseView,
     *,
@@ -327,7 +326,7 @@ def case_page(
     srv: Srv,
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    return _case_page(request, srv, viewer, visible_case(srv, viewer, ref), done=done)
+    return _case_page(request, srv, viewer, srv.cases.view(ref, actor=viewer.id), done=done)
 
 
 @router.post("/cases/{ref}/answer")
@@ -341,25 +340,24 @@ def answer(
     passphrase: Annotated[str, Form(max_length=1000)] = "",
     authority: Annotated[str, Form(max_length=80)] = "",
 ) -> Response:
-    view = visible_case(srv, viewer, ref)
     try:
         if verdict not in ("approve", "deny"):
             raise InputError("verdict", "choose Approve or Deny")
         if not passphrase:
             raise InputError("passphrase", "enter the passphrase of your signing key")
-        answered = answer_case(
-            srv,
-            viewer,
-            view.case.id,
+        answered = srv.cases.answer(
+            ref,
+            actor=viewer.id,
             approve=verdict == "approve",
             reason=reason.strip(),
-            passphrase=passphrase,
+            signer=srv.signer(viewer.id, passphrase),
+            now=srv.now(),
             authority=authority or None,
         )
     except NotFoundError:
         raise
     except ClearanceError as exc:
-        fresh = visible_case(srv, viewer, view.case.id)
+        fresh = srv.cases.view(ref, actor=viewer.id)  # 404 here for a case not to be seen
         return _case_page(
             request, srv, viewer, fresh, status=exc.http_status, error=exc.message, reason=reason
         )
@@ -372,7 +370,7 @@ def answer(
 
 def _request_page(
     request: Request,
-    srv: Server,
+    srv: Runtime,
     viewer: SignedIn,
     form: RequestForm,
     *,
@@ -396,7 +394,7 @@ def _request_page(
 
 @router.get("/requests/new")
 def new_request(request: Request, viewer: Viewer, srv: Srv) -> Response:
-    require(viewer, Role.REQUESTER)
+    srv.check(viewer.id, Action.CASE_SUBMIT)  # the form only for who may send it
     form = blank_form(srv.pack.catalog, viewer.user.party, srv.now().date(), str(uuid.uuid4()))
     return _request_page(request, srv, viewer, form)
 
@@ -436,7 +434,6 @@ async def preview(request: Request, viewer: Viewer, srv: Srv) -> Response:
 
 @router.post("/requests")
 async def submit_request(request: Request, viewer: Viewer, srv: Srv) -> Response:
-    require(viewer, Role.REQUESTER)
     form = read_request_form(await request.form())
     try:
         if empty := missing(form):
@@ -577,15 +574,15 @@ def ledger_page(
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     signed: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
 ) -> Response:
-    require(viewer, Role.AUDITOR)
     case_id: str | None = None
-    if case.strip():
-        case_id = visible_case(srv, viewer, case.strip()).case.id
+    if case.strip():  # by number or id, as the viewer may see it: not found if not
+        srv.check(viewer.id, Action.LEDGER_READ)  # a reader of the ledger first
+        case_id = srv.cases.view(case.strip(), actor=viewer.id).case.id
     if type and type not in _EVENT_TYPES:
         raise InputError("type", f"'{type}' is not an event type")
-    events = audit.ledger_page(
+    events = auditing.ledger_page(
         srv.store,
-        max_level=int(viewer.clearance),
+        actor=viewer.id,
         case_id=case_id,
         type=type or None,
         before=before,
@@ -594,7 +591,7 @@ def ledger_page(
     numbers: dict[str, int] = {}
     levels: list[int] = []
     for cid in {e["case_id"] for e in events if e["case_id"]}:
-        found = srv.cases.view(cid, max_level=int(viewer.clearance)).case
+        found = srv.cases.view(cid, actor=viewer.id).case
         numbers[cid] = found.number
         levels.append(found.classification)
     return render(
@@ -610,7 +607,7 @@ def ledger_page(
         types=_EVENT_TYPES,
         older=events[-1]["seq"] if len(events) == PAGE_SIZE else None,
         before=before,
-        checkpoints=anchoring.stored_checkpoints(srv.store, limit=5),
+        checkpoints=auditing.checkpoints(srv.store, actor=viewer.id, limit=5),
         system_key=anchoring.installation_key(srv.store),
         signed=signed,
     )
@@ -619,16 +616,14 @@ def ledger_page(
 @router.post("/ledger/checkpoints")
 def sign_checkpoint(viewer: Viewer, srv: Srv) -> Response:
     """Sign a checkpoint now (auditors), then show it on the ledger page."""
-    require(viewer, Role.AUDITOR)
-    made = anchoring.checkpoint(srv.store, now=srv.now(), reason="on demand")
+    made = auditing.sign_checkpoint(srv.store, actor=viewer.id, now=srv.now())
     return RedirectResponse(f"/ledger?signed={made.seq}#checkpoints-heading", status_code=303)
 
 
 @router.get("/ledger/checkpoint.json")
 def latest_checkpoint(viewer: Viewer, srv: Srv) -> Response:
     """The latest checkpoint as a file to keep (``clearance audit verify --checkpoint``)."""
-    require(viewer, Role.AUDITOR)
-    latest = anchoring.stored_checkpoints(srv.store, limit=1)
+    latest = auditing.checkpoints(srv.store, actor=viewer.id, limit=1)
     if not latest:
         raise NotFoundError("no checkpoint has been signed yet")
     kept = {k: v for k, v in latest[0].items() if k != "reason"}
@@ -641,13 +636,14 @@ def latest_checkpoint(viewer: Viewer, srv: Srv) -> Response:
 @router.get("/ledger/verification")
 def ledger_verification(request: Request, viewer: Viewer, srv: Srv) -> Response:
     """The whole chain checked: a fragment for the ledger page, or a page of its own."""
-    require(viewer, Role.AUDITOR)
     context: dict[str, Any] = {"report": None, "refused": None}
-    if viewer.clearance < Level.TOP_SECRET:
-        context["refused"] = "Verifying the whole ledger needs TOP SECRET clearance."
-    else:
-        context["report"] = audit.verify_installation(srv.store, srv.settings.data_dir, workers=1)
+    try:
+        context["report"] = auditing.verify(srv.store, srv.settings.data_dir, actor=viewer.id)
         context["checked_at"] = srv.now()
+    except PermissionDenied as exc:
+        if not srv.may(viewer.id, Action.LEDGER_READ):
+            raise  # not an auditor: refused as a page
+        context["refused"] = f"{exc.message[0].upper()}{exc.message[1:]}."
     fragment = bool(request.headers.get("hx-request"))
     return render(
         request,

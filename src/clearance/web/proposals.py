@@ -23,25 +23,18 @@ from starlette.datastructures import UploadFile
 from clearance.core.access import Level
 from clearance.errors import ClearanceError, InputError, NotFoundError
 from clearance.service.accounts import SignedIn
+from clearance.service.activation import Activated
+from clearance.service.runtime import Runtime
 
-from .access import (
-    Activated,
-    activate_proposal,
-    may_activate,
-    visible_impact,
-    visible_proposal,
-    visible_proposals,
-)
 from .auth import Viewer, server
 from .charts import changes_chart
-from .context import Server
 from .rendering import PageRoute, render
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
-Srv = Annotated[Server, Depends(server)]
+Srv = Annotated[Runtime, Depends(server)]
 Number = Annotated[int, Path(ge=1, le=2**63 - 1)]
 MAX_FILES = 100
 MAX_FILE_BYTES = 1_000_000
@@ -54,7 +47,7 @@ def _one_line(message: str) -> str:
 
 def _list_page(
     request: Request,
-    srv: Server,
+    srv: Runtime,
     viewer: SignedIn,
     *,
     status: int = 200,
@@ -67,7 +60,7 @@ def _list_page(
         level=Level.UNCLASSIFIED,
         status=status,
         title="Policy proposals",
-        proposals=visible_proposals(srv, viewer),
+        proposals=srv.proposals.visible(actor=viewer.id),
         error=error,
     )
 
@@ -115,7 +108,7 @@ async def propose(request: Request, viewer: Viewer, srv: Srv) -> Response:
 
 def _proposal_page(
     request: Request,
-    srv: Server,
+    srv: Runtime,
     viewer: SignedIn,
     number: int,
     *,
@@ -123,8 +116,13 @@ def _proposal_page(
     error: str | None = None,
     activated: Activated | None = None,
 ) -> HTMLResponse:
-    view = activated.view if activated is not None else visible_proposal(srv, viewer, number)
-    impact = visible_impact(srv, viewer, view)
+    now = srv.now()
+    view = (
+        activated.view
+        if activated is not None
+        else srv.proposals.view(number, actor=viewer.id, now=now)
+    )
+    impact = srv.proposals.impact(number, actor=viewer.id, now=now, view=view)
     kinds = Counter(change.kind for change in impact.replay)
     catalog = srv.pack.catalog
     return render(
@@ -145,7 +143,7 @@ def _proposal_page(
         )
         if kinds
         else None,
-        may_activate=may_activate(srv, viewer, view),
+        may_activate=srv.proposals.may_activate(view, viewer.id, now.date()),
         error=error,
         activated=activated,
         authorities={a.id: a.title for a in catalog.authorities},
@@ -170,7 +168,9 @@ def activate(
     try:
         if not passphrase:
             raise InputError("passphrase", "enter the passphrase of your signing key")
-        activated = activate_proposal(srv, viewer, number, passphrase=passphrase)
+        activated = srv.activate_proposal(
+            number, actor=viewer.id, signer=srv.signer(viewer.id, passphrase)
+        )
     except NotFoundError:
         raise
     except ClearanceError as exc:

@@ -19,21 +19,22 @@ from clearance.core.dates import RANGE
 from clearance.core.request import iso_date
 from clearance.core.stockpile import Rating
 from clearance.errors import InputError, NotFoundError
+from clearance.service.runtime import Runtime
 from clearance.service.stockpile import MAX_MONTHS, PositionView
 
-from .access import WORST_FIRST
 from .auth import Viewer, server
 from .charts import projection_chart, recovery_words
-from .context import Server
 from .rendering import PageRoute, render
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
-Srv = Annotated[Server, Depends(server)]
+Srv = Annotated[Runtime, Depends(server)]
 Text = Annotated[str, Query(max_length=40)]
 MAX_TRANSFER = 10**12
+WORST_FIRST = sorted(Rating, key=lambda r: -r.severity)
+"""Red, yellow, green: the order of the board and of its counts."""
 
 
 def _rating(value: str) -> Rating | None:
