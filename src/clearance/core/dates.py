@@ -20,7 +20,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-__all__ = ["EARLIEST", "LATEST", "MAX_SLA_DAYS", "RANGE", "check_in_range", "in_range"]
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "MAX_SLA_DAYS",
+    "RANGE",
+    "check_in_range",
+    "in_range",
+    "in_term",
+]
 
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2199, 12, 31)
@@ -40,3 +48,9 @@ def check_in_range(day: dt.date) -> dt.date:
     if not in_range(day):
         raise ValueError(f"{day.isoformat()} is outside the dates clearance takes ({RANGE})")
     return day
+
+
+def in_term(day: dt.date, first: dt.date, last: dt.date | None) -> bool:
+    """Whether a term from ``first`` to ``last`` (both included; None: open-ended) covers
+    ``day``: the one rule for offices held and delegations given."""
+    return first <= day and (last is None or day <= last)

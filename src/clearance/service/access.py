@@ -26,7 +26,7 @@ from clearance.core.access import Level, Role
 from clearance.core.actors import ADMIN
 from clearance.errors import ClearanceError, NotFoundError, PermissionDenied
 from clearance.store.protocol import Transaction
-from clearance.store.records import CaseRecord, UserRecord
+from clearance.store.records import CaseRecord, DelegationRecord, UserRecord
 
 __all__ = [
     "OPERATOR",
@@ -35,6 +35,8 @@ __all__ = [
     "Principal",
     "Submission",
     "check",
+    "delegations_in_force",
+    "holds",
     "may",
     "offices_in",
     "principal",
@@ -129,18 +131,28 @@ class Submission:
     classification: int
 
 
+def holds(tx: Transaction, user_id: str, authority: str, day: dt.date) -> bool:
+    """Whether ``user_id``'s term in ``authority`` covers ``day``."""
+    return any(h.covers(day) for h in tx.people.holdings(authority=authority, user_id=user_id))
+
+
+def delegations_in_force(
+    tx: Transaction, delegate_id: str, day: dt.date, *, authority: str | None = None
+) -> list[DelegationRecord]:
+    """The delegations ``delegate_id`` may answer by on ``day``: the delegation covers the
+    day, and so does its holder's term (a delegation ends with the office it came from)."""
+    return [
+        d
+        for d in tx.people.delegations(delegate_id=delegate_id, authority=authority)
+        if d.covers(day) and holds(tx, d.holder_id, d.authority, day)
+    ]
+
+
 def offices_in(tx: Transaction, user_id: str, day: dt.date) -> tuple[str, ...]:
     """The offices a user holds on ``day``, or may answer for as a delegate, read in ``tx``."""
-    held = [h.authority for h in tx.people.holdings(user_id=user_id) if h.covers(day)]
-    delegated = [
-        d.authority
-        for d in tx.people.delegations(delegate_id=user_id)
-        if d.covers(day)
-        and any(
-            h.covers(day) for h in tx.people.holdings(authority=d.authority, user_id=d.holder_id)
-        )
-    ]
-    return tuple(sorted(set(held) | set(delegated)))
+    held = {h.authority for h in tx.people.holdings(user_id=user_id) if h.covers(day)}
+    delegated = {d.authority for d in delegations_in_force(tx, user_id, day)}
+    return tuple(sorted(held | delegated))
 
 
 def today() -> dt.date:

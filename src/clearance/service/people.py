@@ -13,7 +13,7 @@ from clearance.core.actors import ADMIN, SYSTEM
 from clearance.core.catalog import Catalog
 from clearance.core.events import DelegationGranted, HoldingGranted, UserAdded
 from clearance.errors import ConflictError, InputError, NotFoundError, PermissionDenied
-from clearance.service.access import offices_in
+from clearance.service.access import delegations_in_force, holds, offices_in
 from clearance.store.protocol import Transaction
 from clearance.store.records import DelegationRecord, HoldingRecord, UserRecord
 from clearance.store.repository import Store
@@ -38,20 +38,11 @@ def can_act_for(
     holder's current delegate on a delegable gate; raises ``PermissionDenied``
     otherwise, saying why (``personally`` says what a delegate may not do).
     """
-    if any(h.covers(day) for h in tx.people.holdings(authority=authority, user_id=user_id)):
+    if holds(tx, user_id, authority, day):
         return None
     if any(h.user_id == user_id for h in tx.people.holdings(authority=authority)):
         raise PermissionDenied(f"{user_id} no longer holds {authority} (or does not yet)")
-    delegations = [
-        d for d in tx.people.delegations(authority=authority, delegate_id=user_id) if d.covers(day)
-    ]
-    for delegation in delegations:
-        holder_now = any(
-            h.covers(day)
-            for h in tx.people.holdings(authority=authority, user_id=delegation.holder_id)
-        )
-        if not holder_now:
-            continue
+    for delegation in delegations_in_force(tx, user_id, day, authority=authority):
         if not delegable:
             raise PermissionDenied(f"{authority} {personally}")
         return delegation.holder_id
@@ -201,10 +192,7 @@ class People:
                     f"{delegate_id} acts for {delegate.party}: only a user of {office.party}"
                     f" may be a delegate for {authority}"
                 )
-            if not any(
-                h.covers(now.date())
-                for h in tx.people.holdings(authority=authority, user_id=holder_id)
-            ):
+            if not holds(tx, holder_id, authority, now.date()):
                 raise PermissionDenied(
                     f"{holder_id} does not hold {authority} and cannot delegate it"
                 )

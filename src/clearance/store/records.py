@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
+from clearance.core.dates import in_term
 from clearance.core.events import Event, PayloadError, read_event
 
 __all__ = [
@@ -46,7 +47,7 @@ class HoldingRecord:
     valid_to: dt.date | None
 
     def covers(self, day: dt.date) -> bool:
-        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+        return in_term(day, self.valid_from, self.valid_to)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,7 @@ class DelegationRecord:
     valid_to: dt.date | None
 
     def covers(self, day: dt.date) -> bool:
-        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+        return in_term(day, self.valid_from, self.valid_to)
 
 
 @dataclass(frozen=True, slots=True)
