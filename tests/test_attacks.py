@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from clearance.core.actors import ADMIN
 from clearance.core.chain import GENESIS, EventType, Scheme, event_body, link_hash
 from clearance.errors import InputError, LedgerBroken
-from clearance.service import anchoring, audit, ledger_files
+from clearance.service import anchoring, audit, auditing, ledger_files
 from clearance.service.anchoring import WITNESS_FILE, SystemKey, Witness
 from clearance.store.repository import Store
 
@@ -332,7 +333,7 @@ def test_an_event_whose_body_is_not_json_is_named_not_a_crash(
     said = [f.problem for f in report.findings]
     assert "event 8: its body is not a JSON object" in said, said
     with pytest.raises(LedgerBroken, match="event 8"):
-        audit.ledger_page(store, max_level=None)  # as the local operator reads it
+        auditing.ledger_page(store, actor=ADMIN)  # as the local operator reads it
 
 
 def test_a_table_value_that_is_not_of_its_type_is_named_not_a_crash(
@@ -680,7 +681,13 @@ def test_the_ledger_page_hides_events_of_a_case_it_cannot_find(world: World) -> 
     )
     case, _ = world.cases.submit(G2, actor="ua.liaison", now=T0, classification=3)
     _sql(world.store, "DELETE FROM cases WHERE id = :id", id=case.id)
-    shown = audit.ledger_page(world.store, max_level=0, limit=500)
+    world.people.add_user(
+        user_id="low.auditor", name="An auditor", party="US", public_key=None, actor="admin", now=T0
+    )
+    Accounts(world.store).set_access(
+        "low.auditor", roles=(Role.AUDITOR,), clearance=Level.UNCLASSIFIED, actor="admin", now=T0
+    )
+    shown = auditing.ledger_page(world.store, actor="low.auditor", limit=500)
     assert not [e for e in shown if e["case_id"] == case.id]
 
 

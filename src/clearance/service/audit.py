@@ -25,7 +25,6 @@ own run of sequence numbers; ``stitch`` joins the runs.
 from __future__ import annotations
 
 import dataclasses
-import json
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -37,7 +36,6 @@ from typing import Any
 
 from clearance.core.anchors import Anchor, Checkpoint, check_anchors, seal_valid
 from clearance.core.chain import GENESIS, ChainReport, ChainVerifier, Scheme, Segment, stitch
-from clearance.errors import LedgerBroken
 from clearance.service.anchoring import (
     WITNESS_FILE,
     Witness,
@@ -46,7 +44,6 @@ from clearance.service.anchoring import (
 )
 from clearance.service.findings import Finding
 from clearance.service.state_check import check_tables
-from clearance.store.protocol import Transaction
 from clearance.store.repository import Store
 
 __all__ = [
@@ -55,8 +52,6 @@ __all__ = [
     "TrustedKey",
     "anchors_from",
     "judge",
-    "ledger_page",
-    "page_in",
     "seal_findings",
     "verify",
     "verify_installation",
@@ -366,46 +361,3 @@ def verify_installation(
 ) -> AuditReport:
     """The installation checking its own ledger, with the witness kept in its data folder."""
     return verify(store, key=key, witness=Witness(data_dir / WITNESS_FILE), **options)
-
-
-def ledger_page(
-    store: Store,
-    *,
-    max_level: int | None,
-    case_id: str | None = None,
-    type: str | None = None,
-    before: int | None = None,
-    limit: int = 50,
-) -> list[dict[str, Any]]:
-    """Events newest first, as readers see them: none of a case above their clearance.
-    ``LedgerBroken`` if a body is not the JSON object every event is (changed outside
-    clearance: ``verify`` names it)."""
-    with store.reading() as tx:
-        return page_in(
-            tx, max_level=max_level, case_id=case_id, type=type, before=before, limit=limit
-        )
-
-
-def page_in(
-    tx: Transaction,
-    *,
-    max_level: int | None,
-    case_id: str | None,
-    type: str | None,
-    before: int | None,
-    limit: int,
-) -> list[dict[str, Any]]:
-    """``ledger_page`` read in ``tx``."""
-    events = tx.ledger.page(
-        max_level=max_level, case_id=case_id, type=type, before=before, limit=limit
-    )
-    page = []
-    for e in events:
-        try:
-            body = json.loads(e.body)
-        except (ValueError, TypeError, RecursionError):
-            body = None
-        if not isinstance(body, dict):
-            raise LedgerBroken(f"event {e.seq} is not a ledger event: its body is not JSON")
-        page.append({"seq": e.seq, "case_id": e.case_id, "hash": e.hash, **body})
-    return page
