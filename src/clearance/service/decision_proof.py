@@ -33,15 +33,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from clearance.core import signing
 from clearance.core.access import Level
 from clearance.core.anchors import seal_valid
 from clearance.core.chain import Scheme, digest_link_hash, link_hash
-from clearance.core.digest import canonical_digest
 from clearance.core.workflow import CaseState as C
+from clearance.service.signed_answers import (
+    SignatureCheck,
+    check_signatures,
+    digest_of,
+    figures_withheld,
+    text_of,
+)
 from clearance.service.state_check import UNKNOWN, LedgerFacts, Row
 
 __all__ = ["CaseProof", "SignatureCheck", "check_signatures", "prove"]
+
 
 _READABLE = ("type", "case_id", "actor", "at", "payload")
 """The keys of an event's body that a case file also writes beside it."""
@@ -52,29 +58,6 @@ _ANSWERED_STATES = {
     "open": {C.SUBMITTED, C.IN_REVIEW, C.WITHDRAWN, C.EXPIRED},
 }
 """The states a case may be in, given how it was answered."""
-
-
-@dataclass(frozen=True, slots=True)
-class SignatureCheck:
-    """One signed answer on a case, checked offline."""
-
-    authority: str
-    actor: str
-    verdict: str
-    problems: tuple[str, ...]
-
-    @property
-    def valid(self) -> bool:
-        return not self.problems
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "authority": self.authority,
-            "actor": self.actor,
-            "verdict": self.verdict,
-            "valid": self.valid,
-            "problems": list(self.problems),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,114 +91,6 @@ class CaseProof:
         }
 
 
-def _held(user: Mapping[str, Any], authority: str, day: str) -> bool:
-    holdings = user.get("holdings")
-    return isinstance(holdings, list) and any(
-        isinstance(h, dict)
-        and h.get("authority") == authority
-        and str(h.get("from")) <= day
-        and (h.get("to") is None or day <= str(h.get("to")))
-        for h in holdings
-    )
-
-
-def _digest(value: Any) -> str | None:
-    try:
-        return canonical_digest(value)
-    except (ValueError, TypeError):
-        return None
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def check_signatures(
-    case: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]] | None
-) -> list[SignatureCheck]:
-    """Check every signed answer of a case offline (the module docstring's fifth check).
-
-    With ``users`` (as ``users list --json`` writes them) the key comes from
-    that registry, not from the case file, and the office must have been held
-    on the day by the actor (or by the holder they answered for).
-    """
-    decision = case.get("decision")
-    decision = decision if isinstance(decision, dict) else {}
-    required = {
-        a.get("authority") for a in decision.get("required_approvals") or [] if isinstance(a, dict)
-    }
-    expected: dict[str, Any] = {
-        "case_id": case.get("id"),
-        "request_digest": _digest(case.get("request")),
-        "decision_id": decision.get("decision_id"),
-        # A decision shown without another party's figures is not the one signed over.
-        "decision_digest": None if _withheld(case) else _digest(decision),
-        "outcome": decision.get("outcome"),
-        "required_approvals": decision.get("required_approvals"),
-        "conditions": decision.get("conditions"),
-        "bundles": decision.get("bundles"),
-        "classification": case.get("classification"),
-    }
-    events = {e.get("seq"): e for e in case.get("events") or [] if isinstance(e, dict)}
-    answers = case.get("approvals")
-    checks = []
-    for answer in answers if isinstance(answers, list) else []:
-        if not isinstance(answer, dict):
-            continue
-        problems: list[str] = []
-        try:
-            statement = json.loads(answer["statement"])
-        except (KeyError, TypeError, ValueError, RecursionError):
-            statement = None
-        if not isinstance(statement, dict):
-            checks.append(
-                SignatureCheck(
-                    str(answer.get("authority")),
-                    str(answer.get("actor")),
-                    str(answer.get("verdict")),
-                    ("the signed statement is missing or not a JSON object",),
-                )
-            )
-            continue
-        actor = str(answer.get("actor"))
-        user = None if users is None else users.get(actor)
-        key = answer.get("public_key") if users is None else (user or {}).get("public_key")
-        message = _text(answer.get("statement")).encode("utf-8", "surrogatepass")
-        if not key or not signing.verify(str(key), message, _text(answer.get("signature"))):
-            problems.append("signature does not verify against the actor's public key")
-        for name, value in expected.items():
-            # Statements signed before they covered the decision and the level carry only
-            # the case, request and decision ids: what they do carry must match.
-            carried = name in statement or name in ("case_id", "request_digest", "decision_id")
-            if name == "decision_digest" and value is None:
-                continue
-            if carried and statement.get(name) != value:
-                problems.append(f"signed {name} does not match the case")
-        problems += [
-            f"signed {name} does not match the record"
-            for name in ("authority", "verdict", "actor", "on_behalf_of", "reason", "at")
-            if statement.get(name) != answer.get(name)
-        ]
-        authority = str(statement.get("authority"))
-        if authority not in required:
-            problems.append(f"the decision did not require {authority}")
-        if "prior_seq" in statement:
-            prior = statement["prior_seq"]
-            recording = events.get(prior + 1) if isinstance(prior, int) else None
-            if recording is None or recording.get("prev_hash") != statement.get("prior_hash"):
-                problems.append(
-                    "the signed point of the ledger is not where the answer is recorded"
-                )
-        if users is not None:
-            holder_id = statement.get("on_behalf_of") or actor
-            holder = users.get(str(holder_id))
-            day = str(statement.get("at", ""))[:10]
-            if holder is None or not _held(holder, authority, day):
-                problems.append(f"{holder_id} did not hold {authority} on {day}")
-        checks.append(SignatureCheck(authority, actor, str(answer.get("verdict")), tuple(problems)))
-    return checks
-
-
 def _event_problems(
     case_id: str, events: list[Any], system_key: str | None
 ) -> tuple[list[str], list[tuple[int, str, dict[str, Any]]]]:
@@ -233,7 +108,7 @@ def _event_problems(
         if not (isinstance(seq, int) and isinstance(body, str) and isinstance(prev, str)):
             problems.append(f"event {seq} lacks its seq, body or prev_hash: it cannot be checked")
             continue
-        stored = _text(event.get("hash"))
+        stored = text_of(event.get("hash"))
         try:
             scheme = Scheme(event.get("scheme", Scheme.V1))
         except ValueError:
@@ -318,7 +193,7 @@ def _story_problems(case: Mapping[str, Any], facts: LedgerFacts, case_id: str) -
                 f"classification is {case.get('classification')!r} in the file, but its events"
                 f" say {level!r}"
             )
-    if told["decision"] is not UNKNOWN and _digest(case.get("decision")) != told["decision"]:
+    if told["decision"] is not UNKNOWN and digest_of(case.get("decision")) != told["decision"]:
         problems.append("the decision is not the one its events record")
     answered = {
         (a.get("authority"), a.get("verdict"), a.get("actor"), a.get("reason"), a.get("statement"))
@@ -400,10 +275,10 @@ def prove(
     system_key: str | None,
 ) -> CaseProof:
     """Every check of the module docstring over one case file."""
-    case_id = _text(case.get("id"))
+    case_id = text_of(case.get("id"))
     problems: list[str] = []
     request, decision = case.get("request"), case.get("decision")
-    if _digest(request) != case.get("request_digest"):
+    if digest_of(request) != case.get("request_digest"):
         problems.append("the request does not match its request_digest (it was changed)")
     if not isinstance(decision, dict) or decision.get("request_digest") != case.get(
         "request_digest"
@@ -423,7 +298,9 @@ def prove(
     facts = LedgerFacts(registry=False)  # answers' keys are checked against `users` below
     # Withheld only when the event that carries the decision is: a file that shows it whole
     # is checked whole, whatever it says of itself.
-    withheld = _withheld(case) and not any(e.get("type") == "case_submitted" for _, _, e in parsed)
+    withheld = figures_withheld(case) and not any(
+        e.get("type") == "case_submitted" for _, _, e in parsed
+    )
     if withheld:
         _unseen_submission(facts, case_id, decision)
     facts.fold(parsed)
@@ -439,11 +316,3 @@ def prove(
         system_key is not None,
         complete=not withheld,
     )
-
-
-def _withheld(case: Mapping[str, Any]) -> bool:
-    """Whether the file was written for a reader shown the decision without another party's
-    stock figures: its decision, and the events that carry it, cannot be checked whole."""
-    decision = case.get("decision")
-    stock = decision.get("stockpile") if isinstance(decision, dict) else None
-    return isinstance(stock, dict) and stock.get("figures_withheld") is True

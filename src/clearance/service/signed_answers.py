@@ -1,0 +1,172 @@
+"""Signed answers checked offline: each approval or denial of a case file against its
+signer's key and against what the case says (``verify-decision``'s fifth check).
+
+Kept apart from ``service.decision_proof`` because the case page shows the same
+check beside each answer, without the rest of the proof.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from clearance.core import signing
+from clearance.core.dates import in_term
+from clearance.core.digest import canonical_digest
+
+__all__ = ["SignatureCheck", "check_signatures", "digest_of", "figures_withheld", "text_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureCheck:
+    """One signed answer on a case, checked offline."""
+
+    authority: str
+    actor: str
+    verdict: str
+    problems: tuple[str, ...]
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "authority": self.authority,
+            "actor": self.actor,
+            "verdict": self.verdict,
+            "valid": self.valid,
+            "problems": list(self.problems),
+        }
+
+
+def _held(user: Mapping[str, Any], authority: str, day: str) -> bool:
+    """Whether the registry's ``user`` held ``authority`` on ``day`` (ISO dates, as written;
+    a date that is not one holds nothing)."""
+    holdings = user.get("holdings")
+    on = _date(day)
+    for term in holdings if isinstance(holdings, list) else []:
+        if not isinstance(term, dict) or term.get("authority") != authority:
+            continue
+        first, last = _date(term.get("from")), _date(term.get("to"))
+        open_ended = term.get("to") is None
+        if on and first and (last or open_ended) and in_term(on, first, last):
+            return True
+    return False
+
+
+def _date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def digest_of(value: Any) -> str | None:
+    """The canonical digest of a value read from a file, or None if it has none."""
+    try:
+        return canonical_digest(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def text_of(value: Any) -> str:
+    """A value read from a file as text (anything else as empty)."""
+    return value if isinstance(value, str) else ""
+
+
+def check_signatures(
+    case: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]] | None
+) -> list[SignatureCheck]:
+    """Check every signed answer of a case offline (the module docstring's fifth check).
+
+    With ``users`` (as ``users list --json`` writes them) the key comes from
+    that registry, not from the case file, and the office must have been held
+    on the day by the actor (or by the holder they answered for).
+    """
+    decision = case.get("decision")
+    decision = decision if isinstance(decision, dict) else {}
+    required = {
+        a.get("authority") for a in decision.get("required_approvals") or [] if isinstance(a, dict)
+    }
+    expected: dict[str, Any] = {
+        "case_id": case.get("id"),
+        "request_digest": digest_of(case.get("request")),
+        "decision_id": decision.get("decision_id"),
+        # A decision shown without another party's figures is not the one signed over.
+        "decision_digest": None if figures_withheld(case) else digest_of(decision),
+        "outcome": decision.get("outcome"),
+        "required_approvals": decision.get("required_approvals"),
+        "conditions": decision.get("conditions"),
+        "bundles": decision.get("bundles"),
+        "classification": case.get("classification"),
+    }
+    events = {e.get("seq"): e for e in case.get("events") or [] if isinstance(e, dict)}
+    answers = case.get("approvals")
+    checks = []
+    for answer in answers if isinstance(answers, list) else []:
+        if not isinstance(answer, dict):
+            continue
+        problems: list[str] = []
+        try:
+            statement = json.loads(answer["statement"])
+        except (KeyError, TypeError, ValueError, RecursionError):
+            statement = None
+        if not isinstance(statement, dict):
+            checks.append(
+                SignatureCheck(
+                    str(answer.get("authority")),
+                    str(answer.get("actor")),
+                    str(answer.get("verdict")),
+                    ("the signed statement is missing or not a JSON object",),
+                )
+            )
+            continue
+        actor = str(answer.get("actor"))
+        user = None if users is None else users.get(actor)
+        key = answer.get("public_key") if users is None else (user or {}).get("public_key")
+        message = text_of(answer.get("statement")).encode("utf-8", "surrogatepass")
+        if not key or not signing.verify(str(key), message, text_of(answer.get("signature"))):
+            problems.append("signature does not verify against the actor's public key")
+        for name, value in expected.items():
+            # Statements signed before they covered the decision and the level carry only
+            # the case, request and decision ids: what they do carry must match.
+            carried = name in statement or name in ("case_id", "request_digest", "decision_id")
+            if name == "decision_digest" and value is None:
+                continue
+            if carried and statement.get(name) != value:
+                problems.append(f"signed {name} does not match the case")
+        problems += [
+            f"signed {name} does not match the record"
+            for name in ("authority", "verdict", "actor", "on_behalf_of", "reason", "at")
+            if statement.get(name) != answer.get(name)
+        ]
+        authority = str(statement.get("authority"))
+        if authority not in required:
+            problems.append(f"the decision did not require {authority}")
+        if "prior_seq" in statement:
+            prior = statement["prior_seq"]
+            recording = events.get(prior + 1) if isinstance(prior, int) else None
+            if recording is None or recording.get("prev_hash") != statement.get("prior_hash"):
+                problems.append(
+                    "the signed point of the ledger is not where the answer is recorded"
+                )
+        if users is not None:
+            holder_id = statement.get("on_behalf_of") or actor
+            holder = users.get(str(holder_id))
+            day = str(statement.get("at", ""))[:10]
+            if holder is None or not _held(holder, authority, day):
+                problems.append(f"{holder_id} did not hold {authority} on {day}")
+        checks.append(SignatureCheck(authority, actor, str(answer.get("verdict")), tuple(problems)))
+    return checks
+
+
+def figures_withheld(case: Mapping[str, Any]) -> bool:
+    """Whether the file was written for a reader shown the decision without another party's
+    stock figures: its decision, and the events that carry it, cannot be checked whole."""
+    decision = case.get("decision")
+    stock = decision.get("stockpile") if isinstance(decision, dict) else None
+    return isinstance(stock, dict) and stock.get("figures_withheld") is True
