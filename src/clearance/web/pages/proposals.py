@@ -16,7 +16,7 @@ import posixpath
 from collections import Counter
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request, Response
+from fastapi import APIRouter, Form, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile
 
@@ -26,15 +26,14 @@ from clearance.service.accounts import SignedIn
 from clearance.service.activation import Activated
 from clearance.service.runtime import Runtime
 
-from .auth import Viewer, server
-from .charts import changes_chart
-from .rendering import PageRoute, render
+from ..auth import Srv, Viewer
+from ..charts import changes_chart
+from ..rendering import PageRoute, render
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
-Srv = Annotated[Runtime, Depends(server)]
 Number = Annotated[int, Path(ge=1, le=2**63 - 1)]
 MAX_FILES = 100
 MAX_FILE_BYTES = 1_000_000
