@@ -194,8 +194,7 @@ def create_app(server: Runtime) -> FastAPI:
         """The API reference, rendered here from the OpenAPI document: no script, no CDN."""
         return api_reference(request, app.openapi())
 
-    app.include_router(api.router)
-    for router in pages.ROUTERS:  # in their order: /policy/proposals is not a holder
+    for router in (*api.ROUTERS, *pages.ROUTERS):  # in order: /policy/proposals is not a holder
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

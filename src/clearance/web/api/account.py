@@ -11,11 +11,12 @@ from clearance.service.accounts import token_row
 from clearance.service.people import offices_of
 
 from ..auth import COOKIE, Srv, Viewer, client_address, set_session_cookie
-from .params import TEXT
+from ..errors import ERROR_RESPONSES
+from .params import PREFIX, TEXT
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["sign-in"])
+router = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES, tags=["sign-in"])
 
 
 class SignIn(BaseModel):

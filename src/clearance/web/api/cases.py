@@ -16,11 +16,12 @@ from clearance.service.cases import case_row
 from clearance.service.runtime import Runtime
 
 from ..auth import Srv, Viewer
-from .params import TEXT, JsonObject
+from ..errors import ERROR_RESPONSES
+from .params import PREFIX, TEXT, JsonObject
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["cases"])
+router = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES, tags=["cases"])
 
 CaseRef = Annotated[
     str,

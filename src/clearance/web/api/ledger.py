@@ -10,11 +10,12 @@ from fastapi.responses import StreamingResponse
 from clearance.service import anchoring, auditing
 
 from ..auth import Srv, Viewer
-from .params import TEXT
+from ..errors import ERROR_RESPONSES
+from .params import PREFIX, TEXT
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["ledger"])
+router = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES, tags=["ledger"])
 
 _NDJSON: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/x-ndjson": {}}, "description": "JSON lines"}

@@ -10,10 +10,12 @@ from clearance.core.holders import holders_report, systems_report
 from clearance.errors import NotFoundError
 
 from ..auth import Srv, Viewer
+from ..errors import ERROR_RESPONSES
+from .params import PREFIX
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES)
 
 
 @router.get("/catalog/systems", tags=["catalog"])

@@ -10,11 +10,12 @@ from pydantic import BaseModel, Field
 from clearance.service.proposals import proposal_summary
 
 from ..auth import Srv, Viewer
-from .params import TEXT
+from ..errors import ERROR_RESPONSES
+from .params import PREFIX, TEXT
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["policy"])
+router = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES, tags=["policy"])
 
 ProposalNumber = Annotated[int, Path(ge=1, le=2**63 - 1, description="A proposal's number.")]
 BundleFileName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]

@@ -17,11 +17,12 @@ from clearance.service.runtime import Runtime
 from clearance.service.stockpile import decision_seen, explanation_seen
 
 from ..auth import Srv, Viewer
-from .params import JsonObject
+from ..errors import ERROR_RESPONSES
+from .params import PREFIX, JsonObject
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["screening"])
+router = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES, tags=["screening"])
 
 MAX_BATCH = 10_000
 """The most requests one batch may hold (the body limit applies to it as well)."""
@@ -40,9 +41,13 @@ def _json(data: object) -> Response:
 @router.post("/screen", response_model=dict[str, Any])
 async def screen(body: JsonObject, viewer: Viewer, srv: Srv) -> Response:
     """Decide one request: consent holders, outcome, required approvals, conditions."""
-    # The hot path: async, because deciding is pure CPU (no second hop to the thread pool
-    # after the sign-in lookup's), and the decision, already plain JSON data, is encoded
-    # once without revalidation.
+    # On a worker thread: looking up the policy in force may read the database (at most
+    # once a second), which must not hold up the event loop. The decision, already plain
+    # JSON data, is encoded once without revalidation.
+    return await run_in_threadpool(_decide, srv, viewer, body)
+
+
+def _decide(srv: Runtime, viewer: SignedIn, body: dict[str, Any]) -> Response:
     decision = srv.screener.decide(
         parse_request(body), decision_id=str(uuid.uuid4()), now=srv.now()
     )
@@ -81,6 +86,11 @@ def _decide_batch(srv: Runtime, viewer: SignedIn, body: list[dict[str, Any]]) ->
 @router.post("/explain")
 async def explain_request(body: JsonObject, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """A decision with the policy text that decided it and what would change it."""
+    # On a worker thread, as /screen is: the policy in force may be read from the database.
+    return await run_in_threadpool(_explain, srv, viewer, body)
+
+
+def _explain(srv: Runtime, viewer: SignedIn, body: dict[str, Any]) -> dict[str, Any]:
     request = parse_request(body)
     decision = srv.screener.decide(request, decision_id=str(uuid.uuid4()), now=srv.now())
     return explanation_seen(explain(srv.screener, request, decision), viewer.user)

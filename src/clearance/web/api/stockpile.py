@@ -14,11 +14,12 @@ from clearance.core.stockpile import Rating
 from clearance.service.stockpile import MAX_MONTHS
 
 from ..auth import Srv, Viewer
-from .params import TEXT
+from ..errors import ERROR_RESPONSES
+from .params import PREFIX, TEXT
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["stockpile"])
+router = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES, tags=["stockpile"])
 
 Party = Annotated[str, Path(max_length=40, pattern=TEXT, description="A party's code, e.g. US.")]
 SystemId = Annotated[str, Path(max_length=80, pattern=TEXT, description="A system id.")]
