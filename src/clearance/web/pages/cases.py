@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from clearance.core.access import Level, parse_level
 from clearance.core.event_words import words_of
@@ -242,7 +243,13 @@ def new_request(request: Request, viewer: Viewer, srv: Srv) -> Response:
 
 @router.post("/requests")
 async def submit_request(request: Request, viewer: Viewer, srv: Srv) -> Response:
+    """Submit the form as a case. The form is read on the event loop; the submission, which
+    writes to the database, runs on a worker thread."""
     form = read_request_form(await request.form())
+    return await run_in_threadpool(_submit, request, srv, viewer, form)
+
+
+def _submit(request: Request, srv: Runtime, viewer: SignedIn, form: RequestForm) -> Response:
     try:
         if empty := missing(form):
             name, what = empty[0]

@@ -6,15 +6,18 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from clearance.core.access import Level, parse_level
 from clearance.core.request import parse_request
 from clearance.errors import InputError, RequestError
 from clearance.policy.explain import explain
+from clearance.service.accounts import SignedIn
+from clearance.service.runtime import Runtime
 from clearance.service.stockpile import stockpile_seen
 
 from ..auth import Srv, Viewer
-from ..forms import FIELD_IDS, missing, read_request_form
+from ..forms import FIELD_IDS, RequestForm, missing, read_request_form
 from ..rendering import PageRoute, render
 
 __all__ = ["router"]
@@ -24,8 +27,15 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 @router.post("/requests/preview")
 async def preview(request: Request, viewer: Viewer, srv: Srv) -> Response:
-    """The screening of the form as it stands: a fragment for the page's live region."""
+    """The screening of the form as it stands: a fragment for the page's live region.
+
+    The form is read on the event loop; the screening (the policy in force is looked
+    up in the database, then Cedar decides) runs on a worker thread."""
     form = read_request_form(await request.form())
+    return await run_in_threadpool(_preview, request, srv, viewer, form)
+
+
+def _preview(request: Request, srv: Runtime, viewer: SignedIn, form: RequestForm) -> Response:
     level: Level | None = None
     try:
         level = parse_level(form.classification)
