@@ -35,7 +35,7 @@ from .screen import read_request_file
 
 if TYPE_CHECKING:
     from clearance.service.cases import CaseView
-    from clearance.store.records import CaseRecord
+    from clearance.service.runtime import CaseRecord
 
 app = typer.Typer(
     help="Cases: submit, review, approve or deny with a signature, and follow to the end.",

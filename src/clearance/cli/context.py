@@ -17,8 +17,7 @@ from .json_input import unreadable
 
 if TYPE_CHECKING:  # the database stack is imported by the commands that use it, not by all
     from clearance.core.signing import Signer
-    from clearance.service.runtime import Runtime
-    from clearance.store.db import Database
+    from clearance.service.runtime import Database, Runtime
 
 ActorOption = Annotated[
     str,
@@ -83,8 +82,7 @@ def screening_pack(scenario: Path | None) -> ScenarioPack:
     database that is not there, or not set up, means the pack alone.
     """
     from clearance.service.proposals import policy_in_force
-    from clearance.store.db import existing_database
-    from clearance.store.repository import Store
+    from clearance.service.runtime import Store, existing_database
 
     pack = load_pack(scenario)
     database = existing_database(load_settings().database_url)

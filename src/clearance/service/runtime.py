@@ -36,9 +36,12 @@ from clearance.service.keyfiles import open_key_file
 from clearance.service.people import People
 from clearance.service.proposals import PolicyProposals
 from clearance.settings import Settings
-from clearance.store.db import open_database
+from clearance.store.db import Database, existing_database, open_database
+from clearance.store.records import CaseRecord
+from clearance.store.repository import Store
 
-__all__ = ["POLICY_RECHECK_S", "Runtime"]
+# The store's names the interfaces use, given them here: they import nothing from the store.
+__all__ = ["POLICY_RECHECK_S", "CaseRecord", "Database", "Runtime", "Store", "existing_database"]
 
 POLICY_RECHECK_S = 1.0
 

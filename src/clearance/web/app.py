@@ -27,10 +27,11 @@ from clearance import __version__
 from clearance.errors import ClearanceError
 from clearance.service.runtime import Runtime
 
-from . import api, errors, pages, proposals, stockpile
+from . import api, errors, pages
 from .auth import oidc_keys
 from .clock import ClockCheckpoints
 from .limits import BodyLimit
+from .pages.reference import api_reference
 
 __all__ = ["create_app", "json_logging"]
 
@@ -157,7 +158,7 @@ def create_app(server: Runtime) -> FastAPI:
             "Who must consent to a controlled weapon-system request, by which policy, and why;"
             " cases, signed approvals and a tamper-evident ledger."
         ),
-        docs_url=None,  # the stock page loads its script from a CDN: see api_reference below
+        docs_url=None,  # the stock page loads its script from a CDN: see api_docs below
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=_lifespan,
@@ -189,13 +190,11 @@ def create_app(server: Runtime) -> FastAPI:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/docs", include_in_schema=False)
-    def api_reference(request: Request) -> Response:
+    def api_docs(request: Request) -> Response:
         """The API reference, rendered here from the OpenAPI document: no script, no CDN."""
-        return pages.api_reference(request, app.openapi())
+        return api_reference(request, app.openapi())
 
-    app.include_router(api.router)
-    app.include_router(proposals.router)  # before pages: /policy/proposals is not a holder
-    app.include_router(pages.router)
-    app.include_router(stockpile.router)
+    for router in (*api.ROUTERS, *pages.ROUTERS):  # in order: /policy/proposals is not a holder
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

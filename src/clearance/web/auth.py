@@ -38,6 +38,7 @@ from .oidc import ProviderKeys, read_access_token
 __all__ = [
     "COOKIE",
     "CSRF_HEADER",
+    "Srv",
     "Viewer",
     "client_address",
     "current",
@@ -129,6 +130,8 @@ async def current(request: Request) -> SignedIn:
 
 
 Viewer = Annotated[SignedIn, Depends(current)]
+Srv = Annotated[Runtime, Depends(server)]
+"""The process's runtime, for a route to call the use cases through."""
 
 
 def oidc_keys(oidc: Oidc | None) -> ProviderKeys | None:

@@ -5,6 +5,10 @@ description) and its page also gives the same facts as text or a table, so
 nothing is only in the picture. Colours come from classes in app.css (the
 CSP allows no inline style); shapes also differ (hatching, dots) so that a
 series is never told apart by colour alone.
+
+The module is long because its four drawings share their helpers (scales,
+hatching patterns, element ids, escaping) and each lays out its own axes,
+labels and text alternative in full.
 """
 
 from __future__ import annotations

@@ -17,8 +17,7 @@ from clearance.core.access import Level
 from clearance.core.workflow import CaseState
 from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView
-from clearance.service.runtime import Runtime
-from clearance.store.records import CaseRecord
+from clearance.service.runtime import CaseRecord, Runtime
 
 from .charts import MonthCounts
 

@@ -34,11 +34,13 @@ from clearance.service.accounts import SignedIn
 
 from .charts import recovery_words
 
-__all__ = ["PageRoute", "describe_request", "highest", "render", "safe_next"]
+__all__ = ["PAGE_SIZE", "PageRoute", "describe_request", "highest", "render", "safe_next"]
 
 log = logging.getLogger("clearance.web")
 
 TEMPLATES = Path(__file__).parent / "templates"
+PAGE_SIZE = 50
+"""Rows on one page of a list (cases, the ledger)."""
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES),

@@ -16,8 +16,9 @@ import posixpath
 from collections import Counter
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request, Response
+from fastapi import APIRouter, Form, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from clearance.core.access import Level
@@ -26,15 +27,14 @@ from clearance.service.accounts import SignedIn
 from clearance.service.activation import Activated
 from clearance.service.runtime import Runtime
 
-from .auth import Viewer, server
-from .charts import changes_chart
-from .rendering import PageRoute, render
+from ..auth import Srv, Viewer
+from ..charts import changes_chart
+from ..rendering import PageRoute, render
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
-Srv = Annotated[Runtime, Depends(server)]
 Number = Annotated[int, Path(ge=1, le=2**63 - 1)]
 MAX_FILES = 100
 MAX_FILE_BYTES = 1_000_000
@@ -98,11 +98,26 @@ async def _uploaded(request: Request) -> dict[str, str]:
 
 @router.post("/policy/proposals")
 async def propose(request: Request, viewer: Viewer, srv: Srv) -> Response:
-    """Propose the uploaded bundle; a refusal is shown on the form (nothing is recorded)."""
+    """Propose the uploaded bundle; a refusal is shown on the form (nothing is recorded).
+
+    The upload is read on the event loop; proposing it (Cedar, the golden cases, the
+    database) runs on a worker thread."""
     try:
-        view = srv.proposals.propose(await _uploaded(request), actor=viewer.id, now=srv.now())
+        files = await _uploaded(request)
     except ClearanceError as exc:
-        return _list_page(request, srv, viewer, status=exc.http_status, error=_one_line(str(exc)))
+        return await run_in_threadpool(_refused, request, srv, viewer, exc)
+    return await run_in_threadpool(_propose, request, srv, viewer, files)
+
+
+def _refused(request: Request, srv: Runtime, viewer: SignedIn, exc: ClearanceError) -> Response:
+    return _list_page(request, srv, viewer, status=exc.http_status, error=_one_line(str(exc)))
+
+
+def _propose(request: Request, srv: Runtime, viewer: SignedIn, files: dict[str, str]) -> Response:
+    try:
+        view = srv.proposals.propose(files, actor=viewer.id, now=srv.now())
+    except ClearanceError as exc:
+        return _refused(request, srv, viewer, exc)
     return RedirectResponse(f"/policy/proposals/{view.record.number}", status_code=303)
 
 

@@ -12,25 +12,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from clearance.core.access import Level
 from clearance.core.dates import RANGE
 from clearance.core.request import iso_date
 from clearance.core.stockpile import Rating
 from clearance.errors import InputError, NotFoundError
-from clearance.service.runtime import Runtime
 from clearance.service.stockpile import MAX_MONTHS, PositionView
 
-from .auth import Viewer, server
-from .charts import projection_chart, recovery_words
-from .rendering import PageRoute, render
+from ..auth import Srv, Viewer
+from ..charts import projection_chart, recovery_words
+from ..rendering import PageRoute, render
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
-Srv = Annotated[Runtime, Depends(server)]
 Text = Annotated[str, Query(max_length=40)]
 MAX_TRANSFER = 10**12
 WORST_FIRST = sorted(Rating, key=lambda r: -r.severity)

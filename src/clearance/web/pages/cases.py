@@ -1,0 +1,284 @@
+"""Case pages: the list with its search, one case with its explanation and answer form, and
+the form for a new request, submitted as a case."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from clearance.core.access import Level, parse_level
+from clearance.core.event_words import words_of
+from clearance.core.request import parse_request
+from clearance.core.workflow import OPEN_STATES, CaseState
+from clearance.errors import (
+    ClearanceError,
+    InputError,
+    NotFoundError,
+    OutcomeUnknown,
+    RequestError,
+)
+from clearance.policy.explain import Explanation, explain
+from clearance.service import decision_proof
+from clearance.service.access import Action
+from clearance.service.accounts import SignedIn
+from clearance.service.cases import CaseView, case_row
+from clearance.service.people import offices_of
+from clearance.service.runtime import Runtime
+
+from ..auth import Srv, Viewer
+from ..dashboard import waiting_on
+from ..forms import FIELD_IDS, RequestForm, blank_form, form_choices, missing, read_request_form
+from ..rendering import PAGE_SIZE, PageRoute, highest, render
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+
+_DONE = {
+    "approved": "Your approval was signed and recorded.",
+    "denied": "Your denial was signed and recorded.",
+    "submitted": "The request was submitted and screened.",
+}
+SEARCH_COUNT_LIMIT = 1_000
+"""A search counts its matches up to here ("1,000 or more"): a broad one stays fast."""
+
+_STATE_FILTERS = {"open": "open cases", "all": "every state", "overdue": "overdue"} | {
+    s.value: s.value.replace("_", " ") for s in CaseState
+}
+
+
+@router.get("/cases")
+def cases_page(
+    request: Request,
+    viewer: Viewer,
+    srv: Srv,
+    state: Annotated[str, Query(max_length=40)] = "open",
+    q: Annotated[str, Query(max_length=100)] = "",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    all_states: Annotated[bool, Query(alias="all")] = False,
+) -> Response:
+    if all_states and state == "open":  # ?all=1, as the API says it
+        state = "all"
+    if state not in _STATE_FILTERS:
+        raise InputError("state", f"'{state}' is not a state filter")
+    query = q.strip().lower()
+    now = srv.now()
+    states = {"open": sorted(OPEN_STATES), "all": None, "overdue": None}.get(state, [state])
+    if state == "overdue":
+        offset = (page - 1) * PAGE_SIZE
+        found = srv.cases.overdue(now, actor=viewer.id, query=query, limit=PAGE_SIZE, offset=offset)
+        total = srv.cases.count_overdue(now, actor=viewer.id, query=query)
+    else:
+        found, total = srv.cases.page(
+            actor=viewer.id,
+            states=states,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+            query=query,
+            count_at_most=SEARCH_COUNT_LIMIT if query else None,
+        )
+    return render(
+        request,
+        "cases.html",
+        viewer=viewer,
+        level=highest(c.classification for c in found),
+        title="Cases",
+        rows=[case_row(c, now) for c in found],
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        state=state,
+        q=q,
+        filters=_STATE_FILTERS,
+        capped=bool(query) and total >= SEARCH_COUNT_LIMIT,
+    )
+
+
+def _explanation(srv: Runtime, view: CaseView) -> tuple[Explanation | None, str | None]:
+    """The stored decision explained with the pack in force now (the same one, normally)."""
+    try:
+        request = parse_request(view.decision["request"])
+        decision = srv.screener.decide(request, decision_id=view.case.id, now=view.case.created_at)
+    except ClearanceError as exc:
+        return None, f"This request cannot be judged again under the policy now loaded: {exc}"
+    note = None
+    if decision.outcome.value != view.decision["outcome"] or decision.bundles != view.decision.get(
+        "bundles"
+    ):
+        note = (
+            f"The policy now loaded judges this request as {decision.outcome.value}; the case was"
+            f" decided as {view.decision['outcome']} under the bundles recorded with it. The"
+            " explanation below is of the policy now loaded."
+        )
+    return explain(srv.screener, request, decision), note
+
+
+def _answerable(srv: Runtime, viewer: SignedIn, view: CaseView) -> list[dict[str, Any]]:
+    """The open gates of a case in review that the viewer holds (or is a delegate for) today."""
+    if view.case.state != CaseState.IN_REVIEW.value or view.case.submitted_by == viewer.id:
+        return []
+    mine = set(offices_of(srv.store, viewer.id, srv.now().date()))
+    return [gate for gate in waiting_on(view) if gate["authority"] in mine]
+
+
+def _case_page(
+    request: Request,
+    srv: Runtime,
+    viewer: SignedIn,
+    view: CaseView,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    reason: str = "",
+    done: str | None = None,
+) -> HTMLResponse:
+    now = srv.now()
+    case = view.as_dict(now)
+    explanation, explanation_note = _explanation(srv, view)
+    checks = {(c.authority, c.actor): c for c in decision_proof.check_signatures(case, None)}
+    stock = case["decision"].get("stockpile")  # as the viewer may see it
+    return render(
+        request,
+        "case.html",
+        viewer=viewer,
+        level=Level(view.case.classification),
+        status=status,
+        title=f"Case {view.case.number}",
+        case=case,
+        explanation=explanation,
+        explanation_note=explanation_note,
+        waiting=waiting_on(view) if view.case.state == CaseState.IN_REVIEW.value else [],
+        answerable=_answerable(srv, viewer, view),
+        checks=checks,
+        events=[{**e, "summary": words_of(e)} for e in case["events"]],
+        error=error,
+        reason=reason,
+        done=_DONE.get(done or ""),
+        authorities={a.id: a.title for a in srv.pack.catalog.authorities},
+        stock_link=bool(stock) and not stock.get("figures_withheld"),
+    )
+
+
+@router.get("/cases/{ref}")
+def case_page(
+    ref: str,
+    request: Request,
+    viewer: Viewer,
+    srv: Srv,
+    done: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    return _case_page(request, srv, viewer, srv.cases.view(ref, actor=viewer.id), done=done)
+
+
+@router.post("/cases/{ref}/answer")
+def answer(
+    ref: str,
+    request: Request,
+    viewer: Viewer,
+    srv: Srv,
+    verdict: Annotated[str, Form(max_length=10)] = "",
+    reason: Annotated[str, Form(max_length=4000)] = "",
+    passphrase: Annotated[str, Form(max_length=1000)] = "",
+    authority: Annotated[str, Form(max_length=80)] = "",
+) -> Response:
+    try:
+        if verdict not in ("approve", "deny"):
+            raise InputError("verdict", "choose Approve or Deny")
+        if not passphrase:
+            raise InputError("passphrase", "enter the passphrase of your signing key")
+        answered = srv.cases.answer(
+            ref,
+            actor=viewer.id,
+            approve=verdict == "approve",
+            reason=reason.strip(),
+            signer=srv.signer(viewer.id, passphrase),
+            now=srv.now(),
+            authority=authority or None,
+        )
+    except NotFoundError:
+        raise
+    except ClearanceError as exc:
+        fresh = srv.cases.view(ref, actor=viewer.id)  # 404 here for a case not to be seen
+        return _case_page(
+            request, srv, viewer, fresh, status=exc.http_status, error=exc.message, reason=reason
+        )
+    done = "approved" if verdict == "approve" else "denied"
+    return RedirectResponse(f"/cases/{answered.case.number}?done={done}", status_code=303)
+
+
+def _request_page(
+    request: Request,
+    srv: Runtime,
+    viewer: SignedIn,
+    form: RequestForm,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    field: str | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        "request_new.html",
+        viewer=viewer,
+        level=Level.UNCLASSIFIED,
+        status=status,
+        title="New request",
+        form=form,
+        error=error,
+        error_field=FIELD_IDS.get(field or "", None),
+        **form_choices(srv.pack.catalog, viewer.clearance),
+    )
+
+
+@router.get("/requests/new")
+def new_request(request: Request, viewer: Viewer, srv: Srv) -> Response:
+    srv.check(viewer.id, Action.CASE_SUBMIT)  # the form only for who may send it
+    form = blank_form(srv.pack.catalog, viewer.user.party, srv.now().date(), str(uuid.uuid4()))
+    return _request_page(request, srv, viewer, form)
+
+
+@router.post("/requests")
+async def submit_request(request: Request, viewer: Viewer, srv: Srv) -> Response:
+    """Submit the form as a case. The form is read on the event loop; the submission, which
+    writes to the database, runs on a worker thread."""
+    form = read_request_form(await request.form())
+    return await run_in_threadpool(_submit, request, srv, viewer, form)
+
+
+def _submit(request: Request, srv: Runtime, viewer: SignedIn, form: RequestForm) -> Response:
+    try:
+        if empty := missing(form):
+            name, what = empty[0]
+            raise InputError(name, f"choose {what}")
+        level = parse_level(form.classification)
+        case, _ = srv.cases.submit(
+            form.request(),
+            actor=viewer.id,
+            now=srv.now(),
+            idempotency_key=form.idempotency_key or None,
+            classification=int(level),
+        )
+    except RequestError as exc:
+        return _request_page(
+            request, srv, viewer, form, status=exc.http_status, error=exc.message, field=exc.field
+        )
+    except InputError as exc:
+        return _request_page(
+            request, srv, viewer, form, status=exc.http_status, error=exc.message, field=exc.where
+        )
+    except OutcomeUnknown as exc:
+        # The form carries its idempotency key: sending it again is safe, and tells.
+        again = (
+            "submit the form again: if the request was recorded, you are taken to its case;"
+            " if not, it is submitted now"
+        )
+        return _request_page(
+            request, srv, viewer, form, status=exc.http_status, error=f"{exc.message}: {again}"
+        )
+    except ClearanceError as exc:
+        return _request_page(request, srv, viewer, form, status=exc.http_status, error=exc.message)
+    return RedirectResponse(f"/cases/{case.number}?done=submitted", status_code=303)
