@@ -197,4 +197,8 @@ def create_app(server: Runtime) -> FastAPI:
     for router in (*api.ROUTERS, *pages.ROUTERS):  # in order: /policy/proposals is not a holder
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # FastAPI builds an included router's routes when a request first reaches them, in
+    # whichever worker thread that is; two first requests at once have raced in pydantic's
+    # schema building. Writing the OpenAPI document builds every route, here, in one thread.
+    app.openapi()
     return app
