@@ -165,9 +165,10 @@ class RecordedDecision:
     digest: str
 
     @classmethod
-    def read(cls, record: Mapping[str, Any], digest: str) -> RecordedDecision:
+    def read(cls, record: dict[str, Any], digest: str) -> RecordedDecision:
         """The record's facts, checked; ``ValueError`` for a record that does not hold them
-        (only one changed outside clearance does: ``audit verify`` names it)."""
+        (only one changed outside clearance does: ``audit verify`` names it). The record is
+        taken over, not copied (replay reads a great many): the caller must not change it."""
         try:
             facts = record.get("stockpile")
             return cls(
@@ -180,16 +181,16 @@ class RecordedDecision:
                 ),
                 conditions=tuple(map(str, record["conditions"])),
                 reasons=tuple(map(str, record.get("reasons", ()))),
-                bundles=MappingProxyType(dict(record["bundles"])),
+                bundles=MappingProxyType(record["bundles"]),
                 stockpile=None if facts is None else StockpileFacts.from_dict(facts),
-                record=MappingProxyType(dict(record)),
+                record=MappingProxyType(record),
                 digest=digest,
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"the decision record lacks or misstates {exc}") from None
 
     @classmethod
-    def of(cls, record: Mapping[str, Any]) -> RecordedDecision:
+    def of(cls, record: dict[str, Any]) -> RecordedDecision:
         """A record about to be kept, with the digest of its canonical JSON."""
         return cls.read(record, canonical_digest(record))
 
