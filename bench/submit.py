@@ -49,9 +49,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cases import databases
 from clearance.service.anchoring import prepare
 from clearance.service.demo import seed_demo
+from clearance.service.runtime import Runtime
 from clearance.settings import load_settings
 from clearance.web.app import create_app
-from clearance.web.context import Server, open_server
 from common import emit, machine, median, table
 
 USER = "ua.liaison"
@@ -198,11 +198,11 @@ class RoundTrips:
         return taken
 
 
-def open_world(url: str, folder: Path) -> Server:
+def open_world(url: str, folder: Path) -> Runtime:
     settings = load_settings(
         {"CLEARANCE_DATA_DIR": str(folder / "data"), "CLEARANCE_DATABASE_URL": url}
     )
-    server = open_server(settings)
+    server = Runtime(settings)
     now = server.now()
     prepare(server.store, settings.system_key, now=now)
 

@@ -713,7 +713,7 @@ def test_figures_withheld_from_a_reader_cannot_be_recovered_from_the_digests(
     target = submitted["payload"]["decision_digest"]
     # The reader is granted every withheld figure but the stock on hand (from the pack, or an
     # earlier case), and tries each value of it.
-    full = json.loads(case.decision)
+    full = case.decision.as_dict()
     stock = {k: v for k, v in full["stockpile"].items() if k != "nonce"}  # never shown to them
     assert "nonce" not in shown["decision"]["stockpile"]
     found = []

@@ -18,9 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clearance.core.digest import canonical_json
+from clearance.core.decision import RecordedDecision
 from clearance.core.request import parse_request
 from clearance.core.signing import unlock
+from clearance.core.workflow import CaseState
 from clearance.policy.engine import Screener
 from clearance.policy.pack import ScenarioPack, default_pack_path
 from clearance.service.accounts import Accounts
@@ -130,7 +131,7 @@ def test_a_bundle_changes_nothing_decided_under_it(demo_store: Store) -> None:
         decided_under = {
             c.number
             for c in tx.cases.page(limit=100)
-            if json.loads(c.decision)["bundles"]["US"] == report.candidate.revision
+            if c.decision.bundles["US"] == report.candidate.revision
         }
     assert decided_under == {1, 2}
     assert {c.number for c in report.changes} == {3, 4}
@@ -181,17 +182,10 @@ _REQUESTS = st.fixed_dictionaries(
 def _stored(screener: Screener, requests: list[dict[str, object]]) -> list[StoredCase]:
     rows = []
     for number, data in enumerate(requests, 1):
-        decision = screener.decide(parse_request(data), decision_id=str(number), now=NOW)
-        facts = decision.as_dict()
-        rows.append(
-            StoredCase(
-                str(number),
-                number,
-                canonical_json(facts["request"]).decode(),
-                canonical_json(facts).decode(),
-                "in_review",
-            )
-        )
+        request = parse_request(data)
+        decision = screener.decide(request, decision_id=str(number), now=NOW)
+        recorded = RecordedDecision.of(decision.as_dict())
+        rows.append(StoredCase(str(number), number, request, recorded, CaseState.IN_REVIEW))
     return rows
 
 
@@ -205,9 +199,7 @@ def test_replay_under_the_bundle_in_force_changes_nothing(
         examined, changes, skipped = Rejudger(seed_pack, bundle, NOW).judge(rows)
         assert (examined, skipped) == (len(rows), [])
         decided_under = {
-            r.number
-            for r in rows
-            if json.loads(r.decision)["bundles"].get(bundle.holder) == bundle.revision
+            r.number for r in rows if r.decision.bundles.get(bundle.holder) == bundle.revision
         }
         assert not decided_under & {c.number for c in changes}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -71,7 +70,7 @@ def _table(title: str, cases: list[CaseRecord], at: dt.datetime) -> Table:
         state = Text(case.state.replace("_", " "), style=style)
         if is_overdue(case.state, case.state_since, case.sla_days, at):
             state.append("  OVERDUE", style="bold red")
-        request = describe_request(json.loads(case.request))
+        request = describe_request(case.request)
         table.add_row(
             str(case.number),
             state,

@@ -13,8 +13,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
+from clearance.core.digest import canonical_digest
 from clearance.core.holders import ConsentHolder
 from clearance.core.stockpile import StockpileFacts
 
@@ -22,6 +24,7 @@ __all__ = [
     "Decision",
     "HolderJudgement",
     "Outcome",
+    "RecordedDecision",
     "RequiredApproval",
     "combine",
 ]
@@ -135,6 +138,65 @@ class Decision:
             "evaluated_at": self.evaluated_at.isoformat(),
             "duration_us": self.duration_us,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedDecision:
+    """The decision a case keeps (``Decision.as_dict`` with its stockpile facts' nonce), read.
+
+    The fields are what the use cases act on: the gates to answer, the conditions,
+    the holders who may record one met, the bundles and stockpile facts to replay.
+    ``record`` is the whole record as kept, read-only: it is a documented public
+    format (docs/formats.md) shown as written, and it holds each holder's
+    judgement and paths, which code shows but never interprets; rebuilding it from
+    typed fields would be a second writer that every record ever kept must match.
+    ``digest`` is the SHA-256 of its canonical JSON, which signed answers name.
+    """
+
+    decision_id: str
+    outcome: Outcome
+    consent_holders: tuple[str, ...]
+    required_approvals: tuple[RequiredApproval, ...]
+    conditions: tuple[str, ...]
+    reasons: tuple[str, ...]
+    bundles: Mapping[str, str | None]
+    stockpile: StockpileFacts | None
+    record: Mapping[str, Any]
+    digest: str
+
+    @classmethod
+    def read(cls, record: dict[str, Any], digest: str) -> RecordedDecision:
+        """The record's facts, checked; ``ValueError`` for a record that does not hold them
+        (only one changed outside clearance does: ``audit verify`` names it). The record is
+        taken over, not copied (replay reads a great many): the caller must not change it."""
+        try:
+            facts = record.get("stockpile")
+            return cls(
+                decision_id=str(record["decision_id"]),
+                outcome=Outcome(record["outcome"]),
+                consent_holders=tuple(map(str, record["consent_holders"])),
+                required_approvals=tuple(
+                    RequiredApproval(str(a["authority"]), bool(a["delegable"]))
+                    for a in record["required_approvals"]
+                ),
+                conditions=tuple(map(str, record["conditions"])),
+                reasons=tuple(map(str, record.get("reasons", ()))),
+                bundles=MappingProxyType(record["bundles"]),
+                stockpile=None if facts is None else StockpileFacts.from_dict(facts),
+                record=MappingProxyType(record),
+                digest=digest,
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"the decision record lacks or misstates {exc}") from None
+
+    @classmethod
+    def of(cls, record: dict[str, Any]) -> RecordedDecision:
+        """A record about to be kept, with the digest of its canonical JSON."""
+        return cls.read(record, canonical_digest(record))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as kept (a new top-level dict; what it nests is the record's own)."""
+        return dict(self.record)
 
 
 def _union(items: Iterable[str]) -> tuple[str, ...]:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
@@ -31,8 +33,10 @@ __all__ = [
     "AnyRequest",
     "EmployRequest",
     "Request",
+    "StoredRequest",
     "Target",
     "TransferRequest",
+    "UnreadableRequest",
     "check_against",
     "describe_request",
     "iso_date",
@@ -87,6 +91,10 @@ class _Base(_Strict):
         """(field, party code) for every party the request names."""
         return [("requester", self.requester)]
 
+    def as_dict(self) -> dict[str, Any]:
+        """The request as JSON holds it (what decisions record and the request digest is over)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
 
 class EmployRequest(_Base):
     """A partner asks to use a system against a target in some territory."""
@@ -115,6 +123,28 @@ class TransferRequest(_Base):
 AnyRequest = EmployRequest | TransferRequest
 """Either kind of request, as code holds it once parsed."""
 Request = Annotated[AnyRequest, Field(discriminator="action")]
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableRequest:
+    """A case's stored request that no longer reads as a request, and why (``problem``).
+
+    A later rule (the range of dates) or someone who can write to the database
+    can leave one. The case is still shown, with what was stored (``data``: the
+    decoded JSON, or the text when it is not JSON), and the work that judges
+    cases again names it and goes on (``service.rejudge``).
+    """
+
+    data: object
+    problem: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """What was stored, when it is a JSON object; else it under ``unreadable``."""
+        return dict(self.data) if isinstance(self.data, dict) else {"unreadable": self.data}
+
+
+StoredRequest = AnyRequest | UnreadableRequest
+"""A case's request as the store hands it up: read, or kept with why it does not read."""
 _ADAPTER: TypeAdapter[AnyRequest] = TypeAdapter(Request)
 
 
@@ -163,12 +193,16 @@ def check_against(request: EmployRequest | TransferRequest, catalog: Catalog) ->
             raise RequestError(field, f"unknown party '{code}'")
 
 
-def describe_request(request: dict[str, Any]) -> str:
-    """A request in one line, as every interface writes it.
+def describe_request(request: Mapping[str, Any] | StoredRequest) -> str:
+    """A request (read, or as JSON holds it) in one line, as every interface writes it.
 
     ``UA employs 2 × atacms against a target in RU, 2025-06-15``, or
     ``US transfers 3350 × eram to UA, funded by european-partners, 2025-08-28``.
     """
+    if isinstance(request, UnreadableRequest):
+        return f"a stored request that cannot be read ({request.problem})"
+    if isinstance(request, _Base):
+        request = request.as_dict()
     if request.get("action") == "employ":
         where = f"against a target in {request['target']['territory']}"
         return (

@@ -41,6 +41,7 @@ __all__ = [
     "offices_in",
     "principal",
     "refusal",
+    "submitter",
     "today",
 ]
 
@@ -171,6 +172,19 @@ def principal(tx: Transaction, actor: str, day: dt.date) -> Principal:
     # Offices are read only when the roles do not already give every case.
     sees_all = {Role.REVIEWER.value, Role.AUDITOR.value, Role.ADMIN.value} & set(user.roles)
     return Principal(user, () if sees_all else offices_in(tx, user.id, day))
+
+
+def submitter(tx: Transaction, actor: str) -> Principal:
+    """``actor`` as submitting a case needs them, read in ``tx``: their user record alone.
+    The rule of submitting reads roles, party and clearance, never offices, and the case
+    shown back is their own, so a submission reads one row for who submits it. Not for
+    any other action: without its offices the principal sees fewer cases than it may."""
+    if actor == ADMIN:
+        return OPERATOR
+    user = tx.people.user(actor)
+    if user is None:
+        raise NotFoundError(f"unknown user '{actor}'")
+    return Principal(user)
 
 
 Resource = CaseRecord | Submission | str | None

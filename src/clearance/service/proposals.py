@@ -32,7 +32,6 @@ from clearance.core.access import Level
 from clearance.core.digest import canonical_json, sha256_hex
 from clearance.core.events import BundleProposed, GoldenTally
 from clearance.core.signing import Signer, sign_statement
-from clearance.core.stockpile import StockpileFacts
 from clearance.core.workflow import OPEN_STATES
 from clearance.errors import (
     ConflictError,
@@ -119,11 +118,6 @@ def proposal_summary(record: ProposalRecord) -> dict[str, Any]:
         "proposed_by": record.proposed_by,
         "activated_by": record.activated_by,
     }
-
-
-def _recorded_facts(case: CaseRecord) -> StockpileFacts | None:
-    recorded = json.loads(case.decision).get("stockpile")
-    return None if recorded is None else StockpileFacts.from_dict(recorded)
 
 
 def _seen_impact(
@@ -384,7 +378,7 @@ class PolicyProposals:
                             decision_id=stored.id,
                             now=now,
                             as_of=max(request.date, effective),
-                            stockpile=_recorded_facts(stored),
+                            stockpile=stored.decision.stockpile,
                         ),
                     )
                 except CannotJudge as exc:

@@ -3,18 +3,18 @@
 A case's request is stored as JSON, valid when the case was made. A later pack
 (a system removed from the catalog), a stricter rule (the range of dates), or
 someone who can write to the database can leave a case whose request no
-longer reads or no longer screens. Re-screening (``CaseService.rescreen``,
+longer reads (the store hands it up as an ``UnreadableRequest``) or no longer
+screens. Re-screening (``Rescreener.rescreen``,
 also run by an activation) and a proposal's impact then go on with the other
 cases and report the one that failed, with why, instead of stopping at it.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from clearance.core.decision import Decision
-from clearance.core.request import AnyRequest, parse_request
+from clearance.core.request import AnyRequest, UnreadableRequest
 from clearance.errors import ClearanceError, StoreError
 from clearance.store.records import CaseRecord
 
@@ -22,10 +22,10 @@ __all__ = ["CannotJudge", "judge_again"]
 
 
 _FAILURES = (ClearanceError, ValueError, ArithmeticError, LookupError, TypeError, RecursionError)
-"""What a stored case that cannot be judged makes reading or screening it raise: a field
-that no longer validates, text that is not JSON or nests too deep, a date or number the
-arithmetic refuses. The database failing (``StoreError``, or anything else) is not the
-case's fault: it stops the work, as it should."""
+"""What a stored case that cannot be judged makes screening it raise: a name the catalog
+no longer holds, a date or number the arithmetic refuses. The database failing
+(``StoreError``, or anything else) is not the case's fault: it stops the work, as it
+should."""
 
 
 class CannotJudge(Exception):
@@ -47,10 +47,9 @@ def judge_again(
 ) -> tuple[AnyRequest, Decision]:
     """The case's stored request, and ``decide``'s decision on it (given the case and the
     request); ``CannotJudge`` if either fails."""
-    try:
-        request = parse_request(json.loads(case.request))
-    except _FAILURES as exc:
-        raise CannotJudge(f"its stored request cannot be read: {_words(exc)}") from None
+    request = case.request
+    if isinstance(request, UnreadableRequest):
+        raise CannotJudge(f"its stored request cannot be read: {request.problem}")
     try:
         return request, decide(case, request)
     except StoreError:

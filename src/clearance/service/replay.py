@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import multiprocessing as mp
 import os
 from collections import Counter, deque
@@ -32,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clearance.core.request import EmployRequest, TransferRequest, check_against, parse_request
+from clearance.core.decision import RecordedDecision
+from clearance.core.request import AnyRequest, StoredRequest, UnreadableRequest, check_against
 from clearance.core.stockpile import StockpileFacts
 from clearance.errors import ClearanceError, InputError
 from clearance.policy.bundle import PolicyBundle
@@ -175,13 +175,20 @@ class _WithCandidate(BundleHistory):
 
 
 def _facts(
-    screener: Screener, request: EmployRequest | TransferRequest, decision: dict[str, Any]
+    screener: Screener, request: AnyRequest, decision: RecordedDecision
 ) -> StockpileFacts | None:
     """The stockpile facts the decision recorded, or, if none, what the screener works out."""
-    recorded = decision.get("stockpile")
-    if recorded is not None:
-        return StockpileFacts.from_dict(recorded)
+    if decision.stockpile is not None:
+        return decision.stockpile
     return screener.stockpile_facts(request, request.date)
+
+
+def _judgeable(request: StoredRequest, screener: Screener) -> AnyRequest:
+    """The stored request, if the pack can judge it; a ``ClearanceError`` saying why if not."""
+    if isinstance(request, UnreadableRequest):
+        raise ClearanceError(request.problem)
+    check_against(request, screener.catalog)
+    return request
 
 
 class Rejudger:
@@ -195,25 +202,23 @@ class Rejudger:
 
     def judge(self, rows: list[StoredCase]) -> tuple[int, list[Change], list[Skipped]]:
         """``(examined, changes, skipped)`` for one batch of stored cases."""
-        kept: list[tuple[StoredCase, EmployRequest | TransferRequest, dict[str, Any]]] = []
+        kept: list[tuple[StoredCase, AnyRequest]] = []
         skipped: list[Skipped] = []
         for row in rows:
             try:
-                request = parse_request(json.loads(row.request))
-                check_against(request, self.screener.catalog)
+                kept.append((row, _judgeable(row.request, self.screener)))
             except ClearanceError as exc:
                 skipped.append(Skipped(row.number, exc.message))
-                continue
-            kept.append((row, request, json.loads(row.decision)))
         decisions = self.screener.decide_many(
-            [request for _, request, _ in kept],
-            decision_ids=[row.id for row, _, _ in kept],
+            [request for _, request in kept],
+            decision_ids=[row.id for row, _ in kept],
             now=self.now,
-            stockpile=[_facts(self.screener, request, recorded) for _, request, recorded in kept],
+            stockpile=[_facts(self.screener, request, row.decision) for row, request in kept],
         )
         changes: list[Change] = []
-        for (row, _, recorded), decision in zip(kept, decisions, strict=True):
-            if decision.outcome.value == recorded["outcome"]:
+        for (row, _), decision in zip(kept, decisions, strict=True):
+            recorded = row.decision
+            if decision.outcome == recorded.outcome:
                 continue
             mine = [j for j in decision.judgements if j.holder.party == self.holder]
             changes.append(
@@ -221,10 +226,10 @@ class Rejudger:
                     case_id=row.id,
                     number=row.number,
                     request=dict(decision.request),
-                    state=row.state,
-                    was=recorded["outcome"],
+                    state=row.state.value,
+                    was=recorded.outcome.value,
                     would_be=decision.outcome.value,
-                    was_reasons=tuple(recorded.get("reasons", ())),
+                    was_reasons=recorded.reasons,
                     would_be_reasons=tuple(r for j in mine for r in j.reasons),
                     notes=tuple(n for j in mine for n in j.notes),
                 )
@@ -335,11 +340,10 @@ def stored_probes(store: Store, screener: Screener) -> Iterator[Probe]:
     for rows in stored_cases(store, first=None, last=None, batch=BATCH):
         for row in rows:
             try:
-                request = parse_request(json.loads(row.request))
-                check_against(request, screener.catalog)
+                request = _judgeable(row.request, screener)
             except ClearanceError:
                 continue
-            facts = _facts(screener, request, json.loads(row.decision))
+            facts = _facts(screener, request, row.decision)
             yield Probe("stored", f"case {row.number}", request, stockpile=facts)
 
 

@@ -61,7 +61,7 @@ from clearance.policy.engine import Screener
 from clearance.policy.explain import Explanation
 from clearance.service.access import Action, Principal, may
 from clearance.store.protocol import Transaction
-from clearance.store.records import UserRecord
+from clearance.store.records import LedgerRecord, UserRecord
 from clearance.store.repository import Store
 from clearance.store.stock import MovementRow
 
@@ -516,6 +516,28 @@ _MOVING_STATES = frozenset(
 )
 
 
+def _made_moves(
+    request: EmployRequest | TransferRequest,
+    state: CaseState,
+    done: int | None,
+    day: dt.date,
+    case_id: str,
+) -> list[Movement]:
+    """What a case's move to ``state`` moves of a tracked position, besides a release."""
+    giver, system = request.requester, request.system
+    if isinstance(request, TransferRequest):
+        if state in (CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS):
+            return [Movement(giver, system, MovementKind.COMMIT, request.quantity, day, case_id)]
+        if state is CaseState.EXECUTED and done:
+            return [
+                Movement(giver, system, MovementKind.TRANSFER_OUT, done, day, case_id),
+                Movement(request.recipient, system, MovementKind.TRANSFER_IN, done, day, case_id),
+            ]
+    elif state is CaseState.EXECUTED and done:
+        return [Movement(giver, system, MovementKind.CONSUME, done, day, case_id)]
+    return []
+
+
 def case_movements(
     tx: Transaction,
     service: StockService,
@@ -526,17 +548,18 @@ def case_movements(
     done: int | None,
     now: dt.datetime,
     actor: str,
-) -> list[Movement]:
-    """Record the stock a case's move to ``state`` moves, with its ledger event; returns them.
+) -> LedgerRecord | None:
+    """Record the stock a case's move to ``state`` moves; returns the ledger event that says
+    so (None when nothing moves).
 
     ``done`` is the quantity executed (for ``executed``). Untracked positions
-    do not move.
+    do not move; whether a position is tracked is read only when the move
+    would move it.
     """
     if state not in _MOVING_STATES:
-        return []  # in review, denied, cleared: nothing is promised or moved
+        return None  # in review, denied, cleared: nothing is promised or moved
     day = now.date()
     giver = request.requester
-    tracked = service.balance_in(tx, giver, request.system, None) is not None
     moves: list[Movement] = []
     if state in (CaseState.EXECUTED, CaseState.WITHDRAWN):
         committed = tx.stock.committed_by_case(case_id)
@@ -544,28 +567,16 @@ def case_movements(
             moves.append(
                 Movement(giver, request.system, MovementKind.RELEASE, committed, day, case_id)
             )
-    if tracked and isinstance(request, TransferRequest):
-        if state in (CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS):
-            moves.append(
-                Movement(giver, request.system, MovementKind.COMMIT, request.quantity, day, case_id)
-            )
-        elif state is CaseState.EXECUTED and done:
-            moves += [
-                Movement(giver, request.system, MovementKind.TRANSFER_OUT, done, day, case_id),
-                Movement(
-                    request.recipient, request.system, MovementKind.TRANSFER_IN, done, day, case_id
-                ),
-            ]
-    elif tracked and state is CaseState.EXECUTED and done:
-        moves.append(Movement(giver, request.system, MovementKind.CONSUME, done, day, case_id))
+    made = _made_moves(request, state, done, day, case_id)
+    if made and service.balance_in(tx, giver, request.system, None) is not None:
+        moves += made  # an untracked position does not move
     if not moves:
-        return []
+        return None
     _check(tx, service, moves)
     tx.stock.add(moves, at=now, actor=actor)
-    tx.append(
+    return tx.append(
         StockMoved(tuple(StockMove(m.holder, m.system, m.kind, m.quantity, m.on) for m in moves)),
         actor=actor,
         at=now,
         case_id=case_id,
     )
-    return moves

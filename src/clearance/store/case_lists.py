@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from clearance.core.access import Level
 from clearance.core.workflow import OPEN_STATES, CaseState
+from clearance.store.case_text import read_decision, read_request
 from clearance.store.dialect import utc_month
 from clearance.store.models import Case, DecisionCount
 from clearance.store.records import CaseRecord, aware
@@ -75,11 +76,11 @@ def case_record(row: Case) -> CaseRecord:
         number=row.number,
         idempotency_key=row.idempotency_key,
         submitted_by=row.submitted_by,
-        request=row.request,
+        request=read_request(row.request),
         request_digest=row.request_digest,
-        decision=row.decision,
+        decision=read_decision(row.decision, row.id),
         outcome=row.outcome,
-        state=row.state,
+        state=CaseState(row.state),
         sla_days=row.sla_days,
         version=row.version,
         created_at=aware(row.created_at),

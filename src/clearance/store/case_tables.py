@@ -11,16 +11,17 @@ concurrent submissions queue rather than collide.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from clearance.core.request import UnreadableRequest
 from clearance.core.workflow import DECIDED_STATES, OPEN_STATES, CaseState
 from clearance.errors import ConflictError
 from clearance.store.case_lists import CaseLists, case_record
+from clearance.store.case_text import decision_text, request_text
 from clearance.store.models import Approval, Case, CaseCondition, DecisionCount, flush
 from clearance.store.records import ApprovalRecord, CaseRecord, ConditionRecord, aware
 
@@ -60,16 +61,19 @@ class CaseTables(CaseLists):
         return (current or 0) + 1
 
     def add(self, case: CaseRecord) -> None:
-        facts = json.loads(case.request)
+        """Keep a new case: its request and decision as the canonical text their digests are
+        over (a request that does not read is never a new case's)."""
+        request = case.request
+        assert not isinstance(request, UnreadableRequest)
         self._session.add(
             Case(
                 id=case.id,
                 number=case.number,
                 idempotency_key=case.idempotency_key,
                 submitted_by=case.submitted_by,
-                request=case.request,
+                request=request_text(request),
                 request_digest=case.request_digest,
-                decision=case.decision,
+                decision=decision_text(case.decision),
                 outcome=case.outcome,
                 state=case.state,
                 is_open=case.state in OPEN_STATES,
@@ -78,8 +82,8 @@ class CaseTables(CaseLists):
                 created_at=case.created_at,
                 state_since=case.state_since,
                 classification=case.classification,
-                system=facts.get("system", ""),
-                requester=facts.get("requester", ""),
+                system=request.system,
+                requester=request.requester,
                 decided_at=case.state_since if case.state in DECIDED_STATES else None,
                 decided_as=case.state if case.state in DECIDED_STATES else None,
                 due_at=_due(case.state, case.state_since, case.sla_days),

@@ -158,17 +158,27 @@ class LedgerTables:
         self._checkpoints = checkpoints
         self._sealer = sealer
         self._witness = witness
+        self._head: tuple[int, str] | None = None
 
     def head(self) -> tuple[int, str]:
-        """The last sequence number and hash (0 and the genesis hash on an empty ledger)."""
-        self._serialise()
-        row = self._session.execute(
-            select(LedgerEvent.seq, LedgerEvent.hash)
-            .where(LedgerEvent.seq.is_not(None))
-            .order_by(LedgerEvent.seq.desc())
-            .limit(1)
-        ).first()
-        return (0, GENESIS) if row is None else (int(row[0]), str(as_text(row[1])))
+        """The last sequence number and hash (0 and the genesis hash on an empty ledger).
+
+        Read once per transaction: it holds the writers' lock from then on, and
+        ``Transaction.append``, the one writer of events, moves it on (``moved_to``)."""
+        if self._head is None:
+            self._serialise()
+            row = self._session.execute(
+                select(LedgerEvent.seq, LedgerEvent.hash)
+                .where(LedgerEvent.seq.is_not(None))
+                .order_by(LedgerEvent.seq.desc())
+                .limit(1)
+            ).first()
+            self._head = (0, GENESIS) if row is None else (int(row[0]), str(as_text(row[1])))
+        return self._head
+
+    def moved_to(self, seq: int, hash: str) -> None:
+        """The head after an event this transaction appended."""
+        self._head = (seq, hash)
 
     def checkpoint(self, at: dt.datetime, reason: str, *, unsealed: bool = False) -> Checkpoint:
         """Sign the ledger's head with the system key and keep the checkpoint.

@@ -7,7 +7,10 @@ import json
 from dataclasses import dataclass
 
 from clearance.core.dates import in_term
+from clearance.core.decision import RecordedDecision
 from clearance.core.events import Event, PayloadError, read_event
+from clearance.core.request import StoredRequest
+from clearance.core.workflow import CaseState
 
 __all__ = [
     "ApiTokenRecord",
@@ -64,15 +67,18 @@ class DelegationRecord:
 
 @dataclass(frozen=True, slots=True)
 class CaseRecord:
+    """A case as read: its request and decision typed (their JSON text stays in the store,
+    store/case_text.py), ``request_digest`` over the request's canonical JSON."""
+
     id: str
     number: int
     idempotency_key: str | None
     submitted_by: str
-    request: str
+    request: StoredRequest
     request_digest: str
-    decision: str
+    decision: RecordedDecision
     outcome: str
-    state: str
+    state: CaseState
     sla_days: int
     version: int
     created_at: dt.datetime

@@ -136,6 +136,7 @@ class SqlTransaction:
             )
         )
         self._flush("the ledger moved on meanwhile; retry")
+        self.ledger.moved_to(seq, digest)
         record = LedgerRecord(seq, case_id, prev, body, digest, type.value, CURRENT, seal)
         self.appended.append(record)
         if seq % CHECKPOINT_EVERY == 0:

@@ -16,6 +16,10 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 
+from clearance.core.decision import RecordedDecision
+from clearance.core.request import StoredRequest
+from clearance.core.workflow import CaseState
+from clearance.store.case_text import read_decision, read_request
 from clearance.store.db import database_errors
 from clearance.store.dialect import request_date
 from clearance.store.models import Case
@@ -31,13 +35,14 @@ __all__ = [
 
 
 class StoredCase(NamedTuple):
-    """What replay needs of one case; plain values, so a batch pickles cheaply to a worker."""
+    """What replay needs of one case, read as ``CaseRecord`` reads them (each worker reads
+    its own rows, so nothing here crosses between processes)."""
 
     id: str
     number: int
-    request: str
-    decision: str
-    state: str
+    request: StoredRequest
+    decision: RecordedDecision
+    state: CaseState
 
 
 def _in_period(store: Store, first: dt.date | None, last: dt.date | None) -> list[Any]:
@@ -68,7 +73,10 @@ def _select(store: Store, first: dt.date | None, last: dt.date | None, *where: A
 
 
 def _row(r: Any) -> StoredCase:
-    return StoredCase(str(r[0]), int(r[1]), r[2], r[3], r[4])
+    case_id = str(r[0])
+    return StoredCase(
+        case_id, int(r[1]), read_request(r[2]), read_decision(r[3], case_id), CaseState(r[4])
+    )
 
 
 def stored_cases(

@@ -1,0 +1,363 @@
+"""Changing a case once it is submitted, each one transaction: answer a gate, withdraw,
+meet a condition, execute (submitting is ``service.submission``).
+
+Every command reads the case, checks the move against the workflow
+(``core.workflow``) and the actor's standing, writes the change with the
+case's version (a concurrent change makes it fail with ``ConflictError``),
+and appends its ledger events, all in one transaction: it happens whole, or
+not at all. That includes the stock a case moves (``service.stockpile``): an
+approved transfer commits, an executed one delivers, an executed use consumes.
+Each returns the case as it then stands, as the actor sees it, read in the
+same transaction: nothing is read after the commit, so a database that
+fails just then cannot make a recorded change look unrecorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from clearance.core.access import Level
+from clearance.core.events import (
+    ApprovalDenied,
+    ApprovalGiven,
+    CaseStateChanged,
+    ConditionMet,
+)
+from clearance.core.request import AnyRequest, UnreadableRequest
+from clearance.core.signing import Signer, sign_statement
+from clearance.core.workflow import CaseState, check_transition
+from clearance.errors import (
+    IllegalTransition,
+    InputError,
+    NotFoundError,
+    PermissionDenied,
+)
+from clearance.service.access import (
+    Action,
+    Principal,
+    check,
+    principal,
+)
+from clearance.service.anchoring import installation_key
+from clearance.service.case_view import CaseView, find_case, view_in
+from clearance.service.people import can_act_for
+from clearance.service.stockpile import StockService, case_movements
+from clearance.store.protocol import Transaction
+from clearance.store.records import ApprovalRecord, CaseRecord, LedgerRecord
+from clearance.store.repository import Store
+
+__all__ = ["CaseCommands"]
+
+
+def _readable(case: CaseRecord) -> AnyRequest:
+    """The case's request; a change to a case whose stored request does not read is refused."""
+    request = case.request
+    if isinstance(request, UnreadableRequest):
+        raise IllegalTransition(
+            f"case {case.number}'s stored request cannot be read ({request.problem});"
+            " it cannot change until it is put right"
+        )
+    return request
+
+
+def _acting_party(acting: Principal, parties: set[str], to_do: str) -> None:
+    """Refuse the operator (no party), or a user who acts for none of ``parties``."""
+    user = acting.user
+    if user is None:
+        raise NotFoundError(f"unknown user '{acting.id}'")
+    if user.party not in parties:
+        raise PermissionDenied(
+            f"{user.id} acts for {user.party}; only {', '.join(sorted(parties))} may {to_do}"
+        )
+
+
+def _pick_gate(
+    tx: Transaction,
+    actor: str,
+    authority: str | None,
+    open_gates: dict[str, bool],
+    gates: dict[str, bool],
+    day: dt.date,
+) -> tuple[str, str | None]:
+    """The gate ``actor`` answers (the one named, or the only one they may) and for whom."""
+    if authority is not None:
+        if authority not in gates:
+            raise PermissionDenied(f"{authority} is not an approval this case needs")
+        if authority not in open_gates:
+            raise IllegalTransition(f"{authority} has already answered on this case")
+        return authority, can_act_for(tx, actor, authority, day, delegable=open_gates[authority])
+    usable: list[tuple[str, str | None]] = []
+    refusals: list[str] = []
+    for gate, delegable in sorted(open_gates.items()):
+        try:
+            usable.append((gate, can_act_for(tx, actor, gate, day, delegable=delegable)))
+        except PermissionDenied as exc:
+            refusals.append(exc.message)
+    if len(usable) == 1:
+        return usable[0]
+    if usable:
+        raise InputError(
+            "--authority",
+            f"{actor} can answer for several offices; name one of {[u[0] for u in usable]}",
+        )
+    raise PermissionDenied("; ".join(refusals) or "this case has no open approvals")
+
+
+def _statement(
+    case: CaseRecord,
+    gate: str,
+    on_behalf_of: str | None,
+    *,
+    approve: bool,
+    reason: str,
+    actor: str,
+    now: dt.datetime,
+    prior: tuple[int, str],
+) -> dict[str, Any]:
+    """What the signer of an answer signs: this request, this decision (its outcome, the
+    approvals and conditions it needs, the policy that made it), at this level, at this
+    point of the ledger (docs/formats.md, signed statements)."""
+    decision = case.decision
+    return {
+        "case_id": case.id,
+        "request_digest": case.request_digest,
+        "decision_id": decision.decision_id,
+        "decision_digest": decision.digest,
+        "outcome": decision.outcome.value,
+        "required_approvals": [a.as_dict() for a in decision.required_approvals],
+        "conditions": list(decision.conditions),
+        "bundles": dict(decision.bundles),
+        "classification": Level(case.classification).label,
+        "authority": gate,
+        "verdict": "approve" if approve else "deny",
+        "reason": reason,
+        "actor": actor,
+        "on_behalf_of": on_behalf_of,
+        "at": now.isoformat(),
+        "prior_seq": prior[0],
+        "prior_hash": prior[1],
+    }
+
+
+class CaseCommands:
+    """The changes to submitted cases over one store, and the stock they move."""
+
+    def __init__(self, store: Store, stock: StockService) -> None:
+        self.store = store
+        self.stock = stock
+
+    def _shown(self, tx: Transaction, case: CaseRecord, reader: Principal) -> CaseView:
+        """The case as ``reader`` may see it, read in ``tx``."""
+        return view_in(tx, case, reader.user, installation_key(self.store))
+
+    def _move_stock(
+        self,
+        tx: Transaction,
+        request: AnyRequest,
+        case_id: str,
+        state: CaseState,
+        *,
+        actor: str,
+        now: dt.datetime,
+        done: int | None = None,
+    ) -> LedgerRecord | None:
+        """The stock the case's move to ``state`` moves, written; its ledger event, if any."""
+        return case_movements(
+            tx, self.stock, request, case_id=case_id, state=state, done=done, now=now, actor=actor
+        )
+
+    # answering gates --------------------------------------------------------------
+
+    def answer(
+        self,
+        case_id: str,
+        *,
+        actor: str,
+        approve: bool,
+        reason: str,
+        signer: Signer,
+        now: dt.datetime,
+        authority: str | None = None,
+    ) -> CaseView:
+        """Approve or deny one gate of a case in review, signed by the actor personally.
+
+        ``signer`` is called only once the actor is known to see the case, so a
+        signer that unlocks the key when called (``Runtime.signer``) is asked for it
+        only then."""
+        if not approve and not reason.strip():
+            raise InputError("reason", "a denial needs a reason")
+        with self.store.transaction() as tx:
+            acting = principal(tx, actor, now.date())
+            case = find_case(tx, case_id, acting, lock=True)
+            case_id = case.id
+            if case.state != CaseState.IN_REVIEW:
+                raise IllegalTransition(f"case {case.number} is {case.state}, not in review")
+            check(acting, Action.CASE_ANSWER, case)
+            user = acting.user
+            if user is None:
+                raise NotFoundError(f"unknown user '{actor}'")
+            answered = {a.authority for a in tx.cases.approvals(case_id)}
+            gates = {g.authority: g.delegable for g in case.decision.required_approvals}
+            open_gates = {a: d for a, d in gates.items() if a not in answered}
+            gate, on_behalf_of = _pick_gate(tx, actor, authority, open_gates, gates, now.date())
+            statement = _statement(
+                case,
+                gate,
+                on_behalf_of,
+                approve=approve,
+                reason=reason,
+                actor=actor,
+                now=now,
+                prior=tx.ledger.head(),
+            )
+            message, signature = sign_statement(
+                statement, signer, public_key=user.public_key, actor=actor
+            )
+            tx.cases.add_approval(
+                ApprovalRecord(
+                    case_id,
+                    gate,
+                    statement["verdict"],
+                    actor,
+                    on_behalf_of,
+                    reason,
+                    message.decode(),
+                    signature,
+                    now,
+                )
+            )
+            answer = ApprovalGiven if approve else ApprovalDenied
+            tx.append(
+                answer(statement, signature, user.public_key),
+                actor=actor,
+                at=now,
+                case_id=case_id,
+            )
+            if not approve:
+                target = CaseState.DENIED
+            elif set(open_gates) == {gate}:
+                conditions = tx.cases.conditions(case_id)
+                target = CaseState.APPROVED_WITH_CONDITIONS if conditions else CaseState.APPROVED
+            else:
+                return self._shown(tx, tx.cases.update(case), acting)
+            moved = self._move(
+                tx, case, target, actor=actor, now=now, why=reason or f"{gate} approved"
+            )
+            self._move_stock(tx, _readable(case), case_id, target, actor=actor, now=now)
+            return self._shown(tx, moved, acting)
+
+    # the rest of the life ---------------------------------------------------------
+
+    def _move(
+        self,
+        tx: Transaction,
+        case: CaseRecord,
+        target: CaseState,
+        *,
+        actor: str,
+        now: dt.datetime,
+        why: str,
+    ) -> CaseRecord:
+        check_transition(case.state, target)
+        updated = tx.cases.update(case, state=target.value, state_since=now)
+        tx.append(
+            CaseStateChanged(case.state.value, target.value, why),
+            actor=actor,
+            at=now,
+            case_id=case.id,
+        )
+        return updated
+
+    def withdraw(
+        self,
+        case_id: str,
+        *,
+        actor: str,
+        reason: str,
+        now: dt.datetime,
+    ) -> CaseView:
+        """The requester takes a case back before it is executed."""
+        with self.store.transaction() as tx:
+            acting = principal(tx, actor, now.date())
+            case = find_case(tx, case_id, acting, lock=True)
+            check(acting, Action.CASE_WITHDRAW, case)
+            moved = self._move(
+                tx, case, CaseState.WITHDRAWN, actor=actor, now=now, why=reason or "withdrawn"
+            )
+            self._move_stock(
+                tx, _readable(case), case.id, CaseState.WITHDRAWN, actor=actor, now=now
+            )
+            return self._shown(tx, moved, acting)
+
+    def condition_met(
+        self,
+        case_id: str,
+        *,
+        actor: str,
+        condition: str,
+        evidence: str,
+        now: dt.datetime,
+    ) -> CaseView:
+        """Record a condition as met; the last one clears the case."""
+        if not evidence.strip():
+            raise InputError("evidence", "say what shows the condition is met")
+        with self.store.transaction() as tx:
+            acting = principal(tx, actor, now.date())
+            case = find_case(tx, case_id, acting, lock=True)
+            check(acting, Action.CASE_MEET_CONDITION, case)
+            case_id = case.id
+            parties = {_readable(case).requester, *case.decision.consent_holders}
+            _acting_party(acting, parties, "record a condition of this case")
+            if case.state != CaseState.APPROVED_WITH_CONDITIONS:
+                raise IllegalTransition(
+                    f"case {case.number} is {case.state}; conditions are met on approved cases"
+                )
+            conditions = {k.text: k for k in tx.cases.conditions(case_id)}
+            if condition not in conditions:
+                raise NotFoundError(
+                    f"case {case.number} has no condition '{condition}' (it has: {list(conditions)})"
+                )
+            if conditions[condition].met_at is not None:
+                raise IllegalTransition(f"condition '{condition}' is already met")
+            tx.cases.mark_condition_met(case_id, condition, at=now, by=actor, evidence=evidence)
+            tx.append(ConditionMet(condition, evidence), actor=actor, at=now, case_id=case_id)
+            if all(k.met_at is not None or k.text == condition for k in conditions.values()):
+                updated = self._move(
+                    tx, case, CaseState.CLEARED, actor=actor, now=now, why="every condition met"
+                )
+            else:
+                updated = tx.cases.update(case)
+            return self._shown(tx, updated, acting)
+
+    def execute(
+        self,
+        case_id: str,
+        *,
+        actor: str,
+        quantity: int | None,
+        now: dt.datetime,
+    ) -> CaseView:
+        """Record that the approved quantity was used or delivered."""
+        with self.store.transaction() as tx:
+            acting = principal(tx, actor, now.date())
+            case = find_case(tx, case_id, acting, lock=True)
+            check(acting, Action.CASE_EXECUTE, case)
+            request = _readable(case)
+            _acting_party(acting, {request.requester}, "record this case as executed")
+            asked = request.quantity
+            done = asked if quantity is None else quantity
+            if not 1 <= done <= asked:
+                raise InputError("quantity", f"must be between 1 and the approved {asked}")
+            moved = self._move(
+                tx,
+                case,
+                CaseState.EXECUTED,
+                actor=actor,
+                now=now,
+                why=f"executed: {done} of {asked}",
+            )
+            self._move_stock(
+                tx, request, case.id, CaseState.EXECUTED, actor=actor, now=now, done=done
+            )
+            return self._shown(tx, moved, acting)

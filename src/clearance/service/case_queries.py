@@ -1,0 +1,155 @@
+"""Reading cases, each in one reading transaction: one case, pages, counts and summaries.
+
+Every answer holds only what the reader may see (``service.access``): a case
+they may not see is not found, and a list or a count never includes one, so
+a total never tells them it exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from clearance.policy.engine import Screener
+from clearance.service.access import Action, CaseScope, may, principal, today
+from clearance.service.anchoring import installation_key
+from clearance.service.case_view import CaseView, find_case, view_in
+from clearance.store.case_lists import CaseSearch
+from clearance.store.protocol import Transaction
+from clearance.store.records import CaseRecord
+from clearance.store.repository import Store
+
+__all__ = ["CaseQueries"]
+
+
+class CaseQueries:
+    """What a reader may see of the cases, over one store; the screener's catalog turns a
+    search's words into the systems and parties it names."""
+
+    def __init__(self, store: Store, screener: Screener) -> None:
+        self.store = store
+        self.screener = screener
+
+    def view(self, case_ref: str, *, actor: str) -> CaseView:
+        """A case with its approvals, conditions and events, as ``actor`` (a user id, or
+        ``ADMIN`` for the local operator) may see it: not found if they may not."""
+        with self.store.reading() as tx:
+            reader = principal(tx, actor, today())
+            case = find_case(tx, case_ref, reader, lock=False)
+            return view_in(tx, case, reader.user, installation_key(self.store))
+
+    def seen_by(self, actor: str, cases: list[CaseRecord]) -> set[str]:
+        """The ids of those of ``cases`` (already read) that ``actor`` may see."""
+        with self.store.reading() as tx:
+            reader = principal(tx, actor, today())
+            return {case.id for case in cases if may(reader, Action.CASE_VIEW, case)}
+
+    @staticmethod
+    def _scope(tx: Transaction, actor: str) -> CaseScope:
+        return CaseScope.of(principal(tx, actor, today()))
+
+    def page(
+        self,
+        *,
+        actor: str,
+        states: Sequence[str] | None,
+        limit: int,
+        offset: int,
+        query: str = "",
+        count_at_most: int | None = None,
+    ) -> tuple[list[CaseRecord], int]:
+        """A page of cases, oldest first, and how many there are: both only of what
+        ``actor`` may see, so a total never counts a case they may not.
+
+        ``query`` finds cases by system or requester (id or name, e.g. "storm" or
+        "ukraine") or by submitter; ``count_at_most`` stops the total there."""
+        search = self._search(query)
+        with self.store.reading() as tx:
+            scope = self._scope(tx, actor)
+            found = tx.cases.page(
+                states=states,
+                limit=limit,
+                offset=offset,
+                max_level=scope.max_level,
+                submitted_by=scope.submitted_by,
+                search=search,
+            )
+            total = tx.cases.count(
+                states=states,
+                max_level=scope.max_level,
+                submitted_by=scope.submitted_by,
+                search=search,
+                at_most=count_at_most,
+            )
+            return found, total
+
+    def _search(self, query: str) -> CaseSearch | None:
+        text = query.strip().lower()
+        if not text:
+            return None
+        catalog = self.screener.catalog
+        systems = tuple(
+            s.id for s in catalog.systems if text in s.id.lower() or text in s.name.lower()
+        )
+        parties = tuple(
+            p.code for p in catalog.parties if text in p.code.lower() or text in p.name.lower()
+        )
+        return CaseSearch(systems, parties, text)
+
+    def open_summary(
+        self, *, actor: str, now: dt.datetime, bucket_days: tuple[int, ...]
+    ) -> list[tuple[str, int, int, int]]:
+        """Open cases ``actor`` may see by state and age bucket:
+        ``(state, bucket, count, highest level)``."""
+        with self.store.reading() as tx:
+            scope = self._scope(tx, actor)
+            return tx.cases.open_summary(
+                now=now,
+                bucket_days=bucket_days,
+                max_level=scope.max_level,
+                submitted_by=scope.submitted_by,
+            )
+
+    def decisions_by_month(
+        self, *, actor: str, since: dt.datetime
+    ) -> list[tuple[str, str, int, int]]:
+        """Decisions of cases ``actor`` may see, per month and kind:
+        ``(YYYY-MM, kind, count, highest level)``."""
+        with self.store.reading() as tx:
+            scope = self._scope(tx, actor)
+            return tx.cases.decisions_by_month(
+                since=since, max_level=scope.max_level, submitted_by=scope.submitted_by
+            )
+
+    def overdue(
+        self,
+        now: dt.datetime,
+        *,
+        actor: str,
+        query: str = "",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[CaseRecord]:
+        """Cases ``actor`` may see waiting on a gate past their SLA, longest waiting first
+        (one index range); ``query`` finds them as ``page`` does."""
+        with self.store.reading() as tx:
+            scope = self._scope(tx, actor)
+            return tx.cases.overdue(
+                now=now,
+                max_level=scope.max_level,
+                submitted_by=scope.submitted_by,
+                search=self._search(query),
+                limit=limit,
+                offset=offset,
+            )
+
+    def count_overdue(self, now: dt.datetime, *, actor: str, query: str = "") -> int:
+        """How many cases ``overdue`` would list, all pages together."""
+        with self.store.reading() as tx:
+            scope = self._scope(tx, actor)
+            return tx.cases.count_overdue(
+                now=now,
+                max_level=scope.max_level,
+                submitted_by=scope.submitted_by,
+                search=self._search(query),
+            )

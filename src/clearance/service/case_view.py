@@ -1,0 +1,185 @@
+"""A case as a reader may see it: found by id or number, and shown whole or as a list row.
+
+Every use case that names a case finds it here (``find_case``), so a case the
+actor may not see is "not found" in the same words everywhere, and every one
+that answers with the case builds the same ``CaseView``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+from clearance.core.access import Level
+from clearance.core.chain import Scheme, body_hash
+from clearance.core.events import CaseRescreened, CaseStateChanged, CaseSubmitted
+from clearance.core.workflow import CaseState, is_overdue
+from clearance.errors import NotFoundError
+from clearance.service.access import Action, Principal, may
+from clearance.service.stockpile import decision_seen
+from clearance.store.protocol import Transaction
+from clearance.store.records import (
+    ApprovalRecord,
+    CaseRecord,
+    ConditionRecord,
+    LedgerRecord,
+    UserRecord,
+)
+
+__all__ = ["CaseView", "case_row", "find_case", "view_in"]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """A case with everything that happened to it, for ``cases show`` and the web page,
+    as ``reader`` may see it (None: the local operator, who sees everything).
+
+    What a reader may not see of a decision (another party's stock figures) is
+    left out of its copy of the decision and of the events that carry one
+    (``service.stockpile.decision_seen``); the record itself is unchanged.
+    """
+
+    case: CaseRecord
+    approvals: tuple[ApprovalRecord, ...]
+    conditions: tuple[ConditionRecord, ...]
+    events: tuple[LedgerRecord, ...]
+    public_keys: dict[str, str]
+    reader: UserRecord | None = None
+    system_key: str | None = None
+    """The installation's system public key, which seals the events (for offline checks)."""
+
+    @property
+    def decision(self) -> dict[str, Any]:
+        return decision_seen(self.case.decision.as_dict(), self.reader)
+
+    def _event(self, event: LedgerRecord) -> dict[str, Any]:
+        """An event with what checks it (its body, or for a reader shown less than the body
+        holds, the body's digest: docs/verifying.md) and, beside it, the body's keys to read."""
+        body = json.loads(event.body)
+        link: dict[str, Any] = {
+            "seq": event.seq,
+            "hash": event.hash,
+            "prev_hash": event.prev_hash,
+            "scheme": event.scheme,
+            "seal": event.seal,
+        }
+        payload = event.event.payload
+        if isinstance(payload, CaseSubmitted | CaseRescreened):
+            seen = decision_seen(payload.decision, self.reader)
+            if seen is not payload.decision:
+                body["payload"] = replace(payload, decision=seen).to_payload()
+                digest = body_hash(event.body.encode()) if event.scheme == Scheme.V2 else None
+                return {**body, **link, "redacted": True, "body_hash": digest}
+        return {**body, **link, "body": event.body}
+
+    def time_in_states(self, now: dt.datetime) -> dict[str, float]:
+        """Days spent in each state so far, from the ledger's state changes."""
+        spans: dict[str, float] = {}
+        state, since = CaseState.SUBMITTED.value, self.case.created_at
+        for event in (e.event for e in self.events):
+            if isinstance(event.payload, CaseStateChanged):
+                at = event.at
+                spans[state] = spans.get(state, 0.0) + (at - since).total_seconds() / 86400
+                state, since = event.payload.to_state, at
+        spans[state] = spans.get(state, 0.0) + (now - since).total_seconds() / 86400
+        return spans
+
+    def as_dict(self, now: dt.datetime) -> dict[str, Any]:
+        c = self.case
+        return {
+            "id": c.id,
+            "number": c.number,
+            "state": c.state.value,
+            "outcome": c.outcome,
+            "classification": Level(c.classification).label,
+            "submitted_by": c.submitted_by,
+            "created_at": c.created_at.isoformat(),
+            "state_since": c.state_since.isoformat(),
+            "age_days": round((now - c.created_at).total_seconds() / 86400, 3),
+            "sla_days": c.sla_days,
+            "overdue": is_overdue(c.state, c.state_since, c.sla_days, now),
+            "version": c.version,
+            "request": c.request.as_dict(),
+            "request_digest": c.request_digest,
+            "decision": self.decision,
+            "time_in_states_days": {k: round(v, 3) for k, v in self.time_in_states(now).items()},
+            "approvals": [
+                {
+                    "authority": a.authority,
+                    "verdict": a.verdict,
+                    "actor": a.actor,
+                    "on_behalf_of": a.on_behalf_of,
+                    "reason": a.reason,
+                    "at": a.at.isoformat(),
+                    "statement": a.statement,
+                    "signature": a.signature,
+                    "public_key": self.public_keys.get(a.actor),
+                }
+                for a in self.approvals
+            ],
+            "conditions": [
+                {
+                    "text": k.text,
+                    "met": k.met_at is not None,
+                    "met_at": k.met_at.isoformat() if k.met_at else None,
+                    "met_by": k.met_by,
+                    "evidence": k.evidence,
+                }
+                for k in self.conditions
+            ],
+            "events": [self._event(e) for e in self.events],
+            "system_public_key": self.system_key,
+        }
+
+
+def view_in(
+    tx: Transaction, case: CaseRecord, reader: UserRecord | None, system_key: str | None
+) -> CaseView:
+    """The case with its approvals, conditions and events as ``tx`` holds them."""
+    approvals = tx.cases.approvals(case.id)
+    keys = {a.actor: u.public_key for a in approvals if (u := tx.people.user(a.actor)) is not None}
+    return CaseView(
+        case,
+        tuple(approvals),
+        tuple(tx.cases.conditions(case.id)),
+        tuple(tx.ledger.of_case(case.id)),
+        keys,
+        reader,
+        system_key,
+    )
+
+
+def find_case(tx: Transaction, case_ref: str, actor: Principal, *, lock: bool) -> CaseRecord:
+    """A case by its id or number (``17``), locked for the transaction when ``lock``.
+
+    A case ``actor`` may not see (``service.access``) is not found, in the same
+    words as one that does not exist.
+    """
+    case = (
+        tx.cases.by_number(int(case_ref), lock=lock)
+        if case_ref.isascii() and case_ref.isdigit() and len(case_ref) <= 18
+        else tx.cases.get(case_ref, lock=lock)
+    )
+    if case is None or not may(actor, Action.CASE_VIEW, case):
+        raise NotFoundError(f"no case '{case_ref}'")
+    return case
+
+
+def case_row(case: CaseRecord, now: dt.datetime) -> dict[str, Any]:
+    """A case as lists show it (the CLI's and the API's ``cases list``)."""
+    return {
+        "number": case.number,
+        "id": case.id,
+        "state": case.state.value,
+        "outcome": case.outcome,
+        "classification": Level(case.classification).label,
+        "request": case.request.as_dict(),
+        "submitted_by": case.submitted_by,
+        "created_at": case.created_at.isoformat(),
+        "age_days": round((now - case.created_at).total_seconds() / 86400, 3),
+        "in_state_days": round((now - case.state_since).total_seconds() / 86400, 3),
+        "sla_days": case.sla_days,
+        "overdue": is_overdue(case.state, case.state_since, case.sla_days, now),
+    }

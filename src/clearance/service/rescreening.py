@@ -1,0 +1,142 @@
+"""Re-screening: every open case judged again under the policy in force, changes recorded.
+
+A change of outcome is put on the ledger for the case, never applied silently:
+the case keeps its state until a person acts on it. It runs in one writing
+transaction, so the stock every transfer is judged on is the stock as it
+stands then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from clearance.core.actors import ADMIN, SYSTEM
+from clearance.core.chain import EventType
+from clearance.core.decision import Decision
+from clearance.core.events import BundleActivated, CaseRescreened, CaseRescreenFailed
+from clearance.core.workflow import OPEN_STATES
+from clearance.errors import NotFoundError
+from clearance.policy.engine import Screener
+from clearance.service.rejudge import CannotJudge, judge_again
+from clearance.service.stockpile import StockService, decision_recorded
+from clearance.store.protocol import Transaction
+from clearance.store.records import CaseRecord
+from clearance.store.repository import Store
+
+__all__ = ["Rescreener", "Rescreening"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rescreening:
+    """What a re-screening found: the open cases that would now be decided differently
+    (``case, was, would_be``), and those it could not judge (``case, problem``)."""
+
+    changed: tuple[tuple[CaseRecord, str, str], ...]
+    failed: tuple[tuple[CaseRecord, str], ...]
+
+
+def _last_finding(tx: Transaction, case_id: str) -> CaseRescreened | CaseRescreenFailed | None:
+    """The payload of the case's last re-screening event, if it has one."""
+    for event in reversed(tx.ledger.of_case(case_id)):
+        payload = event.event.payload
+        if isinstance(payload, CaseRescreened | CaseRescreenFailed):
+            return payload
+    return None
+
+
+def _already_recorded(tx: Transaction, case_id: str, decision: Decision) -> bool:
+    """Whether the case's last re-screening already found this outcome under these bundles."""
+    last = _last_finding(tx, case_id)
+    return (
+        isinstance(last, CaseRescreened)
+        and last.would_be == decision.outcome.value
+        and last.bundles == decision.bundles
+    )
+
+
+def _already_failed(tx: Transaction, case_id: str, problem: str) -> bool:
+    """Whether the case's last re-screening already failed, and for the same reason."""
+    return _last_finding(tx, case_id) == CaseRescreenFailed(problem)
+
+
+class Rescreener:
+    """Judges the open cases again with one screener (the pack in force) over one store."""
+
+    def __init__(self, store: Store, screener: Screener, stock: StockService) -> None:
+        self.store = store
+        self.screener = screener
+        self.stock = stock
+
+    def _record_activations(self, tx: Transaction, *, actor: str, now: dt.datetime) -> None:
+        """Put on the ledger every bundle of the pack in force by now that it does not hold yet.
+
+        The record says which policy text (by revision) took effect for which
+        holder from which date, so a re-screening can be traced to its cause.
+        """
+        recorded = {
+            event.payload.revision
+            for event in (e.event for e in tx.ledger.of_type(EventType.BUNDLE_ACTIVATED))
+            if isinstance(event.payload, BundleActivated)
+        }
+        for bundle in self.screener.pack.history:
+            if bundle.effective_from > now.date() or bundle.revision in recorded:
+                continue
+            tx.append(bundle.in_force(), actor=actor, at=now)
+
+    def rescreen(self, *, actor: str, now: dt.datetime) -> Rescreening:
+        """Judge every open case again under the policy in force today; record changed outcomes.
+
+        Bundles of the pack that have taken effect and are not yet on the ledger are
+        recorded first, by the system (they took effect by date, not by anyone's act).
+
+        Returns every open case that would now be decided differently; a finding
+        already on the ledger (same outcome under the same bundles) is not
+        recorded twice. A case that cannot be judged (``service.rejudge``) does
+        not stop the others: the failure, in words, is recorded for it (once,
+        while it stays the same) and returned with the findings.
+        """
+        changed: list[tuple[CaseRecord, str, str]] = []
+        failed: list[tuple[CaseRecord, str]] = []
+        with self.store.transaction() as tx:
+            if actor != ADMIN and tx.people.user(actor) is None:
+                raise NotFoundError(f"unknown user '{actor}'")
+            self._record_activations(tx, actor=SYSTEM, now=now)
+            for case in tx.cases.each(states=list(OPEN_STATES)):
+                try:
+                    _, decision = judge_again(
+                        case,
+                        lambda _, request: self.screener.decide(
+                            request,
+                            decision_id=str(uuid.uuid4()),
+                            now=now,
+                            as_of=max(request.date, now.date()),
+                            balances=lambda h, s, d: self.stock.balance_in(tx, h, s, d),
+                        ),
+                    )
+                except CannotJudge as exc:
+                    failed.append((case, exc.problem))
+                    if not _already_failed(tx, case.id, exc.problem):
+                        tx.append(
+                            CaseRescreenFailed(exc.problem), actor=actor, at=now, case_id=case.id
+                        )
+                    continue
+                if decision.outcome.value == case.outcome:
+                    continue
+                changed.append((case, case.outcome, decision.outcome.value))
+                if _already_recorded(tx, case.id, decision):
+                    continue
+                tx.append(
+                    CaseRescreened(
+                        case.outcome,
+                        decision.outcome.value,
+                        decision.judged_as_of,
+                        decision_recorded(decision),
+                        bundles=decision.bundles,
+                    ),
+                    actor=actor,
+                    at=now,
+                    case_id=case.id,
+                )
+        return Rescreening(tuple(changed), tuple(failed))

@@ -1,0 +1,66 @@
+"""A case's request and decision as the store keeps them: canonical JSON text, read back typed.
+
+The text is what the request digest and the decision digest are taken over, so
+it is made here and nowhere else, in the one encoding (RFC 8785, core.digest),
+and read here into the values the service layer works with: an ``AnyRequest``
+(or an ``UnreadableRequest``, kept with why) and a ``RecordedDecision`` whose
+digest is of the very bytes stored.
+"""
+
+from __future__ import annotations
+
+import json
+
+from clearance.core.decision import RecordedDecision
+from clearance.core.digest import canonical_json, sha256_hex
+from clearance.core.events import PayloadError
+from clearance.core.request import (
+    AnyRequest,
+    StoredRequest,
+    UnreadableRequest,
+    parse_request,
+)
+from clearance.errors import ClearanceError
+
+__all__ = ["decision_text", "read_decision", "read_request", "request_text"]
+
+_UNREADABLE = (ClearanceError, ValueError, ArithmeticError, LookupError, TypeError, RecursionError)
+"""What stored text that is not a request makes reading it raise: text that is not JSON or
+nests too deep, a field that no longer validates."""
+
+
+def request_text(request: AnyRequest) -> str:
+    return canonical_json(request.as_dict()).decode()
+
+
+def decision_text(decision: RecordedDecision) -> str:
+    return canonical_json(decision.as_dict()).decode()
+
+
+def _words(error: Exception) -> str:
+    if isinstance(error, ClearanceError):
+        return error.message
+    return str(error) or type(error).__name__
+
+
+def read_request(text: str) -> StoredRequest:
+    """The stored request, or what was stored with why it does not read as one."""
+    try:
+        data = json.loads(text)
+    except _UNREADABLE as exc:
+        return UnreadableRequest(text, _words(exc))
+    try:
+        return parse_request(data)
+    except _UNREADABLE as exc:
+        return UnreadableRequest(data, _words(exc))
+
+
+def read_decision(text: str, case_id: str) -> RecordedDecision:
+    """The stored decision; ``PayloadError`` naming the case for one changed outside clearance."""
+    try:
+        record = json.loads(text)
+        if not isinstance(record, dict):
+            raise ValueError("it is not a JSON object")
+        return RecordedDecision.read(record, sha256_hex(text.encode()))
+    except (ValueError, RecursionError) as exc:
+        raise PayloadError(f"case {case_id}'s stored decision cannot be read: {exc}") from None
