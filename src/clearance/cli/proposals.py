@@ -20,7 +20,8 @@ from .options import JsonOption, ScenarioOption
 from .render import print_json
 
 if TYPE_CHECKING:
-    from clearance.service.proposals import Impact, ProposalView
+    from clearance.service.proposal_impact import Impact
+    from clearance.service.proposals import ProposalView
 
 NumberArgument = Annotated[
     int, typer.Argument(help="Proposal number.", min=1, max=2**63 - 1, show_default=False)

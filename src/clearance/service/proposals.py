@@ -28,11 +28,9 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
-from clearance.core.access import Level
 from clearance.core.digest import canonical_json, sha256_hex
 from clearance.core.events import BundleProposed, GoldenTally
 from clearance.core.signing import Signer, sign_statement
-from clearance.core.workflow import OPEN_STATES
 from clearance.errors import (
     ConflictError,
     IllegalTransition,
@@ -49,16 +47,12 @@ from clearance.policy.history import BundleHistory
 from clearance.policy.pack import ScenarioPack, bundle_from_texts
 from clearance.service.access import Action, may, principal, today
 from clearance.service.people import can_act_for
-from clearance.service.rejudge import CannotJudge, judge_again
-from clearance.service.replay import Change, Rejudger
+from clearance.service.proposal_impact import Impact, impact_of
 from clearance.store.proposals import ProposalRecord
 from clearance.store.protocol import Transaction
-from clearance.store.records import CaseRecord
 from clearance.store.repository import Store
-from clearance.store.stored_cases import stored_cases
 
 __all__ = [
-    "Impact",
     "PolicyProposals",
     "ProposalView",
     "folder_of",
@@ -120,34 +114,6 @@ def proposal_summary(record: ProposalRecord) -> dict[str, Any]:
     }
 
 
-def _seen_impact(
-    tx: Transaction,
-    actor: str,
-    examined: int,
-    replay: list[Change],
-    open_cases: list[tuple[CaseRecord, str, str]],
-    unjudged: list[tuple[CaseRecord, str]],
-) -> Impact:
-    """The impact without any case ``actor`` may not see (a replayed change names only its
-    case, so that case is looked up in ``tx``)."""
-    reader = principal(tx, actor, today())
-    levels: list[int] = []
-
-    def seen(case: CaseRecord | None) -> bool:
-        if case is None or not may(reader, Action.CASE_VIEW, case):
-            return False
-        levels.append(case.classification)
-        return True
-
-    return Impact(
-        examined if may(reader, Action.CASES_COUNT_ALL) else None,
-        tuple(c for c in replay if seen(tx.cases.get(c.case_id, lock=False))),
-        tuple(row for row in open_cases if seen(row[0])),
-        tuple(row for row in unjudged if seen(row[0])),
-        Level(max(levels, default=0)),
-    )
-
-
 def _report(results: list[CaseResult]) -> dict[str, Any]:
     return {
         "passed": sum(r.passed for r in results),
@@ -201,37 +167,6 @@ class ProposalView:
                 for p in self.bundle.policies
             ],
             "files": json.loads(r.files),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Impact:
-    """What a proposal would do: to every stored case (replay) and to the open ones from its
-    date; ``unjudged`` are the open cases that cannot be judged again, with why.
-
-    Only the cases its reader may see are listed; ``examined`` (how many stored cases
-    were replayed) counts every case, so it is None for a reader who may not count
-    them all (``service.access``)."""
-
-    examined: int | None
-    replay: tuple[Change, ...]
-    open_cases: tuple[tuple[CaseRecord, str, str], ...]
-    unjudged: tuple[tuple[CaseRecord, str], ...] = ()
-    level: Level = Level.UNCLASSIFIED
-    """The highest classification of the cases listed, for a page's banner."""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "examined": self.examined,
-            "replay": [c.as_dict() for c in self.replay],
-            "open_cases": [
-                {"number": case.number, "case_id": case.id, "was": was, "would_be": would_be}
-                for case, was, would_be in self.open_cases
-            ],
-            "unjudged": [
-                {"number": case.number, "case_id": case.id, "problem": problem}
-                for case, problem in self.unjudged
-            ],
         }
 
 
@@ -341,15 +276,8 @@ class PolicyProposals:
     def impact(
         self, number: int, *, actor: str, now: dt.datetime, view: ProposalView | None = None
     ) -> Impact:
-        """Replay every stored case under the proposal, and judge the open cases from its date.
-
-        Replay puts the bundle in force on every date (what it would have done);
-        the open cases are judged as re-screening will judge them once it takes
-        effect: by the history with the proposal from its date, as of that date
-        or the request's, whichever is later. ``view``, when the caller has it (read
-        as ``actor``), saves reading and building the proposal again. Of it all,
-        only what ``actor`` may see is returned (``Impact``).
-        """
+        """What the proposal would change, of what ``actor`` may see (``service.proposal_impact``);
+        ``view``, when the caller has it (read as ``actor``), saves reading it again."""
         pack = self.in_force()
         if view is None:
             with self.store.reading() as tx:
@@ -357,36 +285,7 @@ class PolicyProposals:
             bundle, effective = _bundle(record, pack), record.effective_from
         else:
             bundle, effective = view.bundle, view.record.effective_from
-        rejudger = Rejudger(pack, bundle, now)
-        examined, changes = 0, []
-        for rows in stored_cases(self.store, first=None, last=None):
-            count, changed, _ = rejudger.judge(rows)
-            examined += count
-            changes.extend(changed)
-        # An activated proposal is in the history already: judge with it once.
-        others = [b for b in pack.history if b.revision != bundle.revision]
-        screener = Screener(dataclasses.replace(pack, history=BundleHistory([*others, bundle])))
-        changed_open: list[tuple[CaseRecord, str, str]] = []
-        unjudged: list[tuple[CaseRecord, str]] = []
-        with self.store.reading() as tx:
-            for case in tx.cases.each(states=list(OPEN_STATES)):
-                try:
-                    _, decision = judge_again(
-                        case,
-                        lambda stored, request: screener.decide(
-                            request,
-                            decision_id=stored.id,
-                            now=now,
-                            as_of=max(request.date, effective),
-                            stockpile=stored.decision.stockpile,
-                        ),
-                    )
-                except CannotJudge as exc:
-                    unjudged.append((case, exc.problem))
-                    continue
-                if decision.outcome.value != case.outcome:
-                    changed_open.append((case, case.outcome, decision.outcome.value))
-            return _seen_impact(tx, actor, examined, changes, changed_open, unjudged)
+        return impact_of(self.store, pack, bundle, effective, actor=actor, now=now)
 
     def may_activate(self, view: ProposalView, user_id: str, day: dt.date) -> bool:
         """Whether ``user_id`` could activate the proposal on ``day``: it is still proposed,
