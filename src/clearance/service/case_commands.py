@@ -42,7 +42,8 @@ from clearance.service.access import (
 from clearance.service.anchoring import installation_key
 from clearance.service.case_view import CaseView, find_case, view_in
 from clearance.service.people import can_act_for
-from clearance.service.stockpile import StockService, case_movements
+from clearance.service.stock_moves import case_movements
+from clearance.service.stockpile import StockService
 from clearance.store.protocol import Transaction
 from clearance.store.records import ApprovalRecord, CaseRecord, LedgerRecord
 from clearance.store.repository import Store

@@ -18,7 +18,7 @@ from clearance.core.events import CaseRescreened, CaseStateChanged, CaseSubmitte
 from clearance.core.workflow import CaseState, is_overdue
 from clearance.errors import NotFoundError
 from clearance.service.access import Action, Principal, may
-from clearance.service.stockpile import decision_seen
+from clearance.service.stock_seen import decision_seen
 from clearance.store.protocol import Transaction
 from clearance.store.records import (
     ApprovalRecord,
@@ -38,7 +38,7 @@ class CaseView:
 
     What a reader may not see of a decision (another party's stock figures) is
     left out of its copy of the decision and of the events that carry one
-    (``service.stockpile.decision_seen``); the record itself is unchanged.
+    (``service.stock_seen.decision_seen``); the record itself is unchanged.
     """
 
     case: CaseRecord

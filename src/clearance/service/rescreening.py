@@ -20,7 +20,8 @@ from clearance.core.workflow import OPEN_STATES
 from clearance.errors import NotFoundError
 from clearance.policy.engine import Screener
 from clearance.service.rejudge import CannotJudge, judge_again
-from clearance.service.stockpile import StockService, decision_recorded
+from clearance.service.stock_seen import decision_recorded
+from clearance.service.stockpile import StockService
 from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord
 from clearance.store.repository import Store

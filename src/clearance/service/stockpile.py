@@ -1,52 +1,28 @@
-"""Stockpile sufficiency as users see it: balances, the board, projections, case movements.
+"""Stockpile sufficiency as users see it: balances, the board, a position's history,
+projections.
 
 A position's balance on a day is the pack's opening figure (from the day the
 figures open) plus the movements recorded since, up to that day. Positions
 the pack lists are tracked from the start; a party becomes tracked for a
 system when a tracked transfer delivers it some.
 
-Cases move stock, in the transaction that moves the case (``case_movements``):
-
-- a transfer approved (at screening, or by its last approval) commits the
-  quantity from the giver's stock;
-- a transfer executed delivers what was done from giver to receiver and
-  releases the commitment; a withdrawn one releases it;
-- an employment executed consumes what was used from the user's stock.
-
-A delivery or use beyond what is on hand is refused, naming the quantity.
-
-Who sees what of stock is decided here, for every interface: each question
-takes the reader (a user, or None for the local operator at the command
-line, who sees everything), and the answer holds only what they may see
-(docs/access.md#stockpile):
-
-- stock figures are their party's business until a reviewer needs them: a
-  reviewer, an auditor or an admin sees every party's; anyone else sees their
-  own party's positions only, and of another party's stock in a decision only
-  its rating, now and after (``decision_seen``);
-- a movement names the case that made it, who made the case's move and when:
-  of a case above the reader's clearance, none of that is shown, only how
-  much moved, summed per day and kind. The balance is the same for everyone.
+Each question takes its reader (a user, or None for the local operator at the
+command line, who sees everything) and answers with what they may see, by the
+rules of ``service.stock_seen``. How cases move stock is ``service.stock_moves``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
-import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from clearance.core.decision import Decision
-from clearance.core.events import StockMove, StockMoved
-from clearance.core.request import EmployRequest, TransferRequest
 from clearance.core.stockpile import (
     Balance,
-    Movement,
     MovementKind,
-    NegativeStock,
     Position,
     ProjectionPoint,
     Rating,
@@ -55,13 +31,11 @@ from clearance.core.stockpile import (
     assess,
     project,
 )
-from clearance.core.workflow import CaseState
 from clearance.errors import InputError, NotFoundError
 from clearance.policy.engine import Screener
-from clearance.policy.explain import Explanation
-from clearance.service.access import Action, Principal, may
+from clearance.service.stock_seen import parties_seen, sees_stock_of
 from clearance.store.protocol import Transaction
-from clearance.store.records import LedgerRecord, UserRecord
+from clearance.store.records import UserRecord
 from clearance.store.repository import Store
 from clearance.store.stock import MovementRow
 
@@ -72,11 +46,6 @@ __all__ = [
     "PositionView",
     "Projection",
     "StockService",
-    "case_movements",
-    "decision_seen",
-    "explanation_seen",
-    "sees_stock_of",
-    "stockpile_seen",
 ]
 
 MAX_MONTHS = 240
@@ -133,71 +102,6 @@ class Board:
     counts: dict[str, int]
     total: int
     rows: list[BoardRow]
-
-
-# who sees what ---------------------------------------------------------------------
-
-
-def _parties(reader: UserRecord | None) -> frozenset[str] | None:
-    """The parties whose stock ``reader`` may see: None for every party."""
-    if reader is None or Principal(reader).sees_every_party:
-        return None
-    return frozenset({reader.party})
-
-
-def sees_stock_of(reader: UserRecord | None, holder: str) -> bool:
-    """Whether ``reader`` may see ``holder``'s stock figures (None: the local operator).
-
-    Offices do not widen it, so the reader's record alone answers (``service.access``)."""
-    return may(Principal(reader), Action.STOCK_VIEW, holder)
-
-
-_RATING_ONLY = ("holder", "system", "on", "quantity", "now", "after", "illustrative")
-"""What a decision's stockpile facts keep for a reader who may not see the figures:
-whose stock, of what, on which day and how many (all of which the request says), and
-the ratings. On hand, committed, available, requirement, thresholds and months to
-recover say what the party holds and plans: they are left out."""
-
-
-def stockpile_seen(
-    facts: Mapping[str, Any] | None, reader: UserRecord | None
-) -> dict[str, Any] | None:
-    """A decision's stockpile facts as ``reader`` may see them: another party's as ratings."""
-    if facts is None:
-        return None
-    if sees_stock_of(reader, facts["holder"]):
-        return dict(facts)
-    return {key: facts[key] for key in _RATING_ONLY if key in facts} | {"figures_withheld": True}
-
-
-def decision_recorded(decision: Decision) -> dict[str, Any]:
-    """A decision as the record keeps it: its stockpile facts, when it has any, carry a random
-    ``nonce``. The figures are small numbers, and the record's digests and hashes are shown to
-    readers the figures are withheld from (``decision_seen`` leaves the nonce out with them):
-    without the nonce, such a reader could find the figures by trying values against a digest."""
-    facts = decision.as_dict()
-    if facts.get("stockpile") is not None:
-        facts["stockpile"] = {**facts["stockpile"], "nonce": secrets.token_hex(16)}
-    return facts
-
-
-def decision_seen(decision: dict[str, Any], reader: UserRecord | None) -> dict[str, Any]:
-    """A decision (as ``Decision.as_dict`` writes it) as ``reader`` may see it: the same
-    dict when there is nothing to leave out, a copy without it otherwise.
-
-    The decision recorded is never changed (it is hashed and signed over): what
-    a reader may not see is left out of the copy they are shown.
-    """
-    facts = decision.get("stockpile")
-    if facts is None or sees_stock_of(reader, facts["holder"]):
-        return decision
-    return {**decision, "stockpile": stockpile_seen(facts, reader)}
-
-
-def explanation_seen(explanation: Explanation, reader: UserRecord | None) -> dict[str, Any]:
-    """An explanation (as ``Explanation.as_dict`` writes it) as ``reader`` may see it."""
-    data = explanation.as_dict()
-    return {**data, "decision": decision_seen(data["decision"], reader)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,7 +259,7 @@ class StockService:
         One read of the running totals, then arithmetic on plain tuples; rows
         are made only for the ``limit`` positions shown (all when None).
         """
-        allowed = _parties(reader)
+        allowed = parties_seen(reader)
         if allowed is not None:
             holders = allowed if holders is None else holders & allowed
         with self.store.reading() as tx:
@@ -483,100 +387,3 @@ class StockService:
         facts = assess(row.position, balance, row.thresholds, transfer, on)
         points = project(row.position, facts.available_after, row.thresholds, on, months)
         return Projection(facts, tuple(points))
-
-
-# cases move stock --------------------------------------------------------------------
-
-
-def _check(tx: Transaction, service: StockService, moves: list[Movement]) -> None:
-    """Refuse movements that would take any position's on-hand or committed below zero."""
-    balances: dict[tuple[str, str], Balance] = {}
-    for move in moves:
-        key = (move.holder, move.system)
-        if key not in balances:
-            balances[key] = service.balance_in(tx, move.holder, move.system, None) or Balance()
-        try:
-            balances[key] = balances[key].after(*move.deltas)
-        except NegativeStock:
-            have = balances[key].on_hand
-            raise InputError(
-                "quantity",
-                f"{move.holder} has {have} '{move.system}' on hand; cannot"
-                f" {'deliver' if move.kind is MovementKind.TRANSFER_OUT else 'use'} {move.quantity}",
-            ) from None
-
-
-_MOVING_STATES = frozenset(
-    {
-        CaseState.APPROVED,
-        CaseState.APPROVED_WITH_CONDITIONS,
-        CaseState.EXECUTED,
-        CaseState.WITHDRAWN,
-    }
-)
-
-
-def _made_moves(
-    request: EmployRequest | TransferRequest,
-    state: CaseState,
-    done: int | None,
-    day: dt.date,
-    case_id: str,
-) -> list[Movement]:
-    """What a case's move to ``state`` moves of a tracked position, besides a release."""
-    giver, system = request.requester, request.system
-    if isinstance(request, TransferRequest):
-        if state in (CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS):
-            return [Movement(giver, system, MovementKind.COMMIT, request.quantity, day, case_id)]
-        if state is CaseState.EXECUTED and done:
-            return [
-                Movement(giver, system, MovementKind.TRANSFER_OUT, done, day, case_id),
-                Movement(request.recipient, system, MovementKind.TRANSFER_IN, done, day, case_id),
-            ]
-    elif state is CaseState.EXECUTED and done:
-        return [Movement(giver, system, MovementKind.CONSUME, done, day, case_id)]
-    return []
-
-
-def case_movements(
-    tx: Transaction,
-    service: StockService,
-    request: EmployRequest | TransferRequest,
-    *,
-    case_id: str,
-    state: CaseState,
-    done: int | None,
-    now: dt.datetime,
-    actor: str,
-) -> LedgerRecord | None:
-    """Record the stock a case's move to ``state`` moves; returns the ledger event that says
-    so (None when nothing moves).
-
-    ``done`` is the quantity executed (for ``executed``). Untracked positions
-    do not move; whether a position is tracked is read only when the move
-    would move it.
-    """
-    if state not in _MOVING_STATES:
-        return None  # in review, denied, cleared: nothing is promised or moved
-    day = now.date()
-    giver = request.requester
-    moves: list[Movement] = []
-    if state in (CaseState.EXECUTED, CaseState.WITHDRAWN):
-        committed = tx.stock.committed_by_case(case_id)
-        if committed:
-            moves.append(
-                Movement(giver, request.system, MovementKind.RELEASE, committed, day, case_id)
-            )
-    made = _made_moves(request, state, done, day, case_id)
-    if made and service.balance_in(tx, giver, request.system, None) is not None:
-        moves += made  # an untracked position does not move
-    if not moves:
-        return None
-    _check(tx, service, moves)
-    tx.stock.add(moves, at=now, actor=actor)
-    return tx.append(
-        StockMoved(tuple(StockMove(m.holder, m.system, m.kind, m.quantity, m.on) for m in moves)),
-        actor=actor,
-        at=now,
-        case_id=case_id,
-    )

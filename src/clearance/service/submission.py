@@ -25,7 +25,9 @@ from clearance.policy.engine import Screener
 from clearance.service.access import Action, Principal, Submission, check, submitter
 from clearance.service.anchoring import installation_key
 from clearance.service.case_view import CaseView, view_in
-from clearance.service.stockpile import StockService, case_movements, decision_recorded
+from clearance.service.stock_moves import case_movements
+from clearance.service.stock_seen import decision_recorded
+from clearance.service.stockpile import StockService
 from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord, ConditionRecord
 from clearance.store.repository import Store

@@ -14,7 +14,7 @@ from clearance.errors import RequestError
 from clearance.policy.explain import explain
 from clearance.service.accounts import SignedIn
 from clearance.service.runtime import Runtime
-from clearance.service.stockpile import decision_seen, explanation_seen
+from clearance.service.stock_seen import decision_seen, explanation_seen
 
 from ..auth import Srv, Viewer
 from ..errors import ERROR_RESPONSES

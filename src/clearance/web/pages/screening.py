@@ -14,7 +14,7 @@ from clearance.errors import InputError, RequestError
 from clearance.policy.explain import explain
 from clearance.service.accounts import SignedIn
 from clearance.service.runtime import Runtime
-from clearance.service.stockpile import stockpile_seen
+from clearance.service.stock_seen import stockpile_seen
 
 from ..auth import Srv, Viewer
 from ..forms import FIELD_IDS, RequestForm, missing, read_request_form
