@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,3 +41,34 @@ def test_errors_below_the_interfaces_name_fields_not_flags() -> None:
         if 'Error("--' in line or 'Error(f"--' in line
     ]
     assert flagged == []
+
+
+MAX_MODULE_LINES = 400
+MAX_CLASS_LINES = 250
+
+
+def _sizes() -> Iterator[tuple[str, int, int, str]]:
+    """Each module and class of the package: where, its lines, its limit, its docstring."""
+    for path in sorted((ROOT / "src" / "clearance").rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        text = path.read_text()
+        tree = ast.parse(text)
+        where = str(path.relative_to(ROOT))
+        yield where, len(text.splitlines()), MAX_MODULE_LINES, ast.get_docstring(tree) or ""
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and node.end_lineno is not None:
+                lines = node.end_lineno - node.lineno + 1
+                doc = ast.get_docstring(node) or ""
+                yield f"{where}:{node.name}", lines, MAX_CLASS_LINES, doc
+
+
+def test_a_long_module_or_class_says_why_it_is_one_piece() -> None:
+    """A newcomer finds their way in small rooms: a module past 400 lines or a class past
+    250 says in its docstring why it is one piece, in a sentence about its lines."""
+    unexplained = [
+        f"{where} ({lines} lines)"
+        for where, lines, limit, doc in _sizes()
+        if lines > limit and "lines" not in doc
+    ]
+    assert unexplained == []

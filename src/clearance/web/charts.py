@@ -6,7 +6,7 @@ nothing is only in the picture. Colours come from classes in app.css (the
 CSP allows no inline style); shapes also differ (hatching, dots) so that a
 series is never told apart by colour alone.
 
-The module is long because its four drawings share their helpers (scales,
+The module runs past 400 lines because its four drawings share their helpers (scales,
 hatching patterns, element ids, escaping) and each lays out its own axes,
 labels and text alternative in full.
 """
