@@ -3,6 +3,11 @@
     .venv/bin/python bench/submit.py                          # both databases
     .venv/bin/python bench/submit.py --database sqlite --cases 200 --rounds 5 --json
     .venv/bin/python bench/submit.py --show                   # and the statements sent
+    .venv/bin/python bench/submit.py --before 95eff85         # that commit too, same run
+
+``--before REF`` checks REF out into a temporary worktree and measures it in
+the same run, on fresh databases of the same cluster, one database at a time
+(before, then now), each in a process of its own importing its own tree.
 
 For each database (SQLite in WAL mode in a temporary folder; PostgreSQL as a
 throwaway cluster, as bench/cases.py and the tests start it) a real server is
@@ -30,13 +35,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
+import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,10 +56,10 @@ from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cases import databases
+from tests.databases import postgres_cluster
+
 from clearance.service.anchoring import prepare
 from clearance.service.demo import seed_demo
-from clearance.service.runtime import Runtime
 from clearance.settings import load_settings
 from clearance.web.app import create_app
 from common import emit, machine, median, table
@@ -198,11 +208,21 @@ class RoundTrips:
         return taken
 
 
-def open_world(url: str, folder: Path) -> Runtime:
+def open_world(url: str, folder: Path) -> Any:
+    """The process's services on ``url``: a ``Runtime``, or, in a tree from before there was
+    one (``--before``), the web's ``Server``, which has the same attributes used here."""
     settings = load_settings(
         {"CLEARANCE_DATA_DIR": str(folder / "data"), "CLEARANCE_DATABASE_URL": url}
     )
-    server = Runtime(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        from clearance.service.runtime import Runtime
+    except ImportError:
+        from clearance.web.context import open_server  # type: ignore[import-not-found]
+
+        server = open_server(settings)
+    else:
+        server = Runtime(settings)
     now = server.now()
     prepare(server.store, settings.system_key, now=now)
 
@@ -348,19 +368,65 @@ def report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def measure_before(ref: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """``run_one`` on ``url`` by the code of ``ref``, in a process of its own."""
+    with tempfile.TemporaryDirectory(prefix="clearance-bench-before-") as folder:
+        tree = Path(folder) / "tree"
+        git = ["git", "-C", str(ROOT), "worktree"]
+        subprocess.run([*git, "add", "--detach", str(tree), ref], check=True, capture_output=True)
+        try:
+            command = [sys.executable, __file__, "--url", url, "--json"]
+            command += ["--cases", str(args.cases), "--rounds", str(args.rounds)]
+            env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise SystemExit(f"measuring {ref} failed:\n{done.stderr}")
+            return dict(json.loads(done.stdout)["databases"]["url"])
+        finally:
+            subprocess.run([*git, "remove", "--force", str(tree)], check=False)
+
+
+def _urls(which: list[str], folder: str) -> Any:
+    """A fresh database of each kind each time it is asked for."""
+    count = 0
+
+    def fresh(name: str, cluster: Any) -> str:
+        nonlocal count
+        count += 1
+        return (
+            f"sqlite:///{folder}/bench-{count}.db" if name == "sqlite" else cluster.fresh_database()
+        )
+
+    return fresh
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--cases", type=int, default=200, help="submissions per round")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--before", metavar="REF", help="measure this commit too, same run")
+    parser.add_argument("--url", help=argparse.SUPPRESS)  # one database, for --before
     parser.add_argument("--show", action="store_true", help="list the other transactions")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     which = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
-    results = {}
-    with databases(which) as urls:
-        for name, url in urls:
-            results[name] = run_one(url, args)
+    results: dict[str, Any] = {}
+    if args.url:
+        results["url"] = run_one(args.url, args)
+    else:
+        with tempfile.TemporaryDirectory(prefix="clearance-bench-") as folder:
+            fresh = _urls(which, folder)
+            cluster_needed = "postgresql" in which
+            with postgres_cluster() if cluster_needed else _no_cluster() as cluster:
+                for name in which:
+                    if args.before:
+                        before = measure_before(args.before, fresh(name, cluster), args)
+                        results[f"{name}, {args.before}"] = before
+                    results[name] = run_one(fresh(name, cluster), args)
     result = {
         "benchmark": "submit",
         "cases": args.cases,
@@ -370,6 +436,11 @@ def main() -> int:
         "databases": results,
     }
     return emit(result, args.json, report)
+
+
+@contextmanager
+def _no_cluster() -> Iterator[None]:
+    yield None
 
 
 if __name__ == "__main__":
