@@ -674,6 +674,7 @@ def test_the_ledger_page_hides_events_of_a_case_it_cannot_find(world: World) -> 
     """The export redacts an event whose case it cannot find (failing closed); the ledger
     page showed it to every reader."""
     from clearance.core.access import Level, Role
+    from clearance.core.signing import new_key_pair
     from clearance.service.accounts import Accounts
 
     Accounts(world.store).set_access(
@@ -681,8 +682,14 @@ def test_the_ledger_page_hides_events_of_a_case_it_cannot_find(world: World) -> 
     )
     case, _ = world.cases.submit(G2, actor="ua.liaison", now=T0, classification=3)
     _sql(world.store, "DELETE FROM cases WHERE id = :id", id=case.id)
+    public, _ = new_key_pair("an auditor's passphrase")
     world.people.add_user(
-        user_id="low.auditor", name="An auditor", party="US", public_key=None, actor="admin", now=T0
+        user_id="low.auditor",
+        name="An auditor",
+        party="US",
+        public_key=public,
+        actor="admin",
+        now=T0,
     )
     Accounts(world.store).set_access(
         "low.auditor", roles=(Role.AUDITOR,), clearance=Level.UNCLASSIFIED, actor="admin", now=T0
