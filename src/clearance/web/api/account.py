@@ -12,6 +12,7 @@ from clearance.service.people import offices_of
 
 from ..auth import COOKIE, Srv, Viewer, client_address, set_session_cookie
 from ..errors import ERROR_RESPONSES
+from .models.account import IssuedToken, Me, SessionBody, TokenList
 from .params import PREFIX, TEXT
 
 __all__ = ["router"]
@@ -35,7 +36,7 @@ class TokenRequest(BaseModel):
     )
 
 
-@router.post("/session")
+@router.post("/session", response_model=SessionBody)
 def sign_in(body: SignIn, response: Response, request: Request, srv: Srv) -> dict[str, Any]:
     """Sign in with a password: sets the session cookie; returns the CSRF token to send back."""
     token, signed_in = srv.accounts.sign_in(
@@ -56,7 +57,7 @@ def sign_out(request: Request, response: Response, viewer: Viewer, srv: Srv) -> 
     return response
 
 
-@router.get("/me")
+@router.get("/me", response_model=Me)
 def me(viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Who is signed in: roles, clearance, the offices held today."""
     return {
@@ -69,7 +70,7 @@ def me(viewer: Viewer, srv: Srv) -> dict[str, Any]:
     }
 
 
-@router.post("/tokens", status_code=201)
+@router.post("/tokens", status_code=201, response_model=IssuedToken)
 def issue_token(body: TokenRequest, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """A new API token acting as you, shown once: keep it; it is stored only hashed.
 
@@ -91,7 +92,7 @@ def issue_token(body: TokenRequest, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     }
 
 
-@router.get("/tokens")
+@router.get("/tokens", response_model=TokenList)
 def list_tokens(
     viewer: Viewer,
     srv: Srv,

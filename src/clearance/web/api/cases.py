@@ -17,6 +17,7 @@ from clearance.service.runtime import Runtime
 
 from ..auth import Srv, Viewer
 from ..errors import ERROR_RESPONSES
+from .models.cases import CaseBody, CaseList, CaseRow
 from .params import PREFIX, TEXT, JsonObject
 
 __all__ = ["router"]
@@ -63,11 +64,15 @@ _LOOK = (
 )
 
 
+_CASE: dict[str, Any] = {"response_model": CaseBody, "response_model_exclude_unset": True}
+"""A whole case: keys a decision or an event of an older case lacks stay absent."""
+
+
 def _view(srv: Runtime, viewer: SignedIn, case_id: str) -> dict[str, Any]:
     return srv.cases.view(case_id, actor=viewer.id).as_dict(srv.now())
 
 
-@router.get("/cases")
+@router.get("/cases", response_model=CaseList)
 def list_cases(
     viewer: Viewer,
     srv: Srv,
@@ -94,7 +99,13 @@ def list_cases(
 @router.post(
     "/cases",
     status_code=201,
-    responses={200: {"description": "A retry: the case first made with this Idempotency-Key"}},
+    responses={
+        200: {
+            "model": CaseBody,
+            "description": "A retry: the case first made with this Idempotency-Key",
+        }
+    },
+    **_CASE,
 )
 def submit_case(
     body: JsonObject,
@@ -128,7 +139,7 @@ def submit_case(
     return view.as_dict(srv.now())
 
 
-@router.get("/cases/{case_id}")
+@router.get("/cases/{case_id}", **_CASE)
 def show_case(case_id: CaseRef, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """A case: request, decision, signed answers, conditions, timeline, time in each state."""
     return _view(srv, viewer, case_id)
@@ -149,26 +160,26 @@ def _answer(
     return view.as_dict(srv.now())
 
 
-@router.post("/cases/{case_id}/approve")
+@router.post("/cases/{case_id}/approve", **_CASE)
 def approve(case_id: CaseRef, body: Answer, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Approve a gate you hold (or are the delegate for), signed with your key."""
     return _answer(srv, viewer, case_id, body, True)
 
 
-@router.post("/cases/{case_id}/deny")
+@router.post("/cases/{case_id}/deny", **_CASE)
 def deny(case_id: CaseRef, body: Answer, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Deny a case in review with a reason, signed with your key."""
     return _answer(srv, viewer, case_id, body, False)
 
 
-@router.post("/cases/{case_id}/withdraw")
+@router.post("/cases/{case_id}/withdraw", **_CASE)
 def withdraw(case_id: CaseRef, body: Withdrawal, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Withdraw your own case."""
     view = srv.cases.withdraw(case_id, actor=viewer.id, reason=body.reason, now=srv.now())
     return view.as_dict(srv.now())
 
 
-@router.post("/cases/{case_id}/conditions")
+@router.post("/cases/{case_id}/conditions", **_CASE)
 def condition_met(case_id: CaseRef, body: ConditionMet, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Record a condition as met; the last one clears the case."""
     view = srv.cases.condition_met(
@@ -177,14 +188,14 @@ def condition_met(case_id: CaseRef, body: ConditionMet, viewer: Viewer, srv: Srv
     return view.as_dict(srv.now())
 
 
-@router.post("/cases/{case_id}/execute")
+@router.post("/cases/{case_id}/execute", **_CASE)
 def execute(case_id: CaseRef, body: Execution, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Record that an approved (or cleared) case was carried out."""
     view = srv.cases.execute(case_id, actor=viewer.id, quantity=body.quantity, now=srv.now())
     return view.as_dict(srv.now())
 
 
-@router.get("/overdue")
+@router.get("/overdue", response_model=list[CaseRow])
 def overdue(viewer: Viewer, srv: Srv) -> list[dict[str, Any]]:
     """Cases waiting on an office past their SLA, oldest first."""
     now = srv.now()

@@ -11,6 +11,13 @@ from clearance.service import anchoring, auditing
 
 from ..auth import Srv, Viewer
 from ..errors import ERROR_RESPONSES
+from .models.ledger import (
+    CheckpointBody,
+    LedgerEvent,
+    PublicKey,
+    StoredCheckpoint,
+    VerifyReport,
+)
 from .params import PREFIX, TEXT
 
 __all__ = ["router"]
@@ -18,11 +25,23 @@ __all__ = ["router"]
 router = APIRouter(prefix=PREFIX, responses=ERROR_RESPONSES, tags=["ledger"])
 
 _NDJSON: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/x-ndjson": {}}, "description": "JSON lines"}
+    200: {
+        "content": {
+            "application/x-ndjson": {
+                "schema": {
+                    "type": "string",
+                    "description": "One JSON object a line: a header, signed checkpoints,"
+                    " a redaction statement when events are redacted, then one line per"
+                    " event (docs/verifying.md#the-ledger-export).",
+                }
+            }
+        },
+        "description": "JSON lines",
+    }
 }
 
 
-@router.get("/ledger")
+@router.get("/ledger", response_model=list[LedgerEvent])
 def ledger(
     viewer: Viewer,
     srv: Srv,
@@ -37,7 +56,7 @@ def ledger(
     )
 
 
-@router.get("/ledger/verify")
+@router.get("/ledger/verify", response_model=VerifyReport)
 def verify_ledger(viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Check the whole hash chain (auditors cleared TOP SECRET: it covers every case)."""
     return auditing.verify(srv.store, srv.settings.data_dir, actor=viewer.id).as_dict()
@@ -56,7 +75,7 @@ def export_ledger(viewer: Viewer, srv: Srv) -> StreamingResponse:
     )
 
 
-@router.get("/ledger/checkpoints")
+@router.get("/ledger/checkpoints", response_model=list[StoredCheckpoint])
 def checkpoints(
     viewer: Viewer, srv: Srv, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[dict[str, Any]]:
@@ -65,14 +84,14 @@ def checkpoints(
     return auditing.checkpoints(srv.store, actor=viewer.id, limit=limit)
 
 
-@router.post("/ledger/checkpoints", status_code=201)
+@router.post("/ledger/checkpoints", status_code=201, response_model=CheckpointBody)
 def sign_checkpoint(viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Sign a checkpoint of the ledger now and keep it (auditors); refused (409
     ``ledger_broken``) when the ledger does not verify since the last one."""
     return auditing.sign_checkpoint(srv.store, actor=viewer.id, now=srv.now()).as_dict()
 
 
-@router.get("/ledger/public-key")
+@router.get("/ledger/public-key", response_model=PublicKey)
 def system_public_key(srv: Srv) -> dict[str, str | None]:
     """The installation's system public key, which seals the ledger and signs checkpoints.
     Public: anyone may have it; an auditor should also have it from the operator directly."""

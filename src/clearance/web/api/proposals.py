@@ -11,6 +11,7 @@ from clearance.service.proposals import proposal_summary
 
 from ..auth import Srv, Viewer
 from ..errors import ERROR_RESPONSES
+from .models.policy import ActivationBody, ProposalRow, ProposalShown, Proposed
 from .params import PREFIX, TEXT
 
 __all__ = ["router"]
@@ -34,13 +35,15 @@ class Activation(BaseModel):
     passphrase: str = Field(min_length=1, max_length=1000)
 
 
-@router.get("/proposals")
+@router.get("/proposals", response_model=list[ProposalRow])
 def list_proposals(viewer: Viewer, srv: Srv) -> list[dict[str, Any]]:
     """The policy proposals you may see, oldest first, with their state and golden-case result."""
     return [proposal_summary(r) for r in srv.proposals.visible(actor=viewer.id)]
 
 
-@router.post("/proposals", status_code=201)
+@router.post(
+    "/proposals", status_code=201, response_model=Proposed, response_model_exclude_unset=True
+)
 def propose(body: Proposal, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Propose a new bundle for your party: validated, run against the golden cases, recorded."""
     view = srv.proposals.propose(body.files, actor=viewer.id, now=srv.now())
@@ -48,7 +51,7 @@ def propose(body: Proposal, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     return {**view.as_dict(), "may_activate": may_activate}
 
 
-@router.get("/proposals/{number}")
+@router.get("/proposals/{number}", response_model=ProposalShown, response_model_exclude_unset=True)
 def show_proposal(number: ProposalNumber, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """A proposal: its text, golden-case results, and the cases you may see it would change."""
     now = srv.now()
@@ -60,7 +63,11 @@ def show_proposal(number: ProposalNumber, viewer: Viewer, srv: Srv) -> dict[str,
     }
 
 
-@router.post("/proposals/{number}/activate")
+@router.post(
+    "/proposals/{number}/activate",
+    response_model=ActivationBody,
+    response_model_exclude_unset=True,
+)
 def activate(number: ProposalNumber, body: Activation, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Activate a proposal from its date, as the holder of the office it names, signed with
     your key; then re-screen the open cases under the policy now in force."""

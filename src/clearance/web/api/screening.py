@@ -18,6 +18,8 @@ from clearance.service.stock_seen import decision_seen, explanation_seen
 
 from ..auth import Srv, Viewer
 from ..errors import ERROR_RESPONSES
+from .models.decisions import Decision
+from .models.screening import ExplanationBody
 from .params import PREFIX, JsonObject
 
 __all__ = ["router"]
@@ -38,7 +40,7 @@ def _json(data: object) -> Response:
     return Response(_encoded(data), media_type="application/json")
 
 
-@router.post("/screen", response_model=dict[str, Any])
+@router.post("/screen", response_model=Decision)
 async def screen(body: JsonObject, viewer: Viewer, srv: Srv) -> Response:
     """Decide one request: consent holders, outcome, required approvals, conditions."""
     # On a worker thread: looking up the policy in force may read the database (at most
@@ -54,7 +56,7 @@ def _decide(srv: Runtime, viewer: SignedIn, body: dict[str, Any]) -> Response:
     return _json(decision_seen(decision.as_dict(), viewer.user))
 
 
-@router.post("/screen/batch", response_model=list[dict[str, Any]])
+@router.post("/screen/batch", response_model=list[Decision])
 async def screen_batch(
     body: Annotated[list[dict[str, Any]], Body(max_length=MAX_BATCH)], viewer: Viewer, srv: Srv
 ) -> Response:
@@ -83,7 +85,7 @@ def _decide_batch(srv: Runtime, viewer: SignedIn, body: list[dict[str, Any]]) ->
     return Response(b"[" + b",".join(encoded) + b"]", media_type="application/json")
 
 
-@router.post("/explain")
+@router.post("/explain", response_model=ExplanationBody, response_model_exclude_unset=True)
 async def explain_request(body: JsonObject, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """A decision with the policy text that decided it and what would change it."""
     # On a worker thread, as /screen is: the policy in force may be read from the database.

@@ -15,6 +15,7 @@ from clearance.service.stockpile import MAX_MONTHS
 
 from ..auth import Srv, Viewer
 from ..errors import ERROR_RESPONSES
+from .models.stockpile import Board, PositionBody, ProjectionBody
 from .params import PREFIX, TEXT
 
 __all__ = ["router"]
@@ -25,7 +26,7 @@ Party = Annotated[str, Path(max_length=40, pattern=TEXT, description="A party's 
 SystemId = Annotated[str, Path(max_length=80, pattern=TEXT, description="A system id.")]
 
 
-@router.get("/stockpile")
+@router.get("/stockpile", response_model=Board)
 def stockpile_board(
     viewer: Viewer,
     srv: Srv,
@@ -50,7 +51,7 @@ def stockpile_board(
     }
 
 
-@router.get("/stockpile/{holder}/{system}")
+@router.get("/stockpile/{holder}/{system}", response_model=PositionBody)
 def stockpile_position(
     holder: Party,
     system: SystemId,
@@ -68,7 +69,7 @@ def stockpile_position(
     ).as_dict()
 
 
-@router.get("/stockpile/{holder}/{system}/projection")
+@router.get("/stockpile/{holder}/{system}/projection", response_model=ProjectionBody)
 def stockpile_projection(
     holder: Party,
     system: SystemId,

@@ -1,0 +1,102 @@
+"""Cases as the API shows them: a row of a list, and a whole case (``CaseView.as_dict``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from . import Body, Recorded, RequestData
+from .decisions import Decision
+
+__all__ = ["CaseBody", "CaseEvent", "CaseList", "CaseRow"]
+
+
+class CaseRow(Body):
+    """A case as lists show it."""
+
+    number: int
+    id: str
+    state: str
+    outcome: str
+    classification: str
+    request: RequestData
+    submitted_by: str
+    created_at: str
+    age_days: float
+    in_state_days: float
+    sla_days: int
+    overdue: bool
+
+
+class CaseList(Body):
+    total: int = Field(description="How many cases match, of those you may see.")
+    page: int
+    cases: list[CaseRow]
+
+
+class Approval(Body):
+    """A signed answer to one gate."""
+
+    authority: str
+    verdict: str
+    actor: str
+    on_behalf_of: str | None
+    reason: str
+    at: str
+    statement: str
+    signature: str
+    public_key: str | None
+
+
+class Condition(Body):
+    text: str
+    met: bool
+    met_at: str | None
+    met_by: str | None
+    evidence: str | None
+
+
+class CaseEvent(Recorded):
+    """One ledger event of the case: its body's keys, the link that chains it, and what checks
+    it. ``body`` is the exact text hashed; for a reader shown less than it holds, the event is
+    ``redacted`` and carries the body's digest instead (docs/verifying.md)."""
+
+    actor: str
+    at: str
+    case_id: str | None
+    payload: dict[str, Any] = Field(description="What happened; its keys depend on ``type``.")
+    type: str
+    seq: int
+    hash: str
+    prev_hash: str
+    scheme: int
+    seal: str | None
+    body: str | None = Field(default=None, description="Present unless redacted.")
+    redacted: bool | None = Field(default=None, description="Present (true) when redacted.")
+    body_hash: str | None = Field(default=None, description="Present when redacted.")
+
+
+class CaseBody(Body):
+    """A case: request, decision, signed answers, conditions, timeline, time in each state."""
+
+    id: str
+    number: int
+    state: str
+    outcome: str
+    classification: str
+    submitted_by: str
+    created_at: str
+    state_since: str
+    age_days: float
+    sla_days: int
+    overdue: bool
+    version: int
+    request: RequestData
+    request_digest: str
+    decision: Decision
+    time_in_states_days: dict[str, float]
+    approvals: list[Approval]
+    conditions: list[Condition]
+    events: list[CaseEvent]
+    system_public_key: str | None
