@@ -15,12 +15,13 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clearance import __version__
@@ -150,6 +151,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         clock.stop()
 
 
+class Ready(BaseModel):
+    """The answer of ``/ready`` when the database answers and is migrated."""
+
+    status: Literal["ready"]
+
+
 def create_app(server: Runtime) -> FastAPI:
     app = FastAPI(
         title="clearance",
@@ -175,7 +182,11 @@ def create_app(server: Runtime) -> FastAPI:
         """The process answers."""
         return {"status": "ok", "version": __version__}
 
-    @app.get("/ready", tags=["operations"], responses={503: {"model": errors.ErrorBody}})
+    @app.get(
+        "/ready",
+        tags=["operations"],
+        responses={200: {"model": Ready}, 503: {"model": errors.ErrorBody}},
+    )
     def ready() -> Response:
         """The database answers and is migrated."""
         try:
