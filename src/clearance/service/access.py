@@ -79,10 +79,6 @@ class Principal:
         return ADMIN if self.user is None else self.user.id
 
     @property
-    def is_operator(self) -> bool:
-        return self.user is None
-
-    @property
     def clearance(self) -> Level:
         return Level.TOP_SECRET if self.user is None else Level(self.user.clearance)
 

@@ -46,7 +46,7 @@ from clearance.service.signed_answers import (
 )
 from clearance.service.state_check import UNKNOWN, LedgerFacts, Row
 
-__all__ = ["CaseProof", "SignatureCheck", "check_signatures", "prove"]
+__all__ = ["CaseProof", "prove"]
 
 
 _READABLE = ("type", "case_id", "actor", "at", "payload")

@@ -22,12 +22,12 @@ from clearance.errors import (
     RequestError,
 )
 from clearance.policy.explain import Explanation, explain
-from clearance.service import decision_proof
 from clearance.service.access import Action
 from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView, case_row
 from clearance.service.people import offices_of
 from clearance.service.runtime import Runtime
+from clearance.service.signed_answers import check_signatures
 
 from ..auth import Srv, Viewer
 from ..dashboard import waiting_on
@@ -139,7 +139,7 @@ def _case_page(
     now = srv.now()
     case = view.as_dict(now)
     explanation, explanation_note = _explanation(srv, view)
-    checks = {(c.authority, c.actor): c for c in decision_proof.check_signatures(case, None)}
+    checks = {(c.authority, c.actor): c for c in check_signatures(case, None)}
     stock = case["decision"].get("stockpile")  # as the viewer may see it
     return render(
         request,
