@@ -39,6 +39,7 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cases import databases
+from clearance.core.actors import ADMIN
 from clearance.core.stockpile import Movement, MovementKind
 from clearance.policy.engine import Screener
 from clearance.policy.pack import load_pack
@@ -169,7 +170,7 @@ def measure(url: str, pack: Path, movements: int, rounds: int) -> dict[str, Any]
     today = dt.date(2026, 11, 1)
 
     def board() -> None:
-        rows = service.board(on=today, reader=None, limit=50).rows
+        rows = service.board(on=today, actor=ADMIN, limit=50).rows
         console = Console(file=io.StringIO(), width=120)
         from rich.table import Table
 
@@ -203,7 +204,7 @@ def measure(url: str, pack: Path, movements: int, rounds: int) -> dict[str, Any]
 
     def position() -> None:
         holder, system, day = next(past)
-        service.position(holder, system, on=today, reader=None, as_of=day)
+        service.position(holder, system, on=today, actor=ADMIN, as_of=day)
 
     def raw_position() -> None:
         holder, system, day = next(raw_past)

@@ -12,7 +12,7 @@ from rich.text import Text
 from clearance.core.stockpile import Rating
 from clearance.errors import InputError
 
-from .context import now, runtime
+from .context import now, reader_id, runtime
 from .options import JsonOption, ScenarioOption, parse_date
 from .render import RATING_STYLE, print_json, rating_text
 
@@ -75,7 +75,7 @@ def board(
     today = now().date()
     result = _service(runtime(scenario)).board(
         on=today,
-        reader=None,
+        actor=reader_id(None),
         holders=frozenset(holder) if holder else None,
         rating=wanted,
         limit=limit or None,
@@ -158,9 +158,10 @@ def history(
     """One position's rating as of a date, rebuilt from its movements, and those movements."""
     day = parse_date(as_of)
     context = runtime(scenario)
-    # Whose view: a user's, as they are now; None is the local operator's, which is everything.
-    reader = None if as_user is None else context.people.user(as_user)
-    view = _service(context).position(holder, system, on=now().date(), reader=reader, as_of=day)
+    # Whose view: a user's, as they are now, or the local operator's, which is everything.
+    view = _service(context).position(
+        holder, system, on=now().date(), actor=reader_id(as_user), as_of=day
+    )
     if json_output:
         print_json(Console(), {**view.as_dict(), "seen_as": as_user})
         return
@@ -199,7 +200,7 @@ def history(
         )
     seen = (
         f"as {as_user} sees it"
-        if reader is not None
+        if as_user is not None
         else "as the local operator sees it: every movement, whatever its case's classification"
         " (--as USER shows what a user sees)"
     )
@@ -225,7 +226,7 @@ def project_command(
 ) -> None:
     """The rating now, after giving --transfer items, and month by month with production."""
     projection = _service(runtime(scenario)).project(
-        holder, system, transfer=transfer, months=months, on=now().date(), reader=None
+        holder, system, transfer=transfer, months=months, on=now().date(), actor=reader_id(None)
     )
     if json_output:
         print_json(Console(), projection.as_dict())

@@ -6,9 +6,10 @@ figures open) plus the movements recorded since, up to that day. Positions
 the pack lists are tracked from the start; a party becomes tracked for a
 system when a tracked transfer delivers it some.
 
-Each question takes its reader (a user, or None for the local operator at the
-command line, who sees everything) and answers with what they may see, by the
-rules of ``service.stock_seen``. How cases move stock is ``service.stock_moves``.
+Each question takes who asks (a user id, or ``ADMIN`` for the local operator at
+the command line, who sees everything), resolved in the question's own
+transaction, and answers with what they may see, by the rules of
+``service.stock_seen``. How cases move stock is ``service.stock_moves``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from clearance.core.stockpile import (
 )
 from clearance.errors import InputError, NotFoundError
 from clearance.policy.engine import Screener
+from clearance.service.access import principal, today
 from clearance.service.stock_seen import parties_seen, sees_stock_of
 from clearance.store.protocol import Transaction
 from clearance.store.records import UserRecord
@@ -248,22 +250,22 @@ class StockService:
         self,
         *,
         on: dt.date,
-        reader: UserRecord | None,
+        actor: str,
         holders: frozenset[str] | None = None,
         rating: Rating | None = None,
         limit: int | None = None,
     ) -> Board:
-        """Every tracked position ``reader`` may see, rated on ``on``, worst first;
-        ``holders`` limits whose (among those ``reader`` may see).
+        """Every tracked position ``actor`` may see, rated on ``on``, worst first;
+        ``holders`` limits whose (among those ``actor`` may see).
 
         One read of the running totals, then arithmetic on plain tuples; rows
         are made only for the ``limit`` positions shown (all when None).
         """
-        allowed = parties_seen(reader)
+        with self.store.reading() as tx:
+            allowed = parties_seen(_reader(tx, actor))
+            totals = tx.stock.totals()
         if allowed is not None:
             holders = allowed if holders is None else holders & allowed
-        with self.store.reading() as tx:
-            totals = tx.stock.totals()
         with _collector_paused():
             return self._rank(totals, on, holders, rating, limit)
 
@@ -319,10 +321,11 @@ class StockService:
             ],
         )
 
-    def holders(self, *, reader: UserRecord | None) -> list[str]:
-        """The parties with a tracked position that ``reader`` may see, in order (for
+    def holders(self, *, actor: str) -> list[str]:
+        """The parties with a tracked position that ``actor`` may see, in order (for
         choosing whose board to see)."""
         with self.store.reading() as tx:
+            reader = _reader(tx, actor)
             moved = tx.stock.totals()
         tracked = {p.holder for p in self.figures.positions} | {h for h, _ in moved}
         return sorted(h for h in tracked if sees_stock_of(reader, h))
@@ -354,13 +357,14 @@ class StockService:
         system: str,
         *,
         on: dt.date,
-        reader: UserRecord | None,
+        actor: str,
         as_of: dt.date | None = None,
     ) -> PositionView:
         """A position as of ``as_of`` (today, ``on``, when None), with its recent movements,
-        as ``reader`` may see it (``MovementLine``)."""
+        as ``actor`` may see it (``MovementLine``)."""
         day = as_of or on
         with self.store.reading() as tx:
+            reader = _reader(tx, actor)
             balance = self._tracked(tx, holder, system, as_of, reader)
             rows = tx.stock.movements(holder, system, on=as_of)
         clearance = None if reader is None else reader.clearance
@@ -374,7 +378,7 @@ class StockService:
         transfer: int,
         months: int,
         on: dt.date,
-        reader: UserRecord | None,
+        actor: str,
     ) -> Projection:
         """What giving ``transfer`` items today would do, and the months after."""
         if transfer < 0:
@@ -382,8 +386,14 @@ class StockService:
         if not 1 <= months <= MAX_MONTHS:
             raise InputError("months", f"must be between 1 and {MAX_MONTHS}")
         with self.store.reading() as tx:
-            balance = self._tracked(tx, holder, system, None, reader)
+            balance = self._tracked(tx, holder, system, None, _reader(tx, actor))
         row = self._row(holder, system, balance, on)
         facts = assess(row.position, balance, row.thresholds, transfer, on)
         points = project(row.position, facts.available_after, row.thresholds, on, months)
         return Projection(facts, tuple(points))
+
+
+def _reader(tx: Transaction, actor: str) -> UserRecord | None:
+    """``actor`` as they stand in ``tx`` (None: the local operator): whose stock they may see
+    is the door's rule, ``Action.STOCK_VIEW``, which offices do not widen."""
+    return principal(tx, actor, today()).user

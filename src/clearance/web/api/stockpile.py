@@ -38,7 +38,7 @@ def stockpile_board(
     are of the holders asked for, whatever ``rating`` says."""
     board = srv.cases.stock.board(
         on=srv.now().date(),
-        reader=viewer.user,
+        actor=viewer.id,
         holders=frozenset(holder) if holder else None,
         rating=rating,
         limit=limit,
@@ -65,7 +65,7 @@ def stockpile_position(
 ) -> dict[str, Any]:
     """One position's rating as of a date, rebuilt from its movements, and those movements."""
     return srv.cases.stock.position(
-        holder, system, on=srv.now().date(), reader=viewer.user, as_of=as_of
+        holder, system, on=srv.now().date(), actor=viewer.id, as_of=as_of
     ).as_dict()
 
 
@@ -80,5 +80,5 @@ def stockpile_projection(
 ) -> dict[str, Any]:
     """The rating now and after giving ``transfer`` today, and month by month with production."""
     return srv.cases.stock.project(
-        holder, system, transfer=transfer, months=months, on=srv.now().date(), reader=viewer.user
+        holder, system, transfer=transfer, months=months, on=srv.now().date(), actor=viewer.id
     ).as_dict()

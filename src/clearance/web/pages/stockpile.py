@@ -51,7 +51,7 @@ def board_page(
     stock = srv.cases.stock
     board = stock.board(
         on=srv.now().date(),
-        reader=viewer.user,
+        actor=viewer.id,
         holders=frozenset({holder}) if holder else None,
         rating=_rating(rating),
     )
@@ -66,7 +66,7 @@ def board_page(
         counts=board.counts,
         holder=holder,
         rating=rating,
-        holders=stock.holders(reader=viewer.user),
+        holders=stock.holders(actor=viewer.id),
         ratings=WORST_FIRST,
         parties={p.code: p.name for p in catalog.parties},
         systems={s.id: s.name for s in catalog.systems},
@@ -110,7 +110,7 @@ def position_page(
     rest of the page as it would be without it.
     """
     stock, on = srv.cases.stock, srv.now().date()
-    today = stock.position(holder, system, on=on, reader=viewer.user)  # 404 before anything else
+    today = stock.position(holder, system, on=on, actor=viewer.id)  # 404 before anything else
     errors: dict[str, str] = {}
     projection = None
     try:
@@ -120,7 +120,7 @@ def position_page(
             transfer=_whole(transfer, "transfer", 0, MAX_TRANSFER),
             months=_whole(months, "months", 1, MAX_MONTHS),
             on=on,
-            reader=viewer.user,
+            actor=viewer.id,
         )
     except InputError as exc:
         errors[exc.where] = exc.message
@@ -128,7 +128,7 @@ def position_page(
     try:
         day = _day(as_of)
         if day is not None:
-            past = stock.position(holder, system, on=on, reader=viewer.user, as_of=day)
+            past = stock.position(holder, system, on=on, actor=viewer.id, as_of=day)
     except InputError as exc:
         errors[exc.where] = exc.message
     except NotFoundError as exc:
