@@ -459,6 +459,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ),
     ("DELETE", "/api/v1/session"): Row((Call("DELETE", "/api/v1/session", signed_in(204)),)),
     ("GET", "/api/v1/me"): Row((Call("GET", "/api/v1/me", signed_in()),)),
+    ("GET", "/api/v1/inbox"): Row((Call("GET", "/api/v1/inbox", signed_in()),)),
     ("POST", "/api/v1/tokens"): Row(
         (Call("POST", "/api/v1/tokens", signed_in(201), json={"name": "another"}),)
     ),

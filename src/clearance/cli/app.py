@@ -22,6 +22,7 @@ from clearance.errors import ClearanceError, InputError
 from . import audit, cases, catalog, policy, stockpile, users
 from .context import close_databases, now, runtime
 from .demo import demo
+from .inbox import inbox
 from .options import JsonOption
 from .render import one_line, print_json
 from .replay import replay
@@ -47,6 +48,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(stockpile.app, name="stockpile")
 app.command("verify-decision")(audit.verify_decision)
 app.command("replay")(replay)
+app.command("inbox")(inbox)
 
 
 @app.command("init")

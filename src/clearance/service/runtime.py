@@ -32,6 +32,7 @@ from clearance.service.accounts import Accounts
 from clearance.service.activation import Activated
 from clearance.service.anchoring import prepare, sealed_store
 from clearance.service.cases import CaseService
+from clearance.service.inbox import InboxItem, inbox
 from clearance.service.keyfiles import open_key_file
 from clearance.service.people import People
 from clearance.service.proposals import PolicyProposals
@@ -183,6 +184,17 @@ class Runtime:
             tuple(row for row in found.changed if row[0].id in seen),
             tuple(row for row in found.failed if row[0].id in seen),
         )
+
+    def inbox(self, *, actor: str) -> list[InboxItem]:
+        """What waits for ``actor`` today (``service.inbox``), proposals judged by the policy
+        in force in this process."""
+        history = self.screener.history
+
+        def authority_of(holder: str, day: dt.date) -> str | None:
+            bundle = history.bundle_in_force(holder, day)
+            return None if bundle is None else bundle.policy_authority
+
+        return inbox(self.store, actor=actor, now=self.now(), authority_of=authority_of)
 
     @staticmethod
     def now() -> dt.datetime:

@@ -1,4 +1,5 @@
-"""Signing in through the API: the session, who is signed in, API tokens."""
+"""Signing in through the API: the session, who is signed in, what waits for them, API
+tokens."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from clearance.service.people import offices_of
 
 from ..auth import COOKIE, Srv, Viewer, client_address, set_session_cookie
 from ..errors import ERROR_RESPONSES
-from .models.account import IssuedToken, Me, SessionBody, TokenList
+from .models.account import InboxBody, IssuedToken, Me, SessionBody, TokenList
 from .params import PREFIX, TEXT
 
 __all__ = ["router"]
@@ -68,6 +69,14 @@ def me(viewer: Viewer, srv: Srv) -> dict[str, Any]:
         "clearance": viewer.clearance.label,
         "offices": offices_of(srv.store, viewer.id, srv.now().date()),
     }
+
+
+@router.get("/inbox", response_model=InboxBody, tags=["cases"])
+def inbox(viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """What waits for you, oldest first: gates of cases for an office you hold or answer for
+    today, unmet conditions of your own cases, policy proposals only you may activate."""
+    now = srv.now()
+    return {"user": viewer.id, "items": [i.as_dict(now) for i in srv.inbox(actor=viewer.id)]}
 
 
 @router.post("/tokens", status_code=201, response_model=IssuedToken)

@@ -1,9 +1,12 @@
-"""The dashboard: the landing page, what waits on whom and the decisions of the last year."""
+"""The dashboard: the landing page, what waits for the viewer, what waits on whom, and the
+decisions of the last year."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
+
+from clearance.core.access import Level
 
 from ..auth import Srv, Viewer
 from ..charts import decisions_chart
@@ -24,15 +27,19 @@ def home() -> Response:
 def dashboard(request: Request, viewer: Viewer, srv: Srv) -> Response:
     board = build_dashboard(srv, viewer)
     chart = decisions_chart(board.months, title="Decisions per month, last twelve months")
+    now = srv.now()
+    waiting = srv.inbox(actor=viewer.id)
+    shown = [item.case.classification for item in waiting if item.case is not None]
     return render(
         request,
         "dashboard.html",
         viewer=viewer,
-        level=board.level,
+        level=max(board.level, Level(max(shown, default=0))),
+        waiting=[item.as_dict(now) for item in waiting],
         title="Dashboard",
         board=board,
         buckets=[label for _, _, label in AGE_BUCKETS],
         chart=chart,
-        now=srv.now(),
-        oldest=board.oldest.as_dict(srv.now()) if board.oldest else None,
+        now=now,
+        oldest=board.oldest.as_dict(now) if board.oldest else None,
     )

@@ -6,7 +6,7 @@ from pydantic import Field
 
 from . import Body
 
-__all__ = ["IssuedToken", "Me", "SessionBody", "TokenList", "TokenRow"]
+__all__ = ["InboxBody", "InboxItem", "IssuedToken", "Me", "SessionBody", "TokenList", "TokenRow"]
 
 
 class SessionBody(Body):
@@ -42,3 +42,23 @@ class TokenRow(Body):
 
 class TokenList(Body):
     tokens: list[TokenRow]
+
+
+class InboxItem(Body):
+    kind: str = Field(description="decide, record_condition or activate.")
+    title: str
+    case_number: int | None
+    case_id: str | None
+    classification: str | None
+    office: str | None = Field(description="The office the item waits on, for a gate.")
+    on_behalf_of: str | None = Field(description="The holder a delegate answers for.")
+    proposal: int | None
+    waiting_since: str
+    waiting_days: float
+    due_at: str | None
+    overdue_days: float | None = Field(description="Days past the due date; 0 when not yet due.")
+
+
+class InboxBody(Body):
+    user: str
+    items: list[InboxItem] = Field(description="Oldest first.")

@@ -1,0 +1,163 @@
+"""What waits for a user: the gates of open cases that an office they hold or answer for
+must decide, the conditions of their own cases still to be recorded, and the policy
+proposals that only they may activate.
+
+An inbox is read through the one door (``service.access``), in one transaction,
+as its owner stands that day: a case they may not see is never listed or counted,
+a delegate is given only the gates their delegation may answer (the delegable
+ones), and an office held only until yesterday gives nothing. Items come oldest
+first, each with how long it has waited and, for a gate, its due date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from clearance.core.access import Level
+from clearance.core.request import describe_request
+from clearance.core.workflow import CaseState
+from clearance.service.access import (
+    Action,
+    delegations_in_force,
+    holds,
+    may,
+    offices_in,
+    principal,
+)
+from clearance.store.protocol import Transaction
+from clearance.store.records import CaseRecord
+from clearance.store.repository import Store
+
+__all__ = ["AuthorityOf", "InboxItem", "inbox"]
+
+_PROPOSED = "proposed"
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    """One thing waiting for its reader: ``kind`` is ``decide`` (a gate of a case in
+    review), ``record_condition`` (a condition of their own case) or ``activate`` (a
+    policy proposal whose office they hold)."""
+
+    kind: str
+    title: str
+    since: dt.datetime
+    due: dt.datetime | None = None
+    case: CaseRecord | None = None
+    office: str | None = None
+    on_behalf_of: str | None = None
+    proposal: int | None = None
+
+    def as_dict(self, now: dt.datetime) -> dict[str, Any]:
+        overdue = None if self.due is None else max(0.0, (now - self.due).total_seconds())
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "case_number": None if self.case is None else self.case.number,
+            "case_id": None if self.case is None else self.case.id,
+            "classification": None if self.case is None else Level(self.case.classification).label,
+            "office": self.office,
+            "on_behalf_of": self.on_behalf_of,
+            "proposal": self.proposal,
+            "waiting_since": self.since.isoformat(),
+            "waiting_days": round((now - self.since).total_seconds() / 86400, 1),
+            "due_at": None if self.due is None else self.due.isoformat(),
+            "overdue_days": None if overdue is None else round(overdue / 86400, 1),
+        }
+
+
+def _gates(
+    tx: Transaction, user_id: str, offices: frozenset[str], case: CaseRecord, day: dt.date
+) -> list[InboxItem]:
+    """The gates of ``case`` still unanswered that ``user_id`` may answer on ``day``: those of
+    an office they hold, and the delegable ones of an office they are delegated."""
+    mine = [g for g in case.decision.required_approvals if g.authority in offices]
+    if not mine or case.submitted_by == user_id:
+        return []  # most cases: nothing of this reader's, and no query to find that out
+    answered = {a.authority for a in tx.cases.approvals(case.id)}
+    title = describe_request(case.request)
+    items = []
+    for gate in mine:
+        if gate.authority in answered:
+            continue
+        behalf = None
+        if not holds(tx, user_id, gate.authority, day):
+            if not gate.delegable:
+                continue
+            delegations = delegations_in_force(tx, user_id, day, authority=gate.authority)
+            if not delegations:
+                continue
+            behalf = delegations[0].holder_id
+        items.append(
+            InboxItem(
+                "decide",
+                title,
+                case.state_since,
+                case.state_since + dt.timedelta(days=case.sla_days),
+                case=case,
+                office=gate.authority,
+                on_behalf_of=behalf,
+            )
+        )
+    return items
+
+
+def _conditions(tx: Transaction, case: CaseRecord) -> list[InboxItem]:
+    title = describe_request(case.request)
+    return [
+        InboxItem("record_condition", f"{condition.text} ({title})", case.state_since, case=case)
+        for condition in tx.cases.conditions(case.id)
+        if condition.met_at is None
+    ]
+
+
+AuthorityOf = Callable[[str, dt.date], str | None]
+"""The office that may activate a holder's policy on a day (its bundle's ``policy_authority``)."""
+
+
+def inbox(
+    store: Store, *, actor: str, now: dt.datetime, authority_of: AuthorityOf | None = None
+) -> list[InboxItem]:
+    """Everything waiting for ``actor`` on ``now``'s day, oldest first (module doc).
+
+    ``authority_of(holder, day)`` names the office that may activate a holder's
+    policy (the bundle in force's ``policy_authority``); without it, proposals are
+    not listed."""
+    day = now.date()
+    items: list[InboxItem] = []
+    with store.reading() as tx:
+        reader = principal(tx, actor, day)
+        user = reader.user
+        if user is None:
+            return []  # the local operator answers for no office
+        offices = frozenset(offices_in(tx, user.id, day))
+        states = [CaseState.IN_REVIEW, CaseState.APPROVED_WITH_CONDITIONS]
+        for case in tx.cases.each(states=states):
+            if not may(reader, Action.CASE_VIEW, case):
+                continue
+            if case.state is CaseState.IN_REVIEW:
+                items += _gates(tx, user.id, offices, case, day)
+            elif case.submitted_by == user.id:
+                items += _conditions(tx, case)
+        if authority_of is not None:
+            for record in tx.proposals.all():
+                if record.state != _PROPOSED or not record.tests_passed:
+                    continue
+                office = authority_of(record.holder, day)
+                if office is not None and holds(tx, user.id, office, day):
+                    title = (
+                        f"policy of {record.holder} from {record.effective_from}: {record.title}"
+                    )
+                    items.append(
+                        InboxItem(
+                            "activate",
+                            title,
+                            record.proposed_at,
+                            office=office,
+                            proposal=record.number,
+                        )
+                    )
+    return sorted(items, key=lambda item: item.since)
