@@ -22,9 +22,7 @@ from clearance.core.workflow import CaseState
 from clearance.service.access import (
     Action,
     delegations_in_force,
-    holds,
     may,
-    offices_in,
     principal,
 )
 from clearance.store.protocol import Transaction
@@ -70,39 +68,33 @@ class InboxItem:
 
 
 def _gates(
-    tx: Transaction, user_id: str, offices: frozenset[str], case: CaseRecord, day: dt.date
+    tx: Transaction, user_id: str, held: frozenset[str], delegated: dict[str, str], case: CaseRecord
 ) -> list[InboxItem]:
-    """The gates of ``case`` still unanswered that ``user_id`` may answer on ``day``: those of
-    an office they hold, and the delegable ones of an office they are delegated."""
-    mine = [g for g in case.decision.required_approvals if g.authority in offices]
+    """The gates of ``case`` still unanswered that ``user_id`` may answer: those of an office
+    they hold, and the delegable ones of an office delegated to them (``delegated``: office →
+    the holder they answer for)."""
+    mine = [
+        g
+        for g in case.decision.required_approvals
+        if g.authority in held or (g.delegable and g.authority in delegated)
+    ]
     if not mine or case.submitted_by == user_id:
         return []  # most cases: nothing of this reader's, and no query to find that out
     answered = {a.authority for a in tx.cases.approvals(case.id)}
     title = describe_request(case.request)
-    items = []
-    for gate in mine:
-        if gate.authority in answered:
-            continue
-        behalf = None
-        if not holds(tx, user_id, gate.authority, day):
-            if not gate.delegable:
-                continue
-            delegations = delegations_in_force(tx, user_id, day, authority=gate.authority)
-            if not delegations:
-                continue
-            behalf = delegations[0].holder_id
-        items.append(
-            InboxItem(
-                "decide",
-                title,
-                case.state_since,
-                case.state_since + dt.timedelta(days=case.sla_days),
-                case=case,
-                office=gate.authority,
-                on_behalf_of=behalf,
-            )
+    return [
+        InboxItem(
+            "decide",
+            title,
+            case.state_since,
+            case.state_since + dt.timedelta(days=case.sla_days),
+            case=case,
+            office=gate.authority,
+            on_behalf_of=None if gate.authority in held else delegated[gate.authority],
         )
-    return items
+        for gate in mine
+        if gate.authority not in answered
+    ]
 
 
 def _conditions(tx: Transaction, case: CaseRecord) -> list[InboxItem]:
@@ -133,13 +125,15 @@ def inbox(
         user = reader.user
         if user is None:
             return []  # the local operator answers for no office
-        offices = frozenset(offices_in(tx, user.id, day))
+        # The offices read once: held that day, and delegated (each with its holder).
+        held = frozenset(h.authority for h in tx.people.holdings(user_id=user.id) if h.covers(day))
+        delegated = {d.authority: d.holder_id for d in delegations_in_force(tx, user.id, day)}
         states = [CaseState.IN_REVIEW, CaseState.APPROVED_WITH_CONDITIONS]
         for case in tx.cases.each(states=states):
             if not may(reader, Action.CASE_VIEW, case):
                 continue
             if case.state is CaseState.IN_REVIEW:
-                items += _gates(tx, user.id, offices, case, day)
+                items += _gates(tx, user.id, held, delegated, case)
             elif case.submitted_by == user.id:
                 items += _conditions(tx, case)
         if authority_of is not None:
@@ -147,7 +141,7 @@ def inbox(
                 if record.state != _PROPOSED or not record.tests_passed:
                     continue
                 office = authority_of(record.holder, day)
-                if office is not None and holds(tx, user.id, office, day):
+                if office is not None and office in held:
                     title = (
                         f"policy of {record.holder} from {record.effective_from}: {record.title}"
                     )
