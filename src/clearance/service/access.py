@@ -36,6 +36,7 @@ __all__ = [
     "Submission",
     "check",
     "delegations_in_force",
+    "held_offices",
     "holds",
     "may",
     "offices_in",
@@ -145,11 +146,15 @@ def delegations_in_force(
     ]
 
 
+def held_offices(tx: Transaction, user_id: str, day: dt.date) -> frozenset[str]:
+    """The offices ``user_id`` holds on ``day`` (not those delegated to them)."""
+    return frozenset(h.authority for h in tx.people.holdings(user_id=user_id) if h.covers(day))
+
+
 def offices_in(tx: Transaction, user_id: str, day: dt.date) -> tuple[str, ...]:
     """The offices a user holds on ``day``, or may answer for as a delegate, read in ``tx``."""
-    held = {h.authority for h in tx.people.holdings(user_id=user_id) if h.covers(day)}
     delegated = {d.authority for d in delegations_in_force(tx, user_id, day)}
-    return tuple(sorted(held | delegated))
+    return tuple(sorted(held_offices(tx, user_id, day) | delegated))
 
 
 def today() -> dt.date:

@@ -22,6 +22,7 @@ from clearance.core.workflow import CaseState
 from clearance.service.access import (
     Action,
     delegations_in_force,
+    held_offices,
     may,
     principal,
 )
@@ -126,7 +127,7 @@ def inbox(
         if user is None:
             return []  # the local operator answers for no office
         # The offices read once: held that day, and delegated (each with its holder).
-        held = frozenset(h.authority for h in tx.people.holdings(user_id=user.id) if h.covers(day))
+        held = held_offices(tx, user.id, day)
         delegated = {d.authority: d.holder_id for d in delegations_in_force(tx, user.id, day)}
         states = [CaseState.IN_REVIEW, CaseState.APPROVED_WITH_CONDITIONS]
         for case in tx.cases.each(states=states):
