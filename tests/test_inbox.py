@@ -122,3 +122,11 @@ def test_the_dashboard_says_what_waits_for_its_reader(demo: Api) -> None:
     reviewer, _ = demo.signed_in("conf.reviewer")
     html = reviewer.get("/dashboard").text
     assert "Nothing is waiting for you." in html
+
+
+def test_a_huge_or_strange_user_name_is_one_line_not_a_crash(cli: Cli) -> None:
+    for name in ("x" * 100_000, "a\x00b", "../../etc/passwd", "🙂" * 50):
+        refused = cli("inbox", "--as", name, ok=False)
+        assert refused.returncode == 2
+        assert len(refused.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in refused.stderr
