@@ -194,7 +194,13 @@ class Runtime:
             bundle = history.bundle_in_force(holder, day)
             return None if bundle is None else bundle.policy_authority
 
-        return inbox(self.store, actor=actor, now=self.now(), authority_of=authority_of)
+        return inbox(
+            self.store,
+            actor=actor,
+            now=self.now(),
+            clocks=self.cases.clocks,
+            authority_of=authority_of,
+        )
 
     @staticmethod
     def now() -> dt.datetime:

@@ -30,7 +30,7 @@ from clearance.service.runtime import Runtime
 
 from . import api, errors, pages
 from .auth import oidc_keys
-from .clock import ClockCheckpoints
+from .clock import ClockCheckpoints, ClockEscalation
 from .limits import BodyLimit
 from .pages.reference import api_reference
 
@@ -142,13 +142,15 @@ _PRIVATE = ("/api/", "/cases", "/dashboard")
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """While the process serves: checkpoints by the clock."""
-    clock = ClockCheckpoints(app.state.server)
-    clock.start()
+    """While the process serves: checkpoints and escalation by the clock."""
+    clocks = [ClockCheckpoints(app.state.server), ClockEscalation(app.state.server)]
+    for clock in clocks:
+        clock.start()
     try:
         yield
     finally:
-        clock.stop()
+        for clock in clocks:
+            clock.stop()
 
 
 class Ready(BaseModel):
