@@ -166,6 +166,8 @@ def values(name: str, work: Path) -> st.SearchStrategy[str]:
                 "reason",
                 "condition",
                 "evidence",
+                "question",
+                "answer",
                 "idempotency_key",
                 "passphrase",
                 "new_password",
