@@ -25,6 +25,7 @@ p90 20).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import statistics
 from typing import Any
 
@@ -45,6 +46,7 @@ from clearance.service.people import People
 from clearance.store.db import open_database
 from clearance.store.repository import Store
 
+from .cli_support import Cli
 from .worlds import G2, T0, World
 
 NOW = dt.datetime(2025, 8, 15, 12, 0, tzinfo=dt.UTC)
@@ -353,3 +355,73 @@ def test_adding_a_case_never_takes_a_decision_away(
                     assert row.p90_days >= row.median_days >= 0
     finally:
         database.dispose()
+
+
+# The command line ---------------------------------------------------------------------------
+
+
+def test_the_command_line_reports_waiting_as_a_table_json_and_a_file(cli: Cli) -> None:
+    cli("users", "add", "inspector", "--name", "Inspector", "--party", "US")
+    cli("users", "access", "inspector", "--role", "auditor")
+    g2 = cli.file("g2.json", G2)
+    cli("cases", "submit", g2, "--as", "ua.liaison")
+    cli("cases", "submit", g2, "--as", "ua.liaison")
+    cli("cases", "deny", "1", "--as", "secdef", "--reason", "Escalation risk")
+
+    shown = cli.json("report", "waiting", "--as", "inspector")
+    (office,) = shown["offices"]
+    assert (office["office"], office["decided"], office["overdue"]) == ("us.secdef", 1, 0)
+    assert office["median_days"] == office["p90_days"] <= 1  # answered the day it came
+    assert office["longest_waiting"]["case_number"] == 2
+    assert [m["decided"] for m in shown["months"]] == [1]
+    assert (shown["from"], shown["to"], shown["classification"]) == (None, None, "UNCLASSIFIED")
+
+    table = cli("report", "waiting", "--from", "2025-01-01").stdout
+    assert "time to decision per office" in table
+    assert "answers from 2025-01-01 on" in table
+    assert "us.secdef" in table
+    assert "case 2" in table
+
+    page = cli.tmp / "waiting.html"
+    cli("report", "waiting", "--as", "inspector", "--html", str(page))
+    html = page.read_text(encoding="utf-8")
+    assert "<td>us.secdef</td>" in html
+    assert "<svg" in html
+    assert "90th percentile" in html
+    assert "case 2:" in html
+    assert "<script" not in html
+    assert not re.search(r'(?:src|href)="', html), "no external resource"
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (("--from", "2025-13-01"), "error: --from: '2025-13-01' is not a date of the calendar"),
+        (("--to", "1899-12-31"), "error: --to: 1899-12-31 is outside the dates clearance takes"),
+        (
+            ("--from", "2025-09-01", "--to", "2025-08-01"),
+            "error: --from: 2025-09-01 is after the end of the period, 2025-08-01",
+        ),
+        (("--as", "ua.liaison"), "error: this needs the auditor role"),
+        (("--as", "nobody"), "error: unknown user 'nobody'"),
+    ],
+)
+def test_the_command_line_refuses_in_one_line(cli: Cli, args: tuple[str, ...], line: str) -> None:
+    refused = cli("report", "waiting", *args, ok=False)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(line)
+    assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_a_report_file_that_cannot_be_written_is_one_line_naming_it(cli: Cli) -> None:
+    folder = cli.tmp / "here"
+    folder.mkdir()
+    refused = cli("report", "waiting", "--html", str(folder), ok=False)
+    assert (refused.returncode, refused.stderr.strip()) == (
+        2,
+        f"error: {folder}: is a folder, not a file",
+    )
+    missing = cli.tmp / "no" / "such" / "file.html"
+    refused = cli("report", "waiting", "--html", str(missing), ok=False)
+    assert refused.stderr.startswith(f"error: {missing}: cannot be written")
+    assert len(refused.stderr.strip().splitlines()) == 1
