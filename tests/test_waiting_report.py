@@ -27,6 +27,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import statistics
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,7 +37,7 @@ from hypothesis import strategies as st
 
 from clearance.core.access import Level, Role
 from clearance.core.actors import ADMIN
-from clearance.core.signing import Signer
+from clearance.core.signing import Signer, new_key_pair
 from clearance.errors import InputError, NotFoundError, PermissionDenied
 from clearance.policy.engine import Screener
 from clearance.service.accounts import Accounts
@@ -46,7 +48,13 @@ from clearance.service.people import People
 from clearance.store.db import open_database
 from clearance.store.repository import Store
 
+from .api_support import DEMO_PASSWORD, Api, open_api
 from .cli_support import Cli
+from .test_api import (  # noqa: F401 (the demo world's fixtures)
+    postgresql_template,
+    seeded,
+    sqlite_template,
+)
 from .worlds import G2, T0, World
 
 NOW = dt.datetime(2025, 8, 15, 12, 0, tzinfo=dt.UTC)
@@ -425,3 +433,113 @@ def test_a_report_file_that_cannot_be_written_is_one_line_naming_it(cli: Cli) ->
     refused = cli("report", "waiting", "--html", str(missing), ok=False)
     assert refused.stderr.startswith(f"error: {missing}: cannot be written")
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+# The API and the page, over the demo world -----------------------------------------------------
+
+
+@pytest.fixture
+def demo(seeded: str, tmp_path: Path) -> Iterator[Api]:  # noqa: F811
+    """The demo world (cases 1, SECRET, and 2, CONFIDENTIAL, in review for the Secretary for
+    45 days) with case 2 denied now, and an auditor cleared CONFIDENTIAL."""
+    with open_api(tmp_path / "data", seeded) as api:
+        server = api.server
+        public, _ = new_key_pair(DEMO_PASSWORD)
+        server.people.add_user(
+            user_id="conf.auditor",
+            name="Auditor cleared CONFIDENTIAL",
+            party="US",
+            public_key=public,
+            actor=ADMIN,
+            now=server.now(),
+        )
+        server.accounts.set_access(
+            "conf.auditor",
+            roles=(Role.AUDITOR,),
+            clearance=Level.CONFIDENTIAL,
+            actor=ADMIN,
+            now=server.now(),
+        )
+        server.accounts.set_password("conf.auditor", DEMO_PASSWORD, actor=ADMIN, now=server.now())
+        denied = api.as_user("secdef").post(
+            "/api/v1/cases/2/deny", json={"reason": "No", "passphrase": DEMO_PASSWORD}
+        )
+        assert denied.status_code == 200, denied.text
+        yield api
+
+
+def _same_but_when(body: dict[str, Any], report: WaitingReport) -> None:
+    assert {k: v for k, v in body.items() if k != "at"} == {
+        k: v for k, v in report.as_dict().items() if k != "at"
+    }
+
+
+def test_the_api_gives_auditors_the_report_of_what_they_may_see(demo: Api) -> None:
+    body = demo.as_user("auditor").get("/api/v1/reports/waiting").json()
+    _same_but_when(body, demo.server.waiting_report(actor="auditor"))
+    (office,) = body["offices"]
+    assert office["decided"] == 1
+    assert office["median_days"] == office["p90_days"]
+    assert 25 <= office["p90_days"] <= 33, "45 days in review: its weekdays less holidays"
+    assert office["longest_waiting"]["case_number"] == 1
+    assert office["overdue"] == 1
+    assert body["classification"] == "SECRET"
+
+    confidential = demo.as_user("conf.auditor").get("/api/v1/reports/waiting")
+    assert confidential.status_code == 200
+    body = confidential.json()
+    (office,) = body["offices"]
+    assert (office["decided"], office["longest_waiting"], office["overdue"]) == (1, None, 0)
+    assert body["classification"] == "CONFIDENTIAL"
+    assert demo.case_id(1) not in confidential.text
+    assert "SECRET" not in confidential.text
+
+    july = demo.as_user("auditor").get("/api/v1/reports/waiting", params={"to": "2025-07-31"})
+    assert (july.json()["to"], july.json()["offices"][0]["decided"]) == ("2025-07-31", 0)
+
+
+def test_the_api_refuses_who_is_not_an_auditor_and_a_period_that_is_not_one(demo: Api) -> None:
+    refused = demo.as_user("ua.liaison").get("/api/v1/reports/waiting")
+    assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
+    assert demo.client().get("/api/v1/reports/waiting").status_code == 401
+    bad = demo.as_user("auditor").get("/api/v1/reports/waiting", params={"from": "2025-02-30"})
+    assert bad.status_code == 400
+    assert bad.json() == {
+        "code": "invalid_input",
+        "message": "from: '2025-02-30' is not a date of the calendar",
+        "field": "from",
+    }
+
+
+def test_the_page_shows_an_auditor_the_table_and_the_chart(demo: Api) -> None:
+    page, _ = demo.signed_in("auditor")
+    response = page.get("/reports/waiting")
+    assert response.status_code == 200
+    html = response.text
+    assert '<code class="office">us.secdef</code>' in html
+    assert '<a href="/cases/1">Case 1</a>' in html
+    assert '<span class="tag tag--overdue">1 overdue</span>' in html
+    chart = html[html.index('<svg class="chart chart--waiting"') : html.index("</svg>")]
+    assert 'role="img"' in chart
+    assert "<title id=" in chart
+    assert "<desc id=" in chart
+    assert "style=" not in chart
+    assert 'id="months"' in html, "the chart's figures as a table"
+    assert 'class="banner__level">SECRET<' in html
+
+    confidential, _ = demo.signed_in("conf.auditor")
+    html = confidential.get("/reports/waiting").text
+    assert 'class="banner__level">CONFIDENTIAL<' in html
+    assert "/cases/1" not in html
+
+
+def test_the_page_refuses_a_requester_and_names_a_wrong_field(demo: Api) -> None:
+    requester, _ = demo.signed_in("ua.liaison")
+    assert requester.get("/reports/waiting").status_code == 403
+    auditor, _ = demo.signed_in("auditor")
+    wrong = auditor.get("/reports/waiting", params={"from": "2025-09-01", "to": "2025-08-01"})
+    assert wrong.status_code == 400
+    assert "from: 2025-09-01 is after the end of the period, 2025-08-01" in wrong.text
+    assert 'id="from" name="from" type="date"' in wrong.text
+    assert 'aria-invalid="true"' in wrong.text
+    assert 'id="offices"' not in wrong.text
