@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .context import ReaderOption, reader_id, runtime, seen_as
+from .context import reader_id, runtime, seen_as
 from .options import JsonOption
 from .render import print_json
 
@@ -23,6 +23,15 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+ReaderOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="Make the report as this user, counting only the cases they may see (they need"
+        " the auditor role). Default: the local operator, who sees everything.",
+        show_default=False,
+    ),
+]
 FromOption = Annotated[
     str | None,
     typer.Option(
