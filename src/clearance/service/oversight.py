@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clearance.core.access import Level
+from clearance.core.chain import EventType
 from clearance.core.events import EscalationReached, PayloadError
 from clearance.core.request import iso_date
 from clearance.core.workflow import CaseState
@@ -229,6 +230,8 @@ def _escalated(events: list[LedgerRecord], inside: Callable[[dt.date], bool]) ->
     """The offices with an escalation step recorded on a day ``inside`` the period."""
     offices = set()
     for record in events:
+        if record.type != EventType.ESCALATION_REACHED.value:
+            continue  # read only the escalations' bodies
         try:
             event = record.event
         except PayloadError:
