@@ -400,6 +400,23 @@ def dashboard_counts(world: World, actor: Actor, response: Any) -> None:
     assert shown.group(1) == (str(overdue) if overdue else "No case you can see is overdue.")
 
 
+def api_waiting_report(world: World, actor: Actor, response: Any) -> None:
+    body = response.json()
+    overdue = [c.number for c in visible_cases(actor) if c.overdue]
+    assert sum(o["overdue"] for o in body["offices"]) == len(overdue)
+    longest = {o["longest_waiting"]["case_number"] for o in body["offices"] if o["longest_waiting"]}
+    assert longest <= {c.number for c in visible_cases(actor) if c.open}
+    assert Level[body["classification"].replace(" ", "_")] <= actor.clearance
+
+
+def page_waiting_report(world: World, actor: Actor, response: Any) -> None:
+    overdue = [c.number for c in visible_cases(actor) if c.overdue]
+    shown = re.findall(r'class="tag tag--overdue">(\d+) overdue<', response.text)
+    assert sum(int(n) for n in shown) == len(overdue)
+    linked = {int(n) for n in re.findall(r'href="/cases/(\d+)"', response.text)}
+    assert linked <= {c.number for c in visible_cases(actor) if c.open}
+
+
 # The table -----------------------------------------------------------------------------------
 
 ANSWER = {"reason": "no", "passphrase": DEMO_PASSWORD}
@@ -614,6 +631,20 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/ledger/public-key"): Row(
         (Call("GET", "/api/v1/ledger/public-key", everyone()),)
     ),
+    # reports
+    ("GET", "/api/v1/reports/waiting"): Row(
+        (
+            Call("GET", "/api/v1/reports/waiting", role(Role.AUDITOR), check=api_waiting_report),
+            Call(
+                "GET",
+                "/api/v1/reports/waiting",
+                role(Role.AUDITOR),
+                params={"from": "2025-01-01", "to": TS_DATE},
+                allowed=(TS_DATE,),  # the reader's own period, repeated
+                check=api_waiting_report,
+            ),
+        )
+    ),
     # pages
     ("GET", "/sign-in"): Row((Call("GET", "/sign-in", everyone()),)),
     ("POST", "/sign-in"): Row(
@@ -749,6 +780,16 @@ TABLE: dict[tuple[str, str], Row] = {
                 "/ledger/verification",
                 page(needed=Role.AUDITOR),
                 allowed=("needs TOP SECRET clearance",),
+            ),
+        )
+    ),
+    ("GET", "/reports/waiting"): Row(
+        (
+            Call(
+                "GET",
+                "/reports/waiting",
+                page(needed=Role.AUDITOR),
+                check=page_waiting_report,
             ),
         )
     ),

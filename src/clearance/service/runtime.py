@@ -34,6 +34,7 @@ from clearance.service.anchoring import prepare, sealed_store
 from clearance.service.cases import CaseService
 from clearance.service.inbox import InboxItem, inbox
 from clearance.service.keyfiles import open_key_file
+from clearance.service.oversight import WaitingReport, waiting_report
 from clearance.service.people import People
 from clearance.service.proposals import PolicyProposals
 from clearance.settings import Settings
@@ -200,6 +201,15 @@ class Runtime:
             now=self.now(),
             clocks=self.cases.clocks,
             authority_of=authority_of,
+        )
+
+    def waiting_report(
+        self, *, actor: str, first: dt.date | None = None, last: dt.date | None = None
+    ) -> WaitingReport:
+        """The report of waiting per office and month (``service.oversight``) as ``actor``
+        may see it now, by the review clocks of the policy in force in this process."""
+        return waiting_report(
+            self.store, self.cases.clocks, actor=actor, now=self.now(), first=first, last=last
         )
 
     @staticmethod
