@@ -46,6 +46,8 @@ from clearance.store.repository import Store
 __all__ = ["POLICY_RECHECK_S", "CaseRecord", "Database", "Runtime", "Store", "existing_database"]
 
 POLICY_RECHECK_S = 1.0
+INBOX_COUNTS_KEPT = 10_000
+"""Users whose inbox count a runtime keeps at most (then it forgets them all and starts over)."""
 
 log = logging.getLogger("clearance.runtime")
 
@@ -73,6 +75,7 @@ class Runtime:
         self._checked = float("-inf")
         self._marker: tuple[int, int] | None = None
         self._built: tuple[Screener, CaseService] | None = None
+        self._inbox_counts: dict[str, tuple[object, int]] = {}
 
     @functools.cached_property
     def pack(self) -> ScenarioPack:
@@ -202,6 +205,29 @@ class Runtime:
             clocks=self.cases.clocks,
             authority_of=authority_of,
         )
+
+    def inbox_count(self, *, actor: str) -> int:
+        """How many things wait for ``actor`` today: the length of their ``inbox``, by its
+        rules, for the navigation of every page.
+
+        An inbox reads every open case, so each count is kept, per user, with the point of
+        the ledger and the day it was taken at, and taken again only once either has moved
+        on: everything an inbox reads (cases, answers, conditions, proposals, offices,
+        delegations, a user's access, the policy in force) changes only with an event on
+        the ledger, so a page costs one small query while nothing has been recorded. What
+        is kept is keyed by what is in the database, so two instances never disagree."""
+        now = self.now()
+        self._current()  # the policy in force, as ``inbox`` will judge proposals by
+        with self.store.reading() as tx:
+            seen = (now.date(), tx.ledger.last_seq(), self._marker)
+        kept = self._inbox_counts.get(actor)
+        if kept is not None and kept[0] == seen:
+            return kept[1]
+        count = len(self.inbox(actor=actor))
+        if len(self._inbox_counts) >= INBOX_COUNTS_KEPT:
+            self._inbox_counts.clear()
+        self._inbox_counts[actor] = (seen, count)
+        return count
 
     def waiting_report(
         self, *, actor: str, first: dt.date | None = None, last: dt.date | None = None
