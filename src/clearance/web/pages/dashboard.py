@@ -36,6 +36,7 @@ def dashboard(request: Request, viewer: Viewer, srv: Srv) -> Response:
         viewer=viewer,
         level=max(board.level, Level(max(shown, default=0))),
         waiting=[item.as_dict(now) for item in waiting],
+        inbox_count=len(waiting),  # the navigation's count: the list below, not asked again
         title="Dashboard",
         board=board,
         buckets=[label for _, _, label in AGE_BUCKETS],
