@@ -448,6 +448,23 @@ def _not(role_: Role) -> Callable[[Actor], bool]:
     return lambda actor: not actor.has(role_)
 
 
+def change_row(change: str, fields: dict[str, str]) -> Row:
+    """A change from the case page, as its form sends it: first for the confirmation page,
+    then confirmed; made only as readers who may not see the case."""
+    return Row(
+        tuple(
+            CaseCall(
+                "POST",
+                f"/cases/{{ref}}/{change}",
+                data=fields | confirmed,
+                only_hidden=True,
+                anonymous=PAGE,
+            )
+            for confirmed in ({}, {"confirm": "yes"})
+        )
+    )
+
+
 TABLE: dict[tuple[str, str], Row] = {
     # operations
     ("GET", "/health"): Row((Call("GET", "/health", everyone()),)),
@@ -697,6 +714,11 @@ TABLE: dict[tuple[str, str], Row] = {
             ),
         )
     ),
+    ("POST", "/cases/{ref}/withdraw"): change_row("withdraw", {"reason": "x"}),
+    ("POST", "/cases/{ref}/conditions"): change_row(
+        "conditions", {"condition": "European partners fund the purchase", "evidence": "y"}
+    ),
+    ("POST", "/cases/{ref}/execute"): change_row("execute", {"quantity": "1"}),
     ("GET", "/requests/new"): Row((Call("GET", "/requests/new", page(needed=Role.REQUESTER)),)),
     ("POST", "/requests/preview"): Row(
         (

@@ -13,7 +13,18 @@ policy (``/policy/{holder}``).
 
 from __future__ import annotations
 
-from . import account, cases, dashboard, ledger, policy, proposals, reports, screening, stockpile
+from . import (
+    account,
+    case_changes,
+    cases,
+    dashboard,
+    ledger,
+    policy,
+    proposals,
+    reports,
+    screening,
+    stockpile,
+)
 
 __all__ = ["ROUTERS"]
 
@@ -24,6 +35,7 @@ ROUTERS = tuple(
         account,
         dashboard,
         cases,
+        case_changes,
         screening,
         policy,
         ledger,
