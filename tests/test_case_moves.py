@@ -50,15 +50,21 @@ def test_each_reader_is_offered_what_the_case_allows_them(world: World) -> None:
     eram, _ = cases.submit(G5, actor="us.liaison", now=T0)
     day = T0 + dt.timedelta(days=1)
 
-    # In review: the requester may withdraw, the Secretary may answer, nobody else anything.
+    # In review: the requester may withdraw, the Secretary may answer or ask the requester
+    # a question, nobody else anything.
     assert cases.moves(atacms.id, actor="ua.liaison", now=day) == Moves(withdraw=True)
     assert cases.moves(str(atacms.number), actor="hegseth", now=day) == Moves(
-        answer=(Gate("us.secdef", False, None),)
+        answer=(Gate("us.secdef", False, None),), ask=True
     )
     assert cases.moves(atacms.id, actor="usdp", now=day) == Moves()
     assert cases.moves(atacms.id, actor=ADMIN, now=day) == Moves()
     with pytest.raises(NotFoundError):  # his term ended when the next Secretary's began
         cases.moves(atacms.id, actor="austin", now=day)
+
+    # Asked a question: the requester may answer (or withdraw); nobody may decide or ask.
+    cases.ask(atacms.id, actor="hegseth", question="Which unit?", now=day)
+    assert cases.moves(atacms.id, actor="ua.liaison", now=day) == Moves(withdraw=True, reply=True)
+    assert cases.moves(atacms.id, actor="hegseth", now=day) == Moves()
 
     # Approved with a condition: its requester may record it or withdraw, not yet execute.
     assert cases.moves(eram.id, actor="us.liaison", now=day) == Moves(

@@ -719,6 +719,20 @@ TABLE: dict[tuple[str, str], Row] = {
         "conditions", {"condition": "European partners fund the purchase", "evidence": "y"}
     ),
     ("POST", "/cases/{ref}/execute"): change_row("execute", {"quantity": "1"}),
+    ("POST", "/cases/{ref}/ask"): Row(
+        (
+            CaseCall(
+                "POST", "/cases/{ref}/ask", data={"question": "x"}, only_hidden=True, anonymous=PAGE
+            ),
+        )
+    ),
+    ("POST", "/cases/{ref}/reply"): Row(
+        (
+            CaseCall(
+                "POST", "/cases/{ref}/reply", data={"answer": "x"}, only_hidden=True, anonymous=PAGE
+            ),
+        )
+    ),
     ("GET", "/requests/new"): Row((Call("GET", "/requests/new", page(needed=Role.REQUESTER)),)),
     ("POST", "/requests/preview"): Row(
         (

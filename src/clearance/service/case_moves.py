@@ -26,7 +26,15 @@ from clearance.errors import (
     NotFoundError,
     PermissionDenied,
 )
-from clearance.service.access import Action, Principal, check, may, principal
+from clearance.service.access import (
+    Action,
+    CaseQuestion,
+    Principal,
+    check,
+    may,
+    offices_in,
+    principal,
+)
 from clearance.service.case_view import find_case
 from clearance.service.people import can_act_for
 from clearance.store.protocol import Transaction
@@ -38,9 +46,12 @@ __all__ = [
     "Gate",
     "Moves",
     "acting_party",
+    "asking_office",
+    "check_ask",
     "check_condition",
     "check_evidence",
     "check_execute",
+    "check_reply",
     "check_withdraw",
     "readable",
 ]
@@ -73,6 +84,38 @@ def check_withdraw(acting: Principal, case: CaseRecord) -> AnyRequest:
     check(acting, Action.CASE_WITHDRAW, case)
     check_transition(case.state, CaseState.WITHDRAWN)
     return readable(case)
+
+
+def asking_office(tx: Transaction, acting: Principal, case: CaseRecord, day: dt.date) -> str | None:
+    """The open gate of ``case`` that ``acting`` holds or answers for on ``day``, for whom
+    they would ask a question (None: they hold none of them)."""
+    if acting.user is None:
+        return None
+    answered = {a.authority for a in tx.cases.approvals(case.id)}
+    mine = set(offices_in(tx, acting.id, day))
+    gates = [g.authority for g in case.decision.required_approvals]
+    return next((g for g in gates if g not in answered and g in mine), None)
+
+
+def check_ask(tx: Transaction, acting: Principal, case: CaseRecord, day: dt.date) -> str | None:
+    """Refuse a question ``acting`` may not ask now: of a case in review, by a reviewer or
+    a holder of an office still to answer, never the requester. The office they ask for."""
+    if case.state != CaseState.IN_REVIEW:
+        raise IllegalTransition(
+            f"case {case.number} is {case.state}; questions are asked of cases in review"
+        )
+    office = asking_office(tx, acting, case, day)
+    check(acting, Action.CASE_ASK, CaseQuestion(case, office))
+    return office
+
+
+def check_reply(acting: Principal, case: CaseRecord) -> None:
+    """Refuse an answer ``acting`` may not give now: the requester's, to a waiting question."""
+    check(acting, Action.CASE_REPLY, case)
+    if case.state != CaseState.AWAITING_ANSWER:
+        raise IllegalTransition(
+            f"case {case.number} is {case.state}; it is not waiting for an answer"
+        )
 
 
 def check_evidence(evidence: str) -> None:
@@ -141,6 +184,10 @@ class Moves:
     """The unmet conditions they may record as met."""
     execute_up_to: int | None = None
     """The approved quantity, when they may record the case as executed (at most that)."""
+    ask: bool = False
+    """Whether they may ask the requester a question (the case waits, its clocks stopped)."""
+    reply: bool = False
+    """Whether they may answer the question the case waits on."""
 
 
 def _answerable(tx: Transaction, acting: Principal, case: CaseRecord, day: dt.date) -> list[Gate]:
@@ -193,6 +240,8 @@ class CaseMoves:
                 withdraw=_passes(lambda: check_withdraw(acting, case)),
                 conditions=tuple(text for text in conditions if may_meet(text)),
                 execute_up_to=readable(case).quantity if execute else None,
+                ask=_passes(lambda: check_ask(tx, acting, case, day)),
+                reply=_passes(lambda: check_reply(acting, case)),
             )
 
     def rehearse(

@@ -22,7 +22,7 @@ from clearance.service.case_queries import CaseQueries
 from clearance.service.case_questions import MAX_SAID, CaseQuestions
 from clearance.service.case_view import CaseView, case_row
 from clearance.service.clocks import ReviewClocks
-from clearance.service.escalation import escalate
+from clearance.service.escalation import escalate, escalated_open
 from clearance.service.rescreening import Rescreener, Rescreening
 from clearance.service.stockpile import StockService
 from clearance.service.submission import CaseSubmission
@@ -65,3 +65,4 @@ class CaseService:
         self.decisions_by_month = queries.decisions_by_month
         self.rescreen = Rescreener(store, screener, self.stock).rescreen
         self.escalate = partial(escalate, store, self.clocks)
+        self.escalated = partial(escalated_open, store)

@@ -1,5 +1,6 @@
 """Changing a case from its page: withdraw it, record a condition as met, record its
-execution; each through a confirmation page first.
+execution, each through a confirmation page first; ask the requester a question, and
+answer it.
 
 Every change is two posts of the same form. The first (without ``confirm``) asks the
 service to rehearse the change (``Runtime.cases.rehearse``: the change's own checks,
@@ -156,6 +157,44 @@ def _change(request: Request, srv: Runtime, viewer: SignedIn, ref: str, change: 
     return RedirectResponse(
         f"/cases/{view.case.number}?done={_DONE[change.action]}", status_code=303
     )
+
+
+def _said(
+    request: Request, srv: Runtime, viewer: SignedIn, ref: str, form: str, text: str
+) -> Response:
+    """A question asked or answered: made at once (it decides nothing, and the case's
+    timeline keeps it), or refused on the case page naming the field."""
+    try:
+        if form == "ask":
+            view = srv.cases.ask(ref, actor=viewer.id, question=text, now=srv.now())
+        else:
+            view = srv.cases.reply(ref, actor=viewer.id, answer=text, now=srv.now())
+    except ClearanceError as exc:
+        fresh = srv.cases.view(ref, actor=viewer.id)
+        return render_case(
+            request,
+            srv,
+            viewer,
+            fresh,
+            status=exc.http_status,
+            error=exc.message,
+            error_field=exc.where if isinstance(exc, InputError) else None,
+            entered={"form": form, "text": text},
+        )
+    done = "asked" if form == "ask" else "replied"
+    return RedirectResponse(f"/cases/{view.case.number}?done={done}", status_code=303)
+
+
+@router.post("/cases/{ref}/ask")
+def ask(ref: str, request: Request, viewer: Viewer, srv: Srv, question: Text = "") -> Response:
+    """Ask the requester a question: the case waits for the answer, its clocks stopped."""
+    return _said(request, srv, viewer, ref, "ask", question)
+
+
+@router.post("/cases/{ref}/reply")
+def reply(ref: str, request: Request, viewer: Viewer, srv: Srv, answer: Text = "") -> Response:
+    """The requester answers the question their case waits on."""
+    return _said(request, srv, viewer, ref, "reply", answer)
 
 
 @router.post("/cases/{ref}/withdraw")

@@ -11,13 +11,14 @@ when the service, rehearsing the change, would accept it.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from clearance.core.access import Level, parse_level
+from clearance.core.chain import EventType
 from clearance.core.event_words import words_of
 from clearance.core.request import parse_request
 from clearance.core.workflow import OPEN_STATES, TERMINAL, CaseState
@@ -51,6 +52,9 @@ _DONE = {
     "withdrawn": "The case was withdrawn; your reason is on its timeline.",
     "condition": "The condition was recorded as met, with your evidence.",
     "executed": "The execution was recorded; the case is closed.",
+    "asked": "Your question was sent to the requester; the case's clock is stopped until"
+    " they answer.",
+    "replied": "Your answer was recorded; the case is back in review.",
 }
 SEARCH_COUNT_LIMIT = 1_000
 """A search counts its matches up to here ("1,000 or more"): a broad one stays fast."""
@@ -126,6 +130,17 @@ def _explanation(srv: Runtime, view: CaseView) -> tuple[Explanation | None, str 
     return explain(srv.screener, request, decision), note
 
 
+_ESCALATION = EventType.ESCALATION_REACHED.value
+
+
+def _question(case: dict[str, Any]) -> dict[str, Any] | None:
+    """The question the case waits on (the last one asked), while it waits."""
+    if case["state"] != CaseState.AWAITING_ANSWER.value:
+        return None
+    asked = [e for e in case["events"] if e["type"] == EventType.QUESTION_ASKED.value]
+    return asked[-1] if asked else None
+
+
 def render_case(
     request: Request,
     srv: Runtime,
@@ -163,6 +178,8 @@ def render_case(
         closed=view.case.state in TERMINAL,
         checks=checks,
         events=[{**e, "summary": words_of(e)} for e in case["events"]],
+        question=_question(case),
+        escalations=[words_of(e) for e in case["events"] if e["type"] == _ESCALATION],
         error=error,
         error_field=error_field,
         reason=reason,

@@ -29,7 +29,9 @@ def dashboard(request: Request, viewer: Viewer, srv: Srv) -> Response:
     chart = decisions_chart(board.months, title="Decisions per month, last twelve months")
     now = srv.now()
     waiting = srv.inbox(actor=viewer.id)
+    escalated = srv.cases.escalated(actor=viewer.id, now=now)
     shown = [item.case.classification for item in waiting if item.case is not None]
+    shown += [e.case.classification for e in escalated]
     return render(
         request,
         "dashboard.html",
@@ -43,4 +45,5 @@ def dashboard(request: Request, viewer: Viewer, srv: Srv) -> Response:
         chart=chart,
         now=now,
         oldest=board.oldest.as_dict(now) if board.oldest else None,
+        escalated=escalated,
     )
