@@ -245,7 +245,7 @@ def test_the_dashboard_shows_state_age_overdue_and_decisions(server: Runtime) ->
     assert re.search(r'id="oldest-link">Case 1</a>', page)
     assert "UA employs 2 × atacms against a target in RU, 2025-06-15" in page
     assert '<code class="office">us.secdef</code>' in page
-    assert "overdue: past its due date" in page
+    assert "overdue: it was due by the end of" in page
     assert "3 open cases" in page
     assert 'id="overdue-count">2</strong>' in page
     assert '<svg class="chart"' in page

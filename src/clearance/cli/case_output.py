@@ -99,7 +99,7 @@ def print_case(view: CaseView, json_output: bool) -> None:
             mark = "[green]running[/green]"
         console.print(
             f"clock of {clock['office']}: {clock['elapsed_days']} of {clock['limit']},"
-            f" due {clock['due_at'][:10]} — {mark}",
+            f" due by the end of {clock['due_day']} — {mark}",
             highlight=False,
         )
     timeline = Table(title="timeline (ledger)")

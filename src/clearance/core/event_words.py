@@ -8,6 +8,7 @@ clearance) is said to be so, in words too.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -57,7 +58,10 @@ def _submitted(p: CaseSubmitted, _: Event) -> str:
 
 def _state_changed(p: CaseStateChanged, _: Event) -> str:
     said = f"{p.from_state} → {p.to_state}: {p.why}" if p.why else f"{p.from_state} → {p.to_state}"
-    return said if p.due_at is ABSENT else f"{said}; due by {p.due_at:%Y-%m-%d %H:%M} UTC"
+    if p.due_at is ABSENT:
+        return said
+    last = (p.due_at - dt.timedelta(microseconds=1)).astimezone(dt.UTC).date()
+    return f"{said}; due by the end of {last.isoformat()} (UTC)"
 
 
 def _asked(p: QuestionAsked, e: Event) -> str:

@@ -63,6 +63,7 @@ class CaseView:
                 "count": g.limit.count.value,
                 "elapsed_days": g.clock.elapsed(now),
                 "due_at": g.clock.due_at().isoformat(),
+                "due_day": g.clock.due_day().isoformat(),
                 "overdue": self.case.state is CaseState.IN_REVIEW and g.clock.is_overdue(now),
                 "stopped": self.case.state is CaseState.AWAITING_ANSWER,
             }

@@ -68,6 +68,16 @@ def _when(value: str | dt.datetime | None) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _due(value: str | dt.datetime | None) -> str:
+    """A due time (the first moment a case is overdue) as its last day: ``the end of
+    2026-12-31 (UTC)``, which reads as the deadline it is."""
+    if value is None:
+        return "—"
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    last = (moment.astimezone(dt.UTC) - dt.timedelta(microseconds=1)).date()
+    return f"the end of {last.isoformat()} (UTC)"
+
+
 def _days(value: float) -> str:
     """``0 days``, ``1 day``, ``45 days``: whole days waited, rounded down."""
     whole = int(value)
@@ -92,6 +102,7 @@ def _level(value: int | str) -> str:
 
 _env.filters.update(
     when=_when,
+    due=_due,
     days=_days,
     short=_short,
     words=_words,

@@ -66,7 +66,8 @@ class GateClock(Body):
     limit: str = Field(description='In words: "20 working days".')
     count: str = Field(description="calendar_days or working_days")
     elapsed_days: int = Field(description="Days counted so far, less those stopped.")
-    due_at: str
+    due_at: str = Field(description="The first moment the gate is overdue.")
+    due_day: str = Field(description="Its last day to answer (UTC), YYYY-MM-DD.")
     overdue: bool
     stopped: bool = Field(description="True while the case waits for an answer.")
 
