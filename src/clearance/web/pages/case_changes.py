@@ -134,6 +134,30 @@ def _confirmation(
     )
 
 
+def _refused(
+    request: Request,
+    srv: Runtime,
+    viewer: SignedIn,
+    ref: str,
+    exc: ClearanceError,
+    entered: dict[str, str],
+) -> Response:
+    """The case page with the refusal in one line, naming the field, and what was entered
+    on the form it came from. Not found here for a case the reader may not see, as for one
+    that does not exist."""
+    fresh = srv.cases.view(ref, actor=viewer.id)
+    return render_case(
+        request,
+        srv,
+        viewer,
+        fresh,
+        status=exc.http_status,
+        error=exc.message,
+        error_field=exc.where if isinstance(exc, InputError) else None,
+        entered=entered,
+    )
+
+
 def _change(request: Request, srv: Runtime, viewer: SignedIn, ref: str, change: Change) -> Response:
     """The confirmation page, or the change made; a refusal on the case page."""
     try:
@@ -142,18 +166,7 @@ def _change(request: Request, srv: Runtime, viewer: SignedIn, ref: str, change: 
             return _confirmation(request, srv, viewer, ref, change)
         view = _make(srv, viewer, ref, change)
     except ClearanceError as exc:
-        # Not found here for a case the reader may not see, as for one that does not exist.
-        fresh = srv.cases.view(ref, actor=viewer.id)
-        return render_case(
-            request,
-            srv,
-            viewer,
-            fresh,
-            status=exc.http_status,
-            error=exc.message,
-            error_field=exc.where if isinstance(exc, InputError) else None,
-            entered={"form": change.form, **change.fields},
-        )
+        return _refused(request, srv, viewer, ref, exc, {"form": change.form, **change.fields})
     return RedirectResponse(
         f"/cases/{view.case.number}?done={_DONE[change.action]}", status_code=303
     )
@@ -170,17 +183,7 @@ def _said(
         else:
             view = srv.cases.reply(ref, actor=viewer.id, answer=text, now=srv.now())
     except ClearanceError as exc:
-        fresh = srv.cases.view(ref, actor=viewer.id)
-        return render_case(
-            request,
-            srv,
-            viewer,
-            fresh,
-            status=exc.http_status,
-            error=exc.message,
-            error_field=exc.where if isinstance(exc, InputError) else None,
-            entered={"form": form, "text": text},
-        )
+        return _refused(request, srv, viewer, ref, exc, {"form": form, "text": text})
     done = "asked" if form == "ask" else "replied"
     return RedirectResponse(f"/cases/{view.case.number}?done={done}", status_code=303)
 
