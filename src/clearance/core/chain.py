@@ -91,6 +91,8 @@ class EventType(StrEnum):
     BUNDLE_PROPOSED = "bundle_proposed"
     BUNDLE_ACTIVATED = "bundle_activated"
     STOCK_MOVED = "stock_moved"
+    SUBSCRIPTION_ADDED = "subscription_added"
+    SUBSCRIPTION_ENDED = "subscription_ended"
 
 
 def event_body(

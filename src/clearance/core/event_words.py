@@ -32,6 +32,8 @@ from clearance.core.events import (
     PayloadError,
     StockMove,
     StockMoved,
+    SubscriptionAdded,
+    SubscriptionEnded,
     SystemKeyAdded,
     UserAccessChanged,
     UserAdded,
@@ -145,6 +147,24 @@ def _stock_moved(p: StockMoved, _: Event) -> str:
     return "; ".join(_move(m) for m in p.movements) or "no stock moved"
 
 
+def _whom(user: str | None, office: str | None, clearance: str | None = None) -> str:
+    if office is not None:
+        cleared = f", cleared {clearance}" if clearance else ""
+        return f"the office {office}{cleared}"
+    return user or "nobody"
+
+
+def _subscribed(p: SubscriptionAdded, _: Event) -> str:
+    return (
+        f"{_whom(p.user, p.office, p.clearance)} subscribed to {', '.join(p.kinds) or 'nothing'}"
+        f" by {p.channel} at {p.address} (subscription {p.subscription[:8]})"
+    )
+
+
+def _unsubscribed(p: SubscriptionEnded, _: Event) -> str:
+    return f"subscription {p.subscription[:8]} of {_whom(p.user, p.office)} ended"
+
+
 WORDS: Mapping[EventType, Callable[[Any, Event], str]] = {
     EventType.SYSTEM_KEY_ADDED: _system_key,
     EventType.USER_ADDED: _user_added,
@@ -163,6 +183,8 @@ WORDS: Mapping[EventType, Callable[[Any, Event], str]] = {
     EventType.BUNDLE_PROPOSED: _proposed,
     EventType.BUNDLE_ACTIVATED: _activated,
     EventType.STOCK_MOVED: _stock_moved,
+    EventType.SUBSCRIPTION_ADDED: _subscribed,
+    EventType.SUBSCRIPTION_ENDED: _unsubscribed,
 }
 """The words of each event type, given its payload and the event."""
 
