@@ -62,6 +62,8 @@ class Action(StrEnum):
     LEDGER_READ = "ledger.read"  # nothing: the auditor role
     LEDGER_VERIFY = "ledger.verify"  # nothing: an auditor cleared TOP SECRET
     TOKENS_MANAGE = "tokens.manage"  # a user id: whose API tokens
+    SUBSCRIPTIONS_MANAGE = "subscriptions.manage"  # a user id: whose subscriptions
+    NOTIFICATIONS_ADMIN = "notifications.admin"  # nothing: offices' subscriptions, dead letters
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,8 +253,10 @@ def refusal(actor: Principal, action: Action, resource: Resource = None) -> Clea
             if actor.clearance < Level.TOP_SECRET:
                 return PermissionDenied("verifying the whole ledger needs TOP SECRET clearance")
             return None
-        case Action.TOKENS_MANAGE:
+        case Action.TOKENS_MANAGE | Action.SUBSCRIPTIONS_MANAGE:
             return None if resource == actor.id or actor.has(Role.ADMIN) else _needs(Role.ADMIN)
+        case Action.NOTIFICATIONS_ADMIN:
+            return None if actor.has(Role.ADMIN) else _needs(Role.ADMIN)
     raise AssertionError(f"no rule for {action}")  # every Action has a case above
 
 
