@@ -142,13 +142,20 @@ _PRIVATE = ("/api/", "/cases", "/dashboard")
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """While the process serves: checkpoints by the clock."""
-    clock = ClockCheckpoints(app.state.server)
+    """While the process serves: checkpoints by the clock, and a dispatcher of notifications
+    (unless CLEARANCE_NOTIFY_POLL_SECONDS is 0), stopped when the server stops."""
+    server: Runtime = app.state.server
+    clock = ClockCheckpoints(server)
     clock.start()
+    dispatcher = server.dispatcher() if server.settings.notify.poll_s > 0 else None
+    if dispatcher is not None:
+        dispatcher.start()
     try:
         yield
     finally:
         clock.stop()
+        if dispatcher is not None:
+            dispatcher.stop()
 
 
 class Ready(BaseModel):

@@ -13,11 +13,31 @@ policy (``/policy/{holder}``).
 
 from __future__ import annotations
 
-from . import account, cases, dashboard, ledger, policy, proposals, screening, stockpile
+from . import (
+    account,
+    cases,
+    dashboard,
+    ledger,
+    notifications,
+    policy,
+    proposals,
+    screening,
+    stockpile,
+)
 
 __all__ = ["ROUTERS"]
 
 ROUTERS = tuple(
     area.router
-    for area in (proposals, account, dashboard, cases, screening, policy, ledger, stockpile)
+    for area in (
+        proposals,
+        account,
+        dashboard,
+        cases,
+        screening,
+        policy,
+        ledger,
+        stockpile,
+        notifications,
+    )
 )
