@@ -92,9 +92,9 @@ class Delivery:
         made = self.notified.subscriptions.subscribe(
             actor=user, kinds=[k.value for k in kinds], webhook=self.receiver.url, now=T0
         )
-        assert made.secret is not None
-        assert made.secret.startswith("whsec_")
-        self.receiver.secret = made.secret
+        assert made.signing_key is not None
+        assert made.signing_key.startswith("whsec_")
+        self.receiver.secret = made.signing_key
         return made.subscription.id
 
     def rows(self) -> list[DeliveryRecord]:
@@ -346,7 +346,7 @@ def test_the_server_runs_a_dispatcher_woken_by_each_commit(
         made = runtime.subscriptions.subscribe(
             actor="hegseth", kinds=["waiting"], webhook=receiver.url, now=T0
         )
-        receiver.secret = made.secret
+        receiver.secret = made.signing_key
         with TestClient(create_app(runtime)):
             started = time.monotonic()
             runtime.cases.submit(G2, actor="ua.liaison", now=T0)
@@ -389,7 +389,7 @@ def test_a_dispatcher_killed_mid_delivery_is_restarted_and_the_receiver_deduplic
         made = runtime.subscriptions.subscribe(
             actor="hegseth", kinds=["waiting"], webhook=receiver.url, now=T0
         )
-        receiver.secret = made.secret
+        receiver.secret = made.signing_key
         runtime.cases.submit(G2, actor="ua.liaison", now=T0)
         receiver.hold = threading.Event()
         receiver.hold.set()

@@ -268,8 +268,8 @@ def test_subscriptions_go_through_the_door(notified: Notified) -> None:
     assert [s.id for s in subs.listed(actor="admin")] == [theirs.id]
     with pytest.raises(PermissionDenied, match="admin role"):
         subs.dead(actor="hegseth")
-    with pytest.raises(InputError, match="e-mail subscription has no signing secret"):
-        subs.secret(theirs.id, actor="hegseth")
+    with pytest.raises(InputError, match="e-mail subscription has no signing key"):
+        subs.signing_key(theirs.id, actor="hegseth")
 
 
 @pytest.mark.parametrize(

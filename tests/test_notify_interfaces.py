@@ -1,5 +1,5 @@
 """Notifications from the command line, the API and the pages: subscribing, listing, ending,
-a webhook's secret, dead letters and their retry, and bad input refused in one line naming
+a webhook's signing key, dead letters and their retry, and bad input refused in one line naming
 its field (exit status 2, API 400/422) with nothing saved."""
 
 from __future__ import annotations
@@ -94,8 +94,9 @@ def test_subscribing_listing_and_ending_from_the_command_line(cli: Cli) -> None:
         )
     finally:
         receiver.stop()
-    assert hook["secret"].startswith("whsec_")
-    assert cli("notify", "secret", hook["id"], "--as", "secdef").stdout.strip() == hook["secret"]
+    assert hook["signing_key"].startswith("whsec_")
+    shown = cli("notify", "signing-key", hook["id"], "--as", "secdef").stdout.strip()
+    assert shown == hook["signing_key"]
     mail = cli.json(
         "notify",
         "subscribe",
@@ -117,7 +118,7 @@ def test_subscribing_listing_and_ending_from_the_command_line(cli: Cli) -> None:
         "SECRET",
         ["waiting", "escalation"],
     )
-    assert mail["secret"] is None
+    assert mail["signing_key"] is None
     mine = cli.json("notify", "subscriptions", "--as", "secdef")
     assert [s["id"] for s in mine] == [hook["id"]]
     everyone = cli.json("notify", "subscriptions")
@@ -184,7 +185,7 @@ def test_the_api_subscribes_lists_ends_and_retries_dead_letters(demo: Api) -> No
     )
     assert made.status_code == 201, made.text
     subscription = made.json()
-    assert subscription["secret"] is None
+    assert subscription["signing_key"] is None
     listed = secdef.get("/api/v1/subscriptions").json()["subscriptions"]
     assert [s["id"] for s in listed] == [subscription["id"]]
     assert demo.as_user("us.reviewer").get("/api/v1/subscriptions").json()["subscriptions"] == []

@@ -127,7 +127,7 @@ def subscribe(
     json_output: JsonOption = False,
 ) -> None:
     """Subscribe the user of --as (or, for an admin, an office) to kinds of event, by e-mail
-    or webhook. A webhook's signing secret is shown once here (`notify secret` shows it again)."""
+    or webhook. A webhook's signing key is shown once here (`notify signing-key` shows it again)."""
     from clearance.service.subscriptions import subscription_row
 
     try:
@@ -144,7 +144,7 @@ def subscribe(
         if exc.where != "kinds":
             raise
         raise InputError("--kind", exc.problem) from None
-    data = {**subscription_row(made.subscription), "secret": made.secret}
+    data = {**subscription_row(made.subscription), "signing_key": made.signing_key}
     if json_output:
         print_json(Console(), data)
         return
@@ -155,8 +155,8 @@ def subscribe(
         highlight=False,
         soft_wrap=True,
     )
-    if made.secret is not None:
-        console.print(f"signing secret: {made.secret}", highlight=False, soft_wrap=True)
+    if made.signing_key is not None:
+        console.print(f"signing key: {made.signing_key}", highlight=False, soft_wrap=True)
 
 
 @app.command("subscriptions")
@@ -193,15 +193,15 @@ def unsubscribe(
     Console().print(f"subscription {ended.id} ended", highlight=False)
 
 
-@app.command("secret")
-def secret(
+@app.command("signing-key")
+def signing_key(
     subscription: Annotated[
         str, typer.Argument(help="The webhook subscription's id.", show_default=False)
     ],
     actor: ActorOption,
 ) -> None:
-    """The signing secret of a webhook subscription, for its receiver to verify with."""
-    print(runtime().subscriptions.secret(subscription, actor=actor))
+    """The signing key of a webhook subscription, for its receiver to verify signatures with."""
+    print(runtime().subscriptions.signing_key(subscription, actor=actor))
 
 
 @app.command("dead")

@@ -147,17 +147,15 @@ def _stock_moved(p: StockMoved, _: Event) -> str:
     return "; ".join(_move(m) for m in p.movements) or "no stock moved"
 
 
-def _whom(user: str | None, office: str | None, clearance: str | None = None) -> str:
-    if office is not None:
-        cleared = f", cleared {clearance}" if clearance else ""
-        return f"the office {office}{cleared}"
-    return user or "nobody"
+def _whom(user: str | None, office: str | None) -> str:
+    return f"the office {office}" if office is not None else user or "nobody"
 
 
 def _subscribed(p: SubscriptionAdded, _: Event) -> str:
+    cleared = f", cleared {p.clearance}" if p.office is not None and p.clearance else ""
     return (
-        f"{_whom(p.user, p.office, p.clearance)} subscribed to {', '.join(p.kinds) or 'nothing'}"
-        f" by {p.channel} at {p.address} (subscription {p.subscription[:8]})"
+        f"{_whom(p.user, p.office)} subscribed to {', '.join(p.kinds) or 'nothing'}"
+        f" by {p.channel} at {p.address} (subscription {p.subscription[:8]}){cleared}"
     )
 
 

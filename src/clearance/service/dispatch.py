@@ -312,9 +312,11 @@ class Dispatcher:
                 kept = notes.release(row.id, self.worker)
                 tally.released += kept
             elif outcome == "dead" or attempt >= self.notify.max_attempts:
+                outcome = "dead"
                 kept = notes.failed(row.id, self.worker, error=why, retry_at=None)
                 tally.dead += kept
             else:
+                outcome = "to be retried"
                 wait = _backoff(self.notify, attempt, self.draw())
                 retry_at = self.clock() + dt.timedelta(seconds=wait)
                 kept = notes.failed(row.id, self.worker, error=why, retry_at=retry_at)

@@ -10,7 +10,7 @@ subscription removed or redirected behind clearance's back is named by
 Addresses are checked before anything is written: an e-mail address is a
 plain ``local@domain``; a webhook is ``https://`` (``http://`` to loopback
 only) and must accept a connection now, so a typo is caught at once rather
-than at the first delivery. A webhook's signing secret is never stored: it is
+than at the first delivery. A webhook's signing key is never stored: it is
 derived from the system key (``NotifyKeys``) and shown to its subscriber on
 creation, and again on request.
 
@@ -30,7 +30,7 @@ from typing import Any
 from clearance.core.access import Level, parse_level
 from clearance.core.events import SubscriptionAdded, SubscriptionEnded
 from clearance.core.notices import Channel, email_address, parse_kinds, webhook_url
-from clearance.errors import ConflictError, InputError, NotFoundError
+from clearance.errors import ConflictError, InputError, NotFoundError, PermissionDenied
 from clearance.service.access import Action, Principal, check, may, principal, today
 from clearance.service.notifications import NotifyKeys
 from clearance.store.notifications import DEAD, DeliveryRecord, SubscriptionRecord
@@ -62,10 +62,10 @@ def tcp_probe(host: str, port: int, timeout: float) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Subscribed:
-    """A new subscription, and, for a webhook, the secret its receiver verifies with."""
+    """A new subscription, and, for a webhook, the key its receiver verifies signatures with."""
 
     subscription: SubscriptionRecord
-    secret: str | None
+    signing_key: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +118,7 @@ def delivery_row(record: DeliveryRecord, level: int | None = None) -> dict[str, 
 
 
 class Subscriptions:
-    """Subscribing, ending, listing, a webhook's secret; dead letters and their retry."""
+    """Subscribing, ending, listing, a webhook's signing key; dead letters and their retry."""
 
     def __init__(
         self,
@@ -165,7 +165,7 @@ class Subscriptions:
         elif clearance is not None:
             raise InputError("clearance", "is stated only for an office's subscription")
         with self.store.reading() as tx:  # who may, before anyone is connected to
-            self._may_subscribe(tx, actor, office, now.date())
+            self._may_subscribe(tx, actor, office, now.date(), level)
         if channel is Channel.WEBHOOK:
             self._reachable(url.url, url.host, url.port)
         record = SubscriptionRecord(
@@ -180,7 +180,7 @@ class Subscriptions:
             created_by=actor,
         )
         with self.store.transaction() as tx:
-            self._may_subscribe(tx, actor, office, now.date())
+            self._may_subscribe(tx, actor, office, now.date(), level)
             active = tx.notifications.subscriptions(active=True)
             mine = [s for s in active if (s.office, s.user_id) == (office, record.user_id)]
             if len(mine) >= MAX_SUBSCRIPTIONS:
@@ -201,10 +201,17 @@ class Subscriptions:
                 actor=actor,
                 at=now,
             )
-        secret = self.keys.webhook_secret(record.id) if channel is Channel.WEBHOOK else None
-        return Subscribed(record, secret)
+        key = self.keys.webhook_secret(record.id) if channel is Channel.WEBHOOK else None
+        return Subscribed(record, key)
 
-    def _may_subscribe(self, tx: Transaction, actor: str, office: str | None, day: dt.date) -> None:
+    def _may_subscribe(
+        self,
+        tx: Transaction,
+        actor: str,
+        office: str | None,
+        day: dt.date,
+        level: Level | None = None,
+    ) -> None:
         who = principal(tx, actor, day)
         if office is None:
             if who.user is None:
@@ -216,6 +223,11 @@ class Subscriptions:
         check(who, Action.NOTIFICATIONS_ADMIN)
         if not self.is_office(office):
             raise NotFoundError(f"unknown office '{office}'")
+        if level is not None and level > who.clearance:
+            raise PermissionDenied(
+                f"{who.id} is cleared to {who.clearance.label} and cannot route cases up to"
+                f" {level.label} to an office's address"
+            )
 
     def _reachable(self, url: str, host: str, port: int) -> None:
         try:
@@ -259,12 +271,13 @@ class Subscriptions:
             mine = None if may(who, Action.NOTIFICATIONS_ADMIN) else who.id
             return tx.notifications.subscriptions(user_id=mine, active=not ended)
 
-    def secret(self, subscription_id: str, *, actor: str) -> str:
-        """The signing secret of a webhook subscription ``actor`` may manage."""
+    def signing_key(self, subscription_id: str, *, actor: str) -> str:
+        """The signing key (Standard Webhooks' secret) of a webhook subscription ``actor`` may
+        manage."""
         with self.store.reading() as tx:
             record = self._manageable(tx, principal(tx, actor, today()), subscription_id)
         if record.channel != Channel.WEBHOOK:
-            raise InputError("subscription", "an e-mail subscription has no signing secret")
+            raise InputError("subscription", "an e-mail subscription has no signing key")
         return self.keys.webhook_secret(record.id)
 
     # dead letters --------------------------------------------------------------------

@@ -65,7 +65,7 @@ def subscriptions(
 @router.post("/subscriptions", status_code=201, response_model=NewSubscription)
 def subscribe(body: SubscriptionRequest, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Subscribe yourself (or, as an admin, an office) to kinds of event, by e-mail or webhook.
-    A webhook's signing secret is in the answer, this once."""
+    A webhook's signing key is in the answer, this once."""
     made = srv.subscriptions.subscribe(
         actor=viewer.id,
         kinds=body.kinds,
@@ -75,7 +75,7 @@ def subscribe(body: SubscriptionRequest, viewer: Viewer, srv: Srv) -> dict[str, 
         clearance=body.clearance,
         now=srv.now(),
     )
-    return {**subscription_row(made.subscription), "secret": made.secret}
+    return {**subscription_row(made.subscription), "signing_key": made.signing_key}
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=204)

@@ -45,11 +45,11 @@ def _page(
         title="Notifications",
         subscriptions=srv.subscriptions.listed(actor=viewer.id),
         kinds=[(k.value, k.words) for k in Kind],
-        levels=[level.label for level in Level],
+        levels=[level.label for level in Level if level <= viewer.clearance],
         is_admin=srv.may(viewer.id, Action.NOTIFICATIONS_ADMIN),
         error=error,
         made=made,
-        form=form or {"kinds": [], "channel": "email", "address": ""},
+        form=form or {"kinds": [], "channel": "email", "address": "", "office": ""},
     )
 
 
@@ -69,7 +69,7 @@ def subscribe(
     office: Annotated[str, Form(max_length=80)] = "",
     clearance: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    """Subscribe; the new subscription (and a webhook's secret, this once) is shown on the page,
+    """Subscribe; the new subscription (and a webhook's signing key, this once) is shown on the page,
     a refusal on the form (nothing is recorded)."""
     form: dict[str, object] = {
         "kinds": kinds,

@@ -27,8 +27,8 @@ class Subscription(Body):
 
 
 class NewSubscription(Subscription):
-    secret: str | None = Field(
-        description="A webhook's Standard Webhooks signing secret (whsec_…), shown here once;"
+    signing_key: str | None = Field(
+        description="A webhook's Standard Webhooks signing key (whsec_…), shown here once;"
         " null for e-mail."
     )
 
