@@ -3,7 +3,8 @@
 One round (``Dispatcher.run_once``) takes up to ``batch`` due notifications
 under a lease (store/notifications.py: ``SKIP LOCKED`` on PostgreSQL, so the
 dispatchers of several instances never take the same row), checks each, sends
-it, and records the outcome at once:
+it, and records the outcomes in one transaction at the end of the round (and
+at least every second while a slow one runs):
 
 - a row whose seal does not hold (written by anyone but this installation) is
   dead at once, never sent;
@@ -24,39 +25,29 @@ Webhooks ``webhook-id`` header and in the e-mail's ``Message-ID``, for the
 receiver to deduplicate by. Each attempt counts when it is taken, so a row
 that keeps stopping its dispatcher is dead after as many attempts as any.
 
-Webhooks follow Standard Webhooks (standardwebhooks.com): the JSON body
-``{"type", "timestamp", "data"}``, signed with the subscription's secret in
-``webhook-id``, ``webhook-timestamp`` and ``webhook-signature``. Redirects are
-not followed, and no proxy from the environment is used.
+How a message is sent (SMTP, Standard Webhooks) is service/senders.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
-import json
 import logging
 import os
 import random
-import smtplib
 import socket
-import ssl
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 
-import httpx
-from standardwebhooks.webhooks import Webhook
-
-from clearance import __version__
-from clearance.core.notices import Channel, Kind, Message, backoff, webhook_url
+from clearance.core.notices import Channel, Kind, Message, backoff
 from clearance.errors import ClearanceError, NotFoundError
 from clearance.service.access import Action, may, principal
 from clearance.service.notifications import NotifyKeys
-from clearance.settings import Notify, Smtp
-from clearance.store.notifications import DeliveryRecord
+from clearance.service.senders import DeliveryFailed, Mail, Webhooks, email_message, one_line
+from clearance.settings import Notify
+from clearance.store.notifications import DeliveryRecord, NotificationTables
 from clearance.store.repository import Store
 
 __all__ = ["Dispatcher", "Tally"]
@@ -69,10 +60,6 @@ BATCH = 20
 
 def _clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-class DeliveryFailed(Exception):
-    """One attempt failed; the message is the one line kept on the row."""
 
 
 @dataclass(slots=True)
@@ -103,52 +90,6 @@ class Tally:
         }
 
 
-def _one_line(text: str, limit: int = 300) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-class _Mail:
-    """One connection to the mail server, opened when first needed and kept for a round."""
-
-    def __init__(self, smtp: Smtp | None, timeout: float) -> None:
-        self.smtp = smtp
-        self.timeout = timeout
-        self._connection: smtplib.SMTP | None = None
-
-    def send(self, message: EmailMessage) -> None:
-        if self.smtp is None:
-            raise DeliveryFailed("no mail server is set (CLEARANCE_SMTP_HOST)")
-        where = f"mail server {self.smtp.host}:{self.smtp.port}"
-        try:
-            if self._connection is None:
-                self._connection = self._connect(self.smtp)
-            self._connection.send_message(message)
-        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-            self.close()
-            raise DeliveryFailed(_one_line(f"{where}: {exc}")) from None
-
-    def _connect(self, smtp: Smtp) -> smtplib.SMTP:
-        connection = smtplib.SMTP(smtp.host, smtp.port, timeout=self.timeout)
-        try:
-            if smtp.starttls:
-                connection.starttls(context=ssl.create_default_context())
-            if smtp.user is not None and smtp.password is not None:
-                connection.login(smtp.user, smtp.password)
-        except BaseException:
-            connection.close()
-            raise
-        return connection
-
-    def close(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.quit()
-            except (smtplib.SMTPException, OSError):
-                self._connection.close()
-            self._connection = None
-
-
 class Dispatcher:
     """Delivers due notifications (module doc). ``run_once`` is one round; ``start`` runs
     rounds in a thread until ``stop``, woken by ``wake`` (set after a commit that queued
@@ -176,7 +117,7 @@ class Dispatcher:
         self.draw = draw
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._http = httpx.Client(timeout=notify.timeout_s, follow_redirects=False, trust_env=False)
+        self._webhooks = Webhooks(notify.timeout_s)
 
     # one round ------------------------------------------------------------------------
 
@@ -191,19 +132,26 @@ class Dispatcher:
         if not rows:
             return tally
         verdicts = self._judge(rows, now)
-        mail = _Mail(self.notify.smtp, self.notify.timeout_s)
+        mail = Mail(self.notify.smtp, self.notify.timeout_s)
+        timeout = dt.timedelta(seconds=self.notify.timeout_s)
+        outcomes: list[tuple[DeliveryRecord, str, str]] = []
+        recorded = time.monotonic()
         try:
             for index, row in enumerate(rows):
                 verdict = verdicts.get(row.id)
-                late = self.clock() + dt.timedelta(seconds=self.notify.timeout_s) > until
-                if verdict is None and index and late:
-                    self._settle(tally, row, "release", "")  # the lease would run out first
+                if verdict is None and index and self.clock() + timeout > until:
+                    outcomes.append((row, "release", ""))  # the lease would run out first
                     continue
                 if verdict is None:
                     verdict = self._send(row, mail)
-                self._settle(tally, row, *verdict)
+                outcomes.append((row, *verdict))
+                # A slow round records what it did as it goes, well inside its lease.
+                if time.monotonic() - recorded >= 1.0 or self.clock() + timeout > until:
+                    self._settle(tally, outcomes)
+                    outcomes, recorded = [], time.monotonic()
         finally:
             mail.close()
+            self._settle(tally, outcomes)
         return tally
 
     def _judge(self, rows: list[DeliveryRecord], now: dt.datetime) -> dict[str, tuple[str, str]]:
@@ -216,7 +164,7 @@ class Dispatcher:
                     continue
                 if row.attempts >= self.notify.max_attempts:
                     why = row.last_error or "earlier attempts did not finish"
-                    verdicts[row.id] = ("dead", _one_line(f"{row.attempts} attempts: {why}"))
+                    verdicts[row.id] = ("dead", one_line(f"{row.attempts} attempts: {why}"))
                     continue
                 subscription = tx.notifications.subscription(row.subscription_id)
                 if subscription is None or subscription.ended_at is not None:
@@ -237,96 +185,77 @@ class Dispatcher:
         link = self.notify.public_url + row.path
         return Message(Kind(row.kind), row.about, link, row.id, row.case_number)
 
-    def _send(self, row: DeliveryRecord, mail: _Mail) -> tuple[str, str]:
+    def _send(self, row: DeliveryRecord, mail: Mail) -> tuple[str, str]:
         try:
             message = self._message(row)
             if row.channel == Channel.EMAIL:
-                mail.send(self._email(row, message))
+                sender = self.notify.smtp.sender if self.notify.smtp else "clearance@localhost"
+                at = self.clock()
+                mail.send(
+                    email_message(message, to=row.address, kind=row.kind, sender=sender, at=at)
+                )
             elif row.channel == Channel.WEBHOOK:
-                self._post(row, message)
+                key = self.keys.webhook_secret(row.subscription_id)
+                self._webhooks.post(
+                    message, url=row.address, kind=row.kind, key=key, at=self.clock()
+                )
             else:
                 raise DeliveryFailed(f"'{row.channel}' is not a channel")
         except DeliveryFailed as exc:
             return ("failed", str(exc))
         except (ValueError, ClearanceError) as exc:  # a row that cannot be made a message
-            return ("failed", _one_line(f"cannot be sent: {exc}"))
+            return ("failed", one_line(f"cannot be sent: {exc}"))
         return ("delivered", "")
 
-    def _email(self, row: DeliveryRecord, message: Message) -> EmailMessage:
-        smtp = self.notify.smtp
-        sender = smtp.sender if smtp is not None else "clearance@localhost"
-        domain = sender.rpartition("@")[2]
-        mail = EmailMessage()
-        mail["Subject"] = message.subject
-        mail["From"] = sender
-        mail["To"] = row.address
-        mail["Date"] = email.utils.format_datetime(self.clock())
-        mail["Message-ID"] = f"<{row.id}@{domain}>"
-        mail["X-Clearance-Delivery"] = row.id
-        mail["X-Clearance-Kind"] = row.kind
-        mail.set_content(message.text)
-        return mail
-
-    def _post(self, row: DeliveryRecord, message: Message) -> None:
-        url = webhook_url(row.address).url
-        sent_at = self.clock()
-        body = json.dumps(
-            {
-                "type": f"clearance.{row.kind}",
-                "timestamp": sent_at.isoformat(),
-                "data": message.data(),
-            },
-            separators=(",", ":"),
-        )
-        signature = Webhook(self.keys.webhook_secret(row.subscription_id)).sign(
-            row.id, sent_at, body
-        )
-        headers = {
-            "content-type": "application/json",
-            "user-agent": f"clearance/{__version__}",
-            "webhook-id": row.id,
-            "webhook-timestamp": str(int(sent_at.timestamp())),
-            "webhook-signature": signature,
-        }
-        try:
-            answer = self._http.post(url, content=body.encode("utf-8"), headers=headers)
-        except httpx.HTTPError as exc:
-            why = str(exc) or type(exc).__name__
-            raise DeliveryFailed(_one_line(f"webhook {url}: {why}")) from None
-        if not 200 <= answer.status_code < 300:
-            moved = " (redirects are not followed)" if 300 <= answer.status_code < 400 else ""
-            raise DeliveryFailed(f"webhook {url} answered {answer.status_code}{moved}")
-
-    def _settle(self, tally: Tally, row: DeliveryRecord, outcome: str, why: str) -> None:
-        """Record one row's outcome while the lease is still this dispatcher's."""
-        attempt = row.attempts + 1
+    def _settle(self, tally: Tally, outcomes: list[tuple[DeliveryRecord, str, str]]) -> None:
+        """Record outcomes in one transaction, each only while its lease is still this
+        dispatcher's."""
+        if not outcomes:
+            return
+        said = []
         with self.store.transaction() as tx:
-            notes = tx.notifications
-            if outcome == "delivered":
-                kept = notes.delivered(row.id, self.worker, at=self.clock())
-                tally.delivered += kept
-            elif outcome == "dropped":
-                kept = notes.dropped(row.id, self.worker, why=why)
-                tally.dropped += kept
-            elif outcome == "release":
-                kept = notes.release(row.id, self.worker)
-                tally.released += kept
-            elif outcome == "dead" or attempt >= self.notify.max_attempts:
-                outcome = "dead"
-                kept = notes.failed(row.id, self.worker, error=why, retry_at=None)
-                tally.dead += kept
-            else:
-                outcome = "to be retried"
-                wait = _backoff(self.notify, attempt, self.draw())
-                retry_at = self.clock() + dt.timedelta(seconds=wait)
-                kept = notes.failed(row.id, self.worker, error=why, retry_at=retry_at)
-                tally.retrying += kept
-        if outcome not in ("delivered", "release"):
-            tally.errors.append(f"{row.id}: {why}")
-            fields = {"delivery": row.id, "outcome": outcome, "why": why}
-            log.warning("notification %s %s: %s", row.id, outcome, why, extra={"fields": fields})
-        if not kept:
-            log.warning("the lease on notification %s ran out before its outcome", row.id)
+            for row, outcome, why in outcomes:
+                said.append((row, *self._record(tx.notifications, tally, row, outcome, why), why))
+        for row, outcome, kept, why in said:
+            if outcome not in ("delivered", "release"):
+                tally.errors.append(f"{row.id}: {why}")
+                fields = {"delivery": row.id, "outcome": outcome, "why": why}
+                log.warning(
+                    "notification %s %s: %s", row.id, outcome, why, extra={"fields": fields}
+                )
+            if not kept:
+                log.warning("the lease on notification %s ran out before its outcome", row.id)
+
+    def _record(
+        self,
+        notes: NotificationTables,
+        tally: Tally,
+        row: DeliveryRecord,
+        outcome: str,
+        why: str,
+    ) -> tuple[str, bool]:
+        """Write one row's outcome; the outcome as it was taken, and whether it was written."""
+        attempt = row.attempts + 1
+        if outcome == "delivered":
+            kept = notes.delivered(row.id, self.worker, at=self.clock())
+            tally.delivered += kept
+        elif outcome == "dropped":
+            kept = notes.dropped(row.id, self.worker, why=why)
+            tally.dropped += kept
+        elif outcome == "release":
+            kept = notes.release(row.id, self.worker)
+            tally.released += kept
+        elif outcome == "dead" or attempt >= self.notify.max_attempts:
+            outcome = "dead"
+            kept = notes.failed(row.id, self.worker, error=why, retry_at=None)
+            tally.dead += kept
+        else:
+            outcome = "to be retried"
+            wait = _backoff(self.notify, attempt, self.draw())
+            retry_at = self.clock() + dt.timedelta(seconds=wait)
+            kept = notes.failed(row.id, self.worker, error=why, retry_at=retry_at)
+            tally.retrying += kept
+        return outcome, kept
 
     # running ----------------------------------------------------------------------------
 
@@ -376,13 +305,13 @@ class Dispatcher:
         if self._thread is not None:
             self._thread.join(timeout=timeout)
             self._thread = None
-        self._http.close()
+        self._webhooks.close()
 
     def _run(self) -> None:
         self.run()
 
     def close(self) -> None:
-        self._http.close()
+        self._webhooks.close()
 
 
 def _backoff(notify: Notify, attempt: int, draw: float) -> float:
