@@ -47,11 +47,12 @@ class _Quiet(ThreadingHTTPServer):
 
 @dataclass
 class Hook:
-    """One request the receiver took."""
+    """One request the receiver took, and when it arrived (``time.time()``)."""
 
     id: str
     body: dict[str, Any]
     headers: dict[str, str]
+    at: float = 0.0
 
 
 @dataclass
@@ -93,6 +94,7 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                arrived = time.time()
                 length = int(self.headers.get("content-length", "0"))
                 data = self.rfile.read(length)
                 headers = {k.lower(): v for k, v in self.headers.items()}
@@ -104,7 +106,7 @@ class Receiver:
                     self._answer(401)
                     return
                 with receiver._lock:
-                    receiver.taken.append(Hook(headers["webhook-id"], body, headers))
+                    receiver.taken.append(Hook(headers["webhook-id"], body, headers, arrived))
                 receiver.arrived.set()
                 hold = receiver.hold
                 if hold is not None:
