@@ -63,7 +63,9 @@ ATACMS_JUNE: dict[str, Any] = {
 }
 """The seed story's request: Ukraine asks to fire two ATACMS at Russian territory in June 2025."""
 
-SEEDED_AGO = dt.timedelta(days=30)
+SEEDED_AGO = dt.timedelta(days=45)
+"""How long ago the demo world was seeded: past the Secretary's 20 US working days whatever
+the holidays of the weeks before the run, so its cases in review are overdue."""
 
 
 def environ(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:

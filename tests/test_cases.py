@@ -169,7 +169,9 @@ def test_overdue_cases_are_listed_oldest_first(world: World) -> None:
     old, _ = world.cases.submit(G2, actor="ua.liaison", now=T0)
     newer, _ = world.cases.submit(G3, actor="ua.liaison", now=T0 + dt.timedelta(days=10))
     world.cases.submit(G1, actor="ua.liaison", now=T0)  # approved at once: never overdue
-    assert world.cases.overdue(T0 + dt.timedelta(days=20), actor=ADMIN) == [
+    # The Secretary has 20 US working days: from Sunday 15 June 2025, less Juneteenth and
+    # 4 July, the first case is due at the end of 15 July, the second ten days later.
+    assert world.cases.overdue(T0 + dt.timedelta(days=35), actor=ADMIN) == [
         world.cases.view(old.id, actor=ADMIN).case
     ]
     assert [c.id for c in world.cases.overdue(T0 + dt.timedelta(days=120), actor=ADMIN)] == [

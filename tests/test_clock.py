@@ -1,13 +1,21 @@
-"""Checkpoints by the clock: while the server runs, one per interval, for every process alike."""
+"""What the server does by the clock: one checkpoint per interval, and each escalation step
+once, for every process alike."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from clearance.web.clock import ClockCheckpoints
+from clearance.core.chain import EventType
+from clearance.core.events import EscalationReached
+from clearance.web.clock import ClockCheckpoints, ClockEscalation
 
 from .api_support import Api, open_api
+from .test_api import (  # noqa: F401 (the demo world's fixtures)
+    postgresql_template,
+    seeded,
+    sqlite_template,
+)
 
 
 def _interval_checkpoints(api: Api) -> list[str]:
@@ -42,3 +50,39 @@ def test_no_checkpoints_by_the_clock_when_the_setting_is_zero(tmp_path: Path) ->
         time.sleep(0.3)
         clock.stop()
         assert _interval_checkpoints(api) == []
+
+
+def _steps(api: Api) -> list[tuple[str | None, str, int]]:
+    with api.server.store.reading() as tx:
+        found = []
+        for record in tx.ledger.of_type(EventType.ESCALATION_REACHED):
+            payload = record.event.payload
+            assert isinstance(payload, EscalationReached)
+            found.append((record.case_id, payload.office, payload.step))
+        return found
+
+
+def test_two_running_servers_record_each_escalation_step_once(
+    seeded: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The demo's cases in review were submitted 45 days ago: past the Secretary's first
+    steps. Two processes looking every tick record each step one time between them."""
+    with open_api(tmp_path / "data", seeded) as api:
+        clocks = [ClockEscalation(api.server, tick=0.05) for _ in range(2)]
+        for clock in clocks:
+            clock.start()
+        try:
+            deadline = time.monotonic() + 10
+            while not _steps(api) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)  # ten more ticks each: nothing new comes due
+        finally:
+            for clock in clocks:
+                clock.stop()
+        steps = _steps(api)
+    assert steps, "no escalation step was recorded by the clock"
+    assert len(steps) == len(set(steps)), "a step was recorded twice"
+    for case in {c for c, _, _ in steps}:
+        numbers = [n for c, o, n in steps if c == case and o == "us.secdef"]
+        assert numbers == list(range(1, len(numbers) + 1)), "steps out of order"

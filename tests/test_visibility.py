@@ -165,7 +165,7 @@ def world(
     clone_template(visibility_template, url, root / "data", None)
     with open_api(root / "data", url) as api:
         server = api.server
-        then = server.now() - dt.timedelta(days=29)
+        then = server.now() - dt.timedelta(days=44)  # past 20 US working days: overdue
         public, _ = new_key_pair(DEMO_PASSWORD)
         for name in EXTRA_USERS:
             actor = ACTOR[name]
@@ -574,6 +574,16 @@ TABLE: dict[tuple[str, str], Row] = {
     ),
     ("POST", "/api/v1/cases/{case_id}/withdraw"): Row(
         (CaseCall("POST", "/api/v1/cases/{ref}/withdraw", json={"reason": "x"}, only_hidden=True),)
+    ),
+    ("POST", "/api/v1/cases/{case_id}/questions"): Row(
+        (
+            CaseCall(
+                "POST", "/api/v1/cases/{ref}/questions", json={"question": "x"}, only_hidden=True
+            ),
+        )
+    ),
+    ("POST", "/api/v1/cases/{case_id}/answer"): Row(
+        (CaseCall("POST", "/api/v1/cases/{ref}/answer", json={"answer": "x"}, only_hidden=True),)
     ),
     ("POST", "/api/v1/cases/{case_id}/conditions"): Row(
         (

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
-from clearance.core.access import Level, parse_level
-from clearance.core.event_words import words_of
-from clearance.core.request import describe_request
-from clearance.core.workflow import OPEN_STATES, CaseState, is_overdue
+from clearance.core.access import parse_level
+from clearance.core.workflow import OPEN_STATES, CaseState
 from clearance.errors import InputError, OutcomeUnknown
 
+from .case_output import case_table, print_case
+from .case_waiting import ask, escalate, overdue, reply
 from .context import (
     ActorOption,
     KeyFileOption,
@@ -28,98 +26,17 @@ from .context import (
     seen_as,
     signer,
 )
-from .options import JsonOption, ScenarioOption
+from .options import CaseArgument, JsonOption, ScenarioOption
 from .render import print_json
 from .screen import read_request_file
 
 if TYPE_CHECKING:
-    from clearance.service.cases import CaseView
-    from clearance.service.runtime import CaseRecord
+    pass
 
 app = typer.Typer(
     help="Cases: submit, review, approve or deny with a signature, and follow to the end.",
     no_args_is_help=True,
 )
-
-CaseArgument = Annotated[
-    str, typer.Argument(help="Case number (e.g. 17) or id.", show_default=False)
-]
-STATE_STYLE: dict[str, str] = {
-    CaseState.APPROVED: "green",
-    CaseState.CLEARED: "green",
-    CaseState.EXECUTED: "green",
-    CaseState.APPROVED_WITH_CONDITIONS: "cyan",
-    CaseState.IN_REVIEW: "yellow",
-    CaseState.SUBMITTED: "yellow",
-    CaseState.DENIED: "red",
-    CaseState.WITHDRAWN: "dim",
-    CaseState.EXPIRED: "dim",
-}
-
-
-def _days(since: dt.datetime, at: dt.datetime) -> str:
-    return f"{(at - since).total_seconds() / 86400:.1f}"
-
-
-def _table(title: str, cases: list[CaseRecord], at: dt.datetime) -> Table:
-    table = Table(title=title)
-    for column in ("#", "state", "level", "request", "age (days)", "in state (days)", "by"):
-        table.add_column(column)
-    for case in cases:
-        style = STATE_STYLE.get(case.state, "")
-        state = Text(case.state.replace("_", " "), style=style)
-        if is_overdue(case.state, case.state_since, case.sla_days, at):
-            state.append("  OVERDUE", style="bold red")
-        request = describe_request(case.request)
-        table.add_row(
-            str(case.number),
-            state,
-            Level(case.classification).label,
-            request,
-            _days(case.created_at, at),
-            _days(case.state_since, at),
-            case.submitted_by,
-        )
-    return table
-
-
-def _print_case(view: CaseView, json_output: bool) -> None:
-    at = now()
-    console = Console()
-    if json_output:
-        print_json(console, view.as_dict(at))
-        return
-    data = view.as_dict(at)
-    console.print(_table(f"case {view.case.number} ({view.case.id})", [view.case], at))
-    decision = data["decision"]
-    needs = ", ".join(
-        f"{a['authority']}{'' if a['delegable'] else ' (personally)'}"
-        for a in decision["required_approvals"]
-    )
-    console.print(
-        f"screened: [bold]{decision['outcome']}[/bold]" + (f" — needs {needs}" if needs else ""),
-        highlight=False,
-    )
-    for answer in data["approvals"]:
-        colour = "green" if answer["verdict"] == "approve" else "red"
-        console.print(
-            f"[{colour}]{answer['verdict']}[/{colour}] by {answer['actor']} for {answer['authority']}"
-            f" at {answer['at']}: {answer['reason'] or '—'} (signed)",
-            highlight=False,
-        )
-    for condition in data["conditions"]:
-        mark = "[green]met[/green]" if condition["met"] else "[yellow]open[/yellow]"
-        console.print(f"condition {mark}: {condition['text']}", highlight=False)
-    timeline = Table(title="timeline (ledger)")
-    for column in ("seq", "at", "actor", "event", "detail"):
-        timeline.add_column(column)
-    for event in data["events"]:
-        timeline.add_row(
-            str(event["seq"]), event["at"][:19], event["actor"], event["type"], words_of(event)
-        )
-    console.print(timeline)
-    spent = ", ".join(f"{k}: {v:.1f} d" for k, v in data["time_in_states_days"].items())
-    console.print(f"time in states: {spent}", highlight=False)
 
 
 @app.command("submit")
@@ -162,7 +79,7 @@ def submit(
             else "look for it with 'clearance cases list' before submitting it again"
         )
         raise OutcomeUnknown(f"{exc.message}: {again}") from None
-    _print_case(view, json_output)
+    print_case(view, json_output)
     if not created and not json_output:
         Console(stderr=True).print(
             f"(case {view.case.number} already existed for this idempotency key)"
@@ -210,7 +127,7 @@ def list_cases(
             },
         )
         return
-    Console().print(_table(f"cases: {len(found)} of {total}, page {page}", found, at))
+    Console().print(case_table(f"cases: {len(found)} of {total}, page {page}", found, at))
     Console().print(seen_as(as_user), highlight=False)
 
 
@@ -218,7 +135,7 @@ def list_cases(
 def show(case: CaseArgument, as_user: ReaderOption = None, json_output: JsonOption = False) -> None:
     """A case: request, decision, approvals with signatures, conditions, timeline, time in each
     state; not found to the user of ``--as`` if they may not see it."""
-    _print_case(runtime().cases.view(case, actor=reader_id(as_user)), json_output)
+    print_case(runtime().cases.view(case, actor=reader_id(as_user)), json_output)
     if not json_output:
         Console().print(seen_as(as_user), highlight=False)
 
@@ -245,7 +162,7 @@ def _answer(
         now=now(),
         authority=authority,
     )
-    _print_case(view, json_output)
+    print_case(view, json_output)
 
 
 AuthorityOption = Annotated[
@@ -296,7 +213,11 @@ def withdraw(
 ) -> None:
     """Withdraw your own case before it is executed."""
     service = runtime().cases
-    _print_case(service.withdraw(case, actor=actor, reason=reason, now=now()), json_output)
+    print_case(service.withdraw(case, actor=actor, reason=reason, now=now()), json_output)
+
+
+app.command("ask")(ask)
+app.command("reply")(reply)
 
 
 @app.command("condition-met")
@@ -319,7 +240,7 @@ def condition_met(
     view = service.condition_met(
         case, actor=actor, condition=condition, evidence=evidence, now=now()
     )
-    _print_case(view, json_output)
+    print_case(view, json_output)
 
 
 @app.command("execute")
@@ -334,22 +255,11 @@ def execute(
 ) -> None:
     """Record that an approved (or cleared) case was carried out."""
     service = runtime().cases
-    _print_case(service.execute(case, actor=actor, quantity=quantity, now=now()), json_output)
+    print_case(service.execute(case, actor=actor, quantity=quantity, now=now()), json_output)
 
 
-@app.command("overdue")
-def overdue(as_user: ReaderOption = None, json_output: JsonOption = False) -> None:
-    """Cases waiting on an approval past their SLA, oldest first: nothing waits silently;
-    only those the user of ``--as`` may see."""
-    found = runtime().cases.overdue(now(), actor=reader_id(as_user))
-    at = now()
-    if json_output:
-        from clearance.service.cases import case_row
-
-        print_json(Console(), [case_row(c, at) for c in found])
-        return
-    Console().print(_table(f"overdue: {len(found)}", found, at))
-    Console().print(seen_as(as_user), highlight=False)
+app.command("overdue")(overdue)
+app.command("escalate")(escalate)
 
 
 @app.command("rescreen")

@@ -12,6 +12,7 @@ from .render import print_json
 
 _KINDS = {
     "decide": "decide",
+    "answer_question": "answer the question",
     "record_condition": "record a condition",
     "activate": "activate policy",
 }
@@ -19,7 +20,8 @@ _KINDS = {
 
 def inbox(actor: ActorOption, json_output: JsonOption = False) -> None:
     """Everything waiting for the user of --as: gates of cases for an office they hold or
-    answer for today, conditions of their own cases, proposals only they may activate."""
+    answer for today, questions asked of and conditions of their own cases, proposals
+    only they may activate."""
     at = now()
     items = [item.as_dict(at) for item in runtime().inbox(actor=actor)]
     if json_output:

@@ -20,6 +20,9 @@ ScenarioOption = Annotated[
         show_default=False,
     ),
 ]
+CaseArgument = Annotated[
+    str, typer.Argument(help="Case number (e.g. 17) or id.", show_default=False)
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Write JSON for scripts instead of tables.")
 ]

@@ -91,6 +91,9 @@ class EventType(StrEnum):
     BUNDLE_PROPOSED = "bundle_proposed"
     BUNDLE_ACTIVATED = "bundle_activated"
     STOCK_MOVED = "stock_moved"
+    QUESTION_ASKED = "question_asked"
+    QUESTION_ANSWERED = "question_answered"
+    ESCALATION_REACHED = "escalation_reached"
     SUBSCRIPTION_ADDED = "subscription_added"
     SUBSCRIPTION_ENDED = "subscription_ended"
 

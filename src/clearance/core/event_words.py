@@ -26,10 +26,13 @@ from clearance.core.events import (
     CaseSubmitted,
     ConditionMet,
     DelegationGranted,
+    EscalationReached,
     Event,
     HoldingGranted,
     Payload,
     PayloadError,
+    QuestionAnswered,
+    QuestionAsked,
     StockMove,
     StockMoved,
     SubscriptionAdded,
@@ -55,7 +58,25 @@ def _submitted(p: CaseSubmitted, _: Event) -> str:
 
 
 def _state_changed(p: CaseStateChanged, _: Event) -> str:
-    return f"{p.from_state} → {p.to_state}: {p.why}" if p.why else f"{p.from_state} → {p.to_state}"
+    said = f"{p.from_state} → {p.to_state}: {p.why}" if p.why else f"{p.from_state} → {p.to_state}"
+    return said if p.due_at is ABSENT else f"{said}; due by {p.due_at:%Y-%m-%d %H:%M} UTC"
+
+
+def _asked(p: QuestionAsked, e: Event) -> str:
+    asker = e.actor if p.office is None else f"{e.actor} for {p.office}"
+    return f"{asker} asked the requester: “{p.question}” (the review clock stops)"
+
+
+def _question_answered(p: QuestionAnswered, _: Event) -> str:
+    return f"the requester answered: “{p.answer}” (the review clock runs again)"
+
+
+def _escalated(p: EscalationReached, _: Event) -> str:
+    unit = p.count.replace("_", " ")
+    whom = {"office": f"{p.office} reminded", "oversight": "oversight told"}.get(
+        p.tell, f"{p.tell} told"
+    )
+    return f"escalation step {p.step} for {p.office}: {p.after} {unit} without an answer; {whom}"
 
 
 def _answered(p: ApprovalGiven | ApprovalDenied, _: Event) -> str:
@@ -181,6 +202,9 @@ WORDS: Mapping[EventType, Callable[[Any, Event], str]] = {
     EventType.BUNDLE_PROPOSED: _proposed,
     EventType.BUNDLE_ACTIVATED: _activated,
     EventType.STOCK_MOVED: _stock_moved,
+    EventType.QUESTION_ASKED: _asked,
+    EventType.QUESTION_ANSWERED: _question_answered,
+    EventType.ESCALATION_REACHED: _escalated,
     EventType.SUBSCRIPTION_ADDED: _subscribed,
     EventType.SUBSCRIPTION_ENDED: _unsubscribed,
 }

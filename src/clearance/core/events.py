@@ -43,11 +43,14 @@ __all__ = [
     "CaseSubmitted",
     "ConditionMet",
     "DelegationGranted",
+    "EscalationReached",
     "Event",
     "GoldenTally",
     "HoldingGranted",
     "Payload",
     "PayloadError",
+    "QuestionAnswered",
+    "QuestionAsked",
     "StockMove",
     "StockMoved",
     "SubscriptionAdded",
@@ -282,6 +285,8 @@ class CaseStateChanged(Payload):
     from_state: str = field(metadata=_as(TEXT, "from"))
     to_state: str = field(metadata=_as(TEXT, "to"))
     why: str = field(metadata=_as(TEXT))
+    due_at: dt.datetime | Absent = field(default=ABSENT, metadata=_as(TIME))
+    """Into review: when the case is due, by its offices' clocks (core.working_days)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +330,35 @@ class CaseRescreened(Payload):
 class CaseRescreenFailed(Payload):
     TYPE = EventType.CASE_RESCREEN_FAILED
     problem: str = field(metadata=_as(TEXT))
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionAsked(Payload):
+    """A reviewer or approver asks the requester for information; ``office`` is the gate
+    they asked for (None: a reviewer). The case waits, its clocks stopped."""
+
+    TYPE = EventType.QUESTION_ASKED
+    question: str = field(metadata=_as(TEXT))
+    office: str | None = field(metadata=_as(_maybe(TEXT)))
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionAnswered(Payload):
+    TYPE = EventType.QUESTION_ANSWERED
+    answer: str = field(metadata=_as(TEXT))
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationReached(Payload):
+    """Step ``step`` of ``office``'s ladder on a case: ``after`` days (``count``) passed
+    without an answer, and ``tell`` (office, oversight or an office's id) is told."""
+
+    TYPE = EventType.ESCALATION_REACHED
+    office: str = field(metadata=_as(TEXT))
+    step: int = field(metadata=_as(WHOLE))
+    after: int = field(metadata=_as(WHOLE))
+    count: str = field(metadata=_as(TEXT))
+    tell: str = field(metadata=_as(TEXT))
 
 
 # policy and stock -----------------------------------------------------------------
@@ -435,6 +469,9 @@ PAYLOADS: Final[Mapping[EventType, type[Payload]]] = {
         BundleProposed,
         BundleActivated,
         StockMoved,
+        QuestionAsked,
+        QuestionAnswered,
+        EscalationReached,
         SubscriptionAdded,
         SubscriptionEnded,
     )

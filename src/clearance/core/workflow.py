@@ -3,10 +3,13 @@
 ::
 
     submitted ──► in_review ──► approved ─────────────────┐
-        │             │    └──► approved_with_conditions ──► cleared ──► executed
-        │             │                                     ▲
-        │             ├──► denied                 approved ─┘ (also ──► executed)
-        └─────────────┴──► withdrawn | expired
+        │          │  ▲  │    └──► approved_with_conditions ──► cleared ──► executed
+        │          ▼  │  │                                     ▲
+        │    awaiting_answer ├──► denied             approved ─┘ (also ──► executed)
+        └─────────────┴──────┴──► withdrawn | expired
+
+A case in review may wait on its requester: a question moves it to
+``awaiting_answer``, where its review clocks stop, and the answer moves it back.
 
 A submitted request is screened at once: a permitted one goes straight to
 ``approved`` (or ``approved_with_conditions``), a prohibited one to
@@ -35,6 +38,7 @@ __all__ = [
 class CaseState(StrEnum):
     SUBMITTED = "submitted"
     IN_REVIEW = "in_review"
+    AWAITING_ANSWER = "awaiting_answer"
     APPROVED = "approved"
     APPROVED_WITH_CONDITIONS = "approved_with_conditions"
     CLEARED = "cleared"
@@ -45,9 +49,14 @@ class CaseState(StrEnum):
 
 
 OPEN_STATES: frozenset[CaseState] = frozenset(
-    {CaseState.SUBMITTED, CaseState.IN_REVIEW, CaseState.APPROVED_WITH_CONDITIONS}
+    {
+        CaseState.SUBMITTED,
+        CaseState.IN_REVIEW,
+        CaseState.AWAITING_ANSWER,
+        CaseState.APPROVED_WITH_CONDITIONS,
+    }
 )
-"""Cases still waiting on someone: a decision, or a condition to be met."""
+"""Cases still waiting on someone: a decision, an answer, or a condition to be met."""
 
 DECIDED_STATES: frozenset[CaseState] = frozenset(
     {CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS, CaseState.DENIED}
@@ -71,7 +80,11 @@ _MOVES: dict[CaseState, frozenset[CaseState]] = {
             CaseState.DENIED,
             CaseState.WITHDRAWN,
             CaseState.EXPIRED,
+            CaseState.AWAITING_ANSWER,
         }
+    ),
+    CaseState.AWAITING_ANSWER: frozenset(
+        {CaseState.IN_REVIEW, CaseState.WITHDRAWN, CaseState.EXPIRED}
     ),
     CaseState.APPROVED_WITH_CONDITIONS: frozenset(
         {CaseState.CLEARED, CaseState.WITHDRAWN, CaseState.EXPIRED}
@@ -100,6 +113,6 @@ def state_after_screening(outcome: str, has_conditions: bool) -> CaseState:
     return CaseState.APPROVED_WITH_CONDITIONS if has_conditions else CaseState.APPROVED
 
 
-def is_overdue(state: str, since: dt.datetime, sla_days: int, now: dt.datetime) -> bool:
-    """A case in review for longer than its SLA: it is waiting on a named office."""
-    return state == CaseState.IN_REVIEW.value and now - since > dt.timedelta(days=sla_days)
+def is_overdue(state: str, due_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """A case in review past the time its clocks made it due: it waits on a named office."""
+    return state == CaseState.IN_REVIEW.value and due_at is not None and now >= due_at

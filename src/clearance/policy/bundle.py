@@ -49,6 +49,7 @@ from clearance.core.request import iso_date
 from clearance.core.stockpile import Thresholds
 from clearance.errors import PackError, PolicySourceError
 from clearance.policy.entities import catalog_entities
+from clearance.policy.review_limits import GateRule, read_review_limits
 from clearance.policy.source import Statement, parse_statements
 
 __all__ = ["BundleFiles", "Effect", "PolicyBundle", "PolicyInfo", "build_bundle"]
@@ -102,6 +103,7 @@ class PolicyBundle:
     sources: tuple[str, ...]
     illustrative: bool
     review_sla_days: int | None
+    review_limits: tuple[GateRule, ...]
     thresholds: Thresholds | None
     policy_authority: str | None
     revision: str
@@ -115,6 +117,10 @@ class PolicyBundle:
     def in_force(self) -> BundleActivated:
         """What the ledger says of a bundle that took effect: whose, which, from when."""
         return BundleActivated(self.holder, self.folder, self.revision, self.effective_from)
+
+    def review_limit(self, office: str) -> GateRule | None:
+        """The time limit (and escalation ladder) this bundle gives ``office``, if any."""
+        return next((r for r in self.review_limits if r.office == office), None)
 
     def policy(self, policy_id: str) -> PolicyInfo | None:
         return next((p for p in self.policies if p.id == policy_id), None)
@@ -264,6 +270,7 @@ def _check_meta(files: BundleFiles, catalog: Catalog) -> tuple[str, dt.date]:
         "sources",
         "illustrative",
         "review_sla_days",
+        "review_limits",
         "stockpile_thresholds",
         "policy_authority",
     }
@@ -343,6 +350,7 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
         sources=tuple(sources),
         illustrative=bool(files.meta.get("illustrative", False)),
         review_sla_days=_sla_days(files),
+        review_limits=read_review_limits(files.meta_file, files.meta.get("review_limits"), catalog),
         thresholds=_thresholds(files),
         policy_authority=_policy_authority(files, catalog, holder),
         revision=revision,

@@ -26,6 +26,7 @@ import yaml
 from pydantic import ValidationError
 
 from clearance.core.catalog import Catalog, CatalogIntegrityError
+from clearance.core.working_days import calendar_problem
 from clearance.errors import PackError
 from clearance.policy.bundle import BundleFiles, PolicyBundle, build_bundle
 from clearance.policy.evaluate import check_schema_accepts_requests
@@ -46,6 +47,8 @@ class ScenarioPack:
     history: BundleHistory
     case_files: tuple[Path, ...]
     stock: StockFigures = field(default_factory=StockFigures)
+    closures: dict[str, frozenset[dt.date]] = field(default_factory=dict)
+    """Days offices are closed beyond their public holidays, per calendar (``US``)."""
 
     def relative(self, path: Path) -> str:
         return _relative(self.root, path)
@@ -195,6 +198,33 @@ def bundle_from_texts(texts: dict[str, str], pack: ScenarioPack, folder: str) ->
     return bundle
 
 
+def _closures(value: Any) -> dict[str, frozenset[dt.date]]:
+    """``closures: [{calendar: US, day: 2025-12-24, reason: ...}]`` in pack.yaml: days an
+    office is closed that its country's public holidays do not list (a closure by decree)."""
+    if value is None:
+        return {}
+    if not isinstance(value, list):
+        raise PackError("pack.yaml", "closures", "must be a list of {calendar, day, reason}")
+    days: dict[str, set[dt.date]] = {}
+    for n, item in enumerate(value, start=1):
+        where = f"closures[{n}]"
+        if not isinstance(item, dict) or set(item) != {"calendar", "day", "reason"}:
+            raise PackError("pack.yaml", where, "must be {calendar, day, reason}")
+        country = item["calendar"]
+        if not isinstance(country, str) or (problem := calendar_problem(country)) is not None:
+            problem = (
+                "must be a country code such as US" if not isinstance(country, str) else problem
+            )
+            raise PackError("pack.yaml", f"{where}.calendar", str(problem))
+        on = item["day"]
+        if isinstance(on, dt.datetime) or not isinstance(on, dt.date):
+            raise PackError("pack.yaml", f"{where}.day", "must be a date written YYYY-MM-DD")
+        if not isinstance(item["reason"], str) or not item["reason"].strip():
+            raise PackError("pack.yaml", f"{where}.reason", "must say why the offices closed")
+        days.setdefault(country, set()).add(on)
+    return {country: frozenset(d) for country, d in days.items()}
+
+
 def load_pack(path: Path | str | None = None) -> ScenarioPack:
     """Load and validate a whole pack (default: the bundled seed scenario)."""
     root = Path(path) if path is not None else default_pack_path()
@@ -237,4 +267,5 @@ def load_pack(path: Path | str | None = None) -> ScenarioPack:
         history=BundleHistory(bundles),
         case_files=tuple(sorted((root / "cases").glob("*.yaml"))),
         stock=stock,
+        closures=_closures(meta.get("closures")),
     )

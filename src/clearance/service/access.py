@@ -31,6 +31,7 @@ from clearance.store.records import CaseRecord, DelegationRecord, UserRecord
 __all__ = [
     "OPERATOR",
     "Action",
+    "CaseQuestion",
     "CaseScope",
     "Principal",
     "Submission",
@@ -54,6 +55,8 @@ class Action(StrEnum):
     CASE_SUBMIT = "case.submit"  # a Submission (or None): the requester role, party, level
     CASE_ANSWER = "case.answer"  # a CaseRecord: never one's own (the office is the gate's rule)
     CASE_WITHDRAW = "case.withdraw"  # a CaseRecord: its submitter only
+    CASE_ASK = "case.ask"  # a CaseQuestion: a reviewer, or a holder of an open gate
+    CASE_REPLY = "case.reply"  # a CaseRecord: its submitter only
     CASE_MEET_CONDITION = "case.meet_condition"  # a CaseRecord: the requester or a holder
     CASE_EXECUTE = "case.execute"  # a CaseRecord: the requesting party only
     CASES_COUNT_ALL = "cases.count_all"  # nothing: a count over every case at every level
@@ -131,6 +134,15 @@ class Submission:
     classification: int
 
 
+@dataclass(frozen=True, slots=True)
+class CaseQuestion:
+    """A question about to be asked of a case's requester, for ``office`` (an open gate the
+    asker holds or answers for; None when they hold none)."""
+
+    case: CaseRecord
+    office: str | None
+
+
 def holds(tx: Transaction, user_id: str, authority: str, day: dt.date) -> bool:
     """Whether ``user_id``'s term in ``authority`` covers ``day``."""
     return any(h.covers(day) for h in tx.people.holdings(authority=authority, user_id=user_id))
@@ -190,7 +202,7 @@ def submitter(tx: Transaction, actor: str) -> Principal:
     return Principal(user)
 
 
-Resource = CaseRecord | Submission | str | None
+Resource = CaseRecord | Submission | CaseQuestion | str | None
 
 
 def refusal(actor: Principal, action: Action, resource: Resource = None) -> ClearanceError | None:
@@ -224,7 +236,7 @@ def refusal(actor: Principal, action: Action, resource: Resource = None) -> Clea
                     f" submit a {Level(resource.classification).label} case"
                 )
             return None
-        case Action.CASE_ANSWER | Action.CASE_WITHDRAW:
+        case Action.CASE_ANSWER | Action.CASE_WITHDRAW | Action.CASE_REPLY:
             assert isinstance(resource, CaseRecord)
             if (hidden := refusal(actor, Action.CASE_VIEW, resource)) is not None:
                 return hidden
@@ -232,6 +244,21 @@ def refusal(actor: Principal, action: Action, resource: Resource = None) -> Clea
                 return PermissionDenied("the requester can never decide their own case")
             if action == Action.CASE_WITHDRAW and resource.submitted_by != actor.id:
                 return PermissionDenied("only the requester can withdraw a case")
+            if action == Action.CASE_REPLY and resource.submitted_by != actor.id:
+                return PermissionDenied("only the requester can answer a question on a case")
+            return None
+        case Action.CASE_ASK:
+            assert isinstance(resource, CaseQuestion)
+            if (hidden := refusal(actor, Action.CASE_VIEW, resource.case)) is not None:
+                return hidden
+            if user is None:
+                return NotFoundError(f"unknown user '{ADMIN}'")
+            if resource.case.submitted_by == user.id:
+                return PermissionDenied("the requester cannot ask their own case a question")
+            if resource.office is None and not actor.has(Role.REVIEWER):
+                return PermissionDenied(
+                    "only a reviewer, or a holder of an office still to answer, may ask"
+                )
             return None
         case Action.CASE_MEET_CONDITION | Action.CASE_EXECUTE:
             assert isinstance(resource, CaseRecord)

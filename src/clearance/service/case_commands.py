@@ -19,6 +19,7 @@ from typing import Any
 
 from clearance.core.access import Level
 from clearance.core.events import (
+    ABSENT,
     ApprovalDenied,
     ApprovalGiven,
     CaseStateChanged,
@@ -41,6 +42,7 @@ from clearance.service.access import (
 )
 from clearance.service.anchoring import installation_key
 from clearance.service.case_view import CaseView, find_case, view_in
+from clearance.service.clocks import ReviewClocks
 from clearance.service.people import can_act_for
 from clearance.service.stock_moves import case_movements
 from clearance.service.stockpile import StockService
@@ -48,7 +50,7 @@ from clearance.store.protocol import Transaction
 from clearance.store.records import ApprovalRecord, CaseRecord, LedgerRecord
 from clearance.store.repository import Store
 
-__all__ = ["CaseCommands"]
+__all__ = ["CaseCommands", "record_move"]
 
 
 def _readable(case: CaseRecord) -> AnyRequest:
@@ -141,16 +143,41 @@ def _statement(
     }
 
 
+def record_move(
+    tx: Transaction,
+    case: CaseRecord,
+    target: CaseState,
+    *,
+    actor: str,
+    now: dt.datetime,
+    why: str,
+    due_at: dt.datetime | None = None,
+) -> CaseRecord:
+    """Move ``case`` to ``target`` (``due_at``: when a move into review is due)."""
+    check_transition(case.state, target)
+    updated = tx.cases.update(case, state=target.value, state_since=now, due_at=due_at)
+    tx.append(
+        CaseStateChanged(
+            case.state.value, target.value, why, due_at=ABSENT if due_at is None else due_at
+        ),
+        actor=actor,
+        at=now,
+        case_id=case.id,
+    )
+    return updated
+
+
 class CaseCommands:
     """The changes to submitted cases over one store, and the stock they move."""
 
-    def __init__(self, store: Store, stock: StockService) -> None:
+    def __init__(self, store: Store, stock: StockService, clocks: ReviewClocks) -> None:
         self.store = store
         self.stock = stock
+        self.clocks = clocks
 
     def _shown(self, tx: Transaction, case: CaseRecord, reader: Principal) -> CaseView:
         """The case as ``reader`` may see it, read in ``tx``."""
-        return view_in(tx, case, reader.user, installation_key(self.store))
+        return view_in(tx, case, reader.user, installation_key(self.store), self.clocks)
 
     def _move_stock(
         self,
@@ -242,33 +269,13 @@ class CaseCommands:
                 target = CaseState.APPROVED_WITH_CONDITIONS if conditions else CaseState.APPROVED
             else:
                 return self._shown(tx, tx.cases.update(case), acting)
-            moved = self._move(
+            moved = record_move(
                 tx, case, target, actor=actor, now=now, why=reason or f"{gate} approved"
             )
             self._move_stock(tx, _readable(case), case_id, target, actor=actor, now=now)
             return self._shown(tx, moved, acting)
 
     # the rest of the life ---------------------------------------------------------
-
-    def _move(
-        self,
-        tx: Transaction,
-        case: CaseRecord,
-        target: CaseState,
-        *,
-        actor: str,
-        now: dt.datetime,
-        why: str,
-    ) -> CaseRecord:
-        check_transition(case.state, target)
-        updated = tx.cases.update(case, state=target.value, state_since=now)
-        tx.append(
-            CaseStateChanged(case.state.value, target.value, why),
-            actor=actor,
-            at=now,
-            case_id=case.id,
-        )
-        return updated
 
     def withdraw(
         self,
@@ -283,7 +290,7 @@ class CaseCommands:
             acting = principal(tx, actor, now.date())
             case = find_case(tx, case_id, acting, lock=True)
             check(acting, Action.CASE_WITHDRAW, case)
-            moved = self._move(
+            moved = record_move(
                 tx, case, CaseState.WITHDRAWN, actor=actor, now=now, why=reason or "withdrawn"
             )
             self._move_stock(
@@ -324,7 +331,7 @@ class CaseCommands:
             tx.cases.mark_condition_met(case_id, condition, at=now, by=actor, evidence=evidence)
             tx.append(ConditionMet(condition, evidence), actor=actor, at=now, case_id=case_id)
             if all(k.met_at is not None or k.text == condition for k in conditions.values()):
-                updated = self._move(
+                updated = record_move(
                     tx, case, CaseState.CLEARED, actor=actor, now=now, why="every condition met"
                 )
             else:
@@ -350,7 +357,7 @@ class CaseCommands:
             done = asked if quantity is None else quantity
             if not 1 <= done <= asked:
                 raise InputError("quantity", f"must be between 1 and the approved {asked}")
-            moved = self._move(
+            moved = record_move(
                 tx,
                 case,
                 CaseState.EXECUTED,

@@ -14,6 +14,7 @@ from clearance.policy.engine import Screener
 from clearance.service.access import Action, CaseScope, may, principal, today
 from clearance.service.anchoring import installation_key
 from clearance.service.case_view import CaseView, find_case, view_in
+from clearance.service.clocks import ReviewClocks
 from clearance.store.case_lists import CaseSearch
 from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord
@@ -26,9 +27,10 @@ class CaseQueries:
     """What a reader may see of the cases, over one store; the screener's catalog turns a
     search's words into the systems and parties it names."""
 
-    def __init__(self, store: Store, screener: Screener) -> None:
+    def __init__(self, store: Store, screener: Screener, clocks: ReviewClocks) -> None:
         self.store = store
         self.screener = screener
+        self.clocks = clocks
 
     def view(self, case_ref: str, *, actor: str) -> CaseView:
         """A case with its approvals, conditions and events, as ``actor`` (a user id, or
@@ -36,7 +38,7 @@ class CaseQueries:
         with self.store.reading() as tx:
             reader = principal(tx, actor, today())
             case = find_case(tx, case_ref, reader, lock=False)
-            return view_in(tx, case, reader.user, installation_key(self.store))
+            return view_in(tx, case, reader.user, installation_key(self.store), self.clocks)
 
     def seen_by(self, actor: str, cases: list[CaseRecord]) -> set[str]:
         """The ids of those of ``cases`` (already read) that ``actor`` may see."""

@@ -18,6 +18,7 @@ from clearance.core.events import CaseRescreened, CaseStateChanged, CaseSubmitte
 from clearance.core.workflow import CaseState, is_overdue
 from clearance.errors import NotFoundError
 from clearance.service.access import Action, Principal, may
+from clearance.service.clocks import GateClock, ReviewClocks
 from clearance.service.stock_seen import decision_seen
 from clearance.store.protocol import Transaction
 from clearance.store.records import (
@@ -49,6 +50,25 @@ class CaseView:
     reader: UserRecord | None = None
     system_key: str | None = None
     """The installation's system public key, which seals the events (for offline checks)."""
+    clocks: tuple[GateClock, ...] = ()
+    """While the case waits in review: each gate's clock (service.clocks)."""
+
+    def clock_rows(self, now: dt.datetime) -> list[dict[str, Any]]:
+        """Each gate's clock as lists and pages show it; a gate already answered has none."""
+        answered = {a.authority for a in self.approvals}
+        return [
+            {
+                "office": g.office,
+                "limit": g.limit.describe(),
+                "count": g.limit.count.value,
+                "elapsed_days": g.clock.elapsed(now),
+                "due_at": g.clock.due_at().isoformat(),
+                "overdue": self.case.state is CaseState.IN_REVIEW and g.clock.is_overdue(now),
+                "stopped": self.case.state is CaseState.AWAITING_ANSWER,
+            }
+            for g in self.clocks
+            if g.office not in answered
+        ]
 
     @property
     def decision(self) -> dict[str, Any]:
@@ -99,7 +119,9 @@ class CaseView:
             "state_since": c.state_since.isoformat(),
             "age_days": round((now - c.created_at).total_seconds() / 86400, 3),
             "sla_days": c.sla_days,
-            "overdue": is_overdue(c.state, c.state_since, c.sla_days, now),
+            "due_at": None if c.due_at is None else c.due_at.isoformat(),
+            "overdue": is_overdue(c.state, c.due_at, now),
+            "clocks": self.clock_rows(now),
             "version": c.version,
             "request": c.request.as_dict(),
             "request_digest": c.request_digest,
@@ -135,19 +157,27 @@ class CaseView:
 
 
 def view_in(
-    tx: Transaction, case: CaseRecord, reader: UserRecord | None, system_key: str | None
+    tx: Transaction,
+    case: CaseRecord,
+    reader: UserRecord | None,
+    system_key: str | None,
+    clocks: ReviewClocks,
 ) -> CaseView:
-    """The case with its approvals, conditions and events as ``tx`` holds them."""
+    """The case with its approvals, conditions, events and (while it waits in review) its
+    gates' clocks as ``tx`` holds them."""
     approvals = tx.cases.approvals(case.id)
     keys = {a.actor: u.public_key for a in approvals if (u := tx.people.user(a.actor)) is not None}
+    events = tuple(tx.ledger.of_case(case.id))
+    waiting = case.state in (CaseState.IN_REVIEW, CaseState.AWAITING_ANSWER)
     return CaseView(
         case,
         tuple(approvals),
         tuple(tx.cases.conditions(case.id)),
-        tuple(tx.ledger.of_case(case.id)),
+        events,
         keys,
         reader,
         system_key,
+        tuple(clocks.of_case(case, events)) if waiting else (),
     )
 
 
@@ -181,5 +211,6 @@ def case_row(case: CaseRecord, now: dt.datetime) -> dict[str, Any]:
         "age_days": round((now - case.created_at).total_seconds() / 86400, 3),
         "in_state_days": round((now - case.state_since).total_seconds() / 86400, 3),
         "sla_days": case.sla_days,
-        "overdue": is_overdue(case.state, case.state_since, case.sla_days, now),
+        "due_at": None if case.due_at is None else case.due_at.isoformat(),
+        "overdue": is_overdue(case.state, case.due_at, now),
     }

@@ -11,16 +11,21 @@ screener and one view of the stock, and holds no logic of its own.
 
 from __future__ import annotations
 
+from functools import partial
+
 from clearance.policy.engine import Screener
 from clearance.service.case_commands import CaseCommands
 from clearance.service.case_queries import CaseQueries
+from clearance.service.case_questions import MAX_SAID, CaseQuestions
 from clearance.service.case_view import CaseView, case_row
+from clearance.service.clocks import ReviewClocks
+from clearance.service.escalation import escalate
 from clearance.service.rescreening import Rescreener, Rescreening
 from clearance.service.stockpile import StockService
 from clearance.service.submission import CaseSubmission
 from clearance.store.repository import Store
 
-__all__ = ["CaseService", "CaseView", "Rescreening", "case_row"]
+__all__ = ["MAX_SAID", "CaseService", "CaseView", "Rescreening", "case_row"]
 
 
 class CaseService:
@@ -30,13 +35,19 @@ class CaseService:
         self.store = store
         self.screener = screener
         self.stock = StockService(store, screener)
-        submission = CaseSubmission(store, screener, self.stock, default_sla_days=default_sla_days)
-        commands = CaseCommands(store, self.stock)
-        queries = CaseQueries(store, screener)
+        self.clocks = ReviewClocks(screener.history, screener.pack.closures, screener.catalog)
+        submission = CaseSubmission(
+            store, screener, self.stock, self.clocks, default_sla_days=default_sla_days
+        )
+        commands = CaseCommands(store, self.stock, self.clocks)
+        queries = CaseQueries(store, screener, self.clocks)
         self.submit = submission.submit
         self.submit_and_show = submission.submit_and_show
         self.answer = commands.answer
         self.withdraw = commands.withdraw
+        questions = CaseQuestions(store, self.clocks)
+        self.ask = questions.ask
+        self.reply = questions.reply
         self.condition_met = commands.condition_met
         self.execute = commands.execute
         self.view = queries.view
@@ -47,3 +58,4 @@ class CaseService:
         self.open_summary = queries.open_summary
         self.decisions_by_month = queries.decisions_by_month
         self.rescreen = Rescreener(store, screener, self.stock).rescreen
+        self.escalate = partial(escalate, store, self.clocks)

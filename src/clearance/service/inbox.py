@@ -1,12 +1,14 @@
 """What waits for a user: the gates of open cases that an office they hold or answer for
-must decide, the conditions of their own cases still to be recorded, and the policy
-proposals that only they may activate.
+must decide, the questions asked of their own cases and the conditions still to be
+recorded, and the policy proposals that only they may activate.
 
 An inbox is read through the one door (``service.access``), in one transaction,
 as its owner stands that day: a case they may not see is never listed or counted,
 a delegate is given only the gates their delegation may answer (the delegable
 ones), and an office held only until yesterday gives nothing. Items come oldest
-first, each with how long it has waited and, for a gate, its due date.
+first, each with how long it has waited and, for a gate, its due date by the
+gate's review clock (service.clocks: calendar or working days, stopped while a
+question waits for its answer).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from clearance.core.access import Level
+from clearance.core.chain import EventType
+from clearance.core.events import PayloadError, QuestionAsked
 from clearance.core.request import describe_request
 from clearance.core.workflow import CaseState
 from clearance.service.access import (
@@ -26,6 +30,7 @@ from clearance.service.access import (
     may,
     principal,
 )
+from clearance.service.clocks import ReviewClocks, review_span
 from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord
 from clearance.store.repository import Store
@@ -38,8 +43,9 @@ _PROPOSED = "proposed"
 @dataclass(frozen=True, slots=True)
 class InboxItem:
     """One thing waiting for its reader: ``kind`` is ``decide`` (a gate of a case in
-    review), ``record_condition`` (a condition of their own case) or ``activate`` (a
-    policy proposal whose office they hold)."""
+    review), ``answer_question`` (a question asked of their own case),
+    ``record_condition`` (a condition of their own case) or ``activate`` (a policy
+    proposal whose office they hold)."""
 
     kind: str
     title: str
@@ -69,7 +75,12 @@ class InboxItem:
 
 
 def _gates(
-    tx: Transaction, user_id: str, held: frozenset[str], delegated: dict[str, str], case: CaseRecord
+    tx: Transaction,
+    clocks: ReviewClocks,
+    user_id: str,
+    held: frozenset[str],
+    delegated: dict[str, str],
+    case: CaseRecord,
 ) -> list[InboxItem]:
     """The gates of ``case`` still unanswered that ``user_id`` may answer: those of an office
     they hold, and the delegable ones of an office delegated to them (``delegated``: office →
@@ -83,18 +94,38 @@ def _gates(
         return []  # most cases: nothing of this reader's, and no query to find that out
     answered = {a.authority for a in tx.cases.approvals(case.id)}
     title = describe_request(case.request)
+    span = review_span(case.created_at, tx.ledger.of_case(case.id))
+    due = {
+        g.office: g.clock.due_at()
+        for g in clocks.gates(case.decision.bundles, mine, case.sla_days, span)
+    }
     return [
         InboxItem(
             "decide",
             title,
-            case.state_since,
-            case.state_since + dt.timedelta(days=case.sla_days),
+            span.started,
+            due[gate.authority],
             case=case,
             office=gate.authority,
             on_behalf_of=None if gate.authority in held else delegated[gate.authority],
         )
         for gate in mine
         if gate.authority not in answered
+    ]
+
+
+def _questions(tx: Transaction, case: CaseRecord) -> list[InboxItem]:
+    """The question waiting on ``case``'s requester (the last one asked)."""
+    asked = [r for r in tx.ledger.of_case(case.id) if r.type == EventType.QUESTION_ASKED.value]
+    try:
+        question = asked[-1].event.payload if asked else None
+    except PayloadError:
+        question = None  # changed outside clearance: audit verify names it
+    if not isinstance(question, QuestionAsked):
+        return []
+    title = f"{question.question} ({describe_request(case.request)})"
+    return [
+        InboxItem("answer_question", title, case.state_since, case=case, office=question.office)
     ]
 
 
@@ -112,13 +143,18 @@ AuthorityOf = Callable[[str, dt.date], str | None]
 
 
 def inbox(
-    store: Store, *, actor: str, now: dt.datetime, authority_of: AuthorityOf | None = None
+    store: Store,
+    *,
+    actor: str,
+    now: dt.datetime,
+    clocks: ReviewClocks,
+    authority_of: AuthorityOf | None = None,
 ) -> list[InboxItem]:
     """Everything waiting for ``actor`` on ``now``'s day, oldest first (module doc).
 
-    ``authority_of(holder, day)`` names the office that may activate a holder's
-    policy (the bundle in force's ``policy_authority``); without it, proposals are
-    not listed."""
+    ``clocks`` are the review clocks of the policy in force; ``authority_of(holder,
+    day)`` names the office that may activate a holder's policy (the bundle in
+    force's ``policy_authority``); without it, proposals are not listed."""
     day = now.date()
     items: list[InboxItem] = []
     with store.reading() as tx:
@@ -129,13 +165,21 @@ def inbox(
         # The offices read once: held that day, and delegated (each with its holder).
         held = held_offices(tx, user.id, day)
         delegated = {d.authority: d.holder_id for d in delegations_in_force(tx, user.id, day)}
-        states = [CaseState.IN_REVIEW, CaseState.APPROVED_WITH_CONDITIONS]
+        states = [
+            CaseState.IN_REVIEW,
+            CaseState.AWAITING_ANSWER,
+            CaseState.APPROVED_WITH_CONDITIONS,
+        ]
         for case in tx.cases.each(states=states):
             if not may(reader, Action.CASE_VIEW, case):
                 continue
             if case.state is CaseState.IN_REVIEW:
-                items += _gates(tx, user.id, held, delegated, case)
-            elif case.submitted_by == user.id:
+                items += _gates(tx, clocks, user.id, held, delegated, case)
+            elif case.submitted_by != user.id:
+                continue
+            elif case.state is CaseState.AWAITING_ANSWER:
+                items += _questions(tx, case)
+            else:
                 items += _conditions(tx, case)
         if authority_of is not None:
             for record in tx.proposals.all():

@@ -9,11 +9,16 @@ one row here and nothing else:
 ==========================  ===========================================================
 event                       notice
 ==========================  ===========================================================
-case_state_changed          to ``in_review``: ``waiting`` to the holders of each gate's
-                            office that day (and the delegates of delegable gates);
-                            to approved, approved with conditions or denied:
-                            ``decided`` to the requester; approved with conditions:
-                            ``condition_due`` to the requester too
+case_state_changed          to ``in_review``: ``waiting`` to the holders, that day, of
+                            each office whose gate is still unanswered (and the
+                            delegates of delegable gates); to approved, approved with
+                            conditions or denied: ``decided`` to the requester;
+                            approved with conditions: ``condition_due`` to them too
+question_asked              ``question`` to the requester
+question_answered           ``question`` to whoever asked the question
+escalation_reached          ``escalation`` to the step's ``tell``: the gate's own office
+                            (``office``), another office (its id), or oversight (every
+                            user with the auditor role)
 bundle_proposed             (golden cases passed) ``waiting`` to the holders of the
                             office that may activate the holder's policy
 bundle_activated            ``policy_activated`` to every subscriber of that kind
@@ -42,13 +47,21 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from clearance.core.access import Level
+from clearance.core.access import Level, Role
 from clearance.core.chain import EventType
 from clearance.core.digest import canonical_json
-from clearance.core.events import BundleActivated, BundleProposed, CaseStateChanged, Event
+from clearance.core.events import (
+    BundleActivated,
+    BundleProposed,
+    CaseStateChanged,
+    EscalationReached,
+    Event,
+    PayloadError,
+)
 from clearance.core.notices import Kind
 from clearance.core.workflow import CaseState
 from clearance.errors import NotFoundError, StoreError
+from clearance.policy.review_limits import OFFICE, OVERSIGHT
 from clearance.service.access import Action, Principal, holds, may, principal
 from clearance.store.notifications import DeliveryRecord, SubscriptionRecord
 from clearance.store.protocol import Transaction
@@ -133,7 +146,8 @@ def _case_state_changed(ctx: Context, event: Event) -> list[Notice]:
         return []
     about, path = _about(case)
     if p.to_state == CaseState.IN_REVIEW:
-        gates = case.decision.required_approvals
+        answered = {a.authority for a in ctx.tx.cases.approvals(case.id)}
+        gates = [g for g in case.decision.required_approvals if g.authority not in answered]
         users: set[str] = set()
         for gate in gates:
             users |= _holders(ctx.tx, gate.authority, ctx.day)
@@ -149,6 +163,57 @@ def _case_state_changed(ctx: Context, event: Event) -> list[Notice]:
     if p.to_state == CaseState.APPROVED_WITH_CONDITIONS:
         notices.append(Notice(Kind.CONDITION_DUE, requester, about, path, case))
     return notices
+
+
+def _case_of(ctx: Context, event: Event) -> CaseRecord | None:
+    return None if event.case_id is None else ctx.tx.cases.get(event.case_id)
+
+
+def _question_asked(ctx: Context, event: Event) -> list[Notice]:
+    case = _case_of(ctx, event)
+    if case is None:
+        return []
+    about, path = _about(case)
+    return [Notice(Kind.QUESTION, Audience(frozenset({case.submitted_by})), about, path, case)]
+
+
+def _question_answered(ctx: Context, event: Event) -> list[Notice]:
+    case = _case_of(ctx, event)
+    if case is None:
+        return []
+    asked = [e for e in ctx.tx.ledger.of_case(case.id) if e.type == EventType.QUESTION_ASKED]
+    if not asked:
+        return []
+    try:
+        asker = asked[-1].event.actor
+    except PayloadError:
+        return []  # changed outside clearance: audit verify names it
+    about, path = _about(case)
+    return [Notice(Kind.QUESTION, Audience(frozenset({asker})), about, path, case)]
+
+
+def _escalation_reached(ctx: Context, event: Event) -> list[Notice]:
+    p = event.payload
+    assert isinstance(p, EscalationReached)
+    case = _case_of(ctx, event)
+    if case is None:
+        return []
+    if p.tell == OVERSIGHT:
+        auditors = {u.id for u in ctx.tx.people.users() if _audits(u.roles)}
+        audience = Audience(frozenset(auditors))
+    else:
+        office = p.office if p.tell == OFFICE else p.tell
+        users = _holders(ctx.tx, office, ctx.day)
+        if any(g.authority == office and g.delegable for g in case.decision.required_approvals):
+            users |= _delegates(ctx.tx, office, ctx.day)
+        audience = Audience(frozenset(users), frozenset({office}))
+    about, path = _about(case)
+    return [Notice(Kind.ESCALATION, audience, about, path, case)]
+
+
+def _audits(roles: tuple[str, ...]) -> bool:
+    """The auditor role, or the admin role, which gives every other."""
+    return Role.AUDITOR.value in roles or Role.ADMIN.value in roles
 
 
 def _bundle_proposed(ctx: Context, event: Event) -> list[Notice]:
@@ -173,6 +238,9 @@ def _bundle_activated(ctx: Context, event: Event) -> list[Notice]:
 
 RULES: dict[EventType, Rule] = {
     EventType.CASE_STATE_CHANGED: _case_state_changed,
+    EventType.QUESTION_ASKED: _question_asked,
+    EventType.QUESTION_ANSWERED: _question_answered,
+    EventType.ESCALATION_REACHED: _escalation_reached,
     EventType.BUNDLE_PROPOSED: _bundle_proposed,
     EventType.BUNDLE_ACTIVATED: _bundle_activated,
 }

@@ -203,7 +203,13 @@ class Runtime:
     def inbox(self, *, actor: str) -> list[InboxItem]:
         """What waits for ``actor`` today (``service.inbox``), proposals judged by the policy
         in force in this process."""
-        return inbox(self.store, actor=actor, now=self.now(), authority_of=self.policy_authority)
+        return inbox(
+            self.store,
+            actor=actor,
+            now=self.now(),
+            clocks=self.cases.clocks,
+            authority_of=self.policy_authority,
+        )
 
     @functools.cached_property
     def subscriptions(self) -> Subscriptions:

@@ -317,7 +317,9 @@ class LedgerFacts:
         sla = v["sla_days"]
         if to != CaseState.IN_REVIEW:
             v["due_at"] = None
-        else:
+        elif p.due_at is not ABSENT:
+            v["due_at"] = p.due_at  # fixed by the review clocks when the case entered review
+        else:  # written before clocks: the case's SLA in calendar days from the move
             v["due_at"] = UNKNOWN if sla is UNKNOWN else at + dt.timedelta(days=sla)
         case.seq = seq
 

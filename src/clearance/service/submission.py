@@ -17,7 +17,7 @@ import uuid
 from clearance.core.access import Level
 from clearance.core.actors import SYSTEM
 from clearance.core.decision import Decision, RecordedDecision
-from clearance.core.events import CaseStateChanged, CaseSubmitted
+from clearance.core.events import ABSENT, CaseStateChanged, CaseSubmitted
 from clearance.core.request import AnyRequest, parse_request
 from clearance.core.workflow import CaseState, state_after_screening
 from clearance.errors import ConflictError, InputError
@@ -25,6 +25,7 @@ from clearance.policy.engine import Screener
 from clearance.service.access import Action, Principal, Submission, check, submitter
 from clearance.service.anchoring import installation_key
 from clearance.service.case_view import CaseView, view_in
+from clearance.service.clocks import ReviewClocks, ReviewSpan
 from clearance.service.stock_moves import case_movements
 from clearance.service.stock_seen import decision_recorded
 from clearance.service.stockpile import StockService
@@ -39,11 +40,18 @@ class CaseSubmission:
     """Submitting cases over one store and one screener (the scenario pack in force)."""
 
     def __init__(
-        self, store: Store, screener: Screener, stock: StockService, *, default_sla_days: int
+        self,
+        store: Store,
+        screener: Screener,
+        stock: StockService,
+        clocks: ReviewClocks,
+        *,
+        default_sla_days: int,
     ) -> None:
         self.store = store
         self.screener = screener
         self.stock = stock
+        self.clocks = clocks
         self.default_sla_days = default_sla_days
 
     def _sla_days(self, decision: Decision) -> int:
@@ -114,7 +122,9 @@ class CaseSubmission:
                         "this idempotency key was used for another request; use a new key"
                     )
                 reader = submitter(tx, actor).user
-                return view_in(tx, earlier, reader, installation_key(self.store)), False
+                return view_in(
+                    tx, earlier, reader, installation_key(self.store), self.clocks
+                ), False
             acting = submitter(tx, actor)
             check(acting, Action.CASE_SUBMIT, Submission(request.requester, classification))
             return self._write_new(
@@ -137,6 +147,12 @@ class CaseSubmission:
         state = state_after_screening(decision.outcome.value, bool(decision.conditions))
         facts = decision_recorded(decision)
         recorded = RecordedDecision.of(facts)
+        sla_days = self._sla_days(decision)
+        due_at = None
+        if state is CaseState.IN_REVIEW:
+            due_at = self.clocks.due_at(
+                recorded.bundles, recorded.required_approvals, sla_days, ReviewSpan(now)
+            )
         case = CaseRecord(
             id=case_id,
             number=tx.cases.next_number(),
@@ -147,11 +163,12 @@ class CaseSubmission:
             decision=recorded,
             outcome=decision.outcome.value,
             state=state,
-            sla_days=self._sla_days(decision),
+            sla_days=sla_days,
             version=1,
             created_at=now,
             state_since=now,
             classification=classification,
+            due_at=due_at,
         )
         tx.cases.add(case)
         for condition in decision.conditions:
@@ -174,7 +191,10 @@ class CaseSubmission:
             ),
             tx.append(
                 CaseStateChanged(
-                    CaseState.SUBMITTED.value, state.value, f"screened: {decision.outcome.value}"
+                    CaseState.SUBMITTED.value,
+                    state.value,
+                    f"screened: {decision.outcome.value}",
+                    due_at=ABSENT if due_at is None else due_at,
                 ),
                 actor=SYSTEM,
                 at=now,
@@ -196,6 +216,15 @@ class CaseSubmission:
         conditions = tuple(
             ConditionRecord(case_id, c, None, None, None) for c in decision.conditions
         )
+        span = ReviewSpan(now)
+        clocks = self.clocks.gates(recorded.bundles, recorded.required_approvals, sla_days, span)
         return CaseView(
-            case, (), conditions, tuple(events), {}, acting.user, installation_key(self.store)
+            case,
+            (),
+            conditions,
+            tuple(events),
+            {},
+            acting.user,
+            installation_key(self.store),
+            tuple(clocks) if state is CaseState.IN_REVIEW else (),
         )

@@ -86,6 +86,7 @@ def case_record(row: Case) -> CaseRecord:
         created_at=aware(row.created_at),
         state_since=aware(row.state_since),
         classification=row.classification,
+        due_at=None if row.due_at is None else aware(row.due_at),
     )
 
 
@@ -145,15 +146,15 @@ class CaseLists:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[CaseRecord]:
-        """Cases in review past their SLA, longest waiting first."""
+        """Cases in review past the time they were due, the longest overdue first."""
         query = (
             select(Case)
             .where(
                 Case.state == CaseState.IN_REVIEW.value,
-                Case.due_at < now,
+                Case.due_at <= now,
                 *_case_filters(None, max_level, submitted_by, search),
             )
-            .order_by(Case.state_since, Case.number)
+            .order_by(Case.due_at, Case.number)
             .limit(limit)
             .offset(offset)
         )
@@ -169,7 +170,7 @@ class CaseLists:
     ) -> int:
         query = select(func.count()).where(
             Case.state == CaseState.IN_REVIEW.value,
-            Case.due_at < now,
+            Case.due_at <= now,
             *_case_filters(None, max_level, submitted_by, search),
         )
         return int(self._session.scalar(query) or 0)

@@ -28,18 +28,24 @@ from clearance.store.records import ApprovalRecord, CaseRecord, ConditionRecord,
 __all__ = ["CaseTables"]
 
 
-def _due(state: str, since: dt.datetime, sla_days: int) -> dt.datetime | None:
-    """When a case in review passes its SLA (None in any other state)."""
-    return since + dt.timedelta(days=sla_days) if state == CaseState.IN_REVIEW else None
+def _due(state: str, due_at: dt.datetime | None) -> dt.datetime | None:
+    """A case is due only while in review: its clocks stop in every other state."""
+    if state != CaseState.IN_REVIEW:
+        return None
+    if due_at is None:
+        raise ValueError("a case in review needs the time it is due")
+    return due_at
 
 
-def _openness(changes: dict[str, Any], sla_days: int) -> dict[str, Any]:
-    """The columns that follow a change of state: ``is_open``, ``due_at``, the first decision."""
+def _openness(changes: dict[str, Any]) -> dict[str, Any]:
+    """The columns that follow a change of state: ``is_open``, ``due_at`` (given with a move
+    into review, cleared by any other), the first decision; with the changes themselves."""
     if "state" not in changes:
-        return {}
+        return changes
     derived: dict[str, Any] = {
+        **changes,
         "is_open": changes["state"] in OPEN_STATES,
-        "due_at": _due(changes["state"], changes["state_since"], sla_days),
+        "due_at": _due(changes["state"], changes.get("due_at")),
     }
     if changes["state"] in DECIDED_STATES:
         derived["decided_at"] = func.coalesce(Case.decided_at, changes["state_since"])
@@ -86,7 +92,7 @@ class CaseTables(CaseLists):
                 requester=request.requester,
                 decided_at=case.state_since if case.state in DECIDED_STATES else None,
                 decided_as=case.state if case.state in DECIDED_STATES else None,
-                due_at=_due(case.state, case.state_since, case.sla_days),
+                due_at=_due(case.state, case.due_at),
             )
         )
         flush(self._session, "a case with this idempotency key or number already exists")
@@ -141,7 +147,7 @@ class CaseTables(CaseLists):
         result = self._session.execute(
             update(Case)
             .where(Case.id == case.id, Case.version == case.version)
-            .values(version=case.version + 1, **changes, **_openness(changes, case.sla_days))
+            .values(version=case.version + 1, **_openness(changes))
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]

@@ -84,6 +84,8 @@ class CaseRecord:
     created_at: dt.datetime
     state_since: dt.datetime
     classification: int = 0
+    due_at: dt.datetime | None = None
+    """While in review: when its clocks say it is due (service.clocks); None otherwise."""
 
 
 @dataclass(frozen=True, slots=True)

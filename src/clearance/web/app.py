@@ -30,7 +30,7 @@ from clearance.service.runtime import Runtime
 
 from . import api, errors, pages
 from .auth import oidc_keys
-from .clock import ClockCheckpoints
+from .clock import ClockCheckpoints, ClockEscalation
 from .limits import BodyLimit
 from .pages.reference import api_reference
 
@@ -142,18 +142,20 @@ _PRIVATE = ("/api/", "/cases", "/dashboard")
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """While the process serves: checkpoints by the clock, and a dispatcher of notifications
-    (unless CLEARANCE_NOTIFY_POLL_SECONDS is 0), stopped when the server stops."""
+    """While the process serves: checkpoints and escalation by the clock, and a dispatcher of
+    notifications (unless CLEARANCE_NOTIFY_POLL_SECONDS is 0), stopped when the server stops."""
     server: Runtime = app.state.server
-    clock = ClockCheckpoints(server)
-    clock.start()
+    clocks = [ClockCheckpoints(server), ClockEscalation(server)]
+    for clock in clocks:
+        clock.start()
     dispatcher = server.dispatcher() if server.settings.notify.poll_s > 0 else None
     if dispatcher is not None:
         dispatcher.start()
     try:
         yield
     finally:
-        clock.stop()
+        for clock in clocks:
+            clock.stop()
         if dispatcher is not None:
             dispatcher.stop()
 

@@ -1,4 +1,5 @@
-"""Cases through the API: submit, list, show, answer, withdraw, meet conditions, execute."""
+"""Cases through the API: submit, list, show, answer, ask and reply, withdraw, meet
+conditions, execute."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from clearance.core.request import MAX_QUANTITY
 from clearance.core.workflow import OPEN_STATES, CaseState
 from clearance.errors import InputError, OutcomeUnknown
 from clearance.service.accounts import SignedIn
-from clearance.service.cases import case_row
+from clearance.service.cases import MAX_SAID, case_row
 from clearance.service.runtime import Runtime
 
 from ..auth import Srv, Viewer
@@ -52,6 +53,14 @@ class Execution(BaseModel):
 
 class Withdrawal(BaseModel):
     reason: str = Field(default="", max_length=4000, pattern=TEXT)
+
+
+class Question(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_SAID, pattern=TEXT)
+
+
+class Reply(BaseModel):
+    answer: str = Field(min_length=1, max_length=MAX_SAID, pattern=TEXT)
 
 
 _RETRY = (
@@ -176,6 +185,20 @@ def deny(case_id: CaseRef, body: Answer, viewer: Viewer, srv: Srv) -> dict[str, 
 def withdraw(case_id: CaseRef, body: Withdrawal, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Withdraw your own case."""
     view = srv.cases.withdraw(case_id, actor=viewer.id, reason=body.reason, now=srv.now())
+    return view.as_dict(srv.now())
+
+
+@router.post("/cases/{case_id}/questions", **_CASE)
+def ask(case_id: CaseRef, body: Question, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """Ask the requester for information: the case waits, its review clocks stopped."""
+    view = srv.cases.ask(case_id, actor=viewer.id, question=body.question, now=srv.now())
+    return view.as_dict(srv.now())
+
+
+@router.post("/cases/{case_id}/answer", **_CASE)
+def reply(case_id: CaseRef, body: Reply, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """Answer the question asked of your case: it is back in review, its clocks running."""
+    view = srv.cases.reply(case_id, actor=viewer.id, answer=body.answer, now=srv.now())
     return view.as_dict(srv.now())
 
 

@@ -45,7 +45,7 @@ class TokenList(Body):
 
 
 class InboxItem(Body):
-    kind: str = Field(description="decide, record_condition or activate.")
+    kind: str = Field(description="decide, answer_question, record_condition or activate.")
     title: str
     case_number: int | None
     case_id: str | None

@@ -26,6 +26,7 @@ class CaseRow(Body):
     age_days: float
     in_state_days: float
     sla_days: int
+    due_at: str | None = Field(description="While in review: when its review clocks make it due.")
     overdue: bool
 
 
@@ -55,6 +56,19 @@ class Condition(Body):
     met_at: str | None
     met_by: str | None
     evidence: str | None
+
+
+class GateClock(Body):
+    """One unanswered gate's review clock (calendar or working days, stopped while a
+    question waits for the requester's answer)."""
+
+    office: str
+    limit: str = Field(description='In words: "20 working days".')
+    count: str = Field(description="calendar_days or working_days")
+    elapsed_days: int = Field(description="Days counted so far, less those stopped.")
+    due_at: str
+    overdue: bool
+    stopped: bool = Field(description="True while the case waits for an answer.")
 
 
 class CaseEvent(Recorded):
@@ -90,7 +104,9 @@ class CaseBody(Body):
     state_since: str
     age_days: float
     sla_days: int
+    due_at: str | None
     overdue: bool
+    clocks: list[GateClock]
     version: int
     request: RequestData
     request_digest: str

@@ -1,0 +1,93 @@
+"""``clearance cases ask | reply | overdue | escalate``: the commands about waiting. A
+question stops a case's review clocks until its requester answers; overdue cases are
+listed; escalation steps whose day has come are recorded."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .case_output import case_table, print_case
+from .context import ActorOption, ReaderOption, now, reader_id, runtime, seen_as
+from .options import CaseArgument, JsonOption
+from .render import print_json
+
+__all__ = ["ask", "escalate", "overdue", "reply"]
+
+
+def ask(
+    case: CaseArgument,
+    actor: ActorOption,
+    question: Annotated[
+        str,
+        typer.Option("--question", help="What the requester is asked.", show_default=False),
+    ],
+    json_output: JsonOption = False,
+) -> None:
+    """Ask the requester of a case in review for information; its review clocks stop until
+    the answer comes (a reviewer, or a holder of an office still to answer)."""
+    service = runtime().cases
+    print_case(service.ask(case, actor=actor, question=question, now=now()), json_output)
+
+
+def reply(
+    case: CaseArgument,
+    actor: ActorOption,
+    answer: Annotated[
+        str, typer.Option("--answer", help="Your answer to the question.", show_default=False)
+    ],
+    json_output: JsonOption = False,
+) -> None:
+    """Answer the question asked of your case: it goes back into review, due later by as
+    many days as its clocks were stopped."""
+    service = runtime().cases
+    print_case(service.reply(case, actor=actor, answer=answer, now=now()), json_output)
+
+
+def overdue(as_user: ReaderOption = None, json_output: JsonOption = False) -> None:
+    """Cases waiting on an approval past their SLA, oldest first: nothing waits silently;
+    only those the user of ``--as`` may see."""
+    found = runtime().cases.overdue(now(), actor=reader_id(as_user))
+    at = now()
+    if json_output:
+        from clearance.service.cases import case_row
+
+        print_json(Console(), [case_row(c, at) for c in found])
+        return
+    Console().print(case_table(f"overdue: {len(found)}", found, at))
+    Console().print(seen_as(as_user), highlight=False)
+
+
+def escalate(actor: ActorOption, json_output: JsonOption = False) -> None:
+    """Record the escalation steps whose day has come on cases in review (each once; a
+    running `clearance serve` does this by itself every few minutes)."""
+    made = runtime().cases.escalate(actor=actor, now=now())
+    rows = [
+        {
+            "number": m.case.number,
+            "id": m.case.id,
+            "office": m.step.office,
+            "step": m.step.step,
+            "after": m.step.after,
+            "count": m.step.count,
+            "tell": m.step.tell,
+        }
+        for m in made
+    ]
+    if json_output:
+        print_json(Console(), rows)
+        return
+    console = Console()
+    console.print(f"escalated: {len(rows)} step(s) recorded", highlight=False)
+    if rows:
+        table = Table()
+        for column in ("#", "office", "step", "after", "told"):
+            table.add_column(column)
+        for m in made:
+            step = m.step
+            after = f"{step.after} {step.count.replace('_', ' ')}"
+            table.add_row(str(m.case.number), step.office, str(step.step), after, step.tell)
+        console.print(table)
