@@ -198,6 +198,57 @@ def test_a_proposal_waits_for_the_office_that_may_activate_it_and_its_activation
     }
 
 
+MONDAY = dt.datetime(2025, 6, 16, 9, 0, tzinfo=dt.UTC)
+
+
+def test_a_question_tells_the_requester_and_its_answer_tells_whoever_asked(
+    notified: Notified,
+) -> None:
+    liaison = notified.email("ua.liaison", Kind.QUESTION)
+    secretary = notified.email("hegseth", Kind.QUESTION, Kind.WAITING)
+    case, _ = notified.world.cases.submit(G2, actor="ua.liaison", now=MONDAY)
+    assert notified.told() == {(secretary, "waiting", "case 1")}
+    notified.world.cases.ask(case.id, actor="hegseth", question="Which unit?", now=MONDAY)
+    assert notified.told() - {(secretary, "waiting", "case 1")} == {(liaison, "question", "case 1")}
+    before = {r.id for r in notified.outbox()}
+    notified.world.cases.reply(case.id, actor="ua.liaison", answer="Unit 3", now=MONDAY)
+    after = {(r.address, r.kind, r.about) for r in notified.outbox() if r.id not in before}
+    assert after == {
+        (secretary, "question", "case 1"),  # the answer, to whoever asked
+        (secretary, "waiting", "case 1"),  # back in review: the gate still waits
+    }
+
+
+def test_escalation_tells_the_office_then_another_office_then_oversight(
+    notified: Notified,
+) -> None:
+    """The seed's US ladder for us.secdef: the office after 10 working days, the President
+    after 20, oversight (the auditors) after 30."""
+    accounts = Accounts(notified.store)
+    accounts.set_access("us.liaison", roles=(Role.AUDITOR,), clearance=Level.SECRET, actor="admin", now=T0)  # fmt: skip
+    notified.world.people.grant(
+        user_id="usdp",
+        authority="us.president",
+        valid_from=dt.date(2025, 1, 20),
+        valid_to=None,
+        actor="admin",
+        now=T0,
+    )
+    secretary = notified.email("hegseth", Kind.ESCALATION)
+    president = notified.email("usdp", Kind.ESCALATION)
+    auditor = notified.email("us.liaison", Kind.ESCALATION)
+    notified.email("ua.liaison", Kind.ESCALATION)  # the requester is nobody's step
+    notified.world.cases.submit(G2, actor="ua.liaison", now=MONDAY)
+    notified.world.cases.escalate(actor="admin", now=dt.datetime(2025, 7, 1, 0, 5, tzinfo=dt.UTC))
+    assert notified.told() == {(secretary, "escalation", "case 1")}
+    notified.world.cases.escalate(actor="admin", now=dt.datetime(2025, 9, 1, tzinfo=dt.UTC))
+    assert notified.told() == {
+        (secretary, "escalation", "case 1"),
+        (president, "escalation", "case 1"),
+        (auditor, "escalation", "case 1"),
+    }
+
+
 def test_an_ended_subscription_is_told_nothing_more(notified: Notified) -> None:
     notified.email("hegseth", Kind.WAITING)
     [mine] = notified.subscriptions.listed(actor="hegseth")
