@@ -30,7 +30,7 @@ from clearance.policy.engine import Screener
 from clearance.service.accounts import Accounts
 from clearance.service.anchoring import prepare
 from clearance.service.dispatch import Dispatcher
-from clearance.service.notifications import NotifyKeys
+from clearance.service.notify_keys import NotifyKeys
 from clearance.service.runtime import Runtime
 from clearance.settings import Notify, Smtp, load_settings
 from clearance.store.db import open_database

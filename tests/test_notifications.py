@@ -24,7 +24,8 @@ from clearance.errors import InputError, NotFoundError, PermissionDenied
 from clearance.policy.engine import Screener
 from clearance.policy.pack import load_pack
 from clearance.service.accounts import Accounts
-from clearance.service.notifications import Notifier, NotifyKeys
+from clearance.service.notifications import Notifier
+from clearance.service.notify_keys import NotifyKeys
 from clearance.service.proposals import PolicyProposals
 from clearance.service.subscriptions import Subscriptions
 from clearance.store.notifications import DeliveryRecord

@@ -23,7 +23,7 @@ from clearance.core.events import ApprovalDenied
 from clearance.service import audit
 from clearance.service.accounts import Accounts
 from clearance.service.anchoring import WITNESS_FILE, SystemKey, Witness
-from clearance.service.notifications import NotifyKeys
+from clearance.service.notify_keys import NotifyKeys
 from clearance.service.subscriptions import Subscriptions
 from clearance.store.repository import Store
 

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from clearance.core.notices import Channel, Kind, Message, backoff
 from clearance.errors import ClearanceError, NotFoundError
 from clearance.service.access import Action, may, principal
-from clearance.service.notifications import NotifyKeys
+from clearance.service.notify_keys import NotifyKeys
 from clearance.service.senders import DeliveryFailed, Mail, Webhooks, email_message, one_line
 from clearance.settings import Notify
 from clearance.store.notifications import DeliveryRecord, NotificationTables

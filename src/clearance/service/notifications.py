@@ -33,15 +33,12 @@ the events (``store.Store(reactors=…)``), so a notification is queued exactly
 when its event commits, and never for a change rolled back. After the
 commit, ``Notifier.committed`` (an observer) wakes this process's dispatcher;
 that is all it does. Each row is sealed with a secret of the system key
-(``NotifyKeys``), and the dispatcher sends no row whose seal does not hold.
+(service/notify_keys.py), and the dispatcher sends no row whose seal does not hold.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import hmac
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -49,7 +46,6 @@ from dataclasses import dataclass, replace
 
 from clearance.core.access import Level, Role
 from clearance.core.chain import EventType
-from clearance.core.digest import canonical_json
 from clearance.core.events import (
     BundleActivated,
     BundleProposed,
@@ -60,13 +56,13 @@ from clearance.core.events import (
 )
 from clearance.core.notices import Kind
 from clearance.core.workflow import CaseState
-from clearance.errors import NotFoundError, StoreError
+from clearance.errors import NotFoundError
 from clearance.policy.review_limits import OFFICE, OVERSIGHT
 from clearance.service.access import Action, Principal, holds, may, principal
+from clearance.service.notify_keys import NotifyKeys
 from clearance.store.notifications import DeliveryRecord, SubscriptionRecord
 from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord, LedgerRecord
-from clearance.store.repository import Store
 
 __all__ = [
     "RULES",
@@ -75,7 +71,6 @@ __all__ = [
     "Context",
     "Notice",
     "Notifier",
-    "NotifyKeys",
     "Rule",
 ]
 
@@ -138,10 +133,27 @@ def _about(case: CaseRecord) -> tuple[str, str]:
     return f"case {case.number}", f"/cases/{case.number}"
 
 
+_TOLD_STATES = frozenset(
+    {
+        CaseState.IN_REVIEW,
+        CaseState.APPROVED,
+        CaseState.APPROVED_WITH_CONDITIONS,
+        CaseState.DENIED,
+    }
+)
+"""The states a case moves into that someone is told of."""
+
+
+def _case_of(ctx: Context, event: Event) -> CaseRecord | None:
+    return None if event.case_id is None else ctx.tx.cases.get(event.case_id)
+
+
 def _case_state_changed(ctx: Context, event: Event) -> list[Notice]:
     p = event.payload
     assert isinstance(p, CaseStateChanged)
-    case = None if event.case_id is None else ctx.tx.cases.get(event.case_id)
+    if p.to_state not in _TOLD_STATES:
+        return []  # most moves tell nobody: no case read to find that out
+    case = _case_of(ctx, event)
     if case is None:
         return []
     about, path = _about(case)
@@ -158,15 +170,11 @@ def _case_state_changed(ctx: Context, event: Event) -> list[Notice]:
         return [Notice(Kind.WAITING, Audience(frozenset(users), offices), about, path, case)]
     requester = Audience(frozenset({case.submitted_by}))
     notices = []
-    if p.to_state in (CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS, CaseState.DENIED):
+    if p.to_state != CaseState.IN_REVIEW:
         notices.append(Notice(Kind.DECIDED, requester, about, path, case))
     if p.to_state == CaseState.APPROVED_WITH_CONDITIONS:
         notices.append(Notice(Kind.CONDITION_DUE, requester, about, path, case))
     return notices
-
-
-def _case_of(ctx: Context, event: Event) -> CaseRecord | None:
-    return None if event.case_id is None else ctx.tx.cases.get(event.case_id)
 
 
 def _question_asked(ctx: Context, event: Event) -> list[Notice]:
@@ -245,53 +253,6 @@ RULES: dict[EventType, Rule] = {
     EventType.BUNDLE_ACTIVATED: _bundle_activated,
 }
 """Which events notify whom (module doc): an event type → the notices one event gives."""
-
-
-class NotifyKeys:
-    """Secrets derived from the system key, as sessions' are (``service.accounts``): one
-    seals outbox rows, one gives each webhook subscription its signing secret. Ed25519
-    signatures are deterministic, so every process with the key derives the same secrets,
-    and nobody without it can; none is stored."""
-
-    _SEAL = b"clearance.outbox-seal/1"
-    _WEBHOOK = b"clearance.webhook-secret/1"
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._keys: dict[bytes, bytes] = {}
-
-    def _key(self, purpose: bytes) -> bytes:
-        if purpose not in self._keys:
-            sealer = self._store.sealer
-            if sealer is None:
-                raise StoreError("there is no system key to seal notifications with")
-            self._keys[purpose] = hashlib.sha256(sealer.sign(purpose).encode("ascii")).digest()
-        return self._keys[purpose]
-
-    def seal(self, row: DeliveryRecord) -> str:
-        """The HMAC over everything a row says (its delivery id, what it tells, to whom)."""
-        said = [
-            row.id,
-            row.subscription_id,
-            row.event_seq,
-            row.kind,
-            row.case_id,
-            row.case_number,
-            row.about,
-            row.path,
-            row.channel,
-            row.address,
-        ]
-        mac = hmac.new(self._key(self._SEAL), canonical_json(said), hashlib.sha256)
-        return "hmac-sha256:" + mac.hexdigest()
-
-    def sealed(self, row: DeliveryRecord) -> bool:
-        return hmac.compare_digest(self.seal(row).encode(), row.seal.encode("utf-8", "replace"))
-
-    def webhook_secret(self, subscription_id: str) -> str:
-        """The Standard Webhooks secret (``whsec_…``) a receiver verifies signatures with."""
-        raw = hmac.new(self._key(self._WEBHOOK), subscription_id.encode(), hashlib.sha256)
-        return "whsec_" + base64.b64encode(raw.digest()).decode("ascii")
 
 
 def _clock() -> dt.datetime:

@@ -35,7 +35,8 @@ from clearance.service.cases import CaseService
 from clearance.service.dispatch import Dispatcher
 from clearance.service.inbox import InboxItem, inbox
 from clearance.service.keyfiles import open_key_file
-from clearance.service.notifications import Notifier, NotifyKeys
+from clearance.service.notifications import Notifier
+from clearance.service.notify_keys import NotifyKeys
 from clearance.service.people import People
 from clearance.service.proposals import PolicyProposals
 from clearance.service.subscriptions import Subscriptions

@@ -32,7 +32,7 @@ from clearance.core.events import SubscriptionAdded, SubscriptionEnded
 from clearance.core.notices import Channel, email_address, parse_kinds, webhook_url
 from clearance.errors import ConflictError, InputError, NotFoundError, PermissionDenied
 from clearance.service.access import Action, Principal, check, may, principal, today
-from clearance.service.notifications import NotifyKeys
+from clearance.service.notify_keys import NotifyKeys
 from clearance.store.notifications import DEAD, DeliveryRecord, SubscriptionRecord
 from clearance.store.protocol import Transaction
 from clearance.store.repository import Store
