@@ -194,6 +194,8 @@ def values(name: str, work: Path) -> st.SearchStrategy[str]:
                 "token_id",
                 "subscription",
                 "delivery",
+                "question",
+                "answer",
             ],
             TEXT,
         ),

@@ -126,6 +126,9 @@ class Dispatcher:
         tally = Tally()
         now = self.clock()
         until = now + dt.timedelta(seconds=self.notify.lease_s)
+        with self.store.reading() as tx:
+            if not tx.notifications.any_due(now):
+                return tally  # nothing to do: no writer's lock taken
         with self.store.transaction() as tx:
             rows = tx.notifications.take(self.worker, now=now, until=until, limit=self.batch)
         tally.taken = len(rows)

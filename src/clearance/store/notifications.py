@@ -184,6 +184,20 @@ class NotificationTables:
         )
         self._session.flush()
 
+    def any_due(self, now: dt.datetime) -> bool:
+        """Whether any notification is due by ``now`` and not leased: one indexed look, so a
+        dispatcher with nothing to do takes no write lock."""
+        found = self._session.execute(
+            select(OutboxRow.id)
+            .where(
+                OutboxRow.state == PENDING,
+                OutboxRow.next_at <= now,
+                or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
     def take(
         self, worker: str, *, now: dt.datetime, until: dt.datetime, limit: int
     ) -> list[DeliveryRecord]:
