@@ -251,3 +251,81 @@ def test_a_bundle_is_uploaded_tested_and_activated_by_the_secretary_of_defense(
     expect(secdef.locator("#activate-form")).to_have_count(0)
     shot(secdef, "proposal-activated")
     assert refused == [], refused
+
+
+def test_a_requester_withdraws_a_case_after_confirming(
+    new_page: Callable[[str], Page],
+) -> None:
+    """The Ukrainian liaison takes back the Storm Shadow request of June 2025: the form asks
+    for a reason, a page of its own asks to confirm, and only then is it recorded."""
+    requester = new_page("ua.liaison")
+    requester.goto("/cases?q=storm")
+    requester.locator("#cases-table tr", has_text="storm-shadow").get_by_role("link").click()
+    expect(requester.locator("#case-state")).to_contain_text("in review")
+    number = requester.locator("#case-number").inner_text().removeprefix("Case ")
+    requester.get_by_label("Reason for withdrawing").fill("The target is no longer relevant")
+    requester.get_by_role("button", name="Withdraw…").click()
+    expect(requester.locator("h1")).to_have_text(f"Withdraw case {number}?")
+    expect(requester.locator("#confirm-reason")).to_have_text("The target is no longer relevant")
+    shot(requester, "case-withdraw-confirm")
+    requester.get_by_role("button", name=f"Withdraw case {number}").click()
+    expect(requester).to_have_url(re.compile(rf"/cases/{number}\?done=withdrawn$"))
+    expect(requester.locator("#done")).to_contain_text("The case was withdrawn")
+    expect(requester.locator("#case-state")).to_contain_text("withdrawn")
+    expect(requester.locator("#timeline")).to_contain_text("The target is no longer relevant")
+    expect(requester.locator("#withdraw-form")).to_have_count(0)
+    expect(requester.locator("#what-would-change-it")).to_have_count(0)
+    expect(requester.locator("main")).to_contain_text("What would have changed it")
+    shot(requester, "case-withdrawn")
+
+
+def test_the_eram_sale_is_cleared_by_its_funding_and_executed(
+    new_page: Callable[[str], Page],
+) -> None:
+    """The sale of 3,350 ERAM, approved on the condition that European partners pay: the US
+    liaison finds it waiting for them, records the funding as met (the case is cleared),
+    then records the delivery; each step confirmed first."""
+    liaison = new_page("us.liaison")
+    waiting = liaison.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Waiting for you 1 item"
+    )
+    expect(waiting).to_be_visible()
+    waiting.click()
+    liaison.locator("#waiting-list").get_by_role("link", name=re.compile(r"^Case \d+$")).click()
+    main = liaison.locator("main")
+    expect(main.locator("h1")).to_contain_text("US transfers 3350 × eram to UA")
+    expect(liaison.locator("#case-state")).to_contain_text("approved with conditions")
+    expect(liaison.locator("#execute-form")).to_have_count(0)
+
+    liaison.get_by_label("Evidence that it is met").fill(
+        "Funding agreement EU-ERAM-2025-08 signed by the European partners"
+    )
+    liaison.get_by_role("button", name="Record as met…").click()
+    expect(liaison.locator("#confirm-condition")).to_have_text(
+        "European partners fund the purchase"
+    )
+    expect(liaison.locator("#confirm")).to_contain_text("it is the last condition")
+    shot(liaison, "case-condition-confirm")
+    liaison.get_by_role("button", name="Record as met", exact=True).click()
+    expect(liaison.locator("#done")).to_contain_text("The condition was recorded as met")
+    expect(liaison.locator("#case-state")).to_contain_text("cleared")
+    expect(liaison.locator("#conditions")).to_contain_text("Funding agreement EU-ERAM-2025-08")
+    expect(
+        liaison.get_by_role("navigation", name="Main").get_by_role(
+            "link", name="Waiting for you 0 items"
+        )
+    ).to_be_visible()
+    shot(liaison, "case-cleared")
+
+    quantity = liaison.get_by_label("Quantity delivered")
+    expect(quantity).to_have_value("3350")
+    quantity.fill("3350")
+    liaison.get_by_role("button", name="Record as executed…").click()
+    expect(liaison.locator("#confirm-quantity")).to_have_text("3,350 of the 3,350 approved")
+    shot(liaison, "case-execute-confirm")
+    liaison.get_by_role("button", name="Record as executed", exact=True).click()
+    expect(liaison.locator("#done")).to_contain_text("The execution was recorded")
+    expect(liaison.locator("#case-state")).to_contain_text("executed")
+    expect(liaison.locator("#timeline")).to_contain_text("executed: 3350 of 3350")
+    expect(liaison.locator("#execute-form")).to_have_count(0)
+    shot(liaison, "case-executed")

@@ -188,6 +188,8 @@ def values(name: str, work: Path) -> st.SearchStrategy[str]:
                 "reason",
                 "condition",
                 "evidence",
+                "question",
+                "answer",
                 "idempotency_key",
                 "passphrase",
                 "new_password",

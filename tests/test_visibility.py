@@ -416,6 +416,23 @@ def dashboard_counts(world: World, actor: Actor, response: Any) -> None:
     assert shown.group(1) == (str(overdue) if overdue else "No case you can see is overdue.")
 
 
+def api_waiting_report(world: World, actor: Actor, response: Any) -> None:
+    body = response.json()
+    overdue = [c.number for c in visible_cases(actor) if c.overdue]
+    assert sum(o["overdue"] for o in body["offices"]) == len(overdue)
+    longest = {o["longest_waiting"]["case_number"] for o in body["offices"] if o["longest_waiting"]}
+    assert longest <= {c.number for c in visible_cases(actor) if c.open}
+    assert Level[body["classification"].replace(" ", "_")] <= actor.clearance
+
+
+def page_waiting_report(world: World, actor: Actor, response: Any) -> None:
+    overdue = [c.number for c in visible_cases(actor) if c.overdue]
+    shown = re.findall(r'class="tag tag--overdue">(\d+) overdue<', response.text)
+    assert sum(int(n) for n in shown) == len(overdue)
+    linked = {int(n) for n in re.findall(r'href="/cases/(\d+)"', response.text)}
+    assert linked <= {c.number for c in visible_cases(actor) if c.open}
+
+
 def api_dead_letters(world: World, actor: Actor, response: Any) -> None:
     """The notifications given up on (those of the TOP SECRET cases 5 and 6, in review when
     submitted, and of the proposal): a case's listed only to an admin who may see it."""
@@ -454,6 +471,23 @@ def not_the_authority(actor: Actor) -> bool:
 
 def _not(role_: Role) -> Callable[[Actor], bool]:
     return lambda actor: not actor.has(role_)
+
+
+def change_row(change: str, fields: dict[str, str]) -> Row:
+    """A change from the case page, as its form sends it: first for the confirmation page,
+    then confirmed; made only as readers who may not see the case."""
+    return Row(
+        tuple(
+            CaseCall(
+                "POST",
+                f"/cases/{{ref}}/{change}",
+                data=fields | confirmed,
+                only_hidden=True,
+                anonymous=PAGE,
+            )
+            for confirmed in ({}, {"confirm": "yes"})
+        )
+    )
 
 
 TABLE: dict[tuple[str, str], Row] = {
@@ -639,6 +673,20 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/ledger/public-key"): Row(
         (Call("GET", "/api/v1/ledger/public-key", everyone()),)
     ),
+    # reports
+    ("GET", "/api/v1/reports/waiting"): Row(
+        (
+            Call("GET", "/api/v1/reports/waiting", role(Role.AUDITOR), check=api_waiting_report),
+            Call(
+                "GET",
+                "/api/v1/reports/waiting",
+                role(Role.AUDITOR),
+                params={"from": "2025-01-01", "to": TS_DATE},
+                allowed=(TS_DATE,),  # the reader's own period, repeated
+                check=api_waiting_report,
+            ),
+        )
+    ),
     # notifications
     ("GET", "/api/v1/subscriptions"): Row((Call("GET", "/api/v1/subscriptions", signed_in()),)),
     ("POST", "/api/v1/subscriptions"): Row(
@@ -740,6 +788,25 @@ TABLE: dict[tuple[str, str], Row] = {
             ),
         )
     ),
+    ("POST", "/cases/{ref}/withdraw"): change_row("withdraw", {"reason": "x"}),
+    ("POST", "/cases/{ref}/conditions"): change_row(
+        "conditions", {"condition": "European partners fund the purchase", "evidence": "y"}
+    ),
+    ("POST", "/cases/{ref}/execute"): change_row("execute", {"quantity": "1"}),
+    ("POST", "/cases/{ref}/ask"): Row(
+        (
+            CaseCall(
+                "POST", "/cases/{ref}/ask", data={"question": "x"}, only_hidden=True, anonymous=PAGE
+            ),
+        )
+    ),
+    ("POST", "/cases/{ref}/reply"): Row(
+        (
+            CaseCall(
+                "POST", "/cases/{ref}/reply", data={"answer": "x"}, only_hidden=True, anonymous=PAGE
+            ),
+        )
+    ),
     ("GET", "/requests/new"): Row((Call("GET", "/requests/new", page(needed=Role.REQUESTER)),)),
     ("POST", "/requests/preview"): Row(
         (
@@ -823,6 +890,16 @@ TABLE: dict[tuple[str, str], Row] = {
                 "/ledger/verification",
                 page(needed=Role.AUDITOR),
                 allowed=("needs TOP SECRET clearance",),
+            ),
+        )
+    ),
+    ("GET", "/reports/waiting"): Row(
+        (
+            Call(
+                "GET",
+                "/reports/waiting",
+                page(needed=Role.AUDITOR),
+                check=page_waiting_report,
             ),
         )
     ),

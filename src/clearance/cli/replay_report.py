@@ -17,7 +17,7 @@ from clearance.core.request import describe_request
 from clearance.errors import InputError
 from clearance.service.replay import ReplayReport
 
-__all__ = ["write_csv", "write_html"]
+__all__ = ["write_csv", "write_file", "write_html"]
 
 CSV_COLUMNS = (
     "number",
@@ -33,7 +33,7 @@ CSV_COLUMNS = (
 _COLOURS = {"permitted": "#2e7d32", "review_required": "#b26a00", "prohibited": "#c62828"}
 
 
-def _write(path: Path, text: str) -> None:
+def write_file(path: Path, text: str) -> None:
     """Write a report; a file that cannot be written is one line naming it."""
     try:
         path.write_text(text, encoding="utf-8", newline="")
@@ -60,7 +60,7 @@ def write_csv(report: ReplayReport, path: Path) -> None:
                 " ".join(c.would_be_reasons),
             ]
         )
-    _write(path, out.getvalue())
+    write_file(path, out.getvalue())
 
 
 def _chart(by_kind: dict[str, int]) -> str:
@@ -135,4 +135,4 @@ policy for cases dated {html.escape(period)}.</p>
 {f"<h2>Cases not judged</h2><ul>{skipped}</ul>" if skipped else ""}
 </body></html>
 """
-    _write(path, document)
+    write_file(path, document)

@@ -58,6 +58,11 @@ class Kind(StrEnum):
         """What happened, after what it happened to: ``case 12: waiting for you``."""
         return _WORDS[self]
 
+    @property
+    def meaning(self) -> str:
+        """When a subscriber is told, in their words (for forms and help)."""
+        return _MEANINGS[self]
+
 
 _WORDS = {
     Kind.WAITING: "waiting for you",
@@ -66,6 +71,16 @@ _WORDS = {
     Kind.QUESTION: "a question asked or answered",
     Kind.ESCALATION: "escalated",
     Kind.POLICY_ACTIVATED: "new policy in force",
+}
+
+
+_MEANINGS = {
+    Kind.WAITING: "a case or a policy proposal waits for an office I hold",
+    Kind.DECIDED: "my case is decided",
+    Kind.CONDITION_DUE: "my case is approved with a condition to meet",
+    Kind.QUESTION: "a question is asked of me, or the answer to mine comes",
+    Kind.ESCALATION: "a case reaches a step of its escalation that names me",
+    Kind.POLICY_ACTIVATED: "a policy bundle comes into force",
 }
 
 

@@ -64,6 +64,7 @@ class Action(StrEnum):
     STOCK_VIEW = "stock.view"  # a party: whose stock figures
     LEDGER_READ = "ledger.read"  # nothing: the auditor role
     LEDGER_VERIFY = "ledger.verify"  # nothing: an auditor cleared TOP SECRET
+    REPORT_VIEW = "report.view"  # nothing: the auditor role (the report counts what they see)
     TOKENS_MANAGE = "tokens.manage"  # a user id: whose API tokens
     SUBSCRIPTIONS_MANAGE = "subscriptions.manage"  # a user id: whose subscriptions
     NOTIFICATIONS_ADMIN = "notifications.admin"  # nothing: offices' subscriptions, dead letters
@@ -272,7 +273,7 @@ def refusal(actor: Principal, action: Action, resource: Resource = None) -> Clea
         case Action.STOCK_VIEW:
             seen = user is None or actor.sees_every_party or user.party == resource
             return None if seen else NotFoundError("not found")
-        case Action.LEDGER_READ:
+        case Action.LEDGER_READ | Action.REPORT_VIEW:
             return None if actor.has(Role.AUDITOR) else _needs(Role.AUDITOR)
         case Action.LEDGER_VERIFY:
             if not actor.has(Role.AUDITOR):

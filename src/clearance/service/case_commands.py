@@ -2,7 +2,9 @@
 meet a condition, execute (submitting is ``service.submission``).
 
 Every command reads the case, checks the move against the workflow
-(``core.workflow``) and the actor's standing, writes the change with the
+(``core.workflow``) and the actor's standing (for a withdrawal, a condition
+or an execution, by the checks of ``service.case_moves``, which also tell an
+interface what to offer a reader), writes the change with the
 case's version (a concurrent change makes it fail with ``ConflictError``),
 and appends its ledger events, all in one transaction: it happens whole, or
 not at all. That includes the stock a case moves (``service.stockpile``): an
@@ -25,7 +27,7 @@ from clearance.core.events import (
     CaseStateChanged,
     ConditionMet,
 )
-from clearance.core.request import AnyRequest, UnreadableRequest
+from clearance.core.request import AnyRequest
 from clearance.core.signing import Signer, sign_statement
 from clearance.core.workflow import CaseState, check_transition
 from clearance.errors import (
@@ -41,6 +43,13 @@ from clearance.service.access import (
     principal,
 )
 from clearance.service.anchoring import installation_key
+from clearance.service.case_moves import (
+    check_condition,
+    check_evidence,
+    check_execute,
+    check_withdraw,
+    readable,
+)
 from clearance.service.case_view import CaseView, find_case, view_in
 from clearance.service.clocks import ReviewClocks
 from clearance.service.people import can_act_for
@@ -51,28 +60,6 @@ from clearance.store.records import ApprovalRecord, CaseRecord, LedgerRecord
 from clearance.store.repository import Store
 
 __all__ = ["CaseCommands", "record_move"]
-
-
-def _readable(case: CaseRecord) -> AnyRequest:
-    """The case's request; a change to a case whose stored request does not read is refused."""
-    request = case.request
-    if isinstance(request, UnreadableRequest):
-        raise IllegalTransition(
-            f"case {case.number}'s stored request cannot be read ({request.problem});"
-            " it cannot change until it is put right"
-        )
-    return request
-
-
-def _acting_party(acting: Principal, parties: set[str], to_do: str) -> None:
-    """Refuse the operator (no party), or a user who acts for none of ``parties``."""
-    user = acting.user
-    if user is None:
-        raise NotFoundError(f"unknown user '{acting.id}'")
-    if user.party not in parties:
-        raise PermissionDenied(
-            f"{user.id} acts for {user.party}; only {', '.join(sorted(parties))} may {to_do}"
-        )
 
 
 def _pick_gate(
@@ -272,7 +259,7 @@ class CaseCommands:
             moved = record_move(
                 tx, case, target, actor=actor, now=now, why=reason or f"{gate} approved"
             )
-            self._move_stock(tx, _readable(case), case_id, target, actor=actor, now=now)
+            self._move_stock(tx, readable(case), case_id, target, actor=actor, now=now)
             return self._shown(tx, moved, acting)
 
     # the rest of the life ---------------------------------------------------------
@@ -289,13 +276,11 @@ class CaseCommands:
         with self.store.transaction() as tx:
             acting = principal(tx, actor, now.date())
             case = find_case(tx, case_id, acting, lock=True)
-            check(acting, Action.CASE_WITHDRAW, case)
+            request = check_withdraw(acting, case)
             moved = record_move(
                 tx, case, CaseState.WITHDRAWN, actor=actor, now=now, why=reason or "withdrawn"
             )
-            self._move_stock(
-                tx, _readable(case), case.id, CaseState.WITHDRAWN, actor=actor, now=now
-            )
+            self._move_stock(tx, request, case.id, CaseState.WITHDRAWN, actor=actor, now=now)
             return self._shown(tx, moved, acting)
 
     def condition_met(
@@ -308,26 +293,13 @@ class CaseCommands:
         now: dt.datetime,
     ) -> CaseView:
         """Record a condition as met; the last one clears the case."""
-        if not evidence.strip():
-            raise InputError("evidence", "say what shows the condition is met")
+        check_evidence(evidence)
         with self.store.transaction() as tx:
             acting = principal(tx, actor, now.date())
             case = find_case(tx, case_id, acting, lock=True)
-            check(acting, Action.CASE_MEET_CONDITION, case)
             case_id = case.id
-            parties = {_readable(case).requester, *case.decision.consent_holders}
-            _acting_party(acting, parties, "record a condition of this case")
-            if case.state != CaseState.APPROVED_WITH_CONDITIONS:
-                raise IllegalTransition(
-                    f"case {case.number} is {case.state}; conditions are met on approved cases"
-                )
             conditions = {k.text: k for k in tx.cases.conditions(case_id)}
-            if condition not in conditions:
-                raise NotFoundError(
-                    f"case {case.number} has no condition '{condition}' (it has: {list(conditions)})"
-                )
-            if conditions[condition].met_at is not None:
-                raise IllegalTransition(f"condition '{condition}' is already met")
+            check_condition(acting, case, conditions, condition)
             tx.cases.mark_condition_met(case_id, condition, at=now, by=actor, evidence=evidence)
             tx.append(ConditionMet(condition, evidence), actor=actor, at=now, case_id=case_id)
             if all(k.met_at is not None or k.text == condition for k in conditions.values()):
@@ -350,20 +322,14 @@ class CaseCommands:
         with self.store.transaction() as tx:
             acting = principal(tx, actor, now.date())
             case = find_case(tx, case_id, acting, lock=True)
-            check(acting, Action.CASE_EXECUTE, case)
-            request = _readable(case)
-            _acting_party(acting, {request.requester}, "record this case as executed")
-            asked = request.quantity
-            done = asked if quantity is None else quantity
-            if not 1 <= done <= asked:
-                raise InputError("quantity", f"must be between 1 and the approved {asked}")
+            request, done = check_execute(acting, case, quantity)
             moved = record_move(
                 tx,
                 case,
                 CaseState.EXECUTED,
                 actor=actor,
                 now=now,
-                why=f"executed: {done} of {asked}",
+                why=f"executed: {done} of {request.quantity}",
             )
             self._move_stock(
                 tx, request, case.id, CaseState.EXECUTED, actor=actor, now=now, done=done

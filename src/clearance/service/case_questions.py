@@ -11,10 +11,11 @@ import datetime as dt
 from clearance.core.events import QuestionAnswered, QuestionAsked
 from clearance.core.workflow import CaseState
 from clearance.core.working_days import Stop
-from clearance.errors import IllegalTransition, InputError
-from clearance.service.access import Action, CaseQuestion, check, offices_in, principal
+from clearance.errors import InputError
+from clearance.service.access import principal
 from clearance.service.anchoring import installation_key
 from clearance.service.case_commands import record_move
+from clearance.service.case_moves import check_ask, check_reply
 from clearance.service.case_view import CaseView, find_case, view_in
 from clearance.service.clocks import ReviewClocks, ReviewSpan, review_span
 from clearance.store.repository import Store
@@ -49,16 +50,7 @@ class CaseQuestions:
         with self.store.transaction() as tx:
             acting = principal(tx, actor, now.date())
             case = find_case(tx, case_id, acting, lock=True)
-            if case.state != CaseState.IN_REVIEW:
-                raise IllegalTransition(
-                    f"case {case.number} is {case.state}; questions are asked of cases in review"
-                )
-            answered = {a.authority for a in tx.cases.approvals(case.id)}
-            gates = [g.authority for g in case.decision.required_approvals]
-            open_gates = [g for g in gates if g not in answered]
-            mine = set(offices_in(tx, actor, now.date())) if acting.user else set()
-            office = next((g for g in open_gates if g in mine), None)
-            check(acting, Action.CASE_ASK, CaseQuestion(case, office))
+            office = check_ask(tx, acting, case, now.date())
             tx.append(QuestionAsked(question, office), actor=actor, at=now, case_id=case.id)
             moved = record_move(
                 tx, case, CaseState.AWAITING_ANSWER, actor=actor, now=now, why="question asked"
@@ -72,11 +64,7 @@ class CaseQuestions:
         with self.store.transaction() as tx:
             acting = principal(tx, actor, now.date())
             case = find_case(tx, case_id, acting, lock=True)
-            check(acting, Action.CASE_REPLY, case)
-            if case.state != CaseState.AWAITING_ANSWER:
-                raise IllegalTransition(
-                    f"case {case.number} is {case.state}; it is not waiting for an answer"
-                )
+            check_reply(acting, case)
             span = review_span(case.created_at, tx.ledger.of_case(case.id))
             ended = tuple(Stop(s.asked, s.answered or now) for s in span.stops)
             decision = case.decision

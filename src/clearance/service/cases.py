@@ -1,12 +1,14 @@
 """The case use cases as one object, for the interfaces: ``Runtime.cases``.
 
 The work is in modules by what it does: ``service.submission`` makes
-cases, ``service.case_commands`` changes them, ``service.case_queries`` reads
-them, ``service.rescreening`` judges the open ones again. The command line and the web reach them all
-through one object built for the pack in force (the runtime rebuilds it when
-the policy changes), so this facade composes them over one store, one
-screener and one view of the stock, and holds no logic of its own.
-``CaseView`` and ``case_row`` are here for the interfaces too.
+cases, ``service.case_commands`` changes them, ``service.case_moves`` says
+which changes a reader may make now (by the changes' own checks),
+``service.case_queries`` reads them, ``service.rescreening`` judges the open
+ones again. The command line and the web reach them all through one object
+built for the pack in force (the runtime rebuilds it when the policy
+changes), so this facade composes them over one store, one screener and one
+view of the stock, and holds no logic of its own.
+``CaseView``, ``case_row`` and ``Moves`` are here for the interfaces too.
 """
 
 from __future__ import annotations
@@ -15,17 +17,18 @@ from functools import partial
 
 from clearance.policy.engine import Screener
 from clearance.service.case_commands import CaseCommands
+from clearance.service.case_moves import CaseMoves, Gate, Moves
 from clearance.service.case_queries import CaseQueries
 from clearance.service.case_questions import MAX_SAID, CaseQuestions
 from clearance.service.case_view import CaseView, case_row
 from clearance.service.clocks import ReviewClocks
-from clearance.service.escalation import escalate
+from clearance.service.escalation import escalate, escalated_open
 from clearance.service.rescreening import Rescreener, Rescreening
 from clearance.service.stockpile import StockService
 from clearance.service.submission import CaseSubmission
 from clearance.store.repository import Store
 
-__all__ = ["MAX_SAID", "CaseService", "CaseView", "Rescreening", "case_row"]
+__all__ = ["MAX_SAID", "CaseService", "CaseView", "Gate", "Moves", "Rescreening", "case_row"]
 
 
 class CaseService:
@@ -50,6 +53,9 @@ class CaseService:
         self.reply = questions.reply
         self.condition_met = commands.condition_met
         self.execute = commands.execute
+        moves = CaseMoves(store)
+        self.moves = moves.offered
+        self.rehearse = moves.rehearse
         self.view = queries.view
         self.seen_by = queries.seen_by
         self.page = queries.page
@@ -59,3 +65,4 @@ class CaseService:
         self.decisions_by_month = queries.decisions_by_month
         self.rescreen = Rescreener(store, screener, self.stock).rescreen
         self.escalate = partial(escalate, store, self.clocks)
+        self.escalated = partial(escalated_open, store)

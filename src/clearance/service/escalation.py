@@ -19,15 +19,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 from clearance.core.actors import ADMIN, SYSTEM
+from clearance.core.chain import EventType
 from clearance.core.events import EscalationReached, PayloadError
 from clearance.core.workflow import CaseState
 from clearance.errors import NotFoundError
+from clearance.service.access import Action, may, principal
 from clearance.service.clocks import ReviewClocks
 from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord, LedgerRecord
 from clearance.store.repository import Store
 
-__all__ = ["Escalated", "escalate", "steps_reached"]
+__all__ = ["Escalated", "escalate", "escalated_open", "steps_reached"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +86,32 @@ def escalate(
                 tx.append(step, actor=SYSTEM, at=now, case_id=case.id)
                 recorded.append(Escalated(case, step))
     return recorded
+
+
+def escalated_open(store: Store, *, actor: str, now: dt.datetime) -> list[Escalated]:
+    """The escalation steps of the cases still waiting in review (or on an answer) that
+    ``actor`` may see: the last step of each, the case longest escalated first."""
+    last: dict[str, EscalationReached] = {}
+    found: list[Escalated] = []
+    with store.reading() as tx:
+        reader = principal(tx, actor, now.date())
+        for record in tx.ledger.of_type(EventType.ESCALATION_REACHED):
+            if record.case_id is None:
+                continue
+            try:
+                payload = record.event.payload
+            except PayloadError:
+                continue  # changed outside clearance: audit verify names it
+            if isinstance(payload, EscalationReached):
+                last.setdefault(record.case_id, payload)
+                if payload.step > last[record.case_id].step:
+                    last[record.case_id] = payload
+        for case_id, step in last.items():
+            case = tx.cases.get(case_id)
+            waiting = case is not None and case.state in (
+                CaseState.IN_REVIEW,
+                CaseState.AWAITING_ANSWER,
+            )
+            if waiting and case is not None and may(reader, Action.CASE_VIEW, case):
+                found.append(Escalated(case, step))
+    return found

@@ -37,6 +37,7 @@ from clearance.service.inbox import InboxItem, inbox
 from clearance.service.keyfiles import open_key_file
 from clearance.service.notifications import Notifier
 from clearance.service.notify_keys import NotifyKeys
+from clearance.service.oversight import WaitingReport, waiting_report
 from clearance.service.people import People
 from clearance.service.proposals import PolicyProposals
 from clearance.service.subscriptions import Subscriptions
@@ -49,6 +50,8 @@ from clearance.store.repository import Store
 __all__ = ["POLICY_RECHECK_S", "CaseRecord", "Database", "Runtime", "Store", "existing_database"]
 
 POLICY_RECHECK_S = 1.0
+INBOX_COUNTS_KEPT = 10_000
+"""Users whose inbox count a runtime keeps at most (then it forgets them all and starts over)."""
 
 log = logging.getLogger("clearance.runtime")
 
@@ -82,6 +85,7 @@ class Runtime:
         self._checked = float("-inf")
         self._marker: tuple[int, int] | None = None
         self._built: tuple[Screener, CaseService] | None = None
+        self._inbox_counts: dict[str, tuple[object, int]] = {}
 
     @functools.cached_property
     def pack(self) -> ScenarioPack:
@@ -228,6 +232,38 @@ class Runtime:
         """A dispatcher of this process's outbox deliveries, woken by its commits."""
         return Dispatcher(
             self.store, self.notify_keys, self.settings.notify, wake=self.notifier.wake
+        )
+
+    def inbox_count(self, *, actor: str) -> int:
+        """How many things wait for ``actor`` today: the length of their ``inbox``, by its
+        rules, for the navigation of every page.
+
+        An inbox reads every open case, so each count is kept, per user, with the point of
+        the ledger and the day it was taken at, and taken again only once either has moved
+        on: everything an inbox reads (cases, answers, conditions, proposals, offices,
+        delegations, a user's access, the policy in force) changes only with an event on
+        the ledger, so a page costs one small query while nothing has been recorded. What
+        is kept is keyed by what is in the database, so two instances never disagree."""
+        now = self.now()
+        self._current()  # the policy in force, as ``inbox`` will judge proposals by
+        with self.store.reading() as tx:
+            seen = (now.date(), tx.ledger.last_seq(), self._marker)
+        kept = self._inbox_counts.get(actor)
+        if kept is not None and kept[0] == seen:
+            return kept[1]
+        count = len(self.inbox(actor=actor))
+        if len(self._inbox_counts) >= INBOX_COUNTS_KEPT:
+            self._inbox_counts.clear()
+        self._inbox_counts[actor] = (seen, count)
+        return count
+
+    def waiting_report(
+        self, *, actor: str, first: dt.date | None = None, last: dt.date | None = None
+    ) -> WaitingReport:
+        """The report of waiting per office and month (``service.oversight``) as ``actor``
+        may see it now, by the review clocks of the policy in force in this process."""
+        return waiting_report(
+            self.store, self.cases.clocks, actor=actor, now=self.now(), first=first, last=last
         )
 
     @staticmethod

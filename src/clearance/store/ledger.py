@@ -176,6 +176,12 @@ class LedgerTables:
             self._head = (0, GENESIS) if row is None else (int(row[0]), str(as_text(row[1])))
         return self._head
 
+    def last_seq(self) -> int:
+        """The last sequence number this transaction sees (0 on an empty ledger), without
+        queueing behind writers as ``head`` does: for a reader that asks only whether anything
+        was recorded since it last looked."""
+        return int(self._session.scalar(select(func.max(LedgerEvent.seq))) or 0)
+
     def moved_to(self, seq: int, hash: str) -> None:
         """The head after an event this transaction appended."""
         self._head = (seq, hash)

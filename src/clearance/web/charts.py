@@ -6,14 +6,15 @@ nothing is only in the picture. Colours come from classes in app.css (the
 CSP allows no inline style); shapes also differ (hatching, dots) so that a
 series is never told apart by colour alone.
 
-The module runs past 400 lines because its four drawings share their helpers (scales,
-hatching patterns, element ids, escaping) and each lays out its own axes,
-labels and text alternative in full.
+The module runs past 400 lines because its five drawings share their helpers (scales,
+hatching patterns, element ids, month labels, escaping) and each lays out its own
+axes, labels and text alternative in full.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 from itertools import count
@@ -24,6 +25,7 @@ from markupsafe import Markup
 from clearance.core.holders import Basis, ConsentHolder
 from clearance.core.stockpile import ProjectionPoint, Rating, StockpileFacts
 from clearance.core.workflow import CaseState
+from clearance.service.oversight import MonthFigures
 
 __all__ = [
     "SERIES",
@@ -33,6 +35,7 @@ __all__ = [
     "holders_graph",
     "projection_chart",
     "recovery_words",
+    "waiting_chart",
 ]
 
 SERIES: tuple[tuple[str, str], ...] = (
@@ -513,5 +516,97 @@ def changes_chart(kinds: list[tuple[str, int]], *, title: str) -> Markup:
         )
     parts.append(
         f'<line class="axis" x1="{label_w}" y1="{top}" x2="{label_w}" y2="{height - top}"/></svg>'
+    )
+    return Markup("".join(parts))
+
+
+# time to decision ---------------------------------------------------------------
+
+
+def _days(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+def waiting_chart(months: Sequence[MonthFigures], *, title: str) -> Markup:
+    """Two bars a month, in working days to an answer: the median (solid) and the 90th
+    percentile (hatched), each labelled with its value; under each month, how many
+    answers it had (a month with none has no bars)."""
+    prefix = f"waiting{next(_ids)}"
+    width, height = 760, 320
+    left, right, top, bottom = 48, 16, 24, 84
+    plot_w, plot_h = width - left - right, height - top - bottom
+    axis_top = _nice_top(max((m.p90_days or 0 for m in months), default=0))
+    slot = plot_w / max(len(months), 1)
+    bar = min(28.0, slot * 0.35)
+    answered = [m for m in months if m.decided]
+    span = f"{_month_label(months[0].month)} to {_month_label(months[-1].month)}" if months else ""
+    summary = "; ".join(
+        f"{_month_label(m.month)}: median {_days(m.median_days)},"
+        f" 90th percentile {_days(m.p90_days)} ({m.decided} decided)"
+        for m in answered
+    )
+    parts = [
+        f'<svg class="chart chart--waiting" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="{prefix}-title {prefix}-desc" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{prefix}-title">{_a(title)}</title>',
+        f'<desc id="{prefix}-desc">{_a(span)}, working days: {_a(summary or "no answer")}.</desc>',
+        "<defs>"
+        f'<pattern id="{prefix}-hatch" class="pattern" width="6" height="6" '
+        'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+        '<rect class="pattern-p90" width="6" height="6"/>'
+        '<line class="hatch" x1="0" y1="0" x2="0" y2="6"/></pattern>'
+        "</defs>",
+    ]
+    for step in range(5):
+        y = top + plot_h - plot_h * step / 4
+        parts.append(
+            f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}"/>'
+            f'<text class="tick" x="{left - 8}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{axis_top * step // 4}</text>"
+        )
+    for index, month in enumerate(months):
+        centre = left + slot * index + slot / 2
+        label = _month_label(month.month)
+        for offset, value, key, fill, words in (
+            (-bar, month.median_days, "median", "", "median"),
+            (0.0, month.p90_days, "p90", f' fill="url(#{prefix}-hatch)"', "90th percentile"),
+        ):
+            if value is None:
+                continue
+            h = plot_h * value / axis_top
+            x, y = centre + offset, top + plot_h - h
+            parts.append(
+                f'<rect class="wait wait--{key}" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
+                f'height="{h:.1f}"{fill}><title>{_a(label)}: {words} {_days(value)} working'
+                f" days</title></rect>"
+                f'<text class="total" x="{x + bar / 2:.1f}" y="{y - 4:.1f}" '
+                f'text-anchor="middle">{_days(value)}</text>'
+            )
+        name, year = label.split()
+        parts.append(
+            f'<text class="tick" x="{centre:.1f}" y="{top + plot_h + 18}" '
+            f'text-anchor="middle">{name}</text>'
+        )
+        if index == 0 or month.month.endswith("-01"):
+            parts.append(
+                f'<text class="tick" x="{centre:.1f}" y="{top + plot_h + 34}" '
+                f'text-anchor="middle">{year}</text>'
+            )
+        parts.append(
+            f'<text class="tick" x="{centre:.1f}" y="{top + plot_h + 50}" '
+            f'text-anchor="middle">{month.decided} decided</text>'
+        )
+    legend_y = height - 10
+    parts.append(
+        f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{width - right}" '
+        f'y2="{top + plot_h}"/>'
+        f'<rect class="wait wait--median" x="{left}" y="{legend_y - 11}" width="14" '
+        'height="14"/>'
+        f'<text class="legend" x="{left + 20}" y="{legend_y}">median</text>'
+        f'<rect class="wait wait--p90" x="{left + 100}" y="{legend_y - 11}" width="14" '
+        f'height="14" fill="url(#{prefix}-hatch)"/>'
+        f'<text class="legend" x="{left + 120}" y="{legend_y}">90th percentile</text>'
+        f'<text class="legend" x="{width - right}" y="{legend_y}" text-anchor="end">'
+        "working days to an answer</text></svg>"
     )
     return Markup("".join(parts))

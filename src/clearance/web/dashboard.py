@@ -33,6 +33,7 @@ AGE_BUCKETS: tuple[tuple[int, int | None, str], ...] = (
 OPEN_ORDER = (
     CaseState.SUBMITTED.value,
     CaseState.IN_REVIEW.value,
+    CaseState.AWAITING_ANSWER.value,
     CaseState.APPROVED_WITH_CONDITIONS.value,
 )
 

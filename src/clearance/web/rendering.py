@@ -3,7 +3,9 @@
 Every page is rendered through ``render``, which needs the highest
 classification level of what the page shows: it is written in the banner at
 the top and the bottom of the page, as text (its colour is only a second
-signal). ``PageRoute`` turns errors into pages: "sign in first" into a
+signal). A signed-in page's navigation also says how many things wait for
+its viewer (``Runtime.inbox_count``), asked once, and only by a page that
+shows the navigation (a fragment never does). ``PageRoute`` turns errors into pages: "sign in first" into a
 redirect to the sign-in form, any other ``ClearanceError`` into a page with
 the error's status (a case above the reader's clearance is a 404 page, in
 the same words as a case that does not exist).
@@ -12,6 +14,7 @@ the same words as a case that does not exist).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
@@ -101,6 +104,14 @@ _env.globals.update(
 )
 
 
+def _inbox_count(request: Request, viewer: SignedIn | None) -> Callable[[], int] | None:
+    """How many things wait for the viewer, asked when the navigation is written."""
+    if viewer is None:
+        return None
+    srv = request.app.state.server
+    return functools.partial(srv.inbox_count, actor=viewer.id)
+
+
 def render(
     request: Request,
     template: str,
@@ -111,12 +122,16 @@ def render(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    """A page: the template with the viewer, the CSRF token and the banner level."""
+    """A page: the template with the viewer, the CSRF token and the banner level.
+
+    ``inbox_count`` in ``context`` overrides the navigation's count: a number the page
+    has already (the dashboard), or None to leave it out (an error page)."""
     page = {
         "viewer": viewer,
         "csrf_token": viewer.csrf_token if viewer is not None and viewer.csrf_token else "",
         "level": level,
         "path": request.url.path,
+        "inbox_count": _inbox_count(request, viewer),
         **context,
     }
     # Pages show classified case data: never kept by a browser or proxy cache.
@@ -170,6 +185,7 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
         title=_TITLES.get(status, "Error"),
         message=message,
         status_code=status,
+        inbox_count=None,  # rendered on the event loop, which must not wait for the database
     )
 
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from . import (
     account,
+    case_changes,
     cases,
     dashboard,
     ledger,
     notifications,
     policy,
     proposals,
+    reports,
     screening,
     stockpile,
 )
@@ -34,10 +36,12 @@ ROUTERS = tuple(
         account,
         dashboard,
         cases,
+        case_changes,
         screening,
         policy,
         ledger,
         stockpile,
+        reports,
         notifications,
     )
 )

@@ -1,5 +1,12 @@
-"""Case pages: the list with its search, one case with its explanation and answer form, and
-the form for a new request, submitted as a case."""
+"""Case pages: the list with its search, one case with its explanation and the forms of what
+its reader may do next, and the form for a new request, submitted as a case.
+
+The case page offers only the changes the service says this reader may make now
+(``Runtime.cases.moves``). An answer is signed with the reader's key, which its
+passphrase unlocks; withdrawing, recording a condition as met and recording the
+execution each go through a confirmation page first (``case_changes``), shown only
+when the service, rehearsing the change, would accept it.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +18,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from clearance.core.access import Level, parse_level
+from clearance.core.chain import EventType
 from clearance.core.event_words import words_of
 from clearance.core.request import parse_request
-from clearance.core.workflow import OPEN_STATES, CaseState
+from clearance.core.workflow import OPEN_STATES, TERMINAL, CaseState
 from clearance.errors import (
     ClearanceError,
     InputError,
@@ -24,8 +32,7 @@ from clearance.errors import (
 from clearance.policy.explain import Explanation, explain
 from clearance.service.access import Action
 from clearance.service.accounts import SignedIn
-from clearance.service.cases import CaseView, case_row
-from clearance.service.people import offices_of
+from clearance.service.cases import CaseView, Moves, case_row
 from clearance.service.runtime import Runtime
 from clearance.service.signed_answers import check_signatures
 
@@ -34,7 +41,7 @@ from ..dashboard import waiting_on
 from ..forms import FIELD_IDS, RequestForm, blank_form, form_choices, missing, read_request_form
 from ..rendering import PAGE_SIZE, PageRoute, highest, render
 
-__all__ = ["router"]
+__all__ = ["render_case", "router"]
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
@@ -42,6 +49,12 @@ _DONE = {
     "approved": "Your approval was signed and recorded.",
     "denied": "Your denial was signed and recorded.",
     "submitted": "The request was submitted and screened.",
+    "withdrawn": "The case was withdrawn; your reason is on its timeline.",
+    "condition": "The condition was recorded as met, with your evidence.",
+    "executed": "The execution was recorded; the case is closed.",
+    "asked": "Your question was sent to the requester; the case's clock is stopped until"
+    " they answer.",
+    "replied": "Your answer was recorded; the case is back in review.",
 }
 SEARCH_COUNT_LIMIT = 1_000
 """A search counts its matches up to here ("1,000 or more"): a broad one stays fast."""
@@ -117,15 +130,18 @@ def _explanation(srv: Runtime, view: CaseView) -> tuple[Explanation | None, str 
     return explain(srv.screener, request, decision), note
 
 
-def _answerable(srv: Runtime, viewer: SignedIn, view: CaseView) -> list[dict[str, Any]]:
-    """The open gates of a case in review that the viewer holds (or is a delegate for) today."""
-    if view.case.state != CaseState.IN_REVIEW.value or view.case.submitted_by == viewer.id:
-        return []
-    mine = set(offices_of(srv.store, viewer.id, srv.now().date()))
-    return [gate for gate in waiting_on(view) if gate["authority"] in mine]
+_ESCALATION = EventType.ESCALATION_REACHED.value
 
 
-def _case_page(
+def _question(case: dict[str, Any]) -> dict[str, Any] | None:
+    """The question the case waits on (the last one asked), while it waits."""
+    if case["state"] != CaseState.AWAITING_ANSWER.value:
+        return None
+    asked = [e for e in case["events"] if e["type"] == EventType.QUESTION_ASKED.value]
+    return asked[-1] if asked else None
+
+
+def render_case(
     request: Request,
     srv: Runtime,
     viewer: SignedIn,
@@ -133,10 +149,15 @@ def _case_page(
     *,
     status: int = 200,
     error: str | None = None,
+    error_field: str | None = None,
     reason: str = "",
+    entered: dict[str, str] | None = None,
     done: str | None = None,
 ) -> HTMLResponse:
+    """The case page; after a refused change, with the refusal (``error``, naming
+    ``error_field``) and what was entered on the form it came from (``entered``)."""
     now = srv.now()
+    moves: Moves = srv.cases.moves(view.case.id, actor=viewer.id, now=now)
     case = view.as_dict(now)
     explanation, explanation_note = _explanation(srv, view)
     checks = {(c.authority, c.actor): c for c in check_signatures(case, None)}
@@ -152,11 +173,17 @@ def _case_page(
         explanation=explanation,
         explanation_note=explanation_note,
         waiting=waiting_on(view) if view.case.state == CaseState.IN_REVIEW.value else [],
-        answerable=_answerable(srv, viewer, view),
+        answerable=moves.answer,
+        moves=moves,
+        closed=view.case.state in TERMINAL,
         checks=checks,
         events=[{**e, "summary": words_of(e)} for e in case["events"]],
+        question=_question(case),
+        escalations=[words_of(e) for e in case["events"] if e["type"] == _ESCALATION],
         error=error,
+        error_field=error_field,
         reason=reason,
+        entered=entered or {},
         done=_DONE.get(done or ""),
         authorities={a.id: a.title for a in srv.pack.catalog.authorities},
         stock_link=bool(stock) and not stock.get("figures_withheld"),
@@ -171,7 +198,7 @@ def case_page(
     srv: Srv,
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    return _case_page(request, srv, viewer, srv.cases.view(ref, actor=viewer.id), done=done)
+    return render_case(request, srv, viewer, srv.cases.view(ref, actor=viewer.id), done=done)
 
 
 @router.post("/cases/{ref}/answer")
@@ -203,8 +230,15 @@ def answer(
         raise
     except ClearanceError as exc:
         fresh = srv.cases.view(ref, actor=viewer.id)  # 404 here for a case not to be seen
-        return _case_page(
-            request, srv, viewer, fresh, status=exc.http_status, error=exc.message, reason=reason
+        return render_case(
+            request,
+            srv,
+            viewer,
+            fresh,
+            status=exc.http_status,
+            error=exc.message,
+            error_field=exc.where if isinstance(exc, InputError) else None,
+            reason=reason,
         )
     done = "approved" if verdict == "approve" else "denied"
     return RedirectResponse(f"/cases/{answered.case.number}?done={done}", status_code=303)

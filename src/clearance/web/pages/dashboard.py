@@ -29,17 +29,21 @@ def dashboard(request: Request, viewer: Viewer, srv: Srv) -> Response:
     chart = decisions_chart(board.months, title="Decisions per month, last twelve months")
     now = srv.now()
     waiting = srv.inbox(actor=viewer.id)
+    escalated = srv.cases.escalated(actor=viewer.id, now=now)
     shown = [item.case.classification for item in waiting if item.case is not None]
+    shown += [e.case.classification for e in escalated]
     return render(
         request,
         "dashboard.html",
         viewer=viewer,
         level=max(board.level, Level(max(shown, default=0))),
         waiting=[item.as_dict(now) for item in waiting],
+        inbox_count=len(waiting),  # the navigation's count: the list below, not asked again
         title="Dashboard",
         board=board,
         buckets=[label for _, _, label in AGE_BUCKETS],
         chart=chart,
         now=now,
         oldest=board.oldest.as_dict(now) if board.oldest else None,
+        escalated=escalated,
     )

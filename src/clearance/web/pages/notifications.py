@@ -44,7 +44,7 @@ def _page(
         status=status,
         title="Notifications",
         subscriptions=srv.subscriptions.listed(actor=viewer.id),
-        kinds=[(k.value, k.words) for k in Kind],
+        kinds=[(k.value, k.meaning) for k in Kind],
         levels=[level.label for level in Level if level <= viewer.clearance],
         is_admin=srv.may(viewer.id, Action.NOTIFICATIONS_ADMIN),
         error=error,

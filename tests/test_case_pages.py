@@ -1,0 +1,291 @@
+"""The life of a case on its web page: withdraw it, record its condition as met, record its
+execution, each confirmed on a page of its own before anything is recorded.
+
+Over the demo story (test_pages): the June 2025 ATACMS request of the Ukrainian liaison
+(case 1, SECRET, in review), the ERAM sale of the US liaison (case 4, approved on the
+condition that European partners fund it). Each test reads the HTML a browser would get
+and checks the database and the ledger behind it: a confirmation writes nothing, a
+confirmed change writes its event, a refusal writes nothing and says why in one line.
+"""
+
+from __future__ import annotations
+
+import html as html_text
+import re
+
+import pytest
+
+from clearance.core.access import Level, Role
+from clearance.core.actors import ADMIN
+from clearance.core.signing import new_key_pair
+from clearance.service.demo import DEMO_PASSWORD
+from clearance.service.runtime import Runtime
+
+from .test_pages import (  # noqa: F401 (the demo world's fixtures)
+    Browser,
+    as_user,
+    seeded,
+    server,
+)
+
+FUNDING = "European partners fund the purchase"
+
+
+def head(srv: Runtime) -> int:
+    with srv.store.reading() as tx:
+        return tx.ledger.last_seq()
+
+
+def state_of(srv: Runtime, number: int) -> str:
+    return srv.cases.view(str(number), actor=ADMIN).case.state.value
+
+
+def events_of(srv: Runtime, number: int) -> list[tuple[str, str]]:
+    """The case's events: type, and the body's text (to look for a reason or evidence in)."""
+    return [(e.type, e.body) for e in srv.cases.view(str(number), actor=ADMIN).events]
+
+
+def refusal(html: str) -> str:
+    """The one line a refused change shows at the top of the case page."""
+    found = re.search(
+        r'id="answer-error"[^>]*><p><strong>Not recorded:</strong> (.*?)</p></div>', html, re.S
+    )
+    assert found, html[:2000]
+    return html_text.unescape(found.group(1))
+
+
+def confirm_form(html: str) -> dict[str, str]:
+    """The hidden fields of the confirmation page's form, and where it posts."""
+    form = re.search(
+        r'<form method="post" action="([^"]+)"[^>]*id="confirm-form">(.*?)</form>', html, re.S
+    )
+    assert form, html[:2000]
+    fields = dict(
+        re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(2))
+    )
+    fields = {k: html_text.unescape(v) for k, v in fields.items() if k != "csrf_token"}
+    assert re.search(r'<button type="submit" name="confirm" value="yes"', form.group(2))
+    return {"action": form.group(1), **fields}
+
+
+def add_ukrainian_reviewer(srv: Runtime) -> Browser:
+    """A reviewer acting for Ukraine: sees every case up to SECRET, acts for no US case."""
+    public, _ = new_key_pair(DEMO_PASSWORD)
+    srv.people.add_user(
+        user_id="ua.reviewer",
+        name="UA review staff",
+        party="UA",
+        public_key=public,
+        actor=ADMIN,
+        now=srv.now(),
+    )
+    srv.accounts.set_access(
+        "ua.reviewer", roles=(Role.REVIEWER,), clearance=Level.SECRET, actor=ADMIN, now=srv.now()
+    )
+    srv.accounts.set_password("ua.reviewer", DEMO_PASSWORD, actor=ADMIN, now=srv.now())
+    return as_user(srv, "ua.reviewer")
+
+
+# withdrawing ----------------------------------------------------------------------------
+
+
+def test_the_requester_withdraws_after_confirming(server: Runtime) -> None:  # noqa: F811
+    liaison = as_user(server, "ua.liaison")
+    page = liaison.client.get("/cases/1").text
+    assert 'id="withdraw-form"' in page
+    assert 'id="execute-form"' not in page
+    assert "condition-form" not in page
+    assert 'id="what-would-change-it"' in page  # open: what would change it, as it stands
+
+    before = head(server)
+    shown = liaison.post("/cases/1/withdraw", {"reason": "The target is no longer relevant"})
+    assert shown.status_code == 200
+    assert "Withdraw case 1?" in shown.text
+    assert "This cannot be undone." in shown.text
+    assert confirm_form(shown.text) == {
+        "action": "/cases/1/withdraw",
+        "reason": "The target is no longer relevant",
+    }
+    assert (head(server), state_of(server, 1)) == (before, "in_review"), "confirming wrote"
+
+    done = liaison.post(
+        "/cases/1/withdraw", {"reason": "The target is no longer relevant", "confirm": "yes"}
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == "/cases/1?done=withdrawn"
+    assert state_of(server, 1) == "withdrawn"
+    changed = [body for kind, body in events_of(server, 1) if kind == "case_state_changed"]
+    assert '"to":"withdrawn"' in changed[-1]
+    assert "The target is no longer relevant" in changed[-1]
+
+    page = liaison.client.get(done.headers["location"]).text
+    assert "The case was withdrawn" in page
+    assert 'id="withdraw-form"' not in page
+    # Closed: what would have changed it is history, not an offer.
+    assert 'id="what-would-change-it"' not in page
+    assert "What would have changed it" in page
+    assert "This case is withdrawn: it is closed" in page
+
+
+def test_nobody_else_may_withdraw_and_nothing_is_written(server: Runtime) -> None:  # noqa: F811
+    secdef = as_user(server, "secdef")
+    assert 'id="withdraw-form"' not in secdef.client.get("/cases/1").text
+    before = head(server)
+    for confirm in ("", "yes"):
+        refused = secdef.post("/cases/1/withdraw", {"reason": "x", "confirm": confirm})
+        assert refused.status_code == 403
+        assert refusal(refused.text) == "only the requester can withdraw a case"
+    other = as_user(server, "us.liaison")  # a requester sees their own cases alone
+    assert other.post("/cases/1/withdraw", {"reason": "x", "confirm": "yes"}).status_code == 404
+    liaison = as_user(server, "ua.liaison")
+    forged = liaison.post("/cases/1/withdraw", {"reason": "x", "confirm": "yes"}, csrf=False)
+    assert forged.status_code == 403
+    assert (head(server), state_of(server, 1)) == (before, "in_review")
+
+
+# recording a condition as met, then executing ---------------------------------------------
+
+
+def test_the_funding_condition_is_recorded_then_the_sale_executed(
+    server: Runtime,  # noqa: F811
+) -> None:
+    liaison = as_user(server, "us.liaison")
+    page = liaison.client.get("/cases/4").text
+    assert 'action="/cases/4/conditions"' in page
+    assert f'<input type="hidden" name="condition" value="{FUNDING}">' in page
+    assert 'id="execute-form"' not in page, "not before the condition is met"
+
+    before = head(server)
+    evidence = "Funding agreement EU-ERAM-2025-08 signed; first payment received"
+    shown = liaison.post("/cases/4/conditions", {"condition": FUNDING, "evidence": evidence})
+    assert shown.status_code == 200
+    assert "Record a condition of case 4 as met?" in shown.text
+    assert "it is the last condition still to be met" in shown.text
+    assert confirm_form(shown.text) == {
+        "action": "/cases/4/conditions",
+        "condition": FUNDING,
+        "evidence": evidence,
+    }
+    assert head(server) == before
+
+    done = liaison.post(
+        "/cases/4/conditions", {"condition": FUNDING, "evidence": evidence, "confirm": "yes"}
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == "/cases/4?done=condition"
+    assert state_of(server, 4) == "cleared"
+    met = [body for kind, body in events_of(server, 4) if kind == "condition_met"]
+    assert len(met) == 1
+    assert evidence in met[0]
+
+    page = liaison.client.get("/cases/4").text
+    assert "condition-form" not in page
+    assert re.search(r'<input id="quantity" name="quantity" type="number" min="1" max="3350"', page)
+
+    before = head(server)
+    shown = liaison.post("/cases/4/execute", {"quantity": "3,000"})
+    assert shown.status_code == 200
+    assert "Record case 4 as executed?" in shown.text
+    assert "3,000 of the 3,350 approved" in shown.text
+    assert confirm_form(shown.text) == {"action": "/cases/4/execute", "quantity": "3000"}
+    assert head(server) == before
+
+    done = liaison.post("/cases/4/execute", {"quantity": "3000", "confirm": "yes"})
+    assert done.status_code == 303
+    assert done.headers["location"] == "/cases/4?done=executed"
+    assert state_of(server, 4) == "executed"
+    executed = [body for kind, body in events_of(server, 4) if kind == "case_state_changed"]
+    assert "executed: 3000 of 3350" in executed[-1]
+    page = liaison.client.get("/cases/4").text
+    assert 'id="execute-form"' not in page
+    assert 'id="withdraw-form"' not in page
+    assert "What would have changed it" in page
+
+
+def test_a_party_without_a_say_may_not_record_the_condition(server: Runtime) -> None:  # noqa: F811
+    reviewer = add_ukrainian_reviewer(server)
+    assert "condition-form" not in reviewer.client.get("/cases/4").text
+    before = head(server)
+    for confirm in ("", "yes"):
+        refused = reviewer.post(
+            "/cases/4/conditions", {"condition": FUNDING, "evidence": "x", "confirm": confirm}
+        )
+        assert refused.status_code == 403
+        assert refusal(refused.text) == (
+            "ua.reviewer acts for UA; only US may record a condition of this case"
+        )
+    assert (head(server), state_of(server, 4)) == (before, "approved_with_conditions")
+
+
+def test_a_condition_needs_its_evidence(server: Runtime) -> None:  # noqa: F811
+    liaison = as_user(server, "us.liaison")
+    before = head(server)
+    refused = liaison.post("/cases/4/conditions", {"condition": FUNDING, "evidence": "  "})
+    assert refused.status_code == 400
+    assert refusal(refused.text) == "evidence: say what shows the condition is met"
+    assert re.search(
+        r'<textarea id="evidence-1" name="evidence"[^>]*aria-invalid="true"', refused.text
+    )
+    assert head(server) == before
+
+
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [
+        ("3351", "quantity: must be between 1 and the approved 3350"),
+        ("0", "quantity: must be between 1 and the approved 3350"),
+        ("-5", "quantity: must be a whole number, such as 20"),
+        ("twenty", "quantity: must be a whole number, such as 20"),
+        ("9" * 30, "quantity: must be a whole number, such as 20"),
+        ("", "quantity: enter how many were used or delivered"),
+    ],
+)
+def test_a_bad_quantity_is_one_line_naming_the_field_and_nothing_is_written(
+    server: Runtime,  # noqa: F811
+    quantity: str,
+    message: str,
+) -> None:
+    server.cases.condition_met(
+        "4", actor="us.liaison", condition=FUNDING, evidence="paid", now=server.now()
+    )
+    liaison = as_user(server, "us.liaison")
+    before = head(server)
+    for confirm in ("", "yes"):
+        refused = liaison.post("/cases/4/execute", {"quantity": quantity, "confirm": confirm})
+        assert refused.status_code == 400, refused.text[:500]
+        assert refusal(refused.text) == message
+        assert "Traceback" not in refused.text
+        assert re.search(r'<input id="quantity"[^>]*aria-invalid="true"', refused.text)
+        assert f'value="{quantity}"' in refused.text  # what was typed, to put right
+    assert (head(server), state_of(server, 4)) == (before, "cleared")
+
+
+def test_only_the_requesting_party_records_the_execution(server: Runtime) -> None:  # noqa: F811
+    server.cases.condition_met(
+        "4", actor="us.liaison", condition=FUNDING, evidence="paid", now=server.now()
+    )
+    reviewer = add_ukrainian_reviewer(server)
+    assert 'id="execute-form"' not in reviewer.client.get("/cases/4").text
+    before = head(server)
+    refused = reviewer.post("/cases/4/execute", {"quantity": "20", "confirm": "yes"})
+    assert refused.status_code == 403
+    assert refusal(refused.text) == (
+        "ua.reviewer acts for UA; only US may record this case as executed"
+    )
+    assert (head(server), state_of(server, 4)) == (before, "cleared")
+
+
+def test_a_denied_case_tells_what_would_have_changed_it_as_history(
+    server: Runtime,  # noqa: F811
+) -> None:
+    secdef = as_user(server, "secdef")
+    denied = secdef.post(
+        "/cases/1/answer", {"verdict": "deny", "reason": "Not now", "passphrase": DEMO_PASSWORD}
+    )
+    assert denied.status_code == 303
+    page = secdef.client.get("/cases/1").text
+    assert 'id="what-would-change-it"' not in page
+    assert "This case is denied: it is closed, and nothing can change its outcome now." in page
+    assert "Approval by us.secdef (personally; may not be delegated) would permit it." in page
+    # Open cases still say what would change them.
+    assert 'id="what-would-change-it"' in secdef.client.get("/cases/2").text
