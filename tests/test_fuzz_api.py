@@ -104,6 +104,8 @@ PATH_VALUES: dict[str, st.SearchStrategy[str]] = {
     "holder": st.one_of(st.sampled_from(["US", "UA", "GB", "XX"]), TEXT),
     "system": st.one_of(st.sampled_from(["atacms", "eram", "storm-shadow", "nosuch"]), TEXT),
     "token_id": TEXT,
+    "subscription_id": st.one_of(st.uuids().map(str), TEXT),
+    "delivery_id": st.one_of(st.uuids().map(str), TEXT),
 }
 QUERY_VALUES = st.one_of(DATES, NUMBERS.map(str), TEXT, st.sampled_from(["true", "in_review"]))
 

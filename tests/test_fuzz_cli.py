@@ -40,7 +40,10 @@ from .worlds import G2, G5
 EXAMPLES = int(os.environ.get("CLI_FUZZ_EXAMPLES", "12"))
 """Command lines per command: a few seconds for each; raise it to look harder."""
 
-SKIPPED = {("serve",): "runs a server until it is stopped (tests/test_limits.py runs one)"}
+SKIPPED = {
+    ("serve",): "runs a server until it is stopped (tests/test_limits.py runs one)",
+    ("notify", "run"): "delivers until it is stopped (tests/test_delivery.py runs it)",
+}
 
 
 def _leaves(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -159,6 +162,25 @@ def values(name: str, work: Path) -> st.SearchStrategy[str]:
             st.one_of(st.sampled_from(["SECRET", "TOP SECRET", "COSMIC"]), TEXT),
         ),
         "state": st.one_of(st.sampled_from(["in_review", "approved", "nope"]), TEXT),
+        "kind": st.one_of(
+            st.sampled_from(["waiting", "decided", "policy_activated", "soon"]), TEXT
+        ),
+        "email": st.one_of(st.sampled_from(["secdef@example.gov", "a@b@c", "a\nb@c"]), TEXT),
+        # Only addresses refused before any connection, or to a closed port on loopback:
+        # nothing generated here may reach past this machine.
+        "webhook": st.sampled_from(
+            [
+                "http://127.0.0.1:9/hook",
+                "http://hooks.example.org/in",
+                "https://user:pw@hooks.example.org/in",
+                "https://hooks.example.org/in#x",
+                "ftp://hooks.example.org/in",
+                "http://[::1",
+                "",
+                "https://" + "x" * 3000,
+            ]
+        ),
+        "office": st.one_of(st.sampled_from(["us.secdef", "us.nobody"]), TEXT),
         "rating": st.one_of(st.sampled_from(["red", "green", "blue"]), TEXT),
         **dict.fromkeys(
             [
@@ -172,6 +194,10 @@ def values(name: str, work: Path) -> st.SearchStrategy[str]:
                 "passphrase",
                 "new_password",
                 "token_id",
+                "subscription",
+                "delivery",
+                "question",
+                "answer",
             ],
             TEXT,
         ),

@@ -3,7 +3,8 @@ back is named by ``audit verify``, on SQLite and on PostgreSQL.
 
 The world here has users with roles and clearances, offices, a delegation,
 a TOP SECRET case denied personally, a transfer that moved stock, an API
-token and a password: every kind of fact the tables hold.
+token, a password and a subscription to notifications: every kind of fact the
+tables hold.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from clearance.core.events import ApprovalDenied
 from clearance.service import audit
 from clearance.service.accounts import Accounts
 from clearance.service.anchoring import WITNESS_FILE, SystemKey, Witness
+from clearance.service.notify_keys import NotifyKeys
+from clearance.service.subscriptions import Subscriptions
 from clearance.store.repository import Store
 
 from .worlds import G2, G5, T0, World
@@ -52,6 +55,8 @@ def story(world: World) -> World:
         now=T0 + dt.timedelta(hours=1),
     )
     world.cases.submit(G5, actor="us.liaison", now=T0)
+    notices = Subscriptions(world.store, NotifyKeys(world.store), is_office=lambda office: True)
+    notices.subscribe(actor="hegseth", kinds=["waiting"], email="hegseth@example.gov", now=T0)
     return world
 
 
@@ -91,6 +96,7 @@ def test_every_event_is_read_back_to_the_body_it_was_written_as(story: World) ->
         "case_state_changed",
         "approval_denied",
         "stock_moved",
+        "subscription_added",
     }
     for record in events:
         event = record.event
@@ -138,6 +144,15 @@ def test_every_event_is_read_back_to_the_body_it_was_written_as(story: World) ->
         ("UPDATE api_tokens SET revoked_at = NULL, token_hash = 'sha256:11'", "has token_hash"),
         ("UPDATE conditions SET met_at = '2025-07-01 00:00:00', met_by = 'x'", "has met_at"),
         ("DELETE FROM cases WHERE number = 2", "is missing"),
+        ("UPDATE subscriptions SET address = 'someone@example.org'", "has address"),
+        ("UPDATE subscriptions SET ended_at = '2025-07-01 00:00:00'", "has ended_at"),
+        ("DELETE FROM subscriptions", "is missing"),
+        (
+            "INSERT INTO subscriptions (id, user_id, kinds, channel, address, created_at,"
+            " created_by) VALUES ('forged', 'ua.liaison', 'waiting decided', 'email',"
+            " 'someone@example.org', '2025-06-15 09:00:00', 'ua.liaison')",
+            "is not recorded by any event",
+        ),
     ],
 )
 def test_a_changed_table_row_is_named(

@@ -24,7 +24,7 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -32,6 +32,7 @@ import pytest
 from clearance.core.access import Level, Role
 from clearance.core.actors import ADMIN
 from clearance.core.signing import new_key_pair
+from clearance.service.dispatch import Dispatcher
 from clearance.web.app import create_app
 
 from .api_support import (
@@ -174,6 +175,16 @@ def world(
             server.accounts.set_access(
                 name, roles=actor.roles, clearance=actor.clearance, actor="admin", now=then
             )
+        # The Secretary's office is told of every case up to TOP SECRET that waits for it; with
+        # no mail server set, the notifications of the TOP SECRET cases are given up on.
+        server.subscriptions.subscribe(
+            actor=ADMIN,
+            kinds=["waiting"],
+            email="secdef-office@example.gov",
+            office="us.secdef",
+            clearance="TOP SECRET",
+            now=then,
+        )
         for index in range(2):
             server.cases.submit(
                 TS_REQUEST,
@@ -189,6 +200,11 @@ def world(
             actor="us.liaison",
             now=then,
         )
+        giving_up = Dispatcher(
+            server.store, server.notify_keys, replace(server.settings.notify, max_attempts=1)
+        )
+        assert giving_up.run_once().dead == 3  # cases 5 and 6, and the proposal
+        giving_up.close()
         ids = {c.number: api.case_id(c.number) for c in CASES}
         server.cases.withdraw(ids[6], actor="ts.liaison", reason=TS_REASON, now=then)
         for case in CASES:  # the world is what the table says it is
@@ -415,6 +431,15 @@ def page_waiting_report(world: World, actor: Actor, response: Any) -> None:
     assert sum(int(n) for n in shown) == len(overdue)
     linked = {int(n) for n in re.findall(r'href="/cases/(\d+)"', response.text)}
     assert linked <= {c.number for c in visible_cases(actor) if c.open}
+
+
+def api_dead_letters(world: World, actor: Actor, response: Any) -> None:
+    """The notifications given up on (those of the TOP SECRET cases 5 and 6, in review when
+    submitted, and of the proposal): a case's listed only to an admin who may see it."""
+    notifications = response.json()["notifications"]
+    assert "proposal 1" in [n["about"] for n in notifications]
+    listed = sorted(n["case_number"] for n in notifications if n["case_number"] is not None)
+    assert listed == [c.number for c in visible_cases(actor) if c.number in (5, 6)]
 
 
 # The table -----------------------------------------------------------------------------------
@@ -661,6 +686,55 @@ TABLE: dict[tuple[str, str], Row] = {
                 check=api_waiting_report,
             ),
         )
+    ),
+    # notifications
+    ("GET", "/api/v1/subscriptions"): Row((Call("GET", "/api/v1/subscriptions", signed_in()),)),
+    ("POST", "/api/v1/subscriptions"): Row(
+        (
+            Call(
+                "POST",
+                "/api/v1/subscriptions",
+                signed_in(400),
+                json={"kinds": ["waiting"], "email": "not an address"},
+            ),
+        )
+    ),
+    ("DELETE", "/api/v1/subscriptions/{subscription_id}"): Row(
+        (Call("DELETE", f"/api/v1/subscriptions/{MISSING_ID}", signed_in(404)),)
+    ),
+    ("GET", "/api/v1/notifications/dead"): Row(
+        (
+            Call(
+                "GET",
+                "/api/v1/notifications/dead",
+                role(Role.ADMIN),
+                check=api_dead_letters,
+                allowed=("secdef-office@example.gov",),
+            ),
+        )
+    ),
+    ("POST", "/api/v1/notifications/{delivery_id}/retry"): Row(
+        (Call("POST", f"/api/v1/notifications/{MISSING_ID}/retry", role(Role.ADMIN, 404)),)
+    ),
+    ("GET", "/notifications"): Row((Call("GET", "/notifications", page()),)),
+    ("POST", "/notifications"): Row(
+        (
+            Call(
+                "POST",
+                "/notifications",
+                signed_in(400, PAGE),
+                data={"kinds": "waiting", "channel": "email", "address": "not an address"},
+            ),
+        )
+    ),
+    ("POST", "/notifications/{subscription_id}/end"): Row(
+        (Call("POST", f"/notifications/{MISSING_ID}/end", signed_in(404, PAGE)),)
+    ),
+    ("GET", "/notifications/dead"): Row(
+        (Call("GET", "/notifications/dead", page(needed=Role.ADMIN)),)
+    ),
+    ("POST", "/notifications/dead/{delivery_id}/retry"): Row(
+        (Call("POST", f"/notifications/dead/{MISSING_ID}/retry", role(Role.ADMIN, 404, PAGE)),)
     ),
     # pages
     ("GET", "/sign-in"): Row((Call("GET", "/sign-in", everyone()),)),

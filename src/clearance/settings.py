@@ -21,6 +21,19 @@
 | CLEARANCE_OIDC_JWKS_TIMEOUT_SECONDS | 5                           | how long one fetch of the key set may wait for the provider |
 | CLEARANCE_OIDC_JWKS_MAX_AGE_SECONDS | 300                         | how long a fetched key set is used before it is fetched again |
 | CLEARANCE_OIDC_JWKS_REFETCH_SECONDS | 30                          | the shortest time between two fetches of the key set |
+| CLEARANCE_PUBLIC_URL     | http://127.0.0.1:8000                  | the server's address as people reach it: the base of every link a notification gives |
+| CLEARANCE_SMTP_HOST      | (none: e-mail is not sent)             | the mail server notifications are sent through |
+| CLEARANCE_SMTP_PORT      | 25                                     | its port |
+| CLEARANCE_SMTP_FROM      | clearance@localhost                    | the sender of notification e-mails |
+| CLEARANCE_SMTP_USER      | (none)                                 | the user name to log in to the mail server with (with CLEARANCE_SMTP_PASSWORD) |
+| CLEARANCE_SMTP_PASSWORD  | (none)                                 | its password |
+| CLEARANCE_SMTP_STARTTLS  | false                                  | whether to upgrade the connection with STARTTLS before sending |
+| CLEARANCE_NOTIFY_MAX_ATTEMPTS | 8                                 | attempts at one notification before it is dead-lettered |
+| CLEARANCE_NOTIFY_BACKOFF_SECONDS | 30                             | the wait after a first failed attempt, doubled after each further one |
+| CLEARANCE_NOTIFY_BACKOFF_MAX_SECONDS | 3600                       | the longest wait between attempts |
+| CLEARANCE_NOTIFY_TIMEOUT_SECONDS | 10                             | how long one delivery may wait for the receiver or mail server |
+| CLEARANCE_NOTIFY_LEASE_SECONDS | 120                              | how long a dispatcher holds the notifications it took before others may take them |
+| CLEARANCE_NOTIFY_POLL_SECONDS | 5                                 | how often a dispatcher looks for due notifications (0: ``serve`` runs none) |
 
 docs/configuration.md holds the same table; a test keeps the two in step.
 """
@@ -30,15 +43,26 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import platformdirs
 
 from clearance.core.dates import MAX_SLA_DAYS
+from clearance.core.notices import email_address, is_loopback
 from clearance.errors import InputError
 
-__all__ = ["SETTINGS", "SQLITE_SYNCHRONOUS", "BodyLimits", "Oidc", "Settings", "load_settings"]
+__all__ = [
+    "SETTINGS",
+    "SQLITE_SYNCHRONOUS",
+    "BodyLimits",
+    "Notify",
+    "Oidc",
+    "Settings",
+    "Smtp",
+    "load_settings",
+]
 
 SETTINGS = (
     "CLEARANCE_DATA_DIR",
@@ -60,6 +84,19 @@ SETTINGS = (
     "CLEARANCE_OIDC_JWKS_TIMEOUT_SECONDS",
     "CLEARANCE_OIDC_JWKS_MAX_AGE_SECONDS",
     "CLEARANCE_OIDC_JWKS_REFETCH_SECONDS",
+    "CLEARANCE_PUBLIC_URL",
+    "CLEARANCE_SMTP_HOST",
+    "CLEARANCE_SMTP_PORT",
+    "CLEARANCE_SMTP_FROM",
+    "CLEARANCE_SMTP_USER",
+    "CLEARANCE_SMTP_PASSWORD",
+    "CLEARANCE_SMTP_STARTTLS",
+    "CLEARANCE_NOTIFY_MAX_ATTEMPTS",
+    "CLEARANCE_NOTIFY_BACKOFF_SECONDS",
+    "CLEARANCE_NOTIFY_BACKOFF_MAX_SECONDS",
+    "CLEARANCE_NOTIFY_TIMEOUT_SECONDS",
+    "CLEARANCE_NOTIFY_LEASE_SECONDS",
+    "CLEARANCE_NOTIFY_POLL_SECONDS",
 )
 
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")  # an HTTP field name (RFC 9110)
@@ -95,6 +132,36 @@ class BodyLimits:
     proposal: int = 10_000_000
 
 
+_PUBLIC_URL = "http://127.0.0.1:8000"
+_SENDER = "clearance@localhost"
+
+
+@dataclass(frozen=True, slots=True)
+class Smtp:
+    """The mail server notifications are sent through."""
+
+    host: str
+    port: int = 25
+    sender: str = _SENDER
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    starttls: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    """Notifications: where links point, the mail server, and how a dispatcher delivers."""
+
+    public_url: str = _PUBLIC_URL
+    smtp: Smtp | None = None
+    max_attempts: int = 8
+    backoff_s: int = 30
+    backoff_max_s: int = 3600
+    timeout_s: int = 10
+    lease_s: int = 120
+    poll_s: int = 5
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path
@@ -108,6 +175,7 @@ class Settings:
     trusted_proxy_header: str | None = None
     sqlite_synchronous: str = "FULL"
     limits: BodyLimits = BodyLimits()
+    notify: Notify = Notify()
 
 
 def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int, unit: str) -> int:
@@ -197,8 +265,81 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         trusted_proxy_header=proxy_header,
         sqlite_synchronous=synchronous,
         limits=limits,
+        notify=_notify(env),
     )
 
+
+def _public_url(env: Mapping[str, str]) -> str:
+    name = "CLEARANCE_PUBLIC_URL"
+    raw = env.get(name) or _PUBLIC_URL
+    try:
+        parts = urlsplit(raw)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:
+        ok = False
+    if not ok or parts.query or parts.fragment or parts.username or not raw.isascii():
+        raise InputError(name, f"must be the server's http(s):// address, not '{raw}'")
+    return raw.rstrip("/")
+
+
+def _smtp(env: Mapping[str, str]) -> Smtp | None:
+    host = env.get("CLEARANCE_SMTP_HOST", "").strip()
+    named = [k for k in SETTINGS if k.startswith("CLEARANCE_SMTP_") and env.get(k)]
+    if not host:
+        if named:
+            raise InputError("CLEARANCE_SMTP_HOST", "must be set when any other SMTP setting is")
+        return None
+    if not _HOST.match(host):
+        raise InputError("CLEARANCE_SMTP_HOST", f"must be a host name or address, not '{host}'")
+    user = env.get("CLEARANCE_SMTP_USER") or None
+    password = env.get("CLEARANCE_SMTP_PASSWORD") or None
+    if (user is None) != (password is None):
+        missing = "CLEARANCE_SMTP_PASSWORD" if password is None else "CLEARANCE_SMTP_USER"
+        raise InputError(missing, "must be set with the other of the SMTP user and password")
+    starttls_raw = (env.get("CLEARANCE_SMTP_STARTTLS") or "false").strip().lower()
+    if starttls_raw not in ("true", "false"):
+        raise InputError("CLEARANCE_SMTP_STARTTLS", f"must be true or false, not '{starttls_raw}'")
+    starttls = starttls_raw == "true"
+    if user is not None and not starttls and not is_loopback(host):
+        raise InputError(
+            "CLEARANCE_SMTP_STARTTLS",
+            "must be true when a password is sent to a mail server on another machine",
+        )
+    sender = email_address(env.get("CLEARANCE_SMTP_FROM") or _SENDER, "CLEARANCE_SMTP_FROM")
+    port = _whole(env, "CLEARANCE_SMTP_PORT", 25, 1, 65_535, "port")
+    return Smtp(host, port, sender, user, password, starttls)
+
+
+def _notify(env: Mapping[str, str]) -> Notify:
+    backoff = _whole(env, "CLEARANCE_NOTIFY_BACKOFF_SECONDS", 30, 1, 86_400, "seconds")
+    longest = _whole(env, "CLEARANCE_NOTIFY_BACKOFF_MAX_SECONDS", 3600, 1, 604_800, "seconds")
+    if longest < backoff:
+        raise InputError(
+            "CLEARANCE_NOTIFY_BACKOFF_MAX_SECONDS",
+            f"must be at least CLEARANCE_NOTIFY_BACKOFF_SECONDS ({backoff}), not '{longest}'",
+        )
+    timeout = _whole(env, "CLEARANCE_NOTIFY_TIMEOUT_SECONDS", 10, 1, 120, "seconds")
+    lease = _whole(env, "CLEARANCE_NOTIFY_LEASE_SECONDS", 120, 2, 86_400, "seconds")
+    if lease < 2 * timeout:
+        raise InputError(
+            "CLEARANCE_NOTIFY_LEASE_SECONDS",
+            f"must be at least twice CLEARANCE_NOTIFY_TIMEOUT_SECONDS ({2 * timeout}),"
+            f" not '{lease}'",
+        )
+    return Notify(
+        public_url=_public_url(env),
+        smtp=_smtp(env),
+        max_attempts=_whole(env, "CLEARANCE_NOTIFY_MAX_ATTEMPTS", 8, 1, 100, "attempts"),
+        backoff_s=backoff,
+        backoff_max_s=longest,
+        timeout_s=timeout,
+        lease_s=lease,
+        poll_s=_whole(env, "CLEARANCE_NOTIFY_POLL_SECONDS", 5, 0, 3_600, "seconds"),
+    )
+
+
+_HOST = re.compile(r"^[A-Za-z0-9.:-]{1,253}$")
+"""A mail server's host: a name, an IPv4 or an IPv6 address."""
 
 _MAX_BYTES = 1_000_000_000
 """No body limit above a gigabyte: a server that reads that much per request has no limit."""

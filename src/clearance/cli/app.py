@@ -19,7 +19,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from clearance import __version__
 from clearance.errors import ClearanceError, InputError
 
-from . import audit, cases, catalog, policy, report, stockpile, users
+from . import audit, cases, catalog, notify, policy, report, stockpile, users
 from .context import close_databases, now, runtime
 from .demo import demo
 from .inbox import inbox
@@ -47,6 +47,7 @@ app.add_typer(cases.app, name="cases")
 app.add_typer(audit.app, name="audit")
 app.add_typer(stockpile.app, name="stockpile")
 app.add_typer(report.app, name="report")
+app.add_typer(notify.app, name="notify")
 app.command("verify-decision")(audit.verify_decision)
 app.command("replay")(replay)
 app.command("inbox")(inbox)

@@ -94,6 +94,8 @@ class EventType(StrEnum):
     QUESTION_ASKED = "question_asked"
     QUESTION_ANSWERED = "question_answered"
     ESCALATION_REACHED = "escalation_reached"
+    SUBSCRIPTION_ADDED = "subscription_added"
+    SUBSCRIPTION_ENDED = "subscription_ended"
 
 
 def event_body(

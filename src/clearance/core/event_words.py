@@ -36,6 +36,8 @@ from clearance.core.events import (
     QuestionAsked,
     StockMove,
     StockMoved,
+    SubscriptionAdded,
+    SubscriptionEnded,
     SystemKeyAdded,
     UserAccessChanged,
     UserAdded,
@@ -170,6 +172,22 @@ def _stock_moved(p: StockMoved, _: Event) -> str:
     return "; ".join(_move(m) for m in p.movements) or "no stock moved"
 
 
+def _whom(user: str | None, office: str | None) -> str:
+    return f"the office {office}" if office is not None else user or "nobody"
+
+
+def _subscribed(p: SubscriptionAdded, _: Event) -> str:
+    cleared = f", cleared {p.clearance}" if p.office is not None and p.clearance else ""
+    return (
+        f"{_whom(p.user, p.office)} subscribed to {', '.join(p.kinds) or 'nothing'}"
+        f" by {p.channel} at {p.address} (subscription {p.subscription[:8]}){cleared}"
+    )
+
+
+def _unsubscribed(p: SubscriptionEnded, _: Event) -> str:
+    return f"subscription {p.subscription[:8]} of {_whom(p.user, p.office)} ended"
+
+
 WORDS: Mapping[EventType, Callable[[Any, Event], str]] = {
     EventType.SYSTEM_KEY_ADDED: _system_key,
     EventType.USER_ADDED: _user_added,
@@ -191,6 +209,8 @@ WORDS: Mapping[EventType, Callable[[Any, Event], str]] = {
     EventType.QUESTION_ASKED: _asked,
     EventType.QUESTION_ANSWERED: _question_answered,
     EventType.ESCALATION_REACHED: _escalated,
+    EventType.SUBSCRIPTION_ADDED: _subscribed,
+    EventType.SUBSCRIPTION_ENDED: _unsubscribed,
 }
 """The words of each event type, given its payload and the event."""
 

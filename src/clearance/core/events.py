@@ -53,6 +53,8 @@ __all__ = [
     "QuestionAsked",
     "StockMove",
     "StockMoved",
+    "SubscriptionAdded",
+    "SubscriptionEnded",
     "SystemKeyAdded",
     "UserAccessChanged",
     "UserAdded",
@@ -418,6 +420,35 @@ class StockMoved(Payload):
     movements: tuple[StockMove, ...] = field(metadata=_as(_many(_nested(StockMove))))
 
 
+# notifications ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionAdded(Payload):
+    """A user (``user``), or an office's shared mailbox or receiver (``office``, cleared to
+    ``clearance``), is told of ``kinds`` of event by ``channel`` (email, webhook) at
+    ``address``. Recorded, so that no one can stop notifications unseen."""
+
+    TYPE = EventType.SUBSCRIPTION_ADDED
+    subscription: str = field(metadata=_as(TEXT))
+    user: str | None = field(metadata=_as(_maybe(TEXT)))
+    office: str | None = field(metadata=_as(_maybe(TEXT)))
+    clearance: str | None = field(metadata=_as(_maybe(TEXT)))
+    kinds: tuple[str, ...] = field(metadata=_as(TEXTS))
+    channel: str = field(metadata=_as(TEXT))
+    address: str = field(metadata=_as(TEXT))
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionEnded(Payload):
+    """A subscription stops: nothing more is queued for it, and nothing queued is sent."""
+
+    TYPE = EventType.SUBSCRIPTION_ENDED
+    subscription: str = field(metadata=_as(TEXT))
+    user: str | None = field(metadata=_as(_maybe(TEXT)))
+    office: str | None = field(metadata=_as(_maybe(TEXT)))
+
+
 PAYLOADS: Final[Mapping[EventType, type[Payload]]] = {
     cls.TYPE: cls
     for cls in (
@@ -441,6 +472,8 @@ PAYLOADS: Final[Mapping[EventType, type[Payload]]] = {
         QuestionAsked,
         QuestionAnswered,
         EscalationReached,
+        SubscriptionAdded,
+        SubscriptionEnded,
     )
 }
 """The payload class of each event type."""

@@ -66,6 +66,8 @@ class Action(StrEnum):
     LEDGER_VERIFY = "ledger.verify"  # nothing: an auditor cleared TOP SECRET
     REPORT_VIEW = "report.view"  # nothing: the auditor role (the report counts what they see)
     TOKENS_MANAGE = "tokens.manage"  # a user id: whose API tokens
+    SUBSCRIPTIONS_MANAGE = "subscriptions.manage"  # a user id: whose subscriptions
+    NOTIFICATIONS_ADMIN = "notifications.admin"  # nothing: offices' subscriptions, dead letters
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,8 +281,10 @@ def refusal(actor: Principal, action: Action, resource: Resource = None) -> Clea
             if actor.clearance < Level.TOP_SECRET:
                 return PermissionDenied("verifying the whole ledger needs TOP SECRET clearance")
             return None
-        case Action.TOKENS_MANAGE:
+        case Action.TOKENS_MANAGE | Action.SUBSCRIPTIONS_MANAGE:
             return None if resource == actor.id or actor.has(Role.ADMIN) else _needs(Role.ADMIN)
+        case Action.NOTIFICATIONS_ADMIN:
+            return None if actor.has(Role.ADMIN) else _needs(Role.ADMIN)
     raise AssertionError(f"no rule for {action}")  # every Action has a case above
 
 

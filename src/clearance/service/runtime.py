@@ -32,11 +32,15 @@ from clearance.service.accounts import Accounts
 from clearance.service.activation import Activated
 from clearance.service.anchoring import prepare, sealed_store
 from clearance.service.cases import CaseService
+from clearance.service.dispatch import Dispatcher
 from clearance.service.inbox import InboxItem, inbox
 from clearance.service.keyfiles import open_key_file
+from clearance.service.notifications import Notifier
+from clearance.service.notify_keys import NotifyKeys
 from clearance.service.oversight import WaitingReport, waiting_report
 from clearance.service.people import People
 from clearance.service.proposals import PolicyProposals
+from clearance.service.subscriptions import Subscriptions
 from clearance.settings import Settings
 from clearance.store.db import Database, existing_database, open_database
 from clearance.store.records import CaseRecord
@@ -70,6 +74,12 @@ class Runtime:
         self.store = sealed_store(
             self.database, key_path=settings.system_key, data_dir=settings.data_dir
         )
+        # Notifications are queued in the transaction of their event, and this process's
+        # dispatcher is woken after it commits (service/notifications.py).
+        self.notify_keys = NotifyKeys(self.store)
+        self.notifier = Notifier(self.notify_keys, authority_of=self.policy_authority)
+        self.store.reactors.append(self.notifier.react)
+        self.store.observers.append(self.notifier.committed)
         self._scenario = scenario or settings.scenario
         self._lock = threading.Lock()
         self._checked = float("-inf")
@@ -189,21 +199,39 @@ class Runtime:
             tuple(row for row in found.failed if row[0].id in seen),
         )
 
+    def policy_authority(self, holder: str, day: dt.date) -> str | None:
+        """The office that may activate ``holder``'s policy on ``day``: the bundle in force's
+        ``policy_authority``, by the policy in force in this process."""
+        bundle = self.screener.history.bundle_in_force(holder, day)
+        return None if bundle is None else bundle.policy_authority
+
     def inbox(self, *, actor: str) -> list[InboxItem]:
         """What waits for ``actor`` today (``service.inbox``), proposals judged by the policy
         in force in this process."""
-        history = self.screener.history
-
-        def authority_of(holder: str, day: dt.date) -> str | None:
-            bundle = history.bundle_in_force(holder, day)
-            return None if bundle is None else bundle.policy_authority
-
         return inbox(
             self.store,
             actor=actor,
             now=self.now(),
             clocks=self.cases.clocks,
-            authority_of=authority_of,
+            authority_of=self.policy_authority,
+        )
+
+    @functools.cached_property
+    def subscriptions(self) -> Subscriptions:
+        def is_office(office: str) -> bool:
+            return self.pack.catalog.authority(office) is not None
+
+        return Subscriptions(
+            self.store,
+            self.notify_keys,
+            is_office=is_office,
+            timeout_s=self.settings.notify.timeout_s,
+        )
+
+    def dispatcher(self) -> Dispatcher:
+        """A dispatcher of this process's outbox deliveries, woken by its commits."""
+        return Dispatcher(
+            self.store, self.notify_keys, self.settings.notify, wake=self.notifier.wake
         )
 
     def inbox_count(self, *, actor: str) -> int:

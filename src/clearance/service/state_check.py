@@ -12,8 +12,9 @@ is missing.
 
 What is compared, per table, is listed in ``_COMPARED``; texts stored in full
 on both sides (a case's request and decision) are compared by digest.
-Sessions and sign-in failures are working state, not facts of the record,
-and are not on the ledger; the checkpoints are checked by their signatures.
+Sessions, sign-in failures and the outbox of notifications are working
+state, not facts of the record, and are not on the ledger (an outbox row
+carries a seal of its own, which the dispatcher checks before it sends); the checkpoints are checked by their signatures.
 Events written before a fact was carried on the ledger leave that fact
 unknown, and it is not compared. The module is past 400 lines as the fold
 and the comparison are read together: what one rebuilds, the other compares.
@@ -47,6 +48,8 @@ from clearance.core.events import (
     HoldingGranted,
     PayloadError,
     StockMoved,
+    SubscriptionAdded,
+    SubscriptionEnded,
     UserAccessChanged,
     UserAdded,
     read_event,
@@ -108,6 +111,7 @@ class LedgerFacts:
     movements: list[Row] = field(default_factory=list)
     totals: dict[tuple[str, str], Row] = field(default_factory=dict)
     decision_counts: dict[tuple[str, str, int], Row] = field(default_factory=dict)
+    subscriptions: dict[str, Row] = field(default_factory=dict)
     problems: list[Finding] = field(default_factory=list)
     """Signed statements that do not hold: a bad signature, a key not the signer's, a
     ``prior_hash`` that is not the ledger's head where the statement was recorded."""
@@ -408,6 +412,29 @@ class LedgerFacts:
             total.values["committed"] += committed
             total.seq = seq
 
+    # notifications --------------------------------------------------------------
+
+    def _subscribed(self, seq: int, e: Event, p: SubscriptionAdded) -> None:
+        self.subscriptions[p.subscription] = Row(
+            {
+                "user_id": p.user,
+                "office": p.office,
+                "clearance": None if p.clearance is None else int(parse_level(p.clearance)),
+                "kinds": " ".join(p.kinds),
+                "channel": p.channel,
+                "address": p.address,
+                "created_at": e.at,
+                "created_by": e.actor,
+                "ended_at": None,
+            },
+            seq,
+        )
+
+    def _unsubscribed(self, seq: int, e: Event, p: SubscriptionEnded) -> None:
+        subscription = self.subscriptions.get(p.subscription)
+        if subscription is not None:
+            subscription.values["ended_at"], subscription.seq = e.at, seq
+
 
 def _case_of(event: Event) -> str:
     """The case of an event that belongs to one; ``PayloadError`` for one that names none."""
@@ -438,6 +465,8 @@ _HANDLERS: dict[EventType, Callable[[LedgerFacts, int, Event, Any], None]] = {
     EventType.BUNDLE_PROPOSED: LedgerFacts._proposed,
     EventType.BUNDLE_ACTIVATED: LedgerFacts._activated,
     EventType.STOCK_MOVED: LedgerFacts._stock_moved,
+    EventType.SUBSCRIPTION_ADDED: LedgerFacts._subscribed,
+    EventType.SUBSCRIPTION_ENDED: LedgerFacts._unsubscribed,
 }
 
 
@@ -509,6 +538,20 @@ _COMPARED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "stock_totals": (("holder", "system"), ("on_hand", "committed")),
     "decision_counts": (("month", "kind", "level"), ("count",)),
+    "subscriptions": (
+        ("id",),
+        (
+            "user_id",
+            "office",
+            "clearance",
+            "kinds",
+            "channel",
+            "address",
+            "created_at",
+            "created_by",
+            "ended_at",
+        ),
+    ),
 }
 
 
@@ -525,6 +568,7 @@ def _expected(facts: LedgerFacts, table: str) -> dict[Any, Row] | list[Row]:
         "stock_movements": facts.movements,
         "stock_totals": facts.totals,
         "decision_counts": facts.decision_counts,
+        "subscriptions": facts.subscriptions,
     }
     return by_table[table]
 

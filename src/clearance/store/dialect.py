@@ -7,6 +7,8 @@ database is used is made (and reviewed) beside the other:
 - opening: SQLite's pragmas and ``BEGIN IMMEDIATE``; PostgreSQL's pool;
 - serialising writers: SQLite's write lock is taken at ``BEGIN``, PostgreSQL
   takes a transaction-scoped advisory lock;
+- taking work rows (the outbox) that another process is taking at the same
+  time: PostgreSQL's ``FOR UPDATE SKIP LOCKED``; SQLite has one writer;
 - SQL the two spell differently (a month of a time, a field of JSON text,
   casts of what SQLite may hand back as a BLOB, the driver's placeholders);
 - driver cursors: a plain one on SQLite, a server-side one on PostgreSQL;
@@ -20,7 +22,17 @@ import datetime as dt
 import functools
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, String, cast, create_engine, event, func, text
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    String,
+    cast,
+    create_engine,
+    event,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
@@ -39,6 +51,7 @@ __all__ = [
     "lock_writers",
     "postgresql_engine",
     "request_date",
+    "skip_locked",
     "sqlite_engine",
     "utc_month",
 ]
@@ -90,6 +103,13 @@ def lock_writers(session: Session, *, is_sqlite: bool) -> None:
     IMMEDIATE`` already has, on PostgreSQL an advisory lock does."""
     if not is_sqlite:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITERS_LOCK})
+
+
+def skip_locked(query: Select[Any], *, is_sqlite: bool) -> Select[Any]:
+    """``query`` locking the rows it reads and passing over rows another transaction has
+    locked (PostgreSQL), so concurrent takers each get rows of their own; on SQLite, whose
+    writers hold the one write lock from ``BEGIN IMMEDIATE``, the query as it is."""
+    return query if is_sqlite else query.with_for_update(skip_locked=True)
 
 
 # SQL spelled differently -------------------------------------------------------------------

@@ -39,10 +39,12 @@ __all__ = [
     "Holding",
     "LedgerCheckpoint",
     "LedgerEvent",
+    "OutboxRow",
     "SignInFailure",
     "SignInSession",
     "StockMovement",
     "StockTotal",
+    "Subscription",
     "User",
     "flush",
 ]
@@ -309,6 +311,59 @@ class BundleProposal(Base):
     activated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     statement: Mapped[str | None] = mapped_column(Text)
     signature: Mapped[str | None] = mapped_column(String(200))
+
+
+class Subscription(Base):
+    """Who is told of which kinds of event, and how: a user (``user_id``), or an office's
+    shared mailbox or receiver (``office``), which gets only cases at or below its stated
+    ``clearance``. Bound to the ledger (``subscription_added``, ``subscription_ended``)."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    office: Mapped[str | None] = mapped_column(String(80), index=True)
+    clearance: Mapped[int | None] = mapped_column(SmallInteger)  # core.access.Level
+    kinds: Mapped[str] = mapped_column(String(200))  # space-separated core.notices.Kind values
+    channel: Mapped[str] = mapped_column(String(10))
+    address: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = _time()
+    created_by: Mapped[str] = mapped_column(String(64))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxRow(Base):
+    """One notification to deliver to one subscription: working state, not a fact of the
+    record. Written by the transaction that appends the event it tells of (so none is lost
+    and none is sent for a change rolled back), taken by a dispatcher under a lease
+    (``leased_by`` until ``lease_until``), and left ``delivered``, ``dead`` (too many failed
+    attempts) or ``dropped`` (the subscription ended, or its user may no longer see the case).
+    ``seal`` is an HMAC under a secret of the system key over what the row says: a row
+    written by anyone else is never sent. ``id`` is the delivery id receivers deduplicate by."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id"), index=True)
+    event_seq: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(20))
+    case_id: Mapped[str | None] = mapped_column(String(40))
+    case_number: Mapped[int | None] = mapped_column(BigInteger)
+    about: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(10))
+    address: Mapped[str] = mapped_column(Text)
+    seal: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = _time()
+    state: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_at: Mapped[dt.datetime] = _time()
+    leased_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 def flush(session: Session, conflict: str) -> None:

@@ -258,10 +258,12 @@ class PeopleTables:
         flush(self._session, "delegation could not be recorded")
 
     def delegations(
-        self, *, delegate_id: str, authority: str | None = None
+        self, *, delegate_id: str | None = None, authority: str | None = None
     ) -> list[DelegationRecord]:
-        """Delegations to ``delegate_id`` (of one office, or of every office)."""
-        query = select(Delegation).where(Delegation.delegate_id == delegate_id)
+        """Delegations to ``delegate_id`` (or to anyone) of one office, or of every office."""
+        query = select(Delegation)
+        if delegate_id is not None:
+            query = query.where(Delegation.delegate_id == delegate_id)
         if authority is not None:
             query = query.where(Delegation.authority == authority)
         return [

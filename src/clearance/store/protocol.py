@@ -11,17 +11,19 @@ the store's own.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from clearance.core.events import Payload
 from clearance.store.case_tables import CaseTables
 from clearance.store.ledger import CheckpointTables, LedgerTables
+from clearance.store.notifications import NotificationTables
 from clearance.store.people import PeopleTables
 from clearance.store.proposals import ProposalTables
 from clearance.store.records import LedgerRecord
 from clearance.store.stock import StockTables
 
-__all__ = ["Transaction"]
+__all__ = ["Reactor", "Transaction"]
 
 
 class Transaction(Protocol):
@@ -36,6 +38,8 @@ class Transaction(Protocol):
     stock: StockTables
     proposals: ProposalTables
     checkpoints: CheckpointTables
+    notifications: NotificationTables
+    """Subscriptions, and the outbox of notifications to deliver."""
 
     def append(
         self, payload: Payload, *, actor: str, at: dt.datetime, case_id: str | None = None
@@ -46,3 +50,9 @@ class Transaction(Protocol):
     def serialise(self) -> None:
         """Queue behind every other writer of cases and the ledger until this transaction ends."""
         ...
+
+
+Reactor = Callable[[Transaction, Sequence[LedgerRecord]], None]
+"""Told, inside a transaction and before it commits, the events it appended: writes what must
+commit with them or not at all (the outbox of notifications). A reactor that fails rolls the
+transaction back; it appends no events of its own."""

@@ -43,9 +43,10 @@ from clearance.store.ledger import (
     WitnessFile,
 )
 from clearance.store.models import Base, Case, LedgerEvent, flush
+from clearance.store.notifications import NotificationTables
 from clearance.store.people import USER_BY_SESSION, USER_BY_TOKEN, PeopleTables, user_row
 from clearance.store.proposals import ProposalTables
-from clearance.store.protocol import Transaction
+from clearance.store.protocol import Reactor, Transaction
 from clearance.store.records import LedgerRecord, SessionRecord, UserRecord, aware
 from clearance.store.stock import StockTables
 
@@ -89,6 +90,7 @@ class SqlTransaction:
         self.stock = StockTables(session)
         self.proposals = ProposalTables(session)
         self.checkpoints = CheckpointTables(session)
+        self.notifications = NotificationTables(session, is_sqlite=is_sqlite)
         self.ledger = LedgerTables(
             session,
             serialise=self.serialise,
@@ -155,10 +157,11 @@ class SqlTransaction:
 class Store:
     """The database behind the narrow interface of ``Transaction``.
 
-    ``sealer`` is the system key that seals what a transaction appends to the
-    ledger (a store without one can read but not append); ``observers`` are
-    told, after each commit, the events that transaction wrote. An observer
-    that fails is logged and does not undo or hide the commit. ``witness`` is
+    ``sealer`` seals what a transaction appends (a store without one can read but
+    not append). ``reactors`` are told the events a transaction appended before
+    it commits, and write what must commit with them (one that fails rolls it
+    back); ``observers`` are told after the commit (one that fails is logged and
+    does not undo or hide the commit). ``witness`` is
     the last event this installation sealed, which the ledger must hold before
     a checkpoint is signed over it.
     """
@@ -170,10 +173,12 @@ class Store:
         sealer: Sealer | None = None,
         observers: Sequence[Observer] = (),
         witness: WitnessFile | None = None,
+        reactors: Sequence[Reactor] = (),
     ) -> None:
         self.database = database
         self.sealer = sealer
         self.observers = list(observers)
+        self.reactors = list(reactors)
         self.witness = witness
 
     @contextmanager
@@ -183,9 +188,8 @@ class Store:
         A failure before COMMIT rolls everything back (``StoreError``: nothing was
         recorded). A failure of COMMIT itself leaves the outcome unknown (the
         database may have committed and lost the connection before saying so),
-        so it is ``OutcomeUnknown``, never passed off as nothing done. After a
-        commit, the observers are told which events it wrote.
-        """
+        so it is ``OutcomeUnknown``, never passed off as nothing done. The reactors
+        see its events before the commit, the observers after."""
         with database_errors(), Session(self.database.engine, expire_on_commit=False) as session:
             session.begin()
             try:
@@ -196,6 +200,8 @@ class Store:
                     witness=self.witness,
                 )
                 yield tx
+                for reactor in self.reactors if tx.appended else ():
+                    reactor(tx, tuple(tx.appended))
                 session.flush()
             except BaseException:
                 session.rollback()

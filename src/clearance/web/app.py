@@ -142,15 +142,22 @@ _PRIVATE = ("/api/", "/cases", "/dashboard")
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """While the process serves: checkpoints and escalation by the clock."""
-    clocks = [ClockCheckpoints(app.state.server), ClockEscalation(app.state.server)]
+    """While the process serves: checkpoints and escalation by the clock, and a dispatcher of
+    notifications (unless CLEARANCE_NOTIFY_POLL_SECONDS is 0), stopped when the server stops."""
+    server: Runtime = app.state.server
+    clocks = [ClockCheckpoints(server), ClockEscalation(server)]
     for clock in clocks:
         clock.start()
+    dispatcher = server.dispatcher() if server.settings.notify.poll_s > 0 else None
+    if dispatcher is not None:
+        dispatcher.start()
     try:
         yield
     finally:
         for clock in clocks:
             clock.stop()
+        if dispatcher is not None:
+            dispatcher.stop()
 
 
 class Ready(BaseModel):

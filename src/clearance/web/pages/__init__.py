@@ -19,6 +19,7 @@ from . import (
     cases,
     dashboard,
     ledger,
+    notifications,
     policy,
     proposals,
     reports,
@@ -41,5 +42,6 @@ ROUTERS = tuple(
         ledger,
         stockpile,
         reports,
+        notifications,
     )
 )
