@@ -11,10 +11,7 @@ transaction of the event it tells of; a dispatcher takes due rows under a
 lease and records each attempt's outcome on the row. The index on (state,
 next_at) finds the due rows.
 
-The number 0010 is kept for the migration of questions on cases, made
-beside this one; until it exists, this revises 0009.
-
-Revision ID: 0011
+Revision ID: 0010
 Revises: 0009
 """
 
@@ -25,7 +22,7 @@ import datetime as dt
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
