@@ -148,6 +148,55 @@ def test_mail_and_webhooks_are_delivered_saying_only_the_kind_the_case_and_a_lin
             assert secret not in said, f"a notification carried {secret!r}"
 
 
+def test_each_escalation_step_is_delivered_once_in_order_by_mail_and_webhook(
+    delivery: Delivery,
+) -> None:
+    """The seed's ladder for us.secdef, end to end: step 1 (remind the office) reaches the
+    Secretary by mail and webhook on its day; steps 2 and 3 reach the President's holder
+    and the auditors; a run that finds nothing new sends nothing."""
+    Accounts(delivery.world.store).set_access("us.liaison", roles=(Role.AUDITOR,), clearance=Level.SECRET, actor="admin", now=T0)  # fmt: skip
+    delivery.world.people.grant(
+        user_id="usdp",
+        authority="us.president",
+        valid_from=dt.date(2025, 1, 20),
+        valid_to=None,
+        actor="admin",
+        now=T0,
+    )
+    delivery.hook("hegseth", Kind.ESCALATION)
+    for user in ("hegseth", "usdp", "us.liaison"):
+        delivery.notified.email(user, Kind.ESCALATION)
+    monday = dt.datetime(2025, 6, 16, 9, tzinfo=dt.UTC)
+    delivery.world.cases.submit(G2, actor="ua.liaison", now=monday)
+
+    day_10 = dt.datetime(2025, 7, 1, 0, 5, tzinfo=dt.UTC)  # 10 US working days on
+    assert len(delivery.world.cases.escalate(actor="admin", now=day_10)) == 1
+    tally = delivery.dispatcher().run_once()
+    assert (tally.taken, tally.delivered) == (2, 2), tally.errors
+    [hook] = delivery.receiver.taken  # its signature verified by the receiver
+    assert hook.body["type"] == "clearance.escalation"
+    assert hook.body["data"]["case_number"] == 1
+    [mail] = delivery.mailbox.messages
+    assert (mail["To"], mail["Subject"]) == (
+        "hegseth@example.gov",
+        "clearance: case 1: escalated",
+    )
+
+    later = dt.datetime(2025, 9, 1, tzinfo=dt.UTC)  # past 30 working days: steps 2 and 3
+    made = delivery.world.cases.escalate(actor="admin", now=later)
+    assert [m.step.step for m in made] == [2, 3]
+    assert delivery.world.cases.escalate(actor="admin", now=later) == []
+    tally = delivery.dispatcher().run_once()
+    assert (tally.taken, tally.delivered) == (2, 2), tally.errors
+    # Steps 2 and 3 are on the ledger in order; their deliveries may arrive in either.
+    assert sorted(m["To"] for m in delivery.mailbox.messages[1:]) == [
+        "us.liaison@example.gov",
+        "usdp@example.gov",
+    ]
+    assert len(delivery.receiver.taken) == 1, "the Secretary's webhook hears of step 1 only"
+    assert delivery.dispatcher().run_once().taken == 0
+
+
 def test_a_receiver_down_is_retried_with_back_off_then_dead_then_retried_once(
     delivery: Delivery,
 ) -> None:
