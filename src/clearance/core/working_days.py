@@ -14,7 +14,6 @@ question is not counted: each stop adds the days it covered to the due date.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -133,10 +132,6 @@ class Clock:
     started: dt.datetime
     limit: Limit
     stops: tuple[Stop, ...] = ()
-
-    @classmethod
-    def of(cls, started: dt.datetime, limit: Limit, stops: Iterable[Stop] = ()) -> Clock:
-        return cls(started, limit, tuple(stops))
 
     def _stopped(self, now: dt.datetime | None) -> int:
         """Counted days covered by stops (an open stop runs to ``now``; without ``now``,
