@@ -56,6 +56,12 @@ def steps_reached(events: list[LedgerRecord]) -> list[EscalationReached]:
 def _due_steps(
     tx: Transaction, clocks: ReviewClocks, case: CaseRecord, now: dt.datetime
 ) -> list[EscalationReached]:
+    bundles = case.decision.bundles
+    if not any(
+        (rule := clocks.rule(bundles, gate.authority)) is not None and rule.ladder
+        for gate in case.decision.required_approvals
+    ):
+        return []  # most cases: no ladder to climb, and nothing of theirs to read
     events = tx.ledger.of_case(case.id)
     done = {(s.office, s.step) for s in steps_reached(events)}
     answered = {a.authority for a in tx.cases.approvals(case.id)}
