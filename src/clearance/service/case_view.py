@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from clearance.core.access import Level
-from clearance.core.chain import Scheme, body_hash
-from clearance.core.events import CaseRescreened, CaseStateChanged, CaseSubmitted
+from clearance.core.chain import EventType, Scheme, body_hash
+from clearance.core.events import (
+    CaseRescreened,
+    CaseStateChanged,
+    CaseSubmitted,
+    Event,
+    PayloadError,
+    QuestionAsked,
+)
 from clearance.core.workflow import CaseState, is_overdue
 from clearance.errors import NotFoundError
 from clearance.service.access import Action, Principal, may
@@ -29,7 +37,19 @@ from clearance.store.records import (
     UserRecord,
 )
 
-__all__ = ["CaseView", "case_row", "find_case", "view_in"]
+__all__ = ["CaseView", "case_row", "find_case", "pending_question", "view_in"]
+
+
+def pending_question(case: CaseRecord, events: Iterable[LedgerRecord]) -> Event | None:
+    """The question ``case`` waits on (the last one asked), while it waits for its answer."""
+    if case.state is not CaseState.AWAITING_ANSWER:
+        return None
+    asked = [r for r in events if r.type == EventType.QUESTION_ASKED.value]
+    try:
+        last = asked[-1].event if asked else None
+    except PayloadError:
+        return None  # changed outside clearance: audit verify names it
+    return last if last is not None and isinstance(last.payload, QuestionAsked) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +90,11 @@ class CaseView:
             for g in self.clocks
             if g.office not in answered
         ]
+
+    @property
+    def question(self) -> Event | None:
+        """The question the case waits on, while it waits (``pending_question``)."""
+        return pending_question(self.case, self.events)
 
     @property
     def decision(self) -> dict[str, Any]:

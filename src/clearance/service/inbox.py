@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clearance.core.access import Level
-from clearance.core.chain import EventType
-from clearance.core.events import PayloadError, QuestionAsked
+from clearance.core.events import QuestionAsked
 from clearance.core.request import describe_request
 from clearance.core.workflow import CaseState
 from clearance.service.access import (
@@ -30,6 +29,7 @@ from clearance.service.access import (
     may,
     principal,
 )
+from clearance.service.case_view import pending_question
 from clearance.service.clocks import ReviewClocks, review_span
 from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord
@@ -115,13 +115,9 @@ def _gates(
 
 
 def _questions(tx: Transaction, case: CaseRecord) -> list[InboxItem]:
-    """The question waiting on ``case``'s requester (the last one asked)."""
-    asked = [r for r in tx.ledger.of_case(case.id) if r.type == EventType.QUESTION_ASKED.value]
-    try:
-        question = asked[-1].event.payload if asked else None
-    except PayloadError:
-        question = None  # changed outside clearance: audit verify names it
-    if not isinstance(question, QuestionAsked):
+    """The question waiting on ``case``'s requester."""
+    asked = pending_question(case, tx.ledger.of_case(case.id))
+    if asked is None or not isinstance(question := asked.payload, QuestionAsked):
         return []
     title = f"{question.question} ({describe_request(case.request)})"
     return [

@@ -11,7 +11,7 @@ when the service, rehearsing the change, would accept it.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -133,14 +133,6 @@ def _explanation(srv: Runtime, view: CaseView) -> tuple[Explanation | None, str 
 _ESCALATION = EventType.ESCALATION_REACHED.value
 
 
-def _question(case: dict[str, Any]) -> dict[str, Any] | None:
-    """The question the case waits on (the last one asked), while it waits."""
-    if case["state"] != CaseState.AWAITING_ANSWER.value:
-        return None
-    asked = [e for e in case["events"] if e["type"] == EventType.QUESTION_ASKED.value]
-    return asked[-1] if asked else None
-
-
 def render_case(
     request: Request,
     srv: Runtime,
@@ -178,7 +170,7 @@ def render_case(
         closed=view.case.state in TERMINAL,
         checks=checks,
         events=[{**e, "summary": words_of(e)} for e in case["events"]],
-        question=_question(case),
+        question=view.question,
         escalations=[words_of(e) for e in case["events"] if e["type"] == _ESCALATION],
         error=error,
         error_field=error_field,
