@@ -29,7 +29,7 @@ from clearance.policy.history import BundleHistory
 from clearance.policy.review_limits import GateRule, Rung
 from clearance.store.records import CaseRecord, LedgerRecord
 
-__all__ = ["GateClock", "ReviewClocks", "ReviewSpan", "review_span"]
+__all__ = ["GateClock", "ReviewClocks", "ReviewSpan", "earliest_due", "review_span"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +149,12 @@ class ReviewClocks:
     ) -> dt.datetime:
         """When a case in review is due: its earliest gate's due time (the case's own
         ``sla_days`` from its start, when it needs no named approval)."""
-        clocks = self.gates(bundles, gates, sla_days, span)
-        if not clocks:
-            return Clock(span.started, Limit(sla_days), span.stops).due_at()
-        return min(c.clock.due_at() for c in clocks)
+        return earliest_due(self.gates(bundles, gates, sla_days, span), sla_days, span)
+
+
+def earliest_due(clocks: Sequence[GateClock], sla_days: int, span: ReviewSpan) -> dt.datetime:
+    """The due time of a case whose gates have ``clocks``: the earliest of theirs (the case's
+    own ``sla_days`` from its start, when it needs no named approval)."""
+    if not clocks:
+        return Clock(span.started, Limit(sla_days), span.stops).due_at()
+    return min(c.clock.due_at() for c in clocks)

@@ -25,7 +25,7 @@ from clearance.policy.engine import Screener
 from clearance.service.access import Action, Principal, Submission, check, submitter
 from clearance.service.anchoring import installation_key
 from clearance.service.case_view import CaseView, view_in
-from clearance.service.clocks import ReviewClocks, ReviewSpan
+from clearance.service.clocks import GateClock, ReviewClocks, ReviewSpan, earliest_due
 from clearance.service.stock_moves import case_movements
 from clearance.service.stock_seen import decision_recorded
 from clearance.service.stockpile import StockService
@@ -148,11 +148,13 @@ class CaseSubmission:
         facts = decision_recorded(decision)
         recorded = RecordedDecision.of(facts)
         sla_days = self._sla_days(decision)
+        gate_clocks: list[GateClock] = []
         due_at = None
         if state is CaseState.IN_REVIEW:
-            due_at = self.clocks.due_at(
-                recorded.bundles, recorded.required_approvals, sla_days, ReviewSpan(now)
-            )
+            span = ReviewSpan(now)
+            gates = recorded.required_approvals
+            gate_clocks = self.clocks.gates(recorded.bundles, gates, sla_days, span)
+            due_at = earliest_due(gate_clocks, sla_days, span)
         case = CaseRecord(
             id=case_id,
             number=tx.cases.next_number(),
@@ -216,8 +218,6 @@ class CaseSubmission:
         conditions = tuple(
             ConditionRecord(case_id, c, None, None, None) for c in decision.conditions
         )
-        span = ReviewSpan(now)
-        clocks = self.clocks.gates(recorded.bundles, recorded.required_approvals, sla_days, span)
         return CaseView(
             case,
             (),
@@ -226,5 +226,5 @@ class CaseSubmission:
             {},
             acting.user,
             installation_key(self.store),
-            tuple(clocks) if state is CaseState.IN_REVIEW else (),
+            tuple(gate_clocks),
         )
