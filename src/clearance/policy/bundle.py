@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -53,6 +54,8 @@ from clearance.policy.review_limits import GateRule, read_review_limits
 from clearance.policy.source import Statement, parse_statements
 
 __all__ = ["BundleFiles", "Effect", "PolicyBundle", "PolicyInfo", "build_bundle"]
+
+_READS_REGION = re.compile(r"\btarget\s*\.\s*(region|zones)\b|\bhas\s+(region|zones)\b")
 
 KNOWN_ANNOTATIONS = {"id", "gate", "delegable", "description", "source", "illustrative"}
 
@@ -113,6 +116,9 @@ class PolicyBundle:
     schema: cedarpy.Schema
     entities: cedarpy.Entities
     by_position: dict[str, PolicyInfo] = field(repr=False)
+    reads_region: bool = False
+    """Whether a policy tests the target's region or zones (``context.target.zones``): a
+    use without a region that such a bundle does not permit says so."""
 
     def in_force(self) -> BundleActivated:
         """What the ledger says of a bundle that took effect: whose, which, from when."""
@@ -360,6 +366,7 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
         schema=schema,
         entities=entities,
         by_position=by_position,
+        reads_region=_READS_REGION.search(full_text) is not None,
     )
 
 

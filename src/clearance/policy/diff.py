@@ -16,6 +16,7 @@ be judged by its bundles; the rest are left out.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import itertools
@@ -32,6 +33,7 @@ from clearance.core.stockpile import StockpileFacts
 from clearance.errors import ClearanceError, InputError
 from clearance.policy.bundle import PolicyBundle
 from clearance.policy.engine import Screener
+from clearance.policy.entities import target_zones
 from clearance.policy.evaluate import Question, judge
 from clearance.policy.golden import load_cases
 from clearance.policy.pack import ScenarioPack, load_bundle, read_bundle_texts
@@ -260,9 +262,12 @@ def diff_bundles(
         )
         if holder is not None:
             kept.append(probe)
-            asked.append(Question(holder, old, probe.request, probe.approvals, probe.stockpile))
+            zones = target_zones(screener.catalog, probe.request, probe.request.date)
+            asked.append(
+                Question(holder, old, probe.request, probe.approvals, probe.stockpile, zones)
+            )
     before = judge(asked)
-    after = judge([Question(q.holder, new, q.request, q.approvals, q.stockpile) for q in asked])
+    after = judge([dataclasses.replace(q, bundle=new) for q in asked])
     by_kind: dict[str, list[Difference]] = {}
     for probe, was, will in zip(kept, before, after, strict=True):
         if was.outcome is not will.outcome:

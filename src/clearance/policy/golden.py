@@ -17,6 +17,7 @@ Only the expectations a case states are checked. ``consent_holders``,
 ``not_consent_holders`` lists parties that must not hold consent;
 ``stockpile`` (``now``, ``after``: ``green``/``yellow``/``red``, or ``untracked``)
 is the giver's rating the decision saw, from the pack's opening figures.
+``notes`` lists texts each of which some holder's note must contain.
 ``as_of`` judges under another date; ``approvals`` lists offices that have
 already approved.
 """
@@ -64,6 +65,7 @@ class Expectation(_Model):
     reasons: tuple[str, ...] | None = None
     holder_paths: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     stockpile: _Stockpile | Literal["untracked"] | None = None
+    notes: tuple[str, ...] = ()
 
 
 class GoldenCase(_Model):
@@ -139,6 +141,10 @@ def _compare(case: GoldenCase, decision: Decision) -> list[Mismatch]:
         if party in decision.consent_holders:
             found.append(Mismatch("not_consent_holders", f"{party} not a holder", "holder"))
     _compare_stockpile(want, decision, found)
+    said = [n for j in decision.judgements for n in j.notes]
+    for text in want.notes:
+        if not any(text in note for note in said):
+            found.append(Mismatch("notes", text, said))
     paths = decision.as_dict()["holder_paths"]
     for party, expected_paths in want.holder_paths.items():
         missing = [p for p in expected_paths if p not in paths.get(party, [])]
