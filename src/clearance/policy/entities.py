@@ -29,7 +29,10 @@ from clearance.core.catalog import Catalog
 from clearance.core.request import EmployRequest, TransferRequest
 from clearance.core.stockpile import StockpileFacts
 
-__all__ = ["catalog_entities", "cedar_request", "target_zones"]
+__all__ = ["OUTSIDE_ZONES", "catalog_entities", "cedar_request", "target_zones", "zone_labels"]
+
+OUTSIDE_ZONES = "outside every zone"
+"""How reports name a target region that no zone holds."""
 
 
 def _uid(kind: str, id_: str) -> dict[str, str]:
@@ -81,6 +84,15 @@ def target_zones(
     if isinstance(request, EmployRequest) and request.target.region is not None:
         return catalog.zones_of(request.target.region, on)
     return ()
+
+
+def zone_labels(catalog: Catalog, request: EmployRequest | TransferRequest) -> tuple[str, ...]:
+    """Where a changed outcome lies, for reports that count changes by zone: the zones holding
+    the target's region on the request's date, ``OUTSIDE_ZONES`` for a region none holds, and
+    nothing for a request without a region (its change does not depend on one)."""
+    if not isinstance(request, EmployRequest) or request.target.region is None:
+        return ()
+    return target_zones(catalog, request, request.date) or (OUTSIDE_ZONES,)
 
 
 def cedar_request(
