@@ -148,6 +148,31 @@ def test_a_request_is_submitted_denied_personally_and_recorded(
     shot(auditor, "ledger")
 
 
+def test_a_target_region_is_checked_on_the_form_and_shown_with_its_case(
+    new_page: Callable[[str], Page],
+) -> None:
+    """GMLRS in Kursk region on the day the June 2024 permission widened to it."""
+    requester = new_page("ua.liaison")
+    requester.goto("/requests/new")
+    requester.get_by_label("System").select_option("gmlrs")
+    requester.get_by_label("Target territory").select_option("RU")
+    requester.get_by_label("Date").fill("2024-06-20")
+    requester.get_by_label("Target region").fill("UA-43")
+    requester.get_by_role("button", name="Submit request").click()
+    alert = requester.locator("main [role=alert]").first
+    expect(alert).to_contain_text("'UA-43' is in UA, not in the target's territory RU")
+    expect(requester.get_by_label("Target region")).to_have_attribute("aria-invalid", "true")
+    requester.get_by_label("Target region").fill("RU-KRS")
+    expect(requester.locator("#preview")).to_contain_text("permitted")
+    requester.get_by_role("button", name="Submit request").click()
+    expect(requester).to_have_url(re.compile(r"/cases/\d+"))
+    main = requester.locator("main")
+    expect(main).to_contain_text("region RU-KRS")
+    expect(main).to_contain_text("Kurskaya oblast")
+    expect(main).to_contain_text("US/us-cross-border-fire")
+    shot(requester, "case-with-region")
+
+
 def test_a_confidential_reader_sees_no_secret_case_anywhere(
     new_page: Callable[[str], Page],
 ) -> None:

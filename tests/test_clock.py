@@ -8,7 +8,7 @@ from pathlib import Path
 
 from clearance.core.chain import EventType
 from clearance.core.events import EscalationReached
-from clearance.web.clock import ClockCheckpoints, ClockEscalation
+from clearance.web.clock import ClockCheckpoints, ClockDeadlines
 
 from .api_support import Api, open_api
 from .test_api import (  # noqa: F401 (the demo world's fixtures)
@@ -69,7 +69,7 @@ def test_two_running_servers_record_each_escalation_step_once(
     """The demo's cases in review were submitted 45 days ago: past the Secretary's first
     steps. Two processes looking every tick record each step one time between them."""
     with open_api(tmp_path / "data", seeded) as api:
-        clocks = [ClockEscalation(api.server, tick=0.05) for _ in range(2)]
+        clocks = [ClockDeadlines(api.server, tick=0.05) for _ in range(2)]
         for clock in clocks:
             clock.start()
         try:

@@ -21,7 +21,7 @@ from clearance.policy.bundle import BundleFiles, build_bundle
 from clearance.policy.engine import Screener
 from clearance.service.lifetimes import approval_expiry
 from clearance.service.state_check import check_tables
-from clearance.web.clock import ClockExpiry
+from clearance.web.clock import ClockDeadlines
 
 from .api_support import Api, open_api
 from .cli_support import Cli
@@ -199,7 +199,7 @@ def test_two_running_servers_expire_a_lapsed_approval_once(
         long_ago = api.server.now() - dt.timedelta(days=32)
         case, _ = api.server.cases.submit(UA_USE, actor="ua.liaison", now=long_ago)
         assert case.state is CaseState.APPROVED
-        clocks = [ClockExpiry(api.server, tick=0.05) for _ in range(2)]
+        clocks = [ClockDeadlines(api.server, tick=0.05) for _ in range(2)]
         for clock in clocks:
             clock.start()
         try:

@@ -20,19 +20,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clearance.core.catalog import Catalog, Zone, ZoneSpan
-from clearance.core.decision import Outcome, RecordedDecision
+from clearance.core.decision import Outcome
 from clearance.core.regions import region_country, regions_of
 from clearance.core.request import parse_request
-from clearance.core.workflow import CaseState
 from clearance.errors import PackError, RequestError
 from clearance.policy.engine import Screener
 from clearance.policy.entities import OUTSIDE_ZONES, cedar_request, target_zones
 from clearance.policy.pack import ScenarioPack, default_pack_path, load_bundle, load_pack
 from clearance.service.replay import Rejudger, ReplayReport
-from clearance.store.stored_cases import StoredCase
 
 from .conftest import NOW
 from .test_cases_cli import Cli
+from .test_replay import _stored
 
 BUNDLES = default_pack_path() / "bundles" / "US"
 KHARKIV, BORDER = BUNDLES / "2024-05-30", BUNDLES / "2024-06-20"
@@ -341,16 +340,6 @@ def test_adding_a_region_to_a_zone_never_turns_a_permit_into_a_prohibition(
 
 
 # Changes reported by zone -----------------------------------------------------------
-
-
-def _stored(screener: Screener, requests: list[dict]) -> list[StoredCase]:
-    rows = []
-    for number, data in enumerate(requests, 1):
-        request = parse_request(data)
-        decision = screener.decide(request, decision_id=str(number), now=NOW)
-        recorded = RecordedDecision.of(decision.as_dict())
-        rows.append(StoredCase(str(number), number, request, recorded, CaseState.DENIED))
-    return rows
 
 
 def test_replay_reports_region_dependent_changes_by_zone(

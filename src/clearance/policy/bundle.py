@@ -41,18 +41,24 @@ import json
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 import cedarpy
 
 from clearance.core.catalog import Catalog
-from clearance.core.dates import MAX_SLA_DAYS
 from clearance.core.decision import RequiredApproval
 from clearance.core.digest import canonical_digest, sha256_hex
 from clearance.core.events import BundleActivated
-from clearance.core.request import iso_date
 from clearance.core.stockpile import Thresholds
 from clearance.errors import PackError, PolicySourceError
+from clearance.policy.bundle_meta import (
+    BundleFiles,
+    approval_days,
+    check_meta,
+    meta_text,
+    policy_authority,
+    sla_days,
+    thresholds,
+)
 from clearance.policy.entities import catalog_entities
 from clearance.policy.review_limits import GateRule, read_review_limits
 from clearance.policy.source import Statement, parse_statements
@@ -84,19 +90,6 @@ class PolicyInfo:
     @property
     def is_prohibition(self) -> bool:
         return self.effect is Effect.FORBID and self.gate is None
-
-
-@dataclass(frozen=True, slots=True)
-class BundleFiles:
-    """The raw content of a bundle folder, as read from disk (names relative to the pack)."""
-
-    meta_file: str
-    meta: dict[str, Any]
-    policy_files: tuple[tuple[str, str], ...]
-    schema_file: str
-    schema_text: str
-    entities_file: str | None = None
-    entities_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -201,137 +194,9 @@ def _policy_info(
     )
 
 
-def _meta_date(files: BundleFiles) -> dt.date:
-    value = files.meta.get("effective_from")
-    if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
-        raise PackError(files.meta_file, "effective_from", "must be a date written YYYY-MM-DD")
-    try:
-        day = iso_date(value)
-    except ValueError as exc:
-        raise PackError(files.meta_file, "effective_from", str(exc)) from None
-    assert isinstance(day, dt.date)
-    return day
-
-
-def _meta_text(files: BundleFiles, key: str, *, required: bool = False) -> str:
-    value = files.meta.get(key, "")
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise PackError(
-            files.meta_file, key, "must be a non-empty text" if required else "must be text"
-        )
-    return value
-
-
-def _sla_days(files: BundleFiles) -> int | None:
-    value = files.meta.get("review_sla_days")
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_SLA_DAYS:
-        raise PackError(
-            files.meta_file,
-            "review_sla_days",
-            f"must be a whole number of days from 1 to {MAX_SLA_DAYS}",
-        )
-    return value
-
-
-def _thresholds(files: BundleFiles) -> Thresholds | None:
-    """``stockpile_thresholds: {green_percent: 120, yellow_percent: 100}``, both whole percent."""
-    key = "stockpile_thresholds"
-    value = files.meta.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise PackError(
-            files.meta_file, key, "must be a mapping of green_percent and yellow_percent"
-        )
-    extra = sorted(set(value) - {"green_percent", "yellow_percent"})
-    if extra:
-        raise PackError(files.meta_file, f"{key}.{extra[0]}", "is not a known field")
-    for name in ("green_percent", "yellow_percent"):
-        number = value.get(name)
-        if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number <= 10_000:
-            raise PackError(
-                files.meta_file, f"{key}.{name}", "must be a whole percent from 0 to 10000"
-            )
-    try:
-        return Thresholds(value["green_percent"], value["yellow_percent"])
-    except ValueError as exc:
-        raise PackError(files.meta_file, key, str(exc)) from None
-
-
-def _approval_days(files: BundleFiles) -> tuple[tuple[str, int], ...]:
-    """``approval_lifetime: {employ: 30, transfer: 730}``: whole days from 1 to the longest
-    deadline clearance takes, per action."""
-    key = "approval_lifetime"
-    value = files.meta.get(key)
-    if value is None:
-        return ()
-    if not isinstance(value, dict) or not value:
-        raise PackError(files.meta_file, key, "must be a mapping of employ and/or transfer to days")
-    days: list[tuple[str, int]] = []
-    for action, number in sorted(value.items(), key=lambda item: str(item[0])):
-        if action not in ("employ", "transfer"):
-            raise PackError(
-                files.meta_file, f"{key}.{action}", "is not an action (employ, transfer)"
-            )
-        if (
-            not isinstance(number, int)
-            or isinstance(number, bool)
-            or not 1 <= number <= MAX_SLA_DAYS
-        ):
-            raise PackError(
-                files.meta_file,
-                f"{key}.{action}",
-                f"must be a whole number of days from 1 to {MAX_SLA_DAYS}",
-            )
-        days.append((action, number))
-    return tuple(days)
-
-
-def _policy_authority(files: BundleFiles, catalog: Catalog, holder: str) -> str | None:
-    """The office that may activate the holder's next bundle while this one is in force."""
-    value = files.meta.get("policy_authority")
-    if value is None:
-        return None
-    authority = catalog.authority(value) if isinstance(value, str) else None
-    if authority is None:
-        raise PackError(files.meta_file, "policy_authority", f"unknown authority '{value}'")
-    if authority.party != holder:
-        raise PackError(
-            files.meta_file,
-            "policy_authority",
-            f"'{value}' is an office of {authority.party}, not {holder}",
-        )
-    return authority.id
-
-
-def _check_meta(files: BundleFiles, catalog: Catalog) -> tuple[str, dt.date]:
-    allowed = {
-        "holder",
-        "effective_from",
-        "title",
-        "summary",
-        "sources",
-        "illustrative",
-        "review_sla_days",
-        "review_limits",
-        "stockpile_thresholds",
-        "policy_authority",
-        "approval_lifetime",
-    }
-    extra = sorted(set(files.meta) - allowed)
-    if extra:
-        raise PackError(files.meta_file, extra[0], "is not a known field")
-    holder = files.meta.get("holder")
-    if not isinstance(holder, str) or catalog.party(holder) is None:
-        raise PackError(files.meta_file, "holder", f"unknown party '{holder}'")
-    return holder, _meta_date(files)
-
-
 def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBundle:
     """Parse, validate and index a bundle; every error names the file and line."""
-    holder, effective_from = _check_meta(files, catalog)
+    holder, effective_from = check_meta(files, catalog)
     sources = files.meta.get("sources", [])
     if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
         raise PackError(files.meta_file, "sources", "must be a list of texts")
@@ -391,15 +256,15 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
     return PolicyBundle(
         holder=holder,
         effective_from=effective_from,
-        title=_meta_text(files, "title", required=True),
-        summary=_meta_text(files, "summary"),
+        title=meta_text(files, "title", required=True),
+        summary=meta_text(files, "summary"),
         sources=tuple(sources),
         illustrative=bool(files.meta.get("illustrative", False)),
-        review_sla_days=_sla_days(files),
+        review_sla_days=sla_days(files),
         review_limits=read_review_limits(files.meta_file, files.meta.get("review_limits"), catalog),
-        thresholds=_thresholds(files),
-        policy_authority=_policy_authority(files, catalog, holder),
-        approval_days=_approval_days(files),
+        thresholds=thresholds(files),
+        policy_authority=policy_authority(files, catalog, holder),
+        approval_days=approval_days(files),
         revision=revision,
         folder=folder,
         policies=tuple(infos),

@@ -20,13 +20,13 @@ from clearance.errors import ClearanceError
 from clearance.service.anchoring import checkpoint_if_due, installation_key
 from clearance.service.runtime import Runtime
 
-__all__ = ["ClockCheckpoints", "ClockEscalation", "ClockExpiry"]
+__all__ = ["ClockCheckpoints", "ClockDeadlines"]
 
 log = logging.getLogger("clearance.web")
 
-ESCALATION_TICK_S = 300.0
-"""How often a running server looks for escalation steps that have come due (5 minutes:
-steps fall due by the day, so the first look after midnight finds them soon enough)."""
+DEADLINES_TICK_S = 300.0
+"""How often a running server looks for escalation steps and lapsed approvals (5 minutes:
+both fall due by the day, so the first look after midnight finds them soon enough)."""
 
 
 class _Ticker:
@@ -77,30 +77,20 @@ class ClockCheckpoints(_Ticker):
             log.info("checkpoint", extra={"fields": {"seq": made.seq, "head": made.head}})
 
 
-class ClockEscalation(_Ticker):
-    """Every ``tick`` seconds, record the escalation steps that have come due."""
+class ClockDeadlines(_Ticker):
+    """Every ``tick`` seconds, what the calendar has made due: record the escalation steps
+    whose day has come, and expire the approvals whose lifetime has passed."""
 
-    def __init__(self, server: Runtime, tick: float = ESCALATION_TICK_S) -> None:
+    def __init__(self, server: Runtime, tick: float = DEADLINES_TICK_S) -> None:
         self.server = server
-        super().__init__("escalation", tick, self._escalate)
+        super().__init__("deadlines", tick, self._run_due)
 
-    def _escalate(self) -> None:
+    def _run_due(self) -> None:
         if installation_key(self.server.store) is None:
             return  # not set up yet: nothing can be recorded
-        for made in self.server.cases.escalate(actor=ADMIN, now=self.server.now()):
+        now = self.server.now()
+        for made in self.server.cases.escalate(actor=ADMIN, now=now):
             fields = {"case": made.case.number, "office": made.step.office, "step": made.step.step}
             log.info("escalation", extra={"fields": fields})
-
-
-class ClockExpiry(_Ticker):
-    """Every ``tick`` seconds, expire the approved cases whose approval has lapsed."""
-
-    def __init__(self, server: Runtime, tick: float = ESCALATION_TICK_S) -> None:
-        self.server = server
-        super().__init__("expiry", tick, self._expire)
-
-    def _expire(self) -> None:
-        if installation_key(self.server.store) is None:
-            return  # not set up yet: nothing can be recorded
-        for case in self.server.cases.expire(actor=ADMIN, now=self.server.now()):
+        for case in self.server.cases.expire(actor=ADMIN, now=now):
             log.info("expired", extra={"fields": {"case": case.number}})

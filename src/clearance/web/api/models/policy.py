@@ -136,6 +136,10 @@ class ReplayedCase(Body):
     was_reasons: list[str]
     would_be_reasons: list[str]
     notes: list[str]
+    zones: list[str] = Field(
+        description="The zones holding the target's region on the request's date"
+        " ('outside every zone' for a region none holds); empty without a region."
+    )
 
 
 class OpenCaseChange(Body):
