@@ -5,7 +5,8 @@ Two shapes, told apart by ``action``::
     {"action": "employ", "requester": "UA", "system": "atacms", "quantity": 2,
      "target": {"territory": "RU"}, "date": "2025-06-15"}
     {"action": "transfer", "requester": "US", "recipient": "UA", "system": "eram",
-     "quantity": 3350, "funding": "european-partners", "date": "2025-08-28"}
+     "quantity": 3350, "funding": "european-partners", "value_usd": 825000000,
+     "date": "2025-08-28"}
 
 Validation happens in two steps: the shape (pydantic, here) and the names
 (``check_against``: every party and system must be in the catalog). Both raise
@@ -30,6 +31,7 @@ from clearance.errors import RequestError
 
 __all__ = [
     "MAX_QUANTITY",
+    "MAX_VALUE_USD",
     "AnyRequest",
     "EmployRequest",
     "Request",
@@ -50,6 +52,10 @@ _YYYY_MM_DD = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_QUANTITY = 2**53 - 1
 """The largest quantity a request may name: the largest integer that every JSON reader and
 the canonical encoding (RFC 8785) hold exactly, far above any real quantity."""
+
+MAX_VALUE_USD = 10**13
+"""The largest value in US dollars a transfer may state: ten trillion, far above any sale
+ever notified, and well inside what JSON readers, RFC 8785 and Cedar's ``Long`` hold."""
 
 
 def iso_date(value: object) -> object:
@@ -112,6 +118,8 @@ class TransferRequest(_Base):
     action: Literal["transfer"]
     recipient: Code
     funding: Code | None = None
+    value_usd: Annotated[int, Field(ge=0, le=MAX_VALUE_USD)] | None = None
+    """What the transfer is worth, in whole US dollars (legislative review reads it)."""
 
     def parties(self) -> list[tuple[str, str]]:
         named = [*super().parties(), ("recipient", self.recipient)]

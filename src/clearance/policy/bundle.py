@@ -28,6 +28,9 @@ holder's meta-policy, changed only by a bundle that office activated.
 ``stockpile_thresholds`` in ``bundle.yaml`` (whole percent of the requirement
 for green and for yellow) is the holder's rule for rating its own stocks
 while the bundle is in force; without it the standard 120 % / 100 % apply.
+
+``legislative_review`` in ``bundle.yaml`` says when the holder's own transfers must be
+notified to its legislature and wait before execution (``policy.legislative_review``).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from clearance.core.request import iso_date
 from clearance.core.stockpile import Thresholds
 from clearance.errors import PackError, PolicySourceError
 from clearance.policy.entities import catalog_entities
+from clearance.policy.legislative_review import LegislativeReview, read_legislative_review
 from clearance.policy.review_limits import GateRule, read_review_limits
 from clearance.policy.source import Statement, parse_statements
 
@@ -113,6 +117,7 @@ class PolicyBundle:
     schema: cedarpy.Schema
     entities: cedarpy.Entities
     by_position: dict[str, PolicyInfo] = field(repr=False)
+    legislative_review: LegislativeReview | None = None
 
     def in_force(self) -> BundleActivated:
         """What the ledger says of a bundle that took effect: whose, which, from when."""
@@ -273,6 +278,7 @@ def _check_meta(files: BundleFiles, catalog: Catalog) -> tuple[str, dt.date]:
         "review_limits",
         "stockpile_thresholds",
         "policy_authority",
+        "legislative_review",
     }
     extra = sorted(set(files.meta) - allowed)
     if extra:
@@ -360,6 +366,9 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
         schema=schema,
         entities=entities,
         by_position=by_position,
+        legislative_review=read_legislative_review(
+            files.meta_file, files.meta.get("legislative_review"), catalog, holder
+        ),
     )
 
 
