@@ -47,6 +47,7 @@ from clearance.service.case_moves import (
     check_condition,
     check_evidence,
     check_execute,
+    check_waiting_period,
     check_withdraw,
     readable,
 )
@@ -323,6 +324,7 @@ class CaseCommands:
             acting = principal(tx, actor, now.date())
             case = find_case(tx, case_id, acting, lock=True)
             request, done = check_execute(acting, case, quantity)
+            check_waiting_period(tx, case, now.date())
             moved = record_move(
                 tx,
                 case,

@@ -35,7 +35,7 @@ from clearance.service.access import (
     offices_in,
     principal,
 )
-from clearance.service.case_view import find_case
+from clearance.service.case_view import find_case, waiver
 from clearance.service.people import can_act_for
 from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord, ConditionRecord
@@ -52,6 +52,7 @@ __all__ = [
     "check_evidence",
     "check_execute",
     "check_reply",
+    "check_waiting_period",
     "check_withdraw",
     "readable",
 ]
@@ -164,6 +165,20 @@ def check_execute(
     return request, done
 
 
+def check_waiting_period(tx: Transaction, case: CaseRecord, day: dt.date) -> None:
+    """Refuse executing ``case`` on ``day`` while its legislature's waiting period runs
+    (its last day included), unless the office the policy names has waived it."""
+    period = case.decision.waiting_period
+    if period is None or not period.blocks(day) or waiver(tx.ledger.of_case(case.id)):
+        return
+    raise IllegalTransition(
+        f"case {case.number} may not be executed before the waiting period ends on"
+        f" {period.ends_on.isoformat()} ({period.legislature}, notified"
+        f" {period.notified_on.isoformat()}): it may be executed from"
+        f" {period.executable_from.isoformat()}, or earlier if {period.waiver} waives it"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Gate:
     """An approval the reader may give: the office, whether it may be delegated, and the
@@ -234,7 +249,9 @@ class CaseMoves:
             def may_meet(text: str) -> bool:
                 return _passes(lambda: check_condition(acting, case, conditions, text))
 
-            execute = _passes(lambda: check_execute(acting, case, None))
+            execute = _passes(lambda: check_execute(acting, case, None)) and _passes(
+                lambda: check_waiting_period(tx, case, day)
+            )
             return Moves(
                 answer=tuple(_answerable(tx, acting, case, day)),
                 withdraw=_passes(lambda: check_withdraw(acting, case)),
@@ -270,5 +287,6 @@ class CaseMoves:
                 check_condition(acting, case, conditions, condition)
             elif action == Action.CASE_EXECUTE:
                 check_execute(acting, case, quantity)
+                check_waiting_period(tx, case, now.date())
             else:
                 raise AssertionError(f"{action} is not a change of a case to rehearse")

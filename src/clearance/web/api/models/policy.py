@@ -29,6 +29,7 @@ class SystemBody(Body):
     origin: str
     category: str
     range_km: int
+    major_defense_equipment: bool
     illustrative: bool
     notes: str
     consent_holders: list[str]
