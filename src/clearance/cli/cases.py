@@ -275,7 +275,8 @@ def execute(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Record that an approved (or cleared) case was carried out."""
+    """Record that an approved (or cleared) case was carried out; refused while a
+    legislature's waiting period runs, unless it was waived."""
     service = runtime().cases
     print_case(service.execute(case, actor=actor, quantity=quantity, now=now()), json_output)
 
