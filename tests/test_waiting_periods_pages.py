@@ -28,3 +28,26 @@ def test_the_case_page_shows_the_period_and_the_refusal(server: Runtime) -> None
     assert shown.status_code == 409
     assert f"before the waiting period ends on {ends}" in refusal(shown.text)
     assert server.cases.view(case.id, actor="us.liaison").case.state.value == "approved"
+
+
+def test_the_request_form_takes_the_value_and_the_preview_shows_the_period(
+    server: Runtime,  # noqa: F811
+) -> None:
+    browser = as_user(server, "us.liaison")
+    sale = {
+        "action": "transfer",
+        "requester": "US",
+        "recipient": "UA",
+        "system": "eram",
+        "quantity": "3350",
+        "funding": "european-partners",
+        "date": "2025-08-28",
+    }
+    assert 'id="value_usd"' in browser.client.get("/requests/new").text
+    shown = browser.post("/requests/preview", {**sale, "value_usd": "825,000,000"}).text
+    assert "waiting period of 30 days ends 2025-09-27" in shown
+    assert "preview-waiting" not in browser.post("/requests/preview", sale).text
+    bad = browser.post("/requests/preview", {**sale, "value_usd": "-5"}).text
+    assert "request field &#39;value_usd&#39;" in bad
+    huge = browser.post("/requests/preview", {**sale, "value_usd": "8.25e8"}).text
+    assert "request field &#39;value_usd&#39;" in huge

@@ -205,7 +205,8 @@ def describe_request(request: Mapping[str, Any] | StoredRequest) -> str:
     """A request (read, or as JSON holds it) in one line, as every interface writes it.
 
     ``UA employs 2 × atacms against a target in RU, 2025-06-15``, or
-    ``US transfers 3350 × eram to UA, funded by european-partners, 2025-08-28``.
+    ``US transfers 3350 × eram to UA, funded by european-partners, 2025-08-28``
+    (``…, worth $825,000,000, …`` when the transfer states its value).
     """
     if isinstance(request, UnreadableRequest):
         return f"a stored request that cannot be read ({request.problem})"
@@ -218,7 +219,9 @@ def describe_request(request: Mapping[str, Any] | StoredRequest) -> str:
             f", {request['date']}"
         )
     funding = f", funded by {request['funding']}" if request.get("funding") else ""
+    value = request.get("value_usd")
+    worth = f", worth ${value:,}" if type(value) is int else ""
     return (
         f"{request['requester']} transfers {request['quantity']} × {request['system']} "
-        f"to {request['recipient']}{funding}, {request['date']}"
+        f"to {request['recipient']}{funding}{worth}, {request['date']}"
     )
