@@ -838,3 +838,25 @@ def test_fuzzing_finds_no_server_error_and_no_undocumented_answer(api: Api) -> N
                 failures.append(f"{operation.label} ({mode.value}): {exc}")
     assert operations >= 25
     assert not failures, "\n\n".join(failures)
+
+
+def test_a_region_is_taken_and_a_wrong_one_refused_naming_the_field(api: Api) -> None:
+    client = api.as_user("ua.liaison")
+    request = {
+        "action": "employ",
+        "requester": "UA",
+        "system": "gmlrs",
+        "quantity": 4,
+        "target": {"territory": "RU", "region": "UA-43"},
+        "date": "2024-06-20",
+    }
+    before = client.get(CASES, params={"all": "true"}).json()["total"]
+    refused = client.post(CASES, json=request)
+    body = assert_error(refused, 422, "invalid_request", "target.region")
+    assert "'UA-43' is in UA, not in the target's territory RU" in body["message"]
+    assert client.get(CASES, params={"all": "true"}).json()["total"] == before
+    request["target"]["region"] = "RU-KRS"
+    taken = client.post(CASES, json=request)
+    assert taken.status_code == 201, taken.text
+    assert taken.json()["request"]["target"] == {"territory": "RU", "region": "RU-KRS"}
+    assert taken.json()["state"] == "approved"

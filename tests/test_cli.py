@@ -475,7 +475,12 @@ def test_explain_json(runs: dict[str, Run]) -> None:
     assert '@gate("us.secdef")' in policy["text"]
     assert '@delegable("false")' in policy["text"]
     others = {o["effective_from"]: o["outcome"] for o in us["under_other_bundles"]}
-    assert others == {"2022-02-24": "prohibited", "2024-11-17": "permitted"}
+    assert others == {
+        "2022-02-24": "prohibited",
+        "2024-05-30": "prohibited",
+        "2024-06-20": "prohibited",
+        "2024-11-17": "permitted",
+    }
     assert data["what_would_change_it"][0] == (
         "Approval by us.secdef (personally; may not be delegated) would permit it."
     )

@@ -14,6 +14,7 @@ from clearance.core.access import Level
 from clearance.core.event_words import words_of
 from clearance.core.request import describe_request
 from clearance.core.workflow import CaseState, is_overdue
+from clearance.service.lifetimes import last_valid_day
 
 from .context import now
 from .render import print_json
@@ -80,6 +81,12 @@ def print_case(view: CaseView, json_output: bool) -> None:
         f"screened: [bold]{decision['outcome']}[/bold]" + (f" — needs {needs}" if needs else ""),
         highlight=False,
     )
+    if data["expires_at"] is not None:
+        last = last_valid_day(dt.datetime.fromisoformat(data["expires_at"])).isoformat()
+        console.print(
+            f"approval valid to the end of {last} (UTC); it expires unless executed by then",
+            highlight=False,
+        )
     for answer in data["approvals"]:
         colour = "green" if answer["verdict"] == "approve" else "red"
         console.print(

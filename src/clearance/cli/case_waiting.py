@@ -1,6 +1,7 @@
-"""``clearance cases ask | reply | overdue | escalate``: the commands about waiting. A
-question stops a case's review clocks until its requester answers; overdue cases are
-listed; escalation steps whose day has come are recorded."""
+"""``clearance cases ask | reply | overdue | escalate | expire``: the commands about waiting
+and time. A question stops a case's review clocks until its requester answers; overdue cases
+are listed; escalation steps whose day has come are recorded; approvals past their lifetime
+expire."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from .context import ActorOption, ReaderOption, now, reader_id, runtime, seen_as
 from .options import CaseArgument, JsonOption
 from .render import print_json
 
-__all__ = ["ask", "escalate", "overdue", "reply"]
+__all__ = ["ask", "escalate", "expire", "overdue", "reply"]
 
 
 def ask(
@@ -91,3 +92,16 @@ def escalate(actor: ActorOption, json_output: JsonOption = False) -> None:
             after = f"{step.after} {step.count.replace('_', ' ')}"
             table.add_row(str(m.case.number), step.office, str(step.step), after, step.tell)
         console.print(table)
+
+
+def expire(actor: ActorOption, json_output: JsonOption = False) -> None:
+    """Expire the approved cases not executed within their approval's lifetime (each once;
+    a running `clearance serve` does this by itself every few minutes)."""
+    made = runtime().cases.expire(actor=actor, now=now())
+    if json_output:
+        print_json(Console(), [{"number": c.number, "id": c.id} for c in made])
+        return
+    console = Console()
+    console.print(f"expired: {len(made)} case(s) whose approval lapsed", highlight=False)
+    for case in made:
+        console.print(f"  case {case.number}", highlight=False)

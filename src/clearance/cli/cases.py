@@ -14,7 +14,7 @@ from clearance.core.workflow import OPEN_STATES, CaseState
 from clearance.errors import InputError, OutcomeUnknown
 
 from .case_output import case_table, print_case
-from .case_waiting import ask, escalate, overdue, reply
+from .case_waiting import ask, escalate, expire, overdue, reply
 from .context import (
     ActorOption,
     KeyFileOption,
@@ -283,6 +283,7 @@ def execute(
 
 app.command("overdue")(overdue)
 app.command("escalate")(escalate)
+app.command("expire")(expire)
 
 
 @app.command("rescreen")

@@ -77,6 +77,8 @@ def _print_effect(console: Console, diff: BundleDiff) -> None:
         table.add_column(column)
     for group in diff.groups:
         sources = ", ".join(f"{n} {s}" for s, n in group.by_source.items())
+        if group.by_zone:
+            sources += "\nby zone: " + ", ".join(f"{z} {n}" for z, n in group.by_zone.items())
         examples = "\n".join(
             f"{e.probe.label}: {describe_request(e.as_dict()['request'])}" for e in group.examples
         )

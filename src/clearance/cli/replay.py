@@ -135,5 +135,7 @@ def replay(
     console.print(table)
     for kind, count in report.by_kind.items():
         console.print(f"{count:>6}  {kind}", highlight=False)
+    for zone, count in report.by_zone.items():
+        console.print(f"{count:>6}  in zone {zone}", highlight=False)
     for s in report.skipped:
         console.print(f"[yellow]case {s.number} not judged:[/yellow] {s.problem}", highlight=False)

@@ -63,8 +63,8 @@ def write_csv(report: ReplayReport, path: Path) -> None:
     write_file(path, out.getvalue())
 
 
-def _chart(by_kind: dict[str, int]) -> str:
-    """A horizontal bar per kind of change, labelled with the kind and its count."""
+def _chart(by_kind: dict[str, int], what: str = "changes by kind") -> str:
+    """A horizontal bar per kind of change (or zone), labelled with it and its count."""
     if not by_kind:
         return '<p class="none">No case would change.</p>'
     bar, label, row = 320, 260, 28
@@ -72,7 +72,7 @@ def _chart(by_kind: dict[str, int]) -> str:
     height = row * len(by_kind) + 8
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{label + bar + 70}" height="{height}"'
-        ' role="img" aria-label="changes by kind">'
+        f' role="img" aria-label="{what}">'
     ]
     for index, (kind, count) in enumerate(by_kind.items()):
         y = 4 + index * row
@@ -108,6 +108,11 @@ def write_html(report: ReplayReport, path: Path) -> None:
         for c in report.changes
     )
     skipped = "".join(f"<li>case {s.number}: {html.escape(s.problem)}</li>" for s in report.skipped)
+    by_zone = (
+        "<h2>Changes by zone of the target</h2>" + _chart(report.by_zone, "changes by zone")
+        if report.by_zone
+        else ""
+    )
     document = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(title)}</title>
@@ -126,6 +131,7 @@ policy for cases dated {html.escape(period)}.</p>
 <p>{data["examined"]} cases examined; {data["changed"]} would change.</p>
 <h2>Changes by kind</h2>
 {_chart(report.by_kind)}
+{by_zone}
 <h2>Cases that would change</h2>
 <table><thead><tr><th>case</th><th>request</th><th>was</th><th>would be</th>
 <th>reasons on record</th><th>candidate's determining policies</th></tr></thead>

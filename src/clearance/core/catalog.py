@@ -5,6 +5,10 @@ every error can name the path inside the file (``systems[2].origin``). The
 model is immutable: a changed catalog is a new catalog with a new revision,
 which is what consent-holder derivation caches on.
 
+Zones name sets of target regions (ISO 3166-2) with a history, so that policy
+can say "the regions across the border from Kharkiv" once and the catalog
+revision changes when a zone does.
+
 Components are declared once, by id, and referenced from systems and from
 other components. That is how real bills of materials look, and it is why
 the graph can contain cycles: they are refused when the catalog is built.
@@ -12,6 +16,8 @@ the graph can contain cycles: they are refused when the catalog is built.
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
@@ -19,7 +25,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from clearance.core.dates import check_in_range
 from clearance.core.digest import canonical_digest
+from clearance.core.regions import region_problem
 
 __all__ = [
     "DEFAULT_DE_MINIMIS",
@@ -33,6 +41,8 @@ __all__ = [
     "Party",
     "RelianceDependency",
     "System",
+    "Zone",
+    "ZoneSpan",
 ]
 
 DEFAULT_DE_MINIMIS = Decimal("0.25")
@@ -147,6 +157,56 @@ class System(_Frozen):
     dependencies: tuple[Dependency, ...] = ()
 
 
+class ZoneSpan(_Frozen):
+    """The regions a zone holds from ``effective_from`` until its next span (an empty
+    ``regions`` ends the zone)."""
+
+    effective_from: dt.date
+    regions: tuple[str, ...]
+    note: str = ""
+
+
+class Zone(_Frozen):
+    """A named set of regions that policy can test (``kharkiv-border``), with its history.
+
+    Like a holder's bundles, a zone's spans replace one another from their dates
+    and the old ones are kept, so a request is judged by the zone as it stood on
+    the request's date.
+    """
+
+    id: Annotated[str, Field(pattern=ID)]
+    name: str
+    illustrative: bool = False
+    notes: str = ""
+    history: Annotated[tuple[ZoneSpan, ...], Field(min_length=1)]
+
+    def regions_on(self, on: dt.date) -> tuple[str, ...]:
+        """The regions the zone holds on ``on`` (none before its first span)."""
+        index = bisect.bisect_right([s.effective_from for s in self.history], on) - 1
+        return self.history[index].regions if index >= 0 else ()
+
+
+def _check_zone(where: str, zone: Zone) -> None:
+    """Refuse spans out of date order or on one date, and regions ISO 3166-2 does not list."""
+    for index, span in enumerate(zone.history):
+        at = f"{where}.history[{index}]"
+        try:
+            check_in_range(span.effective_from)
+        except ValueError as exc:
+            raise CatalogIntegrityError(f"{at}.effective_from", str(exc)) from None
+        if index and span.effective_from <= zone.history[index - 1].effective_from:
+            earlier = zone.history[index - 1].effective_from.isoformat()
+            raise CatalogIntegrityError(
+                f"{at}.effective_from",
+                f"zone '{zone.id}' already has a span from {earlier}: spans must be in date"
+                " order, one per date",
+            )
+        for number, region in enumerate(span.regions):
+            problem = region_problem(region)
+            if problem is not None:
+                raise CatalogIntegrityError(f"{at}.regions[{number}]", problem)
+
+
 def _unique(kind: str, ids: list[str]) -> None:
     seen: set[str] = set()
     for index, item in enumerate(ids):
@@ -162,10 +222,14 @@ class Catalog(_Frozen):
     authorities: tuple[Authority, ...] = ()
     components: tuple[Component, ...] = ()
     systems: tuple[System, ...]
+    zones: tuple[Zone, ...] = ()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Catalog:
         _unique("parties", [p.code for p in self.parties])
+        _unique("zones", [z.id for z in self.zones])
+        for index, zone in enumerate(self.zones):
+            _check_zone(f"zones[{index}]", zone)
         _unique("authorities", [a.id for a in self.authorities])
         _unique("components", [c.id for c in self.components])
         _unique("systems", [s.id for s in self.systems])
@@ -224,8 +288,15 @@ class Catalog(_Frozen):
 
     @cached_property
     def revision(self) -> str:
-        """Content digest: equal catalogs have equal revisions, whatever the file layout."""
-        return canonical_digest(self.model_dump(mode="json"))
+        """Content digest: equal catalogs have equal revisions, whatever the file layout.
+
+        Zones are in it (a changed zone is a changed catalog); a catalog without
+        zones digests as it did before zones existed, so its recorded revisions hold.
+        """
+        data = self.model_dump(mode="json")
+        if not self.zones:
+            del data["zones"]
+        return canonical_digest(data)
 
     @cached_property
     def _parties(self) -> dict[str, Party]:
@@ -254,6 +325,13 @@ class Catalog(_Frozen):
 
     def system(self, system_id: str) -> System | None:
         return self._systems.get(system_id)
+
+    def zone(self, zone_id: str) -> Zone | None:
+        return next((z for z in self.zones if z.id == zone_id), None)
+
+    def zones_of(self, region: str, on: dt.date) -> tuple[str, ...]:
+        """The zones that hold ``region`` on ``on``, sorted: what policy sees of a target."""
+        return tuple(sorted(z.id for z in self.zones if region in z.regions_on(on)))
 
     def groups_of(self, code: str) -> tuple[str, ...]:
         """The groups a party belongs to, for Cedar's ``in`` (``DE in european-partners``)."""

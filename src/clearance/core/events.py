@@ -288,6 +288,8 @@ class CaseStateChanged(Payload):
     why: str = field(metadata=_as(TEXT))
     due_at: dt.datetime | Absent = field(default=ABSENT, metadata=_as(TIME))
     """Into review: when the case is due, by its offices' clocks (core.working_days)."""
+    expires_at: dt.datetime | Absent = field(default=ABSENT, metadata=_as(TIME))
+    """Into approval: when the approval lapses unless executed (service.lifetimes)."""
 
 
 @dataclass(frozen=True, slots=True)

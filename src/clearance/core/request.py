@@ -11,8 +11,9 @@ Two shapes, told apart by ``action``::
 Validation happens in two steps: the shape (pydantic, here) and the names
 (``check_against``: every party and system must be in the catalog). Both raise
 ``RequestError`` naming the field, so a user sees one line, not a traceback.
-Target information is a territory code and nothing more: clearance decides who
-must approve, it never plans or ranks targets.
+Target information is a territory code and, optionally, one of its regions
+(ISO 3166-2), and nothing more: clearance decides who must approve, it never
+plans or ranks targets.
 """
 
 from __future__ import annotations
@@ -23,10 +24,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from clearance.core.catalog import PARTY_CODE, Catalog
 from clearance.core.dates import check_in_range
+from clearance.core.regions import region_problem
 from clearance.errors import RequestError
 
 __all__ = [
@@ -82,9 +93,20 @@ class _Strict(BaseModel):
 
 
 class Target(_Strict):
-    """Where an employment would take effect: a territory, nothing finer."""
+    """Where an employment would take effect: a territory and, if given, one of its regions
+    (an ISO 3166-2 subdivision, ``core.regions``); nothing finer."""
 
     territory: Code
+    region: str | None = None
+
+    @field_validator("region")
+    @classmethod
+    def _region_of_territory(cls, region: str | None, info: ValidationInfo) -> str | None:
+        if region is not None:
+            problem = region_problem(region, info.data.get("territory"))
+            if problem is not None:
+                raise ValueError(problem)
+        return region
 
 
 class _Base(_Strict):
@@ -204,7 +226,8 @@ def check_against(request: EmployRequest | TransferRequest, catalog: Catalog) ->
 def describe_request(request: Mapping[str, Any] | StoredRequest) -> str:
     """A request (read, or as JSON holds it) in one line, as every interface writes it.
 
-    ``UA employs 2 × atacms against a target in RU, 2025-06-15``, or
+    ``UA employs 2 × atacms against a target in RU, 2025-06-15`` (``…in RU, region
+    RU-BEL, …`` when the target names its region), or
     ``US transfers 3350 × eram to UA, funded by european-partners, 2025-08-28``
     (``…, worth $825,000,000, …`` when the transfer states its value).
     """
@@ -213,7 +236,9 @@ def describe_request(request: Mapping[str, Any] | StoredRequest) -> str:
     if isinstance(request, _Base):
         request = request.as_dict()
     if request.get("action") == "employ":
-        where = f"against a target in {request['target']['territory']}"
+        target = request["target"]
+        region = f", region {target['region']}" if target.get("region") else ""
+        where = f"against a target in {target['territory']}{region}"
         return (
             f"{request['requester']} employs {request['quantity']} × {request['system']} {where}"
             f", {request['date']}"

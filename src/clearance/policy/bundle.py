@@ -25,6 +25,10 @@ Annotations give policies their meaning for review:
 holder may activate the holder's next bundle while this one is in force: the
 holder's meta-policy, changed only by a bundle that office activated.
 
+``approval_lifetime`` in ``bundle.yaml`` (``{employ: 30, transfer: 730}``, whole days)
+is how long an approval this bundle takes part in stays valid unless the case
+is executed (service/lifetimes.py); an action it does not name has no limit.
+
 ``stockpile_thresholds`` in ``bundle.yaml`` (whole percent of the requirement
 for green and for yellow) is the holder's rule for rating its own stocks
 while the bundle is in force; without it the standard 120 % / 100 % apply.
@@ -37,6 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -57,6 +62,8 @@ from clearance.policy.review_limits import GateRule, read_review_limits
 from clearance.policy.source import Statement, parse_statements
 
 __all__ = ["BundleFiles", "Effect", "PolicyBundle", "PolicyInfo", "build_bundle"]
+
+_READS_REGION = re.compile(r"\btarget\s*\.\s*(region|zones)\b|\bhas\s+(region|zones)\b")
 
 KNOWN_ANNOTATIONS = {"id", "gate", "delegable", "description", "source", "illustrative"}
 
@@ -110,6 +117,8 @@ class PolicyBundle:
     review_limits: tuple[GateRule, ...]
     thresholds: Thresholds | None
     policy_authority: str | None
+    approval_days: tuple[tuple[str, int], ...]
+    """(action, days) an approval stays valid unless executed (``approval_lifetime``)."""
     revision: str
     folder: str
     policies: tuple[PolicyInfo, ...]
@@ -118,10 +127,17 @@ class PolicyBundle:
     entities: cedarpy.Entities
     by_position: dict[str, PolicyInfo] = field(repr=False)
     legislative_review: LegislativeReview | None = None
+    reads_region: bool = False
+    """Whether a policy tests the target's region or zones (``context.target.zones``): a
+    use without a region that such a bundle does not permit says so."""
 
     def in_force(self) -> BundleActivated:
         """What the ledger says of a bundle that took effect: whose, which, from when."""
         return BundleActivated(self.holder, self.folder, self.revision, self.effective_from)
+
+    def approval_lifetime(self, action: str) -> int | None:
+        """How many days an approval of an ``action`` request stays valid, if limited."""
+        return dict(self.approval_days).get(action)
 
     def review_limit(self, office: str) -> GateRule | None:
         """The time limit (and escalation ladder) this bundle gives ``office``, if any."""
@@ -249,6 +265,35 @@ def _thresholds(files: BundleFiles) -> Thresholds | None:
         raise PackError(files.meta_file, key, str(exc)) from None
 
 
+def _approval_days(files: BundleFiles) -> tuple[tuple[str, int], ...]:
+    """``approval_lifetime: {employ: 30, transfer: 730}``: whole days from 1 to the longest
+    deadline clearance takes, per action."""
+    key = "approval_lifetime"
+    value = files.meta.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not value:
+        raise PackError(files.meta_file, key, "must be a mapping of employ and/or transfer to days")
+    days: list[tuple[str, int]] = []
+    for action, number in sorted(value.items(), key=lambda item: str(item[0])):
+        if action not in ("employ", "transfer"):
+            raise PackError(
+                files.meta_file, f"{key}.{action}", "is not an action (employ, transfer)"
+            )
+        if (
+            not isinstance(number, int)
+            or isinstance(number, bool)
+            or not 1 <= number <= MAX_SLA_DAYS
+        ):
+            raise PackError(
+                files.meta_file,
+                f"{key}.{action}",
+                f"must be a whole number of days from 1 to {MAX_SLA_DAYS}",
+            )
+        days.append((action, number))
+    return tuple(days)
+
+
 def _policy_authority(files: BundleFiles, catalog: Catalog, holder: str) -> str | None:
     """The office that may activate the holder's next bundle while this one is in force."""
     value = files.meta.get("policy_authority")
@@ -279,6 +324,7 @@ def _check_meta(files: BundleFiles, catalog: Catalog) -> tuple[str, dt.date]:
         "stockpile_thresholds",
         "policy_authority",
         "legislative_review",
+        "approval_lifetime",
     }
     extra = sorted(set(files.meta) - allowed)
     if extra:
@@ -359,6 +405,7 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
         review_limits=read_review_limits(files.meta_file, files.meta.get("review_limits"), catalog),
         thresholds=_thresholds(files),
         policy_authority=_policy_authority(files, catalog, holder),
+        approval_days=_approval_days(files),
         revision=revision,
         folder=folder,
         policies=tuple(infos),
@@ -369,6 +416,7 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
         legislative_review=read_legislative_review(
             files.meta_file, files.meta.get("legislative_review"), catalog, holder
         ),
+        reads_region=_READS_REGION.search(full_text) is not None,
     )
 
 

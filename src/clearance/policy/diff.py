@@ -16,6 +16,7 @@ be judged by its bundles; the rest are left out.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import itertools
@@ -26,12 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clearance.core.catalog import Catalog
 from clearance.core.decision import HolderJudgement
+from clearance.core.regions import regions_of
 from clearance.core.request import AnyRequest, check_against, parse_request
 from clearance.core.stockpile import StockpileFacts
 from clearance.errors import ClearanceError, InputError
 from clearance.policy.bundle import PolicyBundle
 from clearance.policy.engine import Screener
+from clearance.policy.entities import target_zones, zone_labels
 from clearance.policy.evaluate import Question, judge
 from clearance.policy.golden import load_cases
 from clearance.policy.pack import ScenarioPack, load_bundle, read_bundle_texts
@@ -97,6 +101,8 @@ class ChangeGroup:
     old_policies: dict[str, int]
     new_policies: dict[str, int]
     examples: tuple[Difference, ...]
+    by_zone: dict[str, int] = dataclasses.field(default_factory=dict)
+    """Changed requests by the zone of their target region (``entities.zone_labels``)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +111,7 @@ class ChangeGroup:
             "by_source": self.by_source,
             "old_policies": self.old_policies,
             "new_policies": self.new_policies,
+            "by_zone": self.by_zone,
             "examples": [e.as_dict() for e in self.examples],
         }
 
@@ -178,11 +185,30 @@ def golden_probes(screener: Screener) -> Iterator[Probe]:
             yield Probe("golden", case.id, request, frozenset(case.approvals), facts)
 
 
+def _sample_regions(catalog: Catalog, territory: str) -> list[str | None]:
+    """The regions a sample tries for a target in ``territory``: none, every region a zone
+    names there, and one region no zone ever names (the "deep" case)."""
+    zoned = sorted(
+        {
+            r
+            for z in catalog.zones
+            for s in z.history
+            for r in s.regions
+            if r.startswith(f"{territory}-")
+        }
+    )
+    if not zoned:
+        return [None]
+    deep = next((r for r in regions_of(territory) if r not in zoned), None)
+    return [None, *zoned, *([deep] if deep else [])]
+
+
 def sample_probes(
     screener: Screener, holder: str, dates: Iterable[dt.date], *, count: int, seed: int
 ) -> list[Probe]:
     """``count`` requests drawn from every system the holder holds consent over × requester ×
-    action × territory, or recipient and funding × ``dates``; the same seed draws the same."""
+    action × territory (and region, where zones lie), or recipient and funding × ``dates``;
+    the same seed draws the same."""
     catalog = screener.catalog
     systems = [
         s.id for s in catalog.systems if any(h.party == holder for h in screener.holders(s.id))
@@ -190,13 +216,19 @@ def sample_probes(
     states = [p.code for p in catalog.parties if p.kind == "state"]
     funders: list[str | None] = [None, *(p.code for p in catalog.parties)]
     days = sorted(set(dates))
-    uses = itertools.product(["employ"], systems, states, states, [None], days)
+    targets = [(t, r) for t in states for r in _sample_regions(catalog, t)]
+    uses = [
+        ("employ", system, requester, territory, region, day)
+        for system, requester, (territory, region), day in itertools.product(
+            systems, states, targets, days
+        )
+    ]
     transfers = itertools.product(["transfer"], systems, states, states, funders, days)
     space = [*uses, *transfers]
     rng = random.Random(seed)
     chosen = space if count >= len(space) else rng.sample(space, count)
     probes = []
-    for number, (action, system, requester, other, funding, day) in enumerate(chosen, 1):
+    for number, (action, system, requester, other, extra, day) in enumerate(chosen, 1):
         data: dict[str, Any] = {
             "action": action,
             "requester": requester,
@@ -206,17 +238,19 @@ def sample_probes(
         }
         if action == "employ":
             data["target"] = {"territory": other}
+            if extra is not None:
+                data["target"]["region"] = extra
         else:
             data["recipient"] = other
-            if funding is not None:
-                data["funding"] = funding
+            if extra is not None:
+                data["funding"] = extra
         request = parse_request(data)
         facts = screener.stockpile_facts(request, day)
         probes.append(Probe("sample", f"sample {number}", request, stockpile=facts))
     return probes
 
 
-def _group(kind: str, found: list[Difference], examples: int) -> ChangeGroup:
+def _group(catalog: Catalog, kind: str, found: list[Difference], examples: int) -> ChangeGroup:
     def count(items: Iterable[str]) -> dict[str, int]:
         return dict(Counter(items).most_common())
 
@@ -227,6 +261,7 @@ def _group(kind: str, found: list[Difference], examples: int) -> ChangeGroup:
         old_policies=count(r for d in found for r in d.old.reasons),
         new_policies=count(r for d in found for r in d.new.reasons),
         examples=tuple(found[:examples]),
+        by_zone=count(z for d in found for z in zone_labels(catalog, d.probe.request)),
     )
 
 
@@ -260,16 +295,19 @@ def diff_bundles(
         )
         if holder is not None:
             kept.append(probe)
-            asked.append(Question(holder, old, probe.request, probe.approvals, probe.stockpile))
+            zones = target_zones(screener.catalog, probe.request, probe.request.date)
+            asked.append(
+                Question(holder, old, probe.request, probe.approvals, probe.stockpile, zones)
+            )
     before = judge(asked)
-    after = judge([Question(q.holder, new, q.request, q.approvals, q.stockpile) for q in asked])
+    after = judge([dataclasses.replace(q, bundle=new) for q in asked])
     by_kind: dict[str, list[Difference]] = {}
     for probe, was, will in zip(kept, before, after, strict=True):
         if was.outcome is not will.outcome:
             difference = Difference(probe, was, will)
             by_kind.setdefault(difference.kind, []).append(difference)
     groups = sorted(
-        (_group(kind, found, examples) for kind, found in by_kind.items()),
+        (_group(screener.catalog, kind, found, examples) for kind, found in by_kind.items()),
         key=lambda g: (-g.count, g.kind),
     )
     return BundleDiff(

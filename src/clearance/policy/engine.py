@@ -27,6 +27,7 @@ from clearance.core.request import AnyRequest, TransferRequest, check_against
 from clearance.core.stockpile import Balance, Position, StockpileFacts, assess
 from clearance.core.waiting_periods import WaitingPeriod
 from clearance.policy.bundle import PolicyBundle
+from clearance.policy.entities import target_zones
 from clearance.policy.evaluate import Question, judge
 from clearance.policy.pack import ScenarioPack
 
@@ -89,6 +90,7 @@ class Screener:
         on = as_of or request.date
         questions: list[Question] = []
         unbound: list[HolderJudgement] = []
+        zones = target_zones(self.catalog, request, on)
         for holder in self.holders(request.system):
             bundle = self.history.bundle_in_force(holder.party, on)
             if bundle is None:
@@ -97,7 +99,7 @@ class Screener:
                     HolderJudgement(holder, Outcome.PROHIBITED, None, None, notes=(note,))
                 )
             else:
-                questions.append(Question(holder, bundle, request, approvals, stockpile))
+                questions.append(Question(holder, bundle, request, approvals, stockpile, zones))
         return _Plan(tuple(questions), tuple(unbound), on, stockpile)
 
     def decide(
@@ -216,6 +218,8 @@ class Screener:
         approvals: Iterable[str] = (),
         stockpile: StockpileFacts | None = None,
     ) -> HolderJudgement:
-        """How ``bundle``'s holder would judge ``request`` under ``bundle``, whatever the date."""
+        """How ``bundle``'s holder would judge ``request`` under ``bundle``, whatever the date
+        (the target's zones as they stood on the request's date)."""
         holder = next(h for h in self.holders(request.system) if h.party == bundle.holder)
-        return judge([Question(holder, bundle, request, frozenset(approvals), stockpile)])[0]
+        zones = target_zones(self.catalog, request, request.date)
+        return judge([Question(holder, bundle, request, frozenset(approvals), stockpile, zones)])[0]

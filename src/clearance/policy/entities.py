@@ -10,10 +10,18 @@ Every bundle's schema must declare these types (the seed pack's
 - actions ``employ`` and ``transfer`` with principal ``Party`` (the requester),
   resource ``System`` and the context built by ``cedar_request``; a schema that
   declares ``stockpile`` in the context must declare it as the seed does.
+
+A target's region and zones travel in the context, not as entities: a zone's
+regions change with the date (``core.catalog.Zone``), and the entities of a
+bundle are built once, so ``context.target.region`` is the ISO 3166-2 code and
+``context.target.zones`` the zones holding it on the date the request is judged
+as of. Both are absent when the request names no region, so a policy that tests
+them (``context.target has zones && …``) does not permit without one.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,7 +29,10 @@ from clearance.core.catalog import Catalog
 from clearance.core.request import EmployRequest, TransferRequest
 from clearance.core.stockpile import StockpileFacts
 
-__all__ = ["catalog_entities", "cedar_request"]
+__all__ = ["OUTSIDE_ZONES", "catalog_entities", "cedar_request", "target_zones", "zone_labels"]
+
+OUTSIDE_ZONES = "outside every zone"
+"""How reports name a target region that no zone holds."""
 
 
 def _uid(kind: str, id_: str) -> dict[str, str]:
@@ -66,15 +77,35 @@ def catalog_entities(catalog: Catalog) -> list[dict[str, Any]]:
     return entities
 
 
+def target_zones(
+    catalog: Catalog, request: EmployRequest | TransferRequest, on: dt.date
+) -> tuple[str, ...]:
+    """The zones holding the request's target region on ``on`` (none without a region)."""
+    if isinstance(request, EmployRequest) and request.target.region is not None:
+        return catalog.zones_of(request.target.region, on)
+    return ()
+
+
+def zone_labels(catalog: Catalog, request: EmployRequest | TransferRequest) -> tuple[str, ...]:
+    """Where a changed outcome lies, for reports that count changes by zone: the zones holding
+    the target's region on the request's date, ``OUTSIDE_ZONES`` for a region none holds, and
+    nothing for a request without a region (its change does not depend on one)."""
+    if not isinstance(request, EmployRequest) or request.target.region is None:
+        return ()
+    return target_zones(catalog, request, request.date) or (OUTSIDE_ZONES,)
+
+
 def cedar_request(
     request: EmployRequest | TransferRequest,
     bases: Iterable[str],
     approvals: Iterable[str],
     stockpile: StockpileFacts | None = None,
+    zones: Iterable[str] = (),
 ) -> dict[str, Any]:
     """The Cedar request for one holder: the request's facts, the holder's bases, approvals.
 
-    ``stockpile`` (transfers from a tracked position only) becomes ``context.stockpile``.
+    ``stockpile`` (transfers from a tracked position only) becomes ``context.stockpile``;
+    ``zones`` (from ``target_zones``) becomes ``context.target.zones`` with the region.
     """
     context: dict[str, Any] = {
         "quantity": request.quantity,
@@ -82,7 +113,11 @@ def cedar_request(
         "approvals": [_ref("Authority", a) for a in sorted(approvals)],
     }
     if isinstance(request, EmployRequest):
-        context["target"] = {"territory": _ref("Party", request.target.territory)}
+        target: dict[str, Any] = {"territory": _ref("Party", request.target.territory)}
+        if request.target.region is not None:
+            target["region"] = request.target.region
+            target["zones"] = sorted(zones)
+        context["target"] = target
     else:
         context["recipient"] = _ref("Party", request.recipient)
         if request.funding is not None:

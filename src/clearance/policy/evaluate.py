@@ -47,10 +47,23 @@ class Question:
     request: EmployRequest | TransferRequest
     approvals: frozenset[str] = frozenset()
     stockpile: StockpileFacts | None = None
+    zones: tuple[str, ...] = ()
+    """The zones holding the target's region on the date judged (``entities.target_zones``)."""
 
     def cedar(self, extra: frozenset[str] = frozenset()) -> dict[str, object]:
         bases = (b.value for b in self.holder.bases)
-        return cedar_request(self.request, bases, self.approvals | extra, self.stockpile)
+        return cedar_request(
+            self.request, bases, self.approvals | extra, self.stockpile, self.zones
+        )
+
+    @property
+    def region_missing(self) -> bool:
+        """A use whose target names no region, judged by a bundle whose policy reads one."""
+        return (
+            isinstance(self.request, EmployRequest)
+            and self.request.target.region is None
+            and self.bundle.reads_region
+        )
 
 
 def _evaluate(pairs: Sequence[tuple[PolicyBundle, dict[str, object]]]) -> list[cedarpy.AuthzResult]:
@@ -98,6 +111,11 @@ def _judgement(
     notes: tuple[str, ...] = (),
 ) -> HolderJudgement:
     holder = question.holder.party
+    if outcome is not Outcome.PERMITTED and question.region_missing:
+        notes = (
+            *notes,
+            f"the target's region was not given, and the policy of {holder} in force tests regions",
+        )
     return HolderJudgement(
         holder=question.holder,
         outcome=outcome,

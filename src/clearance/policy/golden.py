@@ -20,6 +20,7 @@ is the giver's rating the decision saw, from the pack's opening figures.
 ``waiting_period`` (``days`` and ``ends_on``, the period's last day, or ``none``) is
 the legislature's waiting period the decision records: execution must be refused on
 ``ends_on`` and allowed the day after, which is checked too.
+``notes`` lists texts each of which some holder's note must contain.
 ``as_of`` judges under another date; ``approvals`` lists offices that have
 already approved.
 """
@@ -73,6 +74,7 @@ class Expectation(_Model):
     holder_paths: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     stockpile: _Stockpile | Literal["untracked"] | None = None
     waiting_period: _Waiting | Literal["none"] | None = None
+    notes: tuple[str, ...] = ()
 
 
 class GoldenCase(_Model):
@@ -149,6 +151,10 @@ def _compare(case: GoldenCase, decision: Decision) -> list[Mismatch]:
             found.append(Mismatch("not_consent_holders", f"{party} not a holder", "holder"))
     _compare_stockpile(want, decision, found)
     _compare_waiting(want, decision, found)
+    said = [n for j in decision.judgements for n in j.notes]
+    for text in want.notes:
+        if not any(text in note for note in said):
+            found.append(Mismatch("notes", text, said))
     paths = decision.as_dict()["holder_paths"]
     for party, expected_paths in want.holder_paths.items():
         missing = [p for p in expected_paths if p not in paths.get(party, [])]

@@ -47,12 +47,14 @@ from clearance.service.case_moves import (
     check_condition,
     check_evidence,
     check_execute,
+    check_in_lifetime,
     check_waiting_period,
     check_withdraw,
     readable,
 )
 from clearance.service.case_view import CaseView, find_case, view_in
 from clearance.service.clocks import ReviewClocks
+from clearance.service.lifetimes import approval_expiry
 from clearance.service.people import can_act_for
 from clearance.service.stock_moves import case_movements
 from clearance.service.stockpile import StockService
@@ -140,13 +142,21 @@ def record_move(
     now: dt.datetime,
     why: str,
     due_at: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
 ) -> CaseRecord:
-    """Move ``case`` to ``target`` (``due_at``: when a move into review is due)."""
+    """Move ``case`` to ``target`` (``due_at``: when a move into review is due;
+    ``expires_at``: when a move into approval lapses unless executed)."""
     check_transition(case.state, target)
-    updated = tx.cases.update(case, state=target.value, state_since=now, due_at=due_at)
+    updated = tx.cases.update(
+        case, state=target.value, state_since=now, due_at=due_at, expires_at=expires_at
+    )
     tx.append(
         CaseStateChanged(
-            case.state.value, target.value, why, due_at=ABSENT if due_at is None else due_at
+            case.state.value,
+            target.value,
+            why,
+            due_at=ABSENT if due_at is None else due_at,
+            expires_at=ABSENT if expires_at is None else expires_at,
         ),
         actor=actor,
         at=now,
@@ -257,8 +267,20 @@ class CaseCommands:
                 target = CaseState.APPROVED_WITH_CONDITIONS if conditions else CaseState.APPROVED
             else:
                 return self._shown(tx, tx.cases.update(case), acting)
+            expires_at = None
+            if target is not CaseState.DENIED:
+                action = str(case.decision.record.get("request", {}).get("action", ""))
+                expires_at = approval_expiry(
+                    self.clocks.history, case.decision.bundles, action, now
+                )
             moved = record_move(
-                tx, case, target, actor=actor, now=now, why=reason or f"{gate} approved"
+                tx,
+                case,
+                target,
+                actor=actor,
+                now=now,
+                why=reason or f"{gate} approved",
+                expires_at=expires_at,
             )
             self._move_stock(tx, readable(case), case_id, target, actor=actor, now=now)
             return self._shown(tx, moved, acting)
@@ -325,6 +347,7 @@ class CaseCommands:
             case = find_case(tx, case_id, acting, lock=True)
             request, done = check_execute(acting, case, quantity)
             check_waiting_period(tx, case, now.date())
+            check_in_lifetime(case, now)
             moved = record_move(
                 tx,
                 case,

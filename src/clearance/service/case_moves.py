@@ -36,6 +36,7 @@ from clearance.service.access import (
     principal,
 )
 from clearance.service.case_view import find_case, waiver
+from clearance.service.lifetimes import last_valid_day
 from clearance.service.people import can_act_for
 from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord, ConditionRecord
@@ -179,6 +180,17 @@ def check_waiting_period(tx: Transaction, case: CaseRecord, day: dt.date) -> Non
     )
 
 
+def check_in_lifetime(case: CaseRecord, now: dt.datetime) -> None:
+    """Refuse executing an approval that lapsed (service/lifetimes.py), even before the
+    next expiry run records it: an approval past its lifetime no longer holds."""
+    if case.expires_at is not None and now >= case.expires_at:
+        last = last_valid_day(case.expires_at).isoformat()
+        raise IllegalTransition(
+            f"case {case.number}'s approval held to the end of {last} (UTC);"
+            " it has lapsed and the case expires: ask again"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Gate:
     """An approval the reader may give: the office, whether it may be delegated, and the
@@ -249,8 +261,10 @@ class CaseMoves:
             def may_meet(text: str) -> bool:
                 return _passes(lambda: check_condition(acting, case, conditions, text))
 
-            execute = _passes(lambda: check_execute(acting, case, None)) and _passes(
-                lambda: check_waiting_period(tx, case, day)
+            execute = (
+                _passes(lambda: check_execute(acting, case, None))
+                and _passes(lambda: check_waiting_period(tx, case, day))
+                and _passes(lambda: check_in_lifetime(case, now))
             )
             return Moves(
                 answer=tuple(_answerable(tx, acting, case, day)),
@@ -288,5 +302,6 @@ class CaseMoves:
             elif action == Action.CASE_EXECUTE:
                 check_execute(acting, case, quantity)
                 check_waiting_period(tx, case, now.date())
+                check_in_lifetime(case, now)
             else:
                 raise AssertionError(f"{action} is not a change of a case to rehearse")

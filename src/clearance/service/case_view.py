@@ -175,6 +175,7 @@ class CaseView:
             "sla_days": c.sla_days,
             "due_at": None if c.due_at is None else c.due_at.isoformat(),
             "overdue": is_overdue(c.state, c.due_at, now),
+            "expires_at": None if c.expires_at is None else c.expires_at.isoformat(),
             "clocks": self.clock_rows(now),
             "waiting_period": self.waiting_period(),
             "version": c.version,
@@ -268,4 +269,5 @@ def case_row(case: CaseRecord, now: dt.datetime) -> dict[str, Any]:
         "sla_days": case.sla_days,
         "due_at": None if case.due_at is None else case.due_at.isoformat(),
         "overdue": is_overdue(case.state, case.due_at, now),
+        "expires_at": None if case.expires_at is None else case.expires_at.isoformat(),
     }

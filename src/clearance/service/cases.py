@@ -23,6 +23,7 @@ from clearance.service.case_questions import MAX_SAID, CaseQuestions
 from clearance.service.case_view import CaseView, case_row
 from clearance.service.clocks import ReviewClocks
 from clearance.service.escalation import escalate, escalated_open
+from clearance.service.expiry import expire
 from clearance.service.rescreening import Rescreener, Rescreening
 from clearance.service.stockpile import StockService
 from clearance.service.submission import CaseSubmission
@@ -68,3 +69,4 @@ class CaseService:
         self.rescreen = Rescreener(store, screener, self.stock).rescreen
         self.escalate = partial(escalate, store, self.clocks)
         self.escalated = partial(escalated_open, store)
+        self.expire = partial(expire, store, self.stock)

@@ -38,6 +38,7 @@ from clearance.errors import ClearanceError, InputError
 from clearance.policy.bundle import PolicyBundle
 from clearance.policy.diff import Probe, read_bundle
 from clearance.policy.engine import Screener
+from clearance.policy.entities import zone_labels
 from clearance.policy.history import BundleHistory
 from clearance.policy.pack import ScenarioPack, load_pack
 from clearance.store.db import open_database
@@ -82,6 +83,8 @@ class Change:
     would_be_reasons: tuple[str, ...]
     """The candidate's determining policy ids (``US/us-strikes-in-russia-authorised``)."""
     notes: tuple[str, ...] = ()
+    zones: tuple[str, ...] = ()
+    """The zones the target's region lay in on the request's date (``entities.zone_labels``)."""
 
     @property
     def kind(self) -> str:
@@ -99,6 +102,7 @@ class Change:
             "was_reasons": list(self.was_reasons),
             "would_be_reasons": list(self.would_be_reasons),
             "notes": list(self.notes),
+            "zones": list(self.zones),
         }
 
 
@@ -124,6 +128,12 @@ class ReplayReport:
         """How many cases change in each way, most frequent first."""
         return dict(Counter(c.kind for c in self.changes).most_common())
 
+    @property
+    def by_zone(self) -> dict[str, int]:
+        """How many changed cases target each zone (a case in two zones counts in both);
+        cases without a target region are not counted."""
+        return dict(Counter(z for c in self.changes for z in c.zones).most_common())
+
     def as_dict(self) -> dict[str, Any]:
         bundle = self.candidate
         return {
@@ -139,6 +149,7 @@ class ReplayReport:
             "examined": self.examined,
             "changed": len(self.changes),
             "by_kind": self.by_kind,
+            "by_zone": self.by_zone,
             "changes": [c.as_dict() for c in self.changes],
             "skipped": [{"number": s.number, "problem": s.problem} for s in self.skipped],
         }
@@ -216,7 +227,7 @@ class Rejudger:
             stockpile=[_facts(self.screener, request, row.decision) for row, request in kept],
         )
         changes: list[Change] = []
-        for (row, _), decision in zip(kept, decisions, strict=True):
+        for (row, request), decision in zip(kept, decisions, strict=True):
             recorded = row.decision
             if decision.outcome == recorded.outcome:
                 continue
@@ -232,6 +243,7 @@ class Rejudger:
                     was_reasons=recorded.reasons,
                     would_be_reasons=tuple(r for j in mine for r in j.reasons),
                     notes=tuple(n for j in mine for n in j.notes),
+                    zones=zone_labels(self.screener.catalog, request),
                 )
             )
         return len(rows), changes, skipped

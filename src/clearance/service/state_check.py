@@ -293,6 +293,7 @@ class LedgerFacts:
                 "decided_at": None,
                 "decided_as": None,
                 "due_at": None,
+                "expires_at": None,
                 "sla_days": _known(p.sla_days),
                 "created_at": e.at,
                 "state_since": e.at,
@@ -324,6 +325,10 @@ class LedgerFacts:
             v["due_at"] = p.due_at  # fixed by the review clocks when the case entered review
         else:  # written before clocks: the case's SLA in calendar days from the move
             v["due_at"] = UNKNOWN if sla is UNKNOWN else at + dt.timedelta(days=sla)
+        if to in (CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS):
+            v["expires_at"] = None if p.expires_at is ABSENT else p.expires_at
+        elif to != CaseState.CLEARED:
+            v["expires_at"] = None
         case.seq = seq
 
     def _answered(self, seq: int, e: Event, p: ApprovalGiven | ApprovalDenied) -> None:
@@ -500,6 +505,7 @@ _COMPARED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "decided_at",
             "decided_as",
             "due_at",
+            "expires_at",
             "sla_days",
             "created_at",
             "state_since",

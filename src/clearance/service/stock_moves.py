@@ -49,6 +49,7 @@ _MOVING_STATES = frozenset(
         CaseState.APPROVED_WITH_CONDITIONS,
         CaseState.EXECUTED,
         CaseState.WITHDRAWN,
+        CaseState.EXPIRED,
     }
 )
 
@@ -98,7 +99,7 @@ def case_movements(
     day = now.date()
     giver = request.requester
     moves: list[Movement] = []
-    if state in (CaseState.EXECUTED, CaseState.WITHDRAWN):
+    if state in (CaseState.EXECUTED, CaseState.WITHDRAWN, CaseState.EXPIRED):
         committed = tx.stock.committed_by_case(case_id)
         if committed:
             moves.append(

@@ -26,6 +26,7 @@ from clearance.service.access import Action, Principal, Submission, check, submi
 from clearance.service.anchoring import installation_key
 from clearance.service.case_view import CaseView, view_in
 from clearance.service.clocks import GateClock, ReviewClocks, ReviewSpan, earliest_due
+from clearance.service.lifetimes import approval_expiry
 from clearance.service.stock_moves import case_movements
 from clearance.service.stock_seen import decision_recorded
 from clearance.service.stockpile import StockService
@@ -155,6 +156,9 @@ class CaseSubmission:
             gates = recorded.required_approvals
             gate_clocks = self.clocks.gates(recorded.bundles, gates, sla_days, span)
             due_at = earliest_due(gate_clocks, sla_days, span)
+        expires_at = None
+        if state in (CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS):
+            expires_at = approval_expiry(self.clocks.history, recorded.bundles, request.action, now)
         case = CaseRecord(
             id=case_id,
             number=tx.cases.next_number(),
@@ -171,6 +175,7 @@ class CaseSubmission:
             state_since=now,
             classification=classification,
             due_at=due_at,
+            expires_at=expires_at,
         )
         tx.cases.add(case)
         for condition in decision.conditions:
@@ -197,6 +202,7 @@ class CaseSubmission:
                     state.value,
                     f"screened: {decision.outcome.value}",
                     due_at=ABSENT if due_at is None else due_at,
+                    expires_at=ABSENT if expires_at is None else expires_at,
                 ),
                 actor=SYSTEM,
                 at=now,

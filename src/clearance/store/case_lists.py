@@ -87,6 +87,7 @@ def case_record(row: Case) -> CaseRecord:
         state_since=aware(row.state_since),
         classification=row.classification,
         due_at=None if row.due_at is None else aware(row.due_at),
+        expires_at=None if row.expires_at is None else aware(row.expires_at),
     )
 
 
@@ -135,6 +136,16 @@ class CaseLists:
             found = found.limit(at_most)
         query = select(func.count()).select_from(found.subquery())
         return int(self._session.scalar(query) or 0)
+
+    def lapsed(self, *, now: dt.datetime, limit: int = 500) -> list[CaseRecord]:
+        """Approved (or cleared) cases whose approval lapsed by ``now``, the earliest first."""
+        query = (
+            select(Case)
+            .where(Case.expires_at <= now)
+            .order_by(Case.expires_at, Case.number)
+            .limit(limit)
+        )
+        return [case_record(r) for r in self._session.scalars(query)]
 
     def overdue(
         self,

@@ -37,9 +37,14 @@ def _due(state: str, due_at: dt.datetime | None) -> dt.datetime | None:
     return due_at
 
 
+_APPROVED = (CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS)
+
+
 def _openness(changes: dict[str, Any]) -> dict[str, Any]:
     """The columns that follow a change of state: ``is_open``, ``due_at`` (given with a move
-    into review, cleared by any other), the first decision; with the changes themselves."""
+    into review, cleared by any other), ``expires_at`` (given with an approval, kept while
+    its conditions are met, cleared by any other move), the first decision; with the changes
+    themselves."""
     if "state" not in changes:
         return changes
     derived: dict[str, Any] = {
@@ -47,6 +52,12 @@ def _openness(changes: dict[str, Any]) -> dict[str, Any]:
         "is_open": changes["state"] in OPEN_STATES,
         "due_at": _due(changes["state"], changes.get("due_at")),
     }
+    if changes["state"] in _APPROVED:
+        derived["expires_at"] = changes.get("expires_at")
+    elif changes["state"] == CaseState.CLEARED:  # a cleared case keeps its approval's lifetime
+        derived.pop("expires_at", None)
+    else:
+        derived["expires_at"] = None
     if changes["state"] in DECIDED_STATES:
         derived["decided_at"] = func.coalesce(Case.decided_at, changes["state_since"])
         derived["decided_as"] = func.coalesce(Case.decided_as, changes["state"])
@@ -93,6 +104,7 @@ class CaseTables(CaseLists):
                 decided_at=case.state_since if case.state in DECIDED_STATES else None,
                 decided_as=case.state if case.state in DECIDED_STATES else None,
                 due_at=_due(case.state, case.due_at),
+                expires_at=case.expires_at,
             )
         )
         flush(self._session, "a case with this idempotency key or number already exists")

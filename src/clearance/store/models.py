@@ -102,6 +102,7 @@ class Case(Base):
         Index("ix_cases_state_age", "state", "created_at", "number"),
         Index("ix_cases_open_age", "is_open", "created_at", "number", "classification"),
         Index("ix_cases_due", "state", "due_at"),
+        Index("ix_cases_expiry", "expires_at"),
         Index("ix_cases_age", "created_at", "number"),
         # Covering indexes: the dashboard's two summaries read no table rows.
         Index("ix_cases_open_summary", "is_open", "state", "created_at", "classification"),
@@ -127,6 +128,7 @@ class Case(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     decided_as: Mapped[str | None] = mapped_column(String(40), nullable=True)
     due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sla_days: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = _time()

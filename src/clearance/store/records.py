@@ -86,6 +86,9 @@ class CaseRecord:
     classification: int = 0
     due_at: dt.datetime | None = None
     """While in review: when its clocks say it is due (service.clocks); None otherwise."""
+    expires_at: dt.datetime | None = None
+    """While approved (or cleared) and not executed: when the approval lapses, by the
+    lifetimes of the bundles that decided it (service.lifetimes); None otherwise."""
 
 
 @dataclass(frozen=True, slots=True)

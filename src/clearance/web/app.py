@@ -30,7 +30,7 @@ from clearance.service.runtime import Runtime
 
 from . import api, errors, pages
 from .auth import oidc_keys
-from .clock import ClockCheckpoints, ClockEscalation
+from .clock import ClockCheckpoints, ClockEscalation, ClockExpiry
 from .limits import BodyLimit
 from .pages.reference import api_reference
 
@@ -145,7 +145,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """While the process serves: checkpoints and escalation by the clock, and a dispatcher of
     notifications (unless CLEARANCE_NOTIFY_POLL_SECONDS is 0), stopped when the server stops."""
     server: Runtime = app.state.server
-    clocks = [ClockCheckpoints(server), ClockEscalation(server)]
+    clocks = [ClockCheckpoints(server), ClockEscalation(server), ClockExpiry(server)]
     for clock in clocks:
         clock.start()
     dispatcher = server.dispatcher() if server.settings.notify.poll_s > 0 else None

@@ -1,6 +1,7 @@
 """What the server does by the clock while it runs: sign the ledger's head every
 ``CLEARANCE_CHECKPOINT_MINUTES`` (service/anchoring.py ``checkpoint_if_due``), and record
-the escalation steps whose day has come (service/escalation.py).
+the escalation steps whose day has come (service/escalation.py), and expire the
+approvals whose lifetime has passed (service/expiry.py).
 
 One thread per job per server process; the database serialises them, so a
 fleet of processes signs one checkpoint per interval and records each
@@ -19,7 +20,7 @@ from clearance.errors import ClearanceError
 from clearance.service.anchoring import checkpoint_if_due, installation_key
 from clearance.service.runtime import Runtime
 
-__all__ = ["ClockCheckpoints", "ClockEscalation"]
+__all__ = ["ClockCheckpoints", "ClockEscalation", "ClockExpiry"]
 
 log = logging.getLogger("clearance.web")
 
@@ -89,3 +90,17 @@ class ClockEscalation(_Ticker):
         for made in self.server.cases.escalate(actor=ADMIN, now=self.server.now()):
             fields = {"case": made.case.number, "office": made.step.office, "step": made.step.step}
             log.info("escalation", extra={"fields": fields})
+
+
+class ClockExpiry(_Ticker):
+    """Every ``tick`` seconds, expire the approved cases whose approval has lapsed."""
+
+    def __init__(self, server: Runtime, tick: float = ESCALATION_TICK_S) -> None:
+        self.server = server
+        super().__init__("expiry", tick, self._expire)
+
+    def _expire(self) -> None:
+        if installation_key(self.server.store) is None:
+            return  # not set up yet: nothing can be recorded
+        for case in self.server.cases.expire(actor=ADMIN, now=self.server.now()):
+            log.info("expired", extra={"fields": {"case": case.number}})

@@ -11,6 +11,7 @@ from typing import Any
 
 from clearance.core.access import Level
 from clearance.core.catalog import Catalog
+from clearance.core.regions import region_country, region_name, regions_of
 
 __all__ = [
     "FIELD_IDS",
@@ -30,6 +31,7 @@ FIELD_IDS = {
     "target": "territory",
     "target.territory": "territory",
     "territory": "territory",
+    "target.region": "region",
     "recipient": "recipient",
     "funding": "funding",
     "value_usd": "value_usd",
@@ -48,6 +50,7 @@ class RequestForm:
     quantity: str = "1"
     date: str = ""
     territory: str = ""
+    region: str = ""
     recipient: str = ""
     funding: str = ""
     value_usd: str = ""
@@ -68,6 +71,8 @@ class RequestForm:
         }
         if self.action == "employ":
             data["target"] = {"territory": self.territory}
+            if self.region:
+                data["target"]["region"] = self.region
         elif self.action == "transfer":
             data["recipient"] = self.recipient
             if self.funding:
@@ -108,6 +113,7 @@ def read_request_form(form: Mapping[str, Any]) -> RequestForm:
         quantity=text("quantity"),
         date=text("date"),
         territory=text("territory"),
+        region=text("region"),
         recipient=text("recipient"),
         funding=text("funding"),
         value_usd=text("value_usd"),
@@ -117,9 +123,14 @@ def read_request_form(form: Mapping[str, Any]) -> RequestForm:
 
 
 def form_choices(catalog: Catalog, clearance: Level) -> dict[str, Any]:
-    """The options of the form's lists: systems, states, funders, levels up to the clearance."""
+    """The options of the form's lists: systems, states, funders, levels up to the clearance,
+    and, as suggestions, the regions of every country a zone of the catalog lies in."""
     states = [(p.code, p.name) for p in catalog.parties if p.kind == "state"]
+    zoned = sorted(
+        {region_country(r) or "" for z in catalog.zones for s in z.history for r in s.regions}
+    )
     return {
+        "regions": [(r, region_name(r)) for c in zoned for r in regions_of(c)],
         "systems": [(s.id, s.name) for s in catalog.systems],
         "states": states,
         "funders": [(p.code, p.name) for p in catalog.parties],

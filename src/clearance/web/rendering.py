@@ -30,6 +30,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from clearance import __version__
 from clearance.core.access import Level, Role
+from clearance.core.regions import region_name
 from clearance.core.request import describe_request
 from clearance.core.stockpile import Rating
 from clearance.errors import AuthenticationError, ClearanceError, InputError, Throttled
@@ -109,6 +110,7 @@ _env.filters.update(
     describe=describe_request,
     level=_level,
     recovery=recovery_words,
+    region_name=region_name,
 )
 _env.globals.update(
     version=__version__, Role=Role, rating_meaning={r.value: r.meaning for r in Rating}

@@ -28,6 +28,10 @@ class CaseRow(Body):
     sla_days: int
     due_at: str | None = Field(description="While in review: when its review clocks make it due.")
     overdue: bool
+    expires_at: str | None = Field(
+        description="While approved and not executed: when the approval lapses (the case then"
+        " expires); null when its policy sets no lifetime."
+    )
 
 
 class CaseList(Body):
@@ -115,6 +119,9 @@ class CaseBody(Body):
     sla_days: int
     due_at: str | None
     overdue: bool
+    expires_at: str | None = Field(
+        description="While approved and not executed: when the approval lapses."
+    )
     clocks: list[GateClock]
     waiting_period: CaseWaitingPeriod | None = Field(
         description="The legislature's waiting period before execution; null when none."

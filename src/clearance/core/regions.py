@@ -1,0 +1,64 @@
+"""Regions of a target: ISO 3166-2 subdivision codes, read from ``pycountry``'s data.
+
+A request's target may name a region (``RU-BEL``, Belgorod region) as well as
+its territory. The region must be a subdivision ISO 3166-2 lists, and it must
+belong to the territory: a target in ``RU`` cannot be in ``UA-43``. Nothing
+finer than a region is ever taken: clearance decides who must approve, it does
+not locate targets.
+
+The list of codes is read once, on first use, and kept: pycountry's lookups
+are slow enough to matter when every request of a long stream is checked.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import pycountry
+
+__all__ = ["REGION_CODE", "region_country", "region_name", "region_problem", "regions_of"]
+
+REGION_CODE = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
+"""The shape of an ISO 3166-2 code: the country's alpha-2, a hyphen, one to three more."""
+
+
+@cache
+def _regions() -> dict[str, tuple[str, str]]:
+    """Every ISO 3166-2 code → (country alpha-2, name)."""
+    return {s.code: (s.country_code, s.name) for s in pycountry.subdivisions}
+
+
+def region_country(code: str) -> str | None:
+    """The country (alpha-2) a region belongs to, or None when ISO 3166-2 has no such code."""
+    found = _regions().get(code)
+    return None if found is None else found[0]
+
+
+def region_name(code: str) -> str:
+    """The region's name as ISO 3166-2 writes it (``Belgorodskaya oblast'``), or the code."""
+    found = _regions().get(code)
+    return code if found is None else found[1]
+
+
+@cache
+def regions_of(country: str) -> tuple[str, ...]:
+    """Every region of ``country``, sorted by code."""
+    return tuple(sorted(c for c, (of, _) in _regions().items() if of == country))
+
+
+def region_problem(code: str, territory: str | None = None) -> str | None:
+    """What is wrong with ``code`` as a region (of ``territory``, when given), or None.
+
+    The words are the ones every interface shows after the field's name.
+    """
+    if code.upper() != code and region_country(code.upper()) is not None:
+        return f"unknown region '{code}': codes are upper case, did you mean '{code.upper()}'?"
+    country = region_country(code)
+    if country is None:
+        if not REGION_CODE.fullmatch(code):
+            return f"'{code}' is not an ISO 3166-2 region code such as 'RU-BEL'"
+        return f"unknown region '{code}': ISO 3166-2 has no such subdivision"
+    if territory is not None and country != territory:
+        return f"region '{code}' is in {country}, not in the target's territory {territory}"
+    return None
