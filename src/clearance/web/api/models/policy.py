@@ -137,6 +137,7 @@ class ReplayedCase(Body):
     was_reasons: list[str]
     would_be_reasons: list[str]
     notes: list[str]
+    zones: list[str] = Field(description="The zones the target's region lay in on the date.")
 
 
 class OpenCaseChange(Body):
