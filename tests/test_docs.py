@@ -249,11 +249,13 @@ def decisions(screener: Screener) -> list[dict[str, Any]]:
         "system": "eram",
         "quantity": 3350,
         "funding": "european-partners",
+        "value_usd": 825_000_000,
         "date": "2025-08-28",
     }
     found = [_decision(storm_shadow, screener), _decision(eram, screener)]
     assert found[0]["required_approvals"], "the Storm Shadow decision should need an approval"
     assert found[1]["conditions"], "the ERAM decision should carry a condition"
+    assert found[1]["waiting_period"], "the ERAM decision should wait for Congress"
     return found
 
 
@@ -265,6 +267,9 @@ def _keys(decisions: list[dict[str, Any]]) -> dict[str, set[str]]:
         "Holder object": {k for h in holders for k in h},
         "Path object": {k for h in holders for p in h["paths"] for k in p},
         "Approval object": {k for d in decisions for a in d["required_approvals"] for k in a},
+        "Waiting period object": {
+            k for d in decisions if "waiting_period" in d for k in d["waiting_period"]
+        },
     }
 
 

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from clearance.web.api.models import Body, Recorded
-from clearance.web.api.models.decisions import Decision, StockFacts
+from clearance.web.api.models.decisions import Decision, StockFacts, WaitingPeriod
 
 from .api_support import ATACMS_JUNE, Api, Documented, open_api
 from .test_api import (  # noqa: F401 (the demo world's fixtures)
@@ -124,11 +124,12 @@ def test_real_bodies_fit_their_models_key_for_key(world: Api) -> None:
     """A few real answers, read by their models: a fresh decision has exactly the keys its
     model names, in its order; a recorded one is shown as recorded (canonical: sorted)."""
     reviewer, liaison = world.as_user("us.reviewer"), world.as_user("ua.liaison")
-    screened = reviewer.post(f"{API}/screen", json=ERAM)
+    screened = reviewer.post(f"{API}/screen", json={**ERAM, "value_usd": 825_000_000})
     assert screened.status_code == 200, screened.text
     decision = screened.json()
     Decision.model_validate(decision)
     assert list(decision) == list(Decision.model_fields)
+    assert list(decision["waiting_period"]) == list(WaitingPeriod.model_fields)
     optional = {"nonce", "figures_withheld"}
     assert list(decision["stockpile"]) == [k for k in StockFacts.model_fields if k not in optional]
 

@@ -606,6 +606,16 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/cases/{case_id}/deny"): Row(
         (CaseCall("POST", "/api/v1/cases/{ref}/deny", json=ANSWER, only_hidden=True),)
     ),
+    ("POST", "/api/v1/cases/{case_id}/waiver"): Row(
+        (
+            CaseCall(
+                "POST",
+                "/api/v1/cases/{ref}/waiver",
+                json={"reason": "x", "passphrase": DEMO_PASSWORD},
+                only_hidden=True,
+            ),
+        )
+    ),
     ("POST", "/api/v1/cases/{case_id}/withdraw"): Row(
         (CaseCall("POST", "/api/v1/cases/{ref}/withdraw", json={"reason": "x"}, only_hidden=True),)
     ),

@@ -97,6 +97,17 @@ def print_case(view: CaseView, json_output: bool) -> None:
     for condition in data["conditions"]:
         mark = "[green]met[/green]" if condition["met"] else "[yellow]open[/yellow]"
         console.print(f"condition {mark}: {condition['text']}", highlight=False)
+    if (period := data["waiting_period"]) is not None:
+        waived = (
+            f" — [green]waived[/green] by {period['waived_by']} at {period['waived_at']}"
+            if period["waived"]
+            else f" — executable from {period['executable_from']} unless {period['waiver']} waives it"
+        )
+        console.print(
+            f"waiting period: {period['legislature']} notified {period['notified_on']}"
+            f" ({period['rule']}): {period['days']} days, ends {period['ends_on']}{waived}",
+            highlight=False,
+        )
     for clock in data["clocks"]:
         if clock["stopped"]:
             mark = "[cyan]stopped (waiting for the requester's answer)[/cyan]"

@@ -204,6 +204,28 @@ def deny(
     _answer(case, actor, False, reason, authority, key_file, passphrase, json_output)
 
 
+@app.command("waive")
+def waive(
+    case: CaseArgument,
+    actor: ActorOption,
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason", help="The emergency (required; recorded and signed).", show_default=False
+        ),
+    ],
+    key_file: KeyFileOption = None,
+    passphrase: PassphraseOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Waive a case's legislative waiting period, as the holder of the office the policy
+    names, personally, stating the emergency; signed with your key."""
+    context = runtime()
+    key = signer(context, actor, key_file, passphrase)
+    view = context.cases.waive(case, actor=actor, reason=reason, signer=key, now=now())
+    print_case(view, json_output)
+
+
 @app.command("withdraw")
 def withdraw(
     case: CaseArgument,
@@ -253,7 +275,8 @@ def execute(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Record that an approved (or cleared) case was carried out."""
+    """Record that an approved (or cleared) case was carried out; refused while a
+    legislature's waiting period runs, unless it was waived."""
     service = runtime().cases
     print_case(service.execute(case, actor=actor, quantity=quantity, now=now()), json_output)
 

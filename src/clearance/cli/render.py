@@ -115,6 +115,8 @@ def decision_panel(decision: Decision) -> Panel:
         body.add_row("conditions", Text("\n".join(decision.conditions)))
     if decision.stockpile is not None:
         body.add_row("stockpile", stockpile_text(decision.stockpile))
+    if decision.waiting_period is not None:
+        body.add_row("waiting period", Text(decision.waiting_period.describe(), style="yellow"))
     body.add_row("reasons", Text("\n".join(decision.reasons) or "—"))
     notes = [n for j in decision.judgements for n in j.notes]
     if notes:

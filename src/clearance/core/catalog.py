@@ -149,6 +149,9 @@ class System(_Frozen):
     origin: PartyCode
     category: str
     range_km: Annotated[int, Field(ge=0)]
+    major_defense_equipment: bool = False
+    """Major defence equipment in the sense of the US Arms Export Control Act (legislative
+    review thresholds are lower for it)."""
     illustrative: bool = False
     notes: str = ""
     dependencies: tuple[Dependency, ...] = ()

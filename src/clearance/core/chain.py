@@ -96,6 +96,7 @@ class EventType(StrEnum):
     ESCALATION_REACHED = "escalation_reached"
     SUBSCRIPTION_ADDED = "subscription_added"
     SUBSCRIPTION_ENDED = "subscription_ended"
+    WAITING_PERIOD_WAIVED = "waiting_period_waived"
 
 
 def event_body(

@@ -19,6 +19,7 @@ from typing import Any
 from clearance.core.digest import canonical_digest
 from clearance.core.holders import ConsentHolder
 from clearance.core.stockpile import StockpileFacts
+from clearance.core.waiting_periods import WaitingPeriod
 
 __all__ = [
     "Decision",
@@ -107,6 +108,8 @@ class Decision:
     reasons: tuple[str, ...] = ()
     stockpile: StockpileFacts | None = None
     duration_us: int = field(default=0, compare=False)
+    waiting_period: WaitingPeriod | None = None
+    """A legislature's waiting period before execution (``core.waiting_periods``)."""
 
     @property
     def consent_holders(self) -> tuple[str, ...]:
@@ -117,8 +120,10 @@ class Decision:
         return {j.holder.party: j.bundle for j in self.judgements}
 
     def as_dict(self) -> dict[str, Any]:
-        """The documented JSON form (docs/formats.md); keys are a public contract."""
-        return {
+        """The documented JSON form (docs/formats.md); keys are a public contract.
+        ``waiting_period`` is there only when there is one, so decisions without one keep
+        the bytes (and digests) they always had."""
+        record = {
             "decision_id": self.decision_id,
             "outcome": self.outcome.value,
             "consent_holders": list(self.consent_holders),
@@ -138,6 +143,9 @@ class Decision:
             "evaluated_at": self.evaluated_at.isoformat(),
             "duration_us": self.duration_us,
         }
+        if self.waiting_period is not None:
+            record["waiting_period"] = self.waiting_period.as_dict()
+        return record
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +171,7 @@ class RecordedDecision:
     stockpile: StockpileFacts | None
     record: Mapping[str, Any]
     digest: str
+    waiting_period: WaitingPeriod | None = None
 
     @classmethod
     def read(cls, record: dict[str, Any], digest: str) -> RecordedDecision:
@@ -171,6 +180,7 @@ class RecordedDecision:
         taken over, not copied (replay reads a great many): the caller must not change it."""
         try:
             facts = record.get("stockpile")
+            waiting = record.get("waiting_period")
             return cls(
                 decision_id=str(record["decision_id"]),
                 outcome=Outcome(record["outcome"]),
@@ -185,6 +195,7 @@ class RecordedDecision:
                 stockpile=None if facts is None else StockpileFacts.from_dict(facts),
                 record=MappingProxyType(record),
                 digest=digest,
+                waiting_period=None if waiting is None else WaitingPeriod.from_dict(waiting),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"the decision record lacks or misstates {exc}") from None

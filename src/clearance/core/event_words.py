@@ -41,6 +41,7 @@ from clearance.core.events import (
     SystemKeyAdded,
     UserAccessChanged,
     UserAdded,
+    WaitingPeriodWaived,
     read_event,
 )
 from clearance.core.request import describe_request
@@ -89,6 +90,16 @@ def _answered(p: ApprovalGiven | ApprovalDenied, _: Event) -> str:
     behalf = f" for {s['on_behalf_of']}" if s.get("on_behalf_of") else ""
     reason = f": “{s['reason']}”" if s.get("reason") else ""
     return f"{s.get('authority')} {verdict}, signed by {s.get('actor')}{behalf}{reason}"
+
+
+def _waived(p: WaitingPeriodWaived, _: Event) -> str:
+    s = p.statement
+    period = s.get("waiting_period") or {}
+    ends = f" (it would have ended {period['ends_on']})" if period.get("ends_on") else ""
+    reason = f": “{s['reason']}”" if s.get("reason") else ""
+    return (
+        f"waiting period waived{ends} by {s.get('authority')}, signed by {s.get('actor')}{reason}"
+    )
 
 
 def _condition_met(p: ConditionMet, _: Event) -> str:
@@ -211,6 +222,7 @@ WORDS: Mapping[EventType, Callable[[Any, Event], str]] = {
     EventType.ESCALATION_REACHED: _escalated,
     EventType.SUBSCRIPTION_ADDED: _subscribed,
     EventType.SUBSCRIPTION_ENDED: _unsubscribed,
+    EventType.WAITING_PERIOD_WAIVED: _waived,
 }
 """The words of each event type, given its payload and the event."""
 

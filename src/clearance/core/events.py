@@ -58,6 +58,7 @@ __all__ = [
     "SystemKeyAdded",
     "UserAccessChanged",
     "UserAdded",
+    "WaitingPeriodWaived",
     "read_event",
     "read_payload",
 ]
@@ -363,6 +364,17 @@ class EscalationReached(Payload):
     tell: str = field(metadata=_as(TEXT))
 
 
+@dataclass(frozen=True, slots=True)
+class WaitingPeriodWaived(Payload):
+    """A legislature's waiting period waived by the office the policy names: a signed
+    statement, as ``ApprovalGiven`` (docs/formats.md, signed statements)."""
+
+    TYPE = EventType.WAITING_PERIOD_WAIVED
+    statement: dict[str, Any] = field(metadata=_as(RECORD))
+    signature: str = field(metadata=_as(TEXT))
+    public_key: str = field(metadata=_as(TEXT))
+
+
 # policy and stock -----------------------------------------------------------------
 
 
@@ -476,6 +488,7 @@ PAYLOADS: Final[Mapping[EventType, type[Payload]]] = {
         EscalationReached,
         SubscriptionAdded,
         SubscriptionEnded,
+        WaitingPeriodWaived,
     )
 }
 """The payload class of each event type."""

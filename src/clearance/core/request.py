@@ -5,7 +5,8 @@ Two shapes, told apart by ``action``::
     {"action": "employ", "requester": "UA", "system": "atacms", "quantity": 2,
      "target": {"territory": "RU"}, "date": "2025-06-15"}
     {"action": "transfer", "requester": "US", "recipient": "UA", "system": "eram",
-     "quantity": 3350, "funding": "european-partners", "date": "2025-08-28"}
+     "quantity": 3350, "funding": "european-partners", "value_usd": 825000000,
+     "date": "2025-08-28"}
 
 Validation happens in two steps: the shape (pydantic, here) and the names
 (``check_against``: every party and system must be in the catalog). Both raise
@@ -41,6 +42,7 @@ from clearance.errors import RequestError
 
 __all__ = [
     "MAX_QUANTITY",
+    "MAX_VALUE_USD",
     "AnyRequest",
     "EmployRequest",
     "Request",
@@ -61,6 +63,10 @@ _YYYY_MM_DD = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_QUANTITY = 2**53 - 1
 """The largest quantity a request may name: the largest integer that every JSON reader and
 the canonical encoding (RFC 8785) hold exactly, far above any real quantity."""
+
+MAX_VALUE_USD = 10**13
+"""The largest value in US dollars a transfer may state: ten trillion, far above any sale
+ever notified, and well inside what JSON readers, RFC 8785 and Cedar's ``Long`` hold."""
 
 
 def iso_date(value: object) -> object:
@@ -134,6 +140,8 @@ class TransferRequest(_Base):
     action: Literal["transfer"]
     recipient: Code
     funding: Code | None = None
+    value_usd: Annotated[int, Field(ge=0, le=MAX_VALUE_USD)] | None = None
+    """What the transfer is worth, in whole US dollars (legislative review reads it)."""
 
     def parties(self) -> list[tuple[str, str]]:
         named = [*super().parties(), ("recipient", self.recipient)]
@@ -220,7 +228,8 @@ def describe_request(request: Mapping[str, Any] | StoredRequest) -> str:
 
     ``UA employs 2 × atacms against a target in RU, 2025-06-15`` (``…in RU, region
     RU-BEL, …`` when the target names its region), or
-    ``US transfers 3350 × eram to UA, funded by european-partners, 2025-08-28``.
+    ``US transfers 3350 × eram to UA, funded by european-partners, 2025-08-28``
+    (``…, worth $825,000,000, …`` when the transfer states its value).
     """
     if isinstance(request, UnreadableRequest):
         return f"a stored request that cannot be read ({request.problem})"
@@ -235,7 +244,9 @@ def describe_request(request: Mapping[str, Any] | StoredRequest) -> str:
             f", {request['date']}"
         )
     funding = f", funded by {request['funding']}" if request.get("funding") else ""
+    value = request.get("value_usd")
+    worth = f", worth ${value:,}" if type(value) is int else ""
     return (
         f"{request['requester']} transfers {request['quantity']} × {request['system']} "
-        f"to {request['recipient']}{funding}, {request['date']}"
+        f"to {request['recipient']}{funding}{worth}, {request['date']}"
     )

@@ -32,6 +32,9 @@ is executed (service/lifetimes.py); an action it does not name has no limit.
 ``stockpile_thresholds`` in ``bundle.yaml`` (whole percent of the requirement
 for green and for yellow) is the holder's rule for rating its own stocks
 while the bundle is in force; without it the standard 120 % / 100 % apply.
+
+``legislative_review`` in ``bundle.yaml`` says when the holder's own transfers must be
+notified to its legislature and wait before execution (``policy.legislative_review``).
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ from clearance.policy.bundle_meta import (
     thresholds,
 )
 from clearance.policy.entities import catalog_entities
+from clearance.policy.legislative_review import LegislativeReview, read_legislative_review
 from clearance.policy.review_limits import GateRule, read_review_limits
 from clearance.policy.source import Statement, parse_statements
 
@@ -115,6 +119,7 @@ class PolicyBundle:
     schema: cedarpy.Schema
     entities: cedarpy.Entities
     by_position: dict[str, PolicyInfo] = field(repr=False)
+    legislative_review: LegislativeReview | None = None
     reads_region: bool = False
     """Whether a policy tests the target's region or zones (``context.target.zones``): a
     use without a region that such a bundle does not permit says so."""
@@ -272,6 +277,9 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
         schema=schema,
         entities=entities,
         by_position=by_position,
+        legislative_review=read_legislative_review(
+            files.meta_file, files.meta.get("legislative_review"), catalog, holder
+        ),
         reads_region=_READS_REGION.search(full_text) is not None,
     )
 

@@ -158,6 +158,7 @@ def check_meta(files: BundleFiles, catalog: Catalog) -> tuple[str, dt.date]:
         "review_limits",
         "stockpile_thresholds",
         "policy_authority",
+        "legislative_review",
         "approval_lifetime",
     }
     extra = sorted(set(files.meta) - allowed)

@@ -25,6 +25,7 @@ from clearance.core.digest import canonical_digest
 from clearance.core.holders import ConsentHolder, consent_holders
 from clearance.core.request import AnyRequest, TransferRequest, check_against
 from clearance.core.stockpile import Balance, Position, StockpileFacts, assess
+from clearance.core.waiting_periods import WaitingPeriod
 from clearance.policy.bundle import PolicyBundle
 from clearance.policy.entities import target_zones
 from clearance.policy.evaluate import Question, judge
@@ -180,6 +181,7 @@ class Screener:
         as_of, stockpile = plan.as_of, plan.stockpile
         outcome, approvals, conditions, reasons = combine(judgements)
         facts = request.model_dump(mode="json", exclude_none=True)
+        waiting = None if outcome is Outcome.PROHIBITED else self._waiting(request, plan)
         return Decision(
             decision_id=decision_id,
             outcome=outcome,
@@ -194,7 +196,20 @@ class Screener:
             reasons=reasons,
             stockpile=stockpile,
             duration_us=duration_us,
+            waiting_period=waiting,
         )
+
+    def _waiting(self, request: AnyRequest, plan: _Plan) -> WaitingPeriod | None:
+        """The longest legislative waiting period the bundles in force give a transfer."""
+        if not isinstance(request, TransferRequest):
+            return None
+        found = [
+            period
+            for q in plan.questions
+            if q.bundle.legislative_review is not None
+            and (period := q.bundle.legislative_review.waiting_period(request, self.catalog))
+        ]
+        return max(found, key=lambda p: p.ends_on, default=None)
 
     def judge_under(
         self,

@@ -122,6 +122,8 @@ def cedar_request(
         context["recipient"] = _ref("Party", request.recipient)
         if request.funding is not None:
             context["funding"] = _ref("Party", request.funding)
+        if request.value_usd is not None:
+            context["value_usd"] = request.value_usd
         if stockpile is not None:
             context["stockpile"] = stockpile.cedar()
     return {

@@ -17,6 +17,9 @@ Only the expectations a case states are checked. ``consent_holders``,
 ``not_consent_holders`` lists parties that must not hold consent;
 ``stockpile`` (``now``, ``after``: ``green``/``yellow``/``red``, or ``untracked``)
 is the giver's rating the decision saw, from the pack's opening figures.
+``waiting_period`` (``days`` and ``ends_on``, the period's last day, or ``none``) is
+the legislature's waiting period the decision records: execution must be refused on
+``ends_on`` and allowed the day after, which is checked too.
 ``notes`` lists texts each of which some holder's note must contain.
 ``as_of`` judges under another date; ``approvals`` lists offices that have
 already approved.
@@ -56,6 +59,11 @@ class _Stockpile(_Model):
     after: Rating | None = None
 
 
+class _Waiting(_Model):
+    days: int
+    ends_on: IsoDate
+
+
 class Expectation(_Model):
     outcome: Outcome
     consent_holders: tuple[str, ...] | None = None
@@ -65,6 +73,7 @@ class Expectation(_Model):
     reasons: tuple[str, ...] | None = None
     holder_paths: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     stockpile: _Stockpile | Literal["untracked"] | None = None
+    waiting_period: _Waiting | Literal["none"] | None = None
     notes: tuple[str, ...] = ()
 
 
@@ -141,6 +150,7 @@ def _compare(case: GoldenCase, decision: Decision) -> list[Mismatch]:
         if party in decision.consent_holders:
             found.append(Mismatch("not_consent_holders", f"{party} not a holder", "holder"))
     _compare_stockpile(want, decision, found)
+    _compare_waiting(want, decision, found)
     said = [n for j in decision.judgements for n in j.notes]
     for text in want.notes:
         if not any(text in note for note in said):
@@ -168,6 +178,28 @@ def _compare_stockpile(want: Expectation, decision: Decision, found: list[Mismat
                 found.append(
                     Mismatch(f"stockpile.{name}", expected.value, getattr(facts, name).value)
                 )
+
+
+def _compare_waiting(want: Expectation, decision: Decision, found: list[Mismatch]) -> None:
+    period = decision.waiting_period
+    if want.waiting_period == "none":
+        if period is not None:
+            found.append(Mismatch("waiting_period", "none", period.describe()))
+        return
+    if want.waiting_period is None:
+        return
+    if period is None:
+        found.append(Mismatch("waiting_period", want.waiting_period.model_dump(), "none"))
+        return
+    expected = want.waiting_period
+    got = {"days": period.days, "ends_on": period.ends_on}
+    if got != expected.model_dump():
+        found.append(Mismatch("waiting_period", expected.model_dump(), got))
+    last, after = expected.ends_on, expected.ends_on + dt.timedelta(days=1)
+    if not period.blocks(last) or period.blocks(after):
+        found.append(
+            Mismatch("waiting_period", f"refused on {last}, allowed on {after}", period.describe())
+        )
 
 
 def _sorted(items: tuple[str, ...] | None) -> list[str] | None:

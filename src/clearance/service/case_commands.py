@@ -48,6 +48,7 @@ from clearance.service.case_moves import (
     check_evidence,
     check_execute,
     check_in_lifetime,
+    check_waiting_period,
     check_withdraw,
     readable,
 )
@@ -345,6 +346,7 @@ class CaseCommands:
             acting = principal(tx, actor, now.date())
             case = find_case(tx, case_id, acting, lock=True)
             request, done = check_execute(acting, case, quantity)
+            check_waiting_period(tx, case, now.date())
             check_in_lifetime(case, now)
             moved = record_move(
                 tx,

@@ -35,7 +35,7 @@ from clearance.service.access import (
     offices_in,
     principal,
 )
-from clearance.service.case_view import find_case
+from clearance.service.case_view import find_case, waiver
 from clearance.service.lifetimes import last_valid_day
 from clearance.service.people import can_act_for
 from clearance.store.protocol import Transaction
@@ -53,6 +53,7 @@ __all__ = [
     "check_evidence",
     "check_execute",
     "check_reply",
+    "check_waiting_period",
     "check_withdraw",
     "readable",
 ]
@@ -165,6 +166,20 @@ def check_execute(
     return request, done
 
 
+def check_waiting_period(tx: Transaction, case: CaseRecord, day: dt.date) -> None:
+    """Refuse executing ``case`` on ``day`` while its legislature's waiting period runs
+    (its last day included), unless the office the policy names has waived it."""
+    period = case.decision.waiting_period
+    if period is None or not period.blocks(day) or waiver(tx.ledger.of_case(case.id)):
+        return
+    raise IllegalTransition(
+        f"case {case.number} may not be executed before the waiting period ends on"
+        f" {period.ends_on.isoformat()} ({period.legislature}, notified"
+        f" {period.notified_on.isoformat()}): it may be executed from"
+        f" {period.executable_from.isoformat()}, or earlier if {period.waiver} waives it"
+    )
+
+
 def check_in_lifetime(case: CaseRecord, now: dt.datetime) -> None:
     """Refuse executing an approval that lapsed (service/lifetimes.py), even before the
     next expiry run records it: an approval past its lifetime no longer holds."""
@@ -246,8 +261,10 @@ class CaseMoves:
             def may_meet(text: str) -> bool:
                 return _passes(lambda: check_condition(acting, case, conditions, text))
 
-            execute = _passes(lambda: check_execute(acting, case, None)) and _passes(
-                lambda: check_in_lifetime(case, now)
+            execute = (
+                _passes(lambda: check_execute(acting, case, None))
+                and _passes(lambda: check_waiting_period(tx, case, day))
+                and _passes(lambda: check_in_lifetime(case, now))
             )
             return Moves(
                 answer=tuple(_answerable(tx, acting, case, day)),
@@ -284,6 +301,7 @@ class CaseMoves:
                 check_condition(acting, case, conditions, condition)
             elif action == Action.CASE_EXECUTE:
                 check_execute(acting, case, quantity)
+                check_waiting_period(tx, case, now.date())
                 check_in_lifetime(case, now)
             else:
                 raise AssertionError(f"{action} is not a change of a case to rehearse")

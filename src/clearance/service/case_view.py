@@ -22,6 +22,7 @@ from clearance.core.events import (
     Event,
     PayloadError,
     QuestionAsked,
+    WaitingPeriodWaived,
 )
 from clearance.core.workflow import CaseState, is_overdue
 from clearance.errors import NotFoundError
@@ -37,7 +38,7 @@ from clearance.store.records import (
     UserRecord,
 )
 
-__all__ = ["CaseView", "case_row", "find_case", "pending_question", "view_in"]
+__all__ = ["CaseView", "case_row", "find_case", "pending_question", "view_in", "waiver"]
 
 
 def pending_question(case: CaseRecord, events: Iterable[LedgerRecord]) -> Event | None:
@@ -50,6 +51,19 @@ def pending_question(case: CaseRecord, events: Iterable[LedgerRecord]) -> Event 
     except PayloadError:
         return None  # changed outside clearance: audit verify names it
     return last if last is not None and isinstance(last.payload, QuestionAsked) else None
+
+
+def waiver(events: Iterable[LedgerRecord]) -> Event | None:
+    """The waiver of the case's waiting period (``WaitingPeriodWaived``), if it has one."""
+    for record in events:
+        if record.type == EventType.WAITING_PERIOD_WAIVED.value:
+            try:
+                event = record.event
+            except PayloadError:
+                continue  # changed outside clearance: audit verify names it
+            if isinstance(event.payload, WaitingPeriodWaived):
+                return event
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +109,20 @@ class CaseView:
     def question(self) -> Event | None:
         """The question the case waits on, while it waits (``pending_question``)."""
         return pending_question(self.case, self.events)
+
+    def waiting_period(self) -> dict[str, Any] | None:
+        """The legislature's waiting period the case must let pass before execution, and
+        its waiver, if any (None: it has none)."""
+        period = self.case.decision.waiting_period
+        if period is None:
+            return None
+        waived = waiver(self.events)
+        return {
+            **period.as_dict(),
+            "waived": waived is not None,
+            "waived_by": None if waived is None else waived.actor,
+            "waived_at": None if waived is None else waived.at.isoformat(),
+        }
 
     @property
     def decision(self) -> dict[str, Any]:
@@ -149,6 +177,7 @@ class CaseView:
             "overdue": is_overdue(c.state, c.due_at, now),
             "expires_at": None if c.expires_at is None else c.expires_at.isoformat(),
             "clocks": self.clock_rows(now),
+            "waiting_period": self.waiting_period(),
             "version": c.version,
             "request": c.request.as_dict(),
             "request_digest": c.request_digest,

@@ -4,7 +4,7 @@ The work is in modules by what it does: ``service.submission`` makes
 cases, ``service.case_commands`` changes them, ``service.case_moves`` says
 which changes a reader may make now (by the changes' own checks),
 ``service.case_queries`` reads them, ``service.rescreening`` judges the open
-ones again. The command line and the web reach them all through one object
+ones again, ``service.waiting_periods`` waives a legislature's waiting period. The command line and the web reach them all through one object
 built for the pack in force (the runtime rebuilds it when the policy
 changes), so this facade composes them over one store, one screener and one
 view of the stock, and holds no logic of its own.
@@ -27,6 +27,7 @@ from clearance.service.expiry import expire
 from clearance.service.rescreening import Rescreener, Rescreening
 from clearance.service.stockpile import StockService
 from clearance.service.submission import CaseSubmission
+from clearance.service.waiting_periods import WaitingPeriods
 from clearance.store.repository import Store
 
 __all__ = ["MAX_SAID", "CaseService", "CaseView", "Gate", "Moves", "Rescreening", "case_row"]
@@ -54,6 +55,7 @@ class CaseService:
         self.reply = questions.reply
         self.condition_met = commands.condition_met
         self.execute = commands.execute
+        self.waive = WaitingPeriods(store, self.clocks).waive
         moves = CaseMoves(store)
         self.moves = moves.offered
         self.rehearse = moves.rehearse

@@ -70,6 +70,7 @@ DEMO_CASES: tuple[tuple[str, dict[str, object], Level], ...] = (
             "system": "eram",
             "quantity": 3350,
             "funding": "european-partners",
+            "value_usd": 825_000_000,
             "date": "2025-08-28",
         },
         Level.UNCLASSIFIED,

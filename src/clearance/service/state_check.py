@@ -52,6 +52,7 @@ from clearance.core.events import (
     SubscriptionEnded,
     UserAccessChanged,
     UserAdded,
+    WaitingPeriodWaived,
     read_event,
 )
 from clearance.core.signing import verify
@@ -132,7 +133,9 @@ class LedgerFacts:
                     continue
                 event = read_event(body)
                 p = event.payload
-                if isinstance(p, ApprovalGiven | ApprovalDenied | BundleActivated):
+                if isinstance(
+                    p, ApprovalGiven | ApprovalDenied | BundleActivated | WaitingPeriodWaived
+                ):
                     self._check_statement(seq, prev_hash, event.actor, p)
                 handler = _HANDLERS.get(event.type)
                 if handler is not None:
@@ -147,7 +150,7 @@ class LedgerFacts:
         seq: int,
         prev_hash: str,
         actor: str,
-        p: ApprovalGiven | ApprovalDenied | BundleActivated,
+        p: ApprovalGiven | ApprovalDenied | BundleActivated | WaitingPeriodWaived,
     ) -> None:
         """A person's signed statement recorded by event ``seq``: theirs, signed by them, over
         the ledger as it stood just before the event."""

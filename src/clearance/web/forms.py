@@ -34,6 +34,7 @@ FIELD_IDS = {
     "target.region": "region",
     "recipient": "recipient",
     "funding": "funding",
+    "value_usd": "value_usd",
     "classification": "classification",
 }
 """A request field (as errors name it) → the id of the form input that holds it."""
@@ -52,6 +53,7 @@ class RequestForm:
     region: str = ""
     recipient: str = ""
     funding: str = ""
+    value_usd: str = ""
     classification: str = "UNCLASSIFIED"
     idempotency_key: str = ""
 
@@ -75,6 +77,11 @@ class RequestForm:
             data["recipient"] = self.recipient
             if self.funding:
                 data["funding"] = self.funding
+            value: object = self.value_usd.replace(",", "").strip()
+            if value:
+                if isinstance(value, str) and value.isdigit() and len(value) < 30:
+                    value = int(value)
+                data["value_usd"] = value
         return data
 
 
@@ -109,6 +116,7 @@ def read_request_form(form: Mapping[str, Any]) -> RequestForm:
         region=text("region"),
         recipient=text("recipient"),
         funding=text("funding"),
+        value_usd=text("value_usd"),
         classification=text("classification", "UNCLASSIFIED"),
         idempotency_key=text("idempotency_key"),
     )

@@ -1,5 +1,5 @@
 """Cases through the API: submit, list, show, answer, ask and reply, withdraw, meet
-conditions, execute."""
+conditions, waive a waiting period, execute."""
 
 from __future__ import annotations
 
@@ -49,6 +49,13 @@ class ConditionMet(BaseModel):
 
 class Execution(BaseModel):
     quantity: int | None = Field(default=None, ge=1, le=MAX_QUANTITY)
+
+
+class Waiver(BaseModel):
+    """An emergency waiver of a waiting period: the passphrase unlocks the actor's key."""
+
+    reason: str = Field(min_length=1, max_length=4000, pattern=TEXT)
+    passphrase: str = Field(min_length=1, max_length=1000)
 
 
 class Withdrawal(BaseModel):
@@ -179,6 +186,20 @@ def approve(case_id: CaseRef, body: Answer, viewer: Viewer, srv: Srv) -> dict[st
 def deny(case_id: CaseRef, body: Answer, viewer: Viewer, srv: Srv) -> dict[str, Any]:
     """Deny a case in review with a reason, signed with your key."""
     return _answer(srv, viewer, case_id, body, False)
+
+
+@router.post("/cases/{case_id}/waiver", **_CASE)
+def waive(case_id: CaseRef, body: Waiver, viewer: Viewer, srv: Srv) -> dict[str, Any]:
+    """Waive a case's legislative waiting period, as the office the policy names, personally,
+    stating the emergency; signed with your key."""
+    view = srv.cases.waive(
+        case_id,
+        actor=viewer.id,
+        reason=body.reason,
+        signer=srv.signer(viewer.id, body.passphrase),
+        now=srv.now(),
+    )
+    return view.as_dict(srv.now())
 
 
 @router.post("/cases/{case_id}/withdraw", **_CASE)

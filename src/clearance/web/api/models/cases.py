@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from . import Body, Recorded, RequestData
-from .decisions import Decision
+from .decisions import Decision, WaitingPeriod
 
 __all__ = ["CaseBody", "CaseEvent", "CaseList", "CaseRow"]
 
@@ -76,6 +76,14 @@ class GateClock(Body):
     stopped: bool = Field(description="True while the case waits for an answer.")
 
 
+class CaseWaitingPeriod(WaitingPeriod):
+    """The case's waiting period, and its waiver."""
+
+    waived: bool
+    waived_by: str | None = Field(description="Who waived it (the waiver office's holder).")
+    waived_at: str | None
+
+
 class CaseEvent(Recorded):
     """One ledger event of the case: its body's keys, the link that chains it, and what checks
     it. ``body`` is the exact text hashed; for a reader shown less than it holds, the event is
@@ -115,6 +123,9 @@ class CaseBody(Body):
         description="While approved and not executed: when the approval lapses."
     )
     clocks: list[GateClock]
+    waiting_period: CaseWaitingPeriod | None = Field(
+        description="The legislature's waiting period before execution; null when none."
+    )
     version: int
     request: RequestData
     request_digest: str

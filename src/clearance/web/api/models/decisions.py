@@ -77,6 +77,21 @@ class StockFacts(Recorded):
     figures_withheld: bool | None = None
 
 
+class WaitingPeriod(Recorded):
+    """A legislature's waiting period before a transfer may be executed."""
+
+    holder: str = Field(description="Whose policy requires it.")
+    legislature: str
+    rule: str = Field(description='In words: "major defense equipment from $14,000,000".')
+    value_usd: int
+    threshold_usd: int
+    days: int
+    notified_on: str = Field(description="The request's date, taken as the notification.")
+    ends_on: str = Field(description="The period's last day: execution on it is refused.")
+    executable_from: str = Field(description="The first day execution is allowed.")
+    waiver: str = Field(description="The office whose emergency waiver lifts it.")
+
+
 class Decision(Recorded):
     """The answer to one request, with everything needed to trust and replay it."""
 
@@ -98,3 +113,6 @@ class Decision(Recorded):
     catalog_revision: str
     evaluated_at: str
     duration_us: int
+    waiting_period: WaitingPeriod | None = Field(
+        default=None, description="Transfers a legislature must review first; else absent."
+    )
