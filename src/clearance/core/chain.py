@@ -96,6 +96,8 @@ class EventType(StrEnum):
     ESCALATION_REACHED = "escalation_reached"
     SUBSCRIPTION_ADDED = "subscription_added"
     SUBSCRIPTION_ENDED = "subscription_ended"
+    CASE_EXECUTED = "case_executed"
+    CASE_SUSPENDED = "case_suspended"
 
 
 def event_body(
