@@ -17,6 +17,8 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from clearance.core.chain import EventType
+from clearance.core.events import ABSENT, CaseExecuted, CaseStateChanged
 from clearance.core.request import AnyRequest, UnreadableRequest
 from clearance.core.workflow import CaseState, check_transition
 from clearance.errors import (
@@ -42,6 +44,7 @@ from clearance.store.records import CaseRecord, ConditionRecord
 from clearance.store.repository import Store
 
 __all__ = [
+    "ANSWERABLE_STATES",
     "CaseMoves",
     "Gate",
     "Moves",
@@ -53,8 +56,15 @@ __all__ = [
     "check_execute",
     "check_reply",
     "check_withdraw",
+    "drawn_so_far",
     "readable",
+    "record_move",
 ]
+
+
+ANSWERABLE_STATES = frozenset({CaseState.IN_REVIEW, CaseState.SUSPENDED})
+"""States in which offices answer a case's open gates: in review, and suspended (the
+offices the policy in force on the day names)."""
 
 
 def readable(case: CaseRecord) -> AnyRequest:
@@ -147,21 +157,70 @@ def check_condition(
         raise IllegalTransition(f"condition '{condition}' is already met")
 
 
+def drawn_so_far(tx: Transaction, case: CaseRecord) -> int:
+    """How much of the case's approved quantity its draws have executed so far (only a case
+    partly executed, or suspended after a draw, has drawn any)."""
+    if case.state not in (CaseState.PARTLY_EXECUTED, CaseState.SUSPENDED):
+        return 0
+    draws = [
+        e.event.payload for e in tx.ledger.of_case(case.id) if e.type == EventType.CASE_EXECUTED
+    ]
+    return sum(p.quantity for p in draws if isinstance(p, CaseExecuted))
+
+
 def check_execute(
-    acting: Principal, case: CaseRecord, quantity: int | None
+    acting: Principal, case: CaseRecord, quantity: int | None, drawn: int = 0
 ) -> tuple[AnyRequest, int]:
-    """Refuse recording the case as executed by ``acting``: the requesting party, of at
-    most the approved quantity, on a case that may be executed. The request and how many
-    were used or delivered (``quantity``, or all that was asked) otherwise."""
+    """Refuse recording a draw on the case by ``acting``: the requesting party, of at most
+    what remains of the approved quantity (``drawn``: executed so far), on a case that may
+    be executed. The request and how many were used or delivered (``quantity``, or all
+    that remains) otherwise. Whether the policy in force still permits it on the day is
+    judged after these checks (``service.execution``)."""
     check(acting, Action.CASE_EXECUTE, case)
     request = readable(case)
     acting_party(acting, {request.requester}, "record this case as executed")
+    if case.state is CaseState.SUSPENDED:
+        raise IllegalTransition(
+            f"case {case.number} is suspended: it may be executed only once the offices the"
+            " policy in force names have approved it"
+        )
     asked = request.quantity
-    done = asked if quantity is None else quantity
-    if not 1 <= done <= asked:
+    left = asked - drawn
+    done = left if quantity is None else quantity
+    if not 1 <= done <= left:
+        if drawn:
+            raise InputError(
+                "quantity",
+                f"must be between 1 and the {left} that remain of the approved {asked}"
+                f" ({drawn} already executed)",
+            )
         raise InputError("quantity", f"must be between 1 and the approved {asked}")
     check_transition(case.state, CaseState.EXECUTED)
     return request, done
+
+
+def record_move(
+    tx: Transaction,
+    case: CaseRecord,
+    target: CaseState,
+    *,
+    actor: str,
+    now: dt.datetime,
+    why: str,
+    due_at: dt.datetime | None = None,
+) -> CaseRecord:
+    """Move ``case`` to ``target`` (``due_at``: when a move into review is due)."""
+    check_transition(case.state, target)
+    updated = tx.cases.update(case, state=target.value, state_since=now, due_at=due_at)
+    tx.append(
+        CaseStateChanged(
+            case.state.value, target.value, why, due_at=ABSENT if due_at is None else due_at
+        ),
+        actor=actor,
+        at=now,
+        case_id=case.id,
+    )
+    return updated
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +251,7 @@ class Moves:
 
 def _answerable(tx: Transaction, acting: Principal, case: CaseRecord, day: dt.date) -> list[Gate]:
     """The open gates of a case in review that ``acting`` may answer on ``day``."""
-    if case.state != CaseState.IN_REVIEW or not may(acting, Action.CASE_ANSWER, case):
+    if case.state not in ANSWERABLE_STATES or not may(acting, Action.CASE_ANSWER, case):
         return []
     if acting.user is None:
         return []
@@ -234,12 +293,13 @@ class CaseMoves:
             def may_meet(text: str) -> bool:
                 return _passes(lambda: check_condition(acting, case, conditions, text))
 
-            execute = _passes(lambda: check_execute(acting, case, None))
+            drawn = drawn_so_far(tx, case)
+            execute = _passes(lambda: check_execute(acting, case, None, drawn))
             return Moves(
                 answer=tuple(_answerable(tx, acting, case, day)),
                 withdraw=_passes(lambda: check_withdraw(acting, case)),
                 conditions=tuple(text for text in conditions if may_meet(text)),
-                execute_up_to=readable(case).quantity if execute else None,
+                execute_up_to=readable(case).quantity - drawn if execute else None,
                 ask=_passes(lambda: check_ask(tx, acting, case, day)),
                 reply=_passes(lambda: check_reply(acting, case)),
             )
@@ -269,6 +329,6 @@ class CaseMoves:
                 conditions = {k.text: k for k in tx.cases.conditions(case.id)}
                 check_condition(acting, case, conditions, condition)
             elif action == Action.CASE_EXECUTE:
-                check_execute(acting, case, quantity)
+                check_execute(acting, case, quantity, drawn_so_far(tx, case))
             else:
                 raise AssertionError(f"{action} is not a change of a case to rehearse")

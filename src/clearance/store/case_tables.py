@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from clearance.core.decision import RecordedDecision
 from clearance.core.request import UnreadableRequest
 from clearance.core.workflow import DECIDED_STATES, OPEN_STATES, CaseState
 from clearance.errors import ConflictError
@@ -134,7 +135,12 @@ class CaseTables(CaseLists):
         return None if row is None else case_record(row)
 
     def update(self, case: CaseRecord, **changes: Any) -> CaseRecord:
-        """Write ``changes`` if nobody changed the case since ``case`` was read."""
+        """Write ``changes`` if nobody changed the case since ``case`` was read (a new
+        ``decision``, a ``RecordedDecision``, is kept as its canonical text, with its outcome)."""
+        decision = changes.get("decision")
+        if isinstance(decision, RecordedDecision):
+            changes["decision"] = decision_text(decision)
+            changes["outcome"] = decision.outcome.value
         if changes.get("state") in DECIDED_STATES and case.state in (
             CaseState.SUBMITTED,
             CaseState.IN_REVIEW,
