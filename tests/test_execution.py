@@ -1,0 +1,233 @@
+"""Execution judged on its own day (SQLite and PostgreSQL): an approved case is judged again
+under the policy in force on the day it is drawn on, suspended when that policy would not
+permit it, and drawn on in parts up to the approved quantity."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from clearance.core.actors import ADMIN
+from clearance.core.chain import EventType
+from clearance.core.event_words import words_of
+from clearance.core.events import CaseExecuted, CaseSuspended
+from clearance.errors import ExecutionSuspended, IllegalTransition, InputError
+from clearance.policy.engine import Screener
+from clearance.policy.history import BundleHistory
+from clearance.policy.pack import bundle_from_texts, read_bundle_texts
+from clearance.service import audit
+from clearance.service.cases import CaseService
+from clearance.service.inbox import inbox
+from clearance.store.repository import Store
+from tests.worlds import G2, G5, World
+
+APRIL = dt.datetime(2025, 4, 10, 9, 0, tzinfo=dt.UTC)
+"""Under the 2024-11-17 bundle: ATACMS may strike inside Russia without review."""
+ATACMS_APRIL = {**G2, "date": "2025-04-10"}
+ON_30_APRIL = dt.datetime(2025, 4, 30, 12, 0, tzinfo=dt.UTC)
+ON_10_MAY = dt.datetime(2025, 5, 10, 12, 0, tzinfo=dt.UTC)
+"""Under the 2025-05-01 bundle: the review mechanism gates strikes inside Russia on us.secdef."""
+
+
+def _events(store: Store, case_id: str) -> list[object]:
+    with store.reading() as tx:
+        return [e.event.payload for e in tx.ledger.of_case(case_id)]
+
+
+def test_executed_before_the_review_mechanism_it_proceeds(world: World) -> None:
+    case, _ = world.cases.submit(ATACMS_APRIL, actor="ua.liaison", now=APRIL)
+    assert case.state == "approved"
+    done = world.cases.execute(case.id, actor="ua.liaison", quantity=None, now=ON_30_APRIL)
+    assert done.case.state == "executed"
+    drawn = [p for p in _events(world.store, case.id) if isinstance(p, CaseExecuted)]
+    assert drawn == [CaseExecuted(2, 2, 2)]
+
+
+def test_executed_under_the_review_mechanism_it_is_suspended_for_secdef(world: World) -> None:
+    case, _ = world.cases.submit(ATACMS_APRIL, actor="ua.liaison", now=APRIL)
+    with pytest.raises(ExecutionSuspended, match=r"was not executed: .*us\.secdef") as refused:
+        world.cases.execute(case.id, actor="ua.liaison", quantity=None, now=ON_10_MAY)
+    assert refused.value.http_status == 409
+    assert "2025-05-10" in refused.value.message
+    # The suspension committed; the execution did not.
+    view = world.cases.view(case.id, actor=ADMIN)
+    assert view.case.state == "suspended"
+    assert view.case.outcome == "review_required"
+    payloads = _events(world.store, case.id)
+    assert not any(isinstance(p, CaseExecuted) for p in payloads)
+    suspended = [p for p in payloads if isinstance(p, CaseSuspended)]
+    assert len(suspended) == 1
+    assert suspended[0].offices == ("us.secdef",)
+    assert suspended[0].cause == "execution"
+    assert suspended[0].as_of == dt.date(2025, 5, 10)
+    assert suspended[0].quantity == 2
+    assert "US" in suspended[0].decision["bundles"]
+    events = view.as_dict(ON_10_MAY)["events"]
+    words = [words_of(e) for e in events if e["type"] == "case_suspended"]
+    assert "us.secdef" in words[0]
+    assert "US bundle sha256:" in words[0]
+    # Still suspended: executing again is refused, whatever the day, until secdef approves.
+    with pytest.raises(IllegalTransition, match="is suspended"):
+        world.cases.execute(case.id, actor="ua.liaison", quantity=None, now=ON_10_MAY)
+    # The office the policy names finds it in their inbox and answers it, signed.
+    items = inbox(world.store, actor="hegseth", now=ON_10_MAY, clocks=world.cases.clocks)
+    assert [(i.kind, i.office, i.case.id if i.case else None) for i in items] == [
+        ("decide", "us.secdef", case.id)
+    ]
+    resumed = world.cases.answer(
+        case.id,
+        actor="hegseth",
+        approve=True,
+        reason="Reviewed under the mechanism",
+        signer=world.keys["hegseth"],
+        now=ON_10_MAY + dt.timedelta(hours=2),
+    )
+    assert resumed.case.state == "approved"
+    assert inbox(world.store, actor="hegseth", now=ON_10_MAY, clocks=world.cases.clocks) == []
+    done = world.cases.execute(
+        case.id, actor="ua.liaison", quantity=None, now=ON_10_MAY + dt.timedelta(hours=3)
+    )
+    assert done.case.state == "executed"
+    assert audit.verify(world.store).ok
+
+
+def test_a_denial_of_a_suspended_case_ends_it(world: World) -> None:
+    case, _ = world.cases.submit(ATACMS_APRIL, actor="ua.liaison", now=APRIL)
+    with pytest.raises(ExecutionSuspended):
+        world.cases.execute(case.id, actor="ua.liaison", quantity=1, now=ON_10_MAY)
+    denied = world.cases.answer(
+        case.id,
+        actor="hegseth",
+        approve=False,
+        reason="Not now",
+        signer=world.keys["hegseth"],
+        now=ON_10_MAY,
+    )
+    assert denied.case.state == "denied"
+    with pytest.raises(IllegalTransition):
+        world.cases.execute(case.id, actor="ua.liaison", quantity=None, now=ON_10_MAY)
+
+
+def test_a_suspended_case_may_be_withdrawn(world: World) -> None:
+    case, _ = world.cases.submit(ATACMS_APRIL, actor="ua.liaison", now=APRIL)
+    with pytest.raises(ExecutionSuspended):
+        world.cases.execute(case.id, actor="ua.liaison", quantity=None, now=ON_10_MAY)
+    gone = world.cases.withdraw(case.id, actor="ua.liaison", reason="no longer", now=ON_10_MAY)
+    assert gone.case.state == "withdrawn"
+
+
+def test_partial_draws_up_to_the_approved_quantity(world: World) -> None:
+    request = {**ATACMS_APRIL, "quantity": 5}
+    case, _ = world.cases.submit(request, actor="ua.liaison", now=APRIL)
+    first = world.cases.execute(case.id, actor="ua.liaison", quantity=2, now=APRIL)
+    assert first.case.state == "partly_executed"
+    assert world.cases.moves(case.id, actor="ua.liaison", now=APRIL).execute_up_to == 3
+    second = world.cases.execute(case.id, actor="ua.liaison", quantity=1, now=APRIL)
+    assert second.case.state == "partly_executed"
+    with pytest.raises(InputError, match="the 2 that remain of the approved 5") as beyond:
+        world.cases.execute(case.id, actor="ua.liaison", quantity=3, now=APRIL)
+    assert beyond.value.where == "quantity"
+    last = world.cases.execute(case.id, actor="ua.liaison", quantity=None, now=APRIL)
+    assert last.case.state == "executed"
+    drawn = [p for p in _events(world.store, case.id) if isinstance(p, CaseExecuted)]
+    assert drawn == [CaseExecuted(2, 2, 5), CaseExecuted(1, 3, 5), CaseExecuted(2, 5, 5)]
+    assert audit.verify(world.store).ok
+
+
+def test_a_partly_executed_case_is_judged_again_on_each_draw(world: World) -> None:
+    request = {**ATACMS_APRIL, "quantity": 4}
+    case, _ = world.cases.submit(request, actor="ua.liaison", now=APRIL)
+    world.cases.execute(case.id, actor="ua.liaison", quantity=1, now=ON_30_APRIL)
+    with pytest.raises(ExecutionSuspended):
+        world.cases.execute(case.id, actor="ua.liaison", quantity=1, now=ON_10_MAY)
+    world.cases.answer(
+        case.id,
+        actor="hegseth",
+        approve=True,
+        reason="ok",
+        signer=world.keys["hegseth"],
+        now=ON_10_MAY,
+    )
+    assert world.cases.view(case.id, actor=ADMIN).case.state == "partly_executed"
+    assert world.cases.moves(case.id, actor="ua.liaison", now=ON_10_MAY).execute_up_to == 3
+    done = world.cases.execute(case.id, actor="ua.liaison", quantity=None, now=ON_10_MAY)
+    assert done.case.state == "executed"
+
+
+def test_partial_transfer_draws_move_stock(world: World) -> None:
+    eram, _ = world.cases.submit(G5, actor="us.liaison", now=APRIL)
+    world.cases.condition_met(
+        eram.id,
+        actor="us.liaison",
+        condition="European partners fund the purchase",
+        evidence="signed",
+        now=APRIL,
+    )
+    day = dt.datetime(2025, 9, 1, tzinfo=dt.UTC)
+    with world.store.reading() as tx:
+        committed = tx.stock.committed_by_case(eram.id)
+    first = world.cases.execute(eram.id, actor="us.liaison", quantity=1000, now=day)
+    assert first.case.state == "partly_executed"
+    with world.store.reading() as tx:
+        assert tx.stock.committed_by_case(eram.id) == max(committed - 1000, 0)
+    world.cases.execute(eram.id, actor="us.liaison", quantity=None, now=day)
+    with world.store.reading() as tx:
+        assert tx.stock.committed_by_case(eram.id) == 0
+    assert audit.verify(world.store).ok
+
+
+def test_a_bundle_taking_effect_suspends_approved_cases(store: Store, world: World) -> None:
+    case, _ = world.cases.submit(ATACMS_APRIL, actor="ua.liaison", now=APRIL)
+    found = world.cases.rescreen(actor=ADMIN, now=ON_30_APRIL)
+    assert found.suspended == ()
+    found = world.cases.rescreen(actor=ADMIN, now=ON_10_MAY)
+    assert [(c.id, offices) for c, offices in found.suspended] == [(case.id, ("us.secdef",))]
+    assert world.cases.view(case.id, actor=ADMIN).case.state == "suspended"
+    suspended = [p for p in _events(store, case.id) if isinstance(p, CaseSuspended)]
+    assert [(p.cause, p.quantity) for p in suspended] == [("activation", None)]
+    # Once suspended it is not suspended again.
+    assert world.cases.rescreen(actor=ADMIN, now=ON_10_MAY).suspended == ()
+    assert audit.verify(store).ok
+
+
+def test_a_prohibition_leaves_no_office_to_approve(world: World, store: Store) -> None:
+    case, _ = world.cases.submit(ATACMS_APRIL, actor="ua.liaison", now=APRIL)
+    strict = _prohibiting_screener(world.cases.screener)
+    cases = CaseService(store, strict, default_sla_days=14)
+    with pytest.raises(ExecutionSuspended, match="no office can approve it"):
+        cases.execute(case.id, actor="ua.liaison", quantity=None, now=ON_10_MAY)
+    assert cases.view(case.id, actor=ADMIN).case.state == "suspended"
+    with pytest.raises(IllegalTransition, match="no office can approve it"):
+        cases.answer(
+            case.id,
+            actor="hegseth",
+            approve=True,
+            reason="ok",
+            signer=world.keys["hegseth"],
+            now=ON_10_MAY,
+        )
+    assert cases.withdraw(case.id, actor="ua.liaison", reason="", now=ON_10_MAY).case.state == (
+        "withdrawn"
+    )
+    with store.reading() as tx:
+        types = [e.type for e in tx.ledger.of_case(case.id)]
+    assert EventType.CASE_SUSPENDED in types
+
+
+def _prohibiting_screener(screener: Screener) -> Screener:
+    """The seed pack's screener with a US bundle from 2025-05-02 that forbids every
+    employment inside Russia outright (no gate): a prohibition."""
+    pack = screener.pack
+    texts = read_bundle_texts(pack.root / "bundles" / "US" / "2025-05-01")
+    texts["bundle.yaml"] = texts["bundle.yaml"].replace("2025-05-01", "2025-05-02")
+    texts["policies.cedar"] += (
+        '\n@id("us-forbid-russia")\n'
+        '@description("No strikes inside Russia.")\n'
+        'forbid (principal, action == Action::"employ", resource)\n'
+        'when { context has target && context.target.territory == Party::"RU" };\n'
+    )
+    forbidding = bundle_from_texts(texts, pack, "bundles/US/2025-05-02")
+    history = BundleHistory([*pack.history, forbidding])
+    return Screener(dataclasses.replace(pack, history=history))
