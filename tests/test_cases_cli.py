@@ -417,3 +417,8 @@ def test_an_april_strike_executed_under_the_review_mechanism_is_suspended(cli: C
     assert "quantity: must be between 1 and the 1 that remain of the approved 3" in beyond.stderr
     done = cli.json("cases", "execute", "1", "--as", "ua.liaison")
     assert done["state"] == "executed"
+    assert cli.json("audit", "verify")["ok"] is True
+    shown_file = cli.file("case.json", cli.json("cases", "show", "1"))
+    keys = cli.file("keys.json", cli.json("users", "list"))
+    proof = cli.json("verify-decision", shown_file, "--keys", keys)
+    assert proof["valid"] is True, proof

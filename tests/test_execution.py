@@ -19,6 +19,7 @@ from clearance.policy.history import BundleHistory
 from clearance.policy.pack import bundle_from_texts, read_bundle_texts
 from clearance.service import audit
 from clearance.service.cases import CaseService
+from clearance.service.decision_proof import prove
 from clearance.service.inbox import inbox
 from clearance.store.repository import Store
 from tests.worlds import G2, G5, World
@@ -216,18 +217,81 @@ def test_a_prohibition_leaves_no_office_to_approve(world: World, store: Store) -
     assert EventType.CASE_SUSPENDED in types
 
 
+def test_an_office_added_after_approval_is_asked_and_earlier_answers_still_verify(
+    world: World, store: Store
+) -> None:
+    """Approved by us.secdef under the review mechanism; by the day of execution a bundle
+    also gates it on us.usdp: the case is suspended for us.usdp alone (secdef's approval
+    still counts), resumes when us.usdp approves, and its file verifies offline, each
+    answer against the decision it was signed over."""
+    cases = CaseService(store, _gating_screener(world.cases.screener), default_sla_days=14)
+    may = {**ATACMS_APRIL, "date": "2025-05-01"}
+    first = dt.datetime(2025, 5, 1, 9, tzinfo=dt.UTC)
+    case, _ = cases.submit(may, actor="ua.liaison", now=first)
+    approved = cases.answer(
+        case.id,
+        actor="hegseth",
+        approve=True,
+        reason="Within the guidance",
+        signer=world.keys["hegseth"],
+        now=first,
+    )
+    assert approved.case.state == "approved"
+    with pytest.raises(ExecutionSuspended, match=r"waits for us\.usdp to approve"):
+        cases.execute(case.id, actor="ua.liaison", quantity=None, now=ON_10_MAY)
+    resumed = cases.answer(
+        case.id,
+        actor="usdp",
+        approve=True,
+        reason="Reviewed",
+        signer=world.keys["usdp"],
+        now=ON_10_MAY,
+    )
+    assert resumed.case.state == "approved"
+    done = cases.execute(case.id, actor="ua.liaison", quantity=None, now=ON_10_MAY)
+    assert done.case.state == "executed"
+    proof = prove(cases.view(case.id, actor=ADMIN).as_dict(ON_10_MAY), None, None)
+    assert proof.problems == ()
+    assert [(c.authority, c.valid) for c in proof.signatures] == [
+        ("us.secdef", True),
+        ("us.usdp", True),
+    ]
+    assert audit.verify(store).ok
+
+
+def _gating_screener(screener: Screener) -> Screener:
+    """The seed pack's screener with a US bundle from 2025-05-02 that also gates strikes
+    inside Russia on us.usdp."""
+    return _amended(
+        screener,
+        '\n@id("us-usdp-review")\n'
+        '@description("Strikes inside Russia also need the Under Secretary.")\n'
+        '@gate("us.usdp")\n'
+        '@delegable("true")\n'
+        'forbid (principal, action == Action::"employ", resource)\n'
+        'when { context has target && context.target.territory == Party::"RU" }\n'
+        'unless { context.approvals.contains(Authority::"us.usdp") };\n',
+    )
+
+
 def _prohibiting_screener(screener: Screener) -> Screener:
     """The seed pack's screener with a US bundle from 2025-05-02 that forbids every
     employment inside Russia outright (no gate): a prohibition."""
-    pack = screener.pack
-    texts = read_bundle_texts(pack.root / "bundles" / "US" / "2025-05-01")
-    texts["bundle.yaml"] = texts["bundle.yaml"].replace("2025-05-01", "2025-05-02")
-    texts["policies.cedar"] += (
+    return _amended(
+        screener,
         '\n@id("us-forbid-russia")\n'
         '@description("No strikes inside Russia.")\n'
         'forbid (principal, action == Action::"employ", resource)\n'
-        'when { context has target && context.target.territory == Party::"RU" };\n'
+        'when { context has target && context.target.territory == Party::"RU" };\n',
     )
-    forbidding = bundle_from_texts(texts, pack, "bundles/US/2025-05-02")
-    history = BundleHistory([*pack.history, forbidding])
-    return Screener(dataclasses.replace(pack, history=history))
+
+
+def _amended(screener: Screener, policy: str) -> Screener:
+    """The seed pack's screener with the 2025-05-01 US bundle and ``policy`` in force from
+    2025-05-02."""
+    pack = screener.pack
+    texts = read_bundle_texts(pack.root / "bundles" / "US" / "2025-05-01")
+    texts["bundle.yaml"] = texts["bundle.yaml"].replace("2025-05-01", "2025-05-02")
+    texts["policies.cedar"] += policy
+    amended = bundle_from_texts(texts, pack, "bundles/US/2025-05-02")
+    return Screener(dataclasses.replace(pack, history=BundleHistory([*pack.history, amended])))
