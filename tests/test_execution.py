@@ -8,12 +8,14 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from clearance.core.actors import ADMIN
 from clearance.core.chain import EventType
 from clearance.core.event_words import words_of
-from clearance.core.events import CaseExecuted, CaseSuspended
-from clearance.errors import ExecutionSuspended, IllegalTransition, InputError
+from clearance.core.events import ApprovalGiven, CaseExecuted, CaseSuspended
+from clearance.errors import ClearanceError, ExecutionSuspended, IllegalTransition, InputError
 from clearance.policy.engine import Screener
 from clearance.policy.history import BundleHistory
 from clearance.policy.pack import bundle_from_texts, read_bundle_texts
@@ -295,3 +297,65 @@ def _amended(screener: Screener, policy: str) -> Screener:
     texts["policies.cedar"] += policy
     amended = bundle_from_texts(texts, pack, "bundles/US/2025-05-02")
     return Screener(dataclasses.replace(pack, history=BundleHistory([*pack.history, amended])))
+
+
+MECHANISM = dt.date(2025, 5, 1)
+_DAYS = [dt.date(2025, 4, 20), dt.date(2025, 4, 30), dt.date(2025, 5, 10), dt.date(2025, 6, 1)]
+_STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("execute"), st.integers(0, 3), st.integers(1, 3)),
+        st.tuples(st.just("approve"), st.integers(0, 3), st.just(0)),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=_STEPS)
+def test_a_suspended_case_is_never_executed_without_a_fresh_approval(
+    world: World, steps: list[tuple[str, int, int]]
+) -> None:
+    """Whatever draws and answers are tried, on whatever days (in order): after a suspension,
+    no draw is recorded until an office has approved the case since; and a refused draw
+    records nothing of itself."""
+    case, _ = world.cases.submit({**ATACMS_APRIL, "quantity": 5}, actor="ua.liaison", now=APRIL)
+    day_of = sorted(_DAYS)
+    for kind, day, quantity in sorted(steps, key=lambda s: s[1]):
+        now = dt.datetime.combine(day_of[day], dt.time(12), tzinfo=dt.UTC)
+        before = len(_events(world.store, case.id))
+        try:
+            if kind == "execute":
+                world.cases.execute(case.id, actor="ua.liaison", quantity=quantity, now=now)
+            else:
+                world.cases.answer(
+                    case.id,
+                    actor="hegseth",
+                    approve=True,
+                    reason="ok",
+                    signer=world.keys["hegseth"],
+                    now=now,
+                )
+        except ExecutionSuspended:
+            added = _events(world.store, case.id)[before:]
+            assert not any(isinstance(p, CaseExecuted) for p in added)
+            assert any(isinstance(p, CaseSuspended) for p in added)
+        except ClearanceError:
+            assert len(_events(world.store, case.id)) == before
+    waiting, approved = False, False
+    with world.store.reading() as tx:
+        events = [e.event for e in tx.ledger.of_case(case.id)]
+    for event in events:
+        payload = event.payload
+        if isinstance(payload, CaseSuspended):
+            waiting = True
+        elif isinstance(payload, ApprovalGiven):
+            waiting, approved = False, True
+        elif isinstance(payload, CaseExecuted):
+            assert not waiting, "a draw was recorded on a suspended case"
+            # Under the review mechanism (from 2025-05-01) no draw without us.secdef.
+            assert approved or event.at.date() < MECHANISM, "a draw the mechanism gates"
