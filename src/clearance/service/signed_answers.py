@@ -79,12 +79,17 @@ def text_of(value: Any) -> str:
 
 
 def _decisions(case: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The decisions a case had before the one it holds, by id: the one it was submitted
-    with, and each a suspension replaced it with (their events are checked by seal and
-    hash with the rest). An answer signed over one of them is checked against it."""
+    """The decisions a suspended case had before the one it holds, by id: the one it was
+    submitted with, and each a suspension replaced it with (their events are checked by
+    seal and hash with the rest). An answer signed over one of them is checked against
+    it. A case never suspended has had one decision: its answers are checked against the
+    one it holds, whatever its events say."""
     found: dict[str, dict[str, Any]] = {}
-    for event in case.get("events") or []:
-        if not isinstance(event, dict) or event.get("type") not in _DECIDING:
+    events = [e for e in case.get("events") or [] if isinstance(e, dict)]
+    if not any(e.get("type") == "case_suspended" for e in events):
+        return found
+    for event in events:
+        if event.get("type") not in _DECIDING:
             continue
         payload = event.get("payload")
         decision = payload.get("decision") if isinstance(payload, dict) else None
