@@ -165,7 +165,7 @@ def render_case(
         case=case,
         explanation=explanation,
         explanation_note=explanation_note,
-        waiting=waiting_on(view) if view.case.state == CaseState.IN_REVIEW.value else [],
+        waiting=waiting_on(view) if view.case.state in _WAITING else [],
         answerable=moves.answer,
         moves=moves,
         closed=view.case.state in TERMINAL,
@@ -182,6 +182,10 @@ def render_case(
         authorities={a.id: a.title for a in srv.pack.catalog.authorities},
         stock_link=bool(stock) and not stock.get("figures_withheld"),
     )
+
+
+_WAITING = frozenset({CaseState.IN_REVIEW.value, CaseState.SUSPENDED.value})
+"""The states in which a case waits on the offices its decision names."""
 
 
 def _suspension(view: CaseView, events: list[dict[str, Any]]) -> str | None:
