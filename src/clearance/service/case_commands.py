@@ -65,7 +65,7 @@ from clearance.store.protocol import Transaction
 from clearance.store.records import ApprovalRecord, CaseRecord, LedgerRecord
 from clearance.store.repository import Store
 
-__all__ = ["CaseCommands", "record_move"]  # record_move: service.case_moves, kept here too
+__all__ = ["CaseCommands"]
 
 
 def _pick_gate(

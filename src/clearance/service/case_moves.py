@@ -9,6 +9,9 @@ record the execution) only when that reader's change would be accepted now; and
 ``CaseMoves.rehearse`` raises the error the change would raise, writing nothing, so a
 confirmation step is never shown for a change that would be refused. The change itself
 stays the final word: it checks everything again when it is made.
+
+``record_move`` is how every change moves a case to another state: checked against the
+workflow, written with the case's version, and recorded as a ``case_state_changed`` event.
 """
 
 from __future__ import annotations
@@ -242,7 +245,7 @@ class Moves:
     conditions: tuple[str, ...] = ()
     """The unmet conditions they may record as met."""
     execute_up_to: int | None = None
-    """The approved quantity, when they may record the case as executed (at most that)."""
+    """What remains of the approved quantity, when they may record a draw (at most that)."""
     ask: bool = False
     """Whether they may ask the requester a question (the case waits, its clocks stopped)."""
     reply: bool = False
