@@ -39,6 +39,7 @@ from clearance.errors import (
     AuthenticationError,
     ClearanceError,
     ConflictError,
+    ExecutionSuspended,
     IllegalTransition,
     InputError,
     LedgerBroken,
@@ -291,6 +292,12 @@ def _illegal_transition(api: Api) -> Any:
     )
 
 
+def _execution_suspended(api: Api) -> Any:
+    """The December 2024 strike executed today, under the review mechanism in force since
+    May 2025: refused, and the case suspended for us.secdef."""
+    return api.as_user("ua.liaison").post(f"{CASES}/{APPROVED_CASE}/execute", json={})
+
+
 def _conflict(api: Api) -> Any:
     liaison = api.as_user("ua.liaison")
     key = {"Idempotency-Key": "one-key-one-request"}
@@ -343,6 +350,7 @@ ERROR_CASES: list[tuple[type[ClearanceError], str | None, Callable[[Api], Any]]]
     (NotFoundError, None, _not_found),
     (IllegalTransition, None, _illegal_transition),
     (ConflictError, None, _conflict),
+    (ExecutionSuspended, None, _execution_suspended),
     (PermissionDenied, None, _not_an_office_holder),
     (SignatureError, None, _wrong_passphrase),
     (AuthenticationError, None, _not_signed_in),
@@ -860,3 +868,28 @@ def test_a_region_is_taken_and_a_wrong_one_refused_naming_the_field(api: Api) ->
     assert taken.status_code == 201, taken.text
     assert taken.json()["request"]["target"] == {"territory": "RU", "region": "RU-KRS"}
     assert taken.json()["state"] == "approved"
+
+
+def test_an_execution_the_policy_in_force_does_not_permit_suspends_the_case(api: Api) -> None:
+    """Approved in December 2024, executed today: the review mechanism now gates it on
+    us.secdef, so the API answers 409 with why, the case is suspended, and once us.secdef
+    approves it, it is executed; a draw beyond what remains names the quantity."""
+    liaison = api.as_user("ua.liaison")
+    url = f"{CASES}/{APPROVED_CASE}"
+    body = assert_error(liaison.post(f"{url}/execute", json={}), 409, "execution_suspended")
+    assert "us.secdef" in body["message"]
+    assert "was not executed" in body["message"]
+    case = liaison.get(url).json()
+    assert case["state"] == "suspended"
+    assert [e["type"] for e in case["events"]][-2:] == ["case_suspended", "case_state_changed"]
+    secdef = api.as_user("secdef")
+    resumed = secdef.post(f"{url}/approve", json=answer("Reviewed under the mechanism"))
+    assert resumed.status_code == 200, resumed.text
+    assert resumed.json()["state"] == "approved"
+    first = liaison.post(f"{url}/execute", json={"quantity": 1})
+    assert first.status_code == 200, first.text
+    assert first.json()["state"] == "partly_executed"
+    beyond = liaison.post(f"{url}/execute", json={"quantity": 5})
+    assert "1 that remain" in assert_error(beyond, 400, "invalid_input", "quantity")["message"]
+    done = liaison.post(f"{url}/execute", json={})
+    assert done.json()["state"] == "executed"

@@ -227,6 +227,45 @@ def test_a_reviewer_finds_the_red_tile_first_and_projects_a_transfer(
     assert refused == [], refused
 
 
+def test_an_approval_of_december_2024_executed_today_is_suspended_for_the_secretary(
+    new_page: Callable[[str], Page],
+) -> None:
+    """Case 3, a strike approved for December 2024, executed today under the review
+    mechanism: the page refuses the draw in one line naming us.secdef and shows the case
+    suspended, with why; the Secretary approves it on its page, and a part of it is then
+    recorded as used. (It runs before the policy test below: an activation judges approved
+    cases again, and would suspend this one itself.)"""
+    liaison = new_page("ua.liaison")
+    liaison.goto("/cases/3")
+    expect(liaison.locator("#case-state")).to_contain_text("approved")
+    liaison.get_by_label("Quantity used").fill("1")
+    liaison.get_by_role("button", name="Record as executed…").click()
+    liaison.get_by_role("button", name="Record as executed", exact=True).click()
+    error = liaison.locator("#answer-error")
+    expect(error).to_contain_text("case 3 was not executed")
+    expect(error).to_contain_text("us.secdef")
+    expect(liaison.locator("#case-state")).to_contain_text("suspended")
+    expect(liaison.locator("#suspension")).to_contain_text("it waits for us.secdef to approve")
+    expect(liaison.locator("#execute-form")).to_have_count(0)
+    expect(liaison.locator("#answer-note")).to_contain_text("us.secdef")
+    shot(liaison, "case-suspended")
+
+    secdef = new_page("secdef")
+    secdef.goto("/cases/3")
+    secdef.get_by_label("Reason").fill("Reviewed under the mechanism")
+    secdef.get_by_label("Signing-key passphrase").fill(PASSWORD)
+    secdef.get_by_role("button", name="Approve").click()
+    expect(secdef.locator("#case-state")).to_contain_text("approved")
+
+    liaison.goto("/cases/3")
+    liaison.get_by_label("Quantity used").fill("1")
+    liaison.get_by_role("button", name="Record as executed…").click()
+    liaison.get_by_role("button", name="Record as executed", exact=True).click()
+    expect(liaison.locator("#done")).to_contain_text("may still be drawn")
+    expect(liaison.locator("#case-state")).to_contain_text("partly executed")
+    expect(liaison.locator("#timeline")).to_contain_text("executed 1: 1 of the approved 2 drawn")
+
+
 def test_a_bundle_is_uploaded_tested_and_activated_by_the_secretary_of_defense(
     new_page: Callable[[str], Page],
 ) -> None:

@@ -81,6 +81,11 @@ def test_each_reader_is_offered_what_the_case_allows_them(world: World) -> None:
         withdraw=True, execute_up_to=3350
     )
     cases.execute(eram.id, actor="us.liaison", quantity=3000, now=day)
+    # A part drawn: the rest may still be drawn, or the case withdrawn.
+    assert cases.moves(eram.id, actor="us.liaison", now=day) == Moves(
+        withdraw=True, execute_up_to=350
+    )
+    cases.execute(eram.id, actor="us.liaison", quantity=None, now=day)
     assert cases.moves(eram.id, actor="us.liaison", now=day) == Moves()
 
 

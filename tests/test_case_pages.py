@@ -192,14 +192,41 @@ def test_the_funding_condition_is_recorded_then_the_sale_executed(
 
     done = liaison.post("/cases/4/execute", {"quantity": "3000", "confirm": "yes"})
     assert done.status_code == 303
+    assert done.headers["location"] == "/cases/4?done=drawn"
+    assert state_of(server, 4) == "partly_executed"
+    page = liaison.client.get("/cases/4?done=drawn").text
+    assert "the rest of the approved quantity may still be drawn" in page
+    assert re.search(r'<input id="quantity" name="quantity" type="number" min="1" max="350"', page)
+
+    done = liaison.post("/cases/4/execute", {"quantity": "350", "confirm": "yes"})
     assert done.headers["location"] == "/cases/4?done=executed"
     assert state_of(server, 4) == "executed"
     executed = [body for kind, body in events_of(server, 4) if kind == "case_state_changed"]
-    assert "executed: 3000 of 3350" in executed[-1]
+    assert "executed: 3350 of 3350" in executed[-1]
     page = liaison.client.get("/cases/4").text
     assert 'id="execute-form"' not in page
     assert 'id="withdraw-form"' not in page
     assert "What would have changed it" in page
+
+
+def test_an_execution_the_policy_in_force_does_not_permit_is_refused_and_suspends(
+    server: Runtime,  # noqa: F811
+) -> None:
+    """Case 3, approved for December 2024, executed today under the review mechanism: the
+    page shows the refusal naming us.secdef, the case suspended with why; us.secdef finds
+    the form to answer it."""
+    liaison = as_user(server, "ua.liaison")
+    refused = liaison.post("/cases/3/execute", {"quantity": "2", "confirm": "yes"})
+    assert refused.status_code == 409
+    assert "Not recorded:" in refused.text
+    assert "case 3 was not executed" in refused.text
+    assert "us.secdef" in refused.text
+    assert state_of(server, 3) == "suspended"
+    page = liaison.client.get("/cases/3").text
+    assert 'id="suspension"' in page
+    assert 'id="execute-form"' not in page
+    secdef = as_user(server, "secdef").client.get("/cases/3").text
+    assert 'action="/cases/3/answer"' in secdef
 
 
 def test_a_party_without_a_say_may_not_record_the_condition(server: Runtime) -> None:  # noqa: F811

@@ -385,3 +385,40 @@ def test_the_timeline_says_every_event_in_words(cli: Cli) -> None:
     assert "UA moved 2 × atacms from stock on hand to consumed" in shown
     assert "us.secdef approved, signed by secdef" in shown
     assert "{" not in shown
+
+
+def test_an_april_strike_executed_under_the_review_mechanism_is_suspended(cli: Cli) -> None:
+    """Approved in April 2025 under the November 2024 authority, executed today: refused in
+    one line naming us.secdef, the case suspended (the timeline says why); once us.secdef
+    approves, it is drawn on in parts up to the approved quantity."""
+    april = {**G2, "date": "2025-04-10", "quantity": 3}
+    case = cli.json("cases", "submit", cli.file("april.json", april), "--as", "ua.liaison")
+    assert case["state"] == "approved"
+    refused = cli("cases", "execute", "1", "--as", "ua.liaison", ok=False)
+    assert refused.returncode == 2
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "case 1 was not executed" in refused.stderr
+    assert "us.secdef" in refused.stderr
+    shown = cli.json("cases", "show", "1")
+    assert shown["state"] == "suspended"
+    timeline = " ".join(cli("cases", "show", "1").stdout.split())
+    assert "suspended: judged again on the day of execution" in timeline
+    assert "it waits for us.secdef to approve" in timeline
+    inbox = cli.json("inbox", "--as", "secdef")
+    assert [(i["kind"], i["office"], i["case_number"]) for i in inbox] == [
+        ("decide", "us.secdef", 1)
+    ]
+    approved = cli.json("cases", "approve", "1", "--as", "secdef", "--reason", "Reviewed")
+    assert approved["state"] == "approved"
+    part = cli.json("cases", "execute", "1", "--as", "ua.liaison", "--quantity", "2")
+    assert part["state"] == "partly_executed"
+    beyond = cli("cases", "execute", "1", "--as", "ua.liaison", "--quantity", "2", ok=False)
+    assert beyond.returncode == 2
+    assert "quantity: must be between 1 and the 1 that remain of the approved 3" in beyond.stderr
+    done = cli.json("cases", "execute", "1", "--as", "ua.liaison")
+    assert done["state"] == "executed"
+    assert cli.json("audit", "verify")["ok"] is True
+    shown_file = cli.file("case.json", cli.json("cases", "show", "1"))
+    keys = cli.file("keys.json", cli.json("users", "list"))
+    proof = cli.json("verify-decision", shown_file, "--keys", keys)
+    assert proof["valid"] is True, proof

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from clearance.core.access import Level, Role
 from clearance.core.events import BundleActivated
 from clearance.core.notices import Kind, backoff, email_address, parse_kinds, webhook_url
-from clearance.errors import InputError, NotFoundError, PermissionDenied
+from clearance.errors import ExecutionSuspended, InputError, NotFoundError, PermissionDenied
 from clearance.policy.engine import Screener
 from clearance.policy.pack import load_pack
 from clearance.service.accounts import Accounts
@@ -419,3 +419,27 @@ def test_kinds_are_named_and_back_off_doubles_up_to_its_cap() -> None:
     assert waits[:4] == [30, 60, 120, 240]
     assert max(waits) == 3600
     assert backoff(3, first=30, longest=3600, draw=0.0) == 60  # jitter: half to whole
+
+
+def test_a_suspension_tells_the_offices_it_waits_on_and_the_requester(
+    notified: Notified,
+) -> None:
+    """An April 2025 strike executed on 10 May: the case is suspended for us.secdef, whose
+    holder is told it waits; the requester is told of the suspension."""
+    april = dt.datetime(2025, 4, 10, 9, tzinfo=dt.UTC)
+    case, _ = notified.world.cases.submit(
+        {**G2, "date": "2025-04-10"}, actor="ua.liaison", now=april
+    )
+    secretary = notified.email("hegseth", Kind.WAITING)
+    requester = notified.email("ua.liaison", Kind.DECIDED)
+    with pytest.raises(ExecutionSuspended):
+        notified.world.cases.execute(
+            case.id,
+            actor="ua.liaison",
+            quantity=None,
+            now=dt.datetime(2025, 5, 10, 9, tzinfo=dt.UTC),
+        )
+    assert notified.told() == {
+        (secretary, "waiting", "case 1"),
+        (requester, "decided", "case 1"),
+    }

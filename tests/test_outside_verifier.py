@@ -547,3 +547,30 @@ def test_changed_copies_beside_an_events_body_fail_our_verifier(record: Record) 
 def test_changed_copies_beside_an_events_body_fail_verify_decision(record: Record) -> None:
     verdict = check_case(record, _copies_changed(record))
     assert not verdict.clearance_ok
+
+
+def test_a_suspended_case_and_its_resumption_pass_both_verifiers(record: Record) -> None:
+    """A strike approved for April 2025, executed today under the review mechanism: the case
+    file of the suspended case, and of the case once us.secdef approved and it was executed,
+    pass our verifier and ``verify-decision`` alike (the decision is the suspension's)."""
+    cli = record.cli
+    april = cli.json(
+        "cases", "submit", cli.file("april.json", {**ATACMS, "date": "2025-04-10"}),
+        "--as", "ua.liaison",
+    )  # fmt: skip
+    number = str(april["number"])
+    assert cli("cases", "execute", number, "--as", "ua.liaison", ok=False).returncode == 2
+    files = {}
+    for name in ("suspended", "executed"):
+        if name == "executed":
+            cli("cases", "approve", number, "--as", "secdef", "--reason", "Reviewed")
+            cli("cases", "execute", number, "--as", "ua.liaison")
+        files[name] = record.tmp / f"{name}.json"
+        files[name].write_text(cli("cases", "show", number, "--json").stdout, encoding="utf-8")
+        assert json.loads(files[name].read_text(encoding="utf-8"))["state"] == name
+    users = record.tmp / "users-now.json"
+    users.write_text(cli("users", "list", "--json").stdout, encoding="utf-8")
+    for path in files.values():
+        verdict = check_case(record, path, users=users)
+        assert verdict.ok, (path.name, verdict.problems)
+        assert verdict.clearance_ok, verdict.clearance_report

@@ -279,15 +279,19 @@ def test_an_approved_transfer_commits_and_its_execution_moves_stock(world: World
     assert _stock(world, "US", "atacms") == Balance(1000, 150)
     assert _stock(world, "UA", "atacms") == Balance(40, 0)
 
-    cases.execute(case.id, actor="us.liaison", quantity=120, now=T0 + dt.timedelta(days=3))
-    assert _stock(world, "US", "atacms") == Balance(880, 0)  # the 30 not delivered are released
+    later = T0 + dt.timedelta(days=3)
+    cases.execute(case.id, actor="us.liaison", quantity=120, now=later)
+    assert _stock(world, "US", "atacms") == Balance(880, 30)  # 30 still promised
     assert _stock(world, "UA", "atacms") == Balance(160, 0)
+    cases.withdraw(case.id, actor="us.liaison", reason="the rest is not needed", now=later)
+    assert _stock(world, "US", "atacms") == Balance(880, 0)  # the 30 not delivered are released
     with world.store.reading() as tx:
         assert [m.kind for m in tx.stock.of_case(case.id)] == [
             MovementKind.COMMIT,
             MovementKind.RELEASE,
             MovementKind.TRANSFER_OUT,
             MovementKind.TRANSFER_IN,
+            MovementKind.RELEASE,
         ]
 
 

@@ -12,6 +12,7 @@ names what is wrong and where::
     │   └── PolicySourceError      invalid_policy     2   422   a .cedar file does not parse or validate
     ├── NotFoundError              not_found          2   404   an id that the catalog does not hold
     ├── IllegalTransition          illegal_transition 2   409   a move the case workflow does not allow
+    │   └── ExecutionSuspended     execution_suspended 2  409   the policy in force on the day does not permit the draw: the case is suspended
     ├── ConflictError              conflict           2   409   someone else changed the case first; retry
     ├── LedgerBroken               ledger_broken      1   409   the ledger does not verify: nothing is signed over it
     ├── PermissionDenied           forbidden          2   403   the actor may not do this (office, delegation, own case)
@@ -31,6 +32,7 @@ __all__ = [
     "AuthenticationError",
     "ClearanceError",
     "ConflictError",
+    "ExecutionSuspended",
     "IllegalTransition",
     "InputError",
     "LedgerBroken",
@@ -131,6 +133,14 @@ class IllegalTransition(ClearanceError):
     """A move the case workflow does not allow (e.g. executing a denied case)."""
 
     code = "illegal_transition"
+    http_status = 409
+
+
+class ExecutionSuspended(IllegalTransition):
+    """An execution refused because the policy in force on its day would not permit it: the
+    case was suspended (that is recorded), and waits on the offices the message names."""
+
+    code = "execution_suspended"
     http_status = 409
 
 

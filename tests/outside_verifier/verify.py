@@ -487,7 +487,15 @@ def verify_export(export: str, system_key_arg: str, kept: list[str]) -> list[str
 
 # --- the case file ------------------------------------------------------------
 
-APPROVED_STATES = {"approved", "approved_with_conditions", "cleared", "executed", "withdrawn"}
+APPROVED_STATES = {
+    "approved",
+    "approved_with_conditions",
+    "cleared",
+    "partly_executed",
+    "executed",
+    "withdrawn",
+}
+SUSPENDED_STATES = {"suspended", "withdrawn"}
 OPEN_STATES = {"submitted", "in_review", "withdrawn", "expired"}
 DENIED_STATES = {"denied", "withdrawn"}
 ANSWER_COPIES = ("authority", "verdict", "actor", "on_behalf_of", "reason", "at")
@@ -594,13 +602,23 @@ def verify_case(case_path: str, system_key_arg: str, keys_path: str) -> list[str
                 problems.append(
                     f"{where}: case_submitted's {name} is {payload.get(name)!r}, the file's {case.get(name)!r}"
                 )
+    # Each case_suspended event replaces the decision; the last is the file's.
+    deciding = [s for s in story if s[2]["type"] in ("case_submitted", "case_suspended")]
+    suspended = any(body["type"] == "case_suspended" for _, _, body in deciding)
+    decisions: dict[Any, dict[str, Any]] = {}
+    for where, _, body in deciding[-1:] if submitted else []:
+        payload = body["payload"] if isinstance(body["payload"], dict) else {}
         recorded = payload.get("decision")
         if not isinstance(recorded, dict) or digest(recorded) != decision_digest:
-            problems.append(f"{where}: case_submitted's decision is not the file's decision")
+            problems.append(f"{where}: {body['type']}'s decision is not the file's decision")
         if "decision_digest" in payload and payload["decision_digest"] != decision_digest:
             problems.append(
-                f"{where}: case_submitted's decision_digest is not that of the file's decision"
+                f"{where}: {body['type']}'s decision_digest is not that of the file's decision"
             )
+    for _, _, body in deciding if suspended else []:
+        payload = body["payload"] if isinstance(body["payload"], dict) else {}
+        if isinstance(payload.get("decision"), dict):
+            decisions[payload["decision"].get("decision_id")] = payload["decision"]
     if decision.get("outcome") != case.get("outcome"):
         problems.append(
             f"case: outcome is {case.get('outcome')!r}, the decision's {decision.get('outcome')!r}"
@@ -677,6 +695,8 @@ def verify_case(case_path: str, system_key_arg: str, keys_path: str) -> list[str
         allowed = APPROVED_STATES
     else:
         allowed = OPEN_STATES
+    if suspended:
+        allowed = allowed | SUSPENDED_STATES
     if case["state"] not in allowed:
         problems.append(
             f"case: state {case['state']!r} does not follow from the decision ({outcome!r}) and the"
@@ -713,16 +733,32 @@ def verify_case(case_path: str, system_key_arg: str, keys_path: str) -> list[str
             user_key, answer.get("signature"), answer["statement"].encode("utf-8")
         ):
             problems.append(f"{where}: signature does not verify under the actor's key")
-        for name, value in always.items():
-            if not same(said.get(name), value):
-                problems.append(f"{where}: statement's {name} is not the case's")
-        for name, value in covered.items():
-            if name in said and not same(said[name], value):
+        signed_over = decisions.get(said.get("decision_id"), decision)
+        if signed_over is decision:
+            against, gates = {**always, **covered}, required
+        else:  # signed before a suspension replaced the decision: checked against that one
+            against = {
+                **always,
+                **covered,
+                "decision_id": signed_over.get("decision_id"),
+                "decision_digest": digest(signed_over),
+                "outcome": signed_over.get("outcome"),
+                "required_approvals": signed_over.get("required_approvals"),
+                "conditions": signed_over.get("conditions"),
+                "bundles": signed_over.get("bundles"),
+            }
+            gates = [
+                r.get("authority")
+                for r in signed_over.get("required_approvals") or []
+                if isinstance(r, dict)
+            ]
+        for name, value in against.items():
+            if (name in always or name in said) and not same(said.get(name), value):
                 problems.append(f"{where}: statement's {name} is not the case's")
         for name in ANSWER_COPIES:
             if not same(answer.get(name), said.get(name)):
                 problems.append(f"{where}: the answer's {name} is not its statement's")
-        if said.get("authority") not in required:
+        if said.get("authority") not in gates:
             problems.append(f"{where}: office is not among the decision's required_approvals")
         if said.get("verdict") not in ("approve", "deny"):
             problems.append(f"{where}: verdict {said.get('verdict')!r}")

@@ -29,6 +29,8 @@ STATE_STYLE: dict[str, str] = {
     CaseState.APPROVED: "green",
     CaseState.CLEARED: "green",
     CaseState.EXECUTED: "green",
+    CaseState.PARTLY_EXECUTED: "green",
+    CaseState.SUSPENDED: "magenta",
     CaseState.APPROVED_WITH_CONDITIONS: "cyan",
     CaseState.IN_REVIEW: "yellow",
     CaseState.SUBMITTED: "yellow",

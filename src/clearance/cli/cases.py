@@ -271,12 +271,15 @@ def execute(
     actor: ActorOption,
     quantity: Annotated[
         int | None,
-        typer.Option("--quantity", help="How many were used or delivered (default: all)."),
+        typer.Option(
+            "--quantity",
+            help="How many were used or delivered by this draw (default: all that remain).",
+        ),
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Record that an approved (or cleared) case was carried out; refused while a
-    legislature's waiting period runs, unless it was waived."""
+    """Record a draw on an approved case, judged under the policy in force today; refused
+    while a legislature's waiting period runs, unless it was waived."""
     service = runtime().cases
     print_case(service.execute(case, actor=actor, quantity=quantity, now=now()), json_output)
 
@@ -290,15 +293,20 @@ app.command("expire")(expire)
 def rescreen(
     actor: ActorOption, scenario: ScenarioOption = None, json_output: JsonOption = False
 ) -> None:
-    """Judge open cases again under the policy in force today; record (never apply) changed outcomes."""
+    """Judge open cases again under the policy in force today; record (never apply) changed
+    outcomes; suspend approved cases it no longer permits."""
     found = runtime(scenario).cases.rescreen(actor=actor, now=now())
     rows = [
         {"number": c.number, "id": c.id, "was": was, "would_be": would}
         for c, was, would in found.changed
     ]
     failed = [{"number": c.number, "id": c.id, "problem": problem} for c, problem in found.failed]
+    suspended = [
+        {"number": c.number, "id": c.id, "suspended_for": list(offices)}
+        for c, offices in found.suspended
+    ]
     if json_output:
-        print_json(Console(), rows + failed)
+        print_json(Console(), rows + failed + suspended)
         return
     console = Console()
     console.print(
@@ -306,6 +314,14 @@ def rescreen(
         " (each finding is recorded on the ledger once; nothing is applied)",
         highlight=False,
     )
+    for case, offices in found.suspended:
+        waits = ", ".join(offices) or "no office (prohibited)"
+        console.print(
+            f"case {case.number} suspended: the policy in force does not permit it;"
+            f" it waits for {waits} (on its timeline)",
+            highlight=False,
+            markup=False,
+        )
     for row in failed:
         console.print(
             f"case {row['number']} could not be re-screened: {row['problem']} (on its timeline)",

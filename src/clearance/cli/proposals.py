@@ -172,6 +172,10 @@ def activate(
                     {"number": case.number, "problem": problem} for case, problem in failed
                 ],
                 "rescreen_error": error,
+                "suspended": [
+                    {"number": case.number, "suspended_for": list(offices)}
+                    for case, offices in activated.suspended
+                ],
             },
         )
     else:
@@ -184,6 +188,13 @@ def activate(
         for case, problem in failed:
             console.print(
                 f"case {case.number} could not be re-screened: {problem} (on its timeline)",
+                highlight=False,
+                markup=False,
+            )
+        for case, offices in activated.suspended:
+            waits = ", ".join(offices) or "no office (prohibited)"
+            console.print(
+                f"case {case.number} suspended: it waits for {waits} (on its timeline)",
                 highlight=False,
                 markup=False,
             )

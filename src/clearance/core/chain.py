@@ -97,6 +97,8 @@ class EventType(StrEnum):
     SUBSCRIPTION_ADDED = "subscription_added"
     SUBSCRIPTION_ENDED = "subscription_ended"
     WAITING_PERIOD_WAIVED = "waiting_period_waived"
+    CASE_EXECUTED = "case_executed"
+    CASE_SUSPENDED = "case_suspended"
 
 
 def event_body(

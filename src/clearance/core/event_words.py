@@ -21,10 +21,12 @@ from clearance.core.events import (
     ApprovalGiven,
     BundleActivated,
     BundleProposed,
+    CaseExecuted,
     CaseRescreened,
     CaseRescreenFailed,
     CaseStateChanged,
     CaseSubmitted,
+    CaseSuspended,
     ConditionMet,
     DelegationGranted,
     EscalationReached,
@@ -47,7 +49,7 @@ from clearance.core.events import (
 from clearance.core.request import describe_request
 from clearance.core.stockpile import MovementKind
 
-__all__ = ["WORDS", "event_words", "words_of"]
+__all__ = ["WORDS", "event_words", "suspension_words", "words_of"]
 
 
 def _submitted(p: CaseSubmitted, _: Event) -> str:
@@ -112,6 +114,46 @@ def _rescreened(p: CaseRescreened, _: Event) -> str:
 
 def _rescreen_failed(p: CaseRescreenFailed, _: Event) -> str:
     return f"could not be screened again: {p.problem}"
+
+
+def _executed(p: CaseExecuted, _: Event) -> str:
+    left = p.approved - p.drawn
+    rest = "nothing remains" if left <= 0 else f"{left} remain"
+    return f"executed {p.quantity}: {p.drawn} of the approved {p.approved} drawn, {rest}"
+
+
+def _policies(decision: Mapping[str, Any]) -> str:
+    """Which policy of which holder's bundle would not permit the decision, in words."""
+    said = []
+    for holder in decision.get("holders") or []:
+        if not isinstance(holder, Mapping) or holder.get("outcome") == "permitted":
+            continue
+        bundle = str(holder.get("bundle") or "no bundle")
+        since = holder.get("bundle_effective_from")
+        policies = ", ".join(map(str, holder.get("reasons") or [])) or "no policy permits it"
+        from_day = f" in force from {since}" if since else ""
+        said.append(f"{holder.get('party')} bundle {bundle[:19]}…{from_day} ({policies})")
+    return "; ".join(said) or "the policy in force"
+
+
+def suspension_words(p: CaseSuspended) -> str:
+    """Why a case was suspended: the day it was judged on, the bundle and policy that would
+    not permit it, and the offices it waits on (or that no office can approve it)."""
+    cause = "on the day of execution" if p.cause == "execution" else "when a bundle took effect"
+    outcome = p.decision.get("outcome", "?")
+    if p.offices:
+        waits = f"it waits for {', '.join(p.offices)} to approve"
+    else:
+        waits = "no office can approve it under the policy in force; it may be withdrawn"
+    refused = "" if p.quantity is None else f"; the execution of {p.quantity} was refused"
+    return (
+        f"suspended: judged again {cause} ({p.as_of}) under {_policies(p.decision)}:"
+        f" {outcome}; {waits}{refused}"
+    )
+
+
+def _suspended(p: CaseSuspended, _: Event) -> str:
+    return suspension_words(p)
 
 
 def _proposed(p: BundleProposed, _: Event) -> str:
@@ -223,6 +265,8 @@ WORDS: Mapping[EventType, Callable[[Any, Event], str]] = {
     EventType.SUBSCRIPTION_ADDED: _subscribed,
     EventType.SUBSCRIPTION_ENDED: _unsubscribed,
     EventType.WAITING_PERIOD_WAIVED: _waived,
+    EventType.CASE_EXECUTED: _executed,
+    EventType.CASE_SUSPENDED: _suspended,
 }
 """The words of each event type, given its payload and the event."""
 

@@ -37,10 +37,12 @@ __all__ = [
     "ApprovalGiven",
     "BundleActivated",
     "BundleProposed",
+    "CaseExecuted",
     "CaseRescreenFailed",
     "CaseRescreened",
     "CaseStateChanged",
     "CaseSubmitted",
+    "CaseSuspended",
     "ConditionMet",
     "DelegationGranted",
     "EscalationReached",
@@ -336,6 +338,35 @@ class CaseRescreenFailed(Payload):
 
 
 @dataclass(frozen=True, slots=True)
+class CaseExecuted(Payload):
+    """One draw on an approved case: ``quantity`` used or delivered, ``drawn`` in all so far
+    (this draw included) of the ``approved`` quantity."""
+
+    TYPE = EventType.CASE_EXECUTED
+    quantity: int = field(metadata=_as(WHOLE))
+    drawn: int = field(metadata=_as(WHOLE))
+    approved: int = field(metadata=_as(WHOLE))
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSuspended(Payload):
+    """An approved case judged again (``cause``: ``execution``, on the day of a draw, or
+    ``activation``, when a bundle took effect) as of ``as_of``, under the policy in force
+    then, which would not permit it: ``decision`` is that judgement (it becomes the case's
+    decision), ``offices`` those it names that have not approved (none: prohibited, no
+    office can approve it). The draw, if any, is not made."""
+
+    TYPE = EventType.CASE_SUSPENDED
+    cause: str = field(metadata=_as(TEXT))
+    as_of: dt.date = field(metadata=_as(DAY))
+    offices: tuple[str, ...] = field(metadata=_as(TEXTS))
+    decision: dict[str, Any] = field(metadata=_as(RECORD))
+    decision_digest: str = field(metadata=_as(TEXT))
+    quantity: int | None = field(metadata=_as(_maybe(WHOLE)))
+    """The draw refused (None: suspended when a bundle took effect)."""
+
+
+@dataclass(frozen=True, slots=True)
 class QuestionAsked(Payload):
     """A reviewer or approver asks the requester for information; ``office`` is the gate
     they asked for (None: a reviewer). The case waits, its clocks stopped."""
@@ -489,6 +520,8 @@ PAYLOADS: Final[Mapping[EventType, type[Payload]]] = {
         SubscriptionAdded,
         SubscriptionEnded,
         WaitingPeriodWaived,
+        CaseExecuted,
+        CaseSuspended,
     )
 }
 """The payload class of each event type."""

@@ -8,8 +8,21 @@
         │    awaiting_answer ├──► denied             approved ─┘ (also ──► executed)
         └─────────────┴──────┴──► withdrawn | expired
 
+    approved | cleared ──► partly_executed ──► executed
+           │                    │
+           └──► suspended ◄─────┘   (back to where it was once the offices approve,
+                    └──► denied | withdrawn          or denied)
+
 A case in review may wait on its requester: a question moves it to
 ``awaiting_answer``, where its review clocks stop, and the answer moves it back.
+
+An approved case is executed in one or more draws: the first that leaves some of
+the approved quantity moves it to ``partly_executed``, the one that draws the
+last to ``executed``. Each draw is judged again under the policy in force on its
+day; when that policy would not permit it (or when a bundle that takes effect
+would not), the case is ``suspended`` instead, waiting on the offices the policy
+in force names. When they all approve it goes back to the state it was
+suspended from; a denial ends it as ``denied``.
 
 A submitted request is screened at once: a permitted one goes straight to
 ``approved`` (or ``approved_with_conditions``), a prohibited one to
@@ -26,6 +39,7 @@ from clearance.errors import IllegalTransition
 
 __all__ = [
     "DECIDED_STATES",
+    "EXECUTABLE_STATES",
     "OPEN_STATES",
     "TERMINAL",
     "CaseState",
@@ -46,6 +60,8 @@ class CaseState(StrEnum):
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
     EXECUTED = "executed"
+    PARTLY_EXECUTED = "partly_executed"
+    SUSPENDED = "suspended"
 
 
 OPEN_STATES: frozenset[CaseState] = frozenset(
@@ -54,9 +70,17 @@ OPEN_STATES: frozenset[CaseState] = frozenset(
         CaseState.IN_REVIEW,
         CaseState.AWAITING_ANSWER,
         CaseState.APPROVED_WITH_CONDITIONS,
+        CaseState.SUSPENDED,
     }
 )
-"""Cases still waiting on someone: a decision, an answer, or a condition to be met."""
+"""Cases still waiting on someone: a decision, an answer, a condition to be met, or the
+offices a suspended case waits on."""
+
+EXECUTABLE_STATES: frozenset[CaseState] = frozenset(
+    {CaseState.APPROVED, CaseState.CLEARED, CaseState.PARTLY_EXECUTED}
+)
+"""States from which a case may be executed (some or all of what is left of it): the ones
+judged again on the day of a draw, and when a bundle takes effect."""
 
 DECIDED_STATES: frozenset[CaseState] = frozenset(
     {CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS, CaseState.DENIED}
@@ -89,8 +113,36 @@ _MOVES: dict[CaseState, frozenset[CaseState]] = {
     CaseState.APPROVED_WITH_CONDITIONS: frozenset(
         {CaseState.CLEARED, CaseState.WITHDRAWN, CaseState.EXPIRED}
     ),
-    CaseState.APPROVED: frozenset({CaseState.EXECUTED, CaseState.WITHDRAWN, CaseState.EXPIRED}),
-    CaseState.CLEARED: frozenset({CaseState.EXECUTED, CaseState.WITHDRAWN, CaseState.EXPIRED}),
+    CaseState.APPROVED: frozenset(
+        {
+            CaseState.EXECUTED,
+            CaseState.PARTLY_EXECUTED,
+            CaseState.SUSPENDED,
+            CaseState.WITHDRAWN,
+            CaseState.EXPIRED,
+        }
+    ),
+    CaseState.CLEARED: frozenset(
+        {
+            CaseState.EXECUTED,
+            CaseState.PARTLY_EXECUTED,
+            CaseState.SUSPENDED,
+            CaseState.WITHDRAWN,
+            CaseState.EXPIRED,
+        }
+    ),
+    CaseState.PARTLY_EXECUTED: frozenset(
+        {CaseState.EXECUTED, CaseState.SUSPENDED, CaseState.WITHDRAWN, CaseState.EXPIRED}
+    ),
+    CaseState.SUSPENDED: frozenset(
+        {
+            CaseState.APPROVED,
+            CaseState.CLEARED,
+            CaseState.PARTLY_EXECUTED,
+            CaseState.DENIED,
+            CaseState.WITHDRAWN,
+        }
+    ),
 }
 
 TERMINAL = frozenset(s for s in CaseState if s not in _MOVES)

@@ -20,7 +20,8 @@ __all__ = ["Activated"]
 @dataclass(frozen=True, slots=True)
 class Activated:
     """An activated proposal and what the re-screening that followed found, of the cases the
-    activator may see: the open cases now decided differently, and those it could not judge.
+    activator may see: the open cases now decided differently, those it could not judge,
+    and the approved cases it suspended (with the offices each now waits on).
     ``rescreen_error`` says why the re-screening did not run, when it did not: the
     activation stands all the same."""
 
@@ -28,11 +29,13 @@ class Activated:
     rescreened: tuple[tuple[CaseRecord, str, str], ...]
     failed: tuple[tuple[CaseRecord, str], ...] = ()
     rescreen_error: str | None = None
+    suspended: tuple[tuple[CaseRecord, tuple[str, ...]], ...] = ()
 
     @property
     def level(self) -> Level:
         """The highest classification of the re-screened cases listed, for the banner."""
         cases = [case for case, _, _ in self.rescreened] + [case for case, _ in self.failed]
+        cases += [case for case, _ in self.suspended]
         return Level(max((case.classification for case in cases), default=0))
 
     def as_dict(self) -> dict[str, Any]:
@@ -47,4 +50,8 @@ class Activated:
                 for case, problem in self.failed
             ],
             "rescreen_error": self.rescreen_error,
+            "suspended": [
+                {"number": case.number, "case_id": case.id, "suspended_for": list(offices)}
+                for case, offices in self.suspended
+            ],
         }

@@ -20,22 +20,24 @@ import datetime as dt
 from typing import Any
 
 from clearance.core.access import Level
+from clearance.core.event_words import suspension_words
 from clearance.core.events import (
-    ABSENT,
     ApprovalDenied,
     ApprovalGiven,
-    CaseStateChanged,
+    CaseExecuted,
     ConditionMet,
 )
 from clearance.core.request import AnyRequest
 from clearance.core.signing import Signer, sign_statement
-from clearance.core.workflow import CaseState, check_transition
+from clearance.core.workflow import CaseState
 from clearance.errors import (
+    ExecutionSuspended,
     IllegalTransition,
     InputError,
     NotFoundError,
     PermissionDenied,
 )
+from clearance.policy.engine import Screener
 from clearance.service.access import (
     Action,
     Principal,
@@ -44,16 +46,20 @@ from clearance.service.access import (
 )
 from clearance.service.anchoring import installation_key
 from clearance.service.case_moves import (
+    ANSWERABLE_STATES,
     check_condition,
     check_evidence,
     check_execute,
     check_in_lifetime,
     check_waiting_period,
     check_withdraw,
+    drawn_so_far,
     readable,
+    record_move,
 )
 from clearance.service.case_view import CaseView, find_case, view_in
 from clearance.service.clocks import ReviewClocks
+from clearance.service.execution import judged_for_execution, resumes_to, suspend
 from clearance.service.lifetimes import approval_expiry
 from clearance.service.people import can_act_for
 from clearance.service.stock_moves import case_movements
@@ -62,7 +68,7 @@ from clearance.store.protocol import Transaction
 from clearance.store.records import ApprovalRecord, CaseRecord, LedgerRecord
 from clearance.store.repository import Store
 
-__all__ = ["CaseCommands", "record_move"]
+__all__ = ["CaseCommands"]
 
 
 def _pick_gate(
@@ -133,45 +139,16 @@ def _statement(
     }
 
 
-def record_move(
-    tx: Transaction,
-    case: CaseRecord,
-    target: CaseState,
-    *,
-    actor: str,
-    now: dt.datetime,
-    why: str,
-    due_at: dt.datetime | None = None,
-    expires_at: dt.datetime | None = None,
-) -> CaseRecord:
-    """Move ``case`` to ``target`` (``due_at``: when a move into review is due;
-    ``expires_at``: when a move into approval lapses unless executed)."""
-    check_transition(case.state, target)
-    updated = tx.cases.update(
-        case, state=target.value, state_since=now, due_at=due_at, expires_at=expires_at
-    )
-    tx.append(
-        CaseStateChanged(
-            case.state.value,
-            target.value,
-            why,
-            due_at=ABSENT if due_at is None else due_at,
-            expires_at=ABSENT if expires_at is None else expires_at,
-        ),
-        actor=actor,
-        at=now,
-        case_id=case.id,
-    )
-    return updated
-
-
 class CaseCommands:
     """The changes to submitted cases over one store, and the stock they move."""
 
-    def __init__(self, store: Store, stock: StockService, clocks: ReviewClocks) -> None:
+    def __init__(
+        self, store: Store, stock: StockService, clocks: ReviewClocks, screener: Screener
+    ) -> None:
         self.store = store
         self.stock = stock
         self.clocks = clocks
+        self.screener = screener
 
     def _shown(self, tx: Transaction, case: CaseRecord, reader: Principal) -> CaseView:
         """The case as ``reader`` may see it, read in ``tx``."""
@@ -217,7 +194,7 @@ class CaseCommands:
             acting = principal(tx, actor, now.date())
             case = find_case(tx, case_id, acting, lock=True)
             case_id = case.id
-            if case.state != CaseState.IN_REVIEW:
+            if case.state not in ANSWERABLE_STATES:
                 raise IllegalTransition(f"case {case.number} is {case.state}, not in review")
             check(acting, Action.CASE_ANSWER, case)
             user = acting.user
@@ -226,6 +203,11 @@ class CaseCommands:
             answered = {a.authority for a in tx.cases.approvals(case_id)}
             gates = {g.authority: g.delegable for g in case.decision.required_approvals}
             open_gates = {a: d for a, d in gates.items() if a not in answered}
+            if case.state is CaseState.SUSPENDED and not open_gates:
+                raise IllegalTransition(
+                    f"case {case.number} is suspended under a policy that prohibits it:"
+                    " no office can approve it"
+                )
             gate, on_behalf_of = _pick_gate(tx, actor, authority, open_gates, gates, now.date())
             statement = _statement(
                 case,
@@ -260,29 +242,28 @@ class CaseCommands:
                 at=now,
                 case_id=case_id,
             )
+            resuming = approve and case.state is CaseState.SUSPENDED
             if not approve:
                 target = CaseState.DENIED
+            elif set(open_gates) == {gate} and resuming:
+                target = resumes_to(tx, case)
             elif set(open_gates) == {gate}:
                 conditions = tx.cases.conditions(case_id)
                 target = CaseState.APPROVED_WITH_CONDITIONS if conditions else CaseState.APPROVED
             else:
                 return self._shown(tx, tx.cases.update(case), acting)
             expires_at = None
-            if target is not CaseState.DENIED:
+            if target is not CaseState.DENIED:  # a fresh approval starts a fresh lifetime
                 action = str(case.decision.record.get("request", {}).get("action", ""))
                 expires_at = approval_expiry(
                     self.clocks.history, case.decision.bundles, action, now
                 )
+            why = reason or f"{gate} approved"
             moved = record_move(
-                tx,
-                case,
-                target,
-                actor=actor,
-                now=now,
-                why=reason or f"{gate} approved",
-                expires_at=expires_at,
+                tx, case, target, actor=actor, now=now, why=why, expires_at=expires_at
             )
-            self._move_stock(tx, readable(case), case_id, target, actor=actor, now=now)
+            if not resuming:  # a resumed case keeps what it had committed; a denial releases it
+                self._move_stock(tx, readable(case), case_id, target, actor=actor, now=now)
             return self._shown(tx, moved, acting)
 
     # the rest of the life ---------------------------------------------------------
@@ -341,22 +322,48 @@ class CaseCommands:
         quantity: int | None,
         now: dt.datetime,
     ) -> CaseView:
-        """Record that the approved quantity was used or delivered."""
+        """Record a draw on the case: ``quantity`` used or delivered (None: all that remains).
+
+        The draw is judged again under the policy in force on ``now``'s day, with the
+        approvals the case holds (``service.execution``). When that policy would not permit
+        it, the case is suspended, and that commits, and the draw is refused with
+        ``ExecutionSuspended``, naming the offices it now waits on. Otherwise the draw is
+        recorded; the one that draws the last of the approved quantity executes the case,
+        any other leaves it partly executed."""
         with self.store.transaction() as tx:
             acting = principal(tx, actor, now.date())
             case = find_case(tx, case_id, acting, lock=True)
-            request, done = check_execute(acting, case, quantity)
-            check_waiting_period(tx, case, now.date())
+            drawn = drawn_so_far(tx, case)
+            request, done = check_execute(acting, case, quantity, drawn)
             check_in_lifetime(case, now)
-            moved = record_move(
-                tx,
-                case,
-                CaseState.EXECUTED,
-                actor=actor,
-                now=now,
-                why=f"executed: {done} of {request.quantity}",
+            check_waiting_period(tx, case, now.date())
+            judged = judged_for_execution(tx, self.screener, case, now)
+            if judged.permits:
+                return self._draw(tx, acting, case, request, drawn, done, now)
+            _, payload = suspend(
+                tx, case, judged, cause="execution", quantity=done, actor=actor, now=now
             )
-            self._move_stock(
-                tx, request, case.id, CaseState.EXECUTED, actor=actor, now=now, done=done
-            )
-            return self._shown(tx, moved, acting)
+            number = case.number
+        raise ExecutionSuspended(f"case {number} was not executed: {suspension_words(payload)}")
+
+    def _draw(
+        self,
+        tx: Transaction,
+        acting: Principal,
+        case: CaseRecord,
+        request: AnyRequest,
+        drawn: int,
+        done: int,
+        now: dt.datetime,
+    ) -> CaseView:
+        """Record a draw of ``done`` on ``case`` (``drawn`` before it) and the stock it moves."""
+        total, asked = drawn + done, request.quantity
+        target = CaseState.EXECUTED if total >= asked else CaseState.PARTLY_EXECUTED
+        tx.append(CaseExecuted(done, total, asked), actor=acting.id, at=now, case_id=case.id)
+        if target is case.state:
+            moved = tx.cases.update(case)
+        else:
+            why = f"executed: {total} of {asked}"
+            moved = record_move(tx, case, target, actor=acting.id, now=now, why=why)
+        self._move_stock(tx, request, case.id, target, actor=acting.id, now=now, done=done)
+        return self._shown(tx, moved, acting)

@@ -9,6 +9,9 @@ record the execution) only when that reader's change would be accepted now; and
 ``CaseMoves.rehearse`` raises the error the change would raise, writing nothing, so a
 confirmation step is never shown for a change that would be refused. The change itself
 stays the final word: it checks everything again when it is made.
+
+``record_move`` is how every change moves a case to another state: checked against the
+workflow, written with the case's version, and recorded as a ``case_state_changed`` event.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from clearance.core.chain import EventType
+from clearance.core.events import ABSENT, CaseExecuted, CaseStateChanged
 from clearance.core.request import AnyRequest, UnreadableRequest
 from clearance.core.workflow import CaseState, check_transition
 from clearance.errors import (
@@ -43,6 +48,7 @@ from clearance.store.records import CaseRecord, ConditionRecord
 from clearance.store.repository import Store
 
 __all__ = [
+    "ANSWERABLE_STATES",
     "CaseMoves",
     "Gate",
     "Moves",
@@ -52,11 +58,19 @@ __all__ = [
     "check_condition",
     "check_evidence",
     "check_execute",
+    "check_in_lifetime",
     "check_reply",
     "check_waiting_period",
     "check_withdraw",
+    "drawn_so_far",
     "readable",
+    "record_move",
 ]
+
+
+ANSWERABLE_STATES = frozenset({CaseState.IN_REVIEW, CaseState.SUSPENDED})
+"""States in which offices answer a case's open gates: in review, and suspended (the
+offices the policy in force on the day names)."""
 
 
 def readable(case: CaseRecord) -> AnyRequest:
@@ -149,18 +163,43 @@ def check_condition(
         raise IllegalTransition(f"condition '{condition}' is already met")
 
 
+def drawn_so_far(tx: Transaction, case: CaseRecord) -> int:
+    """How much of the case's approved quantity its draws have executed so far (only a case
+    partly executed, or suspended after a draw, has drawn any)."""
+    if case.state not in (CaseState.PARTLY_EXECUTED, CaseState.SUSPENDED):
+        return 0
+    draws = [
+        e.event.payload for e in tx.ledger.of_case(case.id) if e.type == EventType.CASE_EXECUTED
+    ]
+    return sum(p.quantity for p in draws if isinstance(p, CaseExecuted))
+
+
 def check_execute(
-    acting: Principal, case: CaseRecord, quantity: int | None
+    acting: Principal, case: CaseRecord, quantity: int | None, drawn: int = 0
 ) -> tuple[AnyRequest, int]:
-    """Refuse recording the case as executed by ``acting``: the requesting party, of at
-    most the approved quantity, on a case that may be executed. The request and how many
-    were used or delivered (``quantity``, or all that was asked) otherwise."""
+    """Refuse recording a draw on the case by ``acting``: the requesting party, of at most
+    what remains of the approved quantity (``drawn``: executed so far), on a case that may
+    be executed. The request and how many were used or delivered (``quantity``, or all
+    that remains) otherwise. Whether the policy in force still permits it on the day is
+    judged after these checks (``service.execution``)."""
     check(acting, Action.CASE_EXECUTE, case)
     request = readable(case)
     acting_party(acting, {request.requester}, "record this case as executed")
+    if case.state is CaseState.SUSPENDED:
+        raise IllegalTransition(
+            f"case {case.number} is suspended: it may be executed only once the offices the"
+            " policy in force names have approved it"
+        )
     asked = request.quantity
-    done = asked if quantity is None else quantity
-    if not 1 <= done <= asked:
+    left = asked - drawn
+    done = left if quantity is None else quantity
+    if not 1 <= done <= left:
+        if drawn:
+            raise InputError(
+                "quantity",
+                f"must be between 1 and the {left} that remain of the approved {asked}"
+                f" ({drawn} already executed)",
+            )
         raise InputError("quantity", f"must be between 1 and the approved {asked}")
     check_transition(case.state, CaseState.EXECUTED)
     return request, done
@@ -191,6 +230,38 @@ def check_in_lifetime(case: CaseRecord, now: dt.datetime) -> None:
         )
 
 
+def record_move(
+    tx: Transaction,
+    case: CaseRecord,
+    target: CaseState,
+    *,
+    actor: str,
+    now: dt.datetime,
+    why: str,
+    due_at: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
+) -> CaseRecord:
+    """Move ``case`` to ``target`` (``due_at``: when a move into review is due;
+    ``expires_at``: when a move into approval lapses unless executed)."""
+    check_transition(case.state, target)
+    updated = tx.cases.update(
+        case, state=target.value, state_since=now, due_at=due_at, expires_at=expires_at
+    )
+    tx.append(
+        CaseStateChanged(
+            case.state.value,
+            target.value,
+            why,
+            due_at=ABSENT if due_at is None else due_at,
+            expires_at=ABSENT if expires_at is None else expires_at,
+        ),
+        actor=actor,
+        at=now,
+        case_id=case.id,
+    )
+    return updated
+
+
 @dataclass(frozen=True, slots=True)
 class Gate:
     """An approval the reader may give: the office, whether it may be delegated, and the
@@ -210,7 +281,7 @@ class Moves:
     conditions: tuple[str, ...] = ()
     """The unmet conditions they may record as met."""
     execute_up_to: int | None = None
-    """The approved quantity, when they may record the case as executed (at most that)."""
+    """What remains of the approved quantity, when they may record a draw (at most that)."""
     ask: bool = False
     """Whether they may ask the requester a question (the case waits, its clocks stopped)."""
     reply: bool = False
@@ -219,7 +290,7 @@ class Moves:
 
 def _answerable(tx: Transaction, acting: Principal, case: CaseRecord, day: dt.date) -> list[Gate]:
     """The open gates of a case in review that ``acting`` may answer on ``day``."""
-    if case.state != CaseState.IN_REVIEW or not may(acting, Action.CASE_ANSWER, case):
+    if case.state not in ANSWERABLE_STATES or not may(acting, Action.CASE_ANSWER, case):
         return []
     if acting.user is None:
         return []
@@ -261,8 +332,9 @@ class CaseMoves:
             def may_meet(text: str) -> bool:
                 return _passes(lambda: check_condition(acting, case, conditions, text))
 
+            drawn = drawn_so_far(tx, case)
             execute = (
-                _passes(lambda: check_execute(acting, case, None))
+                _passes(lambda: check_execute(acting, case, None, drawn))
                 and _passes(lambda: check_waiting_period(tx, case, day))
                 and _passes(lambda: check_in_lifetime(case, now))
             )
@@ -270,7 +342,7 @@ class CaseMoves:
                 answer=tuple(_answerable(tx, acting, case, day)),
                 withdraw=_passes(lambda: check_withdraw(acting, case)),
                 conditions=tuple(text for text in conditions if may_meet(text)),
-                execute_up_to=readable(case).quantity if execute else None,
+                execute_up_to=readable(case).quantity - drawn if execute else None,
                 ask=_passes(lambda: check_ask(tx, acting, case, day)),
                 reply=_passes(lambda: check_reply(acting, case)),
             )
@@ -300,7 +372,7 @@ class CaseMoves:
                 conditions = {k.text: k for k in tx.cases.conditions(case.id)}
                 check_condition(acting, case, conditions, condition)
             elif action == Action.CASE_EXECUTE:
-                check_execute(acting, case, quantity)
+                check_execute(acting, case, quantity, drawn_so_far(tx, case))
                 check_waiting_period(tx, case, now.date())
                 check_in_lifetime(case, now)
             else:

@@ -14,8 +14,7 @@ from clearance.core.working_days import Stop
 from clearance.errors import InputError
 from clearance.service.access import principal
 from clearance.service.anchoring import installation_key
-from clearance.service.case_commands import record_move
-from clearance.service.case_moves import check_ask, check_reply
+from clearance.service.case_moves import check_ask, check_reply, record_move
 from clearance.service.case_view import CaseView, find_case, view_in
 from clearance.service.clocks import ReviewClocks, ReviewSpan, review_span
 from clearance.store.repository import Store

@@ -19,6 +19,7 @@ from clearance.core.events import (
     CaseRescreened,
     CaseStateChanged,
     CaseSubmitted,
+    CaseSuspended,
     Event,
     PayloadError,
     QuestionAsked,
@@ -140,7 +141,7 @@ class CaseView:
             "seal": event.seal,
         }
         payload = event.event.payload
-        if isinstance(payload, CaseSubmitted | CaseRescreened):
+        if isinstance(payload, CaseSubmitted | CaseRescreened | CaseSuspended):
             seen = decision_seen(payload.decision, self.reader)
             if seen is not payload.decision:
                 body["payload"] = replace(payload, decision=seen).to_payload()

@@ -44,7 +44,7 @@ class CaseService:
         submission = CaseSubmission(
             store, screener, self.stock, self.clocks, default_sla_days=default_sla_days
         )
-        commands = CaseCommands(store, self.stock, self.clocks)
+        commands = CaseCommands(store, self.stock, self.clocks, screener)
         queries = CaseQueries(store, screener, self.clocks)
         self.submit = submission.submit
         self.submit_and_show = submission.submit_and_show

@@ -54,10 +54,21 @@ _READABLE = ("type", "case_id", "actor", "at", "payload")
 
 _ANSWERED_STATES = {
     "denied": {C.DENIED, C.WITHDRAWN},
-    "approved": {C.APPROVED, C.APPROVED_WITH_CONDITIONS, C.CLEARED, C.EXECUTED, C.WITHDRAWN},
+    "approved": {
+        C.APPROVED,
+        C.APPROVED_WITH_CONDITIONS,
+        C.CLEARED,
+        C.PARTLY_EXECUTED,
+        C.EXECUTED,
+        C.WITHDRAWN,
+    },
     "open": {C.SUBMITTED, C.IN_REVIEW, C.WITHDRAWN, C.EXPIRED},
 }
 """The states a case may be in, given how it was answered."""
+
+_SUSPENDED_STATES = {C.SUSPENDED, C.WITHDRAWN}
+"""The states a case suspended under the decision it holds may be in besides: waiting on
+the offices it names (none, when it prohibits), or withdrawn."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +271,9 @@ def _state_problems(case: Mapping[str, Any]) -> list[str]:
         allowed = _ANSWERED_STATES["approved"]
     else:
         allowed = _ANSWERED_STATES["open"]
+    events = case.get("events")
+    if any(isinstance(e, dict) and e.get("type") == "case_suspended" for e in events or []):
+        allowed = allowed | _SUSPENDED_STATES
     state = case.get("state")
     if state not in allowed:
         return [

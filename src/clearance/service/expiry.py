@@ -19,7 +19,7 @@ from clearance.core.actors import ADMIN, SYSTEM
 from clearance.core.request import UnreadableRequest
 from clearance.core.workflow import CaseState
 from clearance.errors import NotFoundError
-from clearance.service.case_commands import record_move
+from clearance.service.case_moves import record_move
 from clearance.service.lifetimes import last_valid_day
 from clearance.service.stock_moves import case_movements
 from clearance.service.stockpile import StockService

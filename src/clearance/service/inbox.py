@@ -1,5 +1,5 @@
 """What waits for a user: the gates of open cases that an office they hold or answer for
-must decide, the questions asked of their own cases and the conditions still to be
+must decide (in review, or suspended for the offices the policy in force names), the questions asked of their own cases and the conditions still to be
 recorded, and the policy proposals that only they may activate.
 
 An inbox is read through the one door (``service.access``), in one transaction,
@@ -94,16 +94,23 @@ def _gates(
         return []  # most cases: nothing of this reader's, and no query to find that out
     answered = {a.authority for a in tx.cases.approvals(case.id)}
     title = describe_request(case.request)
-    span = review_span(case.created_at, tx.ledger.of_case(case.id))
-    due = {
-        g.office: g.clock.due_at()
-        for g in clocks.gates(case.decision.bundles, mine, case.sla_days, span)
-    }
+    due: dict[str, dt.datetime | None]
+    if case.state is CaseState.SUSPENDED:  # waiting since it was suspended, on no clock
+        since, due = case.state_since, {g.authority: None for g in mine}
+    else:
+        span = review_span(case.created_at, tx.ledger.of_case(case.id))
+        since = span.started
+        due = {
+            g.office: g.clock.due_at()
+            for g in clocks.gates(case.decision.bundles, mine, case.sla_days, span)
+        }
+    if case.state is CaseState.SUSPENDED:
+        title = f"suspended: {title}"
     return [
         InboxItem(
             "decide",
             title,
-            span.started,
+            since,
             due[gate.authority],
             case=case,
             office=gate.authority,
@@ -163,13 +170,14 @@ def inbox(
         delegated = {d.authority: d.holder_id for d in delegations_in_force(tx, user.id, day)}
         states = [
             CaseState.IN_REVIEW,
+            CaseState.SUSPENDED,
             CaseState.AWAITING_ANSWER,
             CaseState.APPROVED_WITH_CONDITIONS,
         ]
         for case in tx.cases.each(states=states):
             if not may(reader, Action.CASE_VIEW, case):
                 continue
-            if case.state is CaseState.IN_REVIEW:
+            if case.state in (CaseState.IN_REVIEW, CaseState.SUSPENDED):
                 items += _gates(tx, clocks, user.id, held, delegated, case)
             elif case.submitted_by != user.id:
                 continue

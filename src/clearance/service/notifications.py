@@ -139,9 +139,13 @@ _TOLD_STATES = frozenset(
         CaseState.APPROVED,
         CaseState.APPROVED_WITH_CONDITIONS,
         CaseState.DENIED,
+        CaseState.SUSPENDED,
     }
 )
 """The states a case moves into that someone is told of."""
+
+_WAITING_STATES = frozenset({CaseState.IN_REVIEW, CaseState.SUSPENDED})
+"""The states in which a case waits on the offices its decision names."""
 
 
 def _case_of(ctx: Context, event: Event) -> CaseRecord | None:
@@ -157,7 +161,8 @@ def _case_state_changed(ctx: Context, event: Event) -> list[Notice]:
     if case is None:
         return []
     about, path = _about(case)
-    if p.to_state == CaseState.IN_REVIEW:
+    waiting: list[Notice] = []
+    if p.to_state in _WAITING_STATES:
         answered = {a.authority for a in ctx.tx.cases.approvals(case.id)}
         gates = [g for g in case.decision.required_approvals if g.authority not in answered]
         users: set[str] = set()
@@ -167,9 +172,11 @@ def _case_state_changed(ctx: Context, event: Event) -> list[Notice]:
                 users |= _delegates(ctx.tx, gate.authority, ctx.day)
         users.discard(case.submitted_by)  # never one's own case to decide
         offices = frozenset(g.authority for g in gates)
-        return [Notice(Kind.WAITING, Audience(frozenset(users), offices), about, path, case)]
+        waiting = [Notice(Kind.WAITING, Audience(frozenset(users), offices), about, path, case)]
+        if p.to_state == CaseState.IN_REVIEW:
+            return waiting
     requester = Audience(frozenset({case.submitted_by}))
-    notices = []
+    notices = waiting  # a suspended case: its offices, and its requester, are told
     if p.to_state != CaseState.IN_REVIEW:
         notices.append(Notice(Kind.DECIDED, requester, about, path, case))
     if p.to_state == CaseState.APPROVED_WITH_CONDITIONS:

@@ -1,9 +1,14 @@
-"""Re-screening: every open case judged again under the policy in force, changes recorded.
+"""Re-screening: every open case judged again under the policy in force, changes recorded;
+and every approved case not yet fully executed judged again, suspended when the policy in
+force would no longer permit it.
 
-A change of outcome is put on the ledger for the case, never applied silently:
-the case keeps its state until a person acts on it. It runs in one writing
-transaction, so the stock every transfer is judged on is the stock as it
-stands then.
+A change of outcome of an open case is put on the ledger for the case, never
+applied silently: the case keeps its state until a person acts on it. An
+approved case (approved, cleared, partly executed) is judged as its next draw
+would be (``service.execution``): when a bundle that has taken effect would not
+permit it with the approvals it holds, it is suspended at once, and waits on
+the offices that policy names. It all runs in one writing transaction, so the
+stock every transfer is judged on is the stock as it stands then.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from clearance.core.actors import ADMIN, SYSTEM
 from clearance.core.chain import EventType
 from clearance.core.decision import Decision
 from clearance.core.events import BundleActivated, CaseRescreened, CaseRescreenFailed
-from clearance.core.workflow import OPEN_STATES
+from clearance.core.workflow import EXECUTABLE_STATES, OPEN_STATES
 from clearance.errors import NotFoundError
 from clearance.policy.engine import Screener
+from clearance.service.execution import judge_on_day, suspend
 from clearance.service.rejudge import CannotJudge, judge_again
 from clearance.service.stock_seen import decision_recorded
 from clearance.service.stockpile import StockService
@@ -32,10 +38,12 @@ __all__ = ["Rescreener", "Rescreening"]
 @dataclass(frozen=True, slots=True)
 class Rescreening:
     """What a re-screening found: the open cases that would now be decided differently
-    (``case, was, would_be``), and those it could not judge (``case, problem``)."""
+    (``case, was, would_be``), those it could not judge (``case, problem``), and the
+    approved cases it suspended (``case, offices``: those it now waits on)."""
 
     changed: tuple[tuple[CaseRecord, str, str], ...]
     failed: tuple[tuple[CaseRecord, str], ...]
+    suspended: tuple[tuple[CaseRecord, tuple[str, ...]], ...] = ()
 
 
 def _last_finding(tx: Transaction, case_id: str) -> CaseRescreened | CaseRescreenFailed | None:
@@ -86,6 +94,34 @@ class Rescreener:
                 continue
             tx.append(bundle.in_force(), actor=actor, at=now)
 
+    def _suspend_approved(
+        self,
+        tx: Transaction,
+        *,
+        actor: str,
+        now: dt.datetime,
+        failed: list[tuple[CaseRecord, str]],
+    ) -> list[tuple[CaseRecord, tuple[str, ...]]]:
+        """Suspend every approved case not fully executed that the policy in force today
+        would not permit with the approvals it holds; those it cannot judge go to
+        ``failed`` (recorded as a re-screening failure, once while it stays the same)."""
+        suspended = []
+        for case in tx.cases.each(states=list(EXECUTABLE_STATES)):
+            try:
+                judged = judge_on_day(tx, self.screener, case, now.date(), now)
+            except CannotJudge as exc:
+                failed.append((case, exc.problem))
+                if not _already_failed(tx, case.id, exc.problem):
+                    tx.append(CaseRescreenFailed(exc.problem), actor=actor, at=now, case_id=case.id)
+                continue
+            if judged.permits:
+                continue
+            moved, _ = suspend(
+                tx, case, judged, cause="activation", quantity=None, actor=actor, now=now
+            )
+            suspended.append((moved, judged.offices))
+        return suspended
+
     def rescreen(self, *, actor: str, now: dt.datetime) -> Rescreening:
         """Judge every open case again under the policy in force today; record changed outcomes.
 
@@ -96,7 +132,9 @@ class Rescreener:
         already on the ledger (same outcome under the same bundles) is not
         recorded twice. A case that cannot be judged (``service.rejudge``) does
         not stop the others: the failure, in words, is recorded for it (once,
-        while it stays the same) and returned with the findings.
+        while it stays the same) and returned with the findings. Then the approved
+        cases not yet fully executed that the policy in force today would not
+        permit are suspended (``_suspend_approved``), and returned too.
         """
         changed: list[tuple[CaseRecord, str, str]] = []
         failed: list[tuple[CaseRecord, str]] = []
@@ -140,4 +178,5 @@ class Rescreener:
                     at=now,
                     case_id=case.id,
                 )
-        return Rescreening(tuple(changed), tuple(failed))
+            suspended = self._suspend_approved(tx, actor=actor, now=now, failed=failed)
+        return Rescreening(tuple(changed), tuple(failed), tuple(suspended))

@@ -192,11 +192,13 @@ class Runtime:
                 view, (), rescreen_error=_not_rescreened("internal error; it has been logged")
             )
         listed = [row[0] for row in found.changed] + [row[0] for row in found.failed]
+        listed += [row[0] for row in found.suspended]
         seen = cases.seen_by(actor, listed)
         return Activated(
             view,
             tuple(row for row in found.changed if row[0].id in seen),
             tuple(row for row in found.failed if row[0].id in seen),
+            suspended=tuple(row for row in found.suspended if row[0].id in seen),
         )
 
     def policy_authority(self, holder: str, day: dt.date) -> str | None:

@@ -78,17 +78,34 @@ def text_of(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def check_signatures(
-    case: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]] | None
-) -> list[SignatureCheck]:
-    """Check every signed answer of a case offline (the module docstring's fifth check).
+def _decisions(case: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The decisions a suspended case had before the one it holds, by id: the one it was
+    submitted with, and each a suspension replaced it with (their events are checked by
+    seal and hash with the rest). An answer signed over one of them is checked against
+    it. A case never suspended has had one decision: its answers are checked against the
+    one it holds, whatever its events say."""
+    found: dict[str, dict[str, Any]] = {}
+    events = [e for e in case.get("events") or [] if isinstance(e, dict)]
+    if not any(e.get("type") == "case_suspended" for e in events):
+        return found
+    for event in events:
+        if event.get("type") not in _DECIDING:
+            continue
+        payload = event.get("payload")
+        decision = payload.get("decision") if isinstance(payload, dict) else None
+        if isinstance(decision, dict):
+            found[str(decision.get("decision_id"))] = decision
+    return found
 
-    With ``users`` (as ``users list --json`` writes them) the key comes from
-    that registry, not from the case file, and the office must have been held
-    on the day by the actor (or by the holder they answered for).
-    """
-    decision = case.get("decision")
-    decision = decision if isinstance(decision, dict) else {}
+
+_DECIDING = ("case_submitted", "case_suspended")
+"""The events that carry a decision the case then holds."""
+
+
+def _expected(
+    case: Mapping[str, Any], decision: Mapping[str, Any]
+) -> tuple[set[Any], dict[str, Any]]:
+    """The offices ``decision`` requires, and what an answer signed over it must carry."""
     required = {
         a.get("authority") for a in decision.get("required_approvals") or [] if isinstance(a, dict)
     }
@@ -104,6 +121,21 @@ def check_signatures(
         "bundles": decision.get("bundles"),
         "classification": case.get("classification"),
     }
+    return required, expected
+
+
+def check_signatures(
+    case: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]] | None
+) -> list[SignatureCheck]:
+    """Check every signed answer of a case offline (the module docstring's fifth check).
+
+    With ``users`` (as ``users list --json`` writes them) the key comes from
+    that registry, not from the case file, and the office must have been held
+    on the day by the actor (or by the holder they answered for).
+    """
+    current = case.get("decision")
+    current = current if isinstance(current, dict) else {}
+    earlier = _decisions(case)
     events = {e.get("seq"): e for e in case.get("events") or [] if isinstance(e, dict)}
     answers = case.get("approvals")
     checks = []
@@ -125,6 +157,8 @@ def check_signatures(
                 )
             )
             continue
+        decision = earlier.get(str(statement.get("decision_id")), current)
+        required, expected = _expected(case, decision)
         actor = str(answer.get("actor"))
         user = None if users is None else users.get(actor)
         key = answer.get("public_key") if users is None else (user or {}).get("public_key")

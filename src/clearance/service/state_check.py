@@ -42,6 +42,7 @@ from clearance.core.events import (
     BundleProposed,
     CaseStateChanged,
     CaseSubmitted,
+    CaseSuspended,
     ConditionMet,
     DelegationGranted,
     Event,
@@ -327,8 +328,21 @@ class LedgerFacts:
             v["due_at"] = UNKNOWN if sla is UNKNOWN else at + dt.timedelta(days=sla)
         if to in (CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS):
             v["expires_at"] = None if p.expires_at is ABSENT else p.expires_at
-        elif to != CaseState.CLEARED:
+        elif to in (CaseState.CLEARED, CaseState.PARTLY_EXECUTED):
+            if p.expires_at is not ABSENT:  # resumed by fresh approvals: a fresh lifetime
+                v["expires_at"] = p.expires_at
+        else:
             v["expires_at"] = None
+        case.seq = seq
+
+    def _suspended(self, seq: int, e: Event, p: CaseSuspended) -> None:
+        """A suspension replaces the case's decision with the judgement of its day (its
+        state follows from the ``case_state_changed`` recorded with it)."""
+        case = self.cases.get(_case_of(e))
+        if case is None:
+            return
+        case.values["decision"] = p.decision_digest
+        case.values["outcome"] = p.decision["outcome"]
         case.seq = seq
 
     def _answered(self, seq: int, e: Event, p: ApprovalGiven | ApprovalDenied) -> None:
@@ -467,6 +481,7 @@ _HANDLERS: dict[EventType, Callable[[LedgerFacts, int, Event, Any], None]] = {
     EventType.DELEGATION_GRANTED: LedgerFacts._delegation_granted,
     EventType.CASE_SUBMITTED: LedgerFacts._case_submitted,
     EventType.CASE_STATE_CHANGED: LedgerFacts._state_changed,
+    EventType.CASE_SUSPENDED: LedgerFacts._suspended,
     EventType.APPROVAL_GIVEN: LedgerFacts._answered,
     EventType.APPROVAL_DENIED: LedgerFacts._answered,
     EventType.CONDITION_MET: LedgerFacts._condition_met,

@@ -2,9 +2,10 @@
 
 - a transfer approved (at screening, or by its last approval) commits the
   quantity from the giver's stock;
-- a transfer executed delivers what was done from giver to receiver and
-  releases the commitment; a withdrawn one releases it;
-- an employment executed consumes what was used from the user's stock.
+- a transfer drawn on delivers what was done from giver to receiver and
+  releases as much of the commitment (the draw that executes it, all that is
+  left); a withdrawn or denied one (a suspended case can be denied) releases it;
+- an employment drawn on consumes what was used from the user's stock.
 
 A delivery or use beyond what is on hand is refused, naming the quantity.
 """
@@ -48,10 +49,17 @@ _MOVING_STATES = frozenset(
         CaseState.APPROVED,
         CaseState.APPROVED_WITH_CONDITIONS,
         CaseState.EXECUTED,
+        CaseState.PARTLY_EXECUTED,
         CaseState.WITHDRAWN,
         CaseState.EXPIRED,
+        CaseState.DENIED,
     }
 )
+_DRAWN_STATES = frozenset({CaseState.EXECUTED, CaseState.PARTLY_EXECUTED})
+_ENDED_STATES = frozenset(
+    {CaseState.EXECUTED, CaseState.WITHDRAWN, CaseState.DENIED, CaseState.EXPIRED}
+)
+"""States after which nothing stays committed for the case."""
 
 
 def _made_moves(
@@ -66,12 +74,12 @@ def _made_moves(
     if isinstance(request, TransferRequest):
         if state in (CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS):
             return [Movement(giver, system, MovementKind.COMMIT, request.quantity, day, case_id)]
-        if state is CaseState.EXECUTED and done:
+        if state in _DRAWN_STATES and done:
             return [
                 Movement(giver, system, MovementKind.TRANSFER_OUT, done, day, case_id),
                 Movement(request.recipient, system, MovementKind.TRANSFER_IN, done, day, case_id),
             ]
-    elif state is CaseState.EXECUTED and done:
+    elif state in _DRAWN_STATES and done:
         return [Movement(giver, system, MovementKind.CONSUME, done, day, case_id)]
     return []
 
@@ -90,17 +98,19 @@ def case_movements(
     """Record the stock a case's move to ``state`` moves; returns the ledger event that says
     so (None when nothing moves).
 
-    ``done`` is the quantity executed (for ``executed``). Untracked positions
+    ``done`` is the quantity drawn (for ``executed`` and ``partly_executed``). Untracked positions
     do not move; whether a position is tracked is read only when the move
     would move it.
     """
     if state not in _MOVING_STATES:
-        return None  # in review, denied, cleared: nothing is promised or moved
+        return None  # in review, cleared, suspended: nothing is promised or moved
     day = now.date()
     giver = request.requester
     moves: list[Movement] = []
-    if state in (CaseState.EXECUTED, CaseState.WITHDRAWN, CaseState.EXPIRED):
+    if state in _ENDED_STATES or (state is CaseState.PARTLY_EXECUTED and done):
         committed = tx.stock.committed_by_case(case_id)
+        if state is CaseState.PARTLY_EXECUTED:
+            committed = min(committed, done or 0)
         if committed:
             moves.append(
                 Movement(giver, request.system, MovementKind.RELEASE, committed, day, case_id)

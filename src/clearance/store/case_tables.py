@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from clearance.core.decision import RecordedDecision
 from clearance.core.request import UnreadableRequest
 from clearance.core.workflow import DECIDED_STATES, OPEN_STATES, CaseState
 from clearance.errors import ConflictError
@@ -38,12 +39,15 @@ def _due(state: str, due_at: dt.datetime | None) -> dt.datetime | None:
 
 
 _APPROVED = (CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS)
+_KEEPS_LIFETIME = (CaseState.CLEARED, CaseState.PARTLY_EXECUTED)
+"""States that keep the approval's lapse time (conditions met, a part drawn), unless a move
+into them (a suspended case resumed by fresh approvals) fixes a new one."""
 
 
 def _openness(changes: dict[str, Any]) -> dict[str, Any]:
     """The columns that follow a change of state: ``is_open``, ``due_at`` (given with a move
     into review, cleared by any other), ``expires_at`` (given with an approval, kept while
-    its conditions are met, cleared by any other move), the first decision; with the changes
+    its conditions are met or it is partly drawn, cleared by any other move), the first decision; with the changes
     themselves."""
     if "state" not in changes:
         return changes
@@ -54,8 +58,9 @@ def _openness(changes: dict[str, Any]) -> dict[str, Any]:
     }
     if changes["state"] in _APPROVED:
         derived["expires_at"] = changes.get("expires_at")
-    elif changes["state"] == CaseState.CLEARED:  # a cleared case keeps its approval's lifetime
-        derived.pop("expires_at", None)
+    elif changes["state"] in _KEEPS_LIFETIME:  # keeps its approval's lifetime, or a fresh one
+        if changes.get("expires_at") is None:
+            derived.pop("expires_at", None)
     else:
         derived["expires_at"] = None
     if changes["state"] in DECIDED_STATES:
@@ -146,7 +151,12 @@ class CaseTables(CaseLists):
         return None if row is None else case_record(row)
 
     def update(self, case: CaseRecord, **changes: Any) -> CaseRecord:
-        """Write ``changes`` if nobody changed the case since ``case`` was read."""
+        """Write ``changes`` if nobody changed the case since ``case`` was read (a new
+        ``decision``, a ``RecordedDecision``, is kept as its canonical text, with its outcome)."""
+        decision = changes.get("decision")
+        if isinstance(decision, RecordedDecision):
+            changes["decision"] = decision_text(decision)
+            changes["outcome"] = decision.outcome.value
         if changes.get("state") in DECIDED_STATES and case.state in (
             CaseState.SUBMITTED,
             CaseState.IN_REVIEW,

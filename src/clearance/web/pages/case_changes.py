@@ -20,6 +20,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from clearance.core.access import Level
+from clearance.core.workflow import CaseState
 from clearance.errors import ClearanceError, InputError
 from clearance.service.access import Action
 from clearance.service.accounts import SignedIn
@@ -167,9 +168,10 @@ def _change(request: Request, srv: Runtime, viewer: SignedIn, ref: str, change: 
         view = _make(srv, viewer, ref, change)
     except ClearanceError as exc:
         return _refused(request, srv, viewer, ref, exc, {"form": change.form, **change.fields})
-    return RedirectResponse(
-        f"/cases/{view.case.number}?done={_DONE[change.action]}", status_code=303
-    )
+    done = _DONE[change.action]
+    if view.case.state == CaseState.PARTLY_EXECUTED:
+        done = "drawn"
+    return RedirectResponse(f"/cases/{view.case.number}?done={done}", status_code=303)
 
 
 def _said(

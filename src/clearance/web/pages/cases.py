@@ -11,7 +11,7 @@ when the service, rehearsing the change, would accept it.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -52,6 +52,7 @@ _DONE = {
     "withdrawn": "The case was withdrawn; your reason is on its timeline.",
     "condition": "The condition was recorded as met, with your evidence.",
     "executed": "The execution was recorded; the case is closed.",
+    "drawn": "The execution was recorded; the rest of the approved quantity may still be drawn.",
     "asked": "Your question was sent to the requester; the case's clock is stopped until"
     " they answer.",
     "replied": "Your answer was recorded; the case is back in review.",
@@ -164,7 +165,7 @@ def render_case(
         case=case,
         explanation=explanation,
         explanation_note=explanation_note,
-        waiting=waiting_on(view) if view.case.state == CaseState.IN_REVIEW.value else [],
+        waiting=waiting_on(view) if view.case.state in _WAITING else [],
         answerable=moves.answer,
         moves=moves,
         closed=view.case.state in TERMINAL,
@@ -172,6 +173,7 @@ def render_case(
         events=[{**e, "summary": words_of(e)} for e in case["events"]],
         question=view.question,
         escalations=[words_of(e) for e in case["events"] if e["type"] == _ESCALATION],
+        suspension=_suspension(view, case["events"]),
         error=error,
         error_field=error_field,
         reason=reason,
@@ -180,6 +182,18 @@ def render_case(
         authorities={a.id: a.title for a in srv.pack.catalog.authorities},
         stock_link=bool(stock) and not stock.get("figures_withheld"),
     )
+
+
+_WAITING = frozenset({CaseState.IN_REVIEW.value, CaseState.SUSPENDED.value})
+"""The states in which a case waits on the offices its decision names."""
+
+
+def _suspension(view: CaseView, events: list[dict[str, Any]]) -> str | None:
+    """Why a suspended case is suspended: its last suspension, in words."""
+    if view.case.state != CaseState.SUSPENDED:
+        return None
+    said = [words_of(e) for e in events if e["type"] == "case_suspended"]
+    return said[-1] if said else None
 
 
 @router.get("/cases/{ref}")

@@ -166,9 +166,21 @@ class ProposalShown(Proposed):
     impact: Impact
 
 
+class SuspendedCase(Body):
+    number: int
+    case_id: str
+    suspended_for: list[str] = Field(
+        description="The offices it waits on; empty when the policy prohibits it."
+    )
+
+
 class ActivationBody(ProposalBody):
     """The activated proposal, and what re-screening the open cases you may see found."""
 
     rescreened: list[OpenCaseChange]
     rescreen_failed: list[Unjudged]
     rescreen_error: str | None
+    suspended: list[SuspendedCase] = Field(
+        default_factory=list,
+        description="Approved cases the policy now in force does not permit: suspended.",
+    )
