@@ -16,7 +16,7 @@ import pytest
 
 from clearance.core.events import CaseStateChanged
 from clearance.core.workflow import CaseState
-from clearance.errors import IllegalTransition, NotFoundError, PackError
+from clearance.errors import ExecutionSuspended, IllegalTransition, NotFoundError, PackError
 from clearance.policy.bundle import BundleFiles, build_bundle
 from clearance.policy.engine import Screener
 from clearance.service.lifetimes import approval_expiry
@@ -234,3 +234,44 @@ def test_the_command_expires_what_lapsed_and_says_so(cli: Cli) -> None:
     refused = cli("cases", "expire", "--as", "nobody", ok=False)
     assert refused.returncode != 0
     assert "unknown user 'nobody'" in refused.stderr
+
+
+# With partial draws and suspension ---------------------------------------------------
+
+
+def test_a_partly_drawn_approval_keeps_its_lapse_and_expires_with_the_rest(world: World) -> None:
+    case_id = _approved(world)
+    drawn = world.cases.execute(
+        case_id, actor="ua.liaison", quantity=1, now=T0 + dt.timedelta(hours=2)
+    )
+    assert drawn.case.state is CaseState.PARTLY_EXECUTED
+    assert drawn.case.expires_at == LAPSE
+    (expired,) = world.cases.expire(actor="admin", now=LAPSE)
+    assert (expired.id, expired.state) == (case_id, CaseState.EXPIRED)
+    assert _findings(world) == []
+
+
+def test_a_suspended_case_resumed_by_a_fresh_approval_gets_a_fresh_lifetime(world: World) -> None:
+    """Approved in April 2025 under the November 2024 authority (no lifetime), drawn on
+    10 May under the review mechanism: suspended for the Secretary, whose approval on
+    11 May starts the mechanism's 30 days from that day."""
+    april = dt.datetime(2025, 4, 10, 9, tzinfo=dt.UTC)
+    case, _ = world.cases.submit({**G2, "date": "2025-04-10"}, actor="ua.liaison", now=april)
+    assert (case.state, case.expires_at) == (CaseState.APPROVED, None)
+    with pytest.raises(ExecutionSuspended):
+        world.cases.execute(
+            case.id, actor="ua.liaison", quantity=None, now=dt.datetime(2025, 5, 10, tzinfo=dt.UTC)
+        )
+    resumed = world.cases.answer(
+        case.id,
+        actor="hegseth",
+        approve=True,
+        reason="Reviewed under the mechanism",
+        signer=world.keys["hegseth"],
+        now=dt.datetime(2025, 5, 11, 15, tzinfo=dt.UTC),
+    )
+    assert resumed.case.state is CaseState.APPROVED
+    assert resumed.case.expires_at == dt.datetime(2025, 6, 11, tzinfo=dt.UTC)
+    assert _findings(world) == []
+    (expired,) = world.cases.expire(actor="admin", now=dt.datetime(2025, 6, 11, tzinfo=dt.UTC))
+    assert expired.id == case.id
