@@ -3,11 +3,15 @@ once, for every process alike."""
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 import time
 from pathlib import Path
 
 from clearance.core.chain import EventType
 from clearance.core.events import EscalationReached
+from clearance.core.workflow import CaseState
+from clearance.policy.pack import default_pack_path
 from clearance.web.clock import ClockCheckpoints, ClockDeadlines
 
 from .api_support import Api, open_api
@@ -86,3 +90,35 @@ def test_two_running_servers_record_each_escalation_step_once(
     for case in {c for c, _, _ in steps}:
         numbers = [n for c, o, n in steps if c == case and o == "us.secdef"]
         assert numbers == list(range(1, len(numbers) + 1)), "steps out of order"
+
+
+def test_on_the_day_a_bundle_takes_effect_a_running_server_suspends_what_it_no_longer_permits(
+    seeded: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A copy of the seed pack with the review mechanism taking effect again on 1 January
+    2030 (a new revision): the demo's strike of December 2024, approved and not executed,
+    is suspended for the Secretary on that day, by the server's clock and nobody's act."""
+    pack = tmp_path / "pack"
+    shutil.copytree(default_pack_path(), pack)
+    later = pack / "bundles" / "US" / "2030-01-01"
+    shutil.copytree(pack / "bundles" / "US" / "2025-08-28", later)
+    meta = (later / "bundle.yaml").read_text()
+    (later / "bundle.yaml").write_text(meta.replace("2025-08-28", "2030-01-01"))
+    with open_api(tmp_path / "data", seeded, CLEARANCE_SCENARIO=str(pack)) as api:
+        assert not api.server.cases.bundle_took_effect(now=api.server.now())
+        day = dt.datetime(2030, 1, 1, 0, 5, tzinfo=dt.UTC)
+        api.server.now = lambda: day  # type: ignore[method-assign]
+        assert api.server.cases.bundle_took_effect(now=day)
+        clock = ClockDeadlines(api.server, tick=0.05)
+        clock.start()
+        try:
+            deadline = time.monotonic() + 10
+            while api.server.cases.bundle_took_effect(now=day) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            clock.stop()
+        with api.server.store.reading() as tx:
+            suspended = [c for c in tx.cases.page(limit=100) if c.state is CaseState.SUSPENDED]
+        assert [c.decision.record["request"]["date"] for c in suspended] == ["2024-12-01"]
+        assert [a.authority for a in suspended[0].decision.required_approvals] == ["us.secdef"]

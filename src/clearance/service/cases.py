@@ -66,7 +66,9 @@ class CaseService:
         self.count_overdue = queries.count_overdue
         self.open_summary = queries.open_summary
         self.decisions_by_month = queries.decisions_by_month
-        self.rescreen = Rescreener(store, screener, self.stock).rescreen
+        rescreener = Rescreener(store, screener, self.stock)
+        self.rescreen = rescreener.rescreen
+        self.bundle_took_effect = rescreener.took_effect
         self.escalate = partial(escalate, store, self.clocks)
         self.escalated = partial(escalated_open, store)
         self.expire = partial(expire, store, self.stock)

@@ -23,6 +23,7 @@ from clearance.core.decision import Decision
 from clearance.core.events import BundleActivated, CaseRescreened, CaseRescreenFailed
 from clearance.core.workflow import EXECUTABLE_STATES, OPEN_STATES
 from clearance.errors import NotFoundError
+from clearance.policy.bundle import PolicyBundle
 from clearance.policy.engine import Screener
 from clearance.service.execution import judge_on_day, suspend
 from clearance.service.rejudge import CannotJudge, judge_again
@@ -78,21 +79,39 @@ class Rescreener:
         self.screener = screener
         self.stock = stock
 
+    def _unrecorded(self, tx: Transaction, now: dt.datetime) -> list[PolicyBundle]:
+        """The bundles of the pack in force by now that the ledger does not hold yet."""
+        recorded = {
+            event.payload.revision
+            for event in (e.event for e in tx.ledger.of_type(EventType.BUNDLE_ACTIVATED))
+            if isinstance(event.payload, BundleActivated)
+        }
+        return [
+            bundle
+            for bundle in self.screener.pack.history
+            if bundle.effective_from <= now.date() and bundle.revision not in recorded
+        ]
+
     def _record_activations(self, tx: Transaction, *, actor: str, now: dt.datetime) -> None:
         """Put on the ledger every bundle of the pack in force by now that it does not hold yet.
 
         The record says which policy text (by revision) took effect for which
         holder from which date, so a re-screening can be traced to its cause.
         """
-        recorded = {
-            event.payload.revision
-            for event in (e.event for e in tx.ledger.of_type(EventType.BUNDLE_ACTIVATED))
-            if isinstance(event.payload, BundleActivated)
-        }
-        for bundle in self.screener.pack.history:
-            if bundle.effective_from > now.date() or bundle.revision in recorded:
-                continue
+        for bundle in self._unrecorded(tx, now):
             tx.append(bundle.in_force(), actor=actor, at=now)
+
+    def took_effect(self, *, now: dt.datetime) -> bool:
+        """Whether a bundle of the pack took effect by its date while this installation kept
+        its record (after the ledger's first event) and is not yet on the ledger: the day a
+        running server re-screens by itself (web/clock.py). Bundles in force before the
+        record began are the policy it started under, not a change it must react to."""
+        with self.store.reading() as tx:
+            first = tx.ledger.page(max_level=None, before=2, limit=1)
+            if not first:
+                return False
+            began = first[0].event.at.date()
+            return any(b.effective_from > began for b in self._unrecorded(tx, now))
 
     def _suspend_approved(
         self,

@@ -78,8 +78,10 @@ class ClockCheckpoints(_Ticker):
 
 
 class ClockDeadlines(_Ticker):
-    """Every ``tick`` seconds, what the calendar has made due: record the escalation steps
-    whose day has come, and expire the approvals whose lifetime has passed."""
+    """Every ``tick`` seconds, what the calendar has made due: expire the approvals whose
+    lifetime has passed, re-screen on the day a bundle of the pack takes effect by its date
+    (which suspends the approved cases it would no longer permit), and record the
+    escalation steps whose day has come."""
 
     def __init__(self, server: Runtime, tick: float = DEADLINES_TICK_S) -> None:
         self.server = server
@@ -89,8 +91,12 @@ class ClockDeadlines(_Ticker):
         if installation_key(self.server.store) is None:
             return  # not set up yet: nothing can be recorded
         now = self.server.now()
+        for case in self.server.cases.expire(actor=ADMIN, now=now):  # lapsed: not judged again
+            log.info("expired", extra={"fields": {"case": case.number}})
+        if self.server.cases.bundle_took_effect(now=now):
+            found = self.server.cases.rescreen(actor=ADMIN, now=now)
+            counts = {"changed": len(found.changed), "suspended": len(found.suspended)}
+            log.info("bundle took effect: re-screened", extra={"fields": counts})
         for made in self.server.cases.escalate(actor=ADMIN, now=now):
             fields = {"case": made.case.number, "office": made.step.office, "step": made.step.step}
             log.info("escalation", extra={"fields": fields})
-        for case in self.server.cases.expire(actor=ADMIN, now=now):
-            log.info("expired", extra={"fields": {"case": case.number}})
