@@ -31,6 +31,9 @@ class SystemBody(Body):
     range_km: int
     illustrative: bool
     notes: str
+    major_defense_equipment: bool = Field(
+        description="Major defense equipment, for the thresholds of a legislature's review."
+    )
     consent_holders: list[str]
 
 
