@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from clearance.core.access import Level
 from clearance.core.event_words import suspension_words
 from clearance.core.events import (
     ApprovalDenied,
@@ -62,6 +61,7 @@ from clearance.service.clocks import ReviewClocks
 from clearance.service.execution import judged_for_execution, resumes_to, suspend
 from clearance.service.lifetimes import approval_expiry
 from clearance.service.people import can_act_for
+from clearance.service.signed_answers import statement_about
 from clearance.service.stock_moves import case_movements
 from clearance.service.stockpile import StockService
 from clearance.store.protocol import Transaction
@@ -114,29 +114,21 @@ def _statement(
     now: dt.datetime,
     prior: tuple[int, str],
 ) -> dict[str, Any]:
-    """What the signer of an answer signs: this request, this decision (its outcome, the
-    approvals and conditions it needs, the policy that made it), at this level, at this
-    point of the ledger (docs/formats.md, signed statements)."""
+    """What the signer of an answer signs: the case's facts (``statement_about``) with the
+    approvals and conditions its decision needs, and their verdict on one gate."""
     decision = case.decision
-    return {
-        "case_id": case.id,
-        "request_digest": case.request_digest,
-        "decision_id": decision.decision_id,
-        "decision_digest": decision.digest,
-        "outcome": decision.outcome.value,
-        "required_approvals": [a.as_dict() for a in decision.required_approvals],
-        "conditions": list(decision.conditions),
-        "bundles": dict(decision.bundles),
-        "classification": Level(case.classification).label,
-        "authority": gate,
-        "verdict": "approve" if approve else "deny",
-        "reason": reason,
-        "actor": actor,
-        "on_behalf_of": on_behalf_of,
-        "at": now.isoformat(),
-        "prior_seq": prior[0],
-        "prior_hash": prior[1],
-    }
+    return statement_about(
+        case,
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        now=now,
+        prior=prior,
+        required_approvals=[a.as_dict() for a in decision.required_approvals],
+        conditions=list(decision.conditions),
+        authority=gate,
+        verdict="approve" if approve else "deny",
+        reason=reason,
+    )
 
 
 class CaseCommands:

@@ -14,10 +14,49 @@ from dataclasses import dataclass
 from typing import Any
 
 from clearance.core import signing
+from clearance.core.access import Level
 from clearance.core.dates import in_term
 from clearance.core.digest import canonical_digest
+from clearance.store.records import CaseRecord
 
-__all__ = ["SignatureCheck", "check_signatures", "digest_of", "figures_withheld", "text_of"]
+__all__ = [
+    "SignatureCheck",
+    "check_signatures",
+    "digest_of",
+    "figures_withheld",
+    "statement_about",
+    "text_of",
+]
+
+
+def statement_about(
+    case: CaseRecord,
+    *,
+    actor: str,
+    on_behalf_of: str | None,
+    now: dt.datetime,
+    prior: tuple[int, str],
+    **what: Any,
+) -> dict[str, Any]:
+    """What a signer signs about a case (an answer, a waiver): this request, this decision,
+    at this level, ``what`` they say of it, by whom, at this point of the ledger
+    (docs/formats.md, signed statements)."""
+    decision = case.decision
+    return {
+        "case_id": case.id,
+        "request_digest": case.request_digest,
+        "decision_id": decision.decision_id,
+        "decision_digest": decision.digest,
+        "outcome": decision.outcome.value,
+        "bundles": dict(decision.bundles),
+        "classification": Level(case.classification).label,
+        **what,
+        "actor": actor,
+        "on_behalf_of": on_behalf_of,
+        "at": now.isoformat(),
+        "prior_seq": prior[0],
+        "prior_hash": prior[1],
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from clearance.core.access import Level
 from clearance.core.events import WaitingPeriodWaived
 from clearance.core.signing import Signer, sign_statement
 from clearance.core.waiting_periods import WaitingPeriod
@@ -28,6 +27,7 @@ from clearance.service.anchoring import installation_key
 from clearance.service.case_view import CaseView, find_case, view_in, waiver
 from clearance.service.clocks import ReviewClocks
 from clearance.service.people import can_act_for
+from clearance.service.signed_answers import statement_about
 from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord
 from clearance.store.repository import Store
@@ -91,27 +91,19 @@ def _statement(
     now: dt.datetime,
     prior: tuple[int, str],
 ) -> dict[str, Any]:
-    """What the waiving office signs: this request, this decision, this period, at this
-    point of the ledger (docs/formats.md, signed statements)."""
-    decision = case.decision
-    return {
-        "case_id": case.id,
-        "request_digest": case.request_digest,
-        "decision_id": decision.decision_id,
-        "decision_digest": decision.digest,
-        "outcome": decision.outcome.value,
-        "bundles": dict(decision.bundles),
-        "classification": Level(case.classification).label,
-        "waiting_period": period.as_dict(),
-        "authority": period.waiver,
-        "verdict": "waive",
-        "reason": reason,
-        "actor": actor,
-        "on_behalf_of": None,
-        "at": now.isoformat(),
-        "prior_seq": prior[0],
-        "prior_hash": prior[1],
-    }
+    """What the waiving office signs: the case's facts (``statement_about``) and the period
+    it waives."""
+    return statement_about(
+        case,
+        actor=actor,
+        on_behalf_of=None,
+        now=now,
+        prior=prior,
+        waiting_period=period.as_dict(),
+        authority=period.waiver,
+        verdict="waive",
+        reason=reason,
+    )
 
 
 class WaitingPeriods:
