@@ -50,7 +50,9 @@ def test_executed_before_the_review_mechanism_it_proceeds(world: World) -> None:
 
 def test_executed_under_the_review_mechanism_it_is_suspended_for_secdef(world: World) -> None:
     case, _ = world.cases.submit(ATACMS_APRIL, actor="ua.liaison", now=APRIL)
-    with pytest.raises(ExecutionSuspended, match=r"was not executed: .*us\.secdef") as refused:
+    with pytest.raises(
+        ExecutionSuspended, match=r"was not executed and is suspended: .*us\.secdef"
+    ) as refused:
         world.cases.execute(case.id, actor="ua.liaison", quantity=None, now=ON_10_MAY)
     assert refused.value.http_status == 409
     assert "2025-05-10" in refused.value.message

@@ -147,13 +147,13 @@ def suspension_words(p: CaseSuspended) -> str:
         waits = "no office can approve it under the policy in force; it may be withdrawn"
     refused = "" if p.quantity is None else f"; the execution of {p.quantity} was refused"
     return (
-        f"suspended: judged again {cause} ({p.as_of}) under {_policies(p.decision)}:"
+        f"judged again {cause} ({p.as_of}) under {_policies(p.decision)}:"
         f" {outcome}; {waits}{refused}"
     )
 
 
 def _suspended(p: CaseSuspended, _: Event) -> str:
-    return suspension_words(p)
+    return f"suspended: {suspension_words(p)}"
 
 
 def _proposed(p: BundleProposed, _: Event) -> str:

@@ -336,7 +336,9 @@ class CaseCommands:
                 tx, case, judged, cause="execution", quantity=done, actor=actor, now=now
             )
             number = case.number
-        raise ExecutionSuspended(f"case {number} was not executed: {suspension_words(payload)}")
+        raise ExecutionSuspended(
+            f"case {number} was not executed and is suspended: {suspension_words(payload)}"
+        )
 
     def _draw(
         self,
