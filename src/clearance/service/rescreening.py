@@ -21,10 +21,12 @@ from clearance.core.actors import ADMIN, SYSTEM
 from clearance.core.chain import EventType
 from clearance.core.decision import Decision
 from clearance.core.events import BundleActivated, CaseRescreened, CaseRescreenFailed
+from clearance.core.request import TransferRequest
+from clearance.core.stockpile import Balance
 from clearance.core.workflow import EXECUTABLE_STATES, OPEN_STATES
 from clearance.errors import NotFoundError
 from clearance.policy.bundle import PolicyBundle
-from clearance.policy.engine import Screener
+from clearance.policy.engine import BalanceLookup, Screener
 from clearance.service.execution import judge_on_day, suspend
 from clearance.service.rejudge import CannotJudge, judge_again
 from clearance.service.stock_seen import decision_recorded
@@ -141,6 +143,25 @@ class Rescreener:
             suspended.append((moved, judged.offices))
         return suspended
 
+    def _balances_without(self, tx: Transaction, case: CaseRecord) -> BalanceLookup:
+        """The balances a case is judged again on: the store's, less what the case itself
+        committed (a transfer approved with conditions holds its own quantity; counting it
+        against itself would make every such transfer look short of stock)."""
+
+        def lookup(holder: str, system: str, on: dt.date) -> Balance | None:
+            balance = self.stock.balance_in(tx, holder, system, on)
+            request = case.request
+            if (
+                balance is None
+                or not isinstance(request, TransferRequest)
+                or (holder, system) != (request.requester, request.system)
+            ):
+                return balance
+            own = tx.stock.committed_by_case(case.id)
+            return Balance(balance.on_hand, balance.committed - own)
+
+        return lookup
+
     def rescreen(self, *, actor: str, now: dt.datetime) -> Rescreening:
         """Judge every open case again under the policy in force today; record changed outcomes.
 
@@ -165,12 +186,12 @@ class Rescreener:
                 try:
                     _, decision = judge_again(
                         case,
-                        lambda _, request: self.screener.decide(
+                        lambda stored, request: self.screener.decide(
                             request,
                             decision_id=str(uuid.uuid4()),
                             now=now,
                             as_of=max(request.date, now.date()),
-                            balances=lambda h, s, d: self.stock.balance_in(tx, h, s, d),
+                            balances=self._balances_without(tx, stored),
                         ),
                     )
                 except CannotJudge as exc:
