@@ -362,3 +362,13 @@ def test_unknown_references_name_the_place(
     error = _integrity_error(caught.value)
     assert error.where == where
     assert problem in error.problem
+
+
+def test_a_seed_system_flagged_illustrative_does_not_say_so_again_in_its_name(
+    seed_pack: Any,
+) -> None:
+    """Every interface marks a flagged system "illustrative" itself (the catalog command, the
+    web catalog, the request form); a name that says it too reads it twice."""
+    flagged = [s for s in seed_pack.catalog.systems if s.illustrative]
+    assert flagged
+    assert [s.id for s in flagged if "illustrative" in s.name.lower()] == []

@@ -262,3 +262,11 @@ def test_screening_sees_the_activated_policy_when_there_is_a_database(cli: Cli) 
     cli("policy", "activate", "1", "--as", "secdef")
     assert cli.json("screen", strike)["outcome"] == "permitted"
     assert cli.json("explain", strike)["decision"]["outcome"] == "permitted"
+
+
+def test_a_proposal_counts_its_replayed_cases_in_words(cli: Cli) -> None:
+    cli("users", "add", "us.liaison", "--name", "Liaison", "--party", "US")
+    cli("cases", "submit", cli.file("g2.json", G2), "--as", "ua.liaison")
+    cli("policy", "propose", _folder(cli.tmp, candidate("2099-01-01")), "--as", "us.liaison")
+    shown = cli("policy", "proposal", "1").stdout
+    assert "(1 stored case replayed)" in " ".join(shown.split())

@@ -58,7 +58,13 @@ def _summary(view: ProposalView) -> Text:
 
 
 def _impact_table(impact: Impact) -> Table:
-    table = Table(title=f"what it would change ({impact.examined} stored cases replayed)")
+    count = impact.examined
+    replayed = (
+        "the stored cases you may see replayed"
+        if count is None
+        else f"{count} stored case{'' if count == 1 else 's'} replayed"
+    )
+    table = Table(title=f"what it would change ({replayed})")
     for column in ("case", "where", "was", "would be", "by"):
         table.add_column(column)
     for change in impact.replay:
