@@ -422,3 +422,12 @@ def test_an_april_strike_executed_under_the_review_mechanism_is_suspended(cli: C
     keys = cli.file("keys.json", cli.json("users", "list"))
     proof = cli.json("verify-decision", shown_file, "--keys", keys)
     assert proof["valid"] is True, proof
+
+
+@pytest.mark.parametrize("name", ["\u2028", "a\u2029b", "x\x85y", "line\nbreak"])
+def test_a_user_name_with_a_line_separator_is_quoted_on_one_line(cli: Cli, name: str) -> None:
+    """U+2028 and U+2029 end a line for many readers, as control characters do."""
+    run = cli("notify", "subscriptions", "--as", name, ok=False)
+    assert run.returncode == 2
+    (line,) = run.stderr.splitlines()
+    assert line.startswith("error: unknown user '")

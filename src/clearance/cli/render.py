@@ -51,11 +51,17 @@ def stockpile_text(facts: StockpileFacts) -> Text:
     return line
 
 
+_BREAKS = frozenset({"Cc", "Zl", "Zp"})
+"""Control characters and the line and paragraph separators (U+2028, U+2029): each ends a
+line for some reader (``str.splitlines`` among them)."""
+
+
 def one_line(text: str) -> str:
-    """``text`` with its control characters written out (``\\n``), so that it stays one line
-    whatever a user typed into the name or file it quotes."""
+    """``text`` with its control characters and line separators written out (``\\n``,
+    ``\\u2028``), so that it stays one line whatever a user typed into the name or file it
+    quotes."""
     return "".join(
-        repr(c)[1:-1] if unicodedata.category(c) == "Cc" and c != "\t" else c for c in text
+        repr(c)[1:-1] if unicodedata.category(c) in _BREAKS and c != "\t" else c for c in text
     )
 
 
