@@ -11,10 +11,10 @@ from rich.table import Table
 from rich.text import Text
 
 from clearance.core.access import Level
+from clearance.core.dates import last_day_before
 from clearance.core.event_words import words_of
 from clearance.core.request import describe_request
 from clearance.core.workflow import CaseState, is_overdue
-from clearance.service.lifetimes import last_valid_day
 
 from .context import now
 from .render import print_json
@@ -84,7 +84,7 @@ def print_case(view: CaseView, json_output: bool) -> None:
         highlight=False,
     )
     if data["expires_at"] is not None:
-        last = last_valid_day(dt.datetime.fromisoformat(data["expires_at"])).isoformat()
+        last = last_day_before(dt.datetime.fromisoformat(data["expires_at"])).isoformat()
         console.print(
             f"approval valid to the end of {last} (UTC); it expires unless executed by then",
             highlight=False,

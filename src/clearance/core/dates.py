@@ -28,6 +28,7 @@ __all__ = [
     "check_in_range",
     "in_range",
     "in_term",
+    "last_day_before",
 ]
 
 EARLIEST = dt.date(1900, 1, 1)
@@ -54,3 +55,9 @@ def in_term(day: dt.date, first: dt.date, last: dt.date | None) -> bool:
     """Whether a term from ``first`` to ``last`` (both included; None: open-ended) covers
     ``day``: the one rule for offices held and delegations given."""
     return first <= day and (last is None or day <= last)
+
+
+def last_day_before(moment: dt.datetime) -> dt.date:
+    """The last (UTC) day wholly before ``moment``: for a deadline that falls at the first
+    moment of a day (a case due, an approval lapsing), the day it reads as."""
+    return (moment - dt.timedelta(microseconds=1)).astimezone(dt.UTC).date()

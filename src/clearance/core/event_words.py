@@ -8,11 +8,11 @@ clearance) is said to be so, in words too.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from clearance.core.chain import EventType
+from clearance.core.dates import last_day_before
 from clearance.core.events import (
     ABSENT,
     ApiTokenIssued,
@@ -65,7 +65,7 @@ def _state_changed(p: CaseStateChanged, _: Event) -> str:
     said = f"{p.from_state} → {p.to_state}: {p.why}" if p.why else f"{p.from_state} → {p.to_state}"
     if p.due_at is ABSENT:
         return said
-    last = (p.due_at - dt.timedelta(microseconds=1)).astimezone(dt.UTC).date()
+    last = last_day_before(p.due_at)
     return f"{said}; due by the end of {last.isoformat()} (UTC)"
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from clearance.core.chain import EventType
+from clearance.core.dates import last_day_before
 from clearance.core.events import ABSENT, CaseExecuted, CaseStateChanged
 from clearance.core.request import AnyRequest, UnreadableRequest
 from clearance.core.workflow import CaseState, check_transition
@@ -41,7 +42,6 @@ from clearance.service.access import (
     principal,
 )
 from clearance.service.case_view import find_case, waiver
-from clearance.service.lifetimes import last_valid_day
 from clearance.service.people import can_act_for
 from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord, ConditionRecord
@@ -223,7 +223,7 @@ def check_in_lifetime(case: CaseRecord, now: dt.datetime) -> None:
     """Refuse executing an approval that lapsed (service/lifetimes.py), even before the
     next expiry run records it: an approval past its lifetime no longer holds."""
     if case.expires_at is not None and now >= case.expires_at:
-        last = last_valid_day(case.expires_at).isoformat()
+        last = last_day_before(case.expires_at).isoformat()
         raise IllegalTransition(
             f"case {case.number}'s approval held to the end of {last} (UTC);"
             " it has lapsed and the case expires: ask again"

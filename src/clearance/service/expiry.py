@@ -16,11 +16,11 @@ from __future__ import annotations
 import datetime as dt
 
 from clearance.core.actors import ADMIN, SYSTEM
+from clearance.core.dates import last_day_before
 from clearance.core.request import UnreadableRequest
 from clearance.core.workflow import CaseState
 from clearance.errors import NotFoundError
 from clearance.service.case_moves import record_move
-from clearance.service.lifetimes import last_valid_day
 from clearance.service.stock_moves import case_movements
 from clearance.service.stockpile import StockService
 from clearance.store.records import CaseRecord
@@ -31,7 +31,7 @@ __all__ = ["expire", "lapse_words"]
 
 def lapse_words(expires_at: dt.datetime) -> str:
     """The last day an approval held, as the ledger and the pages say it."""
-    last = last_valid_day(expires_at).isoformat()
+    last = last_day_before(expires_at).isoformat()
     return f"the approval held to the end of {last} (UTC) and was not executed"
 
 

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 
 from clearance.policy.history import BundleHistory
 
-__all__ = ["approval_expiry", "last_valid_day", "lifetime_days"]
+__all__ = ["approval_expiry", "lifetime_days"]
 
 
 def lifetime_days(
@@ -37,11 +37,6 @@ def lifetime_days(
         and (d := bundle.approval_lifetime(action)) is not None
     ]
     return min(days) if days else None
-
-
-def last_valid_day(expires_at: dt.datetime) -> dt.date:
-    """The last (UTC) day an approval that lapses at ``expires_at`` held."""
-    return (expires_at - dt.timedelta(microseconds=1)).astimezone(dt.UTC).date()
 
 
 def approval_expiry(

@@ -30,6 +30,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from clearance import __version__
 from clearance.core.access import Level, Role
+from clearance.core.dates import last_day_before
 from clearance.core.regions import region_name
 from clearance.core.request import describe_request
 from clearance.core.stockpile import Rating
@@ -75,7 +76,7 @@ def _due(value: str | dt.datetime | None) -> str:
     if value is None:
         return "—"
     moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    last = (moment.astimezone(dt.UTC) - dt.timedelta(microseconds=1)).date()
+    last = last_day_before(moment)
     return f"the end of {last.isoformat()} (UTC)"
 
 
