@@ -5,7 +5,8 @@ bash, in README order, in one scratch folder with one data folder, so that a lat
 example sees the files, users and cases of the earlier ones, as a reader's would.
 The ```text block that follows it (with no other block between) is its output,
 compared with what the commands printed, standard error included, at 100 columns
-with no colour, as the README says. The comparison honours the README's own
+with no colour, as the README says; a block shown with no output must succeed,
+command by command. The comparison honours the README's own
 convention, stated where the tour begins:
 
 - a line that is only ``…`` matches any run of lines, and a ``…`` inside a line
