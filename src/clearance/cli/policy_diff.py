@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +18,7 @@ from clearance.policy.diff import (
     diff_bundles,
     golden_probes,
     read_pair,
+    sample_dates,
     sample_probes,
 )
 from clearance.policy.engine import Screener
@@ -103,12 +103,10 @@ def diff(
     cases, stored cases, a generated sample) whose outcome differs between them."""
     screener = Screener(load_pack(scenario))
     bundles = read_pair(screener.pack, old, new)
-    dates = [b.effective_from for b in bundles]
-    dates.append(max(dates) + dt.timedelta(days=365))
     probes = [
         *golden_probes(screener),
         *_stored(screener),
-        *sample_probes(screener, bundles[0].holder, dates, count=sample, seed=seed),
+        *sample_probes(screener, bundles[0].holder, sample_dates(bundles), count=sample, seed=seed),
     ]
     result = diff_bundles(screener, (old, new), bundles, probes)
     console = Console()

@@ -22,7 +22,7 @@ import difflib
 import itertools
 import random
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,13 +44,18 @@ __all__ = [
     "BundleDiff",
     "ChangeGroup",
     "Difference",
+    "FileDiff",
     "Probe",
+    "compare_bundles",
     "diff_bundles",
+    "file_diffs",
     "golden_probes",
     "read_bundle",
     "read_pair",
+    "sample_dates",
     "sample_probes",
     "text_diff",
+    "unified",
 ]
 
 QUANTITIES = (1, 10, 100, 1_000, 5_000)
@@ -156,18 +161,49 @@ def read_bundle(pack: ScenarioPack, folder: Path, what: str) -> PolicyBundle:
     return load_bundle(folder, pack.root, pack.catalog, pack.root / "schema.cedarschema")
 
 
+@dataclass(frozen=True, slots=True)
+class FileDiff:
+    """One file's unified diff: its ``---``/``+++`` header, then its hunks (each line keeps
+    its marker and ends in a newline); ``change`` is added, removed or changed."""
+
+    name: str
+    change: str
+    header: tuple[str, str]
+    lines: tuple[str, ...]
+
+
+def file_diffs(
+    before: Mapping[str, str], after: Mapping[str, str], old: str, new: str
+) -> list[FileDiff]:
+    """The files of two bundles (by name, as ``read_bundle_texts`` gives them) compared, one
+    unified diff per file that differs; ``old`` and ``new`` name the two sides."""
+    diffs = []
+    for name in sorted(before.keys() | after.keys()):
+        lines = [
+            line if line.endswith("\n") else line + "\n"
+            for line in difflib.unified_diff(
+                before.get(name, "").splitlines(keepends=True),
+                after.get(name, "").splitlines(keepends=True),
+                fromfile=f"{old}/{name}" if name in before else "/dev/null",
+                tofile=f"{new}/{name}" if name in after else "/dev/null",
+            )
+        ]
+        if lines:
+            change = (
+                "removed" if name not in after else "added" if name not in before else "changed"
+            )
+            diffs.append(FileDiff(name, change, (lines[0], lines[1]), tuple(lines[2:])))
+    return diffs
+
+
 def text_diff(old: Path, new: Path) -> list[str]:
     """A unified diff of the two folders, file by file (lines keep their newlines)."""
-    before, after = read_bundle_texts(old), read_bundle_texts(new)
-    lines: list[str] = []
-    for name in sorted(before.keys() | after.keys()):
-        lines += difflib.unified_diff(
-            before.get(name, "").splitlines(keepends=True),
-            after.get(name, "").splitlines(keepends=True),
-            fromfile=f"{old}/{name}" if name in before else "/dev/null",
-            tofile=f"{new}/{name}" if name in after else "/dev/null",
-        )
-    return [line if line.endswith("\n") else line + "\n" for line in lines]
+    return unified(file_diffs(read_bundle_texts(old), read_bundle_texts(new), str(old), str(new)))
+
+
+def unified(files: Iterable[FileDiff]) -> list[str]:
+    """The files' diffs as one unified diff, each file's header before its hunks."""
+    return [line for f in files for line in (*f.header, *f.lines)]
 
 
 def golden_probes(screener: Screener) -> Iterator[Probe]:
@@ -201,6 +237,12 @@ def _sample_regions(catalog: Catalog, territory: str) -> list[str | None]:
         return [None]
     deep = next((r for r in regions_of(territory) if r not in zoned), None)
     return [None, *zoned, *([deep] if deep else [])]
+
+
+def sample_dates(bundles: tuple[PolicyBundle, PolicyBundle]) -> list[dt.date]:
+    """The days a sample is drawn on: each bundle's first day, and a year after the later."""
+    dates = [b.effective_from for b in bundles]
+    return [*dates, max(dates) + dt.timedelta(days=365)]
 
 
 def sample_probes(
@@ -281,7 +323,21 @@ def diff_bundles(
     *,
     examples: int = 3,
 ) -> BundleDiff:
-    """Compare two bundles of one holder (from ``read_pair``), judging ``probes`` under each.
+    """Compare two bundle folders of one holder (from ``read_pair``): ``compare_bundles``
+    with the folders' text diff."""
+    return compare_bundles(screener, bundles, probes, text=text_diff(*folders), examples=examples)
+
+
+def compare_bundles(
+    screener: Screener,
+    bundles: tuple[PolicyBundle, PolicyBundle],
+    probes: Iterable[Probe],
+    *,
+    text: Sequence[str],
+    examples: int = 3,
+) -> BundleDiff:
+    """Compare two bundles of one holder, judging ``probes`` under each; ``text`` is their
+    text diff, wherever their files were read from (a folder, a stored proposal).
 
     Each probe is judged as ``Screener.judge_under`` would, all probes in one
     Cedar batch per bundle.
@@ -313,7 +369,7 @@ def diff_bundles(
     return BundleDiff(
         old=old,
         new=new,
-        text=tuple(text_diff(*folders)),
+        text=tuple(text),
         judged=dict(Counter(p.source for p in kept)),
         groups=tuple(groups),
     )

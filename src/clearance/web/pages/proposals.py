@@ -3,7 +3,10 @@
 A policy author uploads a new bundle's files; the page shows at once whether
 the golden cases pass, and what the bundle would change: the stored cases
 whose outcome it would have changed (replay) and the open cases it would change
-from its date, of the cases the viewer may see (``access.visible_impact``).
+from its date, of the cases the viewer may see (``access.visible_impact``); and,
+where the office holder decides whether to sign, the bundle against the one it
+replaces, in text and in effect, as ``clearance policy diff`` shows them
+(``service.bundle_diffs``).
 The holder of the office the holder's policy names is offered an Activate
 form, signed with their own key as an approval is; the service is the final
 word on who may activate. A bundle that does not load is refused on the form,
@@ -23,12 +26,14 @@ from starlette.datastructures import UploadFile
 
 from clearance.core.access import Level
 from clearance.errors import ClearanceError, InputError, NotFoundError
+from clearance.service import bundle_diffs
 from clearance.service.accounts import SignedIn
 from clearance.service.activation import Activated
 from clearance.service.runtime import Runtime
 
 from ..auth import Srv, Viewer
 from ..charts import changes_chart
+from ..diffs import laid_out
 from ..rendering import PageRoute, render
 
 __all__ = ["router"]
@@ -140,6 +145,8 @@ def _proposal_page(
     impact = srv.proposals.impact(number, actor=viewer.id, now=now, view=view)
     kinds = Counter(change.kind for change in impact.replay)
     catalog = srv.pack.catalog
+    comparison = bundle_diffs.of_proposal(srv.store, srv.screener, view)
+    in_force = srv.screener.history.bundle_in_force(view.record.holder, now.date())
     return render(
         request,
         "proposal.html",
@@ -159,6 +166,10 @@ def _proposal_page(
         if kinds
         else None,
         may_activate=srv.proposals.may_activate(view, viewer.id, now.date()),
+        comparison=comparison,
+        texts=laid_out(comparison.files),
+        sample=bundle_diffs.SAMPLE,
+        in_force_revision=in_force.revision if in_force else None,
         error=error,
         activated=activated,
         authorities={a.id: a.title for a in catalog.authorities},
