@@ -398,7 +398,7 @@ def test_the_preview_shows_review_required_and_the_office_for_the_june_atacms_re
     assert fragment.status_code == 200
     html = fragment.text
     assert "<html" not in html
-    assert re.search(r'id="preview-outcome">review_required<', html)
+    assert re.search(r'id="preview-outcome">review required<', html)
     assert '<code class="office">us.secdef</code> — personally; may not be delegated' in html
     assert "atacms → origin → US" in html
     assert "Approval by us.secdef (personally; may not be delegated) would permit it." in html
@@ -436,10 +436,10 @@ def test_submitting_a_request_creates_the_case_and_shows_it(server: Runtime) -> 
     data = {**JUNE_ATACMS, "idempotency_key": key.group(1)}
     created = browser.post("/requests", data)
     assert created.status_code == 303
-    assert created.headers["location"] == "/cases/5?done=submitted"
+    assert created.headers["location"] == "/cases/5"
     again = browser.post("/requests", data)  # a double click makes no second case
-    assert again.headers["location"] == "/cases/5?done=submitted"
-    page = browser.client.get("/cases/5?done=submitted").text
+    assert again.headers["location"] == "/cases/5"
+    page = browser.client.get("/cases/5").text
     assert "The request was submitted and screened." in page
     assert banners(page) == ["SECRET", "SECRET"]
     assert server.cases.view("5", actor=ADMIN).case.submitted_by == "ua.liaison"
@@ -494,13 +494,13 @@ def test_secdef_denies_from_the_case_page_with_a_reason_and_a_signature(server: 
         {"verdict": "deny", "reason": "Escalation risk", "passphrase": DEMO_PASSWORD},
     )
     assert denied.status_code == 303
-    assert denied.headers["location"] == "/cases/1?done=denied"
+    assert denied.headers["location"] == "/cases/1"
     view = server.cases.view("1", actor=ADMIN)
     assert view.case.state == "denied"
     (answer,) = view.approvals
     assert (answer.authority, answer.verdict, answer.actor) == ("us.secdef", "deny", "secdef")
     assert answer.reason == "Escalation risk"
-    shown = browser.client.get("/cases/1?done=denied").text
+    shown = browser.client.get("/cases/1").text
     assert "Your denial was signed and recorded." in shown
     assert "Reason: “Escalation risk”" in shown
     assert '<span class="sig sig--ok">verifies</span>' in shown

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from clearance.core.access import Level
 from clearance.core.dates import last_day_before
-from clearance.core.event_words import words_of
+from clearance.core.event_words import state_words, words_of
 from clearance.core.request import describe_request
 from clearance.core.workflow import CaseState, is_overdue
 
@@ -50,7 +50,7 @@ def case_table(title: str, cases: list[CaseRecord], at: dt.datetime) -> Table:
         table.add_column(column)
     for case in cases:
         style = STATE_STYLE.get(case.state, "")
-        state = Text(case.state.replace("_", " "), style=style)
+        state = Text(state_words(case.state), style=style)
         if is_overdue(case.state, case.due_at, at):
             state.append("  OVERDUE", style="bold red")
         request = describe_request(case.request)

@@ -16,6 +16,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from clearance.core.decision import Decision, Outcome
+from clearance.core.event_words import OUTCOME_WORDS
 from clearance.core.holders import ConsentHolder
 from clearance.core.request import describe_request
 from clearance.core.stockpile import Rating, StockpileFacts
@@ -26,11 +27,7 @@ STYLE = {
     Outcome.REVIEW_REQUIRED: "bold yellow",
     Outcome.PROHIBITED: "bold red",
 }
-LABEL = {
-    Outcome.PERMITTED: "PERMITTED",
-    Outcome.REVIEW_REQUIRED: "REVIEW REQUIRED",
-    Outcome.PROHIBITED: "PROHIBITED",
-}
+LABEL = {outcome: words.upper() for outcome, words in OUTCOME_WORDS.items()}
 RATING_STYLE = {Rating.GREEN: "green", Rating.YELLOW: "yellow", Rating.RED: "red"}
 
 

@@ -1,5 +1,7 @@
 """Every ledger event in one sentence for people: the one table of words the case timeline,
-the ledger page and ``cases show`` all print. Pure code.
+the ledger page and ``cases show`` all print; and the words of each screening outcome and
+case state, which the CLI's tables and every web page show in place of their tokens. Pure
+code.
 
 Each event type has its words here, so no interface falls back to showing a
 payload as JSON; an event whose body cannot be read (changed outside
@@ -13,6 +15,7 @@ from typing import Any
 
 from clearance.core.chain import EventType
 from clearance.core.dates import last_day_before
+from clearance.core.decision import Outcome
 from clearance.core.events import (
     ABSENT,
     ApiTokenIssued,
@@ -48,8 +51,59 @@ from clearance.core.events import (
 )
 from clearance.core.request import describe_request
 from clearance.core.stockpile import MovementKind
+from clearance.core.workflow import CaseState
 
-__all__ = ["WORDS", "event_words", "suspension_words", "words_of"]
+__all__ = [
+    "OUTCOME_WORDS",
+    "STATE_WORDS",
+    "WORDS",
+    "event_words",
+    "outcome_words",
+    "state_words",
+    "suspension_words",
+    "words_of",
+]
+
+OUTCOME_WORDS: Mapping[Outcome, str] = {
+    Outcome.PERMITTED: "permitted",
+    Outcome.REVIEW_REQUIRED: "review required",
+    Outcome.PROHIBITED: "prohibited",
+}
+"""What a screening outcome is called where people read it."""
+
+STATE_WORDS: Mapping[CaseState, str] = {
+    CaseState.SUBMITTED: "submitted",
+    CaseState.IN_REVIEW: "in review",
+    CaseState.AWAITING_ANSWER: "awaiting answer",
+    CaseState.APPROVED: "approved",
+    CaseState.APPROVED_WITH_CONDITIONS: "approved with conditions",
+    CaseState.CLEARED: "cleared",
+    CaseState.DENIED: "denied",
+    CaseState.WITHDRAWN: "withdrawn",
+    CaseState.EXPIRED: "expired",
+    CaseState.EXECUTED: "executed",
+    CaseState.PARTLY_EXECUTED: "partly executed",
+    CaseState.SUSPENDED: "suspended",
+}
+"""What a case's state is called where people read it."""
+
+
+def outcome_words(value: str) -> str:
+    """An outcome's words (``review_required`` → ``review required``); a value that is no
+    outcome (a record changed outside clearance) as it is, so it is still shown."""
+    try:
+        return OUTCOME_WORDS[Outcome(value)]
+    except ValueError:
+        return value
+
+
+def state_words(value: str) -> str:
+    """A case state's words (``in_review`` → ``in review``); any other state (a proposal's,
+    say) with its underscores as spaces."""
+    try:
+        return STATE_WORDS[CaseState(value)]
+    except ValueError:
+        return value.replace("_", " ")
 
 
 def _submitted(p: CaseSubmitted, _: Event) -> str:

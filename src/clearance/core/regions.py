@@ -17,7 +17,14 @@ from functools import cache
 
 import pycountry
 
-__all__ = ["REGION_CODE", "region_country", "region_name", "region_problem", "regions_of"]
+__all__ = [
+    "REGION_CODE",
+    "region_country",
+    "region_name",
+    "region_names",
+    "region_problem",
+    "regions_of",
+]
 
 REGION_CODE = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
 """The shape of an ISO 3166-2 code: the country's alpha-2, a hyphen, one to three more."""
@@ -39,6 +46,12 @@ def region_name(code: str) -> str:
     """The region's name as ISO 3166-2 writes it (``Belgorodskaya oblast'``), or the code."""
     found = _regions().get(code)
     return code if found is None else found[1]
+
+
+@cache
+def region_names() -> dict[str, str]:
+    """Every ISO 3166-2 code → its name, for finding regions by name."""
+    return {code: name for code, (_, name) in _regions().items()}
 
 
 @cache

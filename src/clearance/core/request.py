@@ -50,6 +50,7 @@ __all__ = [
     "Target",
     "TransferRequest",
     "UnreadableRequest",
+    "brief_request",
     "check_against",
     "describe_request",
     "iso_date",
@@ -249,4 +250,23 @@ def describe_request(request: Mapping[str, Any] | StoredRequest) -> str:
     return (
         f"{request['requester']} transfers {request['quantity']} × {request['system']} "
         f"to {request['recipient']}{funding}{worth}, {request['date']}"
+    )
+
+
+def brief_request(request: Mapping[str, Any] | StoredRequest) -> str:
+    """A request in a few words, for a row of a list whose other columns say the rest:
+    ``UA employs 2 × atacms in RU-BEL`` (the region, or the territory), ``US transfers
+    3,350 × eram to UA``. ``describe_request`` says it whole."""
+    if isinstance(request, UnreadableRequest):
+        return "a stored request that cannot be read"
+    if isinstance(request, _Base):
+        request = request.as_dict()
+    quantity = request["quantity"]
+    amount = f"{quantity:,}" if type(quantity) is int else str(quantity)
+    if request.get("action") == "employ":
+        target = request["target"]
+        where = target.get("region") or target["territory"]
+        return f"{request['requester']} employs {amount} × {request['system']} in {where}"
+    return (
+        f"{request['requester']} transfers {amount} × {request['system']} to {request['recipient']}"
     )

@@ -2,25 +2,69 @@
 
 Every answer holds only what the reader may see (``service.access``): a case
 they may not see is not found, and a list or a count never includes one, so
-a total never tells them it exists.
+a total never tells them it exists. A search's words are turned here into what
+the store looks cases up by (systems, parties, regions, offices, a number, the
+words themselves), so it is found only among those cases too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from clearance.core.regions import region_names
+from clearance.core.workflow import CaseState
+from clearance.errors import InputError
 from clearance.policy.engine import Screener
 from clearance.service.access import Action, CaseScope, may, principal, today
 from clearance.service.anchoring import installation_key
 from clearance.service.case_view import CaseView, find_case, view_in
 from clearance.service.clocks import ReviewClocks
-from clearance.store.case_lists import CaseSearch
+from clearance.store.case_lists import CaseOrder, CaseSearch
 from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord
 from clearance.store.repository import Store
 
-__all__ = ["CaseQueries"]
+__all__ = ["SORTS", "CaseQueries", "Turn", "sort_of"]
+
+SORTS = tuple(o.value for o in CaseOrder)
+"""The names a list of cases may be sorted by; ``-name`` sorts the other way."""
+
+
+def sort_of(text: str) -> tuple[CaseOrder, bool]:
+    """``date`` → by date, ascending; ``-waiting`` → by days waiting, descending; anything
+    else is refused, naming the ``sort`` field."""
+    name = text.removeprefix("-")
+    if name not in SORTS:
+        raise InputError("sort", f"'{text}' is not a sort: one of {', '.join(SORTS)}, or -name")
+    return CaseOrder(name), text.startswith("-")
+
+
+_REGION_SEARCH_FROM = 3
+"""Regions are found by name from three letters typed: fewer would name hundreds."""
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """Whom an open case waits for: the offices yet to answer, or the requester (their
+    answer to a question, a condition to meet, a transfer to carry out). Neither for a
+    closed case."""
+
+    offices: tuple[str, ...] = ()
+    requester: bool = False
+
+
+_REQUESTERS_TURN = frozenset(
+    {
+        CaseState.AWAITING_ANSWER,
+        CaseState.APPROVED,
+        CaseState.APPROVED_WITH_CONDITIONS,
+        CaseState.CLEARED,
+        CaseState.PARTLY_EXECUTED,
+    }
+)
+_OFFICES_TURN = frozenset({CaseState.SUBMITTED, CaseState.IN_REVIEW, CaseState.SUSPENDED})
 
 
 class CaseQueries:
@@ -59,13 +103,17 @@ class CaseQueries:
         offset: int,
         query: str = "",
         count_at_most: int | None = None,
+        sort: str = CaseOrder.DATE.value,
     ) -> tuple[list[CaseRecord], int]:
-        """A page of cases, oldest first, and how many there are: both only of what
-        ``actor`` may see, so a total never counts a case they may not.
+        """A page of cases, oldest first (or by ``sort``, ``sort_of``), and how many there
+        are: both only of what ``actor`` may see, so a total never counts a case they may not.
 
-        ``query`` finds cases by system or requester (id or name, e.g. "storm" or
-        "ukraine") or by submitter; ``count_at_most`` stops the total there."""
+        ``query`` finds cases by system, requester, target territory or region, or
+        recipient (id or name, e.g. "storm", "ukraine", "belgorod"), by an office that
+        must approve or a deciding policy (e.g. "us.secdef", "us-review-mechanism"), by
+        submitter, or by number ("7", "#7"); ``count_at_most`` stops the total there."""
         search = self._search(query)
+        order, descending = sort_of(sort)
         with self.store.reading() as tx:
             scope = self._scope(tx, actor)
             found = tx.cases.page(
@@ -75,6 +123,8 @@ class CaseQueries:
                 max_level=scope.max_level,
                 submitted_by=scope.submitted_by,
                 search=search,
+                order=order,
+                newest_first=descending,
             )
             total = tx.cases.count(
                 states=states,
@@ -96,7 +146,40 @@ class CaseQueries:
         parties = tuple(
             p.code for p in catalog.parties if text in p.code.lower() or text in p.name.lower()
         )
-        return CaseSearch(systems, parties, text)
+        offices = tuple(
+            a.id for a in catalog.authorities if text in a.id.lower() or text in a.title.lower()
+        )
+        regions = tuple(
+            code
+            for code, name in region_names().items()
+            if len(text) >= _REGION_SEARCH_FROM and text in name.lower()
+        )
+        terms = {text, *(t.lower() for t in (*parties, *offices, *regions))}
+        number = text.removeprefix("case").strip().removeprefix("#")
+        return CaseSearch(
+            systems,
+            parties,
+            text,
+            terms=tuple(sorted(terms)),
+            number=int(number)
+            if number.isascii() and number.isdigit() and len(number) < 16
+            else None,
+        )
+
+    def waiting_for(self, cases: Sequence[CaseRecord]) -> dict[str, Turn]:
+        """Whom each of ``cases`` (already read, through the door) waits for, by case id:
+        the offices its decision names that have not answered, or its requester."""
+        with self.store.reading() as tx:
+            answered = tx.cases.answered([c.id for c in cases if c.state in _OFFICES_TURN])
+        turns = {}
+        for case in cases:
+            if case.state in _OFFICES_TURN:
+                done = answered.get(case.id, set())
+                needed = case.decision.required_approvals
+                turns[case.id] = Turn(tuple(a.authority for a in needed if a.authority not in done))
+            else:
+                turns[case.id] = Turn(requester=case.state in _REQUESTERS_TURN)
+        return turns
 
     def open_summary(
         self, *, actor: str, now: dt.datetime, bucket_days: tuple[int, ...]
@@ -131,9 +214,11 @@ class CaseQueries:
         query: str = "",
         limit: int | None = None,
         offset: int = 0,
+        sort: str | None = None,
     ) -> list[CaseRecord]:
         """Cases ``actor`` may see waiting on a gate past their SLA, longest waiting first
-        (one index range); ``query`` finds them as ``page`` does."""
+        (one index range), or by ``sort``; ``query`` finds them as ``page`` does."""
+        order = None if sort is None else sort_of(sort)
         with self.store.reading() as tx:
             scope = self._scope(tx, actor)
             return tx.cases.overdue(
@@ -143,6 +228,7 @@ class CaseQueries:
                 search=self._search(query),
                 limit=limit,
                 offset=offset,
+                order=order,
             )
 
     def count_overdue(self, now: dt.datetime, *, actor: str, query: str = "") -> int:

@@ -63,6 +63,7 @@ class CaseService:
         self.seen_by = queries.seen_by
         self.page = queries.page
         self.overdue = queries.overdue
+        self.waiting_for = queries.waiting_for
         self.count_overdue = queries.count_overdue
         self.open_summary = queries.open_summary
         self.decisions_by_month = queries.decisions_by_month

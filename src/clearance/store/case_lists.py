@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import case, func, or_, select
@@ -21,10 +22,10 @@ from clearance.core.access import Level
 from clearance.core.workflow import OPEN_STATES, CaseState
 from clearance.store.case_text import read_decision, read_request
 from clearance.store.dialect import utc_month
-from clearance.store.models import Case, DecisionCount
+from clearance.store.models import Approval, Case, CaseTerm, DecisionCount
 from clearance.store.records import CaseRecord, aware
 
-__all__ = ["CaseLists", "CaseSearch", "case_record"]
+__all__ = ["CaseLists", "CaseOrder", "CaseSearch", "case_record"]
 
 
 def _in_states(states: Sequence[str]) -> Any:
@@ -36,12 +37,59 @@ def _in_states(states: Sequence[str]) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class CaseSearch:
-    """Cases whose system or requester is one of these, or whose submitter is ``text``
-    (each term an indexed lookup, so a search never reads the whole table)."""
+    """Cases whose system or requester is one of these, whose submitter is ``text``, whose
+    number is ``number``, or that are found by one of ``terms`` (``case_terms``: territory,
+    region, recipient, office, policy); each an indexed lookup, so a search never reads the
+    whole table."""
 
     systems: tuple[str, ...]
     parties: tuple[str, ...]
     text: str
+    terms: tuple[str, ...] = ()
+    number: int | None = None
+
+
+class CaseOrder(StrEnum):
+    """What a list of cases may be sorted by."""
+
+    NUMBER = "number"
+    DATE = "date"
+    """When the case was submitted."""
+    STATE = "state"
+    """Along the workflow: open states first, as a case moves through them."""
+    WAITING = "waiting"
+    """How long the case has been in its present state."""
+
+
+_WORKFLOW = (
+    CaseState.SUBMITTED,
+    CaseState.IN_REVIEW,
+    CaseState.AWAITING_ANSWER,
+    CaseState.SUSPENDED,
+    CaseState.APPROVED_WITH_CONDITIONS,
+    CaseState.APPROVED,
+    CaseState.CLEARED,
+    CaseState.PARTLY_EXECUTED,
+    CaseState.EXECUTED,
+    CaseState.DENIED,
+    CaseState.WITHDRAWN,
+    CaseState.EXPIRED,
+)
+
+
+def _ordered(order: CaseOrder, descending: bool) -> list[Any]:
+    """The ORDER BY of a list sorted by ``order``, ties broken by case number."""
+    key: Any = {
+        CaseOrder.NUMBER: Case.number,
+        CaseOrder.DATE: Case.created_at,
+        CaseOrder.STATE: case({s.value: i for i, s in enumerate(_WORKFLOW)}, value=Case.state),
+        CaseOrder.WAITING: Case.state_since.desc(),  # the longer waited, the earlier it began
+    }[order]
+    if order is CaseOrder.WAITING:
+        key = Case.state_since if descending else key
+    elif descending:
+        key = key.desc()
+    return [key, Case.number.desc() if descending else Case.number]
 
 
 def _case_filters(
@@ -57,6 +105,11 @@ def _case_filters(
             terms.append(Case.system.in_(search.systems))
         if search.parties:
             terms.append(Case.requester.in_(search.parties))
+        if search.terms:
+            found = select(CaseTerm.case_id).where(CaseTerm.term.in_(search.terms))
+            terms.append(Case.id.in_(found))
+        if search.number is not None:
+            terms.append(Case.number == search.number)
         filters.append(or_(*terms))
     if states:
         filters.append(_in_states(states))
@@ -108,11 +161,12 @@ class CaseLists:
         max_level: int | None = None,
         submitted_by: str | None = None,
         search: CaseSearch | None = None,
+        order: CaseOrder = CaseOrder.DATE,
     ) -> list[CaseRecord]:
-        """A page of cases, oldest first; ``max_level`` leaves out those classified above it."""
+        """A page of cases, oldest first (or by ``order``, reversed by ``newest_first``);
+        ``max_level`` leaves out those classified above it."""
         query = select(Case).where(*_case_filters(states, max_level, submitted_by, search))
-        order = Case.created_at.desc() if newest_first else Case.created_at
-        query = query.order_by(order, Case.number).limit(limit).offset(offset)
+        query = query.order_by(*_ordered(order, newest_first)).limit(limit).offset(offset)
         return [case_record(r) for r in self._session.scalars(query)]
 
     def each(self, *, states: Sequence[str], batch: int = 500) -> Iterator[CaseRecord]:
@@ -137,6 +191,20 @@ class CaseLists:
         query = select(func.count()).select_from(found.subquery())
         return int(self._session.scalar(query) or 0)
 
+    def answered(self, case_ids: Sequence[str]) -> dict[str, set[str]]:
+        """The offices that have answered each of these cases (approved or denied), in one
+        query: what a list needs to say whom each case waits for."""
+        found: dict[str, set[str]] = {case_id: set() for case_id in case_ids}
+        if case_ids:
+            rows = self._session.execute(
+                select(Approval.case_id, Approval.authority).where(
+                    Approval.case_id.in_(list(case_ids))
+                )
+            )
+            for case_id, authority in rows:
+                found[case_id].add(authority)
+        return found
+
     def lapsed(self, *, now: dt.datetime, limit: int = 500) -> list[CaseRecord]:
         """Approved (or cleared) cases whose approval lapsed by ``now``, the earliest first."""
         query = (
@@ -156,8 +224,11 @@ class CaseLists:
         search: CaseSearch | None = None,
         limit: int | None = None,
         offset: int = 0,
+        order: tuple[CaseOrder, bool] | None = None,
     ) -> list[CaseRecord]:
-        """Cases in review past the time they were due, the longest overdue first."""
+        """Cases in review past the time they were due, the longest overdue first (or by
+        ``order``: what, and whether descending)."""
+        ordered = [Case.due_at, Case.number] if order is None else _ordered(*order)
         query = (
             select(Case)
             .where(
@@ -165,7 +236,7 @@ class CaseLists:
                 Case.due_at <= now,
                 *_case_filters(None, max_level, submitted_by, search),
             )
-            .order_by(Case.due_at, Case.number)
+            .order_by(*ordered)
             .limit(limit)
             .offset(offset)
         )

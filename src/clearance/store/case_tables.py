@@ -2,7 +2,8 @@
 
 A case's row also keeps what its lists and reports search by: whether it is
 open, when it falls due, its first decision, and (in ``decision_counts``)
-how many first decisions each month saw, so the dashboard reads a few rows.
+how many first decisions each month saw, so the dashboard reads a few rows;
+``case_terms`` keeps the other words a search finds it by.
 Those columns follow every change written here. Case numbers and the
 decision counts are taken under the transaction's writers' lock, so
 concurrent submissions queue rather than collide.
@@ -14,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from clearance.core.decision import RecordedDecision
@@ -22,8 +23,15 @@ from clearance.core.request import UnreadableRequest
 from clearance.core.workflow import DECIDED_STATES, OPEN_STATES, CaseState
 from clearance.errors import ConflictError
 from clearance.store.case_lists import CaseLists, case_record
-from clearance.store.case_text import decision_text, request_text
-from clearance.store.models import Approval, Case, CaseCondition, DecisionCount, flush
+from clearance.store.case_text import decision_text, request_text, search_terms
+from clearance.store.models import (
+    Approval,
+    Case,
+    CaseCondition,
+    CaseTerm,
+    DecisionCount,
+    flush,
+)
 from clearance.store.records import ApprovalRecord, CaseRecord, ConditionRecord, aware
 
 __all__ = ["CaseTables"]
@@ -113,8 +121,15 @@ class CaseTables(CaseLists):
             )
         )
         flush(self._session, "a case with this idempotency key or number already exists")
+        self._index(case.id, search_terms(request, case.decision))
         if case.state in DECIDED_STATES:
             self._count_decision(case.state_since, case.state, case.classification)
+
+    def _index(self, case_id: str, terms: frozenset[str]) -> None:
+        """The words the case is found by (``case_terms``), in place of those it had."""
+        self._session.execute(delete(CaseTerm).where(CaseTerm.case_id == case_id))
+        self._session.add_all(CaseTerm(term=t, case_id=case_id) for t in sorted(terms))
+        self._session.flush()
 
     def _count_decision(self, at: dt.datetime, kind: str, level: int) -> None:
         """One more first decision in ``at``'s month (writers are serialised: no race)."""
@@ -157,6 +172,7 @@ class CaseTables(CaseLists):
         if isinstance(decision, RecordedDecision):
             changes["decision"] = decision_text(decision)
             changes["outcome"] = decision.outcome.value
+            self._index(case.id, search_terms(case.request, decision))
         if changes.get("state") in DECIDED_STATES and case.state in (
             CaseState.SUBMITTED,
             CaseState.IN_REVIEW,

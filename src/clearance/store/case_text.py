@@ -1,4 +1,5 @@
-"""A case's request and decision as the store keeps them: canonical JSON text, read back typed.
+"""A case's request and decision as the store keeps them: canonical JSON text, read back typed,
+and the words a search finds the case by.
 
 The text is what the request digest and the decision digest are taken over, so
 it is made here and nowhere else, in the one encoding (RFC 8785, core.digest),
@@ -10,6 +11,7 @@ digest is of the very bytes stored.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from clearance.core.decision import RecordedDecision
 from clearance.core.digest import canonical_json, sha256_hex
@@ -22,7 +24,10 @@ from clearance.core.request import (
 )
 from clearance.errors import ClearanceError
 
-__all__ = ["decision_text", "read_decision", "read_request", "request_text"]
+__all__ = ["decision_text", "read_decision", "read_request", "request_text", "search_terms"]
+
+TERM_LENGTH = 200
+"""The longest term kept (``case_terms.term``); a longer one is cut there."""
 
 _UNREADABLE = (ClearanceError, ValueError, ArithmeticError, LookupError, TypeError, RecursionError)
 """What stored text that is not a request makes reading it raise: text that is not JSON or
@@ -64,3 +69,21 @@ def read_decision(text: str, case_id: str) -> RecordedDecision:
         return RecordedDecision.read(record, sha256_hex(text.encode()))
     except (ValueError, RecursionError) as exc:
         raise PayloadError(f"case {case_id}'s stored decision cannot be read: {exc}") from None
+
+
+def search_terms(request: StoredRequest, decision: RecordedDecision) -> frozenset[str]:
+    """The words a case is found by beyond its system and requester (``case_terms``), lower
+    case: its target's territory and region, its recipient, the offices that must approve
+    it, and each policy that decided it, as ``party/policy`` and as ``policy`` alone."""
+    data: Any = request.as_dict()
+    words: set[str] = set()
+    if isinstance(data, dict):
+        target = data.get("target")
+        if isinstance(target, dict):
+            words.update(str(target[k]) for k in ("territory", "region") if target.get(k))
+        if data.get("recipient"):
+            words.add(str(data["recipient"]))
+    words.update(a.authority for a in decision.required_approvals)
+    for reason in decision.reasons:
+        words.update((reason, reason.partition("/")[2] or reason))
+    return frozenset(w.lower()[:TERM_LENGTH] for w in words if w)

@@ -135,6 +135,18 @@ class Case(Base):
     state_since: Mapped[dt.datetime] = _time()
 
 
+class CaseTerm(Base):
+    """A word a case is found by beyond its columns (store/case_text.py ``search_terms``): its
+    target territory and region, its recipient, the offices that must approve it and the
+    policies that decided it, lower case. Keyed by the word first, so a search is an index
+    lookup; rewritten with the case's decision."""
+
+    __tablename__ = "case_terms"
+
+    term: Mapped[str] = mapped_column(String(200), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True, index=True)
+
+
 class Approval(Base):
     """One office's signed answer on one case: approve or deny, by whom, with what reason."""
 

@@ -5,6 +5,11 @@ validation errors are rendered in the same shape (422, ``invalid_request``,
 naming the first bad field), so a client handles one kind of error body.
 Anything else is a bug: it is logged with its traceback and answered 500
 without details.
+
+An address no route answers (404), or a route asked with a method it does not take
+(405), is the site's error page, with a way back, when a browser asked for a page (it
+accepts HTML, and the path is not the API's); the API and anything else get the JSON
+body. Errors of the page routes themselves are pages already (``rendering.PageRoute``).
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from clearance.errors import ClearanceError, Throttled
+
+from .rendering import error_page
 
 __all__ = ["ERROR_RESPONSES", "ErrorBody", "install"]
 
@@ -72,6 +79,31 @@ def _undecodable(cause: Exception) -> str:
     return "not JSON clearance reads: a whole number of more than 4,300 digits"
 
 
+_NOT_PAGES = ("/api/", "/openapi.json", "/health", "/ready", "/metrics", "/static/")
+"""Paths whose answers are for programs (or files), never a page, whatever the client accepts."""
+
+
+def wants_page(request: Request) -> bool:
+    """Whether the client is a browser asking for a page: HTML accepted, before JSON if both
+    are, and not a path of the API (or another answer for programs)."""
+    path = request.url.path
+    if path.startswith(_NOT_PAGES) or path == "/api":
+        return False
+    accept = request.headers.get("accept", "").lower()
+    html = accept.find("text/html")
+    json = accept.find("application/json")
+    return html >= 0 and (json < 0 or html < json)
+
+
+def _page_words(request: Request, status: int) -> str:
+    """What an error of routing means, for a person at a browser."""
+    if status == 404:
+        return f"there is no page at {request.url.path}; it may have moved, or the link is wrong"
+    if status == 405:
+        return f"{request.url.path} does not answer a {request.method} request"
+    return "the request could not be answered"
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ClearanceError)
     async def clearance_error(request: Request, exc: ClearanceError) -> JSONResponse:
@@ -90,13 +122,17 @@ def install(app: FastAPI) -> None:
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError | ValueError):
             # FastAPI could not decode a JSON body (its own 400 says only that): say why,
             # in the shape of any other body that is not what the route takes.
             problem = _undecodable(exc.__cause__)
             body = {"code": "invalid_request", "message": f"body: {problem}", "field": "body"}
             return JSONResponse(body, status_code=422)
+        if exc.status_code in (404, 405) and wants_page(request):
+            page = error_page(request, exc.status_code, _page_words(request, exc.status_code))
+            page.headers.update(getattr(exc, "headers", None) or {})
+            return page
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(
             {"code": code, "message": str(exc.detail)},

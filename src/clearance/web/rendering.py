@@ -31,8 +31,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from clearance import __version__
 from clearance.core.access import Level, Role
 from clearance.core.dates import last_day_before
+from clearance.core.event_words import outcome_words, state_words
 from clearance.core.regions import region_name
-from clearance.core.request import describe_request
+from clearance.core.request import brief_request, describe_request
 from clearance.core.stockpile import Rating
 from clearance.errors import AuthenticationError, ClearanceError, InputError, Throttled
 from clearance.service.accounts import SignedIn
@@ -108,7 +109,10 @@ _env.filters.update(
     days=_days,
     short=_short,
     words=_words,
+    outcome_words=outcome_words,
+    state_words=state_words,
     describe=describe_request,
+    brief=brief_request,
     level=_level,
     recovery=recovery_words,
     region_name=region_name,
@@ -180,6 +184,7 @@ _TITLES = {
     401: "Sign in first",
     403: "Not allowed",
     404: "Not found",
+    405: "Not asked for this way",
     409: "That cannot be done now",
     422: "Something in the request is wrong",
     429: "Too many attempts",

@@ -96,8 +96,17 @@ def list_cases(
     all_states: Annotated[bool, Query(alias="all")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    sort: Annotated[
+        str,
+        Query(
+            max_length=20,
+            description="number, date, state or waiting (days in the present state);"
+            " -name sorts the other way",
+        ),
+    ] = "date",
 ) -> dict[str, Any]:
-    """Cases you may see, oldest first: open ones unless ``state`` or ``all`` says otherwise."""
+    """Cases you may see, oldest first (or by ``sort``): open ones unless ``state`` or ``all``
+    says otherwise."""
     known = {s.value for s in CaseState}
     for value in state or []:
         if value not in known:
@@ -106,7 +115,7 @@ def list_cases(
             )
     states = state or (None if all_states else sorted(OPEN_STATES))
     found, total = srv.cases.page(
-        actor=viewer.id, states=states, limit=limit, offset=(page - 1) * limit
+        actor=viewer.id, states=states, limit=limit, offset=(page - 1) * limit, sort=sort
     )
     now = srv.now()
     return {"total": total, "page": page, "cases": [case_row(c, now) for c in found]}

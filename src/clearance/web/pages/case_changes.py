@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import RedirectResponse
 
 from clearance.core.access import Level
 from clearance.core.workflow import CaseState
@@ -27,6 +26,7 @@ from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView
 from clearance.service.runtime import Runtime
 
+from .. import flash
 from ..auth import Srv, Viewer
 from ..rendering import PageRoute, render
 from .cases import render_case
@@ -171,7 +171,7 @@ def _change(request: Request, srv: Runtime, viewer: SignedIn, ref: str, change: 
     done = _DONE[change.action]
     if view.case.state == CaseState.PARTLY_EXECUTED:
         done = "drawn"
-    return RedirectResponse(f"/cases/{view.case.number}?done={done}", status_code=303)
+    return flash.redirect_with(f"/cases/{view.case.number}", done, request)
 
 
 def _said(
@@ -187,7 +187,7 @@ def _said(
     except ClearanceError as exc:
         return _refused(request, srv, viewer, ref, exc, {"form": form, "text": text})
     done = "asked" if form == "ask" else "replied"
-    return RedirectResponse(f"/cases/{view.case.number}?done={done}", status_code=303)
+    return flash.redirect_with(f"/cases/{view.case.number}", done, request)
 
 
 @router.post("/cases/{ref}/ask")

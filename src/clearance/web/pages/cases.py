@@ -14,12 +14,12 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from clearance.core.access import Level, parse_level
 from clearance.core.chain import EventType
-from clearance.core.event_words import words_of
+from clearance.core.event_words import outcome_words, state_words, words_of
 from clearance.core.request import parse_request
 from clearance.core.workflow import OPEN_STATES, TERMINAL, CaseState
 from clearance.errors import (
@@ -36,16 +36,17 @@ from clearance.service.cases import CaseView, Moves, case_row
 from clearance.service.runtime import Runtime
 from clearance.service.signed_answers import check_signatures
 
+from .. import flash
 from ..auth import Srv, Viewer
 from ..dashboard import waiting_on
 from ..forms import FIELD_IDS, RequestForm, blank_form, form_choices, missing, read_request_form
 from ..rendering import PAGE_SIZE, PageRoute, highest, render
 
-__all__ = ["render_case", "router"]
+__all__ = ["DONE", "render_case", "router"]
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
-_DONE = {
+DONE = {
     "approved": "Your approval was signed and recorded.",
     "denied": "Your denial was signed and recorded.",
     "submitted": "The request was submitted and screened.",
@@ -57,12 +58,27 @@ _DONE = {
     " they answer.",
     "replied": "Your answer was recorded; the case is back in review.",
 }
+"""What each change made from a case's pages says on the case afterwards, by name."""
 SEARCH_COUNT_LIMIT = 1_000
 """A search counts its matches up to here ("1,000 or more"): a broad one stays fast."""
 
 _STATE_FILTERS = {"open": "open cases", "all": "every state", "overdue": "overdue"} | {
-    s.value: s.value.replace("_", " ") for s in CaseState
+    s.value: state_words(s) for s in CaseState
 }
+
+
+_SORTED_BY = {
+    "overdue": "longest overdue first",
+    "date": "oldest first",
+    "-date": "newest first",
+    "number": "by number",
+    "-number": "by number, highest first",
+    "state": "by state, along the workflow",
+    "-state": "by state, closed first",
+    "waiting": "fewest days in their state first",
+    "-waiting": "most days in their state first",
+}
+"""The order a list is in, in the words of its count line."""
 
 
 @router.get("/cases")
@@ -74,7 +90,10 @@ def cases_page(
     q: Annotated[str, Query(max_length=100)] = "",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     all_states: Annotated[bool, Query(alias="all")] = False,
+    sort: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
+    """The cases the viewer may see, filtered, searched and sorted by the service, with whom
+    each waits for."""
     if all_states and state == "open":  # ?all=1, as the API says it
         state = "all"
     if state not in _STATE_FILTERS:
@@ -84,7 +103,14 @@ def cases_page(
     states = {"open": sorted(OPEN_STATES), "all": None, "overdue": None}.get(state, [state])
     if state == "overdue":
         offset = (page - 1) * PAGE_SIZE
-        found = srv.cases.overdue(now, actor=viewer.id, query=query, limit=PAGE_SIZE, offset=offset)
+        found = srv.cases.overdue(
+            now,
+            actor=viewer.id,
+            query=query,
+            limit=PAGE_SIZE,
+            offset=offset,
+            sort=sort or None,
+        )
         total = srv.cases.count_overdue(now, actor=viewer.id, query=query)
     else:
         found, total = srv.cases.page(
@@ -94,15 +120,19 @@ def cases_page(
             offset=(page - 1) * PAGE_SIZE,
             query=query,
             count_at_most=SEARCH_COUNT_LIMIT if query else None,
+            sort=sort or "date",
         )
+    turns = srv.cases.waiting_for(found)
     return render(
         request,
         "cases.html",
         viewer=viewer,
         level=highest(c.classification for c in found),
         title="Cases",
-        rows=[case_row(c, now) for c in found],
+        rows=[case_row(c, now) | {"turn": turns[c.id]} for c in found],
         total=total,
+        sort=sort,
+        sorted_by=_SORTED_BY.get(sort or ("overdue" if state == "overdue" else "date"), ""),
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
         state=state,
@@ -124,8 +154,9 @@ def _explanation(srv: Runtime, view: CaseView) -> tuple[Explanation | None, str 
         "bundles"
     ):
         note = (
-            f"The policy now loaded judges this request as {decision.outcome.value}; the case was"
-            f" decided as {view.decision['outcome']} under the bundles recorded with it. The"
+            f"The policy now loaded judges this request as {outcome_words(decision.outcome)};"
+            f" the case was decided as {outcome_words(view.decision['outcome'])} under the"
+            " bundles recorded with it. The"
             " explanation below is of the policy now loaded."
         )
     return explain(srv.screener, request, decision), note
@@ -148,7 +179,8 @@ def render_case(
     done: str | None = None,
 ) -> HTMLResponse:
     """The case page; after a refused change, with the refusal (``error``, naming
-    ``error_field``) and what was entered on the form it came from (``entered``)."""
+    ``error_field``) and what was entered on the form it came from (``entered``); after
+    one made, with the words of what was done (``done``)."""
     now = srv.now()
     moves: Moves = srv.cases.moves(view.case.id, actor=viewer.id, now=now)
     case = view.as_dict(now)
@@ -178,7 +210,7 @@ def render_case(
         error_field=error_field,
         reason=reason,
         entered=entered or {},
-        done=_DONE.get(done or ""),
+        done=done,
         authorities={a.id: a.title for a in srv.pack.catalog.authorities},
         stock_link=bool(stock) and not stock.get("figures_withheld"),
     )
@@ -197,14 +229,12 @@ def _suspension(view: CaseView, events: list[dict[str, Any]]) -> str | None:
 
 
 @router.get("/cases/{ref}")
-def case_page(
-    ref: str,
-    request: Request,
-    viewer: Viewer,
-    srv: Srv,
-    done: Annotated[str | None, Query(max_length=20)] = None,
-) -> Response:
-    return render_case(request, srv, viewer, srv.cases.view(ref, actor=viewer.id), done=done)
+def case_page(ref: str, request: Request, viewer: Viewer, srv: Srv) -> Response:
+    """The case, with what the change that led here did, said once (``web.flash``)."""
+    view = srv.cases.view(ref, actor=viewer.id)
+    page = render_case(request, srv, viewer, view, done=flash.take(request, DONE))
+    flash.forget(request, page)
+    return page
 
 
 @router.post("/cases/{ref}/answer")
@@ -247,7 +277,7 @@ def answer(
             reason=reason,
         )
     done = "approved" if verdict == "approve" else "denied"
-    return RedirectResponse(f"/cases/{answered.case.number}?done={done}", status_code=303)
+    return flash.redirect_with(f"/cases/{answered.case.number}", done, request)
 
 
 def _request_page(
@@ -321,4 +351,4 @@ def _submit(request: Request, srv: Runtime, viewer: SignedIn, form: RequestForm)
         )
     except ClearanceError as exc:
         return _request_page(request, srv, viewer, form, status=exc.http_status, error=exc.message)
-    return RedirectResponse(f"/cases/{case.number}?done=submitted", status_code=303)
+    return flash.redirect_with(f"/cases/{case.number}", "submitted", request)
