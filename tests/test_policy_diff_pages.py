@@ -55,7 +55,7 @@ def test_the_secretary_sees_the_proposal_against_the_bundle_in_force(api: Api) -
     # The semantic diff: the strikes the review mechanism sends to the Secretary would be
     # permitted again, by the policy the candidate brings back.
     effect = text_of(element_html(page.text, "effect"))
-    assert "review_required → permitted" in effect
+    assert "review required → permitted" in effect
     assert "before: US/us-review-mechanism" in effect
     assert "US/us-strikes-in-russia-authorised" in effect
     assert re.search(r"judged: \d+ golden, 2000 sample", effect)

@@ -149,6 +149,12 @@ def test_every_event_is_read_back_to_the_body_it_was_written_as(story: World) ->
         ("UPDATE subscriptions SET address = 'someone@example.org'", "has address"),
         ("UPDATE subscriptions SET ended_at = '2025-07-01 00:00:00'", "has ended_at"),
         ("DELETE FROM subscriptions", "is missing"),
+        ("DELETE FROM case_terms WHERE term = 'us.secdef'", "case_terms: row"),
+        ("UPDATE case_terms SET term = 'xx' WHERE term = 'ru'", "is not recorded by any event"),
+        (
+            "INSERT INTO case_terms (term, case_id) SELECT 'us.president', id FROM cases",
+            "is not recorded by any event",
+        ),
         (
             "INSERT INTO subscriptions (id, user_id, kinds, channel, address, created_at,"
             " created_by) VALUES ('forged', 'ua.liaison', 'waiting decided', 'email',"
@@ -166,6 +172,7 @@ def test_a_changed_table_row_is_named(
     if tampering.startswith("DELETE FROM cases"):
         _sql(story.store, "DELETE FROM stock_movements")
         _sql(story.store, "DELETE FROM conditions")
+        _sql(story.store, "DELETE FROM case_terms")
     _sql(story.store, tampering)
     report = _verify(story.store, system_key, tmp_path)
     assert not report.ok

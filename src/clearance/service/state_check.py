@@ -59,6 +59,7 @@ from clearance.core.events import (
 from clearance.core.signing import verify
 from clearance.core.workflow import DECIDED_STATES, OPEN_STATES, CaseState
 from clearance.service.findings import Finding
+from clearance.store.case_text import terms_of
 from clearance.store.repository import Store
 
 __all__ = ["UNKNOWN", "LedgerFacts", "check_tables"]
@@ -114,6 +115,11 @@ class LedgerFacts:
     totals: dict[tuple[str, str], Row] = field(default_factory=dict)
     decision_counts: dict[tuple[str, str, int], Row] = field(default_factory=dict)
     subscriptions: dict[str, Row] = field(default_factory=dict)
+    terms: dict[str, tuple[int, frozenset[str]]] = field(default_factory=dict)
+    """Per case, the words it is found by (``case_terms``) and the event that gave them:
+    hiding a case from searches by editing its words is named like any other change."""
+    request_data: dict[str, Any] = field(default_factory=dict)
+    """Per case, its request as submitted: a suspension's new decision changes its words."""
     problems: list[Finding] = field(default_factory=list)
     """Signed statements that do not hold: a bad signature, a key not the signer's, a
     ``prior_hash`` that is not the ledger's head where the statement was recorded."""
@@ -305,6 +311,14 @@ class LedgerFacts:
             self.conditions[(case_id, text)] = Row(
                 {"met_at": None, "met_by": None, "evidence": None}, seq
             )
+        self.request_data[case_id] = request
+        self._index(seq, case_id, decision)
+
+    def _index(self, seq: int, case_id: str, decision: dict[str, Any]) -> None:
+        """The case's search words under ``decision``, in place of those it had."""
+        offices = (a.get("authority", "") for a in decision.get("required_approvals", []))
+        words = terms_of(self.request_data.get(case_id), offices, decision.get("reasons", []))
+        self.terms[case_id] = (seq, words)
 
     def _state_changed(self, seq: int, e: Event, p: CaseStateChanged) -> None:
         case = None if e.case_id is None else self.cases.get(e.case_id)
@@ -344,6 +358,7 @@ class LedgerFacts:
         case.values["decision"] = p.decision_digest
         case.values["outcome"] = p.decision["outcome"]
         case.seq = seq
+        self._index(seq, _case_of(e), p.decision)
 
     def _answered(self, seq: int, e: Event, p: ApprovalGiven | ApprovalDenied) -> None:
         statement = p.statement
@@ -562,6 +577,7 @@ _COMPARED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "stock_totals": (("holder", "system"), ("on_hand", "committed")),
     "decision_counts": (("month", "kind", "level"), ("count",)),
+    "case_terms": (("case_id", "term"), ()),
     "subscriptions": (
         ("id",),
         (
@@ -593,6 +609,11 @@ def _expected(facts: LedgerFacts, table: str) -> dict[Any, Row] | list[Row]:
         "stock_totals": facts.totals,
         "decision_counts": facts.decision_counts,
         "subscriptions": facts.subscriptions,
+        "case_terms": {
+            (case_id, term): Row({}, seq)
+            for case_id, (seq, words) in facts.terms.items()
+            for term in words
+        },
     }
     return by_table[table]
 

@@ -11,6 +11,7 @@ digest is of the very bytes stored.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from clearance.core.decision import RecordedDecision
@@ -24,7 +25,14 @@ from clearance.core.request import (
 )
 from clearance.errors import ClearanceError
 
-__all__ = ["decision_text", "read_decision", "read_request", "request_text", "search_terms"]
+__all__ = [
+    "decision_text",
+    "read_decision",
+    "read_request",
+    "request_text",
+    "search_terms",
+    "terms_of",
+]
 
 TERM_LENGTH = 200
 """The longest term kept (``case_terms.term``); a longer one is cut there."""
@@ -72,18 +80,28 @@ def read_decision(text: str, case_id: str) -> RecordedDecision:
 
 
 def search_terms(request: StoredRequest, decision: RecordedDecision) -> frozenset[str]:
-    """The words a case is found by beyond its system and requester (``case_terms``), lower
-    case: its target's territory and region, its recipient, the offices that must approve
-    it, and each policy that decided it, as ``party/policy`` and as ``policy`` alone."""
-    data: Any = request.as_dict()
+    """The words a case is found by beyond its system and requester (``case_terms``)."""
+    return terms_of(
+        request.as_dict(),
+        (a.authority for a in decision.required_approvals),
+        decision.reasons,
+    )
+
+
+def terms_of(request: Any, offices: Iterable[str], reasons: Iterable[str]) -> frozenset[str]:
+    """The search words of a request (as JSON data) and its decision's offices and reasons,
+    lower case: its target's territory and region, its recipient, the offices that must
+    approve it, and each policy that decided it, as ``party/policy`` and as ``policy`` alone.
+
+    The ledger check folds the same words from the events, so an edited index is named."""
     words: set[str] = set()
-    if isinstance(data, dict):
-        target = data.get("target")
+    if isinstance(request, dict):
+        target = request.get("target")
         if isinstance(target, dict):
             words.update(str(target[k]) for k in ("territory", "region") if target.get(k))
-        if data.get("recipient"):
-            words.add(str(data["recipient"]))
-    words.update(a.authority for a in decision.required_approvals)
-    for reason in decision.reasons:
+        if request.get("recipient"):
+            words.add(str(request["recipient"]))
+    words.update(offices)
+    for reason in reasons:
         words.update((reason, reason.partition("/")[2] or reason))
     return frozenset(w.lower()[:TERM_LENGTH] for w in words if w)
