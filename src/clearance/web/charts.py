@@ -6,26 +6,27 @@ nothing is only in the picture. Colours come from classes in app.css (the
 CSP allows no inline style); shapes also differ (hatching, dots) so that a
 series is never told apart by colour alone.
 
-The module runs past 400 lines because its five drawings share their helpers (scales,
-hatching patterns, element ids, month labels, escaping) and each lays out its own
-axes, labels and text alternative in full.
+The pages find every drawing here; the consent-holder graph, laid out by
+rules of its own, is drawn in ``consent_graph``.
+
+The module runs past 400 lines because its drawings share their helpers (scales,
+hatching patterns, month labels) and each lays out its own axes, labels and text
+alternative in full.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from html import escape
-from itertools import count
-from typing import Any
 
 from markupsafe import Markup
 
-from clearance.core.holders import Basis, ConsentHolder
 from clearance.core.stockpile import ProjectionPoint, Rating, StockpileFacts
 from clearance.core.workflow import CaseState
 from clearance.service.oversight import MonthFigures
+
+from .consent_graph import holders_graph
+from .svg import attr, unique_id
 
 __all__ = [
     "SERIES",
@@ -44,12 +45,6 @@ SERIES: tuple[tuple[str, str], ...] = (
     (CaseState.DENIED, "denied"),
 )
 """The decisions the chart counts: (case state, label)."""
-
-_ids = count(1)
-
-
-def _a(value: object) -> str:
-    return escape(str(value), quote=True)
 
 
 @dataclass
@@ -105,7 +100,7 @@ def _fill(prefix: str, key: str) -> str:
 
 def decisions_chart(months: list[MonthCounts], *, title: str) -> Markup:
     """A stacked bar per month: approved, approved with conditions, denied."""
-    prefix = f"chart{next(_ids)}"
+    prefix = unique_id("chart")
     width, height = 760, 300
     left, right, top, bottom = 48, 16, 24, 64
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -119,8 +114,8 @@ def decisions_chart(months: list[MonthCounts], *, title: str) -> Markup:
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{prefix}-title {prefix}-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{prefix}-title">{_a(title)}</title>',
-        f'<desc id="{prefix}-desc">{_a(span)}: {_a(summary)}.</desc>',
+        f'<title id="{prefix}-title">{attr(title)}</title>',
+        f'<desc id="{prefix}-desc">{attr(span)}: {attr(summary)}.</desc>',
         _patterns(prefix),
     ]
     for step in range(5):
@@ -142,7 +137,7 @@ def decisions_chart(months: list[MonthCounts], *, title: str) -> Markup:
             parts.append(
                 f'<rect class="seg seg--{key}" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
                 f'height="{h:.1f}"{_fill(prefix, key)}>'
-                f"<title>{_a(_month_label(month.month))}: {n} {_a(label)}</title></rect>"
+                f"<title>{attr(_month_label(month.month))}: {n} {attr(label)}</title></rect>"
             )
         if month.total:
             parts.append(
@@ -170,140 +165,9 @@ def decisions_chart(months: list[MonthCounts], *, title: str) -> Markup:
         parts.append(
             f'<rect class="seg seg--{key}" x="{x}" y="{legend_y - 11}" width="14" height="14"'
             f"{_fill(prefix, key)}/>"
-            f'<text class="legend" x="{x + 20}" y="{legend_y}">{_a(label)}</text>'
+            f'<text class="legend" x="{x + 20}" y="{legend_y}">{attr(label)}</text>'
         )
         x += 40 + 8 * len(label)
-    parts.append("</svg>")
-    return Markup("".join(parts))
-
-
-# consent-holder graph -----------------------------------------------------------
-
-
-@dataclass
-class _Node:
-    key: str
-    label: str
-    kind: str  # system | component | party
-    detail: str
-    column: int = 0
-    row: int = 0
-
-
-_KINDS = {"system": "system", "component": "component", "party": "consent holder"}
-
-
-def _edge_label(basis: Basis, share: Any) -> str:
-    if basis in (Basis.COMPONENT, Basis.SEE_THROUGH) and share is not None:
-        return f"{basis.value}, {float(share * 100):g}% of value"
-    return basis.value
-
-
-def _centre(nodes: dict[str, _Node], sources: list[str], column: int) -> float:
-    """The mean row of a node's sources to its left: placing it there keeps edges short."""
-    rows = [nodes[s].row for s in sources if nodes[s].column < column]
-    return sum(rows) / len(rows) if rows else 0.0
-
-
-def holders_graph(
-    system_id: str,
-    system_name: str,
-    holders: tuple[ConsentHolder, ...],
-    names: dict[str, str],
-    component_names: dict[str, str],
-) -> Markup:
-    """The system on the left, the components its holders reach it through, the holders on the
-    right; every edge into a holder is labelled with what gives it the right."""
-    prefix = f"graph{next(_ids)}"
-    nodes: dict[str, _Node] = {
-        f"s:{system_id}": _Node(f"s:{system_id}", system_id, "system", system_name)
-    }
-    edges: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for holder in holders:
-        for path in holder.paths:
-            previous = f"s:{system_id}"
-            for level, component in enumerate(path.via[1:], start=1):
-                key = f"c:{component}"
-                node = nodes.setdefault(
-                    key,
-                    _Node(key, component, "component", component_names.get(component, component)),
-                )
-                node.column = max(node.column, level)
-                edges[(previous, key)]
-                previous = key
-            party = f"p:{holder.party}"
-            name = names.get(holder.party, holder.party)
-            label = (
-                f"{holder.party} ({name})" if len(name) + len(holder.party) < 22 else holder.party
-            )
-            nodes.setdefault(party, _Node(party, label, "party", name))
-            edges[(previous, party)].add(_edge_label(path.basis, path.share))
-    # Layers: a holder sits in the column after the deepest item that gives it its right,
-    # so that (almost) every edge joins neighbouring columns and crosses no box.
-    sources: dict[str, list[str]] = defaultdict(list)
-    for start, end in edges:
-        sources[end].append(start)
-    for node in nodes.values():
-        if node.kind == "party":
-            node.column = 1 + max(nodes[s].column for s in sources[node.key])
-    last = max(node.column for node in nodes.values())
-    columns: dict[int, list[_Node]] = defaultdict(list)
-    for column in range(last + 1):
-        members = [n for n in nodes.values() if n.column == column]
-
-        members.sort(key=lambda n: (_centre(nodes, sources[n.key], n.column), n.kind, n.label))
-        for row, node in enumerate(members):
-            node.row = row
-        columns[column] = members
-    node_w, node_h, gap_x, gap_y, margin = 200, 44, 150, 30, 16
-    tallest = max(len(c) for c in columns.values())
-    height = margin * 2 + tallest * node_h + (tallest - 1) * gap_y
-    width = margin * 2 + (last + 1) * node_w + last * gap_x
-    where: dict[str, tuple[float, float]] = {}
-    for column, members in columns.items():
-        used = len(members) * node_h + (len(members) - 1) * gap_y
-        y0 = (height - used) / 2
-        for node in members:
-            where[node.key] = (margin + column * (node_w + gap_x), y0 + node.row * (node_h + gap_y))
-    holder_list = ", ".join(h.party for h in holders)
-    parts = [
-        f'<svg class="graph" viewBox="0 0 {width} {height:.0f}" role="img" '
-        f'aria-labelledby="{prefix}-title {prefix}-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{prefix}-title">Consent holders of {_a(system_id)}</title>',
-        f'<desc id="{prefix}-desc">{_a(system_id)} needs the consent of {_a(holder_list)}; '
-        "the list of paths below the graph says why.</desc>",
-        "<defs>"
-        f'<marker id="{prefix}-arrow" viewBox="0 0 10 10" refX="10" refY="5" '
-        'markerWidth="8" markerHeight="8" orient="auto-start-reverse">'
-        '<path class="arrowhead" d="M 0 0 L 10 5 L 0 10 z"/></marker>'
-        "</defs>",
-    ]
-    for (start, end), labels in sorted(edges.items()):
-        x1, y1 = where[start]
-        x2, y2 = where[end]
-        x1, y1 = x1 + node_w, y1 + node_h / 2
-        y2 = y2 + node_h / 2
-        bend = (x2 - x1) / 2
-        parts.append(
-            f'<path class="edge" d="M {x1:.1f} {y1:.1f} C {x1 + bend:.1f} {y1:.1f}, '
-            f'{x2 - bend:.1f} {y2:.1f}, {x2:.1f} {y2:.1f}" marker-end="url(#{prefix}-arrow)"/>'
-        )
-        for index, label in enumerate(sorted(labels)):
-            lx, ly = x1 + (x2 - x1) * 0.5, y1 + (y2 - y1) * 0.5 - 6 + index * 14
-            parts.append(
-                f'<text class="edge-label" x="{lx:.1f}" y="{ly:.1f}" text-anchor="middle">'
-                f"{_a(label)}</text>"
-            )
-    for node in nodes.values():
-        x, y = where[node.key]
-        parts.append(
-            f'<g class="node node-{node.kind}"><title>{_a(node.detail)}</title>'
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{node_w}" height="{node_h}" rx="6"/>'
-            f'<text class="node-kind" x="{x + 10:.1f}" y="{y + 16:.1f}">{_KINDS[node.kind]}</text>'
-            f'<text class="node-label{" node-label--long" if len(node.label) > 20 else ""}" '
-            f'x="{x + 10:.1f}" y="{y + 34:.1f}">{_a(node.label)}</text>'
-            "</g>"
-        )
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -344,7 +208,7 @@ def projection_chart(facts: StockpileFacts, points: list[ProjectionPoint], *, ti
     The transfer is the drop at month 0 from what is available now to what is left after
     giving it; the months after add production and expected deliveries.
     """
-    prefix = f"projection{next(_ids)}"
+    prefix = unique_id("projection")
     width, height = 760, 350
     left, right, top, bottom = 64, 112, 20, 96
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -377,8 +241,8 @@ def projection_chart(facts: StockpileFacts, points: list[ProjectionPoint], *, ti
     parts = [
         f'<svg class="chart chart--projection" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{prefix}-title {prefix}-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{prefix}-title">{_a(title)}</title>',
-        f'<desc id="{prefix}-desc">{_a(summary)}</desc>',
+        f'<title id="{prefix}-title">{attr(title)}</title>',
+        f'<desc id="{prefix}-desc">{attr(summary)}</desc>',
         "<defs>"
         f'<marker id="{prefix}-arrow" viewBox="0 0 10 10" refX="10" refY="5" '
         'markerWidth="7" markerHeight="7" orient="auto">'
@@ -402,7 +266,7 @@ def projection_chart(facts: StockpileFacts, points: list[ProjectionPoint], *, ti
         if y_bottom - y_top >= 16:
             parts.append(
                 f'<text class="band-label" x="{width - right - 6}" y="{y_top + 14:.1f}" '
-                f'text-anchor="end">{_a(_rating_words(rating))}</text>'
+                f'text-anchor="end">{attr(_rating_words(rating))}</text>'
             )
     value = axis_low
     while value <= axis_high:
@@ -423,7 +287,7 @@ def projection_chart(facts: StockpileFacts, points: list[ProjectionPoint], *, ti
             f'<line class="level level--{cls}" x1="{left}" y1="{y(level):.1f}" '
             f'x2="{width - right}" y2="{y(level):.1f}"/>'
             f'<text class="level-label" x="{width - right + 6}" y="{label_y:.1f}">'
-            f"{_a(label)}</text>"
+            f"{attr(label)}</text>"
         )
     label_every = _month_step(months)
     axis_y = top + plot_h
@@ -458,14 +322,14 @@ def projection_chart(facts: StockpileFacts, points: list[ProjectionPoint], *, ti
         f'<polyline class="available" points="{" ".join(line[2:])}"/>'
         f'<circle class="pt pt--{facts.now.value}" cx="{left + 14:.1f}" '
         f'cy="{y(facts.available):.1f}" r="4"><title>Now: {facts.available:,} available, '
-        f"{_a(_rating_words(facts.now))}</title></circle>"
+        f"{attr(_rating_words(facts.now))}</title></circle>"
     )
     for point in points:
         when = "after the transfer" if point.month == 0 else f"month {point.month}"
         parts.append(
             f'<circle class="pt pt--{point.rating.value}" cx="{x(point.month):.1f}" '
-            f'cy="{y(point.available):.1f}" r="3.5"><title>{_a(when)}, {point.on.isoformat()}:'
-            f" {point.available:,} available, {_a(_rating_words(point.rating))}</title></circle>"
+            f'cy="{y(point.available):.1f}" r="3.5"><title>{attr(when)}, {point.on.isoformat()}:'
+            f" {point.available:,} available, {attr(_rating_words(point.rating))}</title></circle>"
         )
     legend_y = height - 34
     parts.append(
@@ -491,7 +355,7 @@ def projection_chart(facts: StockpileFacts, points: list[ProjectionPoint], *, ti
 def changes_chart(kinds: list[tuple[str, int]], *, title: str) -> Markup:
     """One labelled horizontal bar per kind of change (``review_required → permitted``), most
     first; each bar is named and counted in text beside it, so no colour is needed to read it."""
-    prefix = f"changes{next(_ids)}"
+    prefix = unique_id("changes")
     label_w, bar_w, count_w, row_h, top = 300, 380, 60, 30, 12
     width = label_w + bar_w + count_w
     height = top * 2 + row_h * max(len(kinds), 1)
@@ -500,17 +364,17 @@ def changes_chart(kinds: list[tuple[str, int]], *, title: str) -> Markup:
     parts = [
         f'<svg class="chart chart--changes" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{prefix}-title {prefix}-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{prefix}-title">{_a(title)}</title>',
-        f'<desc id="{prefix}-desc">{_a(summary)}.</desc>',
+        f'<title id="{prefix}-title">{attr(title)}</title>',
+        f'<desc id="{prefix}-desc">{attr(summary)}.</desc>',
     ]
     for index, (kind, n) in enumerate(kinds):
         y = top + index * row_h
         length = bar_w * n / most if most else 0
         parts.append(
             f'<text class="tick" x="{label_w - 10}" y="{y + row_h / 2 + 4:.1f}" '
-            f'text-anchor="end">{_a(kind)}</text>'
+            f'text-anchor="end">{attr(kind)}</text>'
             f'<rect class="change-bar" x="{label_w}" y="{y + 5}" width="{length:.1f}" '
-            f'height="{row_h - 10}"><title>{n} {_a(kind)}</title></rect>'
+            f'height="{row_h - 10}"><title>{n} {attr(kind)}</title></rect>'
             f'<text class="total" x="{label_w + length + 6:.1f}" y="{y + row_h / 2 + 4:.1f}">'
             f"{n}</text>"
         )
@@ -531,7 +395,7 @@ def waiting_chart(months: Sequence[MonthFigures], *, title: str) -> Markup:
     """Two bars a month, in working days to an answer: the median (solid) and the 90th
     percentile (hatched), each labelled with its value; under each month, how many
     answers it had (a month with none has no bars)."""
-    prefix = f"waiting{next(_ids)}"
+    prefix = unique_id("waiting")
     width, height = 760, 320
     left, right, top, bottom = 48, 16, 24, 84
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -548,8 +412,8 @@ def waiting_chart(months: Sequence[MonthFigures], *, title: str) -> Markup:
     parts = [
         f'<svg class="chart chart--waiting" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{prefix}-title {prefix}-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{prefix}-title">{_a(title)}</title>',
-        f'<desc id="{prefix}-desc">{_a(span)}, working days: {_a(summary or "no answer")}.</desc>',
+        f'<title id="{prefix}-title">{attr(title)}</title>',
+        f'<desc id="{prefix}-desc">{attr(span)}, working days: {attr(summary or "no answer")}.</desc>',
         "<defs>"
         f'<pattern id="{prefix}-hatch" class="pattern" width="6" height="6" '
         'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
@@ -577,7 +441,7 @@ def waiting_chart(months: Sequence[MonthFigures], *, title: str) -> Markup:
             x, y = centre + offset, top + plot_h - h
             parts.append(
                 f'<rect class="wait wait--{key}" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
-                f'height="{h:.1f}"{fill}><title>{_a(label)}: {words} {_days(value)} working'
+                f'height="{h:.1f}"{fill}><title>{attr(label)}: {words} {_days(value)} working'
                 f" days</title></rect>"
                 f'<text class="total" x="{x + bar / 2:.1f}" y="{y - 4:.1f}" '
                 f'text-anchor="middle">{_days(value)}</text>'
