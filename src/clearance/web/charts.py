@@ -26,7 +26,7 @@ from clearance.core.workflow import CaseState
 from clearance.service.oversight import MonthFigures
 
 from .consent_graph import holders_graph
-from .svg import attr, unique_id
+from .svg import attr, nice_ticks, unique_id
 
 __all__ = [
     "SERIES",
@@ -99,28 +99,31 @@ def _fill(prefix: str, key: str) -> str:
 
 
 def decisions_chart(months: list[MonthCounts], *, title: str) -> Markup:
-    """A stacked bar per month: approved, approved with conditions, denied."""
+    """A stacked bar per month: approved, approved with conditions, denied.
+
+    The months are the caller's (the span that has decisions); the axis rises in whole
+    numbers to the first round value at or above the busiest month, and no further.
+    """
     prefix = unique_id("chart")
-    width, height = 760, 300
+    width, height = 1000, 300
     left, right, top, bottom = 48, 16, 24, 64
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max((m.total for m in months), default=0)
-    axis_top = _nice_top(peak)
+    ticks = nice_ticks(max((m.total for m in months), default=0))
+    axis_top = ticks[-1]
     slot = plot_w / max(len(months), 1)
-    bar = min(40.0, slot * 0.6)
+    bar = min(64.0, slot * 0.6)
     totals = {key: sum(m.counts.get(key, 0) for m in months) for key, _ in SERIES}
     summary = "; ".join(f"{totals[key]} {label}" for key, label in SERIES)
     span = f"{_month_label(months[0].month)} to {_month_label(months[-1].month)}" if months else ""
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg class="chart chart--decisions" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{prefix}-title {prefix}-desc" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{prefix}-title">{attr(title)}</title>',
         f'<desc id="{prefix}-desc">{attr(span)}: {attr(summary)}.</desc>',
         _patterns(prefix),
     ]
-    for step in range(5):
-        value = axis_top * step // 4
-        y = top + plot_h - plot_h * step / 4
+    for value in ticks:
+        y = top + plot_h - plot_h * value / axis_top
         parts.append(
             f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}"/>'
             f'<text class="tick" x="{left - 8}" y="{y + 4:.1f}" text-anchor="end">{value}</text>'
