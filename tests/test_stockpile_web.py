@@ -302,6 +302,10 @@ def test_the_case_page_shows_the_givers_rating_now_and_after(api: Api) -> None:
     assert "5,000 now → 1,650 after, of 1,000 required" in text
     assert "green right after" in text
     assert 'href="/stockpile/US/eram"' in text
+    decision = api.as_user("us.reviewer").get(f"/api/v1/cases/{US_CASE}").json()["decision"]
+    screened = decision["evaluated_at"][:10]
+    assert decision["evaluated_at"][:4] != "2025", "screened after the date it was judged as of"
+    assert f"screened on {screened} as of 2025-08-28, the request’s date" in text
 
     employ = main_of(page(api, "us.reviewer").get("/cases/1").text)
     assert "stockpile-heading" not in employ, "a use of stock carries no transfer's facts"
@@ -399,6 +403,8 @@ def test_a_case_shows_another_partys_stock_only_as_ratings(api: Api) -> None:
     html = main_of(page(api, "ua.liaison").get(f"/cases/{US_CASE}").text)
     assert 'id="stockpile-now"><strong>GREEN</strong> sufficient' in html
     assert 'id="stockpile-withheld"' in html
+    screened = whole["decision"]["evaluated_at"][:10]
+    assert f"screened on {screened} as of 2025-08-28, the request’s date" in html
     assert 'id="stockpile-facts"' not in html
     assert not re.search(r"(?<![0-9,])5,000(?![0-9,])", html)  # not within $825,000,000
     assert 'href="/stockpile/US/eram"' not in html
