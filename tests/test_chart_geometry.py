@@ -7,6 +7,7 @@ space its font really takes, not by an estimate.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -17,8 +18,10 @@ from markupsafe import Markup
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from clearance.core.holders import Basis, ConsentHolder, HolderPath, consent_holders
+from clearance.core.stockpile import Balance, Thresholds, assess, project
 from clearance.policy.pack import load_pack
 from clearance.web.charts import holders_graph
+from clearance.web.projection_chart import projection_chart
 
 CHROMIUM = Path("/usr/bin/chromium")
 STYLE = (Path(__file__).parents[1] / "src/clearance/web/static/app.css").read_text()
@@ -141,3 +144,57 @@ def test_no_label_of_the_consent_graph_touches_a_box_another_label_or_an_edge(
             and text["y"] + text["h"] <= box["y"] + box["h"]
             for box in boxes
         ), (system, text["text"], "runs out of its box")
+
+
+# the stockpile projection ---------------------------------------------------------
+
+TODAY = dt.date(2026, 12, 2)
+STANDARD = Thresholds(green_percent=120, yellow_percent=100)
+PROJECTIONS = [
+    (p.holder, p.system, transfer, months)
+    for p in load_pack().stock.positions
+    for transfer, months in ((1, 24), (301, 24), (40, 60), (1000, 120), (5, 6))
+]
+
+
+@pytest.mark.parametrize(("holder", "system", "transfer", "months"), PROJECTIONS)
+def test_the_bands_are_named_clear_of_the_line_and_now_is_the_one_origin(
+    page: Page, holder: str, system: str, transfer: int, months: int
+) -> None:
+    """Every seed position, small and large transfers, short and long horizons."""
+    pack = load_pack()
+    position = pack.stock.position(holder, system)
+    assert position is not None
+    on_hand = pack.stock.opening(holder, system, TODAY) or 0
+    quantity = min(transfer, on_hand)
+    facts = assess(position, Balance(on_hand, 0), STANDARD, quantity, TODAY)
+    points = project(position, facts.available_after, STANDARD, TODAY, months)
+    seen = measure(page, projection_chart(facts, points, title="t"))
+    shapes, lines = seen["shapes"], seen["lines"]
+    bands = [s for s in shapes if s["cls"] == "band-label"]
+    assert [b["text"] for b in bands] == [
+        "GREENsufficient",
+        "YELLOWat the margin",
+        "REDbelow requirement",
+    ], "each band named, whatever its height"
+    drawn = [
+        line["points"]
+        for line in lines
+        if line["cls"] in ("available", "level level--requirement", "level level--green-level")
+    ]
+    for index, band in enumerate(bands):
+        for other in bands[index + 1 :]:
+            assert not overlap(band, other), (band["text"], other["text"])
+        for points_ in drawn:
+            assert not [p for p in points_ if inside(p, band)], (band["text"], "on a line")
+    ticks = [
+        s
+        for s in shapes
+        if s["cls"] == "tick" and s["y"] > 250 and s["text"] != "months from today"
+    ]
+    labels = [t["text"] for t in ticks if t["x"] > 60]
+    assert labels.count("now") == 1, labels
+    assert "0" not in labels, "one label at the origin"
+    for index, tick in enumerate(ticks):
+        for other in ticks[index + 1 :]:
+            assert not overlap(tick, other), (tick["text"], other["text"])

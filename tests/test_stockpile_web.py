@@ -234,7 +234,7 @@ def test_the_position_page_draws_the_projection_and_lists_the_same_numbers(api: 
     assert answer.status_code == 200
     html = main_of(answer.text)
     assert 'id="rating-after"><strong>RED</strong> below requirement' in html
-    assert 'id="rating-now"><strong>GREEN</strong> sufficient' in html
+    assert "Giving 301 leaves 699 available" in html
     assert '<span id="recovery">green again in 8 months</span>' in html
     svg = re.search(r"<svg class=\"chart chart--projection\".*?</svg>", html, re.S)
     assert svg, "the projection is drawn on the server"
@@ -246,8 +246,10 @@ def test_the_position_page_draws_the_projection_and_lists_the_same_numbers(api: 
         r"<line class=\"drop\"[^>]*/><text class=\"drop-label\".*?>transfer </tspan>.*?>of 301</tspan>",
         drawing,
     )
-    for words in ("RED (below requirement)", "YELLOW (at the margin)", "GREEN (sufficient)"):
-        assert f">{words}</text>" in drawing, f"the {words} band is named in text"
+    for colour, meaning in (("RED", "below"), ("YELLOW", "at the margin"), ("GREEN", "sufficient")):
+        assert re.search(rf'class="band-label"[^>]*>{colour}<tspan[^>]*>{meaning}', drawing), (
+            f"the {colour} band is named in text"
+        )
     rows = re.findall(
         r'<tr><th scope="row" class="num">(\d+)</th><td>[\d-]+</td><td class="num">([\d,]+)</td>',
         html,
@@ -258,7 +260,40 @@ def test_the_position_page_draws_the_projection_and_lists_the_same_numbers(api: 
     assert "<script>" not in answer.text, "the CSP allows no inline script"
 
     today = main_of(reviewer.get("/stockpile/US/eram").text)
+    outside_tables = re.sub(r"<table.*?</table>", "", html, flags=re.S)
+    assert outside_tables.count('class="rating rating--green"') == 1, "today's rating, once"
+    assert 'id="rating-today"><strong>GREEN</strong> sufficient</span> today' in html
     assert re.search(r'<table class="table" id="movements">.*commit.*3,350', today, re.S)
+
+
+def test_with_no_transfer_the_position_page_says_what_could_be_given_instead_of_a_flat_chart(
+    api: Api,
+) -> None:
+    reviewer = page(api, "us.reviewer")
+    for params in ({}, {"transfer": "0"}, {"transfer": ""}):
+        html = main_of(reviewer.get("/stockpile/US/atacms", params=params).text)
+        assert "<svg" not in html
+        assert (
+            "Enter a transfer quantity to see what giving it would do, month by month."
+            " Giving up to 160 keeps it green; up to 300, yellow; more leaves it red."
+        ) in html
+        assert re.sub(r"<table.*?</table>", "", html, flags=re.S).count('class="rating ') == 1
+    red = main_of(reviewer.get("/stockpile/US/demo-interceptor").text)
+    assert "It is red already: any transfer leaves it red." in red
+
+
+def test_a_delivery_is_expected_until_its_day_and_delivered_after(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """US atacms has 50 due on 2026-03-01 (the seed's figures)."""
+    reviewer = page(api, "us.reviewer")
+    for today, words in (
+        (dt.datetime(2026, 2, 28, 12, tzinfo=dt.UTC), "50 expected on 2026-03-01"),
+        (dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC), "50 delivered on 2026-03-01"),
+    ):
+        monkeypatch.setattr(api.server, "now", lambda today=today: today)
+        html = main_of(reviewer.get("/stockpile/US/atacms").text)
+        assert f"20 a month; {words}" in html
 
 
 def test_the_position_page_shows_a_bad_value_on_its_form(api: Api) -> None:

@@ -6,12 +6,9 @@ nothing is only in the picture. Colours come from classes in app.css (the
 CSP allows no inline style); shapes also differ (hatching, dots) so that a
 series is never told apart by colour alone.
 
-The pages find every drawing here; the consent-holder graph, laid out by
-rules of its own, is drawn in ``consent_graph``.
-
-The module runs past 400 lines because its drawings share their helpers (scales,
-hatching patterns, month labels) and each lays out its own axes, labels and text
-alternative in full.
+The consent-holder graph and the stockpile projection, each laid out by rules of
+its own, are drawn in ``consent_graph`` and ``projection_chart``; the graph and
+the projection's words are found here too, where the pages have always found them.
 """
 
 from __future__ import annotations
@@ -21,11 +18,11 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from clearance.core.stockpile import ProjectionPoint, Rating, StockpileFacts
 from clearance.core.workflow import CaseState
 from clearance.service.oversight import MonthFigures
 
 from .consent_graph import holders_graph
+from .projection_chart import recovery_words
 from .svg import attr, nice_ticks, unique_id
 
 __all__ = [
@@ -34,7 +31,6 @@ __all__ = [
     "changes_chart",
     "decisions_chart",
     "holders_graph",
-    "projection_chart",
     "recovery_words",
     "waiting_chart",
 ]
@@ -172,183 +168,6 @@ def decisions_chart(months: list[MonthCounts], *, title: str) -> Markup:
         )
         x += 40 + 8 * len(label)
     parts.append("</svg>")
-    return Markup("".join(parts))
-
-
-# stockpile projection -----------------------------------------------------------
-
-
-def _nice_step(span: int) -> int:
-    """A round gridline step (1, 2 or 5 × 10ⁿ) that covers ``span`` in at most four steps."""
-    return _nice_top(max(span, 1)) // 4
-
-
-def _month_step(months: int) -> int:
-    """Label every month, or every 2, 3, 6, 12… so that at most twelve labels fit."""
-    for step in (1, 2, 3, 6, 12, 24, 60, 120):
-        if months // step <= 12:
-            return step
-    return 240
-
-
-def recovery_words(months: int | None) -> str:
-    """``green right after``, ``green again in 8 months``, or ``never green again …``."""
-    if months is None:
-        return "never green again at this production rate"
-    if months == 0:
-        return "green right after"
-    return f"green again in {months} month{'' if months == 1 else 's'}"
-
-
-def _rating_words(rating: Rating) -> str:
-    return f"{rating.value.upper()} ({rating.meaning})"
-
-
-def projection_chart(facts: StockpileFacts, points: list[ProjectionPoint], *, title: str) -> Markup:
-    """Available stock month by month after a transfer, against the requirement and the green
-    level, over red, yellow and green bands named in words.
-
-    The transfer is the drop at month 0 from what is available now to what is left after
-    giving it; the months after add production and expected deliveries.
-    """
-    prefix = unique_id("projection")
-    width, height = 760, 350
-    left, right, top, bottom = 64, 112, 20, 96
-    plot_w, plot_h = width - left - right, height - top - bottom
-    now_gap = 80.0  # room left of month 0 for "now" and the transfer's label
-    months = points[-1].month if points else 0
-    step_x = (plot_w - now_gap - 8) / max(months, 1)
-    requirement = facts.requirement
-    green = points[0].green_level if points else requirement
-    yellow = -(-requirement * facts.thresholds.yellow_percent // 100)  # least rated yellow
-    values = [facts.available, *(p.available for p in points)]
-    low, high = min(0, *values), max(green, requirement, *values)
-    high += high // 10 + 1  # headroom above the highest line, for its label
-    step_y = _nice_step(high - low)
-    axis_low = step_y * (low // step_y)
-    axis_high = step_y * -(-high // step_y)
-
-    def x(month: int) -> float:
-        return left + now_gap + month * step_x
-
-    def y(value: float) -> float:
-        return top + plot_h - plot_h * (value - axis_low) / (axis_high - axis_low)
-
-    recover = recovery_words(facts.months_to_recover)
-    summary = (
-        f"{facts.holder} {facts.system}: now {facts.available:,} available,"
-        f" {_rating_words(facts.now)}; after giving {facts.quantity:,},"
-        f" {facts.available_after:,}, {_rating_words(facts.after)}; {recover}."
-        f" Requirement {requirement:,}; green from {green:,}."
-    )
-    parts = [
-        f'<svg class="chart chart--projection" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-labelledby="{prefix}-title {prefix}-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{prefix}-title">{attr(title)}</title>',
-        f'<desc id="{prefix}-desc">{attr(summary)}</desc>',
-        "<defs>"
-        f'<marker id="{prefix}-arrow" viewBox="0 0 10 10" refX="10" refY="5" '
-        'markerWidth="7" markerHeight="7" orient="auto">'
-        '<path class="arrowhead" d="M 0 0 L 10 5 L 0 10 z"/></marker>'
-        "</defs>",
-    ]
-    bands = (
-        (Rating.RED, axis_low, yellow),
-        (Rating.YELLOW, yellow, green),
-        (Rating.GREEN, green, axis_high),
-    )
-    for rating, start, end in bands:
-        start, end = max(start, axis_low), min(end, axis_high)
-        if end <= start:
-            continue
-        y_top, y_bottom = y(end), y(start)
-        parts.append(
-            f'<rect class="band band--{rating.value}" x="{left}" y="{y_top:.1f}" '
-            f'width="{plot_w}" height="{y_bottom - y_top:.1f}"/>'
-        )
-        if y_bottom - y_top >= 16:
-            parts.append(
-                f'<text class="band-label" x="{width - right - 6}" y="{y_top + 14:.1f}" '
-                f'text-anchor="end">{attr(_rating_words(rating))}</text>'
-            )
-    value = axis_low
-    while value <= axis_high:
-        parts.append(
-            f'<line class="grid" x1="{left}" y1="{y(value):.1f}" x2="{width - right}" '
-            f'y2="{y(value):.1f}"/>'
-            f'<text class="tick" x="{left - 8}" y="{y(value) + 4:.1f}" '
-            f'text-anchor="end">{value:,}</text>'
-        )
-        value += step_y
-    # The two levels are named in the margin at the right, apart even when they are close.
-    green_label_y = min(y(green) + 4, y(requirement) + 4 - 14)
-    for cls, level, label, label_y in (
-        ("requirement", requirement, f"requirement {requirement:,}", y(requirement) + 4),
-        ("green-level", green, f"green from {green:,}", green_label_y),
-    ):
-        parts.append(
-            f'<line class="level level--{cls}" x1="{left}" y1="{y(level):.1f}" '
-            f'x2="{width - right}" y2="{y(level):.1f}"/>'
-            f'<text class="level-label" x="{width - right + 6}" y="{label_y:.1f}">'
-            f"{attr(label)}</text>"
-        )
-    label_every = _month_step(months)
-    axis_y = top + plot_h
-    parts.append(
-        f'<text class="tick" x="{left + 14:.1f}" y="{axis_y + 18}" text-anchor="middle">now</text>'
-    )
-    for point in points:
-        if point.month % label_every == 0:
-            parts.append(
-                f'<text class="tick" x="{x(point.month):.1f}" y="{axis_y + 18}" '
-                f'text-anchor="middle">{point.month}</text>'
-            )
-    parts.append(
-        f'<text class="tick" x="{left + plot_w / 2:.1f}" y="{axis_y + 36}" '
-        'text-anchor="middle">months from today</text>'
-        f'<line class="axis" x1="{left}" y1="{axis_y}" x2="{width - right}" y2="{axis_y}"/>'
-    )
-    if facts.quantity:
-        parts.append(
-            f'<line class="drop" x1="{x(0):.1f}" y1="{y(facts.available):.1f}" '
-            f'x2="{x(0):.1f}" y2="{y(facts.available_after):.1f}" '
-            f'marker-end="url(#{prefix}-arrow)"/>'
-            f'<text class="drop-label" x="{x(0) - 6:.1f}" '
-            f'y="{(y(facts.available) + y(facts.available_after)) / 2 + 4:.1f}" '
-            f'text-anchor="end"><tspan x="{x(0) - 6:.1f}" dy="-0.6em">transfer </tspan>'
-            f'<tspan x="{x(0) - 6:.1f}" dy="1.2em">of {facts.quantity:,}</tspan></text>'
-        )
-    line = [f"{left + 14:.1f},{y(facts.available):.1f}", f"{x(0):.1f},{y(facts.available):.1f}"]
-    line += [f"{x(p.month):.1f},{y(p.available):.1f}" for p in points]
-    parts.append(
-        f'<polyline class="available" points="{" ".join(line[:2])}"/>'
-        f'<polyline class="available" points="{" ".join(line[2:])}"/>'
-        f'<circle class="pt pt--{facts.now.value}" cx="{left + 14:.1f}" '
-        f'cy="{y(facts.available):.1f}" r="4"><title>Now: {facts.available:,} available, '
-        f"{attr(_rating_words(facts.now))}</title></circle>"
-    )
-    for point in points:
-        when = "after the transfer" if point.month == 0 else f"month {point.month}"
-        parts.append(
-            f'<circle class="pt pt--{point.rating.value}" cx="{x(point.month):.1f}" '
-            f'cy="{y(point.available):.1f}" r="3.5"><title>{attr(when)}, {point.on.isoformat()}:'
-            f" {point.available:,} available, {attr(_rating_words(point.rating))}</title></circle>"
-        )
-    legend_y = height - 34
-    parts.append(
-        f'<line class="available" x1="{left}" y1="{legend_y - 4}" x2="{left + 24}" '
-        f'y2="{legend_y - 4}"/>'
-        f'<text class="legend" x="{left + 30}" y="{legend_y}">available</text>'
-        f'<line class="level level--requirement" x1="{left + 120}" y1="{legend_y - 4}" '
-        f'x2="{left + 144}" y2="{legend_y - 4}"/>'
-        f'<text class="legend" x="{left + 150}" y="{legend_y}">requirement</text>'
-        f'<line class="level level--green-level" x1="{left + 260}" y1="{legend_y - 4}" '
-        f'x2="{left + 284}" y2="{legend_y - 4}"/>'
-        f'<text class="legend" x="{left + 290}" y="{legend_y}">green level</text>'
-        f'<text class="legend" x="{left}" y="{legend_y + 22}">bands: red below'
-        f" {yellow:,}, yellow from {yellow:,}, green from {green:,}</text>"
-        "</svg>"
-    )
     return Markup("".join(parts))
 
 
