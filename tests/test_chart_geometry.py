@@ -182,6 +182,9 @@ def test_the_bands_are_named_clear_of_the_line_and_now_is_the_one_origin(
         for line in lines
         if line["cls"] in ("available", "level level--requirement", "level level--green-level")
     ]
+    for drop in (s for s in shapes if s["cls"] == "drop-label"):
+        for points_ in drawn:
+            assert not [p for p in points_ if inside(p, drop)], "the transfer's label on a line"
     for index, band in enumerate(bands):
         for other in bands[index + 1 :]:
             assert not overlap(band, other), (band["text"], other["text"])

@@ -292,8 +292,9 @@ def test_a_delivery_is_expected_until_its_day_and_delivered_after(
         (dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC), "50 delivered on 2026-03-01"),
     ):
         monkeypatch.setattr(api.server, "now", lambda today=today: today)
-        html = main_of(reviewer.get("/stockpile/US/atacms").text)
+        html = main_of(reviewer.get("/stockpile/US/atacms", params={"transfer": "1"}).text)
         assert f"20 a month; {words}" in html
+        assert ("and expected deliveries added" in html) == ("expected" in words)
 
 
 def test_the_position_page_shows_a_bad_value_on_its_form(api: Api) -> None:

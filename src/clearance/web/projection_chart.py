@@ -21,7 +21,8 @@ __all__ = ["projection_chart", "recovery_words", "yellow_level"]
 WIDTH, HEIGHT = 760, 350
 LEFT, RIGHT, TOP, BOTTOM = 64, 150, 20, 96
 NOW_GAP = 80.0
-"""Room left of "now" for the transfer's label."""
+"""Room left of "now" for the transfer's label: the level lines start at "now", so no
+line but the light grid runs behind it."""
 LABEL_H = 30.0
 """The height a band's name takes: its colour in capitals over its meaning."""
 
@@ -145,7 +146,7 @@ def projection_chart(facts: StockpileFacts, points: list[ProjectionPoint], *, ti
         )
     for cls, level in (("requirement", requirement), ("green-level", green)):
         parts.append(
-            f'<line class="level level--{cls}" x1="{LEFT}" y1="{y(level):.1f}" '
+            f'<line class="level level--{cls}" x1="{x(0) - 4:.1f}" y1="{y(level):.1f}" '
             f'x2="{WIDTH - RIGHT}" y2="{y(level):.1f}"/>'
         )
     label_every = _month_step(months)
@@ -165,9 +166,7 @@ def projection_chart(facts: StockpileFacts, points: list[ProjectionPoint], *, ti
         f'<line class="axis" x1="{LEFT}" y1="{axis_y}" x2="{WIDTH - RIGHT}" y2="{axis_y}"/>'
     )
     if facts.quantity:
-        drop_top, drop_bottom = y(facts.available), y(facts.available_after)
-        # beside a long drop; over its start, clear of the arrow, when the drop is short
-        label_y = (drop_top + drop_bottom) / 2 + 4 if drop_bottom - drop_top > 40 else drop_top - 10
+        label_y = (y(facts.available) + y(facts.available_after)) / 2 + 4
         parts.append(
             f'<line class="drop" x1="{x(0):.1f}" y1="{y(facts.available):.1f}" '
             f'x2="{x(0):.1f}" y2="{y(facts.available_after):.1f}" '
