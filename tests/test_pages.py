@@ -248,7 +248,7 @@ def test_the_dashboard_shows_state_age_overdue_and_decisions(server: Runtime) ->
     assert "overdue: it was due by the end of" in page
     assert "3 open cases" in page
     assert 'id="overdue-count">2</strong>' in page
-    assert '<svg class="chart"' in page
+    assert '<svg class="chart chart--decisions"' in page
     assert 'role="img"' in page
     assert "1 approved; 1 approved with conditions; 0 denied" in page
 

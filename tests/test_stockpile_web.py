@@ -234,7 +234,7 @@ def test_the_position_page_draws_the_projection_and_lists_the_same_numbers(api: 
     assert answer.status_code == 200
     html = main_of(answer.text)
     assert 'id="rating-after"><strong>RED</strong> below requirement' in html
-    assert 'id="rating-now"><strong>GREEN</strong> sufficient' in html
+    assert "Giving 301 leaves 699 available" in html
     assert '<span id="recovery">green again in 8 months</span>' in html
     svg = re.search(r"<svg class=\"chart chart--projection\".*?</svg>", html, re.S)
     assert svg, "the projection is drawn on the server"
@@ -246,8 +246,10 @@ def test_the_position_page_draws_the_projection_and_lists_the_same_numbers(api: 
         r"<line class=\"drop\"[^>]*/><text class=\"drop-label\".*?>transfer </tspan>.*?>of 301</tspan>",
         drawing,
     )
-    for words in ("RED (below requirement)", "YELLOW (at the margin)", "GREEN (sufficient)"):
-        assert f">{words}</text>" in drawing, f"the {words} band is named in text"
+    for colour, meaning in (("RED", "below"), ("YELLOW", "at the margin"), ("GREEN", "sufficient")):
+        assert re.search(rf'class="band-label"[^>]*>{colour}<tspan[^>]*>{meaning}', drawing), (
+            f"the {colour} band is named in text"
+        )
     rows = re.findall(
         r'<tr><th scope="row" class="num">(\d+)</th><td>[\d-]+</td><td class="num">([\d,]+)</td>',
         html,
@@ -258,7 +260,41 @@ def test_the_position_page_draws_the_projection_and_lists_the_same_numbers(api: 
     assert "<script>" not in answer.text, "the CSP allows no inline script"
 
     today = main_of(reviewer.get("/stockpile/US/eram").text)
+    outside_tables = re.sub(r"<table.*?</table>", "", html, flags=re.S)
+    assert outside_tables.count('class="rating rating--green"') == 1, "today's rating, once"
+    assert 'id="rating-today"><strong>GREEN</strong> sufficient</span> today' in html
     assert re.search(r'<table class="table" id="movements">.*commit.*3,350', today, re.S)
+
+
+def test_with_no_transfer_the_position_page_says_what_could_be_given_instead_of_a_flat_chart(
+    api: Api,
+) -> None:
+    reviewer = page(api, "us.reviewer")
+    for params in ({}, {"transfer": "0"}, {"transfer": ""}):
+        html = main_of(reviewer.get("/stockpile/US/atacms", params=params).text)
+        assert "<svg" not in html
+        assert (
+            "Enter a transfer quantity to see what giving it would do, month by month."
+            " Giving up to 160 keeps it green; up to 300, yellow; more leaves it red."
+        ) in html
+        assert re.sub(r"<table.*?</table>", "", html, flags=re.S).count('class="rating ') == 1
+    red = main_of(reviewer.get("/stockpile/US/demo-interceptor").text)
+    assert "It is red already: any transfer leaves it red." in red
+
+
+def test_a_delivery_is_expected_until_its_day_and_delivered_after(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """US atacms has 50 due on 2026-03-01 (the seed's figures)."""
+    reviewer = page(api, "us.reviewer")
+    for today, words in (
+        (dt.datetime(2026, 2, 28, 12, tzinfo=dt.UTC), "50 expected on 2026-03-01"),
+        (dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC), "50 delivered on 2026-03-01"),
+    ):
+        monkeypatch.setattr(api.server, "now", lambda today=today: today)
+        html = main_of(reviewer.get("/stockpile/US/atacms", params={"transfer": "1"}).text)
+        assert f"20 a month; {words}" in html
+        assert ("and expected deliveries added" in html) == ("expected" in words)
 
 
 def test_the_position_page_shows_a_bad_value_on_its_form(api: Api) -> None:
@@ -302,6 +338,10 @@ def test_the_case_page_shows_the_givers_rating_now_and_after(api: Api) -> None:
     assert "5,000 now → 1,650 after, of 1,000 required" in text
     assert "green right after" in text
     assert 'href="/stockpile/US/eram"' in text
+    decision = api.as_user("us.reviewer").get(f"/api/v1/cases/{US_CASE}").json()["decision"]
+    screened = decision["evaluated_at"][:10]
+    assert decision["evaluated_at"][:4] != "2025", "screened after the date it was judged as of"
+    assert f"screened on {screened} as of 2025-08-28, the request’s date" in text
 
     employ = main_of(page(api, "us.reviewer").get("/cases/1").text)
     assert "stockpile-heading" not in employ, "a use of stock carries no transfer's facts"
@@ -399,6 +439,8 @@ def test_a_case_shows_another_partys_stock_only_as_ratings(api: Api) -> None:
     html = main_of(page(api, "ua.liaison").get(f"/cases/{US_CASE}").text)
     assert 'id="stockpile-now"><strong>GREEN</strong> sufficient' in html
     assert 'id="stockpile-withheld"' in html
+    screened = whole["decision"]["evaluated_at"][:10]
+    assert f"screened on {screened} as of 2025-08-28, the request’s date" in html
     assert 'id="stockpile-facts"' not in html
     assert not re.search(r"(?<![0-9,])5,000(?![0-9,])", html)  # not within $825,000,000
     assert 'href="/stockpile/US/eram"' not in html

@@ -6,26 +6,24 @@ nothing is only in the picture. Colours come from classes in app.css (the
 CSP allows no inline style); shapes also differ (hatching, dots) so that a
 series is never told apart by colour alone.
 
-The module runs past 400 lines because its five drawings share their helpers (scales,
-hatching patterns, element ids, month labels, escaping) and each lays out its own
-axes, labels and text alternative in full.
+The consent-holder graph and the stockpile projection, each laid out by rules of
+its own, are drawn in ``consent_graph`` and ``projection_chart``; the graph and
+the projection's words are found here too, where the pages have always found them.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from html import escape
-from itertools import count
-from typing import Any
 
 from markupsafe import Markup
 
-from clearance.core.holders import Basis, ConsentHolder
-from clearance.core.stockpile import ProjectionPoint, Rating, StockpileFacts
 from clearance.core.workflow import CaseState
 from clearance.service.oversight import MonthFigures
+
+from .consent_graph import holders_graph
+from .projection_chart import recovery_words
+from .svg import attr, nice_ticks, unique_id
 
 __all__ = [
     "SERIES",
@@ -33,7 +31,6 @@ __all__ = [
     "changes_chart",
     "decisions_chart",
     "holders_graph",
-    "projection_chart",
     "recovery_words",
     "waiting_chart",
 ]
@@ -44,12 +41,6 @@ SERIES: tuple[tuple[str, str], ...] = (
     (CaseState.DENIED, "denied"),
 )
 """The decisions the chart counts: (case state, label)."""
-
-_ids = count(1)
-
-
-def _a(value: object) -> str:
-    return escape(str(value), quote=True)
 
 
 @dataclass
@@ -104,28 +95,31 @@ def _fill(prefix: str, key: str) -> str:
 
 
 def decisions_chart(months: list[MonthCounts], *, title: str) -> Markup:
-    """A stacked bar per month: approved, approved with conditions, denied."""
-    prefix = f"chart{next(_ids)}"
-    width, height = 760, 300
+    """A stacked bar per month: approved, approved with conditions, denied.
+
+    The months are the caller's (the span that has decisions); the axis rises in whole
+    numbers to the first round value at or above the busiest month, and no further.
+    """
+    prefix = unique_id("chart")
+    width, height = 1000, 300
     left, right, top, bottom = 48, 16, 24, 64
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max((m.total for m in months), default=0)
-    axis_top = _nice_top(peak)
+    ticks = nice_ticks(max((m.total for m in months), default=0))
+    axis_top = ticks[-1]
     slot = plot_w / max(len(months), 1)
-    bar = min(40.0, slot * 0.6)
+    bar = min(64.0, slot * 0.6)
     totals = {key: sum(m.counts.get(key, 0) for m in months) for key, _ in SERIES}
     summary = "; ".join(f"{totals[key]} {label}" for key, label in SERIES)
     span = f"{_month_label(months[0].month)} to {_month_label(months[-1].month)}" if months else ""
     parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg class="chart chart--decisions" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{prefix}-title {prefix}-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{prefix}-title">{_a(title)}</title>',
-        f'<desc id="{prefix}-desc">{_a(span)}: {_a(summary)}.</desc>',
+        f'<title id="{prefix}-title">{attr(title)}</title>',
+        f'<desc id="{prefix}-desc">{attr(span)}: {attr(summary)}.</desc>',
         _patterns(prefix),
     ]
-    for step in range(5):
-        value = axis_top * step // 4
-        y = top + plot_h - plot_h * step / 4
+    for value in ticks:
+        y = top + plot_h - plot_h * value / axis_top
         parts.append(
             f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}"/>'
             f'<text class="tick" x="{left - 8}" y="{y + 4:.1f}" text-anchor="end">{value}</text>'
@@ -142,7 +136,7 @@ def decisions_chart(months: list[MonthCounts], *, title: str) -> Markup:
             parts.append(
                 f'<rect class="seg seg--{key}" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
                 f'height="{h:.1f}"{_fill(prefix, key)}>'
-                f"<title>{_a(_month_label(month.month))}: {n} {_a(label)}</title></rect>"
+                f"<title>{attr(_month_label(month.month))}: {n} {attr(label)}</title></rect>"
             )
         if month.total:
             parts.append(
@@ -170,318 +164,10 @@ def decisions_chart(months: list[MonthCounts], *, title: str) -> Markup:
         parts.append(
             f'<rect class="seg seg--{key}" x="{x}" y="{legend_y - 11}" width="14" height="14"'
             f"{_fill(prefix, key)}/>"
-            f'<text class="legend" x="{x + 20}" y="{legend_y}">{_a(label)}</text>'
+            f'<text class="legend" x="{x + 20}" y="{legend_y}">{attr(label)}</text>'
         )
         x += 40 + 8 * len(label)
     parts.append("</svg>")
-    return Markup("".join(parts))
-
-
-# consent-holder graph -----------------------------------------------------------
-
-
-@dataclass
-class _Node:
-    key: str
-    label: str
-    kind: str  # system | component | party
-    detail: str
-    column: int = 0
-    row: int = 0
-
-
-_KINDS = {"system": "system", "component": "component", "party": "consent holder"}
-
-
-def _edge_label(basis: Basis, share: Any) -> str:
-    if basis in (Basis.COMPONENT, Basis.SEE_THROUGH) and share is not None:
-        return f"{basis.value}, {float(share * 100):g}% of value"
-    return basis.value
-
-
-def _centre(nodes: dict[str, _Node], sources: list[str], column: int) -> float:
-    """The mean row of a node's sources to its left: placing it there keeps edges short."""
-    rows = [nodes[s].row for s in sources if nodes[s].column < column]
-    return sum(rows) / len(rows) if rows else 0.0
-
-
-def holders_graph(
-    system_id: str,
-    system_name: str,
-    holders: tuple[ConsentHolder, ...],
-    names: dict[str, str],
-    component_names: dict[str, str],
-) -> Markup:
-    """The system on the left, the components its holders reach it through, the holders on the
-    right; every edge into a holder is labelled with what gives it the right."""
-    prefix = f"graph{next(_ids)}"
-    nodes: dict[str, _Node] = {
-        f"s:{system_id}": _Node(f"s:{system_id}", system_id, "system", system_name)
-    }
-    edges: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for holder in holders:
-        for path in holder.paths:
-            previous = f"s:{system_id}"
-            for level, component in enumerate(path.via[1:], start=1):
-                key = f"c:{component}"
-                node = nodes.setdefault(
-                    key,
-                    _Node(key, component, "component", component_names.get(component, component)),
-                )
-                node.column = max(node.column, level)
-                edges[(previous, key)]
-                previous = key
-            party = f"p:{holder.party}"
-            name = names.get(holder.party, holder.party)
-            label = (
-                f"{holder.party} ({name})" if len(name) + len(holder.party) < 22 else holder.party
-            )
-            nodes.setdefault(party, _Node(party, label, "party", name))
-            edges[(previous, party)].add(_edge_label(path.basis, path.share))
-    # Layers: a holder sits in the column after the deepest item that gives it its right,
-    # so that (almost) every edge joins neighbouring columns and crosses no box.
-    sources: dict[str, list[str]] = defaultdict(list)
-    for start, end in edges:
-        sources[end].append(start)
-    for node in nodes.values():
-        if node.kind == "party":
-            node.column = 1 + max(nodes[s].column for s in sources[node.key])
-    last = max(node.column for node in nodes.values())
-    columns: dict[int, list[_Node]] = defaultdict(list)
-    for column in range(last + 1):
-        members = [n for n in nodes.values() if n.column == column]
-
-        members.sort(key=lambda n: (_centre(nodes, sources[n.key], n.column), n.kind, n.label))
-        for row, node in enumerate(members):
-            node.row = row
-        columns[column] = members
-    node_w, node_h, gap_x, gap_y, margin = 200, 44, 150, 30, 16
-    tallest = max(len(c) for c in columns.values())
-    height = margin * 2 + tallest * node_h + (tallest - 1) * gap_y
-    width = margin * 2 + (last + 1) * node_w + last * gap_x
-    where: dict[str, tuple[float, float]] = {}
-    for column, members in columns.items():
-        used = len(members) * node_h + (len(members) - 1) * gap_y
-        y0 = (height - used) / 2
-        for node in members:
-            where[node.key] = (margin + column * (node_w + gap_x), y0 + node.row * (node_h + gap_y))
-    holder_list = ", ".join(h.party for h in holders)
-    parts = [
-        f'<svg class="graph" viewBox="0 0 {width} {height:.0f}" role="img" '
-        f'aria-labelledby="{prefix}-title {prefix}-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{prefix}-title">Consent holders of {_a(system_id)}</title>',
-        f'<desc id="{prefix}-desc">{_a(system_id)} needs the consent of {_a(holder_list)}; '
-        "the list of paths below the graph says why.</desc>",
-        "<defs>"
-        f'<marker id="{prefix}-arrow" viewBox="0 0 10 10" refX="10" refY="5" '
-        'markerWidth="8" markerHeight="8" orient="auto-start-reverse">'
-        '<path class="arrowhead" d="M 0 0 L 10 5 L 0 10 z"/></marker>'
-        "</defs>",
-    ]
-    for (start, end), labels in sorted(edges.items()):
-        x1, y1 = where[start]
-        x2, y2 = where[end]
-        x1, y1 = x1 + node_w, y1 + node_h / 2
-        y2 = y2 + node_h / 2
-        bend = (x2 - x1) / 2
-        parts.append(
-            f'<path class="edge" d="M {x1:.1f} {y1:.1f} C {x1 + bend:.1f} {y1:.1f}, '
-            f'{x2 - bend:.1f} {y2:.1f}, {x2:.1f} {y2:.1f}" marker-end="url(#{prefix}-arrow)"/>'
-        )
-        for index, label in enumerate(sorted(labels)):
-            lx, ly = x1 + (x2 - x1) * 0.5, y1 + (y2 - y1) * 0.5 - 6 + index * 14
-            parts.append(
-                f'<text class="edge-label" x="{lx:.1f}" y="{ly:.1f}" text-anchor="middle">'
-                f"{_a(label)}</text>"
-            )
-    for node in nodes.values():
-        x, y = where[node.key]
-        parts.append(
-            f'<g class="node node-{node.kind}"><title>{_a(node.detail)}</title>'
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{node_w}" height="{node_h}" rx="6"/>'
-            f'<text class="node-kind" x="{x + 10:.1f}" y="{y + 16:.1f}">{_KINDS[node.kind]}</text>'
-            f'<text class="node-label{" node-label--long" if len(node.label) > 20 else ""}" '
-            f'x="{x + 10:.1f}" y="{y + 34:.1f}">{_a(node.label)}</text>'
-            "</g>"
-        )
-    parts.append("</svg>")
-    return Markup("".join(parts))
-
-
-# stockpile projection -----------------------------------------------------------
-
-
-def _nice_step(span: int) -> int:
-    """A round gridline step (1, 2 or 5 × 10ⁿ) that covers ``span`` in at most four steps."""
-    return _nice_top(max(span, 1)) // 4
-
-
-def _month_step(months: int) -> int:
-    """Label every month, or every 2, 3, 6, 12… so that at most twelve labels fit."""
-    for step in (1, 2, 3, 6, 12, 24, 60, 120):
-        if months // step <= 12:
-            return step
-    return 240
-
-
-def recovery_words(months: int | None) -> str:
-    """``green right after``, ``green again in 8 months``, or ``never green again …``."""
-    if months is None:
-        return "never green again at this production rate"
-    if months == 0:
-        return "green right after"
-    return f"green again in {months} month{'' if months == 1 else 's'}"
-
-
-def _rating_words(rating: Rating) -> str:
-    return f"{rating.value.upper()} ({rating.meaning})"
-
-
-def projection_chart(facts: StockpileFacts, points: list[ProjectionPoint], *, title: str) -> Markup:
-    """Available stock month by month after a transfer, against the requirement and the green
-    level, over red, yellow and green bands named in words.
-
-    The transfer is the drop at month 0 from what is available now to what is left after
-    giving it; the months after add production and expected deliveries.
-    """
-    prefix = f"projection{next(_ids)}"
-    width, height = 760, 350
-    left, right, top, bottom = 64, 112, 20, 96
-    plot_w, plot_h = width - left - right, height - top - bottom
-    now_gap = 80.0  # room left of month 0 for "now" and the transfer's label
-    months = points[-1].month if points else 0
-    step_x = (plot_w - now_gap - 8) / max(months, 1)
-    requirement = facts.requirement
-    green = points[0].green_level if points else requirement
-    yellow = -(-requirement * facts.thresholds.yellow_percent // 100)  # least rated yellow
-    values = [facts.available, *(p.available for p in points)]
-    low, high = min(0, *values), max(green, requirement, *values)
-    high += high // 10 + 1  # headroom above the highest line, for its label
-    step_y = _nice_step(high - low)
-    axis_low = step_y * (low // step_y)
-    axis_high = step_y * -(-high // step_y)
-
-    def x(month: int) -> float:
-        return left + now_gap + month * step_x
-
-    def y(value: float) -> float:
-        return top + plot_h - plot_h * (value - axis_low) / (axis_high - axis_low)
-
-    recover = recovery_words(facts.months_to_recover)
-    summary = (
-        f"{facts.holder} {facts.system}: now {facts.available:,} available,"
-        f" {_rating_words(facts.now)}; after giving {facts.quantity:,},"
-        f" {facts.available_after:,}, {_rating_words(facts.after)}; {recover}."
-        f" Requirement {requirement:,}; green from {green:,}."
-    )
-    parts = [
-        f'<svg class="chart chart--projection" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-labelledby="{prefix}-title {prefix}-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{prefix}-title">{_a(title)}</title>',
-        f'<desc id="{prefix}-desc">{_a(summary)}</desc>',
-        "<defs>"
-        f'<marker id="{prefix}-arrow" viewBox="0 0 10 10" refX="10" refY="5" '
-        'markerWidth="7" markerHeight="7" orient="auto">'
-        '<path class="arrowhead" d="M 0 0 L 10 5 L 0 10 z"/></marker>'
-        "</defs>",
-    ]
-    bands = (
-        (Rating.RED, axis_low, yellow),
-        (Rating.YELLOW, yellow, green),
-        (Rating.GREEN, green, axis_high),
-    )
-    for rating, start, end in bands:
-        start, end = max(start, axis_low), min(end, axis_high)
-        if end <= start:
-            continue
-        y_top, y_bottom = y(end), y(start)
-        parts.append(
-            f'<rect class="band band--{rating.value}" x="{left}" y="{y_top:.1f}" '
-            f'width="{plot_w}" height="{y_bottom - y_top:.1f}"/>'
-        )
-        if y_bottom - y_top >= 16:
-            parts.append(
-                f'<text class="band-label" x="{width - right - 6}" y="{y_top + 14:.1f}" '
-                f'text-anchor="end">{_a(_rating_words(rating))}</text>'
-            )
-    value = axis_low
-    while value <= axis_high:
-        parts.append(
-            f'<line class="grid" x1="{left}" y1="{y(value):.1f}" x2="{width - right}" '
-            f'y2="{y(value):.1f}"/>'
-            f'<text class="tick" x="{left - 8}" y="{y(value) + 4:.1f}" '
-            f'text-anchor="end">{value:,}</text>'
-        )
-        value += step_y
-    # The two levels are named in the margin at the right, apart even when they are close.
-    green_label_y = min(y(green) + 4, y(requirement) + 4 - 14)
-    for cls, level, label, label_y in (
-        ("requirement", requirement, f"requirement {requirement:,}", y(requirement) + 4),
-        ("green-level", green, f"green from {green:,}", green_label_y),
-    ):
-        parts.append(
-            f'<line class="level level--{cls}" x1="{left}" y1="{y(level):.1f}" '
-            f'x2="{width - right}" y2="{y(level):.1f}"/>'
-            f'<text class="level-label" x="{width - right + 6}" y="{label_y:.1f}">'
-            f"{_a(label)}</text>"
-        )
-    label_every = _month_step(months)
-    axis_y = top + plot_h
-    parts.append(
-        f'<text class="tick" x="{left + 14:.1f}" y="{axis_y + 18}" text-anchor="middle">now</text>'
-    )
-    for point in points:
-        if point.month % label_every == 0:
-            parts.append(
-                f'<text class="tick" x="{x(point.month):.1f}" y="{axis_y + 18}" '
-                f'text-anchor="middle">{point.month}</text>'
-            )
-    parts.append(
-        f'<text class="tick" x="{left + plot_w / 2:.1f}" y="{axis_y + 36}" '
-        'text-anchor="middle">months from today</text>'
-        f'<line class="axis" x1="{left}" y1="{axis_y}" x2="{width - right}" y2="{axis_y}"/>'
-    )
-    if facts.quantity:
-        parts.append(
-            f'<line class="drop" x1="{x(0):.1f}" y1="{y(facts.available):.1f}" '
-            f'x2="{x(0):.1f}" y2="{y(facts.available_after):.1f}" '
-            f'marker-end="url(#{prefix}-arrow)"/>'
-            f'<text class="drop-label" x="{x(0) - 6:.1f}" '
-            f'y="{(y(facts.available) + y(facts.available_after)) / 2 + 4:.1f}" '
-            f'text-anchor="end"><tspan x="{x(0) - 6:.1f}" dy="-0.6em">transfer </tspan>'
-            f'<tspan x="{x(0) - 6:.1f}" dy="1.2em">of {facts.quantity:,}</tspan></text>'
-        )
-    line = [f"{left + 14:.1f},{y(facts.available):.1f}", f"{x(0):.1f},{y(facts.available):.1f}"]
-    line += [f"{x(p.month):.1f},{y(p.available):.1f}" for p in points]
-    parts.append(
-        f'<polyline class="available" points="{" ".join(line[:2])}"/>'
-        f'<polyline class="available" points="{" ".join(line[2:])}"/>'
-        f'<circle class="pt pt--{facts.now.value}" cx="{left + 14:.1f}" '
-        f'cy="{y(facts.available):.1f}" r="4"><title>Now: {facts.available:,} available, '
-        f"{_a(_rating_words(facts.now))}</title></circle>"
-    )
-    for point in points:
-        when = "after the transfer" if point.month == 0 else f"month {point.month}"
-        parts.append(
-            f'<circle class="pt pt--{point.rating.value}" cx="{x(point.month):.1f}" '
-            f'cy="{y(point.available):.1f}" r="3.5"><title>{_a(when)}, {point.on.isoformat()}:'
-            f" {point.available:,} available, {_a(_rating_words(point.rating))}</title></circle>"
-        )
-    legend_y = height - 34
-    parts.append(
-        f'<line class="available" x1="{left}" y1="{legend_y - 4}" x2="{left + 24}" '
-        f'y2="{legend_y - 4}"/>'
-        f'<text class="legend" x="{left + 30}" y="{legend_y}">available</text>'
-        f'<line class="level level--requirement" x1="{left + 120}" y1="{legend_y - 4}" '
-        f'x2="{left + 144}" y2="{legend_y - 4}"/>'
-        f'<text class="legend" x="{left + 150}" y="{legend_y}">requirement</text>'
-        f'<line class="level level--green-level" x1="{left + 260}" y1="{legend_y - 4}" '
-        f'x2="{left + 284}" y2="{legend_y - 4}"/>'
-        f'<text class="legend" x="{left + 290}" y="{legend_y}">green level</text>'
-        f'<text class="legend" x="{left}" y="{legend_y + 22}">bands: red below'
-        f" {yellow:,}, yellow from {yellow:,}, green from {green:,}</text>"
-        "</svg>"
-    )
     return Markup("".join(parts))
 
 
@@ -491,7 +177,7 @@ def projection_chart(facts: StockpileFacts, points: list[ProjectionPoint], *, ti
 def changes_chart(kinds: list[tuple[str, int]], *, title: str) -> Markup:
     """One labelled horizontal bar per kind of change (``review_required → permitted``), most
     first; each bar is named and counted in text beside it, so no colour is needed to read it."""
-    prefix = f"changes{next(_ids)}"
+    prefix = unique_id("changes")
     label_w, bar_w, count_w, row_h, top = 300, 380, 60, 30, 12
     width = label_w + bar_w + count_w
     height = top * 2 + row_h * max(len(kinds), 1)
@@ -500,17 +186,17 @@ def changes_chart(kinds: list[tuple[str, int]], *, title: str) -> Markup:
     parts = [
         f'<svg class="chart chart--changes" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{prefix}-title {prefix}-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{prefix}-title">{_a(title)}</title>',
-        f'<desc id="{prefix}-desc">{_a(summary)}.</desc>',
+        f'<title id="{prefix}-title">{attr(title)}</title>',
+        f'<desc id="{prefix}-desc">{attr(summary)}.</desc>',
     ]
     for index, (kind, n) in enumerate(kinds):
         y = top + index * row_h
         length = bar_w * n / most if most else 0
         parts.append(
             f'<text class="tick" x="{label_w - 10}" y="{y + row_h / 2 + 4:.1f}" '
-            f'text-anchor="end">{_a(kind)}</text>'
+            f'text-anchor="end">{attr(kind)}</text>'
             f'<rect class="change-bar" x="{label_w}" y="{y + 5}" width="{length:.1f}" '
-            f'height="{row_h - 10}"><title>{n} {_a(kind)}</title></rect>'
+            f'height="{row_h - 10}"><title>{n} {attr(kind)}</title></rect>'
             f'<text class="total" x="{label_w + length + 6:.1f}" y="{y + row_h / 2 + 4:.1f}">'
             f"{n}</text>"
         )
@@ -531,7 +217,7 @@ def waiting_chart(months: Sequence[MonthFigures], *, title: str) -> Markup:
     """Two bars a month, in working days to an answer: the median (solid) and the 90th
     percentile (hatched), each labelled with its value; under each month, how many
     answers it had (a month with none has no bars)."""
-    prefix = f"waiting{next(_ids)}"
+    prefix = unique_id("waiting")
     width, height = 760, 320
     left, right, top, bottom = 48, 16, 24, 84
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -548,8 +234,8 @@ def waiting_chart(months: Sequence[MonthFigures], *, title: str) -> Markup:
     parts = [
         f'<svg class="chart chart--waiting" viewBox="0 0 {width} {height}" role="img" '
         f'aria-labelledby="{prefix}-title {prefix}-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{prefix}-title">{_a(title)}</title>',
-        f'<desc id="{prefix}-desc">{_a(span)}, working days: {_a(summary or "no answer")}.</desc>',
+        f'<title id="{prefix}-title">{attr(title)}</title>',
+        f'<desc id="{prefix}-desc">{attr(span)}, working days: {attr(summary or "no answer")}.</desc>',
         "<defs>"
         f'<pattern id="{prefix}-hatch" class="pattern" width="6" height="6" '
         'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
@@ -577,7 +263,7 @@ def waiting_chart(months: Sequence[MonthFigures], *, title: str) -> Markup:
             x, y = centre + offset, top + plot_h - h
             parts.append(
                 f'<rect class="wait wait--{key}" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" '
-                f'height="{h:.1f}"{fill}><title>{_a(label)}: {words} {_days(value)} working'
+                f'height="{h:.1f}"{fill}><title>{attr(label)}: {words} {_days(value)} working'
                 f" days</title></rect>"
                 f'<text class="total" x="{x + bar / 2:.1f}" y="{y - 4:.1f}" '
                 f'text-anchor="middle">{_days(value)}</text>'

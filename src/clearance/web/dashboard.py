@@ -72,8 +72,12 @@ def _month_keys(now: dt.datetime, months: int) -> list[str]:
 def decisions_by_month(
     srv: Runtime, viewer: SignedIn, now: dt.datetime, months: int = 12
 ) -> tuple[list[MonthCounts], set[int]]:
-    """Cases approved, approved with conditions or denied per month (the last ``months``),
-    counting only cases the viewer may see; also the levels of the cases counted."""
+    """Cases approved, approved with conditions or denied per month, counting only cases the
+    viewer may see; also the levels of the cases counted.
+
+    The months run from the first of the last ``months`` with a decision to the current
+    one: a chart of empty months before anything happened says nothing. None at all when
+    nothing was decided."""
     keys = _month_keys(now, months)
     since = dt.datetime.fromisoformat(f"{keys[0]}-01T00:00:00+00:00")
     counts = {key: MonthCounts(key) for key in keys}
@@ -82,7 +86,10 @@ def decisions_by_month(
         if month in counts:
             counts[month].counts[kind] = number
             levels.add(level)
-    return list(counts.values()), levels
+    shown = list(counts.values())
+    while shown and not shown[0].total:
+        shown.pop(0)
+    return shown, levels
 
 
 def build_dashboard(srv: Runtime, viewer: SignedIn) -> Dashboard:

@@ -1,5 +1,5 @@
 """The dashboard: the landing page, what waits for the viewer, what waits on whom, and the
-decisions of the last year."""
+decisions of the last year (from its first month with one)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,14 @@ def home() -> Response:
 @router.get("/dashboard")
 def dashboard(request: Request, viewer: Viewer, srv: Srv) -> Response:
     board = build_dashboard(srv, viewer)
-    chart = decisions_chart(board.months, title="Decisions per month, last twelve months")
+    months = board.months
+    chart = (
+        decisions_chart(
+            months, title=f"Decisions per month, {months[0].month} to {months[-1].month}"
+        )
+        if months
+        else None
+    )
     now = srv.now()
     waiting = srv.inbox(actor=viewer.id)
     escalated = srv.cases.escalated(actor=viewer.id, now=now)

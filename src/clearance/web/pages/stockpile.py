@@ -17,12 +17,12 @@ from fastapi import APIRouter, Query, Request, Response
 from clearance.core.access import Level
 from clearance.core.dates import RANGE
 from clearance.core.request import iso_date
-from clearance.core.stockpile import Rating
+from clearance.core.stockpile import Rating, StockpileFacts
 from clearance.errors import InputError, NotFoundError
 from clearance.service.stockpile import MAX_MONTHS, PositionView
 
 from ..auth import Srv, Viewer
-from ..charts import projection_chart, recovery_words
+from ..projection_chart import projection_chart, recovery_words, yellow_level
 from ..rendering import PageRoute, render
 
 __all__ = ["router"]
@@ -93,6 +93,21 @@ def _day(value: str) -> dt.date | None:
     return day
 
 
+def _room(facts: StockpileFacts) -> str:
+    """How much could be given before the rating falls: what the page says until a
+    transfer is entered, instead of a chart of nothing given."""
+    available, green = facts.available, facts.thresholds.green_level(facts.requirement)
+    yellow = yellow_level(facts)
+    if available >= green:
+        return (
+            f"Giving up to {available - green:,} keeps it green; up to {available - yellow:,},"
+            " yellow; more leaves it red."
+        )
+    if available >= yellow:
+        return f"It is yellow already: giving up to {available - yellow:,} keeps it yellow."
+    return "It is red already: any transfer leaves it red."
+
+
 @router.get("/stockpile/{holder}/{system}")
 def position_page(
     holder: str,
@@ -100,11 +115,12 @@ def position_page(
     request: Request,
     viewer: Viewer,
     srv: Srv,
-    transfer: Text = "0",
+    transfer: Text = "",
     months: Text = "24",
     as_of: Text = "",
 ) -> Response:
-    """The position today; what giving ``transfer`` would do; its rating as of ``as_of``.
+    """The position today; what giving ``transfer`` would do (none given: how much could be
+    given before its rating falls); its rating as of ``as_of``.
 
     A value that cannot be used is shown on the form it came from (422), with the
     rest of the page as it would be without it.
@@ -117,7 +133,7 @@ def position_page(
         projection = stock.project(
             holder,
             system,
-            transfer=_whole(transfer, "transfer", 0, MAX_TRANSFER),
+            transfer=_whole(transfer or "0", "transfer", 0, MAX_TRANSFER),
             months=_whole(months, "months", 1, MAX_MONTHS),
             on=on,
             actor=viewer.id,
@@ -134,7 +150,7 @@ def position_page(
     except NotFoundError as exc:
         errors["as_of"] = f"as of {as_of.strip()}: {exc.message}"
     chart = None
-    if projection is not None:
+    if projection is not None and projection.facts.quantity:  # no transfer: nothing to draw
         chart = projection_chart(
             projection.facts,
             list(projection.points),
@@ -156,6 +172,7 @@ def position_page(
         projection=projection,
         chart=chart,
         recovery=recovery_words(projection.facts.months_to_recover) if projection else "",
+        room=_room(projection.facts) if projection else "",
         errors=errors,
         form={"transfer": transfer, "months": months, "as_of": as_of},
         party=party.name if party is not None else holder,
