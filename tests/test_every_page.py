@@ -1,0 +1,215 @@
+"""Every page of the web app, as a requester, an approver and an auditor see it, in a real browser.
+
+Each visit keeps a full-page screenshot, named by role and page, in
+``test-artifacts/screenshots/pages/`` (or ``$CLEARANCE_TEST_ARTIFACTS``), so a
+person can look at every page of a CI run without running it; and each runs
+axe-core (the ``axe-playwright-python`` package bundles it) in the same
+Chromium, failing on any violation of impact serious or critical. The visit
+list is checked against the application's own routes: a new page that no one
+visits fails ``test_every_page_route_is_visited``.
+
+The server, the browser and one signed-in context per role are shared by the
+module (the server and browser fixtures are those of test_browser), so the
+whole file runs as one demo world: a proposal is uploaded once, first, for the
+proposal pages to show.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from fastapi.routing import APIRoute, iter_route_contexts
+from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, expect
+
+from clearance.service.runtime import Runtime
+from clearance.settings import load_settings
+from clearance.web.app import create_app
+from tests.test_browser import (  # noqa: F401 (the real server and browser, one per module)
+    ARTIFACTS,
+    PASSWORD,
+    base_url,
+    browser,
+)
+from tests.test_proposals import candidate
+
+pytestmark = pytest.mark.slow
+
+ROLES = {"requester": "ua.liaison", "approver": "secdef", "auditor": "auditor"}
+BLOCKING = {"serious", "critical"}
+SHOTS = ARTIFACTS / "screenshots" / "pages"
+AXE = Axe()
+
+
+def preview_a_strike(page: Page) -> None:
+    """The form as a requester fills it: the screening beside it answers before submitting."""
+    page.get_by_label("System").select_option("atacms")
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_label("Target territory").select_option("RU")
+    page.get_by_label("Date").fill("2025-06-15")
+    expect(page.locator("#preview")).to_contain_text("us.secdef")
+
+
+def project_a_transfer(page: Page) -> None:
+    """The projection drawn: a transfer that takes the position below its requirement."""
+    expect(page.locator("#projection svg")).to_be_visible()
+
+
+def refuse_a_password(page: Page) -> None:
+    page.get_by_label("User name").fill("ua.liaison")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("[role=alert]")).to_be_visible()
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One page as a person reaches it: the route it is served by, a name for its screenshot,
+    the address (``{proposal}`` is the number of the proposal the module uploads), the roles
+    who visit it, and what they do on it before it is looked at."""
+
+    route: str
+    name: str
+    url: str
+    roles: tuple[str, ...] = tuple(ROLES)
+    act: Callable[[Page], None] | None = None
+
+
+SIGNED_IN = (
+    Visit("/", "home", "/"),
+    Visit("/dashboard", "dashboard-and-inbox", "/dashboard"),
+    Visit("/cases", "cases", "/cases?all=1"),
+    Visit("/cases", "cases-search", "/cases?all=1&q=atacms"),
+    Visit("/cases/{ref}", "case-waiting", "/cases/1"),
+    Visit("/cases/{ref}", "case-approved", "/cases/3"),
+    Visit("/cases/{ref}", "case-not-found", "/cases/99999"),
+    Visit("/requests/new", "request-preview", "/requests/new", ("requester",), preview_a_strike),
+    Visit("/requests/new", "request-refused", "/requests/new", ("approver", "auditor")),
+    Visit("/catalog", "catalog", "/catalog"),
+    Visit("/catalog/{system}", "catalog-system", "/catalog/storm-shadow"),
+    Visit("/policy", "policy", "/policy"),
+    Visit("/policy/{holder}", "policy-holder", "/policy/US"),
+    Visit("/policy/proposals", "proposals", "/policy/proposals"),
+    Visit("/policy/proposals/{number}", "proposal", "/policy/proposals/{proposal}"),
+    Visit("/ledger", "ledger", "/ledger"),
+    Visit("/ledger/verification", "ledger-verification", "/ledger/verification"),
+    Visit("/stockpile", "stockpile", "/stockpile"),
+    Visit(
+        "/stockpile/{holder}/{system}",
+        "stockpile-position",
+        "/stockpile/UA/atacms?transfer=30",
+        act=project_a_transfer,
+    ),
+    Visit("/reports/waiting", "report-waiting", "/reports/waiting"),
+    Visit("/notifications", "notifications", "/notifications"),
+    Visit("/notifications/dead", "notifications-dead", "/notifications/dead"),
+    Visit("/docs", "api-docs", "/docs"),
+)
+SIGNED_OUT = (
+    Visit("/sign-in", "sign-in", "/sign-in", ("visitor",)),
+    Visit("/sign-in", "sign-in-refused", "/sign-in", ("visitor",), refuse_a_password),
+)
+# GET routes outside the schema that are not pages a person reads.
+NOT_PAGES = {"/ledger/checkpoint.json": "the latest checkpoint, a JSON file to keep"}
+
+
+def _visits() -> Iterator[Any]:
+    for visit in (*SIGNED_IN, *SIGNED_OUT):
+        for role in visit.roles:
+            yield pytest.param(role, visit, id=f"{role}-{visit.name}")
+
+
+def page_routes(app: Any) -> set[str]:
+    """The app's HTML pages: its GET routes left out of the OpenAPI schema (the API is in it)."""
+    return {
+        context.path
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute)
+        and "GET" in (context.methods or ())
+        and not context.original_route.include_in_schema
+    }
+
+
+def test_every_page_route_is_visited(tmp_path: Path) -> None:
+    app = create_app(Runtime(load_settings({"CLEARANCE_DATA_DIR": str(tmp_path)})))
+    served = page_routes(app)
+    visited = {visit.route for visit in (*SIGNED_IN, *SIGNED_OUT)} | set(NOT_PAGES)
+    assert "/cases/{ref}" in served  # the routes are read, not an empty set
+    assert sorted(served - visited) == [], "pages no test visits: add them to SIGNED_IN"
+    assert sorted(visited - served) == [], "visits of routes the app no longer serves"
+
+
+def _sign_in(context: BrowserContext, user: str) -> Page:
+    page = context.new_page()
+    page.goto("/sign-in")
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r"/sign-in"))
+    return page
+
+
+@pytest.fixture(scope="module")
+def pages(browser: Browser, base_url: str) -> Iterator[dict[str, Page]]:  # noqa: F811
+    """One page per role, signed in once, and one for a visitor who is not signed in."""
+    contexts = []
+
+    def context() -> BrowserContext:
+        made = browser.new_context(base_url=base_url, viewport={"width": 1366, "height": 800})
+        contexts.append(made)
+        return made
+
+    signed = {role: _sign_in(context(), user) for role, user in ROLES.items()}
+    yield {**signed, "visitor": context().new_page()}
+    for made in contexts:
+        made.close()
+
+
+@pytest.fixture(scope="module")
+def proposal(browser: Browser, base_url: str) -> str:  # noqa: F811
+    """A US proposal uploaded by the US liaison, for the proposal pages to show."""
+    context = browser.new_context(base_url=base_url)
+    page = _sign_in(context, "us.liaison")
+    page.goto("/policy/proposals")
+    texts = candidate("2099-01-01", "Strikes inside Russia authorised from 2099")
+    page.get_by_label("Bundle files").set_input_files(
+        [FilePayload(name=n, mimeType="text/plain", buffer=t.encode()) for n, t in texts.items()]
+    )
+    page.get_by_role("button", name="Propose").click()
+    expect(page).to_have_url(re.compile(r"/policy/proposals/\d+$"))
+    number = page.url.rsplit("/", 1)[1]
+    context.close()
+    return number
+
+
+def blocking(results: dict[str, Any], where: str) -> list[str]:
+    """Axe's serious and critical violations, one line for each element: rule, impact, where."""
+    return [
+        f"{violation['id']} ({violation['impact']}) {' '.join(map(str, node['target']))}"
+        f" on {where}: {violation['help']}"
+        for violation in results["violations"]
+        if violation["impact"] in BLOCKING
+        for node in violation["nodes"]
+    ]
+
+
+@pytest.mark.parametrize(("role", "visit"), list(_visits()))
+def test_the_page_is_shown_and_has_no_serious_accessibility_violation(
+    pages: dict[str, Page], proposal: str, role: str, visit: Visit
+) -> None:
+    page = pages[role]
+    url = visit.url.format(proposal=proposal)
+    answer = page.goto(url)
+    assert answer is not None
+    assert answer.headers["content-type"].startswith("text/html"), url
+    if visit.act is not None:
+        visit.act(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{role}-{visit.name}.png"), full_page=True)
+    violations = blocking(AXE.run(page).response, f"{url} as the {role}")
+    assert violations == [], "\n".join(violations)
