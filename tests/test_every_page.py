@@ -55,6 +55,34 @@ def preview_a_strike(page: Page) -> None:
     expect(page.locator("#preview")).to_contain_text("us.secdef")
 
 
+def submit_a_region_of_another_territory(page: Page) -> None:
+    """Refused on the form: the field in error is marked and named in the alert."""
+    page.get_by_label("System").select_option("gmlrs")
+    page.get_by_label("Target territory").select_option("RU")
+    page.get_by_label("Date").fill("2024-06-20")
+    page.get_by_label("Target region").fill("UA-43")
+    page.get_by_role("button", name="Submit request").click()
+    expect(page.get_by_label("Target region")).to_have_attribute("aria-invalid", "true")
+
+
+def deny_without_a_reason(page: Page) -> None:
+    """Refused, so nothing is recorded: the error is shown above the answer form."""
+    page.get_by_label("Signing-key passphrase").fill("not the passphrase")
+    page.get_by_role("button", name="Deny").click()
+    expect(page.locator("#answer-error")).to_contain_text("Not recorded")
+
+
+def ask_to_withdraw(page: Page) -> None:
+    """The page that asks to confirm; the test goes no further, so nothing is withdrawn."""
+    page.get_by_label("Reason for withdrawing").fill("The target is no longer relevant")
+    page.get_by_role("button", name="Withdraw…").click()
+    expect(page.locator("h1")).to_have_text("Withdraw case 2?")
+
+
+def verify_the_chain(page: Page) -> None:
+    expect(page.locator("#verification-status")).to_contain_text("Verified")
+
+
 def project_a_transfer(page: Page) -> None:
     """The projection drawn: a transfer that takes the position below its requirement."""
     expect(page.locator("#projection svg")).to_be_visible()
@@ -87,8 +115,17 @@ SIGNED_IN = (
     Visit("/cases", "cases-search", "/cases?all=1&q=atacms"),
     Visit("/cases/{ref}", "case-waiting", "/cases/1"),
     Visit("/cases/{ref}", "case-approved", "/cases/3"),
+    Visit("/cases/{ref}", "case-answer-refused", "/cases/1", ("approver",), deny_without_a_reason),
+    Visit("/cases/{ref}", "case-withdraw-confirm", "/cases/2", ("requester",), ask_to_withdraw),
     Visit("/cases/{ref}", "case-not-found", "/cases/99999"),
     Visit("/requests/new", "request-preview", "/requests/new", ("requester",), preview_a_strike),
+    Visit(
+        "/requests/new",
+        "request-error",
+        "/requests/new",
+        ("requester",),
+        submit_a_region_of_another_territory,
+    ),
     Visit("/requests/new", "request-refused", "/requests/new", ("approver", "auditor")),
     Visit("/catalog", "catalog", "/catalog"),
     Visit("/catalog/{system}", "catalog-system", "/catalog/storm-shadow"),
@@ -96,7 +133,8 @@ SIGNED_IN = (
     Visit("/policy/{holder}", "policy-holder", "/policy/US"),
     Visit("/policy/proposals", "proposals", "/policy/proposals"),
     Visit("/policy/proposals/{number}", "proposal", "/policy/proposals/{proposal}"),
-    Visit("/ledger", "ledger", "/ledger"),
+    Visit("/ledger", "ledger-verified", "/ledger", ("auditor",), verify_the_chain),
+    Visit("/ledger", "ledger-refused", "/ledger", ("requester", "approver")),
     Visit("/ledger/verification", "ledger-verification", "/ledger/verification"),
     Visit("/stockpile", "stockpile", "/stockpile"),
     Visit(
@@ -198,18 +236,27 @@ def blocking(results: dict[str, Any], where: str) -> list[str]:
     ]
 
 
+def look_at(page: Page, role: str, name: str, url: str, act: Callable[[Page], None] | None) -> None:
+    """Open the page as a person would, keep its screenshot, and run axe on it, with every
+    ``<details>`` opened (axe passes over what is hidden)."""
+    answer = page.goto(url)
+    assert answer is not None
+    assert answer.headers["content-type"].startswith("text/html"), url
+    if act is not None:
+        act(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{role}-{name}.png"), full_page=True)
+    page.eval_on_selector_all("details", "all => all.forEach(d => { d.open = true; })")
+    violations = blocking(AXE.run(page).response, f"{url} as the {role}")
+    assert violations == [], "\n".join(violations)
+
+
 @pytest.mark.parametrize(("role", "visit"), list(_visits()))
 def test_the_page_is_shown_and_has_no_serious_accessibility_violation(
     pages: dict[str, Page], proposal: str, role: str, visit: Visit
 ) -> None:
-    page = pages[role]
-    url = visit.url.format(proposal=proposal)
-    answer = page.goto(url)
-    assert answer is not None
-    assert answer.headers["content-type"].startswith("text/html"), url
-    if visit.act is not None:
-        visit.act(page)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{role}-{visit.name}.png"), full_page=True)
-    violations = blocking(AXE.run(page).response, f"{url} as the {role}")
-    assert violations == [], "\n".join(violations)
+    look_at(pages[role], role, visit.name, visit.url.format(proposal=proposal), visit.act)
+
+
+def test_an_unknown_path_is_a_page(pages: dict[str, Page]) -> None:
+    look_at(pages["requester"], "requester", "unknown-path", "/no-such-page", None)
