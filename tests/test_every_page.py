@@ -226,10 +226,11 @@ def proposal(browser: Browser, base_url: str) -> str:  # noqa: F811
 
 
 def blocking(results: dict[str, Any], where: str) -> list[str]:
-    """Axe's serious and critical violations, one line for each element: rule, impact, where."""
+    """Axe's serious and critical violations, one line for each element: the rule, its impact,
+    the element's selector, the page, and what axe found wrong (a contrast's ratio and colours)."""
     return [
         f"{violation['id']} ({violation['impact']}) {' '.join(map(str, node['target']))}"
-        f" on {where}: {violation['help']}"
+        f" on {where}: {' '.join(node.get('failureSummary', violation['help']).split())}"
         for violation in results["violations"]
         if violation["impact"] in BLOCKING
         for node in violation["nodes"]
