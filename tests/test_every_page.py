@@ -4,7 +4,8 @@ Each visit keeps a full-page screenshot, named by role and page, in
 ``test-artifacts/screenshots/pages/`` (or ``$CLEARANCE_TEST_ARTIFACTS``), so a
 person can look at every page of a CI run without running it; and each runs
 axe-core (the ``axe-playwright-python`` package bundles it) in the same
-Chromium, failing on any violation of impact serious or critical. The visit
+Chromium, failing on any violation of impact serious or critical. The auditor
+visits them all again at a phone's width, where no page may scroll sideways. The visit
 list is checked against the application's own routes: a new page that no one
 visits fails ``test_every_page_route_is_visited``.
 
@@ -25,7 +26,14 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from fastapi.routing import APIRoute, iter_route_contexts
-from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, expect
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    FilePayload,
+    Page,
+    ViewportSize,
+    expect,
+)
 
 from clearance.service.runtime import Runtime
 from clearance.settings import load_settings
@@ -41,6 +49,12 @@ from tests.test_proposals import candidate
 pytestmark = pytest.mark.slow
 
 ROLES = {"requester": "ua.liaison", "approver": "secdef", "auditor": "auditor"}
+DESKTOP: ViewportSize = {"width": 1366, "height": 800}
+# The auditor visits every page again at a phone's width, where the page must not scroll
+# sideways and a wide table that does must be reachable by keyboard: of the three roles, the
+# auditor sees the most tables (the ledger, the report of waiting).
+PHONE: ViewportSize = {"width": 390, "height": 844}
+ON_A_PHONE = "auditor"
 BLOCKING = {"serious", "critical"}
 SHOTS = ARTIFACTS / "screenshots" / "pages"
 AXE = Axe()
@@ -160,6 +174,8 @@ def _visits() -> Iterator[Any]:
     for visit in (*SIGNED_IN, *SIGNED_OUT):
         for role in visit.roles:
             yield pytest.param(role, visit, id=f"{role}-{visit.name}")
+            if role == ON_A_PHONE:
+                yield pytest.param(f"{role}-phone", visit, id=f"{role}-phone-{visit.name}")
 
 
 def page_routes(app: Any) -> set[str]:
@@ -194,16 +210,18 @@ def _sign_in(context: BrowserContext, user: str) -> Page:
 
 @pytest.fixture(scope="module")
 def pages(browser: Browser, base_url: str) -> Iterator[dict[str, Page]]:  # noqa: F811
-    """One page per role, signed in once, and one for a visitor who is not signed in."""
+    """One page per role, signed in once, the auditor's again on a phone, and one for a visitor
+    who is not signed in."""
     contexts = []
 
-    def context() -> BrowserContext:
-        made = browser.new_context(base_url=base_url, viewport={"width": 1366, "height": 800})
+    def context(viewport: ViewportSize = DESKTOP) -> BrowserContext:
+        made = browser.new_context(base_url=base_url, viewport=viewport)
         contexts.append(made)
         return made
 
     signed = {role: _sign_in(context(), user) for role, user in ROLES.items()}
-    yield {**signed, "visitor": context().new_page()}
+    phone = {f"{ON_A_PHONE}-phone": _sign_in(context(PHONE), ROLES[ON_A_PHONE])}
+    yield {**signed, **phone, "visitor": context().new_page()}
     for made in contexts:
         made.close()
 
@@ -247,6 +265,9 @@ def look_at(page: Page, role: str, name: str, url: str, act: Callable[[Page], No
         act(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{role}-{name}.png"), full_page=True)
+    if page.viewport_size == PHONE:  # reflow (WCAG 1.4.10): only a wide table may scroll
+        wider = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+        assert wider <= 0, f"{url} as the {role} scrolls sideways by {wider} pixels"
     page.eval_on_selector_all("details", "all => all.forEach(d => { d.open = true; })")
     violations = blocking(AXE.run(page).response, f"{url} as the {role}")
     assert violations == [], "\n".join(violations)
