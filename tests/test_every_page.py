@@ -49,6 +49,8 @@ from tests.test_proposals import candidate
 pytestmark = pytest.mark.slow
 
 ROLES = {"requester": "ua.liaison", "approver": "secdef", "auditor": "auditor"}
+# The administrator too, for the one page that is theirs alone (deliveries that failed).
+USERS = {**ROLES, "admin": "admin.user"}
 DESKTOP: ViewportSize = {"width": 1366, "height": 800}
 # The auditor visits every page again at a phone's width, where the page must not scroll
 # sideways and a wide table that does must be reachable by keyboard: of the three roles, the
@@ -113,15 +115,18 @@ def refuse_a_password(page: Page) -> None:
 class Visit:
     """One page as a person reaches it: the route it is served by, a name for its screenshot,
     the address (``{proposal}`` is the number of the proposal the module uploads), the roles
-    who visit it, and what they do on it before it is looked at."""
+    who visit it, those of them who are refused it (shown an error page instead), and what
+    they do on it before it is looked at."""
 
     route: str
     name: str
     url: str
     roles: tuple[str, ...] = tuple(ROLES)
     act: Callable[[Page], None] | None = None
+    refused: tuple[str, ...] = ()
 
 
+NOT_AUDITORS = ("requester", "approver")
 SIGNED_IN = (
     Visit("/", "home", "/"),
     Visit("/dashboard", "dashboard-and-inbox", "/dashboard"),
@@ -131,7 +136,7 @@ SIGNED_IN = (
     Visit("/cases/{ref}", "case-approved", "/cases/3"),
     Visit("/cases/{ref}", "case-answer-refused", "/cases/1", ("approver",), deny_without_a_reason),
     Visit("/cases/{ref}", "case-withdraw-confirm", "/cases/2", ("requester",), ask_to_withdraw),
-    Visit("/cases/{ref}", "case-not-found", "/cases/99999"),
+    Visit("/cases/{ref}", "case-not-found", "/cases/99999", refused=tuple(ROLES)),
     Visit("/requests/new", "request-preview", "/requests/new", ("requester",), preview_a_strike),
     Visit(
         "/requests/new",
@@ -140,16 +145,32 @@ SIGNED_IN = (
         ("requester",),
         submit_a_region_of_another_territory,
     ),
-    Visit("/requests/new", "request-refused", "/requests/new", ("approver", "auditor")),
+    Visit(
+        "/requests/new",
+        "request-refused",
+        "/requests/new",
+        ("approver", "auditor"),
+        refused=("approver", "auditor"),
+    ),
     Visit("/catalog", "catalog", "/catalog"),
     Visit("/catalog/{system}", "catalog-system", "/catalog/storm-shadow"),
     Visit("/policy", "policy", "/policy"),
     Visit("/policy/{holder}", "policy-holder", "/policy/US"),
     Visit("/policy/proposals", "proposals", "/policy/proposals"),
-    Visit("/policy/proposals/{number}", "proposal", "/policy/proposals/{proposal}"),
+    Visit(  # a proposal of the US, which Ukraine's liaison does not see
+        "/policy/proposals/{number}",
+        "proposal",
+        "/policy/proposals/{proposal}",
+        refused=("requester",),
+    ),
     Visit("/ledger", "ledger-verified", "/ledger", ("auditor",), verify_the_chain),
-    Visit("/ledger", "ledger-refused", "/ledger", ("requester", "approver")),
-    Visit("/ledger/verification", "ledger-verification", "/ledger/verification"),
+    Visit("/ledger", "ledger-refused", "/ledger", ("requester", "approver"), refused=NOT_AUDITORS),
+    Visit(
+        "/ledger/verification",
+        "ledger-verification",
+        "/ledger/verification",
+        refused=NOT_AUDITORS,
+    ),
     Visit("/stockpile", "stockpile", "/stockpile"),
     Visit(
         "/stockpile/{holder}/{system}",
@@ -157,9 +178,15 @@ SIGNED_IN = (
         "/stockpile/UA/atacms?transfer=30",
         act=project_a_transfer,
     ),
-    Visit("/reports/waiting", "report-waiting", "/reports/waiting"),
+    Visit("/reports/waiting", "report-waiting", "/reports/waiting", refused=NOT_AUDITORS),
     Visit("/notifications", "notifications", "/notifications"),
-    Visit("/notifications/dead", "notifications-dead", "/notifications/dead"),
+    Visit(
+        "/notifications/dead",
+        "notifications-dead",
+        "/notifications/dead",
+        tuple(USERS),
+        refused=tuple(ROLES),
+    ),
     Visit("/docs", "api-docs", "/docs"),
 )
 SIGNED_OUT = (
@@ -210,8 +237,8 @@ def _sign_in(context: BrowserContext, user: str) -> Page:
 
 @pytest.fixture(scope="module")
 def pages(browser: Browser, base_url: str) -> Iterator[dict[str, Page]]:  # noqa: F811
-    """One page per role, signed in once, the auditor's again on a phone, and one for a visitor
-    who is not signed in."""
+    """One page per role (and the administrator), signed in once, the auditor's again on a
+    phone, and one for a visitor who is not signed in."""
     contexts = []
 
     def context(viewport: ViewportSize = DESKTOP) -> BrowserContext:
@@ -219,7 +246,7 @@ def pages(browser: Browser, base_url: str) -> Iterator[dict[str, Page]]:  # noqa
         contexts.append(made)
         return made
 
-    signed = {role: _sign_in(context(), user) for role, user in ROLES.items()}
+    signed = {role: _sign_in(context(), user) for role, user in USERS.items()}
     phone = {f"{ON_A_PHONE}-phone": _sign_in(context(PHONE), ROLES[ON_A_PHONE])}
     yield {**signed, **phone, "visitor": context().new_page()}
     for made in contexts:
@@ -255,12 +282,15 @@ def blocking(results: dict[str, Any], where: str) -> list[str]:
     ]
 
 
-def look_at(page: Page, role: str, name: str, url: str, act: Callable[[Page], None] | None) -> None:
-    """Open the page as a person would, keep its screenshot, and run axe on it, with every
-    ``<details>`` opened (axe passes over what is hidden)."""
+def look_at(page: Page, role: str, name: str, url: str, visit: Visit | None) -> None:
+    """Open the page as a person would (an error page if refused), keep its screenshot, and run
+    axe on it, with every ``<details>`` opened (axe passes over what is hidden)."""
     answer = page.goto(url)
     assert answer is not None
     assert answer.headers["content-type"].startswith("text/html"), url
+    refused = visit is None or role.removesuffix("-phone") in visit.refused
+    assert (answer.status >= 400) == refused, f"{url} as the {role}: {answer.status}"
+    act = visit.act if visit is not None else None
     if act is not None:
         act(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -277,8 +307,8 @@ def look_at(page: Page, role: str, name: str, url: str, act: Callable[[Page], No
 def test_the_page_is_shown_and_has_no_serious_accessibility_violation(
     pages: dict[str, Page], proposal: str, role: str, visit: Visit
 ) -> None:
-    look_at(pages[role], role, visit.name, visit.url.format(proposal=proposal), visit.act)
+    look_at(pages[role], role, visit.name, visit.url.format(proposal=proposal), visit)
 
 
 def test_an_unknown_path_is_a_page(pages: dict[str, Page]) -> None:
-    look_at(pages["requester"], "requester", "unknown-path", "/no-such-page", None)
+    look_at(pages["requester"], "requester", "unknown-path", "/no-such-page", visit=None)
