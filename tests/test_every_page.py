@@ -101,6 +101,7 @@ def verify_the_chain(page: Page) -> None:
 
 def project_a_transfer(page: Page) -> None:
     """The projection drawn: a transfer that takes the position below its requirement."""
+    expect(page.locator("#rating-after")).to_contain_text("RED")
     expect(page.locator("#projection svg")).to_be_visible()
 
 
