@@ -42,8 +42,31 @@
   }
   window.addEventListener("hashchange", openTarget);
 
+  // A table wider than the screen scrolls sideways inside its .table-wrap. A wrap that
+  // scrolls is made a region in the tab order, named by its table's caption, so that it can
+  // be scrolled from the keyboard and is announced when reached (WCAG 2.1.1); one that fits
+  // is left out of the tab order, where it would be a stop that does nothing.
+  function reachWideTables() {
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      if (wrap.scrollWidth > wrap.clientWidth) {
+        var caption = wrap.querySelector("caption");
+        wrap.tabIndex = 0;
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", caption ? caption.textContent.trim() : "Table");
+      } else {
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("aria-label");
+      }
+    });
+  }
+  window.addEventListener("resize", reachWideTables);
+  document.addEventListener("htmx:afterSettle", reachWideTables);
+  document.addEventListener("toggle", reachWideTables, true); // a table in opened <details>
+
   document.addEventListener("DOMContentLoaded", function () {
     openTarget();
+    reachWideTables();
     var form = document.getElementById("request-form");
     if (form) {
       showActionFields(form);
