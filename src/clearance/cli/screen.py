@@ -44,7 +44,7 @@ def new_decision_id() -> str:
 
 def read_request_file(path: Path) -> AnyRequest:
     """One request from a JSON file; an error names the file, or the request's field."""
-    return parse_request(read_json_file(path))
+    return parse_request(read_json_file(path, "a request"))
 
 
 def _lines(fd: int) -> Iterator[list[bytes]]:
