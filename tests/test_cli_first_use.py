@@ -1,0 +1,60 @@
+"""What a new user trips over first with the installed ``clearance`` command.
+
+Each test runs the console script in a process of its own, as a user would:
+with no argument on a terminal, before ``clearance init``, without a terminal
+for a passphrase, and with ``serve`` on a port another program holds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .test_cli import cli_env, scenario_requests
+
+CLI = Path(sys.executable).parent / "clearance"
+SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def _run(
+    *args: str, env: dict[str, str], stdin: int | None = None, text: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The installed command in a session of its own: no terminal it could fall back to."""
+    return subprocess.run(
+        [str(CLI), *args],
+        env=env,
+        stdin=stdin,
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        start_new_session=True,
+        check=False,
+    )
+
+
+def test_screen_without_a_request_on_a_terminal_says_what_it_takes() -> None:
+    ours, theirs = pty.openpty()
+    try:
+        done = _run("screen", env=cli_env(200), stdin=theirs)
+    finally:
+        os.close(ours)
+        os.close(theirs)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == (
+        "error: request: none given: name a JSON file, or '-' to read JSON lines from"
+        " standard input\n"
+    )
+
+
+def test_screen_without_a_request_reads_a_pipe() -> None:
+    done = _run("screen", env=cli_env(200), text=json.dumps(scenario_requests()["G2"]) + "\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("REVIEW REQUIRED")
