@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +59,26 @@ def test_screen_without_a_request_reads_a_pipe() -> None:
     done = _run("screen", env=cli_env(200), text=json.dumps(scenario_requests()["G2"]) + "\n")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("REVIEW REQUIRED")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["cases", "list"],
+        ["users", "add", "ua.liaison", "--name", "L", "--party", "UA", "--passphrase", "p"],
+        ["policy", "proposals"],
+        ["serve", "--port", "{free}"],
+    ],
+)
+def test_a_command_before_init_refuses_and_creates_nothing(tmp_path: Path, args: list[str]) -> None:
+    data = tmp_path / "data"
+    env = {**cli_env(200), "CLEARANCE_DATA_DIR": str(data)}
+    env.pop("CLEARANCE_DATABASE_URL", None)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = str(probe.getsockname()[1])
+    done = _run(*[arg.format(free=free) for arg in args], env=env)
+    assert done.returncode == 2
+    assert done.stderr == "error: the database is not initialised; run 'clearance init'\n"
+    assert not data.exists()
+    assert list(tmp_path.iterdir()) == []

@@ -99,12 +99,13 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def runtime(scenario: Path | None = None) -> Runtime:
+def runtime(scenario: Path | None = None, *, create: bool = False) -> Runtime:
     """The settings, store and services of this command (``service.runtime``), closed when
-    the command ends."""
+    the command ends. Only the commands that set a database up (``init``, ``serve --demo``)
+    ``create`` one; any other refuses before ``clearance init`` and leaves nothing behind."""
     from clearance.service.runtime import Runtime
 
-    opened = Runtime(load_settings(), scenario=scenario)
+    opened = Runtime(load_settings(), scenario=scenario, create=create)
     _opened.append(opened.database)
     return opened
 

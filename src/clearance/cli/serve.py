@@ -28,7 +28,7 @@ def serve(
     """Serve the REST API (/api/v1, OpenAPI at /docs) and the web pages."""
     import uvicorn
 
-    context = runtime()
+    context = runtime(create=demo)
     console = Console(stderr=True)
     if demo:
         from clearance.service.anchoring import prepare
