@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_support import Cli
+
 from .test_cli import cli_env, scenario_requests
 
 CLI = Path(sys.executable).parent / "clearance"
@@ -82,3 +84,22 @@ def test_a_command_before_init_refuses_and_creates_nothing(tmp_path: Path, args:
     assert done.stderr == "error: the database is not initialised; run 'clearance init'\n"
     assert not data.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+@SQLITE
+def test_approving_without_a_terminal_reads_the_passphrase_from_stdin_without_a_warning(
+    cli: Cli,
+) -> None:
+    cli("cases", "submit", cli.file("g2.json", scenario_requests()["G2"]), "--as", "ua.liaison")
+    env = {**cli_env(200), **cli.env}
+    passphrase = env.pop("CLEARANCE_PASSPHRASE")
+    approve = ("cases", "approve", "1", "--as", "secdef", "--reason", "ok", "--json")
+    empty = _run(*approve, env=env, stdin=subprocess.DEVNULL)
+    assert empty.returncode == 2
+    assert empty.stderr.startswith("error: --passphrase: not given")
+    assert "Warning" not in empty.stderr
+    done = _run(*approve, env=env, text=f"{passphrase}\n")
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr
+    assert done.stderr == ""
+    assert cli.json("cases", "show", "1")["state"] == "approved"
