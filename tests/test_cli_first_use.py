@@ -103,3 +103,15 @@ def test_approving_without_a_terminal_reads_the_passphrase_from_stdin_without_a_
     assert "Warning" not in done.stderr
     assert done.stderr == ""
     assert cli.json("cases", "show", "1")["state"] == "approved"
+
+
+@SQLITE
+def test_serve_on_a_port_in_use_says_so_in_one_line_and_nothing_else(cli: Cli) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = _run("serve", "--port", str(port), env={**cli_env(200), **cli.env})
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == f"error: --port: {port} is already in use on 127.0.0.1\n"
