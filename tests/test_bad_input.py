@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from .test_cli import SEED, Command, Run, run_many, scenario_requests, write_json
 
@@ -457,3 +458,72 @@ def test_the_largest_quantity_a_request_takes_is_decided(bugs: dict[str, Run]) -
     run = bugs["2**53-1"]
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["outcome"] == "review_required"
+
+
+# --- a new user's slips with a request file ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slips(work: Path) -> dict[str, Run]:
+    """What a new user gets wrong first, each through the installed command."""
+    not_json = work / "slip-not-json.json"
+    not_json.write_text('{"action": "employ",\n  "system": atacms}\n', encoding="utf-8")
+    as_yaml = work / "g2.yaml"
+    as_yaml.write_text(yaml.safe_dump(G2), encoding="utf-8")
+    pack = work / "pack-with-a-folder"
+    shutil.copytree(SEED, pack)
+    (pack / "catalog.yaml").unlink()
+    (pack / "catalog.yaml").mkdir()
+    two_missing = {k: v for k, v in G2.items() if k not in ("requester", "quantity")}
+    two_wrong = {**G2, "quantity": "2", "date": "2025-02-30"}
+    lower = {**G2, "target": {"territory": "ru"}}
+    return run_many(
+        {
+            "column": Command(("screen", str(not_json))),
+            "yaml": Command(("screen", str(as_yaml))),
+            "yaml submitted": Command(("cases", "submit", str(as_yaml), "--as", "ua.liaison")),
+            "two missing": Command(("screen", str(write_json(work / "two.json", two_missing)))),
+            "two wrong": Command(("screen", str(write_json(work / "wrong.json", two_wrong)))),
+            "lower case": Command(("screen", str(write_json(work / "lower.json", lower)))),
+            "lower requester": Command(
+                ("screen", str(write_json(work / "ua.json", {**G2, "requester": "ua"})))
+            ),
+            "folder in a pack": Command(("policy", "validate", str(pack))),
+            "stream": Command(
+                ("screen", "-", "--json"), stdin=f'{{"action": employ}}\n{json.dumps(lower)}\n'
+            ),
+        }
+    )
+
+
+SLIPS = [
+    ("column", ["slip-not-json.json", "not JSON", "at line 2, column 13"]),
+    ("yaml", ["g2.yaml", "not JSON but YAML", "a request must be JSON"]),
+    ("yaml submitted", ["g2.yaml", "not JSON but YAML", "a request must be JSON"]),
+    ("two missing", ["'requester'", "is required, and so is 'quantity'"]),
+    (
+        "two wrong",
+        ["'quantity'", "valid integer", "also 'date': '2025-02-30' is not a date of the calendar"],
+    ),
+    ("lower case", ["'target.territory'", "unknown party 'ru'", "did you mean 'RU'?"]),
+    ("lower requester", ["'requester'", "unknown party 'ua'", "did you mean 'UA'?"]),
+    ("folder in a pack", ["catalog.yaml", "is a folder, not a file"]),
+]
+
+
+@pytest.mark.parametrize(("name", "fragments"), SLIPS, ids=[name for name, _ in SLIPS])
+def test_a_new_users_slip_is_named_in_words_they_can_act_on(
+    name: str, fragments: list[str], slips: dict[str, Run]
+) -> None:
+    run = slips[name]
+    assert_refused(run, fragments)
+    assert "Errno" not in run.stderr
+    assert "more)" not in run.stderr
+
+
+def test_a_stream_names_the_column_and_the_capitals_of_a_bad_line(slips: dict[str, Run]) -> None:
+    not_json, lower = slips["stream"].json_lines()
+    assert not_json["field"] == "request"
+    assert "at column 12" in not_json["error"]
+    assert lower["field"] == "target.territory"
+    assert "did you mean 'RU'?" in lower["error"]

@@ -254,6 +254,25 @@ def test_propose_list_show_and_activate_from_the_command_line(cli: Cli) -> None:
     assert "cannot change" in again.stderr
 
 
+def test_the_ledger_reads_in_the_order_policy_took_effect(cli: Cli) -> None:
+    """The pack's bundles in force before an activation are on the ledger before it, not
+    written after a 2099 activation by the re-screening that follows it."""
+    cli("users", "add", "us.liaison", "--name", "Liaison", "--party", "US")
+    cli("policy", "propose", _folder(cli.tmp, candidate("2099-01-01")), "--as", "us.liaison")
+    cli("policy", "activate", "1", "--as", "secdef")
+    out = cli.tmp / "ledger.jsonl"
+    cli("audit", "export", "--out", str(out))
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    bodies = [json.loads(e["body"]) for e in lines if e.get("type") == "bundle_activated"]
+    took_effect = [b["payload"]["effective_from"] for b in bodies]
+    assert len(took_effect) > 1
+    assert "proposal" in bodies[-1]["payload"]
+    assert took_effect[-1] == "2099-01-01"
+    assert all(day < "2099-01-01" for day in took_effect[:-1])
+    assert all("proposal" not in b["payload"] for b in bodies[:-1])
+    assert cli.json("audit", "verify")["ok"] is True
+
+
 def test_screening_sees_the_activated_policy_when_there_is_a_database(cli: Cli) -> None:
     strike = cli.file("strike.json", {**G2, "date": "2099-02-01"})
     assert cli.json("screen", strike)["outcome"] == "review_required"

@@ -58,7 +58,7 @@ def init(json_output: JsonOption = False) -> None:
     """Create or upgrade the database (CLEARANCE_DATABASE_URL, default SQLite in the data folder)."""
     from clearance.service.anchoring import prepare
 
-    context = runtime()
+    context = runtime(create=True)
     key = prepare(context.store, context.settings.system_key, now=now())
     url = context.database.engine.url.render_as_string(hide_password=True)
     if json_output:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from clearance.core.actors import ADMIN
-from clearance.errors import SignatureError, StoreError
+from clearance.errors import InputError, SignatureError, StoreError
 from clearance.policy.pack import ScenarioPack, load_pack
 from clearance.settings import load_settings
 
@@ -39,7 +40,8 @@ PassphraseOption = Annotated[
     typer.Option(
         "--passphrase",
         envvar="CLEARANCE_PASSPHRASE",
-        help="Passphrase of the acting user's key (asked for when not given).",
+        help="Passphrase of the acting user's key (asked for on a terminal when not given;"
+        " without one, read as a line from stdin).",
         show_default=False,
     ),
 ]
@@ -99,14 +101,30 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def runtime(scenario: Path | None = None) -> Runtime:
+def runtime(scenario: Path | None = None, *, create: bool = False) -> Runtime:
     """The settings, store and services of this command (``service.runtime``), closed when
-    the command ends."""
+    the command ends. Only the commands that set a database up (``init``, ``serve --demo``)
+    ``create`` one; any other refuses before ``clearance init`` and leaves nothing behind."""
     from clearance.service.runtime import Runtime
 
-    opened = Runtime(load_settings(), scenario=scenario)
+    opened = Runtime(load_settings(), scenario=scenario, create=create)
     _opened.append(opened.database)
     return opened
+
+
+def ask_secret(what: str, *, option: str, envvar: str, confirm: bool = False) -> str:
+    """A secret given by neither ``option`` nor ``envvar``: asked for, hidden, when standard
+    input is a terminal; otherwise its first line. Python's ``getpass`` would read that
+    line too, but would first warn that the secret may be echoed, which a pipe never is."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        answer: str = typer.prompt(what, hide_input=True, confirmation_prompt=confirm)
+        return answer
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line:
+        raise InputError(
+            option, f"not given: pass {option}, set {envvar}, or give it as a line on stdin"
+        )
+    return line.removesuffix("\n").removesuffix("\r")
 
 
 def signer(context: Runtime, user: str, key_file: Path | None, passphrase: str | None) -> Signer:
@@ -121,5 +139,7 @@ def signer(context: Runtime, user: str, key_file: Path | None, passphrase: str |
     if not exists:
         raise SignatureError(f"no key file for {user} at {path}")
     if passphrase is None:
-        passphrase = typer.prompt(f"passphrase for {user}", hide_input=True)
+        passphrase = ask_secret(
+            f"passphrase for {user}", option="--passphrase", envvar="CLEARANCE_PASSPHRASE"
+        )
     return open_key_file(path, passphrase, missing=f"no key file for {user} at {path}")

@@ -2,11 +2,13 @@
 
 A file that is missing, is a folder, cannot be read, is not UTF-8 or is not
 JSON (nested too deep, a number too long: ``core.json_input``) is an
-``InputError`` naming the file, and the line when the decoder knows it:
+``InputError`` naming the file, and the line and column when the decoder knows
+them; a file that is YAML, not JSON, is said to be so:
 
-    error: g2.json: not JSON: Expecting value at line 2
+    error: g2.json: not JSON: Expecting ',' delimiter at line 2, column 3
     error: deep.json: not JSON clearance reads: arrays or objects nested too deep
     error: requests: is a folder, not a file
+    error: g2.yaml: not JSON but YAML, it seems: a request must be JSON
 
 A line of a stream that cannot be read is a ``RequestError`` of the field
 ``request``, so that the stream answers it with an error record in its place
@@ -18,7 +20,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import yaml
+
 from clearance.core.json_input import JsonProblem, decode_json
+from clearance.core.unreadable import unreadable_file
 from clearance.errors import InputError, RequestError
 
 __all__ = ["open_input", "read_bytes", "read_json_file", "read_json_line", "unreadable"]
@@ -26,13 +31,20 @@ __all__ = ["open_input", "read_bytes", "read_json_file", "read_json_line", "unre
 
 def unreadable(path: Path, error: OSError) -> InputError:
     """Why ``path`` cannot be read, in one line naming it."""
-    if isinstance(error, FileNotFoundError):
-        return InputError(str(path), "file not found")
-    if isinstance(error, IsADirectoryError):
-        return InputError(str(path), "is a folder, not a file")
-    if isinstance(error, PermissionError):
-        return InputError(str(path), "cannot be read: permission denied")
-    return InputError(str(path), f"cannot be read: {error.strerror or error}")
+    return InputError(str(path), unreadable_file(error))
+
+
+def _is_yaml(content: bytes) -> bool:
+    """Whether text that is not JSON reads as a YAML mapping, as a request written in YAML
+    (the format of the pack's files) does. Text that opens as JSON does (``{``, ``[``) is
+    JSON gone wrong, and the JSON decoder's words say better where."""
+    text = content.lstrip()
+    if text[:1] in (b"{", b"[", b'"'):
+        return False
+    try:
+        return isinstance(yaml.safe_load(content), dict)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return False
 
 
 def open_input(path: Path) -> BinaryIO:
@@ -53,11 +65,16 @@ def read_bytes(path: Path) -> bytes:
         raise unreadable(path, exc) from None
 
 
-def read_json_file(path: Path) -> Any:
-    """The JSON value a file holds; ``InputError`` naming the file (and line) if it cannot be read."""
+def read_json_file(path: Path, what: str = "this file") -> Any:
+    """The JSON value a file holds; ``InputError`` naming the file (and where in it) if it
+    cannot be read. ``what`` is what the file should hold, for a file that is YAML."""
+    content = read_bytes(path)
     try:
-        return decode_json(read_bytes(path))
+        return decode_json(content)
     except JsonProblem as exc:
+        if exc.line is not None and _is_yaml(content):
+            problem = f"not JSON but YAML, it seems: {what} must be JSON"
+            raise InputError(str(path), problem) from None
         raise InputError(str(path), str(exc)) from None
 
 
@@ -66,4 +83,4 @@ def read_json_line(raw: bytes) -> Any:
     try:
         return decode_json(raw)
     except JsonProblem as exc:
-        raise RequestError("request", exc.problem) from None
+        raise RequestError("request", exc.in_line()) from None

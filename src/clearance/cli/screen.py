@@ -25,7 +25,7 @@ from rich.text import Text
 
 from clearance.core.decision import Decision
 from clearance.core.request import AnyRequest, check_against, parse_request
-from clearance.errors import ClearanceError
+from clearance.errors import ClearanceError, InputError
 from clearance.policy.engine import Screener
 from clearance.policy.explain import explain
 
@@ -44,7 +44,7 @@ def new_decision_id() -> str:
 
 def read_request_file(path: Path) -> AnyRequest:
     """One request from a JSON file; an error names the file, or the request's field."""
-    return parse_request(read_json_file(path))
+    return parse_request(read_json_file(path, "a request"))
 
 
 def _lines(fd: int) -> Iterator[list[bytes]]:
@@ -151,21 +151,35 @@ def _decide_file(
 
 
 RequestArgument = Annotated[
-    str,
+    str | None,
     typer.Argument(
-        help="A request as a JSON file; a .jsonl file, or '-' for stdin, holds JSON lines (one request each).",
+        help="A request as a JSON file; a .jsonl file, or '-' for stdin, holds JSON lines"
+        " (one request each). Without it, JSON lines piped to stdin.",
         show_default=False,
     ),
 ]
 
+_NOTHING_GIVEN = "none given: name a JSON file, or '-' to read JSON lines from standard input"
+
+
+def _source(request: str | None) -> str:
+    """The request argument, where none given means standard input, unless that is a
+    terminal: waiting there in silence would look like a hang, so that is refused."""
+    if request is not None:
+        return request
+    if sys.stdin is None or sys.stdin.isatty():
+        raise InputError("request", _NOTHING_GIVEN)
+    return "-"
+
 
 def screen(
-    request: RequestArgument = "-",
+    request: RequestArgument = None,
     scenario: ScenarioOption = None,
     as_of: AsOfOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Decide requests: who must consent, and is it permitted, for review, or prohibited."""
+    request = _source(request)
     on = parse_date(as_of)
     screener = Screener(screening_pack(scenario))
     console = Console()

@@ -2,12 +2,45 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from clearance.errors import InputError
+
 from .context import now, runtime
+
+
+def _check_address(host: str, port: int) -> None:
+    """Refuse in one line an address the server could not listen on, before anything says
+    it serves there: uvicorn would find out only after that, and say it in its own words.
+
+    Each address ``host`` stands for is bound as the server will bind it (address reuse
+    on, IPv6 apart from IPv4), then let go at once.
+    """
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise InputError("--host", f"'{host}' is not an address: {exc.strerror}") from None
+    for family, kind, protocol, _, address in found:
+        try:
+            probe = socket.socket(family, kind, protocol)
+        except OSError:  # a family this system does not have: the server skips it too
+            continue
+        with probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise InputError("--port", f"{port} is already in use on {host}") from None
+                problem = exc.strerror or str(exc)
+                raise InputError("--host", f"cannot listen on {host}: {problem}") from None
 
 
 def serve(
@@ -28,7 +61,8 @@ def serve(
     """Serve the REST API (/api/v1, OpenAPI at /docs) and the web pages."""
     import uvicorn
 
-    context = runtime()
+    _check_address(host, port)
+    context = runtime(create=demo)
     console = Console(stderr=True)
     if demo:
         from clearance.service.anchoring import prepare

@@ -12,7 +12,7 @@ from clearance.core.access import parse_level, parse_roles
 from clearance.core.actors import ADMIN
 from clearance.errors import NotFoundError
 
-from .context import KeyFileOption, PassphraseOption, now, runtime
+from .context import KeyFileOption, PassphraseOption, ask_secret, now, runtime
 from .options import JsonOption, ScenarioOption, parse_date
 from .render import print_json
 
@@ -65,8 +65,11 @@ def add(
     level = parse_level(clearance, "--clearance")
     context = runtime(scenario)
     if passphrase is None:
-        passphrase = typer.prompt(
-            "passphrase for the new key", hide_input=True, confirmation_prompt=True
+        passphrase = ask_secret(
+            "passphrase for the new key",
+            option="--passphrase",
+            envvar="CLEARANCE_PASSPHRASE",
+            confirm=True,
         )
     from clearance.core.signing import new_key_pair
     from clearance.service.keyfiles import write_key_file
@@ -271,17 +274,15 @@ def access(
 def password(
     user: UserArgument,
     new_password: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--password",
-            prompt="new password",
-            hide_input=True,
-            confirmation_prompt=True,
             envvar="CLEARANCE_NEW_PASSWORD",
-            help="The new web sign-in password (asked for when not given; at least 12 characters).",
+            help="The new web sign-in password, at least 12 characters (asked for on a terminal"
+            " when not given; without one, read as a line from stdin).",
             show_default=False,
         ),
-    ],
+    ] = None,
     by: AdminOption = ADMIN,
     json_output: JsonOption = False,
 ) -> None:
@@ -289,6 +290,10 @@ def password(
 
     Every session of USER ends and every API token of theirs is revoked.
     """
+    if new_password is None:
+        new_password = ask_secret(
+            "new password", option="--password", envvar="CLEARANCE_NEW_PASSWORD", confirm=True
+        )
     runtime().accounts.set_password(user, new_password, actor=by, now=now())
     if json_output:
         print_json(Console(), {"user": user, "password": "set"})

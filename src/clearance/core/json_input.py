@@ -4,8 +4,8 @@ Python's decoder raises ``RecursionError`` for arrays or objects nested a few
 thousand deep and ``ValueError`` for an integer of more than 4,300 digits,
 and it reads ``NaN`` and ``Infinity``, which are not JSON. ``decode_json``
 turns each of these, and text that is not UTF-8 or not JSON, into one
-``JsonProblem`` in words a user can act on (with the line, when the decoder
-knows it). It also refuses an integer of more than 19 digits: none of the
+``JsonProblem`` in words a user can act on (with the line and column, when the
+decoder knows them). It also refuses an integer of more than 19 digits: none of the
 numbers clearance keeps (a quantity, at most 2**53 − 1) can be that long, and
 one within 19 digits is judged by the rules of the field that holds it, which
 name the field.
@@ -27,15 +27,24 @@ MAX_DIGITS = 19
 
 
 class JsonProblem(ValueError):
-    """JSON that cannot be read, in words; ``line`` is where, when the decoder knows."""
+    """JSON that cannot be read, in words; ``line`` and ``column`` (from 1) are where, when
+    the decoder knows."""
 
-    def __init__(self, problem: str, line: int | None = None) -> None:
+    def __init__(self, problem: str, line: int | None = None, column: int | None = None) -> None:
         super().__init__(problem)
         self.problem = problem
         self.line = line
+        self.column = column
 
     def __str__(self) -> str:
-        return self.problem if self.line is None else f"{self.problem} at line {self.line}"
+        if self.line is None:
+            return self.problem
+        return f"{self.problem} at line {self.line}, column {self.column}"
+
+    def in_line(self) -> str:
+        """The problem and its column, for a reader that names the line itself (a line of a
+        stream, of an export): the decoder's line is then always 1."""
+        return self.problem if self.column is None else f"{self.problem} at column {self.column}"
 
 
 def _integer(text: str) -> int:
@@ -59,6 +68,6 @@ def decode_json(text: str | bytes) -> Any:
     try:
         return json.loads(text, parse_int=_integer, parse_constant=_constant)
     except json.JSONDecodeError as exc:
-        raise JsonProblem(f"not JSON: {exc.msg}", exc.lineno) from None
+        raise JsonProblem(f"not JSON: {exc.msg}", exc.lineno, exc.colno) from None
     except RecursionError:
         raise JsonProblem("not JSON clearance reads: arrays or objects nested too deep") from None

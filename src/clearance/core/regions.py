@@ -17,6 +17,8 @@ from functools import cache
 
 import pycountry
 
+from clearance.core.codes import upper_case_hint
+
 __all__ = [
     "REGION_CODE",
     "region_country",
@@ -65,8 +67,9 @@ def region_problem(code: str, territory: str | None = None) -> str | None:
 
     The words are the ones every interface shows after the field's name.
     """
-    if code.upper() != code and region_country(code.upper()) is not None:
-        return f"unknown region '{code}': codes are upper case, did you mean '{code.upper()}'?"
+    hint = upper_case_hint(code, lambda upper: region_country(upper) is not None)
+    if hint is not None:
+        return f"unknown region '{code}': {hint}"
     country = region_country(code)
     if country is None:
         if not REGION_CODE.fullmatch(code):

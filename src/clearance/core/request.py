@@ -36,6 +36,7 @@ from pydantic import (
 )
 
 from clearance.core.catalog import PARTY_CODE, Catalog
+from clearance.core.codes import upper_case_hint
 from clearance.core.dates import check_in_range
 from clearance.core.regions import region_problem
 from clearance.errors import RequestError
@@ -201,18 +202,35 @@ def _problem(error: Any) -> str:
     return message[0].lower() + message[1:]
 
 
+def _named(names: list[str]) -> str:
+    quoted = [f"'{name}'" for name in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
+def _all_problems(errors: list[Any]) -> tuple[str, str]:
+    """The first bad field, and what is wrong with it and with every other one, named:
+    a user who fixes one field at a time should not find the next only on the next try."""
+    first, rest = errors[0], errors[1:]
+    field = "action" if first["type"].startswith("union_tag") else _field_of(first["loc"])
+    problem = _problem(first)
+    if not rest:
+        return field, problem
+    if all(error["type"] == "missing" for error in errors):
+        names = _named([_field_of(error["loc"]) for error in rest])
+        return field, f"{problem}, and so {'is' if len(rest) == 1 else 'are'} {names}"
+    others = "; ".join(f"'{_field_of(error['loc'])}': {_problem(error)}" for error in rest)
+    return field, f"{problem}; also {others}"
+
+
 def parse_request(data: object) -> EmployRequest | TransferRequest:
-    """Validate a decoded JSON value as a request; ``RequestError`` names the first bad field."""
+    """Validate a decoded JSON value as a request; ``RequestError`` names the first bad field
+    and, in its words, every other one."""
     if not isinstance(data, dict):
         raise RequestError("request", "must be a JSON object")
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
-        errors = exc.errors()
-        first = errors[0]
-        field = "action" if first["type"].startswith("union_tag") else _field_of(first["loc"])
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise RequestError(field, _problem(first) + more) from None
+        raise RequestError(*_all_problems(exc.errors())) from None
 
 
 def check_against(request: EmployRequest | TransferRequest, catalog: Catalog) -> None:
@@ -221,7 +239,8 @@ def check_against(request: EmployRequest | TransferRequest, catalog: Catalog) ->
         raise RequestError("system", f"unknown system '{request.system}'")
     for field, code in request.parties():
         if catalog.party(code) is None:
-            raise RequestError(field, f"unknown party '{code}'")
+            hint = upper_case_hint(code, lambda upper: catalog.party(upper) is not None)
+            raise RequestError(field, f"unknown party '{code}'" + (f": {hint}" if hint else ""))
 
 
 def describe_request(request: Mapping[str, Any] | StoredRequest) -> str:

@@ -26,6 +26,7 @@ import yaml
 from pydantic import ValidationError
 
 from clearance.core.catalog import Catalog, CatalogIntegrityError
+from clearance.core.unreadable import unreadable_file
 from clearance.core.working_days import calendar_problem
 from clearance.errors import PackError
 from clearance.policy.bundle import BundleFiles, PolicyBundle, build_bundle
@@ -68,13 +69,7 @@ def _relative(root: Path, path: Path) -> str:
 
 def read_yaml(path: Path, name: str) -> Any:
     """Parse a YAML file; a syntax error names the file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PackError(name, "", "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PackError(name, "", f"cannot be read: {exc}") from None
-    return parse_yaml(text, name)
+    return parse_yaml(_read_text(path, name), name)
 
 
 def parse_yaml(text: str, name: str) -> Any:
@@ -112,8 +107,12 @@ def load_catalog(root: Path) -> Catalog:
 def _read_text(path: Path, name: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PackError(name, "", f"cannot be read: {exc}") from None
+    except OSError as exc:
+        raise PackError(name, "", unreadable_file(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise PackError(
+            name, "", f"not UTF-8 text (byte {exc.start + 1:,} cannot be read)"
+        ) from None
 
 
 def load_bundle(

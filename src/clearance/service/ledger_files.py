@@ -372,7 +372,7 @@ def _parse(line: str | bytes, number: int, name: str) -> dict[str, Any]:
     try:
         item = decode_json(line)
     except JsonProblem as exc:
-        raise InputError(name, f"line {number}: {exc.problem}") from None
+        raise InputError(name, f"line {number}: {exc.in_line()}") from None
     if not isinstance(item, dict):
         raise InputError(name, f"line {number} is not a ledger event")
     return item

@@ -46,6 +46,7 @@ from clearance.policy.golden import CaseResult, run_cases
 from clearance.policy.history import BundleHistory
 from clearance.policy.pack import ScenarioPack, bundle_from_texts
 from clearance.service.access import Action, may, principal, today
+from clearance.service.bundles_taken_effect import record_taken_effect
 from clearance.service.people import can_act_for
 from clearance.service.proposal_impact import Impact, impact_of
 from clearance.store.proposals import ProposalRecord
@@ -351,6 +352,8 @@ class PolicyProposals:
             if user is None:
                 raise NotFoundError(f"unknown user '{actor}'")
             can_act_for(tx, actor, authority, now.date(), delegable=False, personally=_PERSONALLY)
+            # what took effect before this activation goes on the ledger before it
+            record_taken_effect(tx, pack, now=now)
             prior_seq, prior_hash = tx.ledger.head()
             statement = {
                 "proposal": record.id,

@@ -17,16 +17,15 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from clearance.core.actors import ADMIN, SYSTEM
-from clearance.core.chain import EventType
+from clearance.core.actors import ADMIN
 from clearance.core.decision import Decision
-from clearance.core.events import BundleActivated, CaseRescreened, CaseRescreenFailed
+from clearance.core.events import CaseRescreened, CaseRescreenFailed
 from clearance.core.request import TransferRequest
 from clearance.core.stockpile import Balance
 from clearance.core.workflow import EXECUTABLE_STATES, OPEN_STATES
 from clearance.errors import NotFoundError
-from clearance.policy.bundle import PolicyBundle
 from clearance.policy.engine import BalanceLookup, Screener
+from clearance.service.bundles_taken_effect import record_taken_effect, taken_effect_unrecorded
 from clearance.service.execution import judge_on_day, suspend
 from clearance.service.rejudge import CannotJudge, judge_again
 from clearance.service.stock_seen import decision_recorded
@@ -81,28 +80,6 @@ class Rescreener:
         self.screener = screener
         self.stock = stock
 
-    def _unrecorded(self, tx: Transaction, now: dt.datetime) -> list[PolicyBundle]:
-        """The bundles of the pack in force by now that the ledger does not hold yet."""
-        recorded = {
-            event.payload.revision
-            for event in (e.event for e in tx.ledger.of_type(EventType.BUNDLE_ACTIVATED))
-            if isinstance(event.payload, BundleActivated)
-        }
-        return [
-            bundle
-            for bundle in self.screener.pack.history
-            if bundle.effective_from <= now.date() and bundle.revision not in recorded
-        ]
-
-    def _record_activations(self, tx: Transaction, *, actor: str, now: dt.datetime) -> None:
-        """Put on the ledger every bundle of the pack in force by now that it does not hold yet.
-
-        The record says which policy text (by revision) took effect for which
-        holder from which date, so a re-screening can be traced to its cause.
-        """
-        for bundle in self._unrecorded(tx, now):
-            tx.append(bundle.in_force(), actor=actor, at=now)
-
     def took_effect(self, *, now: dt.datetime) -> bool:
         """Whether a bundle of the pack took effect by its date while this installation kept
         its record (after the ledger's first event) and is not yet on the ledger: the day a
@@ -113,7 +90,8 @@ class Rescreener:
             if not first:
                 return False
             began = first[0].event.at.date()
-            return any(b.effective_from > began for b in self._unrecorded(tx, now))
+            unrecorded = taken_effect_unrecorded(tx, self.screener.pack, now)
+            return any(b.effective_from > began for b in unrecorded)
 
     def _suspend_approved(
         self,
@@ -181,7 +159,7 @@ class Rescreener:
         with self.store.transaction() as tx:
             if actor != ADMIN and tx.people.user(actor) is None:
                 raise NotFoundError(f"unknown user '{actor}'")
-            self._record_activations(tx, actor=SYSTEM, now=now)
+            record_taken_effect(tx, self.screener.pack, now=now)
             for case in tx.cases.each(states=list(OPEN_STATES)):
                 try:
                     _, decision = judge_again(

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from clearance.core.signing import Signer
-from clearance.errors import ClearanceError, InputError
+from clearance.errors import ClearanceError, InputError, StoreError
 from clearance.policy.engine import Screener
 from clearance.policy.pack import ScenarioPack, load_pack
 from clearance.service.access import Action, check, may, principal
@@ -42,7 +42,13 @@ from clearance.service.people import People
 from clearance.service.proposals import PolicyProposals
 from clearance.service.subscriptions import Subscriptions
 from clearance.settings import Settings
-from clearance.store.db import Database, existing_database, open_database
+from clearance.store.db import (
+    NOT_INITIALISED,
+    Database,
+    existing_database,
+    not_made,
+    open_database,
+)
 from clearance.store.records import CaseRecord
 from clearance.store.repository import Store
 
@@ -60,8 +66,15 @@ class Runtime:
     """Settings, store and services of one process; ``screener`` and ``cases`` follow
     activations (module doc)."""
 
-    def __init__(self, settings: Settings, *, scenario: Path | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, scenario: Path | None = None, create: bool = True
+    ) -> None:
+        """``create=False`` opens only a database that is there: a SQLite file not made yet
+        is refused in the words that say to run ``clearance init``, and nothing is made
+        (neither the file nor the data folder)."""
         self.settings = settings
+        if not create and not_made(settings.database_url):
+            raise StoreError(NOT_INITIALISED)
         # The data folder holds the database and private keys: its owner's only.
         try:
             settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)

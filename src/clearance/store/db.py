@@ -33,9 +33,18 @@ from clearance.errors import InputError, StoreError
 from clearance.settings import SQLITE_SYNCHRONOUS
 from clearance.store.dialect import READ_ONLY, postgresql_engine, sqlite_engine
 
-__all__ = ["Database", "database_errors", "open_database", "store_error"]
+__all__ = [
+    "NOT_INITIALISED",
+    "Database",
+    "database_errors",
+    "existing_database",
+    "not_made",
+    "open_database",
+    "store_error",
+]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+NOT_INITIALISED = "the database is not initialised; run 'clearance init'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +103,19 @@ def open_database(url: str, *, create_dir: bool = True, synchronous: str = "FULL
     return database
 
 
+def not_made(url: str) -> bool:
+    """Whether ``url`` names a SQLite file that is not there yet, which opening would create
+    empty: a command that only uses a database refuses it (``NOT_INITIALISED``) instead of
+    leaving an empty file behind that is not a database clearance set up."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return False
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return False
+    return not Path(parsed.database).exists()
+
+
 def existing_database(url: str) -> Database | None:
     """The database at ``url`` if there is one to read, else None; nothing is created.
 
@@ -103,11 +125,9 @@ def existing_database(url: str) -> Database | None:
         parsed = make_url(url)
     except ArgumentError:
         return None
-    if parsed.get_backend_name() == "sqlite":
-        if not parsed.database or parsed.database == ":memory:":
-            return None
-        if not Path(parsed.database).exists():
-            return None
+    in_memory = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+    if in_memory or not_made(url):
+        return None
     try:
         return open_database(url, create_dir=False)
     except StoreError:
@@ -133,5 +153,5 @@ def store_error(text: str) -> StoreError:
     """A database's error as one line; a missing schema says what to do."""
     message = text.strip().splitlines()[0] if text.strip() else "unknown error"
     if "no such table" in message or "does not exist" in message:
-        return StoreError("the database is not initialised; run 'clearance init'")
+        return StoreError(NOT_INITIALISED)
     return StoreError(f"database error: {message}")

@@ -1,0 +1,117 @@
+"""What a new user trips over first with the installed ``clearance`` command.
+
+Each test runs the console script in a process of its own, as a user would:
+with no argument on a terminal, before ``clearance init``, without a terminal
+for a passphrase, and with ``serve`` on a port another program holds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli_support import Cli
+
+from .test_cli import cli_env, scenario_requests
+
+CLI = Path(sys.executable).parent / "clearance"
+SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def _run(
+    *args: str, env: dict[str, str], stdin: int | None = None, text: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The installed command in a session of its own: no terminal it could fall back to."""
+    return subprocess.run(
+        [str(CLI), *args],
+        env=env,
+        stdin=stdin,
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        start_new_session=True,
+        check=False,
+    )
+
+
+def test_screen_without_a_request_on_a_terminal_says_what_it_takes() -> None:
+    ours, theirs = pty.openpty()
+    try:
+        done = _run("screen", env=cli_env(200), stdin=theirs)
+    finally:
+        os.close(ours)
+        os.close(theirs)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == (
+        "error: request: none given: name a JSON file, or '-' to read JSON lines from"
+        " standard input\n"
+    )
+
+
+def test_screen_without_a_request_reads_a_pipe() -> None:
+    done = _run("screen", env=cli_env(200), text=json.dumps(scenario_requests()["G2"]) + "\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("REVIEW REQUIRED")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["cases", "list"],
+        ["users", "add", "ua.liaison", "--name", "L", "--party", "UA", "--passphrase", "p"],
+        ["policy", "proposals"],
+        ["serve", "--port", "{free}"],
+    ],
+)
+def test_a_command_before_init_refuses_and_creates_nothing(tmp_path: Path, args: list[str]) -> None:
+    data = tmp_path / "data"
+    env = {**cli_env(200), "CLEARANCE_DATA_DIR": str(data)}
+    env.pop("CLEARANCE_DATABASE_URL", None)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = str(probe.getsockname()[1])
+    done = _run(*[arg.format(free=free) for arg in args], env=env)
+    assert done.returncode == 2
+    assert done.stderr == "error: the database is not initialised; run 'clearance init'\n"
+    assert not data.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+@SQLITE
+def test_approving_without_a_terminal_reads_the_passphrase_from_stdin_without_a_warning(
+    cli: Cli,
+) -> None:
+    cli("cases", "submit", cli.file("g2.json", scenario_requests()["G2"]), "--as", "ua.liaison")
+    env = {**cli_env(200), **cli.env}
+    passphrase = env.pop("CLEARANCE_PASSPHRASE")
+    approve = ("cases", "approve", "1", "--as", "secdef", "--reason", "ok", "--json")
+    empty = _run(*approve, env=env, stdin=subprocess.DEVNULL)
+    assert empty.returncode == 2
+    assert empty.stderr.startswith("error: --passphrase: not given")
+    assert "Warning" not in empty.stderr
+    done = _run(*approve, env=env, text=f"{passphrase}\n")
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr
+    assert done.stderr == ""
+    assert cli.json("cases", "show", "1")["state"] == "approved"
+
+
+@SQLITE
+def test_serve_on_a_port_in_use_says_so_in_one_line_and_nothing_else(cli: Cli) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = _run("serve", "--port", str(port), env={**cli_env(200), **cli.env})
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == f"error: --port: {port} is already in use on 127.0.0.1\n"
