@@ -22,7 +22,7 @@ from sqlalchemy import text
 from clearance.core.anchors import CHECKPOINT_EVERY, Checkpoint, seal_valid
 from clearance.core.chain import GENESIS, EventType, Link, Scheme, event_body, link_hash
 from clearance.core.events import CaseStateChanged, ConditionMet
-from clearance.errors import LedgerBroken
+from clearance.errors import LedgerBroken, StoreError
 from clearance.service import anchoring, audit, ledger_files
 from clearance.service.anchoring import WITNESS_FILE, SystemKey, Witness
 from clearance.store.repository import Store
@@ -285,7 +285,7 @@ def test_a_checkpoint_is_written_every_thousand_events(
 
 def test_a_store_without_the_system_key_cannot_append(store: Store) -> None:
     unsealed = Store(store.database)
-    with pytest.raises(Exception, match="no system key"), unsealed.transaction() as tx:
+    with pytest.raises(StoreError, match="no system key"), unsealed.transaction() as tx:
         tx.append(ConditionMet("c", "e"), actor="a", at=T0)
 
 
