@@ -344,19 +344,21 @@ def _too_large(api: Api) -> Any:
     return api.as_user("us.reviewer").post("/api/v1/screen", json={**ATACMS_JUNE, "note": padding})
 
 
-ERROR_CASES: list[tuple[type[ClearanceError], str | None, Callable[[Api], Any]]] = [
-    (RequestError, "system", _request_error),
-    (InputError, "state", _input_error),
-    (NotFoundError, None, _not_found),
-    (IllegalTransition, None, _illegal_transition),
-    (ConflictError, None, _conflict),
-    (ExecutionSuspended, None, _execution_suspended),
-    (PermissionDenied, None, _not_an_office_holder),
-    (SignatureError, None, _wrong_passphrase),
-    (AuthenticationError, None, _not_signed_in),
-    (Throttled, None, _sixth_wrong_password),
-    (LedgerBroken, None, _checkpoint_over_a_forged_event),
-    (TooLarge, None, _too_large),
+ERROR_CASES: list[tuple[type[ClearanceError], int, str, str | None, Callable[[Api], Any]]] = [
+    # The error, the status and code a client must get (stated here, not read from the
+    # class under test), the field named, and a request that causes it.
+    (RequestError, 422, "invalid_request", "system", _request_error),
+    (InputError, 400, "invalid_input", "state", _input_error),
+    (NotFoundError, 404, "not_found", None, _not_found),
+    (IllegalTransition, 409, "illegal_transition", None, _illegal_transition),
+    (ConflictError, 409, "conflict", None, _conflict),
+    (ExecutionSuspended, 409, "execution_suspended", None, _execution_suspended),
+    (PermissionDenied, 403, "forbidden", None, _not_an_office_holder),
+    (SignatureError, 403, "bad_signature", None, _wrong_passphrase),
+    (AuthenticationError, 401, "unauthenticated", None, _not_signed_in),
+    (Throttled, 429, "too_many_attempts", None, _sixth_wrong_password),
+    (LedgerBroken, 409, "ledger_broken", None, _checkpoint_over_a_forged_event),
+    (TooLarge, 413, "too_large", None, _too_large),
 ]
 
 UNREACHABLE_OVER_HTTP = {
@@ -366,19 +368,24 @@ UNREACHABLE_OVER_HTTP = {
 
 
 @pytest.mark.parametrize(
-    ("error", "field", "make"), ERROR_CASES, ids=[e.__name__ for e, _, _ in ERROR_CASES]
+    ("error", "status", "code", "field", "make"),
+    ERROR_CASES,
+    ids=[e.__name__ for e, *_ in ERROR_CASES],
 )
-def test_each_error_class_answers_with_its_status_and_code(
+def test_each_error_class_answers_with_the_status_and_code_the_table_states(
     api: Api,
     error: type[ClearanceError],
+    status: int,
+    code: str,
     field: str | None,
     make: Callable[[Api], Any],
 ) -> None:
     response = make(api)
-    body = assert_error(response, error.http_status, error.code, field)
+    body = assert_error(response, status, code, field)
     if field is None:
         assert "field" not in body
-    assert error.http_status in ERROR_RESPONSES
+    assert (error.http_status, error.code) == (status, code)
+    assert status in ERROR_RESPONSES
 
 
 def test_an_unmigrated_database_is_a_store_error_503(database_url: str, tmp_path: Path) -> None:
@@ -400,7 +407,7 @@ def test_every_error_class_is_produced_by_a_request_or_known_not_to_be() -> None
         and cls is not ClearanceError
     }
     # StoreError: above; OutcomeUnknown: test_store_failures.py, a database failing at COMMIT.
-    covered = {error for error, _, _ in ERROR_CASES} | {StoreError, OutcomeUnknown}
+    covered = {error for error, *_ in ERROR_CASES} | {StoreError, OutcomeUnknown}
     assert covered | set(UNREACHABLE_OVER_HTTP) == classes
     assert not covered & set(UNREACHABLE_OVER_HTTP)
 

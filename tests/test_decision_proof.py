@@ -3,6 +3,7 @@ what does not match, through the command a user runs, on SQLite and on PostgreSQ
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from clearance.core.chain import link_hash
+from clearance.core.signing import new_key_pair, unlock
 from tests.cli_support import Cli
 
 G2 = {
@@ -177,3 +179,46 @@ def test_a_malformed_case_file_is_one_line_never_a_traceback(
     assert "Traceback" not in result.stderr + result.stdout
     if result.returncode == 2:
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_with_keys_given_an_answer_is_checked_against_them_not_the_key_the_file_carries(
+    cli: Cli, denied: tuple[dict[str, Any], str, str]
+) -> None:
+    case, keys, system = denied
+    forged = json.loads(json.dumps(case))
+    _approve_in_statement(forged)
+    answer = forged["approvals"][0]
+    public, content = new_key_pair("the forger's passphrase")
+    answer["signature"] = unlock(content, "the forger's passphrase")(
+        answer["statement"].encode("utf-8")
+    )
+    answer["public_key"] = public  # the forger's key, beside the forged signature
+    code, report = _check(cli, forged, keys, system)
+    assert (code, report["valid"]) == (1, False)
+    [signature] = report["signatures"]
+    assert "signature does not verify against the actor's public key" in signature["problems"]
+
+
+def _term_ending(keys: str, user: str, last: str) -> list[dict[str, Any]]:
+    users: list[dict[str, Any]] = json.loads(Path(keys).read_text(encoding="utf-8"))
+    for row in users:
+        if row["id"] == user:
+            row["holdings"] = [{**h, "to": last} for h in row["holdings"]]
+    return users
+
+
+def test_an_answer_given_on_the_last_day_of_the_office_term_verifies_offline(
+    cli: Cli, denied: tuple[dict[str, Any], str, str]
+) -> None:
+    case, keys, system = denied
+    [answer] = case["approvals"]
+    day = dt.date.fromisoformat(answer["at"][:10])
+    on_the_day = cli.file("last-day.json", _term_ending(keys, "secdef", day.isoformat()))
+    code, report = _check(cli, case, on_the_day, system)
+    assert (code, report["valid"], report["problems"]) == (0, True, [])
+    before = (day - dt.timedelta(days=1)).isoformat()
+    ended = cli.file("ended.json", _term_ending(keys, "secdef", before))
+    code, report = _check(cli, case, ended, system)
+    assert (code, report["valid"]) == (1, False)
+    [signature] = report["signatures"]
+    assert signature["problems"] == [f"secdef did not hold us.secdef on {day.isoformat()}"]

@@ -36,6 +36,7 @@ from clearance.web.errors import ErrorBody
 from .api_support import ATACMS_JUNE, Api, open_api
 from .test_api import (  # noqa: F401 (the seeded demo world's fixtures)
     ERAM,
+    assert_error,
     postgresql_template,
     seeded,
     sqlite_template,
@@ -330,4 +331,4 @@ def test_a_csrf_token_that_is_not_ascii_is_refused(api: Api) -> None:
     answer = client.post(
         "/api/v1/tokens", json={"name": "x"}, headers={"X-CSRF-Token": "été".encode()}
     )
-    assert answer.status_code == 403, answer.text
+    assert "CSRF token" in assert_error(answer, 403, "forbidden")["message"]

@@ -12,6 +12,7 @@ import pytest
 from .api_support import Api, open_api
 from .cli_support import Cli
 from .test_api import (  # noqa: F401 (the demo world's fixtures)
+    assert_error,
     postgresql_template,
     seeded,
     sqlite_template,
@@ -106,7 +107,7 @@ def test_the_api_gives_each_user_their_own_inbox(demo: Api) -> None:
     assert liaison[0]["title"].startswith("European partners fund the purchase (US transfers")
     for user in ("us.reviewer", "conf.reviewer", "auditor", "ua.liaison"):
         assert demo.as_user(user).get("/api/v1/inbox").json() == {"user": user, "items": []}
-    assert demo.client().get("/api/v1/inbox").status_code == 401
+    assert_error(demo.client().get("/api/v1/inbox"), 401, "unauthenticated")
 
 
 def test_the_dashboard_says_what_waits_for_its_reader(demo: Api) -> None:

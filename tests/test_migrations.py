@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 import clearance.store
+from clearance.core.events import ConditionMet
 from clearance.store.db import open_database
 from clearance.store.models import Base
 from clearance.store.repository import Store
@@ -30,8 +32,30 @@ def test_the_migrations_build_the_models_schema(database_url: str) -> None:
         database.dispose()
 
 
+def _everything(store: Store) -> dict[str, Any]:
+    """Every table's columns, indexes, constraints and rows: what a migration could change."""
+    with store.database.engine.connect() as connection:
+        seen = inspect(connection)
+        return {
+            table: (
+                [(c["name"], str(c["type"]), c["nullable"]) for c in seen.get_columns(table)],
+                sorted(
+                    (i["name"] or "", tuple(i["column_names"])) for i in seen.get_indexes(table)
+                ),
+                sorted(str(u["column_names"]) for u in seen.get_unique_constraints(table)),
+                sorted(map(repr, connection.execute(text(f'SELECT * FROM "{table}"')).all())),
+            )
+            for table in sorted(seen.get_table_names())
+        }
+
+
 def test_migrating_twice_changes_nothing(store: Store) -> None:
+    with store.transaction() as tx:  # something stored, for the second run to leave alone
+        tx.append(ConditionMet("c", "e"), actor="a", at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    before = _everything(store)
+    assert before["ledger"][3], "the event is stored"
     store.database.migrate()
+    assert _everything(store) == before
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     head = ScriptDirectory.from_config(config).get_current_head()

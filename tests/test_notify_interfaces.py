@@ -17,6 +17,7 @@ from .api_support import Api, open_api
 from .cli_support import Cli
 from .notify_support import Receiver, free_port
 from .test_api import (  # noqa: F401 (the demo world's fixtures)
+    assert_error,
     postgresql_template,
     seeded,
     sqlite_template,
@@ -189,7 +190,8 @@ def test_the_api_subscribes_lists_ends_and_retries_dead_letters(demo: Api) -> No
     listed = secdef.get("/api/v1/subscriptions").json()["subscriptions"]
     assert [s["id"] for s in listed] == [subscription["id"]]
     assert demo.as_user("us.reviewer").get("/api/v1/subscriptions").json()["subscriptions"] == []
-    assert demo.as_user("us.reviewer").delete(f"/api/v1/subscriptions/{subscription['id']}").status_code == 404  # fmt: skip
+    theirs = demo.as_user("us.reviewer").delete(f"/api/v1/subscriptions/{subscription['id']}")
+    assert_error(theirs, 404, "not_found")
 
     server = demo.server
     server.cases.submit(G2, actor="ua.liaison", now=server.now(), classification=2)
@@ -202,12 +204,12 @@ def test_the_api_subscribes_lists_ends_and_retries_dead_letters(demo: Api) -> No
     [dead] = admin.get("/api/v1/notifications/dead").json()["notifications"]
     assert (dead["about"], dead["classification"], dead["state"]) == ("case 5", "SECRET", "dead")
     assert dead["last_error"] == "no mail server is set (CLEARANCE_SMTP_HOST)"
-    assert demo.as_user("auditor").get("/api/v1/notifications/dead").status_code == 403
+    assert_error(demo.as_user("auditor").get("/api/v1/notifications/dead"), 403, "forbidden")
     retried = admin.post(f"/api/v1/notifications/{dead['id']}/retry")
     assert retried.status_code == 200, retried.text
     assert (retried.json()["state"], retried.json()["attempts"]) == ("pending", 0)
     again = admin.post(f"/api/v1/notifications/{dead['id']}/retry")
-    assert again.status_code == 409
+    assert "not dead" in assert_error(again, 409, "conflict")["message"]
     assert admin.get("/api/v1/notifications/dead").json() == {"notifications": []}
 
     assert secdef.delete(f"/api/v1/subscriptions/{subscription['id']}").status_code == 204

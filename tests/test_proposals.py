@@ -25,6 +25,7 @@ from clearance.errors import (
     PackError,
     PermissionDenied,
     PolicySourceError,
+    SignatureError,
     StoreError,
 )
 from clearance.policy.engine import Screener
@@ -87,7 +88,7 @@ def test_a_proposal_is_tested_and_only_the_named_authority_activates_it(
     )
     with pytest.raises(PermissionDenied, match="must activate policy personally"):
         proposals.activate(1, actor="usdp", signer=world.keys["usdp"], now=LATER)
-    with pytest.raises(Exception, match="signature"):
+    with pytest.raises(SignatureError, match="signature"):
         proposals.activate(1, actor="hegseth", signer=world.keys["usdp"], now=LATER)
 
     activated = proposals.activate(1, actor="hegseth", signer=world.keys["hegseth"], now=LATER)

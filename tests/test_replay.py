@@ -8,6 +8,7 @@ decided under that very bundle.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from clearance.core.decision import RecordedDecision
 from clearance.core.request import parse_request
 from clearance.core.signing import unlock
+from clearance.core.stockpile import Rating
 from clearance.core.workflow import CaseState
 from clearance.policy.engine import Screener
 from clearance.policy.pack import ScenarioPack, default_pack_path
@@ -29,7 +31,7 @@ from clearance.service.anchoring import prepare, sealed_store
 from clearance.service.cases import CaseService
 from clearance.service.demo import DEMO_PASSWORD, seed_demo
 from clearance.service.people import People
-from clearance.service.replay import Rejudger, ReplayReport, replay
+from clearance.service.replay import Rejudger, ReplayReport, load_candidate, replay
 from clearance.store.db import open_database
 from clearance.store.repository import Store
 from clearance.store.stored_cases import StoredCase
@@ -202,6 +204,63 @@ def test_replay_under_the_bundle_in_force_changes_nothing(
             r.number for r in rows if r.decision.bundles.get(bundle.holder) == bundle.revision
         }
         assert not decided_under & {c.number for c in changes}
+
+
+def test_replay_judges_a_transfer_on_the_stock_facts_its_decision_recorded(
+    seed_pack: ScenarioPack, screener: Screener
+) -> None:
+    """The stock a transfer was judged on is the stock of its day, not of the replay's: a
+    case recorded as leaving the US stock red stays under review, though the stock
+    worked out again today would leave it green (and permit it)."""
+    request = parse_request(
+        {
+            "action": "transfer",
+            "requester": "US",
+            "recipient": "UA",
+            "system": "atacms",
+            "quantity": 100,
+            "date": "2025-09-01",
+        }
+    )
+    worked_out = screener.stockpile_facts(request, request.date)
+    assert worked_out is not None
+    assert worked_out.after is Rating.GREEN
+    recorded_facts = dataclasses.replace(
+        worked_out, committed=800, now=Rating.RED, after=Rating.RED, months_to_recover=40
+    )
+    assert recorded_facts != worked_out
+    in_force = seed_pack.history.bundle_in_force("US", request.date)
+    assert in_force is not None
+    rows = []
+    for number, facts in enumerate((recorded_facts, worked_out), 1):
+        decision = screener.decide(request, decision_id=str(number), now=NOW, stockpile=facts)
+        recorded = RecordedDecision.of(decision.as_dict())
+        rows.append(StoredCase(str(number), number, request, recorded, CaseState.IN_REVIEW))
+    assert [r.decision.outcome.value for r in rows] == ["review_required", "permitted"]
+    examined, changes, skipped = Rejudger(seed_pack, in_force, NOW).judge(rows)
+    assert (examined, changes, skipped) == (2, [], [])
+
+
+def test_replay_names_only_the_candidate_holders_policies_as_deciding(
+    seed_pack: ScenarioPack, screener: Screener
+) -> None:
+    """Storm Shadow in June 2025 has three holders (FR, GB, US); replayed under a US bundle,
+    the reasons it would be decided for are that bundle's policies alone."""
+    storm_shadow = {
+        "action": "employ",
+        "requester": "UA",
+        "system": "storm-shadow",
+        "quantity": 3,
+        "target": {"territory": "RU"},
+        "date": "2025-06-15",
+    }
+    rows = _stored(screener, [storm_shadow])
+    assert rows[0].decision.consent_holders == ("FR", "GB", "US")
+    candidate = load_candidate(seed_pack, AUTHORITY)
+    _, [change], _ = Rejudger(seed_pack, candidate, NOW).judge(rows)
+    assert (change.was, change.would_be) == ("review_required", "permitted")
+    assert change.was_reasons == ("US/us-review-mechanism",)
+    assert change.would_be_reasons == ("US/us-strikes-in-russia-authorised",)
 
 
 # The command, end to end.

@@ -53,10 +53,23 @@ def positions(body: dict[str, Any]) -> list[tuple[str, str]]:
 # the API --------------------------------------------------------------------------
 
 
-def test_the_board_is_worst_first_and_counts_each_colour(api: Api) -> None:
+def _pin_the_servers_clock(
+    api: Api, monkeypatch: pytest.MonkeyPatch, moment: dt.datetime | None = None
+) -> dt.date:
+    """The server's clock stopped at ``moment`` (by default, now): its "today" and the
+    test's are then one day, even across midnight. That day."""
+    stopped = moment or api.server.now()
+    monkeypatch.setattr(api.server, "now", lambda: stopped)
+    return stopped.date()
+
+
+def test_the_board_is_worst_first_and_counts_each_colour(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    today = _pin_the_servers_clock(api, monkeypatch)
     reviewer = api.as_user("us.reviewer")
     body = reviewer.get(BOARD).json()
-    assert body["as_of"] == api.server.now().date().isoformat()
+    assert body["as_of"] == today.isoformat()
     assert set(positions(body)) == EVERY_POSITION
     first = body["positions"][0]
     assert (first["holder"], first["system"], first["rating"]) == ("US", "demo-interceptor", "red")
@@ -83,10 +96,12 @@ def test_the_board_is_worst_first_and_counts_each_colour(api: Api) -> None:
 
 
 def test_a_transfer_of_301_us_atacms_leaves_699_red_and_green_again_in_8_months(
-    api: Api,
+    api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """1,000 available, requirement 700, green from 120% (840), yellow from 100% (700):
-    giving 301 leaves 699, red; at 20 a month, 839 after 7 months, 859 after 8."""
+    giving 301 leaves 699, red; at 20 a month, 839 after 7 months, 859 after 8. The day is
+    pinned after the seed's one delivery (50, on 2026-03-01), and then before it."""
+    _pin_the_servers_clock(api, monkeypatch, dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC))
     reviewer = api.as_user("us.reviewer")
     answer = reviewer.get(f"{BOARD}/US/atacms/projection", params={"transfer": 301})
     assert answer.status_code == 200, answer.text
@@ -100,18 +115,32 @@ def test_a_transfer_of_301_us_atacms_leaves_699_red_and_green_again_in_8_months(
     assert [m["available"] for m in months[:9]] == [699 + 20 * n for n in range(9)]
     assert [m["rating"] for m in months[:9]] == ["red"] + ["yellow"] * 7 + ["green"]
     assert {m["green_level"] for m in months} == {840}
-    assert months[0]["on"] == api.server.now().date().isoformat()
+    assert months[0]["on"] == "2026-06-01"
 
     nothing = reviewer.get(f"{BOARD}/US/atacms/projection", params={"months": 3}).json()
     assert (nothing["quantity"], nothing["after"], nothing["months_to_recover"]) == (0, "green", 0)
     assert len(nothing["months"]) == 4
 
+    # Six months before the delivery: it arrives in month 6, and brings green a month early.
+    _pin_the_servers_clock(api, monkeypatch, dt.datetime(2025, 9, 1, 12, tzinfo=dt.UTC))
+    early = reviewer.get(f"{BOARD}/US/atacms/projection", params={"transfer": 301}).json()
+    assert early["months"][0]["on"] == "2025-09-01"
+    assert [m["available"] for m in early["months"][:8]] == [
+        *(699 + 20 * n for n in range(6)),
+        699 + 20 * 6 + 50,
+        699 + 20 * 7 + 50,
+    ]
+    assert early["months_to_recover"] == 6
 
-def test_a_position_as_of_a_date_is_rebuilt_from_its_movements(api: Api) -> None:
+
+def test_a_position_as_of_a_date_is_rebuilt_from_its_movements(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = _pin_the_servers_clock(api, monkeypatch)
     reviewer = api.as_user("us.reviewer")
     today = reviewer.get(f"{BOARD}/US/eram").json()
     assert (today["on_hand"], today["committed"], today["available"]) == (5000, 3350, 1650)
-    assert today["as_of"] == api.server.now().date().isoformat()
+    assert today["as_of"] == day.isoformat()
     [commit] = today["movements"]
     assert (commit["kind"], commit["quantity"], commit["committed_change"]) == (
         "commit",
@@ -446,9 +475,12 @@ def test_a_case_shows_another_partys_stock_only_as_ratings(api: Api) -> None:
     assert 'href="/stockpile/US/eram"' not in html
 
 
-def test_a_confidential_reader_sees_top_secret_movements_only_as_totals(api: Api) -> None:
+def test_a_confidential_reader_sees_top_secret_movements_only_as_totals(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """conf.reviewer (a US reviewer cleared CONFIDENTIAL) sees US stock, but of the movements
     of TOP SECRET cases only how much moved each day; the balance is everyone's."""
+    day = _pin_the_servers_clock(api, monkeypatch)
     srv = api.server
     srv.accounts.set_access(
         "us.liaison", roles=(Role.REQUESTER,), clearance=Level.TOP_SECRET, actor="admin",
@@ -475,7 +507,7 @@ def test_a_confidential_reader_sees_top_secret_movements_only_as_totals(api: Api
         (40, made[40]),
         (3350, api.case_id(US_CASE)),
     ]
-    today = srv.now().date().isoformat()
+    today = day.isoformat()
     assert confidential["movements"][:2] == [
         {**everything["movements"][0], "withheld": False},
         {

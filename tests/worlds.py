@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from clearance.core.signing import Signer, new_key_pair, unlock
 from clearance.policy.engine import Screener
+from clearance.service.anchoring import SystemKey
 from clearance.service.cases import CaseService
 from clearance.service.people import People
+from clearance.store.db import open_database
 from clearance.store.repository import Store
 
 T0 = dt.datetime(2025, 6, 15, 9, 0, tzinfo=dt.UTC)
@@ -58,8 +64,10 @@ def world_keys() -> dict[str, tuple[str, Signer]]:
     return keys
 
 
-@pytest.fixture
-def world(store: Store, screener: Screener, world_keys: dict[str, tuple[str, Signer]]) -> World:
+def make_world(
+    store: Store, screener: Screener, world_keys: dict[str, tuple[str, Signer]]
+) -> World:
+    """The people of ``PEOPLE`` with their keys and offices, over ``store``."""
     people = People(store, screener.catalog)
     keys: dict[str, Signer] = {}
     for user, party in PEOPLE.items():
@@ -92,3 +100,52 @@ def world(store: Store, screener: Screener, world_keys: dict[str, tuple[str, Sig
         now=T0,
     )
     return World(store, CaseService(store, screener, default_sla_days=14), people, keys)
+
+
+@pytest.fixture
+def world(store: Store, screener: Screener, world_keys: dict[str, tuple[str, Signer]]) -> World:
+    return make_world(store, screener, world_keys)
+
+
+FreshStore = Callable[[], AbstractContextManager[Store]]
+FreshWorld = Callable[[], AbstractContextManager[World]]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_store(
+    request: pytest.FixtureRequest, system_key: SystemKey, tmp_path: Path
+) -> FreshStore:
+    """A maker of new, empty, migrated stores, on SQLite and on PostgreSQL: for a property
+    test, whose examples must each start from nothing (a fixture is made once per test, and
+    state left by one example would leak into the next, so a failure would neither replay
+    nor shrink)."""
+    made = itertools.count()
+
+    @contextmanager
+    def make() -> Iterator[Store]:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / f'example-{next(made)}.db'}"
+        else:
+            url = request.getfixturevalue("pg_cluster").fresh_database()
+        database = open_database(url)
+        try:
+            database.migrate()
+            yield Store(database, sealer=system_key)
+        finally:
+            database.dispose()
+
+    return make
+
+
+@pytest.fixture
+def fresh_world(
+    fresh_store: FreshStore, screener: Screener, world_keys: dict[str, tuple[str, Signer]]
+) -> FreshWorld:
+    """A maker of new worlds (``make_world``), each over a new store (``fresh_store``)."""
+
+    @contextmanager
+    def make() -> Iterator[World]:
+        with fresh_store() as store:
+            yield make_world(store, screener, world_keys)
+
+    return make
