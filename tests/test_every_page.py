@@ -313,3 +313,17 @@ def test_the_page_is_shown_and_has_no_serious_accessibility_violation(
 
 def test_an_unknown_path_is_a_page(pages: dict[str, Page]) -> None:
     look_at(pages["requester"], "requester", "unknown-path", "/no-such-page", visit=None)
+
+
+@pytest.mark.parametrize("role", list(USERS))
+def test_the_header_stays_on_one_line_on_a_laptop_screen(pages: dict[str, Page], role: str) -> None:
+    """At 1366 pixels wide, even the administrator's links (the most anyone has) and who is
+    signed in share one row of the header."""
+    page = pages[role]
+    page.goto("/dashboard")
+    tops = page.eval_on_selector_all(
+        ".site-nav li, .who", "all => all.map(e => Math.round(e.getBoundingClientRect().top))"
+    )
+    nav_bottom = page.eval_on_selector(".site-nav", "e => e.getBoundingClientRect().bottom")
+    assert len(set(tops[:-1])) == 1, f"the links wrap for the {role}: {tops}"
+    assert tops[-1] < nav_bottom, f"who is signed in drops below the links for the {role}"
