@@ -27,6 +27,8 @@ from clearance.core.events import (
     ABSENT,
     PAYLOADS,
     Absent,
+    CaseStateChanged,
+    CaseSubmitted,
     Event,
     Payload,
     PayloadError,
@@ -204,6 +206,28 @@ def test_stock_moved_says_what_moved_where() -> None:
     assert event_words(Event(T0, "ua.liaison", "case-1", moved)) == (
         "UA moved 40 × atacms from stock on hand to consumed, 2025-06-15;"
         " US committed 3350 × eram (still on hand), 2025-08-28"
+    )
+
+
+def test_a_case_moving_between_states_is_said_in_words_not_tokens() -> None:
+    moved = CaseStateChanged("in_review", "approved_with_conditions", "screened: permitted")
+    assert event_words(Event(T0, "clearance", "case-1", moved)) == (
+        "in review → approved with conditions: screened: permitted"
+    )
+    submitted = CaseSubmitted(
+        {
+            "action": "employ",
+            "requester": "UA",
+            "system": "atacms",
+            "quantity": 2,
+            "target": {"territory": "RU"},
+            "date": "2025-06-15",
+        },
+        "sha256:00",
+        {"outcome": "review_required"},
+    )
+    assert event_words(Event(T0, "ua.liaison", "case-1", submitted)).endswith(
+        "; screened: review required"
     )
 
 

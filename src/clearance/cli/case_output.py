@@ -12,7 +12,7 @@ from rich.text import Text
 
 from clearance.core.access import Level
 from clearance.core.dates import last_day_before
-from clearance.core.event_words import state_words, words_of
+from clearance.core.event_words import outcome_words, state_words, words_of
 from clearance.core.request import describe_request
 from clearance.core.workflow import CaseState, is_overdue
 
@@ -80,7 +80,8 @@ def print_case(view: CaseView, json_output: bool) -> None:
         for a in decision["required_approvals"]
     )
     console.print(
-        f"screened: [bold]{decision['outcome']}[/bold]" + (f" — needs {needs}" if needs else ""),
+        f"screened: [bold]{outcome_words(decision['outcome'])}[/bold]"
+        + (f" — needs {needs}" if needs else ""),
         highlight=False,
     )
     if data["expires_at"] is not None:
@@ -130,5 +131,7 @@ def print_case(view: CaseView, json_output: bool) -> None:
             str(event["seq"]), event["at"][:19], event["actor"], event["type"], words_of(event)
         )
     console.print(timeline)
-    spent = ", ".join(f"{k}: {v:.1f} d" for k, v in data["time_in_states_days"].items())
+    spent = ", ".join(
+        f"{state_words(k)}: {v:.1f} d" for k, v in data["time_in_states_days"].items()
+    )
     console.print(f"time in states: {spent}", highlight=False)

@@ -112,11 +112,12 @@ def _submitted(p: CaseSubmitted, _: Event) -> str:
         request = describe_request(dict(p.request))
     except (KeyError, TypeError):
         request = "a request of another shape"
-    return f"submitted as {level}: {request}; screened: {p.decision.get('outcome', '?')}"
+    return f"submitted as {level}: {request}; screened: {outcome_words(p.decision.get('outcome', '?'))}"
 
 
 def _state_changed(p: CaseStateChanged, _: Event) -> str:
-    said = f"{p.from_state} → {p.to_state}: {p.why}" if p.why else f"{p.from_state} → {p.to_state}"
+    moved = f"{state_words(p.from_state)} → {state_words(p.to_state)}"
+    said = f"{moved}: {p.why}" if p.why else moved
     if p.due_at is ABSENT:
         return said
     last = last_day_before(p.due_at)

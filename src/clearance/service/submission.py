@@ -17,6 +17,7 @@ import uuid
 from clearance.core.access import Level
 from clearance.core.actors import SYSTEM
 from clearance.core.decision import Decision, RecordedDecision
+from clearance.core.event_words import OUTCOME_WORDS
 from clearance.core.events import ABSENT, CaseStateChanged, CaseSubmitted
 from clearance.core.request import AnyRequest, parse_request
 from clearance.core.workflow import CaseState, state_after_screening
@@ -200,7 +201,7 @@ class CaseSubmission:
                 CaseStateChanged(
                     CaseState.SUBMITTED.value,
                     state.value,
-                    f"screened: {decision.outcome.value}",
+                    f"screened: {OUTCOME_WORDS[decision.outcome]}",
                     due_at=ABSENT if due_at is None else due_at,
                     expires_at=ABSENT if expires_at is None else expires_at,
                 ),
