@@ -488,6 +488,9 @@ def slips(work: Path) -> dict[str, Run]:
             "lower requester": Command(
                 ("screen", str(write_json(work / "ua.json", {**G2, "requester": "ua"})))
             ),
+            "mixed case": Command(
+                ("screen", str(write_json(work / "Ua.json", {**G2, "requester": "Ua"})))
+            ),
             "folder in a pack": Command(("policy", "validate", str(pack))),
             "stream": Command(
                 ("screen", "-", "--json"), stdin=f'{{"action": employ}}\n{json.dumps(lower)}\n'
@@ -507,6 +510,10 @@ SLIPS = [
     ),
     ("lower case", ["'target.territory'", "unknown party 'ru'", "did you mean 'RU'?"]),
     ("lower requester", ["'requester'", "unknown party 'ua'", "did you mean 'UA'?"]),
+    (
+        "mixed case",
+        ["'requester'", "'Ua' is not a party code", "two capital letters", "did you mean 'UA'?"],
+    ),
     ("folder in a pack", ["catalog.yaml", "is a folder, not a file"]),
 ]
 

@@ -198,8 +198,18 @@ def _problem(error: Any) -> str:
         return "is required ('employ' or 'transfer')"
     if kind == "value_error":
         return str(error["ctx"]["error"])
+    if kind == "string_pattern_mismatch" and error["ctx"]["pattern"] == PARTY_CODE:
+        return _not_a_party_code(str(error["input"]))
     message: str = error["msg"]
     return message[0].lower() + message[1:]
+
+
+def _not_a_party_code(code: str) -> str:
+    """What is wrong with a party code of the wrong shape (``Ua``, ``U.A.``), in words, with
+    the upper-case hint when that is all it lacks."""
+    said = f"'{code}' is not a party code: a country's two capital letters (ISO 3166, such as 'UA') or a group's name in lower case (such as 'european-partners')"
+    hint = upper_case_hint(code, lambda upper: re.fullmatch(PARTY_CODE, upper) is not None)
+    return f"{said}; {hint}" if hint else said
 
 
 def _named(names: list[str]) -> str:
