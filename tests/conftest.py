@@ -1,4 +1,5 @@
-"""Shared fixtures: the seed pack, loaded once, and a screener over it."""
+"""Shared fixtures: the seed pack, loaded once, and a screener over it; and the order in
+which parallel workers take the test files (docs/testing.md)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from clearance.store.db import open_database
 from clearance.store.repository import Store
 
 from .databases import PostgresCluster, postgres_cluster
+from .parallel_support import worker
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -30,6 +32,28 @@ def seed_pack() -> ScenarioPack:
 @pytest.fixture(scope="session")
 def screener(seed_pack: ScenarioPack) -> Screener:
     return Screener(seed_pack)
+
+
+# Parallel runs (pytest -n N, files handed out whole: --dist loadfile in pyproject.toml). A
+# worker that finishes takes the next file in collection order, so the heaviest files go
+# first and the light ones fill the gaps at the end, rather than a long file starting last
+# and running on alone. A file's weight is its number of tests, a slow one counting as many.
+
+SLOW_WEIGHT = 25  # a test marked slow takes a few seconds, ordinary ones a tenth of that
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if worker() == "main":
+        return  # a serial run keeps the usual order
+    weight: dict[str, int] = {}
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        weight[module] = weight.get(module, 0) + (
+            SLOW_WEIGHT if item.get_closest_marker("slow") else 1
+        )
+    items.sort(
+        key=lambda item: (-weight[item.nodeid.split("::", 1)[0]], item.nodeid.split("::", 1)[0])
+    )
 
 
 # Databases: every store test runs on SQLite and on a real PostgreSQL server.
