@@ -2,13 +2,15 @@
 #   make demo   install into .venv and screen + explain the seed scenario
 #   make test   install into .venv (and the Debian packages the tests need, when
 #               missing and run as root), then run lint, types, layer contracts
-#               and the tests
+#               and the tests, in TEST_WORKERS parallel processes (0: serially;
+#               docs/testing.md)
 #   make bench  run the benchmarks (results go in docs/benchmarks.md by hand)
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TEST_WORKERS ?= 3
 
 .PHONY: install system-packages demo test lint bench clean
 
@@ -33,7 +35,7 @@ system-packages:
 	scripts/system-packages.sh
 
 test: lint system-packages
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 bench: install
 	$(BIN)/python bench/screening.py

@@ -5,6 +5,11 @@ packages' binaries (installed by .ci/run), as the unprivileged ``postgres``
 user when the tests run as root (PostgreSQL refuses to run as root), on a
 Unix socket in a temporary folder. Each test gets a fresh database cloned
 from a migrated template, so tests never see each other's data.
+
+Under pytest-xdist every worker is a session of its own, so it starts a cluster of
+its own: its own folder (socket, data, log) and its own port number, one the kernel
+hands out, so that clusters of parallel workers (or of two test runs at once) never
+share a socket name or a shared-memory key.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
+from .parallel_support import free_port, worker
 
 _counter = itertools.count()
 
@@ -42,9 +49,9 @@ class PostgresCluster:
             raise RuntimeError(
                 "PostgreSQL is not installed (apt-get install postgresql); .ci/run installs it"
             )
-        self.root = Path(tempfile.mkdtemp(prefix="clearance-pg-"))
+        self.root = Path(tempfile.mkdtemp(prefix=f"clearance-pg-{worker()}-"))
         self.data = self.root / "data"
-        self.port = 54329
+        self.port = free_port()  # the server listens on no TCP port; this names its socket
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
         os.chmod(self.root, 0o700)

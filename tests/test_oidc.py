@@ -44,6 +44,7 @@ from clearance.service.runtime import Runtime
 from clearance.settings import load_settings
 
 from .api_support import Api, open_api
+from .parallel_support import locked
 
 PROVIDER = Path(__file__).parent / "oidc"
 AUDIENCE = "clearance"  # the provider's client id, and the audience of its access tokens
@@ -57,16 +58,17 @@ def _node_modules() -> None:
     machine); the tests themselves need no network beyond loopback."""
     if shutil.which("node") is None:
         pytest.fail("Node.js is not installed (apt-get install nodejs npm); make test installs it")
-    if not (PROVIDER / "node_modules" / "oidc-provider").is_dir():
-        if shutil.which("npm") is None:
-            pytest.fail("npm is not installed (apt-get install npm); make test installs it")
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund"],
-            cwd=PROVIDER,
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
+    with locked(PROVIDER):  # parallel workers: one installs, the others wait and see it done
+        if not (PROVIDER / "node_modules" / "oidc-provider").is_dir():
+            if shutil.which("npm") is None:
+                pytest.fail("npm is not installed (apt-get install npm); make test installs it")
+            subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund"],
+                cwd=PROVIDER,
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
 
 
 class IdentityProvider:
