@@ -19,7 +19,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, FilePayload, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    FilePayload,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 from tests.test_proposals import candidate
 
@@ -81,6 +88,17 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+def sign_in(context: BrowserContext, user: str) -> Page:
+    """A new page of ``context``, signed in as the demo user ``user``."""
+    page = context.new_page()
+    page.goto("/sign-in")
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r"/sign-in"))
+    return page
+
+
 @pytest.fixture
 def new_page(browser: Browser, base_url: str) -> Iterator[Callable[[str], Page]]:
     contexts = []
@@ -88,13 +106,7 @@ def new_page(browser: Browser, base_url: str) -> Iterator[Callable[[str], Page]]
     def open_as(user: str) -> Page:
         context = browser.new_context(base_url=base_url, viewport={"width": 1366, "height": 800})
         contexts.append(context)
-        page = context.new_page()
-        page.goto("/sign-in")
-        page.get_by_label("User name").fill(user)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page).not_to_have_url(re.compile(r"/sign-in"))
-        return page
+        return sign_in(context, user)
 
     yield open_as
     for context in contexts:

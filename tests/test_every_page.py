@@ -40,9 +40,9 @@ from clearance.settings import load_settings
 from clearance.web.app import create_app
 from tests.test_browser import (  # noqa: F401 (the real server and browser, one per module)
     ARTIFACTS,
-    PASSWORD,
     base_url,
     browser,
+    sign_in,
 )
 from tests.test_proposals import candidate
 
@@ -229,16 +229,6 @@ def test_every_page_route_is_visited(tmp_path: Path) -> None:
     assert sorted(visited - served) == [], "visits of routes the app no longer serves"
 
 
-def _sign_in(context: BrowserContext, user: str) -> Page:
-    page = context.new_page()
-    page.goto("/sign-in")
-    page.get_by_label("User name").fill(user)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).not_to_have_url(re.compile(r"/sign-in"))
-    return page
-
-
 @pytest.fixture(scope="module")
 def pages(browser: Browser, base_url: str) -> Iterator[dict[str, Page]]:  # noqa: F811
     """One page per role (and the administrator), signed in once, the auditor's again on a
@@ -250,8 +240,8 @@ def pages(browser: Browser, base_url: str) -> Iterator[dict[str, Page]]:  # noqa
         contexts.append(made)
         return made
 
-    signed = {role: _sign_in(context(), user) for role, user in USERS.items()}
-    phone = {f"{ON_A_PHONE}-phone": _sign_in(context(PHONE), ROLES[ON_A_PHONE])}
+    signed = {role: sign_in(context(), user) for role, user in USERS.items()}
+    phone = {f"{ON_A_PHONE}-phone": sign_in(context(PHONE), ROLES[ON_A_PHONE])}
     yield {**signed, **phone, "visitor": context().new_page()}
     for made in contexts:
         made.close()
@@ -261,7 +251,7 @@ def pages(browser: Browser, base_url: str) -> Iterator[dict[str, Page]]:  # noqa
 def proposal(browser: Browser, base_url: str) -> str:  # noqa: F811
     """A US proposal uploaded by the US liaison, for the proposal pages to show."""
     context = browser.new_context(base_url=base_url)
-    page = _sign_in(context, "us.liaison")
+    page = sign_in(context, "us.liaison")
     page.goto("/policy/proposals")
     texts = candidate("2099-01-01", "Strikes inside Russia authorised from 2099")
     page.get_by_label("Bundle files").set_input_files(
