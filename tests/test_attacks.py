@@ -681,6 +681,7 @@ def test_the_ledger_page_hides_events_of_a_case_it_cannot_find(world: World) -> 
         "ua.liaison", roles=(Role.REQUESTER,), clearance=Level.TOP_SECRET, actor="admin", now=T0
     )
     case, _ = world.cases.submit(G2, actor="ua.liaison", now=T0, classification=3)
+    _sql(world.store, "DELETE FROM case_terms WHERE case_id = :id", id=case.id)
     _sql(world.store, "DELETE FROM cases WHERE id = :id", id=case.id)
     public, _ = new_key_pair("an auditor's passphrase")
     world.people.add_user(

@@ -260,6 +260,18 @@ def test_an_ended_subscription_is_told_nothing_more(notified: Notified) -> None:
     assert notified.outbox() == []
 
 
+def test_a_packs_bundle_is_news_on_the_day_it_takes_effect_and_not_when_recorded_later(
+    notified: Notified,
+) -> None:
+    watcher = notified.email("ua.liaison", Kind.POLICY_ACTIVATED)
+    on_its_day = BundleActivated("GB", "GB/2026", "sha256:1", T0.date())
+    caught_up = BundleActivated("FR", "FR/2024", "sha256:2", T0.date() - dt.timedelta(days=400))
+    with notified.store.transaction() as tx:
+        tx.append(caught_up, actor="clearance", at=T0)
+        tx.append(on_its_day, actor="clearance", at=T0)
+    assert notified.told() == {(watcher, "policy_activated", "the policy of GB")}
+
+
 # a change rolled back queues nothing -------------------------------------------------------
 
 

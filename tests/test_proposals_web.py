@@ -257,7 +257,7 @@ def test_a_bundle_uploaded_on_the_form_is_proposed_and_shown_with_its_impact(api
     assert '<svg class="chart chart--changes"' in shown
     replay = element(shown, "replay-table")
     assert f"Case {SECRET_CASE}" in replay
-    assert "review_required permitted US/us-strikes-in-russia-authorised" in replay
+    assert "review required permitted US/us-strikes-in-russia-authorised" in replay
     assert f'href="/cases/{SECRET_CASE}"' in element_html(shown, "open-cases")
     assert element(shown, "banner-top").endswith(": SECRET"), "case 1 is on the page"
 

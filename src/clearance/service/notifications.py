@@ -21,7 +21,10 @@ escalation_reached          ``escalation`` to the step's ``tell``: the gate's ow
                             user with the auditor role)
 bundle_proposed             (golden cases passed) ``waiting`` to the holders of the
                             office that may activate the holder's policy
-bundle_activated            ``policy_activated`` to every subscriber of that kind
+bundle_activated            ``policy_activated`` to every subscriber of that kind: an
+                            activated proposal, or a pack's bundle on the day it takes
+                            effect (one put on the ledger later, catching up, is history,
+                            not news)
 ==========================  ===========================================================
 
 A user is told only of what they may see through the one door on the
@@ -47,6 +50,7 @@ from dataclasses import dataclass, replace
 from clearance.core.access import Level, Role
 from clearance.core.chain import EventType
 from clearance.core.events import (
+    ABSENT,
     BundleActivated,
     BundleProposed,
     CaseStateChanged,
@@ -247,6 +251,8 @@ def _bundle_proposed(ctx: Context, event: Event) -> list[Notice]:
 def _bundle_activated(ctx: Context, event: Event) -> list[Notice]:
     p = event.payload
     assert isinstance(p, BundleActivated)
+    if p.proposal is ABSENT and p.effective_from != event.at.astimezone(dt.UTC).date():
+        return []  # a pack's bundle recorded after its day: in force long since, not news
     about, path = f"the policy of {p.holder}", f"/policy/{p.holder}"
     return [Notice(Kind.POLICY_ACTIVATED, Audience(everyone=True), about, path)]
 
