@@ -293,7 +293,7 @@ def test_what_a_reader_may_no_longer_see_or_no_longer_wants_is_dropped(
     with delivery.world.store.transaction() as tx:
         from clearance.core.events import BundleActivated
 
-        tx.append(BundleActivated("US", "US/x", "r", dt.date(2099, 1, 1)), actor="admin", at=T0)
+        tx.append(BundleActivated("US", "US/x", "r", T0.date()), actor="admin", at=T0)
     accounts.set_access("hegseth", roles=(), clearance=Level.UNCLASSIFIED, actor="admin", now=T0)
     [usdp] = [
         s for s in delivery.notified.subscriptions.listed(actor="admin") if s.user_id == "usdp"

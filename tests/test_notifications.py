@@ -277,7 +277,7 @@ def test_a_packs_bundle_is_news_on_the_day_it_takes_effect_and_not_when_recorded
 
 def test_a_transaction_rolled_back_after_its_event_queues_nothing(notified: Notified) -> None:
     notified.email("hegseth", Kind.POLICY_ACTIVATED, Kind.WAITING)
-    activated = BundleActivated("US", "US/2099", "sha256:0", dt.date(2099, 1, 1))
+    activated = BundleActivated("US", "US/2099", "sha256:0", T0.date())
 
     def fails_after_its_event() -> None:
         with notified.store.transaction() as tx:
