@@ -13,6 +13,7 @@ from rich.text import Text
 
 from clearance.core.request import describe_request
 from clearance.policy.diff import (
+    SAMPLE,
     BundleDiff,
     Probe,
     diff_bundles,
@@ -95,7 +96,7 @@ def diff(
     old: FolderArgument,
     new: FolderArgument,
     json_output: JsonOption = False,
-    sample: SampleOption = 2000,
+    sample: SampleOption = SAMPLE,
     seed: SeedOption = 0,
     scenario: ScenarioOption = None,
 ) -> None:

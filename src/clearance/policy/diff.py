@@ -41,6 +41,7 @@ from clearance.policy.golden import load_cases
 from clearance.policy.pack import ScenarioPack, load_bundle, read_bundle_texts
 
 __all__ = [
+    "SAMPLE",
     "BundleDiff",
     "ChangeGroup",
     "Difference",
@@ -243,6 +244,11 @@ def sample_dates(bundles: tuple[PolicyBundle, PolicyBundle]) -> list[dt.date]:
     """The days a sample is drawn on: each bundle's first day, and a year after the later."""
     dates = [b.effective_from for b in bundles]
     return [*dates, max(dates) + dt.timedelta(days=365)]
+
+
+SAMPLE = 2000
+"""Generated requests judged under both bundles, unless asked otherwise: ``policy diff``'s
+``--sample`` and the pages' diffs alike."""
 
 
 def sample_probes(

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from clearance.policy.bundle import PolicyBundle
 from clearance.policy.diff import (
+    SAMPLE,
     BundleDiff,
     FileDiff,
     compare_bundles,
@@ -38,9 +39,6 @@ from clearance.service.proposals import ACTIVATED, ProposalView
 from clearance.store.repository import Store
 
 __all__ = ["SAMPLE", "Comparison", "history", "judged", "of_proposal", "replaced"]
-
-SAMPLE = 2000
-"""Generated requests judged under both bundles: ``policy diff``'s default ``--sample``."""
 
 
 @dataclass(frozen=True, slots=True)
