@@ -96,6 +96,12 @@ def test_an_unknown_address_is_a_page_for_a_browser_and_json_for_a_program(
     assert page.headers["content-type"].startswith("text/html")
     assert "there is no page at /no-such-page" in page.text
     assert '<a href="/dashboard">Back to the dashboard</a>' in page.text
+    assert 'aria-label="Main"' in page.text
+    assert 'id="sign-out"' in page.text
+    signed_out = Browser(server).client.get("/no-such-page", headers=HTML)
+    assert signed_out.status_code == 404
+    assert 'aria-label="Main"' not in signed_out.text
+    assert 'id="sign-out"' not in signed_out.text
 
     wrong_method = browser.client.get("/requests", headers=HTML)  # a form posts there
     assert wrong_method.status_code == 405

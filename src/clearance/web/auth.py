@@ -43,6 +43,7 @@ __all__ = [
     "client_address",
     "current",
     "oidc_keys",
+    "reader_if_any",
     "server",
     "set_session_cookie",
 ]
@@ -125,6 +126,17 @@ async def current(request: Request) -> SignedIn:
     signed_in = await run_in_threadpool(_identify, request)
     if signed_in is None:
         raise AuthenticationError("sign in first (session cookie or Authorization: Bearer)")
+    request.state.user = signed_in
+    return signed_in
+
+
+async def reader_if_any(request: Request) -> SignedIn | None:
+    """The signed-in reader of a page no route answers (a 404 or 405), so that the error page
+    keeps its header and way back; None for anyone not signed in, or whose credential fails."""
+    try:
+        signed_in = await run_in_threadpool(_identify, request)
+    except (AuthenticationError, PermissionDenied):
+        return None
     request.state.user = signed_in
     return signed_in
 

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException
 
 from clearance.errors import ClearanceError, Throttled
 
+from .auth import reader_if_any
 from .rendering import error_page
 
 __all__ = ["ERROR_RESPONSES", "ErrorBody", "install"]
@@ -130,6 +131,7 @@ def install(app: FastAPI) -> None:
             body = {"code": "invalid_request", "message": f"body: {problem}", "field": "body"}
             return JSONResponse(body, status_code=422)
         if exc.status_code in (404, 405) and wants_page(request):
+            await reader_if_any(request)
             page = error_page(request, exc.status_code, _page_words(request, exc.status_code))
             page.headers.update(getattr(exc, "headers", None) or {})
             return page
