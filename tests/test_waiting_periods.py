@@ -9,15 +9,19 @@ President may waive it, signed, on the ledger; nobody else may.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from clearance.core.chain import link_hash
 from clearance.core.event_words import words_of
 from clearance.core.request import parse_request
-from clearance.core.signing import Signer, new_key_pair, unlock
+from clearance.core.signing import Signer, new_key_pair, signed_bytes, unlock
 from clearance.core.workflow import CaseState
 from clearance.errors import (
     IllegalTransition,
@@ -32,6 +36,7 @@ from clearance.policy.pack import default_pack_path, load_pack
 from clearance.service.access import Action
 from clearance.service.audit import verify
 from clearance.service.cases import Moves
+from clearance.service.decision_proof import prove
 from tests.worlds import G5, T0, World
 
 ERAM = {**G5, "value_usd": 825_000_000}
@@ -312,3 +317,106 @@ def test_a_well_formed_legislative_review_loads(tmp_path: Path) -> None:
     bundle = next(b for b in pack.history.of("US") if b.folder.endswith("2025-08-28"))
     assert bundle.legislative_review is not None
     assert bundle.legislative_review.waiver == "us.president"
+
+
+# the waiver checked offline, from the case file and public keys ---------------------
+
+
+def _waived_file(world: World, case_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The case file once the President waived, and a registry of users as ``--keys`` takes it."""
+    day = dt.datetime(2025, 9, 2, 12, 0, tzinfo=dt.UTC)
+    view = world.cases.waive(
+        case_id, actor="potus", reason="an emergency", signer=world.keys["potus"], now=day
+    )
+    with world.store.reading() as tx:
+        users = {
+            u.id: {
+                "public_key": u.public_key,
+                "holdings": [
+                    {
+                        "authority": h.authority,
+                        "from": h.valid_from.isoformat(),
+                        "to": h.valid_to.isoformat() if h.valid_to else None,
+                    }
+                    for h in tx.people.holdings(user_id=u.id)
+                ],
+            }
+            for u in tx.people.users()
+        }
+    return view.as_dict(day), users
+
+
+def _forge_waiver(case: dict[str, Any], signer: Signer, public_key: str, **changes: Any) -> None:
+    """Rewrite the file's waiver as an insider could: a statement changed and signed again,
+    the event's hash recomputed (seals are not checked here: an insider holds the system key)."""
+    event = next(e for e in case["events"] if e["type"] == "waiting_period_waived")
+    body = json.loads(event["body"])
+    statement = {**body["payload"]["statement"], **changes}
+    signature = signer(signed_bytes(statement))
+    body["payload"] = {"statement": statement, "signature": signature, "public_key": public_key}
+    event["body"] = json.dumps(body)
+    event["payload"] = body["payload"]
+    event["hash"] = link_hash(event["seq"], case["id"], event["prev_hash"], event["body"])
+
+
+def _waiver_check(case: dict[str, Any], users: dict[str, Any] | None) -> tuple[str, ...]:
+    proof = prove(case, users, None)
+    (check,) = [s for s in proof.signatures if s.verdict == "waive"]
+    return check.problems
+
+
+def test_verify_decision_checks_the_waivers_signature_and_what_it_signs(
+    eram: tuple[World, str], president_key: tuple[str, Signer]
+) -> None:
+    world, case_id = eram
+    case, users = _waived_file(world, case_id)
+    proof = prove(case, users, None)
+    assert proof.valid
+    assert [(s.verdict, s.actor, s.authority) for s in proof.signatures] == [
+        ("waive", "potus", "us.president")
+    ]
+
+    public, potus = president_key
+    other = copy.deepcopy(case)
+    _forge_waiver(other, potus, public, request_digest="0" * 64)
+    assert _waiver_check(other, users) == ("signed request_digest does not match the case",)
+
+    other = copy.deepcopy(case)
+    _forge_waiver(other, potus, public, waiting_period={"days": 0})
+    assert _waiver_check(other, users) == ("signed waiting_period is not the decision's",)
+
+    other = copy.deepcopy(case)
+    _forge_waiver(other, potus, public, authority="us.secdef")
+    assert "the decision does not name us.secdef to waive its waiting period" in _waiver_check(
+        other, users
+    )
+
+    other = copy.deepcopy(case)
+    _forge_waiver(other, potus, public, prior_seq=1)
+    assert _waiver_check(other, users) == (
+        "the signed point of the ledger is not where the waiver is recorded",
+    )
+
+
+def test_a_waiver_signed_with_a_key_of_the_files_choosing_fails_against_the_registry(
+    eram: tuple[World, str],
+) -> None:
+    world, case_id = eram
+    case, users = _waived_file(world, case_id)
+    forger_public, forger_content = new_key_pair("forger of keys")
+    _forge_waiver(case, unlock(forger_content, "forger of keys"), forger_public)
+    assert _waiver_check(case, None) == ()  # the file alone vouches for its own key
+    assert _waiver_check(case, users) == (
+        "signature does not verify against the actor's public key",
+    )
+
+
+def test_a_waiver_by_someone_not_holding_the_office_that_day_fails_against_the_registry(
+    eram: tuple[World, str],
+) -> None:
+    world, case_id = eram
+    case, users = _waived_file(world, case_id)
+    users["potus"]["holdings"] = [
+        {"authority": "us.president", "from": "2025-01-20", "to": "2025-09-01"}
+    ]
+    assert _waiver_check(case, users) == ("potus did not hold us.president on 2025-09-02",)

@@ -21,7 +21,9 @@ who answered and what state the case is in. None of that is taken on trust:
    statement it signs covers this request, this decision (outcome, required
    approvals, conditions, bundle revisions), this level and the point of the
    ledger where it was recorded; the office was required, and (with a
-   registry of users) held by the signer that day.
+   registry of users) held by the signer that day;
+6. **each waiver** of a waiting period, the same way: its signature, the case and
+   decision it covers, the office the decision names to waive, and the period.
 
 Each problem is one line naming what does not match.
 """
@@ -40,6 +42,7 @@ from clearance.core.workflow import CaseState as C
 from clearance.service.signed_answers import (
     SignatureCheck,
     check_signatures,
+    check_waivers,
     digest_of,
     figures_withheld,
     text_of,
@@ -321,7 +324,7 @@ def prove(
     problems += _story_problems(case, facts, case_id)
     problems += _state_problems(case)
     problems += [p.problem for p in facts.problems]
-    signatures = check_signatures(case, users)
+    signatures = check_signatures(case, users) + check_waivers(case, users)
     return CaseProof(
         case_id,
         tuple(dict.fromkeys(problems)),

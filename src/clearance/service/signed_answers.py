@@ -22,6 +22,7 @@ from clearance.store.records import CaseRecord
 __all__ = [
     "SignatureCheck",
     "check_signatures",
+    "check_waivers",
     "digest_of",
     "figures_withheld",
     "statement_about",
@@ -199,11 +200,8 @@ def check_signatures(
         decision = earlier.get(str(statement.get("decision_id")), current)
         required, expected = _expected(case, decision)
         actor = str(answer.get("actor"))
-        user = None if users is None else users.get(actor)
-        key = answer.get("public_key") if users is None else (user or {}).get("public_key")
         message = text_of(answer.get("statement")).encode("utf-8", "surrogatepass")
-        if not key or not signing.verify(str(key), message, text_of(answer.get("signature"))):
-            problems.append("signature does not verify against the actor's public key")
+        problems += _signature_problems(answer, actor, message, users)
         for name, value in expected.items():
             # Statements signed before they covered the decision and the level carry only
             # the case, request and decision ids: what they do carry must match.
@@ -227,14 +225,109 @@ def check_signatures(
                 problems.append(
                     "the signed point of the ledger is not where the answer is recorded"
                 )
-        if users is not None:
-            holder_id = statement.get("on_behalf_of") or actor
-            holder = users.get(str(holder_id))
-            day = str(statement.get("at", ""))[:10]
-            if holder is None or not _held(holder, authority, day):
-                problems.append(f"{holder_id} did not hold {authority} on {day}")
+        problems += _holding_problems(statement, actor, authority, users)
         checks.append(SignatureCheck(authority, actor, str(answer.get("verdict")), tuple(problems)))
     return checks
+
+
+def _signature_problems(
+    signed: Mapping[str, Any],
+    actor: str,
+    message: bytes,
+    users: Mapping[str, Mapping[str, Any]] | None,
+) -> list[str]:
+    """Whether ``signed``'s signature of ``message`` verifies under the actor's key: the
+    registry's when one is given (a key the file carries beside it is the forger's to choose)."""
+    user = None if users is None else users.get(actor)
+    key = signed.get("public_key") if users is None else (user or {}).get("public_key")
+    if not key or not signing.verify(str(key), message, text_of(signed.get("signature"))):
+        return ["signature does not verify against the actor's public key"]
+    return []
+
+
+def _holding_problems(
+    statement: Mapping[str, Any],
+    actor: str,
+    authority: str,
+    users: Mapping[str, Mapping[str, Any]] | None,
+) -> list[str]:
+    """With a registry, whether the signer (or the holder they answered for) held the office
+    on the day signed."""
+    if users is None:
+        return []
+    holder_id = statement.get("on_behalf_of") or actor
+    holder = users.get(str(holder_id))
+    day = str(statement.get("at", ""))[:10]
+    if holder is None or not _held(holder, authority, day):
+        return [f"{holder_id} did not hold {authority} on {day}"]
+    return []
+
+
+_WAIVER_COVERS = (
+    "case_id",
+    "request_digest",
+    "decision_id",
+    "decision_digest",
+    "outcome",
+    "bundles",
+    "classification",
+)
+"""What a waiver signs about the case (``statement_about``), each compared with the file."""
+
+
+def check_waivers(
+    case: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]] | None
+) -> list[SignatureCheck]:
+    """Check each signed waiver of the case's waiting period offline, as ``check_signatures``
+    checks answers: the signature under the signer's key (the registry's, given one), the
+    statement about this case and the decision it holds, the office the decision names as
+    the period's waiver, the period itself, the point of the ledger where it is recorded,
+    and (with a registry) the office held that day."""
+    decision = case.get("decision")
+    decision = decision if isinstance(decision, dict) else {}
+    period = decision.get("waiting_period")
+    period = period if isinstance(period, dict) else {}
+    _, expected = _expected(case, decision)
+    checks = []
+    for event in case.get("events") or []:
+        if not isinstance(event, dict) or event.get("type") != "waiting_period_waived":
+            continue
+        try:  # the sealed body, not the copy beside it (decision_proof checks they agree)
+            payload = json.loads(text_of(event.get("body"))).get("payload")
+        except (ValueError, AttributeError, RecursionError):
+            payload = None
+        statement = payload.get("statement") if isinstance(payload, dict) else None
+        actor = str(event.get("actor"))
+        if not isinstance(payload, dict) or not isinstance(statement, dict):
+            problem = "the signed waiver is missing or not a JSON object"
+            checks.append(SignatureCheck(str(period.get("waiver")), actor, "waive", (problem,)))
+            continue
+        authority = str(statement.get("authority"))
+        problems = _signature_problems(payload, actor, signing.signed_bytes(statement), users)
+        problems += [
+            f"signed {name} does not match the case"
+            for name in _WAIVER_COVERS
+            if not (name == "decision_digest" and expected[name] is None)
+            and statement.get(name) != expected[name]
+        ]
+        if statement.get("actor") != actor or statement.get("verdict") != "waive":
+            problems.append("signed actor or verdict does not match the record")
+        if authority != period.get("waiver"):
+            problems.append(f"the decision does not name {authority} to waive its waiting period")
+        if not period or statement.get("waiting_period") != period:
+            problems.append("signed waiting_period is not the decision's")
+        if statement.get("prior_seq") != _seq_before(event) or statement.get(
+            "prior_hash"
+        ) != event.get("prev_hash"):
+            problems.append("the signed point of the ledger is not where the waiver is recorded")
+        problems += _holding_problems(statement, actor, authority, users)
+        checks.append(SignatureCheck(authority, actor, "waive", tuple(problems)))
+    return checks
+
+
+def _seq_before(event: Mapping[str, Any]) -> int | None:
+    seq = event.get("seq")
+    return seq - 1 if isinstance(seq, int) else None
 
 
 def figures_withheld(case: Mapping[str, Any]) -> bool:
