@@ -48,9 +48,11 @@ __all__ = [
     "Api",
     "Template",
     "TestClient",
+    "add_signer",
     "build_template",
     "clone_template",
     "open_api",
+    "prepared_database",
 ]
 
 ATACMS_JUNE: dict[str, Any] = {
@@ -199,3 +201,20 @@ def open_api(data_dir: Path, database_url: str, **settings: str) -> Iterator[Api
             yield api
     finally:
         server.database.dispose()
+
+
+def prepared_database(root: Path) -> tuple[Path, str]:
+    """A new SQLite database under ``root``, migrated and with its system key, and no users:
+    its data folder and URL, for ``open_api`` (a world a test builds for itself)."""
+    data_dir, url = root / "data", f"sqlite:///{root / 'clearance.db'}"
+    server = Runtime(load_settings(environ(data_dir, url)))
+    try:
+        prepare(server.store, server.settings.system_key, now=server.now())
+    finally:
+        server.database.dispose()
+    return data_dir, url
+
+
+def add_signer(server: Runtime, user: str, pem: bytes) -> None:
+    """Give ``user`` the key file ``pem`` on ``server``, as ``clearance users add`` writes it."""
+    _write_key(server, user, pem)
