@@ -6,6 +6,13 @@ as an illegal transition (409 ``illegal_transition``), in which case nothing cha
 the case keeps its state and the ledger does not grow. An expiry run refuses nothing:
 it expires the approvals that lapsed and leaves every other case as it was.
 
+Approving approves a case's last outstanding gate: a case without a condition (the
+strike) is then ``approved``, one with a condition (the yellow sale, a row of its own)
+``approved_with_conditions``. Waiving a legislative waiting period (``WAIVE_TABLE``, the
+President in person) is allowed only while a period runs on a case that may still be
+executed (in review, asked, approved, with its conditions or cleared); it leaves the case
+in its state and puts the waiver on the ledger, and is refused 409 otherwise.
+
 Every state is reached by the workflow itself (submitted, screened, asked, answered,
 drawn on, expired, suspended by a draw the policy of the day no longer permits), never by
 writing the database. Each action is made by whoever may make it (the Secretary of
@@ -67,9 +74,17 @@ SALE = {
     "date": "2025-08-28",
 }
 """Approved at once on the condition that European partners pay."""
+YELLOW_SALE = {**SALE, "quantity": 3850}
+"""Would leave the US stock of ERAM yellow: waits in review on the Under Secretary for
+Policy (us.usdp), and once approved holds the same condition."""
 
-USERS = {"ua.liaison": "UA", "us.liaison": "US", "secdef": "US"}
-SECDEF = "secdef"
+USERS = {"ua.liaison": "UA", "us.liaison": "US", "secdef": "US", "usdp": "US", "potus": "US"}
+SECDEF, USDP, POTUS = "secdef", "usdp", "potus"
+OFFICES = {SECDEF: "us.secdef", USDP: "us.usdp", POTUS: "us.president"}
+CONDITIONAL = "in_review, with a condition"
+"""A row of its own: a case in review that has a condition (the yellow sale), so that the
+approve column shows the approval of its last gate leaving it approved *with conditions*,
+where the strike's leaves it approved."""
 
 # The table ------------------------------------------------------------------------
 
@@ -95,6 +110,8 @@ SAME = "unchanged"
 TABLE: dict[str, tuple[str, ...]] = {
     #                          approve     deny      ask                answer       withdraw     meet       execute all  execute one        expiry run
     "in_review":                ("approved", "denied", "awaiting_answer", NO,          "withdrawn", NO,        NO,          NO,                SAME),
+    CONDITIONAL:                ("approved_with_conditions",
+                                             "denied", "awaiting_answer", NO,          "withdrawn", NO,        NO,          NO,                SAME),
     "awaiting_answer":          (NO,         NO,       NO,                "in_review", "withdrawn", NO,        NO,          NO,                SAME),
     "approved":                 (NO,         NO,       NO,                NO,          "withdrawn", NO,        "executed",  "partly_executed", "expired"),
     "approved_with_conditions": (NO,         NO,       NO,                NO,          "withdrawn", "cleared", NO,          NO,                "expired"),
@@ -108,7 +125,15 @@ TABLE: dict[str, tuple[str, ...]] = {
 }
 # fmt: on
 """Each state a case rests in, and what each action makes of it. The case drawn on is the
-strike's two missiles (one drawn, in ``partly_executed``) or the sale's four."""
+strike's two missiles (one drawn, in ``partly_executed``) or the sale's four. Approving
+approves the case's last outstanding gate: the strike's (no condition) leaves it
+``approved``, the yellow sale's (``CONDITIONAL``) ``approved_with_conditions``."""
+
+
+def state_of(row: str) -> str:
+    """The state a row's case rests in (a row may name a kind of case too)."""
+    return row.split(",")[0]
+
 
 ROWS = [(state, action, TABLE[state][i]) for state in TABLE for i, action in enumerate(ACTIONS)]
 
@@ -127,12 +152,13 @@ SCREENED = {
 def _owner(state: str) -> str:
     """Whose case a case in ``state`` is here: the sale's states are the US's, the rest
     the strike's, Ukraine's."""
-    return "us.liaison" if state in ("approved_with_conditions", "cleared") else "ua.liaison"
+    sales = ("approved_with_conditions", "cleared", CONDITIONAL)
+    return "us.liaison" if state in sales else "ua.liaison"
 
 
 def people(server: Runtime, public: str, now: dt.datetime) -> None:
-    """The requesters of both parties and the Secretary of Defense, in office since
-    25 January 2025, on ``server``."""
+    """The requesters of both parties, the Secretary of Defense, the Under Secretary for
+    Policy and the President, in office since 25 January 2025, on ``server``."""
     for user, party in USERS.items():
         server.people.add_user(
             user_id=user, name=user, party=party, public_key=public, actor=ADMIN, now=now
@@ -140,14 +166,15 @@ def people(server: Runtime, public: str, now: dt.datetime) -> None:
         server.accounts.set_access(
             user, roles=(Role.REQUESTER,), clearance=Level.TOP_SECRET, actor=ADMIN, now=now
         )
-    server.people.grant(
-        user_id=SECDEF,
-        authority="us.secdef",
-        valid_from=dt.date(2025, 1, 25),
-        valid_to=None,
-        actor=ADMIN,
-        now=now,
-    )
+    for user, office in OFFICES.items():
+        server.people.grant(
+            user_id=user,
+            authority=office,
+            valid_from=dt.date(2025, 1, 25),
+            valid_to=None,
+            actor=ADMIN,
+            now=now,
+        )
 
 
 def reach(server: Runtime, state: str, signer: Signer) -> str:
@@ -164,7 +191,9 @@ def reach(server: Runtime, state: str, signer: Signer) -> str:
         answer(case.id, True, then)
         assert [c.id for c in cases.expire(actor=ADMIN, now=now)] == [case.id]
         return str(case.number)
-    if state in ("approved_with_conditions", "cleared"):
+    if state == CONDITIONAL:
+        case, _ = cases.submit(YELLOW_SALE, actor="us.liaison", now=now)
+    elif state in ("approved_with_conditions", "cleared"):
         case, _ = cases.submit(SALE, actor="us.liaison", now=now)
         if state == "cleared":
             cases.condition_met(
@@ -188,7 +217,7 @@ def reach(server: Runtime, state: str, signer: Signer) -> str:
                 draw = 1 if state == "partly_executed" else None
                 cases.execute(case.id, actor="ua.liaison", quantity=draw, now=now)
     ref = str(case.number)
-    assert state_and_head(server, ref)[0] == state
+    assert state_and_head(server, ref)[0] == state_of(state)
     return ref
 
 
@@ -237,9 +266,12 @@ def world(
 
 
 def actor_of(action: str, state: str) -> str:
-    """Who makes ``action`` on a case in ``state``: the Secretary answers and asks; the
-    requester does the rest."""
-    return SECDEF if action in (APPROVE, DENY, ASK) else _owner(state)
+    """Who makes ``action`` on a case in ``state``: the office it waits for (the Secretary,
+    or the Under Secretary for the yellow sale) answers and asks; the requester does the
+    rest."""
+    if action in (APPROVE, DENY, ASK):
+        return USDP if state == CONDITIONAL else SECDEF
+    return _owner(state)
 
 
 def by_service(server: Runtime, signer: Signer, action: str, state: str, ref: str) -> str:
@@ -280,11 +312,104 @@ def by_api(world: World, action: str, state: str, ref: str) -> Any:
     return client.post(f"/api/v1/cases/{ref}/{route}", json=body)
 
 
+# Waiving a waiting period --------------------------------------------------------
+
+WAIVED = "waived"
+"""Allowed: the waiver is on the ledger (one event), and the case keeps its state."""
+
+# fmt: off
+WAIVE_TABLE: dict[str, str] = {
+    "in_review":                           WAIVED,
+    "awaiting_answer":                     WAIVED,
+    "approved":                            WAIVED,
+    "approved_with_conditions":            WAIVED,
+    "cleared":                             WAIVED,
+    "partly_executed":                     NO,      # waived, then one drawn
+    "executed":                            NO,      # waived, then all drawn
+    "denied":                              NO,
+    "withdrawn":                           NO,
+    "suspended, no period":                NO,
+    "expired, no period":                  NO,
+    "approved, already waived":            NO,
+    "approved, its period ended":          NO,
+    "approved, no period":                 NO,
+}
+# fmt: on
+"""Waiving a legislative waiting period, by the President in person, on a case in each
+state: a US transfer of ATACMS worth $20M (a 30-day period notified today; 200 of them
+wait in review on the Under Secretary, 2 are approved at once) or the ERAM sale worth
+$825M. A period runs only from a request's date, and only the policy in force since
+2025 both suspends and expires a case, which then carries no period: those two rows are
+the table's strike, refused for that. The other refusals name the state, or the period."""
+
+VALUED_ATACMS = {
+    "action": "transfer",
+    "requester": "US",
+    "recipient": "UA",
+    "system": "atacms",
+    "quantity": 2,
+    "value_usd": 20_000_000,
+}
+VALUED_SALE = {**SALE, "value_usd": 825_000_000}
+
+
+def reach_with_period(server: Runtime, row: str, signer: Signer) -> str:
+    """A new US transfer brought to ``row`` by the workflow, its period notified today
+    (unless the row says otherwise): its number."""
+    cases, now = server.cases, server.now()
+    state = state_of(row)
+    if state in ("suspended", "expired"):
+        return reach(server, state, signer)
+    today = {"date": now.date().isoformat()}
+    if row == "approved, no period":
+        request = {**VALUED_ATACMS, **today}
+        del request["value_usd"]
+    elif row == "approved, its period ended":
+        now = now - dt.timedelta(days=40)
+        request = {**VALUED_ATACMS, "date": now.date().isoformat()}
+    elif state in ("in_review", "awaiting_answer", "denied"):
+        request = {**VALUED_ATACMS, **today, "quantity": 200}
+    elif state in ("approved_with_conditions", "cleared"):
+        request = {**VALUED_SALE, **today}
+    else:
+        request = {**VALUED_ATACMS, **today}
+    case, _ = cases.submit(request, actor="us.liaison", now=now)
+    ref = str(case.number)
+    if state == "awaiting_answer":
+        cases.ask(ref, actor=USDP, question="Which units?", now=now)
+    elif state == "denied":
+        cases.answer(ref, actor=USDP, approve=False, reason="No", signer=signer, now=now)
+    elif state == "cleared":
+        cases.condition_met(ref, actor="us.liaison", condition=FUNDING, evidence="paid", now=now)
+    elif state == "withdrawn":
+        cases.withdraw(ref, actor="us.liaison", reason="", now=now)
+    elif state in ("partly_executed", "executed") or row == "approved, already waived":
+        cases.waive(ref, actor=POTUS, reason="An emergency", signer=signer, now=now)
+        if state != "approved":
+            draw = 1 if state == "partly_executed" else None
+            cases.execute(ref, actor="us.liaison", quantity=draw, now=now)
+    assert state_and_head(server, ref)[0] == state
+    return ref
+
+
+def waived(server: Runtime, ref: str) -> bool:
+    """Whether the case's waiting period is waived, as the case's view says."""
+    view = server.cases.view(ref, actor=ADMIN).as_dict(server.now())
+    return bool(view["waiting_period"] and view["waiting_period"]["waived"])
+
+
+def give_back(server: Runtime, state: str, action: str, ref: str) -> None:
+    """Withdraw an approved yellow sale, so that the stock it committed is there again for
+    the next (or the next would leave the stock red, and wait on another office)."""
+    if state == CONDITIONAL and action == APPROVE:
+        server.cases.withdraw(ref, actor="us.liaison", reason="", now=server.now())
+
+
 # The tests ------------------------------------------------------------------------
 
 
 def test_the_table_holds_every_state_a_case_rests_in_and_every_action() -> None:
-    assert set(TABLE) == {s.value for s in CaseState} - {"submitted"}
+    assert {state_of(row) for row in TABLE} == {s.value for s in CaseState} - {"submitted"}
     assert all(len(outcomes) == len(ACTIONS) for outcomes in TABLE.values())
     assert {s for _, s in SCREENED.values()} == {
         "approved",
@@ -307,11 +432,13 @@ def test_an_action_moves_a_case_as_the_table_says(
         fresh = reach(server, state, world.signer)
         assert by_service(server, world.signer, action, state, fresh) == outcome
         assert state_and_head(server, fresh)[0] == outcome
+        give_back(server, state, action, fresh)
         fresh = reach(server, state, world.signer)
         response = by_api(world, action, state, fresh)
         assert response.status_code == 200, response.text
         assert response.json()["state"] == outcome
         assert state_and_head(server, fresh)[0] == outcome
+        give_back(server, state, action, fresh)
         return
     ref = world.shared[state]
     before = state_and_head(server, ref)
@@ -322,6 +449,50 @@ def test_an_action_moves_a_case_as_the_table_says(
     response = by_api(world, action, state, ref)
     assert (response.status_code, response.json()["code"]) == (409, NO), response.text
     assert state_and_head(server, ref) == before
+
+
+@pytest.mark.parametrize(
+    ("row", "outcome"),
+    WAIVE_TABLE.items(),
+    ids=[f"{r} | waive | {o}" for r, o in WAIVE_TABLE.items()],
+)
+def test_a_waiting_period_is_waived_as_the_table_says(world: World, row: str, outcome: str) -> None:
+    server, state = world.server, state_of(row)
+    refs = [reach_with_period(server, row, world.signer) for _ in ("service", "api")]
+    for how, ref in zip(("service", "api"), refs, strict=True):
+        before, was = state_and_head(server, ref), waived(server, ref)
+        assert was == (row in ("approved, already waived", "partly_executed", "executed"))
+        if how == "service":
+
+            def waive(ref: str = ref) -> str:
+                view = server.cases.waive(
+                    ref, actor=POTUS, reason="An emergency", signer=world.signer, now=server.now()
+                )
+                return str(view.case.state.value)
+
+            if outcome == NO:
+                with pytest.raises(IllegalTransition) as refused:
+                    waive()
+                assert type(refused.value) is IllegalTransition
+            else:
+                assert waive() == state
+        else:
+            response = world.clients[POTUS].post(
+                f"/api/v1/cases/{ref}/waiver",
+                json={"reason": "An emergency", "passphrase": PASSPHRASE},
+            )
+            if outcome == NO:
+                assert (response.status_code, response.json()["code"]) == (409, NO), response.text
+            else:
+                assert response.status_code == 200, response.text
+                assert response.json()["state"] == state
+                assert response.json()["waiting_period"]["waived"] is True
+        if outcome == NO:
+            assert state_and_head(server, ref) == before, how
+            assert waived(server, ref) == was, how
+        else:
+            assert state_and_head(server, ref) == (state, before[1] + 1), how
+            assert waived(server, ref), how
 
 
 @pytest.mark.parametrize(
