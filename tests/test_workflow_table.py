@@ -12,6 +12,9 @@ strike) is then ``approved``, one with a condition (the yellow sale, a row of it
 President in person) is allowed only while a period runs on a case that may still be
 executed (in review, asked, approved, with its conditions or cleared); it leaves the case
 in its state and puts the waiver on the ledger, and is refused 409 otherwise.
+Re-screening once a new bundle takes effect (``RESCREEN_TABLE``) suspends an approved case
+not fully executed that the new policy would not permit, and leaves every other case in
+its state; a new bundle that decides alike moves nothing.
 
 Every state is reached by the workflow itself (submitted, screened, asked, answered,
 drawn on, expired, suspended by a draw the policy of the day no longer permits), never by
@@ -41,6 +44,7 @@ from clearance.core.actors import ADMIN
 from clearance.core.signing import Signer, new_key_pair, unlock
 from clearance.core.workflow import CaseState
 from clearance.errors import ExecutionSuspended, IllegalTransition
+from clearance.policy.pack import default_pack_path, read_bundle_texts
 from clearance.service.runtime import Runtime
 
 from .api_support import Api, TestClient, add_signer, open_api, prepared_database
@@ -398,6 +402,56 @@ def waived(server: Runtime, ref: str) -> bool:
     return bool(view["waiting_period"] and view["waiting_period"]["waived"])
 
 
+# Re-screening under a new policy --------------------------------------------------
+
+STRICTER, SAME_DECISIONS = "re-screen, decided otherwise", "re-screen, decided alike"
+SUSPENDED = "suspended"
+
+# fmt: off
+RESCREEN_TABLE: dict[str, tuple[str, str]] = {
+    #                            decided otherwise             decided alike
+    "in_review":                ("in_review",                 "in_review"),
+    CONDITIONAL:                ("in_review",                 "in_review"),
+    "awaiting_answer":          ("awaiting_answer",           "awaiting_answer"),
+    "approved":                 (SUSPENDED,                   "approved"),
+    "approved_with_conditions": ("approved_with_conditions",  "approved_with_conditions"),
+    "cleared":                  (SUSPENDED,                   "cleared"),
+    "partly_executed":          (SUSPENDED,                   "partly_executed"),
+    "suspended":                ("suspended",                 "suspended"),
+    "executed":                 ("executed",                  "executed"),
+    "denied":                   ("denied",                    "denied"),
+    "withdrawn":                ("withdrawn",                 "withdrawn"),
+    "expired":                  ("expired",                   "expired"),
+}
+# fmt: on
+"""Re-screening once a new US bundle takes effect today: one that gates every use and
+transfer on the Under Secretary for Policy (decided otherwise: an approved case not fully
+executed no longer holds the approvals it needs, and is suspended; an open one keeps its
+state, a changed finding going on its timeline), or one that decides as the policy in
+force does (decided alike: nothing moves). It refuses nothing."""
+
+EVERYTHING_REVIEWED = """
+@id("us-everything-reviewed")
+@description("Every use and transfer of a US-controlled system needs the Under Secretary's approval.")
+@gate("us.usdp")
+@delegable("true")
+forbid (principal, action, resource)
+unless { context.approvals.contains(Authority::"us.usdp") };
+"""
+
+
+def new_bundle(column: str, today: dt.date) -> dict[str, str]:
+    """The US bundle in force, taking effect again today; stricter for ``STRICTER``."""
+    texts = read_bundle_texts(default_pack_path() / "bundles/US/2025-08-28")
+    meta = texts["bundle.yaml"].replace(
+        "effective_from: 2025-08-28", f"effective_from: {today.isoformat()}"
+    )
+    texts["bundle.yaml"] = meta
+    if column == STRICTER:
+        texts["policies.cedar"] += EVERYTHING_REVIEWED
+    return texts
+
+
 def give_back(server: Runtime, state: str, action: str, ref: str) -> None:
     """Withdraw an approved yellow sale, so that the stock it committed is there again for
     the next (or the next would leave the stock red, and wait on another office)."""
@@ -493,6 +547,45 @@ def test_a_waiting_period_is_waived_as_the_table_says(world: World, row: str, ou
         else:
             assert state_and_head(server, ref) == (state, before[1] + 1), how
             assert waived(server, ref), how
+
+
+@pytest.mark.parametrize("how", ["service", "api"])
+@pytest.mark.parametrize("column", [STRICTER, SAME_DECISIONS])
+def test_a_rescreening_suspends_only_approved_cases_the_new_policy_would_not_permit(
+    tmp_path: Path, keys: tuple[str, bytes, Signer], column: str, how: str
+) -> None:
+    """One store holds a case in every row's state (a case is judged again on its own), and
+    one re-screening runs over them: the service's after the proposal is activated, or the
+    API's activation of the proposal, which re-screens (the API has no route of its own for
+    it; ``clearance cases rescreen`` and the server's clock run it otherwise)."""
+    public, pem, signer = keys
+    with open_api(*prepared_database(tmp_path)) as api:
+        server = api.server
+        people(server, public, server.now() - dt.timedelta(days=50))
+        refs = {"expired": reach(server, "expired", signer)}  # first: it runs expiry
+        refs |= {row: reach(server, row, signer) for row in RESCREEN_TABLE if row not in refs}
+        files = new_bundle(column, server.now().date())
+        if how == "service":
+            now = server.now()
+            proposal = server.proposals.propose(files, actor="us.liaison", now=now)
+            number = proposal.record.number
+            server.proposals.activate(number, actor=SECDEF, signer=signer, now=now)
+            server.policy_changed()
+            server.cases.rescreen(actor=SECDEF, now=server.now())
+        else:
+            for user in (SECDEF, "us.liaison"):
+                add_signer(server, user, pem)
+            made = api.as_user("us.liaison").post("/api/v1/proposals", json={"files": files})
+            assert made.status_code == 201, made.text
+            number = made.json()["number"]
+            done = api.as_user(SECDEF).post(
+                f"/api/v1/proposals/{number}/activate", json={"passphrase": PASSPHRASE}
+            )
+            assert done.status_code == 200, done.text
+            assert done.json().get("rescreen_error") is None, done.text
+        found = {row: state_and_head(server, ref)[0] for row, ref in refs.items()}
+        i = (STRICTER, SAME_DECISIONS).index(column)
+        assert found == {row: cells[i] for row, cells in RESCREEN_TABLE.items()}
 
 
 @pytest.mark.parametrize(
