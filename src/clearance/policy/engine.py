@@ -197,7 +197,7 @@ class Screener:
         plans: dict[Key, tuple[AnyRequest, _Plan]] = {}
         for key, request, fact in zip(keys, requests, facts, strict=True):
             if key in known or key in plans:
-                self.verdicts.hits += 1
+                self.verdicts.reused()
                 continue
             found = self.verdicts.get(key)
             if found is not None:

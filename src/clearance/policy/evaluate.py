@@ -251,7 +251,7 @@ def judge(
     for key, question in zip(keys, questions, strict=True):
         if key in known or key in asked:
             if memo is not None:
-                memo.hits += 1
+                memo.reused()
             continue
         found = None if memo is None else memo.get(key)
         if found is None:

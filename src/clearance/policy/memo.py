@@ -16,6 +16,7 @@ returned as it was first made, so it must be immutable.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -76,9 +77,12 @@ class MemoStats:
 
 
 class Memo(Generic[V]):
-    """A map of at most ``capacity`` entries that forgets the least recently used first."""
+    """A map of at most ``capacity`` entries that forgets the least recently used first.
 
-    __slots__ = ("_entries", "capacity", "hits", "misses")
+    Safe to share between threads (the web server's screener is): a lookup and
+    the move to the end that goes with it are one step, under a lock."""
+
+    __slots__ = ("_entries", "_lock", "capacity", "hits", "misses")
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         if capacity < 1:
@@ -87,26 +91,35 @@ class Memo(Generic[V]):
         self.hits = 0
         self.misses = 0
         self._entries: OrderedDict[Key, V] = OrderedDict()
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def get(self, key: Key) -> V | None:
         """The answer kept for ``key`` (now the most recently used), or None, counted."""
-        found = self._entries.get(key)
-        if found is None:
-            self.misses += 1
-            return None
-        self._entries.move_to_end(key)
-        self.hits += 1
-        return found
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found
 
     def put(self, key: Key, value: V) -> None:
         """Keep ``value`` for ``key``, forgetting the least recently used entry if full."""
-        self._entries[key] = value
-        self._entries.move_to_end(key)
-        if len(self._entries) > self.capacity:
-            self._entries.popitem(last=False)
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            if len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+
+    def reused(self) -> None:
+        """Count a hit that needed no lookup: a question asked again within one batch."""
+        with self._lock:
+            self.hits += 1
 
     def stats(self) -> MemoStats:
-        return MemoStats(self.hits, self.misses, len(self._entries), self.capacity)
+        with self._lock:
+            return MemoStats(self.hits, self.misses, len(self._entries), self.capacity)
