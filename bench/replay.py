@@ -8,14 +8,21 @@ The cases are the benchmark mix (bench/common.py), decided by
 case rows (request, decision, state and the derived columns), so replay reads
 what it reads in production. Then, for each repeat, it measures:
 
-- the reference: ``Screener.decide_many`` of the same requests with no
-  database, in batches of 500 (replay's batch size), in decisions/s;
+- the reference: raw ``cedarpy.is_authorized_batch`` on the very Cedar
+  requests replay asks (the candidate in place of its holder's bundles, the
+  other holders' bundles in force on each case's date, the stockpile facts
+  each decision recorded), one batch per bundle, with the bundles' parsed
+  handles, in cases/s; and Cedar's own authorization time (its metrics);
 - ``service.replay.replay`` of every case under the US bundle of 2024-11-17,
-  on 1 worker (in the reading process) and on 2 worker processes, in cases/s.
+  on 1 worker (in the reading process) and on 2 worker processes, in cases/s,
+  each worker with its own memo (``policy.memo``), whose hit rates on 1
+  worker are reported;
+- the reading alone: every stored case read and parsed, as replay reads them,
+  with nothing judged: the part of replay no memo can save.
 
-It reports medians of the repeats, the speed-up of 2 workers over 1, the
-ratio of replay on 1 worker to the reference, and peak resident memory of the
-reading process and of the largest worker.
+It reports medians of the repeats, the ratios of replay to the reference and
+of 2 workers to 1, and peak resident memory of the reading process and of
+the largest worker.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import cedarpy
 from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -39,18 +47,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.databases import postgres_cluster
 
 from clearance.core.digest import canonical_json
-from clearance.core.request import parse_request
+from clearance.core.request import AnyRequest, parse_request
 from clearance.core.signing import new_key_pair
+from clearance.core.stockpile import StockpileFacts
 from clearance.core.workflow import OPEN_STATES, state_after_screening
+from clearance.policy.bundle import PolicyBundle
 from clearance.policy.engine import Screener
+from clearance.policy.entities import cedar_request, target_zones
 from clearance.policy.pack import default_pack_path, load_pack
 from clearance.service.anchoring import SystemKey
 from clearance.service.people import People
-from clearance.service.replay import replay
+from clearance.service.replay import Rejudger, load_candidate, replay
 from clearance.store.db import open_database
 from clearance.store.models import Case
 from clearance.store.repository import Store
+from clearance.store.stored_cases import stored_cases
 from common import emit, machine, median, peak_rss_mib, request_mix, rss_mib, table
+
+Batch = tuple[PolicyBundle, list[dict[str, Any]]]
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 CANDIDATE = default_pack_path() / "bundles" / "US" / "2024-11-17"
@@ -69,17 +83,55 @@ def database_url(which: str) -> Iterator[str]:
             yield cluster.fresh_database()
 
 
-def decide_rate(screener: Screener, requests: list[Any]) -> float:
-    """Decisions/s of ``decide_many`` over the requests, in replay's batches."""
+def replay_batches(
+    screener: Screener, requests: list[AnyRequest], facts: list[StockpileFacts | None]
+) -> tuple[list[Batch], int]:
+    """The Cedar requests replay asks of the rejudging screener (``Rejudger.screener``), one
+    batch per bundle, and how many there are."""
+    groups: dict[int, Batch] = {}
+    count = 0
+    for request, stock in zip(requests, facts, strict=True):
+        zones = target_zones(screener.catalog, request, request.date)
+        for holder in screener.holders(request.system):
+            bundle = screener.history.bundle_in_force(holder.party, request.date)
+            if bundle is not None:
+                bases = (basis.value for basis in holder.bases)
+                cedar = cedar_request(request, bases, (), stock, zones)
+                groups.setdefault(id(bundle), (bundle, []))[1].append(cedar)
+                count += 1
+    return list(groups.values()), count
+
+
+def raw_rate(batches: list[Batch], cases: int) -> float:
+    """Cases/s of raw cedarpy over the batches (results dropped per batch)."""
     start = time.perf_counter()
-    for first in range(0, len(requests), BATCH):
-        chunk = requests[first : first + BATCH]
-        screener.decide_many(chunk, decision_ids=[str(i) for i in range(len(chunk))], now=T0)
-    return len(requests) / (time.perf_counter() - start)
+    for bundle, cedar in batches:
+        cedarpy.is_authorized_batch(cedar, bundle.policy_set, bundle.entities)
+    return cases / (time.perf_counter() - start)
 
 
-def store_cases(store: Store, screener: Screener, mix: list[dict[str, Any]]) -> None:
-    """Decide every request once and insert it as a case row, as submission would write it."""
+def cedar_authorize_us(batches: list[Batch]) -> float:
+    """Cedar's own mean authorization time per evaluation (its metrics), in µs."""
+    spent = [
+        result.metrics.get("authz_duration_micros", 0)
+        for bundle, cedar in batches
+        for result in cedarpy.is_authorized_batch(cedar, bundle.policy_set, bundle.entities)
+    ]
+    return float(sum(spent)) / len(spent)
+
+
+def read_rate(store: Store) -> float:
+    """Cases/s of reading every stored case as replay reads them, judging nothing."""
+    start = time.perf_counter()
+    count = sum(len(rows) for rows in stored_cases(store, first=None, last=None, batch=BATCH))
+    return count / (time.perf_counter() - start)
+
+
+def store_cases(
+    store: Store, screener: Screener, mix: list[dict[str, Any]]
+) -> list[StockpileFacts | None]:
+    """Decide every request once and insert it as a case row, as submission would write it;
+    the stockpile facts each decision recorded, in order."""
     database = store.database
     people = People(store, screener.catalog)
     public, _ = new_key_pair("bench passphrase")
@@ -93,6 +145,7 @@ def store_cases(store: Store, screener: Screener, mix: list[dict[str, Any]]) -> 
             now=T0,
         )
     number = 0
+    recorded: list[StockpileFacts | None] = []
     with database.engine.begin() as connection:
         for first in range(0, len(mix), CHUNK):
             chunk = [parse_request(r) for r in mix[first : first + CHUNK]]
@@ -100,6 +153,7 @@ def store_cases(store: Store, screener: Screener, mix: list[dict[str, Any]]) -> 
             rows = []
             for decision in screener.decide_many(chunk, decision_ids=ids, now=T0):
                 number += 1
+                recorded.append(decision.stockpile)
                 facts = decision.as_dict()
                 state = state_after_screening(decision.outcome.value, bool(decision.conditions))
                 created = T0 + dt.timedelta(seconds=number)
@@ -131,6 +185,7 @@ def store_cases(store: Store, screener: Screener, mix: list[dict[str, Any]]) -> 
                     }
                 )
             connection.execute(insert(Case), rows)
+    return recorded
 
 
 def replay_rate(store: Store, workers: int) -> tuple[float, int, int]:
@@ -140,11 +195,24 @@ def replay_rate(store: Store, workers: int) -> tuple[float, int, int]:
     return report.examined / (time.perf_counter() - start), report.examined, len(report.changes)
 
 
+def memo_of_one_replay(store: Store) -> dict[str, dict[str, float]]:
+    """The memo's counts after one replay on 1 worker (a ``Rejudger`` over every batch)."""
+    pack = load_pack()
+    rejudger = Rejudger(pack, load_candidate(pack, CANDIDATE), T0)
+    for rows in stored_cases(store, first=None, last=None, batch=BATCH):
+        rejudger.judge(rows)
+    screener = rejudger.screener
+    return {
+        "judgements": screener.judgements.stats().as_dict(),
+        "verdicts": screener.verdicts.stats().as_dict(),
+    }
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     screener = Screener(load_pack())
     mix = request_mix([s.id for s in screener.catalog.systems], args.cases)
     parsed = [parse_request(r) for r in mix]
-    rates: dict[str, list[float]] = {"decide": [], "replay_1": [], "replay_2": []}
+    rates: dict[str, list[float]] = {"raw": [], "read": [], "replay_1": [], "replay_2": []}
     changed = 0
     with database_url(args.database) as url:
         database = open_database(url)
@@ -152,17 +220,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         key = SystemKey.create(Path(tempfile.mkdtemp(prefix="clearance-bench-")) / "system.key")
         store = Store(database, sealer=key)
         start = time.perf_counter()
-        store_cases(store, screener, mix)
+        facts = store_cases(store, screener, mix)
         stored_s = time.perf_counter() - start
+        pack = load_pack()
+        rejudging = Rejudger(pack, load_candidate(pack, CANDIDATE), T0).screener
+        batches, evaluations = replay_batches(rejudging, parsed, facts)
+        authorize_us = cedar_authorize_us(batches)
+        memo = memo_of_one_replay(store)
         for _ in range(args.repeats):
-            rates["decide"].append(decide_rate(screener, parsed))
+            rates["raw"].append(raw_rate(batches, args.cases))
+            rates["read"].append(read_rate(store))
             for workers in (1, 2):
                 rate, examined, changed = replay_rate(store, workers)
                 if examined != args.cases:
                     raise SystemExit(f"replay read {examined} cases, not {args.cases}")
                 rates[f"replay_{workers}"].append(rate)
         database.dispose()
-    one, two, decide = (median(rates[k]) for k in ("replay_1", "replay_2", "decide"))
+    one, two, raw, read = (median(rates[k]) for k in ("replay_1", "replay_2", "raw", "read"))
+    per_case_authorize = authorize_us * evaluations / args.cases
     return {
         "machine": machine(),
         "database": args.database,
@@ -170,29 +245,55 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "repeats": args.repeats,
         "changed": changed,
         "store_s": stored_s,
-        "decide_per_s": decide,
+        "evaluations": evaluations,
+        "rounds": rates,
+        "raw_per_s": raw,
+        "read_per_s": read,
         "replay_1_per_s": one,
         "replay_2_per_s": two,
         "speedup_2": two / one,
-        "ratio_1_to_decide": one / decide,
+        "ratio_1_to_raw": median(
+            [r / c for r, c in zip(rates["replay_1"], rates["raw"], strict=True)]
+        ),
+        "ratio_2_to_raw": median(
+            [r / c for r, c in zip(rates["replay_2"], rates["raw"], strict=True)]
+        ),
+        "cedar_authorize_us_per_evaluation": authorize_us,
+        "cedar_authorize_limit_per_s": 1e6 / per_case_authorize,
+        "memo": memo,
         "peak_rss_mib": peak_rss_mib(),
         "peak_worker_rss_mib": rss_mib(resource.getrusage(resource.RUSAGE_CHILDREN)),
     }
 
 
+def _hits(stats: dict[str, float]) -> str:
+    return f"{stats['hits']:,} hits, {stats['misses']:,} misses ({100 * stats['hit_rate']:.0f}%)"
+
+
 def report(r: dict[str, Any]) -> str:
+    memo = r["memo"]
     return "\n".join(
         [
             f"{r['cases']:,} stored cases on {r['database']} (inserted in {r['store_s']:.0f} s);"
             f" {r['changed']:,} would change; medians of {r['repeats']} repeats",
+            f"Cedar evaluations of the reference: {r['evaluations']:,}; Cedar's own"
+            f" authorization {r['cedar_authorize_us_per_evaluation']:.1f} µs each (mean)",
+            f"memo of one replay on 1 worker: judgements {_hits(memo['judgements'])};"
+            f" verdicts {_hits(memo['verdicts'])}",
             table(
                 ["measure", "value"],
                 [
-                    ["decide_many, no database (decisions/s)", f"{r['decide_per_s']:,.0f}"],
+                    ["raw cedarpy, same Cedar requests (cases/s)", f"{r['raw_per_s']:,.0f}"],
+                    ["reading the cases alone (cases/s)", f"{r['read_per_s']:,.0f}"],
                     ["replay, 1 worker (cases/s)", f"{r['replay_1_per_s']:,.0f}"],
                     ["replay, 2 workers (cases/s)", f"{r['replay_2_per_s']:,.0f}"],
                     ["speed-up of 2 workers", f"{r['speedup_2']:.2f}×"],
-                    ["replay on 1 worker / decide_many", f"{r['ratio_1_to_decide']:.2f}"],
+                    ["replay on 1 worker / raw cedarpy", f"{r['ratio_1_to_raw']:.2f}"],
+                    ["replay on 2 workers / raw cedarpy", f"{r['ratio_2_to_raw']:.2f}"],
+                    [
+                        "Cedar's own authorization alone (cases/s, the limit)",
+                        f"{r['cedar_authorize_limit_per_s']:,.0f}",
+                    ],
                     ["peak RSS, reading process (MiB)", f"{r['peak_rss_mib']:.0f}"],
                     ["peak RSS, largest worker (MiB)", f"{r['peak_worker_rss_mib']:.0f}"],
                 ],

@@ -553,3 +553,87 @@ def test_seed_outcome_does_not_depend_on_the_order_of_policies_or_entities(
     assert summary(decide(SEED_SCREENER, request, granted)) == summary(
         decide(shuffled, request, granted)
     )
+
+
+# --- memoised decisions -----------------------------------------------------------------------
+
+# RU-BEL lies in a zone from 30 May 2024, RU-KRS and RU-BRY in the illustrative border zone,
+# RU-MOW in none; the seed's US bundles from 2024-05-30 read regions and zones.
+RU_REGIONS = st.sampled_from([None, "RU-BEL", "RU-KRS", "RU-BRY", "RU-MOW"])
+
+
+@st.composite
+def requests_with_regions(draw: st.DrawFn) -> AnyRequest:
+    """``requests``, with a region (or none) for every use inside Russia, and transfers with a
+    stated value now and then."""
+    request = draw(requests())
+    data = request.as_dict()
+    if isinstance(request, EmployRequest) and request.target.territory == "RU":
+        region = draw(RU_REGIONS)
+        if region is not None:
+            data["target"]["region"] = region
+    elif isinstance(request, TransferRequest) and draw(st.booleans()):
+        data["value_usd"] = draw(st.sampled_from([1, 10_000_000, 900_000_000]))
+    return parse_request(data)
+
+
+def afresh(screener: Screener) -> Screener:
+    """A screener of the same pack that remembers nothing."""
+    return Screener(screener.pack)
+
+
+def check_memoised_decisions_are_afresh(
+    screener: Screener,
+    cases: list[tuple[AnyRequest, frozenset[str]]],
+    as_of: dt.date | None,
+) -> None:
+    """Every decision ``screener`` gives, cold and warm, one at a time and in a batch, is
+    the one a screener that remembers nothing works out for the request alone: every field
+    but the measured ``duration_us`` (which ``Decision``'s equality leaves out)."""
+
+    def fields(decision: Decision) -> dict[str, Any]:
+        record = decision.as_dict()
+        del record["duration_us"]
+        return record
+
+    for _ in range(2):  # cold, then warm
+        for number, (request, granted) in enumerate(cases):
+            expected = afresh(screener).decide(
+                request, decision_id=f"d{number}", now=NOW, as_of=as_of, approvals=granted
+            )
+            found = screener.decide(
+                request, decision_id=f"d{number}", now=NOW, as_of=as_of, approvals=granted
+            )
+            assert found == expected
+            assert fields(found) == fields(expected)
+        batch = [request for request, _ in cases] * 2  # the same question twice in one batch
+        ids = [f"b{i}" for i in range(len(batch))]
+        found_many = screener.decide_many(batch, decision_ids=ids, now=NOW, as_of=as_of)
+        for request, decision_id, found in zip(batch, ids, found_many, strict=True):
+            expected = afresh(screener).decide(
+                request, decision_id=decision_id, now=NOW, as_of=as_of
+            )
+            assert found == expected
+            assert fields(found) == fields(expected)
+
+
+@examples(40)
+@given(
+    st.lists(st.tuples(requests_with_regions(), APPROVALS), min_size=1, max_size=6),
+    st.none() | DATES,
+)
+def test_memoised_seed_decisions_are_the_decisions_worked_out_afresh(
+    cases: list[tuple[AnyRequest, frozenset[str]]], as_of: dt.date | None
+) -> None:
+    check_memoised_decisions_are_afresh(Screener(SEED), cases, as_of)
+
+
+@examples(30)
+@given(
+    generated_policy(well_formed_gates=False),
+    st.lists(st.tuples(requests_with_regions(), APPROVALS), min_size=1, max_size=6),
+)
+def test_memoised_decisions_under_generated_bundles_are_the_decisions_worked_out_afresh(
+    generated: Generated, cases: list[tuple[AnyRequest, frozenset[str]]]
+) -> None:
+    check_memoised_decisions_are_afresh(make_screener(generated.bundles()), cases, None)

@@ -346,7 +346,9 @@ def compare_bundles(
     text diff, wherever their files were read from (a folder, a stored proposal).
 
     Each probe is judged as ``Screener.judge_under`` would, all probes in one
-    Cedar batch per bundle.
+    Cedar batch per bundle, through the screener's memo: a question asked
+    before (the same bundle compared again, a sample drawn again) is not put
+    to Cedar again.
     """
     old, new = bundles
     asked: list[Question] = []
@@ -361,8 +363,8 @@ def compare_bundles(
             asked.append(
                 Question(holder, old, probe.request, probe.approvals, probe.stockpile, zones)
             )
-    before = judge(asked)
-    after = judge([dataclasses.replace(q, bundle=new) for q in asked])
+    before = judge(asked, screener.judgements)
+    after = judge([dataclasses.replace(q, bundle=new) for q in asked], screener.judgements)
     by_kind: dict[str, list[Difference]] = {}
     for probe, was, will in zip(kept, before, after, strict=True):
         if was.outcome is not will.outcome:

@@ -11,16 +11,27 @@ facts (rating now and after, months to recover) to every holder's policy.
 The balance they start from is the caller's to give (``balances``: the
 service reads it from the store); without one, the pack's opening figures
 are used, which is what screening with no database means.
+
+A screener remembers what it has worked out (``policy.memo``): each holder's
+judgement by its question (``evaluate.question_key``), and each request's
+verdict (everything of a decision but its id, time and duration) by the
+request, the date judged as of, the approvals and the stockpile facts, which
+with the screener's pack (catalog and history, fixed for its life) are all a
+verdict depends on; and the stockpile facts of a transfer by the position,
+quantity, date and balance they are worked out from. A decision answered from
+memory is field for field the one worked out afresh, with its own id, time and
+duration.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from clearance.core.decision import Decision, HolderJudgement, Outcome, combine
+from clearance.core.decision import Decision, HolderJudgement, Outcome, RequiredApproval, combine
 from clearance.core.digest import canonical_digest
 from clearance.core.holders import ConsentHolder, consent_holders
 from clearance.core.request import AnyRequest, TransferRequest, check_against
@@ -28,7 +39,8 @@ from clearance.core.stockpile import Balance, Position, StockpileFacts, assess
 from clearance.core.waiting_periods import WaitingPeriod
 from clearance.policy.bundle import PolicyBundle
 from clearance.policy.entities import target_zones
-from clearance.policy.evaluate import Question, judge
+from clearance.policy.evaluate import JudgementMemo, Question, judge
+from clearance.policy.memo import DEFAULT_CAPACITY, Key, Memo
 from clearance.policy.pack import ScenarioPack
 
 __all__ = ["BalanceLookup", "Screener"]
@@ -48,13 +60,37 @@ class _Plan:
     stockpile: StockpileFacts | None
 
 
-class Screener:
-    """Decides requests against one loaded scenario pack (catalog and bundle history)."""
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """What a decision says that its request, date, approvals and stockpile facts determine."""
 
-    def __init__(self, pack: ScenarioPack) -> None:
+    outcome: Outcome
+    request: Mapping[str, Any]
+    request_digest: str
+    judged_as_of: dt.date
+    catalog_revision: str
+    judgements: tuple[HolderJudgement, ...]
+    required_approvals: tuple[RequiredApproval, ...]
+    conditions: tuple[str, ...]
+    reasons: tuple[str, ...]
+    stockpile: StockpileFacts | None
+    waiting_period: WaitingPeriod | None
+
+
+class Screener:
+    """Decides requests against one loaded scenario pack (catalog and bundle history).
+
+    ``judgements`` and ``verdicts`` are its memos (``memo.Memo``), each holding at
+    most ``memo_capacity`` entries, with their hit and miss counts.
+    """
+
+    def __init__(self, pack: ScenarioPack, *, memo_capacity: int = DEFAULT_CAPACITY) -> None:
         self.pack = pack
         self.catalog = pack.catalog
         self.history = pack.history
+        self.judgements: JudgementMemo = Memo(memo_capacity)
+        self.verdicts: Memo[_Verdict] = Memo(memo_capacity)
+        self._facts: Memo[StockpileFacts] = Memo(memo_capacity)
 
     def holders(self, system_id: str) -> tuple[ConsentHolder, ...]:
         return consent_holders(self.catalog, system_id)
@@ -73,11 +109,16 @@ class Screener:
         balance = (balances or self.pack_balance)(request.requester, request.system, on)
         if balance is None:
             return None
-        position = self.pack.stock.position(request.requester, request.system) or Position(
-            request.requester, request.system
-        )
-        thresholds = self.history.thresholds_on(request.requester, on)
-        return assess(position, balance, thresholds, request.quantity, on)
+        key = Key(request.requester, request.system, request.quantity, on, balance)
+        facts = self._facts.get(key)
+        if facts is None:
+            position = self.pack.stock.position(request.requester, request.system) or Position(
+                request.requester, request.system
+            )
+            thresholds = self.history.thresholds_on(request.requester, on)
+            facts = assess(position, balance, thresholds, request.quantity, on)
+            self._facts.put(key, facts)
+        return facts
 
     def _plan(
         self,
@@ -151,51 +192,51 @@ class Screener:
             if stockpile is not None
             else [self.stockpile_facts(r, as_of or r.date, balances) for r in requests]
         )
-        plans = [self._plan(r, as_of, granted, f) for r, f in zip(requests, facts, strict=True)]
-        flat = [q for plan in plans for q in plan.questions]
-        answers = iter(judge(flat))
-        judged = [
-            sorted(
+        keys = [Key(r, as_of or r.date, granted, f) for r, f in zip(requests, facts, strict=True)]
+        known: dict[Key, _Verdict] = {}
+        plans: dict[Key, tuple[AnyRequest, _Plan]] = {}
+        for key, request, fact in zip(keys, requests, facts, strict=True):
+            if key in known or key in plans:
+                self.verdicts.reused()
+                continue
+            found = self.verdicts.get(key)
+            if found is not None:
+                known[key] = found
+            else:
+                plans[key] = request, self._plan(request, as_of, granted, fact)
+        answers = iter(
+            judge([q for _, plan in plans.values() for q in plan.questions], self.judgements)
+        )
+        for key, (request, plan) in plans.items():
+            judgements = sorted(
                 [*(next(answers) for _ in plan.questions), *plan.unbound],
                 key=lambda j: j.holder.party,
             )
-            for plan in plans
-        ]
+            known[key] = verdict = self._verdict(request, plan, judgements)
+            self.verdicts.put(key, verdict)
         share = (time.perf_counter_ns() - started) // 1000 // max(len(requests), 1)
         return [
-            self._decision(request, plan, judgements, decision_id, now, share)
-            for request, plan, judgements, decision_id in zip(
-                requests, plans, judged, decision_ids, strict=True
-            )
+            _decision(known[key], decision_id, now, share)
+            for key, decision_id in zip(keys, decision_ids, strict=True)
         ]
 
-    def _decision(
-        self,
-        request: AnyRequest,
-        plan: _Plan,
-        judgements: list[HolderJudgement],
-        decision_id: str,
-        now: dt.datetime,
-        duration_us: int,
-    ) -> Decision:
-        as_of, stockpile = plan.as_of, plan.stockpile
+    def _verdict(
+        self, request: AnyRequest, plan: _Plan, judgements: list[HolderJudgement]
+    ) -> _Verdict:
         outcome, approvals, conditions, reasons = combine(judgements)
         facts = request.model_dump(mode="json", exclude_none=True)
         waiting = None if outcome is Outcome.PROHIBITED else self._waiting(request, plan)
-        return Decision(
-            decision_id=decision_id,
+        return _Verdict(
             outcome=outcome,
             request=facts,
             request_digest=canonical_digest(facts),
-            judged_as_of=as_of,
+            judged_as_of=plan.as_of,
             catalog_revision=self.catalog.revision,
-            evaluated_at=now,
             judgements=tuple(judgements),
             required_approvals=approvals,
             conditions=conditions,
             reasons=reasons,
-            stockpile=stockpile,
-            duration_us=duration_us,
+            stockpile=plan.stockpile,
             waiting_period=waiting,
         )
 
@@ -222,4 +263,24 @@ class Screener:
         (the target's zones as they stood on the request's date)."""
         holder = next(h for h in self.holders(request.system) if h.party == bundle.holder)
         zones = target_zones(self.catalog, request, request.date)
-        return judge([Question(holder, bundle, request, frozenset(approvals), stockpile, zones)])[0]
+        question = Question(holder, bundle, request, frozenset(approvals), stockpile, zones)
+        return judge([question], self.judgements)[0]
+
+
+def _decision(verdict: _Verdict, decision_id: str, now: dt.datetime, duration_us: int) -> Decision:
+    return Decision(
+        decision_id=decision_id,
+        outcome=verdict.outcome,
+        request=verdict.request,
+        request_digest=verdict.request_digest,
+        judged_as_of=verdict.judged_as_of,
+        catalog_revision=verdict.catalog_revision,
+        evaluated_at=now,
+        judgements=verdict.judgements,
+        required_approvals=verdict.required_approvals,
+        conditions=verdict.conditions,
+        reasons=verdict.reasons,
+        stockpile=verdict.stockpile,
+        duration_us=duration_us,
+        waiting_period=verdict.waiting_period,
+    )

@@ -16,10 +16,14 @@ the error in its notes.
 
 Requests are evaluated in batches, one ``is_authorized_batch`` call per bundle
 and pass, because cedarpy's per-call overhead is larger than Cedar's own work.
+A judgement is a pure function of its question (``question_key``), so the same
+question is judged once per batch, and, given a ``Memo``, once while the memo
+remembers it: both passes are kept together, as the judgement.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,8 +38,17 @@ from clearance.core.stockpile import Balance, Position, StockpileFacts, Threshol
 from clearance.errors import PolicySourceError
 from clearance.policy.bundle import Effect, PolicyBundle, PolicyInfo
 from clearance.policy.entities import cedar_request
+from clearance.policy.memo import Key, Memo
 
-__all__ = ["Question", "check_schema_accepts_requests", "judge"]
+__all__ = [
+    "CONTEXT_FIELDS",
+    "JudgementMemo",
+    "Question",
+    "check_schema_accepts_requests",
+    "context_read",
+    "judge",
+    "question_key",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +79,94 @@ class Question:
         )
 
 
+JudgementMemo = Memo[HolderJudgement]
+"""Holders' judgements by ``question_key``."""
+
+
+CONTEXT_FIELDS = (
+    "quantity",
+    "approvals",
+    "target",
+    "recipient",
+    "funding",
+    "value_usd",
+    "stockpile",
+)
+"""The attributes ``cedar_request`` may put in a Cedar context (``basis`` aside: it is the
+holder's, and the holder is in every key)."""
+
+_WHOLE_CONTEXT = re.compile(r"\bcontext\b(?!\s*(?:\.|\[|has\b))")
+_reads: dict[str, frozenset[str]] = {}
+
+
+def context_read(bundle: PolicyBundle) -> frozenset[str]:
+    """The context attributes ``bundle``'s policies can read, by the bundle's revision.
+
+    A Cedar policy reads a record's attribute only by naming it (``context.quantity``,
+    ``context["quantity"]``, ``context has quantity``), so an attribute whose name is
+    nowhere in the policies' text cannot change their answer; a policy that uses
+    ``context`` whole (compares it, say) is taken to read everything. Any mention
+    counts, even in a comment or a string: the test errs towards reading.
+    """
+    found = _reads.get(bundle.revision)
+    if found is None:
+        text = bundle.text
+        if _WHOLE_CONTEXT.search(text):
+            found = frozenset(CONTEXT_FIELDS)
+        else:
+            found = frozenset(f for f in CONTEXT_FIELDS if re.search(rf"\b{f}\b", text))
+        _reads[bundle.revision] = found
+    return found
+
+
+def question_key(question: Question) -> Key:
+    """Everything a judgement depends on, and nothing it does not, as one hashable value.
+
+    The bundle by its revision (a digest of its content: policies, schema,
+    entities, meta, effective date); the holder whole (its party names the
+    reasons, its bases go to Cedar, its paths ride along in the judgement);
+    the action, requester and system (Cedar's principal, action and resource);
+    whether a use names no region (``region_missing``); and of the rest of
+    what ``cedar_request`` puts in the context, what the bundle's policies can
+    read (``context_read``): the approvals, the quantity, for a use the
+    target's territory, region and zones, for a transfer the recipient,
+    funding, value and the stockpile facts as Cedar sees them. The date is
+    left out: it chooses the bundle and the zones, which are in the key. The
+    bundle's entities are made from the catalog too, so one memo serves one
+    catalog (``engine.Screener`` keeps one per screener).
+    """
+    request, reads = question.request, context_read(question.bundle)
+    parts: list[object] = [
+        question.bundle.revision,
+        question.holder,
+        request.action,
+        request.requester,
+        request.system,
+    ]
+    if "approvals" in reads:
+        parts.append(question.approvals)
+    if "quantity" in reads:
+        parts.append(request.quantity)
+    if isinstance(request, EmployRequest):
+        target = request.target
+        parts.append(target.region is None)
+        if "target" in reads:
+            zones = tuple(sorted(question.zones)) if target.region is not None else ()
+            parts += (target.territory, target.region, zones)
+        return Key(*parts)
+    for field, value in (
+        ("recipient", request.recipient),
+        ("funding", request.funding),
+        ("value_usd", request.value_usd),
+    ):
+        if field in reads:
+            parts.append(value)
+    if "stockpile" in reads:
+        stock = question.stockpile
+        parts.append(None if stock is None else tuple(stock.cedar().items()))
+    return Key(*parts)
+
+
 def _evaluate(pairs: Sequence[tuple[PolicyBundle, dict[str, object]]]) -> list[cedarpy.AuthzResult]:
     """Evaluate (bundle, cedar request) pairs, one Cedar batch per bundle, results in order."""
     groups: dict[int, list[int]] = defaultdict(list)
@@ -83,7 +184,14 @@ def _evaluate(pairs: Sequence[tuple[PolicyBundle, dict[str, object]]]) -> list[c
 
 
 def _determining(bundle: PolicyBundle, result: cedarpy.AuthzResult) -> list[PolicyInfo]:
-    return [bundle.by_position[r] for r in result.diagnostics.reasons]
+    """The determining policies in the bundle's order: Cedar gives them as a set, in an order
+    that changes from one evaluation to the next, and a judgement must not."""
+    return [bundle.by_position[r] for r in sorted(result.diagnostics.reasons, key=_position)]
+
+
+def _position(policy_id: str) -> int:
+    """``policy7`` → 7: where the bundle put the policy (``PolicyBundle.by_position``)."""
+    return int(policy_id.removeprefix("policy"))
 
 
 def _ids(holder: str, policies: Sequence[PolicyInfo]) -> tuple[str, ...]:
@@ -128,8 +236,37 @@ def _judgement(
     )
 
 
-def judge(questions: Sequence[Question]) -> list[HolderJudgement]:
-    """Answer every question; the answers come back in the questions' order."""
+def judge(
+    questions: Sequence[Question], memo: JudgementMemo | None = None
+) -> list[HolderJudgement]:
+    """Answer every question; the answers come back in the questions' order.
+
+    Each distinct question (``question_key``) is put to Cedar once, unless
+    ``memo`` already holds its answer; new answers are kept in ``memo``. A
+    question asked again within the batch counts as a hit.
+    """
+    keys = [question_key(q) for q in questions]
+    known: dict[Key, HolderJudgement] = {}
+    asked: dict[Key, Question] = {}
+    for key, question in zip(keys, questions, strict=True):
+        if key in known or key in asked:
+            if memo is not None:
+                memo.reused()
+            continue
+        found = None if memo is None else memo.get(key)
+        if found is None:
+            asked[key] = question
+        else:
+            known[key] = found
+    for key, judgement in zip(asked, _judge_afresh(list(asked.values())), strict=True):
+        known[key] = judgement
+        if memo is not None:
+            memo.put(key, judgement)
+    return [known[key] for key in keys]
+
+
+def _judge_afresh(questions: Sequence[Question]) -> list[HolderJudgement]:
+    """Put every question to Cedar, gated ones twice (the module's steps 1–5)."""
     first = _evaluate([(q.bundle, q.cedar()) for q in questions])
     answers: list[HolderJudgement | None] = [None] * len(questions)
     gated: list[tuple[int, list[PolicyInfo]]] = []
