@@ -12,9 +12,10 @@ throwaway cluster started for the run, as the tests do) it measures:
     reference is ``Screener.decide`` of the same requests with no database, so
     the ratio is what keeping the record costs;
 (b) ``audit verify`` (``service.audit.verify``, one process per core) over a
-    ledger of ``--events`` events, in events/s; the reference is hashing the
-    same link messages, already in memory, with ``hashlib`` in one process
-    (the floor for a one-process verifier of this chain);
+    ledger of ``--events`` events, in events/s; the references are reading the
+    same events and nothing else, and hashing their link messages, already in
+    memory, with ``hashlib``, each in one process (the two floors of a
+    one-process verifier of this chain);
 (c) one page (50) of open cases, oldest first, with its total, with
     ``--listed`` cases in the database (``CaseService.page``): p50 and p95 over
     repeated calls; the reference is the same two SQL statements (page and
@@ -162,15 +163,20 @@ def _grow_ledger(database: Database, key: SystemKey, events: int) -> None:
 
 
 def verify_rate(store: Store, events: int, rounds: int) -> dict[str, Any]:
-    """(b): events/s of ``audit verify`` (chain and anchors), and of bare hashing of the same
-    events, already in memory, in one process."""
-    rates, floors = [], []
+    """(b): events/s of ``audit verify`` (chain and anchors); of reading the same events and
+    nothing else, in one process; and of bare hashing of them, already in memory, in one
+    process: the two floors a one-process verifier sits above."""
+    rates, fetches, floors = [], [], []
     for _ in range(rounds):
         start = time.perf_counter()
         report = audit.verify(store, tables=False)
         rates.append(report.events / (time.perf_counter() - start))
         if not report.ok or report.events != events:
             raise SystemExit(f"the bench ledger does not verify: {report}")
+        start = time.perf_counter()
+        for _batch in store.ledger_rows(1, events, audit.BATCH):
+            pass
+        fetches.append(events / (time.perf_counter() - start))
         rows = [row for batch in store.ledger_rows(1, events) for row in batch]
         start = time.perf_counter()
         for seq, _, _, _, prev, _, body, _ in rows:
@@ -183,6 +189,7 @@ def verify_rate(store: Store, events: int, rounds: int) -> dict[str, Any]:
     return {
         "events": events,
         "events_per_s": median(rates),
+        "fetch_floor_per_s": median(fetches),
         "hash_floor_per_s": median(floors),
         "ratio": median(rates) / median(floors),
     }
@@ -282,6 +289,7 @@ def report(result: dict[str, Any]) -> str:
                 f"{s['cases_per_s']:,.0f}",
                 f"{s['decide_per_s']:,.0f}",
                 f"{v['events_per_s']:,.0f}",
+                f"{v['fetch_floor_per_s']:,.0f}",
                 f"{v['hash_floor_per_s']:,.0f}",
                 f"{li['p50_ms']:.1f}",
                 f"{li['p95_ms']:.1f}",
@@ -299,6 +307,7 @@ def report(result: dict[str, Any]) -> str:
                     "cases/s",
                     "decide/s (no db)",
                     "verify ev/s",
+                    "read only/s",
                     "sha256 floor/s",
                     "page p50 ms",
                     "page p95 ms",

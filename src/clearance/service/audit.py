@@ -43,6 +43,7 @@ from clearance.service.anchoring import (
     registered_keys,
 )
 from clearance.service.findings import Finding
+from clearance.service.read_ahead import read_ahead
 from clearance.service.state_check import check_tables
 from clearance.store.repository import Store
 
@@ -61,6 +62,10 @@ Progress = Callable[[int], None]
 
 PARALLEL_FROM = 200_000
 """Ledgers at least this long have their chain checked by several processes at once."""
+
+BATCH = 10_000
+"""Events read at a time: a batch is hashed while the next is read (``read_ahead``), so about
+three are held at once per process, a few megabytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +151,11 @@ def _check(
     *,
     read_from: int | None = None,
 ) -> Segment:
-    """Check events ``first``..``last`` (reading from ``read_from`` to catch stray low numbers)."""
+    """Check events ``first``..``last`` (reading from ``read_from`` to catch stray low numbers),
+    the next batch read while this one is hashed (``read_ahead``)."""
     verifier = ChainVerifier(first, last, prev, watch, whole=True)
     start = first if read_from is None else read_from
-    with closing(store.ledger_rows(start, last)) as batches:
+    with closing(read_ahead(store.ledger_rows(start, last, BATCH))) as batches:
         for batch in batches:
             if not verifier.feed(batch):
                 break
