@@ -153,3 +153,41 @@ def test_memory_stays_flat_on_a_stream_far_larger_than_it() -> None:
     peak, records = _peak_rss_mib(iter([line * 1024] * (count // 1024)))
     assert records == count
     assert peak < empty + 64, (empty, peak)
+
+
+def test_a_line_escaping_half_a_surrogate_pair_gets_an_error_record(tmp_path: Path) -> None:
+    """``"\\ud800"`` is JSON but not Unicode text: it crashed the stream (pydantic could not
+    encode it); it is now a bad line like any other, and a file holding it is refused."""
+    good = json.dumps(scenario_requests()["G1"])
+    lone = good.replace('"atacms"', '"atacms\\ud800"').replace('"employ"', '"employ\\udfff"')
+    pair = good.replace('"atacms"', '"atacms\\ud83d\\ude00"')
+    done = subprocess.run(
+        [str(CLI), "screen", "-", "--json"],
+        input=f"{lone}\n{pair}\n{good}\n".encode(),
+        capture_output=True,
+        env=cli_env(200),
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["line"] for r in records] == [1, 2, 3]
+    assert records[0]["error"] == (
+        "request field 'request': not Unicode text: \\udfff is half of a surrogate pair"
+    )
+    assert records[1]["error"] == "request field 'system': unknown system 'atacms\U0001f600'"
+    assert records[2]["outcome"] == "permitted"
+    path = tmp_path / "lone.json"
+    path.write_text(lone, encoding="utf-8")
+    refused = subprocess.run(
+        [str(CLI), "screen", str(path)],
+        capture_output=True,
+        text=True,
+        env=cli_env(200),
+        timeout=120,
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert (
+        refused.stderr == f"error: {path}: not Unicode text: \\udfff is half of a surrogate pair\n"
+    )
