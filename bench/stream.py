@@ -1,4 +1,4 @@
-"""The real command on a long stream: wall time, lines per second, peak memory.
+"""The real command on a long stream, beside the engine in process on the same lines.
 
     .venv/bin/python bench/stream.py                   # 100,000 and 10,000 lines, 5 rounds
     .venv/bin/python bench/stream.py --json
@@ -11,6 +11,15 @@ console script installed next to this Python. Each child's peak resident set
 size comes from ``os.wait4``, so it is that child's own, not the largest of
 all children.
 
+In each round, beside the command on the longest stream, a child of its own
+(``--in-process``) loads the pack, freezes what it loaded out of the garbage
+collector as the command does, reads the same file in the same batches and times, per
+batch: parsing its lines, ``Screener.decide_many`` on them, their JSON
+records, and raw ``cedarpy.is_authorized_batch`` on the Cedar requests the
+engine would make (one per request and consent holder with a bundle in
+force), collecting Cedar's own ``authz_duration_micros`` from each result.
+The goal compares the command's decisions per second with ``decide_many``'s.
+
 Memory stays flat when 100,000 lines peak at about what 10,000 do; an empty
 stream gives what start-up alone takes (imports and loading the pack). Before
 timing, one run of the short stream is checked: one record per line, in
@@ -20,6 +29,7 @@ order, an error record for each bad line, and exit status 2.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import pstats
@@ -36,6 +46,7 @@ from typing import Any, BinaryIO
 from common import SEED, emit, machine, median, peak_rss_mib, request_lines, rss_mib, table
 
 BAD_EVERY = 1_000
+GOAL_RATIO = 0.8  # the command's decisions/s over decide_many's on the same lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +108,87 @@ def screen(command: Path, source: Path, output: BinaryIO | int) -> Run:
                 f"clearance screen failed ({child.returncode}): {errors.read().decode()[-2000:]}"
             )
     return Run(seconds, rss_mib(usage), child.returncode)
+
+
+def in_process(source: Path) -> dict[str, Any]:
+    """The engine on ``source`` in this process, batch by batch as the command reads it.
+
+    Run in a child of its own (``--in-process``): it loads clearance and Cedar.
+    Only the work named is inside each timer; building the Cedar requests and
+    reading Cedar's metrics are not timed.
+    """
+    import datetime as dt
+
+    import cedarpy
+
+    from clearance.cli.json_input import read_json_line
+    from clearance.cli.screen_stream import json_record, read_lines
+    from clearance.core.holders import consent_holders
+    from clearance.core.request import check_against, parse_request
+    from clearance.errors import ClearanceError
+    from clearance.policy.engine import Screener
+    from clearance.policy.entities import cedar_request
+    from clearance.policy.pack import load_pack
+
+    pack = load_pack()
+    screener = Screener(pack)
+    gc.freeze()  # as the command does once the pack is loaded
+    now = dt.datetime.now(dt.UTC)
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    ns = dict.fromkeys(("parse", "decide_many", "records", "cedar"), 0)
+    decisions = evaluations = 0
+    authz_us: list[int] = []
+    with source.open("rb") as stream:
+        for batch in read_lines(stream.fileno()):
+            started = time.perf_counter_ns()
+            requests = []
+            for raw in batch:
+                try:
+                    request = parse_request(read_json_line(raw))
+                    check_against(request, pack.catalog)
+                except ClearanceError:
+                    continue
+                requests.append(request)
+            parsed = time.perf_counter_ns()
+            ids = [f"bench-{decisions + i:07d}" for i in range(len(requests))]
+            decided = screener.decide_many(requests, decision_ids=ids, now=now)
+            done = time.perf_counter_ns()
+            "".join([encode(json_record(i, d)) + "\n" for i, d in enumerate(decided, 1)])
+            written = time.perf_counter_ns()
+            ns["parse"] += parsed - started
+            ns["decide_many"] += done - parsed
+            ns["records"] += written - done
+            decisions += len(decided)
+            del decided
+            per_bundle: dict[int, tuple[Any, list[dict[str, Any]]]] = {}
+            for request in requests:
+                for holder in consent_holders(pack.catalog, request.system):
+                    bundle = pack.history.bundle_in_force(holder.party, request.date)
+                    if bundle is not None:
+                        cedar = cedar_request(request, (b.value for b in holder.bases), ())
+                        per_bundle.setdefault(id(bundle), (bundle, []))[1].append(cedar)
+            for bundle, cedar in per_bundle.values():
+                started = time.perf_counter_ns()
+                results = cedarpy.is_authorized_batch(cedar, bundle.policy_set, bundle.entities)
+                ns["cedar"] += time.perf_counter_ns() - started
+                evaluations += len(results)
+                authz_us.extend(r.metrics.get("authz_duration_micros", 0) for r in results)
+    return {
+        "decisions": decisions,
+        "evaluations": evaluations,
+        "seconds": {name: value / 1e9 for name, value in ns.items()},
+        "cedar_authz_us_median": median(authz_us),
+        "cedar_authz_us_total": sum(authz_us),
+        "peak_rss_mib": peak_rss_mib(),
+    }
+
+
+def in_process_child(source: Path) -> dict[str, Any]:
+    """``in_process`` in a fresh process, so that this one stays small."""
+    command = [sys.executable, __file__, "--in-process", str(source)]
+    found = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    measured: dict[str, Any] = json.loads(found)
+    return measured
 
 
 def check_stream(command: Path, source: Path, lines: int) -> dict[str, Any]:
@@ -167,22 +259,22 @@ def profile_cli(command: Path, source: Path, lines: int) -> str:
 
     total = max(v[3] for v in entries.values())
     stream = cumulative("clearance/cli/screen.py", "stream")
-    output_ = cumulative("clearance/cli/render.py", "print_json")
+    parse = cumulative("clearance/cli/screen_stream.py", "_parse_line")
     decide = cumulative("clearance/policy/engine.py", "decide_many")
-    parse = cumulative("clearance/cli/screen.py", "_parse_line")
+    write = cumulative("clearance/cli/screen_stream.py", "write_json")
     as_dict = cumulative("clearance/core/decision.py", "as_dict")
     parts = [
         ("start-up: imports, loading the pack", total - stream),
         ("reading and parsing lines (json, pydantic)", parse),
         ("deciding (Screener.decide_many)", decide),
         ("Decision.as_dict", as_dict),
-        ("writing records (render.print_json: json.dumps, Rich)", output_),
-        ("the rest of the stream loop", stream - parse - decide - as_dict - output_),
+        ("writing records (json encoding, one write a batch)", write - as_dict),
+        ("the rest of the stream loop", stream - parse - decide - write),
     ]
     rows = [[name, f"{sec * 1000:,.0f}", f"{100 * sec / total:.0f}%"] for name, sec in parts]
     return (
         f"Profile: clearance screen - --json on {lines:,} lines (cProfile; "
-        f"total {total * 1000:,.0f} ms, {1e6 * output_ / lines:,.0f} µs per line writing)\n\n"
+        f"total {total * 1000:,.0f} ms, {1e6 * write / lines:,.1f} µs per line writing)\n\n"
         + table(["where", "ms", "share"], rows)
         + "\n"
     )
@@ -190,6 +282,43 @@ def profile_cli(command: Path, source: Path, lines: int) -> str:
 
 def summary(values: Sequence[float]) -> dict[str, Any]:
     return {"median": median(values), "runs": list(values)}
+
+
+def against_engine(
+    lines: int, runs: Sequence[Run], engine: Sequence[dict[str, Any]], startup: float
+) -> dict[str, Any]:
+    """The command's decisions per second beside the engine's on the same lines, round by
+    round (each round's pair ran back to back), and where the engine's time goes."""
+    decisions = engine[0]["decisions"]
+    evaluations = engine[0]["evaluations"]
+    cli = [decisions / r.seconds for r in runs]
+    cli_net = [decisions / (r.seconds - startup) for r in runs]
+    many = [decisions / e["seconds"]["decide_many"] for e in engine]
+
+    def per(key: str, count: int) -> dict[str, Any]:
+        return summary([1e6 * e["seconds"][key] / count for e in engine])
+
+    return {
+        "lines": lines,
+        "decisions": decisions,
+        "cedar_evaluations": evaluations,
+        "cli_decisions_per_s": summary(cli),
+        "cli_decisions_per_s_after_startup": summary(cli_net),
+        "decide_many_decisions_per_s": summary(many),
+        "ratio": summary([c / m for c, m in zip(cli, many, strict=True)]),
+        "ratio_after_startup": summary([c / m for c, m in zip(cli_net, many, strict=True)]),
+        "cli_us_per_decision": summary([1e6 / c for c in cli]),
+        "parse_us_per_line": per("parse", lines),
+        "decide_many_us_per_decision": per("decide_many", decisions),
+        "records_us_per_decision": per("records", decisions),
+        "cedarpy_us_per_evaluation": per("cedar", evaluations),
+        "cedarpy_us_per_decision": per("cedar", decisions),
+        "cedar_authz_us_per_evaluation": summary([e["cedar_authz_us_median"] for e in engine]),
+        "cedar_authz_us_per_decision": summary(
+            [e["cedar_authz_us_total"] / decisions for e in engine]
+        ),
+        "in_process_peak_rss_mib": summary([e["peak_rss_mib"] for e in engine]),
+    }
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -212,9 +341,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             results["profile"] = profile_cli(command, files[check_size], check_size)
 
         runs: dict[int, list[Run]] = {size: [] for size in sizes}
+        engine: list[dict[str, Any]] = []
         for _ in range(args.repeats):
             for size in sizes:  # each round runs every size, so all see the same load
                 runs[size].append(screen(command, files[size], subprocess.DEVNULL))
+            engine.append(in_process_child(files[sizes[-1]]))
 
     startup = median([r.seconds for r in runs[0]])
     for size in sizes:
@@ -232,6 +363,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 [size / (s - startup) for s in seconds if s > startup]
             )
         results["streams"][str(size)] = entry
+    results["against_engine"] = against_engine(sizes[-1], runs[sizes[-1]], engine, startup)
     results["bench_process_peak_rss_mib"] = peak_rss_mib()
     largest, smallest = str(sizes[-1]), str(min(s for s in sizes if s > 0))
     big, small = results["streams"][largest], results["streams"][smallest]
@@ -289,8 +421,57 @@ def report(r: dict[str, Any]) -> str:
             "",
             f"peak RSS, largest stream / smallest: {r['rss_ratio_largest_to_smallest']:.2f}× "
             f"(this process: {r['bench_process_peak_rss_mib']:.1f} MiB, below any child)",
+            "",
+            engine_report(r["against_engine"]),
             *(["", r["profile"]] if "profile" in r else []),
         ]
+    )
+
+
+def engine_report(a: dict[str, Any]) -> str:
+    """The command beside the engine in process and raw Cedar, on the longest stream."""
+
+    def row(name: str, value: dict[str, Any], fmt: str, goal: str = "") -> list[str]:
+        runs = value["runs"]
+        spread = f"{format(min(runs), fmt)}–{format(max(runs), fmt)}"
+        return [name, format(value["median"], fmt), spread, goal]
+
+    met = "met" if a["ratio"]["median"] >= GOAL_RATIO else "missed"
+    return (
+        f"the command beside the engine in process on the same {a['lines']:,} lines "
+        f"({a['decisions']:,} decisions, {a['cedar_evaluations']:,} raw Cedar evaluations), "
+        "each round's pair back to back\n\n"
+        + table(
+            ["measure", "median", "range", "goal"],
+            [
+                row("clearance screen - --json, decisions/s", a["cli_decisions_per_s"], ",.0f"),
+                row("  after start-up", a["cli_decisions_per_s_after_startup"], ",.0f"),
+                row(
+                    "decide_many in process, decisions/s", a["decide_many_decisions_per_s"], ",.0f"
+                ),
+                row("command / decide_many", a["ratio"], ".2f", f"≥ {GOAL_RATIO}: {met}"),
+                row("  after start-up", a["ratio_after_startup"], ".2f"),
+                row("command, µs per decision", a["cli_us_per_decision"], ",.0f"),
+                row("decide_many, µs per decision", a["decide_many_us_per_decision"], ",.0f"),
+                row("parsing a line (JSON, pydantic, catalog), µs", a["parse_us_per_line"], ",.1f"),
+                row(
+                    "its JSON record (as_dict, encoding), µs", a["records_us_per_decision"], ",.1f"
+                ),
+                row("raw cedarpy, µs per decision", a["cedarpy_us_per_decision"], ",.0f"),
+                row("raw cedarpy, µs per evaluation", a["cedarpy_us_per_evaluation"], ",.1f"),
+                row(
+                    "Cedar's own authz time, µs per decision",
+                    a["cedar_authz_us_per_decision"],
+                    ",.1f",
+                ),
+                row(
+                    "Cedar's own authz time, µs per evaluation (median)",
+                    a["cedar_authz_us_per_evaluation"],
+                    ",.0f",
+                ),
+                row("in-process peak RSS, MiB", a["in_process_peak_rss_mib"], ".1f"),
+            ],
+        )
     )
 
 
@@ -307,7 +488,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED, help="seed of the request mix")
     parser.add_argument("--profile", action="store_true", help="also profile the command")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--in-process", type=Path, metavar="FILE", help=argparse.SUPPRESS
+    )  # the engine's side of a round, in a child: see in_process
     args = parser.parse_args(argv)
+    if args.in_process is not None:
+        json.dump(in_process(args.in_process), sys.stdout)
+        return 0
     if not any(size > 0 for size in args.lines):
         parser.error("--lines needs at least one length above 0")
     return emit(run(args), args.json, report)

@@ -14,7 +14,7 @@ from clearance.policy.pack import load_pack
 from .context import now
 from .options import ScenarioOption
 from .render import explanation_view, holders_tree
-from .screen import new_decision_id
+from .screen_stream import new_decision_id
 
 SCENARIO_CASES = ("G1", "G2", "G3", "G4", "G5", "G5-other-funding")
 

@@ -9,6 +9,11 @@ them; a file that is YAML, not JSON, is said to be so:
     error: deep.json: not JSON clearance reads: arrays or objects nested too deep
     error: requests: is a folder, not a file
     error: g2.yaml: not JSON but YAML, it seems: a request must be JSON
+    error: g2.json: not Unicode text: \\ud800 is half of a surrogate pair
+
+JSON may escape half of a UTF-16 surrogate pair alone (``"\\ud800"``), which
+Python decodes to a string no UTF-8 writer can encode; it is refused here, so
+that nothing later (pydantic, the output) fails on it.
 
 A line of a stream that cannot be read is a ``RequestError`` of the field
 ``request``, so that the stream answers it with an error record in its place
@@ -17,6 +22,7 @@ and goes on (docs/formats.md, "Streams").
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -65,22 +71,40 @@ def read_bytes(path: Path) -> bytes:
         raise unreadable(path, exc) from None
 
 
+def _lone_surrogate(content: bytes, value: Any) -> str | None:
+    """Why ``value`` (decoded from ``content``) is not Unicode text, or None if it is: only
+    an escape (``\\u``) can put a lone surrogate in it."""
+    if b"\\u" not in content:
+        return None
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"not Unicode text: \\u{ord(exc.object[exc.start]):04x} is half of a surrogate pair"
+    return None
+
+
 def read_json_file(path: Path, what: str = "this file") -> Any:
     """The JSON value a file holds; ``InputError`` naming the file (and where in it) if it
     cannot be read. ``what`` is what the file should hold, for a file that is YAML."""
     content = read_bytes(path)
     try:
-        return decode_json(content)
+        value = decode_json(content)
     except JsonProblem as exc:
         if exc.line is not None and _is_yaml(content):
             problem = f"not JSON but YAML, it seems: {what} must be JSON"
             raise InputError(str(path), problem) from None
         raise InputError(str(path), str(exc)) from None
+    if not_text := _lone_surrogate(content, value):
+        raise InputError(str(path), not_text)
+    return value
 
 
 def read_json_line(raw: bytes) -> Any:
     """The JSON value of one line of a stream; ``RequestError`` of ``request`` if it cannot be read."""
     try:
-        return decode_json(raw)
+        value = decode_json(raw)
     except JsonProblem as exc:
         raise RequestError("request", exc.in_line()) from None
+    if not_text := _lone_surrogate(raw, value):
+        raise RequestError("request", not_text)
+    return value

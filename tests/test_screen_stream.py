@@ -1,0 +1,193 @@
+"""``clearance screen - --json`` as a pipe: the same bytes as ever, each batch as it is
+decided, and memory that does not grow with the stream.
+
+Each test runs the installed console script as a real subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from .test_cli import CLI, cli_env, scenario_requests
+
+HERE = Path(__file__).parent / "screen_stream"
+
+_VOLATILE = (
+    (re.compile(rb'"decision_id":"[0-9a-f-]{36}"'), b'"decision_id":"ID"'),
+    (re.compile(rb'"evaluated_at":"[^"]*"'), b'"evaluated_at":"T"'),
+    (re.compile(rb'"duration_us":\d+'), b'"duration_us":0'),
+)
+_REASONS = re.compile(rb'"reasons":\[([^\]]*)\]')
+
+
+def _fixed(output: bytes) -> bytes:
+    """``output`` with what differs from run to run written as placeholders: the decision
+    ids, the time of evaluation and its duration, and the order of reasons (Cedar gives
+    the policies that determined a decision as a set)."""
+    for pattern, placeholder in _VOLATILE:
+        output = pattern.sub(placeholder, output)
+    return _REASONS.sub(
+        lambda m: b'"reasons":[' + b",".join(sorted(m.group(1).split(b","))) + b"]", output
+    )
+
+
+def _start() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [str(CLI), "screen", "-", "--json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(200),
+    )
+
+
+def test_the_records_are_byte_for_byte_those_of_the_previous_format() -> None:
+    """Every golden case of the seed pack, with bad lines among them (bad JSON, not an
+    object, unknown names, a blank line, bytes that are not UTF-8, a last line with no
+    newline): the output is the recorded one, placeholders aside."""
+    done = subprocess.run(
+        [str(CLI), "screen", "-", "--json"],
+        input=(HERE / "requests.jsonl").read_bytes(),
+        capture_output=True,
+        env=cli_env(200),
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == b""
+    assert _fixed(done.stdout) == (HERE / "decisions.jsonl").read_bytes()
+
+
+def test_a_value_is_written_as_given_never_as_an_emoji() -> None:
+    """Rich read ``:smile:`` in a quoted value as an emoji code; the records are plain."""
+    line = json.dumps({**scenario_requests()["G1"], "system": "x:smile:"})
+    done = subprocess.run(
+        [str(CLI), "screen", "-", "--json"],
+        input=line.encode() + b"\n",
+        capture_output=True,
+        env=cli_env(200),
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert json.loads(done.stdout)["error"] == "request field 'system': unknown system 'x:smile:'"
+
+
+def _read_line(stream: int, pending: bytearray, deadline: float) -> bytes:
+    """The next line of the pipe ``stream``, waiting for it until ``deadline``."""
+    while b"\n" not in pending:
+        left = deadline - time.monotonic()
+        assert left > 0, "no record came while the stream was still open"
+        readable, _, _ = select.select([stream], [], [], left)
+        if readable:
+            chunk = os.read(stream, 1 << 16)
+            assert chunk, "the command closed its output"
+            pending += chunk
+    line, _, rest = bytes(pending).partition(b"\n")
+    pending[:] = rest
+    return line
+
+
+def test_each_line_is_answered_before_the_stream_ends() -> None:
+    """A producer that writes a line and waits gets its record while stdin is still open:
+    the command decides what has come, and does not wait for all of it."""
+    requests = scenario_requests()
+    pending = bytearray()
+    deadline = time.monotonic() + 120
+    with _start() as process:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        for number, case in enumerate(["G1", "G2", "G3"], start=1):
+            process.stdin.write(json.dumps(requests[case]).encode() + b"\n")
+            process.stdin.flush()
+            record = json.loads(_read_line(process.stdout.fileno(), pending, deadline))
+            assert record["line"] == number
+            assert record["request"]["system"] == requests[case]["system"]
+        process.stdin.write(b"{not json\n")
+        process.stdin.flush()
+        assert json.loads(_read_line(process.stdout.fileno(), pending, deadline))["line"] == 4
+        process.stdin.close()
+        assert process.stdout.read() == b""
+        process.wait(timeout=60)
+    assert process.returncode == 2
+
+
+def _peak_rss_mib(lines: Iterator[bytes]) -> tuple[float, int]:
+    """Peak RSS of ``clearance screen - --json`` fed ``lines`` through a pipe, and how many
+    records it wrote (read as they come, so that neither side holds the stream)."""
+    with _start() as process:
+        stdin, stdout = process.stdin, process.stdout
+        assert stdin is not None
+        assert stdout is not None
+
+        def feed() -> None:
+            with stdin:
+                for chunk in lines:
+                    stdin.write(chunk)
+
+        writer = threading.Thread(target=feed)
+        writer.start()
+        records = sum(chunk.count(b"\n") for chunk in iter(lambda: stdout.read1(1 << 16), b""))
+        writer.join(timeout=120)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.returncode in (0, 2)
+    return usage.ru_maxrss / 1024, records
+
+
+def test_memory_stays_flat_on_a_stream_far_larger_than_it() -> None:
+    """256 MiB of lines (each a long JSON string, so each gets a short error record) take
+    the command about what an empty stream does: it holds a batch at a time, never the
+    input or the output."""
+    line = json.dumps("x" * 1022).encode() + b"\n"  # 1 KiB
+    count = 256 * 1024
+    empty, _ = _peak_rss_mib(iter([]))
+    peak, records = _peak_rss_mib(iter([line * 1024] * (count // 1024)))
+    assert records == count
+    assert peak < empty + 64, (empty, peak)
+
+
+def test_a_line_escaping_half_a_surrogate_pair_gets_an_error_record(tmp_path: Path) -> None:
+    """``"\\ud800"`` is JSON but not Unicode text: it crashed the stream (pydantic could not
+    encode it); it is now a bad line like any other, and a file holding it is refused."""
+    good = json.dumps(scenario_requests()["G1"])
+    lone = good.replace('"atacms"', '"atacms\\ud800"').replace('"employ"', '"employ\\udfff"')
+    pair = good.replace('"atacms"', '"atacms\\ud83d\\ude00"')
+    done = subprocess.run(
+        [str(CLI), "screen", "-", "--json"],
+        input=f"{lone}\n{pair}\n{good}\n".encode(),
+        capture_output=True,
+        env=cli_env(200),
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["line"] for r in records] == [1, 2, 3]
+    assert records[0]["error"] == (
+        "request field 'request': not Unicode text: \\udfff is half of a surrogate pair"
+    )
+    assert records[1]["error"] == "request field 'system': unknown system 'atacms\U0001f600'"
+    assert records[2]["outcome"] == "permitted"
+    path = tmp_path / "lone.json"
+    path.write_text(lone, encoding="utf-8")
+    refused = subprocess.run(
+        [str(CLI), "screen", str(path)],
+        capture_output=True,
+        text=True,
+        env=cli_env(200),
+        timeout=120,
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert (
+        refused.stderr == f"error: {path}: not Unicode text: \\udfff is half of a surrogate pair\n"
+    )
