@@ -35,9 +35,10 @@ def test_a_request_denied_personally_and_verified_offline(cli: Cli) -> None:
         "cases", "submit", request, "--as", "ua.liaison", "--idempotency-key", "ua-2025-06-15-1"
     )
     assert again["id"] == case["id"]
-    denied = cli.json("cases", "deny", "1", "--as", "secdef", "--reason", "Escalation risk")
+    reason = "Escalation risk :fire:"  # JSON shows the words as given, never as an emoji
+    denied = cli.json("cases", "deny", "1", "--as", "secdef", "--reason", reason)
     assert denied["state"] == "denied"
-    assert denied["approvals"][0]["reason"] == "Escalation risk"
+    assert denied["approvals"][0]["reason"] == reason
 
     verified = cli.json("audit", "verify")
     assert verified["ok"] is True
@@ -50,7 +51,7 @@ def test_a_request_denied_personally_and_verified_offline(cli: Cli) -> None:
     assert cli.json("verify-decision", shown, "--keys", keys)["valid"] is True
     forged = json.loads(Path(shown).read_text())
     forged["approvals"][0]["statement"] = forged["approvals"][0]["statement"].replace(
-        "Escalation risk", "Approved"
+        reason, "Approved"
     )
     bad = cli("verify-decision", cli.file("forged.json", forged), "--keys", keys, ok=False)
     assert bad.returncode == 1

@@ -73,7 +73,7 @@ def print_json(console: Console, data: Any, *, compact: bool = False) -> None:
         if compact
         else json.dumps(data, ensure_ascii=False, indent=2)
     )
-    console.print(text, markup=False, highlight=False, soft_wrap=True)
+    console.print(text, markup=False, highlight=False, emoji=False, soft_wrap=True)
 
 
 def approvals_text(decision: Decision) -> str:
