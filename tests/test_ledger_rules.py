@@ -168,12 +168,21 @@ def test_an_event_linking_elsewhere_is_named() -> None:
     assert (report.first_bad, report.problem) == (2, "does not link to the event before it")
 
 
-def test_an_edited_body_is_named_as_not_matching_its_hash() -> None:
-    links = _chain(2)
+@pytest.mark.parametrize("scheme", [Scheme.V1, Scheme.V2])
+def test_an_edited_body_is_named_as_not_matching_its_hash(scheme: Scheme) -> None:
+    links = _chain(2, scheme)
     assert links[1].body is not None
     edited = Link(**{**_fields(links[1]), "body": links[1].body.replace('"n":2', '"n":3')})
     report = verify_links([links[0], edited])
     assert (report.first_bad, report.problem) == (2, "its content does not match its hash")
+
+
+def test_a_body_holding_a_lone_surrogate_matches_no_hash_and_breaks_nothing() -> None:
+    link = _chain(1)[0]
+    assert link.body is not None
+    odd = Link(**{**_fields(link), "body": link.body.replace('"n":1', '"n":"\ud800"')})
+    report = verify_links([odd])
+    assert (report.first_bad, report.problem) == (1, "its content does not match its hash")
 
 
 def test_an_unknown_scheme_is_named_with_its_number() -> None:
@@ -283,6 +292,13 @@ def test_a_redacted_scheme_one_event_is_counted_unverifiable_yet_linked() -> Non
     assert report.head == links[2].hash
 
 
+def test_each_redacted_scheme_one_event_is_counted() -> None:
+    links = _chain(3, Scheme.V1)
+    report = verify_links([_redacted(links[0]), _redacted(links[1]), links[2]])
+    assert report.ok
+    assert report.unverifiable == 2
+
+
 def test_a_redacted_digest_that_was_changed_is_caught() -> None:
     links = _chain(2)
     forged = Link(**{**_fields(_redacted(links[1])), "body_hash": _sha(b"something else")})
@@ -307,7 +323,13 @@ def test_batches_fed_in_turn_verify_as_one_chain() -> None:
     assert verifier.feed(_rows(links[:2]))
     assert verifier.feed(_rows(links[2:]))
     segment = verifier.segment()
-    assert (segment.events, segment.head, segment.first_bad) == (4, links[3].hash, None)
+    assert (segment.events, segment.head, segment.first_bad, segment.problem) == (
+        4,
+        links[3].hash,
+        None,
+        "",
+    )
+    assert (segment.first_seq, segment.last_seq) == (1, 4)
     assert segment.seen == {3: links[2].hash}
 
 
@@ -358,6 +380,7 @@ def test_a_segment_that_does_not_join_the_one_before_is_named_at_its_first_event
     assert (report.first_bad, report.problem) == (3, "does not link to the event before it")
     assert (report.events, report.head) == (2, links[1].hash)
     assert report.seen == {1: links[0].hash, 3: tail[0].hash}
+    assert report.unverifiable == 0
 
 
 def test_a_broken_segment_reports_its_break_with_the_events_before_it() -> None:
@@ -366,6 +389,21 @@ def test_a_broken_segment_reports_its_break_with_the_events_before_it() -> None:
     report = stitch(segments)
     assert (report.first_bad, report.problem) == (4, "event 4 is missing or out of order (found 5)")
     assert (report.events, report.head) == (3, links[2].hash)
+    assert report.seen == {1: links[0].hash, 3: links[2].hash}
+    assert report.unverifiable == 0
+
+
+def test_a_break_reports_the_unverifiable_events_and_watched_hashes_before_it() -> None:
+    links = _chain(5, Scheme.V1)
+    hidden = [_redacted(links[0]), links[1], _redacted(links[2])]
+    report = stitch(_segments([*hidden, links[4]], 2))
+    assert report.first_bad == 4
+    assert report.unverifiable == 2
+    assert report.seen == {1: links[0].hash, 3: links[2].hash}
+    tail = [_link(3, "sha256:" + "1" * 64, scheme=Scheme.V1)]
+    report = stitch(_segments([*hidden[:2], *tail], 2))
+    assert report.problem == "does not link to the event before it"
+    assert report.unverifiable == 1
 
 
 def test_a_segment_broken_at_its_first_event_reports_the_head_before_it() -> None:
