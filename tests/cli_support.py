@@ -8,8 +8,11 @@ seals each new key with a deliberately slow derivation.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import importlib
 import io
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from clearance.cli import context as cli_context
 from clearance.cli.app import main
 from clearance.store.models import Base
 
@@ -76,6 +80,21 @@ class Cli:
             engine.dispose()
         keys = tuple(sorted(p.name for p in (self.tmp / "data" / "keys").glob("*")))
         return rows, keys
+
+
+def pin_the_commands_clock(monkeypatch: pytest.MonkeyPatch, moment: dt.datetime) -> None:
+    """Every command module's ``now`` (``cli.context.now``, imported by name) reads
+    ``moment``: what a command takes for today is then the test's day, even across
+    midnight. Called again, the new moment replaces the old."""
+    importlib.import_module("clearance.cli.app")  # and with it every command's module
+    clock = cli_context.now
+
+    def pinned() -> dt.datetime:
+        return moment
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("clearance.cli.") and getattr(module, "now", None) is clock:
+            monkeypatch.setattr(module, "now", pinned)
 
 
 @dataclass(frozen=True)

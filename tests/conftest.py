@@ -1,4 +1,5 @@
-"""Shared fixtures: the seed pack, loaded once, and a screener over it."""
+"""Shared fixtures: the seed pack, loaded once, and a screener over it; and the line that
+says how to run the tests again in the same random order."""
 
 from __future__ import annotations
 
@@ -20,6 +21,19 @@ NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 # The ``world`` and ``cli`` fixtures, shared by the service and command tests.
 pytest_plugins = ["tests.worlds", "tests.cli_support"]
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """The seed of the run's order at the end of the run, where a failure is read (the
+    header's ``Using --randomly-seed`` line is left out under ``-q``): the same seed runs
+    the same files in the same order, each test with the same ``random`` state."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int) and config.getoption("randomly_reorganize", True):
+        terminalreporter.write_line(
+            f"random order: --randomly-seed={seed} runs the tests again in this order"
+        )
 
 
 @pytest.fixture(scope="session")

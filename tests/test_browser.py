@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,9 +44,10 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("browser-data")
+@contextmanager
+def _served(data: Path) -> Iterator[str]:
+    """A ``clearance serve --demo`` over the data folder ``data``, and its address."""
+    data.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     env = {**os.environ, "CLEARANCE_DATA_DIR": str(data)}
     for name in ("CLEARANCE_DATABASE_URL", "CLEARANCE_TEST_ARTIFACTS"):  # not server settings
@@ -77,6 +79,13 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo served for the module's tests, which leave each other's cases alone."""
+    with _served(tmp_path_factory.mktemp("browser-data")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail("Chromium is not installed (apt-get install chromium); make test installs it")
@@ -99,8 +108,8 @@ def sign_in(context: BrowserContext, user: str) -> Page:
     return page
 
 
-@pytest.fixture
-def new_page(browser: Browser, base_url: str) -> Iterator[Callable[[str], Page]]:
+@contextmanager
+def _pages(browser: Browser, base_url: str) -> Iterator[Callable[[str], Page]]:
     contexts = []
 
     def open_as(user: str) -> Page:
@@ -111,6 +120,21 @@ def new_page(browser: Browser, base_url: str) -> Iterator[Callable[[str], Page]]
     yield open_as
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, base_url: str) -> Iterator[Callable[[str], Page]]:
+    with _pages(browser, base_url) as open_as:
+        yield open_as
+
+
+@pytest.fixture
+def new_page_alone(browser: Browser, tmp_path: Path) -> Iterator[Callable[[str], Page]]:
+    """Pages of a demo served for this test alone: for a change every other test would see
+    (an activation judges the approved cases again, and suspends case 3), whatever order
+    the tests run in."""
+    with _served(tmp_path / "data") as url, _pages(browser, url) as open_as:
+        yield open_as
 
 
 def shot(page: Page, name: str) -> None:
@@ -245,8 +269,8 @@ def test_an_approval_of_december_2024_executed_today_is_suspended_for_the_secret
     """Case 3, a strike approved for December 2024, executed today under the review
     mechanism: the page refuses the draw in one line naming us.secdef and shows the case
     suspended, with why; the Secretary approves it on its page, and a part of it is then
-    recorded as used. (It runs before the policy test below: an activation judges approved
-    cases again, and would suspend this one itself.)"""
+    recorded as used. (The policy test below activates a bundle on a demo of its own: an
+    activation judges approved cases again, and would suspend this one itself.)"""
     liaison = new_page("ua.liaison")
     liaison.goto("/cases/3")
     expect(liaison.locator("#case-state")).to_contain_text("approved")
@@ -279,10 +303,12 @@ def test_an_approval_of_december_2024_executed_today_is_suspended_for_the_secret
 
 
 def test_a_bundle_is_uploaded_tested_and_activated_by_the_secretary_of_defense(
-    new_page: Callable[[str], Page],
+    new_page_alone: Callable[[str], Page],
 ) -> None:
     """The policy lifecycle by hand: the files chosen in the form, the golden cases and the
-    replay shown, the Activate form for the office holder only, signed with the passphrase."""
+    replay shown, the Activate form for the office holder only, signed with the passphrase.
+    On a demo of its own, since the activation changes what the other tests read."""
+    new_page = new_page_alone
     texts = candidate("2099-01-01", "Strikes inside Russia authorised from 2099")
     author = new_page("us.liaison")
     refused: list[str] = []

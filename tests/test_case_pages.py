@@ -22,8 +22,11 @@ from clearance.service.demo import DEMO_PASSWORD
 from clearance.service.runtime import Runtime
 
 from .test_pages import (  # noqa: F401 (the demo world's fixtures)
+    FORGED,
     Browser,
     as_user,
+    not_recorded,
+    refused,
     seeded,
     server,
 )
@@ -43,15 +46,6 @@ def state_of(srv: Runtime, number: int) -> str:
 def events_of(srv: Runtime, number: int) -> list[tuple[str, str]]:
     """The case's events: type, and the body's text (to look for a reason or evidence in)."""
     return [(e.type, e.body) for e in srv.cases.view(str(number), actor=ADMIN).events]
-
-
-def refusal(html: str) -> str:
-    """The one line a refused change shows at the top of the case page."""
-    found = re.search(
-        r'id="answer-error"[^>]*><p><strong>Not recorded:</strong> (.*?)</p></div>', html, re.S
-    )
-    assert found, html[:2000]
-    return html_text.unescape(found.group(1))
 
 
 def confirm_form(html: str) -> dict[str, str]:
@@ -132,14 +126,15 @@ def test_nobody_else_may_withdraw_and_nothing_is_written(server: Runtime) -> Non
     assert 'id="withdraw-form"' not in secdef.client.get("/cases/1").text
     before = head(server)
     for confirm in ("", "yes"):
-        refused = secdef.post("/cases/1/withdraw", {"reason": "x", "confirm": confirm})
-        assert refused.status_code == 403
-        assert refusal(refused.text) == "only the requester can withdraw a case"
+        answer = secdef.post("/cases/1/withdraw", {"reason": "x", "confirm": confirm})
+        assert answer.status_code == 403
+        assert not_recorded(answer.text) == "only the requester can withdraw a case"
     other = as_user(server, "us.liaison")  # a requester sees their own cases alone
-    assert other.post("/cases/1/withdraw", {"reason": "x", "confirm": "yes"}).status_code == 404
+    hidden = other.post("/cases/1/withdraw", {"reason": "x", "confirm": "yes"})
+    assert refused(hidden, 404) == "no case '1'"
     liaison = as_user(server, "ua.liaison")
     forged = liaison.post("/cases/1/withdraw", {"reason": "x", "confirm": "yes"}, csrf=False)
-    assert forged.status_code == 403
+    assert refused(forged, 403) == FORGED
     assert (head(server), state_of(server, 1)) == (before, "in_review")
 
 
@@ -211,16 +206,24 @@ def test_the_funding_condition_is_recorded_then_the_sale_executed(
 
 def test_an_execution_the_policy_in_force_does_not_permit_is_refused_and_suspends(
     server: Runtime,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Case 3, approved for December 2024, executed today under the review mechanism: the
-    page shows the refusal naming us.secdef, the case suspended with why; us.secdef finds
-    the form to answer it."""
+    page shows the refusal naming us.secdef and the day it was judged again, the case
+    suspended with why; us.secdef finds the form to answer it. The server's clock is
+    stopped, so its "today" and the test's are one day, even across midnight."""
+    stopped = server.now()
+    monkeypatch.setattr(server, "now", lambda: stopped)
     liaison = as_user(server, "ua.liaison")
-    refused = liaison.post("/cases/3/execute", {"quantity": "2", "confirm": "yes"})
-    assert refused.status_code == 409
-    assert "Not recorded:" in refused.text
-    assert "case 3 was not executed" in refused.text
-    assert "us.secdef" in refused.text
+    answer = liaison.post("/cases/3/execute", {"quantity": "2", "confirm": "yes"})
+    assert answer.status_code == 409
+    assert re.fullmatch(
+        rf"case 3 was not executed and is suspended: judged again on the day of execution"
+        rf" \({stopped.date().isoformat()}\) under US bundle sha256:[0-9a-f]+… in force from"
+        r" 2025-08-28 \(US/us-review-mechanism\): review_required; it waits for us\.secdef"
+        r" to approve; the execution of 2 was refused",
+        not_recorded(answer.text),
+    ), not_recorded(answer.text)
     assert state_of(server, 3) == "suspended"
     page = liaison.client.get("/cases/3").text
     assert 'id="suspension"' in page
@@ -234,11 +237,11 @@ def test_a_party_without_a_say_may_not_record_the_condition(server: Runtime) -> 
     assert "condition-form" not in reviewer.client.get("/cases/4").text
     before = head(server)
     for confirm in ("", "yes"):
-        refused = reviewer.post(
+        answer = reviewer.post(
             "/cases/4/conditions", {"condition": FUNDING, "evidence": "x", "confirm": confirm}
         )
-        assert refused.status_code == 403
-        assert refusal(refused.text) == (
+        assert answer.status_code == 403
+        assert not_recorded(answer.text) == (
             "ua.reviewer acts for UA; only US may record a condition of this case"
         )
     assert (head(server), state_of(server, 4)) == (before, "approved_with_conditions")
@@ -247,11 +250,11 @@ def test_a_party_without_a_say_may_not_record_the_condition(server: Runtime) -> 
 def test_a_condition_needs_its_evidence(server: Runtime) -> None:  # noqa: F811
     liaison = as_user(server, "us.liaison")
     before = head(server)
-    refused = liaison.post("/cases/4/conditions", {"condition": FUNDING, "evidence": "  "})
-    assert refused.status_code == 400
-    assert refusal(refused.text) == "evidence: say what shows the condition is met"
+    answer = liaison.post("/cases/4/conditions", {"condition": FUNDING, "evidence": "  "})
+    assert answer.status_code == 400
+    assert not_recorded(answer.text) == "evidence: say what shows the condition is met"
     assert re.search(
-        r'<textarea id="evidence-1" name="evidence"[^>]*aria-invalid="true"', refused.text
+        r'<textarea id="evidence-1" name="evidence"[^>]*aria-invalid="true"', answer.text
     )
     assert head(server) == before
 
@@ -278,12 +281,12 @@ def test_a_bad_quantity_is_one_line_naming_the_field_and_nothing_is_written(
     liaison = as_user(server, "us.liaison")
     before = head(server)
     for confirm in ("", "yes"):
-        refused = liaison.post("/cases/4/execute", {"quantity": quantity, "confirm": confirm})
-        assert refused.status_code == 400, refused.text[:500]
-        assert refusal(refused.text) == message
-        assert "Traceback" not in refused.text
-        assert re.search(r'<input id="quantity"[^>]*aria-invalid="true"', refused.text)
-        assert f'value="{quantity}"' in refused.text  # what was typed, to put right
+        answer = liaison.post("/cases/4/execute", {"quantity": quantity, "confirm": confirm})
+        assert answer.status_code == 400, answer.text[:500]
+        assert not_recorded(answer.text) == message
+        assert "Traceback" not in answer.text
+        assert re.search(r'<input id="quantity"[^>]*aria-invalid="true"', answer.text)
+        assert f'value="{quantity}"' in answer.text  # what was typed, to put right
     assert (head(server), state_of(server, 4)) == (before, "cleared")
 
 
@@ -294,9 +297,9 @@ def test_only_the_requesting_party_records_the_execution(server: Runtime) -> Non
     reviewer = add_ukrainian_reviewer(server)
     assert 'id="execute-form"' not in reviewer.client.get("/cases/4").text
     before = head(server)
-    refused = reviewer.post("/cases/4/execute", {"quantity": "20", "confirm": "yes"})
-    assert refused.status_code == 403
-    assert refusal(refused.text) == (
+    answer = reviewer.post("/cases/4/execute", {"quantity": "20", "confirm": "yes"})
+    assert answer.status_code == 403
+    assert not_recorded(answer.text) == (
         "ua.reviewer acts for UA; only US may record this case as executed"
     )
     assert (head(server), state_of(server, 4)) == (before, "cleared")

@@ -3,11 +3,14 @@
 Each test signs in as the demo user whose job the page serves and reads the
 HTML as a browser would get it: what is shown, to whom, at which level, and
 what is refused (no CSRF token: 403; a case above the reader's clearance: 404).
+A refusal is checked by what its page says (``refused``: the status and the one line
+naming the field or the reason) and by what it left alone: nothing is written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html as html_text
 import re
 import shutil
 import warnings
@@ -111,6 +114,37 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+def refused(response: Any, status: int) -> str:
+    """The reason an error page gives (``Error 403: <reason>``), once its status is checked."""
+    assert response.status_code == status, response.text[:2000]
+    found = re.search(
+        r'id="error">\s*<p><span class="status-code">Error (\d+):</span> (.*?)</p>',
+        response.text,
+        re.S,
+    )
+    assert found, response.text[:2000]
+    assert found.group(1) == str(status)
+    return html_text.unescape(" ".join(found.group(2).split()))
+
+
+def not_recorded(html: str) -> str:
+    """The one line a refused change shows at the top of the case page."""
+    found = re.search(
+        r'id="answer-error"[^>]*><p><strong>Not recorded:</strong> (.*?)</p></div>', html, re.S
+    )
+    assert found, html[:2000]
+    return html_text.unescape(found.group(1))
+
+
+FORGED = "missing or wrong CSRF token; reload the page and try again"
+"""What a form posted without the page's CSRF token is told."""
+
+
+def checkpoints(srv: Runtime) -> int:
+    with srv.store.reading() as tx:
+        return len(tx.checkpoints.all())
+
+
 def banners(html: str) -> list[str]:
     return re.findall(r'class="banner__level">([^<]+)<', html)
 
@@ -177,21 +211,23 @@ def test_a_wrong_password_is_shown_on_the_form_and_repeated_failures_are_throttl
 def test_the_sign_in_form_needs_its_own_csrf_token(server: Runtime) -> None:
     browser = Browser(server)
     browser.client.get("/sign-in")
-    refused = browser.client.post(
+    expired = "the sign-in form has expired or did not come from this site; reload it and try again"
+    wrong = browser.client.post(
         "/sign-in", data={"user": "ua.liaison", "password": DEMO_PASSWORD, "csrf_token": "x" * 43}
     )
-    assert refused.status_code == 403
+    assert refused(wrong, 403) == expired
     missing = browser.client.post(
         "/sign-in", data={"user": "ua.liaison", "password": DEMO_PASSWORD}
     )
-    assert missing.status_code == 403
+    assert refused(missing, 403) == expired
     assert "clearance_session" not in browser.client.cookies
+    assert browser.client.get("/dashboard").status_code == 303  # still signed out
 
 
 def test_sign_out_needs_the_csrf_token_and_ends_the_session(server: Runtime) -> None:
     browser = as_user(server, "us.reviewer")
-    assert browser.post("/sign-out", {}, csrf=False).status_code == 403
-    assert browser.client.get("/dashboard").status_code == 200
+    assert refused(browser.post("/sign-out", {}, csrf=False), 403) == FORGED
+    assert browser.client.get("/dashboard").status_code == 200  # still signed in
     out = browser.post("/sign-out", {})
     assert out.status_code == 303
     assert out.headers["location"] == "/sign-in"
@@ -239,11 +275,13 @@ def test_each_page_renders_for_its_user_with_banners_top_and_bottom(
 
 def test_pages_a_role_does_not_serve_are_refused(server: Runtime) -> None:
     reviewer = as_user(server, "us.reviewer")
-    assert reviewer.client.get("/ledger").status_code == 403
-    assert reviewer.client.get("/requests/new").status_code == 403
-    assert "this needs the auditor role" in reviewer.client.get("/ledger").text
-    assert reviewer.client.get("/catalog/no-such-system").status_code == 404
-    assert reviewer.client.get("/policy/XX").status_code == 404
+    assert refused(reviewer.client.get("/ledger"), 403) == "this needs the auditor role"
+    assert refused(reviewer.client.get("/requests/new"), 403) == "this needs the requester role"
+    unknown = refused(reviewer.client.get("/catalog/no-such-system"), 404)
+    assert unknown.startswith("unknown system 'no-such-system' (known: atacms, ")
+    assert refused(reviewer.client.get("/policy/XX"), 404) == (
+        "no bundles for 'XX' (holders: FR, GB, UA, US)"
+    )
 
 
 def test_the_dashboard_shows_state_age_overdue_and_decisions(server: Runtime) -> None:
@@ -308,13 +346,14 @@ def test_a_confidential_reviewer_sees_no_secret_case_anywhere(server: Runtime) -
 
     for ref in ("1", secret_case.case.id):
         hidden = browser.client.get(f"/cases/{ref}")
-        assert hidden.status_code == 404
+        assert refused(hidden, 404) == f"no case '{ref}'"
         assert "SECRET" not in hidden.text
         assert "atacms" not in hidden.text
         assert banners(hidden.text) == ["UNCLASSIFIED", "UNCLASSIFIED"]
     # Answering it is the same 404, before anything else is looked at.
     answer = browser.post("/cases/1/answer", {"verdict": "deny", "reason": "x", "passphrase": "y"})
-    assert answer.status_code == 404
+    assert refused(answer, 404) == "no case '1'"
+    assert server.cases.view("1", actor=ADMIN).case.state == "in_review"
 
 
 def test_the_ledger_shows_an_auditor_no_event_above_their_clearance(server: Runtime) -> None:
@@ -354,7 +393,8 @@ def test_the_ledger_filters_by_case_and_type_and_verifies(server: Runtime) -> No
     by_type = browser.client.get("/ledger?type=holding_granted").text
     assert "secdef holds us.secdef from 2025-01-25" in by_type
     assert says(by_type, "1 event")
-    assert browser.client.get("/ledger?type=nonsense").status_code == 400
+    bad_type = refused(browser.client.get("/ledger?type=nonsense"), 400)
+    assert bad_type == "type: 'nonsense' is not an event type"
     fragment = browser.client.get("/ledger/verification", headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert "<html" not in fragment.text
@@ -381,7 +421,9 @@ def test_an_auditor_signs_a_checkpoint_and_takes_it_away(server: Runtime) -> Non
     assert "attachment" in kept.headers["content-disposition"]
     checkpoint = Checkpoint.from_dict(kept.json())
     assert checkpoint.problem(server.store.sealer.public_key) is None
-    assert browser.post("/ledger/checkpoints", {}, csrf=False).status_code == 403
+    signed_before = checkpoints(server)
+    assert refused(browser.post("/ledger/checkpoints", {}, csrf=False), 403) == FORGED
+    assert checkpoints(server) == signed_before
 
 
 def test_a_broken_ledger_is_shown_with_every_problem(server: Runtime) -> None:
@@ -431,7 +473,7 @@ def test_the_preview_shows_review_required_and_the_office_for_the_june_atacms_re
     ).text
     assert 'id="preview-outcome">permitted<' in transfer
     assert 'id="preview-conditions">European partners fund the purchase<' in transfer
-    assert browser.post("/requests/preview", JUNE_ATACMS, csrf=False).status_code == 403
+    assert refused(browser.post("/requests/preview", JUNE_ATACMS, csrf=False), 403) == FORGED
 
 
 def test_submitting_a_request_creates_the_case_and_shows_it(server: Runtime) -> None:
@@ -458,9 +500,13 @@ def test_submitting_a_request_creates_the_case_and_shows_it(server: Runtime) -> 
     assert "cannot submit a request of US" in not_mine.text
     bad = browser.post("/requests", {**JUNE_ATACMS, "quantity": "0"})
     assert bad.status_code == 422
-    assert 'id="quantity"' in bad.text
-    assert 'aria-invalid="true"' in bad.text
-    assert browser.post("/requests", JUNE_ATACMS, csrf=False).status_code == 403
+    assert re.search(
+        r'id="request-error"><p><strong>Not submitted:</strong> request field &#39;quantity&#39;:'
+        r" input should be greater than or equal to 1</p>",
+        bad.text,
+    )
+    assert re.search(r'<input id="quantity"[^>]*aria-invalid="true"', bad.text)
+    assert refused(browser.post("/requests", JUNE_ATACMS, csrf=False), 403) == FORGED
     assert server.cases.page(actor=ADMIN, states=None, limit=50, offset=0)[1] == 5
 
 
@@ -475,24 +521,27 @@ def test_secdef_denies_from_the_case_page_with_a_reason_and_a_signature(server: 
     assert 'id="deny">Deny</button>' in page
     assert 'id="approve">Approve</button>' in page
 
-    refused = browser.post(
+    forged = browser.post(
         "/cases/1/answer",
         {"verdict": "deny", "reason": "Escalation risk", "passphrase": DEMO_PASSWORD},
         csrf=False,
     )
-    assert refused.status_code == 403
+    assert refused(forged, 403) == FORGED
+    assert server.cases.view("1", actor=ADMIN).case.state == "in_review"
     wrong_key = browser.post(
         "/cases/1/answer",
         {"verdict": "deny", "reason": "Escalation risk", "passphrase": "not my passphrase"},
     )
     assert wrong_key.status_code == 403
-    assert "the key cannot be unlocked" in wrong_key.text
+    assert not_recorded(wrong_key.text) == (
+        "the key cannot be unlocked: wrong passphrase or damaged key file"
+    )
     assert "Escalation risk</textarea>" in wrong_key.text  # what was typed is kept
     no_reason = browser.post(
         "/cases/1/answer", {"verdict": "deny", "reason": " ", "passphrase": DEMO_PASSWORD}
     )
     assert no_reason.status_code == 400
-    assert "a denial needs a reason" in no_reason.text
+    assert not_recorded(no_reason.text) == "reason: a denial needs a reason"
     assert server.cases.view("1", actor=ADMIN).case.state == "in_review"
 
     denied = browser.post(
@@ -519,25 +568,29 @@ def test_only_the_office_holder_gets_the_answer_form(server: Runtime) -> None:
     page = reviewer.client.get("/cases/1").text
     assert 'id="answer-form"' not in page
     assert "Only the holder of the office can answer." in page
-    refused = reviewer.post(
+    answer = reviewer.post(
         "/cases/1/answer", {"verdict": "approve", "reason": "", "passphrase": DEMO_PASSWORD}
     )
-    assert refused.status_code == 403
-    assert "does not hold us.secdef" in refused.text
+    assert answer.status_code == 403
+    assert (
+        not_recorded(answer.text) == "us.reviewer does not hold us.secdef and is not its delegate"
+    )
+    view = server.cases.view("1", actor=ADMIN)
+    assert (view.case.state, view.approvals) == ("in_review", ())
 
 
 def test_text_with_a_nul_character_is_refused_before_it_reaches_the_database(
     server: Runtime,
 ) -> None:
     browser = as_user(server, "auditor")
-    assert browser.client.get("/ledger?case=1%00").status_code == 400
-    assert browser.client.get("/cases/1%00").status_code == 400
+    nul = "request: text may not contain a NUL character"
+    assert refused(browser.client.get("/ledger?case=1%00"), 400) == nul
+    assert refused(browser.client.get("/cases/1%00"), 400) == nul
     secdef = as_user(server, "secdef")
     answer = secdef.post(
         "/cases/1/answer", {"verdict": "deny", "reason": "a\x00b", "passphrase": DEMO_PASSWORD}
     )
-    assert answer.status_code == 400
-    assert "NUL character" in answer.text
+    assert refused(answer, 400) == nul
     assert server.cases.view("1", actor=ADMIN).case.state == "in_review"
 
 

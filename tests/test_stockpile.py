@@ -8,17 +8,14 @@ SQLite and PostgreSQL; the commands through ``clearance`` as a user runs them.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from clearance.cli import context as cli_context
 from clearance.core.access import Level, Role
 from clearance.core.actors import ADMIN
 from clearance.core.request import parse_request
@@ -41,7 +38,7 @@ from clearance.errors import InputError, PackError
 from clearance.policy.engine import Screener
 from clearance.policy.pack import default_pack_path, load_pack
 from clearance.service.accounts import Accounts
-from tests.cli_support import Cli
+from tests.cli_support import Cli, pin_the_commands_clock
 from tests.worlds import G2, G5, T0, FreshStore, FreshWorld, World
 
 ATACMS = {
@@ -500,24 +497,9 @@ def test_the_board_is_worst_first_and_rates_from_the_ledger(cli: Cli) -> None:
     assert "below requirement" in table
 
 
-def _pin_the_commands_clock(monkeypatch: pytest.MonkeyPatch, moment: dt.datetime) -> None:
-    """Every command module's ``now`` (``cli.context.now``, imported by name) reads
-    ``moment``: a projection starts today, and the seed's one delivery is dated. Called
-    again, the new moment replaces the old."""
-    importlib.import_module("clearance.cli.app")  # and with it every command's module
-    clock = cli_context.now
-
-    def pinned() -> dt.datetime:
-        return moment
-
-    for name, module in list(sys.modules.items()):
-        if name.startswith("clearance.cli.") and getattr(module, "now", None) is clock:
-            monkeypatch.setattr(module, "now", pinned)
-
-
 def test_project_and_history_through_the_cli(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     # Before the seed's delivery of 50 on 2026-03-01 (month 6 of the projection).
-    _pin_the_commands_clock(monkeypatch, dt.datetime(2025, 9, 1, 12, tzinfo=dt.UTC))
+    pin_the_commands_clock(monkeypatch, dt.datetime(2025, 9, 1, 12, tzinfo=dt.UTC))
     before = cli.json("stockpile", "project", "atacms", "--transfer", "301", "--months", "12")
     assert before["months"][0]["on"] == "2025-09-01"
     assert [m["available"] for m in before["months"][:8]] == [
@@ -527,7 +509,7 @@ def test_project_and_history_through_the_cli(cli: Cli, monkeypatch: pytest.Monke
     ]
     assert before["months_to_recover"] == 6  # 869 ≥ 840; 799 a month earlier
     # After it: production alone.
-    _pin_the_commands_clock(monkeypatch, dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC))
+    pin_the_commands_clock(monkeypatch, dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC))
     projected = cli.json("stockpile", "project", "atacms", "--transfer", "301", "--months", "12")
     assert projected["months"][0]["on"] == "2026-06-01"
     assert (projected["now"], projected["after"], projected["months_to_recover"]) == (

@@ -1,9 +1,10 @@
 """Legislative waiting periods through the interfaces: the command line and the API refuse an execution inside the period in one line naming the day it ends, show
 the period, and take the President's waiver (and only the President's).
 
-The interfaces run on the real clock, so each test submits a sale dated today: a US sale
-of ATACMS (major defense equipment) to Ukraine worth $20M, which Congress has 30 days to
-review.
+Each test submits a sale dated today: a US sale of ATACMS (major defense equipment) to
+Ukraine worth $20M, which Congress has 30 days to review. Today is the test's own moment,
+and the clock of the commands or of the server is stopped at it, so that the test and the
+interface agree on the day even across midnight.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import pytest
+
 from clearance.core.signing import new_key_pair
 from clearance.service.demo import DEMO_PASSWORD
 from clearance.service.runtime import Runtime
 
 from .api_support import Api
-from .cli_support import Cli
+from .cli_support import Cli, pin_the_commands_clock
 from .test_api import (  # noqa: F401 (the demo world's fixtures, on every database)
     api,
     assert_error,
@@ -29,9 +32,9 @@ from .test_api import (  # noqa: F401 (the demo world's fixtures, on every datab
 CASES = "/api/v1/cases"
 
 
-def _sale() -> tuple[dict[str, object], str]:
-    """A sale dated today, and the last day of its waiting period."""
-    today = dt.datetime.now(dt.UTC).date()
+def _sale(moment: dt.datetime) -> tuple[dict[str, object], str]:
+    """A sale dated on the day of ``moment``, and the last day of its waiting period."""
+    today = moment.date()
     sale = {
         "action": "transfer",
         "requester": "US",
@@ -44,8 +47,12 @@ def _sale() -> tuple[dict[str, object], str]:
     return sale, (today + dt.timedelta(days=30)).isoformat()
 
 
-def test_the_command_line_refuses_inside_the_period_and_takes_the_waiver(cli: Cli) -> None:
-    sale, ends = _sale()
+def test_the_command_line_refuses_inside_the_period_and_takes_the_waiver(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moment = dt.datetime.now(dt.UTC)
+    pin_the_commands_clock(monkeypatch, moment)
+    sale, ends = _sale(moment)
     cli("users", "add", "us.liaison", "--name", "Liaison", "--party", "US")
     cli("users", "add", "potus", "--name", "President", "--party", "US", "--role", "reviewer")
     cli("users", "grant", "potus", "us.president", "--from", "2025-01-20")
@@ -100,6 +107,7 @@ def _add_president(server: Runtime, data_dir: Path) -> None:
 def test_the_api_answers_409_inside_the_period_and_takes_the_presidents_waiver(
     api: Api,  # noqa: F811
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The demo's ERAM sale (case 4) shows its period, long ended.
     eram = api.as_user("us.liaison").get(f"{CASES}/4").json()
@@ -107,7 +115,9 @@ def test_the_api_answers_409_inside_the_period_and_takes_the_presidents_waiver(
     assert eram["waiting_period"]["ends_on"] == "2025-09-27"
     assert eram["decision"]["waiting_period"]["executable_from"] == "2025-09-28"
 
-    sale, ends = _sale()
+    moment = api.server.now()
+    monkeypatch.setattr(api.server, "now", lambda: moment)
+    sale, ends = _sale(moment)
     liaison = api.as_user("us.liaison")
     made = liaison.post(CASES, json=sale)
     assert made.status_code == 201, made.text
