@@ -12,10 +12,11 @@ concurrent submissions queue rather than collide.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from clearance.core.decision import RecordedDecision
@@ -24,12 +25,13 @@ from clearance.core.workflow import DECIDED_STATES, OPEN_STATES, CaseState
 from clearance.errors import ConflictError
 from clearance.store.case_lists import CaseLists, case_record
 from clearance.store.case_text import decision_text, request_text, search_terms
+from clearance.store.dialect import count_one_more
 from clearance.store.models import (
     Approval,
+    Base,
     Case,
     CaseCondition,
     CaseTerm,
-    DecisionCount,
     flush,
 )
 from clearance.store.records import ApprovalRecord, CaseRecord, ConditionRecord, aware
@@ -45,6 +47,10 @@ def _due(state: str, due_at: dt.datetime | None) -> dt.datetime | None:
         raise ValueError("a case in review needs the time it is due")
     return due_at
 
+
+_CASES = Base.metadata.tables["cases"]
+_TERMS = Base.metadata.tables["case_terms"]
+"""The tables a new case is written to by plain inserts (``CaseTables.add``)."""
 
 _APPROVED = (CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS)
 _KEEPS_LIFETIME = (CaseState.CLEARED, CaseState.PARTLY_EXECUTED)
@@ -83,47 +89,75 @@ class CaseTables(CaseLists):
     def __init__(self, session: Session, *, is_sqlite: bool, serialise: Callable[[], None]) -> None:
         super().__init__(session, is_sqlite=is_sqlite)
         self._serialise = serialise
+        self._last_number: int | None = None
 
     def next_number(self) -> int:
-        """The next case number; taken under the ledger lock, so concurrent submissions queue."""
-        self._serialise()
-        current = self._session.scalar(select(func.max(Case.number)))
-        return (current or 0) + 1
+        """The next case number; taken under the ledger lock, so concurrent submissions queue.
+
+        The highest number is read once per transaction (the lock holds from then on) and
+        counted on from there, so a batch of submissions reads it once."""
+        if self._last_number is None:
+            self._serialise()
+            self._last_number = self._session.scalar(select(func.max(Case.number))) or 0
+        self._last_number += 1
+        return self._last_number
 
     def add(self, case: CaseRecord) -> None:
         """Keep a new case: its request and decision as the canonical text their digests are
-        over (a request that does not read is never a new case's)."""
+        over (a request that does not read is never a new case's).
+
+        Written as plain inserts (no ORM objects, nothing read back): the row, the words it is
+        found by, and one more first decision in its month's count, one statement each."""
         request = case.request
         assert not isinstance(request, UnreadableRequest)
-        self._session.add(
-            Case(
-                id=case.id,
-                number=case.number,
-                idempotency_key=case.idempotency_key,
-                submitted_by=case.submitted_by,
-                request=request_text(request),
-                request_digest=case.request_digest,
-                decision=decision_text(case.decision),
-                outcome=case.outcome,
-                state=case.state,
-                is_open=case.state in OPEN_STATES,
-                sla_days=case.sla_days,
-                version=case.version,
-                created_at=case.created_at,
-                state_since=case.state_since,
-                classification=case.classification,
-                system=request.system,
-                requester=request.requester,
-                decided_at=case.state_since if case.state in DECIDED_STATES else None,
-                decided_as=case.state if case.state in DECIDED_STATES else None,
-                due_at=_due(case.state, case.due_at),
-                expires_at=case.expires_at,
+        decided = case.state in DECIDED_STATES
+        try:
+            self._session.execute(
+                insert(_CASES),
+                {
+                    "id": case.id,
+                    "number": case.number,
+                    "idempotency_key": case.idempotency_key,
+                    "submitted_by": case.submitted_by,
+                    "request": request_text(request),
+                    "request_digest": case.request_digest,
+                    "decision": decision_text(case.decision),
+                    "outcome": case.outcome,
+                    "state": case.state,
+                    "is_open": case.state in OPEN_STATES,
+                    "sla_days": case.sla_days,
+                    "version": case.version,
+                    "created_at": case.created_at,
+                    "state_since": case.state_since,
+                    "classification": case.classification,
+                    "system": request.system,
+                    "requester": request.requester,
+                    "decided_at": case.state_since if decided else None,
+                    "decided_as": case.state if decided else None,
+                    "due_at": _due(case.state, case.due_at),
+                    "expires_at": case.expires_at,
+                },
             )
-        )
-        flush(self._session, "a case with this idempotency key or number already exists")
-        self._index(case.id, search_terms(request, case.decision))
-        if case.state in DECIDED_STATES:
+        except IntegrityError:
+            raise ConflictError(
+                "a case with this idempotency key or number already exists"
+            ) from None
+        terms = search_terms(request, case.decision)
+        if terms:
+            self._session.execute(
+                insert(_TERMS), [{"term": t, "case_id": case.id} for t in sorted(terms)]
+            )
+        if decided:
             self._count_decision(case.state_since, case.state, case.classification)
+
+    def by_keys(self, keys: Collection[str]) -> frozenset[str]:
+        """Which of ``keys`` an earlier case was submitted with: one query for a batch."""
+        if not keys:
+            return frozenset()
+        found = self._session.scalars(
+            select(Case.idempotency_key).where(Case.idempotency_key.in_(list(keys)))
+        )
+        return frozenset(str(k) for k in found)
 
     def _index(self, case_id: str, terms: frozenset[str]) -> None:
         """The words the case is found by (``case_terms``), in place of those it had."""
@@ -132,20 +166,10 @@ class CaseTables(CaseLists):
         self._session.flush()
 
     def _count_decision(self, at: dt.datetime, kind: str, level: int) -> None:
-        """One more first decision in ``at``'s month (writers are serialised: no race)."""
+        """One more first decision in ``at``'s month: one upsert (writers are serialised)."""
         self._serialise()
         month = at.astimezone(dt.UTC).strftime("%Y-%m")
-        key = (
-            DecisionCount.month == month,
-            DecisionCount.kind == kind,
-            DecisionCount.level == level,
-        )
-        result = self._session.execute(
-            update(DecisionCount).where(*key).values(count=DecisionCount.count + 1)
-        )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            self._session.add(DecisionCount(month=month, kind=kind, level=level, count=1))
-            self._session.flush()
+        self._session.execute(count_one_more(month, kind, level, is_sqlite=self._is_sqlite))
 
     def get(self, case_id: str, *, lock: bool = False) -> CaseRecord | None:
         """A case by id; ``lock`` holds its row until commit (PostgreSQL ``FOR UPDATE``)."""

@@ -16,14 +16,14 @@ from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, String, func, select, type_coerce
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Boolean, Date, DateTime, String, func, insert, select, type_coerce
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from clearance.core.anchors import CHECKPOINT_EVERY
 from clearance.core.chain import CURRENT, Link, Row, event_body, link_hash
 from clearance.core.events import Payload
-from clearance.errors import LedgerBroken, OutcomeUnknown, StoreError
+from clearance.errors import ConflictError, LedgerBroken, OutcomeUnknown, StoreError
 from clearance.store.case_tables import CaseTables
 from clearance.store.db import Database, database_errors, store_error
 from clearance.store.dialect import (
@@ -42,7 +42,7 @@ from clearance.store.ledger import (
     Sealer,
     WitnessFile,
 )
-from clearance.store.models import Base, Case, LedgerEvent, flush
+from clearance.store.models import Base, Case, LedgerEvent
 from clearance.store.notifications import NotificationTables
 from clearance.store.people import USER_BY_SESSION, USER_BY_TOKEN, PeopleTables, user_row
 from clearance.store.proposals import ProposalTables
@@ -53,6 +53,7 @@ from clearance.store.stock import StockTables
 __all__ = ["SqlTransaction", "Store"]
 
 _log = logging.getLogger("clearance.store")
+_LEDGER = Base.metadata.tables["ledger"]
 
 
 def _as_found(value: Any, kind: Any) -> Any:
@@ -125,19 +126,22 @@ class SqlTransaction:
         )
         digest = link_hash(seq, case_id, prev, body)
         seal = self._sealer.seal(seq, digest)
-        self._session.add(
-            LedgerEvent(
-                seq=seq,
-                case_id=case_id,
-                type=type.value,
-                prev_hash=prev,
-                body=body,
-                hash=digest,
-                scheme=CURRENT,
-                seal=seal,
+        try:
+            self._session.execute(
+                insert(_LEDGER),
+                {
+                    "seq": seq,
+                    "case_id": case_id,
+                    "type": type.value,
+                    "prev_hash": prev,
+                    "body": body,
+                    "hash": digest,
+                    "scheme": CURRENT,
+                    "seal": seal,
+                },
             )
-        )
-        self._flush("the ledger moved on meanwhile; retry")
+        except IntegrityError:
+            raise ConflictError("the ledger moved on meanwhile; retry") from None
         self.ledger.moved_to(seq, digest)
         record = LedgerRecord(seq, case_id, prev, body, digest, type.value, CURRENT, seal)
         self.appended.append(record)
@@ -149,9 +153,6 @@ class SqlTransaction:
                 # every later verification names it.
                 _log.error("the ledger does not verify: no checkpoint at event %d", seq)
         return record
-
-    def _flush(self, conflict: str) -> None:
-        flush(self._session, conflict)
 
 
 class Store:
