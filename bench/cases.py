@@ -8,7 +8,8 @@ For each database (SQLite in WAL mode in a temporary folder; PostgreSQL 15 as a
 throwaway cluster started for the run, as the tests do) it measures:
 
 (a) submit + screen: ``CaseService.submit`` of generated requests, one
-    transaction each (case, conditions, two ledger events), in cases/s; the
+    transaction each (case, conditions, two ledger events), in cases/s, one at
+    a time and then from ``--threads`` threads at once (sharing commits); the
     reference is ``Screener.decide`` of the same requests with no database, so
     the ratio is what keeping the record costs;
 (b) ``audit verify`` (``service.audit.verify``, one process per core) over a
@@ -101,7 +102,7 @@ def _users(store: Store, screener: Screener) -> None:
 
 
 def submit_rate(
-    service: CaseService, screener: Screener, requests: list[dict[str, Any]]
+    service: CaseService, screener: Screener, requests: list[dict[str, Any]], threads: int = 16
 ) -> dict[str, float]:
     """(a): cases/s through the service, and decisions/s of the same requests without it."""
     from clearance.core.request import parse_request
@@ -120,7 +121,37 @@ def submit_rate(
             idempotency_key=f"bench-{number}",
         )
     rate = len(requests) / (time.perf_counter() - start)
-    return {"cases_per_s": rate, "decide_per_s": reference, "ratio": rate / reference}
+    return {
+        "cases_per_s": rate,
+        "decide_per_s": reference,
+        "ratio": rate / reference,
+        "threaded_cases_per_s": _threaded_rate(service, requests, threads),
+        "threads": threads,
+    }
+
+
+def _threaded_rate(service: CaseService, requests: list[dict[str, Any]], threads: int) -> float:
+    """Cases/s of the same requests (new keys) submitted from ``threads`` threads at once:
+    submissions that arrive together share a transaction and its commit."""
+    import threading
+
+    def submit(first: int) -> None:
+        for number in range(first, len(requests), threads):
+            request = requests[number]
+            service.submit(
+                request,
+                actor=f"{request['requester'].lower()}.liaison",
+                now=T0 + dt.timedelta(seconds=number),
+                idempotency_key=f"bench-threaded-{number}",
+            )
+
+    workers = [threading.Thread(target=submit, args=(k,)) for k in range(threads)]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return len(requests) / (time.perf_counter() - start)
 
 
 def _grow_ledger(database: Database, key: SystemKey, events: int) -> None:
@@ -263,7 +294,7 @@ def run_one(url: str, args: argparse.Namespace, screener: Screener) -> dict[str,
     _users(store, screener)
     service = CaseService(store, screener, default_sla_days=14)
     requests = request_mix([s.id for s in screener.catalog.systems], args.cases)
-    result: dict[str, Any] = {"submit": submit_rate(service, screener, requests)}
+    result: dict[str, Any] = {"submit": submit_rate(service, screener, requests, args.threads)}
     _grow_ledger(database, key, args.events)
     result["verify"] = verify_rate(store, args.events, args.rounds)
     _grow_cases(database, args.listed)
@@ -280,6 +311,7 @@ def report(result: dict[str, Any]) -> str:
             [
                 name,
                 f"{s['cases_per_s']:,.0f}",
+                f"{s['threaded_cases_per_s']:,.0f}",
                 f"{s['decide_per_s']:,.0f}",
                 f"{v['events_per_s']:,.0f}",
                 f"{v['hash_floor_per_s']:,.0f}",
@@ -297,6 +329,7 @@ def report(result: dict[str, Any]) -> str:
                 [
                     "database",
                     "cases/s",
+                    "cases/s (threads)",
                     "decide/s (no db)",
                     "verify ev/s",
                     "sha256 floor/s",
@@ -314,6 +347,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--cases", type=int, default=10_000, help="cases to submit (a)")
+    parser.add_argument("--threads", type=int, default=16, help="submitting threads (a)")
     parser.add_argument("--events", type=int, default=1_000_000, help="ledger size for (b)")
     parser.add_argument("--rounds", type=int, default=3, help="verifications of the ledger")
     parser.add_argument("--listed", type=int, default=100_000, help="cases in the database (c)")
