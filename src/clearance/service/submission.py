@@ -76,6 +76,14 @@ class Ask:
     """Screened before the transaction, when the decision reads no stock; else None."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Admitted:
+    """An ask nothing refused: who submits it and its decision, ready to be written."""
+
+    acting: Principal
+    decision: Decision
+
+
 class _Batch:
     """What one transaction of submissions reads once: who submits, which keys were used."""
 
@@ -234,14 +242,20 @@ class CaseSubmission:
             key = installation_key(self.store)
             for ask in asks:
                 try:
-                    answers.append(self._one(batch, ask, key))
+                    admitted = self._admit(batch, ask, key)
                 except _REFUSALS as refused:
                     answers.append(refused)
+                    continue
+                # Past admission a failure is the batch's: written halfway, the case must not
+                # commit, so it rolls everything back and each ask is tried alone.
+                if isinstance(admitted, _Admitted):
+                    admitted = self._write(batch, ask, admitted, key)
+                answers.append(admitted)
         return answers
 
-    def _one(self, batch: _Batch, ask: Ask, system_key: str | None) -> Submitted:
-        """One ask inside the batch's transaction: anything that refuses it comes before
-        anything of it is written."""
+    def _admit(self, batch: _Batch, ask: Ask, system_key: str | None) -> Submitted | _Admitted:
+        """Everything that may refuse one ask, before anything of it is written: its earlier
+        case (an idempotent retry), or what writing it needs."""
         tx = batch.tx
         decision = ask.decision or self.screener.decide(
             ask.request,
@@ -265,19 +279,24 @@ class CaseSubmission:
             return view_in(tx, earlier, reader, system_key, self.clocks), False
         acting = batch.principal(ask.actor)
         check(acting, Action.CASE_SUBMIT, Submission(ask.request.requester, ask.classification))
+        return _Admitted(acting, decision)
+
+    def _write(
+        self, batch: _Batch, ask: Ask, admitted: _Admitted, system_key: str | None
+    ) -> Submitted:
         view = self._write_new(
-            tx,
-            acting,
+            batch.tx,
+            admitted.acting,
             ask.request,
-            decision,
+            admitted.decision,
             ask.case_id,
             ask.now,
-            key,
+            ask.idempotency_key,
             ask.classification,
             system_key,
         )
-        if key is not None:
-            batch.written.add(key)
+        if ask.idempotency_key is not None:
+            batch.written.add(ask.idempotency_key)
         return view, True
 
     def _write_new(
