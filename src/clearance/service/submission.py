@@ -363,6 +363,7 @@ class CaseSubmission:
                 actor=acting.id,
                 at=now,
                 case_id=case_id,
+                known=None if recorded.text is None else {"decision": recorded.text},
             ),
             tx.append(
                 CaseStateChanged(

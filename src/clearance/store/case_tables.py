@@ -15,8 +15,7 @@ import datetime as dt
 from collections.abc import Callable, Collection
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from clearance.core.decision import RecordedDecision
@@ -25,7 +24,6 @@ from clearance.core.workflow import DECIDED_STATES, OPEN_STATES, CaseState
 from clearance.errors import ConflictError
 from clearance.store.case_lists import CaseLists, case_record
 from clearance.store.case_text import decision_text, request_text, search_terms
-from clearance.store.dialect import count_one_more
 from clearance.store.models import (
     Approval,
     Base,
@@ -34,6 +32,7 @@ from clearance.store.models import (
     CaseTerm,
     flush,
 )
+from clearance.store.pending import Pending
 from clearance.store.records import ApprovalRecord, CaseRecord, ConditionRecord, aware
 
 __all__ = ["CaseTables"]
@@ -50,7 +49,15 @@ def _due(state: str, due_at: dt.datetime | None) -> dt.datetime | None:
 
 _CASES = Base.metadata.tables["cases"]
 _TERMS = Base.metadata.tables["case_terms"]
-"""The tables a new case is written to by plain inserts (``CaseTables.add``)."""
+_CONDITIONS = Base.metadata.tables["conditions"]
+"""The tables a new case is written to by plain inserts, held back (``store.pending``)."""
+
+CONFLICTS = {
+    "cases": "a case with this idempotency key or number already exists",
+    "case_terms": "the words a case is found by could not be recorded",
+    "conditions": "condition could not be recorded",
+}
+"""What a held-back row of each table conflicts over, when the database refuses it."""
 
 _APPROVED = (CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS)
 _KEEPS_LIFETIME = (CaseState.CLEARED, CaseState.PARTLY_EXECUTED)
@@ -86,9 +93,17 @@ def _openness(changes: dict[str, Any]) -> dict[str, Any]:
 class CaseTables(CaseLists):
     """One case at a time, and its approvals and conditions, inside one transaction."""
 
-    def __init__(self, session: Session, *, is_sqlite: bool, serialise: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        is_sqlite: bool,
+        serialise: Callable[[], None],
+        pending: Pending,
+    ) -> None:
         super().__init__(session, is_sqlite=is_sqlite)
         self._serialise = serialise
+        self._pending = pending
         self._last_number: int | None = None
 
     def next_number(self) -> int:
@@ -106,14 +121,15 @@ class CaseTables(CaseLists):
         """Keep a new case: its request and decision as the canonical text their digests are
         over (a request that does not read is never a new case's).
 
-        Written as plain inserts (no ORM objects, nothing read back): the row, the words it is
-        found by, and one more first decision in its month's count, one statement each."""
+        Held back as plain rows (no ORM objects, nothing read back), sent with the other
+        rows of its transaction (``store.pending``): the row, the words it is found by, and
+        one more first decision in its month's count."""
         request = case.request
         assert not isinstance(request, UnreadableRequest)
         decided = case.state in DECIDED_STATES
-        try:
-            self._session.execute(
-                insert(_CASES),
+        self._pending.add(
+            _CASES,
+            [
                 {
                     "id": case.id,
                     "number": case.number,
@@ -136,17 +152,11 @@ class CaseTables(CaseLists):
                     "decided_as": case.state if decided else None,
                     "due_at": _due(case.state, case.due_at),
                     "expires_at": case.expires_at,
-                },
-            )
-        except IntegrityError:
-            raise ConflictError(
-                "a case with this idempotency key or number already exists"
-            ) from None
+                }
+            ],
+        )
         terms = search_terms(request, case.decision)
-        if terms:
-            self._session.execute(
-                insert(_TERMS), [{"term": t, "case_id": case.id} for t in sorted(terms)]
-            )
+        self._pending.add(_TERMS, [{"term": t, "case_id": case.id} for t in sorted(terms)])
         if decided:
             self._count_decision(case.state_since, case.state, case.classification)
 
@@ -166,10 +176,10 @@ class CaseTables(CaseLists):
         self._session.flush()
 
     def _count_decision(self, at: dt.datetime, kind: str, level: int) -> None:
-        """One more first decision in ``at``'s month: one upsert (writers are serialised)."""
+        """One more first decision in ``at``'s month: counted with the transaction's others,
+        one upsert per month, kind and level (writers are serialised)."""
         self._serialise()
-        month = at.astimezone(dt.UTC).strftime("%Y-%m")
-        self._session.execute(count_one_more(month, kind, level, is_sqlite=self._is_sqlite))
+        self._pending.count(at.astimezone(dt.UTC).strftime("%Y-%m"), kind, level)
 
     def get(self, case_id: str, *, lock: bool = False) -> CaseRecord | None:
         """A case by id; ``lock`` holds its row until commit (PostgreSQL ``FOR UPDATE``)."""
@@ -259,8 +269,8 @@ class CaseTables(CaseLists):
         ]
 
     def add_condition(self, case_id: str, text_: str) -> None:
-        self._session.add(CaseCondition(case_id=case_id, text=text_))
-        flush(self._session, "condition could not be recorded")
+        """A new case's condition, held back as ``add`` holds the case."""
+        self._pending.add(_CONDITIONS, [{"case_id": case_id, "text": text_}])
 
     def conditions(self, case_id: str) -> list[ConditionRecord]:
         rows = self._session.scalars(

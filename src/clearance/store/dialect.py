@@ -45,7 +45,7 @@ from clearance.store.records import aware
 __all__ = [
     "READ_ONLY",
     "as_text",
-    "count_one_more",
+    "count_more",
     "driver_cursor",
     "driver_sql",
     "driver_time",
@@ -118,16 +118,16 @@ def skip_locked(query: Select[Any], *, is_sqlite: bool) -> Select[Any]:
 # SQL spelled differently -------------------------------------------------------------------
 
 
-def count_one_more(month: str, kind: str, level: int, *, is_sqlite: bool) -> Any:
-    """One more in ``decision_counts``' row of (month, kind, level), the row made at 1 if it
-    is not there yet: one statement (both databases spell the upsert alike, but through
-    their own dialect's ``insert``)."""
+def count_more(month: str, kind: str, level: int, more: int, *, is_sqlite: bool) -> Any:
+    """``more`` more in ``decision_counts``' row of (month, kind, level), the row made at
+    ``more`` if it is not there yet: one statement (both databases spell the upsert alike,
+    but through their own dialect's ``insert``)."""
     made = (sqlite_insert if is_sqlite else postgresql_insert)(DecisionCount).values(
-        month=month, kind=kind, level=level, count=1
+        month=month, kind=kind, level=level, count=more
     )
     return made.on_conflict_do_update(
         index_elements=["month", "kind", "level"],
-        set_={"count": DecisionCount.count + 1},
+        set_={"count": DecisionCount.count + more},
     )
 
 

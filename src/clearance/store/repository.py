@@ -12,22 +12,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, String, func, insert, select, type_coerce
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import Boolean, Date, DateTime, String, func, select, type_coerce
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from clearance.core.anchors import CHECKPOINT_EVERY
 from clearance.core.chain import CURRENT, Link, Row, event_body, link_hash
 from clearance.core.events import Payload
-from clearance.errors import ConflictError, LedgerBroken, OutcomeUnknown, StoreError
-from clearance.store.case_tables import CaseTables
+from clearance.errors import LedgerBroken, OutcomeUnknown, StoreError
+from clearance.store.case_tables import CONFLICTS, CaseTables
 from clearance.store.db import Database, database_errors, store_error
 from clearance.store.dialect import (
     as_text,
+    count_more,
     driver_cursor,
     driver_sql,
     driver_time,
@@ -44,6 +45,7 @@ from clearance.store.ledger import (
 )
 from clearance.store.models import Base, Case, LedgerEvent
 from clearance.store.notifications import NotificationTables
+from clearance.store.pending import Pending
 from clearance.store.people import USER_BY_SESSION, USER_BY_TOKEN, PeopleTables, user_row
 from clearance.store.proposals import ProposalTables
 from clearance.store.protocol import Reactor, Transaction
@@ -86,8 +88,18 @@ class SqlTransaction:
         self._sealer = sealer
         self._locked = False
         self.appended: list[LedgerRecord] = []
+        self.pending = Pending(
+            session,
+            conflicts={**CONFLICTS, "ledger": "the ledger moved on meanwhile; retry"},
+            count_more=lambda month, kind, level, more: count_more(
+                month, kind, level, more, is_sqlite=is_sqlite
+            ),
+        )
+        self.pending.watch()
         self.people = PeopleTables(session)
-        self.cases = CaseTables(session, is_sqlite=is_sqlite, serialise=self.serialise)
+        self.cases = CaseTables(
+            session, is_sqlite=is_sqlite, serialise=self.serialise, pending=self.pending
+        )
         self.stock = StockTables(session)
         self.proposals = ProposalTables(session)
         self.checkpoints = CheckpointTables(session)
@@ -111,24 +123,39 @@ class SqlTransaction:
         self._locked = True
 
     def append(
-        self, payload: Payload, *, actor: str, at: dt.datetime, case_id: str | None = None
+        self,
+        payload: Payload,
+        *,
+        actor: str,
+        at: dt.datetime,
+        case_id: str | None = None,
+        known: Mapping[str, str] | None = None,
     ) -> LedgerRecord:
         """The one writer of ledger events: links the event to the head and seals it with the
         system key, serialised by the database; every ``CHECKPOINT_EVERY`` events, a checkpoint.
-        The event's type is its payload's."""
+        The event's type is its payload's; ``known`` the canonical text of payload members
+        already encoded (``core.chain.event_body``).
+
+        The row is held back and sent with the transaction's others (``store.pending``):
+        the chain is linked here, in order, so only the INSERT waits."""
         if self._sealer is None:
             raise StoreError("there is no system key to seal the ledger with; run 'clearance init'")
         type = payload.TYPE
         seq, prev = self.ledger.head()
         seq += 1
         body = event_body(
-            at=at.isoformat(), actor=actor, type=type, case_id=case_id, payload=payload.to_payload()
+            at=at.isoformat(),
+            actor=actor,
+            type=type,
+            case_id=case_id,
+            payload=payload.to_payload(),
+            known=known,
         )
         digest = link_hash(seq, case_id, prev, body)
         seal = self._sealer.seal(seq, digest)
-        try:
-            self._session.execute(
-                insert(_LEDGER),
+        self.pending.add(
+            _LEDGER,
+            [
                 {
                     "seq": seq,
                     "case_id": case_id,
@@ -138,10 +165,9 @@ class SqlTransaction:
                     "hash": digest,
                     "scheme": CURRENT,
                     "seal": seal,
-                },
-            )
-        except IntegrityError:
-            raise ConflictError("the ledger moved on meanwhile; retry") from None
+                }
+            ],
+        )
         self.ledger.moved_to(seq, digest)
         record = LedgerRecord(seq, case_id, prev, body, digest, type.value, CURRENT, seal)
         self.appended.append(record)
@@ -203,6 +229,7 @@ class Store:
                 yield tx
                 for reactor in self.reactors if tx.appended else ():
                     reactor(tx, tuple(tx.appended))
+                tx.pending.send()  # what the transaction held back (store.pending)
                 session.flush()
             except BaseException:
                 session.rollback()

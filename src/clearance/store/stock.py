@@ -45,6 +45,11 @@ def _signed(axis: int) -> ColumnElement[int]:
     return func.coalesce(func.sum(case(*whens, else_=0)), 0)
 
 
+_ON_HAND, _COMMITTED = _signed(0), _signed(1)
+"""Made once: building the expression costs more than the query it is in (a submission of
+a transfer reads both)."""
+
+
 def _movement(row: StockMovement) -> Movement:
     kind = MovementKind(row.kind)
     return Movement(row.holder, row.system, kind, row.quantity, row.day, row.case_id)
@@ -115,7 +120,7 @@ class StockTables:
             row = self._session.get(StockTotal, (holder, system), populate_existing=True)
             return None if row is None else (row.on_hand, row.committed)
         count, hand, committed = self._session.execute(
-            select(func.count(), _signed(0), _signed(1)).where(
+            select(func.count(), _ON_HAND, _COMMITTED).where(
                 StockMovement.holder == holder,
                 StockMovement.system == system,
                 StockMovement.day <= on,
@@ -125,7 +130,7 @@ class StockTables:
 
     def committed_by_case(self, case_id: str) -> int:
         """What a case has committed and not yet released (0 when it never committed)."""
-        value = self._session.scalar(select(_signed(1)).where(StockMovement.case_id == case_id))
+        value = self._session.scalar(select(_COMMITTED).where(StockMovement.case_id == case_id))
         return int(value or 0)
 
     def movements(
