@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.databases import postgres_cluster
 
+from clearance.core.access import Level, Role
 from clearance.core.chain import GENESIS, Scheme, link_hash
 from clearance.core.signing import new_key_pair
 from clearance.core.workflow import OPEN_STATES, CaseState
@@ -63,6 +64,8 @@ from common import emit, machine, median, percentile, request_mix, table
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 PARTIES = ("UA", "GB", "US")
+AUDITOR = "bench.auditor"
+"""Who lists the cases in (c): an auditor cleared TOP SECRET sees every case."""
 CHUNK = 10_000
 
 
@@ -99,6 +102,16 @@ def _users(store: Store, screener: Screener) -> None:
             actor="admin",
             now=T0,
         )
+    people.add_user(
+        user_id=AUDITOR,
+        name="Bench auditor",
+        party="US",
+        public_key=public,
+        actor="admin",
+        now=T0,
+        roles=(Role.AUDITOR,),
+        clearance=Level.TOP_SECRET,
+    )
 
 
 def submit_rate(
@@ -267,7 +280,7 @@ def list_latency(service: CaseService, database: Database, calls: int) -> dict[s
     count_sql = text("SELECT count(*) FROM cases WHERE is_open = true")
     for _ in range(calls):
         start = time.perf_counter()
-        found, total = service.page(states=states, limit=50, offset=0)
+        found, total = service.page(actor=AUDITOR, states=states, limit=50, offset=0)
         timings.append(time.perf_counter() - start)
         with database.engine.connect() as connection:
             start = time.perf_counter()

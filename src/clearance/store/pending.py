@@ -10,8 +10,10 @@ after those its rows name (a case before its conditions).
 Nothing may read around them: they are sent before any statement that writes
 (a row of another table may name a pending case), before any read of a table
 they are for, before the session's own flush, and before the transaction
-commits (``Pending.watch``). So a transaction sees its own rows as if each had
-been written at once; a row the database refuses is refused when they are
+commits (``Pending.watch``). A read that names the tables it reads in its
+execution options (``READS``) is checked against those; any other read's
+tables are found by walking the statement, which costs more than a simple
+query. So a transaction sees its own rows as if each had been written at once; a row the database refuses is refused when they are
 sent, as a ``ConflictError`` saying what its table's rows conflict over.
 """
 
@@ -25,11 +27,15 @@ from typing import Any
 from sqlalchemy import MetaData, Table, event, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
 from clearance.errors import ConflictError
 
 __all__ = ["Pending"]
+
+READS = "clearance_reads"
+"""The execution option naming, as a frozenset, every table a read reads (subqueries too)."""
 
 Count = tuple[str, str, int]
 """A row of ``decision_counts``: (month, kind, level)."""
@@ -87,12 +93,18 @@ class Pending:
     def _before_statement(self, state: ORMExecuteState) -> None:
         if self._sending or not (self._rows or self._counts):
             return
-        if state.is_select and not self._reads_pending(state.statement):
+        if state.is_select and not self._reads_pending(state):
             return  # a read of other tables (stock, users): nothing held can change it
         self.send()
 
-    def _reads_pending(self, statement: Any) -> bool:
+    def _reads_pending(self, state: ORMExecuteState) -> bool:
         held = set(self._rows) | ({"decision_counts"} if self._counts else set())
+        named = state.execution_options.get(READS)
+        if named is not None:
+            return not held.isdisjoint(named)
+        statement = state.statement
+        if not isinstance(statement, ClauseElement):
+            return True
         found = find_tables(statement, include_joins=True, include_selects=True)
         return any(getattr(t, "name", None) in held for t in found)
 
