@@ -32,12 +32,15 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +63,7 @@ from clearance.service.people import People
 from clearance.store.db import Database, open_database
 from clearance.store.models import Case, LedgerEvent
 from clearance.store.repository import Store
-from common import emit, machine, median, percentile, request_mix, table
+from common import emit, machine, median, percentile, request_mix, table, tree_of
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 PARTIES = ("UA", "GB", "US")
@@ -316,6 +319,104 @@ def run_one(url: str, args: argparse.Namespace, screener: Screener) -> dict[str,
     return result
 
 
+def submit_only(url: str, args: argparse.Namespace, screener: Screener) -> dict[str, float]:
+    """(a) alone, on a fresh database at ``url``."""
+    database = open_database(url)
+    database.migrate()
+    key = SystemKey.create(Path(tempfile.mkdtemp(prefix="clearance-bench-")) / "system.key")
+    store = Store(database, sealer=key)
+    _users(store, screener)
+    service = CaseService(store, screener, default_sla_days=14)
+    requests = request_mix([s.id for s in screener.catalog.systems], args.cases)
+    try:
+        return submit_rate(service, screener, requests, args.threads)
+    finally:
+        database.dispose()
+
+
+def _submit_in(src: Path, url: str, args: argparse.Namespace) -> dict[str, float]:
+    """(a) by the code in ``src``, in a process of its own."""
+    command = [sys.executable, __file__, "--url", url, "--cases", str(args.cases)]
+    command += ["--threads", str(args.threads)]
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"measuring {src} failed:\n{done.stderr}")
+    return dict(json.loads(done.stdout)["submit"])
+
+
+def compare(args: argparse.Namespace, which: list[str]) -> dict[str, Any]:
+    """(a) by ``--before``'s code and by this tree's, alternating round by round on fresh
+    databases, so that the machine's load falls on both alike; medians of the rounds."""
+    now_src = Path(__file__).resolve().parents[1] / "src"
+    sides: dict[str, dict[str, list[dict[str, float]]]] = {}
+    with tree_of(args.before) as before_src, _fresh(which) as fresh:
+        for name in which:
+            print(f"… {name}", file=sys.stderr)
+            found = sides.setdefault(name, {"before": [], "now": []})
+            for _ in range(args.rounds):
+                found["before"].append(_submit_in(before_src, fresh(name), args))
+                found["now"].append(_submit_in(now_src, fresh(name), args))
+    keys = ("cases_per_s", "threaded_cases_per_s", "decide_per_s")
+    return {
+        "machine": machine(),
+        "load_average": os.getloadavg(),
+        "before": args.before,
+        "cases": args.cases,
+        "threads": args.threads,
+        "databases": {
+            name: {
+                side: {
+                    **{k: median([r[k] for r in rounds]) for k in keys},
+                    "rounds": [{k: round(r[k], 1) for k in keys} for r in rounds],
+                }
+                for side, rounds in found.items()
+            }
+            for name, found in sides.items()
+        },
+    }
+
+
+@contextmanager
+def _fresh(which: list[str]) -> Iterator[Callable[[str], str]]:
+    """A fresh database of the kind named each time the function given is called."""
+    with tempfile.TemporaryDirectory(prefix="clearance-bench-") as folder, ExitStack() as stack:
+        cluster = stack.enter_context(postgres_cluster()) if "postgresql" in which else None
+        made = count(1)
+
+        def fresh(name: str) -> str:
+            if name == "sqlite":
+                return f"sqlite:///{folder}/bench-{next(made)}.db"
+            assert cluster is not None
+            return str(cluster.fresh_database())
+
+        yield fresh
+
+
+def compared(result: dict[str, Any]) -> str:
+    rows = []
+    for name, sides in result["databases"].items():
+        for side in ("before", "now"):
+            r = sides[side]
+            label = name if side == "now" else f"{name}, {result['before']}"
+            rows.append(
+                [
+                    label,
+                    f"{r['cases_per_s']:,.0f}",
+                    f"{r['threaded_cases_per_s']:,.0f}",
+                    f"{r['decide_per_s']:,.0f}",
+                ]
+            )
+    load = ", ".join(f"{x:.1f}" for x in result["load_average"])
+    return "\n".join(
+        [
+            f"(a) {result['cases']:,} cases, one at a time and from {result['threads']} threads;"
+            f" medians of rounds; load average {load}",
+            table(["database", "cases/s", "cases/s (threads)", "decide/s (no db)"], rows),
+        ]
+    )
+
+
 def report(result: dict[str, Any]) -> str:
     rows = []
     for name, r in result["databases"].items():
@@ -365,10 +466,18 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="verifications of the ledger")
     parser.add_argument("--listed", type=int, default=100_000, help="cases in the database (c)")
     parser.add_argument("--calls", type=int, default=200, help="page calls (c)")
+    parser.add_argument(
+        "--before", metavar="REF", help="(a) only, by REF's code too, round by round, same run"
+    )
+    parser.add_argument("--url", help=argparse.SUPPRESS)  # (a) once on this database
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     which = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     screener = Screener(load_pack())
+    if args.url:
+        return emit({"submit": submit_only(args.url, args, screener)}, True, str)
+    if args.before:
+        return emit(compare(args, which), args.json, compared)
     results: dict[str, Any] = {}
     with databases(which) as urls:
         for name, url in urls:
