@@ -8,7 +8,8 @@ For each database (SQLite in WAL mode in a temporary folder; PostgreSQL 15 as a
 throwaway cluster started for the run, as the tests do) it measures:
 
 (a) submit + screen: ``CaseService.submit`` of generated requests, one
-    transaction each (case, conditions, two ledger events), in cases/s; the
+    transaction each (case, conditions, two ledger events), in cases/s, one at
+    a time and then from ``--threads`` threads at once (sharing commits); the
     reference is ``Screener.decide`` of the same requests with no database, so
     the ratio is what keeping the record costs;
 (b) ``audit verify`` (``service.audit.verify``, one process per core) over a
@@ -32,12 +33,15 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.databases import postgres_cluster
 
+from clearance.core.access import Level, Role
 from clearance.core.chain import GENESIS, Scheme, link_hash
 from clearance.core.signing import new_key_pair
 from clearance.core.workflow import OPEN_STATES, CaseState
@@ -59,10 +64,12 @@ from clearance.service.people import People
 from clearance.store.db import Database, open_database
 from clearance.store.models import Case, LedgerEvent
 from clearance.store.repository import Store
-from common import emit, machine, median, percentile, request_mix, table
+from common import emit, machine, median, percentile, request_mix, table, tree_of
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 PARTIES = ("UA", "GB", "US")
+AUDITOR = "bench.auditor"
+"""Who lists the cases in (c): an auditor cleared TOP SECRET sees every case."""
 CHUNK = 10_000
 
 
@@ -99,10 +106,20 @@ def _users(store: Store, screener: Screener) -> None:
             actor="admin",
             now=T0,
         )
+    people.add_user(
+        user_id=AUDITOR,
+        name="Bench auditor",
+        party="US",
+        public_key=public,
+        actor="admin",
+        now=T0,
+        roles=(Role.AUDITOR,),
+        clearance=Level.TOP_SECRET,
+    )
 
 
 def submit_rate(
-    service: CaseService, screener: Screener, requests: list[dict[str, Any]]
+    service: CaseService, screener: Screener, requests: list[dict[str, Any]], threads: int = 16
 ) -> dict[str, float]:
     """(a): cases/s through the service, and decisions/s of the same requests without it."""
     from clearance.core.request import parse_request
@@ -121,7 +138,37 @@ def submit_rate(
             idempotency_key=f"bench-{number}",
         )
     rate = len(requests) / (time.perf_counter() - start)
-    return {"cases_per_s": rate, "decide_per_s": reference, "ratio": rate / reference}
+    return {
+        "cases_per_s": rate,
+        "decide_per_s": reference,
+        "ratio": rate / reference,
+        "threaded_cases_per_s": _threaded_rate(service, requests, threads),
+        "threads": threads,
+    }
+
+
+def _threaded_rate(service: CaseService, requests: list[dict[str, Any]], threads: int) -> float:
+    """Cases/s of the same requests (new keys) submitted from ``threads`` threads at once:
+    submissions that arrive together share a transaction and its commit."""
+    import threading
+
+    def submit(first: int) -> None:
+        for number in range(first, len(requests), threads):
+            request = requests[number]
+            service.submit(
+                request,
+                actor=f"{request['requester'].lower()}.liaison",
+                now=T0 + dt.timedelta(seconds=number),
+                idempotency_key=f"bench-threaded-{number}",
+            )
+
+    workers = [threading.Thread(target=submit, args=(k,)) for k in range(threads)]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return len(requests) / (time.perf_counter() - start)
 
 
 def _grow_ledger(database: Database, key: SystemKey, events: int) -> None:
@@ -243,7 +290,7 @@ def list_latency(service: CaseService, database: Database, calls: int) -> dict[s
     count_sql = text("SELECT count(*) FROM cases WHERE is_open = true")
     for _ in range(calls):
         start = time.perf_counter()
-        found, total = service.page(states=states, limit=50, offset=0)
+        found, total = service.page(actor=AUDITOR, states=states, limit=50, offset=0)
         timings.append(time.perf_counter() - start)
         with database.engine.connect() as connection:
             start = time.perf_counter()
@@ -270,13 +317,111 @@ def run_one(url: str, args: argparse.Namespace, screener: Screener) -> dict[str,
     _users(store, screener)
     service = CaseService(store, screener, default_sla_days=14)
     requests = request_mix([s.id for s in screener.catalog.systems], args.cases)
-    result: dict[str, Any] = {"submit": submit_rate(service, screener, requests)}
+    result: dict[str, Any] = {"submit": submit_rate(service, screener, requests, args.threads)}
     _grow_ledger(database, key, args.events)
     result["verify"] = verify_rate(store, args.events, args.rounds)
     _grow_cases(database, args.listed)
     result["list"] = {"cases": args.listed, **list_latency(service, database, args.calls)}
     database.dispose()
     return result
+
+
+def submit_only(url: str, args: argparse.Namespace, screener: Screener) -> dict[str, float]:
+    """(a) alone, on a fresh database at ``url``."""
+    database = open_database(url)
+    database.migrate()
+    key = SystemKey.create(Path(tempfile.mkdtemp(prefix="clearance-bench-")) / "system.key")
+    store = Store(database, sealer=key)
+    _users(store, screener)
+    service = CaseService(store, screener, default_sla_days=14)
+    requests = request_mix([s.id for s in screener.catalog.systems], args.cases)
+    try:
+        return submit_rate(service, screener, requests, args.threads)
+    finally:
+        database.dispose()
+
+
+def _submit_in(src: Path, url: str, args: argparse.Namespace) -> dict[str, float]:
+    """(a) by the code in ``src``, in a process of its own."""
+    command = [sys.executable, __file__, "--url", url, "--cases", str(args.cases)]
+    command += ["--threads", str(args.threads)]
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"measuring {src} failed:\n{done.stderr}")
+    return dict(json.loads(done.stdout)["submit"])
+
+
+def compare(args: argparse.Namespace, which: list[str]) -> dict[str, Any]:
+    """(a) by ``--before``'s code and by this tree's, alternating round by round on fresh
+    databases, so that the machine's load falls on both alike; medians of the rounds."""
+    now_src = Path(__file__).resolve().parents[1] / "src"
+    sides: dict[str, dict[str, list[dict[str, float]]]] = {}
+    with tree_of(args.before) as before_src, _fresh(which) as fresh:
+        for name in which:
+            print(f"… {name}", file=sys.stderr)
+            found = sides.setdefault(name, {"before": [], "now": []})
+            for _ in range(args.rounds):
+                found["before"].append(_submit_in(before_src, fresh(name), args))
+                found["now"].append(_submit_in(now_src, fresh(name), args))
+    keys = ("cases_per_s", "threaded_cases_per_s", "decide_per_s")
+    return {
+        "machine": machine(),
+        "load_average": os.getloadavg(),
+        "before": args.before,
+        "cases": args.cases,
+        "threads": args.threads,
+        "databases": {
+            name: {
+                side: {
+                    **{k: median([r[k] for r in rounds]) for k in keys},
+                    "rounds": [{k: round(r[k], 1) for k in keys} for r in rounds],
+                }
+                for side, rounds in found.items()
+            }
+            for name, found in sides.items()
+        },
+    }
+
+
+@contextmanager
+def _fresh(which: list[str]) -> Iterator[Callable[[str], str]]:
+    """A fresh database of the kind named each time the function given is called."""
+    with tempfile.TemporaryDirectory(prefix="clearance-bench-") as folder, ExitStack() as stack:
+        cluster = stack.enter_context(postgres_cluster()) if "postgresql" in which else None
+        made = count(1)
+
+        def fresh(name: str) -> str:
+            if name == "sqlite":
+                return f"sqlite:///{folder}/bench-{next(made)}.db"
+            assert cluster is not None
+            return str(cluster.fresh_database())
+
+        yield fresh
+
+
+def compared(result: dict[str, Any]) -> str:
+    rows = []
+    for name, sides in result["databases"].items():
+        for side in ("before", "now"):
+            r = sides[side]
+            label = name if side == "now" else f"{name}, {result['before']}"
+            rows.append(
+                [
+                    label,
+                    f"{r['cases_per_s']:,.0f}",
+                    f"{r['threaded_cases_per_s']:,.0f}",
+                    f"{r['decide_per_s']:,.0f}",
+                ]
+            )
+    load = ", ".join(f"{x:.1f}" for x in result["load_average"])
+    return "\n".join(
+        [
+            f"(a) {result['cases']:,} cases, one at a time and from {result['threads']} threads;"
+            f" medians of rounds; load average {load}",
+            table(["database", "cases/s", "cases/s (threads)", "decide/s (no db)"], rows),
+        ]
+    )
 
 
 def report(result: dict[str, Any]) -> str:
@@ -287,6 +432,7 @@ def report(result: dict[str, Any]) -> str:
             [
                 name,
                 f"{s['cases_per_s']:,.0f}",
+                f"{s['threaded_cases_per_s']:,.0f}",
                 f"{s['decide_per_s']:,.0f}",
                 f"{v['events_per_s']:,.0f}",
                 f"{v['fetch_floor_per_s']:,.0f}",
@@ -305,6 +451,7 @@ def report(result: dict[str, Any]) -> str:
                 [
                     "database",
                     "cases/s",
+                    "cases/s (threads)",
                     "decide/s (no db)",
                     "verify ev/s",
                     "read only/s",
@@ -323,14 +470,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--cases", type=int, default=10_000, help="cases to submit (a)")
+    parser.add_argument("--threads", type=int, default=16, help="submitting threads (a)")
     parser.add_argument("--events", type=int, default=1_000_000, help="ledger size for (b)")
     parser.add_argument("--rounds", type=int, default=3, help="verifications of the ledger")
     parser.add_argument("--listed", type=int, default=100_000, help="cases in the database (c)")
     parser.add_argument("--calls", type=int, default=200, help="page calls (c)")
+    parser.add_argument(
+        "--before", metavar="REF", help="(a) only, by REF's code too, round by round, same run"
+    )
+    parser.add_argument("--url", help=argparse.SUPPRESS)  # (a) once on this database
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     which = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     screener = Screener(load_pack())
+    if args.url:
+        return emit({"submit": submit_only(args.url, args, screener)}, True, str)
+    if args.before:
+        return emit(compare(args, which), args.json, compared)
     results: dict[str, Any] = {}
     with databases(which) as urls:
         for name, url in urls:

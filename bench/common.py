@@ -16,9 +16,13 @@ import platform
 import random
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -184,3 +188,18 @@ def emit(result: dict[str, Any], as_json: bool, report: Callable[[dict[str, Any]
     else:
         print(report(result))
     return 0
+
+
+@contextmanager
+def tree_of(ref: str) -> Iterator[Path]:
+    """The ``src`` folder of commit ``ref``, checked out into a temporary worktree for the
+    block: what a ``--before REF`` measurement imports in a process of its own."""
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory(prefix="clearance-bench-before-") as folder:
+        tree = Path(folder) / "tree"
+        git = ["git", "-C", str(root), "worktree"]
+        subprocess.run([*git, "add", "--detach", str(tree), ref], check=True, capture_output=True)
+        try:
+            yield tree / "src"
+        finally:
+            subprocess.run([*git, "remove", "--force", str(tree)], check=False)

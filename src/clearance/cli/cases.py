@@ -15,6 +15,7 @@ from clearance.errors import InputError, OutcomeUnknown
 
 from .case_output import case_table, print_case
 from .case_waiting import ask, escalate, expire, overdue, reply
+from .cases_import import import_cases
 from .context import (
     ActorOption,
     KeyFileOption,
@@ -84,6 +85,9 @@ def submit(
         Console(stderr=True).print(
             f"(case {view.case.number} already existed for this idempotency key)"
         )
+
+
+app.command("import")(import_cases)
 
 
 @app.command("list")

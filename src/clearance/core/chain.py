@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from clearance.core.digest import canonical_json
+from clearance.core.digest import canonical_json, canonical_json_with
 
 __all__ = [
     "GENESIS",
@@ -102,10 +102,21 @@ class EventType(StrEnum):
 
 
 def event_body(
-    *, at: str, actor: str, type: EventType, case_id: str | None, payload: dict[str, Any]
+    *,
+    at: str,
+    actor: str,
+    type: EventType,
+    case_id: str | None,
+    payload: dict[str, Any],
+    known: Mapping[str, str] | None = None,
 ) -> str:
-    """The canonical text of one event: what is hashed, stored and exported."""
+    """The canonical text of one event: what is hashed, stored and exported.
+
+    ``known``: the canonical text of payload members already encoded (a case's decision,
+    encoded once for its digest), spliced in rather than encoded again."""
     event = {"at": at, "actor": actor, "type": type.value, "case_id": case_id, "payload": payload}
+    if known:
+        return canonical_json_with(event, "payload", known)
     return canonical_json(event).decode("utf-8")
 
 

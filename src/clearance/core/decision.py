@@ -16,7 +16,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from clearance.core.digest import canonical_digest
+from clearance.core.digest import canonical_json, sha256_hex
 from clearance.core.holders import ConsentHolder
 from clearance.core.stockpile import StockpileFacts
 from clearance.core.waiting_periods import WaitingPeriod
@@ -158,7 +158,9 @@ class RecordedDecision:
     format (docs/formats.md) shown as written, and it holds each holder's
     judgement and paths, which code shows but never interprets; rebuilding it from
     typed fields would be a second writer that every record ever kept must match.
-    ``digest`` is the SHA-256 of its canonical JSON, which signed answers name.
+    ``digest`` is the SHA-256 of its canonical JSON, which signed answers name; ``text``
+    that canonical JSON, for a record about to be kept (``of``), so that it is encoded once
+    for its digest, its stored text and the event that records it.
     """
 
     decision_id: str
@@ -172,9 +174,12 @@ class RecordedDecision:
     record: Mapping[str, Any]
     digest: str
     waiting_period: WaitingPeriod | None = None
+    text: str | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def read(cls, record: dict[str, Any], digest: str) -> RecordedDecision:
+    def read(
+        cls, record: dict[str, Any], digest: str, *, text: str | None = None
+    ) -> RecordedDecision:
         """The record's facts, checked; ``ValueError`` for a record that does not hold them
         (only one changed outside clearance does: ``audit verify`` names it). The record is
         taken over, not copied (replay reads a great many): the caller must not change it."""
@@ -196,14 +201,16 @@ class RecordedDecision:
                 record=MappingProxyType(record),
                 digest=digest,
                 waiting_period=None if waiting is None else WaitingPeriod.from_dict(waiting),
+                text=text,
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"the decision record lacks or misstates {exc}") from None
 
     @classmethod
     def of(cls, record: dict[str, Any]) -> RecordedDecision:
-        """A record about to be kept, with the digest of its canonical JSON."""
-        return cls.read(record, canonical_digest(record))
+        """A record about to be kept, with its canonical JSON and that text's digest."""
+        encoded = canonical_json(record)
+        return cls.read(record, sha256_hex(encoded), text=encoded.decode())
 
     def as_dict(self) -> dict[str, Any]:
         """The record as kept (a new top-level dict; what it nests is the record's own)."""

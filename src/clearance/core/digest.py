@@ -18,11 +18,12 @@ hashes the text stored.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 import rfc8785
 
-__all__ = ["ENCODING", "canonical_digest", "canonical_json", "sha256_hex"]
+__all__ = ["ENCODING", "canonical_digest", "canonical_json", "canonical_json_with", "sha256_hex"]
 
 ENCODING = "RFC 8785"
 """The name of the encoding, as docs/verifying.md gives it."""
@@ -44,3 +45,23 @@ def sha256_hex(data: bytes) -> str:
 def canonical_digest(value: Any) -> str:
     """``sha256:<hex>`` over the canonical JSON of ``value``."""
     return sha256_hex(canonical_json(value))
+
+
+def canonical_json_with(value: dict[str, Any], within: str, known: Mapping[str, str]) -> str:
+    """``canonical_json(value)`` as text, where ``known`` gives the canonical text of some
+    members of the object ``value[within]``, already encoded: spliced in, not encoded again.
+
+    RFC 8785 orders an object's members by their keys alone, so a member's text does not
+    depend on what surrounds it: each known member is encoded as a marker, and the marker's
+    text replaced by the member's. A marker found other than once (a value holding the
+    marker's text) falls back to encoding the whole. ``known`` must be what
+    ``canonical_json`` gives for those members: the caller encoded them with it.
+    """
+    marks = {key: f"\x00clearance-known-member\x00{key}" for key in known}
+    text = canonical_json({**value, within: {**value[within], **marks}}).decode()
+    for key, mark in marks.items():
+        quoted = canonical_json(mark).decode()
+        if text.count(quoted) != 1:
+            return canonical_json(value).decode()
+        text = text.replace(quoted, known[key])
+    return text

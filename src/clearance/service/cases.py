@@ -1,7 +1,8 @@
 """The case use cases as one object, for the interfaces: ``Runtime.cases``.
 
 The work is in modules by what it does: ``service.submission`` makes
-cases, ``service.case_commands`` changes them, ``service.case_moves`` says
+cases (one or many to a transaction), ``service.case_commands`` changes
+them, ``service.case_moves`` says
 which changes a reader may make now (by the changes' own checks),
 ``service.case_queries`` reads them, ``service.rescreening`` judges the open
 ones again, ``service.waiting_periods`` waives a legislature's waiting period. The command line and the web reach them all through one object
@@ -48,6 +49,8 @@ class CaseService:
         queries = CaseQueries(store, screener, self.clocks)
         self.submit = submission.submit
         self.submit_and_show = submission.submit_and_show
+        self.prepare = submission.prepare
+        self.submit_many = submission.submit_many
         self.answer = commands.answer
         self.withdraw = commands.withdraw
         questions = CaseQuestions(store, self.clocks)

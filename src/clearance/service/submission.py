@@ -1,18 +1,27 @@
-"""Submitting a case: screened, numbered, written and put on the ledger in one transaction.
+"""Submitting cases: screened, numbered, written and put on the ledger, many to a transaction.
 
-The request is screened inside the writing transaction, before it queues
-behind other writers: an employment reads nothing for it, and a transfer reads
-the giver's stock there, as it stands when the case is written. The answer is
-built from what was written, in the same transaction: nothing is read back and
-nothing after the commit, so a database that fails just then cannot make a
-recorded case look unrecorded (a "database unavailable" answer). A retry with
-the same idempotency key waits for the first attempt, then finds its case.
+A submission is screened in its submitter's thread, before it queues behind
+other writers, unless its decision reads the stock (a transfer reads the
+giver's stock): then it is screened inside the writing transaction, as the
+stock stands when the case is written. Submissions made at the same time are
+written in one transaction and acknowledged after its one commit
+(``service.group_commit``): a durable commit costs a wait for the disk, and
+this shares it. Each case in a batch is screened, numbered and recorded as
+it would be alone, in order: a later one sees the stock an earlier one moved.
+
+The answer is built from what was written, in the same transaction: nothing
+is read back and nothing after the commit, so a database that fails just then
+cannot make a recorded case look unrecorded (a "database unavailable" answer).
+A retry with the same idempotency key waits for the first attempt, then finds
+its case; a key another user (or another request) used is refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from clearance.core.access import Level
 from clearance.core.actors import SYSTEM
@@ -21,12 +30,20 @@ from clearance.core.event_words import OUTCOME_WORDS
 from clearance.core.events import ABSENT, CaseStateChanged, CaseSubmitted
 from clearance.core.request import AnyRequest, parse_request
 from clearance.core.workflow import CaseState, state_after_screening
-from clearance.errors import ConflictError, InputError
+from clearance.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    OutcomeUnknown,
+    PermissionDenied,
+    RequestError,
+)
 from clearance.policy.engine import Screener
 from clearance.service.access import Action, Principal, Submission, check, submitter
 from clearance.service.anchoring import installation_key
 from clearance.service.case_view import CaseView, view_in
 from clearance.service.clocks import GateClock, ReviewClocks, ReviewSpan, earliest_due
+from clearance.service.group_commit import GroupCommit
 from clearance.service.lifetimes import approval_expiry
 from clearance.service.stock_moves import case_movements
 from clearance.service.stock_seen import decision_recorded
@@ -35,7 +52,60 @@ from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord, ConditionRecord
 from clearance.store.repository import Store
 
-__all__ = ["CaseSubmission"]
+__all__ = ["Ask", "CaseSubmission", "Submitted"]
+
+Submitted = tuple[CaseView, bool]
+"""A submission's answer: the case as its submitter sees it, and whether it is new (False:
+an earlier submission with the same idempotency key made it)."""
+
+_REFUSALS = (ConflictError, InputError, NotFoundError, PermissionDenied, RequestError)
+"""What refuses one submission of a batch before anything of it is written; the rest go on."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """One request to submit, read and checked for shape (``CaseSubmission.prepare``)."""
+
+    request: AnyRequest
+    actor: str
+    now: dt.datetime
+    idempotency_key: str | None = None
+    classification: int = 0
+    case_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    decision: Decision | None = None
+    """Screened before the transaction, when the decision reads no stock; else None."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Admitted:
+    """An ask nothing refused: who submits it and its decision, ready to be written."""
+
+    acting: Principal
+    decision: Decision
+
+
+class _Batch:
+    """What one transaction of submissions reads once: who submits, which keys were used."""
+
+    def __init__(self, tx: Transaction, asks: Sequence[Ask]) -> None:
+        self.tx = tx
+        self.asks = asks
+        self.keys: frozenset[str] | None = None
+        self.written: set[str] = set()
+        self.principals: dict[str, Principal] = {}
+
+    def used(self, key: str) -> bool:
+        """Whether a case already holds ``key`` (read for the whole batch at its first ask,
+        under the writers' lock; the batch's own cases added as they are written)."""
+        if self.keys is None:
+            wanted = {a.idempotency_key for a in self.asks if a.idempotency_key is not None}
+            self.keys = self.tx.cases.by_keys(wanted)
+        return key in self.keys or key in self.written
+
+    def principal(self, actor: str) -> Principal:
+        if actor not in self.principals:
+            self.principals[actor] = submitter(self.tx, actor)
+        return self.principals[actor]
 
 
 class CaseSubmission:
@@ -55,6 +125,7 @@ class CaseSubmission:
         self.stock = stock
         self.clocks = clocks
         self.default_sla_days = default_sla_days
+        self._group: GroupCommit[Ask, Submitted] = GroupCommit(self.submit_many)
 
     def _sla_days(self, decision: Decision) -> int:
         days = [
@@ -96,42 +167,137 @@ class CaseSubmission:
         now: dt.datetime,
         idempotency_key: str | None = None,
         classification: int = 0,
-    ) -> tuple[CaseView, bool]:
-        """``submit``, returning the case as it stands once submitted, as the submitter sees it.
+    ) -> Submitted:
+        """``submit``, returning the case as it stands once submitted, as the submitter sees it,
+        after the commit that holds it (shared with submissions made at the same time)."""
+        ask = self.prepare(
+            data,
+            actor=actor,
+            now=now,
+            idempotency_key=idempotency_key,
+            classification=classification,
+        )
+        return self._group.run(ask)
 
-        The request is screened inside the writing transaction, before it queues
-        behind other writers: an employment reads nothing for it, and a transfer
-        reads the giver's stock there, as it stands when the case is written. The
-        answer is built from what was written: nothing is read back."""
+    def prepare(
+        self,
+        data: object,
+        *,
+        actor: str,
+        now: dt.datetime,
+        idempotency_key: str | None = None,
+        classification: int = 0,
+    ) -> Ask:
+        """A request read (``RequestError`` naming the field) and, unless its decision reads the
+        stock, screened: everything about a submission that needs no transaction."""
         request = parse_request(data)
         if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
             raise InputError("idempotency key", "must be 1 to 200 characters")
         case_id = str(uuid.uuid4())
+        reads_stock = False
+
+        def no_stock(*_: object) -> None:
+            nonlocal reads_stock
+            reads_stock = True
+
+        decision = self.screener.decide(request, decision_id=case_id, now=now, balances=no_stock)
+        return Ask(
+            request,
+            actor,
+            now,
+            idempotency_key,
+            classification,
+            case_id,
+            None if reads_stock else decision,
+        )
+
+    def submit_many(self, asks: Sequence[Ask]) -> list[Submitted | BaseException]:
+        """Every ask in one transaction, in order; each one's answer, or what refused it.
+
+        A refusal (a key used for another request, a requester the actor may not submit
+        for) leaves that ask out and the rest go on. Any other failure rolls the batch
+        back, and each ask is tried again alone, so one ask's failure is its own. A
+        commit whose outcome is unknown is every ask's: none is tried again."""
+        try:
+            return self._transaction(asks)
+        except OutcomeUnknown:
+            raise
+        except Exception as exc:
+            if len(asks) == 1:
+                return [exc]
+        answers: list[Submitted | BaseException] = []
+        for ask in asks:
+            try:
+                answers += self._transaction([ask])
+            except OutcomeUnknown:
+                raise
+            except Exception as exc:
+                answers.append(exc)
+        return answers
+
+    def _transaction(self, asks: Sequence[Ask]) -> list[Submitted | BaseException]:
+        answers: list[Submitted | BaseException] = []
         with self.store.transaction() as tx:
-            decision = self.screener.decide(
-                request,
-                decision_id=case_id,
-                now=now,
-                balances=lambda h, s, d: self.stock.balance_in(tx, h, s, d),
-            )
-            tx.serialise()  # a retry waits for the first attempt, then finds its case
-            if idempotency_key is not None and (earlier := tx.cases.by_key(idempotency_key)):
-                if (
-                    earlier.submitted_by != actor
-                    or earlier.request_digest != decision.request_digest
-                ):
-                    raise ConflictError(
-                        "this idempotency key was used for another request; use a new key"
-                    )
-                reader = submitter(tx, actor).user
-                return view_in(
-                    tx, earlier, reader, installation_key(self.store), self.clocks
-                ), False
-            acting = submitter(tx, actor)
-            check(acting, Action.CASE_SUBMIT, Submission(request.requester, classification))
-            return self._write_new(
-                tx, acting, request, decision, case_id, now, idempotency_key, classification
-            ), True
+            batch = _Batch(tx, asks)
+            key = installation_key(self.store)
+            for ask in asks:
+                try:
+                    admitted = self._admit(batch, ask, key)
+                except _REFUSALS as refused:
+                    answers.append(refused)
+                    continue
+                # Past admission a failure is the batch's: written halfway, the case must not
+                # commit, so it rolls everything back and each ask is tried alone.
+                if isinstance(admitted, _Admitted):
+                    admitted = self._write(batch, ask, admitted, key)
+                answers.append(admitted)
+        return answers
+
+    def _admit(self, batch: _Batch, ask: Ask, system_key: str | None) -> Submitted | _Admitted:
+        """Everything that may refuse one ask, before anything of it is written: its earlier
+        case (an idempotent retry), or what writing it needs."""
+        tx = batch.tx
+        decision = ask.decision or self.screener.decide(
+            ask.request,
+            decision_id=ask.case_id,
+            now=ask.now,
+            balances=lambda h, s, d: self.stock.balance_in(tx, h, s, d),
+        )
+        tx.serialise()  # a retry waits for the first attempt, then finds its case
+        key = ask.idempotency_key
+        if key is not None and batch.used(key):
+            earlier = tx.cases.by_key(key)
+            assert earlier is not None
+            if (
+                earlier.submitted_by != ask.actor
+                or earlier.request_digest != decision.request_digest
+            ):
+                raise ConflictError(
+                    "this idempotency key was used for another request; use a new key"
+                )
+            reader = batch.principal(ask.actor).user
+            return view_in(tx, earlier, reader, system_key, self.clocks), False
+        acting = batch.principal(ask.actor)
+        check(acting, Action.CASE_SUBMIT, Submission(ask.request.requester, ask.classification))
+        return _Admitted(acting, decision)
+
+    def _write(
+        self, batch: _Batch, ask: Ask, admitted: _Admitted, system_key: str | None
+    ) -> Submitted:
+        view = self._write_new(
+            batch.tx,
+            admitted.acting,
+            ask.request,
+            admitted.decision,
+            ask.case_id,
+            ask.now,
+            ask.idempotency_key,
+            ask.classification,
+            system_key,
+        )
+        if ask.idempotency_key is not None:
+            batch.written.add(ask.idempotency_key)
+        return view, True
 
     def _write_new(
         self,
@@ -143,6 +309,7 @@ class CaseSubmission:
         now: dt.datetime,
         idempotency_key: str | None,
         classification: int,
+        system_key: str | None,
     ) -> CaseView:
         """Write a screened case, its conditions, its events and the stock it moves; the view
         of it is made of what was written."""
@@ -196,6 +363,7 @@ class CaseSubmission:
                 actor=acting.id,
                 at=now,
                 case_id=case_id,
+                known=None if recorded.text is None else {"decision": recorded.text},
             ),
             tx.append(
                 CaseStateChanged(
@@ -232,6 +400,6 @@ class CaseSubmission:
             tuple(events),
             {},
             acting.user,
-            installation_key(self.store),
+            system_key,
             tuple(gate_clocks),
         )

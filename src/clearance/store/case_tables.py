@@ -12,7 +12,7 @@ concurrent submissions queue rather than collide.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -26,12 +26,13 @@ from clearance.store.case_lists import CaseLists, case_record
 from clearance.store.case_text import decision_text, request_text, search_terms
 from clearance.store.models import (
     Approval,
+    Base,
     Case,
     CaseCondition,
     CaseTerm,
-    DecisionCount,
     flush,
 )
+from clearance.store.pending import Pending
 from clearance.store.records import ApprovalRecord, CaseRecord, ConditionRecord, aware
 
 __all__ = ["CaseTables"]
@@ -45,6 +46,18 @@ def _due(state: str, due_at: dt.datetime | None) -> dt.datetime | None:
         raise ValueError("a case in review needs the time it is due")
     return due_at
 
+
+_CASES = Base.metadata.tables["cases"]
+_TERMS = Base.metadata.tables["case_terms"]
+_CONDITIONS = Base.metadata.tables["conditions"]
+"""The tables a new case is written to by plain inserts, held back (``store.pending``)."""
+
+CONFLICTS = {
+    "cases": "a case with this idempotency key or number already exists",
+    "case_terms": "the words a case is found by could not be recorded",
+    "conditions": "condition could not be recorded",
+}
+"""What a held-back row of each table conflicts over, when the database refuses it."""
 
 _APPROVED = (CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS)
 _KEEPS_LIFETIME = (CaseState.CLEARED, CaseState.PARTLY_EXECUTED)
@@ -80,50 +93,81 @@ def _openness(changes: dict[str, Any]) -> dict[str, Any]:
 class CaseTables(CaseLists):
     """One case at a time, and its approvals and conditions, inside one transaction."""
 
-    def __init__(self, session: Session, *, is_sqlite: bool, serialise: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        is_sqlite: bool,
+        serialise: Callable[[], None],
+        pending: Pending,
+    ) -> None:
         super().__init__(session, is_sqlite=is_sqlite)
         self._serialise = serialise
+        self._pending = pending
+        self._last_number: int | None = None
 
     def next_number(self) -> int:
-        """The next case number; taken under the ledger lock, so concurrent submissions queue."""
-        self._serialise()
-        current = self._session.scalar(select(func.max(Case.number)))
-        return (current or 0) + 1
+        """The next case number; taken under the ledger lock, so concurrent submissions queue.
+
+        The highest number is read once per transaction (the lock holds from then on) and
+        counted on from there, so a batch of submissions reads it once."""
+        if self._last_number is None:
+            self._serialise()
+            self._last_number = self._session.scalar(select(func.max(Case.number))) or 0
+        self._last_number += 1
+        return self._last_number
 
     def add(self, case: CaseRecord) -> None:
         """Keep a new case: its request and decision as the canonical text their digests are
-        over (a request that does not read is never a new case's)."""
+        over (a request that does not read is never a new case's).
+
+        Held back as plain rows (no ORM objects, nothing read back), sent with the other
+        rows of its transaction (``store.pending``): the row, the words it is found by, and
+        one more first decision in its month's count."""
         request = case.request
         assert not isinstance(request, UnreadableRequest)
-        self._session.add(
-            Case(
-                id=case.id,
-                number=case.number,
-                idempotency_key=case.idempotency_key,
-                submitted_by=case.submitted_by,
-                request=request_text(request),
-                request_digest=case.request_digest,
-                decision=decision_text(case.decision),
-                outcome=case.outcome,
-                state=case.state,
-                is_open=case.state in OPEN_STATES,
-                sla_days=case.sla_days,
-                version=case.version,
-                created_at=case.created_at,
-                state_since=case.state_since,
-                classification=case.classification,
-                system=request.system,
-                requester=request.requester,
-                decided_at=case.state_since if case.state in DECIDED_STATES else None,
-                decided_as=case.state if case.state in DECIDED_STATES else None,
-                due_at=_due(case.state, case.due_at),
-                expires_at=case.expires_at,
-            )
+        decided = case.state in DECIDED_STATES
+        self._pending.add(
+            _CASES,
+            [
+                {
+                    "id": case.id,
+                    "number": case.number,
+                    "idempotency_key": case.idempotency_key,
+                    "submitted_by": case.submitted_by,
+                    "request": request_text(request),
+                    "request_digest": case.request_digest,
+                    "decision": decision_text(case.decision),
+                    "outcome": case.outcome,
+                    "state": case.state,
+                    "is_open": case.state in OPEN_STATES,
+                    "sla_days": case.sla_days,
+                    "version": case.version,
+                    "created_at": case.created_at,
+                    "state_since": case.state_since,
+                    "classification": case.classification,
+                    "system": request.system,
+                    "requester": request.requester,
+                    "decided_at": case.state_since if decided else None,
+                    "decided_as": case.state if decided else None,
+                    "due_at": _due(case.state, case.due_at),
+                    "expires_at": case.expires_at,
+                }
+            ],
         )
-        flush(self._session, "a case with this idempotency key or number already exists")
-        self._index(case.id, search_terms(request, case.decision))
-        if case.state in DECIDED_STATES:
+        terms = search_terms(request, case.decision)
+        self._pending.add(_TERMS, [{"term": t, "case_id": case.id} for t in sorted(terms)])
+        if decided:
             self._count_decision(case.state_since, case.state, case.classification)
+
+    def by_keys(self, keys: Collection[str]) -> frozenset[str]:
+        """Which of ``keys`` an earlier case was submitted with: one query for a batch."""
+        if not keys:
+            return frozenset()
+        found = self._session.scalars(
+            select(Case.idempotency_key).where(Case.idempotency_key.in_(list(keys)))
+        )
+        return frozenset(str(k) for k in found)
 
     def _index(self, case_id: str, terms: frozenset[str]) -> None:
         """The words the case is found by (``case_terms``), in place of those it had."""
@@ -132,20 +176,10 @@ class CaseTables(CaseLists):
         self._session.flush()
 
     def _count_decision(self, at: dt.datetime, kind: str, level: int) -> None:
-        """One more first decision in ``at``'s month (writers are serialised: no race)."""
+        """One more first decision in ``at``'s month: counted with the transaction's others,
+        one upsert per month, kind and level (writers are serialised)."""
         self._serialise()
-        month = at.astimezone(dt.UTC).strftime("%Y-%m")
-        key = (
-            DecisionCount.month == month,
-            DecisionCount.kind == kind,
-            DecisionCount.level == level,
-        )
-        result = self._session.execute(
-            update(DecisionCount).where(*key).values(count=DecisionCount.count + 1)
-        )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            self._session.add(DecisionCount(month=month, kind=kind, level=level, count=1))
-            self._session.flush()
+        self._pending.count(at.astimezone(dt.UTC).strftime("%Y-%m"), kind, level)
 
     def get(self, case_id: str, *, lock: bool = False) -> CaseRecord | None:
         """A case by id; ``lock`` holds its row until commit (PostgreSQL ``FOR UPDATE``)."""
@@ -235,8 +269,8 @@ class CaseTables(CaseLists):
         ]
 
     def add_condition(self, case_id: str, text_: str) -> None:
-        self._session.add(CaseCondition(case_id=case_id, text=text_))
-        flush(self._session, "condition could not be recorded")
+        """A new case's condition, held back as ``add`` holds the case."""
+        self._pending.add(_CONDITIONS, [{"case_id": case_id, "text": text_}])
 
     def conditions(self, case_id: str) -> list[ConditionRecord]:
         rows = self._session.scalars(

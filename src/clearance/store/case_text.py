@@ -47,7 +47,8 @@ def request_text(request: AnyRequest) -> str:
 
 
 def decision_text(decision: RecordedDecision) -> str:
-    return canonical_json(decision.as_dict()).decode()
+    """The decision's canonical JSON: the text its digest was taken over, when it has it."""
+    return decision.text or canonical_json(decision.as_dict()).decode()
 
 
 def _words(error: Exception) -> str:

@@ -9,7 +9,7 @@ database is used is made (and reviewed) beside the other:
   takes a transaction-scoped advisory lock;
 - taking work rows (the outbox) that another process is taking at the same
   time: PostgreSQL's ``FOR UPDATE SKIP LOCKED``; SQLite has one writer;
-- SQL the two spell differently (a month of a time, a field of JSON text,
+- SQL the two spell differently (an upsert, a month of a time, a field of JSON text,
   casts of what SQLite may hand back as a BLOB, the driver's placeholders);
 - driver cursors: a plain one on SQLite, a server-side one on PostgreSQL;
 - values as the drivers hand them back (SQLite keeps a value in the type it
@@ -34,15 +34,18 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from clearance.store.models import Case
+from clearance.store.models import Case, DecisionCount
 from clearance.store.records import aware
 
 __all__ = [
     "READ_ONLY",
     "as_text",
+    "count_more",
     "driver_cursor",
     "driver_sql",
     "driver_time",
@@ -113,6 +116,19 @@ def skip_locked(query: Select[Any], *, is_sqlite: bool) -> Select[Any]:
 
 
 # SQL spelled differently -------------------------------------------------------------------
+
+
+def count_more(month: str, kind: str, level: int, more: int, *, is_sqlite: bool) -> Any:
+    """``more`` more in ``decision_counts``' row of (month, kind, level), the row made at
+    ``more`` if it is not there yet: one statement (both databases spell the upsert alike,
+    but through their own dialect's ``insert``)."""
+    made = (sqlite_insert if is_sqlite else postgresql_insert)(DecisionCount).values(
+        month=month, kind=kind, level=level, count=more
+    )
+    return made.on_conflict_do_update(
+        index_elements=["month", "kind", "level"],
+        set_={"count": DecisionCount.count + more},
+    )
 
 
 def utc_month(column: Any, *, is_sqlite: bool) -> ColumnElement[Any]:

@@ -11,7 +11,7 @@ the store's own.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from clearance.core.events import Payload
@@ -42,9 +42,16 @@ class Transaction(Protocol):
     """Subscriptions, and the outbox of notifications to deliver."""
 
     def append(
-        self, payload: Payload, *, actor: str, at: dt.datetime, case_id: str | None = None
+        self,
+        payload: Payload,
+        *,
+        actor: str,
+        at: dt.datetime,
+        case_id: str | None = None,
+        known: Mapping[str, str] | None = None,
     ) -> LedgerRecord:
-        """Link an event to the ledger's head and seal it: the one writer of events."""
+        """Link an event to the ledger's head and seal it: the one writer of events. ``known``:
+        the canonical text of payload members already encoded, spliced in, not encoded again."""
         ...
 
     def serialise(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,10 +24,11 @@ from clearance.core.anchors import CHECKPOINT_EVERY
 from clearance.core.chain import CURRENT, Link, Row, event_body, link_hash
 from clearance.core.events import Payload
 from clearance.errors import LedgerBroken, OutcomeUnknown, StoreError
-from clearance.store.case_tables import CaseTables
+from clearance.store.case_tables import CONFLICTS, CaseTables
 from clearance.store.db import Database, database_errors, store_error
 from clearance.store.dialect import (
     as_text,
+    count_more,
     driver_cursor,
     driver_sql,
     driver_time,
@@ -42,8 +43,9 @@ from clearance.store.ledger import (
     Sealer,
     WitnessFile,
 )
-from clearance.store.models import Base, Case, LedgerEvent, flush
+from clearance.store.models import Base, Case, LedgerEvent
 from clearance.store.notifications import NotificationTables
+from clearance.store.pending import Pending
 from clearance.store.people import USER_BY_SESSION, USER_BY_TOKEN, PeopleTables, user_row
 from clearance.store.proposals import ProposalTables
 from clearance.store.protocol import Reactor, Transaction
@@ -53,6 +55,7 @@ from clearance.store.stock import StockTables
 __all__ = ["SqlTransaction", "Store"]
 
 _log = logging.getLogger("clearance.store")
+_LEDGER = Base.metadata.tables["ledger"]
 
 
 def _as_found(value: Any, kind: Any) -> Any:
@@ -85,8 +88,18 @@ class SqlTransaction:
         self._sealer = sealer
         self._locked = False
         self.appended: list[LedgerRecord] = []
+        self.pending = Pending(
+            session,
+            conflicts={**CONFLICTS, "ledger": "the ledger moved on meanwhile; retry"},
+            count_more=lambda month, kind, level, more: count_more(
+                month, kind, level, more, is_sqlite=is_sqlite
+            ),
+        )
+        self.pending.watch()
         self.people = PeopleTables(session)
-        self.cases = CaseTables(session, is_sqlite=is_sqlite, serialise=self.serialise)
+        self.cases = CaseTables(
+            session, is_sqlite=is_sqlite, serialise=self.serialise, pending=self.pending
+        )
         self.stock = StockTables(session)
         self.proposals = ProposalTables(session)
         self.checkpoints = CheckpointTables(session)
@@ -110,34 +123,51 @@ class SqlTransaction:
         self._locked = True
 
     def append(
-        self, payload: Payload, *, actor: str, at: dt.datetime, case_id: str | None = None
+        self,
+        payload: Payload,
+        *,
+        actor: str,
+        at: dt.datetime,
+        case_id: str | None = None,
+        known: Mapping[str, str] | None = None,
     ) -> LedgerRecord:
         """The one writer of ledger events: links the event to the head and seals it with the
         system key, serialised by the database; every ``CHECKPOINT_EVERY`` events, a checkpoint.
-        The event's type is its payload's."""
+        The event's type is its payload's; ``known`` the canonical text of payload members
+        already encoded (``core.chain.event_body``).
+
+        The row is held back and sent with the transaction's others (``store.pending``):
+        the chain is linked here, in order, so only the INSERT waits."""
         if self._sealer is None:
             raise StoreError("there is no system key to seal the ledger with; run 'clearance init'")
         type = payload.TYPE
         seq, prev = self.ledger.head()
         seq += 1
         body = event_body(
-            at=at.isoformat(), actor=actor, type=type, case_id=case_id, payload=payload.to_payload()
+            at=at.isoformat(),
+            actor=actor,
+            type=type,
+            case_id=case_id,
+            payload=payload.to_payload(),
+            known=known,
         )
         digest = link_hash(seq, case_id, prev, body)
         seal = self._sealer.seal(seq, digest)
-        self._session.add(
-            LedgerEvent(
-                seq=seq,
-                case_id=case_id,
-                type=type.value,
-                prev_hash=prev,
-                body=body,
-                hash=digest,
-                scheme=CURRENT,
-                seal=seal,
-            )
+        self.pending.add(
+            _LEDGER,
+            [
+                {
+                    "seq": seq,
+                    "case_id": case_id,
+                    "type": type.value,
+                    "prev_hash": prev,
+                    "body": body,
+                    "hash": digest,
+                    "scheme": CURRENT,
+                    "seal": seal,
+                }
+            ],
         )
-        self._flush("the ledger moved on meanwhile; retry")
         self.ledger.moved_to(seq, digest)
         record = LedgerRecord(seq, case_id, prev, body, digest, type.value, CURRENT, seal)
         self.appended.append(record)
@@ -149,9 +179,6 @@ class SqlTransaction:
                 # every later verification names it.
                 _log.error("the ledger does not verify: no checkpoint at event %d", seq)
         return record
-
-    def _flush(self, conflict: str) -> None:
-        flush(self._session, conflict)
 
 
 class Store:
@@ -202,6 +229,7 @@ class Store:
                 yield tx
                 for reactor in self.reactors if tx.appended else ():
                     reactor(tx, tuple(tx.appended))
+                tx.pending.send()  # what the transaction held back (store.pending)
                 session.flush()
             except BaseException:
                 session.rollback()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from clearance.core.stockpile import Movement, MovementKind
 from clearance.store.models import Case, StockMovement, StockTotal
+from clearance.store.pending import READS
 from clearance.store.records import aware
 
 __all__ = ["MovementRow", "StockTables"]
@@ -43,6 +44,16 @@ def _signed(axis: int) -> ColumnElement[int]:
         if kind.deltas(1)[axis]
     ]
     return func.coalesce(func.sum(case(*whens, else_=0)), 0)
+
+
+_ON_HAND, _COMMITTED = _signed(0), _signed(1)
+"""Made once: building the expression costs more than the query it is in (a submission of
+a transfer reads both)."""
+
+_MOVEMENTS = {READS: frozenset({"stock_movements"})}
+_TOTALS = {READS: frozenset({"stock_totals"})}
+"""What the reads of a submission read, so that the rows it holds back stay held
+(``store.pending``)."""
 
 
 def _movement(row: StockMovement) -> Movement:
@@ -112,20 +123,26 @@ class StockTables:
     def total(self, holder: str, system: str, on: dt.date | None = None) -> tuple[int, int] | None:
         """A position's (on-hand change, committed change) up to ``on``; None if none moved it yet."""
         if on is None:
-            row = self._session.get(StockTotal, (holder, system), populate_existing=True)
+            row = self._session.get(
+                StockTotal, (holder, system), populate_existing=True, execution_options=_TOTALS
+            )
             return None if row is None else (row.on_hand, row.committed)
         count, hand, committed = self._session.execute(
-            select(func.count(), _signed(0), _signed(1)).where(
+            select(func.count(), _ON_HAND, _COMMITTED).where(
                 StockMovement.holder == holder,
                 StockMovement.system == system,
                 StockMovement.day <= on,
-            )
+            ),
+            execution_options=_MOVEMENTS,
         ).one()
         return (int(hand), int(committed)) if count else None
 
     def committed_by_case(self, case_id: str) -> int:
         """What a case has committed and not yet released (0 when it never committed)."""
-        value = self._session.scalar(select(_signed(1)).where(StockMovement.case_id == case_id))
+        value = self._session.scalar(
+            select(_COMMITTED).where(StockMovement.case_id == case_id),
+            execution_options=_MOVEMENTS,
+        )
         return int(value or 0)
 
     def movements(

@@ -1,0 +1,97 @@
+"""Submissions made at the same time share a transaction and its one commit, each answered
+only after that commit, and the ledger stays one chain (service/group_commit.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import event
+
+from clearance.errors import ConflictError
+from clearance.service import audit
+from clearance.store.protocol import Transaction
+from clearance.store.records import LedgerRecord
+
+from .worlds import G2, T0, World
+
+THREADS = 12
+
+
+def _request(number: int) -> dict[str, Any]:
+    return {**G2, "quantity": 1 + number, "date": f"2025-06-{1 + number:02d}"}
+
+
+def test_submissions_at_the_same_time_share_commits_and_keep_one_chain(world: World) -> None:
+    commits: list[int] = []
+    event.listen(world.store.database.engine, "commit", lambda _: commits.append(1))
+    entered, release = threading.Event(), threading.Event()
+    seen: list[int] = []
+
+    def hold_the_first(tx: Transaction, events: Sequence[LedgerRecord]) -> None:
+        """Keeps the first transaction open until every other submission has queued."""
+        seen.append(len(events))
+        if len(seen) == 1:
+            entered.set()
+            release.wait(30)
+
+    world.store.reactors.append(hold_the_first)
+    answers: dict[int, Any] = {}
+
+    def submit(number: int, request: dict[str, Any], key: str | None) -> None:
+        try:
+            answers[number] = world.cases.submit(
+                request, actor="ua.liaison", now=T0, idempotency_key=key
+            )
+        except ConflictError as exc:
+            answers[number] = exc
+
+    asks = [(n, _request(n), f"k-{n}") for n in range(THREADS)]
+    asks.append((THREADS, _request(3), "k-3"))  # a retry of ask 3, at the same time
+    asks.append((THREADS + 1, _request(4), "k-2"))  # ask 2's key, for another request
+    first = threading.Thread(target=submit, args=asks[0])
+    first.start()
+    assert entered.wait(30)
+    rest = [threading.Thread(target=submit, args=a) for a in asks[1:]]
+    for thread in rest:
+        thread.start()
+    time.sleep(3)  # every other thread has screened its request and queued
+    release.set()
+    for thread in [first, *rest]:
+        thread.join(60)
+
+    assert len(commits) == 2  # the first alone, then every other in one
+    assert seen[1] == 2 * (THREADS - 1)  # one transaction's events, told to the reactor once
+    made = [answers[n] for n in range(THREADS)]
+    assert all(created for _, created in made)
+    assert sorted(case.number for case, _ in made) == list(range(1, THREADS + 1))
+    retried, created = answers[THREADS]
+    assert not created
+    assert retried.id == answers[3][0].id
+    assert isinstance(answers[THREADS + 1], ConflictError)
+
+    with world.store.reading() as tx:
+        events = tx.ledger.page(max_level=None, limit=1000)
+    assert sorted(e.seq for e in events) == list(range(1, len(events) + 1))
+    assert audit.verify(world.store).ok
+
+
+def test_a_batch_that_fails_is_tried_again_one_by_one(world: World) -> None:
+    """A failure of the batch's transaction (here: a reactor that fails once) is not every
+    ask's: each is written again alone, and only its own failure is its own."""
+    failed: list[int] = []
+
+    def fail_once(tx: Transaction, events: Sequence[LedgerRecord]) -> None:
+        if not failed:
+            failed.append(len(events))
+            raise RuntimeError("a reactor failed")
+
+    world.store.reactors.append(fail_once)
+    submission = world.cases.prepare
+    asks = [submission(_request(n), actor="ua.liaison", now=T0) for n in range(3)]
+    answers = world.cases.submit_many(asks)
+    assert failed == [6]
+    assert [a[0].case.number for a in answers if not isinstance(a, BaseException)] == [1, 2, 3]
+    assert audit.verify(world.store).ok

@@ -1,0 +1,88 @@
+"""Rows a transaction holds back are sent many to a statement (store/pending.py), and
+nothing reads around them; a decision's canonical JSON is spliced, not encoded again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import event
+
+from clearance.core.chain import EventType, event_body
+from clearance.core.digest import canonical_json, canonical_json_with
+from clearance.service import audit
+from clearance.store.records import LedgerRecord
+
+from .worlds import G2, T0, World
+
+
+def _request(number: int) -> dict[str, Any]:
+    return {**G2, "quantity": 1 + number, "date": f"2025-06-{1 + number:02d}"}
+
+
+def _inserts(world: World) -> list[tuple[str, int]]:
+    """(table, rows) of every INSERT the store's engine sends from now on."""
+    sent: list[tuple[str, int]] = []
+
+    def seen(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
+        words = statement.split()
+        if words[0].upper() == "INSERT":
+            sent.append((words[2].strip('"'), len(params) if many else 1))
+
+    event.listen(world.store.database.engine, "before_cursor_execute", seen)
+    return sent
+
+
+def test_a_batch_sends_its_cases_and_events_in_one_insert_each(world: World) -> None:
+    asks = [
+        world.cases.prepare(_request(n), actor="ua.liaison", now=T0, idempotency_key=f"b-{n}")
+        for n in range(6)
+    ]
+    sent = _inserts(world)
+    answers = world.cases.submit_many(asks)
+
+    assert [a[0].case.number for a in answers if not isinstance(a, BaseException)] == [*range(1, 7)]
+    assert [rows for table, rows in sent if table == "cases"] == [6]
+    assert [rows for table, rows in sent if table == "ledger"] == [12]
+    assert audit.verify(world.store).ok
+
+
+def test_a_transaction_reads_the_rows_it_holds_back(world: World) -> None:
+    asks = [
+        world.cases.prepare(_request(1), actor="ua.liaison", now=T0, idempotency_key="same"),
+        world.cases.prepare(_request(1), actor="ua.liaison", now=T0, idempotency_key="same"),
+    ]
+    commits: list[int] = []
+    event.listen(world.store.database.engine, "commit", lambda _: commits.append(1))
+    first, again = world.cases.submit_many(asks)  # the retry finds the case just made
+
+    assert commits == [1]  # in the one transaction: not refused, then each tried alone
+    assert not isinstance(first, BaseException)
+    assert not isinstance(again, BaseException)
+    assert (first[1], again[1]) == (True, False)
+    assert again[0].case.number == first[0].case.number
+    assert [e.type for e in again[0].events] == [e.type for e in first[0].events]
+    with world.store.reading() as tx:
+        found = tx.cases.by_number(first[0].case.number)
+        assert found is not None
+        events: list[LedgerRecord] = tx.ledger.of_case(found.id)
+    assert len(events) == len(first[0].events)
+
+
+def test_a_known_member_is_spliced_as_its_canonical_text() -> None:
+    decision = {"outcome": "permitted", "notes": ["é", "\u2028"], "n": 3, "z": None}
+    payload = {"decision": decision, "request": {"a": 1}, "b": "x"}
+    known = {"decision": canonical_json(decision).decode()}
+    at = dt.datetime(2026, 1, 5, tzinfo=dt.UTC).isoformat()
+
+    plain = event_body(
+        at=at, actor="u", type=EventType.CASE_SUBMITTED, case_id="c", payload=payload
+    )
+    spliced = event_body(
+        at=at, actor="u", type=EventType.CASE_SUBMITTED, case_id="c", payload=payload, known=known
+    )
+
+    assert spliced == plain
+    # A value that holds the marker's text is encoded whole instead.
+    tricky = {"within": {"decision": decision, "b": "\x00clearance-known-member\x00decision"}}
+    assert canonical_json_with(tricky, "within", known) == canonical_json(tricky).decode()
