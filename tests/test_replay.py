@@ -32,9 +32,10 @@ from clearance.service.cases import CaseService
 from clearance.service.demo import DEMO_PASSWORD, seed_demo
 from clearance.service.people import People
 from clearance.service.replay import Rejudger, ReplayReport, load_candidate, replay
+from clearance.store.compared_parts import ComparedParts
 from clearance.store.db import open_database
 from clearance.store.repository import Store
-from clearance.store.stored_cases import StoredCase
+from clearance.store.stored_cases import StoredCase, stored_cases
 
 from .conftest import NOW
 from .databases import Template, clone_made_once
@@ -149,6 +150,24 @@ def test_the_period_is_the_requests_dates_inclusive(demo_store: Store) -> None:
     assert {c.number for c in report.changes} == {1, 2}
     before = _run(demo_store, AUTHORITY, last=dt.date(2024, 12, 1))
     assert (before.examined, before.changes) == (1, ())
+
+
+def test_the_lean_reading_gives_the_requests_and_decisions_the_full_reading_gives(
+    demo_store: Store,
+) -> None:
+    """Replay reads the request from its text and only what it compares of the decision
+    (``store.compared_parts``); the cases' own full reading gives the same."""
+    lean = [
+        row for rows in stored_cases(demo_store, first=None, last=None, batch=3) for row in rows
+    ]
+    with demo_store.reading() as tx:
+        full = sorted(tx.cases.page(limit=100), key=lambda c: c.number)
+    assert [r.number for r in lean] == [c.number for c in full] == [1, 2, 3, 4]
+    for row, case in zip(lean, full, strict=True):
+        assert (row.id, row.request, row.state) == (case.id, case.request, case.state)
+        recorded = case.decision
+        assert row.decision == ComparedParts(recorded.outcome, recorded.reasons, recorded.stockpile)
+    assert any(row.decision.stockpile is not None for row in lean)
 
 
 def test_worker_processes_find_what_one_process_finds(demo_store: Store) -> None:

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clearance.core.decision import RecordedDecision
 from clearance.core.request import AnyRequest, StoredRequest, UnreadableRequest, check_against
 from clearance.core.stockpile import StockpileFacts
 from clearance.errors import ClearanceError, InputError
@@ -186,11 +185,11 @@ class _WithCandidate(BundleHistory):
 
 
 def _facts(
-    screener: Screener, request: AnyRequest, decision: RecordedDecision
+    screener: Screener, request: AnyRequest, recorded: StockpileFacts | None
 ) -> StockpileFacts | None:
     """The stockpile facts the decision recorded, or, if none, what the screener works out."""
-    if decision.stockpile is not None:
-        return decision.stockpile
+    if recorded is not None:
+        return recorded
     return screener.stockpile_facts(request, request.date)
 
 
@@ -224,7 +223,9 @@ class Rejudger:
             [request for _, request in kept],
             decision_ids=[row.id for row, _ in kept],
             now=self.now,
-            stockpile=[_facts(self.screener, request, row.decision) for row, request in kept],
+            stockpile=[
+                _facts(self.screener, request, row.decision.stockpile) for row, request in kept
+            ],
         )
         changes: list[Change] = []
         for (row, request), decision in zip(kept, decisions, strict=True):
@@ -355,7 +356,7 @@ def stored_probes(store: Store, screener: Screener) -> Iterator[Probe]:
                 request = _judgeable(row.request, screener)
             except ClearanceError:
                 continue
-            facts = _facts(screener, request, row.decision)
+            facts = _facts(screener, request, row.decision.stockpile)
             yield Probe("stored", f"case {row.number}", request, stockpile=facts)
 
 
