@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clearance.core.decision import RecordedDecision
+from clearance.core.digest import canonical_digest
 from clearance.core.request import parse_request
 from clearance.core.signing import unlock
 from clearance.core.stockpile import Rating
@@ -106,7 +107,7 @@ def demo_store(demo_database: str) -> Iterator[Store]:
 
 
 def _run(store: Store, folder: Path, **options: object) -> ReplayReport:
-    args: dict[str, object] = {"first": None, "last": None, "now": NOW, **options}
+    args: dict[str, object] = {"first": None, "last": None, **options}
     return replay(store, None, folder, **args)  # type: ignore[arg-type]
 
 
@@ -217,12 +218,38 @@ def test_replay_under_the_bundle_in_force_changes_nothing(
 ) -> None:
     rows = _stored(screener, requests)
     for bundle in seed_pack.history:
-        examined, changes, skipped = Rejudger(seed_pack, bundle, NOW).judge(rows)
+        examined, changes, skipped = Rejudger(seed_pack, bundle).judge(rows)
         assert (examined, skipped) == (len(rows), [])
         decided_under = {
             r.number for r in rows if r.decision.bundles.get(bundle.holder) == bundle.revision
         }
         assert not decided_under & {c.number for c in changes}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests=st.lists(_REQUESTS, min_size=1, max_size=12))
+def test_replay_asks_for_the_verdicts_submission_decides_without_their_digests(
+    seed_pack: ScenarioPack, requests: list[dict[str, object]]
+) -> None:
+    """Replay judges with ``verdicts_of``, which is ``decide_many`` less the ids and times
+    and less the request digests a decision records (replay records nothing)."""
+    parsed = [parse_request(r) for r in requests]
+    decisions = Screener(seed_pack).decide_many(
+        parsed, decision_ids=[str(n) for n in range(len(parsed))], now=NOW
+    )
+    verdicts = Screener(seed_pack).verdicts_of(parsed)
+    # not taken: replay does not pay for it
+    assert not any("request_digest" in vars(verdict) for verdict in verdicts)
+    for verdict, decision in zip(verdicts, decisions, strict=True):
+        assert (verdict.outcome, verdict.request, verdict.judgements, verdict.reasons) == (
+            decision.outcome,
+            decision.request,
+            decision.judgements,
+            decision.reasons,
+        )
+        assert (
+            verdict.request_digest == decision.request_digest == canonical_digest(decision.request)
+        )
 
 
 def test_replay_judges_a_transfer_on_the_stock_facts_its_decision_recorded(
@@ -256,7 +283,7 @@ def test_replay_judges_a_transfer_on_the_stock_facts_its_decision_recorded(
         recorded = RecordedDecision.of(decision.as_dict())
         rows.append(StoredCase(str(number), number, request, recorded, CaseState.IN_REVIEW))
     assert [r.decision.outcome.value for r in rows] == ["review_required", "permitted"]
-    examined, changes, skipped = Rejudger(seed_pack, in_force, NOW).judge(rows)
+    examined, changes, skipped = Rejudger(seed_pack, in_force).judge(rows)
     assert (examined, changes, skipped) == (2, [], [])
 
 
@@ -276,7 +303,7 @@ def test_replay_names_only_the_candidate_holders_policies_as_deciding(
     rows = _stored(screener, [storm_shadow])
     assert rows[0].decision.consent_holders == ("FR", "GB", "US")
     candidate = load_candidate(seed_pack, AUTHORITY)
-    _, [change], _ = Rejudger(seed_pack, candidate, NOW).judge(rows)
+    _, [change], _ = Rejudger(seed_pack, candidate).judge(rows)
     assert (change.was, change.would_be) == ("review_required", "permitted")
     assert change.was_reasons == ("US/us-review-mechanism",)
     assert change.would_be_reasons == ("US/us-strikes-in-russia-authorised",)
