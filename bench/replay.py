@@ -191,14 +191,14 @@ def store_cases(
 def replay_rate(store: Store, workers: int) -> tuple[float, int, int]:
     """(cases/s, cases examined, cases changed) of one replay of every case."""
     start = time.perf_counter()
-    report = replay(store, None, CANDIDATE, first=None, last=None, now=T0, workers=workers)
+    report = replay(store, None, CANDIDATE, first=None, last=None, workers=workers)
     return report.examined / (time.perf_counter() - start), report.examined, len(report.changes)
 
 
 def memo_of_one_replay(store: Store) -> dict[str, dict[str, float]]:
     """The memo's counts after one replay on 1 worker (a ``Rejudger`` over every batch)."""
     pack = load_pack()
-    rejudger = Rejudger(pack, load_candidate(pack, CANDIDATE), T0)
+    rejudger = Rejudger(pack, load_candidate(pack, CANDIDATE))
     for rows in stored_cases(store, first=None, last=None, batch=BATCH):
         rejudger.judge(rows)
     screener = rejudger.screener
@@ -223,7 +223,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         facts = store_cases(store, screener, mix)
         stored_s = time.perf_counter() - start
         pack = load_pack()
-        rejudging = Rejudger(pack, load_candidate(pack, CANDIDATE), T0).screener
+        rejudging = Rejudger(pack, load_candidate(pack, CANDIDATE)).screener
         batches, evaluations = replay_batches(rejudging, parsed, facts)
         authorize_us = cedar_authorize_us(batches)
         memo = memo_of_one_replay(store)

@@ -265,9 +265,9 @@ def profile_breakdown(label: str, work: Callable[[], object]) -> str:
         ("building Cedar requests (Question.cedar → cedar_request)", build),
         ("judging: grouping, gates, conditions, HolderJudgement", judge - wrapper - build),
         ("planning: check_against, consent holders, bundle in force", plan),
-        ("verdicts: model_dump, digest, combine (_verdict)", record),
+        ("verdicts: model_dump, combine (_verdict)", record),
         ("stockpile facts of transfers (stockpile_facts)", facts),
-        ("Decision objects, id and time (_decision)", made),
+        ("Decision objects: id, time, request digest (_decision)", made),
         (
             "the rest of decide_many: memo keys and lookups",
             total - judge - plan - record - facts - made,

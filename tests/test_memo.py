@@ -226,7 +226,7 @@ def test_replay_judges_a_case_seen_before_from_memory(seed_pack: ScenarioPack) -
         rows.append(StoredCase(str(number), number, request, recorded, CaseState.IN_REVIEW))
     candidate = seed_pack.history.bundle_in_force("US", dt.date(2024, 11, 17))
     assert candidate is not None
-    rejudger = Rejudger(seed_pack, candidate, NOW)
+    rejudger = Rejudger(seed_pack, candidate)
     first = rejudger.judge(rows)
     memo = rejudger.screener.verdicts.stats()
     assert (memo.misses, memo.hits) == (2, 1)  # the third case is the first again

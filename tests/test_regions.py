@@ -360,7 +360,7 @@ def test_replay_reports_region_dependent_changes_by_zone(
     candidate = load_bundle(
         KHARKIV, seed_pack.root, seed_pack.catalog, seed_pack.root / "schema.cedarschema"
     )
-    examined, changes, skipped = Rejudger(seed_pack, candidate, NOW).judge(rows)
+    examined, changes, skipped = Rejudger(seed_pack, candidate).judge(rows)
     assert (examined, skipped) == (5, [])
     assert {c.number: c.kind for c in changes} == {
         1: "permitted → prohibited",

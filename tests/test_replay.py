@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clearance.core.decision import RecordedDecision
+from clearance.core.digest import canonical_digest
 from clearance.core.request import parse_request
 from clearance.core.signing import unlock
 from clearance.core.stockpile import Rating
@@ -32,9 +33,10 @@ from clearance.service.cases import CaseService
 from clearance.service.demo import DEMO_PASSWORD, seed_demo
 from clearance.service.people import People
 from clearance.service.replay import Rejudger, ReplayReport, load_candidate, replay
+from clearance.store.compared_parts import ComparedParts
 from clearance.store.db import open_database
 from clearance.store.repository import Store
-from clearance.store.stored_cases import StoredCase
+from clearance.store.stored_cases import StoredCase, stored_cases
 
 from .conftest import NOW
 from .databases import Template, clone_made_once
@@ -105,7 +107,7 @@ def demo_store(demo_database: str) -> Iterator[Store]:
 
 
 def _run(store: Store, folder: Path, **options: object) -> ReplayReport:
-    args: dict[str, object] = {"first": None, "last": None, "now": NOW, **options}
+    args: dict[str, object] = {"first": None, "last": None, **options}
     return replay(store, None, folder, **args)  # type: ignore[arg-type]
 
 
@@ -149,6 +151,24 @@ def test_the_period_is_the_requests_dates_inclusive(demo_store: Store) -> None:
     assert {c.number for c in report.changes} == {1, 2}
     before = _run(demo_store, AUTHORITY, last=dt.date(2024, 12, 1))
     assert (before.examined, before.changes) == (1, ())
+
+
+def test_the_lean_reading_gives_the_requests_and_decisions_the_full_reading_gives(
+    demo_store: Store,
+) -> None:
+    """Replay reads the request from its text and only what it compares of the decision
+    (``store.compared_parts``); the cases' own full reading gives the same."""
+    lean = [
+        row for rows in stored_cases(demo_store, first=None, last=None, batch=3) for row in rows
+    ]
+    with demo_store.reading() as tx:
+        full = sorted(tx.cases.page(limit=100), key=lambda c: c.number)
+    assert [r.number for r in lean] == [c.number for c in full] == [1, 2, 3, 4]
+    for row, case in zip(lean, full, strict=True):
+        assert (row.id, row.request, row.state) == (case.id, case.request, case.state)
+        recorded = case.decision
+        assert row.decision == ComparedParts(recorded.outcome, recorded.reasons, recorded.stockpile)
+    assert any(row.decision.stockpile is not None for row in lean)
 
 
 def test_worker_processes_find_what_one_process_finds(demo_store: Store) -> None:
@@ -198,12 +218,38 @@ def test_replay_under_the_bundle_in_force_changes_nothing(
 ) -> None:
     rows = _stored(screener, requests)
     for bundle in seed_pack.history:
-        examined, changes, skipped = Rejudger(seed_pack, bundle, NOW).judge(rows)
+        examined, changes, skipped = Rejudger(seed_pack, bundle).judge(rows)
         assert (examined, skipped) == (len(rows), [])
         decided_under = {
             r.number for r in rows if r.decision.bundles.get(bundle.holder) == bundle.revision
         }
         assert not decided_under & {c.number for c in changes}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests=st.lists(_REQUESTS, min_size=1, max_size=12))
+def test_replay_asks_for_the_verdicts_submission_decides_without_their_digests(
+    seed_pack: ScenarioPack, requests: list[dict[str, object]]
+) -> None:
+    """Replay judges with ``verdicts_of``, which is ``decide_many`` less the ids and times
+    and less the request digests a decision records (replay records nothing)."""
+    parsed = [parse_request(r) for r in requests]
+    decisions = Screener(seed_pack).decide_many(
+        parsed, decision_ids=[str(n) for n in range(len(parsed))], now=NOW
+    )
+    verdicts = Screener(seed_pack).verdicts_of(parsed)
+    # not taken: replay does not pay for it
+    assert not any("request_digest" in vars(verdict) for verdict in verdicts)
+    for verdict, decision in zip(verdicts, decisions, strict=True):
+        assert (verdict.outcome, verdict.request, verdict.judgements, verdict.reasons) == (
+            decision.outcome,
+            decision.request,
+            decision.judgements,
+            decision.reasons,
+        )
+        assert (
+            verdict.request_digest == decision.request_digest == canonical_digest(decision.request)
+        )
 
 
 def test_replay_judges_a_transfer_on_the_stock_facts_its_decision_recorded(
@@ -237,7 +283,7 @@ def test_replay_judges_a_transfer_on_the_stock_facts_its_decision_recorded(
         recorded = RecordedDecision.of(decision.as_dict())
         rows.append(StoredCase(str(number), number, request, recorded, CaseState.IN_REVIEW))
     assert [r.decision.outcome.value for r in rows] == ["review_required", "permitted"]
-    examined, changes, skipped = Rejudger(seed_pack, in_force, NOW).judge(rows)
+    examined, changes, skipped = Rejudger(seed_pack, in_force).judge(rows)
     assert (examined, changes, skipped) == (2, [], [])
 
 
@@ -257,7 +303,7 @@ def test_replay_names_only_the_candidate_holders_policies_as_deciding(
     rows = _stored(screener, [storm_shadow])
     assert rows[0].decision.consent_holders == ("FR", "GB", "US")
     candidate = load_candidate(seed_pack, AUTHORITY)
-    _, [change], _ = Rejudger(seed_pack, candidate, NOW).judge(rows)
+    _, [change], _ = Rejudger(seed_pack, candidate).judge(rows)
     assert (change.was, change.would_be) == ("review_required", "permitted")
     assert change.was_reasons == ("US/us-review-mechanism",)
     assert change.would_be_reasons == ("US/us-strikes-in-russia-authorised",)

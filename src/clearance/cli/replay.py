@@ -15,7 +15,7 @@ from rich.text import Text
 from clearance.core.decision import Outcome
 from clearance.core.request import describe_request
 
-from .context import now, runtime
+from .context import runtime
 from .options import JsonOption, ScenarioOption, parse_date
 from .render import outcome_text, print_json
 
@@ -102,7 +102,6 @@ def replay(
             bundle,
             first=first,
             last=last,
-            now=now(),
             workers=workers or default_workers(),
             progress=lambda n: progress.advance(task, n),
         )

@@ -106,7 +106,7 @@ def impact_of(
     the request's, whichever is later. Of it all, only what ``actor`` may see is
     returned (``Impact``).
     """
-    rejudger = Rejudger(pack, bundle, now)
+    rejudger = Rejudger(pack, bundle)
     examined, changes = 0, []
     for rows in stored_cases(store, first=None, last=None):
         count, changed, _ = rejudger.judge(rows)

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clearance.core.decision import RecordedDecision
 from clearance.core.request import AnyRequest, StoredRequest, UnreadableRequest, check_against
 from clearance.core.stockpile import StockpileFacts
 from clearance.errors import ClearanceError, InputError
@@ -186,11 +185,11 @@ class _WithCandidate(BundleHistory):
 
 
 def _facts(
-    screener: Screener, request: AnyRequest, decision: RecordedDecision
+    screener: Screener, request: AnyRequest, recorded: StockpileFacts | None
 ) -> StockpileFacts | None:
     """The stockpile facts the decision recorded, or, if none, what the screener works out."""
-    if decision.stockpile is not None:
-        return decision.stockpile
+    if recorded is not None:
+        return recorded
     return screener.stockpile_facts(request, request.date)
 
 
@@ -205,11 +204,10 @@ def _judgeable(request: StoredRequest, screener: Screener) -> AnyRequest:
 class Rejudger:
     """Decides stored cases again with the candidate substituted; one per process."""
 
-    def __init__(self, pack: ScenarioPack, candidate: PolicyBundle, now: dt.datetime) -> None:
+    def __init__(self, pack: ScenarioPack, candidate: PolicyBundle) -> None:
         history = _WithCandidate(pack.history, candidate)
         self.screener = Screener(dataclasses.replace(pack, history=history))
         self.holder = candidate.holder
-        self.now = now
 
     def judge(self, rows: list[StoredCase]) -> tuple[int, list[Change], list[Skipped]]:
         """``(examined, changes, skipped)`` for one batch of stored cases."""
@@ -220,26 +218,26 @@ class Rejudger:
                 kept.append((row, _judgeable(row.request, self.screener)))
             except ClearanceError as exc:
                 skipped.append(Skipped(row.number, exc.message))
-        decisions = self.screener.decide_many(
+        verdicts = self.screener.verdicts_of(
             [request for _, request in kept],
-            decision_ids=[row.id for row, _ in kept],
-            now=self.now,
-            stockpile=[_facts(self.screener, request, row.decision) for row, request in kept],
+            stockpile=[
+                _facts(self.screener, request, row.decision.stockpile) for row, request in kept
+            ],
         )
         changes: list[Change] = []
-        for (row, request), decision in zip(kept, decisions, strict=True):
+        for (row, request), verdict in zip(kept, verdicts, strict=True):
             recorded = row.decision
-            if decision.outcome == recorded.outcome:
+            if verdict.outcome == recorded.outcome:
                 continue
-            mine = [j for j in decision.judgements if j.holder.party == self.holder]
+            mine = [j for j in verdict.judgements if j.holder.party == self.holder]
             changes.append(
                 Change(
                     case_id=row.id,
                     number=row.number,
-                    request=dict(decision.request),
+                    request=dict(verdict.request),
                     state=row.state.value,
                     was=recorded.outcome.value,
-                    would_be=decision.outcome.value,
+                    would_be=verdict.outcome.value,
                     was_reasons=recorded.reasons,
                     would_be_reasons=tuple(r for j in mine for r in j.reasons),
                     notes=tuple(n for j in mine for n in j.notes),
@@ -252,10 +250,10 @@ class Rejudger:
 _worker: tuple[Rejudger, Store] | None = None
 
 
-def _start_worker(pack_path: str | None, folder: str, now: dt.datetime, url: str) -> None:
+def _start_worker(pack_path: str | None, folder: str, url: str) -> None:
     global _worker
     pack = load_pack(pack_path)
-    _worker = (Rejudger(pack, load_candidate(pack, Path(folder)), now), Store(open_database(url)))
+    _worker = (Rejudger(pack, load_candidate(pack, Path(folder))), Store(open_database(url)))
 
 
 def _judge_in_worker(
@@ -285,7 +283,6 @@ def _in_pool(
     workers: int,
     pack_path: Path | None,
     folder: Path,
-    now: dt.datetime,
     period: tuple[dt.date | None, dt.date | None],
     batch: int,
 ) -> Iterator[tuple[int, list[Change], list[Skipped]]]:
@@ -298,7 +295,7 @@ def _in_pool(
     numbers = case_numbers(store, first=first, last=last)
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
     url = store.database.engine.url.render_as_string(hide_password=False)
-    args = (None if pack_path is None else str(pack_path), str(folder), now, url)
+    args = (None if pack_path is None else str(pack_path), str(folder), url)
     with ProcessPoolExecutor(
         workers, mp_context=mp.get_context(method), initializer=_start_worker, initargs=args
     ) as pool:
@@ -318,7 +315,6 @@ def replay(
     *,
     first: dt.date | None,
     last: dt.date | None,
-    now: dt.datetime,
     workers: int = 1,
     progress: Progress | None = None,
     batch: int = BATCH,
@@ -332,10 +328,10 @@ def replay(
     pack = load_pack(pack_path)
     candidate = load_candidate(pack, folder)
     if workers > 1:
-        results = _in_pool(store, workers, pack_path, folder, now, (first, last), batch)
+        results = _in_pool(store, workers, pack_path, folder, (first, last), batch)
     else:
         rows = stored_cases(store, first=first, last=last, batch=batch)
-        results = map(Rejudger(pack, candidate, now).judge, rows)
+        results = map(Rejudger(pack, candidate).judge, rows)
     examined, changes, skipped = 0, [], []
     for count, changed, passed_over in results:
         examined += count
@@ -355,7 +351,7 @@ def stored_probes(store: Store, screener: Screener) -> Iterator[Probe]:
                 request = _judgeable(row.request, screener)
             except ClearanceError:
                 continue
-            facts = _facts(screener, request, row.decision)
+            facts = _facts(screener, request, row.decision.stockpile)
             yield Probe("stored", f"case {row.number}", request, stockpile=facts)
 
 

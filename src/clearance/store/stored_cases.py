@@ -1,7 +1,9 @@
 """Stored cases read in bulk, by the date of their request, for replay under another policy.
 
 Replay reads every case of a period once, in case-number order, and needs
-only five columns of each: a plain streamed query (a server-side cursor on
+only five columns of each, and of the decision only what it compares
+(``compared_parts``: most of replay's time went on decoding whole records):
+a plain streamed query (a server-side cursor on
 PostgreSQL) rather than pages of ``Transaction.cases.page``, whose offsets would
 read the table again for every page. The request's date lives in the
 request's JSON, so the period is a filter on that JSON, written in each
@@ -19,7 +21,7 @@ from sqlalchemy import func, select
 from clearance.core.decision import RecordedDecision
 from clearance.core.request import StoredRequest
 from clearance.core.workflow import CaseState
-from clearance.store.case_text import read_decision, read_request
+from clearance.store.compared_parts import ComparedParts, read_compared, read_request_text
 from clearance.store.db import database_errors
 from clearance.store.dialect import request_date
 from clearance.store.models import Case
@@ -41,7 +43,9 @@ class StoredCase(NamedTuple):
     id: str
     number: int
     request: StoredRequest
-    decision: RecordedDecision
+    decision: ComparedParts | RecordedDecision
+    """What replay compares of the recorded decision; a whole record, where one is at hand,
+    serves as well."""
     state: CaseState
 
 
@@ -75,7 +79,7 @@ def _select(store: Store, first: dt.date | None, last: dt.date | None, *where: A
 def _row(r: Any) -> StoredCase:
     case_id = str(r[0])
     return StoredCase(
-        case_id, int(r[1]), read_request(r[2]), read_decision(r[3], case_id), CaseState(r[4])
+        case_id, int(r[1]), read_request_text(r[2]), read_compared(r[3], case_id), CaseState(r[4])
     )
 
 
