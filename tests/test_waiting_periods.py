@@ -37,6 +37,7 @@ from clearance.service.access import Action
 from clearance.service.audit import verify
 from clearance.service.cases import Moves
 from clearance.service.decision_proof import prove
+from clearance.service.people import registry
 from tests.worlds import G5, T0, World
 
 ERAM = {**G5, "value_usd": 825_000_000}
@@ -328,21 +329,7 @@ def _waived_file(world: World, case_id: str) -> tuple[dict[str, Any], dict[str, 
     view = world.cases.waive(
         case_id, actor="potus", reason="an emergency", signer=world.keys["potus"], now=day
     )
-    with world.store.reading() as tx:
-        users = {
-            u.id: {
-                "public_key": u.public_key,
-                "holdings": [
-                    {
-                        "authority": h.authority,
-                        "from": h.valid_from.isoformat(),
-                        "to": h.valid_to.isoformat() if h.valid_to else None,
-                    }
-                    for h in tx.people.holdings(user_id=u.id)
-                ],
-            }
-            for u in tx.people.users()
-        }
+    users = {u["id"]: u for u in registry(world.store)}
     return view.as_dict(day), users
 
 

@@ -20,14 +20,12 @@ idempotent: run again, it finds the cases it made and makes no other.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from clearance.core.access import parse_level
 from clearance.errors import ClearanceError, InputError, OutcomeUnknown
@@ -35,7 +33,7 @@ from clearance.errors import ClearanceError, InputError, OutcomeUnknown
 from .context import ActorOption, now, runtime
 from .json_input import read_bytes, read_json_line
 from .options import JsonOption, ScenarioOption
-from .render import print_json
+from .render import print_json, progress_bar
 
 __all__ = ["import_cases"]
 
@@ -74,18 +72,6 @@ def _line(path: Path, number: int, raw: bytes) -> _Line:
     return _Line(number, value["request"], key, int(parsed))
 
 
-def _progress(what: str) -> Progress:
-    return Progress(
-        TextColumn(what),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    )
-
-
 def import_cases(
     file: Annotated[
         Path,
@@ -109,7 +95,7 @@ def import_cases(
         raise InputError(str(file), "holds no request")
     service = runtime(scenario).cases
     asks = []
-    with _progress("checking") as progress:
+    with progress_bar("checking") as progress:
         task = progress.add_task("check", total=len(lines))
         for number, raw in lines:
             line = _line(file, number, raw)
@@ -129,7 +115,7 @@ def import_cases(
     cases: list[int | None] = []
     new = existing = 0
     refused: list[dict[str, Any]] = []
-    with _progress("importing") as progress:
+    with progress_bar("importing") as progress:
         task = progress.add_task("import", total=len(asks))
         for start in range(0, len(asks), batch):
             chunk = asks[start : start + batch]

@@ -6,11 +6,20 @@ Colour is never the only signal: every outcome is also written out in words.
 from __future__ import annotations
 
 import json
+import sys
 import unicodedata
 from typing import Any
 
 from rich.console import Console, Group
 from rich.panel import Panel
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -64,6 +73,20 @@ def one_line(text: str) -> str:
 
 def outcome_text(outcome: Outcome) -> Text:
     return Text(LABEL[outcome], style=STYLE[outcome])
+
+
+def progress_bar(what: str, *, in_bytes: bool = False, show: bool = True) -> Progress:
+    """A bar for long work, on standard error and only on a terminal, so that what goes to
+    standard output (JSON for a script, say) is never mixed with it; gone once done."""
+    return Progress(
+        TextColumn(what),
+        BarColumn(),
+        DownloadColumn() if in_bytes else MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not (show and sys.stderr.isatty()),
+    )
 
 
 def print_json(console: Console, data: Any, *, compact: bool = False) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -17,7 +15,7 @@ from clearance.core.request import describe_request
 
 from .context import runtime
 from .options import JsonOption, ScenarioOption, parse_date
-from .render import outcome_text, print_json
+from .render import outcome_text, print_json, progress_bar
 
 BundleOption = Annotated[
     Path,
@@ -84,15 +82,7 @@ def replay(
     check_period(first, last)
     context = runtime(scenario)
     pack_path = scenario or context.settings.scenario
-    progress = Progress(
-        TextColumn("replaying"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    )
+    progress = progress_bar("replaying")
     with progress:
         total = cases_in_period(context.store, first, last) if not progress.disable else None
         task = progress.add_task("replay", total=total)

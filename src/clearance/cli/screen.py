@@ -19,7 +19,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
 from clearance.core.decision import Decision
@@ -31,7 +30,14 @@ from clearance.policy.explain import explain
 from .context import now, screening_pack
 from .json_input import open_input, read_json_file
 from .options import AsOfOption, JsonOption, ScenarioOption, parse_date
-from .render import decision_line, decision_panel, explanation_view, one_line, print_json
+from .render import (
+    decision_line,
+    decision_panel,
+    explanation_view,
+    one_line,
+    print_json,
+    progress_bar,
+)
 from .screen_stream import Record, new_decision_id, read_lines, screened, write_json
 
 
@@ -51,15 +57,7 @@ def stream(
     """
     any_bad = False
     size = os.fstat(fd).st_size if stat.S_ISREG(os.fstat(fd).st_mode) else 0
-    progress = Progress(
-        TextColumn("screening"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=not (size and sys.stderr.isatty()),
-    )
+    progress = progress_bar("screening", in_bytes=True, show=bool(size))
     task = progress.add_task("screening", total=size)
     # What start-up loaded (the pack, the modules) lives as long as the process: frozen,
     # the collector's full passes over a long stream no longer scan it (7% of the time).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -11,6 +11,7 @@ from rich.table import Table
 from clearance.core.access import parse_level, parse_roles
 from clearance.core.actors import ADMIN
 from clearance.errors import NotFoundError
+from clearance.service.people import registry
 
 from .context import KeyFileOption, PassphraseOption, ask_secret, now, runtime
 from .options import JsonOption, ScenarioOption, parse_date
@@ -111,25 +112,7 @@ def add(
 @app.command("list")
 def list_users(json_output: JsonOption = False) -> None:
     """Users with their public keys and the offices they hold or held."""
-    store = runtime().store
-    with store.transaction() as tx:
-        rows: list[dict[str, Any]] = [
-            {
-                "id": u.id,
-                "name": u.name,
-                "party": u.party,
-                "public_key": u.public_key,
-                "holdings": [
-                    {
-                        "authority": h.authority,
-                        "from": h.valid_from.isoformat(),
-                        "to": h.valid_to.isoformat() if h.valid_to else None,
-                    }
-                    for h in tx.people.holdings(user_id=u.id)
-                ],
-            }
-            for u in tx.people.users()
-        ]
+    rows = registry(runtime().store)
     if json_output:
         print_json(Console(), rows)
         return

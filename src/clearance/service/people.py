@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from clearance.core.access import Level, Role
 from clearance.core.actors import ADMIN, SYSTEM
@@ -18,7 +19,7 @@ from clearance.store.protocol import Transaction
 from clearance.store.records import DelegationRecord, HoldingRecord, UserRecord
 from clearance.store.repository import Store
 
-__all__ = ["People", "can_act_for", "offices_of"]
+__all__ = ["People", "can_act_for", "offices_of", "registry"]
 
 _USER_ID = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 
@@ -47,6 +48,29 @@ def can_act_for(
             raise PermissionDenied(f"{authority} {personally}")
         return delegation.holder_id
     raise PermissionDenied(f"{user_id} does not hold {authority} and is not its delegate")
+
+
+def registry(store: Store) -> list[dict[str, Any]]:
+    """Every user with their public key and the offices they hold or held: what an outsider
+    checks signed answers against (``users list --json``, ``verify-decision --keys``)."""
+    with store.reading() as tx:
+        return [
+            {
+                "id": u.id,
+                "name": u.name,
+                "party": u.party,
+                "public_key": u.public_key,
+                "holdings": [
+                    {
+                        "authority": h.authority,
+                        "from": h.valid_from.isoformat(),
+                        "to": h.valid_to.isoformat() if h.valid_to else None,
+                    }
+                    for h in tx.people.holdings(user_id=u.id)
+                ],
+            }
+            for u in tx.people.users()
+        ]
 
 
 class People:
