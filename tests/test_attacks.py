@@ -478,8 +478,10 @@ def test_a_kept_checkpoint_file_with_a_lone_surrogate_is_named_not_a_crash(
     path = cli.tmp / "kept.json"
     path.write_text(json.dumps(made))
     result = cli("audit", "verify", "--checkpoint", str(path), ok=False)
-    assert result.returncode == 1, result.stderr
-    assert "signature does not verify" in result.stdout
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == (
+        f"error: {path}: not Unicode text: \\ud800 is half of a surrogate pair"
+    )
 
 
 # Case files ------------------------------------------------------------------------
@@ -595,8 +597,14 @@ def test_a_crafted_case_file_is_named_not_a_crash(
         answer["statement"] = answer["statement"][:-1] + ',"x":"\ud800"}'
     path = cli.file("case.json", forged)  # JSON escapes the lone surrogate: the file is text
     result = cli("verify-decision", path, "--keys", keys, "--system-key", system, ok=False)
-    assert result.returncode == 1, result.stderr
-    assert "INVALID" in result.stdout
+    if craft == "prev_hash":
+        assert result.returncode == 1, result.stderr
+        assert "INVALID" in result.stdout
+    else:  # text no UTF-8 can hold is refused as the file's, before any check reads it
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip() == (
+            f"error: {path}: not Unicode text: \\ud800 is half of a surrogate pair"
+        )
 
 
 # What the verifier reads in the events -------------------------------------------------

@@ -140,9 +140,10 @@ def values(name: str, work: Path) -> st.SearchStrategy[str]:
             NUMBERS,
         ),
         "months": NUMBERS,
+        "batch": NUMBERS,
         **dict.fromkeys(["as_of", "from_date", "to_date", "valid_from", "valid_to"], DATES),
         **dict.fromkeys(
-            ["request", "case_file", "keys", "export_file", "key_file"], _in(work, INPUTS)
+            ["request", "case_file", "keys", "export_file", "key_file", "file"], _in(work, INPUTS)
         ),
         **dict.fromkeys(
             ["scenario", "bundle", "old", "new", "folder", "directory"], _in(work, FOLDERS)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from clearance.service.runtime import Runtime
 
-from .test_case_pages import refusal
 from .test_pages import (  # noqa: F401 (the demo world's fixtures)
     as_user,
+    not_recorded,
     seeded,
     server,
 )
@@ -16,7 +16,7 @@ from .test_waiting_periods_interfaces import _sale
 
 
 def test_the_case_page_shows_the_period_and_the_refusal(server: Runtime) -> None:  # noqa: F811
-    sale, ends = _sale()
+    sale, ends = _sale(server.now())
     case, _ = server.cases.submit(sale, actor="us.liaison", now=server.now())
     liaison = as_user(server, "us.liaison")
     page = liaison.client.get(f"/cases/{case.number}").text
@@ -26,7 +26,7 @@ def test_the_case_page_shows_the_period_and_the_refusal(server: Runtime) -> None
 
     shown = liaison.post(f"/cases/{case.number}/execute", {"quantity": "10"})
     assert shown.status_code == 409
-    assert f"before the waiting period ends on {ends}" in refusal(shown.text)
+    assert f"before the waiting period ends on {ends}" in not_recorded(shown.text)
     assert server.cases.view(case.id, actor="us.liaison").case.state.value == "approved"
 
 

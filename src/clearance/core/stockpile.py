@@ -11,6 +11,10 @@ using thresholds in whole percent that are policy (a holder's bundle carries
 them; see ``policy.bundle``). Comparison is exact integer arithmetic, so a
 figure exactly at a threshold is rated the better colour.
 
+Its 420-odd lines are one piece: balances, ratings, projections and the months
+to recover all read the same position, deliveries and month arithmetic, and
+the facts a policy sees are made of all of them.
+
 Nothing here estimates weapon effects or plans use: it counts items.
 """
 

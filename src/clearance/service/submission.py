@@ -14,6 +14,10 @@ is read back and nothing after the commit, so a database that fails just then
 cannot make a recorded case look unrecorded (a "database unavailable" answer).
 A retry with the same idempotency key waits for the first attempt, then finds
 its case; a key another user (or another request) used is refused.
+
+Its 400 lines are one piece, ``CaseSubmission`` most of them: reading, admitting
+and writing a batch share the batch's transaction and what it read once (the
+keys used, the submitters), and splitting them would pass that state around.
 """
 
 from __future__ import annotations
@@ -109,7 +113,8 @@ class _Batch:
 
 
 class CaseSubmission:
-    """Submitting cases over one store and one screener (the scenario pack in force)."""
+    """Submitting cases over one store and one screener (the scenario pack in force): its
+    300 lines read, admit and write one batch, each step over what the last one read."""
 
     def __init__(
         self,

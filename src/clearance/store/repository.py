@@ -6,6 +6,10 @@ write records: ``people``, ``cases``, ``ledger``, ``stock``, ``proposals``
 and ``checkpoints``, one module each. It commits when the block ends and
 rolls back on any error, so a failed operation leaves nothing half-written.
 Nothing outside the store sees SQLAlchemy.
+
+Its 430 lines are one piece: the transaction, its ledger append (hash, seal,
+checkpoint) and the rows it holds back until something could read them share
+one session and the one writers' lock, which is what keeps the chain single.
 """
 
 from __future__ import annotations
