@@ -134,8 +134,9 @@ def test_each_kind_of_movement_moves_stock_one_way(
 
 def test_a_movement_moves_at_least_one_item() -> None:
     assert Movement("US", "sys", MovementKind.RECEIPT, 1, START).quantity == 1
-    with pytest.raises(ValueError, match="quantity"):
+    with pytest.raises(ValueError, match=r"^a movement") as refused:
         Movement("US", "sys", MovementKind.RECEIPT, 0, START)
+    assert str(refused.value) == "a movement's quantity must be a whole number ≥ 1"
 
 
 def test_a_balance_counts_the_movements_up_to_and_on_its_date() -> None:
