@@ -51,7 +51,7 @@ mutation: install
 	$(BIN)/pip install --quiet -e '.[mutation]'
 	$(BIN)/mutmut run --max-children $(MUTATION_WORKERS) $(MUTANTS) > mutation.log 2>&1 \
 		|| { tail -c 3000 mutation.log; exit 1; }
-	$(BIN)/python scripts/mutation_score.py
+	$(BIN)/python scripts/mutation_score.py --files
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis mutants mutation.log

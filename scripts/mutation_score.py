@@ -7,7 +7,8 @@ into its area and prints, per area, how many were killed, survived, had no
 test reaching them, timed out, or were not run yet. A timeout counts as
 killed (the mutant made the tests hang), as mutmut counts it; a mutant no
 selected test reaches counts as surviving. ``--survivors`` lists the surviving
-mutants of each area by name, for ``mutmut show NAME``.
+mutants of each area by name, for ``mutmut show NAME``; ``--files`` adds a row
+per source file under its area's.
 
 Run by ``make mutation`` after ``mutmut run``; docs/testing.md keeps the scores.
 """
@@ -60,13 +61,23 @@ def outcome(code: int | None) -> str:
     return "suspicious"
 
 
+def _row(label: str, c: Counter[str]) -> str:
+    total = sum(c.values())
+    run = total - c["not run"]
+    score = f"{100 * (c['killed'] + c['timeout']) / run:.1f}%" if run else "-"
+    row = (label, total, c["killed"], c["timeout"], c["survived"], c["no tests"])
+    return "{:<30} {:>8} {:>7} {:>8} {:>9} {:>9}".format(*row) + f" {c['not run']:>8} {score:>7}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path("mutants/src/clearance"))
     parser.add_argument("--survivors", action="store_true", help="name each surviving mutant")
+    parser.add_argument("--files", action="store_true", help="a row per source file too")
     args = parser.parse_args()
 
     counts: dict[str, Counter[str]] = {area: Counter() for area in AREAS}
+    by_file: dict[str, dict[str, Counter[str]]] = {area: {} for area in AREAS}
     survivors: dict[str, list[str]] = {area: [] for area in AREAS}
     for meta in sorted(args.root.rglob("*.py.meta")):
         source = meta.relative_to(args.root).as_posix().removesuffix(".meta")
@@ -77,17 +88,17 @@ def main() -> None:
         for name, code in codes.items():
             result = outcome(code)
             counts[area][result] += 1
+            by_file[area].setdefault(source, Counter())[result] += 1
             if result in ("survived", "no tests", "suspicious"):
                 survivors[area].append(f"{name} ({result})")
 
     header = ("area", "mutants", "killed", "timeout", "survived", "no tests", "not run", "score")
-    print("{:<12} {:>8} {:>7} {:>8} {:>9} {:>9} {:>8} {:>7}".format(*header))
+    print("{:<30} {:>8} {:>7} {:>8} {:>9} {:>9} {:>8} {:>7}".format(*header))
     for area, c in counts.items():
-        total = sum(c.values())
-        run = total - c["not run"]
-        score = f"{100 * (c['killed'] + c['timeout']) / run:.1f}%" if run else "-"
-        row = (area, total, c["killed"], c["timeout"], c["survived"], c["no tests"])
-        print("{:<12} {:>8} {:>7} {:>8} {:>9} {:>9}".format(*row), f"{c['not run']:>8} {score:>7}")
+        print(_row(area, c))
+        if args.files:
+            for source, fc in sorted(by_file[area].items()):
+                print(_row(f"  {source}", fc))
     if args.survivors:
         for area, names in survivors.items():
             for name in names:

@@ -393,6 +393,14 @@ def _foreign_bundle(tmp: Path) -> Path:
         (lambda tmp: AUTHORITY, ["--from", "2025-07-01", "--to", "2025-06-01"], "--from"),
         (lambda tmp: AUTHORITY, ["--from", "2025-02-30"], "option --from"),
     ],
+    ids=[
+        "no-such-folder",
+        "no-bundle-yaml",
+        "broken-cedar",
+        "foreign-holder",
+        "from-after-to",
+        "from-not-a-date",
+    ],
 )
 def test_bad_input_is_refused_in_one_line(
     demo_cli: Cli, make: object, extra: list[str], message: str
