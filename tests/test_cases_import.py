@@ -89,17 +89,32 @@ def test_a_line_the_database_refuses_is_named_and_the_others_are_written(cli: Cl
     )
     lines = [{"request": _request(n), "idempotency_key": f"k-{n}"} for n in range(3)]
     lines[1] = {"request": _request(8), "idempotency_key": "taken"}  # another request's key
-    lines.append({"request": _request(9), "classification": "SECRET"})  # above the user's level
-    file = _lines(cli.tmp / "requests.jsonl", lines)
+    above = [*lines, {"request": _request(9), "classification": "SECRET"}]  # above the user
 
-    done = cli("cases", "import", file, "--as", "ua.liaison", "--json", ok=False)
+    # A line the user may not submit refuses the file whole, before anything is written.
+    refused = cli(
+        "cases", "import", _lines(cli.tmp / "above.jsonl", above), "--as", "ua.liaison", ok=False
+    )
+    assert refused.returncode == 2
+    assert "above.jsonl:4: " in refused.stderr
+    assert cli.json("cases", "list", "--all")["total"] == 1
+
+    # A key taken by another request is known only when its batch is written: it is named,
+    # and the other lines are written.
+    done = cli(
+        "cases",
+        "import",
+        _lines(cli.tmp / "requests.jsonl", lines),
+        "--as",
+        "ua.liaison",
+        "--json",
+        ok=False,
+    )
     assert done.returncode == 1
     answer = json.loads(done.stdout)
     assert answer["submitted"] == 2
-    assert answer["cases"] == [2, None, 3, None]
+    assert answer["cases"] == [2, None, 3]
     assert answer["refused"][0]["line"] == 2
     assert answer["refused"][0]["code"] == "conflict"
-    assert answer["refused"][1]["line"] == 4
-    assert answer["refused"][1]["code"] == "forbidden"
     assert cli.json("cases", "list", "--all")["total"] == 3
     assert cli.json("audit", "verify")["ok"] is True

@@ -1,16 +1,18 @@
 """``clearance cases import``: many requests submitted at once from a file of JSON lines.
 
-Every line is read and screened before anything is written, so a file with a
-line that is not a request (not JSON, a field missing, a system the catalog
-does not know) is refused whole, in one line naming the file and the line,
-and leaves no case behind: fixing the line and running the import again
-cannot make a case twice. The cases are then written in transactions of
-``--batch`` lines, each case screened and recorded as ``cases submit``
-records it (the same events, the same decision). A line the database refuses
-when its turn comes (an idempotency key already used for another request,
-a requester the user may not submit for) is named and the others go on:
-whether it is refused depends on what the database holds then, which a
-check beforehand could not promise; the import ends with exit code 1.
+Every line is read, screened and checked against what the user may submit
+before anything is written, so a file with a line that is not a request (not
+JSON, a field missing, a system the catalog does not know) or that the user
+may not submit (another party's requester, a level above their clearance) is
+refused whole, in one line naming the file and the line, and leaves no case
+behind: fixing the line and running the import again cannot make a case
+twice. The cases are then written in transactions of ``--batch`` lines, each
+case screened and recorded as ``cases submit`` records it (the same events,
+the same decision). A line refused only when its turn comes (an idempotency
+key another request holds, which is looked up under the writers' lock) is
+named and the others go on:
+that depends on what the database holds then, which a check beforehand could
+not promise; the import ends with exit code 1.
 
 A line is a request, as ``cases submit`` reads it, or an object holding one
 as ``request`` with an ``idempotency_key`` and a ``classification``
@@ -84,8 +86,8 @@ def import_cases(
     scenario: ScenarioOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Submit every request of a JSON-lines file as a case: all lines checked first, then
-    written in transactions of --batch cases."""
+    """Submit every request of a JSON-lines file as a case: all lines checked first (read,
+    screened, and allowed to the user), then written in transactions of --batch cases."""
     lines = [
         (number, raw)
         for number, raw in enumerate(read_bytes(file).split(b"\n"), start=1)
@@ -112,6 +114,9 @@ def import_cases(
             except ClearanceError as exc:
                 raise InputError(f"{file}:{number}", exc.message) from None
             progress.advance(task)
+    for (number, _), refused_now in zip(lines, service.refusals(asks), strict=True):
+        if refused_now is not None:  # the file is refused whole: nothing of it is written
+            raise InputError(f"{file}:{number}", refused_now.message)
     cases: list[int | None] = []
     new = existing = 0
     refused: list[dict[str, Any]] = []

@@ -51,6 +51,7 @@ class CaseService:
         self.submit_and_show = submission.submit_and_show
         self.prepare = submission.prepare
         self.submit_many = submission.submit_many
+        self.refusals = submission.refusals
         self.answer = commands.answer
         self.withdraw = commands.withdraw
         questions = CaseQuestions(store, self.clocks)

@@ -35,6 +35,7 @@ from clearance.core.events import ABSENT, CaseStateChanged, CaseSubmitted
 from clearance.core.request import AnyRequest, parse_request
 from clearance.core.workflow import CaseState, state_after_screening
 from clearance.errors import (
+    ClearanceError,
     ConflictError,
     InputError,
     NotFoundError,
@@ -215,6 +216,28 @@ class CaseSubmission:
             case_id,
             None if reads_stock else decision,
         )
+
+    def refusals(self, asks: Sequence[Ask]) -> list[ClearanceError | None]:
+        """Whether each ask's submitter may submit it, as the store stands now: what refuses it
+        (``PermissionDenied``, an unknown user), or None. Lets a bulk import refuse a file
+        whole, before anything of it is written."""
+        found: list[ClearanceError | None] = []
+        with self.store.reading() as tx:
+            principals: dict[str, Principal] = {}
+            for ask in asks:
+                try:
+                    if ask.actor not in principals:
+                        principals[ask.actor] = submitter(tx, ask.actor)
+                    check(
+                        principals[ask.actor],
+                        Action.CASE_SUBMIT,
+                        Submission(ask.request.requester, ask.classification),
+                    )
+                except _REFUSALS as refused:
+                    found.append(refused)
+                else:
+                    found.append(None)
+        return found
 
     def submit_many(self, asks: Sequence[Ask]) -> list[Submitted | BaseException]:
         """Every ask in one transaction, in order; each one's answer, or what refused it.
