@@ -10,9 +10,8 @@ twice. The cases are then written in transactions of ``--batch`` lines, each
 case screened and recorded as ``cases submit`` records it (the same events,
 the same decision). A line refused only when its turn comes (an idempotency
 key another request holds, which is looked up under the writers' lock) is
-named and the others go on:
-that depends on what the database holds then, which a check beforehand could
-not promise; the import ends with exit code 1.
+named and the others go on: that depends on what the database holds then,
+which a check beforehand could not promise; the import ends with exit code 1.
 
 A line is a request, as ``cases submit`` reads it, or an object holding one
 as ``request`` with an ``idempotency_key`` and a ``classification``
