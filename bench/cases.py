@@ -309,13 +309,18 @@ def list_latency(service: CaseService, database: Database, calls: int) -> dict[s
     }
 
 
-def run_one(url: str, args: argparse.Namespace, screener: Screener) -> dict[str, Any]:
+def _fresh_store(url: str, screener: Screener) -> tuple[Database, SystemKey, Store, CaseService]:
+    """A migrated database at ``url`` with a system key of its own and the demo users."""
     database = open_database(url)
     database.migrate()
     key = SystemKey.create(Path(tempfile.mkdtemp(prefix="clearance-bench-")) / "system.key")
     store = Store(database, sealer=key)
     _users(store, screener)
-    service = CaseService(store, screener, default_sla_days=14)
+    return database, key, store, CaseService(store, screener, default_sla_days=14)
+
+
+def run_one(url: str, args: argparse.Namespace, screener: Screener) -> dict[str, Any]:
+    database, key, store, service = _fresh_store(url, screener)
     requests = request_mix([s.id for s in screener.catalog.systems], args.cases)
     result: dict[str, Any] = {"submit": submit_rate(service, screener, requests, args.threads)}
     _grow_ledger(database, key, args.events)
@@ -328,12 +333,7 @@ def run_one(url: str, args: argparse.Namespace, screener: Screener) -> dict[str,
 
 def submit_only(url: str, args: argparse.Namespace, screener: Screener) -> dict[str, float]:
     """(a) alone, on a fresh database at ``url``."""
-    database = open_database(url)
-    database.migrate()
-    key = SystemKey.create(Path(tempfile.mkdtemp(prefix="clearance-bench-")) / "system.key")
-    store = Store(database, sealer=key)
-    _users(store, screener)
-    service = CaseService(store, screener, default_sla_days=14)
+    database, _, _, service = _fresh_store(url, screener)
     requests = request_mix([s.id for s in screener.catalog.systems], args.cases)
     try:
         return submit_rate(service, screener, requests, args.threads)

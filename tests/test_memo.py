@@ -24,6 +24,7 @@ from clearance.policy.memo import Key, Memo
 from clearance.policy.pack import ScenarioPack
 from clearance.service.replay import Rejudger
 from clearance.store.stored_cases import StoredCase
+from tests.worlds import ATACMS
 
 from .conftest import NOW
 from .test_properties import make_bundle, make_screener
@@ -188,16 +189,7 @@ def test_stockpile_facts_tell_questions_apart(screener: Screener) -> None:
             '  context has stockpile && context.stockpile.after == "red" };',
         ],
     )
-    request = parse_request(
-        {
-            "action": "transfer",
-            "requester": "US",
-            "recipient": "UA",
-            "system": "atacms",
-            "quantity": 100,
-            "date": "2025-09-01",
-        }
-    )
+    request = parse_request(ATACMS)
     green = screener.stockpile_facts(request, request.date)
     assert green is not None
     short = dataclasses.replace(green, committed=800, now=Rating.RED, after=Rating.RED)

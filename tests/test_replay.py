@@ -37,6 +37,7 @@ from clearance.store.compared_parts import ComparedParts
 from clearance.store.db import open_database
 from clearance.store.repository import Store
 from clearance.store.stored_cases import StoredCase, stored_cases
+from tests.worlds import ATACMS
 
 from .conftest import NOW
 from .databases import Template, clone_made_once
@@ -258,16 +259,7 @@ def test_replay_judges_a_transfer_on_the_stock_facts_its_decision_recorded(
     """The stock a transfer was judged on is the stock of its day, not of the replay's: a
     case recorded as leaving the US stock red stays under review, though the stock
     worked out again today would leave it green (and permit it)."""
-    request = parse_request(
-        {
-            "action": "transfer",
-            "requester": "US",
-            "recipient": "UA",
-            "system": "atacms",
-            "quantity": 100,
-            "date": "2025-09-01",
-        }
-    )
+    request = parse_request(ATACMS)
     worked_out = screener.stockpile_facts(request, request.date)
     assert worked_out is not None
     assert worked_out.after is Rating.GREEN

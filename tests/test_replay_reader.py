@@ -24,6 +24,7 @@ from clearance.core.request import parse_request
 from clearance.policy.engine import Screener
 from clearance.store.case_text import decision_text, read_decision, read_request, request_text
 from clearance.store.compared_parts import ComparedParts, read_compared, read_request_text
+from tests.worlds import ATACMS
 
 from .conftest import NOW
 
@@ -160,16 +161,7 @@ def test_a_stored_decision_reads_the_same_lean(screener: Screener, data: dict[st
     ],
 )
 def test_a_damaged_decision_is_refused_the_same_lean(screener: Screener, change: Any) -> None:
-    request = parse_request(
-        {
-            "action": "transfer",
-            "requester": "US",
-            "recipient": "UA",
-            "system": "atacms",
-            "quantity": 100,
-            "date": "2025-09-01",
-        }
-    )
+    request = parse_request(ATACMS)
     record = screener.decide(request, decision_id="d", now=NOW).as_dict()
     assert record["stockpile"] is not None
     change(record)

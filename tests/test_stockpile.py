@@ -39,16 +39,8 @@ from clearance.policy.engine import Screener
 from clearance.policy.pack import default_pack_path, load_pack
 from clearance.service.accounts import Accounts
 from tests.cli_support import Cli, pin_the_commands_clock
-from tests.worlds import G2, G5, T0, FreshStore, FreshWorld, World
+from tests.worlds import ATACMS, G2, G5, T0, FreshStore, FreshWorld, World
 
-ATACMS = {
-    "action": "transfer",
-    "requester": "US",
-    "recipient": "UA",
-    "system": "atacms",
-    "quantity": 100,
-    "date": "2025-09-01",
-}
 DAY = dt.date(2025, 9, 1)
 
 

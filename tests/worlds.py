@@ -40,6 +40,15 @@ G5 = {
     "funding": "european-partners",
     "date": "2025-08-28",
 }
+ATACMS = {
+    "action": "transfer",
+    "requester": "US",
+    "recipient": "UA",
+    "system": "atacms",
+    "quantity": 100,
+    "date": "2025-09-01",
+}
+"""A US transfer of ATACMS from its tracked stock: green after, 1,000 on hand."""
 
 
 @dataclass
