@@ -112,6 +112,12 @@ class _Batch:
             self.principals[actor] = submitter(self.tx, actor)
         return self.principals[actor]
 
+    def may_submit(self, ask: Ask) -> Principal:
+        """The ask's submitter, once the door lets them submit it; its refusal if not."""
+        acting = self.principal(ask.actor)
+        check(acting, Action.CASE_SUBMIT, Submission(ask.request.requester, ask.classification))
+        return acting
+
 
 class CaseSubmission:
     """Submitting cases over one store and one screener (the scenario pack in force): its
@@ -223,16 +229,10 @@ class CaseSubmission:
         whole, before anything of it is written."""
         found: list[ClearanceError | None] = []
         with self.store.reading() as tx:
-            principals: dict[str, Principal] = {}
+            batch = _Batch(tx, asks)
             for ask in asks:
                 try:
-                    if ask.actor not in principals:
-                        principals[ask.actor] = submitter(tx, ask.actor)
-                    check(
-                        principals[ask.actor],
-                        Action.CASE_SUBMIT,
-                        Submission(ask.request.requester, ask.classification),
-                    )
+                    batch.may_submit(ask)
                 except _REFUSALS as refused:
                     found.append(refused)
                 else:
@@ -305,9 +305,7 @@ class CaseSubmission:
                 )
             reader = batch.principal(ask.actor).user
             return view_in(tx, earlier, reader, system_key, self.clocks), False
-        acting = batch.principal(ask.actor)
-        check(acting, Action.CASE_SUBMIT, Submission(ask.request.requester, ask.classification))
-        return _Admitted(acting, decision)
+        return _Admitted(batch.may_submit(ask), decision)
 
     def _write(
         self, batch: _Batch, ask: Ask, admitted: _Admitted, system_key: str | None

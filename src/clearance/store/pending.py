@@ -9,11 +9,12 @@ after those its rows name (a case before its conditions).
 
 Nothing may read around them: they are sent before any statement that writes
 (a row of another table may name a pending case), before any read of a table
-they are for, before the session's own flush, and before the transaction
-commits (``Pending.watch``). A read that names the tables it reads in its
-execution options (``READS``) is checked against those; any other read's
-tables are found by walking the statement, which costs more than a simple
-query. So a transaction sees its own rows as if each had been written at once; a row the database refuses is refused when they are
+they are for and before the session's own flush (``Pending.watch``), and
+before the transaction commits (the store sends them then). A read that names
+the tables it reads in its execution options (``READS``) is checked against
+those; any other read's tables are found by walking the statement, which
+costs more than a simple query. So a transaction sees its own rows as if each
+had been written at once; a row the database refuses is refused when they are
 sent, as a ``ConflictError`` saying what its table's rows conflict over.
 """
 
