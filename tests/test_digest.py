@@ -29,6 +29,8 @@ _scalars = st.one_of(
     st.integers(min_value=-(2**53) - 2, max_value=2**53 + 2),
     st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1),
     st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(min_value=1e-5, max_value=1e17),  # around the edges of the plain notation
+    st.sampled_from([1e-4, 0.0001000001, 9.999e15, 1e16, 0.1, 0.3, 1 / 3, 2.0, -0.25]),
     st.text(max_size=8),
     st.text(alphabet=st.characters(max_codepoint=0x20), max_size=4),  # control characters
 )
@@ -78,6 +80,7 @@ def test_a_plain_value_takes_the_fast_path_and_is_rfc8785() -> None:
         "date": "2025-08-28",
         "notes": ["line\nbreak", 'quote " and \\ slash', "\x01\x1f\x7f", "Київ ✓ 😀"],
         "flags": {"b": True, "a": False},
+        "shares": [0.3, 1 / 3, -0.25, 0.0001, 123456789.25],
     }
     assert _plain(request)
     assert canonical_json(request) == rfc8785.dumps(request)
@@ -88,7 +91,9 @@ def test_a_plain_value_takes_the_fast_path_and_is_rfc8785() -> None:
     [
         ({"\ue000": 1, "\U0001f600": 2}, "UTF-16 order differs from code point order"),
         ({"é": 1}, "a non-ASCII key"),
-        ([1.5], "a float"),
+        ([2.0], "a whole float"),
+        ([1e-5], "a float written with an exponent"),
+        ([1e16], "a float written with an exponent"),
         ([2**53], "an integer beyond 2**53 - 1"),
         ((1, 2), "a tuple"),
         ({1: "a"}, "a key that is not text"),

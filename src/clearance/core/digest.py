@@ -15,10 +15,11 @@ reproduced by RFC 8785 too; a verifier never re-encodes an event's body, it
 hashes the text stored.
 
 That equality is also why ``canonical_json`` is fast: a value of that plain
-shape (checked, not assumed) is written by the standard library's C encoder,
-and anything else (a float, a non-ASCII key, an integer beyond 2**53 - 1, a
-subclass, a tuple, a string with a lone surrogate) by ``rfc8785``, the
-reference. ``rfc8785`` is pure Python: about 10 µs for a request and 160 for a
+shape (checked, not assumed; fractions such as a holder's share included) is
+written by the standard library's C encoder, and anything else (a whole,
+very large or very small float, a non-ASCII key, an integer beyond
+2**53 - 1, a subclass, a tuple, a string with a lone surrogate) by
+``rfc8785``, the reference. ``rfc8785`` is pure Python: about 10 µs for a request and 160 for a
 decision record, where the check and the C encoder take about a third of that
 (docs/benchmarks.md). A property test holds the two paths to the same bytes
 (tests/test_digest.py).
@@ -47,7 +48,8 @@ _plain_encode = json.JSONEncoder(
 
 def _plain(value: Any, depth: int = 0) -> bool:
     """Whether ``value`` has the shape for which sorted, compact standard JSON is RFC 8785:
-    exact ``str``, ``bool``, ``None``, ``int`` within 2**53 - 1, ``list``, and ``dict``
+    exact ``str``, ``bool``, ``None``, ``int`` within 2**53 - 1, a ``float`` with a fraction
+    written without an exponent (a consent holder's share), ``list``, and ``dict``
     with ASCII string keys (code point order is then UTF-16 order), not nested deeper
     than the encoder needs to be careful about."""
     kind = type(value)
@@ -55,6 +57,12 @@ def _plain(value: Any, depth: int = 0) -> bool:
         return True
     if kind is int:
         return bool(-_SAFE_INTEGER <= value <= _SAFE_INTEGER)
+    if kind is float:
+        # Python's repr and ECMAScript's Number.toString give the same shortest digits (rfc8785
+        # itself starts from repr); they agree on the notation too for a fraction whose
+        # magnitude is within [1e-4, 1e16). Integral floats (repr "2.0", RFC "2") and the
+        # exponent forms go to rfc8785.
+        return bool(1e-4 <= abs(value) < 1e16) and not value.is_integer()
     if depth >= _PLAIN_DEPTH:
         return False
     if kind is dict:
