@@ -13,7 +13,7 @@ from clearance.core.digest import canonical_json, canonical_json_with
 from clearance.service import audit
 from clearance.store.records import LedgerRecord
 
-from .worlds import G2, T0, World
+from .worlds import G2, G5, T0, World
 
 
 def _request(number: int) -> dict[str, Any]:
@@ -86,3 +86,26 @@ def test_a_known_member_is_spliced_as_its_canonical_text() -> None:
     # A value that holds the marker's text is encoded whole instead.
     tricky = {"within": {"decision": decision, "b": "\x00clearance-known-member\x00decision"}}
     assert canonical_json_with(tricky, "within", known) == canonical_json(tricky).decode()
+
+
+def test_a_denied_submission_looks_up_no_commitment_it_cannot_hold(world: World) -> None:
+    """A case denied as it is submitted has committed nothing: nothing of it is looked up
+    to release (one query a denied submission used to send). Its screening still reads the
+    giver's stock, which its decision states."""
+    unfunded = {**G5, "funding": None}  # the same sale funded otherwise is prohibited
+    ask = world.cases.prepare(unfunded, actor="us.liaison", now=T0, idempotency_key="denied")
+    read: list[str] = []
+
+    def seen(_c: Any, _cur: Any, statement: str, _p: Any, _ctx: Any, _many: bool) -> None:
+        if (
+            statement.lstrip().upper().startswith("SELECT")
+            and "stock_movements.case_id" in statement
+        ):
+            read.append(statement)
+
+    event.listen(world.store.database.engine, "before_cursor_execute", seen)
+    (answer,) = world.cases.submit_many([ask])
+
+    assert not isinstance(answer, BaseException)
+    assert answer[0].case.state.value == "denied"
+    assert read == []

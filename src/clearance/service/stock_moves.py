@@ -94,20 +94,24 @@ def case_movements(
     done: int | None,
     now: dt.datetime,
     actor: str,
+    submitted: bool = False,
 ) -> LedgerRecord | None:
     """Record the stock a case's move to ``state`` moves; returns the ledger event that says
     so (None when nothing moves).
 
     ``done`` is the quantity drawn (for ``executed`` and ``partly_executed``). Untracked positions
     do not move; whether a position is tracked is read only when the move
-    would move it.
+    would move it. ``submitted``: the case is being submitted in this move, so it has
+    committed nothing that could be released (a denied submission reads nothing here).
     """
     if state not in _MOVING_STATES:
         return None  # in review, cleared, suspended: nothing is promised or moved
     day = now.date()
     giver = request.requester
     moves: list[Movement] = []
-    if state in _ENDED_STATES or (state is CaseState.PARTLY_EXECUTED and done):
+    if not submitted and (
+        state in _ENDED_STATES or (state is CaseState.PARTLY_EXECUTED and done)
+    ):
         committed = tx.stock.committed_by_case(case_id)
         if state is CaseState.PARTLY_EXECUTED:
             committed = min(committed, done or 0)

@@ -413,6 +413,7 @@ class CaseSubmission:
             done=None,
             now=now,
             actor=SYSTEM,
+            submitted=True,
         )
         if moved is not None:
             events.append(moved)
