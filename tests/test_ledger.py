@@ -25,6 +25,7 @@ from clearance.core.events import CaseStateChanged, ConditionMet
 from clearance.errors import LedgerBroken, StoreError
 from clearance.service import anchoring, audit, ledger_files
 from clearance.service.anchoring import WITNESS_FILE, SystemKey, Witness
+from clearance.store import ledger as store_ledger
 from clearance.store.repository import Store
 
 T0 = dt.datetime(2025, 6, 15, tzinfo=dt.UTC)
@@ -209,6 +210,45 @@ def test_a_forged_event_appended_with_a_correct_hash_is_caught(
     # The system will not vouch for it either: no checkpoint is signed over it.
     with pytest.raises(LedgerBroken, match="event 41"):
         anchoring.checkpoint(store, now=T0, reason="on demand")
+
+
+def test_a_checkpoint_checks_no_signature_of_a_seal_its_own_process_made(
+    store: Store, system_key: SystemKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seals this process made are compared with what it made: a checkpoint over its own
+    writes verifies no signature again (they were a tenth of a submission's time)."""
+    _fill(store, 40)
+    checked: list[int] = []
+    real = store_ledger.seal_valid
+
+    def counted(public_key: str, seq: int, hash: str, seal: str | None) -> bool:
+        checked.append(seq)
+        return real(public_key, seq, hash, seal)
+
+    monkeypatch.setattr(store_ledger, "seal_valid", counted)
+    anchoring.checkpoint(store, now=T0, reason="on demand")
+    assert checked == []
+
+
+def test_a_seal_swapped_on_an_event_this_process_sealed_is_still_caught(
+    store: Store, system_key: SystemKey
+) -> None:
+    """What the key remembers is the seal itself, not only that it sealed the event: another
+    event's real seal put in its place is checked by signature, and refused."""
+    _fill(store, 40)
+    _sql(store, "UPDATE ledger SET seal = :s WHERE seq = 25", s=str(_row(store, 24)["seal"]))
+    with pytest.raises(LedgerBroken, match="event 25 is not sealed by the system key"):
+        anchoring.checkpoint(store, now=T0, reason="on demand")
+
+
+def test_a_key_remembers_only_its_latest_seals(system_key: SystemKey) -> None:
+    """Memory stays bounded: beyond ``REMEMBERED`` seals the oldest is forgotten (and would be
+    checked by its signature)."""
+    seals = [system_key.seal(seq, f"sha256:{seq:064x}") for seq in range(SystemKey.REMEMBERED + 1)]
+    assert not system_key.made(0, f"sha256:{0:064x}", seals[0])
+    last = SystemKey.REMEMBERED
+    assert system_key.made(last, f"sha256:{last:064x}", seals[last])
+    assert not system_key.made(last, f"sha256:{last:064x}", seals[last - 1])
 
 
 def test_a_rewritten_history_is_located_at_the_first_rewritten_event(

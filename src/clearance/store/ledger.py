@@ -51,6 +51,11 @@ class Sealer(Protocol):
     def seal(self, seq: int, hash: str) -> str:
         """The signature over an event's sequence number and hash (``core.anchors``)."""
 
+    def made(self, seq: int, hash: str, seal: str) -> bool:
+        """Whether this key made exactly ``seal`` over ``seq`` and ``hash`` in this process:
+        such a seal verifies by construction (Ed25519 signatures are deterministic), so a
+        checkpoint need not check it again. False for any seal it does not remember."""
+
     def checkpoint(self, seq: int, head: str, at: dt.datetime) -> Checkpoint:
         """A signed checkpoint of the ledger ending at ``seq`` with ``head``."""
 
@@ -200,16 +205,19 @@ class LedgerTables:
         if sealer is None:
             raise StoreError("there is no system key to sign with; run 'clearance init'")
         seq, head = self.head()
-        problem = self._tail_problem(sealer.public_key, seq, unsealed=unsealed)
+        problem = self._tail_problem(sealer, seq, unsealed=unsealed)
         if problem is not None:
             raise LedgerBroken(f"not signing a checkpoint over the ledger: {problem}")
         made = sealer.checkpoint(seq, head, at)
         self._checkpoints.add(made, reason)
         return made
 
-    def _tail_problem(self, public_key: str, head_seq: int, *, unsealed: bool) -> str | None:
-        """What is wrong with the events after the last checkpoint signed by ``public_key``, or
-        with the ledger against the witness."""
+    def _tail_problem(self, sealer: Sealer, head_seq: int, *, unsealed: bool) -> str | None:
+        """What is wrong with the events after the last checkpoint signed by the sealer's key,
+        or with the ledger against the witness. A seal is compared with the one the sealer
+        remembers making before its signature is checked (most of the tail was sealed by this
+        process, and checking a signature costs more than writing the event)."""
+        public_key = sealer.public_key
         last = self._checkpoints.last_signed(public_key)
         since, prev = (0, GENESIS) if last is None else (last.seq, last.head)
         if since > head_seq:
@@ -258,8 +266,12 @@ class LedgerTables:
             if row[1] == Scheme.V1 and not sealed:
                 continue  # written before seals existed: the upgrade's checkpoint vouches for it
             sealed = True
-            if not seal_valid(public_key, row[0], as_text(row[5]), as_text(row[7])):
-                return f"event {row[0]} is not sealed by the system key"
+            seq, hash, seal = row[0], as_text(row[5]), as_text(row[7])
+            if not (
+                (seal is not None and sealer.made(seq, hash, seal))
+                or seal_valid(public_key, seq, hash, seal)
+            ):
+                return f"event {seq} is not sealed by the system key"
         return None
 
     def unsealed_tail(self) -> bool:
