@@ -219,7 +219,7 @@ def test_a_checkpoint_checks_no_signature_of_a_seal_its_own_process_made(
     writes verifies no signature again (they were a tenth of a submission's time)."""
     _fill(store, 40)
     checked: list[int] = []
-    real = store_ledger.seal_valid
+    real = seal_valid
 
     def counted(public_key: str, seq: int, hash: str, seal: str | None) -> bool:
         checked.append(seq)
