@@ -118,6 +118,14 @@ movement_lists = st.lists(
 )
 
 
+def _stored(movements: list[Movement], day: dt.date) -> tuple[int, int] | None:
+    """What the store must give as a position's balance on ``day``: None before it moved."""
+    if not any(m.on <= day for m in movements):
+        return None
+    expected = balance_of(movements, day)
+    return (expected.on_hand, expected.committed)
+
+
 @settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -134,6 +142,10 @@ def test_the_rating_as_of_a_date_is_the_rating_of_the_movements_up_to_it(
     with fresh_store() as store:
         with store.transaction() as tx:
             tx.stock.add(movements, at=T0, actor="test")
+            # Read back in the transaction that holds them, as a submission's screening does.
+            assert [tx.stock.total("US", "atacms", day) for day in days] == [
+                _stored(movements, day) for day in days
+            ]
         with store.reading() as tx:
             for day in days:
                 stored = tx.stock.total("US", "atacms", day)

@@ -50,8 +50,16 @@ _ON_HAND, _COMMITTED = _signed(0), _signed(1)
 """Made once: building the expression costs more than the query it is in (a submission of
 a transfer reads both)."""
 
+_LAST_DAY = (
+    select(func.max(StockMovement.day))
+    .where(StockMovement.holder == StockTotal.holder, StockMovement.system == StockTotal.system)
+    .scalar_subquery()
+)
+"""A position's last movement day (the index on position and day finds it without a scan)."""
+
 _MOVEMENTS = {READS: frozenset({"stock_movements"})}
 _TOTALS = {READS: frozenset({"stock_totals"})}
+_BOTH = {READS: frozenset({"stock_movements", "stock_totals"})}
 """What the reads of a submission read, so that the rows it holds back stay held
 (``store.pending``)."""
 
@@ -121,12 +129,28 @@ class StockTables:
             cursor.close()
 
     def total(self, holder: str, system: str, on: dt.date | None = None) -> tuple[int, int] | None:
-        """A position's (on-hand change, committed change) up to ``on``; None if none moved it yet."""
+        """A position's (on-hand change, committed change) up to ``on``; None if none moved it yet.
+
+        On or after the position's last movement that is its running total, read with the
+        last movement's day in one statement; only a day before it sums the movements up to
+        it, which grow with the position's history (a transfer's screening reads its
+        giver's balance on the day it names, usually today or later).
+        """
         if on is None:
             row = self._session.get(
                 StockTotal, (holder, system), populate_existing=True, execution_options=_TOTALS
             )
             return None if row is None else (row.on_hand, row.committed)
+        latest = self._session.execute(
+            select(StockTotal.on_hand, StockTotal.committed, _LAST_DAY).where(
+                StockTotal.holder == holder, StockTotal.system == system
+            ),
+            execution_options=_BOTH,
+        ).first()
+        if latest is None or latest[2] is None:
+            return None
+        if latest[2] <= on:
+            return (int(latest[0]), int(latest[1]))
         count, hand, committed = self._session.execute(
             select(func.count(), _ON_HAND, _COMMITTED).where(
                 StockMovement.holder == holder,
