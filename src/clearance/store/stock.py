@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, case, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from clearance.core.stockpile import Movement, MovementKind
@@ -50,12 +50,24 @@ _ON_HAND, _COMMITTED = _signed(0), _signed(1)
 """Made once: building the expression costs more than the query it is in (a submission of
 a transfer reads both)."""
 
+_POSITION = (StockTotal.holder == bindparam("holder"), StockTotal.system == bindparam("system"))
 _LAST_DAY = (
     select(func.max(StockMovement.day))
     .where(StockMovement.holder == StockTotal.holder, StockMovement.system == StockTotal.system)
     .scalar_subquery()
 )
-"""A position's last movement day (the index on position and day finds it without a scan)."""
+_TOTAL_NOW = select(StockTotal.on_hand, StockTotal.committed).where(*_POSITION)
+_TOTAL_LATEST = select(StockTotal.on_hand, StockTotal.committed, _LAST_DAY).where(*_POSITION)
+"""A position's running total and its last movement's day (the index on position and day
+finds that without a scan)."""
+_TOTAL_ON = select(func.count(), _ON_HAND, _COMMITTED).where(
+    StockMovement.holder == bindparam("holder"),
+    StockMovement.system == bindparam("system"),
+    StockMovement.day <= bindparam("on"),
+)
+_BY_CASE = select(_COMMITTED).where(StockMovement.case_id == bindparam("case_id"))
+"""The statements a submission sends, built once with parameters: building a statement
+cost more than running it."""
 
 _MOVEMENTS = {READS: frozenset({"stock_movements"})}
 _TOTALS = {READS: frozenset({"stock_totals"})}
@@ -136,37 +148,23 @@ class StockTables:
         it, which grow with the position's history (a transfer's screening reads its
         giver's balance on the day it names, usually today or later).
         """
+        position = {"holder": holder, "system": system}
         if on is None:
-            row = self._session.get(
-                StockTotal, (holder, system), populate_existing=True, execution_options=_TOTALS
-            )
-            return None if row is None else (row.on_hand, row.committed)
-        latest = self._session.execute(
-            select(StockTotal.on_hand, StockTotal.committed, _LAST_DAY).where(
-                StockTotal.holder == holder, StockTotal.system == system
-            ),
-            execution_options=_BOTH,
-        ).first()
+            now = self._session.execute(_TOTAL_NOW, position, execution_options=_TOTALS).first()
+            return None if now is None else (int(now[0]), int(now[1]))
+        latest = self._session.execute(_TOTAL_LATEST, position, execution_options=_BOTH).first()
         if latest is None or latest[2] is None:
             return None
         if latest[2] <= on:
             return (int(latest[0]), int(latest[1]))
         count, hand, committed = self._session.execute(
-            select(func.count(), _ON_HAND, _COMMITTED).where(
-                StockMovement.holder == holder,
-                StockMovement.system == system,
-                StockMovement.day <= on,
-            ),
-            execution_options=_MOVEMENTS,
+            _TOTAL_ON, {**position, "on": on}, execution_options=_MOVEMENTS
         ).one()
         return (int(hand), int(committed)) if count else None
 
     def committed_by_case(self, case_id: str) -> int:
         """What a case has committed and not yet released (0 when it never committed)."""
-        value = self._session.scalar(
-            select(_COMMITTED).where(StockMovement.case_id == case_id),
-            execution_options=_MOVEMENTS,
-        )
+        value = self._session.scalar(_BY_CASE, {"case_id": case_id}, execution_options=_MOVEMENTS)
         return int(value or 0)
 
     def movements(
