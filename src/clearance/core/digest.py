@@ -67,11 +67,13 @@ def _plain(value: Any, depth: int = 0) -> bool:
         return False
     if kind is dict:
         for key, item in value.items():
-            if type(key) is not str or not key.isascii() or not _plain(item, depth + 1):
+            if type(key) is not str or not key.isascii():
+                return False
+            if type(item) is not str and not _plain(item, depth + 1):  # text: no call
                 return False
         return True
     if kind is list:
-        return all(_plain(item, depth + 1) for item in value)
+        return all(type(item) is str or _plain(item, depth + 1) for item in value)
     return False
 
 
