@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from .test_cli import CLI, cli_env, scenario_requests
 
 HERE = Path(__file__).parent / "screen_stream"
@@ -39,9 +41,14 @@ def _fixed(output: bytes) -> bytes:
     )
 
 
-def _start() -> subprocess.Popen[bytes]:
+WORKERS = pytest.mark.parametrize("workers", [1, 2], ids=["one process", "two workers"])
+"""The stream decided in the command's process, and by two worker processes
+(``cli.screen_workers``): each rule of the stream holds for both."""
+
+
+def _start(workers: int = 1) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [str(CLI), "screen", "-", "--json"],
+        [str(CLI), "screen", "-", "--json", "--workers", str(workers)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -49,12 +56,13 @@ def _start() -> subprocess.Popen[bytes]:
     )
 
 
-def test_the_records_are_byte_for_byte_those_of_the_previous_format() -> None:
+@WORKERS
+def test_the_records_are_byte_for_byte_those_of_the_previous_format(workers: int) -> None:
     """Every golden case of the seed pack, with bad lines among them (bad JSON, not an
     object, unknown names, a blank line, bytes that are not UTF-8, a last line with no
     newline): the output is the recorded one, placeholders aside."""
     done = subprocess.run(
-        [str(CLI), "screen", "-", "--json"],
+        [str(CLI), "screen", "-", "--json", "--workers", str(workers)],
         input=(HERE / "requests.jsonl").read_bytes(),
         capture_output=True,
         env=cli_env(200),
@@ -96,13 +104,14 @@ def _read_line(stream: int, pending: bytearray, deadline: float) -> bytes:
     return line
 
 
-def test_each_line_is_answered_before_the_stream_ends() -> None:
+@WORKERS
+def test_each_line_is_answered_before_the_stream_ends(workers: int) -> None:
     """A producer that writes a line and waits gets its record while stdin is still open:
     the command decides what has come, and does not wait for all of it."""
     requests = scenario_requests()
     pending = bytearray()
     deadline = time.monotonic() + 120
-    with _start() as process:
+    with _start(workers) as process:
         assert process.stdin is not None
         assert process.stdout is not None
         for number, case in enumerate(["G1", "G2", "G3"], start=1):
@@ -190,4 +199,46 @@ def test_a_line_escaping_half_a_surrogate_pair_gets_an_error_record(tmp_path: Pa
     assert refused.returncode != 0
     assert (
         refused.stderr == f"error: {path}: not Unicode text: \\udfff is half of a surrogate pair\n"
+    )
+
+
+@WORKERS
+def test_many_batches_come_back_in_input_order(workers: int, tmp_path: Path) -> None:
+    """Thousands of lines in many batches (a file is read 64 KiB at a time): every line is
+    answered once, numbered as it came, whichever worker decided it."""
+    requests = list(scenario_requests().values())
+    lines = [json.dumps(requests[n % len(requests)]) for n in range(6000)]
+    lines[4321] = "{not json"
+    source = tmp_path / "many.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    done = subprocess.run(
+        [str(CLI), "screen", str(source), "--json", "--workers", str(workers)],
+        capture_output=True,
+        env=cli_env(200),
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["line"] for r in records] == list(range(1, 6001))
+    assert [r["line"] for r in records if "error" in r] == [4322]
+    assert [r["request"]["system"] for r in records[:5]] == [
+        json.loads(line)["system"] for line in lines[:5]
+    ]
+
+
+def test_workers_are_for_a_stream_of_json_lines() -> None:
+    """``--workers`` decides a stream with ``--json``; asked of readable output it says so."""
+    done = subprocess.run(
+        [str(CLI), "screen", "-", "--workers", "2"],
+        input=b"",
+        capture_output=True,
+        env=cli_env(200),
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == b""
+    assert done.stderr.decode().strip() == (
+        "error: --workers: decides a stream of JSON lines with --json; give '-' or a .jsonl file"
     )

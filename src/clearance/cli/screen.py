@@ -4,7 +4,8 @@
 batches of whatever is available (one Cedar call per bundle and batch), so
 memory stays flat however long the stream, and a slow producer still gets each
 answer as soon as its line is in. A bad line yields an error record in its
-place and the stream goes on; the exit status is then 2.
+place and the stream goes on; the exit status is then 2. With `--json`,
+`--workers N` decides it in N processes (`screen_workers`), answered in order.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import gc
 import os
 import stat
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -39,6 +41,7 @@ from .render import (
     progress_bar,
 )
 from .screen_stream import Record, new_decision_id, read_lines, screened, write_json
+from .screen_workers import can_fork, stream_json
 
 
 def read_request_file(path: Path) -> AnyRequest:
@@ -47,12 +50,19 @@ def read_request_file(path: Path) -> AnyRequest:
 
 
 def stream(
-    screener: Screener, fd: int, console: Console, *, as_json: bool, as_of: dt.date | None
+    screener: Screener,
+    fd: int,
+    console: Console,
+    *,
+    as_json: bool,
+    as_of: dt.date | None,
+    workers: int = 1,
 ) -> bool:
     """Screen JSON lines from ``fd`` to standard output; returns True if any line was bad.
 
     With ``as_json`` each batch's records go out as plain JSON text
-    (``screen_stream.write_json``); otherwise ``console`` prints one line a record.
+    (``screen_stream.write_json``), decided by ``workers`` processes when more than one
+    (``screen_workers``); otherwise ``console`` prints one line a record.
     Reading a file (not a pipe) with a terminal on stderr shows a progress bar there.
     """
     any_bad = False
@@ -62,6 +72,16 @@ def stream(
     # What start-up loaded (the pack, the modules) lives as long as the process: frozen,
     # the collector's full passes over a long stream no longer scan it (7% of the time).
     gc.freeze()
+
+    def read() -> None:
+        if size:
+            progress.update(task, completed=os.lseek(fd, 0, os.SEEK_CUR))
+
+    if as_json and workers > 1 and can_fork():
+        with progress:
+            return stream_json(
+                screener, read_lines(fd), sys.stdout, as_of=as_of, workers=workers, read=read
+            )
     with progress:
         for records in screened(screener, read_lines(fd), as_of=as_of):
             any_bad |= any(isinstance(item, ClearanceError) for _, item in records)
@@ -69,8 +89,7 @@ def stream(
                 write_json(records, sys.stdout)
             else:
                 _print_lines(records, console)
-            if size:
-                progress.update(task, completed=os.lseek(fd, 0, os.SEEK_CUR))
+            read()
     return any_bad
 
 
@@ -115,23 +134,43 @@ def _source(request: str | None) -> str:
     return "-"
 
 
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=64,
+        help="Processes that decide a stream of JSON lines with --json, in input order"
+        " (more use more cores).",
+    ),
+]
+
+
 def screen(
     request: RequestArgument = None,
     scenario: ScenarioOption = None,
     as_of: AsOfOption = None,
     json_output: JsonOption = False,
+    workers: WorkersOption = 1,
 ) -> None:
     """Decide requests: who must consent, and is it permitted, for review, or prohibited."""
     request = _source(request)
     on = parse_date(as_of)
+    is_stream = request == "-" or request.endswith((".jsonl", ".ndjson"))
+    if workers > 1 and not (is_stream and json_output):
+        raise InputError(
+            "--workers", "decides a stream of JSON lines with --json; give '-' or a .jsonl file"
+        )
     screener = Screener(screening_pack(scenario))
     console = Console()
-    if request == "-" or request.endswith((".jsonl", ".ndjson")):
-        if request == "-":
-            any_bad = stream(screener, sys.stdin.fileno(), console, as_json=json_output, as_of=on)
-        else:
-            with open_input(Path(request)) as lines:
-                any_bad = stream(screener, lines.fileno(), console, as_json=json_output, as_of=on)
+    if is_stream:
+        with ExitStack() as closing:
+            fd = (
+                sys.stdin.fileno()
+                if request == "-"
+                else closing.enter_context(open_input(Path(request))).fileno()
+            )
+            any_bad = stream(screener, fd, console, as_json=json_output, as_of=on, workers=workers)
         if any_bad:
             raise typer.Exit(2)
         return

@@ -31,7 +31,15 @@ from clearance.policy.engine import Screener
 from .context import now
 from .json_input import read_json_line
 
-__all__ = ["Record", "json_record", "new_decision_id", "read_lines", "screened", "write_json"]
+__all__ = [
+    "Record",
+    "json_record",
+    "json_text",
+    "new_decision_id",
+    "read_lines",
+    "screened",
+    "write_json",
+]
 
 _READ_SIZE = 1 << 16
 _MAX_BATCH = 1024
@@ -69,11 +77,11 @@ def _parse_line(raw: bytes, screener: Screener) -> AnyRequest:
 
 
 def screened(
-    screener: Screener, batches: Iterable[list[bytes]], *, as_of: dt.date | None
+    screener: Screener, batches: Iterable[list[bytes]], *, as_of: dt.date | None, start: int = 0
 ) -> Iterator[list[Record]]:
     """Each batch of lines decided in one ``decide_many``; blank lines give no record but
-    keep their number."""
-    number = 0
+    keep their number. ``start``: how many lines of the stream came before the first batch."""
+    number = start
     for batch in batches:
         slots: list[tuple[int, AnyRequest | ClearanceError]] = []
         for offset, raw in enumerate(batch, start=1):
@@ -103,7 +111,12 @@ def json_record(line: int, item: Decision | ClearanceError) -> dict[str, Any]:
     return {"line": line, **item.as_dict()}
 
 
+def json_text(records: list[Record]) -> str:
+    """A batch of records as compact JSON, one a line."""
+    return "".join([_encode(json_record(line, item)) + "\n" for line, item in records])
+
+
 def write_json(records: list[Record], out: TextIO) -> None:
     """A batch of records as compact JSON, one a line, in one write, flushed."""
-    out.write("".join([_encode(json_record(line, item)) + "\n" for line, item in records]))
+    out.write(json_text(records))
     out.flush()
