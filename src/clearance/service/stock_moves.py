@@ -109,9 +109,7 @@ def case_movements(
     day = now.date()
     giver = request.requester
     moves: list[Movement] = []
-    if not submitted and (
-        state in _ENDED_STATES or (state is CaseState.PARTLY_EXECUTED and done)
-    ):
+    if not submitted and (state in _ENDED_STATES or (state is CaseState.PARTLY_EXECUTED and done)):
         committed = tx.stock.committed_by_case(case_id)
         if state is CaseState.PARTLY_EXECUTED:
             committed = min(committed, done or 0)
