@@ -139,9 +139,7 @@ def test_a_submission_recorded_without_a_level_is_unclassified() -> None:
 
 def test_a_submission_of_a_request_that_cannot_be_described_says_so() -> None:
     submitted = CaseSubmitted({"action": "employ"}, "sha256:00", {})
-    assert said(submitted) == (
-        "submitted as UNCLASSIFIED: a request of another shape; screened: ?"
-    )
+    assert said(submitted) == ("submitted as UNCLASSIFIED: a request of another shape; screened: ?")
 
 
 def test_a_move_between_states_says_both_states_and_why() -> None:
@@ -157,9 +155,7 @@ def test_a_move_into_review_says_the_last_day_the_case_is_due() -> None:
     """A case due at the first moment of a day is due by the end of the day before."""
     due = dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
     moved = CaseStateChanged("submitted", "in_review", "screened", due_at=due)
-    assert said(moved) == (
-        "submitted → in review: screened; due by the end of 2025-06-30 (UTC)"
-    )
+    assert said(moved) == ("submitted → in review: screened; due by the end of 2025-06-30 (UTC)")
     unexplained = CaseStateChanged("submitted", "in_review", "", due_at=due)
     assert said(unexplained) == "submitted → in review; due by the end of 2025-06-30 (UTC)"
 
@@ -223,9 +219,7 @@ def test_a_denial_is_said_as_an_approval_is_with_denied() -> None:
     denied = ApprovalDenied(
         _statement(on_behalf_of="us.state", reason="Over the ceiling."), "sig", "key"
     )
-    assert said(denied) == (
-        "us.dod denied, signed by us.secdef for us.state: “Over the ceiling.”"
-    )
+    assert said(denied) == ("us.dod denied, signed by us.secdef for us.state: “Over the ceiling.”")
     assert said(ApprovalDenied(_statement(), "sig", "key")) == (
         "us.dod denied, signed by us.secdef"
     )
@@ -376,8 +370,7 @@ def test_a_proposal_says_its_number_holder_day_title_and_golden_cases() -> None:
         "p-1", 3, "US", dt.date(2099, 1, 1), "r", "Ceiling raised", GoldenTally(12, 1)
     )
     assert said(proposed) == (
-        "proposal 3: policy of US from 2099-01-01, “Ceiling raised”;"
-        " golden cases 12 pass, 1 fail"
+        "proposal 3: policy of US from 2099-01-01, “Ceiling raised”; golden cases 12 pass, 1 fail"
     )
 
 
