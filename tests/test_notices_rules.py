@@ -93,7 +93,7 @@ def test_a_refused_kind_is_shown_to_forty_characters() -> None:
         f"'{forty}' is not a kind of event (one of {ALL_KINDS})",
     )
     with pytest.raises(InputError) as cut:
-        parse_kinds([forty + "yz"], "notify")
+        parse_kinds([forty + "y"], "notify")
     assert cut.value.problem == f"'{forty}…' is not a kind of event (one of {ALL_KINDS})"
 
 
@@ -317,6 +317,22 @@ def test_a_refused_url_is_shown_to_eighty_characters() -> None:
 )
 def test_this_machine_is_localhost_or_a_loopback_address(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+def test_a_refused_address_names_the_field_it_was_given_in_by_default() -> None:
+    """The forms and the API show the refusal under the field ``email`` or ``webhook``."""
+    with pytest.raises(InputError) as email:
+        email_address("secdef")
+    assert (email.value.where, email.value.problem) == (
+        "email",
+        "'secdef' is not an e-mail address (local@domain)",
+    )
+    with pytest.raises(InputError) as webhook:
+        webhook_url("ftp://h.gov/")
+    assert (webhook.value.where, webhook.value.problem) == (
+        "webhook",
+        "'ftp://h.gov/' is not an https:// URL",
+    )
 
 
 # back-off ----------------------------------------------------------------------------
