@@ -142,6 +142,17 @@ def test_a_submission_of_a_request_that_cannot_be_described_says_so() -> None:
     assert said(submitted) == ("submitted as UNCLASSIFIED: a request of another shape; screened: ?")
 
 
+@pytest.mark.parametrize("target", ["RU", ["RU"], None])
+def test_a_submission_whose_target_is_not_an_object_says_its_request_is_of_another_shape(
+    target: Any,
+) -> None:
+    """A body changed outside clearance is still said in words, never an error."""
+    submitted = CaseSubmitted({**EMPLOY, "target": target}, "sha256:00", {"outcome": "permitted"})
+    assert said(submitted) == (
+        "submitted as UNCLASSIFIED: a request of another shape; screened: permitted"
+    )
+
+
 def test_a_move_between_states_says_both_states_and_why() -> None:
     moved = CaseStateChanged("in_review", "approved_with_conditions", "screened: permitted")
     assert said(moved) == "in review → approved with conditions: screened: permitted"
