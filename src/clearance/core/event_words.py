@@ -110,7 +110,7 @@ def _submitted(p: CaseSubmitted, _: Event) -> str:
     level = "UNCLASSIFIED" if p.classification is ABSENT else p.classification
     try:
         request = describe_request(dict(p.request))
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, AttributeError):
         request = "a request of another shape"
     return f"submitted as {level}: {request}; screened: {outcome_words(p.decision.get('outcome', '?'))}"
 

@@ -115,8 +115,9 @@ def email_address(text: str, field: str = "email") -> str:
     address = text.strip()
     if not address:
         raise InputError(field, "give an e-mail address, such as secdef@example.gov")
-    shown = address if len(address) <= 60 else address[:60] + "…"
-    shown = shown.encode("unicode_escape").decode("ascii")
+    shown = address[:60].encode("unicode_escape").decode("ascii")
+    if len(address) > 60:
+        shown += "…"  # after the escaping, which would show it as \u2026
     local, at, domain = address.rpartition("@")
     problem = None
     if len(address) > 254:
@@ -157,8 +158,9 @@ def webhook_url(text: str, field: str = "webhook") -> WebhookUrl:
     url = text.strip()
     if not url:
         raise InputError(field, "give the receiver's URL, such as https://hooks.example.gov/in")
-    shown = url if len(url) <= 80 else url[:80] + "…"
-    shown = shown.encode("unicode_escape").decode("ascii")
+    shown = url[:80].encode("unicode_escape").decode("ascii")
+    if len(url) > 80:
+        shown += "…"
     if len(url) > MAX_ADDRESS:
         raise InputError(field, f"'{shown}' is longer than {MAX_ADDRESS} characters")
     if not url.isascii() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
