@@ -74,7 +74,7 @@ ever notified, and well inside what JSON readers, RFC 8785 and Cedar's ``Long`` 
 def iso_date(value: object) -> object:
     """Accept exactly ``YYYY-MM-DD`` text: no timestamps, no times, no 30 February,
     and only dates of the range clearance takes (``core.dates``)."""
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return check_in_range(value)
     if not isinstance(value, str) or len(value) != 10:
         raise ValueError("must be a date written YYYY-MM-DD")
