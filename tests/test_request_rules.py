@@ -412,3 +412,12 @@ def test_a_transfer_in_brief_names_only_its_recipient() -> None:
 def test_a_stored_quantity_that_is_not_a_whole_number_is_written_as_stored() -> None:
     """A quantity kept as text is shown as it was kept, not formatted."""
     assert brief_request({**TRANSFER, "quantity": "3350"}) == "US transfers 3350 × eram to UA"
+
+
+def test_an_unknown_field_named_like_an_action_is_still_named() -> None:
+    """A field called ``transfer`` or ``employ`` is a field like any other, wherever it is."""
+    assert refusal({**TRANSFER, "transfer": True}) == ("transfer", "is not a known field")
+    assert refusal({**EMPLOY, "target": {"territory": "RU", "employ": 1}, "transfer": 1}) == (
+        "target.employ",
+        "is not a known field; also 'transfer': is not a known field",
+    )

@@ -181,9 +181,11 @@ _ADAPTER: TypeAdapter[AnyRequest] = TypeAdapter(Request)
 
 
 def _field_of(loc: tuple[int | str, ...]) -> str:
-    # Pydantic puts the discriminator's value in the path ("employ", "target", ...).
-    parts = [str(p) for p in loc if p not in ("employ", "transfer")]
-    return ".".join(parts) or "request"
+    # Pydantic puts the discriminator's value first in the path ("employ", "target", ...);
+    # a field of that name further on (an unknown "transfer") is still named.
+    if loc[:1] in (("employ",), ("transfer",)):
+        loc = loc[1:]
+    return ".".join(str(p) for p in loc) or "request"
 
 
 def _problem(error: Any) -> str:
