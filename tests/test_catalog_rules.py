@@ -99,6 +99,18 @@ def test_a_component_reached_by_two_routes_is_not_a_cycle() -> None:
     assert catalog.component("j").id == "j"
 
 
+def test_components_shared_at_every_level_are_each_checked_once() -> None:
+    """Sixty levels of sub-assemblies, each holding the next through two others: a catalog
+    whose every route is walked would never load; checked once per component, it loads at
+    once."""
+    levels = 60
+    components = [component(f"c{n}", "BB", f"a{n}", f"b{n}") for n in range(levels)]
+    for n in range(levels):
+        inside = (f"c{n + 1}",) if n + 1 < levels else ()
+        components += [component(f"a{n}", "BB", *inside), component(f"b{n}", "BB", *inside)]
+    assert len(build(components=components).components) == 3 * levels
+
+
 def test_only_a_group_has_members() -> None:
     """A state with members is refused in words; a group without members is taken."""
     with pytest.raises(ValidationError) as refused:
@@ -268,6 +280,13 @@ def test_a_zone_holds_the_regions_of_the_span_in_force_on_the_day(
     """Each span holds from its date until the next; none before the first; an empty span
     ends the zone."""
     assert Zone.model_validate(BORDER).regions_on(day) == regions
+
+
+def test_a_zone_holds_no_region_before_its_first_span() -> None:
+    """Not even those of its latest span."""
+    far = Zone.model_validate(FAR)
+    assert far.regions_on(dt.date(2025, 2, 28)) == ()
+    assert far.regions_on(dt.date(2025, 3, 1)) == ("RU-KRS",)
 
 
 def test_the_zones_of_a_region_are_those_holding_it_on_the_day_sorted() -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -100,3 +102,19 @@ def test_a_deadline_reads_as_the_last_utc_day_wholly_before_it(
     """Due at the first moment of a day reads as the day before; a microsecond later, as that
     day; a moment in another zone is read in UTC."""
     assert last_day_before(moment) == day
+
+
+@pytest.fixture
+def machine_in_tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's local time zone nine hours ahead of UTC."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("machine_in_tokyo")
+def test_a_deadline_reads_in_utc_whatever_the_machine_s_zone() -> None:
+    """At 20:00 UTC it is already the next day in Tokyo; the day read is still UTC's."""
+    assert last_day_before(dt.datetime(2025, 6, 16, 20, 0, tzinfo=dt.UTC)) == dt.date(2025, 6, 16)

@@ -26,6 +26,36 @@ from clearance.core.holders import (
 )
 from clearance.errors import NotFoundError
 
+SYSTEM: dict[str, Any] = {
+    "id": "s",
+    "name": "Striker",
+    "origin": "AA",
+    "category": "missile",
+    "range_km": 100,
+}
+
+
+def dep(component: str, share: str) -> dict[str, Any]:
+    return {"kind": "component", "component": component, "share": share}
+
+
+def comp_entry(
+    id: str, supplier: str, inside: list[dict[str, Any]] | None = None, *, see_through: bool = False
+) -> dict[str, Any]:
+    return {
+        "id": id,
+        "name": id,
+        "supplier": supplier,
+        "see_through": see_through,
+        "dependencies": inside or [],
+    }
+
+
+@pytest.fixture(autouse=True)
+def nothing_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test derives its holders afresh."""
+    monkeypatch.setattr(holders, "_CACHE", {})
+
 
 def catalog(share: str = "0.3") -> Catalog:
     """System ``s`` of AA: component ``k`` of BB (``share`` of its value, itself licensed
@@ -90,6 +120,58 @@ def test_a_path_reads_from_the_system_to_the_party(path: HolderPath, text: str) 
     """A path in words: through each item, the basis (with the share a component makes up),
     then the party; an origin path names only the system."""
     assert path.text == text
+
+
+def test_every_basis_gives_its_holders_and_only_those_paths() -> None:
+    """Origin; components over the party's de minimis, shares multiplied along the path and
+    added up per party (exactly 25% is not over it); see-through at any share; reliance at any
+    depth, without the small components of the same party."""
+    components = [
+        comp_entry("k", "BB", [dep("j", "0.6")]),
+        comp_entry("j", "CC", [{"kind": "licence", "supplier": "DD"}]),
+        comp_entry("e", "EE"),
+        comp_entry("f", "FF", see_through=True),
+        comp_entry("g1", "GG"),
+        comp_entry("g2", "GG"),
+    ]
+    system = [
+        dep("k", "0.5"),
+        dep("e", "0.25"),
+        {"kind": "intelligence", "supplier": "EE"},
+        dep("f", "0.05"),
+        dep("g1", "0.15"),
+        dep("g2", "0.15"),
+    ]
+    shown = Catalog.model_validate(
+        {
+            "parties": [{"code": c, "name": c} for c in ("AA", "BB", "CC", "DD", "EE", "FF", "GG")],
+            "components": components,
+            "systems": [{**SYSTEM, "dependencies": system}],
+        }
+    )
+    found = {h.party: h.paths for h in consent_holders(shown, "s")}
+    assert found == {
+        "AA": (HolderPath(Basis.ORIGIN, ("s",), "AA"),),
+        "BB": (HolderPath(Basis.COMPONENT, ("s", "k"), "BB", Decimal("0.5")),),
+        "CC": (HolderPath(Basis.COMPONENT, ("s", "k", "j"), "CC", Decimal("0.30")),),
+        "DD": (HolderPath(Basis.LICENCE, ("s", "k", "j"), "DD"),),
+        "EE": (HolderPath(Basis.INTELLIGENCE, ("s",), "EE"),),
+        "FF": (HolderPath(Basis.SEE_THROUGH, ("s", "f"), "FF", Decimal("0.05")),),
+        "GG": (
+            HolderPath(Basis.COMPONENT, ("s", "g1"), "GG", Decimal("0.15")),
+            HolderPath(Basis.COMPONENT, ("s", "g2"), "GG", Decimal("0.15")),
+        ),
+    }
+    assert [p.text for paths in found.values() for p in paths] == [
+        "s → origin → AA",
+        "s → k → component (50% of value) → BB",
+        "s → k → j → component (30% of value) → CC",
+        "s → k → j → licence → DD",
+        "s → intelligence → EE",
+        "s → f → see-through (5% of value) → FF",
+        "s → g1 → component (15% of value) → GG",
+        "s → g2 → component (15% of value) → GG",
+    ]
 
 
 def test_a_path_as_data_carries_its_basis_route_party_share_and_words() -> None:
