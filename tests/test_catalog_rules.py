@@ -99,18 +99,6 @@ def test_a_component_reached_by_two_routes_is_not_a_cycle() -> None:
     assert catalog.component("j").id == "j"
 
 
-def test_components_shared_at_every_level_are_each_checked_once() -> None:
-    """Sixty levels of sub-assemblies, each holding the next through two others: a catalog
-    whose every route is walked would never load; checked once per component, it loads at
-    once."""
-    levels = 60
-    components = [component(f"c{n}", "BB", f"a{n}", f"b{n}") for n in range(levels)]
-    for n in range(levels):
-        inside = (f"c{n + 1}",) if n + 1 < levels else ()
-        components += [component(f"a{n}", "BB", *inside), component(f"b{n}", "BB", *inside)]
-    assert len(build(components=components).components) == 3 * levels
-
-
 def test_only_a_group_has_members() -> None:
     """A state with members is refused in words; a group without members is taken."""
     with pytest.raises(ValidationError) as refused:
