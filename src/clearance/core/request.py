@@ -74,7 +74,7 @@ ever notified, and well inside what JSON readers, RFC 8785 and Cedar's ``Long`` 
 def iso_date(value: object) -> object:
     """Accept exactly ``YYYY-MM-DD`` text: no timestamps, no times, no 30 February,
     and only dates of the range clearance takes (``core.dates``)."""
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return check_in_range(value)
     if not isinstance(value, str) or len(value) != 10:
         raise ValueError("must be a date written YYYY-MM-DD")
@@ -181,9 +181,11 @@ _ADAPTER: TypeAdapter[AnyRequest] = TypeAdapter(Request)
 
 
 def _field_of(loc: tuple[int | str, ...]) -> str:
-    # Pydantic puts the discriminator's value in the path ("employ", "target", ...).
-    parts = [str(p) for p in loc if p not in ("employ", "transfer")]
-    return ".".join(parts) or "request"
+    # Pydantic puts the discriminator's value first in the path ("employ", "target", ...);
+    # a field of that name further on (an unknown "transfer") is still named.
+    if loc[:1] in (("employ",), ("transfer",)):
+        loc = loc[1:]
+    return ".".join(str(p) for p in loc) or "request"
 
 
 def _problem(error: Any) -> str:
