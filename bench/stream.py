@@ -92,12 +92,16 @@ def write_stream(path: Path, systems: Sequence[str], lines: int, seed: int) -> i
     return lines // BAD_EVERY
 
 
-def screen(command: Path, source: Path, output: BinaryIO | int) -> Run:
-    """``clearance screen - --json < source > output``; its wall time and peak RSS."""
+def screen(command: Path, source: Path, output: BinaryIO | int, workers: int = 1) -> Run:
+    """``clearance screen - --json --workers N < source > output``; its wall time and peak RSS
+    (of the command's own process: its workers' are not counted)."""
     with source.open("rb") as stdin, tempfile.TemporaryFile() as errors:
         started = time.perf_counter_ns()
         child = subprocess.Popen(
-            [str(command), "screen", "-", "--json"], stdin=stdin, stdout=output, stderr=errors
+            [str(command), "screen", "-", "--json", "--workers", str(workers)],
+            stdin=stdin,
+            stdout=output,
+            stderr=errors,
         )
         _, status, usage = os.wait4(child.pid, 0)
         seconds = (time.perf_counter_ns() - started) / 1e9
@@ -285,13 +289,28 @@ def summary(values: Sequence[float]) -> dict[str, Any]:
 
 
 def against_engine(
-    lines: int, runs: Sequence[Run], engine: Sequence[dict[str, Any]], startup: float
+    lines: int,
+    runs: Sequence[Run],
+    engine: Sequence[dict[str, Any]],
+    startup: float,
+    parallel: Sequence[Run] = (),
+    workers: int = 1,
 ) -> dict[str, Any]:
     """The command's decisions per second beside the engine's on the same lines, round by
-    round (each round's pair ran back to back), and where the engine's time goes."""
+    round (each round's pair ran back to back), and where the engine's time goes;
+    ``parallel``: the command with ``--workers`` on the same lines, in the same rounds."""
     decisions = engine[0]["decisions"]
     evaluations = engine[0]["evaluations"]
     cli = [decisions / r.seconds for r in runs]
+    many_each = [decisions / e["seconds"]["decide_many"] for e in engine]
+    with_workers = [decisions / r.seconds for r in parallel]
+    if with_workers:
+        workers_entry = {
+            "workers": workers,
+            "cli_decisions_per_s": summary(with_workers),
+            "ratio": summary([c / m for c, m in zip(with_workers, many_each, strict=True)]),
+            "over_one_process": summary([w / c for w, c in zip(with_workers, cli, strict=True)]),
+        }
     cli_net = [decisions / (r.seconds - startup) for r in runs]
     many = [decisions / e["seconds"]["decide_many"] for e in engine]
 
@@ -318,6 +337,7 @@ def against_engine(
             [e["cedar_authz_us_total"] / decisions for e in engine]
         ),
         "in_process_peak_rss_mib": summary([e["peak_rss_mib"] for e in engine]),
+        **({"with_workers": workers_entry} if with_workers else {}),
     }
 
 
@@ -341,10 +361,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             results["profile"] = profile_cli(command, files[check_size], check_size)
 
         runs: dict[int, list[Run]] = {size: [] for size in sizes}
+        parallel: list[Run] = []
         engine: list[dict[str, Any]] = []
         for _ in range(args.repeats):
             for size in sizes:  # each round runs every size, so all see the same load
                 runs[size].append(screen(command, files[size], subprocess.DEVNULL))
+            if args.workers > 1:
+                parallel.append(
+                    screen(command, files[sizes[-1]], subprocess.DEVNULL, workers=args.workers)
+                )
             engine.append(in_process_child(files[sizes[-1]]))
 
     startup = median([r.seconds for r in runs[0]])
@@ -363,7 +388,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 [size / (s - startup) for s in seconds if s > startup]
             )
         results["streams"][str(size)] = entry
-    results["against_engine"] = against_engine(sizes[-1], runs[sizes[-1]], engine, startup)
+    results["against_engine"] = against_engine(
+        sizes[-1], runs[sizes[-1]], engine, startup, parallel, args.workers
+    )
     results["bench_process_peak_rss_mib"] = peak_rss_mib()
     largest, smallest = str(sizes[-1]), str(min(s for s in sizes if s > 0))
     big, small = results["streams"][largest], results["streams"][smallest]
@@ -437,6 +464,20 @@ def engine_report(a: dict[str, Any]) -> str:
         return [name, format(value["median"], fmt), spread, goal]
 
     met = "met" if a["ratio"]["median"] >= GOAL_RATIO else "missed"
+    parallel = []
+    if "with_workers" in a:
+        w = a["with_workers"]
+        met_w = "met" if w["ratio"]["median"] >= GOAL_RATIO else "missed"
+        parallel = [
+            row(f"--workers {w['workers']}, decisions/s", w["cli_decisions_per_s"], ",.0f"),
+            row(
+                f"--workers {w['workers']} / decide_many",
+                w["ratio"],
+                ".2f",
+                f"≥ {GOAL_RATIO}: {met_w}",
+            ),
+            row(f"--workers {w['workers']} / one process", w["over_one_process"], ".2f"),
+        ]
     return (
         f"the command beside the engine in process on the same {a['lines']:,} lines "
         f"({a['decisions']:,} decisions, {a['cedar_evaluations']:,} raw Cedar evaluations), "
@@ -451,6 +492,7 @@ def engine_report(a: dict[str, Any]) -> str:
                 ),
                 row("command / decide_many", a["ratio"], ".2f", f"≥ {GOAL_RATIO}: {met}"),
                 row("  after start-up", a["ratio_after_startup"], ".2f"),
+                *parallel,
                 row("command, µs per decision", a["cli_us_per_decision"], ",.0f"),
                 row("decide_many, µs per decision", a["decide_many_us_per_decision"], ",.0f"),
                 row("parsing a line (JSON, pydantic, catalog), µs", a["parse_us_per_line"], ",.1f"),
@@ -485,6 +527,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="stream lengths (default 100000 10000; an empty stream is always added)",
     )
     parser.add_argument("--repeats", type=int, default=5, help="rounds (default 5)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="also run the command with --workers N on the longest stream (default 2; 1: no)",
+    )
     parser.add_argument("--seed", type=int, default=SEED, help="seed of the request mix")
     parser.add_argument("--profile", action="store_true", help="also profile the command")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
