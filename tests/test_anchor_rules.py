@@ -13,6 +13,8 @@ import base64
 import datetime as dt
 import hashlib
 import re
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -102,6 +104,24 @@ def test_a_checkpoint_signs_its_sequence_number_head_and_time_in_utc() -> None:
         signature=_sign(statement.encode("utf-8")),
         public_key=SYSTEM_PUBLIC,
     )
+
+
+@pytest.fixture
+def local_time_not_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's local time zone five hours behind UTC, for the test only."""
+    monkeypatch.setenv("TZ", "EST+05")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("local_time_not_utc")
+def test_a_checkpoint_is_in_utc_whatever_the_machines_time_zone() -> None:
+    assert _checkpoint().at == "2026-01-01T10:30:00+00:00"
+    at = dt.datetime(2026, 1, 1, 10, 30, tzinfo=dt.UTC)
+    signed = Checkpoint.sign(seq=5, head=HEAD, at=at, signer=_sign, public_key=SYSTEM_PUBLIC)
+    assert signed.at == "2026-01-01T10:30:00+00:00"
 
 
 def test_a_checkpoint_signed_by_the_system_is_trusted() -> None:
