@@ -22,7 +22,7 @@ very large or very small float, a non-ASCII key, an integer beyond
 ``rfc8785``, the reference. ``rfc8785`` is pure Python: about 10 µs for a request and 160 for a
 decision record, where the check and the C encoder take about a third of that
 (docs/benchmarks.md). A property test holds the two paths to the same bytes
-(tests/test_digest.py).
+(tests/test_digest_rules.py).
 """
 
 from __future__ import annotations
