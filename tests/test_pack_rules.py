@@ -75,7 +75,19 @@ def test_yaml_that_does_not_parse_is_refused_naming_the_line() -> None:
     assert parse_yaml("a: [1, 2]\n", "x.yaml") == {"a": [1, 2]}
 
 
-def test_a_yaml_error_without_a_place_names_none() -> None:
+def test_a_date_no_calendar_has_is_refused_as_yaml_that_does_not_parse() -> None:
+    """PyYAML reads an unquoted date itself and refuses 30 February with a bare error; the
+    pack names the file all the same (a proposal's ``bundle.yaml`` comes from a browser)."""
+    with pytest.raises(PackError) as error:
+        parse_yaml("effective_from: 2025-02-30\n", "b/bundle.yaml")
+    assert refused(error) == (
+        "b/bundle.yaml",
+        "",
+        "YAML does not parse: day is out of range for month",
+    )
+
+
+def test_a_yaml_tag_that_is_not_safe_is_refused_naming_its_line() -> None:
     with pytest.raises(PackError) as error:
         parse_yaml("a: !!python/name:os.system\n", "x.yaml")
     file, where, problem = refused(error)
