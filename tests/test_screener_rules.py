@@ -129,6 +129,16 @@ def test_the_bundle_in_force_is_the_latest_begun_on_or_before_the_day(catalog: C
     assert history.in_force_until(other) is None
 
 
+def test_a_bundle_between_two_governs_until_the_day_before_the_next(catalog: Catalog) -> None:
+    bundles = [make_bundle(catalog, "US", f"{year}-01-01", PERMIT) for year in (2020, 2021, 2022)]
+    history = BundleHistory(bundles)
+    assert [history.in_force_until(b) for b in bundles] == [
+        dt.date(2020, 12, 31),
+        dt.date(2021, 12, 31),
+        None,
+    ]
+
+
 def test_a_history_lists_holders_sorted_and_bundles_oldest_first(catalog: Catalog) -> None:
     early = make_bundle(catalog, "US", "2020-01-01", PERMIT)
     late = make_bundle(catalog, "US", "2021-01-01", NEVER)
@@ -261,6 +271,15 @@ def test_judging_under_a_bundle_ignores_the_date(catalog: Catalog) -> None:
     assert screener.judge_under(request(), gated).outcome is Outcome.REVIEW_REQUIRED
     approved = screener.judge_under(request(), gated, approvals=["us.secdef"])
     assert approved.outcome is Outcome.PERMITTED
+
+
+def test_judging_under_a_bundle_goes_through_the_screener_s_memo(catalog: Catalog) -> None:
+    bundle = make_bundle(catalog, "US", "2030-01-01", NEVER)
+    screener = make_screener(catalog, bundle)
+    first = screener.judge_under(request(), bundle)
+    assert (screener.judgements.hits, screener.judgements.misses) == (0, 1)
+    assert screener.judge_under(request(), bundle) is first
+    assert (screener.judgements.hits, screener.judgements.misses) == (1, 1)
 
 
 def test_judging_under_a_bundle_sees_the_zones_of_the_request_s_day(catalog: Catalog) -> None:
