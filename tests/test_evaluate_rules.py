@@ -597,3 +597,23 @@ def test_stockpile_facts_reach_the_context_as_cedar_sees_them(catalog: Catalog) 
     context = question.cedar()["context"]
     assert isinstance(context, dict)
     assert context["stockpile"] == facts.cedar()
+
+
+def test_a_catalog_of_one_party_and_one_system_is_checked_with_them() -> None:
+    """The probes are made of the catalog's first system and party, so the smallest catalog
+    is checked too (and a schema that refuses its requests is refused)."""
+    smallest = Catalog.model_validate(
+        {
+            "parties": [{"code": "US", "name": "United States"}],
+            "systems": [
+                {"id": "s1", "name": "S1", "origin": "US", "category": "missile", "range_km": 1}
+            ],
+        }
+    )
+    bundle = make_bundle(smallest, PERMIT)
+    check_schema_accepts_requests(bundle, smallest, "schema.cedarschema", SCHEMA)
+    schema = SCHEMA.replace("    recipient?: Party,\n", "")
+    refusing = make_bundle(smallest, PERMIT, schema=schema)
+    with pytest.raises(PolicySourceError) as refused:
+        check_schema_accepts_requests(refusing, smallest, "s.cedarschema", schema)
+    assert refused.value.problem.startswith("schema does not accept transfer requests: ")
