@@ -17,6 +17,7 @@ import pytest
 
 from clearance.core.catalog import Catalog
 from clearance.core.decision import RequiredApproval
+from clearance.core.digest import canonical_digest, sha256_hex
 from clearance.core.events import BundleActivated
 from clearance.core.request import TransferRequest, parse_request
 from clearance.core.stockpile import Thresholds
@@ -437,6 +438,33 @@ def test_the_revision_is_the_content_and_nothing_else(catalog: Catalog) -> None:
     ]
     assert len({base.revision, *(b.revision for b in others)}) == 6
     assert base.revision.startswith("sha256:")
+
+
+def test_the_revision_is_the_digest_of_the_content_written_down(catalog: Catalog) -> None:
+    """The revision names a bundle in every recorded decision, so its form is fixed: the
+    canonical digest of the holder, the first day, the rest of the meta, each policy file's
+    name (without its folder) and digest, and the schema's and entities' digests."""
+    bundle = build_bundle(files(meta={"summary": "S"}, entities="[]"), catalog, "b")
+    assert bundle.revision == canonical_digest(
+        {
+            "holder": "US",
+            "effective_from": "2020-01-01",
+            "meta": {"title": "T", "summary": "S"},
+            "policies": [["p.cedar", sha256_hex((PERMIT + "\n").encode())]],
+            "schema": sha256_hex(SCHEMA.encode()),
+            "entities": sha256_hex(b"[]"),
+        }
+    )
+    assert build(catalog).revision == canonical_digest(
+        {
+            "holder": "US",
+            "effective_from": "2020-01-01",
+            "meta": {"title": "T"},
+            "policies": [["p.cedar", sha256_hex((PERMIT + "\n").encode())]],
+            "schema": sha256_hex(SCHEMA.encode()),
+            "entities": sha256_hex(b""),
+        }
+    )
 
 
 @pytest.mark.parametrize(

@@ -617,3 +617,29 @@ def test_a_catalog_of_one_party_and_one_system_is_checked_with_them() -> None:
     with pytest.raises(PolicySourceError) as refused:
         check_schema_accepts_requests(refusing, smallest, "s.cedarschema", schema)
     assert refused.value.problem.startswith("schema does not accept transfer requests: ")
+
+
+def test_a_policy_that_fails_to_evaluate_does_not_make_the_schema_refused(
+    catalog: Catalog,
+) -> None:
+    """Only a request the schema cannot take refuses the schema: a policy that errors on the
+    probe (an overflow) is the judgement's to fail closed, not the loader's."""
+    bundle = make_bundle(
+        catalog,
+        '@id("overflow")\npermit (principal, action, resource)'
+        " when { context.quantity * 9000000000000000000 * 2 > 0 };",
+    )
+    check_schema_accepts_requests(bundle, catalog, "schema.cedarschema", SCHEMA)
+
+
+def test_a_schema_without_stockpile_that_refuses_uses_is_still_refused(catalog: Catalog) -> None:
+    """Leaving ``stockpile`` out excuses only the probe that carries stockpile facts."""
+    schema = "".join(
+        line
+        for line in SCHEMA.splitlines(keepends=True)
+        if "stockpile" not in line and "target?: Target" not in line
+    )
+    bundle = make_bundle(catalog, PERMIT, schema=schema)
+    with pytest.raises(PolicySourceError) as refused:
+        check_schema_accepts_requests(bundle, catalog, "s.cedarschema", schema)
+    assert refused.value.problem.startswith("schema does not accept employ requests: ")

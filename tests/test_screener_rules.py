@@ -364,6 +364,32 @@ def test_stockpile_facts_are_remembered_by_position_quantity_day_and_balance(
     assert (screener._facts.hits, screener._facts.misses) == (1, 2)
 
 
+def test_stockpile_facts_of_another_giver_system_quantity_or_day_are_worked_out_anew(
+    catalog: Catalog,
+) -> None:
+    stock = StockFigures(
+        opened_on=dt.date(2022, 2, 24),
+        positions=(
+            Position("US", "atacms", requirement=700, production_per_month=20),
+            Position("US", "gmlrs", requirement=10),
+            Position("GB", "atacms", requirement=10),
+        ),
+        on_hand={("US", "atacms"): 1000, ("US", "gmlrs"): 1000, ("GB", "atacms"): 1000},
+    )
+    screener = make_screener(catalog, stock=stock)
+    day = dt.date(2025, 6, 15)
+    base = screener.stockpile_facts(request(action="transfer", requester="US"), day)
+    others = [
+        screener.stockpile_facts(request(action="transfer", requester="US", quantity=3), day),
+        screener.stockpile_facts(request(action="transfer", requester="US"), dt.date(2025, 6, 16)),
+        screener.stockpile_facts(request(action="transfer", requester="US", system="gmlrs"), day),
+        screener.stockpile_facts(request(action="transfer", requester="GB"), day),
+    ]
+    assert base is not None
+    assert all(f is not None and f != base for f in others)
+    assert (screener._facts.hits, screener._facts.misses) == (0, 5)
+
+
 def test_recorded_stockpile_facts_replace_those_worked_out(catalog: Catalog) -> None:
     screener = make_screener(catalog, make_bundle(catalog, "US", "2020-01-01", PERMIT), stock=STOCK)
     day = dt.date(2025, 6, 15)
