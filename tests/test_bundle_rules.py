@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import cedarpy
 import pytest
 
 from clearance.core.catalog import Catalog
@@ -23,7 +24,7 @@ from clearance.core.request import TransferRequest, parse_request
 from clearance.core.stockpile import Thresholds
 from clearance.core.working_days import DayCount
 from clearance.errors import PackError, PolicySourceError
-from clearance.policy.bundle import BundleFiles, Effect, PolicyBundle, build_bundle
+from clearance.policy.bundle import BundleFiles, Effect, PolicyBundle, _validate, build_bundle
 from clearance.policy.legislative_review import LegislativeReview, Period
 from clearance.policy.pack import ScenarioPack, default_pack_path
 from clearance.policy.review_limits import GateRule, Rung
@@ -375,15 +376,32 @@ def test_a_bundle_of_no_policies_is_refused(catalog: Catalog) -> None:
 def test_a_policy_the_schema_refuses_is_refused_by_its_id_file_and_line(
     catalog: Catalog,
 ) -> None:
+    """Cedar names the policy by its position; the refusal names it by its @id, with its
+    file and line."""
     with pytest.raises(PolicySourceError) as refused:
         build(
             catalog,
             PERMIT,
-            '@id("bad")\npermit (principal, action, resource) when { context.colour == 1 };',
+            '@id("bad")\npermit (principal, action == Action::"employ", resource)'
+            " when { context.colour == 1 };",
         )
-    assert (refused.value.file, refused.value.line) == ("b/p.cedar", 4)
-    assert "'bad'" in refused.value.problem
-    assert "policy1" not in refused.value.problem
+    assert (refused.value.file, refused.value.line, refused.value.problem) == (
+        "b/p.cedar",
+        4,
+        "for policy 'bad', attribute `colour` in context for Action::\"employ\" not found",
+    )
+
+
+def test_a_validation_error_no_policy_of_the_bundle_owns_is_the_bundle_s() -> None:
+    schema = cedarpy.Schema.from_str(SCHEMA)
+    text = '@id("x")\npermit (principal, action == Action::"employ", resource) when { context.colour };'
+    with pytest.raises(PolicySourceError) as refused:
+        _validate(text, schema, {})
+    assert (refused.value.file, refused.value.line, refused.value.problem) == (
+        "(bundle)",
+        None,
+        'for policy `policy0`, attribute `colour` in context for Action::"employ" not found',
+    )
 
 
 def test_a_schema_that_does_not_parse_is_refused(catalog: Catalog) -> None:

@@ -655,3 +655,13 @@ def test_a_schema_without_stockpile_that_refuses_uses_is_still_refused(catalog: 
     with pytest.raises(PolicySourceError) as refused:
         check_schema_accepts_requests(bundle, catalog, "s.cedarschema", schema)
     assert refused.value.problem.startswith("schema does not accept employ requests: ")
+
+
+def test_the_reasons_keep_the_bundle_s_order_past_ten_policies(catalog: Catalog) -> None:
+    """Cedar names policies ``policy0`` … ``policy11``; their order is the bundle's, by
+    number, not by the names' letters (``policy10`` after ``policy9``)."""
+    ids = [f"p{n:02}" for n in range(12)]
+    bundle = make_bundle(
+        catalog, *(f'@id("{i}")\npermit (principal, action, resource);' for i in ids)
+    )
+    assert one(catalog, bundle, use()).reasons == tuple(f"US/{i}" for i in ids)
