@@ -421,7 +421,11 @@ def test_extra_entities_are_added_and_must_fit(catalog: Catalog) -> None:
     assert bundle.policies[0].id == "xx"
     with pytest.raises(PolicySourceError) as not_json:
         build(catalog, entities="[\n  {")
-    assert (not_json.value.file, not_json.value.line) == ("b/entities.json", 2)
+    assert (not_json.value.file, not_json.value.line, not_json.value.problem) == (
+        "b/entities.json",
+        2,
+        "Expecting property name enclosed in double quotes",
+    )
     with pytest.raises(PolicySourceError) as not_list:
         build(catalog, entities='{"a": 1}')
     assert (not_list.value.file, not_list.value.line, not_list.value.problem) == (
@@ -447,6 +451,10 @@ def test_the_revision_is_the_content_and_nothing_else(catalog: Catalog) -> None:
         META, files().meta, (("other/dir/p.cedar", PERMIT + "\n"),), "schema.cedarschema", SCHEMA
     )
     assert build_bundle(moved, catalog, "b").revision == base.revision
+    bare = BundleFiles(
+        META, files().meta, (("p.cedar", PERMIT + "\n"),), "schema.cedarschema", SCHEMA
+    )
+    assert build_bundle(bare, catalog, "b").revision == base.revision
     others = [
         build(catalog, meta={"title": "U"}),
         build(catalog, meta={"effective_from": "2020-01-02"}),
