@@ -21,6 +21,7 @@ from clearance.core.holders import ConsentHolder, consent_holders
 from clearance.core.request import EmployRequest, TransferRequest, parse_request
 from clearance.core.stockpile import Balance, Position, StockpileFacts, Thresholds, assess
 from clearance.errors import PolicySourceError
+from clearance.policy import evaluate
 from clearance.policy.bundle import BundleFiles, PolicyBundle, build_bundle
 from clearance.policy.evaluate import (
     CONTEXT_FIELDS,
@@ -382,10 +383,12 @@ def test_a_cedar_request_carries_the_holders_bases_and_the_approvals(catalog: Ca
     ],
 )
 def test_a_bundle_reads_the_context_attributes_its_text_names(
-    catalog: Catalog, policy: str, reads: set[str]
+    catalog: Catalog, policy: str, reads: set[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Named (``context.x``, ``context["x"]``, ``context has x``, even in a comment or a
     string) is read; a longer word is not the name; ``context`` used whole reads all."""
+    # Worked out afresh: what is read is remembered per revision for the process's life.
+    monkeypatch.setattr(evaluate, "_reads", {})
     bundle = make_bundle(catalog, policy)
     assert context_read(bundle) == frozenset(reads)
     assert context_read(bundle) == frozenset(reads)
