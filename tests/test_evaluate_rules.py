@@ -668,3 +668,17 @@ def test_the_reasons_keep_the_bundle_s_order_past_ten_policies(catalog: Catalog)
         catalog, *(f'@id("{i}")\npermit (principal, action, resource);' for i in ids)
     )
     assert one(catalog, bundle, use()).reasons == tuple(f"US/{i}" for i in ids)
+
+
+def test_a_question_that_fails_closed_does_not_stop_the_batch(catalog: Catalog) -> None:
+    """The questions after one Cedar could not evaluate are still judged, in order."""
+    failing = make_bundle(
+        catalog,
+        '@id("overflow")\npermit (principal, action, resource)'
+        " when { context.quantity * 9000000000000000000 > 0 };",
+    )
+    allow = make_bundle(catalog, PERMIT)
+    holder = us(catalog)
+    answers = judge([Question(holder, failing, use()), Question(holder, allow, use())])
+    assert [a.outcome for a in answers] == [Outcome.PROHIBITED, Outcome.PERMITTED]
+    assert [a.bundle for a in answers] == [failing.revision, allow.revision]
