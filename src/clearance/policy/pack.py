@@ -81,6 +81,8 @@ def parse_yaml(text: str, name: str) -> Any:
         where = f"line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise PackError(name, where, f"YAML does not parse: {problem}") from None
+    except ValueError as exc:  # a date no calendar has (2025-02-30): PyYAML's reader refuses it
+        raise PackError(name, "", f"YAML does not parse: {exc}") from None
 
 
 def _mapping(data: Any, name: str) -> dict[str, Any]:
