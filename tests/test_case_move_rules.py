@@ -1,0 +1,473 @@
+"""The rules of changing a submitted case (``service.case_commands``, ``service.case_moves``),
+stated through the service over one small world, each with the exact words of its refusal.
+
+Every test submits its own cases, so they share one world (built once for the file): the
+Secretary of Defense's gate on a Ukrainian use of ATACMS (``G2``), the condition on the US
+sale of ERAM (``G5``), its draws, withdrawals, questions and what each reader is offered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from clearance.core.access import Role
+from clearance.core.actors import ADMIN
+from clearance.core.events import CaseStateChanged
+from clearance.errors import (
+    ClearanceError,
+    IllegalTransition,
+    InputError,
+)
+from clearance.service.access import Action
+from clearance.service.cases import Gate, Moves
+from clearance.store.records import CaseRecord
+
+from .small_worlds import keys, small_world
+from .worlds import G2, G5, T0, World
+
+FUNDING = "European partners fund the purchase"
+DAY = T0 + dt.timedelta(days=1)
+ERAM = {**G5, "quantity": 5}
+"""The US sale of five ERAM funded by European partners: approved at once, on that
+condition, and small enough that every test's sale leaves the stock green."""
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with small_world(tmp_path_factory.mktemp("case-moves")) as world:
+        world.people.add_user(
+            user_id="ua.reviewer",
+            name="ua.reviewer",
+            party="UA",
+            public_key=keys()["ua.liaison"][0],
+            actor=ADMIN,
+            now=T0,
+            roles=(Role.REVIEWER,),
+        )
+        yield world
+
+
+def signer(user: str) -> Any:
+    return keys()[user][1]
+
+
+def said(error: pytest.ExceptionInfo[ClearanceError]) -> tuple[str, str]:
+    """A refusal as its kind and exact words."""
+    return type(error.value).__name__, error.value.message
+
+
+def state_of(world: World, case: CaseRecord) -> str:
+    with world.store.reading() as tx:
+        found = tx.cases.get(case.id)
+        assert found is not None
+        return str(found.state)
+
+
+def moves_of(world: World, case: CaseRecord) -> list[tuple[str, str, str]]:
+    """The case's state changes in the ledger: from, to, and why."""
+    with world.store.reading() as tx:
+        payloads = [e.event.payload for e in tx.ledger.of_case(case.id)]
+    return [(p.from_state, p.to_state, p.why) for p in payloads if isinstance(p, CaseStateChanged)]
+
+
+def atacms(world: World) -> CaseRecord:
+    """A Ukrainian use of ATACMS, in review, waiting on the Secretary (``us.secdef``)."""
+    case, created = world.cases.submit(G2, actor="ua.liaison", now=T0)
+    assert created
+    return case
+
+
+def eram(world: World) -> CaseRecord:
+    """The US sale of ERAM, approved on the condition that European partners pay."""
+    case, _ = world.cases.submit(ERAM, actor="us.liaison", now=T0)
+    return case
+
+
+def cleared_eram(world: World) -> CaseRecord:
+    """The ERAM sale with its condition met: cleared, to be drawn on."""
+    case = eram(world)
+    world.cases.condition_met(
+        case.id, actor="us.liaison", condition=FUNDING, evidence="paid", now=DAY
+    )
+    return case
+
+
+def answer(world: World, case: CaseRecord, actor: str, *, approve: bool, reason: str = "") -> Any:
+    return world.cases.answer(
+        case.id, actor=actor, approve=approve, reason=reason, signer=signer(actor), now=DAY
+    )
+
+
+# Answering a gate ----------------------------------------------------------------
+
+
+def test_the_holder_approves_the_last_gate_and_the_case_is_approved(small: World) -> None:
+    """Approving the only open gate approves the case, the move saying which office did."""
+    case = atacms(small)
+    answer(small, case, "hegseth", approve=True)
+    assert state_of(small, case) == "approved"
+    assert moves_of(small, case)[-1] == ("in_review", "approved", "us.secdef approved")
+
+
+def test_a_denial_denies_the_case_giving_its_reason(small: World) -> None:
+    """A denial moves the case to denied, with the reason given as why."""
+    case = atacms(small)
+    answer(small, case, "hegseth", approve=False, reason="Escalation risk")
+    assert state_of(small, case) == "denied"
+    assert moves_of(small, case)[-1] == ("in_review", "denied", "Escalation risk")
+
+
+@pytest.mark.parametrize("reason", ["", "  \n"])
+def test_a_denial_needs_a_reason(small: World, reason: str) -> None:
+    """A denial without a word of why is refused before anything is read."""
+    case = atacms(small)
+    with pytest.raises(InputError) as refused:
+        answer(small, case, "hegseth", approve=False, reason=reason)
+    assert (refused.value.where, refused.value.problem) == ("reason", "a denial needs a reason")
+    assert state_of(small, case) == "in_review"
+
+
+def test_a_case_not_in_review_cannot_be_answered(small: World) -> None:
+    """Once decided, a case is answered no more."""
+    case = atacms(small)
+    answer(small, case, "hegseth", approve=True)
+    with pytest.raises(ClearanceError) as refused:
+        answer(small, case, "hegseth", approve=True)
+    assert said(refused) == (
+        "IllegalTransition",
+        f"case {case.number} is approved, not in review",
+    )
+
+
+def test_the_requester_never_answers_their_own_case(small: World) -> None:
+    """The door's refusal, in its words."""
+    case = atacms(small)
+    with pytest.raises(ClearanceError) as refused:
+        answer(small, case, "ua.liaison", approve=True)
+    assert said(refused) == ("PermissionDenied", "the requester can never decide their own case")
+
+
+def test_a_gate_the_case_does_not_need_is_refused_by_name(small: World) -> None:
+    """Naming an office the case does not wait for is refused, naming it."""
+    case = atacms(small)
+    with pytest.raises(ClearanceError) as refused:
+        small.cases.answer(
+            case.id,
+            actor="hegseth",
+            approve=True,
+            reason="",
+            signer=signer("hegseth"),
+            now=DAY,
+            authority="us.usdp",
+        )
+    assert said(refused) == ("PermissionDenied", "us.usdp is not an approval this case needs")
+
+
+def test_the_gate_named_is_answered_by_its_holder(small: World) -> None:
+    """Naming the open gate one holds answers it."""
+    case = atacms(small)
+    small.cases.answer(
+        case.id,
+        actor="hegseth",
+        approve=True,
+        reason="",
+        signer=signer("hegseth"),
+        now=DAY,
+        authority="us.secdef",
+    )
+    assert state_of(small, case) == "approved"
+
+
+def test_who_holds_no_open_gate_is_told_why_for_each(small: World) -> None:
+    """A reader holding none of the open gates is refused with each gate's reason."""
+    case = atacms(small)
+    with pytest.raises(ClearanceError) as refused:
+        answer(small, case, "usdp", approve=True)
+    assert said(refused) == (
+        "PermissionDenied",
+        "usdp does not hold us.secdef and is not its delegate",
+    )
+
+
+def test_an_office_whose_term_has_ended_gives_no_sight_of_the_case(small: World) -> None:
+    """austin's term as Secretary ended when the next one's began: a requester of no office
+    now, he is refused as for a case that does not exist."""
+    case = atacms(small)
+    with pytest.raises(ClearanceError) as refused:
+        answer(small, case, "austin", approve=True)
+    assert said(refused) == ("NotFoundError", f"no case '{case.id}'")
+
+
+# Withdrawing ---------------------------------------------------------------------
+
+
+def test_the_requester_withdraws_with_the_reason_or_the_word_withdrawn(small: World) -> None:
+    """A withdrawal moves the case to withdrawn; without a reason its why is "withdrawn"."""
+    first, second = atacms(small), atacms(small)
+    small.cases.withdraw(first.id, actor="ua.liaison", reason="", now=DAY)
+    small.cases.withdraw(second.id, actor="ua.liaison", reason="no longer needed", now=DAY)
+    assert moves_of(small, first)[-1] == ("in_review", "withdrawn", "withdrawn")
+    assert moves_of(small, second)[-1] == ("in_review", "withdrawn", "no longer needed")
+
+
+def test_only_the_requester_withdraws(small: World) -> None:
+    """The Secretary, who sees the case, may not withdraw it."""
+    case = atacms(small)
+    with pytest.raises(ClearanceError) as refused:
+        small.cases.withdraw(case.id, actor="hegseth", reason="", now=DAY)
+    assert said(refused) == ("PermissionDenied", "only the requester can withdraw a case")
+
+
+def test_a_withdrawn_case_is_withdrawn_no_more(small: World) -> None:
+    """A closed case does not move again."""
+    case = atacms(small)
+    small.cases.withdraw(case.id, actor="ua.liaison", reason="", now=DAY)
+    with pytest.raises(IllegalTransition):
+        small.cases.withdraw(case.id, actor="ua.liaison", reason="", now=DAY)
+
+
+# Conditions ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("evidence", ["", " \t"])
+def test_a_condition_is_met_only_with_evidence(small: World, evidence: str) -> None:
+    """Recording a condition met needs a word of what shows it."""
+    case = eram(small)
+    with pytest.raises(InputError) as refused:
+        small.cases.condition_met(
+            case.id, actor="us.liaison", condition=FUNDING, evidence=evidence, now=DAY
+        )
+    assert (refused.value.where, refused.value.problem) == (
+        "evidence",
+        "say what shows the condition is met",
+    )
+
+
+def test_a_condition_the_case_does_not_have_is_not_found_naming_those_it_has(
+    small: World,
+) -> None:
+    """An unknown condition is refused, listing the case's conditions."""
+    case = eram(small)
+    with pytest.raises(ClearanceError) as refused:
+        small.cases.condition_met(
+            case.id, actor="us.liaison", condition="x", evidence="paid", now=DAY
+        )
+    assert said(refused) == (
+        "NotFoundError",
+        f"case {case.number} has no condition 'x' (it has: ['{FUNDING}'])",
+    )
+
+
+def test_the_last_condition_met_clears_the_case(small: World) -> None:
+    """Meeting every condition clears the case; then no condition is recorded again."""
+    case = eram(small)
+    small.cases.condition_met(
+        case.id, actor="us.liaison", condition=FUNDING, evidence="paid", now=DAY
+    )
+    assert state_of(small, case) == "cleared"
+    assert moves_of(small, case)[-1] == (
+        "approved_with_conditions",
+        "cleared",
+        "every condition met",
+    )
+    with pytest.raises(ClearanceError) as refused:
+        small.cases.condition_met(
+            case.id, actor="us.liaison", condition=FUNDING, evidence="paid", now=DAY
+        )
+    assert said(refused) == (
+        "IllegalTransition",
+        f"case {case.number} is cleared; conditions are met on approved cases",
+    )
+
+
+def test_a_case_seen_but_not_of_ones_party_has_no_condition_of_ones_to_record(
+    small: World,
+) -> None:
+    """Only the requesting party or a consent holder records a condition: a Ukrainian reviewer sees the US case, but acts for UA."""
+    case = eram(small)
+    with pytest.raises(ClearanceError) as refused:
+        small.cases.condition_met(
+            case.id, actor="ua.reviewer", condition=FUNDING, evidence="paid", now=DAY
+        )
+    assert said(refused) == (
+        "PermissionDenied",
+        "ua.reviewer acts for UA; only US may record a condition of this case",
+    )
+
+
+# Executing -----------------------------------------------------------------------
+
+
+def test_a_draw_outside_the_approved_quantity_is_refused_naming_it(small: World) -> None:
+    """Nothing, or more than approved, is not a draw."""
+    case = cleared_eram(small)
+    for quantity in (0, 6):
+        with pytest.raises(InputError) as refused:
+            small.cases.execute(case.id, actor="us.liaison", quantity=quantity, now=DAY)
+        assert (refused.value.where, refused.value.problem) == (
+            "quantity",
+            "must be between 1 and the approved 5",
+        )
+
+
+def test_draws_execute_the_case_part_by_part_each_move_saying_how_much(small: World) -> None:
+    """A part drawn leaves the case partly executed; what remains is all that may be drawn;
+    the last of it executes the case."""
+    case = cleared_eram(small)
+    small.cases.execute(case.id, actor="us.liaison", quantity=3, now=DAY)
+    assert state_of(small, case) == "partly_executed"
+    with pytest.raises(InputError) as refused:
+        small.cases.execute(case.id, actor="us.liaison", quantity=3, now=DAY)
+    assert refused.value.problem == (
+        "must be between 1 and the 2 that remain of the approved 5 (3 already executed)"
+    )
+    small.cases.execute(case.id, actor="us.liaison", quantity=1, now=DAY)
+    assert state_of(small, case) == "partly_executed"
+    small.cases.execute(case.id, actor="us.liaison", quantity=None, now=DAY)
+    assert state_of(small, case) == "executed"
+    assert moves_of(small, case)[-3:] == [
+        ("approved_with_conditions", "cleared", "every condition met"),
+        ("cleared", "partly_executed", "executed: 3 of 5"),
+        ("partly_executed", "executed", "executed: 5 of 5"),
+    ]
+
+
+def test_only_the_requesting_party_records_a_draw(small: World) -> None:
+    """usdp, of the US but not the requester's user, may draw; a user of another party may
+    not."""
+    case = cleared_eram(small)
+    with pytest.raises(ClearanceError) as refused:
+        small.cases.execute(case.id, actor=ADMIN, quantity=1, now=DAY)
+    assert said(refused) == ("NotFoundError", "unknown user 'admin'")
+
+
+def test_a_case_in_review_is_not_executed(small: World) -> None:
+    """Execution follows approval."""
+    case = atacms(small)
+    with pytest.raises(IllegalTransition):
+        small.cases.execute(case.id, actor="ua.liaison", quantity=None, now=DAY)
+
+
+# Questions -----------------------------------------------------------------------
+
+
+def test_a_question_is_asked_of_a_case_in_review_only(small: World) -> None:
+    """Once decided, a case is asked nothing."""
+    case = atacms(small)
+    answer(small, case, "hegseth", approve=True)
+    with pytest.raises(ClearanceError) as refused:
+        small.cases.ask(case.id, actor="hegseth", question="Which unit?", now=DAY)
+    assert said(refused) == (
+        "IllegalTransition",
+        f"case {case.number} is approved; questions are asked of cases in review",
+    )
+
+
+def test_a_reply_is_given_only_to_a_waiting_question(small: World) -> None:
+    """The requester answers a question the case waits on, and nothing else."""
+    case = atacms(small)
+    with pytest.raises(ClearanceError) as refused:
+        small.cases.reply(case.id, actor="ua.liaison", answer="The 2nd brigade.", now=DAY)
+    assert said(refused) == (
+        "IllegalTransition",
+        f"case {case.number} is in_review; it is not waiting for an answer",
+    )
+
+
+# What each reader is offered -------------------------------------------------------
+
+
+def test_each_reader_is_offered_what_the_case_allows_them(small: World) -> None:
+    """Offered exactly what the change itself would accept."""
+    case = atacms(small)
+    cases = small.cases
+    assert cases.moves(case.id, actor="ua.liaison", now=DAY) == Moves(withdraw=True)
+    assert cases.moves(case.id, actor="hegseth", now=DAY) == Moves(
+        answer=(Gate("us.secdef", False, None),), ask=True
+    )
+    assert cases.moves(case.id, actor="usdp", now=DAY) == Moves()
+    assert cases.moves(case.id, actor=ADMIN, now=DAY) == Moves()
+    cases.ask(case.id, actor="hegseth", question="Which unit?", now=DAY)
+    assert cases.moves(case.id, actor="ua.liaison", now=DAY) == Moves(withdraw=True, reply=True)
+    assert cases.moves(case.id, actor="hegseth", now=DAY) == Moves()
+
+
+def test_a_case_with_a_condition_offers_it_then_the_draws(small: World) -> None:
+    """The condition first; once met, a draw of up to what remains."""
+    case = eram(small)
+    cases = small.cases
+    assert cases.moves(case.id, actor="us.liaison", now=DAY) == Moves(
+        withdraw=True, conditions=(FUNDING,)
+    )
+    assert cases.moves(case.id, actor="usdp", now=DAY) == Moves(conditions=(FUNDING,))
+    cases.condition_met(case.id, actor="us.liaison", condition=FUNDING, evidence="paid", now=DAY)
+    assert cases.moves(case.id, actor="us.liaison", now=DAY) == Moves(
+        withdraw=True, execute_up_to=5
+    )
+    cases.execute(case.id, actor="us.liaison", quantity=3, now=DAY)
+    assert cases.moves(case.id, actor="us.liaison", now=DAY) == Moves(
+        withdraw=True, execute_up_to=2
+    )
+
+
+@pytest.mark.parametrize(
+    ("actor", "action", "fields", "refused"),
+    [
+        (
+            "usdp",
+            Action.CASE_WITHDRAW,
+            {},
+            ("PermissionDenied", "only the requester can withdraw a case"),
+        ),
+        (
+            "us.liaison",
+            Action.CASE_MEET_CONDITION,
+            {"condition": FUNDING},
+            ("InputError", "evidence: say what shows the condition is met"),
+        ),
+        ("us.liaison", Action.CASE_EXECUTE, {"quantity": 1}, ("IllegalTransition", "")),
+    ],
+    ids=["withdraw", "condition", "execute"],
+)
+def test_a_rehearsal_refuses_as_the_change_would_and_writes_nothing(
+    small: World,
+    actor: str,
+    action: Action,
+    fields: dict[str, Any],
+    refused: tuple[str, str],
+) -> None:
+    """A rehearsal raises what the change would raise, and the ledger does not move."""
+    case = eram(small)
+    with small.store.reading() as tx:
+        before = tx.ledger.head()
+    with pytest.raises(ClearanceError) as rehearsed:
+        small.cases.rehearse(case.id, action, actor=actor, now=DAY, **fields)
+    assert type(rehearsed.value).__name__ == refused[0]
+    if refused[1]:
+        assert rehearsed.value.message == refused[1]
+    with small.store.reading() as tx:
+        assert tx.ledger.head() == before
+
+
+def test_a_rehearsal_that_would_be_accepted_writes_nothing(small: World) -> None:
+    """Each change rehearsed that would pass returns quietly, and writes nothing."""
+    case = eram(small)
+    with small.store.reading() as tx:
+        before = tx.ledger.head()
+    small.cases.rehearse(case.id, Action.CASE_WITHDRAW, actor="us.liaison", now=DAY)
+    small.cases.rehearse(
+        case.id,
+        Action.CASE_MEET_CONDITION,
+        actor="us.liaison",
+        now=DAY,
+        condition=FUNDING,
+        evidence="paid",
+    )
+    with small.store.reading() as tx:
+        assert tx.ledger.head() == before
+    with pytest.raises(AssertionError):
+        small.cases.rehearse(case.id, Action.CASE_ANSWER, actor="us.liaison", now=DAY)
