@@ -290,11 +290,12 @@ def test_a_principal_carries_the_offices_it_holds_or_answers_for_on_the_day() ->
     assert access.principal(t, "hegseth", DAY).offices == ("us.secdef",)
 
 
-def test_a_principal_whose_role_sees_every_case_reads_no_offices() -> None:
+@pytest.mark.parametrize("role", ["reviewer", "auditor", "admin"])
+def test_a_principal_whose_role_sees_every_case_reads_no_offices(role: str) -> None:
     """Reviewers, auditors and admins see every case already: their offices are not read."""
     people = _offices_world()
-    people.terms.append(term("auditor", "us.secdef", dt.date(2025, 1, 1), None))
-    assert access.principal(tx(people), "auditor", DAY).offices == ()
+    people.users["staff"] = user("staff", party="US", roles=("requester", role))
+    assert access.principal(tx(people), "staff", DAY).offices == ()
 
 
 def test_a_submitter_is_the_user_record_alone() -> None:

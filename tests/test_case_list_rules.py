@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -194,8 +196,22 @@ def test_ties_are_broken_by_number_in_the_direction_asked(tx: Transaction) -> No
     assert numbers(by_state) == [2, 1]
 
 
-def test_each_reads_every_case_in_the_states_a_batch_at_a_time(tx: Transaction) -> None:
-    """Every case, oldest first, whatever the batch."""
+def test_each_reads_every_case_in_the_states_a_batch_at_a_time(
+    tx: Transaction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every case, oldest first, whatever the batch; read a page of ``batch`` at a time,
+    each from where the last ended, until a page comes back empty."""
+    pages = tx.cases.page
+    asked: list[tuple[int | None, int]] = []
+
+    def page(**options: Any) -> list[CaseRecord]:
+        asked.append((options.get("limit"), options.get("offset", 0)))
+        return pages(**options)
+
+    monkeypatch.setattr(tx.cases, "page", page)
+    assert numbers(list(tx.cases.each(states=OPEN, batch=2))) == [1, 2, 4]
+    assert asked == [(2, 0), (2, 2), (2, 3)]
+    monkeypatch.undo()
     assert numbers(list(tx.cases.each(states=OPEN, batch=2))) == [1, 2, 4]
     assert numbers(list(tx.cases.each(states=["denied"], batch=1))) == [5]
     assert numbers(list(tx.cases.each(states=["in_review", "approved", "denied"]))) == [1, 2, 3, 5]
@@ -252,6 +268,19 @@ def test_the_overdue_list_takes_the_filters_the_order_and_the_page(tx: Transacti
     assert tx.cases.count_overdue(now=DUE, max_level=int(Level.CONFIDENTIAL)) == 1
     assert tx.cases.count_overdue(now=DUE, submitted_by="ua.secret") == 2
     assert tx.cases.count_overdue(now=DUE, search=g3) == 1
+
+
+def test_lapsed_approvals_come_earliest_first_at_most_limit(tmp_path: Path) -> None:
+    """Two lapsed sales: the one whose approval lapsed first comes first, whatever its
+    number; ``limit`` keeps the earliest."""
+    with small_world(tmp_path) as world:
+        eram = {**G5, "quantity": 5}
+        later, _ = world.cases.submit(eram, actor="us.liaison", now=T0)
+        earlier, _ = world.cases.submit(eram, actor="us.liaison", now=T0 - dt.timedelta(days=2))
+        with world.store.reading() as read:
+            assert (later.number, earlier.number) == (1, 2)
+            assert numbers(read.cases.lapsed(now=LAPSES)) == [2, 1]
+            assert numbers(read.cases.lapsed(now=LAPSES, limit=1)) == [2]
 
 
 def test_an_approval_has_lapsed_from_the_moment_it_expires(tx: Transaction) -> None:
