@@ -15,6 +15,7 @@ One small world of five cases, made once for the file:
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -345,3 +346,30 @@ def test_one_submitters_decisions_are_counted_from_their_cases(tx: Transaction) 
     later = tx.cases.decisions_by_month(since=T0 + 5 * H - H / 2, submitted_by="ua.liaison")
     assert later == [("2025-06", "denied", 1, 0)]
     assert tx.cases.decisions_by_month(since=T0, submitted_by="ua.secret") == []
+
+
+def test_decisions_are_counted_in_each_month_of_their_own(tmp_path: Path) -> None:
+    """Two approvals a month apart are two rows, one per month, by either read."""
+    with small_world(tmp_path) as world:
+        world.cases.submit(G1, actor="ua.liaison", now=T0)
+        world.cases.submit(G1, actor="ua.liaison", now=T0 + dt.timedelta(days=30))
+        with world.store.reading() as read:
+            by_month = [("2025-06", "approved", 1, 0), ("2025-07", "approved", 1, 0)]
+            assert sorted(read.cases.decisions_by_month(since=T0)) == by_month
+            mine = read.cases.decisions_by_month(since=T0, submitted_by="ua.liaison")
+            assert sorted(mine) == by_month
+
+
+def test_the_months_of_decisions_are_utc_months_whatever_the_servers_zone(
+    tx: Transaction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two in the morning of 1 July UTC is still 30 June in New York: counting from it
+    counts from July, which holds none of the June decisions."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        july = dt.datetime(2025, 7, 1, 2, 0, tzinfo=dt.UTC)
+        assert tx.cases.decisions_by_month(since=july) == []
+    finally:
+        monkeypatch.undo()
+        time.tzset()
