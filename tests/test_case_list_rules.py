@@ -343,21 +343,38 @@ def test_one_submitters_decisions_are_counted_from_their_cases(tx: Transaction) 
         ("2025-06", "approved", 1, 0),
         ("2025-06", "denied", 1, 0),
     ]
-    later = tx.cases.decisions_by_month(since=T0 + 5 * H - H / 2, submitted_by="ua.liaison")
-    assert later == [("2025-06", "denied", 1, 0)]
+    at_the_denial = tx.cases.decisions_by_month(since=T0 + 5 * H, submitted_by="ua.liaison")
+    assert at_the_denial == [("2025-06", "denied", 1, 0)]
+    after = tx.cases.decisions_by_month(since=T0 + 5 * H + H / 60, submitted_by="ua.liaison")
+    assert after == []
     assert tx.cases.decisions_by_month(since=T0, submitted_by="ua.secret") == []
 
 
 def test_decisions_are_counted_in_each_month_of_their_own(tmp_path: Path) -> None:
-    """Two approvals a month apart are two rows, one per month, by either read."""
+    """Two approvals a month apart are two rows, one per month, by either read; a decision
+    above the reader's level is left out of both."""
     with small_world(tmp_path) as world:
-        world.cases.submit(G1, actor="ua.liaison", now=T0)
-        world.cases.submit(G1, actor="ua.liaison", now=T0 + dt.timedelta(days=30))
+        world.people.add_user(
+            user_id="ua.secret",
+            name="ua.secret",
+            party="UA",
+            public_key=keys()["ua.liaison"][0],
+            actor=ADMIN,
+            now=T0,
+            clearance=Level.SECRET,
+        )
+        july = T0 + dt.timedelta(days=30)
+        world.cases.submit(G1, actor="ua.secret", now=T0)
+        world.cases.submit(G1, actor="ua.secret", now=july, classification=int(Level.SECRET))
         with world.store.reading() as read:
-            by_month = [("2025-06", "approved", 1, 0), ("2025-07", "approved", 1, 0)]
+            by_month = [("2025-06", "approved", 1, 0), ("2025-07", "approved", 1, 2)]
             assert sorted(read.cases.decisions_by_month(since=T0)) == by_month
-            mine = read.cases.decisions_by_month(since=T0, submitted_by="ua.liaison")
+            mine = read.cases.decisions_by_month(since=T0, submitted_by="ua.secret")
             assert sorted(mine) == by_month
+            unclassified = [("2025-06", "approved", 1, 0)]
+            assert read.cases.decisions_by_month(since=T0, max_level=0) == unclassified
+            mine = read.cases.decisions_by_month(since=T0, submitted_by="ua.secret", max_level=0)
+            assert mine == unclassified
 
 
 def test_the_months_of_decisions_are_utc_months_whatever_the_servers_zone(
