@@ -16,7 +16,7 @@ import pytest
 
 from clearance.core.access import Role
 from clearance.core.actors import ADMIN
-from clearance.core.events import CaseStateChanged
+from clearance.core.events import CaseExecuted, CaseStateChanged
 from clearance.errors import (
     ClearanceError,
     IllegalTransition,
@@ -471,3 +471,64 @@ def test_a_rehearsal_that_would_be_accepted_writes_nothing(small: World) -> None
         assert tx.ledger.head() == before
     with pytest.raises(AssertionError):
         small.cases.rehearse(case.id, Action.CASE_ANSWER, actor="us.liaison", now=DAY)
+
+
+def events_of(world: World, case: CaseRecord) -> list[tuple[str, str]]:
+    """The case's events in the ledger: their type and who did it."""
+    with world.store.reading() as tx:
+        return [(str(e.type), e.event.actor) for e in tx.ledger.of_case(case.id)]
+
+
+def test_an_approval_is_recorded_signed_and_starts_the_approvals_lifetime(small: World) -> None:
+    """The answer is kept as given, with its reason as the move's why; the case is approved
+    from that moment until its lifetime ends (the start of 17 July 2025)."""
+    case = atacms(small)
+    view = answer(small, case, "hegseth", approve=True, reason="Proportionate")
+    assert (str(view.case.state), view.case.state_since, view.case.expires_at) == (
+        "approved",
+        DAY,
+        dt.datetime(2025, 7, 17, tzinfo=dt.UTC),
+    )
+    with small.store.reading() as tx:
+        given = [
+            (a.authority, a.verdict, a.actor, a.on_behalf_of, a.reason, a.at)
+            for a in tx.cases.approvals(case.id)
+        ]
+    assert given == [("us.secdef", "approve", "hegseth", None, "Proportionate", DAY)]
+    assert events_of(small, case)[2:] == [
+        ("approval_given", "hegseth"),
+        ("case_state_changed", "hegseth"),
+    ]
+    assert moves_of(small, case)[-1] == ("in_review", "approved", "Proportionate")
+
+
+def test_a_denial_is_recorded_as_such_and_has_no_lifetime(small: World) -> None:
+    """A denial is an ``approval_denied`` event and a closed case, lapsing never."""
+    case = atacms(small)
+    view = answer(small, case, "hegseth", approve=False, reason="No")
+    assert (str(view.case.state), view.case.expires_at) == ("denied", None)
+    assert events_of(small, case)[2:] == [
+        ("approval_denied", "hegseth"),
+        ("case_state_changed", "hegseth"),
+    ]
+
+
+def test_a_condition_met_and_a_draw_are_recorded_by_who_made_them(small: World) -> None:
+    """The condition keeps when, by whom and what showed it; a draw records what was drawn,
+    the total so far and the quantity approved, and moves the stock."""
+    case = cleared_eram(small)
+    view = small.cases.execute(case.id, actor="us.liaison", quantity=2, now=DAY)
+    assert (str(view.case.state), view.case.state_since) == ("partly_executed", DAY)
+    with small.store.reading() as tx:
+        met = [(k.text, k.met_at, k.met_by, k.evidence) for k in tx.cases.conditions(case.id)]
+        payloads = [e.event.payload for e in tx.ledger.of_case(case.id)]
+        draws = [(p.quantity, p.drawn, p.approved) for p in payloads if isinstance(p, CaseExecuted)]
+    assert met == [(FUNDING, DAY, "us.liaison", "paid")]
+    assert draws == [(2, 2, 5)]
+    assert events_of(small, case)[3:] == [
+        ("condition_met", "us.liaison"),
+        ("case_state_changed", "us.liaison"),
+        ("case_executed", "us.liaison"),
+        ("case_state_changed", "us.liaison"),
+        ("stock_moved", "us.liaison"),
+    ]
