@@ -268,6 +268,7 @@ def test_the_overdue_list_takes_the_filters_the_order_and_the_page(tx: Transacti
     assert numbers(tx.cases.overdue(now=DUE, limit=1, offset=1)) == [2]
     assert tx.cases.count_overdue(now=DUE, max_level=int(Level.CONFIDENTIAL)) == 1
     assert tx.cases.count_overdue(now=DUE, submitted_by="ua.secret") == 2
+    assert tx.cases.count_overdue(now=DUE, submitted_by="ua.liaison") == 0
     assert tx.cases.count_overdue(now=DUE, search=g3) == 1
 
 
@@ -390,3 +391,13 @@ def test_the_months_of_decisions_are_utc_months_whatever_the_servers_zone(
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_page_holds_fifty_cases_unless_told(tmp_path: Path) -> None:
+    """Of 51 cases, a page holds the first 50, and ``each`` reads all 51."""
+    with small_world(tmp_path) as world:
+        for _ in range(51):
+            world.cases.submit(G1, actor="ua.liaison", now=T0)
+        with world.store.reading() as read:
+            assert numbers(read.cases.page()) == list(range(1, 51))
+            assert len(list(read.cases.each(states=["approved"]))) == 51
