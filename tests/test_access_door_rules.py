@@ -10,6 +10,7 @@ are checked in milliseconds.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -213,7 +214,7 @@ def test_the_scope_of_a_reviewer_is_everyones_cases_up_to_their_clearance() -> N
 def _offices_world() -> _People:
     """hegseth holds us.secdef from 2025-01-25; austin held it until 2025-01-20; usdp
     holds us.usdp; the delegations to staff: us.usdp in force, us.secdef from austin (whose
-    term has ended), and us.usdp again, expired."""
+    term has ended), us.usdp again, expired, and us.secdef from usdp, who never held it."""
     return _People(
         users={
             "hegseth": user("hegseth", party="US"),
@@ -230,6 +231,7 @@ def _offices_world() -> _People:
             delegation("usdp", "staff", "us.usdp", dt.date(2025, 6, 1), dt.date(2025, 6, 30)),
             delegation("austin", "staff", "us.secdef", dt.date(2024, 1, 1), None),
             delegation("usdp", "staff", "us.usdp", dt.date(2025, 4, 1), dt.date(2025, 4, 30)),
+            delegation("usdp", "staff", "us.secdef", dt.date(2025, 1, 1), None),
         ],
     )
 
@@ -315,11 +317,19 @@ def test_an_unknown_user_is_not_found_by_name() -> None:
     assert refused.value.message == "unknown user 'nobody'"
 
 
-def test_today_is_the_utc_date_now() -> None:
-    """A read applies the rules of the current UTC day."""
-    before = dt.datetime.now(dt.UTC).date()
-    assert access.today() in {before, dt.datetime.now(dt.UTC).date()}
-    assert isinstance(access.today(), dt.date)
+@pytest.mark.parametrize("zone", ["Etc/GMT+12", "Etc/GMT-14"])
+def test_today_is_the_utc_date_whatever_the_servers_zone(
+    zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read applies the rules of the current UTC day: at any hour, one of these zones
+    (twelve hours behind, fourteen ahead) is on another date than UTC."""
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        assert access.today() == dt.datetime.now(dt.UTC).date()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 # Seeing a case -------------------------------------------------------------------
