@@ -601,3 +601,10 @@ def test_check_raises_the_refusal_itself() -> None:
     with pytest.raises(NotFoundError) as hidden:
         check(REQUESTER, Action.CASE_VIEW, case(submitted_by="ua.other"))
     assert hidden.value.message == "no case 'C-7'"
+
+
+def test_an_action_without_a_rule_fails_loudly_naming_it() -> None:
+    """A value that is no action is a bug, named, never a silent yes or no."""
+    with pytest.raises(AssertionError) as failed:
+        refusal(OPERATOR, cast(Action, "case.fly"))
+    assert str(failed.value) == "no rule for case.fly"

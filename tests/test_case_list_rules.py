@@ -401,3 +401,14 @@ def test_a_page_holds_fifty_cases_unless_told(tmp_path: Path) -> None:
         with world.store.reading() as read:
             assert numbers(read.cases.page()) == list(range(1, 51))
             assert len(list(read.cases.each(states=["approved"]))) == 51
+
+
+def test_a_listed_case_is_the_case_as_submitted(tmp_path: Path) -> None:
+    """Every column reads back: a page's record is the very record the submission made,
+    its idempotency key, outcome and decision included."""
+    with small_world(tmp_path) as world:
+        made, _ = world.cases.submit(G1, actor="ua.liaison", now=T0, idempotency_key="k-17")
+        with world.store.reading() as read:
+            [listed] = read.cases.page()
+    assert listed == made
+    assert listed.idempotency_key == "k-17"
