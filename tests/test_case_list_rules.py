@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from clearance.core.access import Level
 from clearance.core.actors import ADMIN
+from clearance.core.events import PayloadError
 from clearance.core.workflow import OPEN_STATES
 from clearance.store.case_lists import CaseOrder, CaseSearch
 from clearance.store.protocol import Transaction
@@ -412,3 +414,18 @@ def test_a_listed_case_is_the_case_as_submitted(tmp_path: Path) -> None:
             [listed] = read.cases.page()
     assert listed == made
     assert listed.idempotency_key == "k-17"
+
+
+def test_a_stored_decision_changed_outside_clearance_is_named_by_its_case(
+    tmp_path: Path,
+) -> None:
+    """A decision that is no longer a JSON object is refused, naming the case."""
+    with small_world(tmp_path) as world:
+        made, _ = world.cases.submit(G1, actor="ua.liaison", now=T0)
+        with world.store.database.engine.begin() as connection:
+            connection.execute(sa.text("UPDATE cases SET decision = '[]'"))
+        with world.store.reading() as read, pytest.raises(PayloadError) as refused:
+            read.cases.page()
+    assert str(refused.value) == (
+        f"case {made.id}'s stored decision cannot be read: it is not a JSON object"
+    )
