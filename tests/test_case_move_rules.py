@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from clearance.core.access import Role
 from clearance.core.actors import ADMIN
@@ -532,3 +533,52 @@ def test_a_condition_met_and_a_draw_are_recorded_by_who_made_them(small: World) 
         ("case_state_changed", "us.liaison"),
         ("stock_moved", "us.liaison"),
     ]
+
+
+def test_a_case_whose_stored_request_does_not_read_does_not_change(small: World) -> None:
+    """A request changed outside clearance is named as unreadable, with why, and the case is
+    offered no change until it is put right."""
+    case = atacms(small)
+    with small.store.database.engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE cases SET request = :bad WHERE id = :id"),
+            {"bad": '{"system": 5}', "id": case.id},
+        )
+    with pytest.raises(ClearanceError) as refused:
+        small.cases.withdraw(case.id, actor="ua.liaison", reason="", now=DAY)
+    assert said(refused) == (
+        "IllegalTransition",
+        f"case {case.number}'s stored request cannot be read (request field 'action': is"
+        " required ('employ' or 'transfer')); it cannot change until it is put right",
+    )
+    assert small.cases.moves(case.id, actor="ua.liaison", now=DAY) == Moves()
+
+
+def test_only_the_requesting_party_records_a_draw_by_name(small: World) -> None:
+    """A Ukrainian reviewer sees the US sale but acts for UA: refused, naming both."""
+    case = cleared_eram(small)
+    with pytest.raises(ClearanceError) as refused:
+        small.cases.execute(case.id, actor="ua.reviewer", quantity=1, now=DAY)
+    assert said(refused) == (
+        "PermissionDenied",
+        "ua.reviewer acts for UA; only US may record this case as executed",
+    )
+
+
+def test_an_approval_past_its_lifetime_is_not_executed(small: World) -> None:
+    """From the moment the approval lapses it no longer holds, even before the expiry run:
+    no draw is offered, and one asked for is refused naming the last day it held."""
+    case = cleared_eram(small)
+    lapsed = dt.datetime(2027, 6, 16, tzinfo=dt.UTC)
+    with pytest.raises(ClearanceError) as refused:
+        small.cases.execute(case.id, actor="us.liaison", quantity=1, now=lapsed)
+    assert said(refused) == (
+        "IllegalTransition",
+        f"case {case.number}'s approval held to the end of 2027-06-15 (UTC); it has lapsed"
+        " and the case expires: ask again",
+    )
+    assert small.cases.moves(case.id, actor="us.liaison", now=lapsed) == Moves(withdraw=True)
+    just_before = lapsed - dt.timedelta(seconds=1)
+    assert small.cases.moves(case.id, actor="us.liaison", now=just_before) == Moves(
+        withdraw=True, execute_up_to=5
+    )
