@@ -28,7 +28,7 @@ from clearance.service.cases import Gate, Moves
 from clearance.store.records import CaseRecord
 
 from .small_worlds import keys, small_world
-from .worlds import G2, G5, T0, World
+from .worlds import ATACMS, G2, G5, T0, World
 
 FUNDING = "European partners fund the purchase"
 DAY = T0 + dt.timedelta(days=1)
@@ -48,6 +48,14 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             actor=ADMIN,
             now=T0,
             roles=(Role.REVIEWER,),
+        )
+        world.people.add_user(
+            user_id="us.staff",
+            name="us.staff",
+            party="US",
+            public_key=keys()["usdp"][0],
+            actor=ADMIN,
+            now=T0,
         )
         yield world
 
@@ -581,4 +589,44 @@ def test_an_approval_past_its_lifetime_is_not_executed(small: World) -> None:
     just_before = lapsed - dt.timedelta(seconds=1)
     assert small.cases.moves(case.id, actor="us.liaison", now=just_before) == Moves(
         withdraw=True, execute_up_to=5
+    )
+
+
+def test_a_delegate_answers_a_delegable_gate_for_its_holder(small: World) -> None:
+    """A US transfer of 161 ATACMS waits on the Under Secretary (a gate that may be
+    delegated): his delegate is offered it on his behalf, and the answer records it; the
+    Secretary's gate, not delegated, is refused to the delegate by name."""
+    small.people.delegate(
+        holder_id="usdp",
+        delegate_id="us.staff",
+        authority="us.usdp",
+        valid_from=dt.date(2025, 6, 1),
+        valid_to=dt.date(2025, 12, 31),
+        now=T0,
+    )
+    transfer, _ = small.cases.submit({**ATACMS, "quantity": 161}, actor="us.liaison", now=T0)
+    assert small.cases.moves(transfer.id, actor="us.staff", now=DAY) == Moves(
+        answer=(Gate("us.usdp", True, "usdp"),), ask=True
+    )
+    small.cases.answer(
+        transfer.id, actor="us.staff", approve=True, reason="", signer=signer("usdp"), now=DAY
+    )
+    with small.store.reading() as tx:
+        given = [(a.authority, a.actor, a.on_behalf_of) for a in tx.cases.approvals(transfer.id)]
+    assert given == [("us.usdp", "us.staff", "usdp")]
+    assert moves_of(small, transfer)[-1] == ("in_review", "approved", "us.usdp approved")
+    strike = atacms(small)
+    with pytest.raises(ClearanceError) as refused:
+        small.cases.answer(
+            strike.id,
+            actor="us.staff",
+            approve=True,
+            reason="",
+            signer=signer("usdp"),
+            now=DAY,
+            authority="us.secdef",
+        )
+    assert said(refused) == (
+        "PermissionDenied",
+        "us.staff does not hold us.secdef and is not its delegate",
     )
