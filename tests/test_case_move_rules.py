@@ -630,3 +630,27 @@ def test_a_delegate_answers_a_delegable_gate_for_its_holder(small: World) -> Non
         "PermissionDenied",
         "us.staff does not hold us.secdef and is not its delegate",
     )
+
+
+def test_withdrawing_a_sale_releases_its_stock_by_the_requesters_hand(small: World) -> None:
+    """The stock a sale committed moves back when it is withdrawn, recorded against the case
+    by whoever withdrew it."""
+    case = eram(small)
+    small.cases.withdraw(case.id, actor="us.liaison", reason="", now=DAY)
+    assert events_of(small, case)[-2:] == [
+        ("case_state_changed", "us.liaison"),
+        ("stock_moved", "us.liaison"),
+    ]
+
+
+def test_a_rehearsed_condition_not_named_is_the_empty_one(small: World) -> None:
+    """Rehearsing a condition met without naming one asks about the condition '' (none)."""
+    case = eram(small)
+    with pytest.raises(ClearanceError) as refused:
+        small.cases.rehearse(
+            case.id, Action.CASE_MEET_CONDITION, actor="us.liaison", now=DAY, evidence="paid"
+        )
+    assert said(refused) == (
+        "NotFoundError",
+        f"case {case.number} has no condition '' (it has: ['{FUNDING}'])",
+    )
