@@ -654,3 +654,31 @@ def test_a_rehearsed_condition_not_named_is_the_empty_one(small: World) -> None:
         "NotFoundError",
         f"case {case.number} has no condition '' (it has: ['{FUNDING}'])",
     )
+
+
+def test_a_sale_waits_for_the_legislature_until_its_waiting_period_ends(small: World) -> None:
+    """A sale worth $825 million notified to Congress on 28 August 2025 may not be drawn on
+    until its 30 days have run: on the last day the draw is refused naming the period, and
+    none is offered; the day after, it may be drawn."""
+    notified = dt.datetime(2025, 8, 28, 15, 0, tzinfo=dt.UTC)
+    last_day = dt.datetime(2025, 9, 27, 23, 59, tzinfo=dt.UTC)
+    day_after = dt.datetime(2025, 9, 28, 0, 1, tzinfo=dt.UTC)
+    sale = {**ERAM, "value_usd": 825_000_000}
+    case, _ = small.cases.submit(sale, actor="us.liaison", now=notified)
+    small.cases.condition_met(
+        case.id, actor="us.liaison", condition=FUNDING, evidence="paid", now=notified
+    )
+    with pytest.raises(ClearanceError) as refused:
+        small.cases.execute(case.id, actor="us.liaison", quantity=None, now=last_day)
+    assert said(refused) == (
+        "IllegalTransition",
+        f"case {case.number} may not be executed before the waiting period ends on 2025-09-27"
+        " (United States Congress, notified 2025-08-28): it may be executed from 2025-09-28,"
+        " or earlier if us.president waives it",
+    )
+    assert small.cases.moves(case.id, actor="us.liaison", now=last_day) == Moves(withdraw=True)
+    assert small.cases.moves(case.id, actor="us.liaison", now=day_after) == Moves(
+        withdraw=True, execute_up_to=5
+    )
+    small.cases.execute(case.id, actor="us.liaison", quantity=None, now=day_after)
+    assert state_of(small, case) == "executed"
