@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from clearance.core.access import Role
 from clearance.core.actors import ADMIN
-from clearance.core.events import CaseExecuted, CaseStateChanged
+from clearance.core.events import CaseExecuted, CaseStateChanged, CaseSuspended
 from clearance.errors import (
     ClearanceError,
     IllegalTransition,
@@ -682,3 +682,55 @@ def test_a_sale_waits_for_the_legislature_until_its_waiting_period_ends(small: W
     )
     small.cases.execute(case.id, actor="us.liaison", quantity=None, now=day_after)
     assert state_of(small, case) == "executed"
+
+
+def test_a_draw_the_policy_of_its_day_no_longer_permits_suspends_the_case(small: World) -> None:
+    """Approved in April 2025 without review, a strike drawn on 10 May is judged under the
+    review mechanism in force from 1 May: the draw is refused, the case suspended by whoever
+    asked for it, for the Secretary, who alone is offered it; once he approves, it resumes
+    to approved, and its approval starts a new lifetime."""
+    april = dt.datetime(2025, 4, 10, 9, 0, tzinfo=dt.UTC)
+    may = dt.datetime(2025, 5, 10, 12, 0, tzinfo=dt.UTC)
+    case, _ = small.cases.submit({**G2, "date": "2025-04-10"}, actor="ua.liaison", now=april)
+    assert str(case.state) == "approved"
+    with pytest.raises(ClearanceError) as refused:
+        small.cases.execute(case.id, actor="ua.liaison", quantity=1, now=may)
+    why = moves_of(small, case)[-1]
+    assert why[:2] == ("approved", "suspended")
+    assert why[2].startswith("judged again on the day of execution (2025-05-10) under US bundle")
+    assert why[2].endswith(
+        "in force from 2025-05-01 (US/us-review-mechanism): review_required; it waits for"
+        " us.secdef to approve; the execution of 1 was refused"
+    )
+    assert said(refused) == (
+        "ExecutionSuspended",
+        f"case {case.number} was not executed and is suspended: {why[2]}",
+    )
+    with small.store.reading() as tx:
+        payloads = [e.event.payload for e in tx.ledger.of_case(case.id)]
+    suspended = [
+        (p.cause, p.quantity, p.as_of, p.offices) for p in payloads if isinstance(p, CaseSuspended)
+    ]
+    assert suspended == [("execution", 1, dt.date(2025, 5, 10), ("us.secdef",))]
+    assert events_of(small, case)[2:] == [
+        ("case_suspended", "ua.liaison"),
+        ("case_state_changed", "ua.liaison"),
+    ]
+    with pytest.raises(ClearanceError) as again:
+        small.cases.execute(case.id, actor="ua.liaison", quantity=1, now=may)
+    assert said(again) == (
+        "IllegalTransition",
+        f"case {case.number} is suspended: it may be executed only once the offices the"
+        " policy in force names have approved it",
+    )
+    assert small.cases.moves(case.id, actor="hegseth", now=may) == Moves(
+        answer=(Gate("us.secdef", False, None),)
+    )
+    resumed = small.cases.answer(
+        case.id, actor="hegseth", approve=True, reason="", signer=signer("hegseth"), now=may
+    )
+    assert (str(resumed.case.state), resumed.case.expires_at) == (
+        "approved",
+        dt.datetime(2025, 6, 10, tzinfo=dt.UTC),
+    )
+    assert moves_of(small, case)[-1] == ("suspended", "approved", "us.secdef approved")
