@@ -9,6 +9,7 @@ sale of ERAM (``G5``), its draws, withdrawals, questions and what each reader is
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -612,8 +613,15 @@ def test_a_delegate_answers_a_delegable_gate_for_its_holder(small: World) -> Non
         transfer.id, actor="us.staff", approve=True, reason="", signer=signer("usdp"), now=DAY
     )
     with small.store.reading() as tx:
-        given = [(a.authority, a.actor, a.on_behalf_of) for a in tx.cases.approvals(transfer.id)]
-    assert given == [("us.usdp", "us.staff", "usdp")]
+        [given] = tx.cases.approvals(transfer.id)
+    assert (given.authority, given.actor, given.on_behalf_of) == ("us.usdp", "us.staff", "usdp")
+    signed = json.loads(given.statement)
+    assert (signed["actor"], signed["on_behalf_of"], signed["authority"], signed["verdict"]) == (
+        "us.staff",
+        "usdp",
+        "us.usdp",
+        "approve",
+    )
     assert moves_of(small, transfer)[-1] == ("in_review", "approved", "us.usdp approved")
     strike = atacms(small)
     with pytest.raises(ClearanceError) as refused:
@@ -734,3 +742,34 @@ def test_a_draw_the_policy_of_its_day_no_longer_permits_suspends_the_case(small:
         dt.datetime(2025, 6, 10, tzinfo=dt.UTC),
     )
     assert moves_of(small, case)[-1] == ("suspended", "approved", "us.secdef approved")
+
+
+def test_an_answer_signs_the_case_its_verdict_and_the_ledger_it_follows(small: World) -> None:
+    """The statement a denial signs: this request and decision at this level, the offices
+    and conditions the decision needs, the office answered, the verdict and reason, by whom
+    and for whom, when, after which event of the ledger."""
+    case = atacms(small)
+    with small.store.reading() as tx:
+        [last] = tx.ledger.page(max_level=None, limit=1)
+    answer(small, case, "hegseth", approve=False, reason="Escalation risk")
+    with small.store.reading() as tx:
+        [given] = tx.cases.approvals(case.id)
+    assert json.loads(given.statement) == {
+        "case_id": case.id,
+        "request_digest": case.request_digest,
+        "decision_id": case.decision.decision_id,
+        "decision_digest": case.decision.digest,
+        "outcome": "review_required",
+        "bundles": dict(case.decision.bundles),
+        "classification": "UNCLASSIFIED",
+        "required_approvals": [{"authority": "us.secdef", "delegable": False}],
+        "conditions": [],
+        "authority": "us.secdef",
+        "verdict": "deny",
+        "reason": "Escalation risk",
+        "actor": "hegseth",
+        "on_behalf_of": None,
+        "at": DAY.isoformat(),
+        "prior_seq": last.seq,
+        "prior_hash": last.hash,
+    }
