@@ -773,3 +773,14 @@ def test_an_answer_signs_the_case_its_verdict_and_the_ledger_it_follows(small: W
         "prior_seq": last.seq,
         "prior_hash": last.hash,
     }
+
+
+def test_the_operator_answers_no_gate_as_nobody(small: World) -> None:
+    """The operator sees every case but is no user: an answer needs one, and is refused as
+    the unknown ``admin``."""
+    case = atacms(small)
+    with pytest.raises(ClearanceError) as refused:
+        small.cases.answer(
+            case.id, actor=ADMIN, approve=True, reason="", signer=signer("hegseth"), now=DAY
+        )
+    assert said(refused) == ("NotFoundError", "unknown user 'admin'")
