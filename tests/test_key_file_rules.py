@@ -31,12 +31,13 @@ def _refused(error: pytest.ExceptionInfo[InputError]) -> tuple[str, str]:
 
 
 def test_a_key_file_is_written_readable_by_its_owner_alone(tmp_path: Path) -> None:
-    """The file is 0600 and its new folder 0700, holding exactly the content."""
-    path = tmp_path / "keys" / "secdef.key"
+    """The file is 0600 and its new folders 0700, holding exactly the content."""
+    path = tmp_path / "keys" / "us" / "secdef.key"
     write_key_file(path, b"sealed key")
     assert path.read_bytes() == b"sealed key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.parent.parent.stat().st_mode) == 0o700
 
 
 def test_a_key_file_is_never_overwritten(tmp_path: Path) -> None:
@@ -172,3 +173,22 @@ def test_a_key_that_cannot_be_resealed_still_signs_and_the_failure_is_logged(
             " [Errno 30] Read-only file system",
         )
     ]
+
+
+def test_a_replacement_whose_temporary_is_already_gone_fails_with_its_own_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A temporary that vanished with the failure is no second error: the failure that
+    stopped the replacement is the one raised."""
+    path = tmp_path / "secdef.key"
+    write_key_file(path, b"old")
+
+    def vanished(source: str, target: object) -> None:
+        Path(source).unlink()
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "replace", vanished)
+    with pytest.raises(OSError) as failed:
+        keyfiles._replace(path, b"new")
+    assert (failed.value.errno, failed.value.strerror) == (errno.EIO, "Input/output error")
+    assert path.read_bytes() == b"old"
