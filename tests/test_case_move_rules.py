@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from clearance.core.access import Role
 from clearance.core.actors import ADMIN
-from clearance.core.events import CaseExecuted, CaseStateChanged, CaseSuspended
+from clearance.core.events import ABSENT, CaseExecuted, CaseStateChanged, CaseSuspended
 from clearance.errors import (
     ClearanceError,
     IllegalTransition,
@@ -784,3 +784,83 @@ def test_the_operator_answers_no_gate_as_nobody(small: World) -> None:
             case.id, actor=ADMIN, approve=True, reason="", signer=signer("hegseth"), now=DAY
         )
     assert said(refused) == ("NotFoundError", "unknown user 'admin'")
+
+
+def clocks_of(world: World, case: CaseRecord) -> list[tuple[str, object, object]]:
+    """Each state change of the case: where to, and the due and expiry times it carries."""
+    with world.store.reading() as tx:
+        payloads = [e.event.payload for e in tx.ledger.of_case(case.id)]
+    return [
+        (p.to_state, p.due_at, p.expires_at) for p in payloads if isinstance(p, CaseStateChanged)
+    ]
+
+
+def test_an_answered_question_returns_the_case_to_review_due_anew(small: World) -> None:
+    """Asked on 16 June, answered on the 17th: back in review, due at the start of 17 July,
+    as the move into review records; an approval's move records when it lapses."""
+    case = atacms(small)
+    small.cases.ask(case.id, actor="hegseth", question="Which unit?", now=DAY)
+    back = small.cases.reply(
+        case.id, actor="ua.liaison", answer="The 2nd brigade.", now=DAY + dt.timedelta(days=1)
+    )
+    due = dt.datetime(2025, 7, 17, tzinfo=dt.UTC)
+    assert (str(back.case.state), back.case.due_at) == ("in_review", due)
+    small.cases.answer(
+        case.id,
+        actor="hegseth",
+        approve=True,
+        reason="",
+        signer=signer("hegseth"),
+        now=DAY + dt.timedelta(days=2),
+    )
+    assert clocks_of(small, case) == [
+        ("in_review", dt.datetime(2025, 7, 16, tzinfo=dt.UTC), ABSENT),
+        ("awaiting_answer", ABSENT, ABSENT),
+        ("in_review", due, ABSENT),
+        ("approved", ABSENT, dt.datetime(2025, 7, 19, tzinfo=dt.UTC)),
+    ]
+
+
+def test_a_rehearsed_draw_refuses_as_the_draw_would(small: World) -> None:
+    """Beyond what remains of the approved quantity, past the approval's lifetime, or a
+    change that is not one to rehearse: each refused in the words of the change."""
+    case = cleared_eram(small)
+    rehearse = small.cases.rehearse
+    with pytest.raises(InputError) as too_many:
+        rehearse(case.id, Action.CASE_EXECUTE, actor="us.liaison", now=DAY, quantity=6)
+    assert too_many.value.problem == "must be between 1 and the approved 5"
+    small.cases.execute(case.id, actor="us.liaison", quantity=3, now=DAY)
+    with pytest.raises(InputError) as beyond:
+        rehearse(case.id, Action.CASE_EXECUTE, actor="us.liaison", now=DAY, quantity=3)
+    assert beyond.value.problem == (
+        "must be between 1 and the 2 that remain of the approved 5 (3 already executed)"
+    )
+    rehearse(case.id, Action.CASE_EXECUTE, actor="us.liaison", now=DAY, quantity=2)
+    lapsed = dt.datetime(2027, 6, 16, tzinfo=dt.UTC)
+    with pytest.raises(ClearanceError) as late:
+        rehearse(case.id, Action.CASE_EXECUTE, actor="us.liaison", now=lapsed, quantity=1)
+    assert said(late) == (
+        "IllegalTransition",
+        f"case {case.number}'s approval held to the end of 2027-06-15 (UTC); it has lapsed"
+        " and the case expires: ask again",
+    )
+    with pytest.raises(AssertionError) as no_change:
+        rehearse(case.id, Action.CASE_ANSWER, actor="us.liaison", now=DAY)
+    assert str(no_change.value) == "case.answer is not a change of a case to rehearse"
+
+
+def test_a_rehearsed_draw_waits_for_the_legislature_as_the_draw_does(small: World) -> None:
+    """On the last day of the waiting period, a rehearsed draw is refused naming it."""
+    notified = dt.datetime(2025, 8, 28, 15, 0, tzinfo=dt.UTC)
+    case, _ = small.cases.submit(
+        {**ERAM, "value_usd": 825_000_000}, actor="us.liaison", now=notified
+    )
+    small.cases.condition_met(
+        case.id, actor="us.liaison", condition=FUNDING, evidence="paid", now=notified
+    )
+    last_day = dt.datetime(2025, 9, 27, 23, 59, tzinfo=dt.UTC)
+    with pytest.raises(ClearanceError) as refused:
+        small.cases.rehearse(case.id, Action.CASE_EXECUTE, actor="us.liaison", now=last_day)
+    assert said(refused)[1].startswith(
+        f"case {case.number} may not be executed before the waiting period ends on 2025-09-27"
+    )
