@@ -23,7 +23,7 @@ from clearance.service.people import registry
 
 from .small_worlds import keys, small_world, system_key
 from .test_decision_proof import FORGERIES
-from .worlds import G2, T0
+from .worlds import G2, G5, T0
 
 DAY = T0 + dt.timedelta(days=1)
 
@@ -187,3 +187,108 @@ def test_a_file_sealed_under_another_key_is_named_at_its_first_event() -> None:
         "the file names another system key than the one its seals were checked against"
     )
     assert f"event {first} is not sealed by the system key" in proof.problems
+
+
+NOTIFIED = dt.datetime(2025, 8, 28, 15, 0, tzinfo=dt.UTC)
+WAIVED = dt.datetime(2025, 9, 2, 9, 0, tzinfo=dt.UTC)
+
+
+@functools.cache
+def _waived() -> tuple[str, str, str]:
+    """A $825 million sale whose congressional waiting period the President waived, signed:
+    the case file, the users' keys (as JSON text) and the system key."""
+    with tempfile.TemporaryDirectory() as folder, small_world(Path(folder)) as world:
+        public, _ = keys()["austin"]
+        world.people.add_user(
+            user_id="potus", name="President", party="US", public_key=public, actor=ADMIN, now=T0
+        )
+        world.people.grant(
+            user_id="potus",
+            authority="us.president",
+            valid_from=dt.date(2025, 1, 20),
+            valid_to=None,
+            actor=ADMIN,
+            now=T0,
+        )
+        sale = {**G5, "quantity": 5, "value_usd": 825_000_000}
+        case, _ = world.cases.submit(sale, actor="us.liaison", now=NOTIFIED)
+        world.cases.condition_met(
+            case.id,
+            actor="us.liaison",
+            condition="European partners fund the purchase",
+            evidence="paid",
+            now=NOTIFIED,
+        )
+        world.cases.waive(
+            case.id,
+            actor="potus",
+            reason="Air defence emergency",
+            signer=keys()["austin"][1],
+            now=WAIVED,
+        )
+        data = world.cases.view(case.id, actor=ADMIN).as_dict(WAIVED)
+        users = {str(u["id"]): u for u in registry(world.store)}
+        return json.dumps(data), json.dumps(users), system_key().public_key
+
+
+def waived() -> tuple[dict[str, Any], dict[str, Any], str]:
+    case, users, key = _waived()
+    return json.loads(case), json.loads(users), key
+
+
+def waiver_problems(
+    case: dict[str, Any], users: dict[str, Any] | None, key: str
+) -> list[list[str]]:
+    return [list(s.problems) for s in prove(case, users, key).signatures]
+
+
+def test_a_waived_waiting_period_is_a_valid_signature_of_the_waiving_office() -> None:
+    """The President's waiver verifies: his office, his verdict, no problem."""
+    case, users, key = waived()
+    proof = prove(case, users, key)
+    assert proof.problems == ()
+    assert [(s.authority, s.actor, s.verdict, s.problems) for s in proof.signatures] == [
+        ("us.president", "potus", "waive", ())
+    ]
+
+
+def test_a_waiver_by_someone_whose_term_had_ended_is_named() -> None:
+    """With the registry, the office must be held on the day of the waiver."""
+    case, users, key = waived()
+    users["potus"]["holdings"] = [{**h, "to": "2025-09-01"} for h in users["potus"]["holdings"]]
+    assert waiver_problems(case, users, key) == [["potus did not hold us.president on 2025-09-02"]]
+
+
+def test_a_waiver_checked_against_another_key_does_not_verify() -> None:
+    """The registry's key is the one the waiver is checked against."""
+    case, users, key = waived()
+    users["potus"]["public_key"] = users["hegseth"]["public_key"]
+    assert waiver_problems(case, users, key) == [
+        ["signature does not verify against the actor's public key"]
+    ]
+
+
+def test_a_waiver_by_someone_the_registry_does_not_know_is_neither_signed_nor_held() -> None:
+    """A signer missing from the registry has no key and held no office."""
+    case, users, key = waived()
+    del users["potus"]
+    assert waiver_problems(case, users, key) == [
+        [
+            "signature does not verify against the actor's public key",
+            "potus did not hold us.president on 2025-09-02",
+        ]
+    ]
+
+
+def test_a_waiver_of_a_period_the_decision_does_not_give_that_office_is_named() -> None:
+    """A decision rewritten to name another office as the waiver: the signed waiver is not
+    about this decision, its office is not the one named, nor its period the decision's."""
+    case, users, key = waived()
+    case["decision"]["waiting_period"]["waiver"] = "us.secdef"
+    assert waiver_problems(case, users, key) == [
+        [
+            "signed decision_digest does not match the case",
+            "the decision does not name us.president to waive its waiting period",
+            "signed waiting_period is not the decision's",
+        ]
+    ]
