@@ -110,7 +110,7 @@ def _new_decision(case: dict[str, Any]) -> None:
 
 
 FORGERIES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
-    ("quantity 2 → 200", _set_request("quantity", 200), "does not match its request_digest"),
+    ("quantity 2 to 200", _set_request("quantity", 200), "does not match its request_digest"),
     ("another system", _set_request("system", "storm-shadow"), "request_digest"),
     ("another territory", _set_request("territory", "UA"), "request_digest"),
     ("denial dropped, state approved", _drop_denial, "the state 'approved' does not follow"),
