@@ -302,17 +302,19 @@ def against_engine(
     decisions = engine[0]["decisions"]
     evaluations = engine[0]["evaluations"]
     cli = [decisions / r.seconds for r in runs]
-    many_each = [decisions / e["seconds"]["decide_many"] for e in engine]
-    with_workers = [decisions / r.seconds for r in parallel]
-    if with_workers:
-        workers_entry = {
-            "workers": workers,
-            "cli_decisions_per_s": summary(with_workers),
-            "ratio": summary([c / m for c, m in zip(with_workers, many_each, strict=True)]),
-            "over_one_process": summary([w / c for w, c in zip(with_workers, cli, strict=True)]),
-        }
     cli_net = [decisions / (r.seconds - startup) for r in runs]
     many = [decisions / e["seconds"]["decide_many"] for e in engine]
+    with_workers = [decisions / r.seconds for r in parallel]
+    parallel_entry = (
+        {
+            "workers": workers,
+            "cli_decisions_per_s": summary(with_workers),
+            "ratio": summary([c / m for c, m in zip(with_workers, many, strict=True)]),
+            "over_one_process": summary([w / c for w, c in zip(with_workers, cli, strict=True)]),
+        }
+        if with_workers
+        else {}
+    )
 
     def per(key: str, count: int) -> dict[str, Any]:
         return summary([1e6 * e["seconds"][key] / count for e in engine])
@@ -337,7 +339,7 @@ def against_engine(
             [e["cedar_authz_us_total"] / decisions for e in engine]
         ),
         "in_process_peak_rss_mib": summary([e["peak_rss_mib"] for e in engine]),
-        **({"with_workers": workers_entry} if with_workers else {}),
+        **({"with_workers": parallel_entry} if parallel_entry else {}),
     }
 
 
