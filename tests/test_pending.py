@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from clearance.core.chain import EventType, event_body
 from clearance.core.digest import canonical_json, canonical_json_with
+from clearance.errors import RequestError
 from clearance.service import audit
 from clearance.store.records import LedgerRecord
 
@@ -45,6 +47,34 @@ def test_a_batch_sends_its_cases_and_events_in_one_insert_each(world: World) -> 
     assert [rows for table, rows in sent if table == "cases"] == [6]
     assert [rows for table, rows in sent if table == "ledger"] == [12]
     assert audit.verify(world.store).ok
+
+
+def test_a_transfer_is_judged_once_inside_the_transaction_not_before(world: World) -> None:
+    verdicts = world.cases.screener.verdicts
+
+    def asked() -> int:  # verdicts looked up, found or worked out
+        return verdicts.hits + verdicts.misses
+
+    before = asked()
+    ask = world.cases.prepare(G5, actor="us.liaison", now=T0, idempotency_key="t-1")
+    assert ask.decision is None  # it reads the giver's stock: decided as the stock stands
+    assert asked() == before  # and nothing judged before, to be thrown away
+
+    [answer] = world.cases.submit_many([ask])
+    assert not isinstance(answer, BaseException)
+    assert answer[0].case.decision.stockpile is not None  # judged with the stock
+    assert asked() > before
+    employ = world.cases.prepare(G2, actor="ua.liaison", now=T0)
+    assert employ.decision is not None  # a use reads no stock: screened before it queues
+
+
+def test_a_transfer_naming_an_unknown_system_is_refused_before_the_transaction(
+    world: World,
+) -> None:
+    with pytest.raises(RequestError, match=r"^request field 'system': unknown system 'nope'$"):
+        world.cases.prepare({**G5, "system": "nope"}, actor="us.liaison", now=T0)
+    with pytest.raises(RequestError, match=r"^request field 'recipient': unknown party 'XX'"):
+        world.cases.prepare({**G5, "recipient": "XX"}, actor="us.liaison", now=T0)
 
 
 def test_a_transaction_reads_the_rows_it_holds_back(world: World) -> None:

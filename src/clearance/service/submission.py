@@ -32,7 +32,7 @@ from clearance.core.actors import SYSTEM
 from clearance.core.decision import Decision, RecordedDecision
 from clearance.core.event_words import OUTCOME_WORDS
 from clearance.core.events import ABSENT, CaseStateChanged, CaseSubmitted
-from clearance.core.request import AnyRequest, parse_request
+from clearance.core.request import AnyRequest, check_against, parse_request
 from clearance.core.workflow import CaseState, state_after_screening
 from clearance.errors import (
     ClearanceError,
@@ -65,6 +65,15 @@ an earlier submission with the same idempotency key made it)."""
 
 _REFUSALS = (ConflictError, InputError, NotFoundError, PermissionDenied, RequestError)
 """What refuses one submission of a batch before anything of it is written; the rest go on."""
+
+
+class _ReadsStock(Exception):
+    """Raised by the balance lookup of ``CaseSubmission.prepare``: the decision reads the
+    stock, so screening it before the transaction would be thrown away (a transfer)."""
+
+
+def _reads_stock(*_: object) -> None:
+    raise _ReadsStock
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,22 +215,17 @@ class CaseSubmission:
         if idempotency_key is not None and not (0 < len(idempotency_key) <= 200):
             raise InputError("idempotency key", "must be 1 to 200 characters")
         case_id = str(uuid.uuid4())
-        reads_stock = False
-
-        def no_stock(*_: object) -> None:
-            nonlocal reads_stock
-            reads_stock = True
-
-        decision = self.screener.decide(request, decision_id=case_id, now=now, balances=no_stock)
-        return Ask(
-            request,
-            actor,
-            now,
-            idempotency_key,
-            classification,
-            case_id,
-            None if reads_stock else decision,
-        )
+        decision: Decision | None
+        try:
+            decision = self.screener.decide(
+                request, decision_id=case_id, now=now, balances=_reads_stock
+            )
+        except _ReadsStock:
+            # Judged inside the writing transaction, once; its names are checked now, as
+            # screening would have, so that a bulk import refuses an unknown one up front.
+            check_against(request, self.screener.catalog)
+            decision = None
+        return Ask(request, actor, now, idempotency_key, classification, case_id, decision)
 
     def refusals(self, asks: Sequence[Ask]) -> list[ClearanceError | None]:
         """Whether each ask's submitter may submit it, as the store stands now: what refuses it
