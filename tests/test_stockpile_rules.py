@@ -249,6 +249,59 @@ def test_a_delivery_due_counts_towards_recovery_in_its_month() -> None:
     assert months_to_recover(position, 99, STANDARD, START) is None
 
 
+@pytest.mark.parametrize(
+    ("due", "month"),
+    [
+        (dt.date(2025, 1, 16), 1),  # later in the start's own month: its first month
+        (dt.date(2025, 2, 15), 1),  # a whole month after the start: still the first
+        (dt.date(2025, 2, 16), 2),  # a day later: the second
+        (dt.date(2026, 2, 10), 13),  # the next year, earlier in its month than the start
+        (dt.date(2026, 2, 16), 14),  # the next year, later in its month
+        (dt.date(2075, 1, 15), 600),  # the last month of the fifty years
+        (dt.date(2075, 1, 16), None),  # a day past them: not counted
+    ],
+)
+def test_a_delivery_counts_in_the_month_whose_end_it_falls_on_or_before(
+    due: dt.date, month: int | None
+) -> None:
+    position = Position("US", "sys", requirement=100, deliveries=(Delivery(due, 20),))
+    assert months_to_recover(position, 100, STANDARD, START) == month
+    assert months_to_recover(position, 100, STANDARD, START) == _stepped(position, 100)
+
+
+def _stepped(position: Position, available: int) -> int | None:
+    """The first month ``project`` rates green, stepping month by month (the reference)."""
+    for point in project(position, available, STANDARD, START, 600):
+        if point.rating is Rating.GREEN:
+            return point.month
+    return None
+
+
+def test_a_month_start_on_the_31st_ends_on_the_last_day_of_a_shorter_month() -> None:
+    start = dt.date(2025, 1, 31)
+    on_the_28th = Position(
+        "US", "sys", requirement=100, deliveries=(Delivery(dt.date(2025, 2, 28), 20),)
+    )
+    assert months_to_recover(on_the_28th, 100, STANDARD, start) == 1
+    on_the_1st = Position(
+        "US", "sys", requirement=100, deliveries=(Delivery(dt.date(2025, 3, 1), 20),)
+    )
+    assert months_to_recover(on_the_1st, 100, STANDARD, start) == 2
+
+
+def test_a_delivery_past_fifty_years_does_not_stretch_the_horizon() -> None:
+    # 601 months of production would be needed: not within fifty years, whatever is
+    # due after them.
+    position = Position(
+        "US",
+        "sys",
+        requirement=100,
+        production_per_month=1,
+        deliveries=(Delivery(dt.date(2085, 1, 15), 1),),
+    )
+    assert months_to_recover(position, -481, STANDARD, START) is None
+
+
 def _position(production: int, illustrative: bool = False) -> Position:
     return Position(
         "US", "sys", requirement=100, production_per_month=production, illustrative=illustrative
