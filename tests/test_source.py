@@ -134,6 +134,7 @@ def test_a_syntax_error_on_a_later_line_of_a_multi_line_policy_names_that_line()
         (['@id("x")', PERMIT, "when {", "  context.a == 1", "} uless { true };"], 5),
         (['@id("x")', "permit (principal, action, resource", "when { true };"], 3),
         (['@id("x")', "permits (principal, action, resource);"], 2),
+        (["permit (principal,, action, resource)", "when { true };"], 1),
     ],
 )
 def test_the_error_line_is_where_the_mistake_is(lines: list[str], bad: int) -> None:

@@ -84,17 +84,18 @@ def _trim(statement: Statement) -> Statement:
 
 
 def _error_line(statement: Statement, message: str) -> int:
-    """The line at which a parse error appears: the shortest prefix that shows it."""
+    """The line at which a parse error appears: the shortest prefix that shows it. A policy
+    cut short is cut short at every prefix, so it is named by its last line, as is an error
+    only the whole statement shows."""
     lines = statement.text.split("\n")
-    for count in range(1, len(lines) + 1):
-        try:
-            cedarpy.PolicySet.from_str("\n".join(lines[:count]))
-        except ValueError as exc:
-            if str(exc) == message and message != _EOF:
-                return statement.line + count - 1
-        else:
-            continue
-    return statement.line + len(lines) - 1 if message == _EOF else statement.code_line
+    if message != _EOF:
+        for count in range(1, len(lines)):
+            try:
+                cedarpy.PolicySet.from_str("\n".join(lines[:count]))
+            except ValueError as exc:
+                if str(exc) == message:
+                    return statement.line + count - 1
+    return statement.line + len(lines) - 1
 
 
 def parse_statements(text: str, file: str) -> list[tuple[Statement, cedarpy.PolicySet]]:

@@ -98,7 +98,7 @@ def _problem(error: object) -> str:
         return "is not a known field"
     if kind == "missing":
         return "is required"
-    if kind in ("int_type", "int_parsing", "int_from_float"):
+    if kind == "int_type":  # strict: a text or a fraction is refused as of the wrong type
         return "must be a whole number"
     if kind == "greater_than_equal":
         return f"must be ≥ {error['ctx']['ge']}"
