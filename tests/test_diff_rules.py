@@ -18,7 +18,7 @@ import pytest
 from clearance.core.catalog import Catalog
 from clearance.core.regions import regions_of
 from clearance.core.request import AnyRequest, parse_request
-from clearance.errors import InputError
+from clearance.errors import InputError, PackError
 from clearance.policy.bundle import BundleFiles, PolicyBundle, build_bundle
 from clearance.policy.diff import (
     QUANTITIES,
@@ -421,6 +421,20 @@ def test_golden_probes_are_the_valid_cases_with_their_approvals(
     assert probes[1].stockpile is not None
 
 
+def test_a_case_file_that_cannot_be_read_is_named_as_the_pack_names_it(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    (tmp_path / "cases").mkdir()
+    cases = tmp_path / "cases" / "broken.yaml"
+    cases.write_text("cases: 5\n", encoding="utf-8")
+    screener = make_screener(
+        catalog, make_bundle(catalog, OLD_DAY, PERMIT), root=tmp_path, cases=(cases,)
+    )
+    with pytest.raises(PackError) as refused:
+        list(golden_probes(screener))
+    assert str(refused.value).startswith("cases/broken.yaml: cases: ")
+
+
 # --- text --------------------------------------------------------------------------------
 
 
@@ -536,3 +550,114 @@ def test_what_is_not_a_bundle_folder_is_refused_naming_the_side(
         "NEW",
         f"'{tmp_path}' is not a bundle: it has no bundle.yaml",
     )
+
+
+# --- what each side is asked, and the defaults ---------------------------------------------
+
+NO_ZONE_Z = (
+    '@id("no-z")\nforbid (principal, action, resource) when { context has target'
+    ' && context.target has zones && context.target.zones.contains("z") };'
+)
+KEEP_100 = (
+    '@id("keep-100")\nforbid (principal, action, resource)'
+    " when { context has stockpile && context.stockpile.available_after < 100 };"
+)
+
+
+def test_both_sides_see_the_zones_holding_the_target(catalog: Catalog) -> None:
+    old = make_bundle(catalog, OLD_DAY, PERMIT)
+    new = make_bundle(catalog, NEW_DAY, PERMIT, NO_ZONE_Z)
+    screener = make_screener(catalog, old, new)
+    deep = next(r for r in regions_of("RU") if r != "RU-BEL")
+    probes = [
+        Probe("sample", "in z", use(region="RU-BEL")),
+        Probe("sample", "out", use(region=deep)),
+    ]
+    diff = compare_bundles(screener, (old, new), probes, text=[])
+    assert [(g.kind, g.count, g.by_zone) for g in diff.groups] == [
+        ("permitted → prohibited", 1, {"z": 1})
+    ]
+    assert [e.probe.label for e in diff.groups[0].examples] == ["in z"]
+    assert compare_bundles(screener, (new, new), probes, text=[]).same_outcomes
+
+
+def test_both_sides_see_the_stockpile_facts_a_probe_carries(catalog: Catalog) -> None:
+    stock = load_stock_figures(
+        {"opened_on": "2020-01-01", "positions": [{"holder": "US", "system": "s1", "on_hand": 9}]},
+        catalog,
+    )
+    old = make_bundle(catalog, OLD_DAY, PERMIT)
+    new = make_bundle(catalog, NEW_DAY, PERMIT, KEEP_100)
+    screener = make_screener(catalog, old, new, stock=stock)
+    request = give()
+    facts = screener.stockpile_facts(request, request.date)
+    assert facts is not None
+    assert facts.available_after == 8
+    probes = [Probe("sample", "tracked", request, stockpile=facts), Probe("sample", "bare", give())]
+    diff = compare_bundles(screener, (old, new), probes, text=[])
+    assert [(g.kind, g.count) for g in diff.groups] == [("permitted → prohibited", 1)]
+    assert [e.probe.label for e in diff.groups[0].examples] == ["tracked"]
+    assert diff.groups[0].new_policies == {"US/keep-100": 1}
+
+
+def test_three_examples_are_kept_of_each_kind_unless_asked_otherwise(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    (tmp_path / "schema.cedarschema").write_text(SCHEMA, encoding="utf-8")
+    old_folder = _folder(tmp_path, "old", "US", PERMIT + "\n")
+    new_folder = _folder(tmp_path, "new", "US", PERMIT + "\n\n" + NO_RU + "\n")
+    screener = make_screener(catalog, root=tmp_path)
+    bundles = read_pair(screener.pack, old_folder, new_folder)
+    probes = [Probe("sample", f"s{n}", use()) for n in range(5)]
+    compared = compare_bundles(screener, bundles, probes, text=[])
+    diffed = diff_bundles(screener, (old_folder, new_folder), bundles, probes)
+    for diff in (compared, diffed):
+        assert diff.groups[0].count == 5
+        assert [e.probe.label for e in diff.groups[0].examples] == ["s0", "s1", "s2"]
+
+
+def test_the_record_keeps_the_text_diff_as_written(catalog: Catalog) -> None:
+    old = make_bundle(catalog, OLD_DAY, PERMIT)
+    text = ["--- old/p.cedar\n", "+++ new/p.cedar\n", "@@ -1 +1 @@\n", "-a\n", "+b\n"]
+    diff = compare_bundles(make_screener(catalog, old), (old, old), [], text=text)
+    assert diff.as_dict()["text_diff"] == "--- old/p.cedar\n+++ new/p.cedar\n@@ -1 +1 @@\n-a\n+b\n"
+
+
+def test_a_pair_names_the_side_that_is_not_a_bundle(catalog: Catalog, tmp_path: Path) -> None:
+    (tmp_path / "schema.cedarschema").write_text(SCHEMA, encoding="utf-8")
+    good = _folder(tmp_path, "good", "US", PERMIT + "\n")
+    screener = make_screener(catalog, root=tmp_path)
+    with pytest.raises(InputError) as old_missing:
+        read_pair(screener.pack, tmp_path / "none", good)
+    assert old_missing.value.where == "OLD"
+    with pytest.raises(InputError) as new_missing:
+        read_pair(screener.pack, good, tmp_path / "none")
+    assert new_missing.value.where == "NEW"
+
+
+def test_a_sample_exactly_the_size_of_the_space_takes_it_in_order(catalog: Catalog) -> None:
+    screener = make_screener(catalog, make_bundle(catalog, OLD_DAY, PERMIT))
+    day = dt.date(2025, 6, 15)
+    everything = sample_probes(screener, "US", [day], count=10_000, seed=1)
+    exactly = sample_probes(screener, "US", [day], count=len(everything), seed=1)
+    assert [p.request for p in exactly] == [p.request for p in everything]
+
+
+def test_a_territory_every_region_of_which_a_zone_holds_has_no_deep_region() -> None:
+    regions = sorted(regions_of("AD"))
+    everywhere = {"effective_from": "2020-01-01", "regions": regions}
+    data = {
+        **CATALOG_DATA,
+        "parties": [*CATALOG_DATA["parties"], {"code": "AD", "name": "Andorra"}],
+        "zones": [{"id": "all", "name": "All", "history": [everywhere]}],
+    }
+    zoned = Catalog.model_validate(data)
+    screener = make_screener(zoned, make_bundle(zoned, OLD_DAY, PERMIT))
+    probes = sample_probes(screener, "US", [OLD_DAY], count=10_000, seed=1)
+    targets = [
+        p.request.model_dump()["target"]
+        for p in probes
+        if p.request.action == "employ" and (p.request.requester, p.request.system) == ("UA", "s1")
+    ]
+    against_ad = [t["region"] for t in targets if t["territory"] == "AD"]
+    assert against_ad == [None, *regions]  # none, and each zoned region; no region is left
