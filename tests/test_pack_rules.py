@@ -9,6 +9,7 @@ each file may be, and every refusal with its file, place and exact words.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from pathlib import Path
@@ -438,6 +439,45 @@ def test_a_bundle_from_texts_may_bring_its_schema_and_entities(seed: ScenarioPac
     with pytest.raises(PolicySourceError) as invalid:
         bundle_from_texts(shared, seed, "prop")
     assert invalid.value.file == "prop/p.cedar"
+
+
+def test_a_bundle_from_texts_without_a_schema_reads_the_packs_naming_it(
+    seed: ScenarioPack, tmp_path: Path
+) -> None:
+    bare = dataclasses.replace(seed, root=tmp_path)  # a pack folder with no shared schema
+    with pytest.raises(PackError) as error:
+        bundle_from_texts({"bundle.yaml": BUNDLE_YAML, "p.cedar": PERMIT}, bare, "prop")
+    assert refused(error)[:2] == ("schema.cedarschema", "")
+
+
+def test_a_mistake_in_the_bundle_yaml_of_texts_names_it(seed: ScenarioPack) -> None:
+    texts = {"bundle.yaml": BUNDLE_YAML + "sources: 5\n", "p.cedar": PERMIT}
+    with pytest.raises(PackError) as error:
+        bundle_from_texts(texts, seed, "prop")
+    assert refused(error) == ("prop/bundle.yaml", "sources", "must be a list of texts")
+
+
+def test_catalog_entities_that_do_not_fit_an_own_schema_name_the_schema(
+    seed: ScenarioPack,
+) -> None:
+    schema = (SEED / "schema.cedarschema").read_text(encoding="utf-8")
+    texts = {
+        "bundle.yaml": BUNDLE_YAML,
+        "p.cedar": PERMIT,
+        "schema.cedarschema": schema.replace("  range_km: Long,", "  range_km: String,"),
+    }
+    with pytest.raises(PolicySourceError) as error:
+        bundle_from_texts(texts, seed, "prop")
+    assert error.value.file == "prop/schema.cedarschema"
+    assert error.value.problem.startswith("entities do not fit the schema: ")
+
+
+def test_an_own_schema_that_leaves_stockpile_out_is_accepted(seed: ScenarioPack) -> None:
+    schema = (SEED / "schema.cedarschema").read_text(encoding="utf-8")
+    without = schema.replace("    stockpile?: Stockpile,\n", "")
+    assert without != schema
+    texts = {"bundle.yaml": BUNDLE_YAML, "p.cedar": PERMIT, "schema.cedarschema": without}
+    assert [p.id for p in bundle_from_texts(texts, seed, "prop").policies] == ["permit"]
 
 
 @pytest.mark.parametrize(
