@@ -127,7 +127,7 @@ def explain(
     history = screener.history
     holders: list[HolderExplanation] = []
     for judgement in decision.judgements:
-        bundle = history.by_revision(judgement.bundle) if judgement.bundle else None
+        bundle = history.by_revision(judgement.bundle)
         prefix = judgement.holder.party + "/"
         policies = tuple(
             p

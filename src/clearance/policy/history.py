@@ -69,5 +69,7 @@ class BundleHistory:
             return STANDARD_THRESHOLDS
         return bundle.thresholds
 
-    def by_revision(self, revision: str) -> PolicyBundle | None:
+    def by_revision(self, revision: str | None) -> PolicyBundle | None:
+        """The bundle of that revision; None for an unknown one, or none (a holder judged
+        with no bundle in force)."""
         return self._by_revision.get(revision)
