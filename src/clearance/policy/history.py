@@ -72,4 +72,4 @@ class BundleHistory:
     def by_revision(self, revision: str | None) -> PolicyBundle | None:
         """The bundle of that revision; None for an unknown one, or none (a holder judged
         with no bundle in force)."""
-        return self._by_revision.get(revision)
+        return None if revision is None else self._by_revision.get(revision)
