@@ -287,6 +287,40 @@ def test_lapsed_approvals_come_earliest_first_at_most_limit(tmp_path: Path) -> N
             assert numbers(read.cases.lapsed(now=LAPSES, limit=1)) == [2]
 
 
+def test_only_cases_in_review_are_overdue_whatever_a_row_says_of_its_due_time(
+    tmp_path: Path,
+) -> None:
+    """A row out of review that still holds a due time (written by an older version, or
+    by hand) is not overdue: the list and its count read the state, not the clock alone."""
+    with small_world(tmp_path) as world:
+        reviewed, _ = world.cases.submit(G2, actor="ua.liaison", now=T0)
+        settled, _ = world.cases.submit(G1, actor="ua.liaison", now=T0)
+        assert (reviewed.due_at, settled.state) == (DUE, "approved")
+        with world.store.database.engine.begin() as connection:
+            connection.execute(
+                sa.text("UPDATE cases SET due_at = :due WHERE id = :id"),
+                {"due": reviewed.due_at, "id": settled.id},
+            )
+        with world.store.reading() as read:
+            assert numbers(read.cases.overdue(now=DUE)) == [reviewed.number]
+            assert read.cases.count_overdue(now=DUE) == 1
+
+
+def test_approvals_that_lapse_at_one_moment_come_by_number(tmp_path: Path) -> None:
+    with small_world(tmp_path) as world:
+        eram = {**G5, "quantity": 5}
+        made = [world.cases.submit(eram, actor="us.liaison", now=T0)[0] for _ in range(3)]
+        assert len({c.expires_at for c in made}) == 1
+        with world.store.database.engine.begin() as connection:  # numbered against their ids
+            for case, number in zip(made, (3, 1, 2), strict=True):
+                connection.execute(
+                    sa.text("UPDATE cases SET number = :n WHERE id = :id"),
+                    {"n": number + 100, "id": case.id},
+                )
+        with world.store.reading() as read:
+            assert numbers(read.cases.lapsed(now=LAPSES)) == [101, 102, 103]
+
+
 def test_an_approval_has_lapsed_from_the_moment_it_expires(tx: Transaction) -> None:
     """Lapsed at the start of 16 June 2027, not a moment before; at most ``limit``."""
     assert numbers(tx.cases.lapsed(now=LAPSES)) == [4]
