@@ -445,6 +445,7 @@ def test_an_event_not_sealed_by_the_system_key_is_named_and_the_rest_still_check
         f"event {first['seq']} is not sealed by the system key",
         NO_SUBMISSION,
     )
+    assert prove(case, users, key).events == 3
 
 
 def test_an_event_whose_body_is_not_json_is_named_and_the_rest_still_checked() -> None:
@@ -656,3 +657,69 @@ def test_the_answers_are_checked_against_the_registry_given() -> None:
     assert [list(s.problems) for s in proof.signatures] == [
         ["hegseth did not hold us.secdef on 2025-06-16"]
     ]
+
+
+def test_a_scheme_1_event_is_named_and_the_rest_still_checked() -> None:
+    """The first event rewritten as scheme 1: named, and the events after it folded."""
+    case, users, key = denied()
+    first = case["events"][0]
+    _reseal(first, first["body"], Scheme.V1)
+    del first["scheme"], first["seal"]
+    proof = prove(case, users, key)
+    assert proof.problems == (
+        f"event {first['seq']} carries no seal (link scheme 1): nothing in the file vouches for"
+        " it; check it against a ledger export and a checkpoint",
+        NO_SUBMISSION,
+    )
+    assert proof.events == 3
+
+
+def test_the_events_are_folded_by_their_seq_not_by_their_links() -> None:
+    """Without a system key the links are the file's to write: the story still follows the
+    order of the ledger (only the answer's signed point of the ledger is then not its own)."""
+    case, users, _ = denied()
+    for event, prev in zip(
+        case["events"], ("sha256:d", "sha256:c", "sha256:b", "sha256:a"), strict=True
+    ):
+        event["prev_hash"] = prev
+        event["hash"] = link_hash(event["seq"], None, prev, event["body"], Scheme.V2)
+    [answer] = [e["seq"] for e in case["events"] if e["type"] == "approval_denied"]
+    proof = prove(case, users, None)
+    assert (proof.problems, proof.events) == (
+        (
+            f"event {answer}: its signed statement names another point of the ledger than the"
+            " one before it",
+        ),
+        4,
+    )
+
+
+def test_two_events_at_one_place_of_the_ledger_are_both_checked_not_a_crash() -> None:
+    """Without a system key a file may claim a fork: each event is checked and folded."""
+    case, users, _ = denied()
+    last = _last(case)
+    fork = dict(last)
+    body = json.loads(last["body"])
+    body["at"] = "2025-06-16T10:00:00+00:00"
+    fork["body"] = json.dumps(body)
+    fork["at"] = body["at"]
+    fork["hash"] = link_hash(fork["seq"], None, fork["prev_hash"], fork["body"], Scheme.V2)
+    case["events"].append(fork)
+    assert prove(case, users, None).events == 5
+
+
+def test_a_withheld_file_showing_only_its_hidden_submission_is_a_submitted_case() -> None:
+    """The hidden event starts the case submitted, its conditions unmet."""
+    case, users, key = withheld()
+    case["events"] = case["events"][:1]
+    assert prove(case, users, key).problems == (
+        "state is 'cleared' in the file, but its events say 'submitted'",
+        "the conditions in the file are not the ones its events record",
+    )
+
+
+def test_a_withheld_file_whose_decision_lists_no_conditions_sets_none() -> None:
+    """Conditions that are not a list are none."""
+    case, users, key = withheld()
+    case["decision"]["conditions"] = None
+    assert prove(case, users, key).problems == ()
