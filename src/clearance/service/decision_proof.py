@@ -148,6 +148,9 @@ def _event_problems(
         except (ValueError, RecursionError):
             problems.append(f"event {seq}'s body is not JSON")
             continue
+        if not isinstance(data, dict):
+            problems.append(f"event {seq}'s body is not a JSON object")
+            continue
         if data.get("case_id") != case_id:
             problems.append(f"event {seq} belongs to another case")
             continue
