@@ -16,13 +16,21 @@ import pytest
 
 from clearance.core.actors import ADMIN
 from clearance.core.working_days import Calendar, DayCount, Limit
-from clearance.service.cases import CaseService
+from clearance.errors import NotFoundError
+from clearance.service.access import Action
+from clearance.service.case_queries import Turn
+from clearance.service.cases import CaseService, Gate, Rescreening
 
 from .small_worlds import keys, screener, small_world
-from .worlds import G2, G5, T0, World
+from .worlds import ATACMS, G2, G5, T0, World
 
 NOTIFIED = dt.datetime(2025, 8, 28, 15, 0, tzinfo=dt.UTC)
 FUNDING = "European partners fund the purchase"
+DAY = T0 + dt.timedelta(days=1)
+AUGUST = dt.datetime(2025, 8, 1, tzinfo=dt.UTC)
+"""Past the Secretary's due date for a case submitted at T0, and past every escalation step."""
+LATER = dt.datetime(2028, 1, 1, tzinfo=dt.UTC)
+"""Past the expiry of every approval given at T0."""
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +52,15 @@ def people(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             actor=ADMIN,
             now=T0,
         )
+        for clerk, party in (("ua.clerk", "UA"), ("us.clerk", "US")):
+            world.people.add_user(
+                user_id=clerk,
+                name=clerk,
+                party=party,
+                public_key=keys()["ua.liaison"][0],
+                actor=ADMIN,
+                now=T0,
+            )
         yield world
 
 
@@ -107,3 +124,70 @@ def test_a_waiver_goes_through_the_facade(small: World) -> None:
     period = view.waiting_period()
     assert period is not None
     assert (period["waived"], period["waived_by"]) == (True, "potus")
+
+
+def test_the_readers_of_cases_go_through_the_facade(small: World) -> None:
+    """Who sees the clerk's ATACMS use, whom it waits for, what the Secretary may do, and
+    how lists, counts and escalations find it once overdue."""
+    case, _ = small.cases.submit(G2, actor="ua.clerk", now=T0)
+    assert small.cases.seen_by("ua.clerk", [case]) == {case.id}
+    assert small.cases.seen_by("us.liaison", [case]) == set()
+    assert small.cases.waiting_for([case]) == {case.id: Turn(("us.secdef",), False)}
+    moves = small.cases.moves(case.id, actor="hegseth", now=DAY)
+    assert (moves.answer, moves.ask, moves.withdraw) == (
+        (Gate("us.secdef", False, None),),
+        True,
+        False,
+    )
+    small.cases.rehearse(case.id, Action.CASE_WITHDRAW, actor="ua.clerk", now=DAY)
+    with pytest.raises(NotFoundError) as hidden:
+        small.cases.rehearse(case.id, Action.CASE_WITHDRAW, actor="us.liaison", now=DAY)
+    assert hidden.value.message == f"no case '{case.id}'"
+    assert small.cases.open_summary(actor="ua.clerk", now=DAY, bucket_days=(7,)) == [
+        ("in_review", 0, 1, 0)
+    ]
+    assert [c.id for c in small.cases.overdue(AUGUST, actor="ua.clerk")] == [case.id]
+    assert small.cases.count_overdue(AUGUST, actor="ua.clerk") == 1
+    steps = small.cases.escalate(actor=ADMIN, now=AUGUST)
+    assert [(e.step.step, e.step.tell) for e in steps if e.case.id == case.id] == [
+        (1, "office"),
+        (2, "us.president"),
+        (3, "oversight"),
+    ]
+    escalated = small.cases.escalated(actor="ua.clerk", now=AUGUST)
+    assert [(e.case.id, e.step.step) for e in escalated] == [(case.id, 3)]
+
+
+def test_the_commands_of_a_transfer_go_through_the_facade(small: World) -> None:
+    """The US clerk withdraws one sale (its stock released), carries out another, and a
+    third lapses: each recorded, and counted among the clerk's decisions."""
+    withdrawn, _ = small.cases.submit({**ATACMS, "quantity": 10}, actor="us.clerk", now=T0)
+    view = small.cases.withdraw(withdrawn.id, actor="us.clerk", reason="", now=DAY)
+    assert view.case.state == "withdrawn"
+    assert [e.type for e in view.events][-2:] == ["case_state_changed", "stock_moved"]
+    executed, _ = small.cases.submit({**G5, "quantity": 5}, actor="us.clerk", now=T0)
+    small.cases.condition_met(
+        executed.id, actor="us.clerk", condition=FUNDING, evidence="paid", now=DAY
+    )
+    view = small.cases.execute(executed.id, actor="us.clerk", quantity=None, now=DAY)
+    assert view.case.state == "executed"
+    assert [e.type for e in view.events][-3:] == [
+        "case_executed",
+        "case_state_changed",
+        "stock_moved",
+    ]
+    lapsing, _ = small.cases.submit({**G5, "quantity": 4}, actor="us.clerk", now=T0)
+    assert small.cases.decisions_by_month(actor="us.clerk", since=T0 - DAY) == [
+        ("2025-06", "approved", 1, 0),
+        ("2025-06", "approved_with_conditions", 2, 0),
+    ]
+    expired = small.cases.expire(actor=ADMIN, now=LATER)
+    mine = {withdrawn.id, executed.id, lapsing.id}
+    assert [(c.id, c.state) for c in expired if c.id in mine] == [(lapsing.id, "expired")]
+
+
+def test_rescreening_goes_through_the_facade(small: World) -> None:
+    """Nothing changes when the open cases are judged again under the same pack; a bundle
+    that took effect since the record began is told."""
+    assert small.cases.rescreen(actor=ADMIN, now=DAY) == Rescreening((), (), ())
+    assert small.cases.bundle_took_effect(now=LATER)
