@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from clearance.core.access import Level
+from clearance.core.access import Level, Role
 from clearance.core.actors import ADMIN, SYSTEM
 from clearance.core.events import ABSENT, CaseStateChanged, CaseSubmitted, StockMoved
 from clearance.core.request import parse_request
@@ -31,6 +31,7 @@ from clearance.errors import (
 )
 from clearance.policy.engine import Screener
 from clearance.policy.history import BundleHistory
+from clearance.service.accounts import Accounts
 from clearance.service.cases import CaseService
 from clearance.service.submission import Ask
 from clearance.store.protocol import Transaction
@@ -40,9 +41,12 @@ from .small_worlds import keys, screener, small_world, system_key
 from .worlds import ATACMS, G2, G3, G5, T0, World
 
 DEPUTY = "ua.deputy"
+LOWERED = "ua.lowered"
+"""A requester cleared SECRET, lowered to UNCLASSIFIED by one test."""
 ERAM = {**G5, "quantity": 5}
 """The US sale of five ERAM: approved at once, on the condition that European partners pay."""
 FUNDING = "European partners fund the purchase"
+DAY = T0 + dt.timedelta(days=1)
 KEY_USED = "this idempotency key was used for another request; use a new key"
 DUE = dt.datetime(2025, 7, 16, tzinfo=dt.UTC)
 """When the Secretary's gate on a Ukrainian use of ATACMS submitted at T0 is due."""
@@ -54,6 +58,15 @@ def people(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         world.people.add_user(
             user_id=DEPUTY,
             name=DEPUTY,
+            party="UA",
+            public_key=keys()["ua.liaison"][0],
+            actor=ADMIN,
+            now=T0,
+            clearance=Level.SECRET,
+        )
+        world.people.add_user(
+            user_id=LOWERED,
+            name=LOWERED,
             party="UA",
             public_key=keys()["ua.liaison"][0],
             actor=ADMIN,
@@ -433,6 +446,36 @@ def test_another_users_key_never_returns_their_case(small: World) -> None:
             small.cases.submit(request, actor=DEPUTY, now=T0, idempotency_key="theirs-1")
         assert refused.value.message == KEY_USED
     assert case_keyed(small, "theirs-1") == first.id
+
+
+def test_a_retry_by_a_submitter_no_longer_cleared_for_the_case_finds_nothing(
+    small: World,
+) -> None:
+    """Cleared SECRET, they submit a SECRET case; lowered to UNCLASSIFIED, their retry is
+    answered as reading the case is: not found, in the same words."""
+    case, _ = small.cases.submit(
+        use(G2, 90), actor=LOWERED, now=T0, idempotency_key="lowered-1", classification=2
+    )
+    Accounts(small.store).set_access(
+        LOWERED, roles=(Role.REQUESTER,), clearance=Level.UNCLASSIFIED, actor=ADMIN, now=DAY
+    )
+    with pytest.raises(NotFoundError) as hidden:
+        small.cases.submit(use(G2, 90), actor=LOWERED, now=DAY, idempotency_key="lowered-1")
+    with pytest.raises(NotFoundError) as read:
+        small.cases.view(case.id, actor=LOWERED)
+    assert hidden.value.message == read.value.message == f"no case '{case.id}'"
+
+
+def test_a_retry_keeps_the_level_of_the_first_submission(small: World) -> None:
+    """The classification is the first submission's: a retry giving another is answered
+    with the case as first classified."""
+    first, _ = small.cases.submit(
+        use(G2, 91), actor=DEPUTY, now=T0, idempotency_key="level-1", classification=1
+    )
+    again, created = small.cases.submit(
+        use(G2, 91), actor=DEPUTY, now=T0, idempotency_key="level-1", classification=2
+    )
+    assert (created, again.id, again.classification) == (False, first.id, 1)
 
 
 def test_one_key_twice_in_one_batch_makes_one_case_in_one_commit(small: World) -> None:
