@@ -26,6 +26,9 @@ from .worlds import ATACMS, G2, G5, T0, World
 
 NOTIFIED = dt.datetime(2025, 8, 28, 15, 0, tzinfo=dt.UTC)
 FUNDING = "European partners fund the purchase"
+IN_REVIEW_SALE = {**ATACMS, "quantity": 600, "value_usd": 825_000_000, "date": "2025-08-28"}
+"""A US sale of 600 ATACMS: it leaves the stock red, so the Secretary reviews it, and its
+value gives Congress a waiting period that the President may waive."""
 DAY = T0 + dt.timedelta(days=1)
 AUGUST = dt.datetime(2025, 8, 1, tzinfo=dt.UTC)
 """Past the Secretary's due date for a case submitted at T0, and past every escalation step."""
@@ -109,11 +112,10 @@ def test_a_question_and_its_answer_go_through_the_facade(small: World) -> None:
 
 
 def test_a_waiver_goes_through_the_facade(small: World) -> None:
-    """The President waives the waiting period of the $825M ERAM sale."""
-    case, _ = small.cases.submit({**G5, "value_usd": 825_000_000}, actor="us.liaison", now=NOTIFIED)
-    small.cases.condition_met(
-        case.id, actor="us.liaison", condition=FUNDING, evidence="paid", now=NOTIFIED
-    )
+    """The President waives the waiting period of an $825M ATACMS sale still in review: the
+    case is shown with the Secretary's clock still running."""
+    case, _ = small.cases.submit(IN_REVIEW_SALE, actor="us.liaison", now=NOTIFIED)
+    assert case.state == "in_review"
     view = small.cases.waive(
         case.id,
         actor="potus",
@@ -124,6 +126,7 @@ def test_a_waiver_goes_through_the_facade(small: World) -> None:
     period = view.waiting_period()
     assert period is not None
     assert (period["waived"], period["waived_by"]) == (True, "potus")
+    assert [c.office for c in view.clocks] == ["us.secdef"]
 
 
 def test_the_readers_of_cases_go_through_the_facade(small: World) -> None:
@@ -132,6 +135,10 @@ def test_the_readers_of_cases_go_through_the_facade(small: World) -> None:
     case, _ = small.cases.submit(G2, actor="ua.clerk", now=T0)
     assert small.cases.seen_by("ua.clerk", [case]) == {case.id}
     assert small.cases.seen_by("us.liaison", [case]) == set()
+    found, total = small.cases.page(
+        actor="ua.clerk", states=None, limit=10, offset=0, query="Army Tactical"
+    )
+    assert ([c.id for c in found], total) == ([case.id], 1)
     assert small.cases.waiting_for([case]) == {case.id: Turn(("us.secdef",), False)}
     moves = small.cases.moves(case.id, actor="hegseth", now=DAY)
     assert (moves.answer, moves.ask, moves.withdraw) == (
@@ -187,7 +194,9 @@ def test_the_commands_of_a_transfer_go_through_the_facade(small: World) -> None:
 
 
 def test_rescreening_goes_through_the_facade(small: World) -> None:
-    """Nothing changes when the open cases are judged again under the same pack; a bundle
-    that took effect since the record began is told."""
+    """Nothing changes when the open cases (a transfer in review among them, judged again on
+    the stock) are judged again under the same pack; a bundle that took effect since the
+    record began is told."""
+    small.cases.submit({**ATACMS, "quantity": 600}, actor="us.clerk", now=T0)
     assert small.cases.rescreen(actor=ADMIN, now=DAY) == Rescreening((), (), ())
     assert small.cases.bundle_took_effect(now=LATER)
