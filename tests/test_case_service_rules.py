@@ -3,7 +3,8 @@ over the store, the screener and the view of the stock it was given, so each int
 reaches the same cases, clocks and stock through it.
 
 Stated over one small world (built once for the file): the stock and clocks it exposes,
-and the use cases it only hands on (questions, waivers), each used once through it.
+and the use cases it only hands on (lists, questions, commands, waivers, re-screening),
+each used once through it.
 """
 
 from __future__ import annotations
