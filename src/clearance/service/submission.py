@@ -307,8 +307,11 @@ class CaseSubmission:
                 raise ConflictError(
                     "this idempotency key was used for another request; use a new key"
                 )
-            reader = batch.principal(ask.actor).user
-            return view_in(tx, earlier, reader, system_key, self.clocks), False
+            # Their own case, but one they may no longer see (their clearance lowered below
+            # its level) is not found, as reading it is: a retry shows nothing reading hides.
+            acting = batch.principal(ask.actor)
+            check(acting, Action.CASE_VIEW, earlier)
+            return view_in(tx, earlier, acting.user, system_key, self.clocks), False
         return _Admitted(batch.may_submit(ask), decision)
 
     def _write(
