@@ -28,6 +28,7 @@ from clearance.errors import (
     NotFoundError,
     OutcomeUnknown,
     PermissionDenied,
+    RequestError,
 )
 from clearance.policy.engine import Screener
 from clearance.policy.history import BundleHistory
@@ -335,6 +336,24 @@ def test_a_classified_case_is_recorded_at_its_level(small: World) -> None:
 
 
 # Preparing ------------------------------------------------------------------------
+
+
+def test_a_transfer_is_judged_only_in_the_transaction_its_names_checked_before(
+    small: World,
+) -> None:
+    """A transfer reads the giver's stock, so ``prepare`` leaves its judgement to the
+    writing transaction, judging nothing to throw away; an unknown name is still refused."""
+    verdicts = small.cases.screener.verdicts
+    asked = verdicts.hits + verdicts.misses
+    ask = small.cases.prepare(ERAM, actor="us.liaison", now=T0, idempotency_key="prep-t")
+    assert ask.decision is None
+    assert verdicts.hits + verdicts.misses == asked
+    with pytest.raises(RequestError) as unknown:
+        small.cases.prepare({**ERAM, "system": "nope"}, actor="us.liaison", now=T0)
+    assert str(unknown.value) == "request field 'system': unknown system 'nope'"
+    with pytest.raises(RequestError) as party:
+        small.cases.prepare({**ERAM, "funding": "nobody"}, actor="us.liaison", now=T0)
+    assert party.value.field == "funding"
 
 
 def test_a_request_that_reads_no_stock_is_screened_before_the_transaction(small: World) -> None:
