@@ -1,0 +1,411 @@
+"""The rules of replaying stored cases under a candidate bundle (``service.replay``), stated
+through ``replay`` and ``Rejudger`` over one small world, with the exact report.
+
+The world (built once for the file) holds six cases: the December 2024 strike with ATACMS,
+permitted; the June 2025 one, in review, twice (once on a region near Kharkiv); the ERAM
+sale; the US transfer of ATACMS; and a sixth whose stored request was changed outside
+clearance and no longer reads. Replayed under the US bundle of 30 May 2024 (strikes near
+Kharkiv only), every strike and the sale would be prohibited; the transfer stays permitted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import multiprocessing as mp
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import sqlalchemy as sa
+
+from clearance.core.decision import RecordedDecision
+from clearance.core.request import parse_request
+from clearance.core.stockpile import Rating
+from clearance.core.workflow import CaseState
+from clearance.errors import InputError
+from clearance.policy.pack import default_pack_path, load_pack
+from clearance.service import replay as replaying
+from clearance.service.replay import (
+    Rejudger,
+    ReplayReport,
+    Skipped,
+    cases_in_period,
+    check_period,
+    default_workers,
+    load_candidate,
+    replay,
+    stored_probes,
+)
+from clearance.store.stored_cases import StoredCase
+
+from .small_worlds import screener, small_world
+from .worlds import ATACMS, G1, G2, G5, T0, World
+
+US = default_pack_path() / "bundles" / "US"
+KHARKIV = US / "2024-05-30"
+AUTHORITY = US / "2024-11-17"
+REVIEW = US / "2025-05-01"
+NEAR_KHARKIV = {**G2, "target": {"territory": "RU", "region": "RU-BEL"}}
+NO_REGION = "the target's region was not given, and the policy of US in force tests regions"
+FORBIDDEN = ("US/us-no-atacms-in-russia", "US/us-no-strikes-in-russia")
+UNREADABLE = "request field 'action': is required ('employ' or 'transfer')"
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with small_world(tmp_path_factory.mktemp("replay")) as world:
+        for request, actor in [
+            (G1, "ua.liaison"),
+            (G2, "ua.liaison"),
+            (NEAR_KHARKIV, "ua.liaison"),
+            ({**G5, "quantity": 5}, "us.liaison"),
+            (ATACMS, "us.liaison"),
+            (G2, "ua.liaison"),
+        ]:
+            world.cases.submit(request, actor=actor, now=T0)
+        with world.store.database.engine.begin() as connection:
+            connection.execute(
+                sa.text("UPDATE cases SET request = :bad WHERE number = 6"),
+                {"bad": '{"system": 5}'},
+            )
+        yield world
+
+
+def ids(world: World) -> dict[int, str]:
+    """Case number → case id."""
+    with world.store.reading() as tx:
+        return {c.number: c.id for c in tx.cases.page(limit=10)}
+
+
+def stored(*requests: dict[str, Any]) -> list[StoredCase]:
+    """The requests as stored cases in review, each decided under the pack in force."""
+    rows = []
+    for number, data in enumerate(requests, 1):
+        request = parse_request(data)
+        decision = screener().decide(request, decision_id=str(number), now=T0)
+        recorded = RecordedDecision.of(decision.as_dict())
+        rows.append(StoredCase(str(number), number, request, recorded, CaseState.IN_REVIEW))
+    return rows
+
+
+def rejudger(folder: Path) -> Rejudger:
+    pack = screener().pack
+    return Rejudger(pack, load_candidate(pack, folder))
+
+
+# The period and the candidate ---------------------------------------------------------
+
+
+def test_a_period_that_ends_before_it_begins_is_refused() -> None:
+    with pytest.raises(InputError) as refused:
+        check_period(dt.date(2025, 7, 1), dt.date(2025, 6, 30))
+    assert str(refused.value) == "option --from: 2025-07-01 is after --to 2025-06-30"
+    check_period(dt.date(2025, 7, 1), dt.date(2025, 7, 1))
+    check_period(dt.date(2025, 7, 1), None)
+    check_period(None, dt.date(2025, 6, 30))
+
+
+def test_a_candidate_of_a_holder_without_history_is_refused_naming_those_with(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "de"
+    folder.mkdir()
+    for name in ("policies.cedar", "bundle.yaml"):
+        text = (AUTHORITY / name).read_text()
+        if name == "bundle.yaml":
+            text = text.replace("holder: US", "holder: DE").split("legislative_review:")[0]
+        (folder / name).write_text(text)
+    with pytest.raises(InputError) as refused:
+        load_candidate(screener().pack, folder)
+    assert str(refused.value) == (
+        "--bundle: holder 'DE' has no policy history in pack 'seed' (holders: FR, GB, UA, US)"
+    )
+
+
+# Judging again ------------------------------------------------------------------------
+
+
+def test_the_candidate_is_in_force_for_its_holder_on_every_date() -> None:
+    """The December 2024 strike, permitted then, is judged under the review mechanism of
+    May 2025 as if it had been in force: it would need the Secretary."""
+    examined, [change], skipped = rejudger(REVIEW).judge(stored(G1))
+    assert (examined, skipped) == (1, [])
+    assert (change.was, change.would_be) == ("permitted", "review_required")
+    assert change.would_be_reasons == ("US/us-review-mechanism",)
+
+
+def test_the_other_holders_keep_the_bundle_in_force_on_the_cases_date() -> None:
+    """Storm Shadow in June 2025 has three holders; under the US bundle of May 2024 only the
+    US policies decide, and only theirs are named, with the note they give."""
+    storm_shadow = {**G2, "system": "storm-shadow", "quantity": 3}
+    [row] = stored(storm_shadow)
+    assert row.decision.consent_holders == ("FR", "GB", "US")
+    _, [change], _ = rejudger(KHARKIV).judge([row])
+    assert (change.was, change.would_be) == ("review_required", "prohibited")
+    assert change.would_be_reasons == ("US/us-no-strikes-in-russia",)
+    assert change.notes == (NO_REGION,)
+    _, [permitted], _ = rejudger(AUTHORITY).judge([row])
+    assert permitted.would_be_reasons == ("US/us-strikes-in-russia-authorised",)
+
+
+def test_a_change_names_the_case_its_request_the_outcomes_the_reasons_and_the_zones() -> None:
+    rows = stored(G2, NEAR_KHARKIV, ATACMS)
+    examined, changes, skipped = rejudger(KHARKIV).judge(rows)
+    assert (examined, skipped) == (3, [])
+    assert [c.as_dict() for c in changes] == [
+        {
+            "number": 1,
+            "case_id": "1",
+            "request": rows[0].request.as_dict(),
+            "state": "in_review",
+            "was": "review_required",
+            "would_be": "prohibited",
+            "kind": "review_required → prohibited",
+            "was_reasons": ["US/us-review-mechanism"],
+            "would_be_reasons": list(FORBIDDEN),
+            "notes": [NO_REGION],
+            "zones": [],
+        },
+        {
+            "number": 2,
+            "case_id": "2",
+            "request": rows[1].request.as_dict(),
+            "state": "in_review",
+            "was": "review_required",
+            "would_be": "prohibited",
+            "kind": "review_required → prohibited",
+            "was_reasons": ["US/us-review-mechanism"],
+            "would_be_reasons": list(FORBIDDEN),
+            "notes": [],
+            "zones": ["kharkiv-border", "russian-border-regions"],
+        },
+    ]
+
+
+def test_a_case_the_pack_cannot_judge_is_skipped_saying_why() -> None:
+    [row] = stored(G2)
+    gone = parse_request({**G2, "system": "no-such-system"})
+    rows = [row._replace(number=7, request=gone), row._replace(number=8)]
+    examined, changes, skipped = rejudger(KHARKIV).judge(rows)
+    assert (examined, [c.number for c in changes]) == (2, [8])
+    assert skipped == [Skipped(7, "request field 'system': unknown system 'no-such-system'")]
+
+
+def test_a_transfer_is_judged_on_the_stock_facts_its_decision_recorded() -> None:
+    """Recorded as leaving the US red, the transfer stays under review, though its stock
+    worked out again from the pack would leave it green (and permit it); a decision that
+    recorded no facts is judged on those worked out."""
+    request = parse_request(ATACMS)
+    worked_out = screener().stockpile_facts(request, request.date)
+    assert worked_out is not None
+    assert worked_out.after is Rating.GREEN
+    red = dataclasses.replace(
+        worked_out, committed=800, now=Rating.RED, after=Rating.RED, months_to_recover=40
+    )
+    rows = []
+    for number, facts in enumerate((red, worked_out), 1):
+        decision = screener().decide(request, decision_id=str(number), now=T0, stockpile=facts)
+        recorded = RecordedDecision.of(decision.as_dict())
+        rows.append(StoredCase(str(number), number, request, recorded, CaseState.IN_REVIEW))
+    assert [r.decision.outcome.value for r in rows] == ["review_required", "permitted"]
+    bare = dataclasses.replace(rows[0].decision, stockpile=None)
+    rows.append(rows[0]._replace(number=3, decision=bare))
+    _, changes, _ = rejudger(US / "2025-08-28").judge(rows)
+    assert [(c.number, c.would_be) for c in changes] == [(3, "permitted")]
+
+
+# Replay over a store ------------------------------------------------------------------
+
+
+def _expected(small: World) -> dict[str, Any]:
+    case = ids(small)
+
+    def change(number: int, request: dict[str, Any], state: str, **rest: Any) -> dict[str, Any]:
+        was, would_be = rest.pop("was", "review_required"), rest.pop("would_be", "prohibited")
+        return {
+            "number": number,
+            "case_id": case[number],
+            "request": request,
+            "state": state,
+            "was": was,
+            "would_be": would_be,
+            "kind": f"{was} → {would_be}",
+            "was_reasons": ["US/us-review-mechanism"],
+            "would_be_reasons": list(FORBIDDEN),
+            "notes": [NO_REGION],
+            "zones": [],
+            **rest,
+        }
+
+    return {
+        "bundle": {
+            "holder": "US",
+            "folder": "bundles/US/2024-05-30",
+            "title": "Cross-border fire near Kharkiv",
+            "effective_from": "2024-05-30",
+            "revision": load_candidate(screener().pack, KHARKIV).revision,
+        },
+        "from": None,
+        "to": None,
+        "examined": 6,
+        "changed": 4,
+        "by_kind": {"permitted → prohibited": 2, "review_required → prohibited": 2},
+        "by_zone": {"kharkiv-border": 1, "russian-border-regions": 1},
+        "changes": [
+            change(
+                1,
+                parse_request(G1).as_dict(),
+                "approved",
+                was="permitted",
+                was_reasons=["US/us-strikes-in-russia-authorised"],
+            ),
+            change(2, parse_request(G2).as_dict(), "in_review"),
+            change(
+                3,
+                parse_request(NEAR_KHARKIV).as_dict(),
+                "in_review",
+                notes=[],
+                zones=["kharkiv-border", "russian-border-regions"],
+            ),
+            change(
+                4,
+                parse_request({**G5, "quantity": 5}).as_dict(),
+                "approved_with_conditions",
+                was="permitted",
+                was_reasons=["US/us-eram-sale-european-funded"],
+                would_be_reasons=[],
+                notes=["no policy of US permits this request"],
+            ),
+        ],
+        "skipped": [{"number": 6, "problem": UNREADABLE}],
+    }
+
+
+def test_replay_reports_every_stored_case_that_would_change_batch_by_batch(
+    small: World,
+) -> None:
+    counted: list[int] = []
+    report = replay(
+        small.store, None, KHARKIV, first=None, last=None, batch=4, progress=counted.append
+    )
+    assert counted == [4, 2]
+    assert report.as_dict() == _expected(small)
+
+
+def test_replay_reads_the_cases_dated_in_the_period_inclusive(small: World) -> None:
+    june = dt.date(2025, 6, 15)
+    report = replay(small.store, None, KHARKIV, first=june, last=june)
+    assert (report.first, report.last, report.examined) == (june, june, 2)
+    assert [c.number for c in report.changes] == [2, 3]
+    assert (report.as_dict()["from"], report.as_dict()["to"]) == ("2025-06-15", "2025-06-15")
+    assert cases_in_period(small.store, june, june) == 2
+    assert cases_in_period(small.store, june, None) == 4
+    assert cases_in_period(small.store, None, dt.date(2025, 6, 14)) == 1
+
+
+def test_replay_refuses_a_bad_period_before_reading_anything(small: World) -> None:
+    with pytest.raises(InputError) as refused:
+        replay(small.store, None, Path("no such folder"), first=dt.date(2025, 7, 1),
+               last=dt.date(2025, 6, 1))  # fmt: skip
+    assert refused.value.where == "option --from"
+
+
+class _Pool:
+    """An executor that runs in the test's own process, each piece of work when its result
+    is asked for, counting how many are in flight."""
+
+    made: ClassVar[list[dict[str, Any]]] = []
+
+    def __init__(self, workers: int, *, mp_context: Any, initializer: Callable[..., None],
+                 initargs: tuple[Any, ...]) -> None:  # fmt: skip
+        _Pool.made.append(
+            {"workers": workers, "method": mp_context.get_start_method(), "initargs": initargs}
+        )
+        initializer(*initargs)
+        self.in_flight = 0
+
+    def __enter__(self) -> _Pool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        _Pool.made[-1]["most in flight"] = self.most
+
+    most = 0
+
+    def submit(self, work: Callable[..., Any], *args: Any) -> Future[Any]:
+        pool = self
+        pool.in_flight += 1
+        pool.most = max(pool.most, pool.in_flight)
+
+        class Later(Future[Any]):
+            def result(self, timeout: float | None = None) -> Any:
+                pool.in_flight -= 1
+                return work(*args)
+
+        return Later()
+
+
+def test_worker_processes_find_what_one_process_finds_two_ranges_each_in_flight(
+    small: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each worker is handed the pack, the candidate's folder and the database; the parent
+    only ranges of case numbers."""
+    monkeypatch.setattr(replaying, "ProcessPoolExecutor", _Pool)
+    monkeypatch.setattr(replaying, "_worker", None)
+    monkeypatch.setattr(_Pool, "made", [])
+    counted: list[int] = []
+    pooled = replay(small.store, None, KHARKIV, first=None, last=None, workers=2, batch=1,
+                    progress=counted.append)  # fmt: skip
+    assert pooled.as_dict() == _expected(small)
+    assert counted == [1] * 6
+    url = small.store.database.engine.url.render_as_string(hide_password=False)
+    assert _Pool.made == [
+        {
+            "workers": 2,
+            "method": "fork" if "fork" in mp.get_all_start_methods() else "spawn",
+            "initargs": (None, str(KHARKIV), url),
+            "most in flight": 4,
+        }
+    ]
+    pack_path = default_pack_path()
+    monkeypatch.setattr(_Pool, "made", [])
+    june = dt.date(2025, 6, 15)
+    report = replay(small.store, pack_path, KHARKIV, first=june, last=june, workers=3, batch=2)
+    assert [c.number for c in report.changes] == [2, 3]
+    assert _Pool.made[0]["initargs"][0] == str(pack_path)
+
+
+def test_the_workers_are_the_processors_this_process_may_run_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(replaying.os, "sched_getaffinity", lambda pid: {0, 3, 5}, raising=False)
+    assert default_workers() == 3
+    monkeypatch.delattr(replaying.os, "sched_getaffinity")
+    monkeypatch.setattr(replaying.os, "cpu_count", lambda: 6)
+    assert default_workers() == 6
+    monkeypatch.setattr(replaying.os, "cpu_count", lambda: None)
+    assert default_workers() == 1
+
+
+def test_the_stored_probes_are_every_case_the_pack_can_judge_with_the_facts_it_saw(
+    small: World,
+) -> None:
+    probes = list(stored_probes(small.store, screener()))
+    assert [(p.source, p.label) for p in probes] == [("stored", f"case {n}") for n in range(1, 6)]
+    with small.store.reading() as tx:
+        transfer = tx.cases.get(ids(small)[5])
+    assert transfer is not None
+    assert [p.stockpile for p in probes] == [None, None, None, probes[3].stockpile,
+                                             transfer.decision.stockpile]  # fmt: skip
+    assert probes[3].stockpile is not None
+    assert [p.request for p in probes][1] == parse_request(G2)
+
+
+def test_a_report_counts_its_changes_by_kind_and_zone(small: World) -> None:
+    report = replay(small.store, None, KHARKIV, first=None, last=None)
+    assert isinstance(report, ReplayReport)
+    assert report.by_kind == {"permitted → prohibited": 2, "review_required → prohibited": 2}
+    assert load_pack().name == "seed"
