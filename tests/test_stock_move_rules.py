@@ -53,11 +53,11 @@ def _template() -> bytes:
         return (Path(folder) / "clearance.db").read_bytes()
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(autouse=True)
 def statements_built_by_the_code_under_test() -> None:
-    """``store.stock`` builds its SQL once, at import; built again here, so that a run that
-    imports the module before it chooses the code to test (mutation testing) tests the
-    statements of that code."""
+    """``store.stock`` builds its SQL once, at import; built again for every test, so that a
+    run that imports the module before it chooses the code to test (mutation testing) tests
+    the statements of that code, and counts every test as reaching them."""
     importlib.reload(stock)
 
 
@@ -246,6 +246,10 @@ def test_a_use_drawn_on_consumes_what_was_used_and_commits_nothing(world: World)
         ("ua.liaison", DAY, [("UA", "atacms", "consume", 1, DAY.date())]),
         ("ua.liaison", LATER, [("UA", "atacms", "consume", 1, LATER.date())]),
     ]
+    assert of_case(world, case) == [
+        Movement("UA", "atacms", MovementKind.CONSUME, 1, DAY.date(), case.id),
+        Movement("UA", "atacms", MovementKind.CONSUME, 1, LATER.date(), case.id),
+    ]
 
 
 def test_a_use_beyond_what_is_on_hand_is_refused_naming_it_and_nothing_moves(
@@ -285,17 +289,37 @@ def test_an_untracked_position_does_not_move(world: World) -> None:
     assert (moved(world, case), balance(world, "UA", "storm-shadow")) == ([], None)
 
 
-@pytest.mark.parametrize("state", [CaseState.APPROVED, CaseState.IN_REVIEW, CaseState.WITHDRAWN])
-def test_only_a_draw_moves_what_was_done(world: World, state: CaseState) -> None:
-    """A quantity given with a move that draws nothing moves nothing of a use."""
-    case, _ = world.cases.submit(USE, actor="ua.liaison", now=T0)
+@pytest.mark.parametrize(
+    ("request_", "state", "moves"),
+    [
+        (USE, CaseState.APPROVED, []),
+        (USE, CaseState.IN_REVIEW, []),
+        (USE, CaseState.WITHDRAWN, []),
+        (ATACMS, CaseState.WITHDRAWN, [("US", "atacms", "release", 100, DAY.date())]),
+        (ATACMS, CaseState.APPROVED_WITH_CONDITIONS, [("US", "atacms", "commit", 100, DAY.date())]),
+    ],
+    ids=[
+        "use-approved",
+        "use-in-review",
+        "use-withdrawn",
+        "transfer-withdrawn",
+        "transfer-approved",
+    ],
+)
+def test_only_a_draw_moves_what_was_done(
+    world: World, request_: dict[str, object], state: CaseState, moves: list[tuple[object, ...]]
+) -> None:
+    """A quantity given with a move that draws nothing moves nothing of it: a withdrawal
+    releases what is committed, an approval commits what was asked."""
+    actor = "ua.liaison" if request_ is USE else "us.liaison"
+    case, _ = world.cases.submit(request_, actor=actor, now=T0)
+    before = moved(world, case)
     with world.store.transaction() as tx:
-        event = case_movements(
+        case_movements(
             tx, world.cases.stock, case.request, case_id=case.id, state=state, done=1,
-            now=DAY, actor="ua.liaison",
+            now=DAY, actor=actor,
         )  # fmt: skip
-    assert event is None
-    assert balance(world, "UA", "atacms") == Balance(40, 0)
+    assert moved(world, case)[len(before) :] == ([(actor, DAY, moves)] if moves else [])
 
 
 def test_a_submission_denied_releases_nothing(world: World) -> None:
@@ -347,11 +371,16 @@ def test_the_totals_are_every_moved_positions_changes(world: World) -> None:
         Movement("GB", "atacms", MovementKind.RECEIPT, 10, D1),
         Movement("GB", "atacms", MovementKind.CONSUME, 3, D1),
         Movement("FR", "atacms", MovementKind.TRANSFER_IN, 5, D1),
+        Movement("GB", "eram", MovementKind.RECEIPT, 4, D1),
     )
     _record(world, Movement("GB", "atacms", MovementKind.COMMIT, 2, D2))
     _record(world)
     with world.store.reading() as tx:
-        assert tx.stock.totals() == {("GB", "atacms"): (7, 2), ("FR", "atacms"): (5, 0)}
+        assert tx.stock.totals() == {
+            ("GB", "atacms"): (7, 2),
+            ("FR", "atacms"): (5, 0),
+            ("GB", "eram"): (4, 0),
+        }
 
 
 def test_what_a_case_has_committed_is_its_commitments_less_its_releases(world: World) -> None:
@@ -388,10 +417,12 @@ def test_a_positions_movements_are_newest_first_up_to_the_day_with_who_and_when(
         world,
         Movement("US", "atacms", MovementKind.RECEIPT, 1, D1),
         Movement("US", "atacms", MovementKind.RECEIPT, 2, D1),
+        Movement("UA", "atacms", MovementKind.RECEIPT, 3, D1),
         at=LATER,
     )
     with world.store.reading() as tx:
         rows = tx.stock.movements("US", "atacms")
+        assert [r.id for r in rows] == [1, 2, 4, 3]
         assert [(r.movement.quantity, r.actor, r.at, r.classification) for r in rows] == [
             (10, SYSTEM, T0, int(Level.SECRET)),
             (7, "usdp", DAY, 0),
@@ -411,3 +442,12 @@ def test_a_positions_movements_are_newest_first_up_to_the_day_with_who_and_when(
             7,
         ]
         assert tx.stock.movements("US", "eram") == []
+
+
+def test_a_positions_movements_are_fifty_unless_asked_for_more(world: World) -> None:
+    _record(world, *[Movement("GB", "atacms", MovementKind.RECEIPT, n, D1) for n in range(1, 52)])
+    with world.store.reading() as tx:
+        assert [r.movement.quantity for r in tx.stock.movements("GB", "atacms")] == list(
+            range(51, 1, -1)
+        )
+        assert len(tx.stock.movements("GB", "atacms", limit=51)) == 51
