@@ -167,7 +167,8 @@ def test_the_other_holders_keep_the_bundle_in_force_on_the_cases_date() -> None:
 
 
 def test_a_change_names_the_case_its_request_the_outcomes_the_reasons_and_the_zones() -> None:
-    rows = stored(G2, NEAR_KHARKIV, ATACMS)
+    """The transfer between the two strikes is decided as it was, and left out."""
+    rows = stored(G2, ATACMS, NEAR_KHARKIV)
     examined, changes, skipped = rejudger(KHARKIV).judge(rows)
     assert (examined, skipped) == (3, [])
     assert [c.as_dict() for c in changes] == [
@@ -185,9 +186,9 @@ def test_a_change_names_the_case_its_request_the_outcomes_the_reasons_and_the_zo
             "zones": [],
         },
         {
-            "number": 2,
-            "case_id": "2",
-            "request": rows[1].request.as_dict(),
+            "number": 3,
+            "case_id": "3",
+            "request": rows[2].request.as_dict(),
             "state": "in_review",
             "was": "review_required",
             "would_be": "prohibited",
