@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import text
 
 from clearance.core.chain import GENESIS, Scheme, link_hash
-from clearance.core.events import CaseStateChanged, ConditionMet
+from clearance.core.events import CaseStateChanged, QuestionAnswered
 from clearance.service.anchoring import WITNESS_FILE, Witness
 from clearance.store.db import open_database
 from clearance.store.ledger import Sealer
@@ -70,13 +70,13 @@ case-a's, 5 is case-b's."""
 
 def fill(store: Store, count: int, *, start: int = 0) -> None:
     """``count`` events, two per transaction: a case's state change (``CASES``), then a
-    condition met (of no case)."""
+    question answered (of no case)."""
     for first in range(start, start + count, 2):
         with store.transaction() as tx:
             for index in range(first, min(first + 2, start + count)):
                 at = T0 + dt.timedelta(minutes=index)
                 if index % 2:
-                    tx.append(ConditionMet(f"condition {index}", "seen"), actor="austin", at=at)
+                    tx.append(QuestionAnswered(f"answer {index}"), actor="austin", at=at)
                 else:
                     tx.append(
                         CaseStateChanged("in_review", "denied", f"reason {index}"),
@@ -131,8 +131,8 @@ def v1_events(store: Store, seqs: range) -> None:
                 "actor": "a",
                 "at": "2025-01-01T00:00:00+00:00",
                 "case_id": None,
-                "payload": {"condition": f"c{seq}", "evidence": "e"},
-                "type": "condition_met",
+                "payload": {"answer": f"answer {seq}"},
+                "type": "question_answered",
             },
             sort_keys=True,
             separators=(",", ":"),
@@ -141,7 +141,7 @@ def v1_events(store: Store, seqs: range) -> None:
         sql(
             store,
             "INSERT INTO ledger (seq, case_id, type, prev_hash, body, hash, scheme, seal)"
-            " VALUES (:s, NULL, 'condition_met', :p, :b, :h, 1, NULL)",
+            " VALUES (:s, NULL, 'question_answered', :p, :b, :h, 1, NULL)",
             s=seq,
             p=prev,
             b=body,

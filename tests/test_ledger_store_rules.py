@@ -111,7 +111,7 @@ def test_the_head_queues_behind_writers_once_and_is_then_moved_on_by_the_writer(
 def test_events_of_a_type_and_of_a_case_are_read_oldest_first_whole(store: Store) -> None:
     fill(store, 8)
     with store.reading() as tx:
-        of_type = tx.ledger.of_type(EventType.CONDITION_MET)
+        of_type = tx.ledger.of_type(EventType.QUESTION_ANSWERED)
         of_case = tx.ledger.of_case("case-a")
         assert [r.seq for r in tx.ledger.of_case("case-b")] == [5]
     assert of_type == [_record(store, seq) for seq in (2, 4, 6, 8)]
