@@ -72,7 +72,7 @@ def _event(seq: int, seal: str | None, hash: str | None = None) -> LedgerRecord:
 
 
 def test_a_key_is_created_owner_only_and_loads_back_as_itself(tmp_path: Path) -> None:
-    path = tmp_path / "keys" / "system.key"
+    path = tmp_path / "data" / "keys" / "system.key"
     made = SystemKey.create(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
@@ -362,12 +362,15 @@ def test_init_vouches_for_a_ledger_written_before_seals(tmp_path: Path) -> None:
 def test_registered_keys_pass_over_rows_that_are_not_such_events(
     store: Store, key: SystemKey
 ) -> None:
+    """A row of that type whose body is no event, or another event, is passed over; the keys
+    after it still count."""
     with store.transaction() as tx:
         tx.append(SystemKeyAdded(key.public_key), actor=SYSTEM, at=T0)
+    fill(store, 2, start=1)
+    with store.transaction() as tx:
         tx.append(SystemKeyAdded("second"), actor=SYSTEM, at=T0)
-    fill(store, 2, start=2)
-    sql(store, "UPDATE ledger SET type = 'system_key_added' WHERE seq = 3")
-    sql(store, "UPDATE ledger SET type = 'system_key_added', body = 'nonsense' WHERE seq = 4")
+    sql(store, "UPDATE ledger SET type = 'system_key_added' WHERE seq = 2")
+    sql(store, "UPDATE ledger SET type = 'system_key_added', body = 'nonsense' WHERE seq = 3")
     assert registered_keys(store) == [key.public_key, "second"]
 
 
@@ -442,4 +445,35 @@ def test_a_checkpoint_someone_else_signed_does_not_put_off_the_next(
 def test_a_checkpoint_by_the_clock_without_a_key_is_refused(tmp_path: Path) -> None:
     with ledger_store(tmp_path, None) as store, pytest.raises(StoreError) as refused:
         checkpoint_if_due(store, now=T0, minutes=60)
+    assert refused.value.message == "there is no system key to sign with; run 'clearance init'"
+
+
+def test_a_witness_that_cannot_be_replaced_stays_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new witness is written beside it (``.partial``) and only then put in its place."""
+    witness = Witness(tmp_path / WITNESS_FILE)
+    witness([_event(1, "s1")])
+
+    def no_rename(source: object, target: object) -> None:
+        raise OSError("read-only")
+
+    monkeypatch.setattr(anchoring.os, "replace", no_rename)
+    with pytest.raises(OSError, match="read-only"):
+        witness([_event(2, "s2")])
+    assert witness.read() == {"seq": 1, "hash": f"sha256:{1:064x}", "seal": "s1"}
+    assert json.loads((tmp_path / "ledger-witness.partial").read_text(encoding="utf-8")) == {
+        "seq": 2,
+        "hash": f"sha256:{2:064x}",
+        "seal": "s2",
+    }
+
+
+def test_checkpoints_kept_are_never_read_as_signed_without_a_key(store: Store) -> None:
+    """With no key, the checkpoints kept are not consulted: the refusal is the missing key."""
+    fill(store, 2)
+    checkpoint(store, now=T0, reason="on demand")
+    store.sealer = None
+    with pytest.raises(StoreError) as refused:
+        checkpoint_if_due(store, now=T0 + dt.timedelta(hours=2), minutes=60)
     assert refused.value.message == "there is no system key to sign with; run 'clearance init'"

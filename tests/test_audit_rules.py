@@ -9,8 +9,11 @@ alone.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing as mp
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -287,8 +290,18 @@ def test_without_a_key_no_seal_is_checked(key: SystemKey) -> None:
 
 
 def test_an_empty_ledger_verifies(store: Store, key: SystemKey) -> None:
-    report = verify(store, key=_trusted(key))
+    told: list[int] = []
+    report = verify(store, key=_trusted(key), progress=told.append)
     assert report == AuditReport(0, GENESIS, (), _trusted(key))
+    assert told == []
+
+
+def test_a_ledger_of_one_event_verifies(store: Store, key: SystemKey) -> None:
+    fill(store, 1)
+    report = verify(store, key=_trusted(key))
+    assert report == AuditReport(
+        1, row(store, 1)["hash"], (), _trusted(key), seals=1, chain_events=1
+    )
 
 
 def test_an_untouched_ledger_verifies_every_seal_since_its_last_checkpoint(
@@ -321,11 +334,12 @@ def test_failing_that_the_last_key_the_ledger_records_is_trusted_not_independent
     second = SystemKey(Ed25519PrivateKey.generate())
     with store.transaction() as tx:
         tx.append(SystemKeyAdded("first"), actor=SYSTEM, at=T0)
+        tx.append(SystemKeyAdded("next"), actor=SYSTEM, at=T0)
         tx.append(SystemKeyAdded(second.public_key), actor=SYSTEM, at=T0)
     store.sealer = SystemKeyFile(tmp_path / "missing.key")
     report = verify(store)
     assert report.key == TrustedKey(second.public_key, "the ledger itself", independent=False)
-    assert _problems(report) == [(1, f"event 1 {NOT_SEALED} (and 1 later events alike)")]
+    assert _problems(report) == [(1, f"event 1 {NOT_SEALED} (and 2 later events alike)")]
     store.sealer = None
     assert verify(store).key == TrustedKey(
         second.public_key, "the ledger itself", independent=False
@@ -348,13 +362,15 @@ def test_a_row_beside_the_chain_is_named(store: Store, key: SystemKey) -> None:
         "INSERT INTO ledger (seq, case_id, type, prev_hash, body, hash, scheme, seal)"
         " VALUES (4.5, NULL, 't', 'p', 'b', 'h', 2, NULL)",
     )
-    assert _problems(verify(store, key=_trusted(key), tables=False)) == [
+    report = verify(store, key=_trusted(key))
+    assert _problems(report) == [
         (
             None,
             "the ledger holds 1 row(s) that are not events of the chain (their sequence numbers"
             " are not 1 to 4): written outside clearance",
         )
     ]
+    assert report.events == 4
 
 
 def test_a_stray_low_number_is_caught_at_event_one(store: Store, key: SystemKey) -> None:
@@ -450,6 +466,27 @@ def test_the_installation_check_holds_the_ledger_to_its_witness(
         )
     ]
     assert verify(store, key=_trusted(key), tables=False).ok
+    assert verify_installation(store, tmp_path, key=_trusted(key), tables=False).rows == 0
+    fill(store, 3, start=2)
+    swept = verify_installation(store, tmp_path, key=_trusted(key), all_seals=True)
+    assert (swept.ok, swept.seals) == (True, 5)
+
+
+def test_a_checkpoint_in_the_database_that_does_not_hold_is_named_as_such(
+    store: Store, key: SystemKey
+) -> None:
+    fill(store, 4)
+    checkpoint(store, now=T0, reason="on demand")
+    sql(store, "UPDATE checkpoints SET head = :h", h=HEAD)
+    report = verify(store, key=_trusted(key), tables=False)
+    assert _problems(report) == [
+        (
+            4,
+            f"the checkpoint of {T0.isoformat()} (in the database): its statement does not say"
+            " what its fields say",
+        )
+    ]
+    assert (report.anchored_to, report.seals) == (0, 4)
 
 
 # the chain, in one process or several -----------------------------------------------------
@@ -504,7 +541,7 @@ def test_a_ledger_checked_by_several_processes_is_stitched_whole(
 
 
 def test_several_processes_name_the_first_bad_event_of_any_run(
-    store: Store, key: SystemKey
+    store: Store, key: SystemKey, pool: type[_Pool]
 ) -> None:
     fill(store, 9)
     checkpoint(store, now=T0, reason="on demand")
@@ -515,3 +552,106 @@ def test_several_processes_name_the_first_bad_event_of_any_run(
     report = verify(store, key=_trusted(key), workers=2, tables=False)
     assert _problems(report) == [(8, "its content does not match its hash")]
     assert report.events == 7
+    assert pool.made == [(3, "fork"), (2, "fork")]
+
+
+class _Pool(ProcessPoolExecutor):
+    """A process pool that records how it was made and the runs it was given."""
+
+    made: ClassVar[list[tuple[int | None, str]]] = []
+    runs: ClassVar[list[tuple[object, ...]]] = []
+
+    def __init__(self, max_workers: int | None = None, **options: Any) -> None:
+        _Pool.made.append((max_workers, options["mp_context"].get_start_method()))
+        super().__init__(max_workers, **options)
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        _Pool.runs.append(args)
+        return super().submit(fn, *args, **kwargs)
+
+
+@pytest.fixture
+def pool(monkeypatch: pytest.MonkeyPatch) -> type[_Pool]:
+    monkeypatch.setattr(_Pool, "made", [])
+    monkeypatch.setattr(_Pool, "runs", [])
+    monkeypatch.setattr(audit, "ProcessPoolExecutor", _Pool)
+    return _Pool
+
+
+def test_the_ledger_is_cut_into_one_run_per_process_forked(
+    store: Store, key: SystemKey, pool: type[_Pool]
+) -> None:
+    """The first run from event 1 (or below) linked to the genesis hash; the rest from their
+    first event, their link taken on trust and then checked by ``stitch``."""
+    fill(store, 9)
+    assert verify(store, key=_trusted(key), workers=3, tables=False).ok
+    assert pool.made == [(3, "fork")]
+    assert pool.runs == [(1, 3, GENESIS, 1), (4, 6, None, 4), (7, 9, None, 7)]
+
+
+def test_a_long_ledger_is_checked_by_as_many_processes_as_there_are_cpus(
+    store: Store, key: SystemKey, pool: type[_Pool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(store, 4)
+    monkeypatch.setattr(audit, "PARALLEL_FROM", 4)
+    monkeypatch.setattr(audit, "_workers", lambda: 2)
+    assert verify(store, key=_trusted(key), tables=False).ok
+    assert pool.runs == [(1, 2, GENESIS, 1), (3, 4, None, 3)]
+    monkeypatch.setattr(audit, "PARALLEL_FROM", 5)
+    assert verify(store, key=_trusted(key), tables=False).ok
+    assert len(pool.runs) == 2
+
+
+def test_an_event_missing_at_the_end_of_a_run_is_named(store: Store, key: SystemKey) -> None:
+    fill(store, 9)
+    sql(store, "DELETE FROM ledger WHERE seq = 3")
+    report = verify(store, key=_trusted(key), workers=3, tables=False)
+    assert _problems(report)[0] == (3, "event 3 is missing or out of order")
+
+
+def test_a_stray_low_number_is_caught_by_the_first_of_several_processes(
+    store: Store, key: SystemKey
+) -> None:
+    fill(store, 6)
+    r = row(store, 1)
+    sql(
+        store,
+        "INSERT INTO ledger (seq, case_id, type, prev_hash, body, hash, scheme, seal)"
+        " VALUES (0, NULL, :t, :p, :b, 'sha256:0', 2, NULL)",
+        t=r["type"],
+        p=r["prev_hash"],
+        b=r["body"],
+    )
+    report = verify(store, key=_trusted(key), workers=2, tables=False)
+    assert _problems(report) == [(1, "event 1 is repeated or out of order (found 0)")]
+
+
+def test_a_run_is_read_in_batches_and_counted_as_it_goes(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(store, 5)
+    monkeypatch.setattr(audit, "BATCH", 2)
+    counter = mp.get_context("fork").Value("q", 0)
+    segment = audit._check(store, 1, 5, GENESIS, {4}, counter)
+    assert (segment.events, segment.first_bad, segment.head) == (5, None, row(store, 5)["hash"])
+    assert segment.seen == {4: row(store, 4)["hash"]}
+    assert counter.value == 5
+
+
+def test_a_child_checks_its_run_with_what_it_was_started_with(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run here rather than in a forked process: the store, the counter and the anchors to
+    watch, given once when the process starts; the run's bounds and link with each run."""
+    fill(store, 6)
+    monkeypatch.setattr(audit, "_child", None)
+    counter = mp.get_context("fork").Value("q", 0)
+    audit._start_child(store, counter, frozenset({5}))
+    segment = audit._check_in_child(4, 6, None, 4)
+    assert (segment.first_seq, segment.last_seq, segment.events) == (4, 6, 3)
+    assert segment.start_prev == row(store, 3)["hash"]
+    assert segment.seen == {5: row(store, 5)["hash"]}
+    assert counter.value == 3
+    first = audit._check_in_child(1, 3, GENESIS, 1)
+    assert (first.events, first.first_bad, first.head) == (3, None, row(store, 3)["hash"])
+    assert counter.value == 6

@@ -403,3 +403,45 @@ def test_a_checkpoint_at_a_later_time_is_kept_after_the_first(store: Store) -> N
             StoredCheckpoint(first, "first"),
             StoredCheckpoint(second, "second"),
         ]
+
+
+def test_a_checkpoint_vouches_for_unsealed_events_only_when_asked(tmp_path: Path) -> None:
+    key = SystemKey(Ed25519PrivateKey.generate())
+    with ledger_store(tmp_path, key, witness=False) as store:
+        v1_events(store, range(1, 2))
+        with store.reading() as tx:
+            assert tx.ledger.unsealed_tail() is True
+        with pytest.raises(LedgerBroken) as refused, store.transaction() as tx:
+            tx.ledger.checkpoint(T0, "on demand")
+        assert str(refused.value) == NOT_SIGNING + "event 1 is not sealed by the system key"
+
+
+def test_a_page_holds_fifty_events_unless_told(store: Store) -> None:
+    fill(store, 52)
+    with store.reading() as tx:
+        page = tx.ledger.page(max_level=None)
+    assert [r.seq for r in page] == list(range(52, 2, -1))
+
+
+def _rewritten_last(store: Store, seq: int) -> None:
+    """Row ``seq`` deleted and written again as it was: the table now stores it last."""
+    r = row(store, seq)
+    sql(store, "DELETE FROM ledger WHERE seq = :s", s=seq)
+    sql(
+        store,
+        "INSERT INTO ledger (seq, case_id, type, prev_hash, body, hash, scheme, seal)"
+        " VALUES (:seq, :case_id, :type, :prev_hash, :body, :hash, :scheme, :seal)",
+        **r,
+    )
+
+
+def test_events_are_read_in_sequence_order_whatever_order_their_rows_were_stored_in(
+    store: Store,
+) -> None:
+    fill(store, 8)
+    _rewritten_last(store, 3)
+    _rewritten_last(store, 2)
+    with store.reading() as tx:
+        assert [r.seq for r in tx.ledger.of_case("case-a")] == [3, 7]
+        assert [r.seq for r in tx.ledger.of_type(EventType.QUESTION_ANSWERED)] == [2, 4, 6, 8]
+    assert _sign(store).seq == 8
