@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from clearance.core.actors import SYSTEM
 from clearance.core.anchors import Anchor, Checkpoint
 from clearance.core.chain import GENESIS, ChainReport, Scheme
-from clearance.core.events import SystemKeyAdded
+from clearance.core.events import SystemKeyAdded, UserAdded
 from clearance.service import audit
 from clearance.service.anchoring import WITNESS_FILE, SystemKey, SystemKeyFile, Witness, checkpoint
 from clearance.service.audit import (
@@ -402,21 +402,37 @@ def test_a_broken_chain_is_named_first_and_the_tables_are_not_checked(
 def test_the_tables_are_checked_against_the_ledger_unless_left_out(
     store: Store, key: SystemKey
 ) -> None:
-    fill(store, 2)
-    sql(
-        store,
-        "INSERT INTO users (id, name, party, public_key, created_at, roles, clearance)"
-        " VALUES ('mallory', 'Mallory', 'US', 'key', :at, 'admin', 3)",
-        at=T0,
-    )
+    """A row an event records holds; a row none records is named."""
+    with store.transaction() as tx:
+        tx.append(UserAdded("hegseth", "Hegseth", "US", "key"), actor=SYSTEM, at=T0)
+    fill(store, 2, start=1)
+    for user in ("hegseth", "mallory"):
+        sql(
+            store,
+            "INSERT INTO users (id, name, party, public_key, created_at, roles, clearance)"
+            " VALUES (:id, :name, 'US', 'key', :at, 'admin', 3)",
+            id=user,
+            name=user.title(),
+            at=T0,
+        )
     report = verify(store, key=_trusted(key))
     assert (report.rows, _problems(report)) == (
-        1,
+        2,
         [(None, "users: row mallory is not recorded by any event")],
     )
     assert verify(store, key=_trusted(key), tables=False) == AuditReport(
-        2, row(store, 2)["hash"], (), _trusted(key), seals=2, chain_events=2
+        3, row(store, 3)["hash"], (), _trusted(key), seals=3, chain_events=3
     )
+
+
+def test_the_installation_check_takes_the_options_of_any_check(
+    store: Store, key: SystemKey, tmp_path: Path
+) -> None:
+    fill(store, 4)
+    checkpoint(store, now=T0, reason="on demand")
+    fill(store, 2, start=4)
+    assert verify_installation(store, tmp_path, key=_trusted(key)).seals == 2
+    assert verify_installation(store, tmp_path, key=_trusted(key), all_seals=True).seals == 6
 
 
 def test_a_checkpoint_the_auditor_holds_is_checked_with_the_stored_ones(
@@ -655,3 +671,14 @@ def test_a_child_checks_its_run_with_what_it_was_started_with(
     first = audit._check_in_child(1, 3, GENESIS, 1)
     assert (first.events, first.first_bad, first.head) == (3, None, row(store, 3)["hash"])
     assert counter.value == 6
+    r = row(store, 1)
+    sql(
+        store,
+        "INSERT INTO ledger (seq, case_id, type, prev_hash, body, hash, scheme, seal)"
+        " VALUES (0, NULL, :t, :p, :b, 'sha256:0', 2, NULL)",
+        t=r["type"],
+        p=r["prev_hash"],
+        b=r["body"],
+    )
+    stray = audit._check_in_child(1, 3, GENESIS, 0)
+    assert (stray.first_bad, stray.problem) == (1, "event 1 is repeated or out of order (found 0)")
