@@ -260,7 +260,7 @@ class LedgerTables:
         verifier.feed((r[0], r[1], *(as_text(v) for v in r[2:6]), _bytes(r[6]), None) for r in rows)
         segment = verifier.segment()
         if segment.first_bad is not None:
-            return f"event {segment.first_bad} {segment.problem}"
+            return f"event {segment.first_bad}: {segment.problem}"
         sealed = since > 0 or not unsealed
         for row in rows:
             if row[1] == Scheme.V1 and not sealed:
