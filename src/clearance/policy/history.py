@@ -29,7 +29,9 @@ class BundleHistory:
             for holder, items in sorted(by_holder.items())
         }
         self._dates = {h: [b.effective_from for b in items] for h, items in self._bundles.items()}
-        self._by_revision = {b.revision: b for items in self._bundles.values() for b in items}
+        self._by_revision: dict[str | None, PolicyBundle] = {
+            b.revision: b for items in self._bundles.values() for b in items
+        }
 
     def __iter__(self) -> Iterator[PolicyBundle]:
         for items in self._bundles.values():
@@ -72,4 +74,4 @@ class BundleHistory:
     def by_revision(self, revision: str | None) -> PolicyBundle | None:
         """The bundle of that revision; None for an unknown one, or none (a holder judged
         with no bundle in force)."""
-        return None if revision is None else self._by_revision.get(revision)
+        return self._by_revision.get(revision)
