@@ -272,7 +272,10 @@ def test_an_answered_gate_is_offered_no_more_and_the_other_still_is(cases: CaseS
     )
     with pytest.raises(ClearanceError) as refused:
         cases.ask(case.id, actor="hegseth", question="Which unit?", now=DAY)
-    assert said(refused)[0] == "PermissionDenied"
+    assert said(refused) == (
+        "PermissionDenied",
+        "only a reviewer, or a holder of an office still to answer, may ask",
+    )
 
 
 def test_an_answered_gate_is_not_answered_again(cases: CaseService) -> None:
