@@ -9,6 +9,8 @@ costs a migration and a few rows.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,15 +18,17 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from clearance.core.actors import ADMIN
 from clearance.core.signing import Signer, new_key_pair, unlock
 from clearance.policy.engine import Screener
 from clearance.policy.pack import load_pack
 from clearance.service.anchoring import SystemKey
+from clearance.service.cases import CaseService
 from clearance.store.db import open_database
 from clearance.store.repository import Store
-from tests.worlds import PEOPLE, World, make_world
+from tests.worlds import PEOPLE, T0, World, make_world
 
-__all__ = ["keys", "screener", "small_world", "system_key"]
+__all__ = ["add_president", "keys", "own_service", "screener", "small_world", "system_key"]
 
 
 @functools.cache
@@ -59,3 +63,28 @@ def small_world(folder: Path) -> Iterator[World]:
         yield make_world(Store(database, sealer=system_key()), screener(), keys())
     finally:
         database.dispose()
+
+
+def own_service(world: World) -> World:
+    """``world`` with a case service of its own. mutmut credits the code a module-scoped
+    fixture runs to the file's first test alone, so a rule file whose tests each build
+    their service lets every test reach the service's construction."""
+    return dataclasses.replace(
+        world, cases=CaseService(world.store, screener(), default_sla_days=14)
+    )
+
+
+def add_president(world: World, public_key: str) -> None:
+    """``potus``, holding the US President's office from 20 January 2025 (who may waive a
+    legislature's waiting period)."""
+    world.people.add_user(
+        user_id="potus", name="President", party="US", public_key=public_key, actor=ADMIN, now=T0
+    )
+    world.people.grant(
+        user_id="potus",
+        authority="us.president",
+        valid_from=dt.date(2025, 1, 20),
+        valid_to=None,
+        actor=ADMIN,
+        now=T0,
+    )

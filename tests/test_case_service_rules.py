@@ -9,7 +9,6 @@ each used once through it.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 
@@ -20,9 +19,9 @@ from clearance.core.working_days import Calendar, DayCount, Limit
 from clearance.errors import NotFoundError
 from clearance.service.access import Action
 from clearance.service.case_queries import Turn
-from clearance.service.cases import CaseService, Gate, Rescreening
+from clearance.service.cases import Gate, Rescreening
 
-from .small_worlds import keys, screener, small_world
+from .small_worlds import add_president, keys, own_service, screener, small_world
 from .worlds import ATACMS, G2, G5, T0, World
 
 NOTIFIED = dt.datetime(2025, 8, 28, 15, 0, tzinfo=dt.UTC)
@@ -40,22 +39,7 @@ LATER = dt.datetime(2028, 1, 1, tzinfo=dt.UTC)
 @pytest.fixture(scope="module")
 def people(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with small_world(tmp_path_factory.mktemp("case-service")) as world:
-        world.people.add_user(
-            user_id="potus",
-            name="President",
-            party="US",
-            public_key=keys()["usdp"][0],
-            actor=ADMIN,
-            now=T0,
-        )
-        world.people.grant(
-            user_id="potus",
-            authority="us.president",
-            valid_from=dt.date(2025, 1, 20),
-            valid_to=None,
-            actor=ADMIN,
-            now=T0,
-        )
+        add_president(world, keys()["usdp"][0])
         for clerk, party in (("ua.clerk", "UA"), ("us.clerk", "US")):
             world.people.add_user(
                 user_id=clerk,
@@ -70,11 +54,7 @@ def people(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 @pytest.fixture
 def small(people: World) -> World:
-    """The world with a case service of the test's own, so that every test builds one
-    (mutation testing runs a test only for the code it reached)."""
-    return dataclasses.replace(
-        people, cases=CaseService(people.store, screener(), default_sla_days=14)
-    )
+    return own_service(people)
 
 
 def test_the_facade_holds_the_store_and_screener_it_was_given(small: World) -> None:

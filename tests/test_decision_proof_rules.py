@@ -22,7 +22,7 @@ from clearance.core.chain import Scheme, link_hash
 from clearance.service.decision_proof import prove
 from clearance.service.people import registry
 
-from .small_worlds import keys, small_world, system_key
+from .small_worlds import add_president, keys, small_world, system_key
 from .test_decision_proof import FORGERIES
 from .worlds import G2, G5, T0
 
@@ -201,17 +201,7 @@ def _waived() -> tuple[str, str, str, str]:
     Ukraine's minister reads it (without the United States' stock figures)."""
     with tempfile.TemporaryDirectory() as folder, small_world(Path(folder)) as world:
         public, _ = keys()["austin"]
-        world.people.add_user(
-            user_id="potus", name="President", party="US", public_key=public, actor=ADMIN, now=T0
-        )
-        world.people.grant(
-            user_id="potus",
-            authority="us.president",
-            valid_from=dt.date(2025, 1, 20),
-            valid_to=None,
-            actor=ADMIN,
-            now=T0,
-        )
+        add_president(world, public)
         sale = {**G5, "quantity": 5, "value_usd": 825_000_000}
         case, _ = world.cases.submit(sale, actor="us.liaison", now=NOTIFIED)
         world.cases.condition_met(

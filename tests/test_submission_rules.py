@@ -38,7 +38,7 @@ from clearance.service.submission import Ask
 from clearance.store.protocol import Transaction
 from clearance.store.records import ConditionRecord, LedgerRecord
 
-from .small_worlds import keys, screener, small_world, system_key
+from .small_worlds import keys, own_service, screener, small_world, system_key
 from .worlds import ATACMS, G2, G3, G5, T0, World
 
 DEPUTY = "ua.deputy"
@@ -79,11 +79,7 @@ def people(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 @pytest.fixture
 def small(people: World) -> World:
-    """The world with a case service of the test's own, so that every test builds one
-    (mutation testing runs a test only for the code it reached)."""
-    return dataclasses.replace(
-        people, cases=CaseService(people.store, screener(), default_sla_days=14)
-    )
+    return own_service(people)
 
 
 def use(request: dict[str, Any], number: int) -> dict[str, Any]:
