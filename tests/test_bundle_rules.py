@@ -404,6 +404,15 @@ def test_a_validation_error_no_policy_of_the_bundle_owns_is_the_bundle_s() -> No
     )
 
 
+def test_a_policy_that_does_not_parse_is_refused_naming_its_file_and_line(
+    catalog: Catalog,
+) -> None:
+    with pytest.raises(PolicySourceError) as refused:
+        build(catalog, PERMIT, '@id("bad")\npermits (principal, action, resource);')
+    assert (refused.value.file, refused.value.line) == ("b/p.cedar", 5)
+    assert refused.value.problem == "invalid policy effect: permits"
+
+
 def test_a_schema_that_does_not_parse_is_refused(catalog: Catalog) -> None:
     with pytest.raises(PolicySourceError) as refused:
         build(catalog, schema="entity ;")

@@ -216,13 +216,13 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
         infos.extend(_policy_info(file, s, p, catalog) for s, p in parse_statements(text, file))
     if not infos:
         raise PackError(folder, "", "bundle has no policies (*.cedar)")
-    seen: dict[str, PolicyInfo] = {}
+    seen: set[str] = set()
     for info in infos:
         if info.id in seen:
             raise PolicySourceError(
                 info.file, info.statement.code_line, f"duplicate policy id '{info.id}'"
             )
-        seen[info.id] = info
+        seen.add(info.id)
 
     full_text = "\n".join(info.statement.text for info in infos)
     policy_set = cedarpy.PolicySet.from_str(full_text)
