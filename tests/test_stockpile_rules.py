@@ -40,6 +40,7 @@ START = dt.date(2025, 1, 15)
         (119, 100, Rating.YELLOW),
         (100, 100, Rating.YELLOW),
         (99, 100, Rating.RED),
+        (999, 1000, Rating.RED),
         (9, 7, Rating.GREEN),
         (8, 7, Rating.YELLOW),
         (7, 7, Rating.YELLOW),
@@ -267,6 +268,40 @@ def test_a_delivery_counts_in_the_month_whose_end_it_falls_on_or_before(
     position = Position("US", "sys", requirement=100, deliveries=(Delivery(due, 20),))
     assert months_to_recover(position, 100, STANDARD, START) == month
     assert months_to_recover(position, 100, STANDARD, START) == _stepped(position, 100)
+
+
+def test_deliveries_due_in_one_month_count_together() -> None:
+    position = Position(
+        "US",
+        "sys",
+        requirement=100,
+        deliveries=(Delivery(dt.date(2025, 3, 10), 10), Delivery(dt.date(2025, 3, 12), 10)),
+    )
+    assert months_to_recover(position, 100, STANDARD, START) == 2  # 100 + 10 + 10 = 120
+
+
+def test_a_delivery_that_makes_the_month_green_counts_from_that_month() -> None:
+    # 100 + 2 × 3 + 19 = 125 in month 2; without the delivery month 1 would be 103.
+    position = Position(
+        "US",
+        "sys",
+        requirement=100,
+        production_per_month=3,
+        deliveries=(Delivery(dt.date(2025, 3, 15), 19),),
+    )
+    assert months_to_recover(position, 100, STANDARD, START) == 2
+    assert months_to_recover(position, 100, STANDARD, START) == _stepped(position, 100)
+
+
+def test_recovery_near_year_9999_fails_as_stepping_does_only_past_it() -> None:
+    start = dt.date(9999, 1, 15)
+    recovers = Position("US", "sys", requirement=100, production_per_month=10)
+    assert months_to_recover(recovers, 100, STANDARD, start) == 2
+    never = Position("US", "sys", requirement=100)
+    with pytest.raises(ValueError, match=r"^year 10000 is out of range$"):
+        months_to_recover(never, 100, STANDARD, start)
+    with pytest.raises(ValueError, match=r"^year 10000 is out of range$"):
+        project(never, 100, STANDARD, start, 600)
 
 
 def _stepped(position: Position, available: int) -> int | None:
