@@ -101,7 +101,7 @@ def load_catalog(root: Path) -> Catalog:
         cause = error.get("ctx", {}).get("error")
         if isinstance(cause, CatalogIntegrityError):
             raise PackError(name, cause.where, cause.problem) from None
-        where = pydantic_location(error["loc"]) or "(top level)"
+        where = pydantic_location(error["loc"])
         message = error["msg"] if error["type"] != "extra_forbidden" else "is not a known field"
         raise PackError(name, where, message) from None
 
