@@ -314,6 +314,14 @@ def test_a_use_without_a_region_under_a_policy_of_regions_says_so(catalog: Catal
     assert with_region.notes == ("no policy of US permits this request",)
 
 
+def test_the_zones_of_a_question_reach_the_policy(catalog: Catalog) -> None:
+    """A policy that tests a zone sees the zones the question carries for its region."""
+    bundle = make_bundle(catalog, REGION_POLICY)
+    (inside,) = judge([Question(us(catalog), bundle, use(region="RU-BEL"), zones=("z",))])
+    assert (inside.outcome, inside.reasons) == (Outcome.PERMITTED, ("US/in-zone",))
+    assert one(catalog, bundle, use(region="RU-BEL")).outcome is Outcome.PROHIBITED
+
+
 def test_the_region_note_is_only_for_uses_not_permitted_under_region_policies(
     catalog: Catalog,
 ) -> None:

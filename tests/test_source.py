@@ -78,6 +78,10 @@ def test_a_semicolon_or_quote_inside_a_comment_does_not_end_the_statement() -> N
     assert statements[1].code_line == 4
 
 
+def test_a_statement_ends_at_its_semicolon_with_the_next_right_after_it() -> None:
+    assert texts(f"{PERMIT};{PERMIT};") == [f"{PERMIT};", f"{PERMIT};"]
+
+
 def test_statements_keep_their_first_line_and_skip_blank_lines() -> None:
     source = (
         "\n"  # 1
