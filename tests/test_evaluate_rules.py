@@ -314,6 +314,14 @@ def test_a_use_without_a_region_under_a_policy_of_regions_says_so(catalog: Catal
     assert with_region.notes == ("no policy of US permits this request",)
 
 
+def test_the_zones_of_a_question_reach_the_policy(catalog: Catalog) -> None:
+    """A policy that tests a zone sees the zones the question carries for its region."""
+    bundle = make_bundle(catalog, REGION_POLICY)
+    (inside,) = judge([Question(us(catalog), bundle, use(region="RU-BEL"), zones=("z",))])
+    assert (inside.outcome, inside.reasons) == (Outcome.PERMITTED, ("US/in-zone",))
+    assert one(catalog, bundle, use(region="RU-BEL")).outcome is Outcome.PROHIBITED
+
+
 def test_the_region_note_is_only_for_uses_not_permitted_under_region_policies(
     catalog: Catalog,
 ) -> None:
@@ -682,3 +690,56 @@ def test_a_question_that_fails_closed_does_not_stop_the_batch(catalog: Catalog) 
     answers = judge([Question(holder, failing, use()), Question(holder, allow, use())])
     assert [a.outcome for a in answers] == [Outcome.PROHIBITED, Outcome.PERMITTED]
     assert [a.bundle for a in answers] == [failing.revision, allow.revision]
+
+
+@pytest.mark.parametrize(
+    ("change", "missing"),
+    [
+        (
+            ("  months_to_recover?: Long,\n", ""),
+            "record attribute `months_to_recover` should not exist according to the schema",
+        ),
+        (
+            ("  months_to_recover?: Long,\n", "  months_to_recover: Long,\n"),
+            "expected the record to have an attribute `months_to_recover`, but it does not",
+        ),
+    ],
+    ids=["without months_to_recover", "months_to_recover required"],
+)
+def test_a_schema_must_take_stockpile_facts_with_and_without_months_to_recover(
+    catalog: Catalog, change: tuple[str, str], missing: str
+) -> None:
+    """Facts carry ``months_to_recover`` only when production recovers the stock, so a
+    schema that declares ``stockpile`` must take both shapes."""
+    schema = SCHEMA.replace(*change)
+    assert schema != SCHEMA
+    bundle = make_bundle(catalog, PERMIT, schema=schema)
+    with pytest.raises(PolicySourceError) as refused:
+        check_schema_accepts_requests(bundle, catalog, "s.cedarschema", schema)
+    assert refused.value.problem == (
+        "schema does not accept transfer requests with stockpile facts: failed to build"
+        f" request: while parsing context, {missing}"
+    )
+
+
+def test_a_stockpile_in_a_comment_is_not_a_declared_stockpile(catalog: Catalog) -> None:
+    """Only code declares ``stockpile``: a comment saying ``stockpile:`` (with ``//`` in it
+    again) does not, so the schema without the attribute is accepted."""
+    schema = SCHEMA.replace(
+        "    stockpile?: Stockpile,\n", "    // stockpile: see the notes // of the seed\n"
+    )
+    assert schema != SCHEMA
+    bundle = make_bundle(catalog, PERMIT, schema=schema)
+    check_schema_accepts_requests(bundle, catalog, "s.cedarschema", schema)
+
+
+def test_a_stockpile_declared_at_the_start_of_a_line_is_declared(catalog: Catalog) -> None:
+    schema = SCHEMA.replace("    stockpile?: Stockpile,\n", "stockpile?: Stockpile,\n").replace(
+        "  available: Long,\n", "  available: String,\n"
+    )
+    bundle = make_bundle(catalog, PERMIT, schema=schema)
+    with pytest.raises(PolicySourceError) as refused:
+        check_schema_accepts_requests(bundle, catalog, "s.cedarschema", schema)
+    assert refused.value.problem.startswith(
+        "schema does not accept transfer requests with stockpile facts: "
+    )

@@ -69,11 +69,25 @@ def small_pack(root: Path, **extra: str) -> Path:
 def test_yaml_that_does_not_parse_is_refused_naming_the_line() -> None:
     with pytest.raises(PackError) as error:
         parse_yaml("a: 1\nb: [\n", "x.yaml")
-    file, where, problem = refused(error)
-    assert (file, where) == ("x.yaml", "line 3")
-    assert problem.startswith("YAML does not parse: ")
-    assert problem != "YAML does not parse: "
+    assert refused(error) == (
+        "x.yaml",
+        "line 3",
+        "YAML does not parse: expected the node content, but found '<stream end>'",
+    )
     assert parse_yaml("a: [1, 2]\n", "x.yaml") == {"a": [1, 2]}
+
+
+def test_a_character_yaml_does_not_allow_is_refused_in_one_line() -> None:
+    """PyYAML's reader refuses a control character with no line of its own and a second
+    line about ``<unicode string>``; the pack says the first line alone."""
+    with pytest.raises(PackError) as error:
+        parse_yaml("a: \x07\n", "x.yaml")
+    assert refused(error) == (
+        "x.yaml",
+        "",
+        "YAML does not parse: unacceptable character #x0007: special characters are not allowed",
+    )
+    assert str(error.value).count("\n") == 0
 
 
 def test_a_date_no_calendar_has_is_refused_as_yaml_that_does_not_parse() -> None:
@@ -508,3 +522,105 @@ def test_a_wrong_bundle_from_texts_is_refused_naming_the_file(
     assert got[:2] == (file, where)
     if problem is not None:
         assert got[2] == problem
+
+
+# --- a copy of the seed pack with one file broken ----------------------------------------
+
+BUNDLE = "bundles/US/2024-11-17"
+
+
+def seed_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "seed"
+    shutil.copytree(default_pack_path(), root)
+    return root
+
+
+@pytest.mark.parametrize(
+    "file", ["pack.yaml", "catalog.yaml", f"{BUNDLE}/bundle.yaml", "stockpile.yaml"]
+)
+def test_yaml_that_does_not_parse_in_a_pack_names_the_file_and_line(
+    tmp_path: Path, file: str
+) -> None:
+    root = seed_copy(tmp_path)
+    path = root / file
+    path.write_text("a: b: c\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(PackError) as error:
+        load_pack(root)
+    assert refused(error) == (
+        file,
+        "line 1",
+        "YAML does not parse: mapping values are not allowed here",
+    )
+
+
+@pytest.mark.parametrize(
+    "file",
+    [
+        "schema.cedarschema",
+        f"{BUNDLE}/schema.cedarschema",
+        f"{BUNDLE}/policies.cedar",
+        f"{BUNDLE}/entities.json",
+    ],
+)
+def test_a_pack_file_that_is_not_utf8_is_refused_by_its_name(tmp_path: Path, file: str) -> None:
+    root = seed_copy(tmp_path)
+    (root / file).write_bytes(b"\xff")
+    with pytest.raises(PackError) as error:
+        load_pack(root)
+    assert refused(error) == (file, "", "not UTF-8 text (byte 1 cannot be read)")
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "problem"),
+    [
+        ("{}", "", "must be a JSON list of entities"),
+        ("[\n  {,\n]", "line 2", "Expecting property name enclosed in double quotes"),
+    ],
+)
+def test_a_bundle_s_wrong_entities_json_is_refused_by_its_name(
+    tmp_path: Path, text: str, where: str, problem: str
+) -> None:
+    root = seed_copy(tmp_path)
+    (root / BUNDLE / "entities.json").write_text(text, encoding="utf-8")
+    with pytest.raises(PolicySourceError) as error:
+        load_pack(root)
+    assert refused(error) == (f"{BUNDLE}/entities.json", where, problem)
+
+
+def test_catalog_entities_that_do_not_fit_a_bundle_s_schema_name_the_schema(
+    tmp_path: Path,
+) -> None:
+    """With no ``entities.json`` in the bundle, the schema is the file to blame."""
+    root = seed_copy(tmp_path)
+    schema = (root / "schema.cedarschema").read_text(encoding="utf-8")
+    (root / BUNDLE / "schema.cedarschema").write_text(
+        schema.replace("  range_km: Long,", "  range_km: String,"), encoding="utf-8"
+    )
+    with pytest.raises(PolicySourceError) as error:
+        load_pack(root)
+    assert refused(error) == (
+        f"{BUNDLE}/schema.cedarschema",
+        "",
+        "entities do not fit the schema: entity does not conform to the schema",
+    )
+
+
+def test_a_bundle_s_own_schema_may_leave_stockpile_out(tmp_path: Path) -> None:
+    root = seed_copy(tmp_path)
+    schema = (root / "schema.cedarschema").read_text(encoding="utf-8")
+    without = schema.replace("    stockpile?: Stockpile,\n", "")
+    assert without != schema
+    (root / BUNDLE / "schema.cedarschema").write_text(without, encoding="utf-8")
+    pack = load_pack(root)
+    assert next(b for b in pack.history if b.folder == BUNDLE).holder == "US"
+
+
+def test_a_wrong_field_of_a_bundle_yaml_in_a_pack_names_the_file_and_field(
+    tmp_path: Path,
+) -> None:
+    root = seed_copy(tmp_path)
+    path = root / BUNDLE / "bundle.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "colour: red\n", encoding="utf-8")
+    with pytest.raises(PackError) as error:
+        load_pack(root)
+    assert refused(error) == (f"{BUNDLE}/bundle.yaml", "colour", "is not a known field")

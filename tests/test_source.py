@@ -38,6 +38,35 @@ def test_a_double_slash_inside_a_string_is_not_a_comment() -> None:
     assert texts(source) == [f'{PERMIT} when {{ context.a == "http://x;y" }};', f"{PERMIT};"]
 
 
+def test_an_empty_string_ends_at_its_second_quote() -> None:
+    source = f'{PERMIT} when {{ context.a == "" }};\n{PERMIT};'
+    assert texts(source) == [f'{PERMIT} when {{ context.a == "" }};', f"{PERMIT};"]
+
+
+def test_an_escaped_backslash_does_not_escape_the_closing_quote() -> None:
+    source = f'{PERMIT} when {{ context.a == "a\\\\" }};\n{PERMIT};'
+    assert texts(source) == [f'{PERMIT} when {{ context.a == "a\\\\" }};', f"{PERMIT};"]
+
+
+def test_a_string_left_open_runs_to_the_end_of_the_text() -> None:
+    source = f'{PERMIT};\n{PERMIT} when {{ context.a == "x; }};'
+    statements = split_statements(source)
+    assert [(s.text, s.line) for s in statements] == [
+        (f"{PERMIT};", 1),
+        (f'{PERMIT} when {{ context.a == "x; }};', 2),
+    ]
+
+
+def test_a_single_slash_is_not_a_comment() -> None:
+    """Only ``//`` starts a comment, also in a text that opens with one."""
+    source = f"// note\n{PERMIT} when {{ 4 / 2 == 2 }}; {PERMIT};"
+    statements = split_statements(source)
+    assert [(s.text, s.line) for s in statements] == [
+        (f"// note\n{PERMIT} when {{ 4 / 2 == 2 }};", 1),
+        (f" {PERMIT};", 2),
+    ]
+
+
 def test_a_semicolon_or_quote_inside_a_comment_does_not_end_the_statement() -> None:
     source = f'// first; not an "end\n{PERMIT}; // trailing; comment "x\n// more;\n{PERMIT};\n'
     statements = split_statements(source)
@@ -47,6 +76,10 @@ def test_a_semicolon_or_quote_inside_a_comment_does_not_end_the_statement() -> N
     assert statements[0].code_line == 2
     assert statements[1].text.endswith(f"// more;\n{PERMIT};")
     assert statements[1].code_line == 4
+
+
+def test_a_statement_ends_at_its_semicolon_with_the_next_right_after_it() -> None:
+    assert texts(f"{PERMIT};{PERMIT};") == [f"{PERMIT};", f"{PERMIT};"]
 
 
 def test_statements_keep_their_first_line_and_skip_blank_lines() -> None:
@@ -157,3 +190,12 @@ def test_a_good_file_after_a_multi_line_string_keeps_line_numbers_for_errors() -
     with pytest.raises(PolicySourceError) as caught:
         parse_statements(source, "f.cedar")
     assert caught.value.line == 5
+
+
+def test_a_syntax_error_says_cedar_s_words_after_the_file_and_line() -> None:
+    source = f'@id("a")\n{PERMIT};\n@id("b")\npermits (principal, action, resource);'
+    with pytest.raises(PolicySourceError) as caught:
+        parse_statements(source, "f.cedar")
+    assert (caught.value.file, caught.value.line) == ("f.cedar", 4)
+    assert caught.value.problem == "invalid policy effect: permits"
+    assert str(caught.value) == "f.cedar: line 4: invalid policy effect: permits"

@@ -334,8 +334,9 @@ def check_schema_accepts_requests(
 
     The engine evaluates without re-validating each request against the schema
     (that would cost more than the evaluation), so the shapes are checked here,
-    once per bundle, with one request of each kind, and a transfer carrying
-    stockpile facts when the schema declares ``stockpile``. (A schema without
+    once per bundle, with one request of each kind, and transfers carrying
+    stockpile facts (with and without ``months_to_recover``) when the schema
+    declares ``stockpile``. (A schema without
     it is fine: policies are validated against the schema, so none can read it.)
     """
     if not catalog.systems:
@@ -365,8 +366,13 @@ def check_schema_accepts_requests(
         ),
     ]
     approvals = [a.id for a in catalog.authorities[:1]]
-    stock = assess(Position(party, system, 1), Balance(2), Thresholds(), 1, probes[1].date)
-    for probe, facts in ((probes[0], None), (probes[1], None), (probes[1], stock)):
+    # Stockpile facts of both shapes: 1 given of 2 against a requirement of 1 leaves the
+    # stock yellow with no production to recover it (no months_to_recover); 1 of 3 leaves
+    # it green (months_to_recover 0).
+    position = Position(party, system, 1)
+    stocks = [assess(position, Balance(n), Thresholds(), 1, probes[1].date) for n in (2, 3)]
+    checks = [(probes[0], None), (probes[1], None), *((probes[1], s) for s in stocks)]
+    for probe, facts in checks:
         request = cedar_request(probe, ["origin"], approvals, facts)
         result = cedarpy.is_authorized(request, bundle.policy_set, bundle.entities, bundle.schema)
         if result.decision is cedarpy.Decision.NoDecision and result.diagnostics.errors:

@@ -79,7 +79,9 @@ def parse_yaml(text: str, name: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        # a reader's error (a control character) has no problem of its own, and its text
+        # runs on to a second line naming "<unicode string>": its first line says it
+        problem = getattr(exc, "problem", None) or str(exc).partition("\n")[0]
         raise PackError(name, where, f"YAML does not parse: {problem}") from None
     except ValueError as exc:  # a date no calendar has (2025-02-30): PyYAML's reader refuses it
         raise PackError(name, "", f"YAML does not parse: {exc}") from None
@@ -101,7 +103,7 @@ def load_catalog(root: Path) -> Catalog:
         cause = error.get("ctx", {}).get("error")
         if isinstance(cause, CatalogIntegrityError):
             raise PackError(name, cause.where, cause.problem) from None
-        where = pydantic_location(error["loc"]) or "(top level)"
+        where = pydantic_location(error["loc"])
         message = error["msg"] if error["type"] != "extra_forbidden" else "is not a known field"
         raise PackError(name, where, message) from None
 
@@ -140,7 +142,11 @@ def load_bundle(
         schema_file=_relative(root, schema_path),
         schema_text=_read_text(schema_path, _relative(root, schema_path)),
         entities_file=_relative(root, entities_path) if entities_path.exists() else None,
-        entities_text=_read_text(entities_path, rel) if entities_path.exists() else None,
+        entities_text=(
+            _read_text(entities_path, _relative(root, entities_path))
+            if entities_path.exists()
+            else None
+        ),
     )
     bundle = build_bundle(files, catalog, rel)
     check_schema_accepts_requests(bundle, catalog, files.schema_file, files.schema_text)
