@@ -132,6 +132,8 @@ def load_bundle(
             raise PackError(rel, "", "no schema.cedarschema in the bundle or the pack")
         schema_path = shared_schema
     entities_path = folder / "entities.json"
+    entities_file = _relative(root, entities_path) if entities_path.exists() else None
+    schema_file = _relative(root, schema_path)
     files = BundleFiles(
         meta_file=meta_name,
         meta=meta,
@@ -139,14 +141,10 @@ def load_bundle(
             (_relative(root, p), _read_text(p, _relative(root, p)))
             for p in sorted(folder.glob("*.cedar"))
         ),
-        schema_file=_relative(root, schema_path),
-        schema_text=_read_text(schema_path, _relative(root, schema_path)),
-        entities_file=_relative(root, entities_path) if entities_path.exists() else None,
-        entities_text=(
-            _read_text(entities_path, _relative(root, entities_path))
-            if entities_path.exists()
-            else None
-        ),
+        schema_file=schema_file,
+        schema_text=_read_text(schema_path, schema_file),
+        entities_file=entities_file,
+        entities_text=None if entities_file is None else _read_text(entities_path, entities_file),
     )
     bundle = build_bundle(files, catalog, rel)
     check_schema_accepts_requests(bundle, catalog, files.schema_file, files.schema_text)
