@@ -476,13 +476,17 @@ def test_what_an_event_shows_beside_its_body_must_be_its_body_s() -> None:
 
 def test_the_events_are_folded_in_the_order_of_the_ledger() -> None:
     """A file listing its events in another order tells the same story; one listing an event
-    twice has both copies checked, not a crash."""
+    twice names the copy and folds the event once."""
     case, users, key = denied()
     case["events"].reverse()
     assert prove(case, users, key).valid
     case, users, key = denied()
     case["events"].append(dict(case["events"][-1]))
-    assert prove(case, users, key).events == 5
+    proof = prove(case, users, key)
+    assert (proof.problems, proof.events) == (
+        (f"event {case['events'][-1]['seq']} appears twice in the file",),
+        4,
+    )
 
 
 # A file shown without another party's figures --------------------------------------------
@@ -684,8 +688,10 @@ def test_the_events_are_folded_by_their_seq_not_by_their_links() -> None:
     )
 
 
-def test_two_events_at_one_place_of_the_ledger_are_both_checked_not_a_crash() -> None:
-    """Without a system key a file may claim a fork: each event is checked and folded."""
+def test_two_events_at_one_place_of_the_ledger_are_refused() -> None:
+    """Without a system key anyone can hash a second event at a seq the case already has
+    (here the denial told at another time): a ledger holds one event at each place, so the
+    second is named and not folded, whichever of the two comes first in the file."""
     case, users, _ = denied()
     last = _last(case)
     fork = dict(last)
@@ -695,7 +701,31 @@ def test_two_events_at_one_place_of_the_ledger_are_both_checked_not_a_crash() ->
     fork["at"] = body["at"]
     fork["hash"] = link_hash(fork["seq"], None, fork["prev_hash"], fork["body"], Scheme.V2)
     case["events"].append(fork)
-    assert prove(case, users, None).events == 5
+    proof = prove(case, users, None)
+    assert (proof.problems, proof.events) == (
+        (f"event {fork['seq']} appears twice in the file",),
+        4,
+    )
+    case["events"].insert(0, case["events"].pop())
+    proof = prove(case, users, None)
+    assert (proof.problems, proof.events) == (
+        (f"event {fork['seq']} appears twice in the file",),
+        4,
+    )
+
+
+def test_a_redacted_event_and_another_at_its_place_are_refused() -> None:
+    """A place of the ledger shown once without its body and once with one is still twice."""
+    case, users, key = withheld()
+    [hidden] = [e for e in case["events"] if e.get("redacted") is True]
+    shown = dict(_last(case), seq=hidden["seq"], prev_hash=hidden["prev_hash"])
+    shown["hash"] = link_hash(
+        shown["seq"], _case_of(shown["body"]), shown["prev_hash"], shown["body"], Scheme.V2
+    )
+    case["events"].append(shown)
+    assert prove(case, users, None).problems == (
+        f"event {hidden['seq']} appears twice in the file",
+    )
 
 
 def test_a_withheld_file_showing_only_its_hidden_submission_is_a_submitted_case() -> None:

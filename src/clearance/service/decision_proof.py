@@ -111,13 +111,14 @@ def _event_problems(
     """Check each event of the file (hash, seal, case) and parse it for the fold."""
     problems: list[str] = []
     parsed: list[tuple[int, str, dict[str, Any]]] = []
+    seen: set[int] = set()
     for event in events:
         if not isinstance(event, dict):
             problems.append("an event of the file is not a JSON object")
             continue
         seq, body, prev = event.get("seq"), event.get("body"), event.get("prev_hash")
         if event.get("redacted") is True and isinstance(seq, int) and isinstance(prev, str):
-            problems += _redacted_problems(event, seq, prev, system_key)
+            problems += _redacted_problems(event, seq, prev, system_key) or _twice(seq, seen)
             continue
         if not (isinstance(seq, int) and isinstance(body, str) and isinstance(prev, str)):
             problems.append(f"event {seq} lacks its seq, body or prev_hash: it cannot be checked")
@@ -160,8 +161,21 @@ def _event_problems(
         if changed:
             problems.append(f"event {seq}'s {', '.join(changed)} beside its body is not its body's")
             continue
+        if twice := _twice(seq, seen):
+            problems += twice
+            continue
         parsed.append((seq, prev, data))
     return problems, sorted(parsed, key=lambda e: e[0])
+
+
+def _twice(seq: int, seen: set[int]) -> list[str]:
+    """A second event that checks out at a place of the ledger already taken: a ledger holds
+    one event at each place, and without a system key anyone can hash another there (the
+    fold would tell whichever came last). Marks the place taken."""
+    if seq in seen:
+        return [f"event {seq} appears twice in the file"]
+    seen.add(seq)
+    return []
 
 
 def _redacted_problems(
