@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from clearance.core.decision import Decision
+from clearance.core.decision import Decision, HolderJudgement, Outcome
 from clearance.core.request import AnyRequest, check_against, parse_request
 from clearance.errors import ClearanceError
 from clearance.policy.engine import Screener
@@ -112,8 +112,88 @@ def json_record(line: int, item: Decision | ClearanceError) -> dict[str, Any]:
 
 
 def json_text(records: list[Record]) -> str:
-    """A batch of records as compact JSON, one a line."""
-    return "".join([_encode(json_record(line, item)) + "\n" for line, item in records])
+    """A batch of records as compact JSON, one a line: ``json_record`` encoded, byte for byte
+    (a decision's record is put together from parts, ``_decision_text``)."""
+    return "".join(
+        [
+            _encode(json_record(line, item)) + "\n"
+            if isinstance(item, ClearanceError)
+            else _decision_text(line, item)
+            for line, item in records
+        ]
+    )
+
+
+_OUTCOMES = {outcome: _encode(outcome.value) for outcome in Outcome}
+
+_PARTS_HELD = 8192
+"""Judgements whose encoded parts are kept: far more than the distinct judgements of the
+benchmark mix, and a few megabytes at most."""
+
+_parts_held: dict[int, tuple[HolderJudgement, tuple[str, str, str, str]]] = {}
+"""Each judgement's four parts of a record, by the judgement's ``id``. The judgement is kept
+beside its parts, so its ``id`` cannot be another object's while the entry is there."""
+
+
+def _parts(judgement: HolderJudgement) -> tuple[str, str, str, str]:
+    """What one judgement puts in a record, encoded: its party (``consent_holders``), its
+    entries of ``holder_paths`` and ``bundles``, and its object in ``holders``.
+
+    The screener's memo gives the same judgement object to every request that asks its
+    question (most of a long stream's judgements), so each is encoded once, not once a
+    record; this is most of what a record costs to write (docs/benchmarks.md)."""
+    held = _parts_held.get(id(judgement))
+    if held is not None and held[0] is judgement:
+        return held[1]
+    if len(_parts_held) >= _PARTS_HELD:
+        _parts_held.clear()
+    party = _encode(judgement.holder.party)
+    parts = (
+        party,
+        f"{party}:{_encode([path.text for path in judgement.holder.paths])}",
+        f"{party}:{_encode(judgement.bundle)}",
+        _encode(judgement.as_dict()),
+    )
+    _parts_held[id(judgement)] = (judgement, parts)
+    return parts
+
+
+def _decision_text(line: int, decision: Decision) -> str:
+    """``_encode(json_record(line, decision)) + "\\n"``, with each judgement's parts encoded
+    once (``_parts``) and the rest in three calls of the encoder: the keys in
+    ``Decision.as_dict``'s order (tests/test_stream_record.py holds the two byte-equal)."""
+    parts = [_parts(j) for j in decision.judgements]
+    middle = _encode(
+        {
+            "required_approvals": [a.as_dict() for a in decision.required_approvals],
+            "conditions": decision.conditions,
+            "reasons": decision.reasons,
+        }
+    )
+    tail: dict[str, Any] = {
+        "stockpile": None if decision.stockpile is None else decision.stockpile.as_dict(),
+        "request": dict(decision.request),
+        "request_digest": decision.request_digest,
+        "judged_as_of": decision.judged_as_of.isoformat(),
+        "catalog_revision": decision.catalog_revision,
+        "evaluated_at": decision.evaluated_at.isoformat(),
+        "duration_us": decision.duration_us,
+    }
+    if decision.waiting_period is not None:
+        tail["waiting_period"] = decision.waiting_period.as_dict()
+    return "".join(
+        [
+            f'{{"line":{line},"decision_id":{_encode(decision.decision_id)},',
+            f'"outcome":{_OUTCOMES[decision.outcome]},',
+            f'"consent_holders":[{",".join([p[0] for p in parts])}],',
+            f'"holder_paths":{{{",".join([p[1] for p in parts])}}},',
+            middle[1:-1],
+            f',"bundles":{{{",".join([p[2] for p in parts])}}},',
+            f'"holders":[{",".join([p[3] for p in parts])}],',
+            _encode(tail)[1:],
+            "\n",
+        ]
+    )
 
 
 def write_json(records: list[Record], out: TextIO) -> None:
