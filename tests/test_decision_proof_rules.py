@@ -716,7 +716,7 @@ def test_two_events_at_one_place_of_the_ledger_are_refused() -> None:
 
 def test_a_redacted_event_and_another_at_its_place_are_refused() -> None:
     """A place of the ledger shown once without its body and once with one is still twice."""
-    case, users, key = withheld()
+    case, users, _ = withheld()
     [hidden] = [e for e in case["events"] if e.get("redacted") is True]
     shown = dict(_last(case), seq=hidden["seq"], prev_hash=hidden["prev_hash"])
     shown["hash"] = link_hash(

@@ -31,7 +31,9 @@ _encode = screen_stream._encode
 
 
 def _as_records(text: str) -> list[str]:
-    return text.splitlines(keepends=True)
+    """Each record of a text (split at ``\\n`` only: a value may hold other line breaks, such
+    as U+0085 or U+2028, written as they are)."""
+    return [f"{record}\n" for record in text.split("\n")[:-1]]
 
 
 def _expected(records: list[Record]) -> list[str]:
