@@ -98,3 +98,14 @@ def test_arrays_nested_too_deep_are_refused_in_words() -> None:
         None,
         None,
     )
+
+
+def test_a_byte_order_mark_before_the_json_is_named() -> None:
+    """Some editors write one; JSON does not allow it, and Python's words for it name a codec."""
+    for text in ('\ufeff{"a": 1}', '\ufeff{"a": 1}'.encode()):
+        problem = _refusal(text)
+        assert (problem.problem, problem.line, problem.column) == (
+            "not JSON: it starts with a byte order mark (U+FEFF)",
+            1,
+            1,
+        )

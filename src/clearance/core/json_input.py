@@ -48,6 +48,8 @@ class JsonProblem(ValueError):
 
 
 def _integer(text: str) -> int:
+    if len(text) <= MAX_DIGITS:
+        return int(text)
     digits = len(text.lstrip("-"))
     if digits > MAX_DIGITS:
         raise JsonProblem(f"a whole number of {digits:,} digits is longer than any clearance reads")
@@ -58,6 +60,11 @@ def _constant(name: str) -> float:
     raise JsonProblem(f"not JSON: {name} is not a JSON number")
 
 
+_decode = json.JSONDecoder(parse_int=_integer, parse_constant=_constant).decode
+"""The decoder, made once: a stream decodes a line at a time, and making one cost about as
+much as decoding a short line."""
+
+
 def decode_json(text: str | bytes) -> Any:
     """The value of a JSON text (bytes must be UTF-8); ``JsonProblem`` if it cannot be read."""
     if isinstance(text, bytes):
@@ -65,8 +72,10 @@ def decode_json(text: str | bytes) -> Any:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise JsonProblem(f"not UTF-8 text (byte {exc.start + 1:,} cannot be read)") from None
+    if text.startswith("\ufeff"):
+        raise JsonProblem("not JSON: it starts with a byte order mark (U+FEFF)", 1, 1)
     try:
-        return json.loads(text, parse_int=_integer, parse_constant=_constant)
+        return _decode(text)
     except json.JSONDecodeError as exc:
         raise JsonProblem(f"not JSON: {exc.msg}", exc.lineno, exc.colno) from None
     except RecursionError:
