@@ -432,3 +432,24 @@ def test_a_user_name_with_a_line_separator_is_quoted_on_one_line(cli: Cli, name:
     assert run.returncode == 2
     (line,) = run.stderr.splitlines()
     assert line.startswith("error: unknown user '")
+
+
+MARKUP = "[/] [b]x[/b] :fire:"
+"""Words a user may write that Rich would read as markup (``[/]`` closing nothing is an error)
+or as an emoji code."""
+
+
+def test_words_a_user_writes_are_shown_as_written_never_as_markup(cli: Cli) -> None:
+    """A name, a reason, a condition's evidence and a case file being checked: each is shown in
+    the readable output as written, with no traceback and no colour taken from it."""
+    cli("users", "add", "mark.up", "--name", MARKUP, "--party", "UA")
+    assert MARKUP in cli("users", "list").stdout
+    cli("cases", "submit", cli.file("g2.json", G2), "--as", "ua.liaison")
+    cli("cases", "deny", "1", "--as", "secdef", "--reason", MARKUP)
+    assert f"{MARKUP} (signed)" in cli("cases", "show", "1").stdout
+    shown = json.loads(cli("cases", "show", "1", "--json").stdout)
+    shown["approvals"][0]["actor"] = MARKUP
+    checked = cli("verify-decision", cli.file("forged.json", shown), ok=False)
+    assert checked.returncode == 1
+    assert f"by {MARKUP} for" in checked.stdout
+    assert "Traceback" not in checked.stderr

@@ -10,7 +10,6 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
 # Typer carries its own copy of Click; its usage errors are these classes.
@@ -24,7 +23,7 @@ from .context import close_databases, now, runtime
 from .demo import demo
 from .inbox import inbox
 from .options import JsonOption
-from .render import one_line, print_json
+from .render import make_console, one_line, print_json
 from .replay import replay
 from .screen import explain_command, screen
 from .serve import serve
@@ -63,7 +62,7 @@ def init(json_output: JsonOption = False) -> None:
     url = context.database.engine.url.render_as_string(hide_password=True)
     if json_output:
         print_json(
-            Console(),
+            make_console(),
             {
                 "database": url,
                 "data_dir": str(context.settings.data_dir),
@@ -71,8 +70,8 @@ def init(json_output: JsonOption = False) -> None:
             },
         )
     else:
-        Console().print(f"database ready: {url}", highlight=False)
-        Console().print(f"system key: {key.public_key}", highlight=False)
+        make_console().print(f"database ready: {url}", highlight=False)
+        make_console().print(f"system key: {key.public_key}", highlight=False)
 
 
 def _version(value: bool) -> None:
@@ -92,7 +91,7 @@ def _root(
 
 def _fail(message: str, code: int) -> None:
     line = Text.assemble(("error: ", "bold red"), one_line(message))
-    Console(stderr=True).print(line, soft_wrap=True, highlight=False)
+    make_console(stderr=True).print(line, soft_wrap=True, highlight=False)
     sys.exit(code)
 
 
@@ -119,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     except ClearanceError as exc:
         _fail(exc.message, exc.exit_code)
     except NoArgsIsHelpError as exc:
-        Console().print(exc.ctx.get_help() if exc.ctx else "", highlight=False)
+        make_console().print(exc.ctx.get_help() if exc.ctx else "", highlight=False)
         sys.exit(2)
     except UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""

@@ -11,15 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.text import Text
 
 from clearance.errors import InputError
 
 from .context import now, runtime
 from .json_input import open_input, read_json_file
 from .options import JsonOption
-from .render import print_json
+from .render import bullet, make_console, print_json
 
 if TYPE_CHECKING:
     from clearance.core.anchors import Checkpoint
@@ -53,9 +53,9 @@ CheckpointOption = Annotated[
 
 def _report(report: AuditReport, json_output: bool) -> None:
     if json_output:
-        print_json(Console(), report.as_dict())
+        print_json(make_console(), report.as_dict())
     else:
-        console = Console()
+        console = make_console()
         if report.ok:
             count = report.checkpoints
             anchored = (
@@ -66,23 +66,30 @@ def _report(report: AuditReport, json_output: bool) -> None:
             )
             redacted = f" ({report.redacted} redacted)" if report.redacted else ""
             console.print(
-                f"[green]ledger verified[/green]: {report.events} events{redacted}, head"
-                f" {report.head}; {anchored}; {report.seals} seals and {report.rows} table rows"
-                " checked",
+                Text.assemble(
+                    ("ledger verified", "green"),
+                    f": {report.events} events{redacted}, head {report.head}; {anchored};"
+                    f" {report.seals} seals and {report.rows} table rows checked",
+                ),
                 highlight=False,
             )
         else:
             console.print(
-                f"[bold red]ledger broken[/bold red]: {len(report.findings)} problem(s)",
+                Text.assemble(
+                    ("ledger broken", "bold red"), f": {len(report.findings)} problem(s)"
+                ),
                 highlight=False,
             )
             for finding in report.findings:
                 where = "" if finding.seq is None else f"event {finding.seq}: "
-                console.print(f"  [red]•[/red] {where}{finding.problem}", highlight=False)
+                console.print(bullet(f"{where}{finding.problem}"), highlight=False)
         if report.key is not None and not report.key.independent:
-            Console(stderr=True).print(
-                f"[yellow]note[/yellow]: seals and checkpoints were checked against the key in"
-                f" {report.key.source}; give --public-key to check them against a key you keep",
+            make_console(stderr=True).print(
+                Text.assemble(
+                    ("note", "yellow"),
+                    f": seals and checkpoints were checked against the key in {report.key.source};"
+                    " give --public-key to check them against a key you keep",
+                ),
                 highlight=False,
             )
     if not report.ok:
@@ -164,7 +171,7 @@ def verify_ledger(
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.completed:,} events checked"),
-        console=Console(stderr=True),
+        console=make_console(stderr=True),
         transient=True,
         disable=not sys.stderr.isatty(),
     ) as progress:
@@ -200,9 +207,9 @@ def checkpoint(
 
     made = anchoring.checkpoint(runtime().store, now=now(), reason="on demand", keep=written)
     if json_output:
-        print_json(Console(), made.as_dict())
+        print_json(make_console(), made.as_dict())
     else:
-        Console().print(
+        make_console().print(
             f"checkpoint: event {made.seq}, head {made.head}, signed at {made.at}"
             + (f"; written to {out}" if out is not None else ""),
             highlight=False,
@@ -221,7 +228,7 @@ def public_key_command(json_output: JsonOption = False) -> None:
             str(context.settings.system_key), "there is no system key yet; run 'clearance init'"
         )
     if json_output:
-        print_json(Console(), {"system_public_key": key.public_key})
+        print_json(make_console(), {"system_public_key": key.public_key})
     else:
         print(key.public_key)
 
@@ -266,12 +273,12 @@ def export(
             temporary.unlink(missing_ok=True)
             raise
         redacted = f" ({summary.redacted} redacted)" if summary.redacted else ""
-        Console(stderr=True).print(
+        make_console(stderr=True).print(
             f"exported {summary.events} events{redacted} to {out}", highlight=False
         )
     if summary.refused is not None:
-        Console(stderr=True).print(
-            f"[red]warning: exported without a checkpoint of its own: {summary.refused}[/red]",
+        make_console(stderr=True).print(
+            Text(f"warning: exported without a checkpoint of its own: {summary.refused}", "red"),
             highlight=False,
         )
         raise typer.Exit(1)
@@ -321,42 +328,55 @@ def verify_decision(
         case, registry, sealing_key if isinstance(sealing_key, str) else None
     )
     if json_output:
-        print_json(Console(), proof.as_dict())
+        print_json(make_console(), proof.as_dict())
     else:
-        console = Console()
+        console = make_console()
         if proof.problems:
             console.print(
-                f"[bold red]INVALID case {case.get('number')}[/bold red]:", highlight=False
+                Text.assemble((f"INVALID case {case.get('number')}", "bold red"), ":"),
+                highlight=False,
             )
             for problem in proof.problems:
-                console.print(f"  [red]•[/red] {problem}", highlight=False)
+                console.print(bullet(problem), highlight=False)
         elif proof.complete:
             sealed = "sealed " if proof.sealed else ""
             console.print(
-                f"[green]valid[/green] case {case.get('number')}: request, decision, state and"
-                f" {proof.events} {sealed}events agree",
+                Text.assemble(
+                    ("valid", "green"),
+                    f" case {case.get('number')}: request, decision, state and"
+                    f" {proof.events} {sealed}events agree",
+                ),
                 highlight=False,
             )
         else:
             console.print(
-                f"[yellow]valid in part[/yellow] case {case.get('number')}: another party's stock"
-                " figures are withheld from this file's reader, so its decision and the events"
-                " that carry it were checked by digest and seal only",
+                Text.assemble(
+                    ("valid in part", "yellow"),
+                    f" case {case.get('number')}: another party's stock figures are withheld"
+                    " from this file's reader, so its decision and the events that carry it"
+                    " were checked by digest and seal only",
+                ),
                 highlight=False,
             )
         for check in proof.signatures:
-            mark = "[green]valid[/green]" if check.valid else "[bold red]INVALID[/bold red]"
+            mark = ("valid", "green") if check.valid else ("INVALID", "bold red")
             console.print(
-                f"{mark} {check.verdict} by {check.actor} for {check.authority}"
-                + (f": {'; '.join(check.problems)}" if check.problems else ""),
+                Text.assemble(
+                    mark,
+                    f" {check.verdict} by {check.actor} for {check.authority}"
+                    + (f": {'; '.join(check.problems)}" if check.problems else ""),
+                ),
                 highlight=False,
             )
         if not proof.signatures:
             console.print("no signed approvals or denials on this case")
         if trusted is None or keys is None:
-            Console(stderr=True).print(
-                "[yellow]note[/yellow]: keys were taken from the file itself; give --keys and"
-                " --system-key to check against keys you keep",
+            make_console(stderr=True).print(
+                Text.assemble(
+                    ("note", "yellow"),
+                    ": keys were taken from the file itself; give --keys and --system-key to"
+                    " check against keys you keep",
+                ),
                 highlight=False,
             )
     if not proof.valid:

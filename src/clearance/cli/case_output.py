@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -17,7 +16,7 @@ from clearance.core.request import describe_request
 from clearance.core.workflow import CaseState, is_overdue
 
 from .context import now
-from .render import print_json
+from .render import make_console, print_json
 
 if TYPE_CHECKING:
     from clearance.service.cases import CaseView
@@ -68,7 +67,7 @@ def case_table(title: str, cases: list[CaseRecord], at: dt.datetime) -> Table:
 
 def print_case(view: CaseView, json_output: bool) -> None:
     at = now()
-    console = Console()
+    console = make_console()
     if json_output:
         print_json(console, view.as_dict(at))
         return
@@ -80,8 +79,11 @@ def print_case(view: CaseView, json_output: bool) -> None:
         for a in decision["required_approvals"]
     )
     console.print(
-        f"screened: [bold]{outcome_words(decision['outcome'])}[/bold]"
-        + (f" — needs {needs}" if needs else ""),
+        Text.assemble(
+            "screened: ",
+            (outcome_words(decision["outcome"]), "bold"),
+            f" — needs {needs}" if needs else "",
+        ),
         highlight=False,
     )
     if data["expires_at"] is not None:
@@ -93,34 +95,45 @@ def print_case(view: CaseView, json_output: bool) -> None:
     for answer in data["approvals"]:
         colour = "green" if answer["verdict"] == "approve" else "red"
         console.print(
-            f"[{colour}]{answer['verdict']}[/{colour}] by {answer['actor']} for {answer['authority']}"
-            f" at {answer['at']}: {answer['reason'] or '—'} (signed)",
+            Text.assemble(
+                (answer["verdict"], colour),
+                f" by {answer['actor']} for {answer['authority']} at {answer['at']}:"
+                f" {answer['reason'] or '—'} (signed)",
+            ),
             highlight=False,
         )
     for condition in data["conditions"]:
-        mark = "[green]met[/green]" if condition["met"] else "[yellow]open[/yellow]"
-        console.print(f"condition {mark}: {condition['text']}", highlight=False)
+        mark = ("met", "green") if condition["met"] else ("open", "yellow")
+        console.print(Text.assemble("condition ", mark, f": {condition['text']}"), highlight=False)
     if (period := data["waiting_period"]) is not None:
         waived = (
-            f" — [green]waived[/green] by {period['waived_by']} at {period['waived_at']}"
+            Text.assemble(
+                " — ", ("waived", "green"), f" by {period['waived_by']} at {period['waived_at']}"
+            )
             if period["waived"]
             else f" — executable from {period['executable_from']} unless {period['waiver']} waives it"
         )
         console.print(
-            f"waiting period: {period['legislature']} notified {period['notified_on']}"
-            f" ({period['rule']}): {period['days']} days, ends {period['ends_on']}{waived}",
+            Text.assemble(
+                f"waiting period: {period['legislature']} notified {period['notified_on']}"
+                f" ({period['rule']}): {period['days']} days, ends {period['ends_on']}",
+                waived,
+            ),
             highlight=False,
         )
     for clock in data["clocks"]:
         if clock["stopped"]:
-            mark = "[cyan]stopped (waiting for the requester's answer)[/cyan]"
+            mark = ("stopped (waiting for the requester's answer)", "cyan")
         elif clock["overdue"]:
-            mark = "[bold red]OVERDUE[/bold red]"
+            mark = ("OVERDUE", "bold red")
         else:
-            mark = "[green]running[/green]"
+            mark = ("running", "green")
         console.print(
-            f"clock of {clock['office']}: {clock['elapsed_days']} of {clock['limit']},"
-            f" due by the end of {clock['due_day']} — {mark}",
+            Text.assemble(
+                f"clock of {clock['office']}: {clock['elapsed_days']} of {clock['limit']},"
+                f" due by the end of {clock['due_day']} — ",
+                mark,
+            ),
             highlight=False,
         )
     timeline = Table(title="timeline (ledger)")

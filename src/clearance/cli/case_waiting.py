@@ -8,13 +8,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from .case_output import case_table, print_case
 from .context import ActorOption, ReaderOption, now, reader_id, runtime, seen_as
 from .options import CaseArgument, JsonOption
-from .render import print_json
+from .render import make_console, print_json
 
 __all__ = ["ask", "escalate", "expire", "overdue", "reply"]
 
@@ -56,10 +55,10 @@ def overdue(as_user: ReaderOption = None, json_output: JsonOption = False) -> No
     if json_output:
         from clearance.service.cases import case_row
 
-        print_json(Console(), [case_row(c, at) for c in found])
+        print_json(make_console(), [case_row(c, at) for c in found])
         return
-    Console().print(case_table(f"overdue: {len(found)}", found, at))
-    Console().print(seen_as(as_user), highlight=False)
+    make_console().print(case_table(f"overdue: {len(found)}", found, at))
+    make_console().print(seen_as(as_user), highlight=False)
 
 
 def escalate(actor: ActorOption, json_output: JsonOption = False) -> None:
@@ -79,9 +78,9 @@ def escalate(actor: ActorOption, json_output: JsonOption = False) -> None:
         for m in made
     ]
     if json_output:
-        print_json(Console(), rows)
+        print_json(make_console(), rows)
         return
-    console = Console()
+    console = make_console()
     console.print(f"escalated: {len(rows)} step(s) recorded", highlight=False)
     if rows:
         table = Table()
@@ -99,9 +98,9 @@ def expire(actor: ActorOption, json_output: JsonOption = False) -> None:
     a running `clearance serve` does this by itself every few minutes)."""
     made = runtime().cases.expire(actor=actor, now=now())
     if json_output:
-        print_json(Console(), [{"number": c.number, "id": c.id} for c in made])
+        print_json(make_console(), [{"number": c.number, "id": c.id} for c in made])
         return
-    console = Console()
+    console = make_console()
     console.print(f"expired: {len(made)} case(s) whose approval lapsed", highlight=False)
     for case in made:
         console.print(f"  case {case.number}", highlight=False)

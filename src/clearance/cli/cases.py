@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from clearance.core.access import parse_level
@@ -28,7 +27,7 @@ from .context import (
     signer,
 )
 from .options import CaseArgument, JsonOption, ScenarioOption
-from .render import print_json
+from .render import make_console, print_json
 from .screen import read_request_file
 
 if TYPE_CHECKING:
@@ -82,7 +81,7 @@ def submit(
         raise OutcomeUnknown(f"{exc.message}: {again}") from None
     print_case(view, json_output)
     if not created and not json_output:
-        Console(stderr=True).print(
+        make_console(stderr=True).print(
             f"(case {view.case.number} already existed for this idempotency key)"
         )
 
@@ -122,7 +121,7 @@ def list_cases(
         from clearance.service.cases import case_row
 
         print_json(
-            Console(),
+            make_console(),
             {
                 "total": total,
                 "page": page,
@@ -131,8 +130,8 @@ def list_cases(
             },
         )
         return
-    Console().print(case_table(f"cases: {len(found)} of {total}, page {page}", found, at))
-    Console().print(seen_as(as_user), highlight=False)
+    make_console().print(case_table(f"cases: {len(found)} of {total}, page {page}", found, at))
+    make_console().print(seen_as(as_user), highlight=False)
 
 
 @app.command("show")
@@ -141,7 +140,7 @@ def show(case: CaseArgument, as_user: ReaderOption = None, json_output: JsonOpti
     state; not found to the user of ``--as`` if they may not see it."""
     print_case(runtime().cases.view(case, actor=reader_id(as_user)), json_output)
     if not json_output:
-        Console().print(seen_as(as_user), highlight=False)
+        make_console().print(seen_as(as_user), highlight=False)
 
 
 def _answer(
@@ -310,9 +309,9 @@ def rescreen(
         for c, offices in found.suspended
     ]
     if json_output:
-        print_json(Console(), rows + failed + suspended)
+        print_json(make_console(), rows + failed + suspended)
         return
-    console = Console()
+    console = make_console()
     console.print(
         f"re-screened: {len(rows)} open case(s) would now be decided differently"
         " (each finding is recorded on the ledger once; nothing is applied)",

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from clearance.core.access import parse_level
 from clearance.errors import ClearanceError, InputError, OutcomeUnknown
@@ -34,7 +33,7 @@ from clearance.errors import ClearanceError, InputError, OutcomeUnknown
 from .context import ActorOption, now, runtime
 from .json_input import read_bytes, read_json_line
 from .options import JsonOption, ScenarioOption
-from .render import print_json, progress_bar
+from .render import make_console, print_json, progress_bar
 
 __all__ = ["import_cases"]
 
@@ -146,7 +145,7 @@ def import_cases(
             progress.advance(task, len(chunk))
     if json_output:
         print_json(
-            Console(),
+            make_console(),
             {
                 "file": str(file),
                 "lines": len(lines),
@@ -159,11 +158,11 @@ def import_cases(
     else:
         made = [n for n in cases if n is not None]
         span = f" (cases {min(made)} to {max(made)})" if made else ""
-        Console().print(
+        make_console().print(
             f"{new} cases submitted, {existing} found already made by the same keys{span}",
             highlight=False,
         )
-        err = Console(stderr=True)
+        err = make_console(stderr=True)
         for r in refused:
             err.print(f"error: {file}:{r['line']}: {r['message']}", highlight=False, markup=False)
     if refused:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from clearance.core.holders import consent_holders, holders_report, systems_report
 from clearance.policy.pack import load_pack
 
 from .options import JsonOption, ScenarioOption
-from .render import holders_tree, print_json
+from .render import holders_tree, make_console, print_json
 
 app = typer.Typer(help="Look into the catalog: systems and consent holders.", no_args_is_help=True)
 
@@ -29,7 +29,7 @@ def holders(
     catalog = load_pack(scenario).catalog
     report = holders_report(catalog, system)
     found = consent_holders(catalog, system)
-    console = Console()
+    console = make_console()
     if json_output:
         print_json(console, report)
     else:
@@ -41,7 +41,7 @@ def systems(scenario: ScenarioOption = None, json_output: JsonOption = False) ->
     """List the systems of the catalog with their origin and consent holders."""
     catalog = load_pack(scenario).catalog
     rows = [(s, [h.party for h in consent_holders(catalog, s.id)]) for s in catalog.systems]
-    console = Console()
+    console = make_console()
     if json_output:
         print_json(console, systems_report(catalog))
         return
@@ -49,6 +49,6 @@ def systems(scenario: ScenarioOption = None, json_output: JsonOption = False) ->
     for column in ("id", "name", "origin", "range km", "consent holders"):
         table.add_column(column)
     for s, found in rows:
-        name = s.name + (" [dim](illustrative)[/dim]" if s.illustrative else "")
+        name = Text.assemble(s.name, (" (illustrative)", "dim") if s.illustrative else "")
         table.add_row(s.id, name, s.origin, f"{s.range_km:,}", ", ".join(found))
     console.print(table)

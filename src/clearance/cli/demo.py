@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.console import Console
 from rich.rule import Rule
 
 from clearance.core.request import parse_request
@@ -13,7 +12,7 @@ from clearance.policy.pack import load_pack
 
 from .context import now
 from .options import ScenarioOption
-from .render import explanation_view, holders_tree
+from .render import explanation_view, holders_tree, make_console
 from .screen_stream import new_decision_id
 
 SCENARIO_CASES = ("G1", "G2", "G3", "G4", "G5", "G5-other-funding")
@@ -23,7 +22,7 @@ def demo(scenario: ScenarioOption = None) -> None:
     """Screen and explain the golden cases of the seed scenario (G1–G5)."""
     pack = load_pack(scenario)
     screener = Screener(pack)
-    console = Console()
+    console = make_console()
     console.print(Rule(f"clearance demo — scenario pack '{pack.name}'"))
     console.print(pack.description.strip(), highlight=False)
     cases = {c.id: c for path in pack.case_files for c in load_cases(path, pack.relative(path))}

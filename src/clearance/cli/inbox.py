@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from .context import ActorOption, now, runtime
 from .options import JsonOption
-from .render import print_json
+from .render import make_console, print_json
 
 _KINDS = {
     "decide": "decide",
@@ -25,7 +24,7 @@ def inbox(actor: ActorOption, json_output: JsonOption = False) -> None:
     at = now()
     items = [item.as_dict(at) for item in runtime().inbox(actor=actor)]
     if json_output:
-        print_json(Console(), items)
+        print_json(make_console(), items)
         return
     table = Table(title=f"waiting for {actor}: {len(items)}", title_justify="left")
     for column in ("what", "case", "office", "waiting (days)", "overdue (days)"):
@@ -46,4 +45,4 @@ def inbox(actor: ActorOption, json_output: JsonOption = False) -> None:
             f"{item['waiting_days']:g}",
             late,
         )
-    Console().print(table)
+    make_console().print(table)

@@ -8,7 +8,6 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -16,7 +15,7 @@ from clearance.errors import InputError
 
 from .context import ActorOption, ReaderOption, now, reader_id, runtime
 from .options import JsonOption
-from .render import print_json
+from .render import make_console, print_json
 
 app = typer.Typer(
     help="Notifications by e-mail and webhook: subscriptions, delivery, dead letters.",
@@ -48,7 +47,7 @@ def run(
             tally = dispatcher.drain()
         else:
             signal.signal(signal.SIGTERM, lambda *_: dispatcher.halt())
-            Console(stderr=True).print(
+            make_console(stderr=True).print(
                 f"delivering notifications as {dispatcher.worker}", highlight=False
             )
             try:
@@ -61,9 +60,9 @@ def run(
     if tally is None:
         return
     if json_output:
-        print_json(Console(), {**tally.as_dict(), "errors": tally.errors})
+        print_json(make_console(), {**tally.as_dict(), "errors": tally.errors})
         return
-    Console().print(
+    make_console().print(
         f"taken {tally.taken}: delivered {tally.delivered}, to retry {tally.retrying},"
         f" dead {tally.dead}, dropped {tally.dropped}, given back {tally.released}",
         highlight=False,
@@ -146,9 +145,9 @@ def subscribe(
         raise InputError("--kind", exc.problem) from None
     data = {**subscription_row(made.subscription), "signing_key": made.signing_key}
     if json_output:
-        print_json(Console(), data)
+        print_json(make_console(), data)
         return
-    console = Console()
+    console = make_console()
     console.print(
         f"subscription {data['id']}: {', '.join(data['kinds'])} by {data['channel']}"
         f" to {data['address']}",
@@ -172,9 +171,9 @@ def subscriptions(
     found = runtime().subscriptions.listed(actor=reader_id(actor), ended=ended)
     rows = [subscription_row(r) for r in found]
     if json_output:
-        print_json(Console(), rows)
+        print_json(make_console(), rows)
         return
-    Console().print(_subscription_table(rows, f"subscriptions: {len(rows)}"))
+    make_console().print(_subscription_table(rows, f"subscriptions: {len(rows)}"))
 
 
 @app.command("unsubscribe")
@@ -188,9 +187,9 @@ def unsubscribe(
 
     ended = runtime().subscriptions.end(subscription, actor=actor, now=now())
     if json_output:
-        print_json(Console(), subscription_row(ended))
+        print_json(make_console(), subscription_row(ended))
         return
-    Console().print(f"subscription {ended.id} ended", highlight=False)
+    make_console().print(f"subscription {ended.id} ended", highlight=False)
 
 
 @app.command("signing-key")
@@ -213,7 +212,7 @@ def dead(actor: ReaderOption = None, json_output: JsonOption = False) -> None:
     found = runtime().subscriptions.dead(actor=reader_id(actor))
     rows = [delivery_row(d.record, d.level) for d in found]
     if json_output:
-        print_json(Console(), rows)
+        print_json(make_console(), rows)
         return
     table = Table(title=f"dead letters: {len(rows)}", title_justify="left")
     for column in ("id", "kind", "about", "to", "attempts", "last error"):
@@ -227,7 +226,7 @@ def dead(actor: ReaderOption = None, json_output: JsonOption = False) -> None:
             str(row["attempts"]),
             Text(row["last_error"] or ""),
         )
-    Console().print(table)
+    make_console().print(table)
 
 
 @app.command("retry")
@@ -242,6 +241,6 @@ def retry(
     retried = runtime().subscriptions.retry(delivery, actor=reader_id(actor), now=now())
     row = delivery_row(retried.record, retried.level)
     if json_output:
-        print_json(Console(), row)
+        print_json(make_console(), row)
         return
-    Console().print(f"notification {row['id']} is due again", highlight=False)
+    make_console().print(f"notification {row['id']} is due again", highlight=False)

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -20,7 +19,7 @@ from .context import now
 from .coverage import print_coverage
 from .options import JsonOption
 from .policy_diff import diff
-from .render import print_json
+from .render import make_console, print_json
 
 app = typer.Typer(
     help="Validate policy bundles and test them against golden cases.", no_args_is_help=True
@@ -61,7 +60,7 @@ def validate(directory: PackArgument = None, json_output: JsonOption = False) ->
         }
         for b in history
     ]
-    console = Console()
+    console = make_console()
     if json_output:
         print_json(
             console,
@@ -109,7 +108,7 @@ def run_golden(
     results = run_cases(screener, now=now())
     failed = [r for r in results if not r.passed]
     reached = golden_coverage(screener, results, now=now()) if coverage else None
-    console = Console()
+    console = make_console()
     if json_output:
         print_json(
             console,
@@ -143,15 +142,13 @@ def run_golden(
             table.add_row(r.case.id, mark, outcome, r.case.title)
         console.print(table)
         for r in failed:
-            console.print(f"[bold red]{r.case.id}[/bold red] ({r.file})", highlight=False)
+            console.print(Text.assemble((r.case.id, "bold red"), f" ({r.file})"), highlight=False)
             for m in r.mismatches:
                 console.print(
                     f"  {m.field}: expected {m.expected!r}, got {m.got!r}", highlight=False
                 )
         colour = "red" if failed else "green"
-        console.print(
-            f"[{colour}]{len(results) - len(failed)} passed, {len(failed)} failed[/{colour}]"
-        )
+        console.print(Text(f"{len(results) - len(failed)} passed, {len(failed)} failed", colour))
         if reached is not None:
             print_coverage(console, reached)
     if failed:

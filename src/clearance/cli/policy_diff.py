@@ -27,7 +27,7 @@ from clearance.policy.pack import load_pack
 from clearance.settings import load_settings
 
 from .options import JsonOption, ScenarioOption
-from .render import print_json
+from .render import make_console, print_json
 
 FolderArgument = Annotated[Path, typer.Argument(show_default=False)]
 SampleOption = Annotated[
@@ -110,7 +110,7 @@ def diff(
         *sample_probes(screener, bundles[0].holder, sample_dates(bundles), count=sample, seed=seed),
     ]
     result = diff_bundles(screener, (old, new), bundles, probes)
-    console = Console()
+    console = make_console()
     if json_output:
         print_json(console, result.as_dict())
         return

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
@@ -17,7 +16,7 @@ from clearance.policy.pack import read_bundle_texts
 
 from .context import ActorOption, KeyFileOption, PassphraseOption, now, runtime, signer
 from .options import JsonOption, ScenarioOption
-from .render import print_json
+from .render import make_console, print_json
 
 if TYPE_CHECKING:
     from clearance.service.proposal_impact import Impact
@@ -95,9 +94,9 @@ def propose(
     texts = read_bundle_texts(folder)
     view = runtime(scenario).proposals.propose(texts, actor=actor, now=now())
     if json_output:
-        print_json(Console(), view.as_dict())
+        print_json(make_console(), view.as_dict())
     else:
-        Console().print(_summary(view), highlight=False)
+        make_console().print(_summary(view), highlight=False)
     if not view.record.tests_passed:
         raise typer.Exit(1)
 
@@ -108,7 +107,7 @@ def proposals(scenario: ScenarioOption = None, json_output: JsonOption = False) 
     if json_output:
         from clearance.service.proposals import proposal_summary
 
-        print_json(Console(), [proposal_summary(r) for r in records])
+        print_json(make_console(), [proposal_summary(r) for r in records])
         return
     table = Table(title="policy proposals")
     for column in ("#", "state", "holder", "from", "title", "golden cases", "by"):
@@ -123,7 +122,7 @@ def proposals(scenario: ScenarioOption = None, json_output: JsonOption = False) 
             Text("pass", style="green") if r.tests_passed else Text("FAIL", style="bold red"),
             r.activated_by or r.proposed_by,
         )
-    Console().print(table)
+    make_console().print(table)
 
 
 def proposal(
@@ -137,9 +136,9 @@ def proposal(
     view = service.view(number, actor=ADMIN, now=now())
     impact = service.impact(number, actor=ADMIN, now=now(), view=view)
     if json_output:
-        print_json(Console(), {**view.as_dict(), "impact": impact.as_dict()})
+        print_json(make_console(), {**view.as_dict(), "impact": impact.as_dict()})
         return
-    console = Console()
+    console = make_console()
     console.print(_summary(view), highlight=False)
     console.print(_impact_table(impact))
     if text:
@@ -167,7 +166,7 @@ def activate(
     error = activated.rescreen_error
     if json_output:
         print_json(
-            Console(),
+            make_console(),
             {
                 **view.as_dict(),
                 "rescreened": [
@@ -185,7 +184,7 @@ def activate(
             },
         )
     else:
-        console = Console()
+        console = make_console()
         console.print(_summary(view), highlight=False)
         for case, was, would_be in changed:
             console.print(
@@ -205,4 +204,4 @@ def activate(
                 markup=False,
             )
     if error is not None:
-        Console(stderr=True).print(f"warning: {error}", highlight=False, markup=False)
+        make_console(stderr=True).print(f"warning: {error}", highlight=False, markup=False)

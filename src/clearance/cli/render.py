@@ -31,6 +31,14 @@ from clearance.core.request import describe_request
 from clearance.core.stockpile import Rating, StockpileFacts
 from clearance.policy.explain import Explanation
 
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console that prints text as written: a user's words (a name, a reason, a condition,
+    a value of a file being checked) are never read as Rich markup (``[/]`` would be an error,
+    ``[red]`` a colour) or emoji codes (``:smile:``). Styles are given as ``Text`` styles."""
+    return Console(stderr=stderr, markup=False, emoji=False)
+
+
 STYLE = {
     Outcome.PERMITTED: "bold green",
     Outcome.REVIEW_REQUIRED: "bold yellow",
@@ -71,6 +79,11 @@ def one_line(text: str) -> str:
     )
 
 
+def bullet(problem: str) -> Text:
+    """One problem of a list, under its heading, marked in red."""
+    return Text.assemble("  ", ("•", "red"), f" {problem}")
+
+
 def outcome_text(outcome: Outcome) -> Text:
     return Text(LABEL[outcome], style=STYLE[outcome])
 
@@ -83,7 +96,7 @@ def progress_bar(what: str, *, in_bytes: bool = False, show: bool = True) -> Pro
         BarColumn(),
         DownloadColumn() if in_bytes else MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=make_console(stderr=True),
         transient=True,
         disable=not (show and sys.stderr.isatty()),
     )

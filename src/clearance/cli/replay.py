@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -15,7 +14,7 @@ from clearance.core.request import describe_request
 
 from .context import runtime
 from .options import JsonOption, ScenarioOption, parse_date
-from .render import outcome_text, print_json, progress_bar
+from .render import make_console, outcome_text, print_json, progress_bar
 
 BundleOption = Annotated[
     Path,
@@ -99,7 +98,7 @@ def replay(
         write_csv(report, csv_file)
     if html_file is not None:
         write_html(report, html_file)
-    console = Console()
+    console = make_console()
     if json_output:
         print_json(console, report.as_dict())
         return
@@ -127,4 +126,7 @@ def replay(
     for zone, count in report.by_zone.items():
         console.print(f"{count:>6}  in zone {zone}", highlight=False)
     for s in report.skipped:
-        console.print(f"[yellow]case {s.number} not judged:[/yellow] {s.problem}", highlight=False)
+        console.print(
+            Text.assemble((f"case {s.number} not judged:", "yellow"), f" {s.problem}"),
+            highlight=False,
+        )

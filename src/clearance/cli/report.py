@@ -13,7 +13,7 @@ from rich.text import Text
 
 from .context import reader_id, runtime, seen_as
 from .options import JsonOption
-from .render import print_json
+from .render import make_console, print_json
 
 if TYPE_CHECKING:
     from clearance.service.oversight import OfficeFigures, WaitingReport
@@ -163,7 +163,7 @@ def waiting(
     report = runtime().waiting_report(actor=reader_id(reader), first=first, last=last)
     if html_file is not None:
         write_html(report, html_file, seen=seen_as(reader))
-    console = Console()
+    console = make_console()
     if json_output:
         print_json(console, report.as_dict())
         return

@@ -36,6 +36,7 @@ from .render import (
     decision_line,
     decision_panel,
     explanation_view,
+    make_console,
     one_line,
     print_json,
     progress_bar,
@@ -162,7 +163,7 @@ def screen(
             "--workers", "decides a stream of JSON lines with --json; give '-' or a .jsonl file"
         )
     screener = Screener(screening_pack(scenario))
-    console = Console()
+    console = make_console()
     if is_stream:
         with ExitStack() as closing:
             fd = (
@@ -191,7 +192,7 @@ def explain_command(
     screener = Screener(screening_pack(scenario))
     parsed, decision = _decide_file(screener, request, parse_date(as_of))
     explanation = explain(screener, parsed, decision)
-    console = Console()
+    console = make_console()
     if json_output:
         print_json(console, explanation.as_dict())
     else:

@@ -7,11 +7,11 @@ import socket
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from clearance.errors import InputError
 
 from .context import now, runtime
+from .render import make_console
 
 
 def _check_address(host: str, port: int) -> None:
@@ -63,7 +63,7 @@ def serve(
 
     _check_address(host, port)
     context = runtime(create=demo)
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     if demo:
         from clearance.service.anchoring import prepare
         from clearance.service.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -14,7 +13,7 @@ from clearance.errors import InputError
 
 from .context import now, reader_id, runtime
 from .options import JsonOption, ScenarioOption, parse_date
-from .render import RATING_STYLE, print_json, rating_text
+from .render import RATING_STYLE, make_console, print_json, rating_text
 
 if TYPE_CHECKING:
     from clearance.service.runtime import Runtime
@@ -83,7 +82,7 @@ def board(
     counts, shown = result.counts, result.rows
     if json_output:
         print_json(
-            Console(),
+            make_console(),
             {
                 "as_of": today.isoformat(),
                 "counts": counts,
@@ -119,7 +118,7 @@ def board(
             _count(b.committed),
             _count(p.production_per_month),
         )
-    console = Console()
+    console = make_console()
     console.print(table)
     summary = Text()
     for r in Rating:
@@ -163,9 +162,9 @@ def history(
         holder, system, on=now().date(), actor=reader_id(as_user), as_of=day
     )
     if json_output:
-        print_json(Console(), {**view.as_dict(), "seen_as": as_user})
+        print_json(make_console(), {**view.as_dict(), "seen_as": as_user})
         return
-    row, console = view.row, Console()
+    row, console = view.row, make_console()
     line = Text(f"{holder} {system} as of {view.on.isoformat()}: ")
     line.append(rating_text(row.rating))
     line.append(
@@ -229,9 +228,9 @@ def project_command(
         holder, system, transfer=transfer, months=months, on=now().date(), actor=reader_id(None)
     )
     if json_output:
-        print_json(Console(), projection.as_dict())
+        print_json(make_console(), projection.as_dict())
         return
-    facts, console = projection.facts, Console()
+    facts, console = projection.facts, make_console()
     line = Text(f"{holder} {system}: now ")
     line.append(rating_text(facts.now))
     line.append(f" ({_count(facts.available)} available), after giving {_count(transfer)} ")

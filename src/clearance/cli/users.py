@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from clearance.core.access import parse_level, parse_roles
@@ -15,7 +14,7 @@ from clearance.service.people import registry
 
 from .context import KeyFileOption, PassphraseOption, ask_secret, now, runtime
 from .options import JsonOption, ScenarioOption, parse_date
-from .render import print_json
+from .render import make_console, print_json
 
 app = typer.Typer(
     help="Users, the offices they hold over time, and delegations.", no_args_is_help=True
@@ -104,9 +103,11 @@ def add(
         "key_file": str(path),
     }
     if json_output:
-        print_json(Console(), data)
+        print_json(make_console(), data)
     else:
-        Console().print(f"added {record.id} ({record.party}); key file {path}", highlight=False)
+        make_console().print(
+            f"added {record.id} ({record.party}); key file {path}", highlight=False
+        )
 
 
 @app.command("list")
@@ -114,7 +115,7 @@ def list_users(json_output: JsonOption = False) -> None:
     """Users with their public keys and the offices they hold or held."""
     rows = registry(runtime().store)
     if json_output:
-        print_json(Console(), rows)
+        print_json(make_console(), rows)
         return
     table = Table(title="users")
     for column in ("id", "name", "party", "offices", "public key"):
@@ -129,7 +130,7 @@ def list_users(json_output: JsonOption = False) -> None:
             offices or "—",
             str(row["public_key"])[:16] + "…",
         )
-    Console().print(table)
+    make_console().print(table)
 
 
 @app.command("grant")
@@ -164,9 +165,9 @@ def grant(
         "to": holding.valid_to.isoformat() if holding.valid_to else None,
     }
     if json_output:
-        print_json(Console(), data)
+        print_json(make_console(), data)
     else:
-        Console().print(
+        make_console().print(
             f"{user} holds {authority} from {data['from']} to {data['to'] or 'further notice'}",
             highlight=False,
         )
@@ -208,9 +209,9 @@ def delegate(
         "to": end.isoformat(),
     }
     if json_output:
-        print_json(Console(), data)
+        print_json(make_console(), data)
     else:
-        Console().print(
+        make_console().print(
             f"{delegate_to} may act for {authority} (delegable gates only) from {start} to {end}",
             highlight=False,
         )
@@ -246,9 +247,9 @@ def access(
     accounts.set_access(user, roles=roles, clearance=level, actor=by, now=now())
     data = {"user": user, "roles": [r.value for r in roles], "clearance": level.label}
     if json_output:
-        print_json(Console(), data)
+        print_json(make_console(), data)
     else:
-        Console().print(
+        make_console().print(
             f"{user}: {', '.join(data['roles'])}; cleared {level.label}", highlight=False
         )
 
@@ -279,9 +280,9 @@ def password(
         )
     runtime().accounts.set_password(user, new_password, actor=by, now=now())
     if json_output:
-        print_json(Console(), {"user": user, "password": "set"})
+        print_json(make_console(), {"user": user, "password": "set"})
     else:
-        Console().print(f"password set for {user}", highlight=False)
+        make_console().print(f"password set for {user}", highlight=False)
 
 
 @app.command("token")
@@ -305,9 +306,9 @@ def token(
     expires = record.expires_at.isoformat()
     data = {"id": record.id, "user": user, "name": name, "token": secret, "expires_at": expires}
     if json_output:
-        print_json(Console(), data)
+        print_json(make_console(), data)
     else:
-        Console().print(
+        make_console().print(
             f"token {record.id} for {user} ({name}), expires {expires}:\n{secret}",
             highlight=False,
         )
@@ -321,7 +322,7 @@ def tokens(user: UserArgument, json_output: JsonOption = False) -> None:
     at = now()
     rows = [token_row(t, at) for t in runtime().accounts.tokens(user, actor=ADMIN)]
     if json_output:
-        print_json(Console(), rows)
+        print_json(make_console(), rows)
         return
     table = Table(title=f"API tokens of {user}")
     for column in ("id", "name", "created", "expires", "state"):
@@ -330,7 +331,7 @@ def tokens(user: UserArgument, json_output: JsonOption = False) -> None:
         table.add_row(
             row["id"], row["name"], row["created_at"][:19], row["expires_at"][:19], row["state"]
         )
-    Console().print(table)
+    make_console().print(table)
 
 
 @app.command("revoke-token")
@@ -342,6 +343,6 @@ def revoke_token(
     """Revoke an API token: refused from the next request on, on every server."""
     runtime().accounts.revoke_token(token_id, actor=by, now=now())
     if json_output:
-        print_json(Console(), {"id": token_id, "revoked": True})
+        print_json(make_console(), {"id": token_id, "revoked": True})
     else:
-        Console().print(f"token {token_id} revoked", highlight=False)
+        make_console().print(f"token {token_id} revoked", highlight=False)
