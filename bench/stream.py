@@ -126,7 +126,7 @@ def in_process(source: Path) -> dict[str, Any]:
     import cedarpy
 
     from clearance.cli.json_input import read_json_line
-    from clearance.cli.screen_stream import json_record, read_lines
+    from clearance.cli.screen_stream import json_text, read_lines
     from clearance.core.holders import consent_holders
     from clearance.core.request import check_against, parse_request
     from clearance.errors import ClearanceError
@@ -138,7 +138,6 @@ def in_process(source: Path) -> dict[str, Any]:
     screener = Screener(pack)
     gc.freeze()  # as the command does once the pack is loaded
     now = dt.datetime.now(dt.UTC)
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     ns = dict.fromkeys(("parse", "decide_many", "records", "cedar"), 0)
     decisions = evaluations = 0
     authz_us: list[int] = []
@@ -157,7 +156,7 @@ def in_process(source: Path) -> dict[str, Any]:
             ids = [f"bench-{decisions + i:07d}" for i in range(len(requests))]
             decided = screener.decide_many(requests, decision_ids=ids, now=now)
             done = time.perf_counter_ns()
-            "".join([encode(json_record(i, d)) + "\n" for i, d in enumerate(decided, 1)])
+            json_text(list(enumerate(decided, 1)))
             written = time.perf_counter_ns()
             ns["parse"] += parsed - started
             ns["decide_many"] += done - parsed
@@ -169,11 +168,13 @@ def in_process(source: Path) -> dict[str, Any]:
                 for holder in consent_holders(pack.catalog, request.system):
                     bundle = pack.history.bundle_in_force(holder.party, request.date)
                     if bundle is not None:
-                        cedar = cedar_request(request, (b.value for b in holder.bases), ())
-                        per_bundle.setdefault(id(bundle), (bundle, []))[1].append(cedar)
-            for bundle, cedar in per_bundle.values():
+                        asked = cedar_request(request, (b.value for b in holder.bases), ())
+                        per_bundle.setdefault(id(bundle), (bundle, []))[1].append(asked)
+            for bundle, batch_asked in per_bundle.values():
                 started = time.perf_counter_ns()
-                results = cedarpy.is_authorized_batch(cedar, bundle.policy_set, bundle.entities)
+                results = cedarpy.is_authorized_batch(
+                    batch_asked, bundle.policy_set, bundle.entities
+                )
                 ns["cedar"] += time.perf_counter_ns() - started
                 evaluations += len(results)
                 authz_us.extend(r.metrics.get("authz_duration_micros", 0) for r in results)
@@ -251,7 +252,7 @@ def profile_cli(command: Path, source: Path, lines: int) -> str:
     entries: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = stats.stats  # type: ignore[attr-defined]
 
     def cumulative(file_suffix: str, function: str) -> float:
-        # The outermost of same-named functions (Decision.as_dict calls HolderJudgement.as_dict).
+        # The outermost of same-named functions, should one call another of its name.
         return max(
             (
                 v[3]
@@ -266,13 +267,13 @@ def profile_cli(command: Path, source: Path, lines: int) -> str:
     parse = cumulative("clearance/cli/screen_stream.py", "_parse_line")
     decide = cumulative("clearance/policy/engine.py", "decide_many")
     write = cumulative("clearance/cli/screen_stream.py", "write_json")
-    as_dict = cumulative("clearance/core/decision.py", "as_dict")
+    records = cumulative("clearance/cli/screen_stream.py", "_decision_text")
     parts = [
         ("start-up: imports, loading the pack", total - stream),
         ("reading and parsing lines (json, pydantic)", parse),
         ("deciding (Screener.decide_many)", decide),
-        ("Decision.as_dict", as_dict),
-        ("writing records (json encoding, one write a batch)", write - as_dict),
+        ("a decision's record (screen_stream._decision_text)", records),
+        ("writing records (error records, one write a batch)", write - records),
         ("the rest of the stream loop", stream - parse - decide - write),
     ]
     rows = [[name, f"{sec * 1000:,.0f}", f"{100 * sec / total:.0f}%"] for name, sec in parts]
@@ -498,9 +499,7 @@ def engine_report(a: dict[str, Any]) -> str:
                 row("command, µs per decision", a["cli_us_per_decision"], ",.0f"),
                 row("decide_many, µs per decision", a["decide_many_us_per_decision"], ",.0f"),
                 row("parsing a line (JSON, pydantic, catalog), µs", a["parse_us_per_line"], ",.1f"),
-                row(
-                    "its JSON record (as_dict, encoding), µs", a["records_us_per_decision"], ",.1f"
-                ),
+                row("its JSON record (json_text), µs", a["records_us_per_decision"], ",.1f"),
                 row("raw cedarpy, µs per decision", a["cedarpy_us_per_decision"], ",.0f"),
                 row("raw cedarpy, µs per evaluation", a["cedarpy_us_per_evaluation"], ",.1f"),
                 row(
