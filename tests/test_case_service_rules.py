@@ -120,7 +120,11 @@ def test_the_readers_of_cases_go_through_the_facade(small: World) -> None:
         actor="ua.clerk", states=None, limit=10, offset=0, query="Army Tactical"
     )
     assert ([c.id for c in found], total) == ([case.id], 1)
-    assert small.cases.waiting_for([case]) == {case.id: Turn(("us.secdef",), False)}
+    assert small.cases.waiting_for([case], actor="ua.clerk") == {
+        case.id: Turn(("us.secdef",), False)
+    }
+    # Whom a case waits for is the case's to tell: not to a reader who may not see it.
+    assert small.cases.waiting_for([case], actor="us.liaison") == {}
     moves = small.cases.moves(case.id, actor="hegseth", now=DAY)
     assert (moves.answer, moves.ask, moves.withdraw) == (
         (Gate("us.secdef", False, None),),

@@ -166,13 +166,17 @@ class CaseQueries:
             else None,
         )
 
-    def waiting_for(self, cases: Sequence[CaseRecord]) -> dict[str, Turn]:
-        """Whom each of ``cases`` (already read, through the door) waits for, by case id:
-        the offices its decision names that have not answered, or its requester."""
+    def waiting_for(self, cases: Sequence[CaseRecord], *, actor: str) -> dict[str, Turn]:
+        """Whom each of ``cases`` that ``actor`` may see waits for, by case id: the offices
+        its decision names that have not answered, or its requester. Which offices have
+        answered is the case's to tell, so a case ``actor`` may not see is left out, however
+        the caller came by it."""
         with self.store.reading() as tx:
-            answered = tx.cases.answered([c.id for c in cases if c.state in _OFFICES_TURN])
+            reader = principal(tx, actor, today())
+            seen = [case for case in cases if may(reader, Action.CASE_VIEW, case)]
+            answered = tx.cases.answered([c.id for c in seen if c.state in _OFFICES_TURN])
         turns = {}
-        for case in cases:
+        for case in seen:
             if case.state in _OFFICES_TURN:
                 done = answered.get(case.id, set())
                 needed = case.decision.required_approvals

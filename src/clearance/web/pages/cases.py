@@ -122,7 +122,7 @@ def cases_page(
             count_at_most=SEARCH_COUNT_LIMIT if query else None,
             sort=sort or "date",
         )
-    turns = srv.cases.waiting_for(found)
+    turns = srv.cases.waiting_for(found, actor=viewer.id)
     return render(
         request,
         "cases.html",
