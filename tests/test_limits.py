@@ -300,5 +300,10 @@ def test_health_answers_while_a_large_batch_is_screened(served: Served) -> None:
     print(
         f"batch of 10,000: {elapsed:.2f} s; /health waited (ms)", [round(w * 1000) for w in waits]
     )
-    assert max(waits) < 0.25, f"/health waited up to {max(waits) * 1000:.0f} ms"
+    # Blocked by the batch, /health would wait for most of it; answered beside it, each wait
+    # is a small part of it. Measured against the batch, not in milliseconds, so that a
+    # loaded machine slows both alike.
+    assert max(waits) < elapsed / 4, (
+        f"/health waited up to {max(waits) * 1000:.0f} ms of the batch's {elapsed * 1000:.0f}"
+    )
     assert len(waits) >= 3, f"the batch took only {elapsed:.2f} s: too quick to watch"
