@@ -714,6 +714,23 @@ def test_two_events_at_one_place_of_the_ledger_are_refused() -> None:
     )
 
 
+def test_an_event_twice_is_named_beside_the_other_problems_and_the_rest_still_checked() -> None:
+    """The copy is named among the problems found before it, and the events after it are
+    still checked and folded."""
+    case, users, key = denied()
+    events = case["events"]
+    copy = dict(events[1])
+    case["events"] = ["an event", *events[:2], copy, *events[2:]]
+    proof = prove(case, users, key)
+    assert (proof.problems, proof.events) == (
+        (
+            "an event of the file is not a JSON object",
+            f"event {copy['seq']} appears twice in the file",
+        ),
+        4,
+    )
+
+
 def test_a_redacted_event_and_another_at_its_place_are_refused() -> None:
     """A place of the ledger shown once without its body and once with one is still twice."""
     case, users, _ = withheld()
