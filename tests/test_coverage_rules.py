@@ -86,6 +86,7 @@ def result(
     approvals: tuple[str, ...] = (),
     date: str = "2025-06-15",
     decided: bool = True,
+    as_of: str | None = None,
 ) -> CaseResult:
     data: dict[str, Any] = {
         "action": "employ",
@@ -100,12 +101,15 @@ def result(
             "id": f"{territory}-{len(approvals)}",
             "request": data,
             "approvals": approvals,
+            "as_of": as_of,
             "expect": {"outcome": "permitted"},
         }
     )
     if not decided:
         return CaseResult(case, "cases.yaml", None, (Mismatch("request", "a", "b"),))
-    decision = screener.decide(parse_request(data), decision_id="g", now=NOW, approvals=approvals)
+    decision = screener.decide(
+        parse_request(data), decision_id="g", now=NOW, approvals=approvals, as_of=case.as_of
+    )
     return CaseResult(case, "cases.yaml", decision, ())
 
 
@@ -164,6 +168,33 @@ def test_a_gate_lifted_under_a_later_bundle_counts_for_that_bundle(screener: Scr
     )
 
 
+def test_a_gate_lifted_is_found_under_the_bundle_in_force_on_the_case_s_as_of_date(
+    screener: Screener,
+) -> None:
+    """Decided again without its approvals as of the date the case is judged on, not its
+    request's date: there the later bundle is in force, and its gate is the one lifted."""
+    first, second = coverage(
+        screener, [result(screener, "BY", ("us.secdef",), as_of="2030-06-01")], now=NOW
+    )
+    assert second.gates_never_exercised == ()
+    assert first.gates_never_exercised == (
+        ("gate-us.secdef", "us.secdef"),
+        ("gate-us.usdp", "us.usdp"),
+    )
+
+
+def test_a_case_with_no_decision_counts_for_nothing_and_the_rest_still_count(
+    screener: Screener,
+) -> None:
+    (first, _) = coverage(
+        screener,
+        [result(screener, "BY", ("us.secdef",), decided=False), result(screener, "RU")],
+        now=NOW,
+    )
+    assert first.never_determining == ("permit", "gate-us.secdef", "gate-us.usdp")
+    assert len(first.gates_never_exercised) == 2
+
+
 def test_a_case_with_no_decision_counts_for_nothing(screener: Screener) -> None:
     (first, _) = coverage(
         screener, [result(screener, "BY", ("us.secdef",), decided=False)], now=NOW
@@ -197,3 +228,23 @@ def test_a_bundle_every_case_reaches_is_complete_and_reported_as_json(
     ]
     assert BundleCoverage(bundles[1], (), (("g", "o"),)).complete is False
     assert BundleCoverage(bundles[1], ("p",), ()).complete is False
+
+
+def test_a_gate_whose_id_holds_a_slash_is_found_lifted(catalog: Catalog) -> None:
+    """A reason is the holder, a slash and the policy's id, and an id may hold slashes of its
+    own: the id is everything after the first."""
+    slashed = gate("us.secdef").replace('@id("gate-us.secdef")', '@id("gate/us/secdef")')
+    bundle = make_bundle(catalog, "2020-01-01", PERMIT, slashed)
+    pack = ScenarioPack(
+        root=Path("rules"),
+        name="rules",
+        description="",
+        catalog=catalog,
+        history=BundleHistory((bundle,)),
+        case_files=(),
+    )
+    own = Screener(pack)
+    (only,) = coverage(own, [result(own, "BY", ("us.secdef",))], now=NOW)
+    assert only.gates_never_exercised == ()
+    (untouched,) = coverage(own, [], now=NOW)
+    assert untouched.gates_never_exercised == (("gate/us/secdef", "us.secdef"),)
