@@ -83,7 +83,7 @@ def test_a_bundle_reads_back_every_field_of_its_meta(catalog: Catalog) -> None:
             "illustrative": True,
             "review_sla_days": 3650,
             "policy_authority": "us.secdef",
-            "approval_lifetime": {"transfer": 730, "employ": 1},
+            "approval_lifetime": {"transfer": 10, "employ": 9},
             "stockpile_thresholds": {"green_percent": 0, "yellow_percent": 0},
         },
     )
@@ -95,9 +95,10 @@ def test_a_bundle_reads_back_every_field_of_its_meta(catalog: Catalog) -> None:
     assert bundle.illustrative is True
     assert bundle.review_sla_days == 3650
     assert bundle.policy_authority == "us.secdef"
-    assert bundle.approval_days == (("employ", 1), ("transfer", 730))
-    assert bundle.approval_lifetime("employ") == 1
-    assert bundle.approval_lifetime("transfer") == 730
+    # By action, whatever the order written or the numbers' order as text ("10" < "9").
+    assert bundle.approval_days == (("employ", 9), ("transfer", 10))
+    assert bundle.approval_lifetime("employ") == 9
+    assert bundle.approval_lifetime("transfer") == 10
     assert bundle.thresholds == Thresholds(0, 0)
     assert bundle.folder == "b"
     assert bundle.review_limits == ()
@@ -206,6 +207,12 @@ def test_a_bundle_without_optional_fields_takes_their_defaults(catalog: Catalog)
             "is not an action (employ, transfer)",
         ),
         (
+            # YAML reads a key 1 as a number: named as written, not compared with the texts.
+            {"approval_lifetime": {"employ": 1, 1: 3}},
+            "approval_lifetime.1",
+            "is not an action (employ, transfer)",
+        ),
+        (
             {"approval_lifetime": {"employ": 0}},
             "approval_lifetime.employ",
             "must be a whole number of days from 1 to 3650",
@@ -222,6 +229,11 @@ def test_a_bundle_without_optional_fields_takes_their_defaults(catalog: Catalog)
         ),
         ({"policy_authority": "us.nobody"}, "policy_authority", "unknown authority 'us.nobody'"),
         ({"policy_authority": 3}, "policy_authority", "unknown authority '3'"),
+        (
+            {"policy_authority": ["us.secdef"]},
+            "policy_authority",
+            "unknown authority '['us.secdef']'",
+        ),
         (
             {"policy_authority": "gb.sofs-defence"},
             "policy_authority",

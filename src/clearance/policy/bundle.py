@@ -245,6 +245,19 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
         where = files.entities_file or files.schema_file
         raise PolicySourceError(where, None, f"entities do not fit the schema: {exc}") from None
 
+    # Every field of bundle.yaml read and checked before its text is digested: a field
+    # YAML gave a key that is not text (``approval_lifetime: {1: 3}``) is refused by name,
+    # not left to the canonical encoder, which cannot write such a key.
+    title = meta_text(files, "title", required=True)
+    summary = meta_text(files, "summary")
+    review_sla_days = sla_days(files)
+    review_limits = read_review_limits(files.meta_file, files.meta.get("review_limits"), catalog)
+    bundle_thresholds = thresholds(files)
+    authority = policy_authority(files, catalog, holder)
+    lifetimes = approval_days(files)
+    legislative_review = read_legislative_review(
+        files.meta_file, files.meta.get("legislative_review"), catalog, holder
+    )
     revision = canonical_digest(
         {
             "holder": holder,
@@ -261,15 +274,15 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
     return PolicyBundle(
         holder=holder,
         effective_from=effective_from,
-        title=meta_text(files, "title", required=True),
-        summary=meta_text(files, "summary"),
+        title=title,
+        summary=summary,
         sources=tuple(sources),
         illustrative=bool(files.meta.get("illustrative", False)),
-        review_sla_days=sla_days(files),
-        review_limits=read_review_limits(files.meta_file, files.meta.get("review_limits"), catalog),
-        thresholds=thresholds(files),
-        policy_authority=policy_authority(files, catalog, holder),
-        approval_days=approval_days(files),
+        review_sla_days=review_sla_days,
+        review_limits=review_limits,
+        thresholds=bundle_thresholds,
+        policy_authority=authority,
+        approval_days=lifetimes,
         revision=revision,
         folder=folder,
         policies=tuple(infos),
@@ -277,9 +290,7 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
         schema=schema,
         entities=entities,
         by_position=by_position,
-        legislative_review=read_legislative_review(
-            files.meta_file, files.meta.get("legislative_review"), catalog, holder
-        ),
+        legislative_review=legislative_review,
         reads_region=_READS_REGION.search(full_text) is not None,
     )
 

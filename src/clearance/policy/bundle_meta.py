@@ -42,11 +42,8 @@ class BundleFiles:
 
 
 def meta_date(files: BundleFiles) -> dt.date:
-    value = files.meta.get("effective_from")
-    if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
-        raise PackError(files.meta_file, "effective_from", "must be a date written YYYY-MM-DD")
     try:
-        day = iso_date(value)
+        day = iso_date(files.meta.get("effective_from"))
     except ValueError as exc:
         raise PackError(files.meta_file, "effective_from", str(exc)) from None
     assert isinstance(day, dt.date)
