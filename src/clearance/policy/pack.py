@@ -134,13 +134,11 @@ def load_bundle(
     entities_path = folder / "entities.json"
     entities_file = _relative(root, entities_path) if entities_path.exists() else None
     schema_file = _relative(root, schema_path)
+    policies = [(p, _relative(root, p)) for p in sorted(folder.glob("*.cedar"))]
     files = BundleFiles(
         meta_file=meta_name,
         meta=meta,
-        policy_files=tuple(
-            (_relative(root, p), _read_text(p, _relative(root, p)))
-            for p in sorted(folder.glob("*.cedar"))
-        ),
+        policy_files=tuple((name, _read_text(p, name)) for p, name in policies),
         schema_file=schema_file,
         schema_text=_read_text(schema_path, schema_file),
         entities_file=entities_file,

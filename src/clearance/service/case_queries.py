@@ -87,8 +87,7 @@ class CaseQueries:
     def seen_by(self, actor: str, cases: list[CaseRecord]) -> set[str]:
         """The ids of those of ``cases`` (already read) that ``actor`` may see."""
         with self.store.reading() as tx:
-            reader = principal(tx, actor, today())
-            return {case.id for case in cases if may(reader, Action.CASE_VIEW, case)}
+            return {case.id for case in _visible(tx, actor, cases)}
 
     @staticmethod
     def _scope(tx: Transaction, actor: str) -> CaseScope:
@@ -172,8 +171,7 @@ class CaseQueries:
         answered is the case's to tell, so a case ``actor`` may not see is left out, however
         the caller came by it."""
         with self.store.reading() as tx:
-            reader = principal(tx, actor, today())
-            seen = [case for case in cases if may(reader, Action.CASE_VIEW, case)]
+            seen = _visible(tx, actor, cases)
             answered = tx.cases.answered([c.id for c in seen if c.state in _OFFICES_TURN])
         turns = {}
         for case in seen:
@@ -245,3 +243,9 @@ class CaseQueries:
                 submitted_by=scope.submitted_by,
                 search=self._search(query),
             )
+
+
+def _visible(tx: Transaction, actor: str, cases: Sequence[CaseRecord]) -> list[CaseRecord]:
+    """Those of ``cases`` (already read) that ``actor`` may see today, through the door."""
+    reader = principal(tx, actor, today())
+    return [case for case in cases if may(reader, Action.CASE_VIEW, case)]
