@@ -102,6 +102,16 @@ def test_a_date_no_calendar_has_is_refused_as_yaml_that_does_not_parse() -> None
     )
 
 
+def test_every_yaml_file_of_the_seed_pack_reads_as_pyyaml_s_own_loader_reads_it() -> None:
+    """The pack is read by libyaml where PyYAML has it; the value must be what PyYAML's
+    pure loader, the one its errors come from, makes of the same text."""
+    files = sorted(SEED.rglob("*.yaml"))
+    assert len(files) > 10
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert parse_yaml(text, path.name) == yaml.safe_load(text), path
+
+
 def test_a_yaml_tag_that_is_not_safe_is_refused_naming_its_line() -> None:
     with pytest.raises(PackError) as error:
         parse_yaml("a: !!python/name:os.system\n", "x.yaml")
