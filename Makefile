@@ -14,7 +14,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TEST_WORKERS ?= 3
-MUTATION_WORKERS ?= 2
+MUTATION_WORKERS ?= 3
 MUTANTS ?=
 
 .PHONY: install system-packages demo test lint bench mutation clean
