@@ -668,6 +668,24 @@ def test_a_wrong_review_limit_is_refused_naming_the_field(
     assert refusal(catalog, GATE, meta={"review_limits": value}) == (META, where, problem)
 
 
+def test_working_days_in_an_office_s_own_calendar_it_has_none_of_are_refused_at_the_count(
+    catalog: Catalog,
+) -> None:
+    """Working days are counted in the calendar of the office's party unless one is given;
+    a group of parties has none, and the field to change is the count that asked for it."""
+    group = next(p.code for p in catalog.parties if p.kind == "group")
+    data = catalog.model_dump()
+    data["authorities"] = [*data["authorities"], {"id": "eu.board", "party": group, "title": "B"}]
+    with_board = Catalog.model_validate(data)
+    limit = {"eu.board": {"days": 5, "count": "working_days"}}
+    assert refusal(with_board, GATE, meta={"review_limits": limit}) == (
+        META,
+        "review_limits.eu.board.count",
+        f"no public holidays to count working days: '{group}' is not a country with a known"
+        " public-holiday calendar",
+    )
+
+
 def test_a_calendar_given_is_kept_for_a_count_of_calendar_days(catalog: Catalog) -> None:
     bundle = build(catalog, meta={"review_limits": {"us.secdef": {"days": 2, "calendar": "FR"}}})
     assert bundle.review_limits == (GateRule("us.secdef", 2, DayCount.CALENDAR, "FR", ()),)
@@ -734,6 +752,7 @@ def _period(**change: Any) -> dict[str, Any]:
         (_review(legislature=None), f"{LR}.legislature", "must be a non-empty text"),
         (_review(waiver="us.nobody"), f"{LR}.waiver", "unknown office 'us.nobody'"),
         (_review(waiver=7), f"{LR}.waiver", "unknown office 7"),
+        (_review(waiver=["us.president"]), f"{LR}.waiver", "unknown office ['us.president']"),
         (
             _review(waiver="gb.sofs-defence"),
             f"{LR}.waiver",

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from clearance.core.catalog import Catalog
+from clearance.core.decision import Outcome
 from clearance.core.request import parse_request
 from clearance.policy.bundle import BundleFiles, PolicyBundle, build_bundle
 from clearance.policy.coverage import BundleCoverage, coverage
@@ -75,6 +76,19 @@ def screener(catalog: Catalog, bundles: tuple[PolicyBundle, PolicyBundle]) -> Sc
         description="",
         catalog=catalog,
         history=BundleHistory(bundles),
+        case_files=(),
+    )
+    return Screener(pack)
+
+
+def one_bundle_screener(catalog: Catalog, *policies: str) -> Screener:
+    bundle = make_bundle(catalog, "2020-01-01", *policies)
+    pack = ScenarioPack(
+        root=Path("rules"),
+        name="rules",
+        description="",
+        catalog=catalog,
+        history=BundleHistory((bundle,)),
         case_files=(),
     )
     return Screener(pack)
@@ -234,17 +248,24 @@ def test_a_gate_whose_id_holds_a_slash_is_found_lifted(catalog: Catalog) -> None
     """A reason is the holder, a slash and the policy's id, and an id may hold slashes of its
     own: the id is everything after the first."""
     slashed = gate("us.secdef").replace('@id("gate-us.secdef")', '@id("gate/us/secdef")')
-    bundle = make_bundle(catalog, "2020-01-01", PERMIT, slashed)
-    pack = ScenarioPack(
-        root=Path("rules"),
-        name="rules",
-        description="",
-        catalog=catalog,
-        history=BundleHistory((bundle,)),
-        case_files=(),
-    )
-    own = Screener(pack)
+    own = one_bundle_screener(catalog, PERMIT, slashed)
     (only,) = coverage(own, [result(own, "BY", ("us.secdef",))], now=NOW)
     assert only.gates_never_exercised == ()
     (untouched,) = coverage(own, [], now=NOW)
     assert untouched.gates_never_exercised == (("gate/us/secdef", "us.secdef"),)
+
+
+def test_a_gate_of_a_case_no_approval_could_let_through_is_not_exercised(
+    catalog: Catalog,
+) -> None:
+    """Past a gate nothing permits the case: the judgement is prohibited, with the gate as
+    its reason, and asks no office to approve. The gate was not put to the test."""
+    own = one_bundle_screener(catalog, gate("us.secdef"))
+    prohibited = result(own, "BY")
+    assert prohibited.decision is not None
+    (judgement,) = prohibited.decision.judgements
+    assert judgement.outcome is Outcome.PROHIBITED
+    assert judgement.reasons == ("US/gate-us.secdef",)
+    (only,) = coverage(own, [prohibited], now=NOW)
+    assert only.gates_never_exercised == (("gate-us.secdef", "us.secdef"),)
+    assert only.never_determining == ()

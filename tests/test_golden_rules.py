@@ -292,3 +292,28 @@ def test_cases_run_in_file_order_and_a_bad_request_is_a_mismatch(
     assert c.decision is not None
     assert c.decision.judged_as_of == dt.date(2021, 1, 1)
     assert c.mismatches == (Mismatch("outcome", "permitted", c.decision.outcome.value),)
+
+
+def test_a_case_file_found_wrong_as_the_cases_run_is_named_as_the_pack_names_it(
+    seed_pack: ScenarioPack, tmp_path: Path
+) -> None:
+    """A pack's case file can change between loading the pack and running its cases: the
+    refusal names it by its place in the pack, as a failing case does."""
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    path = folder / "late.yaml"
+    path.write_text(
+        "cases:\n  - {id: A, request: {}, expect: {outcome: permitted}, colour: red}\n",
+        encoding="utf-8",
+    )
+    pack = ScenarioPack(
+        root=tmp_path,
+        name="cases",
+        description="",
+        catalog=seed_pack.catalog,
+        history=seed_pack.history,
+        case_files=(path,),
+    )
+    with pytest.raises(PackError) as refused:
+        run_cases(Screener(pack), now=NOW)
+    assert (refused.value.file, refused.value.where) == ("cases/late.yaml", "cases[0].colour")
