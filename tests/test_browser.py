@@ -28,6 +28,7 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.test_proposals import candidate
 
@@ -137,10 +138,17 @@ def new_page_alone(browser: Browser, tmp_path: Path) -> Iterator[Callable[[str],
         yield open_as
 
 
-def shot(page: Page, name: str) -> None:
-    folder = ARTIFACTS / "screenshots"
+def shot(page: Page, name: str, folder: Path = ARTIFACTS / "screenshots") -> None:
+    """Keep the whole page's screenshot in ``test-artifacts/`` for people to look at
+    (docs/testing.md). Chromium on a loaded machine now and then cannot capture one
+    ("Unable to capture screenshot"), which says nothing of the page: it is taken again
+    once, and a second failure fails the test."""
     folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    path = str(folder / f"{name}.png")
+    try:
+        page.screenshot(path=path, full_page=True)
+    except PlaywrightError:
+        page.screenshot(path=path, full_page=True)
 
 
 def test_a_request_is_submitted_denied_personally_and_recorded(

@@ -42,6 +42,7 @@ from tests.test_browser import (  # noqa: F401 (the real server and browser, one
     ARTIFACTS,
     base_url,
     browser,
+    shot,
     sign_in,
 )
 from tests.test_proposals import candidate
@@ -287,8 +288,7 @@ def look_at(page: Page, role: str, name: str, url: str, visit: Visit | None) -> 
     act = visit.act if visit is not None else None
     if act is not None:
         act(page)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{role}-{name}.png"), full_page=True)
+    shot(page, f"{role}-{name}", SHOTS)
     if page.viewport_size == PHONE:  # reflow (WCAG 1.4.10): only a wide table may scroll
         wider = page.evaluate("document.documentElement.scrollWidth - innerWidth")
         assert wider <= 0, f"{url} as the {role} scrolls sideways by {wider} pixels"
