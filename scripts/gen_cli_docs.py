@@ -7,20 +7,23 @@ writes now. After changing a command, an option or a help text, run::
     .venv/bin/python scripts/gen_cli_docs.py            # rewrite docs/cli.md
     .venv/bin/python scripts/gen_cli_docs.py --check    # exit 1 if it is stale
 
-Each command runs in a child process with a fixed, plain environment (100
-columns, no colour, no terminal), so the output is the same on every machine
-and in CI. The command list comes from the Typer app itself: a new command or
-subcommand appears here without editing this script.
+The help texts are printed by the real entry point, ``main``, in one child
+process started with a fixed, plain environment (100 columns, no colour, no
+terminal), so the output is the same on every machine and in CI; the child
+runs every command's ``--help`` in turn (a process each cost a second and a
+half of start-up apiece, most of this check's time). The command list comes
+from the Typer app itself: a new command or subcommand appears here without
+editing this script.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +48,22 @@ HELP_ENV = {
 # how Rich renders.
 PASSED_THROUGH = ("PATH", "PYTHONPATH", "SYSTEMROOT", "HOME")
 
-# Run the real entry point, named as users call it.
-RUN_CLI = "import sys; sys.argv[0] = 'clearance'; from clearance.cli.app import main; main()"
+# The child: the real entry point, named as users call it, given each command path read
+# from standard input (a JSON list) with --help; it writes a JSON list of [status, text].
+RUN_CLI = """
+import contextlib, io, json, sys
+from clearance.cli.app import main
+answers = []
+for path in json.load(sys.stdin):
+    sys.argv = ["clearance", *path, "--help"]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            main()
+        except SystemExit as exc:
+            answers.append([exc.code, out.getvalue()])
+json.dump(answers, sys.stdout)
+"""
 
 HEADER = f"""\
 # Command-line reference
@@ -81,10 +98,11 @@ def help_env() -> dict[str, str]:
     return {**env, **HELP_ENV}
 
 
-def help_text(path: tuple[str, ...]) -> str:
-    """The ``--help`` of one command, trailing spaces and blank edges removed."""
+def help_texts(paths: list[tuple[str, ...]]) -> list[str]:
+    """The ``--help`` of each command, trailing spaces and blank edges removed."""
     result = subprocess.run(
-        [sys.executable, "-c", RUN_CLI, *path, "--help"],
+        [sys.executable, "-c", RUN_CLI],
+        input=json.dumps(paths),
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -92,20 +110,21 @@ def help_text(path: tuple[str, ...]) -> str:
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(
-            f"'clearance {' '.join(path)} --help' exited {result.returncode}: {result.stderr}"
-        )
-    lines = [line.rstrip() for line in result.stdout.splitlines()]
-    return "\n".join(lines).strip("\n")
+        raise RuntimeError(f"the help texts could not be printed: {result.stderr}")
+    texts = []
+    for path, (status, text) in zip(paths, json.loads(result.stdout), strict=True):
+        if status not in (0, None):
+            raise RuntimeError(f"'clearance {' '.join(path)} --help' exited {status}")
+        lines = [line.rstrip() for line in text.splitlines()]
+        texts.append("\n".join(lines).strip("\n"))
+    return texts
 
 
 def render() -> str:
     """The whole of docs/cli.md, as it should be now."""
     paths = commands()
-    with ThreadPoolExecutor(max_workers=min(8, len(paths))) as pool:
-        texts = list(pool.map(help_text, paths))
     parts = [HEADER]
-    for path, text in zip(paths, texts, strict=True):
+    for path, text in zip(paths, help_texts(paths), strict=True):
         name = " ".join(("clearance", *path))
         parts.append(f"## `{name}`\n\n```text\n{text}\n```\n")
     return "\n".join(parts)
