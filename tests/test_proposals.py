@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,18 @@ def test_a_proposal_counts_its_replayed_cases_in_words(cli: Cli) -> None:
     cli("policy", "propose", _folder(cli.tmp, candidate("2099-01-01")), "--as", "us.liaison")
     shown = cli("policy", "proposal", "1").stdout
     assert "(1 stored case replayed)" in " ".join(shown.split())
+
+
+def test_a_proposal_shows_each_policy_s_text_under_its_id_when_asked(cli: Cli) -> None:
+    cli("users", "add", "us.liaison", "--name", "Liaison", "--party", "US")
+    texts = candidate("2099-01-01")
+    cli("policy", "propose", _folder(cli.tmp, texts), "--as", "us.liaison")
+    plain = cli("policy", "proposal", "1").stdout
+    shown = cli("policy", "proposal", "1", "--text").stdout
+    policy_ids = re.findall(r'@id\("([^"]+)"\)', "".join(texts.values()))
+    assert policy_ids
+    for policy_id in policy_ids:
+        assert policy_id in shown
+        assert policy_id not in plain
+    assert "forbid (" in shown
+    assert "forbid (" not in plain
