@@ -6,13 +6,16 @@ status (2); nothing else is caught, so a bug still shows its traceback.
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Annotated
 
 import typer
+import typer.main
 from rich.text import Text
 
 # Typer carries its own copy of Click; its usage errors are these classes.
+from typer._click.core import Command
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
 from clearance import __version__
@@ -104,6 +107,14 @@ def _in_flags(exc: InputError, args: list[str]) -> str:
     return exc.message
 
 
+@functools.cache
+def _command() -> Command:
+    """The Click command Typer makes of ``app``, made once a process. Typer makes it again
+    at every call, reading every command's signature (40 ms); a process that runs many
+    commands (the tests run thousands in theirs) would pay that each time."""
+    return typer.main.get_command(app)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run one command (``argv``, default the process's arguments) and exit with its status.
 
@@ -112,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     """
     args = sys.argv[1:] if argv is None else argv
     try:
-        code = app(args=args, prog_name="clearance", standalone_mode=False)
+        code = _command()(args=args, prog_name="clearance", standalone_mode=False)
     except InputError as exc:
         _fail(_in_flags(exc, args), exc.exit_code)
     except ClearanceError as exc:
