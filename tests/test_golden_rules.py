@@ -247,6 +247,19 @@ def test_a_wrong_case_file_is_refused_naming_the_place(
         assert refused.value.problem == problem
 
 
+def cases_screener(seed_pack: ScenarioPack, root: Path, case_file: Path) -> Screener:
+    """A screener over the seed pack's catalog and bundles with one case file of its own."""
+    pack = ScenarioPack(
+        root=root,
+        name="cases",
+        description="",
+        catalog=seed_pack.catalog,
+        history=seed_pack.history,
+        case_files=(case_file,),
+    )
+    return Screener(pack)
+
+
 def test_cases_run_in_file_order_and_a_bad_request_is_a_mismatch(
     seed_pack: ScenarioPack, tmp_path: Path
 ) -> None:
@@ -268,15 +281,7 @@ def test_cases_run_in_file_order_and_a_bad_request_is_a_mismatch(
         " target: {territory: RU}, date: 2025-06-15}\n"
         "    expect: {outcome: permitted}\n",
     )
-    pack = ScenarioPack(
-        root=tmp_path,
-        name="cases",
-        description="",
-        catalog=seed_pack.catalog,
-        history=seed_pack.history,
-        case_files=(path,),
-    )
-    results = run_cases(Screener(pack), now=NOW)
+    results = run_cases(cases_screener(seed_pack, tmp_path, path), now=NOW)
     assert [(r.case.id, r.file, r.passed) for r in results] == [
         ("A", "cases.yaml", True),
         ("B", "cases.yaml", False),
@@ -306,14 +311,6 @@ def test_a_case_file_found_wrong_as_the_cases_run_is_named_as_the_pack_names_it(
         "cases:\n  - {id: A, request: {}, expect: {outcome: permitted}, colour: red}\n",
         encoding="utf-8",
     )
-    pack = ScenarioPack(
-        root=tmp_path,
-        name="cases",
-        description="",
-        catalog=seed_pack.catalog,
-        history=seed_pack.history,
-        case_files=(path,),
-    )
     with pytest.raises(PackError) as refused:
-        run_cases(Screener(pack), now=NOW)
+        run_cases(cases_screener(seed_pack, tmp_path, path), now=NOW)
     assert (refused.value.file, refused.value.where) == ("cases/late.yaml", "cases[0].colour")
