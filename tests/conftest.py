@@ -1,6 +1,6 @@
-"""Shared fixtures: the seed pack, loaded once, and a screener over it; the line that says
-how to run the tests again in the same random order; and what keeps a mutation run's
-forked test runs cheap."""
+"""Shared fixtures: the seed pack, loaded once, and a screener over it; keys sealed at the
+tests' costs (tests/key_costs.py); the line that says how to run the tests again in the
+same random order; and what keeps a mutation run's forked test runs cheap."""
 
 from __future__ import annotations
 
@@ -12,15 +12,20 @@ from pathlib import Path
 
 import pytest
 
+from clearance.core import signing
+from clearance.core.signing import KdfCost
 from clearance.policy.engine import Screener
 from clearance.policy.pack import ScenarioPack, load_pack
 from clearance.service.anchoring import WITNESS_FILE, SystemKey, Witness
 from clearance.store.db import open_database
 from clearance.store.repository import Store
 
+from . import key_costs
 from .databases import PostgresCluster, postgres_cluster
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+signing.KDF = key_costs.TESTS  # keys sealed in the tests' own processes (tests/key_costs.py)
 
 # The ``world`` and ``cli`` fixtures, shared by the service and command tests.
 pytest_plugins = ["tests.worlds", "tests.cli_support"]
@@ -73,6 +78,13 @@ def pytest_terminal_summary(
         terminalreporter.write_line(
             f"random order: --randomly-seed={seed} runs the tests again in this order"
         )
+
+
+@pytest.fixture
+def real_key_costs(monkeypatch: pytest.MonkeyPatch) -> KdfCost:
+    """Keys sealed at the costs of ``clearance`` itself for this test (tests/key_costs.py)."""
+    monkeypatch.setattr(signing, "KDF", key_costs.REAL)
+    return key_costs.REAL
 
 
 @pytest.fixture(scope="session")

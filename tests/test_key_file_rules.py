@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from clearance.core.signing import KDF, KdfCost, seal_key
+from clearance.core.signing import KdfCost, seal_key
 from clearance.errors import InputError, SignatureError
 from clearance.service import keyfiles
 from clearance.service.keyfiles import open_key_file, write_key_file
@@ -130,7 +130,7 @@ def test_a_key_file_that_cannot_be_read_says_why(tmp_path: Path) -> None:
 
 
 def test_a_key_sealed_at_lower_costs_is_resealed_in_place_at_the_current_ones(
-    tmp_path: Path,
+    tmp_path: Path, real_key_costs: KdfCost
 ) -> None:
     """Unlocked with its passphrase, it signs, and the file now holds the same key sealed at
     the current costs, still 0600, with no temporary left."""
@@ -140,7 +140,7 @@ def test_a_key_sealed_at_lower_costs_is_resealed_in_place_at_the_current_ones(
     sign = open_key_file(path, PASSPHRASE, missing="no key")
     assert sign(b"approve case 17")
     data = json.loads(path.read_bytes())
-    assert data["kdf"]["memory_kib"] == KDF.memory_kib
+    assert data["kdf"]["memory_kib"] == real_key_costs.memory_kib
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["secdef.key"]
     resealed = path.read_bytes()
@@ -148,6 +148,7 @@ def test_a_key_sealed_at_lower_costs_is_resealed_in_place_at_the_current_ones(
     assert path.read_bytes() == resealed, "sealed at the current costs: left as it is"
 
 
+@pytest.mark.usefixtures("real_key_costs")
 def test_a_key_that_cannot_be_resealed_still_signs_and_the_failure_is_logged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -18,7 +18,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from clearance.core.signing import (
-    KDF,
     KEY_FILE_FORMAT,
     KEY_FILE_VERSION,
     KdfCost,
@@ -36,7 +35,10 @@ from clearance.service.people import People
 from clearance.store.db import open_database
 
 from .cli_support import Cli
+from .key_costs import REAL as REAL_KDF
 from .test_cases_cli import G2
+
+pytestmark = pytest.mark.usefixtures("real_key_costs")
 
 PASSPHRASE = "correct horse battery"
 MESSAGE = b"approve case 17"
@@ -65,10 +67,14 @@ def _public(private: Ed25519PrivateKey) -> str:
 
 
 def test_the_costs_allow_at_most_ten_guesses_a_second_per_core() -> None:
-    assert KDF.work * MAX_GUESSES_PER_SECOND >= BEST_KIB_PASSES_PER_CPU_SECOND
-    assert KDF.memory_kib >= 64 * 1024  # memory-hard: a guess needs 64 MiB of its own
+    assert REAL_KDF.work * MAX_GUESSES_PER_SECOND >= BEST_KIB_PASSES_PER_CPU_SECOND
+    assert REAL_KDF.memory_kib >= 64 * 1024  # memory-hard: a guess needs 64 MiB of its own
     content = json.loads(new_key_pair(PASSPHRASE)[1])
-    assert content["kdf"] == {"name": "argon2id", **KDF.as_dict(), "salt": content["kdf"]["salt"]}
+    assert content["kdf"] == {
+        "name": "argon2id",
+        **REAL_KDF.as_dict(),
+        "salt": content["kdf"]["salt"],
+    }
 
 
 def test_a_new_key_file_is_the_documented_format_and_signs_for_its_public_key() -> None:
@@ -124,7 +130,7 @@ def test_the_new_format_refuses_a_changed_file(change: str) -> None:
         "sealed key": lambda: _changed(content, "sealed_key", to=_flip(data["sealed_key"])),
         "salt": lambda: _changed(content, "kdf", "salt", to=_flip(data["kdf"]["salt"])),
         "nonce": lambda: _changed(content, "cipher", "nonce", to=_flip(data["cipher"]["nonce"])),
-        "time cost": lambda: _changed(content, "kdf", "time_cost", to=KDF.time_cost + 1),
+        "time cost": lambda: _changed(content, "kdf", "time_cost", to=REAL_KDF.time_cost + 1),
         "public key": lambda: _changed(content, "public_key", to=other),
         "truncated": lambda: content[: len(content) // 2],
     }[change]()
@@ -177,7 +183,7 @@ def test_a_file_sealed_at_lower_costs_is_resealed_at_the_current_ones(tmp_path: 
     path = tmp_path / "secdef.key"
     write_key_file(path, seal_key(private, PASSPHRASE, KdfCost(1, 8 * 1024, 1)))
     open_key_file(path, PASSPHRASE, missing="no key")
-    assert json.loads(path.read_bytes())["kdf"]["memory_kib"] == KDF.memory_kib
+    assert json.loads(path.read_bytes())["kdf"]["memory_kib"] == REAL_KDF.memory_kib
 
 
 def test_a_missing_key_file_is_said_in_the_callers_words(tmp_path: Path) -> None:

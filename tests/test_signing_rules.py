@@ -7,8 +7,9 @@ may ask for, when a file is resealed, and what a signature accepts.
 
 Deriving a key at the real costs takes a few tenths of a second, so most files
 here are sealed at tiny costs, with ``KDF`` (the costs keys are sealed at now)
-lowered for the test to match; only the tests of a new key pair and of
-resealing pay the real costs, once each.
+lowered for the test to match (``current``), and a file is resealed at ``KDF``
+as it is when the file is opened; only the test of a new key pair pays the real
+costs (``real_key_costs``, tests/key_costs.py).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from clearance.core import signing
 from clearance.core.signing import (
-    KDF,
     KEY_FILE_FORMAT,
     KEY_FILE_VERSION,
     KdfCost,
@@ -42,6 +42,8 @@ from clearance.core.signing import (
 )
 from clearance.errors import SignatureError
 
+from . import key_costs
+
 PASSPHRASE = "correct horse battery"
 MESSAGE = b"approve case 17"
 CANNOT = "the key cannot be unlocked: wrong passphrase or damaged key file"
@@ -54,7 +56,7 @@ OTHER_PUBLIC = "ebVWLo/mVPlAeLES6KmLp5AfhTrmlb7X4OORC60ElmQ="
 
 # The costs of the files sealed here, made the current costs by ``current`` (below).
 CHEAP = KdfCost(time_cost=2, memory_kib=64, parallelism=2)
-REAL_KDF = KDF
+REAL_KDF = key_costs.REAL
 SALT = bytes(range(100, 116))
 NONCE = bytes(range(200, 212))
 
@@ -200,6 +202,7 @@ def test_a_passphrase_of_8_characters_seals_and_unlocks(current: KdfCost) -> Non
     assert opened.public_key == PUBLIC
 
 
+@pytest.mark.usefixtures("real_key_costs")
 def test_a_new_key_pair_is_sealed_at_the_current_costs_for_its_public_key() -> None:
     public, content = new_key_pair(PASSPHRASE)
     data = json.loads(content)
@@ -442,14 +445,14 @@ def test_a_file_at_the_current_costs_or_above_is_not_resealed(
     assert opened.public_key == PUBLIC
 
 
-def _resealed_at_the_real_costs(resealed: bytes | None) -> None:
+def _resealed_at(resealed: bytes | None, costs: KdfCost) -> None:
     assert resealed is not None
     data = json.loads(resealed)
     assert data["public_key"] == PUBLIC
     assert (data["format"], data["version"]) == (KEY_FILE_FORMAT, KEY_FILE_VERSION)
     assert {k: v for k, v in data["kdf"].items() if k != "salt"} == {
         "name": "argon2id",
-        **REAL_KDF.as_dict(),
+        **costs.as_dict(),
     }
 
 
@@ -462,7 +465,7 @@ def test_a_file_at_less_work_or_less_memory_is_resealed_at_the_current_costs(
     current: KdfCost, cost: KdfCost
 ) -> None:
     opened = open_key(_written(_header(cost=cost), _raw(PRIVATE)), PASSPHRASE)
-    _resealed_at_the_real_costs(opened.resealed)
+    _resealed_at(opened.resealed, current)
     assert opened.public_key == PUBLIC
     assert opened.sign(MESSAGE) == _b64(PRIVATE.sign(MESSAGE))
 
@@ -486,7 +489,7 @@ def test_an_old_pem_file_opens_even_after_blank_space_and_is_resealed(current: K
     opened = open_key(b"\n  " + _pem(PRIVATE), PASSPHRASE)
     assert opened.public_key == PUBLIC
     assert opened.sign(MESSAGE) == _b64(PRIVATE.sign(MESSAGE))
-    _resealed_at_the_real_costs(opened.resealed)
+    _resealed_at(opened.resealed, current)
 
 
 @pytest.mark.parametrize(

@@ -121,8 +121,10 @@ def _public_b64(private: Ed25519PrivateKey) -> str:
     return _b64(raw)
 
 
-def seal_key(private: Ed25519PrivateKey, passphrase: str, cost: KdfCost = KDF) -> bytes:
-    """A key file's content: ``private`` sealed under ``passphrase`` (docs/formats.md#key-files)."""
+def seal_key(private: Ed25519PrivateKey, passphrase: str, cost: KdfCost | None = None) -> bytes:
+    """A key file's content: ``private`` sealed under ``passphrase`` (docs/formats.md#key-files),
+    at ``cost``, by default the costs of ``KDF`` as it is at the call."""
+    cost = KDF if cost is None else cost
     if len(passphrase) < 8:
         raise SignatureError("a passphrase needs at least 8 characters")
     salt, nonce = os.urandom(_SALT_BYTES), os.urandom(_NONCE_BYTES)
