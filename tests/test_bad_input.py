@@ -153,6 +153,10 @@ def _bundle_yaml_syntax(pack: Path) -> None:
     _edit(pack / "bundles/US/2025-05-01/bundle.yaml", "holder: US\n", "holder: US: x\n")
 
 
+def _deep_catalog(pack: Path) -> None:
+    (pack / "catalog.yaml").write_text("[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
+
+
 def _unknown_holder(pack: Path) -> None:
     _edit(pack / "bundles/US/2025-05-01/bundle.yaml", "holder: US\n", "holder: ZZ\n")
 
@@ -197,6 +201,7 @@ BROKEN_PACKS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
         ["bundles/US/second/bundle.yaml", "effective_from", "already has a bundle from 2025-05-01"],
     ),
     "catalog YAML syntax error": (_yaml_syntax, ["catalog.yaml", "line 7", "YAML"]),
+    "catalog nested too deep": (_deep_catalog, ["catalog.yaml", "nested too deep"]),
     "bundle YAML syntax error": (
         _bundle_yaml_syntax,
         ["bundles/US/2025-05-01/bundle.yaml", "line 1", "YAML"],

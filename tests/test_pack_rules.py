@@ -112,6 +112,15 @@ def test_every_yaml_file_of_the_seed_pack_reads_as_pyyaml_s_own_loader_reads_it(
         assert parse_yaml(text, path.name) == yaml.safe_load(text), path
 
 
+@pytest.mark.parametrize("depth", [3000, 100_000])
+def test_yaml_nested_too_deep_is_refused_naming_the_file(depth: int) -> None:
+    """A pack file could hold lists nested past what PyYAML's loader recurses (it made
+    ``policy validate`` end in a RecursionError's traceback): a refusal in words."""
+    with pytest.raises(PackError) as error:
+        parse_yaml("a: " + "[" * depth + "]" * depth + "\n", "catalog.yaml")
+    assert refused(error) == ("catalog.yaml", "", "YAML does not parse: nested too deep")
+
+
 def test_a_yaml_tag_that_is_not_safe_is_refused_naming_its_line() -> None:
     with pytest.raises(PackError) as error:
         parse_yaml("a: !!python/name:os.system\n", "x.yaml")

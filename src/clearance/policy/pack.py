@@ -97,6 +97,8 @@ def parse_yaml(text: str, name: str) -> Any:
         raise PackError(name, where, f"YAML does not parse: {problem}") from None
     except ValueError as exc:  # a date no calendar has (2025-02-30): PyYAML's reader refuses it
         raise PackError(name, "", f"YAML does not parse: {exc}") from None
+    except RecursionError:  # lists or mappings inside each other past what Python recurses
+        raise PackError(name, "", "YAML does not parse: nested too deep") from None
 
 
 def _mapping(data: Any, name: str) -> dict[str, Any]:
