@@ -447,6 +447,13 @@ def test_extra_entities_are_added_and_must_fit(catalog: Catalog) -> None:
         2,
         "Expecting property name enclosed in double quotes",
     )
+    with pytest.raises(PolicySourceError) as deep:
+        build(catalog, entities="[" * 100_000 + "]" * 100_000)
+    assert (deep.value.file, deep.value.line, deep.value.problem) == (
+        "b/entities.json",
+        None,
+        "nested too deep",
+    )
     with pytest.raises(PolicySourceError) as not_list:
         build(catalog, entities='{"a": 1}')
     assert (not_list.value.file, not_list.value.line, not_list.value.problem) == (

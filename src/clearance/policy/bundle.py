@@ -236,6 +236,8 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
             extra = json.loads(files.entities_text)
         except json.JSONDecodeError as exc:
             raise PolicySourceError(files.entities_file, exc.lineno, exc.msg) from None
+        except RecursionError:
+            raise PolicySourceError(files.entities_file, None, "nested too deep") from None
         if not isinstance(extra, list):
             raise PolicySourceError(files.entities_file, None, "must be a JSON list of entities")
         entity_data = entity_data + extra
