@@ -215,6 +215,30 @@ def test_a_broken_bundle_is_refused_naming_its_file_and_line_and_nothing_is_reco
     assert recorded(api) == before
 
 
+def test_a_policy_nested_past_what_cedar_parses_is_refused_and_the_server_goes_on(
+    api: Api,
+) -> None:
+    """Brackets nested thousands deep overflowed Cedar's parser and ended the server's
+    process; anyone who may propose could send them. Refused in words, nothing recorded."""
+    liaison = api.as_user("us.liaison")
+    before = recorded(api)
+    texts = files()
+    texts["policies.cedar"] += (
+        '\n@id("deep")\npermit (principal, action, resource) when { '
+        + "(" * 50_000
+        + "true"
+        + ")" * 50_000
+        + " };\n"
+    )
+    refused = liaison.post(PROPOSALS, json={"files": texts})
+    message = assert_error(refused, 422, "invalid_policy")["message"]
+    assert re.fullmatch(
+        r"proposal/policies\.cedar: line \d+: nested more than 64 brackets deep", message
+    ), message
+    assert recorded(api) == before
+    assert liaison.post(PROPOSALS, json={"files": files()}).status_code == 201
+
+
 # the pages ------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clearance.errors import PolicySourceError
-from clearance.policy.source import Statement, parse_statements, split_statements
+from clearance.policy.source import MAX_NESTING, Statement, parse_statements, split_statements
 
 PERMIT = "permit (principal, action, resource)"
 
@@ -199,3 +199,53 @@ def test_a_syntax_error_says_cedar_s_words_after_the_file_and_line() -> None:
     assert (caught.value.file, caught.value.line) == ("f.cedar", 4)
     assert caught.value.problem == "invalid policy effect: permits"
     assert str(caught.value) == "f.cedar: line 4: invalid policy effect: permits"
+
+
+# --- nesting Cedar cannot parse safely -------------------------------------------------------
+
+
+def _nested(depth: int, opening: str = "(", closing: str = ")") -> str:
+    return f"{PERMIT} when {{\n  {opening * depth}true{closing * depth}\n}};"
+
+
+@pytest.mark.parametrize(("opening", "closing"), [("(", ")"), ("[", "] == []")])
+def test_brackets_nested_past_the_limit_are_refused_naming_the_line(
+    opening: str, closing: str
+) -> None:
+    """Cedar's parser ends the whole process (a stack overflow, no exception) on brackets
+    nested some hundreds deep, and a proposal's text reaches it: past ``MAX_NESTING`` the
+    policy is refused before Cedar reads it. The braces of the ``when`` count too."""
+    deep = opening * MAX_NESTING + "true" + closing * MAX_NESTING
+    source = f"{PERMIT} when {{\n  {deep}\n}};"
+    with pytest.raises(PolicySourceError) as refused:
+        parse_statements(source, "p.cedar")
+    assert (refused.value.file, refused.value.line, refused.value.problem) == (
+        "p.cedar",
+        2,
+        f"nested more than {MAX_NESTING} brackets deep",
+    )
+
+
+def test_brackets_up_to_the_limit_parse_and_a_far_deeper_text_is_refused_in_words() -> None:
+    ((_, policy),) = parse_statements(_nested(MAX_NESTING - 1), "p.cedar")
+    assert policy is not None
+    with pytest.raises(PolicySourceError, match="nested more than 64 brackets deep"):
+        parse_statements(_nested(100_000), "p.cedar")
+
+
+def test_brackets_in_strings_and_comments_do_not_count() -> None:
+    source = f'// {"(" * 200}\n{PERMIT} when {{ context.a == "{"[" * 200}" }};'
+    assert len(parse_statements(source, "p.cedar")) == 1
+
+
+def test_more_if_expressions_than_the_limit_are_refused_and_words_holding_if_do_not_count() -> None:
+    """``if`` expressions nested in each other's branches overflow Cedar's parser as
+    brackets do; a name that holds the letters (``gift``, ``if_``) is not one."""
+    chained = "if true then " * MAX_NESTING + "true" + " else false" * MAX_NESTING
+    assert len(parse_statements(f"{PERMIT} when {{ {chained} }};", "p.cedar")) == 1
+    names = " && ".join(["context.gift", "context.if_x", "context.xif"] * 30)
+    assert len(parse_statements(f"{PERMIT} when {{ {names} }};", "p.cedar")) == 1
+    one_more = "if true then " + chained + " else false"
+    with pytest.raises(PolicySourceError) as refused:
+        parse_statements(f"{PERMIT} when {{ {one_more} }};", "p.cedar")
+    assert refused.value.problem == f"holds more than {MAX_NESTING} if-expressions"
