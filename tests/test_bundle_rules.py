@@ -28,6 +28,7 @@ from clearance.policy.bundle import BundleFiles, Effect, PolicyBundle, _validate
 from clearance.policy.legislative_review import LegislativeReview, Period
 from clearance.policy.pack import ScenarioPack, default_pack_path
 from clearance.policy.review_limits import GateRule, Rung
+from clearance.policy.source import MAX_NESTING
 
 SCHEMA = (default_pack_path() / "schema.cedarschema").read_text(encoding="utf-8")
 META = "b/bundle.yaml"
@@ -423,6 +424,28 @@ def test_a_policy_that_does_not_parse_is_refused_naming_its_file_and_line(
         build(catalog, PERMIT, '@id("bad")\npermits (principal, action, resource);')
     assert (refused.value.file, refused.value.line) == ("b/p.cedar", 5)
     assert refused.value.problem == "invalid policy effect: permits"
+
+
+@pytest.mark.parametrize(
+    ("nested", "line"),
+    [
+        ("\ntype A = " + "{a: " * 20_000 + "Long" + "}" * 20_000 + ";", 2),
+        ("type A = " + "Set<" * 65 + "Long" + ">" * 65 + ";", 1),
+    ],
+    ids=["records", "sets"],
+)
+def test_a_schema_nested_past_the_limit_is_refused_before_cedar_reads_it(
+    catalog: Catalog, nested: str, line: int
+) -> None:
+    """Cedar's schema parser, like its policy parser, ends the process on deep nesting, and
+    a proposal may carry its own schema."""
+    with pytest.raises(PolicySourceError) as refused:
+        build(catalog, schema=SCHEMA + nested)
+    assert (refused.value.file, refused.value.problem) == (
+        "schema.cedarschema",
+        f"nested more than {MAX_NESTING} brackets deep",
+    )
+    assert refused.value.line == SCHEMA.count("\n") + line
 
 
 def test_a_schema_that_does_not_parse_is_refused(catalog: Catalog) -> None:

@@ -65,7 +65,7 @@ from clearance.policy.bundle_meta import (
 from clearance.policy.entities import catalog_entities
 from clearance.policy.legislative_review import LegislativeReview, read_legislative_review
 from clearance.policy.review_limits import GateRule, read_review_limits
-from clearance.policy.source import Statement, parse_statements
+from clearance.policy.source import Statement, nesting_problem, parse_statements
 
 __all__ = ["BundleFiles", "Effect", "PolicyBundle", "PolicyInfo", "build_bundle"]
 
@@ -206,6 +206,9 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
     if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
         raise PackError(files.meta_file, "sources", "must be a list of texts")
 
+    deep = nesting_problem(files.schema_text, brackets="([{<")
+    if deep is not None:
+        raise PolicySourceError(files.schema_file, *deep)
     try:
         schema = cedarpy.Schema.from_str(files.schema_text)
     except ValueError as exc:

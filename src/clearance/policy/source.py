@@ -17,7 +17,7 @@ import cedarpy
 
 from clearance.errors import PolicySourceError
 
-__all__ = ["Statement", "parse_statements", "split_statements"]
+__all__ = ["MAX_NESTING", "Statement", "nesting_problem", "parse_statements", "split_statements"]
 
 _EOF = "unexpected end of input"
 
@@ -112,21 +112,24 @@ def _error_line(statement: Statement, message: str) -> int:
     return statement.line + len(lines) - 1
 
 
-def _too_deep(statement: Statement) -> tuple[int, str] | None:
-    """The line and the words of a statement's nesting past ``MAX_NESTING``, if it has one:
-    brackets ``( [ {`` inside each other, or ``if`` expressions."""
-    text, depth, ifs = statement.text, 0, 0
-    for i, char, line in _code(text, statement.line):
-        if char in "([{":
+def nesting_problem(text: str, line: int = 1, brackets: str = "([{") -> tuple[int, str] | None:
+    """The line and the words of Cedar text's nesting past ``MAX_NESTING``, if it has any:
+    ``brackets`` inside each other (a schema's ``Set<…>`` adds ``<``), or more ``if``
+    expressions than that. Lines are counted from ``line``."""
+    closing = {"(": ")", "[": "]", "{": "}", "<": ">"}
+    closers = "".join(closing[b] for b in brackets)
+    depth, ifs = 0, 0
+    for i, char, at in _code(text, line):
+        if char in brackets:
             depth += 1
             if depth > MAX_NESTING:
-                return line, f"nested more than {MAX_NESTING} brackets deep"
-        elif char in ")]}":
+                return at, f"nested more than {MAX_NESTING} brackets deep"
+        elif char in closers:
             depth -= 1
         elif text.startswith("if", i) and not (_word(text, i - 1) or _word(text, i + 2)):
             ifs += 1
             if ifs > MAX_NESTING:
-                return line, f"holds more than {MAX_NESTING} if-expressions"
+                return at, f"holds more than {MAX_NESTING} if-expressions"
     return None
 
 
@@ -140,7 +143,7 @@ def parse_statements(text: str, file: str) -> list[tuple[Statement, cedarpy.Poli
     nested past ``MAX_NESTING`` is refused before Cedar reads it."""
     parsed = []
     for statement in split_statements(text):
-        deep = _too_deep(statement)
+        deep = nesting_problem(statement.text, statement.line)
         if deep is not None:
             raise PolicySourceError(file, *deep)
         try:
