@@ -43,7 +43,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under mutmut, a mutant's tests run quickest first. mutmut stops a mutant's run at its
     first failing test (``-x``) and most mutants are killed, so the time a killed mutant
     costs is what runs before the test that kills it. The durations are those mutmut
