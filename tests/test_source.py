@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from clearance.errors import PolicySourceError
-from clearance.policy.source import MAX_NESTING, Statement, parse_statements, split_statements
+from clearance.policy.source import (
+    MAX_NESTING,
+    Statement,
+    nesting_problem,
+    parse_statements,
+    split_statements,
+)
 
 PERMIT = "permit (principal, action, resource)"
 
@@ -249,3 +255,51 @@ def test_more_if_expressions_than_the_limit_are_refused_and_words_holding_if_do_
     with pytest.raises(PolicySourceError) as refused:
         parse_statements(f"{PERMIT} when {{ {one_more} }};", "p.cedar")
     assert refused.value.problem == f"holds more than {MAX_NESTING} if-expressions"
+
+
+@pytest.mark.parametrize("opening", ["(", "[", "{"])
+def test_only_its_closing_bracket_lowers_the_depth(opening: str) -> None:
+    """A name between brackets (``X`` here) closes nothing: brackets opened one inside the
+    other past the limit are refused whatever stands between them; brackets side by side,
+    each closed before the next opens, never go deep."""
+    closing = {"(": ")", "[": "]", "{": "}"}[opening]
+    with pytest.raises(PolicySourceError, match="nested more than 64 brackets deep"):
+        parse_statements(f"{PERMIT} when {{ {(opening + 'X ') * MAX_NESTING} }};", "p.cedar")
+    assert nesting_problem(f"{opening}X{closing} " * (MAX_NESTING * 3)) is None
+
+
+def test_a_schema_s_angle_brackets_count_only_where_asked() -> None:
+    """A schema's ``Set<…>`` nests as brackets do (``brackets="([{<"``); in a policy ``<``
+    is a comparison and does not count."""
+    deep = "<X " * (MAX_NESTING + 1)
+    assert nesting_problem(deep, brackets="([{<") == (1, "nested more than 64 brackets deep")
+    assert nesting_problem(deep) is None
+    assert nesting_problem("Set<X> " * (MAX_NESTING * 3), brackets="([{<") is None
+
+
+def test_a_deep_statement_after_others_is_refused_naming_its_own_line() -> None:
+    """The line of a refusal counts from the top of the file, not of the statement."""
+    deep = "(" * MAX_NESTING + "true" + ")" * MAX_NESTING
+    source = f"{PERMIT};\n// the deep one\n{PERMIT} when {{\n  {deep}\n}};"
+    with pytest.raises(PolicySourceError) as refused:
+        parse_statements(source, "p.cedar")
+    assert (refused.value.line, refused.value.problem) == (4, "nested more than 64 brackets deep")
+
+
+@pytest.mark.parametrize(
+    "name", ["context.gift", "context.if_x", "context.is_if", "context.xif", "context.tarif"]
+)
+def test_a_name_holding_if_is_never_an_if_expression(name: str) -> None:
+    """Only ``if`` standing alone opens an if-expression: a name with the letters inside it,
+    at its start or at its end (a letter, a digit or ``_`` beside them) is not counted,
+    however often it appears."""
+    names = " && ".join([name] * (MAX_NESTING * 2))
+    assert len(parse_statements(f"{PERMIT} when {{ {names} }};", "p.cedar")) == 1
+
+
+def test_if_at_the_edges_of_the_text_is_read_as_a_word_or_not() -> None:
+    """The first character of the text can be part of a name (``xif`` there is not an
+    ``if``), and an ``if`` that ends the text is counted without reading past the end."""
+    chained = "if " * MAX_NESTING
+    assert nesting_problem("xif " + chained) is None
+    assert nesting_problem(chained + "if") == (1, "holds more than 64 if-expressions")
