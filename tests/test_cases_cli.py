@@ -181,6 +181,7 @@ def test_a_user_sees_at_the_command_line_what_they_see_on_the_web(cli: Cli) -> N
         ),
         (["cases", "list", "--state", "pending"], "'pending' is not a state"),
         (["users", "add", "Bad Name", "--name", "x", "--party", "UA"], "user id"),
+        (["users", "add", "new.user\n", "--name", "x", "--party", "UA"], "user id"),
         (["users", "add", "new.user", "--name", "x", "--party", "XX"], "unknown party 'XX'"),
         (["users", "add", "secdef", "--name", "x", "--party", "US"], "already exists"),
         (["users", "grant", "usdp", "us.nosuch", "--from", "2025-01-01"], "unknown authority"),

@@ -197,6 +197,12 @@ def test_no_address_is_refused_with_an_example() -> None:
             " that is not a plain mailbox name",
         ),
         ("secdef@exa\tmple.gov", "'secdef@exa\\tmple.gov' has a domain that is not a host name"),
+        # a line break at the end of a part: a pattern's "$" matches just before one
+        (
+            "a\n@example.gov",
+            "'a\\n@example.gov' has a part before the @ that is not a plain mailbox name",
+        ),
+        ("a@example\n.gov", "'a@example\\n.gov' has a domain that is not a host name"),
     ],
 )
 def test_an_address_that_is_not_a_plain_mailbox_at_a_host_is_refused_showing_it(

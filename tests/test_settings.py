@@ -28,6 +28,10 @@ OIDC = {
             "CLEARANCE_TRUSTED_PROXY_HEADER: must be an HTTP header name",
         ),
         (
+            {"CLEARANCE_TRUSTED_PROXY_HEADER": "X-Forwarded-For\n"},
+            "CLEARANCE_TRUSTED_PROXY_HEADER: must be an HTTP header name",
+        ),
+        (
             {**OIDC, "CLEARANCE_OIDC_LEEWAY_SECONDS": "301"},
             "CLEARANCE_OIDC_LEEWAY_SECONDS: must be a whole number of seconds from 0 to 300",
         ),

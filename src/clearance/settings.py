@@ -99,7 +99,7 @@ SETTINGS = (
     "CLEARANCE_NOTIFY_POLL_SECONDS",
 )
 
-_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")  # an HTTP field name (RFC 9110)
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}")  # an HTTP field name (RFC 9110)
 
 SQLITE_SYNCHRONOUS = ("FULL", "NORMAL")
 """The values of ``CLEARANCE_SQLITE_SYNCHRONOUS``, the safe one first (see docs/operations.md)."""
@@ -242,7 +242,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         _whole(env, "CLEARANCE_MAX_PROPOSAL_BYTES", defaults.proposal, 1_000, _MAX_BYTES, "bytes"),
     )
     proxy_header = env.get("CLEARANCE_TRUSTED_PROXY_HEADER") or None
-    if proxy_header is not None and not _HEADER_NAME.match(proxy_header):
+    if proxy_header is not None and not _HEADER_NAME.fullmatch(proxy_header):
         raise InputError(
             "CLEARANCE_TRUSTED_PROXY_HEADER",
             f"must be an HTTP header name such as X-Forwarded-For, not '{proxy_header}'",
@@ -289,7 +289,7 @@ def _smtp(env: Mapping[str, str]) -> Smtp | None:
         if named:
             raise InputError("CLEARANCE_SMTP_HOST", "must be set when any other SMTP setting is")
         return None
-    if not _HOST.match(host):
+    if not _HOST.fullmatch(host):
         raise InputError("CLEARANCE_SMTP_HOST", f"must be a host name or address, not '{host}'")
     user = env.get("CLEARANCE_SMTP_USER") or None
     password = env.get("CLEARANCE_SMTP_PASSWORD") or None
@@ -338,7 +338,7 @@ def _notify(env: Mapping[str, str]) -> Notify:
     )
 
 
-_HOST = re.compile(r"^[A-Za-z0-9.:-]{1,253}$")
+_HOST = re.compile(r"[A-Za-z0-9.:-]{1,253}")
 """A mail server's host: a name, an IPv4 or an IPv6 address."""
 
 _MAX_BYTES = 1_000_000_000

@@ -105,8 +105,9 @@ def parse_kinds(values: Iterable[str], field: str = "kinds") -> tuple[Kind, ...]
     return tuple(kind for kind in Kind if kind in kinds)
 
 
-_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
-_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+# Matched whole (``fullmatch``): ``$`` would also match before a final line break.
+_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
 def email_address(text: str, field: str = "email") -> str:
@@ -124,9 +125,9 @@ def email_address(text: str, field: str = "email") -> str:
         problem = "is longer than an e-mail address may be (254 characters)"
     elif not at or not local or not domain:
         problem = "is not an e-mail address (local@domain)"
-    elif len(local) > 64 or not _LOCAL.match(local):
+    elif len(local) > 64 or not _LOCAL.fullmatch(local):
         problem = "has a part before the @ that is not a plain mailbox name"
-    elif len(domain) > 253 or not all(_LABEL.match(label) for label in domain.split(".")):
+    elif len(domain) > 253 or not all(_LABEL.fullmatch(label) for label in domain.split(".")):
         problem = "has a domain that is not a host name"
     if problem is not None:
         raise InputError(field, f"'{shown}' {problem}")

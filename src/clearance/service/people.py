@@ -21,7 +21,7 @@ from clearance.store.repository import Store
 
 __all__ = ["People", "can_act_for", "offices_of", "registry"]
 
-_USER_ID = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+_USER_ID = re.compile(r"[a-z][a-z0-9._-]{1,63}")  # whole: fullmatch
 
 
 def can_act_for(
@@ -82,7 +82,7 @@ class People:
 
     def check_new_user(self, *, user_id: str, party: str, tx: Transaction | None = None) -> None:
         """Refuse a bad or taken user id, or an unknown party, before anything is written."""
-        if not _USER_ID.match(user_id):
+        if not _USER_ID.fullmatch(user_id):
             raise InputError(
                 "user id", f"'{user_id}' must be 2–64 lower-case letters, digits, '.', '_' or '-'"
             )

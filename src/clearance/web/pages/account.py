@@ -21,12 +21,12 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 SIGNIN_COOKIE = "clearance_signin_csrf"
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
 
 def _signin_token(request: Request) -> str:
     token = request.cookies.get(SIGNIN_COOKIE, "")
-    return token if _TOKEN.match(token) else secrets.token_urlsafe(32)
+    return token if _TOKEN.fullmatch(token) else secrets.token_urlsafe(32)
 
 
 def _sign_in_form(
