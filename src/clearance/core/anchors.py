@@ -80,7 +80,7 @@ def _statement_problem(
 ) -> str | None:
     """Why a signed statement is not the system's word for ``told``, or None when it is."""
     # A lone surrogate cannot be in what the system signed: its bytes then match nothing.
-    if not verify(trusted_key, statement.encode("utf-8", "surrogatepass"), signature):
+    if not verify(trusted_key, statement.encode(errors="surrogatepass"), signature):
         return "its signature does not verify against the system's public key"
     try:
         signed = json.loads(statement)
@@ -126,8 +126,8 @@ class Checkpoint:
         when = at.astimezone(dt.UTC).isoformat()
         statement = canonical_json(
             {"kind": CHECKPOINT_KIND, "seq": seq, "head": head, "at": when}
-        ).decode("utf-8")
-        return cls(seq, head, when, statement, signer(statement.encode("utf-8")), public_key)
+        ).decode()
+        return cls(seq, head, when, statement, signer(statement.encode()), public_key)
 
     def problem(self, trusted_key: str) -> str | None:
         """Why this checkpoint cannot be trusted under ``trusted_key``, or None when it can."""
@@ -179,8 +179,8 @@ class Redaction:
         digest = cls.digest(hidden)
         statement = canonical_json(
             {"kind": REDACTION_KIND, "seq": seq, "head": head, "level": level, "hidden": digest}
-        ).decode("utf-8")
-        return cls(seq, head, level, digest, statement, signer(statement.encode("utf-8")))
+        ).decode()
+        return cls(seq, head, level, digest, statement, signer(statement.encode()))
 
     def problem(self, trusted_key: str) -> str | None:
         """Why this statement cannot be trusted under ``trusted_key``, or None when it can."""

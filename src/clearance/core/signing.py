@@ -100,7 +100,7 @@ _MAX_PARALLELISM = 64
 
 def _derive(passphrase: str, salt: bytes, cost: KdfCost) -> bytes:
     return hash_secret_raw(
-        passphrase.encode("utf-8"),
+        passphrase.encode(),
         salt,
         time_cost=cost.time_cost,
         memory_cost=cost.memory_kib,
@@ -111,7 +111,7 @@ def _derive(passphrase: str, salt: bytes, cost: KdfCost) -> bytes:
 
 
 def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+    return base64.b64encode(data).decode()
 
 
 def _public_b64(private: Ed25519PrivateKey) -> str:
@@ -142,7 +142,7 @@ def seal_key(private: Ed25519PrivateKey, passphrase: str, cost: KdfCost | None =
     sealed = ChaCha20Poly1305(_derive(passphrase, salt, cost)).encrypt(
         nonce, raw, canonical_json(header)
     )
-    return json.dumps({**header, "sealed_key": _b64(sealed)}, indent=2).encode("utf-8") + b"\n"
+    return json.dumps({**header, "sealed_key": _b64(sealed)}, indent=2).encode() + b"\n"
 
 
 def new_key_pair(passphrase: str) -> tuple[str, bytes]:
@@ -228,7 +228,7 @@ def _open_sealed(content: bytes, passphrase: str) -> tuple[Ed25519PrivateKey, Kd
 
 def _open_pem(content: bytes, passphrase: str) -> Ed25519PrivateKey:
     try:
-        key = serialization.load_pem_private_key(content, password=passphrase.encode("utf-8"))
+        key = serialization.load_pem_private_key(content, password=passphrase.encode())
     except (ValueError, TypeError):
         raise SignatureError(_CANNOT_UNLOCK) from None
     if not isinstance(key, Ed25519PrivateKey):

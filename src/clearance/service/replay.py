@@ -225,7 +225,7 @@ class Rejudger:
             ],
         )
         changes: list[Change] = []
-        for (row, request), verdict in zip(kept, verdicts, strict=True):
+        for (row, request), verdict in zip(kept, verdicts, strict=True):  # pragma: no mutate
             recorded = row.decision
             if verdict.outcome == recorded.outcome:
                 continue
@@ -294,7 +294,7 @@ def _in_pool(
     first, last = period
     numbers = case_numbers(store, first=first, last=last)
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-    url = store.database.engine.url.render_as_string(hide_password=False)
+    url = store.database.engine.url.render_as_string(hide_password=False)  # pragma: no mutate
     args = (None if pack_path is None else str(pack_path), str(folder), url)
     with ProcessPoolExecutor(
         workers, mp_context=mp.get_context(method), initializer=_start_worker, initargs=args
@@ -345,7 +345,7 @@ def replay(
 def stored_probes(store: Store, screener: Screener) -> Iterator[Probe]:
     """Every stored case as a request to compare bundles on, with the stockpile facts it saw;
     a case the pack can no longer judge is left out."""
-    for rows in stored_cases(store, first=None, last=None, batch=BATCH):
+    for rows in stored_cases(store, first=None, last=None, batch=BATCH):  # pragma: no mutate
         for row in rows:
             try:
                 request = _judgeable(row.request, screener)

