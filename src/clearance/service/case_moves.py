@@ -175,10 +175,7 @@ def drawn_so_far(tx: Transaction, case: CaseRecord) -> int:
 
 
 def check_execute(
-    acting: Principal,
-    case: CaseRecord,
-    quantity: int | None,
-    drawn: int = 0,  # pragma: no mutate
+    acting: Principal, case: CaseRecord, quantity: int | None, drawn: int
 ) -> tuple[AnyRequest, int]:
     """Refuse recording a draw on the case by ``acting``: the requesting party, of at most
     what remains of the approved quantity (``drawn``: executed so far), on a case that may
@@ -337,7 +334,7 @@ class CaseMoves:
 
             drawn = drawn_so_far(tx, case)
             execute = (
-                _passes(lambda: check_execute(acting, case, None, drawn))  # pragma: no mutate
+                _passes(lambda: check_execute(acting, case, None, drawn))
                 and _passes(lambda: check_waiting_period(tx, case, day))
                 and _passes(lambda: check_in_lifetime(case, now))
             )
