@@ -21,11 +21,14 @@
   and the table has no route the server does not; the demo users there are the real
   ones; every classification level and role is in docs/access.md; every security
   header and metric of the server is in docs/operations.md;
+- every function with a line marked ``# pragma: no mutate`` is in the table of lines left
+  unmutated in docs/testing.md, and the table names no function without one;
 - every relative link between the documents leads to a file and heading that exist.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib.util
 import inspect
@@ -65,6 +68,8 @@ CONFIGURATION = DOCS / "configuration.md"
 API = DOCS / "api.md"
 ACCESS = DOCS / "access.md"
 OPERATIONS = DOCS / "operations.md"
+TESTING = DOCS / "testing.md"
+SOURCE = ROOT / "src" / "clearance"
 
 # Written with the benchmarks, not with these documents; linked before it exists.
 MAY_BE_ABSENT = {DOCS / "benchmarks.md"}
@@ -756,6 +761,58 @@ def test_every_migration_is_in_the_table_of_docs_operations() -> None:
         assert f"\n| `{revision}` | " in text, (
             f"migration {revision} is not in the migrations table of docs/operations.md"
         )
+
+
+# --- the lines mutation testing leaves alone -----------------------------------------
+
+_NO_MUTATE = "# pragma: no mutate"
+
+
+def _function_spans(node: ast.AST, prefix: str) -> list[tuple[int, int, str]]:
+    """(first line, last line, Class.function) of every function and method in ``node``."""
+    spans: list[tuple[int, int, str]] = []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.ClassDef):
+            spans += _function_spans(child, f"{prefix}{child.name}.")
+        elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+            spans.append((child.lineno, child.end_lineno or child.lineno, prefix + child.name))
+    return spans
+
+
+def _functions_with_unmutated_lines() -> set[tuple[str, str]]:
+    """(file under src/clearance, Class.function) for each function with a marked line."""
+    found: set[tuple[str, str]] = set()
+    for path in sorted(SOURCE.rglob("*.py")):
+        text = _read(path)
+        if _NO_MUTATE not in text:
+            continue
+        spans = _function_spans(ast.parse(text), "")
+        for number, line in enumerate(text.splitlines(), start=1):
+            if _NO_MUTATE in line:
+                names = [name for first, last, name in spans if first <= number <= last]
+                where = path.relative_to(SOURCE).as_posix()
+                assert names, f"{where}:{number} is marked outside any function"
+                found.add((where, names[-1]))
+    return found
+
+
+def _functions_in_the_unmutated_table() -> set[tuple[str, str]]:
+    section = _read(TESTING).split("### Lines left unmutated", 1)[1]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    listed: set[tuple[str, str]] = set()
+    for row in rows:
+        cells = row.split("|")
+        file = cells[1].strip().strip("`")
+        listed |= {(file, name) for name in re.findall(r"`([^`]+)`", cells[2])}
+    return listed
+
+
+def test_every_unmutated_line_is_explained_in_docs_testing() -> None:
+    marked = _functions_with_unmutated_lines()
+    listed = _functions_in_the_unmutated_table()
+    assert marked, "no line is marked; the table in docs/testing.md should then go too"
+    assert sorted(marked - listed) == [], "marked lines the table of docs/testing.md leaves out"
+    assert sorted(listed - marked) == [], "the table of docs/testing.md names unmarked functions"
 
 
 # --- links ----------------------------------------------------------------------------
