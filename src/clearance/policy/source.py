@@ -116,6 +116,9 @@ def nesting_problem(text: str, line: int = 1, brackets: str = "([{") -> tuple[in
     """The line and the words of Cedar text's nesting past ``MAX_NESTING``, if it has any:
     ``brackets`` inside each other (a schema's ``Set<…>`` adds ``<``), or more ``if``
     expressions than that. Lines are counted from ``line``."""
+    most = max(text.count("if"), sum(map(text.count, brackets)))
+    if most <= MAX_NESTING:  # pragma: no mutate
+        return None  # too few to nest that deep, wherever they stand: no need to read it
     closing = {"(": ")", "[": "]", "{": "}", "<": ">"}
     closers = "".join(closing[b] for b in brackets)
     depth, ifs = 0, 0
