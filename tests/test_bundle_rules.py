@@ -448,6 +448,27 @@ def test_a_schema_nested_past_the_limit_is_refused_before_cedar_reads_it(
     assert refused.value.line == SCHEMA.count("\n") + line
 
 
+@pytest.mark.parametrize("links", [100, 499])
+def test_an_expression_nested_past_cedar_s_own_limit_is_refused_naming_the_policy(
+    catalog: Catalog, links: int
+) -> None:
+    """Cedar parses a chain of 100 links or more, but will not turn it into the tree the
+    bundle reads (``to_pst``: "nesting exceeds the supported limit of 100 levels"): refused
+    in its words, naming the policy's file and first line, not a ValueError."""
+    chain = "context.quantity" + " + 1" * links + " == 1"
+    with pytest.raises(PolicySourceError) as refused:
+        build(
+            catalog,
+            PERMIT,
+            f'@id("deep")\npermit (principal, action, resource) when {{ {chain} }};',
+        )
+    assert (refused.value.file, refused.value.line, refused.value.problem) == (
+        "b/p.cedar",
+        4,
+        "expression nesting exceeds the supported limit of 100 levels",
+    )
+
+
 def test_a_schema_that_does_not_parse_is_refused(catalog: Catalog) -> None:
     with pytest.raises(PolicySourceError) as refused:
         build(catalog, schema="entity ;")

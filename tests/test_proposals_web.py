@@ -239,6 +239,37 @@ def test_a_policy_nested_past_what_cedar_parses_is_refused_and_the_server_goes_o
     assert liaison.post(PROPOSALS, json={"files": files()}).status_code == 201
 
 
+@pytest.mark.parametrize(
+    ("links", "problem"),
+    [
+        (150, "expression nesting exceeds the supported limit of 100 levels"),
+        (20_000, "chains more than 500 operators (&&, ||, +, -, *, . or [)"),
+    ],
+    ids=["past Cedar's limit", "past what Cedar converts"],
+)
+def test_a_policy_chained_too_long_is_refused_and_the_server_goes_on(
+    api: Api, links: int, problem: str
+) -> None:
+    """A chain of ``&&`` some 1,500 links long, with no bracket, ended the server's process
+    as Cedar turned the policy into a tree; a shorter one past Cedar's own limit of 100
+    levels raised an error nothing caught. Both are refused in words, nothing recorded."""
+    liaison = api.as_user("us.liaison")
+    before = recorded(api)
+    texts = files()
+    texts["policies.cedar"] += (
+        '\n@id("chained")\npermit (principal, action, resource) when { true'
+        + " && true" * links
+        + " };\n"
+    )
+    refused = liaison.post(PROPOSALS, json={"files": texts})
+    message = assert_error(refused, 422, "invalid_policy")["message"]
+    assert re.fullmatch(rf"proposal/policies\.cedar: line \d+: {re.escape(problem)}", message), (
+        message
+    )
+    assert recorded(api) == before
+    assert liaison.post(PROPOSALS, json={"files": files()}).status_code == 201
+
+
 # the pages ------------------------------------------------------------------------
 
 

@@ -6,8 +6,10 @@ import pytest
 
 from clearance.errors import PolicySourceError
 from clearance.policy.source import (
+    MAX_CHAIN,
     MAX_NESTING,
     Statement,
+    chain_problem,
     nesting_problem,
     parse_statements,
     split_statements,
@@ -301,3 +303,45 @@ def test_if_at_the_edges_of_the_text_is_read_as_a_word_or_not() -> None:
     chained = "if " * MAX_NESTING
     assert nesting_problem("xif " + chained) is None
     assert nesting_problem(chained + "if") == (1, "holds more than 64 if-expressions")
+
+
+# --- chains Cedar cannot convert safely ------------------------------------------------------
+
+
+@pytest.mark.parametrize("link", [" && true", " || false", " + 1", " - 1", " * 1", ".a", '["a"]'])
+def test_a_chain_past_the_limit_is_refused_naming_the_line(link: str) -> None:
+    """Each link of a chain nests Cedar's tree one level deeper, and turning the tree into
+    Python (``to_pst``) overflowed the stack and ended the process at about 1,300 links,
+    with no bracket in sight: past ``MAX_CHAIN`` operator characters the policy is refused
+    before Cedar reads it, on the line where the count passes the limit."""
+    per_link = sum(link.count(c) for c in "&|+-*.[")
+    links = MAX_CHAIN // per_link + 1
+    source = f"{PERMIT};\n{PERMIT} when {{\n  context.a{link * links} == 1\n}};"
+    with pytest.raises(PolicySourceError) as refused:
+        parse_statements(source, "p.cedar")
+    assert (refused.value.file, refused.value.line, refused.value.problem) == (
+        "p.cedar",
+        3,
+        f"chains more than {MAX_CHAIN} operators (&&, ||, +, -, *, . or [)",
+    )
+
+
+def test_a_chain_up_to_the_limit_reaches_cedar_and_a_far_longer_one_is_refused() -> None:
+    at_limit = f"{PERMIT} when {{ context.a{' + 1' * (MAX_CHAIN - 1)} == 1 }};"
+    assert chain_problem(at_limit) is None
+    assert len(parse_statements(at_limit, "p.cedar")) == 1
+    with pytest.raises(PolicySourceError, match=f"chains more than {MAX_CHAIN} operators"):
+        parse_statements(f"{PERMIT} when {{ true{' && true' * 200_000} }};", "p.cedar")
+
+
+def test_operators_in_strings_and_comments_do_not_count() -> None:
+    many = "&|+-*.[" * MAX_CHAIN
+    source = f'// {many}\n{PERMIT} when {{ context.a == "{many}" }};'
+    assert chain_problem(source) is None
+    assert len(parse_statements(source, "p.cedar")) == 1
+
+
+def test_the_chain_is_counted_for_each_statement_alone() -> None:
+    """Every statement may hold up to the limit: the count starts again after each ``;``."""
+    statement = f"{PERMIT} when {{ context.a{' + 1' * (MAX_CHAIN - 1)} == 1 }};\n"
+    assert len(parse_statements(statement * 3, "p.cedar")) == 3

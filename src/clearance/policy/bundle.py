@@ -151,7 +151,12 @@ def _annotation_error(file: str, statement: Statement, problem: str) -> PolicySo
 def _policy_info(
     file: str, statement: Statement, parsed: cedarpy.PolicySet, catalog: Catalog
 ) -> PolicyInfo:
-    tree = parsed.to_pst()
+    try:
+        tree = parsed.to_pst()
+    except ValueError as exc:  # Cedar's own limit: an expression nested past 100 levels
+        raise PolicySourceError(
+            file, statement.code_line, str(exc).removeprefix("cedarpy: ")
+        ) from None
     if tree.templates:
         raise _annotation_error(
             file, statement, "templates (?principal, ?resource) are not supported"

@@ -17,7 +17,15 @@ import cedarpy
 
 from clearance.errors import PolicySourceError
 
-__all__ = ["MAX_NESTING", "Statement", "nesting_problem", "parse_statements", "split_statements"]
+__all__ = [
+    "MAX_CHAIN",
+    "MAX_NESTING",
+    "Statement",
+    "chain_problem",
+    "nesting_problem",
+    "parse_statements",
+    "split_statements",
+]
 
 _EOF = "unexpected end of input"
 
@@ -26,6 +34,16 @@ MAX_NESTING = 64
 the ``if``s of a statement). Cedar's parser recurses on nesting: at a few hundred levels
 deeper than this it overflows the stack and ends the process (a crash no exception reports),
 and any proposal's text reaches it. No policy of the seed pack nests more than four."""
+
+
+MAX_CHAIN = 500
+"""The most characters of chaining operators (``&&``, ``||``, ``+``, ``-``, ``*``, ``.``, ``[``)
+a policy may hold. Each link of a chain (``a && b && …``, ``x.a.b…``) nests Cedar's tree one
+level deeper, and Cedar turns a tree into Python by recursion: past about 1,300 levels that
+overflows the stack and ends the process, below its own limit's refusal (100 levels) could be
+given. The seed pack's policies hold at most 17."""
+
+_CHAINING = "&|+-*.["
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +154,20 @@ def nesting_problem(text: str, line: int = 1, brackets: str = "([{") -> tuple[in
     return None
 
 
+def chain_problem(text: str, line: int = 1) -> tuple[int, str] | None:
+    """The line and the words of a policy's chaining operators past ``MAX_CHAIN``, if it
+    has more (outside its strings and comments). Lines are counted from ``line``."""
+    if sum(map(text.count, _CHAINING)) <= MAX_CHAIN:  # pragma: no mutate
+        return None  # too few anywhere in the text: no need to read it
+    count = 0
+    for _, char, at in _code(text, line):
+        if char in _CHAINING:
+            count += 1
+            if count > MAX_CHAIN:
+                return at, f"chains more than {MAX_CHAIN} operators (&&, ||, +, -, *, . or [)"
+    return None
+
+
 def _word(text: str, i: int) -> bool:
     """Whether ``text[i]`` is there and can be part of a name."""
     return 0 <= i < len(text) and (text[i].isalnum() or text[i] == "_")
@@ -143,10 +175,13 @@ def _word(text: str, i: int) -> bool:
 
 def parse_statements(text: str, file: str) -> list[tuple[Statement, cedarpy.PolicySet]]:
     """Parse each statement alone; a syntax error names ``file`` and its line. A statement
-    nested past ``MAX_NESTING`` is refused before Cedar reads it."""
+    nested past ``MAX_NESTING``, or chaining past ``MAX_CHAIN``, is refused before Cedar
+    reads it."""
     parsed = []
     for statement in split_statements(text):
-        deep = nesting_problem(statement.text, statement.line)
+        deep = nesting_problem(statement.text, statement.line) or chain_problem(
+            statement.text, statement.line
+        )
         if deep is not None:
             raise PolicySourceError(file, *deep)
         try:
