@@ -345,3 +345,17 @@ def test_the_chain_is_counted_for_each_statement_alone() -> None:
     """Every statement may hold up to the limit: the count starts again after each ``;``."""
     statement = f"{PERMIT} when {{ context.a{' + 1' * (MAX_CHAIN - 1)} == 1 }};\n"
     assert len(parse_statements(statement * 3, "p.cedar")) == 3
+
+
+def test_a_text_read_whole_counts_exactly_its_operators_in_code() -> None:
+    """Operators in a comment take the text past the shortcut, so it is read character by
+    character: exactly ``MAX_CHAIN`` operators in code are within the limit and one more is
+    not, and no other character (a long name here) counts."""
+    comment = f"// {'.' * MAX_CHAIN}\n"
+    body = f"context.a{'x' * MAX_CHAIN * 2}{' + 1' * (MAX_CHAIN - 1)} == 1"
+    text = f"{comment}{PERMIT} when {{ {body} }};"
+    assert chain_problem(text) is None
+    over = text.replace(" == 1", " + 1 == 1")
+    words = f"chains more than {MAX_CHAIN} operators (&&, ||, +, -, *, . or [)"
+    assert chain_problem(over) == (2, words)
+    assert chain_problem(over, 10) == (11, words)
