@@ -99,6 +99,13 @@ def _cedar_syntax(pack: Path) -> None:
     _edit(pack / US_REVIEW, 'Party::"RU" }\nunless', 'Party::"RU" ]\nunless')
 
 
+def _chained(pack: Path, links: int) -> None:
+    # Line 20 of the review mechanism: its condition chained with `&& true` many times.
+    _edit(
+        pack / US_REVIEW, 'Party::"RU" }\nunless', 'Party::"RU"' + " && true" * links + " }\nunless"
+    )
+
+
 def _schema_violation(pack: Path) -> None:
     _edit(
         pack / US_REVIEW,
@@ -179,6 +186,14 @@ def _missing(pack: Path) -> None:
 BROKEN_PACKS: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     "cedar syntax error": (_cedar_syntax, [US_REVIEW, "line 20"]),
     "policy violates the schema": (_schema_violation, [US_REVIEW, "line 15", "nosuch"]),
+    "policy chained past what Cedar converts": (
+        lambda pack: _chained(pack, 2_000),
+        [US_REVIEW, "line 20", "chains more than 500 operators"],
+    ),
+    "policy nested past the Cedar limit": (
+        lambda pack: _chained(pack, 150),
+        [US_REVIEW, "line 15", "expression nesting exceeds the supported limit of 100 levels"],
+    ),
     "policy without @id": (_missing_id, [US_REVIEW, "line 15", "@id"]),
     "gate names an unknown authority": (
         _unknown_gate,
