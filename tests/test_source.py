@@ -22,6 +22,13 @@ def texts(source: str) -> list[str]:
     return [s.text for s in split_statements(source)]
 
 
+def refusal(source: str) -> tuple[str, int | None, str]:
+    """(file, line, problem) of the refusal of ``source`` read as ``p.cedar``."""
+    with pytest.raises(PolicySourceError) as refused:
+        parse_statements(source, "p.cedar")
+    return refused.value.file, refused.value.line, refused.value.problem
+
+
 # --- split_statements ------------------------------------------------------------------------
 
 
@@ -224,10 +231,7 @@ def test_brackets_nested_past_the_limit_are_refused_naming_the_line(
     nested some hundreds deep, and a proposal's text reaches it: past ``MAX_NESTING`` the
     policy is refused before Cedar reads it. The braces of the ``when`` count too."""
     deep = opening * MAX_NESTING + "true" + closing * MAX_NESTING
-    source = f"{PERMIT} when {{\n  {deep}\n}};"
-    with pytest.raises(PolicySourceError) as refused:
-        parse_statements(source, "p.cedar")
-    assert (refused.value.file, refused.value.line, refused.value.problem) == (
+    assert refusal(f"{PERMIT} when {{\n  {deep}\n}};") == (
         "p.cedar",
         2,
         f"nested more than {MAX_NESTING} brackets deep",
@@ -317,9 +321,7 @@ def test_a_chain_past_the_limit_is_refused_naming_the_line(link: str) -> None:
     per_link = sum(link.count(c) for c in "&|+-*.[")
     links = MAX_CHAIN // per_link + 1
     source = f"{PERMIT};\n{PERMIT} when {{\n  context.a{link * links} == 1\n}};"
-    with pytest.raises(PolicySourceError) as refused:
-        parse_statements(source, "p.cedar")
-    assert (refused.value.file, refused.value.line, refused.value.problem) == (
+    assert refusal(source) == (
         "p.cedar",
         3,
         f"chains more than {MAX_CHAIN} operators (&&, ||, +, -, *, . or [)",
