@@ -385,11 +385,16 @@ def test_a_key_the_provider_withdraws_is_refused_once_the_new_key_set_is_fetched
         new = idp.access_token()
         assert jwt.get_unverified_header(new)["kid"] == new_kid
         time.sleep(1.1)  # the shortest time between two fetches
+        start = time.monotonic()
         assert me(api, new).status_code == 200  # an unknown key id: the set is fetched again
         assert idp.jwks_fetches() == fetched + 1
         refused(me(api, old), "not in the identity provider's key set")
+        # The withdrawn key's id is unknown too: on a slow machine a second second may have
+        # passed, and then the set may be fetched once more; never more often than that.
+        after_refusal = idp.jwks_fetches()
+        assert 0 <= after_refusal - (fetched + 1) <= int(time.monotonic() - start)
         assert me(api, new).status_code == 200
-        assert idp.jwks_fetches() == fetched + 1
+        assert idp.jwks_fetches() == after_refusal  # a known key: nothing fetched
 
 
 def test_a_key_set_is_used_for_its_maximum_age_then_fetched_again(
@@ -401,12 +406,15 @@ def test_a_key_set_is_used_for_its_maximum_age_then_fetched_again(
     with clearance(world, **settings) as api:
         token = idp.access_token()
         fetched = idp.jwks_fetches()
+        start = time.monotonic()
         assert me(api, token).status_code == 200
         assert me(api, token).status_code == 200
-        assert idp.jwks_fetches() == fetched + 1
+        # One fetch, and a second only if the set grew older than its maximum age meanwhile.
+        used = idp.jwks_fetches()
+        assert 1 <= used - fetched <= 1 + int(time.monotonic() - start)
         time.sleep(1.1)
         assert me(api, token).status_code == 200
-        assert idp.jwks_fetches() == fetched + 2
+        assert idp.jwks_fetches() == used + 1
 
 
 @pytest.mark.slow
