@@ -400,31 +400,38 @@ def pool(monkeypatch: pytest.MonkeyPatch) -> type[_Pool]:
 def test_worker_processes_find_what_one_process_finds_two_ranges_each_in_flight(
     small: World, pool: type[_Pool]
 ) -> None:
-    """Each worker is handed the pack, the candidate's folder and the database, and forks
-    where it can; the parent hands out only ranges of case numbers."""
+    """Each worker forks where it can, handed the parent's rejudger (the pack and the
+    candidate already loaded) and the database; the parent hands out only ranges of case
+    numbers."""
     counted: list[int] = []
     pooled = replay(small.store, None, KHARKIV, first=None, last=None, workers=2, batch=1,
                     progress=counted.append)  # fmt: skip
     assert pooled.as_dict() == _expected(small)
     assert counted == [1] * 7
     url = small.store.database.engine.url.render_as_string(hide_password=False)
-    assert pool.made == [
-        {
-            "workers": 2,
-            "method": "fork",
-            "initargs": (None, str(KHARKIV), url),
-            "most in flight": 4,
-        }
-    ]
+    [made] = pool.made
+    handed, handed_url = made.pop("initargs")
+    assert made == {"workers": 2, "method": "fork", "most in flight": 4}
+    assert (type(handed), handed.holder, handed_url) == (Rejudger, "US", url)
+    on = dt.date(2022, 3, 1)  # before the candidate took effect: it stands in on every date
+    candidate = rejudger(KHARKIV).screener.history.bundle_in_force("US", on)
+    assert handed.screener.history.bundle_in_force("US", on).revision == candidate.revision
 
 
-def test_each_worker_reads_the_pack_it_is_given(
-    small: World, pool: type[_Pool], moved_zone: Path
+@pytest.mark.parametrize("methods", [["fork", "spawn"], ["spawn"]])
+def test_each_worker_judges_with_the_pack_it_is_given(
+    small: World,
+    pool: type[_Pool],
+    moved_zone: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    methods: list[str],
 ) -> None:
+    """Inherited or loaded again from the folders, the worker's pack is the one replay was
+    given, with its zones."""
+    monkeypatch.setattr(replaying.mp, "get_all_start_methods", lambda: methods)
     folder = moved_zone / KHARKIV.relative_to(US.parent.parent)
     pooled = replay(small.store, moved_zone, folder, first=None, last=None, workers=3)
     assert pooled.as_dict() == _expected(small, "russian-border-regions")
-    assert pool.made[0]["initargs"][0] == str(moved_zone)
 
 
 def test_each_worker_reads_only_the_cases_of_the_period_in_its_range(
@@ -444,7 +451,9 @@ def test_a_worker_is_spawned_where_it_cannot_fork(
 ) -> None:
     monkeypatch.setattr(replaying.mp, "get_all_start_methods", lambda: ["spawn"])
     replay(small.store, None, KHARKIV, first=None, last=None, workers=2)
+    url = small.store.database.engine.url.render_as_string(hide_password=False)
     assert pool.made[0]["method"] == "spawn"
+    assert pool.made[0]["initargs"] == ((None, str(KHARKIV)), url)
 
 
 def test_a_worker_is_handed_the_databases_password(
@@ -462,7 +471,7 @@ def test_a_worker_is_handed_the_databases_password(
     monkeypatch.setattr(engine, "url", make_url("postgresql://clearance:secret@db/clearance"))
     with pytest.raises(RuntimeError):
         replay(small.store, None, KHARKIV, first=None, last=None, workers=2)
-    assert handed[0][2] == "postgresql://clearance:secret@db/clearance"
+    assert handed[0][1] == "postgresql://clearance:secret@db/clearance"
 
 
 def test_the_workers_are_the_processors_this_process_may_run_on(

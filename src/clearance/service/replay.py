@@ -11,11 +11,14 @@ A transfer is judged on the stockpile facts its decision recorded, so that
 the only difference is the policy; a decision that recorded none lets the
 screener work them out from the pack's figures, as screening does.
 
-The work fans out over processes (docs/operations.md on several workers). Parsed Cedar
-objects cannot be pickled, so each worker loads the pack and the candidate
-once, from their folders, and opens its own connection; the parent reads only
-the case numbers of the period and hands out ranges of them, a few in flight
-per worker, so neither memory nor the parent limits how many cases there are.
+The work fans out over processes (docs/operations.md on several workers). A forked
+worker starts from the parent's loaded pack and candidate, parsed Cedar
+included, since it inherits the parent's memory; parsed Cedar objects cannot
+be pickled, so a worker that is spawned (where the system cannot fork) loads
+them again from their folders. Each worker opens its own connection; the
+parent reads only the case numbers of the period and hands out ranges of them,
+a few in flight per worker, so neither memory nor the parent limits how many
+cases there are.
 """
 
 from __future__ import annotations
@@ -250,10 +253,15 @@ class Rejudger:
 _worker: tuple[Rejudger, Store] | None = None
 
 
-def _start_worker(pack_path: str | None, folder: str, url: str) -> None:
+def _start_worker(judge_with: Rejudger | tuple[str | None, str], url: str) -> None:
+    """Keep the worker's rejudger and open its own connection: a forked worker is handed the
+    parent's rejudger, a spawned one the pack's and the candidate's folders to load."""
     global _worker
-    pack = load_pack(pack_path)
-    _worker = (Rejudger(pack, load_candidate(pack, Path(folder))), Store(open_database(url)))
+    if not isinstance(judge_with, Rejudger):
+        pack_path, folder = judge_with
+        pack = load_pack(pack_path)
+        judge_with = Rejudger(pack, load_candidate(pack, Path(folder)))
+    _worker = (judge_with, Store(open_database(url)))
 
 
 def _judge_in_worker(
@@ -281,8 +289,8 @@ def _ranges(numbers: list[int], size: int) -> Iterator[tuple[int, int]]:
 def _in_pool(
     store: Store,
     workers: int,
-    pack_path: Path | None,
-    folder: Path,
+    rejudger: Rejudger,
+    sources: tuple[Path | None, Path],
     period: tuple[dt.date | None, dt.date | None],
     batch: int,
 ) -> Iterator[tuple[int, list[Change], list[Skipped]]]:
@@ -290,12 +298,19 @@ def _in_pool(
 
     The parent sends only ranges of case numbers; each worker reads its own
     rows through its own connection, so the parent is not the bottleneck.
+    ``sources`` are the pack's and the candidate's folders, for workers that
+    cannot inherit ``rejudger``.
     """
     first, last = period
     numbers = case_numbers(store, first=first, last=last)
-    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    judge_with: Rejudger | tuple[str | None, str]
+    if "fork" in mp.get_all_start_methods():
+        method, judge_with = "fork", rejudger
+    else:
+        pack_path, folder = sources
+        method, judge_with = "spawn", (None if pack_path is None else str(pack_path), str(folder))
     url = store.database.engine.url.render_as_string(hide_password=False)  # pragma: no mutate
-    args = (None if pack_path is None else str(pack_path), str(folder), url)
+    args = (judge_with, url)
     with ProcessPoolExecutor(
         workers, mp_context=mp.get_context(method), initializer=_start_worker, initargs=args
     ) as pool:
@@ -327,11 +342,11 @@ def replay(
     check_period(first, last)
     pack = load_pack(pack_path)
     candidate = load_candidate(pack, folder)
+    rejudger = Rejudger(pack, candidate)
     if workers > 1:
-        results = _in_pool(store, workers, pack_path, folder, (first, last), batch)
+        results = _in_pool(store, workers, rejudger, (pack_path, folder), (first, last), batch)
     else:
-        rows = stored_cases(store, first=first, last=last, batch=batch)
-        results = map(Rejudger(pack, candidate).judge, rows)
+        results = map(rejudger.judge, stored_cases(store, first=first, last=last, batch=batch))
     examined, changes, skipped = 0, [], []
     for count, changed, passed_over in results:
         examined += count
