@@ -19,8 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clearance.core.decision import RecordedDecision
-from clearance.core.digest import canonical_digest
+from clearance.core.decision import RecordedDecision, outcome_of
 from clearance.core.request import parse_request
 from clearance.core.signing import unlock
 from clearance.core.stockpile import Rating
@@ -229,28 +228,21 @@ def test_replay_under_the_bundle_in_force_changes_nothing(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(requests=st.lists(_REQUESTS, min_size=1, max_size=12))
-def test_replay_asks_for_the_verdicts_submission_decides_without_their_digests(
+def test_replay_finds_the_judgements_and_outcome_submission_decides(
     seed_pack: ScenarioPack, requests: list[dict[str, object]]
 ) -> None:
-    """Replay judges with ``verdicts_of``, which is ``decide_many`` less the ids and times
-    and less the request digests a decision records (replay records nothing)."""
+    """Replay asks for judgements alone (``judgements_of``): on the facts each decision saw,
+    they are the decision's, in its order, and their outcome (``outcome_of``) is its."""
     parsed = [parse_request(r) for r in requests]
     decisions = Screener(seed_pack).decide_many(
         parsed, decision_ids=[str(n) for n in range(len(parsed))], now=NOW
     )
-    verdicts = Screener(seed_pack).verdicts_of(parsed)
-    # not taken: replay does not pay for it
-    assert not any("request_digest" in vars(verdict) for verdict in verdicts)
-    for verdict, decision in zip(verdicts, decisions, strict=True):
-        assert (verdict.outcome, verdict.request, verdict.judgements, verdict.reasons) == (
-            decision.outcome,
-            decision.request,
-            decision.judgements,
-            decision.reasons,
-        )
-        assert (
-            verdict.request_digest == decision.request_digest == canonical_digest(decision.request)
-        )
+    judged = Screener(seed_pack).judgements_of(
+        parsed, stockpile=[decision.stockpile for decision in decisions]
+    )
+    for judgements, decision in zip(judged, decisions, strict=True):
+        assert tuple(judgements) == decision.judgements
+        assert outcome_of(judgements) is decision.outcome
 
 
 def test_replay_judges_a_transfer_on_the_stock_facts_its_decision_recorded(

@@ -28,6 +28,7 @@ __all__ = [
     "RecordedDecision",
     "RequiredApproval",
     "combine",
+    "outcome_of",
 ]
 
 
@@ -231,6 +232,11 @@ def merge_approvals(approvals: Iterable[RequiredApproval]) -> tuple[RequiredAppr
     return tuple(RequiredApproval(a, d) for a, d in sorted(delegable.items()))
 
 
+def outcome_of(judgements: Iterable[HolderJudgement]) -> Outcome:
+    """The outcome of the most severe judgement (``combine``'s outcome, alone)."""
+    return max((j.outcome for j in judgements), key=lambda o: o.severity, default=Outcome.PERMITTED)
+
+
 def combine(
     judgements: Iterable[HolderJudgement],
 ) -> tuple[Outcome, tuple[RequiredApproval, ...], tuple[str, ...], tuple[str, ...]]:
@@ -240,9 +246,7 @@ def combine(
     the origin is always a holder, so this does not arise from a valid catalog.
     """
     judgements = tuple(judgements)
-    outcome = max(
-        (j.outcome for j in judgements), key=lambda o: o.severity, default=Outcome.PERMITTED
-    )
+    outcome = outcome_of(judgements)
     deciding = [j for j in judgements if j.outcome is outcome]
     reasons = _union(r for j in deciding for r in j.reasons)
     if outcome is Outcome.PROHIBITED:

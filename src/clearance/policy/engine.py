@@ -22,10 +22,11 @@ quantity, date and balance they are worked out from. A decision answered from
 memory is field for field the one worked out afresh, with its own id, time and
 duration.
 
-A verdict takes its request digest (RFC 8785 over the request) only when it is
-first asked for: a decision asks, replay (``Screener.verdicts_of``), which
-compares outcomes and records nothing, does not: it was 40% of the time replay
-spent judging a case.
+Replay compares outcomes and records nothing, so it asks for each request's
+judgements alone (``Screener.judgements_of``), not for verdicts: making a
+verdict (its request as JSON, its RFC 8785 digest, the combination) and
+looking it up in a memo that stored cases almost never hit was more than half
+of what judging a stored case cost.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from clearance.core.decision import Decision, HolderJudgement, Outcome, RequiredApproval, combine
@@ -66,14 +66,13 @@ class _Plan:
     stockpile: StockpileFacts | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
-    """What a decision says that its request, date, approvals and stockpile facts determine.
-
-    Not slotted: ``request_digest`` is kept in the instance once taken."""
+    """What a decision says that its request, date, approvals and stockpile facts determine."""
 
     outcome: Outcome
     request: Mapping[str, Any]
+    request_digest: str
     judged_as_of: dt.date
     catalog_revision: str
     judgements: tuple[HolderJudgement, ...]
@@ -82,10 +81,6 @@ class Verdict:
     reasons: tuple[str, ...]
     stockpile: StockpileFacts | None
     waiting_period: WaitingPeriod | None
-
-    @cached_property
-    def request_digest(self) -> str:
-        return canonical_digest(self.request)
 
 
 class Screener:
@@ -216,8 +211,7 @@ class Screener:
         balances: BalanceLookup | None = None,
         stockpile: Sequence[StockpileFacts | None] | None = None,
     ) -> list[Verdict]:
-        """What ``decide_many`` decides, without the decisions' ids and times, and without
-        taking the request digests they record (replay compares, it does not record)."""
+        """What ``decide_many`` decides, without the decisions' ids and times."""
         granted = frozenset(approvals)
         facts = (
             list(stockpile)
@@ -236,17 +230,41 @@ class Screener:
                 known[key] = found
             else:
                 plans[key] = request, self._plan(request, as_of, granted, fact)
-        answers = iter(
-            judge([q for _, plan in plans.values() for q in plan.questions], self.judgements)
-        )
-        for key, (request, plan) in plans.items():
-            judgements = sorted(
-                [*(next(answers) for _ in plan.questions), *plan.unbound],
-                key=lambda j: j.holder.party,
-            )
+        judged = self._judged([plan for _, plan in plans.values()])
+        planned = zip(plans.items(), judged, strict=True)  # pragma: no mutate
+        for (key, (request, plan)), judgements in planned:
             known[key] = verdict = self._verdict(request, plan, judgements)
             self.verdicts.put(key, verdict)
         return [known[key] for key in keys]
+
+    def judgements_of(
+        self, requests: Sequence[AnyRequest], *, stockpile: Sequence[StockpileFacts | None]
+    ) -> list[list[HolderJudgement]]:
+        """Each request's judgements as its verdict holds them (``verdicts_of``), judged on its
+        own date with no approvals, and nothing more of the verdict.
+
+        Replay compares outcomes (``core.decision.outcome_of``) and, for the cases that
+        change, the candidate's reasons: making the rest of each verdict was half of what
+        judging a stored case cost, and the verdict memo, which a stored case (dated and
+        counted as few others are) almost never hits, a tenth. The judgements still come
+        from the screener's memo (``judgements``)."""
+        plans = [
+            self._plan(request, None, frozenset(), facts)
+            for request, facts in zip(requests, stockpile, strict=True)  # pragma: no mutate
+        ]
+        return self._judged(plans)
+
+    def _judged(self, plans: Sequence[_Plan]) -> list[list[HolderJudgement]]:
+        """Each plan's judgements in party order: its questions asked in one ``judge`` with
+        every other plan's (one Cedar batch per bundle), and its holders with no bundle."""
+        answers = iter(judge([q for plan in plans for q in plan.questions], self.judgements))
+        return [
+            sorted(
+                [*(next(answers) for _ in plan.questions), *plan.unbound],
+                key=lambda j: j.holder.party,
+            )
+            for plan in plans
+        ]
 
     def _verdict(
         self, request: AnyRequest, plan: _Plan, judgements: list[HolderJudgement]
@@ -257,6 +275,7 @@ class Screener:
         return Verdict(
             outcome=outcome,
             request=facts,
+            request_digest=canonical_digest(facts),
             judged_as_of=plan.as_of,
             catalog_revision=self.catalog.revision,
             judgements=tuple(judgements),

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clearance.core.decision import outcome_of
 from clearance.core.request import AnyRequest, StoredRequest, UnreadableRequest, check_against
 from clearance.core.stockpile import StockpileFacts
 from clearance.errors import ClearanceError, InputError
@@ -221,26 +222,27 @@ class Rejudger:
                 kept.append((row, _judgeable(row.request, self.screener)))
             except ClearanceError as exc:
                 skipped.append(Skipped(row.number, exc.message))
-        verdicts = self.screener.verdicts_of(
+        judged = self.screener.judgements_of(
             [request for _, request in kept],
             stockpile=[
                 _facts(self.screener, request, row.decision.stockpile) for row, request in kept
             ],
         )
         changes: list[Change] = []
-        for (row, request), verdict in zip(kept, verdicts, strict=True):  # pragma: no mutate
+        for (row, request), judgements in zip(kept, judged, strict=True):  # pragma: no mutate
             recorded = row.decision
-            if verdict.outcome == recorded.outcome:
+            outcome = outcome_of(judgements)
+            if outcome == recorded.outcome:
                 continue
-            mine = [j for j in verdict.judgements if j.holder.party == self.holder]
+            mine = [j for j in judgements if j.holder.party == self.holder]
             changes.append(
                 Change(
                     case_id=row.id,
                     number=row.number,
-                    request=dict(verdict.request),
+                    request=request.as_dict(),
                     state=row.state.value,
                     was=recorded.outcome.value,
-                    would_be=verdict.outcome.value,
+                    would_be=outcome.value,
                     was_reasons=recorded.reasons,
                     would_be_reasons=tuple(r for j in mine for r in j.reasons),
                     notes=tuple(n for j in mine for n in j.notes),
