@@ -18,7 +18,9 @@ what it reads in production. Then, for each repeat, it measures:
   each worker with its own memo (``policy.memo``), whose hit rates on 1
   worker are reported;
 - the reading alone: every stored case read and parsed, as replay reads them,
-  with nothing judged: the part of replay no memo can save.
+  with nothing judged: the part of replay no memo can save;
+- on SQLite, the least that replaying by question instead of by case would
+  ask of the database (``GROUPED``): what 10 × raw cedarpy would have to fit in.
 
 It reports medians of the repeats, the ratios of replay to the reference and
 of 2 workers to 1, and peak resident memory of the reading process and of
@@ -41,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import cedarpy
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -128,6 +130,27 @@ def read_rate(store: Store) -> float:
     return count / (time.perf_counter() - start)
 
 
+GROUPED = text(
+    "SELECT json_remove(request, '$.date', '$.quantity') AS asked,"
+    " json_extract(decision, '$.outcome') AS was, json_extract(decision, '$.stockpile') AS facts,"
+    " count(*), min(number) FROM cases GROUP BY asked, was, facts"
+)
+"""What replaying by question would have SQLite do at least (SQLite's JSON functions): each
+case's request less its date and quantity, and the outcome and facts on record, grouped.
+A lower bound: the dates would still have to be turned into the periods between changes of
+policy and zones."""
+
+
+def grouping_rate(store: Store) -> float | None:
+    """Cases/s of SQLite grouping every case by ``GROUPED``; None on PostgreSQL."""
+    if not store.database.is_sqlite:
+        return None
+    with store.database.reader.connect() as connection:
+        start = time.perf_counter()
+        cases = sum(int(row[3]) for row in connection.execute(GROUPED))
+        return cases / (time.perf_counter() - start)
+
+
 def store_cases(
     store: Store, screener: Screener, mix: list[dict[str, Any]]
 ) -> list[StockpileFacts | None]:
@@ -196,24 +219,27 @@ def replay_rate(store: Store, workers: int) -> tuple[float, int, int]:
     return report.examined / (time.perf_counter() - start), report.examined, len(report.changes)
 
 
-def memo_of_one_replay(store: Store) -> dict[str, dict[str, float]]:
-    """The memo's counts after one replay on 1 worker (a ``Rejudger`` over every batch)."""
+def memo_of_one_replay(store: Store) -> dict[str, float]:
+    """The judgement memo's counts after one replay on 1 worker (a ``Rejudger`` over every
+    batch); replay makes no verdicts, so that is its only memo."""
     pack = load_pack()
     rejudger = Rejudger(pack, load_candidate(pack, CANDIDATE))
     for rows in stored_cases(store, first=None, last=None, batch=BATCH):
         rejudger.judge(rows)
-    screener = rejudger.screener
-    return {
-        "judgements": screener.judgements.stats().as_dict(),
-        "verdicts": screener.verdicts.stats().as_dict(),
-    }
+    return rejudger.screener.judgements.stats().as_dict()
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     screener = Screener(load_pack())
     mix = request_mix([s.id for s in screener.catalog.systems], args.cases)
     parsed = [parse_request(r) for r in mix]
-    rates: dict[str, list[float]] = {"raw": [], "read": [], "replay_1": [], "replay_2": []}
+    rates: dict[str, list[float]] = {
+        "raw": [],
+        "read": [],
+        "grouped": [],
+        "replay_1": [],
+        "replay_2": [],
+    }
     changed = 0
     with database_url(args.database) as url:
         database = open_database(url)
@@ -235,6 +261,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for _ in range(args.repeats):
             rates["raw"].append(raw_rate(batches, args.cases))
             rates["read"].append(read_rate(store))
+            grouped = grouping_rate(store)
+            if grouped is not None:
+                rates["grouped"].append(grouped)
             for workers in (1, 2):
                 rate, examined, changed = replay_rate(store, workers)
                 if examined != args.cases:
@@ -254,6 +283,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "rounds": rates,
         "raw_per_s": raw,
         "read_per_s": read,
+        "grouped_per_s": median(rates["grouped"]) if rates["grouped"] else None,
+        "ratio_grouped_to_raw": median(
+            [g / c for g, c in zip(rates["grouped"], rates["raw"], strict=False)]
+        )
+        if rates["grouped"]
+        else None,
         "replay_1_per_s": one,
         "replay_2_per_s": two,
         "speedup_2": two / one,
@@ -283,18 +318,27 @@ def report(r: dict[str, Any]) -> str:
             f" {r['changed']:,} would change; medians of {r['repeats']} repeats",
             f"Cedar evaluations of the reference: {r['evaluations']:,}; Cedar's own"
             f" authorization {r['cedar_authorize_us_per_evaluation']:.1f} µs each (mean)",
-            f"memo of one replay on 1 worker: judgements {_hits(memo['judgements'])};"
-            f" verdicts {_hits(memo['verdicts'])}",
+            f"judgement memo of one replay on 1 worker: {_hits(memo)}",
             table(
                 ["measure", "value"],
                 [
                     ["raw cedarpy, same Cedar requests (cases/s)", f"{r['raw_per_s']:,.0f}"],
                     ["reading the cases alone (cases/s)", f"{r['read_per_s']:,.0f}"],
+                    [
+                        "SQLite grouping the cases by question, at least (cases/s)",
+                        "—" if r["grouped_per_s"] is None else f"{r['grouped_per_s']:,.0f}",
+                    ],
                     ["replay, 1 worker (cases/s)", f"{r['replay_1_per_s']:,.0f}"],
                     ["replay, 2 workers (cases/s)", f"{r['replay_2_per_s']:,.0f}"],
                     ["speed-up of 2 workers", f"{r['speedup_2']:.2f}×"],
                     ["replay on 1 worker / raw cedarpy", f"{r['ratio_1_to_raw']:.2f}"],
                     ["replay on 2 workers / raw cedarpy", f"{r['ratio_2_to_raw']:.2f}"],
+                    [
+                        "SQLite grouping alone / raw cedarpy (replay by question: at most)",
+                        "—"
+                        if r["ratio_grouped_to_raw"] is None
+                        else f"{r['ratio_grouped_to_raw']:.2f}",
+                    ],
                     [
                         "Cedar's own authorization alone (cases/s, the limit)",
                         f"{r['cedar_authorize_limit_per_s']:,.0f}",
