@@ -244,10 +244,10 @@ class Screener:
         own date with no approvals, and nothing more of the verdict.
 
         Replay compares outcomes (``core.decision.outcome_of``) and, for the cases that
-        change, the candidate's reasons: making the rest of each verdict was half of what
-        judging a stored case cost, and the verdict memo, which a stored case (dated and
-        counted as few others are) almost never hits, a tenth. The judgements still come
-        from the screener's memo (``judgements``)."""
+        change, reads the candidate's reasons. Making the rest of each verdict, and looking
+        it up in the verdict memo, which stored cases (each with its own date and quantity)
+        almost never hit, was half of what judging a stored case cost. The judgements still
+        come from the screener's memo (``judgements``)."""
         plans = [
             self._plan(request, None, frozenset(), facts)
             for request, facts in zip(requests, stockpile, strict=True)  # pragma: no mutate
