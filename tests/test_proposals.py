@@ -31,8 +31,10 @@ from clearance.errors import (
 )
 from clearance.policy.engine import Screener
 from clearance.policy.pack import default_pack_path, load_pack, read_bundle_texts
+from clearance.service import replay as replaying
 from clearance.service.cases import CaseService
-from clearance.service.proposals import PolicyProposals, policy_in_force
+from clearance.service.policy_in_force import policy_in_force
+from clearance.service.proposals import PolicyProposals
 from clearance.store.repository import Store
 from tests.cli_support import Cli
 from tests.worlds import G2, World
@@ -306,3 +308,38 @@ def test_a_proposal_shows_each_policy_s_text_under_its_id_when_asked(cli: Cli) -
         assert policy_id not in plain
     assert "forbid (" in shown
     assert "forbid (" not in plain
+
+
+def test_replay_judges_other_holders_by_the_policy_activated_in_the_database(cli: Cli) -> None:
+    """Replaying a bundle already in force changes nothing, also where an activated proposal
+    governs another holder: the case decided under it is judged by it again, not by the
+    pack's older bundle, on one worker and on several."""
+    cli("users", "add", "us.liaison", "--name", "Liaison", "--party", "US")
+    cli("policy", "propose", _folder(cli.tmp, candidate("2099-01-01")), "--as", "us.liaison")
+    cli("policy", "activate", "1", "--as", "secdef")
+    strike = cli.file("strike.json", {**G2, "date": "2099-02-01"})
+    assert cli.json("cases", "submit", strike, "--as", "ua.liaison")["outcome"] == "permitted"
+    in_force = default_pack_path() / "bundles/GB/2024-11-17"
+    for workers in ("1", "2"):
+        report = cli.json("replay", "--bundle", str(in_force), "--workers", workers)
+        assert (report["examined"], report["changed"], report["changes"]) == (1, 0, [])
+
+
+def test_a_spawned_replay_worker_judges_by_the_policy_activated_in_the_database(
+    world: World, proposals: PolicyProposals, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that cannot inherit the parent's pack loads it from its folder and adds the
+    proposals activated in the database, as the parent did."""
+    proposals.propose(candidate("2027-01-01"), actor="us.liaison", now=LATER)
+    proposals.activate(1, actor="hegseth", signer=world.keys["hegseth"], now=LATER)
+    monkeypatch.setattr(replaying, "_worker", None)
+    url = world.store.database.engine.url.render_as_string(hide_password=False)
+    replaying._start_worker((None, str(default_pack_path() / "bundles/GB/2024-11-17")), url)
+    assert replaying._worker is not None
+    rejudger, store = replaying._worker
+    try:
+        in_force = rejudger.screener.history.bundle_in_force("US", dt.date(2027, 2, 1))
+        assert in_force is not None
+        assert in_force.revision == impact_revision(world.store)
+    finally:
+        store.database.dispose()

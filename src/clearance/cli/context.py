@@ -83,7 +83,7 @@ def screening_pack(scenario: Path | None) -> ScenarioPack:
     screening without it would answer by an older policy than cases do. A
     database that is not there, or not set up, means the pack alone.
     """
-    from clearance.service.proposals import policy_in_force
+    from clearance.service.policy_in_force import policy_in_force
     from clearance.service.runtime import Store, existing_database
 
     pack = load_pack(scenario)

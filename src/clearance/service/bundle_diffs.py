@@ -35,7 +35,8 @@ from clearance.policy.diff import (
 from clearance.policy.engine import Screener
 from clearance.policy.history import BundleHistory
 from clearance.policy.pack import read_bundle_texts
-from clearance.service.proposals import ACTIVATED, ProposalView
+from clearance.service.policy_in_force import ACTIVATED
+from clearance.service.proposals import ProposalView
 from clearance.store.repository import Store
 
 __all__ = ["SAMPLE", "Comparison", "history", "judged", "of_proposal", "replaced"]

@@ -13,7 +13,7 @@
   signs a decision; the ledger records who activated what, when, from which
   date.
 - **In force**: activated proposals join the pack's bundle history
-  (``policy_in_force``). Each is rebuilt from its stored files and its
+  (``service.policy_in_force``). Each is rebuilt from its stored files and its
   revision checked against the signed one, so a stored bundle changed after
   activation is refused rather than used: a correction is a new proposal.
 """
@@ -38,7 +38,6 @@ from clearance.errors import (
     NotFoundError,
     PackError,
     PermissionDenied,
-    StoreError,
 )
 from clearance.policy.bundle import PolicyBundle
 from clearance.policy.engine import Screener
@@ -48,48 +47,21 @@ from clearance.policy.pack import ScenarioPack, bundle_from_texts
 from clearance.service.access import Action, may, principal, today
 from clearance.service.bundles_taken_effect import record_taken_effect
 from clearance.service.people import can_act_for
+from clearance.service.policy_in_force import (
+    policy_in_force,
+    stored_bundle,
+)
 from clearance.service.proposal_impact import Impact, impact_of
 from clearance.store.proposals import ProposalRecord
 from clearance.store.protocol import Transaction
 from clearance.store.repository import Store
 
-__all__ = [
-    "PolicyProposals",
-    "ProposalView",
-    "folder_of",
-    "policy_in_force",
-    "proposal_summary",
-]
+__all__ = ["PolicyProposals", "ProposalView", "proposal_summary"]
 
 _log = logging.getLogger("clearance.proposals")
 
-PROPOSED, ACTIVATED = "proposed", "activated"
+PROPOSED = "proposed"
 _PERSONALLY = "must activate policy personally: a delegate may not"
-
-
-def folder_of(number: int) -> str:
-    """How a proposal's bundle is named in errors, decisions and the ledger."""
-    return f"proposals/{number}"
-
-
-def _bundle(record: ProposalRecord, pack: ScenarioPack) -> PolicyBundle:
-    bundle = bundle_from_texts(json.loads(record.files), pack, folder_of(record.number))
-    if bundle.revision != record.revision:
-        raise StoreError(
-            f"proposal {record.number}'s stored files do not match the revision it was"
-            f" {record.state} with; refusing to use it"
-        )
-    return bundle
-
-
-def policy_in_force(store: Store, pack: ScenarioPack) -> ScenarioPack:
-    """The pack with every activated proposal in its holder's history."""
-    with store.reading() as tx:
-        activated = tx.proposals.all(state=ACTIVATED)
-    if not activated:
-        return pack
-    bundles = [*pack.history, *(_bundle(r, pack) for r in activated)]
-    return dataclasses.replace(pack, history=BundleHistory(bundles))
 
 
 def _refuse_date_taken(pack: ScenarioPack, holder: str, on: dt.date) -> None:
@@ -244,7 +216,10 @@ class PolicyProposals:
                 at=now,
             )
         return ProposalView(
-            record, _bundle(record, pack), tests, self._authority(pack, bundle.holder, now.date())
+            record,
+            stored_bundle(record, pack),
+            tests,
+            self._authority(pack, bundle.holder, now.date()),
         )
 
     def _get(self, tx: Transaction, number: int, *, lock: bool = False) -> ProposalRecord:
@@ -269,7 +244,7 @@ class PolicyProposals:
         pack = self.in_force()
         return ProposalView(
             record,
-            _bundle(record, pack),
+            stored_bundle(record, pack),
             json.loads(record.tests),
             self._authority(pack, record.holder, now.date()),
         )
@@ -283,7 +258,7 @@ class PolicyProposals:
         if view is None:
             with self.store.reading() as tx:
                 record = self._seen(tx, number, actor)
-            bundle, effective = _bundle(record, pack), record.effective_from
+            bundle, effective = stored_bundle(record, pack), record.effective_from
         else:
             bundle, effective = view.bundle, view.record.effective_from
         return impact_of(self.store, pack, bundle, effective, actor=actor, now=now)
@@ -329,7 +304,7 @@ class PolicyProposals:
                     f"proposal {number} is {record.state}: an activated bundle cannot change;"
                     " a correction is a new proposal"
                 )
-            bundle = _bundle(record, pack)
+            bundle = stored_bundle(record, pack)
             if not record.tests_passed:
                 failed = [f["id"] for f in json.loads(record.tests)["failures"]]
                 raise IllegalTransition(

@@ -3,9 +3,11 @@
 A policy author wants to know what a proposed bundle would have done to the
 cases already decided, before it takes effect. Replay puts the candidate in
 place of its holder's bundles on every date of the period (the other holders
-keep the bundle in force on each case's date), decides every stored request
-of the period again, and reports each case whose outcome would change, with
-the candidate's determining policies beside the reasons on record.
+keep the bundle in force on each case's date: the pack's, or a proposal
+activated in the database, ``service.policy_in_force``), decides every
+stored request of the period again, and reports each case whose outcome
+would change, with the candidate's determining policies beside the reasons
+on record.
 
 A transfer is judged on the stockpile facts its decision recorded, so that
 the only difference is the policy; a decision that recorded none lets the
@@ -44,6 +46,7 @@ from clearance.policy.engine import Screener
 from clearance.policy.entities import zone_labels
 from clearance.policy.history import BundleHistory
 from clearance.policy.pack import ScenarioPack, load_pack
+from clearance.service.policy_in_force import policy_in_force
 from clearance.store.db import open_database
 from clearance.store.repository import Store
 from clearance.store.stored_cases import (
@@ -259,11 +262,12 @@ def _start_worker(judge_with: Rejudger | tuple[str | None, str], url: str) -> No
     """Keep the worker's rejudger and open its own connection: a forked worker is handed the
     parent's rejudger, a spawned one the pack's and the candidate's folders to load."""
     global _worker
+    store = Store(open_database(url))
     if not isinstance(judge_with, Rejudger):
         pack_path, folder = judge_with
-        pack = load_pack(pack_path)
+        pack = policy_in_force(store, load_pack(pack_path))
         judge_with = Rejudger(pack, load_candidate(pack, Path(folder)))
-    _worker = (judge_with, Store(open_database(url)))
+    _worker = (judge_with, store)
 
 
 def _judge_in_worker(
@@ -342,7 +346,7 @@ def replay(
     begins, a folder that is not a valid bundle of a holder the pack knows.
     """
     check_period(first, last)
-    pack = load_pack(pack_path)
+    pack = policy_in_force(store, load_pack(pack_path))
     candidate = load_candidate(pack, folder)
     rejudger = Rejudger(pack, candidate)
     if workers > 1:
