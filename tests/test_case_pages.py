@@ -10,6 +10,7 @@ confirmed change writes its event, a refusal writes nothing and says why in one 
 
 from __future__ import annotations
 
+import datetime as dt
 import html as html_text
 import re
 
@@ -319,3 +320,84 @@ def test_a_denied_case_tells_what_would_have_changed_it_as_history(
     assert "Approval by us.secdef (personally; may not be delegated) would permit it." in page
     # Open cases still say what would change them.
     assert 'id="what-would-change-it"' in secdef.client.get("/cases/2").text
+
+
+# waiving a legislative waiting period -------------------------------------------------------
+
+
+def add_president(srv: Runtime) -> Browser:
+    """The holder of us.president, the office the US policy names to waive Congress's
+    waiting period, with a signing key and a password of their own."""
+    public, key = new_key_pair(DEMO_PASSWORD)
+    path = srv.key_path("potus")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(key)
+    srv.people.add_user(
+        user_id="potus", name="US President", party="US", public_key=public, actor=ADMIN,
+        now=srv.now(),
+    )  # fmt: skip
+    srv.accounts.set_access(
+        "potus", roles=(Role.REVIEWER,), clearance=Level.TOP_SECRET, actor=ADMIN, now=srv.now()
+    )
+    srv.accounts.set_password("potus", DEMO_PASSWORD, actor=ADMIN, now=srv.now())
+    srv.people.grant(
+        user_id="potus", authority="us.president", valid_from=dt.date(2025, 1, 20),
+        valid_to=None, actor=ADMIN, now=srv.now(),
+    )  # fmt: skip
+    return as_user(srv, "potus")
+
+
+def test_the_president_waives_the_waiting_period_on_the_page_signed(
+    server: Runtime,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Case 4, the $825 million ERAM sale, inside Congress's 30 days: the page offers the
+    waiver to the President alone. A waiver without its emergency or its passphrase is one
+    line naming the field, and a wrong passphrase or another office one line too, with
+    nothing written; signed, it is on the ledger and the page says so."""
+    period = server.cases.view("4", actor=ADMIN).waiting_period()
+    assert period is not None
+    notified = dt.date.fromisoformat(period["notified_on"])
+    during = dt.datetime.combine(notified + dt.timedelta(days=1), dt.time(12), dt.UTC)
+    monkeypatch.setattr(server, "now", lambda: during)
+    president = add_president(server)
+    page = president.client.get("/cases/4").text
+    assert 'action="/cases/4/waiver"' in page
+    for other in ("us.liaison", "secdef", "us.reviewer"):
+        assert 'id="waiver-form"' not in as_user(server, other).client.get("/cases/4").text
+
+    before = head(server)
+    for fields, field, words in [
+        ({"reason": "  "}, "reason", "a waiver states the emergency that calls for it"),
+        ({"reason": "Emergency", "passphrase": ""}, "passphrase", "enter the passphrase"),
+    ]:
+        answer = president.post("/cases/4/waiver", {"passphrase": DEMO_PASSWORD, **fields})
+        assert answer.status_code == 400
+        assert words in not_recorded(answer.text)
+        assert re.search(rf'id="waiver-{field}"[^>]*aria-invalid="true"', answer.text), field
+    wrong = president.post("/cases/4/waiver", {"reason": "Emergency", "passphrase": "wrong"})
+    assert (wrong.status_code, not_recorded(wrong.text)) == (
+        403,
+        "the key cannot be unlocked: wrong passphrase or damaged key file",
+    )
+    secdef = as_user(server, "secdef").post(
+        "/cases/4/waiver", {"reason": "Emergency", "passphrase": DEMO_PASSWORD}
+    )
+    assert secdef.status_code == 403
+    assert not_recorded(secdef.text).startswith("only us.president may waive")
+    signed = {"reason": "Emergency", "passphrase": DEMO_PASSWORD}
+    hidden = as_user(server, "ua.liaison").post("/cases/4/waiver", signed)
+    assert refused(hidden, 404) == "no case '4'"
+    assert refused(president.post("/cases/4/waiver", signed, csrf=False), 403) == FORGED
+    assert head(server) == before
+
+    done = president.post(
+        "/cases/4/waiver", {"reason": "An emergency exists", "passphrase": DEMO_PASSWORD}
+    )
+    assert (done.status_code, done.headers["location"]) == (303, "/cases/4")
+    [waived] = [body for kind, body in events_of(server, 4) if kind == "waiting_period_waived"]
+    assert "An emergency exists" in waived
+    page = president.client.get("/cases/4").text
+    assert "Your waiver was signed and recorded" in page
+    assert "it was <strong>waived</strong> by potus" in page
+    assert 'id="waiver-form"' not in page

@@ -110,6 +110,28 @@ def test_a_waiver_goes_through_the_facade(small: World) -> None:
     assert [c.office for c in view.clocks] == ["us.secdef"]
 
 
+def test_a_waiver_is_offered_to_the_office_the_policy_names_while_the_period_holds(
+    small: World,
+) -> None:
+    """The President may waive the sale's waiting period, as the page offers him; not the
+    Secretary, who reviews it, nor the liaison, nor anyone once it is waived or has ended."""
+    case, _ = small.cases.submit(IN_REVIEW_SALE, actor="us.liaison", now=NOTIFIED)
+    during = dt.datetime(2025, 9, 2, 12, 0, tzinfo=dt.UTC)
+    offered = {
+        actor: small.cases.moves(case.id, actor=actor, now=during).waive
+        for actor in ("potus", "hegseth", "us.liaison")
+    }
+    assert offered == {"potus": True, "hegseth": False, "us.liaison": False}
+    assert (
+        small.cases.moves(case.id, actor="potus", now=dt.datetime(2025, 12, 1, tzinfo=dt.UTC)).waive
+        is False
+    )
+    small.cases.waive(
+        case.id, actor="potus", reason="An emergency exists", signer=keys()["usdp"][1], now=during
+    )
+    assert small.cases.moves(case.id, actor="potus", now=during).waive is False
+
+
 def test_the_readers_of_cases_go_through_the_facade(small: World) -> None:
     """Who sees the clerk's ATACMS use, whom it waits for, what the Secretary may do, and
     how lists, counts and escalations find it once overdue."""

@@ -820,6 +820,17 @@ TABLE: dict[tuple[str, str], Row] = {
             ),
         )
     ),
+    ("POST", "/cases/{ref}/waiver"): Row(
+        (
+            CaseCall(
+                "POST",
+                "/cases/{ref}/waiver",
+                data={"reason": "x", "passphrase": DEMO_PASSWORD},
+                only_hidden=True,
+                anonymous=PAGE,
+            ),
+        )
+    ),
     ("GET", "/requests/new"): Row((Call("GET", "/requests/new", page(needed=Role.REQUESTER)),)),
     ("POST", "/requests/preview"): Row(
         (

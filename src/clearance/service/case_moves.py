@@ -43,6 +43,7 @@ from clearance.service.access import (
 )
 from clearance.service.case_view import find_case, waiver
 from clearance.service.people import can_act_for
+from clearance.service.waiting_periods import check_waive
 from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord, ConditionRecord
 from clearance.store.repository import Store
@@ -286,6 +287,9 @@ class Moves:
     """Whether they may ask the requester a question (the case waits, its clocks stopped)."""
     reply: bool = False
     """Whether they may answer the question the case waits on."""
+    waive: bool = False
+    """Whether they may waive the case's legislative waiting period (its office's holder,
+    personally, while the period still holds the execution back)."""
 
 
 def _answerable(tx: Transaction, acting: Principal, case: CaseRecord, day: dt.date) -> list[Gate]:
@@ -345,6 +349,7 @@ class CaseMoves:
                 execute_up_to=readable(case).quantity - drawn if execute else None,
                 ask=_passes(lambda: check_ask(tx, acting, case, day)),
                 reply=_passes(lambda: check_reply(acting, case)),
+                waive=_passes(lambda: check_waive(tx, acting, case, day)),
             )
 
     def rehearse(

@@ -1,6 +1,6 @@
 """Changing a case from its page: withdraw it, record a condition as met, record its
 execution, each through a confirmation page first; ask the requester a question, and
-answer it.
+answer it; waive its legislative waiting period, signed.
 
 Every change is two posts of the same form. The first (without ``confirm``) asks the
 service to rehearse the change (``Runtime.cases.rehearse``: the change's own checks,
@@ -244,3 +244,30 @@ def execute(
     """Record how many of the approved quantity were used or delivered, once confirmed."""
     change = Change(Action.CASE_EXECUTE, {"quantity": quantity.strip()}, confirm == CONFIRMED)
     return _change(request, srv, viewer, ref, change)
+
+
+@router.post("/cases/{ref}/waiver")
+def waive(
+    ref: str,
+    request: Request,
+    viewer: Viewer,
+    srv: Srv,
+    reason: Text = "",
+    passphrase: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Waive the case's legislative waiting period, as the office its policy names,
+    personally, stating the emergency; signed with the waiver's own key, as an answer is.
+    Signed at once, like an answer: the signature is the confirmation."""
+    try:
+        if not passphrase:
+            raise InputError("passphrase", "enter the passphrase of your signing key")
+        view = srv.cases.waive(
+            ref,
+            actor=viewer.id,
+            reason=reason.strip(),
+            signer=srv.signer(viewer.id, passphrase),
+            now=srv.now(),
+        )
+    except ClearanceError as exc:
+        return _refused(request, srv, viewer, ref, exc, {"form": "waiver", "reason": reason})
+    return flash.redirect_with(f"/cases/{view.case.number}", "waived", request)

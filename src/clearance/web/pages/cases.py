@@ -57,6 +57,8 @@ DONE = {
     "asked": "Your question was sent to the requester; the case's clock is stopped until"
     " they answer.",
     "replied": "Your answer was recorded; the case is back in review.",
+    "waived": "Your waiver was signed and recorded; the waiting period no longer holds the"
+    " transfer back.",
 }
 """What each change made from a case's pages says on the case afterwards, by name."""
 SEARCH_COUNT_LIMIT = 1_000
