@@ -4,10 +4,10 @@ An activated proposal is rebuilt from its stored files and its revision checked
 against the one it was activated with, so a stored bundle changed after
 activation is refused rather than used.
 
-Kept apart from the proposal lifecycle (``service.proposals``), which reads
-replay for a proposal's impact, so that what only judges by the policy in
-force (replay, screening from the command line) reads it without the
-lifecycle.
+Kept apart from the proposal lifecycle (``service.proposals``), which imports
+replay to show a proposal's impact, so that replay and screening from the
+command line, which only judge by the policy in force, read it without
+importing the lifecycle.
 """
 
 from __future__ import annotations

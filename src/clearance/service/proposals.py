@@ -47,10 +47,7 @@ from clearance.policy.pack import ScenarioPack, bundle_from_texts
 from clearance.service.access import Action, may, principal, today
 from clearance.service.bundles_taken_effect import record_taken_effect
 from clearance.service.people import can_act_for
-from clearance.service.policy_in_force import (
-    policy_in_force,
-    stored_bundle,
-)
+from clearance.service.policy_in_force import policy_in_force, stored_bundle
 from clearance.service.proposal_impact import Impact, impact_of
 from clearance.store.proposals import ProposalRecord
 from clearance.store.protocol import Transaction

@@ -255,9 +255,9 @@ def waive(
     reason: Text = "",
     passphrase: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    """Waive the case's legislative waiting period, as the office its policy names,
-    personally, stating the emergency; signed with the waiver's own key, as an answer is.
-    Signed at once, like an answer: the signature is the confirmation."""
+    """Waive the case's legislative waiting period, as the holder of the office its policy
+    names, personally, stating the emergency: signed at once with their own key, as an
+    answer is, the signature being the confirmation."""
     try:
         if not passphrase:
             raise InputError("passphrase", "enter the passphrase of your signing key")
