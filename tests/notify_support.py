@@ -10,7 +10,6 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -21,14 +20,9 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from .parallel_support import free_port
+
 __all__ = ["Mailbox", "Receiver", "free_port", "wait_for"]
-
-
-def free_port() -> int:
-    """A port nothing listens on at the moment, on loopback."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for(done: Callable[[], bool], *, seconds: float = 20.0, what: str = "it") -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 
+from tests.parallel_support import free_port
 from tests.test_proposals import candidate
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,17 +39,11 @@ ARTIFACTS = Path(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def _served(data: Path) -> Iterator[str]:
     """A ``clearance serve --demo`` over the data folder ``data``, and its address."""
     data.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CLEARANCE_DATA_DIR": str(data)}
     for name in ("CLEARANCE_DATABASE_URL", "CLEARANCE_TEST_ARTIFACTS"):  # not server settings
         env.pop(name, None)

@@ -19,6 +19,7 @@ import pytest
 
 from tests.cli_support import Cli
 
+from .parallel_support import free_port
 from .test_cli import cli_env, scenario_requests
 
 CLI = Path(sys.executable).parent / "clearance"
@@ -76,9 +77,7 @@ def test_a_command_before_init_refuses_and_creates_nothing(tmp_path: Path, args:
     data = tmp_path / "data"
     env = {**cli_env(200), "CLEARANCE_DATA_DIR": str(data)}
     env.pop("CLEARANCE_DATABASE_URL", None)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        free = str(probe.getsockname()[1])
+    free = str(free_port())
     done = _run(*[arg.format(free=free) for arg in args], env=env)
     assert done.returncode == 2
     assert done.stderr == "error: the database is not initialised; run 'clearance init'\n"

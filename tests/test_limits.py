@@ -26,6 +26,7 @@ import httpx
 import pytest
 
 from .api_support import ATACMS_JUNE, Api, open_api
+from .parallel_support import free_port
 from .test_api import (  # noqa: F401 (the seeded demo world's fixtures)
     assert_error,
     postgresql_template,
@@ -146,13 +147,6 @@ class Served:
         return int(line.split()[1])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """``clearance serve`` over a SQLite database with one reviewer and an API token."""
@@ -173,7 +167,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     run("init")
     run("users", "add", "reviewer", "--name", "R", "--party", "US", "--role", "reviewer")
     token = json.loads(run("users", "token", "reviewer", "--name", "tests", "--json"))["token"]
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [str(cli), "serve", "--port", str(port)],
         env=env,

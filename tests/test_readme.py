@@ -41,6 +41,8 @@ from pathlib import Path
 
 import pytest
 
+from .parallel_support import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 TOUR = ("## A short tour", "## The seed scenario")
@@ -168,7 +170,7 @@ class Shell:
         }
         if "PYTHONPATH" in os.environ:
             self.env["PYTHONPATH"] = os.environ["PYTHONPATH"]
-        self.port = _free_port()
+        self.port = free_port()
         self.servers: list[subprocess.Popen[bytes]] = []
 
     def __enter__(self) -> Shell:
@@ -219,12 +221,6 @@ class Shell:
 
     def _as_shown(self, printed: str) -> str:
         return printed.replace(f"127.0.0.1:{self.port}", f"127.0.0.1:{README_PORT}")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.mark.slow
