@@ -1,6 +1,7 @@
 """The new-request form: its choices, and its fields turned into a request as docs/formats.md
 describes it (the service validates it; errors name the request's field, which this module
-maps back to the form's input)."""
+maps back to the form's input). And the passphrase field of every form that signs (an
+answer, a waiver, an activation)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ from typing import Any
 from clearance.core.access import Level
 from clearance.core.catalog import Catalog
 from clearance.core.regions import region_country, region_name, regions_of
+from clearance.core.signing import Signer
+from clearance.errors import InputError
+from clearance.service.runtime import Runtime
 
 __all__ = [
     "FIELD_IDS",
     "RequestForm",
     "blank_form",
     "form_choices",
+    "form_signer",
     "missing",
     "read_request_form",
 ]
@@ -142,3 +147,11 @@ def blank_form(catalog: Catalog, party: str, today: dt.date, key: str) -> Reques
     """A new form: the user's own party, the first system, today, a fresh idempotency key."""
     system = catalog.systems[0].id if catalog.systems else ""
     return RequestForm(requester=party, system=system, date=today.isoformat(), idempotency_key=key)
+
+
+def form_signer(srv: Runtime, user: str, passphrase: str) -> Signer:
+    """``user``'s signing key, to be unlocked with the passphrase a form sent; an empty one is
+    refused at once, naming the field, before the use case is asked."""
+    if not passphrase:
+        raise InputError("passphrase", "enter the passphrase of your signing key")
+    return srv.signer(user, passphrase)

@@ -28,6 +28,7 @@ from clearance.service.runtime import Runtime
 
 from .. import flash
 from ..auth import Srv, Viewer
+from ..forms import form_signer
 from ..rendering import PageRoute, render
 from .cases import render_case
 
@@ -259,13 +260,11 @@ def waive(
     names, personally, stating the emergency: signed at once with their own key, as an
     answer is, the signature being the confirmation."""
     try:
-        if not passphrase:
-            raise InputError("passphrase", "enter the passphrase of your signing key")
         view = srv.cases.waive(
             ref,
             actor=viewer.id,
             reason=reason.strip(),
-            signer=srv.signer(viewer.id, passphrase),
+            signer=form_signer(srv, viewer.id, passphrase),
             now=srv.now(),
         )
     except ClearanceError as exc:

@@ -39,7 +39,15 @@ from clearance.service.signed_answers import check_signatures
 from .. import flash
 from ..auth import Srv, Viewer
 from ..dashboard import waiting_on
-from ..forms import FIELD_IDS, RequestForm, blank_form, form_choices, missing, read_request_form
+from ..forms import (
+    FIELD_IDS,
+    RequestForm,
+    blank_form,
+    form_choices,
+    form_signer,
+    missing,
+    read_request_form,
+)
 from ..rendering import PAGE_SIZE, PageRoute, highest, render
 
 __all__ = ["DONE", "render_case", "router"]
@@ -253,14 +261,12 @@ def answer(
     try:
         if verdict not in ("approve", "deny"):
             raise InputError("verdict", "choose Approve or Deny")
-        if not passphrase:
-            raise InputError("passphrase", "enter the passphrase of your signing key")
         answered = srv.cases.answer(
             ref,
             actor=viewer.id,
             approve=verdict == "approve",
             reason=reason.strip(),
-            signer=srv.signer(viewer.id, passphrase),
+            signer=form_signer(srv, viewer.id, passphrase),
             now=srv.now(),
             authority=authority or None,
         )

@@ -34,6 +34,7 @@ from clearance.service.runtime import Runtime
 from ..auth import Srv, Viewer
 from ..charts import changes_chart
 from ..diffs import laid_out
+from ..forms import form_signer
 from ..rendering import PageRoute, render
 
 __all__ = ["router"]
@@ -192,10 +193,8 @@ def activate(
 ) -> Response:
     """Activate, then show the proposal as activated with the open cases re-screened."""
     try:
-        if not passphrase:
-            raise InputError("passphrase", "enter the passphrase of your signing key")
         activated = srv.activate_proposal(
-            number, actor=viewer.id, signer=srv.signer(viewer.id, passphrase)
+            number, actor=viewer.id, signer=form_signer(srv, viewer.id, passphrase)
         )
     except NotFoundError:
         raise
