@@ -353,8 +353,9 @@ def test_the_president_waives_the_waiting_period_on_the_page_signed(
 ) -> None:
     """Case 4, the $825 million ERAM sale, inside Congress's 30 days: the page offers the
     waiver to the President alone. A waiver without its emergency or its passphrase is one
-    line naming the field, and a wrong passphrase or another office one line too, with
-    nothing written; signed, it is on the ledger and the page says so."""
+    line naming the field, and a wrong passphrase, another office, a hidden case, a forged
+    form or a field longer than the form takes one line too, with nothing written; signed,
+    it is on the ledger and the page says so."""
     period = server.cases.view("4", actor=ADMIN).waiting_period()
     assert period is not None
     notified = dt.date.fromisoformat(period["notified_on"])
@@ -389,6 +390,9 @@ def test_the_president_waives_the_waiting_period_on_the_page_signed(
     hidden = as_user(server, "ua.liaison").post("/cases/4/waiver", signed)
     assert refused(hidden, 404) == "no case '4'"
     assert refused(president.post("/cases/4/waiver", signed, csrf=False), 403) == FORGED
+    for field, size in [("reason", 4001), ("passphrase", 1001)]:
+        huge = president.post("/cases/4/waiver", {**signed, field: "x" * size})
+        assert refused(huge, 422) == f"{field}: String should have at most {size - 1} characters"
     assert head(server) == before
 
     done = president.post(

@@ -343,3 +343,29 @@ def test_a_spawned_replay_worker_judges_by_the_policy_activated_in_the_database(
         assert in_force.revision == impact_revision(world.store)
     finally:
         store.database.dispose()
+
+
+def test_replay_refuses_an_activated_proposal_whose_stored_files_were_changed(
+    cli: Cli,
+) -> None:
+    """The policy in force is the record's: a bundle changed in the database after its
+    activation stops replay with one line, not a replay by a policy nobody signed."""
+    cli("users", "add", "us.liaison", "--name", "Liaison", "--party", "US")
+    cli("policy", "propose", _folder(cli.tmp, candidate("2099-01-01")), "--as", "us.liaison")
+    cli("policy", "activate", "1", "--as", "secdef")
+    engine = sa.create_engine(cli.database_url)
+    with engine.begin() as connection:
+        files = json.loads(
+            connection.execute(sa.text("SELECT files FROM bundle_proposals")).scalar_one()
+        )
+        files["policies.cedar"] = files["policies.cedar"].replace("RU", "BY")
+        connection.execute(
+            sa.text("UPDATE bundle_proposals SET files = :f"), {"f": json.dumps(files)}
+        )
+    engine.dispose()
+    in_force = default_pack_path() / "bundles/GB/2024-11-17"
+    refused = cli("replay", "--bundle", str(in_force), ok=False)
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    [line] = refused.stderr.splitlines()
+    assert "proposal 1's stored files do not match the revision it was activated with" in line
