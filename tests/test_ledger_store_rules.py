@@ -19,7 +19,9 @@ from clearance.core.chain import GENESIS, EventType, Scheme
 from clearance.errors import LedgerBroken, StoreError
 from clearance.service.anchoring import WITNESS_FILE, SystemKey
 from clearance.store import ledger as store_ledger
+from clearance.store.dialect import count_more
 from clearance.store.ledger import CheckpointTables, LedgerTables, StoredCheckpoint
+from clearance.store.pending import Pending
 from clearance.store.records import LedgerRecord
 from clearance.store.repository import Store
 
@@ -93,6 +95,7 @@ def test_the_head_queues_behind_writers_once_and_is_then_moved_on_by_the_writer(
     with Session(store.database.engine) as session:
         ledger = LedgerTables(
             session,
+            pending=Pending(session, conflicts={}, count_more=count_more(is_sqlite=True)),
             serialise=lambda: calls.append("serialise"),
             checkpoints=CheckpointTables(session),
             sealer=None,

@@ -7,13 +7,18 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from clearance.core.chain import EventType, event_body
 from clearance.core.digest import canonical_json, canonical_json_with
 from clearance.errors import RequestError
 from clearance.service import audit
+from clearance.store.dialect import count_more
+from clearance.store.models import Base, DecisionCount, User
+from clearance.store.pending import Pending
 from clearance.store.records import LedgerRecord
+from clearance.store.repository import Store
 
 from .worlds import G2, G5, T0, World
 
@@ -139,3 +144,57 @@ def test_a_denied_submission_looks_up_no_commitment_it_cannot_hold(world: World)
     assert not isinstance(answer, BaseException)
     assert answer[0].case.state.value == "denied"
     assert read == []
+
+
+_HELD_USER = {
+    "id": "held.user",
+    "name": "Held back",
+    "party": "UA",
+    "public_key": "not a key",
+    "created_at": T0,
+    "roles": "",
+    "clearance": 0,
+    "password_hash": None,
+}
+_BY_ID = select(User.id).where(User.id == "held.user")
+
+
+def test_a_direct_read_sends_the_rows_held_for_the_tables_it_reads_and_no_others(
+    store: Store,
+) -> None:
+    with store.transaction() as tx:
+        tx.pending.add(Base.metadata.tables["users"], [dict(_HELD_USER)])
+        # A read of other tables leaves the row held back: it is not in the database yet.
+        assert tx.pending.read(_BY_ID, {}, frozenset({"stock_totals", "cases"})).first() is None
+        assert tx.pending.read(_BY_ID, {}, frozenset({"users"})).scalar() == "held.user"
+
+
+def test_a_direct_read_of_the_decision_counts_sends_the_counts_held(store: Store) -> None:
+    of_month = select(DecisionCount.kind, DecisionCount.count).where(
+        DecisionCount.month == "1999-01"
+    )
+    with store.transaction() as tx:
+        tx.pending.count("1999-01", "approved", 0)
+        tx.pending.count("1999-01", "approved", 0)
+        assert tx.pending.read(of_month, {}, frozenset({"users"})).all() == []
+        assert tx.pending.read(of_month, {}, frozenset({"decision_counts"})).all() == [
+            ("approved", 2)
+        ]
+    with store.transaction() as tx:  # one upsert adds to the rows there and makes the rest
+        for _ in range(3):
+            tx.pending.count("1999-01", "approved", 0)
+        tx.pending.count("1999-01", "denied", 0)
+        found = tx.pending.read(
+            of_month.order_by(DecisionCount.kind), {}, frozenset({"decision_counts"})
+        )
+        assert found.all() == [("approved", 5), ("denied", 1)]
+
+
+def test_a_direct_read_sees_what_the_session_was_given_and_had_not_yet_written(
+    store: Store,
+) -> None:
+    is_sqlite = store.database.is_sqlite
+    with Session(store.database.engine) as session:  # closed unwritten: rolled back
+        pending = Pending(session, conflicts={}, count_more=count_more(is_sqlite=is_sqlite))
+        session.add(User(**_HELD_USER))
+        assert pending.read(_BY_ID, {}, frozenset({"users"})).scalar() == "held.user"

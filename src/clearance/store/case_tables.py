@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable, Collection
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from clearance.core.decision import RecordedDecision
@@ -51,6 +51,13 @@ _CASES = Base.metadata.tables["cases"]
 _TERMS = Base.metadata.tables["case_terms"]
 _CONDITIONS = Base.metadata.tables["conditions"]
 """The tables a new case is written to by plain inserts, held back (``store.pending``)."""
+
+# What each submission's batch reads of the cases, built once.
+_LAST_NUMBER = select(func.max(Case.number))
+_KEYS_USED = select(Case.idempotency_key).where(
+    Case.idempotency_key.in_(bindparam("keys", expanding=True))
+)
+_READS_CASES = frozenset({"cases"})
 
 CONFLICTS = {
     "cases": "a case with this idempotency key or number already exists",
@@ -113,7 +120,7 @@ class CaseTables(CaseLists):
         counted on from there, so a batch of submissions reads it once."""
         if self._last_number is None:
             self._serialise()
-            self._last_number = self._session.scalar(select(func.max(Case.number))) or 0
+            self._last_number = self._pending.read(_LAST_NUMBER, {}, _READS_CASES).scalar() or 0
         self._last_number += 1
         return self._last_number
 
@@ -164,9 +171,7 @@ class CaseTables(CaseLists):
         """Which of ``keys`` an earlier case was submitted with: one query for a batch."""
         if not keys:
             return frozenset()
-        found = self._session.scalars(
-            select(Case.idempotency_key).where(Case.idempotency_key.in_(list(keys)))
-        )
+        found = self._pending.read(_KEYS_USED, {"keys": list(keys)}, _READS_CASES).scalars()
         return frozenset(str(k) for k in found)
 
     def _index(self, case_id: str, terms: frozenset[str]) -> None:

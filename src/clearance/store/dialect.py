@@ -118,16 +118,16 @@ def skip_locked(query: Select[Any], *, is_sqlite: bool) -> Select[Any]:
 # SQL spelled differently -------------------------------------------------------------------
 
 
-def count_more(month: str, kind: str, level: int, more: int, *, is_sqlite: bool) -> Any:
-    """``more`` more in ``decision_counts``' row of (month, kind, level), the row made at
-    ``more`` if it is not there yet: one statement (both databases spell the upsert alike,
-    but through their own dialect's ``insert``)."""
-    made = (sqlite_insert if is_sqlite else postgresql_insert)(DecisionCount).values(
-        month=month, kind=kind, level=level, count=more
-    )
+@functools.cache
+def count_more(*, is_sqlite: bool) -> Any:
+    """The upsert adding ``:count`` more to ``decision_counts``' row of (``:month``, ``:kind``,
+    ``:level``), made at ``:count`` if it is not there yet: built once per database and run
+    with every row's values in one call (both databases spell the upsert alike, but through
+    their own dialect's ``insert``)."""
+    made = (sqlite_insert if is_sqlite else postgresql_insert)(DecisionCount)
     return made.on_conflict_do_update(
         index_elements=["month", "kind", "level"],
-        set_={"count": DecisionCount.count + more},
+        set_={"count": DecisionCount.count + made.excluded.count},
     )
 
 

@@ -29,6 +29,7 @@ from clearance.core.chain import GENESIS, ChainVerifier, EventType, Scheme
 from clearance.errors import LedgerBroken, StoreError
 from clearance.store.dialect import as_text
 from clearance.store.models import Case, LedgerCheckpoint, LedgerEvent
+from clearance.store.pending import Pending
 from clearance.store.records import LedgerRecord
 
 __all__ = [
@@ -39,6 +40,15 @@ __all__ = [
     "StoredCheckpoint",
     "WitnessFile",
 ]
+
+# The head, read once by each transaction that appends (``LedgerTables.head``), built once.
+_HEAD = (
+    select(LedgerEvent.seq, LedgerEvent.hash)
+    .where(LedgerEvent.seq.is_not(None))
+    .order_by(LedgerEvent.seq.desc())
+    .limit(1)
+)
+_READS_LEDGER = frozenset({"ledger"})
 
 
 class Sealer(Protocol):
@@ -155,12 +165,14 @@ class LedgerTables:
         self,
         session: Session,
         *,
+        pending: Pending,
         serialise: Callable[[], None],
         checkpoints: CheckpointTables,
         sealer: Sealer | None,
         witness: WitnessFile | None,
     ) -> None:
         self._session = session
+        self._pending = pending
         self._serialise = serialise
         self._checkpoints = checkpoints
         self._sealer = sealer
@@ -174,12 +186,7 @@ class LedgerTables:
         ``Transaction.append``, the one writer of events, moves it on (``moved_to``)."""
         if self._head is None:
             self._serialise()
-            row = self._session.execute(
-                select(LedgerEvent.seq, LedgerEvent.hash)
-                .where(LedgerEvent.seq.is_not(None))
-                .order_by(LedgerEvent.seq.desc())
-                .limit(1)  # pragma: no mutate
-            ).first()
+            row = self._pending.read(_HEAD, {}, _READS_LEDGER).first()
             self._head = (0, GENESIS) if row is None else (int(row[0]), str(as_text(row[1])))
         return self._head
 

@@ -4,7 +4,7 @@ A batch of submissions makes, per case, a case row, its search words, its
 conditions, two or three ledger events and one more decision in its month's
 count. Sent as made, that is a statement each, and each statement costs the
 driver and SQLAlchemy more than the row. So these rows are kept here and sent
-as one multi-row INSERT per table (one upsert per month's count), a table
+as one multi-row INSERT per table (and one upsert of the counts), a table
 after those its rows name (a case before its conditions).
 
 Nothing may read around them: they are sent before any statement that writes
@@ -21,13 +21,14 @@ sent, as a ``ConflictError`` saying what its table's rows conflict over.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import MetaData, Table, event, insert
+from sqlalchemy import Insert, MetaData, Select, Table, event, insert
+from sqlalchemy.engine import Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import find_tables
 
@@ -37,6 +38,9 @@ __all__ = ["Pending"]
 
 READS = "clearance_reads"
 """The execution option naming, as a frozenset, every table a read reads (subqueries too)."""
+
+Row = TypeVarTuple("Row")
+"""The columns of the row a read returns, as its statement says."""
 
 Count = tuple[str, str, int]
 """A row of ``decision_counts``: (month, kind, level)."""
@@ -50,7 +54,7 @@ class Pending:
         session: Session,
         *,
         conflicts: dict[str, str],
-        count_more: Callable[[str, str, int, int], Any],
+        count_more: Executable,
     ) -> None:
         self._session = session
         self._conflicts = conflicts
@@ -74,22 +78,42 @@ class Pending:
         self._counts[(month, kind, level)] += 1
 
     def send(self) -> None:
-        """Every row held, one INSERT per table, one upsert per count."""
+        """Every row held: one INSERT per table, and one upsert of every count."""
         if self._sending or not (self._rows or self._counts):
             return
         self._sending = True
         try:
             rows, self._rows = self._rows, {}
             counts, self._counts = self._counts, Counter()
+            # Straight to the connection: plain rows of plain tables need none of the ORM.
+            connection = self._session.connection()
             for table, made in sorted(rows.values(), key=lambda r: _rank(r[0].metadata)[r[0].name]):
                 try:
-                    self._session.execute(insert(table), made)
+                    connection.execute(_insert(table), made)
                 except IntegrityError:
                     raise ConflictError(self._conflicts[table.name]) from None
-            for (month, kind, level), more in sorted(counts.items()):
-                self._session.execute(self._count_more(month, kind, level, more))
+            if counts:
+                connection.execute(
+                    self._count_more,
+                    [
+                        {"month": month, "kind": kind, "level": level, "count": more}
+                        for (month, kind, level), more in sorted(counts.items())
+                    ],
+                )
         finally:
             self._sending = False
+
+    def read(
+        self, statement: Select[*Row], params: dict[str, Any], reads: frozenset[str]
+    ) -> Result[*Row]:
+        """``statement``, a read of the tables ``reads``, straight through the connection, as
+        the session would run it: the session's own changes flushed and the rows held for
+        those tables sent first. For the reads each submission makes, whose cost is mostly
+        the ORM's handling of a statement that needs none of it."""
+        self._session.flush()
+        if not self._held().isdisjoint(reads):
+            self.send()
+        return self._session.connection().execute(statement, params)
 
     def _before_statement(self, state: ORMExecuteState) -> None:
         if self._sending or not (self._rows or self._counts):
@@ -98,8 +122,12 @@ class Pending:
             return  # a read of other tables (stock, users): nothing held can change it
         self.send()
 
+    def _held(self) -> set[str]:
+        """The tables whose rows are held back (``decision_counts`` for the counts)."""
+        return set(self._rows) | ({"decision_counts"} if self._counts else set())
+
     def _reads_pending(self, state: ORMExecuteState) -> bool:
-        held = set(self._rows) | ({"decision_counts"} if self._counts else set())
+        held = self._held()
         named = state.execution_options.get(READS)
         if named is not None:
             return not held.isdisjoint(named)
@@ -111,6 +139,12 @@ class Pending:
 
     def _before_flush(self, *_: object) -> None:
         self.send()
+
+
+@cache
+def _insert(table: Table) -> Insert:
+    """The INSERT of ``table``'s rows, built once."""
+    return insert(table)
 
 
 @cache

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from clearance.store.dialect import driver_time
@@ -23,6 +23,7 @@ from clearance.store.models import (
     User,
     flush,
 )
+from clearance.store.pending import Pending
 from clearance.store.records import (
     ApiTokenRecord,
     DelegationRecord,
@@ -49,6 +50,18 @@ USER_BY_SESSION = (
     f"SELECT {_USER_COLUMNS}, sessions.csrf_token, sessions.created_at, sessions.expires_at"
     " FROM users JOIN sessions ON sessions.user_id = users.id WHERE sessions.token_hash = ?"
 )
+# One user by id, built once: every submission reads its submitter (``PeopleTables.user``).
+_USER = select(
+    User.id,
+    User.name,
+    User.party,
+    User.public_key,
+    User.created_at,
+    User.roles,
+    User.clearance,
+    User.password_hash,
+).where(User.id == bindparam("id"))
+_USERS = frozenset({"users"})
 
 
 def user_row(row: Any) -> UserRecord:
@@ -89,8 +102,9 @@ def _token(row: ApiToken) -> ApiTokenRecord:
 class PeopleTables:
     """Users, sign-in and offices inside one transaction."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, pending: Pending) -> None:
         self._session = session
+        self._pending = pending
 
     def add_user(self, user: UserRecord) -> None:
         self._session.add(
@@ -108,8 +122,8 @@ class PeopleTables:
         flush(self._session, f"user '{user.id}' already exists")
 
     def user(self, user_id: str) -> UserRecord | None:
-        row = self._session.get(User, user_id, populate_existing=True)
-        return None if row is None else _user(row)
+        row = self._pending.read(_USER, {"id": user_id}, _USERS).first()
+        return None if row is None else user_row(row)
 
     def users(self) -> list[UserRecord]:
         return [_user(r) for r in self._session.scalars(select(User).order_by(User.id))]

@@ -95,21 +95,20 @@ class SqlTransaction:
         self.pending = Pending(
             session,
             conflicts={**CONFLICTS, "ledger": "the ledger moved on meanwhile; retry"},
-            count_more=lambda month, kind, level, more: count_more(
-                month, kind, level, more, is_sqlite=is_sqlite
-            ),
+            count_more=count_more(is_sqlite=is_sqlite),
         )
         self.pending.watch()
-        self.people = PeopleTables(session)
+        self.people = PeopleTables(session, self.pending)
         self.cases = CaseTables(
             session, is_sqlite=is_sqlite, serialise=self.serialise, pending=self.pending
         )
-        self.stock = StockTables(session)
+        self.stock = StockTables(session, self.pending)
         self.proposals = ProposalTables(session)
         self.checkpoints = CheckpointTables(session)
         self.notifications = NotificationTables(session, is_sqlite=is_sqlite)
         self.ledger = LedgerTables(
             session,
+            pending=self.pending,
             serialise=self.serialise,
             checkpoints=self.checkpoints,
             sealer=sealer,

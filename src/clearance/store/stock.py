@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from clearance.core.stockpile import Movement, MovementKind
 from clearance.store.models import Case, StockMovement, StockTotal
-from clearance.store.pending import READS
+from clearance.store.pending import READS, Pending
 from clearance.store.records import aware
 
 __all__ = ["MovementRow", "StockTables"]
@@ -74,9 +74,9 @@ cost more than running it."""
 _BOARD = "SELECT holder, system, on_hand, committed FROM stock_totals"
 """Every position's running total, read through the driver's cursor (``StockTables.totals``)."""
 
-_MOVEMENTS = {READS: frozenset({"stock_movements"})}
-_TOTALS = {READS: frozenset({"stock_totals"})}
-_BOTH = {READS: frozenset({"stock_movements", "stock_totals"})}
+_MOVEMENTS = frozenset({"stock_movements"})
+_TOTALS = frozenset({"stock_totals"})
+_BOTH = _MOVEMENTS | _TOTALS
 """What the reads of a submission read, so that the rows it holds back stay held
 (``store.pending``)."""
 
@@ -89,8 +89,9 @@ def _movement(row: StockMovement) -> Movement:
 class StockTables:
     """Stock queries inside one transaction."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, pending: Pending) -> None:
         self._session = session
+        self._pending = pending
 
     def add(self, movements: list[Movement], *, at: dt.datetime, actor: str) -> None:
         """Record movements and fold them into their positions' totals."""
@@ -155,25 +156,15 @@ class StockTables:
         """
         position = {"holder": holder, "system": system}
         if on is None:
-            now = self._session.execute(
-                _TOTAL_NOW,
-                position,
-                execution_options=_TOTALS,  # pragma: no mutate
-            ).first()
+            now = self._pending.read(_TOTAL_NOW, position, _TOTALS).first()
             return None if now is None else (int(now[0]), int(now[1]))
-        latest = self._session.execute(
-            _TOTAL_LATEST,
-            position,
-            execution_options=_BOTH,  # pragma: no mutate
-        ).first()
+        latest = self._pending.read(_TOTAL_LATEST, position, _BOTH).first()
         if latest is None or latest[2] is None:
             return None
         if latest[2] <= on:  # pragma: no mutate
             return (int(latest[0]), int(latest[1]))
-        count, hand, committed = self._session.execute(
-            _TOTAL_ON,
-            {**position, "on": on},
-            execution_options=_MOVEMENTS,  # pragma: no mutate
+        count, hand, committed = self._pending.read(
+            _TOTAL_ON, {**position, "on": on}, _MOVEMENTS
         ).one()
         return (int(hand), int(committed)) if count else None
 
@@ -182,7 +173,7 @@ class StockTables:
         value = self._session.scalar(
             _BY_CASE,
             {"case_id": case_id},
-            execution_options=_MOVEMENTS,  # pragma: no mutate
+            execution_options={READS: _MOVEMENTS},  # pragma: no mutate
         )
         return int(value or 0)
 
