@@ -30,6 +30,7 @@ import datetime as dt
 import difflib
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -177,9 +178,17 @@ class Shell:
         return self
 
     def __exit__(self, *_: object) -> None:
+        # The server is bash's child: ending bash alone would leave it serving. Each was
+        # started as the leader of a process group of its own, which is ended whole.
         for server in self.servers:
-            server.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
+            deadline = time.monotonic() + 30
+            with contextlib.suppress(ProcessLookupError):
+                while time.monotonic() < deadline:
+                    os.killpg(server.pid, 0)  # raises once no process of the group is left
+                    time.sleep(0.1)
 
     def _script(self, commands: str) -> str:
         commands = commands.replace(f"127.0.0.1:{README_PORT}", f"127.0.0.1:{self.port}")
@@ -210,6 +219,7 @@ class Shell:
                 env=self.env,
                 stdout=output,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         self.servers.append(server)
         deadline = time.monotonic() + 60
