@@ -165,8 +165,8 @@ def test_a_direct_read_sends_the_rows_held_for_the_tables_it_reads_and_no_others
     with store.transaction() as tx:
         tx.pending.add(Base.metadata.tables["users"], [dict(_HELD_USER)])
         # A read of other tables leaves the row held back: it is not in the database yet.
-        assert tx.pending.read(_BY_ID, {}, frozenset({"stock_totals", "cases"})).first() is None
-        assert tx.pending.read(_BY_ID, {}, frozenset({"users"})).scalar() == "held.user"
+        assert tx.pending.read(_BY_ID, frozenset({"stock_totals", "cases"})).first() is None
+        assert tx.pending.read(_BY_ID, frozenset({"users"})).scalar() == "held.user"
 
 
 def test_a_direct_read_of_the_decision_counts_sends_the_counts_held(store: Store) -> None:
@@ -176,16 +176,14 @@ def test_a_direct_read_of_the_decision_counts_sends_the_counts_held(store: Store
     with store.transaction() as tx:
         tx.pending.count("1999-01", "approved", 0)
         tx.pending.count("1999-01", "approved", 0)
-        assert tx.pending.read(of_month, {}, frozenset({"users"})).all() == []
-        assert tx.pending.read(of_month, {}, frozenset({"decision_counts"})).all() == [
-            ("approved", 2)
-        ]
+        assert tx.pending.read(of_month, frozenset({"users"})).all() == []
+        assert tx.pending.read(of_month, frozenset({"decision_counts"})).all() == [("approved", 2)]
     with store.transaction() as tx:  # one upsert adds to the rows there and makes the rest
         for _ in range(3):
             tx.pending.count("1999-01", "approved", 0)
         tx.pending.count("1999-01", "denied", 0)
         found = tx.pending.read(
-            of_month.order_by(DecisionCount.kind), {}, frozenset({"decision_counts"})
+            of_month.order_by(DecisionCount.kind), frozenset({"decision_counts"})
         )
         assert found.all() == [("approved", 5), ("denied", 1)]
 
@@ -197,4 +195,4 @@ def test_a_direct_read_sees_what_the_session_was_given_and_had_not_yet_written(
     with Session(store.database.engine) as session:  # closed unwritten: rolled back
         pending = Pending(session, conflicts={}, count_more=count_more(is_sqlite=is_sqlite))
         session.add(User(**_HELD_USER))
-        assert pending.read(_BY_ID, {}, frozenset({"users"})).scalar() == "held.user"
+        assert pending.read(_BY_ID, frozenset({"users"})).scalar() == "held.user"

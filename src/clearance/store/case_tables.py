@@ -120,7 +120,7 @@ class CaseTables(CaseLists):
         counted on from there, so a batch of submissions reads it once."""
         if self._last_number is None:
             self._serialise()
-            self._last_number = self._pending.read(_LAST_NUMBER, {}, _READS_CASES).scalar() or 0
+            self._last_number = self._pending.read(_LAST_NUMBER, _READS_CASES).scalar() or 0
         self._last_number += 1
         return self._last_number
 
@@ -171,7 +171,7 @@ class CaseTables(CaseLists):
         """Which of ``keys`` an earlier case was submitted with: one query for a batch."""
         if not keys:
             return frozenset()
-        found = self._pending.read(_KEYS_USED, {"keys": list(keys)}, _READS_CASES).scalars()
+        found = self._pending.read(_KEYS_USED, _READS_CASES, {"keys": list(keys)}).scalars()
         return frozenset(str(k) for k in found)
 
     def _index(self, case_id: str, terms: frozenset[str]) -> None:

@@ -186,7 +186,7 @@ class LedgerTables:
         ``Transaction.append``, the one writer of events, moves it on (``moved_to``)."""
         if self._head is None:
             self._serialise()
-            row = self._pending.read(_HEAD, {}, _READS_LEDGER).first()
+            row = self._pending.read(_HEAD, _READS_LEDGER).first()
             self._head = (0, GENESIS) if row is None else (int(row[0]), str(as_text(row[1])))
         return self._head
 

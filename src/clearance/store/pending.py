@@ -104,9 +104,9 @@ class Pending:
             self._sending = False
 
     def read(
-        self, statement: Select[*Row], params: dict[str, Any], reads: frozenset[str]
+        self, statement: Select[*Row], reads: frozenset[str], params: dict[str, Any] | None = None
     ) -> Result[*Row]:
-        """``statement``, a read of the tables ``reads``, straight through the connection, as
+        """``statement`` (with ``params``), a read of the tables ``reads``, straight through the connection, as
         the session would run it: the session's own changes flushed and the rows held for
         those tables sent first. For the reads each submission makes, whose cost is mostly
         the ORM's handling of a statement that needs none of it."""

@@ -122,7 +122,7 @@ class PeopleTables:
         flush(self._session, f"user '{user.id}' already exists")
 
     def user(self, user_id: str) -> UserRecord | None:
-        row = self._pending.read(_USER, {"id": user_id}, _USERS).first()
+        row = self._pending.read(_USER, _USERS, {"id": user_id}).first()
         return None if row is None else user_row(row)
 
     def users(self) -> list[UserRecord]:

@@ -156,15 +156,15 @@ class StockTables:
         """
         position = {"holder": holder, "system": system}
         if on is None:
-            now = self._pending.read(_TOTAL_NOW, position, _TOTALS).first()
+            now = self._pending.read(_TOTAL_NOW, _TOTALS, position).first()
             return None if now is None else (int(now[0]), int(now[1]))
-        latest = self._pending.read(_TOTAL_LATEST, position, _BOTH).first()
+        latest = self._pending.read(_TOTAL_LATEST, _BOTH, position).first()
         if latest is None or latest[2] is None:
             return None
         if latest[2] <= on:  # pragma: no mutate
             return (int(latest[0]), int(latest[1]))
         count, hand, committed = self._pending.read(
-            _TOTAL_ON, {**position, "on": on}, _MOVEMENTS
+            _TOTAL_ON, _MOVEMENTS, {**position, "on": on}
         ).one()
         return (int(hand), int(committed)) if count else None
 
