@@ -9,6 +9,7 @@ few words every interface writes a request in.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from clearance.core.request import (
     describe_request,
     iso_date,
     parse_request,
+    parse_request_json,
 )
 from clearance.errors import RequestError
 
@@ -289,6 +291,18 @@ def test_a_refusal_reads_as_one_line_naming_the_field() -> None:
     assert (
         str(refused.value) == "request field 'quantity': input should be greater than or equal to 1"
     )
+
+
+def test_a_request_read_from_its_json_text_is_the_request_its_value_reads_as() -> None:
+    """``parse_request_json``: the same request, as text or bytes; None for text it refuses,
+    which the caller reads again the exact way for the refusal's words."""
+    for value in (EMPLOY, TRANSFER):
+        text = json.dumps(value)
+        assert parse_request_json(text) == parse_request(value)
+        assert parse_request_json(text.encode()) == parse_request(value)
+    assert parse_request_json(json.dumps({**EMPLOY, "quantity": 0})) is None
+    assert parse_request_json(json.dumps({**EMPLOY, "more": 1})) is None
+    assert parse_request_json(b'{"action": "employ",') is None
 
 
 # --- the names the catalog must hold ------------------------------------------------------

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from clearance.core.decision import Decision, HolderJudgement, Outcome
-from clearance.core.request import AnyRequest, check_against, parse_request
+from clearance.core.request import AnyRequest, check_against, parse_request, parse_request_json
 from clearance.errors import ClearanceError
 from clearance.policy.engine import Screener
 
@@ -71,7 +71,7 @@ def read_lines(fd: int) -> Iterator[list[bytes]]:
 
 
 def _parse_line(raw: bytes, screener: Screener) -> AnyRequest:
-    request = parse_request(read_json_line(raw))
+    request = parse_request_json(raw) or parse_request(read_json_line(raw))
     check_against(request, screener.catalog)
     return request
 

@@ -56,6 +56,7 @@ __all__ = [
     "describe_request",
     "iso_date",
     "parse_request",
+    "parse_request_json",
 ]
 
 Code = Annotated[str, Field(pattern=PARTY_CODE)]
@@ -243,6 +244,20 @@ def parse_request(data: object) -> EmployRequest | TransferRequest:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
         raise RequestError(*_all_problems(exc.errors())) from None
+
+
+def parse_request_json(text: str | bytes) -> AnyRequest | None:
+    """A request straight from its JSON text, by pydantic's reader in Rust: what
+    ``parse_request`` gives for the decoded text, without making the Python value first;
+    None for a text it refuses, which the caller reads again the exact way for the words of
+    the refusal. The model is strict and forbids other fields, so a text it takes has
+    nothing the exact way refuses (nesting, long numbers, other fields), and it refuses
+    what is not UTF-8 or not Unicode (a lone surrogate) as the exact way does; a property
+    test in tests/test_request_rules.py holds the two to the same answer."""
+    try:
+        return _ADAPTER.validate_json(text)
+    except ValidationError:
+        return None
 
 
 def check_against(request: EmployRequest | TransferRequest, catalog: Catalog) -> None:

@@ -21,16 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from clearance.core.decision import Outcome
-from clearance.core.request import AnyRequest, Request, StoredRequest
+from clearance.core.request import StoredRequest, parse_request_json
 from clearance.core.stockpile import StockpileFacts
 from clearance.store.case_text import read_decision, read_request
 
 __all__ = ["ComparedParts", "read_compared", "read_request_text"]
-
-_REQUEST: TypeAdapter[AnyRequest] = TypeAdapter(Request)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +56,7 @@ _CONVERSION = (ValueError, TypeError, KeyError, AttributeError, RecursionError)
 
 def read_request_text(text: str) -> StoredRequest:
     """The stored request, as ``case_text.read_request`` reads it."""
-    try:
-        return _REQUEST.validate_json(text)
-    except ValidationError:
-        return read_request(text)
+    return parse_request_json(text) or read_request(text)
 
 
 def read_compared(text: str, case_id: str) -> ComparedParts:
