@@ -128,7 +128,7 @@ def in_process(source: Path) -> dict[str, Any]:
     from clearance.cli.json_input import read_json_line
     from clearance.cli.screen_stream import json_text, read_lines
     from clearance.core.holders import consent_holders
-    from clearance.core.request import check_against, parse_request
+    from clearance.core.request import check_against, parse_request, parse_request_json
     from clearance.errors import ClearanceError
     from clearance.policy.engine import Screener
     from clearance.policy.entities import cedar_request
@@ -147,7 +147,8 @@ def in_process(source: Path) -> dict[str, Any]:
             requests = []
             for raw in batch:
                 try:
-                    request = parse_request(read_json_line(raw))
+                    # as the command reads a line (cli.screen_stream._parse_line)
+                    request = parse_request_json(raw) or parse_request(read_json_line(raw))
                     check_against(request, pack.catalog)
                 except ClearanceError:
                     continue
