@@ -242,6 +242,35 @@ def test_a_gate_another_forbid_still_holds_is_prohibited_with_both(catalog: Cata
     )
 
 
+def test_a_gate_its_approval_does_not_lift_is_named_once_and_said_to_stay(
+    catalog: Catalog,
+) -> None:
+    """A gate written without its ``unless`` forbids in both passes: it is a reason once, and
+    the note says it does not lift, not that some other policy still forbids."""
+    unlifted = '@id("gate")\n@gate("us.secdef")\nforbid (principal, action, resource);'
+    judgement = one(catalog, make_bundle(catalog, PERMIT, unlifted), use())
+    assert judgement.outcome is Outcome.PROHIBITED
+    assert judgement.reasons == ("US/gate",)
+    assert judgement.notes == (
+        "approval by us.secdef would not be enough: the gate US/gate does not lift on approval",
+    )
+    both = one(
+        catalog, make_bundle(catalog, PERMIT, unlifted, gate("gate-2", "us.president")), use()
+    )
+    assert both.reasons == ("US/gate", "US/gate-2")
+    assert both.notes == (
+        "approval by us.president, us.secdef would not be enough:"
+        " the gate US/gate does not lift on approval",
+    )
+    second = unlifted.replace('"gate"', '"gate-2"').replace("us.secdef", "us.president")
+    neither = one(catalog, make_bundle(catalog, PERMIT, unlifted, second), use())
+    assert neither.reasons == ("US/gate", "US/gate-2")
+    assert neither.notes == (
+        "approval by us.president, us.secdef would not be enough:"
+        " the gates US/gate, US/gate-2 do not lift on approval",
+    )
+
+
 def test_an_evaluation_error_fails_closed_with_the_error_in_the_note(catalog: Catalog) -> None:
     """A policy Cedar cannot evaluate might be the forbid that mattered: prohibited."""
     bundle = make_bundle(

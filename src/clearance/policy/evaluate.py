@@ -309,11 +309,24 @@ def _judge_afresh(questions: Sequence[Question]) -> list[HolderJudgement]:
                 question, Outcome.REVIEW_REQUIRED, gates, approvals=gates, permits=permits
             )
         else:
-            after = [p for p in _determining(question.bundle, result) if p.effect is Effect.FORBID]
+            forbids = [
+                p for p in _determining(question.bundle, result) if p.effect is Effect.FORBID
+            ]
+            after = [p for p in forbids if p not in gates]
+            unlifted = _ids(question.holder.party, [p for p in forbids if p in gates])
             authorities = ", ".join(sorted({g.gate.authority for g in gates if g.gate}))
-            note = f"approval by {authorities} would not be enough: " + (
-                "another policy still forbids it" if after else "no policy permits this request"
-            )
+            if after:
+                why = "another policy still forbids it"
+            elif unlifted:
+                named = ", ".join(unlifted)
+                why = (
+                    f"the gate {named} does not lift on approval"
+                    if len(unlifted) == 1
+                    else f"the gates {named} do not lift on approval"
+                )
+            else:
+                why = "no policy permits this request"
+            note = f"approval by {authorities} would not be enough: {why}"
             answers[index] = _judgement(
                 question, Outcome.PROHIBITED, [*gates, *after], notes=(note,)
             )
