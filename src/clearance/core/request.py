@@ -253,7 +253,7 @@ def parse_request_json(text: str | bytes) -> AnyRequest | None:
     the refusal. The model is strict and forbids other fields, so a text it takes has
     nothing the exact way refuses (nesting, long numbers, other fields), and it refuses
     what is not UTF-8 or not Unicode (a lone surrogate) as the exact way does; a property
-    test in tests/test_request_rules.py holds the two to the same answer."""
+    test in tests/test_request_json.py holds the two to the same answer."""
     try:
         return _ADAPTER.validate_json(text)
     except ValidationError:

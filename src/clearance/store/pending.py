@@ -106,10 +106,10 @@ class Pending:
     def read(
         self, statement: Select[*Row], reads: frozenset[str], params: dict[str, Any] | None = None
     ) -> Result[*Row]:
-        """``statement`` (with ``params``), a read of the tables ``reads``, straight through the connection, as
-        the session would run it: the session's own changes flushed and the rows held for
-        those tables sent first. For the reads each submission makes, whose cost is mostly
-        the ORM's handling of a statement that needs none of it."""
+        """``statement`` (with ``params``), a read of the tables ``reads``, run straight on the
+        connection as the session would run it: the session's own changes flushed and the
+        rows held for those tables sent first. For the reads each submission makes, whose
+        cost was mostly the ORM's handling of a statement that needs none of it."""
         self._session.flush()
         if not self._held().isdisjoint(reads):
             self.send()
