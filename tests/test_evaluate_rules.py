@@ -246,13 +246,13 @@ def test_a_gate_its_approval_does_not_lift_is_named_once_and_said_to_stay(
     catalog: Catalog,
 ) -> None:
     """A gate written without its ``unless`` forbids in both passes: it is a reason once, and
-    the note says it does not lift, not that some other policy still forbids."""
+    the note says approval does not lift it, not that some other policy still forbids."""
     unlifted = '@id("gate")\n@gate("us.secdef")\nforbid (principal, action, resource);'
     judgement = one(catalog, make_bundle(catalog, PERMIT, unlifted), use())
     assert judgement.outcome is Outcome.PROHIBITED
     assert judgement.reasons == ("US/gate",)
     assert judgement.notes == (
-        "approval by us.secdef would not be enough: the gate US/gate does not lift on approval",
+        "approval by us.secdef would not be enough: that approval does not lift US/gate",
     )
     both = one(
         catalog, make_bundle(catalog, PERMIT, unlifted, gate("gate-2", "us.president")), use()
@@ -260,14 +260,14 @@ def test_a_gate_its_approval_does_not_lift_is_named_once_and_said_to_stay(
     assert both.reasons == ("US/gate", "US/gate-2")
     assert both.notes == (
         "approval by us.president, us.secdef would not be enough:"
-        " the gate US/gate does not lift on approval",
+        " that approval does not lift US/gate",
     )
     second = unlifted.replace('"gate"', '"gate-2"').replace("us.secdef", "us.president")
     neither = one(catalog, make_bundle(catalog, PERMIT, unlifted, second), use())
     assert neither.reasons == ("US/gate", "US/gate-2")
     assert neither.notes == (
         "approval by us.president, us.secdef would not be enough:"
-        " the gates US/gate, US/gate-2 do not lift on approval",
+        " that approval does not lift US/gate, US/gate-2",
     )
 
 

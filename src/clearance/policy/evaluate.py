@@ -309,21 +309,14 @@ def _judge_afresh(questions: Sequence[Question]) -> list[HolderJudgement]:
                 question, Outcome.REVIEW_REQUIRED, gates, approvals=gates, permits=permits
             )
         else:
-            forbids = [
-                p for p in _determining(question.bundle, result) if p.effect is Effect.FORBID
-            ]
-            after = [p for p in forbids if p not in gates]
-            unlifted = _ids(question.holder.party, [p for p in forbids if p in gates])
+            still = [p for p in _determining(question.bundle, result) if p.effect is Effect.FORBID]
+            after = [p for p in still if p not in gates]
+            unlifted = ", ".join(_ids(question.holder.party, [p for p in still if p in gates]))
             authorities = ", ".join(sorted({g.gate.authority for g in gates if g.gate}))
             if after:
                 why = "another policy still forbids it"
-            elif unlifted:
-                named = ", ".join(unlifted)
-                why = (
-                    f"the gate {named} does not lift on approval"
-                    if len(unlifted) == 1
-                    else f"the gates {named} do not lift on approval"
-                )
+            elif unlifted:  # a gate whose unless clause does not name its office
+                why = f"that approval does not lift {unlifted}"
             else:
                 why = "no policy permits this request"
             note = f"approval by {authorities} would not be enough: {why}"
