@@ -50,17 +50,9 @@ USER_BY_SESSION = (
     f"SELECT {_USER_COLUMNS}, sessions.csrf_token, sessions.created_at, sessions.expires_at"
     " FROM users JOIN sessions ON sessions.user_id = users.id WHERE sessions.token_hash = ?"
 )
-# One user by id, built once: every submission reads its submitter (``PeopleTables.user``).
-_USER = select(
-    User.id,
-    User.name,
-    User.party,
-    User.public_key,
-    User.created_at,
-    User.roles,
-    User.clearance,
-    User.password_hash,
-).where(User.id == bindparam("id"))
+# One user by id, its columns in table order (``user_row``), built once: every submission
+# reads its submitter (``PeopleTables.user``).
+_USER = select(User.__table__).where(User.id == bindparam("id"))
 _USERS = frozenset({"users"})
 
 
