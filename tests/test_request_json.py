@@ -25,7 +25,8 @@ _VALUES = st.recursive(
     | st.integers(min_value=-(10**30), max_value=10**30)
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=12)
-    | st.sampled_from(["UA", "RU", "US", "2025-06-15", "2025-6-15", "employ", "transfer", "1e3"]),
+    | st.sampled_from(["UA", "RU", "US", "2025-06-15", "2025-6-15", "employ", "transfer", "1e3"])
+    | st.sampled_from(["0001-01-01", "1899-12-31", "2200-01-01", "9999-12-31", "+10000-01-01"]),
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
     ),
@@ -46,7 +47,10 @@ def _lines(draw: st.DrawFn) -> bytes:
     text = json.dumps(value, ensure_ascii=draw(st.booleans()), allow_nan=True)
     damage = draw(
         st.sampled_from(
-            ["none", "none", "none", "twice", "surrogate", "bytes", "spaces", "mark", "cut", "deep"]
+            [
+                *("none", "none", "none", "twice", "surrogate", "bytes"),
+                *("spaces", "mark", "cut", "deep", "huge"),
+            ]
         )
     )
     if damage == "twice":  # a field given twice: the last one counts, in both readings
@@ -62,6 +66,10 @@ def _lines(draw: st.DrawFn) -> bytes:
         text = "\ufeff" + text
     elif damage == "cut":
         text = text[: draw(st.integers(min_value=0, max_value=len(text)))]
+    elif damage == "huge":  # a field a megabyte long, or a number of 5,000 digits
+        key = draw(st.sampled_from(["system", "quantity", "requester"]))
+        value = '"' + "a" * 1_000_000 + '"' if key != "quantity" else "9" * 5_000
+        text = text[:-1] + f', "{key}": {value}}}'
     elif damage == "deep":
         text = text[:-1] + ', "x": ' + "[" * 600 + "]" * 600 + "}"
     raw = text.encode("utf-8", "surrogatepass")
