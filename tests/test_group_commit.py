@@ -100,3 +100,43 @@ def test_a_batch_that_fails_is_tried_again_one_by_one(world: World) -> None:
     assert failed == [6]
     assert [a[0].case.number for a in answers if not isinstance(a, BaseException)] == [1, 2, 3]
     assert audit.verify(world.store).ok
+
+
+def test_one_batch_at_a_time_each_ask_its_own_answer_none_left_waiting() -> None:
+    """Many threads asking at once: batches never overlap nor pass ``most``, every ask is
+    answered with its own answer (or its own error), and every thread returns."""
+    from clearance.service.group_commit import GroupCommit
+
+    writing = threading.Lock()
+    sizes: list[int] = []
+
+    def write(asks: Sequence[int]) -> list[int | BaseException]:
+        assert writing.acquire(blocking=False), "two batches written at once"
+        try:
+            sizes.append(len(asks))
+            time.sleep(0.001)
+            return [ValueError(a) if a % 7 == 0 else a * 10 for a in asks]
+        finally:
+            writing.release()
+
+    group: GroupCommit[int, int] = GroupCommit(write, most=4)
+    found: dict[int, object] = {}
+
+    def ask_many(first: int) -> None:
+        for number in range(first, first + 20):
+            try:
+                found[number] = group.run(number)
+            except ValueError as exc:
+                found[number] = exc.args[0]
+
+    threads = [threading.Thread(target=ask_many, args=(20 * k,), daemon=True) for k in range(16)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 60
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    assert not any(thread.is_alive() for thread in threads)
+    assert found == {n: n if n % 7 == 0 else n * 10 for n in range(320)}
+    assert sum(sizes) == 320
+    assert max(sizes) <= 4
+    assert max(sizes) > 1  # asks made at the same time did share batches
