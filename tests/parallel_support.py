@@ -4,21 +4,29 @@ another worker's: ports, folders, files outside tmp_path.
 
 - ``worker()`` names the worker (``gw0``, ``gw1``, …; ``main`` when not under xdist), for
   names that must differ between workers;
-- ``free_port()`` is a loopback port nothing listens on, asked of the kernel;
+- ``free_port()`` is a loopback port nothing listens on, asked of the kernel, for a test
+  server of the tests' own; ``clearance serve`` is started with ``--port 0`` instead and
+  ``serving_port()`` reads the port it bound, so no other process can take it between;
 - ``locked(path)`` holds an exclusive lock on a folder, for work that only one process may
   do at a time (installing the OpenID provider's packages, say), whichever worker asks first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import re
 import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["free_port", "locked", "worker"]
+__all__ = ["free_port", "locked", "serving_port", "worker"]
+
+_SERVING = re.compile(r"serving on http://\[?([^\]/]+?)\]?:(\d+) ")
 
 
 def worker() -> str:
@@ -30,6 +38,21 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def serving_port(server: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> int:
+    """The port a ``clearance serve --port 0`` bound, as it printed it to ``log`` (its
+    standard error), once the port takes connections; fails with the log if it stops or
+    does not answer within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and server.poll() is None:
+        found = _SERVING.search(log.read_text())
+        if found is not None:
+            port = int(found[2])
+            with contextlib.suppress(OSError), socket.create_connection((found[1], port), 1):
+                return port
+        time.sleep(0.1)
+    raise AssertionError("clearance serve did not answer:\n" + log.read_text())
 
 
 @contextmanager

@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,7 +28,7 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.parallel_support import free_port
+from tests.parallel_support import serving_port
 from tests.test_proposals import candidate
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,29 +42,20 @@ ARTIFACTS = Path(
 def _served(data: Path) -> Iterator[str]:
     """A ``clearance serve --demo`` over the data folder ``data``, and its address."""
     data.mkdir(parents=True, exist_ok=True)
-    port = free_port()
     env = {**os.environ, "CLEARANCE_DATA_DIR": str(data)}
     for name in ("CLEARANCE_DATABASE_URL", "CLEARANCE_TEST_ARTIFACTS"):  # not server settings
         env.pop(name, None)
     log = (data / "server.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "clearance", "serve", "--demo", "--port", str(port)],
+        [sys.executable, "-m", "clearance", "serve", "--demo", "--port", "0"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=log,
     )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/ready", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError((data / "server.log").read_text()) from None
-                time.sleep(0.2)
+        url = f"http://127.0.0.1:{serving_port(server, data / 'server.log')}"
+        with urllib.request.urlopen(f"{url}/ready", timeout=10) as answer:
+            assert answer.status == 200, "the demo server is not ready"
         yield url
     finally:
         server.terminate()

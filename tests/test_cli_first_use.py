@@ -13,13 +13,14 @@ import pty
 import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.cli_support import Cli
 
-from .parallel_support import free_port
+from .parallel_support import serving_port
 from .test_cli import cli_env, scenario_requests
 
 CLI = Path(sys.executable).parent / "clearance"
@@ -70,15 +71,14 @@ def test_screen_without_a_request_reads_a_pipe() -> None:
         ["cases", "list"],
         ["users", "add", "ua.liaison", "--name", "L", "--party", "UA", "--passphrase", "p"],
         ["policy", "proposals"],
-        ["serve", "--port", "{free}"],
+        ["serve", "--port", "0"],
     ],
 )
 def test_a_command_before_init_refuses_and_creates_nothing(tmp_path: Path, args: list[str]) -> None:
     data = tmp_path / "data"
     env = {**cli_env(200), "CLEARANCE_DATA_DIR": str(data)}
     env.pop("CLEARANCE_DATABASE_URL", None)
-    free = str(free_port())
-    done = _run(*[arg.format(free=free) for arg in args], env=env)
+    done = _run(*args, env=env)
     assert done.returncode == 2
     assert done.stderr == "error: the database is not initialised; run 'clearance init'\n"
     assert not data.exists()
@@ -114,3 +114,46 @@ def test_serve_on_a_port_in_use_says_so_in_one_line_and_nothing_else(cli: Cli) -
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr == f"error: --port: {port} is already in use on 127.0.0.1\n"
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@SQLITE
+@pytest.mark.parametrize(
+    ("host", "shown"),
+    [
+        ("127.0.0.1", "127.0.0.1"),
+        pytest.param(
+            "::1",
+            "[::1]",
+            marks=pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback here"),
+        ),
+    ],
+)
+def test_serve_on_port_0_names_the_free_port_it_took_and_answers_there(
+    cli: Cli, tmp_path: Path, host: str, shown: str
+) -> None:
+    log = tmp_path / "server.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [str(CLI), "serve", "--host", host, "--port", "0"],
+            env={**cli_env(200), **cli.env},
+            stdout=subprocess.DEVNULL,
+            stderr=output,
+        )
+    try:
+        port = serving_port(server, log)
+        assert port != 0
+        assert log.read_text().startswith(f"serving on http://{shown}:{port} (API docs at /docs)")
+        with urllib.request.urlopen(f"http://{shown}:{port}/health", timeout=10) as answer:
+            assert json.load(answer)["status"] == "ok"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

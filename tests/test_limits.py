@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from .api_support import ATACMS_JUNE, Api, open_api
-from .parallel_support import free_port
+from .parallel_support import serving_port
 from .test_api import (  # noqa: F401 (the seeded demo world's fixtures)
     assert_error,
     postgresql_template,
@@ -167,24 +167,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     run("init")
     run("users", "add", "reviewer", "--name", "R", "--party", "US", "--role", "reviewer")
     token = json.loads(run("users", "token", "reviewer", "--name", "tests", "--json"))["token"]
-    port = free_port()
-    process = subprocess.Popen(
-        [str(cli), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    server = Served(process, port, token)
+    with (folder / "server.log").open("w") as log:
+        process = subprocess.Popen(
+            [str(cli), "serve", "--port", "0"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{server.url}/health", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                assert process.poll() is None, "the server stopped"
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
+        server = Served(process, serving_port(process, folder / "server.log"), token)
         yield server
     finally:
         process.terminate()

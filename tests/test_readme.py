@@ -31,7 +31,6 @@ import difflib
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,7 @@ from pathlib import Path
 
 import pytest
 
-from .parallel_support import free_port
+from .parallel_support import serving_port
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -171,7 +170,7 @@ class Shell:
         }
         if "PYTHONPATH" in os.environ:
             self.env["PYTHONPATH"] = os.environ["PYTHONPATH"]
-        self.port = free_port()
+        self.port: int | None = None  # the port the README's server bound, once started
         self.servers: list[subprocess.Popen[bytes]] = []
 
     def __enter__(self) -> Shell:
@@ -191,7 +190,8 @@ class Shell:
                     time.sleep(0.1)
 
     def _script(self, commands: str) -> str:
-        commands = commands.replace(f"127.0.0.1:{README_PORT}", f"127.0.0.1:{self.port}")
+        if self.port is not None:
+            commands = commands.replace(f"127.0.0.1:{README_PORT}", f"127.0.0.1:{self.port}")
         return f"source {self.state}\ntrap 'export -p > {self.state}' EXIT\n{commands}"
 
     def run(self, commands: str, *, strict: bool = False) -> tuple[int, str]:
@@ -214,7 +214,7 @@ class Shell:
         log = self.work.parent / "server.log"
         with log.open("w") as output:
             server = subprocess.Popen(
-                ["bash", "-c", self._script(f"{commands.rstrip()} --port {self.port}")],
+                ["bash", "-c", self._script(f"{commands.rstrip()} --port 0")],
                 cwd=self.work,
                 env=self.env,
                 stdout=output,
@@ -222,14 +222,12 @@ class Shell:
                 start_new_session=True,
             )
         self.servers.append(server)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and server.poll() is None:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
-                return self._as_shown(log.read_text())
-            time.sleep(0.2)
-        raise AssertionError("clearance serve did not answer:\n" + log.read_text())
+        self.port = serving_port(server, log)
+        return self._as_shown(log.read_text())
 
     def _as_shown(self, printed: str) -> str:
+        if self.port is None:
+            return printed
         return printed.replace(f"127.0.0.1:{self.port}", f"127.0.0.1:{README_PORT}")
 
 

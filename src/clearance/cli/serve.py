@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
 from typing import Annotated
@@ -14,39 +15,56 @@ from .context import now, runtime
 from .render import make_console
 
 
-def _check_address(host: str, port: int) -> None:
-    """Refuse in one line an address the server could not listen on, before anything says
-    it serves there: uvicorn would find out only after that, and say it in its own words.
+def _listen(host: str, port: int) -> list[socket.socket]:
+    """Bind every address ``host`` stands for, once, for the server to listen on; refuse in
+    one line an address it cannot have, before anything says it serves there.
 
-    Each address ``host`` stands for is bound as the server will bind it (address reuse
-    on, IPv6 apart from IPv4), then let go at once.
+    Bound here and handed to uvicorn, not probed and let go for uvicorn to bind again:
+    nothing can take the port in between, and port 0 (any free port) names one port,
+    shared by every address, that the line "serving on" can give. Each address is bound
+    as asyncio would (address reuse on, IPv6 apart from IPv4).
     """
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
         raise InputError("--host", f"'{host}' is not an address: {exc.strerror}") from None
-    for family, kind, protocol, _, address in found:
-        try:
-            probe = socket.socket(family, kind, protocol)
-        except OSError:  # a family this system does not have: the server skips it too
-            continue
-        with probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if family == socket.AF_INET6:
-                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    bound: list[socket.socket] = []
+    try:
+        for family, kind, protocol, _, address in dict.fromkeys(found):
             try:
-                probe.bind(address)
+                listener = socket.socket(family, kind, protocol)
+            except OSError:  # a family this system does not have: asyncio skips it too
+                continue
+            bound.append(listener)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            if len(bound) > 1:  # the port the first address got, when asked for any
+                address = (address[0], bound[0].getsockname()[1], *address[2:])
+            try:
+                listener.bind(address)
             except OSError as exc:
                 if exc.errno == errno.EADDRINUSE:
                     raise InputError("--port", f"{port} is already in use on {host}") from None
                 problem = exc.strerror or str(exc)
                 raise InputError("--host", f"cannot listen on {host}: {problem}") from None
+            listener.set_inheritable(True)  # workers are processes of their own
+    except BaseException:
+        for listener in bound:
+            listener.close()
+        raise
+    if not bound:
+        raise InputError("--host", f"cannot listen on {host}: no address of it can be bound")
+    return bound
 
 
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
+        int,
+        typer.Option(
+            "--port", min=0, max=65535, help="Port to listen on; 0 for any free one (printed)."
+        ),
     ] = 8000,
     workers: Annotated[
         int, typer.Option("--workers", min=1, max=64, help="Worker processes (each a full server).")
@@ -59,9 +77,18 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /docs) and the web pages."""
-    import uvicorn
+    listeners = _listen(host, port)
+    try:
+        _serve_on(listeners, host, workers, demo)
+    finally:
+        for listener in listeners:
+            listener.close()
 
-    _check_address(host, port)
+
+def _serve_on(listeners: list[socket.socket], host: str, workers: int, demo: bool) -> None:
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
     context = runtime(create=demo)
     console = make_console(stderr=True)
     if demo:
@@ -81,8 +108,10 @@ def serve(
             names = ", ".join(u.id for u in DEMO_USERS)
             console.print(f"demo users: {names}; password and key passphrase: {DEMO_PASSWORD}")
     context.database.dispose()
-    console.print(f"serving on http://{host}:{port} (API docs at /docs)", highlight=False)
-    uvicorn.run(
+    port = listeners[0].getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    console.print(f"serving on http://{shown}:{port} (API docs at /docs)", highlight=False)
+    config = uvicorn.Config(
         "clearance.web.main:app_from_environment",
         factory=True,
         host=host,
@@ -91,3 +120,11 @@ def serve(
         log_config=None,
         access_log=False,
     )
+    server = uvicorn.Server(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        if workers > 1:
+            Multiprocess(config, sockets=listeners).run()
+        else:
+            server.run(sockets=listeners)
+    if workers == 1 and not server.started:
+        raise typer.Exit(3)  # uvicorn's own code for a server that did not start
