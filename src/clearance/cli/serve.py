@@ -48,7 +48,6 @@ def _listen(host: str, port: int) -> list[socket.socket]:
                     raise InputError("--port", f"{port} is already in use on {host}") from None
                 problem = exc.strerror or str(exc)
                 raise InputError("--host", f"cannot listen on {host}: {problem}") from None
-            listener.set_inheritable(True)  # workers are processes of their own
     except BaseException:
         for listener in bound:
             listener.close()
@@ -78,6 +77,8 @@ def serve(
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /docs) and the web pages."""
     listeners = _listen(host, port)
+    for listener in listeners:
+        listener.set_inheritable(workers > 1)  # worker processes share it, as uvicorn's own
     try:
         _serve_on(listeners, host, workers, demo)
     finally:
