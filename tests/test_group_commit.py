@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from clearance.errors import ConflictError
@@ -140,3 +141,66 @@ def test_one_batch_at_a_time_each_ask_its_own_answer_none_left_waiting() -> None
     assert sum(sizes) == 320
     assert max(sizes) <= 4
     assert max(sizes) > 1  # asks made at the same time did share batches
+
+
+class _Interrupted(BaseException):
+    """What a signal handler raises in the thread it interrupts (as Ctrl-C does)."""
+
+
+def test_a_waiter_interrupted_in_the_queue_leaves_no_one_waiting() -> None:
+    """The main thread waits behind a slow leader and is interrupted by a signal: when the
+    leader's commit is done, the lead it would have been handed goes to the next ask."""
+    import os
+    import signal
+
+    from clearance.service.group_commit import GroupCommit
+
+    release = threading.Event()
+
+    def write(asks: Sequence[int]) -> list[int | BaseException]:
+        if 1 in asks:
+            release.wait(30)
+        return [a * 10 for a in asks]
+
+    group: GroupCommit[int, int] = GroupCommit(write, most=1)
+    leader = threading.Thread(target=group.run, args=(1,), daemon=True)
+    leader.start()
+    time.sleep(0.1)  # the leader is writing its batch
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise _Interrupted
+
+    before = signal.signal(signal.SIGUSR1, interrupt)
+    try:
+        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+        with pytest.raises(_Interrupted):
+            group.run(2)  # queued behind the leader when the signal comes
+    finally:
+        signal.signal(signal.SIGUSR1, before)
+    found: dict[int, int] = {}
+
+    def later(number: int) -> None:
+        found[number] = group.run(number)
+
+    others = [threading.Thread(target=later, args=(n,), daemon=True) for n in (3, 4)]
+    for thread in others:
+        thread.start()
+    time.sleep(0.1)
+    release.set()
+    for thread in [leader, *others]:
+        thread.join(30)
+    assert found == {3: 30, 4: 40}
+
+
+def test_a_write_that_answers_the_wrong_number_of_asks_fails_each_and_goes_on() -> None:
+    from clearance.service.group_commit import GroupCommit
+
+    def write(asks: Sequence[int]) -> list[int | BaseException]:
+        return [a * 10 for a in asks if a != 2]
+
+    group: GroupCommit[int, int] = GroupCommit(write)
+    with pytest.raises(RuntimeError, match="0 answers to a batch of 1"):
+        group.run(2)
+    assert group.run(3) == 30
+    with pytest.raises(ValueError, match="at least one ask"):
+        GroupCommit(write, most=0)
