@@ -13,13 +13,13 @@ another worker's: ports, folders, files outside tmp_path.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import re
 import socket
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,15 +42,21 @@ def free_port() -> int:
 
 def serving_port(server: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> int:
     """The port a ``clearance serve --port 0`` bound, as it printed it to ``log`` (its
-    standard error), once the port takes connections; fails with the log if it stops or
-    does not answer within ``seconds``."""
+    standard error), once ``/health`` answers there. The port listens before the line is
+    printed, so the first request after it waits for the server rather than being refused;
+    fails with the log if it is refused, or if the server stops or prints nothing within
+    ``seconds``."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and server.poll() is None:
         found = _SERVING.search(log.read_text())
         if found is not None:
-            port = int(found[2])
-            with contextlib.suppress(OSError), socket.create_connection((found[1], port), 1):
-                return port
+            host, port = found[1], int(found[2])
+            shown = f"[{host}]" if ":" in host else host
+            try:
+                with urllib.request.urlopen(f"http://{shown}:{port}/health", timeout=seconds):
+                    return port
+            except OSError as exc:
+                raise AssertionError(f"{exc} just after:\n{log.read_text()}") from None
         time.sleep(0.1)
     raise AssertionError("clearance serve did not answer:\n" + log.read_text())
 

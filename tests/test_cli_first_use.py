@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import shutil
 import socket
 import subprocess
 import sys
@@ -157,3 +158,33 @@ def test_serve_on_port_0_names_the_free_port_it_took_and_answers_there(
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@SQLITE
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_with_a_pack_that_does_not_load_says_so_before_serving(
+    cli: Cli, tmp_path: Path, workers: str
+) -> None:
+    env = {**cli_env(200), **cli.env, "CLEARANCE_SCENARIO": str(tmp_path)}
+    done = _run("serve", "--port", "0", "--workers", workers, env=env)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == f"error: {tmp_path}: not a scenario pack: it has no catalog.yaml\n"
+
+
+@SQLITE
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("capsh") is None,
+    reason="needs root and capsh to take the privilege to bind low ports away",
+)
+def test_serve_on_a_port_that_needs_privileges_blames_the_port(cli: Cli) -> None:
+    done = subprocess.run(
+        ["capsh", "--drop=cap_net_bind_service", "--", "-c", f"'{CLI}' serve --port 80"],
+        env={**cli_env(200), **cli.env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr == "error: --port: 80 needs privileges this process lacks\n"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import socket
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, Any
 
 import typer
 
@@ -13,6 +14,9 @@ from clearance.errors import InputError
 
 from .context import now, runtime
 from .render import make_console
+
+_Address = tuple[Any, Any, int, str, Any]
+"""What ``socket.getaddrinfo`` gives for one address."""
 
 
 def _listen(host: str, port: int) -> list[socket.socket]:
@@ -28,9 +32,29 @@ def _listen(host: str, port: int) -> list[socket.socket]:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
         raise InputError("--host", f"'{host}' is not an address: {exc.strerror}") from None
+    for _ in range(_TRIES if port == 0 else 1):
+        try:
+            return _bind_all(dict.fromkeys(found), host, port)
+        except _PortTaken:
+            continue  # port 0: the first address's free port was taken on another
+    if port == 0:
+        raise InputError("--port", f"no port was free on every address of {host}")
+    raise InputError("--port", f"{port} is already in use on {host}")
+
+
+_TRIES = 5
+"""Tries at one free port for every address of a host, when asked for any (port 0)."""
+
+
+class _PortTaken(Exception):
+    """A port in use on one of the addresses."""
+
+
+def _bind_all(found: Iterable[_Address], host: str, port: int) -> list[socket.socket]:
+    """Every address bound and listening, or none (each closed) and why."""
     bound: list[socket.socket] = []
     try:
-        for family, kind, protocol, _, address in dict.fromkeys(found):
+        for family, kind, protocol, _, address in found:
             try:
                 listener = socket.socket(family, kind, protocol)
             except OSError:  # a family this system does not have: asyncio skips it too
@@ -45,9 +69,16 @@ def _listen(host: str, port: int) -> list[socket.socket]:
                 listener.bind(address)
             except OSError as exc:
                 if exc.errno == errno.EADDRINUSE:
-                    raise InputError("--port", f"{port} is already in use on {host}") from None
+                    raise _PortTaken from None
+                if exc.errno == errno.EACCES:
+                    raise InputError(
+                        "--port", f"{port} needs privileges this process lacks"
+                    ) from None
                 problem = exc.strerror or str(exc)
                 raise InputError("--host", f"cannot listen on {host}: {problem}") from None
+            # Listening now: a connection made once "serving on" is printed waits in the
+            # queue for the server instead of being refused.
+            listener.listen(_BACKLOG)
     except BaseException:
         for listener in bound:
             listener.close()
@@ -55,6 +86,10 @@ def _listen(host: str, port: int) -> list[socket.socket]:
     if not bound:
         raise InputError("--host", f"cannot listen on {host}: no address of it can be bound")
     return bound
+
+
+_BACKLOG = 2048
+"""uvicorn's own default backlog."""
 
 
 def serve(
@@ -88,6 +123,7 @@ def serve(
 
 def _serve_on(listeners: list[socket.socket], host: str, workers: int, demo: bool) -> None:
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
     from uvicorn.supervisors import Multiprocess
 
     context = runtime(create=demo)
@@ -108,6 +144,7 @@ def _serve_on(listeners: list[socket.socket], host: str, workers: int, demo: boo
         if added:
             names = ", ".join(u.id for u in DEMO_USERS)
             console.print(f"demo users: {names}; password and key passphrase: {DEMO_PASSWORD}")
+    context.pack  # noqa: B018 (a pack that does not load is refused here, once, not by each worker)
     context.database.dispose()
     port = listeners[0].getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
@@ -121,11 +158,15 @@ def _serve_on(listeners: list[socket.socket], host: str, workers: int, demo: boo
         log_config=None,
         access_log=False,
     )
-    server = uvicorn.Server(config)
-    with contextlib.suppress(KeyboardInterrupt):
-        if workers > 1:
-            Multiprocess(config, sockets=listeners).run()
-        else:
+    if workers > 1:
+        supervisor = Multiprocess(config, sockets=listeners)
+        with contextlib.suppress(KeyboardInterrupt):
+            supervisor.run()
+        started = all(p.exitcode != STARTUP_FAILURE for p in supervisor.processes)
+    else:
+        server = uvicorn.Server(config)
+        with contextlib.suppress(KeyboardInterrupt):
             server.run(sockets=listeners)
-    if workers == 1 and not server.started:
-        raise typer.Exit(3)  # uvicorn's own code for a server that did not start
+        started = server.started
+    if not started:
+        raise typer.Exit(STARTUP_FAILURE)
