@@ -223,7 +223,8 @@ class Shell:
             )
         self.servers.append(server)
         self.port = serving_port(server, log)
-        return self._as_shown(log.read_text())
+        printed = log.read_text()  # what it printed up to "serving on", not the requests it logs
+        return self._as_shown(printed[: printed.index("\n", printed.index("serving on")) + 1])
 
     def _as_shown(self, printed: str) -> str:
         if self.port is None:
