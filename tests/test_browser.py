@@ -64,9 +64,15 @@ def _served(data: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data folder of the module's demo server, for commands run beside it."""
+    return tmp_path_factory.mktemp("browser-data")
+
+
+@pytest.fixture(scope="module")
+def base_url(served_data: Path) -> Iterator[str]:
     """The demo served for the module's tests, which leave each other's cases alone."""
-    with _served(tmp_path_factory.mktemp("browser-data")) as url:
+    with _served(served_data) as url:
         yield url
 
 

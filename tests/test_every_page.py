@@ -17,7 +17,12 @@ proposal pages to show.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +47,7 @@ from tests.test_browser import (  # noqa: F401 (the real server and browser, one
     ARTIFACTS,
     base_url,
     browser,
+    served_data,
     shot,
     sign_in,
 )
@@ -99,6 +105,11 @@ def ask_to_withdraw(page: Page) -> None:
     expect(page.locator("h1")).to_have_text("Withdraw case 2?")
 
 
+def offer_the_waiver(page: Page) -> None:
+    """The form the office the policy names sees inside a transfer's waiting period."""
+    expect(page.locator("#waiver-form")).to_be_visible()
+
+
 def verify_the_chain(page: Page) -> None:
     expect(page.locator("#verification-status")).to_contain_text("Verified")
 
@@ -119,7 +130,8 @@ def refuse_a_password(page: Page) -> None:
 @dataclass(frozen=True)
 class Visit:
     """One page as a person reaches it: the route it is served by, a name for its screenshot,
-    the address (``{proposal}`` is the number of the proposal the module uploads), the roles
+    the address (``{proposal}`` is the number of the proposal the module uploads, ``{sale}``
+    the case of its sale inside a waiting period), the roles
     who visit it, those of them who are refused it (shown an error page instead), and what
     they do on it before it is looked at."""
 
@@ -141,6 +153,7 @@ SIGNED_IN = (
     Visit("/cases/{ref}", "case-approved", "/cases/3"),
     Visit("/cases/{ref}", "case-answer-refused", "/cases/1", ("approver",), deny_without_a_reason),
     Visit("/cases/{ref}", "case-withdraw-confirm", "/cases/2", ("requester",), ask_to_withdraw),
+    Visit("/cases/{ref}", "case-waiver", "/cases/{sale}", ("approver",), offer_the_waiver),
     Visit("/cases/{ref}", "case-not-found", "/cases/99999", refused=tuple(ROLES)),
     Visit("/requests/new", "request-preview", "/requests/new", ("requester",), preview_a_strike),
     Visit(
@@ -265,6 +278,40 @@ def proposal(browser: Browser, base_url: str) -> str:  # noqa: F811
     return number
 
 
+@pytest.fixture(scope="module")
+def waiting_sale(base_url: str, served_data: Path) -> str:  # noqa: F811
+    """A US sale dated today, inside its legislative waiting period, and the approver made
+    the office that may waive it (us.president), as an administrator does it on the server:
+    the waiver form is then on the case's page."""
+    env = {**os.environ, "CLEARANCE_DATA_DIR": str(served_data)}
+    env.pop("CLEARANCE_DATABASE_URL", None)
+    command = Path(sys.executable).parent / "clearance"
+    sale = served_data / "sale.json"
+    sale.write_text(
+        json.dumps(
+            {
+                "action": "transfer",
+                "requester": "US",
+                "recipient": "UA",
+                "system": "atacms",
+                "quantity": 10,
+                "value_usd": 20_000_000,
+                "date": dt.datetime.now(dt.UTC).date().isoformat(),
+            }
+        )
+    )
+
+    def run(*args: str) -> str:
+        return subprocess.run(
+            [str(command), *args], env=env, capture_output=True, text=True, check=True
+        ).stdout
+
+    run("users", "grant", ROLES["approver"], "us.president", "--from", "2025-01-20")
+    return str(
+        json.loads(run("cases", "submit", str(sale), "--as", "us.liaison", "--json"))["number"]
+    )
+
+
 def blocking(results: dict[str, Any], where: str) -> list[str]:
     """Axe's serious and critical violations, one line for each element: the rule, its impact,
     the element's selector, the page, and what axe found wrong (a contrast's ratio and colours)."""
@@ -299,9 +346,10 @@ def look_at(page: Page, role: str, name: str, url: str, visit: Visit | None) -> 
 
 @pytest.mark.parametrize(("role", "visit"), list(_visits()))
 def test_the_page_is_shown_and_has_no_serious_accessibility_violation(
-    pages: dict[str, Page], proposal: str, role: str, visit: Visit
+    pages: dict[str, Page], proposal: str, waiting_sale: str, role: str, visit: Visit
 ) -> None:
-    look_at(pages[role], role, visit.name, visit.url.format(proposal=proposal), visit)
+    url = visit.url.format(proposal=proposal, sale=waiting_sale)
+    look_at(pages[role], role, visit.name, url, visit)
 
 
 def test_an_unknown_path_is_a_page(pages: dict[str, Page]) -> None:
