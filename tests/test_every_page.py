@@ -52,6 +52,7 @@ from tests.test_browser import (  # noqa: F401 (the real server and browser, one
     sign_in,
 )
 from tests.test_proposals import candidate
+from tests.test_waiting_periods_interfaces import _sale
 
 pytestmark = pytest.mark.slow
 
@@ -287,19 +288,7 @@ def waiting_sale(base_url: str, served_data: Path) -> str:  # noqa: F811
     env.pop("CLEARANCE_DATABASE_URL", None)
     command = Path(sys.executable).parent / "clearance"
     sale = served_data / "sale.json"
-    sale.write_text(
-        json.dumps(
-            {
-                "action": "transfer",
-                "requester": "US",
-                "recipient": "UA",
-                "system": "atacms",
-                "quantity": 10,
-                "value_usd": 20_000_000,
-                "date": dt.datetime.now(dt.UTC).date().isoformat(),
-            }
-        )
-    )
+    sale.write_text(json.dumps(_sale(dt.datetime.now(dt.UTC))[0]))
 
     def run(*args: str) -> str:
         return subprocess.run(
