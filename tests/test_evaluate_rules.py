@@ -211,6 +211,23 @@ def test_a_gate_whose_office_has_approved_permits(catalog: Catalog) -> None:
     assert approved.reasons == ("US/permit",)
 
 
+def test_an_approval_already_given_is_not_asked_for_again(catalog: Catalog) -> None:
+    """A gate whose office has approved but that forbids until another office approves too:
+    a reason still, and only the approval not yet given is asked for (granting it permits)."""
+    both = (
+        '@id("both")\n@gate("ua.mod")\nforbid (principal, action, resource) unless {'
+        ' context.approvals.contains(Authority::"ua.mod")'
+        ' && context.approvals.contains(Authority::"us.secdef") };'
+    )
+    bundle = make_bundle(catalog, PERMIT, GATE, both)
+    judgement = one(catalog, bundle, use(), frozenset({"ua.mod"}))
+    assert judgement.outcome is Outcome.REVIEW_REQUIRED
+    assert judgement.reasons == ("US/gate", "US/both")
+    assert [a.authority for a in judgement.required_approvals] == ["us.secdef"]
+    granted = one(catalog, bundle, use(), frozenset({"ua.mod", "us.secdef"}))
+    assert granted.outcome is Outcome.PERMITTED
+
+
 def test_a_gate_nothing_permits_past_is_prohibited_in_words(catalog: Catalog) -> None:
     """A gate lifted with nothing left to permit → prohibited, with the gate as reason and the
     offices, sorted, in the note."""

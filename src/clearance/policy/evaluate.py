@@ -305,8 +305,10 @@ def _judge_afresh(questions: Sequence[Question]) -> list[HolderJudgement]:
             answers[index] = failed
         elif result.decision is cedarpy.Decision.Allow:
             permits = _determining(question.bundle, result)
+            # A gate approved but still forbidding (it needs another office too) is a reason only.
+            asked = [g for g in gates if g.gate and g.gate.authority not in question.approvals]
             answers[index] = _judgement(
-                question, Outcome.REVIEW_REQUIRED, gates, approvals=gates, permits=permits
+                question, Outcome.REVIEW_REQUIRED, gates, approvals=asked, permits=permits
             )
         else:
             still = [p for p in _determining(question.bundle, result) if p.effect is Effect.FORBID]
