@@ -129,9 +129,8 @@ class GroupCommit(Generic[Ask, Answer]):
             for slot, answer in zip(batch, found, strict=True):
                 slot.settle(answer)
         finally:
-            stopped = RuntimeError("the submission's transaction was interrupted")
-            for slot in batch:
+            for slot in batch:  # made only when needed, one each: a thread raises its own
                 if not slot.done:
-                    slot.settle(stopped)
+                    slot.settle(RuntimeError("the submission's transaction was interrupted"))
             with self._lock:
                 self._hand_on()
