@@ -15,12 +15,14 @@ what it reads in production. Then, for each repeat, it measures:
   handles, in cases/s; and Cedar's own authorization time (its metrics);
 - ``service.replay.replay`` of every case under the US bundle of 2024-11-17,
   on 1 worker (in the reading process) and on 2 worker processes, in cases/s,
-  each worker with its own memo (``policy.memo``), whose hit rates on 1
-  worker are reported;
-- the reading alone: every stored case read and parsed, as replay reads them,
-  with nothing judged: the part of replay no memo can save;
-- on SQLite, the least that replaying by question instead of by case would
-  ask of the database (``GROUPED``): what 10 × raw cedarpy would have to fit in.
+  each worker with its own memo (``policy.memo``) and its own outcome of
+  each class of cases (``service.replay_keys``), whose hit rates on 1 worker
+  are reported;
+- the reading alone, twice: every case by the columns replay groups cases by
+  (``keyed_cases``, its texts unread), what replay reads of every case now;
+  and every case read whole (``stored_cases``: the request parsed, the
+  decision's compared fields), as replay read every case before it grouped
+  them, and still reads a case whose class is new or whose outcome changes.
 
 It reports medians of the repeats, the ratios of replay to the reference and
 of 2 workers to 1, and peak resident memory of the reading process and of
@@ -39,16 +41,18 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import cedarpy
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.databases import postgres_cluster
 
+from clearance.core.case_keys import request_shape, stockpile_digest
 from clearance.core.digest import canonical_json
 from clearance.core.request import AnyRequest, parse_request
 from clearance.core.signing import new_key_pair
@@ -64,7 +68,7 @@ from clearance.service.replay import Rejudger, load_candidate, replay
 from clearance.store.db import open_database
 from clearance.store.models import Case
 from clearance.store.repository import Store
-from clearance.store.stored_cases import stored_cases
+from clearance.store.stored_cases import cases_numbered, keyed_cases, stored_cases
 from common import emit, machine, median, peak_rss_mib, request_mix, rss_mib, table
 
 Batch = tuple[PolicyBundle, list[dict[str, Any]]]
@@ -123,32 +127,12 @@ def cedar_authorize_us(batches: list[Batch]) -> float:
     return float(sum(spent)) / len(spent)
 
 
-def read_rate(store: Store) -> float:
-    """Cases/s of reading every stored case as replay reads them, judging nothing."""
+def read_rate(store: Store, whole: bool) -> float:
+    """Cases/s of reading every stored case, judging nothing: by its columns, or ``whole``."""
+    reader = stored_cases if whole else keyed_cases
     start = time.perf_counter()
-    count = sum(len(rows) for rows in stored_cases(store, first=None, last=None, batch=BATCH))
+    count = sum(len(rows) for rows in reader(store, first=None, last=None, batch=BATCH))
     return count / (time.perf_counter() - start)
-
-
-GROUPED = text(
-    "SELECT json_remove(request, '$.date', '$.quantity') AS asked,"
-    " json_extract(decision, '$.outcome') AS was, json_extract(decision, '$.stockpile') AS facts,"
-    " count(*), min(number) FROM cases GROUP BY asked, was, facts"
-)
-"""What replaying by question would have SQLite do at least (SQLite's JSON functions): each
-case's request less its date and quantity, and the outcome and facts on record, grouped.
-A lower bound: the dates would still have to be turned into the periods between changes of
-policy and zones."""
-
-
-def grouping_rate(store: Store) -> float | None:
-    """Cases/s of SQLite grouping every case by ``GROUPED``; None on PostgreSQL."""
-    if not store.database.is_sqlite:
-        return None
-    with store.database.reader.connect() as connection:
-        start = time.perf_counter()
-        cases = sum(int(row[3]) for row in connection.execute(GROUPED))
-        return cases / (time.perf_counter() - start)
 
 
 def store_cases(
@@ -206,6 +190,10 @@ def store_cases(
                         "version": 1,
                         "created_at": created,
                         "state_since": created,
+                        "asked_on": facts["request"]["date"],
+                        "quantity": facts["request"]["quantity"],
+                        "request_shape": request_shape(facts["request"]),
+                        "stockpile_digest": stockpile_digest(decision.stockpile),
                     }
                 )
             connection.execute(insert(Case), rows)
@@ -219,14 +207,17 @@ def replay_rate(store: Store, workers: int) -> tuple[float, int, int]:
     return report.examined / (time.perf_counter() - start), report.examined, len(report.changes)
 
 
-def memo_of_one_replay(store: Store) -> dict[str, float]:
+def memo_of_one_replay(store: Store) -> dict[str, Any]:
     """The judgement memo's counts after one replay on 1 worker (a ``Rejudger`` over every
     batch); replay makes no verdicts, so that is its only memo."""
     pack = load_pack()
     rejudger = Rejudger(pack, load_candidate(pack, CANDIDATE))
-    for rows in stored_cases(store, first=None, last=None, batch=BATCH):
-        rejudger.judge(rows)
-    return rejudger.screener.judgements.stats().as_dict()
+    for rows in keyed_cases(store, first=None, last=None, batch=BATCH):
+        rejudger.judge(rows, partial(cases_numbered, store))
+    return {
+        **rejudger.screener.judgements.stats().as_dict(),
+        "classes": rejudger.keys.stats().as_dict(),
+    }
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -236,7 +227,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rates: dict[str, list[float]] = {
         "raw": [],
         "read": [],
-        "grouped": [],
+        "read_whole": [],
         "replay_1": [],
         "replay_2": [],
     }
@@ -260,10 +251,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         gc.freeze()
         for _ in range(args.repeats):
             rates["raw"].append(raw_rate(batches, args.cases))
-            rates["read"].append(read_rate(store))
-            grouped = grouping_rate(store)
-            if grouped is not None:
-                rates["grouped"].append(grouped)
+            rates["read"].append(read_rate(store, whole=False))
+            rates["read_whole"].append(read_rate(store, whole=True))
             for workers in (1, 2):
                 rate, examined, changed = replay_rate(store, workers)
                 if examined != args.cases:
@@ -283,12 +272,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "rounds": rates,
         "raw_per_s": raw,
         "read_per_s": read,
-        "grouped_per_s": median(rates["grouped"]) if rates["grouped"] else None,
-        "ratio_grouped_to_raw": median(
-            [g / c for g, c in zip(rates["grouped"], rates["raw"], strict=False)]
-        )
-        if rates["grouped"]
-        else None,
+        "read_whole_per_s": median(rates["read_whole"]),
         "replay_1_per_s": one,
         "replay_2_per_s": two,
         "speedup_2": two / one,
@@ -319,26 +303,18 @@ def report(r: dict[str, Any]) -> str:
             f"Cedar evaluations of the reference: {r['evaluations']:,}; Cedar's own"
             f" authorization {r['cedar_authorize_us_per_evaluation']:.1f} µs each (mean)",
             f"judgement memo of one replay on 1 worker: {_hits(memo)}",
+            f"classes of cases in one replay on 1 worker: {_hits(memo['classes'])}",
             table(
                 ["measure", "value"],
                 [
                     ["raw cedarpy, same Cedar requests (cases/s)", f"{r['raw_per_s']:,.0f}"],
-                    ["reading the cases alone (cases/s)", f"{r['read_per_s']:,.0f}"],
-                    [
-                        "SQLite grouping the cases by question, at least (cases/s)",
-                        "—" if r["grouped_per_s"] is None else f"{r['grouped_per_s']:,.0f}",
-                    ],
+                    ["reading the cases by their columns (cases/s)", f"{r['read_per_s']:,.0f}"],
+                    ["reading the cases whole (cases/s)", f"{r['read_whole_per_s']:,.0f}"],
                     ["replay, 1 worker (cases/s)", f"{r['replay_1_per_s']:,.0f}"],
                     ["replay, 2 workers (cases/s)", f"{r['replay_2_per_s']:,.0f}"],
                     ["speed-up of 2 workers", f"{r['speedup_2']:.2f}×"],
                     ["replay on 1 worker / raw cedarpy", f"{r['ratio_1_to_raw']:.2f}"],
                     ["replay on 2 workers / raw cedarpy", f"{r['ratio_2_to_raw']:.2f}"],
-                    [
-                        "SQLite grouping alone / raw cedarpy (replay by question: at most)",
-                        "—"
-                        if r["ratio_grouped_to_raw"] is None
-                        else f"{r['ratio_grouped_to_raw']:.2f}",
-                    ],
                     [
                         "Cedar's own authorization alone (cases/s, the limit)",
                         f"{r['cedar_authorize_limit_per_s']:,.0f}",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -25,6 +26,8 @@ from typing import Any, ClassVar
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.engine import make_url
 
 from clearance.core.decision import RecordedDecision
@@ -340,13 +343,14 @@ def test_replay_judges_under_the_pack_it_is_given(small: World, moved_zone: Path
 
 
 def test_replay_reads_the_cases_dated_in_the_period_inclusive(small: World) -> None:
+    """Case 5 is of 15 June by its ``asked_on`` column; its request's text was damaged."""
     june = dt.date(2025, 6, 15)
     report = replay(small.store, None, KHARKIV, first=june, last=june)
-    assert (report.first, report.last, report.examined) == (june, june, 2)
+    assert (report.first, report.last, report.examined) == (june, june, 3)
     assert [c.number for c in report.changes] == [1, 4]
     assert (report.as_dict()["from"], report.as_dict()["to"]) == ("2025-06-15", "2025-06-15")
-    assert cases_in_period(small.store, june, june) == 2
-    assert cases_in_period(small.store, june, None) == 5
+    assert cases_in_period(small.store, june, june) == 3
+    assert cases_in_period(small.store, june, None) == 6
     assert cases_in_period(small.store, None, dt.date(2025, 6, 14)) == 1
 
 
@@ -437,20 +441,23 @@ def test_each_worker_judges_with_the_pack_it_is_given(
 def test_each_worker_reads_only_the_cases_of_the_period_in_its_range(
     small: World, pool: type[_Pool]
 ) -> None:
-    """Cases 1 and 4 are of 15 June 2025; case 2 is older, case 3 newer."""
+    """Cases 1 and 4 are of 15 June 2025, and so is case 5 by its ``asked_on`` column, though
+    its request's text no longer says so (it is named as not judged, not left out); case 2
+    is older, case 3 newer."""
     june = dt.date(2025, 6, 15)
     counted: list[int] = []
     report = replay(small.store, None, KHARKIV, first=june, last=june, workers=3, batch=2,
                     progress=counted.append)  # fmt: skip
-    assert (report.examined, counted) == (2, [2])
+    assert (report.examined, counted) == (3, [1, 2])  # numbers 1..3 and 4..5
     assert [c.number for c in report.changes] == [1, 4]
+    assert [s.number for s in report.skipped] == [5]
 
 
 def test_a_worker_is_spawned_where_it_cannot_fork(
     small: World, pool: type[_Pool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(replaying.mp, "get_all_start_methods", lambda: ["spawn"])
-    replay(small.store, None, KHARKIV, first=None, last=None, workers=2)
+    replay(small.store, None, KHARKIV, first=None, last=None, workers=2, batch=1)
     url = small.store.database.engine.url.render_as_string(hide_password=False)
     assert pool.made[0]["method"] == "spawn"
     assert pool.made[0]["initargs"] == ((None, str(KHARKIV)), url)
@@ -470,7 +477,7 @@ def test_a_worker_is_handed_the_databases_password(
     monkeypatch.setattr(replaying, "ProcessPoolExecutor", Refusing)
     monkeypatch.setattr(engine, "url", make_url("postgresql://clearance:secret@db/clearance"))
     with pytest.raises(RuntimeError):
-        replay(small.store, None, KHARKIV, first=None, last=None, workers=2)
+        replay(small.store, None, KHARKIV, first=None, last=None, workers=2, batch=1)
     assert handed[0][1] == "postgresql://clearance:secret@db/clearance"
 
 
@@ -501,3 +508,25 @@ def test_the_stored_probes_are_every_case_the_pack_can_judge_with_the_facts_it_s
     assert [p.stockpile for p in probes] == [None, None, *recorded[:1], None, *recorded[1:]]
     assert recorded[2] is not None
     assert recorded[2].committed == 100
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    low=st.integers(1, 10**6),
+    width=st.integers(0, 10**5),
+    data=st.data(),
+    workers=st.integers(1, 64),
+    batch=st.integers(1, 2_000),
+)
+def test_the_ranges_handed_to_workers_cover_the_numbers_once(
+    low: int, width: int, data: st.DataObject, workers: int, batch: int
+) -> None:
+    high = low + width
+    count = data.draw(st.integers(1, width + 1))
+    ranges = replaying._ranges((low, high, count), workers, batch)
+    assert ranges[0][0] == low
+    assert ranges[-1][1] == high
+    assert all(a <= b for a, b in ranges)
+    assert all(b + 1 == c for (_, b), (c, _) in itertools.pairwise(ranges))
+    assert len(ranges) <= -(-count // batch)  # no range asks for less than a batch's worth
+    assert replaying._ranges((0, 0, 0), workers, batch) == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from clearance.core.access import Level
@@ -25,7 +26,7 @@ from clearance.service.replay import Change, Rejudger
 from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord
 from clearance.store.repository import Store
-from clearance.store.stored_cases import stored_cases
+from clearance.store.stored_cases import cases_numbered, keyed_cases
 
 __all__ = ["Impact", "impact_of"]
 
@@ -108,8 +109,9 @@ def impact_of(
     """
     rejudger = Rejudger(pack, bundle)
     examined, changes = 0, []
-    for rows in stored_cases(store, first=None, last=None):
-        count, changed, _ = rejudger.judge(rows)
+    whole = partial(cases_numbered, store)
+    for rows in keyed_cases(store, first=None, last=None):
+        count, changed, _ = rejudger.judge(rows, whole)
         examined += count
         changes.extend(changed)
     # An activated proposal is in the history already: judge with it once.

@@ -29,15 +29,20 @@ import dataclasses
 import datetime as dt
 import multiprocessing as mp
 import os
-from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 from clearance.core.decision import outcome_of
-from clearance.core.request import AnyRequest, StoredRequest, UnreadableRequest, check_against
+from clearance.core.request import (
+    AnyRequest,
+    StoredRequest,
+    TransferRequest,
+    UnreadableRequest,
+    check_against,
+)
 from clearance.core.stockpile import StockpileFacts
 from clearance.errors import ClearanceError, InputError
 from clearance.policy.bundle import PolicyBundle
@@ -47,14 +52,19 @@ from clearance.policy.entities import zone_labels
 from clearance.policy.history import BundleHistory
 from clearance.policy.pack import ScenarioPack, load_pack
 from clearance.service.policy_in_force import policy_in_force
+from clearance.service.replay_keys import OutcomeKeys
+from clearance.service.replay_results import Change, ReplayReport, Skipped
 from clearance.store.db import open_database
 from clearance.store.repository import Store
 from clearance.store.stored_cases import (
+    KeyedCase,
     StoredCase,
-    case_numbers,
+    cases_numbered,
     count_stored_cases,
+    keyed_cases,
+    keyed_cases_between,
+    number_span,
     stored_cases,
-    stored_cases_between,
 )
 
 __all__ = [
@@ -71,94 +81,10 @@ __all__ = [
 ]
 
 Progress = Callable[[int], None]
+WholeCases = Callable[[list[int]], Mapping[int, StoredCase]]
+"""Reads the cases of some numbers whole (``stored_cases.cases_numbered``), by number."""
 BATCH = 500
 """Cases per batch: large enough that Cedar's per-call cost is shared, small enough to stream."""
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One case the candidate would decide differently."""
-
-    case_id: str
-    number: int
-    request: dict[str, Any]
-    state: str
-    was: str
-    would_be: str
-    was_reasons: tuple[str, ...]
-    would_be_reasons: tuple[str, ...]
-    """The candidate's determining policy ids (``US/us-strikes-in-russia-authorised``)."""
-    notes: tuple[str, ...] = ()
-    zones: tuple[str, ...] = ()
-    """The zones the target's region lay in on the request's date (``entities.zone_labels``)."""
-
-    @property
-    def kind(self) -> str:
-        return f"{self.was} → {self.would_be}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "case_id": self.case_id,
-            "request": self.request,
-            "state": self.state,
-            "was": self.was,
-            "would_be": self.would_be,
-            "kind": self.kind,
-            "was_reasons": list(self.was_reasons),
-            "would_be_reasons": list(self.would_be_reasons),
-            "notes": list(self.notes),
-            "zones": list(self.zones),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    """A stored case that cannot be judged against this pack (say, its system was removed)."""
-
-    number: int
-    problem: str
-
-
-@dataclass(frozen=True, slots=True)
-class ReplayReport:
-    candidate: PolicyBundle
-    first: dt.date | None
-    last: dt.date | None
-    examined: int
-    changes: tuple[Change, ...]
-    skipped: tuple[Skipped, ...] = ()
-
-    @property
-    def by_kind(self) -> dict[str, int]:
-        """How many cases change in each way, most frequent first."""
-        return dict(Counter(c.kind for c in self.changes).most_common())
-
-    @property
-    def by_zone(self) -> dict[str, int]:
-        """How many changed cases target each zone (a case in two zones counts in both);
-        cases without a target region are not counted."""
-        return dict(Counter(z for c in self.changes for z in c.zones).most_common())
-
-    def as_dict(self) -> dict[str, Any]:
-        bundle = self.candidate
-        return {
-            "bundle": {
-                "holder": bundle.holder,
-                "folder": bundle.folder,
-                "title": bundle.title,
-                "effective_from": bundle.effective_from.isoformat(),
-                "revision": bundle.revision,
-            },
-            "from": self.first.isoformat() if self.first else None,
-            "to": self.last.isoformat() if self.last else None,
-            "examined": self.examined,
-            "changed": len(self.changes),
-            "by_kind": self.by_kind,
-            "by_zone": self.by_zone,
-            "changes": [c.as_dict() for c in self.changes],
-            "skipped": [{"number": s.number, "problem": s.problem} for s in self.skipped],
-        }
 
 
 def check_period(first: dt.date | None, last: dt.date | None) -> None:
@@ -209,32 +135,74 @@ def _judgeable(request: StoredRequest, screener: Screener) -> AnyRequest:
 
 
 class Rejudger:
-    """Decides stored cases again with the candidate substituted; one per process."""
+    """Decides stored cases again with the candidate substituted; one per process.
+
+    A case read by its columns (``KeyedCase``) whose class has been judged and whose
+    outcome on record is the class's is not read further (service/replay_keys.py); every
+    other case is read and judged whole."""
 
     def __init__(self, pack: ScenarioPack, candidate: PolicyBundle) -> None:
         history = _WithCandidate(pack.history, candidate)
         self.screener = Screener(dataclasses.replace(pack, history=history))
         self.holder = candidate.holder
+        others = [b for b in pack.history if b.holder != candidate.holder]
+        self.keys = OutcomeKeys([*others, candidate], pack.catalog)
 
-    def judge(self, rows: list[StoredCase]) -> tuple[int, list[Change], list[Skipped]]:
-        """``(examined, changes, skipped)`` for one batch of stored cases."""
-        kept: list[tuple[StoredCase, AnyRequest]] = []
+    def judge(
+        self, rows: Sequence[StoredCase | KeyedCase], whole: WholeCases | None = None
+    ) -> tuple[int, list[Change], list[Skipped]]:
+        """``(examined, changes, skipped)`` for one batch of stored cases, in number order;
+        ``whole`` reads those of the cases read by their columns that must be judged whole,
+        in rounds (``OutcomeKeys.sift``): the first case of a class new to the batch is
+        judged before the others of its class are looked at again."""
+        changes: list[Change] = []
         skipped: list[Skipped] = []
-        for row in rows:
+        self._judge_whole([(row, None) for row in rows if isinstance(row, StoredCase)],
+                          changes, skipped)  # fmt: skip
+        waiting = [row for row in rows if isinstance(row, KeyedCase)]
+        tried: set[object] = set()
+        while waiting:
+            now, waiting, tried = self.keys.sift(waiting, tried)
+            found = whole([row.number for row in now]) if whole is not None and now else {}
+            read: list[tuple[StoredCase, KeyedCase | None]] = []
+            for row in now:
+                stored = found.get(row.number)
+                if stored is None:
+                    skipped.append(Skipped(row.number, "it could not be read whole"))
+                else:
+                    read.append((stored, row))
+            self._judge_whole(read, changes, skipped)
+        changes.sort(key=lambda change: change.number)
+        skipped.sort(key=lambda skip: skip.number)
+        return len(rows), changes, skipped
+
+    def _judge_whole(
+        self,
+        rows: list[tuple[StoredCase, KeyedCase | None]],
+        changes: list[Change],
+        skipped: list[Skipped],
+    ) -> None:
+        """Judge cases read whole; add those that change to ``changes``, those that cannot be
+        judged to ``skipped``, and keep each keyed case's class outcome."""
+        kept: list[tuple[StoredCase, AnyRequest, KeyedCase | None]] = []
+        for stored, keyed in rows:
             try:
-                kept.append((row, _judgeable(row.request, self.screener)))
+                kept.append((stored, _judgeable(stored.request, self.screener), keyed))
             except ClearanceError as exc:
-                skipped.append(Skipped(row.number, exc.message))
+                skipped.append(Skipped(stored.number, exc.message))
         judged = self.screener.judgements_of(
-            [request for _, request in kept],
+            [request for _, request, _ in kept],
             stockpile=[
-                _facts(self.screener, request, row.decision.stockpile) for row, request in kept
+                _facts(self.screener, request, row.decision.stockpile) for row, request, _ in kept
             ],
         )
-        changes: list[Change] = []
-        for (row, request), judgements in zip(kept, judged, strict=True):  # pragma: no mutate
-            recorded = row.decision
+        for (row, request, keyed), judgements in zip(
+            kept, judged, strict=True
+        ):  # pragma: no mutate
             outcome = outcome_of(judgements)
+            if keyed is not None:
+                self.keys.learn(keyed, isinstance(request, TransferRequest), outcome.value)
+            recorded = row.decision
             if outcome == recorded.outcome:
                 continue
             mine = [j for j in judgements if j.holder.party == self.holder]
@@ -252,7 +220,6 @@ class Rejudger:
                     zones=zone_labels(self.screener.catalog, request),
                 )
             )
-        return len(rows), changes, skipped
 
 
 _worker: tuple[Rejudger, Store] | None = None
@@ -276,7 +243,8 @@ def _judge_in_worker(
     """Read and judge one range of case numbers: the worker reads its own rows."""
     assert _worker is not None
     rejudger, store = _worker
-    return rejudger.judge(stored_cases_between(store, low, high, first=first, last=last))
+    rows = keyed_cases_between(store, low, high, first=first, last=last)
+    return rejudger.judge(rows, partial(cases_numbered, store))
 
 
 def default_workers() -> int:
@@ -286,10 +254,17 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def _ranges(numbers: list[int], size: int) -> Iterator[tuple[int, int]]:
-    for start in range(0, len(numbers), size):
-        chunk = numbers[start : start + size]
-        yield chunk[0], chunk[-1]
+def _ranges(span: tuple[int, int, int], workers: int, batch: int) -> list[tuple[int, int]]:
+    """Ranges of case numbers to hand to workers, from the lowest and highest number of the
+    period's cases and how many there are: about eight per worker, so each pays its query
+    and its hand-over a few times only, each of at least ``batch`` cases where the numbers
+    run on without gaps, at most twenty batches' worth of numbers where they do."""
+    low, high, count = span
+    if not count:
+        return []
+    size = min(max(batch, -(-count // (8 * workers))), 20 * batch)
+    width = -(-(high - low + 1) // -(-count // size))
+    return [(start, min(start + width - 1, high)) for start in range(low, high + 1, width)]
 
 
 def _in_pool(
@@ -300,15 +275,23 @@ def _in_pool(
     period: tuple[dt.date | None, dt.date | None],
     batch: int,
 ) -> Iterator[tuple[int, list[Change], list[Skipped]]]:
-    """Results in range order, with at most two ranges per worker in flight.
+    """Results in range order, with at most two ranges per worker in flight (``_ranges``).
 
-    The parent sends only ranges of case numbers; each worker reads its own
-    rows through its own connection, so the parent is not the bottleneck.
-    ``sources`` are the pack's and the candidate's folders, for workers that
-    cannot inherit ``rejudger``.
+    The parent judges the first range itself, before any worker is forked, so that every
+    worker starts knowing the outcome of the classes of cases that range held (the most
+    common ones) instead of each judging them whole again. Then it sends only ranges of
+    case numbers; each worker reads its own rows through its own connection, so the parent
+    is not the bottleneck. ``sources`` are the pack's and the candidate's folders, for
+    workers that cannot inherit ``rejudger``.
     """
     first, last = period
-    numbers = case_numbers(store, first=first, last=last)
+    ranges = _ranges(number_span(store, first=first, last=last), workers, batch)
+    if not ranges:
+        return
+    rows = keyed_cases_between(store, *ranges[0], first=first, last=last)
+    yield rejudger.judge(rows, partial(cases_numbered, store))
+    if len(ranges) == 1:
+        return
     judge_with: Rejudger | tuple[str | None, str]
     if "fork" in mp.get_all_start_methods():
         method, judge_with = "fork", rejudger
@@ -321,7 +304,7 @@ def _in_pool(
         workers, mp_context=mp.get_context(method), initializer=_start_worker, initargs=args
     ) as pool:
         pending: deque[Future[tuple[int, list[Change], list[Skipped]]]] = deque()
-        for low, high in _ranges(numbers, batch):
+        for low, high in ranges[1:]:
             pending.append(pool.submit(_judge_in_worker, low, high, first, last))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
@@ -352,7 +335,9 @@ def replay(
     if workers > 1:
         results = _in_pool(store, workers, rejudger, (pack_path, folder), (first, last), batch)
     else:
-        results = map(rejudger.judge, stored_cases(store, first=first, last=last, batch=batch))
+        whole = partial(cases_numbered, store)
+        rows = keyed_cases(store, first=first, last=last, batch=batch)
+        results = (rejudger.judge(batch_rows, whole) for batch_rows in rows)
     examined, changes, skipped = 0, [], []
     for count, changed, passed_over in results:
         examined += count

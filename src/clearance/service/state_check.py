@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clearance.core.access import parse_level
+from clearance.core.case_keys import recorded_stockpile_digest, request_shape
 from clearance.core.chain import EventType
 from clearance.core.digest import canonical_digest, canonical_json
 from clearance.core.events import (
@@ -297,6 +298,10 @@ class LedgerFacts:
                 ),
                 "system": request.get("system", ""),
                 "requester": request.get("requester", ""),
+                "asked_on": request.get("date"),
+                "quantity": request.get("quantity"),
+                "request_shape": request_shape(request),
+                "stockpile_digest": recorded_stockpile_digest(decision),
                 "decided_at": None,
                 "decided_as": None,
                 "due_at": None,
@@ -357,6 +362,7 @@ class LedgerFacts:
             return
         case.values["decision"] = p.decision_digest
         case.values["outcome"] = p.decision["outcome"]
+        case.values["stockpile_digest"] = recorded_stockpile_digest(p.decision)
         case.seq = seq
         self._index(seq, _case_of(e), p.decision)
 
@@ -536,6 +542,10 @@ _COMPARED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "decided_as",
             "due_at",
             "expires_at",
+            "asked_on",
+            "quantity",
+            "request_shape",
+            "stockpile_digest",
             "sla_days",
             "created_at",
             "state_since",

@@ -18,12 +18,14 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from clearance.core.case_keys import request_shape, stockpile_digest
 from clearance.core.decision import RecordedDecision
+from clearance.core.digest import canonical_json
 from clearance.core.request import UnreadableRequest
 from clearance.core.workflow import DECIDED_STATES, OPEN_STATES, CaseState
 from clearance.errors import ConflictError
 from clearance.store.case_lists import CaseLists, case_record
-from clearance.store.case_text import decision_text, request_text, search_terms
+from clearance.store.case_text import decision_text, search_terms
 from clearance.store.models import (
     Approval,
     Base,
@@ -134,6 +136,7 @@ class CaseTables(CaseLists):
         request = case.request
         assert not isinstance(request, UnreadableRequest)
         decided = case.state in DECIDED_STATES
+        facts = request.as_dict()
         self._pending.add(
             _CASES,
             [
@@ -142,7 +145,7 @@ class CaseTables(CaseLists):
                     "number": case.number,
                     "idempotency_key": case.idempotency_key,
                     "submitted_by": case.submitted_by,
-                    "request": request_text(request),
+                    "request": canonical_json(facts).decode(),
                     "request_digest": case.request_digest,
                     "decision": decision_text(case.decision),
                     "outcome": case.outcome,
@@ -159,6 +162,10 @@ class CaseTables(CaseLists):
                     "decided_as": case.state if decided else None,
                     "due_at": _due(case.state, case.due_at),
                     "expires_at": case.expires_at,
+                    "asked_on": request.date.isoformat(),
+                    "quantity": request.quantity,
+                    "request_shape": request_shape(facts),
+                    "stockpile_digest": stockpile_digest(case.decision.stockpile),
                 }
             ],
         )
@@ -211,6 +218,7 @@ class CaseTables(CaseLists):
         if isinstance(decision, RecordedDecision):
             changes["decision"] = decision_text(decision)
             changes["outcome"] = decision.outcome.value
+            changes["stockpile_digest"] = stockpile_digest(decision.stockpile)
             self._index(case.id, search_terms(case.request, decision))
         if changes.get("state") in DECIDED_STATES and case.state in (
             CaseState.SUBMITTED,

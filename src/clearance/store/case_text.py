@@ -18,7 +18,6 @@ from clearance.core.decision import RecordedDecision
 from clearance.core.digest import canonical_json, sha256_hex
 from clearance.core.events import PayloadError
 from clearance.core.request import (
-    AnyRequest,
     StoredRequest,
     UnreadableRequest,
     parse_request,
@@ -29,7 +28,6 @@ __all__ = [
     "decision_text",
     "read_decision",
     "read_request",
-    "request_text",
     "search_terms",
     "terms_of",
 ]
@@ -40,10 +38,6 @@ TERM_LENGTH = 200
 _UNREADABLE = (ClearanceError, ValueError, ArithmeticError, LookupError, TypeError, RecursionError)
 """What stored text that is not a request makes reading it raise: text that is not JSON or
 nests too deep, a field that no longer validates."""
-
-
-def request_text(request: AnyRequest) -> str:
-    return canonical_json(request.as_dict()).decode()
 
 
 def decision_text(decision: RecordedDecision) -> str:

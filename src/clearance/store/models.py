@@ -129,6 +129,12 @@ class Case(Base):
     decided_as: Mapped[str | None] = mapped_column(String(40), nullable=True)
     due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # What replay groups cases by without reading their JSON (core/case_keys.py); null for a
+    # case stored before them whose text did not read.
+    asked_on: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    quantity: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    request_shape: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    stockpile_digest: Mapped[str | None] = mapped_column(String(80), nullable=True)
     sla_days: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = _time()

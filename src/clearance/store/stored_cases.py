@@ -1,19 +1,22 @@
 """Stored cases read in bulk, by the date of their request, for replay under another policy.
 
-Replay reads every case of a period once, in case-number order, and needs
-only five columns of each, and of the decision only what it compares
-(``compared_parts``: most of replay's time went on decoding whole records):
-a plain streamed query (a server-side cursor on
-PostgreSQL) rather than pages of ``Transaction.cases.page``, whose offsets would
-read the table again for every page. The request's date lives in the
-request's JSON, so the period is a filter on that JSON, written in each
-database's own dialect (dialect.py).
+Replay reads every case of a period once, in case-number order: a plain
+streamed query (a server-side cursor on PostgreSQL) rather than pages of
+``Transaction.cases.page``, whose offsets would read the table again for every
+page. It first reads each case as a ``KeyedCase``: the columns it groups cases
+by (core/case_keys.py) and the recorded outcome, nothing of the request or
+decision; a case replay must judge whole is then read again by number
+(``cases_numbered``) as a ``StoredCase``: the request, and of the decision
+only what replay compares (``compared_parts``: decoding whole records was most
+of replay's time once). The period is a filter on the ``asked_on`` column, or,
+for a case stored without it, on the date in the request's JSON, written in
+each database's own dialect (dialect.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
@@ -28,11 +31,14 @@ from clearance.store.models import Case
 from clearance.store.repository import Store
 
 __all__ = [
+    "KeyedCase",
     "StoredCase",
-    "case_numbers",
+    "cases_numbered",
     "count_stored_cases",
+    "keyed_cases",
+    "keyed_cases_between",
+    "number_span",
     "stored_cases",
-    "stored_cases_between",
 ]
 
 
@@ -49,9 +55,22 @@ class StoredCase(NamedTuple):
     state: CaseState
 
 
+class KeyedCase(NamedTuple):
+    """A stored case as replay first reads it: its number, the outcome on record and the
+    columns it groups cases by (each None for a case stored without them); ``cases_numbered``
+    reads it whole."""
+
+    number: int
+    outcome: str
+    asked_on: str | None
+    quantity: int | None
+    request_shape: str | None
+    stockpile_digest: str | None
+
+
 def _in_period(store: Store, first: dt.date | None, last: dt.date | None) -> list[Any]:
     """ISO dates compare as text, so the period needs no date parsing in the database."""
-    date = request_date(is_sqlite=store.database.is_sqlite)
+    date = func.coalesce(Case.asked_on, request_date(is_sqlite=store.database.is_sqlite))
     filters = []
     if first is not None:
         filters.append(date >= first.isoformat())
@@ -97,17 +116,63 @@ def stored_cases(
             result.close()
 
 
-def case_numbers(store: Store, *, first: dt.date | None, last: dt.date | None) -> list[int]:
-    """The numbers of the cases dated in the period, in order: how work is split among workers."""
-    query = select(Case.number).where(*_in_period(store, first, last)).order_by(Case.number)
+_KEYED = (
+    Case.number,
+    Case.outcome,
+    Case.asked_on,
+    Case.quantity,
+    Case.request_shape,
+    Case.stockpile_digest,
+)
+
+
+def _keyed(store: Store, first: dt.date | None, last: dt.date | None, *where: Any) -> Any:
+    return select(*_KEYED).where(*where, *_in_period(store, first, last)).order_by(Case.number)
+
+
+def keyed_cases(
+    store: Store, *, first: dt.date | None, last: dt.date | None, batch: int = 500
+) -> Iterator[list[KeyedCase]]:
+    """Cases whose request is dated in the period, in number order, ``batch`` at a time."""
     with database_errors(), store.database.reader.connect() as connection:
-        return [int(n) for n in connection.scalars(query)]
+        result = connection.execution_options(stream_results=True, yield_per=batch).execute(
+            _keyed(store, first, last)
+        )
+        try:
+            for rows in result.partitions():
+                yield [KeyedCase(*r) for r in rows]
+        finally:
+            result.close()
 
 
-def stored_cases_between(
+def keyed_cases_between(
     store: Store, low: int, high: int, *, first: dt.date | None, last: dt.date | None
-) -> list[StoredCase]:
+) -> list[KeyedCase]:
     """The cases numbered ``low``..``high`` dated in the period (one worker's share)."""
-    query = _select(store, first, last, Case.number.between(low, high))
+    query = _keyed(store, first, last, Case.number.between(low, high))
     with database_errors(), store.database.reader.connect() as connection:
-        return [_row(r) for r in connection.execute(query)]
+        return [KeyedCase(*r) for r in connection.execute(query)]
+
+
+def cases_numbered(store: Store, numbers: Collection[int]) -> dict[int, StoredCase]:
+    """The cases of ``numbers`` read whole, by number (one query)."""
+    if not numbers:
+        return {}
+    query = select(Case.id, Case.number, Case.request, Case.decision, Case.state).where(
+        Case.number.in_(list(numbers))
+    )
+    with database_errors(), store.database.reader.connect() as connection:
+        return {int(r[1]): _row(r) for r in connection.execute(query)}
+
+
+def number_span(
+    store: Store, *, first: dt.date | None, last: dt.date | None
+) -> tuple[int, int, int]:
+    """The lowest and the highest number of the cases dated in the period, and how many there
+    are (0, 0, 0 for none): how work is split among workers, in one query."""
+    query = select(func.min(Case.number), func.max(Case.number), func.count()).where(
+        *_in_period(store, first, last)
+    )
+    with database_errors(), store.database.reader.connect() as connection:
+        low, high, count = connection.execute(query).one()
+    return (int(low), int(high), int(count)) if count else (0, 0, 0)
