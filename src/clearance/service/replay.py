@@ -11,16 +11,19 @@ on record.
 
 A transfer is judged on the stockpile facts its decision recorded, so that
 the only difference is the policy; a decision that recorded none lets the
-screener work them out from the pack's figures, as screening does.
+screener work them out from the pack's figures, as screening does. Cases are
+read by the columns that class them (service/replay_keys.py) and judged whole
+only where their class is new or their outcome changes.
 
 The work fans out over processes (docs/operations.md on several workers). A forked
 worker starts from the parent's loaded pack and candidate, parsed Cedar
 included, since it inherits the parent's memory; parsed Cedar objects cannot
 be pickled, so a worker that is spawned (where the system cannot fork) loads
 them again from their folders. Each worker opens its own connection; the
-parent reads only the case numbers of the period and hands out ranges of them,
-a few in flight per worker, so neither memory nor the parent limits how many
-cases there are.
+parent reads only the lowest and highest case number of the period and how
+many cases there are, judges the first range itself (so forked workers start
+knowing its classes) and hands out the other ranges, a few in flight per
+worker, so neither memory nor the parent limits how many cases there are.
 """
 
 from __future__ import annotations
