@@ -16,8 +16,8 @@ each database's own dialect (dialect.py).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterator
-from typing import Any, NamedTuple
+from collections.abc import Callable, Collection, Iterator
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import func, select
 
@@ -29,6 +29,8 @@ from clearance.store.db import database_errors
 from clearance.store.dialect import request_date
 from clearance.store.models import Case
 from clearance.store.repository import Store
+
+T = TypeVar("T")
 
 __all__ = [
     "KeyedCase",
@@ -86,35 +88,8 @@ def count_stored_cases(store: Store, *, first: dt.date | None, last: dt.date | N
         return int(connection.scalar(query) or 0)
 
 
-def _select(store: Store, first: dt.date | None, last: dt.date | None, *where: Any) -> Any:
-    """The five columns replay reads, of the cases dated in the period, in number order."""
-    return (
-        select(Case.id, Case.number, Case.request, Case.decision, Case.state)
-        .where(*where, *_in_period(store, first, last))
-        .order_by(Case.number)
-    )
-
-
-def _row(r: Any) -> StoredCase:
-    case_id = str(r[0])
-    return StoredCase(
-        case_id, int(r[1]), read_request_text(r[2]), read_compared(r[3], case_id), CaseState(r[4])
-    )
-
-
-def stored_cases(
-    store: Store, *, first: dt.date | None, last: dt.date | None, batch: int = 500
-) -> Iterator[list[StoredCase]]:
-    """Cases whose request is dated in the period, in number order, ``batch`` at a time."""
-    query = _select(store, first, last)
-    with database_errors(), store.database.reader.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=batch).execute(query)
-        try:
-            for rows in result.partitions():
-                yield [_row(r) for r in rows]
-        finally:
-            result.close()
-
+_WHOLE = (Case.id, Case.number, Case.request, Case.decision, Case.state)
+"""The five columns of a case read whole (``_row``)."""
 
 _KEYED = (
     Case.number,
@@ -124,43 +99,62 @@ _KEYED = (
     Case.request_shape,
     Case.stockpile_digest,
 )
+"""The columns of a ``KeyedCase``, in its order."""
 
 
-def _keyed(store: Store, first: dt.date | None, last: dt.date | None, *where: Any) -> Any:
-    return select(*_KEYED).where(*where, *_in_period(store, first, last)).order_by(Case.number)
+def _select(
+    store: Store, columns: tuple[Any, ...], first: dt.date | None, last: dt.date | None, *where: Any
+) -> Any:
+    """``columns`` of the cases dated in the period, in number order."""
+    return select(*columns).where(*where, *_in_period(store, first, last)).order_by(Case.number)
+
+
+def _row(r: Any) -> StoredCase:
+    case_id = str(r[0])
+    return StoredCase(
+        case_id, int(r[1]), read_request_text(r[2]), read_compared(r[3], case_id), CaseState(r[4])
+    )
+
+
+def _streamed(store: Store, query: Any, make: Callable[[Any], T], batch: int) -> Iterator[list[T]]:
+    """The rows of ``query`` made into ``make``'s values, ``batch`` at a time, streamed."""
+    with database_errors(), store.database.reader.connect() as connection:
+        result = connection.execution_options(stream_results=True, yield_per=batch).execute(query)
+        try:
+            for rows in result.partitions():
+                yield [make(r) for r in rows]
+        finally:
+            result.close()
+
+
+def stored_cases(
+    store: Store, *, first: dt.date | None, last: dt.date | None, batch: int = 500
+) -> Iterator[list[StoredCase]]:
+    """Cases whose request is dated in the period, in number order, ``batch`` at a time."""
+    return _streamed(store, _select(store, _WHOLE, first, last), _row, batch)
 
 
 def keyed_cases(
     store: Store, *, first: dt.date | None, last: dt.date | None, batch: int = 500
 ) -> Iterator[list[KeyedCase]]:
     """Cases whose request is dated in the period, in number order, ``batch`` at a time."""
-    with database_errors(), store.database.reader.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=batch).execute(
-            _keyed(store, first, last)
-        )
-        try:
-            for rows in result.partitions():
-                yield [KeyedCase(*r) for r in rows]
-        finally:
-            result.close()
+    return _streamed(store, _select(store, _KEYED, first, last), KeyedCase._make, batch)
 
 
 def keyed_cases_between(
     store: Store, low: int, high: int, *, first: dt.date | None, last: dt.date | None
 ) -> list[KeyedCase]:
     """The cases numbered ``low``..``high`` dated in the period (one worker's share)."""
-    query = _keyed(store, first, last, Case.number.between(low, high))
+    query = _select(store, _KEYED, first, last, Case.number.between(low, high))
     with database_errors(), store.database.reader.connect() as connection:
-        return [KeyedCase(*r) for r in connection.execute(query)]
+        return [KeyedCase._make(r) for r in connection.execute(query)]
 
 
 def cases_numbered(store: Store, numbers: Collection[int]) -> dict[int, StoredCase]:
     """The cases of ``numbers`` read whole, by number (one query)."""
     if not numbers:
         return {}
-    query = select(Case.id, Case.number, Case.request, Case.decision, Case.state).where(
-        Case.number.in_(list(numbers))
-    )
+    query = select(*_WHOLE).where(Case.number.in_(list(numbers)))
     with database_errors(), store.database.reader.connect() as connection:
         return {int(r[1]): _row(r) for r in connection.execute(query)}
 
