@@ -27,6 +27,7 @@ from clearance.core.workflow import CaseState
 from clearance.policy.engine import Screener
 from clearance.policy.pack import ScenarioPack, default_pack_path, load_pack
 from clearance.service.replay import Rejudger, ReplayReport, Skipped, load_candidate, replay
+from clearance.store import stored_cases
 from clearance.store.stored_cases import KeyedCase, StoredCase
 from tests.small_worlds import small_world
 from tests.worlds import ATACMS, G2
@@ -325,17 +326,49 @@ def world(tmp_path: Path) -> Iterator[Any]:
         yield made
 
 
-def _replayed(world: Any) -> ReplayReport:
-    return replay(world.store, None, US / "2024-11-17", first=None, last=None, batch=2)
+def _replayed(world: Any, period: tuple[str | None, str | None]) -> ReplayReport:
+    first, last = (None if day is None else dt.date.fromisoformat(day) for day in period)
+    return replay(world.store, None, US / "2024-11-17", first=first, last=last, batch=2)
 
 
-def test_stored_cases_replay_the_same_with_or_without_their_columns(world: Any) -> None:
+@pytest.mark.parametrize(
+    ("period", "examined", "changed"),
+    [
+        ((None, None), 5, [1, 2]),
+        (("2025-06-15", "2025-06-15"), 2, [1, 2]),
+        ((None, "2025-01-01"), 1, []),
+        (("2025-07-01", None), 2, []),
+        (("2026-01-01", None), 0, []),
+    ],
+)
+def test_stored_cases_replay_the_same_with_or_without_their_columns(
+    world: Any, period: tuple[str | None, str | None], examined: int, changed: list[int]
+) -> None:
     """Cases stored before the columns existed (each column empty) are read whole, as
-    before; the report is the same."""
-    by_class = _replayed(world)
-    assert by_class.changes
+    before, and found in a period by the date in their request's JSON; the report is the
+    same."""
+    by_class = _replayed(world, period)
+    assert by_class.examined == examined
+    assert [change.number for change in by_class.changes] == changed
     with world.store.database.engine.begin() as connection:
         connection.execute(
             text("UPDATE cases SET asked_on = NULL, request_shape = NULL, quantity = NULL")
         )
-    assert _replayed(world).as_dict() == by_class.as_dict()
+    assert _replayed(world, period).as_dict() == by_class.as_dict()
+
+
+@pytest.mark.parametrize(
+    "period", [(None, None), (dt.date(2025, 1, 1), None), (None, dt.date(2025, 12, 31))]
+)
+def test_the_columns_a_case_is_classed_by_are_read_from_an_index_alone(
+    world: Any, period: tuple[dt.date | None, dt.date | None]
+) -> None:
+    """Read from the table, they took the cases' texts from disk with them (migration 0014);
+    a case stored without its date is looked for in the small index of such cases."""
+    query = stored_cases._select(world.store, stored_cases._KEYED, *period)
+    sql = str(query.compile(compile_kwargs={"literal_binds": True}))
+    with world.store.database.engine.connect() as connection:
+        plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+    reads = [step for step in plan if step.startswith(("SCAN", "SEARCH"))]
+    undated = ["SCAN cases USING INDEX ix_cases_undated"] if period != (None, None) else []
+    assert reads == ["SCAN cases USING COVERING INDEX ix_cases_replay", *undated]

@@ -3,6 +3,10 @@
 Times are stored as timezone-aware UTC; JSON documents (requests, decisions,
 ledger payloads) as text in their canonical encoding, so that what was hashed
 or signed is exactly what is stored.
+
+Every table is in this one module, past 400 lines, because it is the schema the
+migrations are checked against (tests/test_migrations.py compares the two): one
+place to read the whole of what is stored.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -108,6 +113,22 @@ class Case(Base):
         Index("ix_cases_open_summary", "is_open", "state", "created_at", "classification"),
         Index("ix_cases_decisions", "decided_at", "decided_as", "classification"),
         Index("ix_cases_submitter", "submitted_by", "created_at"),
+        # Replay's first reading of a period reads these, not the table (migration 0014).
+        Index(
+            "ix_cases_replay",
+            "number",
+            "outcome",
+            "asked_on",
+            "quantity",
+            "request_shape",
+            "stockpile_digest",
+        ),
+        Index(
+            "ix_cases_undated",
+            "number",
+            sqlite_where=text("asked_on IS NULL"),
+            postgresql_where=text("asked_on IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
