@@ -64,7 +64,16 @@ from clearance.service.people import People
 from clearance.store.db import Database, open_database
 from clearance.store.models import Case, LedgerEvent
 from clearance.store.repository import Store
-from common import emit, machine, median, percentile, request_mix, table, tree_of
+from common import (
+    emit,
+    machine,
+    median,
+    percentile,
+    request_mix,
+    settle_after_bulk_load,
+    table,
+    tree_of,
+)
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 PARTIES = ("UA", "GB", "US")
@@ -272,14 +281,7 @@ def _grow_cases(database: Database, total: int) -> None:
                 batch = []
         if batch:
             connection.execute(insert(Case), batch)
-    # What autovacuum (PostgreSQL) or a periodic ANALYZE (SQLite) does after a bulk load.
-    if database.is_sqlite:
-        with database.engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
-        return
-    with database.engine.connect() as connection:
-        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        connection.exec_driver_sql("VACUUM ANALYZE cases")
+    settle_after_bulk_load(database)
 
 
 def list_latency(service: CaseService, database: Database, calls: int) -> dict[str, float]:

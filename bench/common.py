@@ -36,6 +36,7 @@ __all__ = [
     "request_lines",
     "request_mix",
     "rss_mib",
+    "settle_after_bulk_load",
     "table",
 ]
 
@@ -203,3 +204,16 @@ def tree_of(ref: str) -> Iterator[Path]:
             yield tree / "src"
         finally:
             subprocess.run([*git, "remove", "--force", str(tree)], check=False)
+
+
+def settle_after_bulk_load(database: Any) -> None:
+    """What autovacuum (PostgreSQL) or a periodic ANALYZE (SQLite) does after a bulk load of
+    cases: the planner's statistics, and on PostgreSQL the visibility map that lets a query
+    read an index alone (``clearance.store.db.Database``)."""
+    if database.is_sqlite:
+        with database.engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
+        return
+    with database.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.exec_driver_sql("VACUUM ANALYZE cases")
