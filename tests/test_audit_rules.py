@@ -77,6 +77,7 @@ def test_a_report_without_findings_is_ok_and_says_so_in_full() -> None:
         rows=9,
         unverifiable=3,
         redacted=2,
+        file_checked=True,
     )
     assert (report.ok, report.first_bad, report.problem) == (True, None, "")
     assert report.as_dict() == {
@@ -90,6 +91,7 @@ def test_a_report_without_findings_is_ok_and_says_so_in_full() -> None:
         "checkpoints_checked": 2,
         "seals_checked": 1,
         "rows_checked": 9,
+        "file_checked": True,
         "unverifiable": 3,
         "redacted": 2,
         "system_key": "public",
@@ -292,7 +294,7 @@ def test_without_a_key_no_seal_is_checked(key: SystemKey) -> None:
 def test_an_empty_ledger_verifies(store: Store, key: SystemKey) -> None:
     told: list[int] = []
     report = verify(store, key=_trusted(key), progress=told.append)
-    assert report == AuditReport(0, GENESIS, (), _trusted(key))
+    assert report == AuditReport(0, GENESIS, (), _trusted(key), file_checked=True)
     assert told == []
 
 
@@ -300,7 +302,7 @@ def test_a_ledger_of_one_event_verifies(store: Store, key: SystemKey) -> None:
     fill(store, 1)
     report = verify(store, key=_trusted(key))
     assert report == AuditReport(
-        1, row(store, 1)["hash"], (), _trusted(key), seals=1, chain_events=1
+        1, row(store, 1)["hash"], (), _trusted(key), seals=1, chain_events=1, file_checked=True
     )
 
 
@@ -310,7 +312,14 @@ def test_an_untouched_ledger_verifies_every_seal_since_its_last_checkpoint(
     fill(store, 4)
     report = verify_installation(store, tmp_path, key=_trusted(key))
     assert report == AuditReport(
-        4, row(store, 4)["hash"], (), _trusted(key), checkpoints=1, seals=4, chain_events=4
+        4,
+        row(store, 4)["hash"],
+        (),
+        _trusted(key),
+        checkpoints=1,
+        seals=4,
+        chain_events=4,
+        file_checked=True,
     )
     checkpoint(store, now=T0, reason="on demand")
     fill(store, 2, start=4)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
@@ -217,3 +219,45 @@ def test_a_signed_statement_that_does_not_hold_is_named(
         )
     report = _verify(story.store, system_key, tmp_path)
     assert any(named in f.problem for f in report.findings), report.findings
+
+
+def test_an_index_edited_in_the_file_to_disagree_with_its_table_is_named(
+    story: World, system_key: SystemKey, tmp_path: Path
+) -> None:
+    """SQL cannot make an index hold other values than its table; an edit of the file can,
+    and replay reads the columns it classes cases by from ``ix_cases_replay`` alone. SQLite
+    checks its own file; PostgreSQL has no such check, and the report says it was not made."""
+    database = story.store.database
+    if not database.is_sqlite:
+        assert _verify(story.store, system_key, tmp_path).file_checked is False
+        return
+    database.dispose()
+    path = Path(str(database.engine.url.database))
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        (size,) = connection.execute("PRAGMA page_size").fetchone()
+        (root,) = connection.execute(
+            "SELECT rootpage FROM sqlite_schema WHERE name = 'ix_cases_replay'"
+        ).fetchone()
+        (shape,) = connection.execute(
+            "SELECT request_shape FROM cases ORDER BY number LIMIT 1"
+        ).fetchone()
+    data = bytearray(path.read_bytes())
+    start = (root - 1) * size
+    page = data[start : start + size]
+    at = page.index(shape.encode())
+    forged = shape[:-1] + ("0" if shape[-1] != "0" else "1")
+    data[start + at : start + at + len(shape)] = forged.encode()
+    path.write_bytes(bytes(data))
+
+    report = _verify(story.store, system_key, tmp_path)
+    assert report.file_checked
+    problems = [f.problem for f in report.findings]
+    assert problems
+    assert all(p.startswith("the database file fails SQLite's integrity check: ") for p in problems)
+    assert any("ix_cases_replay" in p for p in problems), problems
+    with database.engine.connect() as connection:
+        indexed = connection.exec_driver_sql(
+            "SELECT request_shape FROM cases INDEXED BY ix_cases_replay ORDER BY number LIMIT 1"
+        ).scalar_one()
+    assert indexed == forged  # what a read of the index alone would have been given

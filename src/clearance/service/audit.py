@@ -16,7 +16,9 @@ with the first event it concerns:
    sweep: it is written after every commit, over whatever ledger the system
    extended, so it vouches for its own event only;
 4. **the tables** (``service.state_check``): every fact the tables hold must be
-   the one the ledger's events say.
+   the one the ledger's events say;
+5. **the file** (``store.integrity``): on SQLite, every index must still match
+   its table, since some reads (replay's, the dashboard's) read an index alone.
 
 A long ledger's chain is checked by several processes at once, each over its
 own run of sequence numbers; ``stitch`` joins the runs.
@@ -45,6 +47,7 @@ from clearance.service.anchoring import (
 from clearance.service.findings import Finding
 from clearance.service.read_ahead import read_ahead
 from clearance.service.state_check import check_tables
+from clearance.store.integrity import file_problems
 from clearance.store.repository import Store
 
 __all__ = [
@@ -99,6 +102,9 @@ class AuditReport:
     """How many events of an export carry no body (redacted for its reader)."""
     chain_events: int = field(default=0)
     """How many events the chain check passed before its first problem (all, when whole)."""
+    file_checked: bool = False
+    """Whether the database checked its own file, every index against its table
+    (store/integrity.py): SQLite does; PostgreSQL and an export do not."""
 
     @property
     def ok(self) -> bool:
@@ -125,6 +131,7 @@ class AuditReport:
             "checkpoints_checked": self.checkpoints,
             "seals_checked": self.seals,
             "rows_checked": self.rows,
+            "file_checked": self.file_checked,
             "unverifiable": self.unverifiable,
             "redacted": self.redacted,
             "system_key": None if self.key is None else self.key.public_key,
@@ -325,6 +332,9 @@ def _stored_seals(
             yield int(seq), Scheme.V1 if seal is None else Scheme.V2, str(hash_), seal
 
 
+_EDITED = "an index or a table was changed in the file, outside the database"
+
+
 def verify(
     store: Store,
     *,
@@ -367,7 +377,17 @@ def verify(
     if not tables or not chain.ok:  # tables off only to measure the rest (bench/ledger.py)
         return report
     rows, table_findings = check_tables(store, chain.events)
-    return dataclasses.replace(report, findings=(*report.findings, *table_findings), rows=rows)
+    found = file_problems(store)
+    file_findings = [
+        Finding(None, f"the database file fails SQLite's integrity check: {problem} ({_EDITED})")
+        for problem in found or ()
+    ]
+    return dataclasses.replace(
+        report,
+        findings=(*report.findings, *table_findings, *file_findings),
+        rows=rows,
+        file_checked=found is not None,
+    )
 
 
 def verify_installation(

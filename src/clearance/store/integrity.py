@@ -1,0 +1,35 @@
+"""The database's own check of its file: every index agrees with its table.
+
+SQL cannot make an index hold other values than the rows it indexes; an edit
+of the database file can. Queries that read an index alone would then see
+the index's values and not the table's: replay's first reading of a period
+reads the outcome and the columns it classes cases by from ``ix_cases_replay``
+alone (store/stored_cases.py), and the dashboard's summaries read their
+covering indexes. ``audit verify`` compares the tables with the ledger by
+reading the tables, so it asks the database, too, whether its indexes still
+match them.
+
+SQLite answers with ``PRAGMA integrity_check``, which reads the whole file.
+PostgreSQL has no such check in its core (``amcheck`` is an extension that a
+superuser must install), so there the answer is that nothing was checked.
+"""
+
+from __future__ import annotations
+
+from clearance.store.db import database_errors
+from clearance.store.repository import Store
+
+__all__ = ["file_problems"]
+
+MOST_NAMED = 20
+"""How many of SQLite's lines a report names; the check stops after 100 by itself."""
+
+
+def file_problems(store: Store) -> list[str] | None:
+    """What the database finds wrong in its file (empty if nothing), or None where it has no
+    such check (PostgreSQL)."""
+    if not store.database.is_sqlite:
+        return None
+    with database_errors(), store.database.engine.connect() as connection:
+        found = [str(row[0]) for row in connection.exec_driver_sql("PRAGMA integrity_check")]
+    return [] if found == ["ok"] else found[:MOST_NAMED]
