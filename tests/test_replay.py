@@ -158,9 +158,7 @@ def test_the_lean_reading_gives_the_requests_and_decisions_the_full_reading_give
 ) -> None:
     """Replay reads the request from its text and only what it compares of the decision
     (``store.compared_parts``); the cases' own full reading gives the same."""
-    lean = [
-        row for rows in stored_cases(demo_store, first=None, last=None, batch=3) for row in rows
-    ]
+    lean = [row for rows in stored_cases(demo_store, batch=3) for row in rows]
     with demo_store.reading() as tx:
         full = sorted(tx.cases.page(limit=100), key=lambda c: c.number)
     assert [r.number for r in lean] == [c.number for c in full] == [1, 2, 3, 4]

@@ -25,8 +25,17 @@ from clearance.core.decision import RecordedDecision, outcome_of
 from clearance.core.request import UnreadableRequest, parse_request
 from clearance.core.workflow import CaseState
 from clearance.policy.engine import Screener
+from clearance.policy.memo import DEFAULT_CAPACITY, MemoStats
 from clearance.policy.pack import ScenarioPack, default_pack_path, load_pack
-from clearance.service.replay import Rejudger, ReplayReport, Skipped, load_candidate, replay
+from clearance.service import replay_keys
+from clearance.service.replay import (
+    Rejudger,
+    ReplayReport,
+    Skipped,
+    load_candidate,
+    replay,
+    stored_probes,
+)
 from clearance.store import stored_cases
 from clearance.store.stored_cases import KeyedCase, StoredCase
 from tests.small_worlds import small_world
@@ -110,6 +119,7 @@ class Stored:
     def __init__(self) -> None:
         self.cases: dict[int, StoredCase] = {}
         self.read_whole: list[int] = []
+        self.rounds: list[list[int]] = []
 
     def keep(
         self, screener: Screener, number: int, data: dict[str, Any], *, forget_facts: bool = False
@@ -134,6 +144,8 @@ class Stored:
 
     def whole(self, numbers: list[int]) -> dict[int, StoredCase]:
         self.read_whole += numbers
+        if numbers:
+            self.rounds.append(list(numbers))
         return {n: self.cases[n] for n in numbers if n in self.cases}
 
 
@@ -142,8 +154,10 @@ def _in_batches(
 ) -> tuple[int, list[Any], list[Any]]:
     examined, changes, skipped = 0, [], []
     for start in range(0, len(rows), size):
-        whole = None if stored is None else stored.whole
-        count, changed, passed_over = rejudger.judge(rows[start : start + size], whole)
+        batch = rows[start : start + size]
+        count, changed, passed_over = (
+            rejudger.judge(batch) if stored is None else rejudger.judge(batch, stored.whole)
+        )
         examined += count
         changes += changed
         skipped += passed_over
@@ -372,3 +386,102 @@ def test_the_columns_a_case_is_classed_by_are_read_from_an_index_alone(
     reads = [step for step in plan if step.startswith(("SCAN", "SEARCH"))]
     undated = ["SCAN cases USING INDEX ix_cases_undated"] if period != (None, None) else []
     assert reads == ["SCAN cases USING COVERING INDEX ix_cases_replay", *undated]
+
+
+def test_the_first_cases_of_every_new_class_of_a_batch_are_read_in_one_round(
+    pack: ScenarioPack,
+) -> None:
+    """Cases of a shape seen whole but of classes not yet seen (other periods) are read
+    together, not one class a round; so are cases stored without their columns."""
+    screener, stored = Screener(pack), Stored()
+    rejudger = Rejudger(pack, load_candidate(pack, US / "2025-05-01"))
+    rejudger.judge([stored.keep(screener, 1, G2)], stored.whole)
+    others = [stored.keep(screener, n, {**G2, "date": day})
+              for n, day in ((2, "2024-06-01"), (3, "2022-03-01"))]  # fmt: skip
+    assert len({rejudger.keys.key(case) for case in [stored.keep(screener, 1, G2), *others]}) == 3
+    bare = [stored.keep(screener, n, G2)._replace(request_shape=None) for n in (4, 5)]
+    stored.rounds.clear()
+    rejudger.judge([*others, *bare], stored.whole)
+    assert stored.rounds == [[2, 3, 4, 5]]
+
+
+def test_a_case_missing_its_date_or_quantity_column_is_read_whole(pack: ScenarioPack) -> None:
+    screener, stored = Screener(pack), Stored()
+    rejudger = Rejudger(pack, load_candidate(pack, US / "2025-05-01"))
+    case = stored.keep(screener, 1, G2)
+    rejudger.judge([case], stored.whole)
+    assert rejudger.keys.key(case) is not None
+    for column in ("asked_on", "quantity", "request_shape"):
+        assert rejudger.keys.key(case._replace(**{column: None})) is None
+
+
+def test_classes_found_and_not_found_are_counted_as_a_memo_counts(pack: ScenarioPack) -> None:
+    """A case whose shape is not yet known asks for no class; one of a known shape does."""
+    screener, stored = Screener(pack), Stored()
+    rejudger = Rejudger(pack, load_candidate(pack, US / "2025-05-01"))
+    rejudger.judge([stored.keep(screener, 1, G2)], stored.whole)
+    assert rejudger.keys.stats() == MemoStats(0, 0, 1, DEFAULT_CAPACITY)
+    same = stored.keep(screener, 2, {**G2, "date": "2025-06-16"})
+    other = stored.keep(screener, 3, {**G2, "date": "2022-03-01"})
+    rejudger.judge([same, other], stored.whole)
+    assert rejudger.keys.stats() == MemoStats(1, 1, 2, DEFAULT_CAPACITY)
+    rejudger.judge([same, other], stored.whole)
+    assert rejudger.keys.stats() == MemoStats(3, 1, 2, DEFAULT_CAPACITY)
+
+
+def test_what_the_classes_keep_is_bounded_as_the_memos_are(
+    pack: ScenarioPack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(replay_keys, "DEFAULT_CAPACITY", 2)
+    screener, stored = Screener(pack), Stored()
+    rejudger = Rejudger(pack, load_candidate(pack, US / "2025-05-01"))
+    for number, quantity in enumerate((1, 2, 3), 1):  # three shapes, three classes
+        case = stored.keep(screener, number, {**G2, "requester": "UA", "quantity": quantity})
+        rejudger.judge([case._replace(request_shape=f"shape {number}")], stored.whole)
+        assert rejudger.keys.stats().size <= 2
+        assert len(rejudger.keys._transfers) <= 2  # what each shape was, seen whole
+
+
+def test_a_transfer_with_no_recorded_facts_is_classed_by_its_period_where_none_are_read(
+    pack: ScenarioPack,
+) -> None:
+    """The US bundle of November 2024 reads no stockpile facts: working them out again could
+    not change its answer."""
+    screener, stored = Screener(pack), Stored()
+    rejudger = Rejudger(pack, load_candidate(pack, US / "2024-11-17"))
+    first = stored.keep(screener, 1, ATACMS, forget_facts=True)
+    rejudger.judge([first], stored.whole)
+    later = stored.keep(screener, 2, {**ATACMS, "date": "2025-09-02", "quantity": 9},
+                        forget_facts=True)  # fmt: skip
+    assert rejudger.keys.key(later) == rejudger.keys.key(first)
+
+
+def test_cases_stored_without_their_date_keep_to_number_order_and_to_a_range(
+    world: Any,
+) -> None:
+    """A period reads them by their request's date, in a query of their own, joined to the
+    others in number order; a worker's range holds them too."""
+    with world.store.database.engine.begin() as connection:
+        connection.execute(text("UPDATE cases SET asked_on = NULL WHERE number IN (1, 4)"))
+    first, last = dt.date(2024, 1, 1), dt.date(2026, 12, 31)
+    [rows] = stored_cases.keyed_cases(world.store, first=first, last=last, batch=10)
+    assert [row.number for row in rows] == [1, 2, 3, 4, 5]
+    between = stored_cases.keyed_cases_between(world.store, 2, 3, first=first, last=last)
+    assert [row.number for row in between] == [2, 3]
+    assert stored_cases.number_span(world.store, first=dt.date(2030, 1, 1), last=None) is None
+
+
+def test_a_case_whose_decision_does_not_read_is_named_not_judged(world: Any) -> None:
+    """Replay, and the stored requests a policy diff compares, go on past it."""
+    with world.store.database.engine.begin() as connection:
+        connection.execute(text("UPDATE cases SET decision = '[]' WHERE number = 2"))
+        case_id = connection.execute(text("SELECT id FROM cases WHERE number = 2")).scalar()
+    report = replay(world.store, None, US / "2024-11-17", first=None, last=None)
+    assert report.examined == 5
+    assert report.skipped == (
+        Skipped(2, f"case {case_id}'s stored decision cannot be read: it is not a JSON object"),
+    )
+    screener = Screener(load_pack())
+    assert [p.label for p in stored_probes(world.store, screener)] == [
+        "case 1", "case 3", "case 4", "case 5"
+    ]  # fmt: skip

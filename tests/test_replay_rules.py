@@ -434,8 +434,9 @@ def test_each_worker_judges_with_the_pack_it_is_given(
     given, with its zones."""
     monkeypatch.setattr(replaying.mp, "get_all_start_methods", lambda: methods)
     folder = moved_zone / KHARKIV.relative_to(US.parent.parent)
-    pooled = replay(small.store, moved_zone, folder, first=None, last=None, workers=3)
+    pooled = replay(small.store, moved_zone, folder, first=None, last=None, workers=3, batch=1)
     assert pooled.as_dict() == _expected(small, "russian-border-regions")
+    assert len(pool.made) == 1  # the workers judged most of the cases
 
 
 def test_each_worker_reads_only_the_cases_of_the_period_in_its_range(
@@ -451,6 +452,35 @@ def test_each_worker_reads_only_the_cases_of_the_period_in_its_range(
     assert (report.examined, counted) == (3, [1, 2])  # numbers 1..3 and 4..5
     assert [c.number for c in report.changes] == [1, 4]
     assert [s.number for s in report.skipped] == [5]
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "examined", "counted", "skipped"),
+    [
+        # numbers 1..2 (the parent's), 3..4 and 5: case 3 is of 28 August, after the period
+        (dt.date(2025, 6, 15), dt.date(2025, 6, 15), 3, [1, 1, 1], [5]),
+        # numbers 3..4 (the parent's), 5..6 and 7: case 5 is of 15 June, before the period
+        (dt.date(2025, 8, 28), None, 3, [1, 1, 1], []),
+        (dt.date(2030, 1, 1), None, 0, [], []),
+    ],
+)
+def test_each_worker_keeps_to_the_period_within_its_range(
+    small: World,
+    pool: type[_Pool],
+    first: dt.date,
+    last: dt.date | None,
+    examined: int,
+    counted: list[int],
+    skipped: list[int],
+) -> None:
+    """Ranges of one case each cover the period's numbers, and cases of other dates lie
+    within the workers' ranges: each worker reads only the cases of the period."""
+    told: list[int] = []
+    report = replay(small.store, None, KHARKIV, first=first, last=last, workers=3, batch=1,
+                    progress=told.append)  # fmt: skip
+    assert (report.examined, told) == (examined, counted)
+    assert [s.number for s in report.skipped] == skipped
+    assert cases_in_period(small.store, first, last) == examined
 
 
 def test_a_worker_is_spawned_where_it_cannot_fork(
@@ -529,4 +559,11 @@ def test_the_ranges_handed_to_workers_cover_the_numbers_once(
     assert all(a <= b for a, b in ranges)
     assert all(b + 1 == c for (_, b), (c, _) in itertools.pairwise(ranges))
     assert len(ranges) <= -(-count // batch)  # no range asks for less than a batch's worth
-    assert replaying._ranges((0, 0, 0), workers, batch) == []
+    assert replaying._ranges(None, workers, batch) == []
+
+
+def test_workers_get_about_eight_ranges_each_of_one_to_twenty_batches() -> None:
+    assert len(replaying._ranges((1, 100_000, 100_000), 2, 500)) == 16
+    assert len(replaying._ranges((1, 100_000, 100_000), 4, 500)) == 32
+    assert len(replaying._ranges((1, 2_000, 2_000), 2, 500)) == 4  # each at least a batch
+    assert len(replaying._ranges((1, 10**7, 10**7), 2, 500)) == 1_000  # at most twenty

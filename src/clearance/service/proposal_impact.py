@@ -22,7 +22,7 @@ from clearance.policy.history import BundleHistory
 from clearance.policy.pack import ScenarioPack
 from clearance.service.access import Action, may, principal, today
 from clearance.service.rejudge import CannotJudge, judge_again
-from clearance.service.replay import Change, Rejudger
+from clearance.service.replay import BATCH, Change, Rejudger
 from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord
 from clearance.store.repository import Store
@@ -110,7 +110,7 @@ def impact_of(
     rejudger = Rejudger(pack, bundle)
     examined, changes = 0, []
     whole = partial(cases_numbered, store)
-    for rows in keyed_cases(store, first=None, last=None):
+    for rows in keyed_cases(store, first=None, last=None, batch=BATCH):
         count, changed, _ = rejudger.judge(rows, whole)
         examined += count
         changes.extend(changed)

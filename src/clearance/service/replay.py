@@ -38,10 +38,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 
-from clearance.core.decision import outcome_of
+from clearance.core.decision import RecordedDecision, outcome_of
+from clearance.core.events import PayloadError
 from clearance.core.request import (
     AnyRequest,
-    StoredRequest,
     TransferRequest,
     UnreadableRequest,
     check_against,
@@ -57,6 +57,7 @@ from clearance.policy.pack import ScenarioPack, load_pack
 from clearance.service.policy_in_force import policy_in_force
 from clearance.service.replay_keys import OutcomeKeys
 from clearance.service.replay_results import Change, ReplayReport, Skipped
+from clearance.store.compared_parts import ComparedParts
 from clearance.store.db import open_database
 from clearance.store.repository import Store
 from clearance.store.stored_cases import (
@@ -71,6 +72,7 @@ from clearance.store.stored_cases import (
 )
 
 __all__ = [
+    "BATCH",
     "Change",
     "Rejudger",
     "ReplayReport",
@@ -86,6 +88,14 @@ __all__ = [
 Progress = Callable[[int], None]
 WholeCases = Callable[[list[int]], Mapping[int, StoredCase]]
 """Reads the cases of some numbers whole (``stored_cases.cases_numbered``), by number."""
+
+
+def _read_nothing(numbers: list[int]) -> dict[int, StoredCase]:
+    """The ``WholeCases`` of a caller that hands only cases read whole: any case read by its
+    columns alone is named as one that could not be read whole."""
+    return {}
+
+
 BATCH = 500
 """Cases per batch: large enough that Cedar's per-call cost is shared, small enough to stream."""
 
@@ -129,12 +139,18 @@ def _facts(
     return screener.stockpile_facts(request, request.date)
 
 
-def _judgeable(request: StoredRequest, screener: Screener) -> AnyRequest:
-    """The stored request, if the pack can judge it; a ``ClearanceError`` saying why if not."""
+def _judgeable(
+    stored: StoredCase, screener: Screener
+) -> tuple[AnyRequest, ComparedParts | RecordedDecision]:
+    """The stored request and decision, if the request can be judged by the pack and the
+    decision read; a ``ClearanceError`` saying why if not."""
+    request, decision = stored.request, stored.decision
     if isinstance(request, UnreadableRequest):
         raise ClearanceError(request.problem)
+    if isinstance(decision, PayloadError):
+        raise ClearanceError(str(decision))
     check_against(request, screener.catalog)
-    return request
+    return request, decision
 
 
 class Rejudger:
@@ -152,7 +168,7 @@ class Rejudger:
         self.keys = OutcomeKeys([*others, candidate], pack.catalog)
 
     def judge(
-        self, rows: Sequence[StoredCase | KeyedCase], whole: WholeCases | None = None
+        self, rows: Sequence[StoredCase | KeyedCase], whole: WholeCases = _read_nothing
     ) -> tuple[int, list[Change], list[Skipped]]:
         """``(examined, changes, skipped)`` for one batch of stored cases, in number order;
         ``whole`` reads those of the cases read by their columns that must be judged whole,
@@ -166,7 +182,7 @@ class Rejudger:
         tried: set[object] = set()
         while waiting:
             now, waiting, tried = self.keys.sift(waiting, tried)
-            found = whole([row.number for row in now]) if whole is not None and now else {}
+            found = whole([row.number for row in now])
             read: list[tuple[StoredCase, KeyedCase | None]] = []
             for row in now:
                 stored = found.get(row.number)
@@ -187,25 +203,23 @@ class Rejudger:
     ) -> None:
         """Judge cases read whole; add those that change to ``changes``, those that cannot be
         judged to ``skipped``, and keep each keyed case's class outcome."""
-        kept: list[tuple[StoredCase, AnyRequest, KeyedCase | None]] = []
-        for stored, keyed in rows:
+        keyed_by_number = {stored.number: keyed for stored, keyed in rows if keyed is not None}
+        kept: list[tuple[StoredCase, AnyRequest, ComparedParts | RecordedDecision]] = []
+        for stored, _ in rows:
             try:
-                kept.append((stored, _judgeable(stored.request, self.screener), keyed))
+                kept.append((stored, *_judgeable(stored, self.screener)))
             except ClearanceError as exc:
                 skipped.append(Skipped(stored.number, exc.message))
         judged = self.screener.judgements_of(
             [request for _, request, _ in kept],
-            stockpile=[
-                _facts(self.screener, request, row.decision.stockpile) for row, request, _ in kept
-            ],
+            stockpile=[_facts(self.screener, request, made.stockpile) for _, request, made in kept],
         )
-        for (row, request, keyed), judgements in zip(
-            kept, judged, strict=True
-        ):  # pragma: no mutate
+        pairs = zip(kept, judged, strict=True)  # pragma: no mutate
+        for (row, request, recorded), judgements in pairs:
             outcome = outcome_of(judgements)
+            keyed = keyed_by_number.get(row.number)
             if keyed is not None:
                 self.keys.learn(keyed, isinstance(request, TransferRequest), outcome.value)
-            recorded = row.decision
             if outcome == recorded.outcome:
                 continue
             mine = [j for j in judgements if j.holder.party == self.holder]
@@ -257,14 +271,14 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def _ranges(span: tuple[int, int, int], workers: int, batch: int) -> list[tuple[int, int]]:
+def _ranges(span: tuple[int, int, int] | None, workers: int, batch: int) -> list[tuple[int, int]]:
     """Ranges of case numbers to hand to workers, from the lowest and highest number of the
-    period's cases and how many there are: about eight per worker, so each pays its query
+    period's cases and how many there are (None: there are none): about eight per worker, so each pays its query
     and its hand-over a few times only, each of at least ``batch`` cases where the numbers
     run on without gaps, at most twenty batches' worth of numbers where they do."""
-    low, high, count = span
-    if not count:
+    if span is None:
         return []
+    low, high, count = span
     size = min(max(batch, -(-count // (8 * workers))), 20 * batch)
     width = -(-(high - low + 1) // -(-count // size))
     return [(start, min(start + width - 1, high)) for start in range(low, high + 1, width)]
@@ -354,13 +368,13 @@ def replay(
 def stored_probes(store: Store, screener: Screener) -> Iterator[Probe]:
     """Every stored case as a request to compare bundles on, with the stockpile facts it saw;
     a case the pack can no longer judge is left out."""
-    for rows in stored_cases(store, first=None, last=None, batch=BATCH):  # pragma: no mutate
+    for rows in stored_cases(store, batch=BATCH):  # pragma: no mutate
         for row in rows:
             try:
-                request = _judgeable(row.request, screener)
+                request, decision = _judgeable(row, screener)
             except ClearanceError:
                 continue
-            facts = _facts(screener, request, row.decision.stockpile)
+            facts = _facts(screener, request, decision.stockpile)
             yield Probe("stored", f"case {row.number}", request, stockpile=facts)
 
 

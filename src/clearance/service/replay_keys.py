@@ -56,7 +56,7 @@ class OutcomeKeys:
         read = frozenset().union(*(context_read(b) for b in bundles))
         self._reads_quantity = "quantity" in read
         self._reads_stockpile = "stockpile" in read
-        self._transfers: dict[str, bool] = {}
+        self._transfers: dict[str | None, bool] = {}
         self._outcomes: dict[Class, str] = {}
         self.hits = 0
         self.misses = 0
@@ -64,7 +64,7 @@ class OutcomeKeys:
     def _period(self, asked_on: str) -> int:
         """How many changes of bundle or zone fall on or before ``asked_on`` (ISO dates
         compare as text)."""
-        period = self._periods.get(asked_on)
+        period = self._periods.get(asked_on)  # pragma: no mutate
         if period is None:
             period = self._periods[asked_on] = bisect_right(self._changes, asked_on)
         return period
@@ -72,16 +72,17 @@ class OutcomeKeys:
     def key(self, case: KeyedCase) -> Class | None:
         """The class of ``case``; None where its columns cannot tell it (read it whole)."""
         shape, asked_on, quantity = case.request_shape, case.asked_on, case.quantity
-        if shape is None or asked_on is None or quantity is None:
+        transfer = self._transfers.get(shape)  # never known for a case without a shape
+        if transfer is None or asked_on is None or quantity is None:
             return None
-        transfer = self._transfers.get(shape)
-        if transfer is None:
-            return None
-        if not self._reads_stockpile:
-            facts = None
-        elif (facts := case.stockpile_digest) is None and transfer:
+        if transfer and self._reads_stockpile and case.stockpile_digest is None:
             return (shape, asked_on, quantity)
-        return (shape, self._period(asked_on), quantity if self._reads_quantity else None, facts)
+        key: list[object] = [shape, self._period(asked_on)]
+        if self._reads_quantity:
+            key.append(quantity)
+        if self._reads_stockpile:
+            key.append(case.stockpile_digest)
+        return tuple(key)
 
     def outcome(self, key: Class) -> str | None:
         """The outcome kept for the class ``key``, if one of its cases has been judged."""

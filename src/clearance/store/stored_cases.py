@@ -25,6 +25,7 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import func, select, union_all
 
 from clearance.core.decision import RecordedDecision
+from clearance.core.events import PayloadError
 from clearance.core.request import StoredRequest
 from clearance.core.workflow import CaseState
 from clearance.store.compared_parts import ComparedParts, read_compared, read_request_text
@@ -54,9 +55,9 @@ class StoredCase(NamedTuple):
     id: str
     number: int
     request: StoredRequest
-    decision: ComparedParts | RecordedDecision
+    decision: ComparedParts | RecordedDecision | PayloadError
     """What replay compares of the recorded decision; a whole record, where one is at hand,
-    serves as well."""
+    serves as well; for a record that does not read, why (the case is named as not judged)."""
     state: CaseState
 
 
@@ -131,15 +132,19 @@ def _select(
 
 def _row(r: Any) -> StoredCase:
     case_id = str(r[0])
-    return StoredCase(
-        case_id, int(r[1]), read_request_text(r[2]), read_compared(r[3], case_id), CaseState(r[4])
-    )
+    decision: ComparedParts | PayloadError
+    try:
+        decision = read_compared(r[3], case_id)
+    except PayloadError as exc:
+        decision = exc
+    return StoredCase(case_id, int(r[1]), read_request_text(r[2]), decision, CaseState(r[4]))
 
 
 def _streamed(store: Store, query: Any, make: Callable[[Any], T], batch: int) -> Iterator[list[T]]:
     """The rows of ``query`` made into ``make``'s values, ``batch`` at a time, streamed."""
     with database_errors(), store.database.reader.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=batch).execute(query)
+        streamed = connection.execution_options(stream_results=True)  # pragma: no mutate
+        result = streamed.execution_options(yield_per=batch).execute(query)
         try:
             for rows in result.partitions():
                 yield [make(r) for r in rows]
@@ -147,15 +152,13 @@ def _streamed(store: Store, query: Any, make: Callable[[Any], T], batch: int) ->
             result.close()
 
 
-def stored_cases(
-    store: Store, *, first: dt.date | None, last: dt.date | None, batch: int = 500
-) -> Iterator[list[StoredCase]]:
-    """Cases whose request is dated in the period, in number order, ``batch`` at a time."""
-    return _streamed(store, _select(store, _WHOLE, first, last), _row, batch)
+def stored_cases(store: Store, *, batch: int) -> Iterator[list[StoredCase]]:
+    """Every stored case read whole, in number order, ``batch`` at a time."""
+    return _streamed(store, select(*_WHOLE).order_by(Case.number), _row, batch)
 
 
 def keyed_cases(
-    store: Store, *, first: dt.date | None, last: dt.date | None, batch: int = 500
+    store: Store, *, first: dt.date | None, last: dt.date | None, batch: int
 ) -> Iterator[list[KeyedCase]]:
     """Cases whose request is dated in the period, in number order, ``batch`` at a time."""
     return _streamed(store, _select(store, _KEYED, first, last), KeyedCase._make, batch)
@@ -181,11 +184,11 @@ def cases_numbered(store: Store, numbers: Collection[int]) -> dict[int, StoredCa
 
 def number_span(
     store: Store, *, first: dt.date | None, last: dt.date | None
-) -> tuple[int, int, int]:
+) -> tuple[int, int, int] | None:
     """The lowest and the highest number of the cases dated in the period, and how many there
-    are (0, 0, 0 for none): how work is split among workers, in one query."""
+    are (None for none): how work is split among workers, in one query."""
     dated = _dated(store, (Case.number,), first, last).subquery()
     query = select(func.min(dated.c.number), func.max(dated.c.number), func.count())
     with database_errors(), store.database.reader.connect() as connection:
         low, high, count = connection.execute(query).one()
-    return (int(low), int(high), int(count)) if count else (0, 0, 0)
+    return (int(low), int(high), int(count)) if count else None
