@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -331,6 +332,21 @@ def test_the_table_names_the_case_and_the_policies(demo_cli: Cli) -> None:
     assert "3 of 4 cases would change" in out
     assert "us-strikes-in-russia-authorised" in out
     assert "review_required → permitted" in out
+
+
+def test_a_case_whose_record_was_damaged_is_named_and_the_rest_replayed(demo_cli: Cli) -> None:
+    """A decision record changed in the database (``audit verify`` names it too) stops
+    neither replay nor its report: the case is named as not judged, in one line."""
+    engine = sa.create_engine(demo_cli.database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE cases SET decision = '[]' WHERE number = 2"))
+    engine.dispose()
+    for workers in ("1", "2"):
+        run = demo_cli("replay", "--bundle", str(AUTHORITY), "--workers", workers)
+        assert "case 2 not judged: case " in run.stdout
+        assert "stored decision cannot be read: it is not a JSON object" in run.stdout
+        assert "Traceback" not in run.stdout + run.stderr
+        assert "2 of 4 cases would change" in run.stdout
 
 
 def test_the_html_report_escapes_what_it_shows(demo_cli: Cli) -> None:
