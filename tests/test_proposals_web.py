@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from clearance.core.actors import ADMIN
 from clearance.core.chain import EventType
 
 from .api_support import ATACMS_JUNE, DEMO_PASSWORD, Api, open_api
 from .test_api import (  # noqa: F401 (the seeded demo world's fixtures)
+    APPROVED_CASE,
     CONFIDENTIAL_CASE,
     SECRET_CASE,
     US_CASE,
@@ -152,6 +154,28 @@ def test_the_impact_leaves_out_cases_above_the_viewers_clearance(api: Api) -> No
     # A requester sees their own cases only: us.liaison's ERAM transfer, not UA's strikes.
     own = api.as_user("us.liaison").get(f"{PROPOSALS}/1").json()["impact"]
     assert case_numbers(own["replay"]) | case_numbers(own["open_cases"]) == {US_CASE}
+
+
+def test_the_impact_counts_stored_cases_whose_records_no_longer_read(api: Api) -> None:
+    """Replay names such a case as not judged (here a closed case whose outcome column was
+    changed too, so that replay reads it whole); the impact says how many there were, to a
+    reader who may count every case, on the page and in the API."""
+    api.as_user("us.liaison").post(PROPOSALS, json={"files": files()})
+    with api.server.store.database.engine.begin() as connection:
+        statement = "UPDATE cases SET decision = '[]', outcome = 'x' WHERE number = :number"
+        connection.execute(sa.text(statement), {"number": APPROVED_CASE})
+    everything = api.as_user("us.reviewer").get(f"{PROPOSALS}/1").json()["impact"]
+    assert everything["not_replayed"] == 1
+    assert (
+        api.as_user("conf.reviewer").get(f"{PROPOSALS}/1").json()["impact"]["not_replayed"] is None
+    )
+    page = api.as_user("us.reviewer").get("/policy/proposals/1").text
+    assert "1 stored case was not judged again: its record no longer reads." in page
+    untouched = api.as_user("us.liaison").post(PROPOSALS, json={"files": files()}).json()
+    assert (
+        "not-replayed"
+        not in api.as_user("conf.reviewer").get(f"/policy/proposals/{untouched['number']}").text
+    )
 
 
 def test_only_the_named_office_activates_signed_and_the_new_bundle_decides_from_its_date(

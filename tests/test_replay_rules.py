@@ -436,7 +436,7 @@ def test_each_worker_judges_with_the_pack_it_is_given(
     folder = moved_zone / KHARKIV.relative_to(US.parent.parent)
     pooled = replay(small.store, moved_zone, folder, first=None, last=None, workers=3, batch=1)
     assert pooled.as_dict() == _expected(small, "russian-border-regions")
-    assert len(pool.made) == 1  # the workers judged most of the cases
+    assert pool.made[0]["most in flight"] >= 2  # the workers judged most of the cases
 
 
 def test_each_worker_reads_only_the_cases_of_the_period_in_its_range(

@@ -253,6 +253,7 @@ def test_an_index_edited_in_the_file_to_disagree_with_its_table_is_named(
     report = _verify(story.store, system_key, tmp_path)
     assert report.file_checked
     problems = [f.problem for f in report.findings]
+    assert len(problems) == 1
     assert problems
     assert all(p.startswith("the database file fails SQLite's integrity check: ") for p in problems)
     assert any("ix_cases_replay" in p for p in problems), problems
@@ -261,3 +262,25 @@ def test_an_index_edited_in_the_file_to_disagree_with_its_table_is_named(
             "SELECT request_shape FROM cases INDEXED BY ix_cases_replay ORDER BY number LIMIT 1"
         ).scalar_one()
     assert indexed == forged  # what a read of the index alone would have been given
+
+
+def test_a_file_too_damaged_to_be_checked_is_named_not_a_traceback(
+    story: World, system_key: SystemKey, tmp_path: Path
+) -> None:
+    database = story.store.database
+    if not database.is_sqlite:
+        pytest.skip("an edit of SQLite's file")
+    database.dispose()
+    path = Path(str(database.engine.url.database))
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        (size,) = connection.execute("PRAGMA page_size").fetchone()
+        (root,) = connection.execute(
+            "SELECT rootpage FROM sqlite_schema WHERE name = 'ix_cases_undated'"
+        ).fetchone()
+    data = bytearray(path.read_bytes())
+    data[(root - 1) * size : root * size] = b"\xff" * size  # no page SQLite knows
+    path.write_bytes(bytes(data))
+    report = _verify(story.store, system_key, tmp_path)
+    assert report.file_checked
+    assert [f.problem for f in report.findings if "integrity check" in f.problem], report.findings

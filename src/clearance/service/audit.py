@@ -332,7 +332,7 @@ def _stored_seals(
             yield int(seq), Scheme.V1 if seal is None else Scheme.V2, str(hash_), seal
 
 
-_EDITED = "an index or a table was changed in the file, outside the database"
+_EDITED = "an index or a table was changed in the file or in its schema, outside clearance"
 
 
 def verify(

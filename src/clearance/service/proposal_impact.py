@@ -37,8 +37,9 @@ class Impact:
     date; ``unjudged`` are the open cases that cannot be judged again, with why.
 
     Only the cases its reader may see are listed; ``examined`` (how many stored cases
-    were replayed) counts every case, so it is None for a reader who may not count
-    them all (``service.access``)."""
+    were replayed) and ``not_replayed`` (how many of them replay could not judge, their
+    records no longer reading) count every case, so they are None for a reader who may not
+    count them all (``service.access``)."""
 
     examined: int | None
     replay: tuple[Change, ...]
@@ -46,10 +47,12 @@ class Impact:
     unjudged: tuple[tuple[CaseRecord, str], ...] = ()
     level: Level = Level.UNCLASSIFIED
     """The highest classification of the cases listed, for a page's banner."""
+    not_replayed: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "examined": self.examined,
+            "not_replayed": self.not_replayed,
             "replay": [c.as_dict() for c in self.replay],
             "open_cases": [
                 {"number": case.number, "case_id": case.id, "was": was, "would_be": would_be}
@@ -65,7 +68,7 @@ class Impact:
 def _seen_impact(
     tx: Transaction,
     actor: str,
-    examined: int,
+    counts: tuple[int, int],
     replay: list[Change],
     open_cases: list[tuple[CaseRecord, str, str]],
     unjudged: list[tuple[CaseRecord, str]],
@@ -81,12 +84,14 @@ def _seen_impact(
         levels.append(case.classification)
         return True
 
+    counted = may(reader, Action.CASES_COUNT_ALL)
     return Impact(
-        examined if may(reader, Action.CASES_COUNT_ALL) else None,
+        counts[0] if counted else None,
         tuple(c for c in replay if seen(tx.cases.get(c.case_id, lock=False))),
         tuple(row for row in open_cases if seen(row[0])),
         tuple(row for row in unjudged if seen(row[0])),
         Level(max(levels, default=0)),
+        counts[1] if counted else None,
     )
 
 
@@ -108,11 +113,12 @@ def impact_of(
     returned (``Impact``).
     """
     rejudger = Rejudger(pack, bundle)
-    examined, changes = 0, []
+    examined, not_replayed, changes = 0, 0, []
     whole = partial(cases_numbered, store)
     for rows in keyed_cases(store, first=None, last=None, batch=BATCH):
-        count, changed, _ = rejudger.judge(rows, whole)
+        count, changed, skipped = rejudger.judge(rows, whole)
         examined += count
+        not_replayed += len(skipped)
         changes.extend(changed)
     # An activated proposal is in the history already: judge with it once.
     others = [b for b in pack.history if b.revision != bundle.revision]
@@ -137,4 +143,5 @@ def impact_of(
                 continue
             if decision.outcome.value != case.outcome:
                 changed_open.append((case, case.outcome, decision.outcome.value))
-        return _seen_impact(tx, actor, examined, changes, changed_open, unjudged)
+        counted = (examined, not_replayed)
+        return _seen_impact(tx, actor, counted, changes, changed_open, unjudged)

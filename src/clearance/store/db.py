@@ -25,7 +25,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DataError, OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+)
 
 from clearance.errors import InputError, StoreError
 from clearance.settings import SQLITE_SYNCHRONOUS
@@ -140,7 +147,8 @@ def existing_database(url: str) -> Database | None:
 
 @contextmanager
 def database_errors() -> Iterator[None]:
-    """A database that cannot answer is a one-line ``StoreError``; a missing schema says what to do."""
+    """A database that cannot answer, or a file that no longer reads as one, is a one-line
+    ``StoreError``; a missing schema says what to do; a broken constraint goes up as it is."""
     try:
         yield
     except DataError:
@@ -150,6 +158,10 @@ def database_errors() -> Iterator[None]:
     except UnicodeEncodeError:
         raise InputError("input", "holds text that is not Unicode (a lone surrogate)") from None
     except (OperationalError, ProgrammingError) as exc:
+        raise store_error(str(exc.orig)) from None
+    except IntegrityError:
+        raise
+    except DatabaseError as exc:  # such as a file that no longer reads as a database
         raise store_error(str(exc.orig)) from None
 
 

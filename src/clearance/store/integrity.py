@@ -1,22 +1,26 @@
 """The database's own check of its file: every index agrees with its table.
 
-SQL cannot make an index hold other values than the rows it indexes; an edit
-of the database file can. Queries that read an index alone would then see
-the index's values and not the table's: replay's first reading of a period
-reads the outcome and the columns it classes cases by from ``ix_cases_replay``
-alone (store/stored_cases.py), and the dashboard's summaries read their
-covering indexes. ``audit verify`` compares the tables with the ledger by
-reading the tables, so it asks the database, too, whether its indexes still
-match them.
+Ordinary SQL keeps an index and its table alike; an edit of the database file,
+or of the schema itself (SQLite's ``writable_schema``), can make them differ.
+Queries that read an index alone would then see the index's values and not
+the table's: replay's first reading of a period reads the outcome and the
+columns it classes cases by from ``ix_cases_replay`` alone
+(store/stored_cases.py), and the dashboard's summaries read their covering
+indexes. ``audit verify`` compares the tables with the ledger by reading the
+tables, so it asks the database, too, whether its indexes still match them.
 
-SQLite answers with ``PRAGMA integrity_check``, which reads the whole file.
-PostgreSQL has no such check in its core (``amcheck`` is an extension that a
-superuser must install), so there the answer is that nothing was checked.
+SQLite answers with ``PRAGMA integrity_check``, which reads the whole file
+(through the reading connection, so writers are not held up); a file so
+damaged that the check cannot finish is itself the answer. PostgreSQL has no
+such check in its core (``amcheck`` is an extension that a superuser must
+install), so there the answer is that nothing was checked.
 """
 
 from __future__ import annotations
 
-from clearance.store.db import database_errors
+from sqlalchemy.exc import DatabaseError
+
+from clearance.store.db import store_error
 from clearance.store.repository import Store
 
 __all__ = ["file_problems"]
@@ -30,6 +34,13 @@ def file_problems(store: Store) -> list[str] | None:
     such check (PostgreSQL)."""
     if not store.database.is_sqlite:
         return None
-    with database_errors(), store.database.engine.connect() as connection:
-        found = [str(row[0]) for row in connection.exec_driver_sql("PRAGMA integrity_check")]
-    return [] if found == ["ok"] else found[:MOST_NAMED]
+    try:
+        with store.database.reader.connect() as connection:
+            rows = connection.exec_driver_sql("PRAGMA integrity_check")
+            found = [str(row[0]) for row in rows]
+    except DatabaseError as exc:  # the file does not read far enough to be checked
+        return [store_error(str(exc.orig)).message]
+    if found == ["ok"]:
+        return []
+    more = len(found) - MOST_NAMED
+    return found[:MOST_NAMED] + ([f"and {more} more"] if more > 0 else [])

@@ -160,6 +160,10 @@ class Unjudged(Body):
 
 class Impact(Body):
     examined: int | None = Field(description="Cases replayed; None unless you may count all.")
+    not_replayed: int | None = Field(
+        description="Of them, cases whose records no longer read, named by `clearance replay`;"
+        " None unless you may count all."
+    )
     replay: list[ReplayedCase]
     open_cases: list[OpenCaseChange]
     unjudged: list[Unjudged]
