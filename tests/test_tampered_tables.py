@@ -221,42 +221,46 @@ def test_a_signed_statement_that_does_not_hold_is_named(
     assert any(named in f.problem for f in report.findings), report.findings
 
 
-def test_an_index_edited_in_the_file_to_disagree_with_its_table_is_named(
-    story: World, system_key: SystemKey, tmp_path: Path
-) -> None:
-    """SQL cannot make an index hold other values than its table; an edit of the file can,
-    and replay reads the columns it classes cases by from ``ix_cases_replay`` alone. SQLite
-    checks its own file; PostgreSQL has no such check, and the report says it was not made."""
+def _index_page(story: World, index: str) -> tuple[Path, bytearray, slice]:
+    """The SQLite file's path, its bytes, and where in them the first page of ``index`` lies
+    (its root; the whole index in a world this small), with every connection closed."""
     database = story.store.database
-    if not database.is_sqlite:
-        assert _verify(story.store, system_key, tmp_path).file_checked is False
-        return
     database.dispose()
     path = Path(str(database.engine.url.database))
     with closing(sqlite3.connect(path)) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         (size,) = connection.execute("PRAGMA page_size").fetchone()
         (root,) = connection.execute(
-            "SELECT rootpage FROM sqlite_schema WHERE name = 'ix_cases_replay'"
+            "SELECT rootpage FROM sqlite_schema WHERE name = ?", (index,)
         ).fetchone()
-        (shape,) = connection.execute(
+    return path, bytearray(path.read_bytes()), slice((root - 1) * size, root * size)
+
+
+def test_an_index_edited_in_the_file_to_disagree_with_its_table_is_named(
+    story: World, system_key: SystemKey, tmp_path: Path
+) -> None:
+    """Ordinary SQL keeps an index and its table alike; an edit of the file can make them
+    differ, and replay reads the columns it classes cases by from ``ix_cases_replay`` alone.
+    SQLite checks its own file; PostgreSQL has no such check, and the report says so."""
+    database = story.store.database
+    if not database.is_sqlite:
+        assert _verify(story.store, system_key, tmp_path).file_checked is False
+        return
+    with database.engine.connect() as connection:
+        shape = connection.exec_driver_sql(
             "SELECT request_shape FROM cases ORDER BY number LIMIT 1"
-        ).fetchone()
-    data = bytearray(path.read_bytes())
-    start = (root - 1) * size
-    page = data[start : start + size]
-    at = page.index(shape.encode())
+        ).scalar_one()
+    path, data, page = _index_page(story, "ix_cases_replay")
+    at = page.start + data[page].index(shape.encode())
     forged = shape[:-1] + ("0" if shape[-1] != "0" else "1")
-    data[start + at : start + at + len(shape)] = forged.encode()
+    data[at : at + len(shape)] = forged.encode()
     path.write_bytes(bytes(data))
 
     report = _verify(story.store, system_key, tmp_path)
     assert report.file_checked
-    problems = [f.problem for f in report.findings]
-    assert len(problems) == 1
-    assert problems
-    assert all(p.startswith("the database file fails SQLite's integrity check: ") for p in problems)
-    assert any("ix_cases_replay" in p for p in problems), problems
+    [problem] = [f.problem for f in report.findings]
+    assert problem.startswith("the database file fails SQLite's integrity check: ")
+    assert "ix_cases_replay" in problem
     with database.engine.connect() as connection:
         indexed = connection.exec_driver_sql(
             "SELECT request_shape FROM cases INDEXED BY ix_cases_replay ORDER BY number LIMIT 1"
@@ -267,20 +271,12 @@ def test_an_index_edited_in_the_file_to_disagree_with_its_table_is_named(
 def test_a_file_too_damaged_to_be_checked_is_named_not_a_traceback(
     story: World, system_key: SystemKey, tmp_path: Path
 ) -> None:
-    database = story.store.database
-    if not database.is_sqlite:
+    if not story.store.database.is_sqlite:
         pytest.skip("an edit of SQLite's file")
-    database.dispose()
-    path = Path(str(database.engine.url.database))
-    with closing(sqlite3.connect(path)) as connection:
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        (size,) = connection.execute("PRAGMA page_size").fetchone()
-        (root,) = connection.execute(
-            "SELECT rootpage FROM sqlite_schema WHERE name = 'ix_cases_undated'"
-        ).fetchone()
-    data = bytearray(path.read_bytes())
-    data[(root - 1) * size : root * size] = b"\xff" * size  # no page SQLite knows
+    path, data, page = _index_page(story, "ix_cases_undated")
+    data[page] = b"\xff" * (page.stop - page.start)  # no page SQLite knows
     path.write_bytes(bytes(data))
     report = _verify(story.store, system_key, tmp_path)
     assert report.file_checked
-    assert [f.problem for f in report.findings if "integrity check" in f.problem], report.findings
+    [problem] = [f.problem for f in report.findings if "integrity check" in f.problem]
+    assert "database disk image is malformed" in problem
