@@ -41,6 +41,9 @@ class VerifyReport(Body):
     checkpoints_checked: int
     seals_checked: int
     rows_checked: int
+    file_checked: bool = Field(
+        description="Whether the database checked its own file (SQLite's integrity check)."
+    )
     unverifiable: int
     redacted: int
     system_key: str | None
