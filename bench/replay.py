@@ -44,7 +44,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,11 +66,11 @@ from clearance.policy.entities import cedar_request, target_zones
 from clearance.policy.pack import default_pack_path, load_pack
 from clearance.service.anchoring import SystemKey
 from clearance.service.people import People
-from clearance.service.replay import Rejudger, load_candidate, replay
+from clearance.service.replay import Rejudger, judged_batches, load_candidate, replay
 from clearance.store.db import open_database
 from clearance.store.models import Case
 from clearance.store.repository import Store
-from clearance.store.stored_cases import cases_numbered, keyed_cases, stored_cases
+from clearance.store.stored_cases import keyed_cases, stored_cases
 from common import (
     emit,
     machine,
@@ -228,8 +227,8 @@ def memo_of_one_replay(store: Store) -> dict[str, Any]:
     batch); replay makes no verdicts, so that is its only memo."""
     pack = load_pack()
     rejudger = Rejudger(pack, load_candidate(pack, CANDIDATE))
-    for rows in keyed_cases(store, first=None, last=None, batch=BATCH):
-        rejudger.judge(rows, partial(cases_numbered, store))
+    for _ in judged_batches(store, rejudger, (None, None), BATCH):
+        pass
     return {
         **rejudger.screener.judgements.stats().as_dict(),
         "classes": rejudger.keys.stats().as_dict(),

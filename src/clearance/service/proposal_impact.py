@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from clearance.core.access import Level
@@ -22,11 +21,10 @@ from clearance.policy.history import BundleHistory
 from clearance.policy.pack import ScenarioPack
 from clearance.service.access import Action, may, principal, today
 from clearance.service.rejudge import CannotJudge, judge_again
-from clearance.service.replay import BATCH, Change, Rejudger
+from clearance.service.replay import Change, Rejudger, judged_batches
 from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord
 from clearance.store.repository import Store
-from clearance.store.stored_cases import cases_numbered, keyed_cases
 
 __all__ = ["Impact", "impact_of"]
 
@@ -114,9 +112,7 @@ def impact_of(
     """
     rejudger = Rejudger(pack, bundle)
     examined, not_replayed, changes = 0, 0, []
-    whole = partial(cases_numbered, store)
-    for rows in keyed_cases(store, first=None, last=None, batch=BATCH):
-        count, changed, skipped = rejudger.judge(rows, whole)
+    for count, changed, skipped in judged_batches(store, rejudger, (None, None)):
         examined += count
         not_replayed += len(skipped)
         changes.extend(changed)

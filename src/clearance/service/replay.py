@@ -82,12 +82,16 @@ __all__ = [
     "cases_in_period",
     "check_period",
     "default_workers",
+    "judged_batches",
     "load_candidate",
     "replay",
     "stored_probes",
 ]
 
 Progress = Callable[[int], None]
+Period = tuple[dt.date | None, dt.date | None]
+Judged = tuple[int, list[Change], list[Skipped]]
+"""What judging a batch or a range found: how many cases, those that change, those skipped."""
 WholeCases = Callable[[list[int]], Mapping[int, StoredCase]]
 """Reads the cases of some numbers whole (``stored_cases.cases_numbered``), by number."""
 
@@ -171,7 +175,7 @@ class Rejudger:
 
     def judge(
         self, rows: Sequence[StoredCase | KeyedCase], whole: WholeCases = _read_nothing
-    ) -> tuple[int, list[Change], list[Skipped]]:
+    ) -> Judged:
         """``(examined, changes, skipped)`` for one batch of stored cases, in number order;
         ``whole`` reads those of the cases read by their columns that must be judged whole,
         in rounds (``OutcomeKeys.sift``): the first case of a class new to the batch is
@@ -256,14 +260,19 @@ def _start_worker(judge_with: Rejudger | tuple[str | None, str], url: str) -> No
     _worker = (judge_with, store)
 
 
-def _judge_in_worker(
-    low: int, high: int, first: dt.date | None, last: dt.date | None
-) -> tuple[int, list[Change], list[Skipped]]:
+def _judge_range(
+    rejudger: Rejudger, store: Store, numbers: tuple[int, int], period: Period
+) -> Judged:
+    """Read and judge the cases of the period numbered ``numbers`` (lowest, highest)."""
+    first, last = period
+    rows = keyed_cases_between(store, *numbers, first=first, last=last)
+    return rejudger.judge(rows, partial(cases_numbered, store))
+
+
+def _judge_in_worker(numbers: tuple[int, int], period: Period) -> Judged:
     """Read and judge one range of case numbers: the worker reads its own rows."""
     assert _worker is not None
-    rejudger, store = _worker
-    rows = keyed_cases_between(store, low, high, first=first, last=last)
-    return rejudger.judge(rows, partial(cases_numbered, store))
+    return _judge_range(*_worker, numbers, period)
 
 
 def default_workers() -> int:
@@ -292,9 +301,9 @@ def _in_pool(
     workers: int,
     rejudger: Rejudger,
     sources: tuple[Path | None, Path],
-    period: tuple[dt.date | None, dt.date | None],
+    period: Period,
     batch: int,
-) -> Iterator[tuple[int, list[Change], list[Skipped]]]:
+) -> Iterator[Judged]:
     """Results in range order, with at most two ranges per worker in flight (``_ranges``).
 
     The parent judges the first range itself, before any worker is forked, so that every
@@ -304,13 +313,10 @@ def _in_pool(
     is not the bottleneck. ``sources`` are the pack's and the candidate's folders, for
     workers that cannot inherit ``rejudger``.
     """
-    first, last = period
-    ranges = _ranges(number_span(store, first=first, last=last), workers, batch)
-    if not ranges:
-        return
-    rows = keyed_cases_between(store, *ranges[0], first=first, last=last)
-    yield rejudger.judge(rows, partial(cases_numbered, store))
-    if len(ranges) == 1:
+    ranges = _ranges(number_span(store, first=period[0], last=period[1]), workers, batch)
+    for numbers in ranges[:1]:
+        yield _judge_range(rejudger, store, numbers, period)
+    if len(ranges) < 2:
         return
     judge_with: Rejudger | tuple[str | None, str]
     if "fork" in mp.get_all_start_methods():
@@ -323,13 +329,23 @@ def _in_pool(
     with ProcessPoolExecutor(
         workers, mp_context=mp.get_context(method), initializer=_start_worker, initargs=args
     ) as pool:
-        pending: deque[Future[tuple[int, list[Change], list[Skipped]]]] = deque()
-        for low, high in ranges[1:]:
-            pending.append(pool.submit(_judge_in_worker, low, high, first, last))
+        pending: deque[Future[Judged]] = deque()
+        for numbers in ranges[1:]:
+            pending.append(pool.submit(_judge_in_worker, numbers, period))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def judged_batches(
+    store: Store, rejudger: Rejudger, period: Period, batch: int = BATCH
+) -> Iterator[Judged]:
+    """``Rejudger.judge``'s answer for each batch of the period's cases, in this process."""
+    whole = partial(cases_numbered, store)
+    first, last = period
+    for rows in keyed_cases(store, first=first, last=last, batch=batch):
+        yield rejudger.judge(rows, whole)
 
 
 def replay(
@@ -355,9 +371,7 @@ def replay(
     if workers > 1:
         results = _in_pool(store, workers, rejudger, (pack_path, folder), (first, last), batch)
     else:
-        whole = partial(cases_numbered, store)
-        rows = keyed_cases(store, first=first, last=last, batch=batch)
-        results = (rejudger.judge(batch_rows, whole) for batch_rows in rows)
+        results = judged_batches(store, rejudger, (first, last), batch)
     examined, changes, skipped = 0, [], []
     for count, changed, passed_over in results:
         examined += count
