@@ -65,7 +65,7 @@ def case(*, submitted_by: str = "ua.liaison", classification: Level = Level.SECR
         submitted_by=submitted_by,
         request=cast(Any, None),
         request_digest="digest",
-        decision=cast(Any, None),
+        stored_decision=cast(Any, None),
         outcome="requires_approval",
         state=cast(Any, "in_review"),
         sla_days=14,

@@ -39,6 +39,7 @@ from clearance.errors import (
     AuthenticationError,
     ClearanceError,
     ConflictError,
+    DamagedRecord,
     ExecutionSuspended,
     IllegalTransition,
     InputError,
@@ -328,6 +329,13 @@ def _checkpoint_over_a_forged_event(api: Api) -> Any:
     return api.as_user("auditor").post("/api/v1/ledger/checkpoints")
 
 
+def _view_of_a_damaged_case(api: Api) -> Any:
+    """A case whose decision was changed behind clearance's back: its view needs it."""
+    with api.server.database.engine.begin() as connection:
+        connection.execute(text("UPDATE cases SET decision = '[]' WHERE number = :n"), {"n": 2})
+    return api.as_user("us.reviewer").get("/api/v1/cases/2")
+
+
 def _sixth_wrong_password(api: Api) -> Any:
     client = api.client()
     wrong = {"user": "us.liaison", "password": "guess-guess-guess"}
@@ -358,6 +366,7 @@ ERROR_CASES: list[tuple[type[ClearanceError], int, str, str | None, Callable[[Ap
     (AuthenticationError, 401, "unauthenticated", None, _not_signed_in),
     (Throttled, 429, "too_many_attempts", None, _sixth_wrong_password),
     (LedgerBroken, 409, "ledger_broken", None, _checkpoint_over_a_forged_event),
+    (DamagedRecord, 409, "damaged_record", None, _view_of_a_damaged_case),
     (TooLarge, 413, "too_large", None, _too_large),
 ]
 

@@ -26,8 +26,9 @@ import sqlalchemy as sa
 
 from clearance.core.access import Level
 from clearance.core.actors import ADMIN
-from clearance.core.events import PayloadError
-from clearance.core.workflow import OPEN_STATES
+from clearance.core.decision import UnreadableDecision
+from clearance.core.workflow import OPEN_STATES, CaseState
+from clearance.errors import DamagedRecord
 from clearance.store.case_lists import CaseOrder, CaseSearch
 from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord
@@ -450,16 +451,27 @@ def test_a_listed_case_is_the_case_as_submitted(tmp_path: Path) -> None:
     assert listed.idempotency_key == "k-17"
 
 
-def test_a_stored_decision_changed_outside_clearance_is_named_by_its_case(
+def test_a_stored_decision_changed_outside_clearance_is_listed_and_refused_where_needed(
     tmp_path: Path,
 ) -> None:
-    """A decision that is no longer a JSON object is refused, naming the case."""
+    """A decision that is no longer a JSON object is kept with why; the case is listed by
+    its columns, its decision refused naming the case, and the sweeps leave it out."""
     with small_world(tmp_path) as world:
         made, _ = world.cases.submit(G1, actor="ua.liaison", now=T0)
+        kept, _ = world.cases.submit(G1, actor="ua.liaison", now=T0)
         with world.store.database.engine.begin() as connection:
-            connection.execute(sa.text("UPDATE cases SET decision = '[]'"))
-        with world.store.reading() as read, pytest.raises(PayloadError) as refused:
-            read.cases.page()
+            statement = "UPDATE cases SET decision = '[]' WHERE id = :id"
+            connection.execute(sa.text(statement), {"id": made.id})
+        with world.store.reading() as read:
+            listed, other = read.cases.page()
+            swept = list(read.cases.each(states=list(CaseState)))
+    assert listed.stored_decision == UnreadableDecision("it is not a JSON object")
+    assert (listed.number, listed.state, listed.request) == (made.number, made.state, made.request)
+    with pytest.raises(DamagedRecord) as refused:
+        listed.decision  # noqa: B018 (the property refuses)
     assert str(refused.value) == (
-        f"case {made.id}'s stored decision cannot be read: it is not a JSON object"
+        f"case {made.number}'s stored decision cannot be read: it is not a JSON object;"
+        " 'clearance audit verify' names every record changed outside clearance"
     )
+    assert other == kept
+    assert swept == [kept]

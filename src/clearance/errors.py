@@ -15,6 +15,7 @@ names what is wrong and where::
     │   └── ExecutionSuspended     execution_suspended 2  409   the policy in force on the day does not permit the draw: the case is suspended
     ├── ConflictError              conflict           2   409   someone else changed the case first; retry
     ├── LedgerBroken               ledger_broken      1   409   the ledger does not verify: nothing is signed over it
+    ├── DamagedRecord              damaged_record     1   409   a stored record no longer reads: what needs it refuses
     ├── PermissionDenied           forbidden          2   403   the actor may not do this (office, delegation, own case)
     ├── SignatureError             bad_signature      2   403   a signature does not verify, or a key cannot be unlocked
     ├── AuthenticationError        unauthenticated    2   401   no valid session, token or password
@@ -32,6 +33,7 @@ __all__ = [
     "AuthenticationError",
     "ClearanceError",
     "ConflictError",
+    "DamagedRecord",
     "ExecutionSuspended",
     "IllegalTransition",
     "InputError",
@@ -157,6 +159,15 @@ class LedgerBroken(ClearanceError):
     that was tampered with. Also an event read for the ledger page that is not one."""
 
     code = "ledger_broken"
+    exit_code = 1
+    http_status = 409
+
+
+class DamagedRecord(ClearanceError):
+    """A stored record that no longer reads (changed outside clearance): what needs it
+    refuses, naming it, and ``audit verify`` names every such record."""
+
+    code = "damaged_record"
     exit_code = 1
     http_status = 409
 

@@ -27,6 +27,8 @@ __all__ = [
     "Outcome",
     "RecordedDecision",
     "RequiredApproval",
+    "StoredDecision",
+    "UnreadableDecision",
     "combine",
     "outcome_of",
 ]
@@ -254,3 +256,19 @@ def combine(
     approvals = merge_approvals(a for j in judgements for a in j.required_approvals)
     conditions = _union(c for j in judgements for c in j.conditions)
     return outcome, approvals, conditions, reasons
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableDecision:
+    """A case's stored decision that no longer reads as one, and why (``problem``).
+
+    Only a change made outside clearance leaves one (``audit verify`` names it). The case
+    is still listed with what its columns say; whatever needs the decision itself (its
+    gates, its clocks, its page) refuses in the reader's words instead of guessing.
+    """
+
+    problem: str
+
+
+StoredDecision = RecordedDecision | UnreadableDecision
+"""A case's decision as the store hands it up: read, or kept with why it does not read."""

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from clearance.core.decision import UnreadableDecision
 from clearance.core.regions import region_names
 from clearance.core.workflow import CaseState
 from clearance.errors import InputError
@@ -49,10 +50,12 @@ _REGION_SEARCH_FROM = 3
 class Turn:
     """Whom an open case waits for: the offices yet to answer, or the requester (their
     answer to a question, a condition to meet, a transfer to carry out). Neither for a
-    closed case."""
+    closed case, nor for one whose stored decision no longer reads (``unreadable``: the
+    offices are named there), which waits for whoever mends it."""
 
     offices: tuple[str, ...] = ()
     requester: bool = False
+    unreadable: bool = False
 
 
 _REQUESTERS_TURN = frozenset(
@@ -83,6 +86,12 @@ class CaseQueries:
             reader = principal(tx, actor, today())
             case = find_case(tx, case_ref, reader, lock=False)
             return view_in(tx, case, reader.user, installation_key(self.store), self.clocks)
+
+    def find(self, case_ref: str, *, actor: str) -> CaseRecord:
+        """The case alone, by id or number, for ``actor`` who may see it (not found if they
+        may not): what a page that only names a case needs, whose decision need not read."""
+        with self.store.reading() as tx:
+            return find_case(tx, case_ref, principal(tx, actor, today()), lock=False)
 
     def seen_by(self, actor: str, cases: list[CaseRecord]) -> set[str]:
         """The ids of those of ``cases`` (already read) that ``actor`` may see."""
@@ -175,7 +184,9 @@ class CaseQueries:
             answered = tx.cases.answered([c.id for c in seen if c.state in _OFFICES_TURN])
         turns = {}
         for case in seen:
-            if case.state in _OFFICES_TURN:
+            if isinstance(case.stored_decision, UnreadableDecision):
+                turns[case.id] = Turn(unreadable=True)
+            elif case.state in _OFFICES_TURN:
                 done = answered.get(case.id, set())
                 needed = case.decision.required_approvals
                 turns[case.id] = Turn(tuple(a.authority for a in needed if a.authority not in done))

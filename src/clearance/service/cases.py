@@ -64,6 +64,7 @@ class CaseService:
         self.moves = moves.offered
         self.rehearse = moves.rehearse
         self.view = queries.view
+        self.find = queries.find
         self.seen_by = queries.seen_by
         self.page = queries.page
         self.overdue = queries.overdue

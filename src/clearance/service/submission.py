@@ -367,7 +367,7 @@ class CaseSubmission:
             submitted_by=acting.id,
             request=request,
             request_digest=decision.request_digest,
-            decision=recorded,
+            stored_decision=recorded,
             outcome=decision.outcome.value,
             state=state,
             sla_days=sla_days,

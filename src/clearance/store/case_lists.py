@@ -10,7 +10,7 @@ table.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -19,8 +19,9 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from clearance.core.access import Level
+from clearance.core.decision import UnreadableDecision
 from clearance.core.workflow import OPEN_STATES, CaseState
-from clearance.store.case_text import read_decision, read_request
+from clearance.store.case_text import read_request, stored_decision
 from clearance.store.dialect import utc_month
 from clearance.store.models import Approval, Case, CaseTerm, DecisionCount
 from clearance.store.records import CaseRecord, aware
@@ -131,7 +132,7 @@ def case_record(row: Case) -> CaseRecord:
         submitted_by=row.submitted_by,
         request=read_request(row.request),
         request_digest=row.request_digest,
-        decision=read_decision(row.decision, row.id),
+        stored_decision=stored_decision(row.decision),
         outcome=row.outcome,
         state=CaseState(row.state),
         sla_days=row.sla_days,
@@ -142,6 +143,10 @@ def case_record(row: Case) -> CaseRecord:
         due_at=None if row.due_at is None else aware(row.due_at),
         expires_at=None if row.expires_at is None else aware(row.expires_at),
     )
+
+
+def _readable(cases: Iterable[CaseRecord]) -> Iterator[CaseRecord]:
+    return (c for c in cases if not isinstance(c.stored_decision, UnreadableDecision))
 
 
 class CaseLists:
@@ -175,11 +180,15 @@ class CaseLists:
         states: Sequence[str],
         batch: int = 500,  # pragma: no mutate
     ) -> Iterator[CaseRecord]:
-        """Every case in ``states``, oldest first, read a page at a time."""
+        """Every case in ``states`` whose decision reads, oldest first, read a page at a time.
+
+        The sweeps read cases this way to act on their gates and clocks, which a decision
+        changed outside clearance no longer tells: such a case is left to ``audit verify``,
+        which names it, rather than stopping the sweep for every other case."""
         offset = 0
         while page := self.page(states=states, limit=batch, offset=offset):
             offset += len(page)
-            yield from page
+            yield from _readable(page)
 
     def count(
         self,
@@ -216,14 +225,15 @@ class CaseLists:
         now: dt.datetime,
         limit: int = 500,  # pragma: no mutate
     ) -> list[CaseRecord]:
-        """Approved (or cleared) cases whose approval lapsed by ``now``, the earliest first."""
+        """Approved (or cleared) cases whose approval lapsed by ``now``, the earliest first;
+        those whose decision reads (as ``each``: expiring a case moves it by its gates)."""
         query = (
             select(Case)
             .where(Case.expires_at <= now)
             .order_by(Case.expires_at, Case.number)
             .limit(limit)
         )
-        return [case_record(r) for r in self._session.scalars(query)]
+        return list(_readable(case_record(r) for r in self._session.scalars(query)))
 
     def overdue(
         self,

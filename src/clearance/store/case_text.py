@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from clearance.core.decision import RecordedDecision
+from clearance.core.decision import RecordedDecision, StoredDecision, UnreadableDecision
 from clearance.core.digest import canonical_json, sha256_hex
 from clearance.core.events import PayloadError
 from clearance.core.request import (
@@ -29,6 +29,7 @@ __all__ = [
     "read_decision",
     "read_request",
     "search_terms",
+    "stored_decision",
     "terms_of",
 ]
 
@@ -63,15 +64,23 @@ def read_request(text: str) -> StoredRequest:
         return UnreadableRequest(data, _words(exc))
 
 
-def read_decision(text: str, case_id: str) -> RecordedDecision:
-    """The stored decision; ``PayloadError`` naming the case for one changed outside clearance."""
+def stored_decision(text: str) -> StoredDecision:
+    """The stored decision, or why it does not read as one (changed outside clearance)."""
     try:
         record = json.loads(text)
         if not isinstance(record, dict):
             raise ValueError("it is not a JSON object")
         return RecordedDecision.read(record, sha256_hex(text.encode()))
     except (ValueError, RecursionError) as exc:
-        raise PayloadError(f"case {case_id}'s stored decision cannot be read: {exc}") from None
+        return UnreadableDecision(str(exc))
+
+
+def read_decision(text: str, case_id: str) -> RecordedDecision:
+    """The stored decision; ``PayloadError`` naming the case for one changed outside clearance."""
+    decision = stored_decision(text)
+    if isinstance(decision, UnreadableDecision):
+        raise PayloadError(f"case {case_id}'s stored decision cannot be read: {decision.problem}")
+    return decision
 
 
 def search_terms(request: StoredRequest, decision: RecordedDecision) -> frozenset[str]:

@@ -7,10 +7,11 @@ import json
 from dataclasses import dataclass
 
 from clearance.core.dates import in_term
-from clearance.core.decision import RecordedDecision
+from clearance.core.decision import RecordedDecision, StoredDecision, UnreadableDecision
 from clearance.core.events import Event, PayloadError, read_event
 from clearance.core.request import StoredRequest
 from clearance.core.workflow import CaseState
+from clearance.errors import DamagedRecord
 
 __all__ = [
     "ApiTokenRecord",
@@ -68,7 +69,12 @@ class DelegationRecord:
 @dataclass(frozen=True, slots=True)
 class CaseRecord:
     """A case as read: its request and decision typed (their JSON text stays in the store,
-    store/case_text.py), ``request_digest`` over the request's canonical JSON."""
+    store/case_text.py), ``request_digest`` over the request's canonical JSON.
+
+    A decision changed outside clearance is kept as an ``UnreadableDecision``, so that the
+    case is still found, listed and checked for access by its columns; ``decision`` refuses
+    it (``DamagedRecord``) only where the decision itself is needed, which is always after
+    the access check, so the refusal names nothing the reader may not see."""
 
     id: str
     number: int
@@ -76,7 +82,7 @@ class CaseRecord:
     submitted_by: str
     request: StoredRequest
     request_digest: str
-    decision: RecordedDecision
+    stored_decision: StoredDecision
     outcome: str
     state: CaseState
     sla_days: int
@@ -89,6 +95,17 @@ class CaseRecord:
     expires_at: dt.datetime | None = None
     """While approved (or cleared) and not executed: when the approval lapses, by the
     lifetimes of the bundles that decided it (service.lifetimes); None otherwise."""
+
+    @property
+    def decision(self) -> RecordedDecision:
+        """The decision; ``DamagedRecord`` naming the case when it no longer reads."""
+        stored = self.stored_decision
+        if isinstance(stored, UnreadableDecision):
+            raise DamagedRecord(
+                f"case {self.number}'s stored decision cannot be read: {stored.problem};"
+                " 'clearance audit verify' names every record changed outside clearance"
+            )
+        return stored
 
 
 @dataclass(frozen=True, slots=True)

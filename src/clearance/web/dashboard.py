@@ -15,6 +15,7 @@ from typing import Any
 
 from clearance.core.access import Level
 from clearance.core.workflow import CaseState
+from clearance.errors import DamagedRecord
 from clearance.service.accounts import SignedIn
 from clearance.service.cases import CaseView
 from clearance.service.runtime import CaseRecord, Runtime
@@ -46,6 +47,7 @@ class Dashboard:
     overdue_total: int
     oldest: CaseView | None
     oldest_waits_on: list[dict[str, Any]]
+    oldest_damaged: tuple[int, str] | None  # the oldest's number and why it cannot be shown
     months: list[MonthCounts]
     levels: set[int] = field(default_factory=set)
 
@@ -110,9 +112,13 @@ def build_dashboard(srv: Runtime, viewer: SignedIn) -> Dashboard:
     oldest_page, _ = srv.cases.page(
         actor=viewer.id, states=[CaseState.IN_REVIEW.value], limit=1, offset=0, count_at_most=1
     )
-    oldest = srv.cases.view(oldest_page[0].id, actor=viewer.id) if oldest_page else None
-    if oldest is not None:
-        levels.add(oldest.case.classification)
+    oldest, oldest_damaged = None, None
+    if oldest_page:
+        levels.add(oldest_page[0].classification)
+        try:
+            oldest = srv.cases.view(oldest_page[0].id, actor=viewer.id)
+        except DamagedRecord as exc:  # the rest of the dashboard still shows
+            oldest_damaged = (oldest_page[0].number, exc.message)
     months, chart_levels = decisions_by_month(srv, viewer, now)
     levels |= chart_levels
     return Dashboard(
@@ -122,6 +128,7 @@ def build_dashboard(srv: Runtime, viewer: SignedIn) -> Dashboard:
         overdue_total=overdue_total,
         oldest=oldest,
         oldest_waits_on=waiting_on(oldest) if oldest is not None else [],
+        oldest_damaged=oldest_damaged,
         months=months,
         levels=levels,
     )

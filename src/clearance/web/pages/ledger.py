@@ -37,7 +37,7 @@ def ledger_page(
     case_id: str | None = None
     if case.strip():  # by number or id, as the viewer may see it: not found if not
         srv.check(viewer.id, Action.LEDGER_READ)  # a reader of the ledger first
-        case_id = srv.cases.view(case.strip(), actor=viewer.id).case.id
+        case_id = srv.cases.find(case.strip(), actor=viewer.id).id
     if type and type not in _EVENT_TYPES:
         raise InputError("type", f"'{type}' is not an event type")
     events = auditing.ledger_page(
@@ -51,7 +51,7 @@ def ledger_page(
     numbers: dict[str, int] = {}
     levels: list[int] = []
     for cid in {e["case_id"] for e in events if e["case_id"]}:
-        found = srv.cases.view(cid, actor=viewer.id).case
+        found = srv.cases.find(cid, actor=viewer.id)
         numbers[cid] = found.number
         levels.append(found.classification)
     return render(
