@@ -50,8 +50,8 @@ _REGION_SEARCH_FROM = 3
 class Turn:
     """Whom an open case waits for: the offices yet to answer, or the requester (their
     answer to a question, a condition to meet, a transfer to carry out). Neither for a
-    closed case, nor for one whose stored decision no longer reads (``unreadable``: the
-    offices are named there), which waits for whoever mends it."""
+    closed case, nor for one whose stored decision, which names the offices, no longer
+    reads (``unreadable``): it waits for whoever mends the record."""
 
     offices: tuple[str, ...] = ()
     requester: bool = False
