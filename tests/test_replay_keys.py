@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import event, select, text
+from sqlalchemy.dialects import postgresql as postgresql_dialect
 
 from clearance.core.case_keys import request_shape, stockpile_digest
 from clearance.core.decision import RecordedDecision, outcome_of
@@ -37,6 +38,8 @@ from clearance.service.replay import (
     stored_probes,
 )
 from clearance.store import stored_cases
+from clearance.store.dialect import one_of
+from clearance.store.models import Case
 from clearance.store.stored_cases import KeyedCase, StoredCase
 from tests.small_worlds import small_world
 from tests.worlds import ATACMS, G2
@@ -491,3 +494,46 @@ def test_a_case_whose_decision_does_not_read_is_named_not_judged(world: Any) -> 
 def test_every_stored_case_is_read_whole_in_number_order_a_batch_at_a_time(world: Any) -> None:
     batches = list(stored_cases.stored_cases(world.store, batch=2))
     assert [[case.number for case in rows] for rows in batches] == [[1, 2], [3, 4], [5]]
+
+
+def test_the_cases_read_whole_are_read_on_one_connection_however_many_reads(world: Any) -> None:
+    """Replay reads cases whole a few hundred times; taking a connection from the pool for
+    each read (and checking it on PostgreSQL) cost more than the rows did. Every case is read
+    whole here (no columns), in one read a batch: five reads or one, the same connections."""
+    with world.store.database.engine.begin() as connection:
+        connection.execute(text("UPDATE cases SET request_shape = NULL"))
+    taken: list[int] = []
+
+    def checkout(*_: object) -> None:
+        taken[-1] += 1
+
+    reader = world.store.database.reader
+    event.listen(reader, "checkout", checkout)
+    try:
+        for batch in (1, 5):
+            taken.append(0)
+            report = replay(world.store, None, US / "2024-11-17", first=None, last=None,
+                            batch=batch)  # fmt: skip
+            assert report.examined == 5
+    finally:
+        event.remove(reader, "checkout", checkout)
+    # The bundles activated in the database, the stream of the cases' columns, the reads.
+    assert taken == [3, 3]
+
+
+@pytest.mark.parametrize("count", [1, 3, 40])
+def test_whole_cases_are_read_by_any_number_of_numbers_in_one_statement(
+    world: Any, count: int
+) -> None:
+    numbers = list(range(1, count + 1))
+    with stored_cases.whole_reader(world.store) as whole:
+        found = whole(numbers)
+        assert whole([]) == {}
+    assert sorted(found) == [n for n in numbers if n <= 5]
+    assert all(found[n].number == n for n in found)
+    postgresql = str(
+        select(Case.number)
+        .where(one_of(Case.number, "numbers", is_sqlite=False))
+        .compile(dialect=postgresql_dialect.dialect())
+    )
+    assert postgresql.endswith("WHERE cases.number = ANY (%(numbers)s::BIGINT[])")

@@ -35,9 +35,8 @@ import datetime as dt
 import multiprocessing as mp
 import os
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from functools import partial
 from pathlib import Path
 
 from clearance.core.decision import RecordedDecision, outcome_of
@@ -65,12 +64,13 @@ from clearance.store.repository import Store
 from clearance.store.stored_cases import (
     KeyedCase,
     StoredCase,
-    cases_numbered,
+    WholeCases,
     count_stored_cases,
     keyed_cases,
     keyed_cases_between,
     number_span,
     stored_cases,
+    whole_reader,
 )
 
 __all__ = [
@@ -92,11 +92,9 @@ Progress = Callable[[int], None]
 Period = tuple[dt.date | None, dt.date | None]
 Judged = tuple[int, list[Change], list[Skipped]]
 """What judging a batch or a range found: how many cases, those that change, those skipped."""
-WholeCases = Callable[[list[int]], Mapping[int, StoredCase]]
-"""Reads the cases of some numbers whole (``stored_cases.cases_numbered``), by number."""
 
 
-def _read_nothing(numbers: list[int]) -> dict[int, StoredCase]:
+def _read_nothing(numbers: Collection[int]) -> dict[int, StoredCase]:
     """The ``WholeCases`` of a caller that hands only cases read whole: any case read by its
     columns alone is named as one that could not be read whole."""
     return {}
@@ -266,7 +264,8 @@ def _judge_range(
     """Read and judge the cases of the period numbered ``numbers`` (lowest, highest)."""
     first, last = period
     rows = keyed_cases_between(store, *numbers, first=first, last=last)
-    return rejudger.judge(rows, partial(cases_numbered, store))
+    with whole_reader(store) as whole:
+        return rejudger.judge(rows, whole)
 
 
 def _judge_in_worker(numbers: tuple[int, int], period: Period) -> Judged:
@@ -342,10 +341,10 @@ def judged_batches(
     store: Store, rejudger: Rejudger, period: Period, batch: int = BATCH
 ) -> Iterator[Judged]:
     """``Rejudger.judge``'s answer for each batch of the period's cases, in this process."""
-    whole = partial(cases_numbered, store)
     first, last = period
-    for rows in keyed_cases(store, first=first, last=last, batch=batch):
-        yield rejudger.judge(rows, whole)
+    with whole_reader(store) as whole:
+        for rows in keyed_cases(store, first=first, last=last, batch=batch):
+            yield rejudger.judge(rows, whole)
 
 
 def replay(

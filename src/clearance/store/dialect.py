@@ -10,7 +10,8 @@ database is used is made (and reviewed) beside the other:
 - taking work rows (the outbox) that another process is taking at the same
   time: PostgreSQL's ``FOR UPDATE SKIP LOCKED``; SQLite has one writer;
 - SQL the two spell differently (an upsert, a month of a time, a field of JSON text,
-  casts of what SQLite may hand back as a BLOB, the driver's placeholders);
+  casts of what SQLite may hand back as a BLOB, the driver's placeholders, a list
+  of numbers bound as one value);
 - driver cursors: a plain one on SQLite, a server-side one on PostgreSQL;
 - values as the drivers hand them back (SQLite keeps a value in the type it
   was written with; sqlite3 returns times as text).
@@ -23,17 +24,20 @@ import functools
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Engine,
     Select,
     String,
+    any_,
+    bindparam,
     cast,
     create_engine,
     event,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
@@ -52,6 +56,7 @@ __all__ = [
     "ledger_rows_sql",
     "ledger_seals_sql",
     "lock_writers",
+    "one_of",
     "postgresql_engine",
     "request_date",
     "skip_locked",
@@ -148,6 +153,16 @@ def request_date(*, is_sqlite: bool) -> ColumnElement[Any]:
         else cast(Case.request, JSONB)["date"].astext
     )
     return date
+
+
+def one_of(column: Any, name: str, *, is_sqlite: bool) -> Any:
+    """``column`` is one of the whole numbers bound as ``name``, a list. On PostgreSQL
+    ``= ANY`` of one array: every call is then the same statement, which psycopg prepares
+    and the server plans once, whatever the list's length (an ``IN`` of one placeholder per
+    number is a new statement for every length). SQLite compiles either alike."""
+    if is_sqlite:
+        return column.in_(bindparam(name, expanding=True))
+    return column == any_(bindparam(name, type_=ARRAY(BigInteger)))
 
 
 def driver_sql(sql: str, *, is_sqlite: bool) -> str:

@@ -6,7 +6,7 @@ streamed query (a server-side cursor on PostgreSQL) rather than pages of
 page. It first reads each case as a ``KeyedCase``: the columns it groups cases
 by (core/case_keys.py) and the recorded outcome, nothing of the request or
 decision; a case replay must judge whole is then read again by number
-(``cases_numbered``) as a ``StoredCase``: the request, and of the decision
+(``whole_reader``) as a ``StoredCase``: the request, and of the decision
 only what replay compares (``compared_parts``: decoding whole records was most
 of replay's time once). The period is a filter on the ``asked_on`` column, or,
 for a case stored without it, on the date in the request's JSON, written in
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import func, select, union_all
@@ -30,7 +31,7 @@ from clearance.core.request import StoredRequest
 from clearance.core.workflow import CaseState
 from clearance.store.compared_parts import ComparedParts, read_compared, read_request_text
 from clearance.store.db import database_errors
-from clearance.store.dialect import request_date
+from clearance.store.dialect import one_of, request_date
 from clearance.store.models import Case
 from clearance.store.repository import Store
 
@@ -39,12 +40,12 @@ T = TypeVar("T")
 __all__ = [
     "KeyedCase",
     "StoredCase",
-    "cases_numbered",
     "count_stored_cases",
     "keyed_cases",
     "keyed_cases_between",
     "number_span",
     "stored_cases",
+    "whole_reader",
 ]
 
 
@@ -63,7 +64,7 @@ class StoredCase(NamedTuple):
 
 class KeyedCase(NamedTuple):
     """A stored case as replay first reads it: its number, the outcome on record and the
-    columns it groups cases by (each None for a case stored without them); ``cases_numbered``
+    columns it groups cases by (each None for a case stored without them); ``whole_reader``
     reads it whole."""
 
     number: int
@@ -166,13 +167,26 @@ def keyed_cases_between(
         return [KeyedCase._make(r) for r in connection.execute(query)]
 
 
-def cases_numbered(store: Store, numbers: Collection[int]) -> dict[int, StoredCase]:
-    """The cases of ``numbers`` read whole, by number (one query)."""
-    if not numbers:
-        return {}
-    query = select(*_WHOLE).where(Case.number.in_(list(numbers)))
+WholeCases = Callable[[Collection[int]], dict[int, StoredCase]]
+"""Reads the cases of some numbers whole, by number (``whole_reader``)."""
+
+
+@contextmanager
+def whole_reader(store: Store) -> Iterator[WholeCases]:
+    """Reads cases whole by number, one query a call, all on one connection held until the
+    block ends: replay asks a few hundred times, and on PostgreSQL a connection taken from
+    the pool for each (and checked on the way) cost more than the rows did."""
+    numbered = one_of(Case.number, "numbers", is_sqlite=store.database.is_sqlite)
+    query = select(*_WHOLE).where(numbered)
     with database_errors(), store.database.reader.connect() as connection:
-        return {int(r[1]): _row(r) for r in connection.execute(query)}
+
+        def read(numbers: Collection[int]) -> dict[int, StoredCase]:
+            if not numbers:
+                return {}
+            found = connection.execute(query, {"numbers": list(numbers)})
+            return {int(r[1]): _row(r) for r in found}
+
+        yield read
 
 
 def number_span(
