@@ -349,6 +349,51 @@ def test_a_case_whose_record_was_damaged_is_named_and_the_rest_replayed(demo_cli
         assert "2 of 4 cases would change" in run.stdout
 
 
+def _edit(demo_cli: Cli, statement: str) -> None:
+    engine = sa.create_engine(demo_cli.database_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(statement))
+    engine.dispose()
+
+
+def test_a_case_whose_state_column_holds_no_state_is_named_and_the_rest_replayed(
+    demo_cli: Cli,
+) -> None:
+    _edit(demo_cli, "UPDATE cases SET state = 'bogus' WHERE number = 2")
+    for workers in ("1", "2"):
+        run = demo_cli("replay", "--bundle", str(AUTHORITY), "--workers", workers)
+        assert "case 2 not judged: case " in run.stdout
+        assert "state column holds 'bogus', which is not a case state" in run.stdout
+        assert "2 of 4 cases would change" in run.stdout
+
+
+def test_a_case_number_sqlite_kept_as_text_stops_replay_in_one_line(demo_cli: Cli) -> None:
+    """A case is known by its number: without one nothing can be said of it, so replay
+    stops, naming the damage, on 1 worker and on 2 (whose split needs the numbers)."""
+    if not demo_cli.database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL keeps a column's type")
+    _edit(demo_cli, "UPDATE cases SET number = 'abc' WHERE number = 2")
+    for workers in ("1", "2"):
+        run = demo_cli("replay", "--bundle", str(AUTHORITY), "--workers", workers, ok=False)
+        assert run.returncode == 1
+        assert run.stderr.strip().splitlines() == [
+            "error: the cases table holds a case number stored as 'abc', not as a whole"
+            " number; 'clearance audit verify' names every record changed outside clearance"
+        ]
+
+
+def test_a_date_column_sqlite_hands_back_as_bytes_is_read_whole_instead(demo_cli: Cli) -> None:
+    """The column cannot class the case, so the case is judged from its request, as one
+    stored without the column is: the report is the same."""
+    if not demo_cli.database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL keeps a column's type")
+    _edit(demo_cli, "UPDATE cases SET asked_on = CAST(asked_on AS BLOB) WHERE number = 2")
+    for workers in ("1", "2"):
+        run = demo_cli("replay", "--bundle", str(AUTHORITY), "--workers", workers)
+        assert "3 of 4 cases would change" in run.stdout
+        assert "not judged" not in run.stdout
+
+
 def test_the_html_report_escapes_what_it_shows(demo_cli: Cli) -> None:
     folder = demo_cli.tmp / "candidate"
     shutil.copytree(AUTHORITY, folder)

@@ -25,6 +25,7 @@ from clearance.core.case_keys import request_shape, stockpile_digest
 from clearance.core.decision import RecordedDecision, outcome_of
 from clearance.core.request import UnreadableRequest, parse_request
 from clearance.core.workflow import CaseState
+from clearance.errors import DamagedRecord
 from clearance.policy.engine import Screener
 from clearance.policy.memo import DEFAULT_CAPACITY, MemoStats
 from clearance.policy.pack import ScenarioPack, default_pack_path, load_pack
@@ -416,6 +417,9 @@ def test_a_case_missing_its_date_or_quantity_column_is_read_whole(pack: Scenario
     assert rejudger.keys.key(case) is not None
     for column in ("asked_on", "quantity", "request_shape"):
         assert rejudger.keys.key(case._replace(**{column: None})) is None
+    # A date SQLite hands back in another type, as bytes, cannot class the case either.
+    assert case.asked_on is not None
+    assert rejudger.keys.key(case._replace(asked_on=case.asked_on.encode())) is None
 
 
 def test_classes_found_and_not_found_are_counted_as_a_memo_counts(pack: ScenarioPack) -> None:
@@ -489,6 +493,37 @@ def test_a_case_whose_decision_does_not_read_is_named_not_judged(world: Any) -> 
     assert [p.label for p in stored_probes(world.store, screener)] == [
         "case 1", "case 3", "case 4", "case 5"
     ]  # fmt: skip
+
+
+def test_a_case_whose_state_column_holds_no_state_is_named_not_judged(world: Any) -> None:
+    with world.store.database.engine.begin() as connection:
+        connection.execute(text("UPDATE cases SET state = 'bogus' WHERE number = 2"))
+        case_id = connection.execute(text("SELECT id FROM cases WHERE number = 2")).scalar()
+    report = replay(world.store, None, US / "2024-11-17", first=None, last=None)
+    assert report.examined == 5
+    assert report.skipped == (
+        Skipped(2, f"case {case_id}'s state column holds 'bogus', which is not a case state"),
+    )
+    assert [change.number for change in report.changes] == [1]
+    assert {change.state for change in report.changes} == {CaseState.IN_REVIEW.value}
+
+
+def test_a_case_number_that_is_no_whole_number_is_refused_naming_it(world: Any) -> None:
+    """Only SQLite keeps one (PostgreSQL refuses it); the span of numbers a split of the work
+    starts from and every case read whole refuse it alike."""
+    with world.store.database.engine.begin() as connection:
+        connection.execute(text("UPDATE cases SET number = '2x' WHERE number = 5"))
+    words = (
+        "the cases table holds a case number stored as '2x', not as a whole number;"
+        " 'clearance audit verify' names every record changed outside clearance"
+    )
+    with pytest.raises(DamagedRecord) as refused:
+        stored_cases.number_span(world.store, first=None, last=None)
+    assert refused.value.message == words
+    with stored_cases.whole_reader(world.store) as whole:
+        assert sorted(whole([1, 2])) == [1, 2]
+        with pytest.raises(DamagedRecord):
+            whole(["2x"])  # type: ignore[list-item]
 
 
 def test_every_stored_case_is_read_whole_in_number_order_a_batch_at_a_time(world: Any) -> None:

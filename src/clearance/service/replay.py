@@ -232,7 +232,7 @@ class Rejudger:
                     case_id=row.id,
                     number=row.number,
                     request=request.as_dict(),
-                    state=row.state.value,
+                    state=row.state,
                     was=recorded.outcome.value,
                     would_be=outcome.value,
                     was_reasons=recorded.reasons,

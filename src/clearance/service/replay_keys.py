@@ -70,10 +70,11 @@ class OutcomeKeys:
         return period
 
     def key(self, case: KeyedCase) -> Class | None:
-        """The class of ``case``; None where its columns cannot tell it (read it whole)."""
+        """The class of ``case``; None where its columns cannot tell it (read it whole): one
+        stored without them, or with a date SQLite hands back in another type (a BLOB)."""
         shape, asked_on, quantity = case.request_shape, case.asked_on, case.quantity
         transfer = self._transfers.get(shape)  # never known for a case without a shape
-        if transfer is None or asked_on is None or quantity is None:
+        if transfer is None or not isinstance(asked_on, str) or quantity is None:
             return None
         if transfer and self._reads_stockpile and case.stockpile_digest is None:
             return (shape, asked_on, quantity)

@@ -29,6 +29,7 @@ from clearance.core.decision import RecordedDecision
 from clearance.core.events import PayloadError
 from clearance.core.request import StoredRequest
 from clearance.core.workflow import CaseState
+from clearance.errors import DamagedRecord
 from clearance.store.compared_parts import ComparedParts, read_compared, read_request_text
 from clearance.store.db import database_errors
 from clearance.store.dialect import one_of, request_date
@@ -59,7 +60,8 @@ class StoredCase(NamedTuple):
     decision: ComparedParts | RecordedDecision | PayloadError
     """What replay compares of the recorded decision; a whole record, where one is at hand,
     serves as well; for a record that does not read, why (the case is named as not judged)."""
-    state: CaseState
+    state: str
+    """The state column as stored: a case state, or the case is named as not judged."""
 
 
 class KeyedCase(NamedTuple):
@@ -123,14 +125,34 @@ def _select(
     return query.order_by(query.selected_columns.number)
 
 
+_STATES = frozenset(CaseState)
+
+
+def _number(value: Any) -> int:
+    """A case number as stored; ``DamagedRecord`` for one that is no whole number, which only
+    SQLite keeps (it keeps a value in the type it was written with) and clearance never
+    writes: a case is known by its number, so nothing can be said of it without one."""
+    if isinstance(value, int):
+        return value
+    raise DamagedRecord(
+        f"the cases table holds a case number stored as {value!r}, not as a whole number;"
+        " 'clearance audit verify' names every record changed outside clearance"
+    )
+
+
 def _row(r: Any) -> StoredCase:
-    case_id = str(r[0])
+    case_id, state = str(r[0]), r[4]
     decision: ComparedParts | PayloadError
-    try:
-        decision = read_compared(r[3], case_id)
-    except PayloadError as exc:
-        decision = exc
-    return StoredCase(case_id, int(r[1]), read_request_text(r[2]), decision, CaseState(r[4]))
+    if state not in _STATES:
+        decision = PayloadError(
+            f"case {case_id}'s state column holds {state!r}, which is not a case state"
+        )
+    else:
+        try:
+            decision = read_compared(r[3], case_id)
+        except PayloadError as exc:
+            decision = exc
+    return StoredCase(case_id, _number(r[1]), read_request_text(r[2]), decision, str(state))
 
 
 def _streamed(store: Store, query: Any, make: Callable[[Any], T], batch: int) -> Iterator[list[T]]:
@@ -184,7 +206,7 @@ def whole_reader(store: Store) -> Iterator[WholeCases]:
             if not numbers:
                 return {}
             found = connection.execute(query, {"numbers": list(numbers)})
-            return {int(r[1]): _row(r) for r in found}
+            return {case.number: case for case in map(_row, found)}
 
         yield read
 
@@ -198,7 +220,7 @@ def number_span(
     query = select(func.min(dated.c.number), func.max(dated.c.number), func.count())
     with database_errors(), store.database.reader.connect() as connection:
         low, high, count = connection.execute(query).one()
-    return (int(low), int(high), int(count)) if count else None
+    return (_number(low), _number(high), int(count)) if count else None
 
 
 def count_stored_cases(store: Store, *, first: dt.date | None, last: dt.date | None) -> int:
