@@ -470,7 +470,7 @@ def test_a_stored_decision_changed_outside_clearance_is_listed_and_refused_where
     with pytest.raises(DamagedRecord) as refused:
         listed.decision  # noqa: B018 (the property refuses)
     assert str(refused.value) == (
-        f"case {made.number}'s stored decision cannot be read: it is not a JSON object;"
+        f"case {made.number}'s stored decision cannot be read;"
         " 'clearance audit verify' names every record changed outside clearance"
     )
     assert other == kept

@@ -32,9 +32,10 @@ from .test_api import (  # noqa: F401 (the seeded demo world's fixtures)
     seeded,
     sqlite_template,
 )
+from .test_proposals import candidate
 
 DAMAGED = (
-    f"case {SECRET_CASE}'s stored decision cannot be read: it is not a JSON object;"
+    f"case {SECRET_CASE}'s stored decision cannot be read;"
     " 'clearance audit verify' names every record changed outside clearance"
 )
 
@@ -107,7 +108,7 @@ def test_the_pages_show_the_case_as_damaged_and_the_rest_as_before(api: Api) -> 
     board = reviewer.get("/dashboard")
     assert board.status_code == 200
     assert 'id="oldest-damaged"' in board.text
-    assert 'id="overdue-table"' in board.text or "overdue" in board.text
+    assert f'href="/cases/{CONFIDENTIAL_CASE}"' in board.text  # among the overdue
     # The ledger of the case is where an auditor looks next.
     for url in ("/ledger", f"/ledger?case={SECRET_CASE}"):
         assert api.as_user("auditor").get(url).status_code == 200, url
@@ -128,8 +129,45 @@ def test_the_sweeps_go_on_past_the_case(api: Api) -> None:
     expired = api.server.cases.expire(actor=ADMIN, now=later)
     assert APPROVED_CASE not in {c.number for c in expired}
     assert US_CASE in {c.number for c in expired}
-    # The proposal page's impact reads every open case: it shows, the damaged one aside.
-    assert api.as_user("us.reviewer").get("/policy/proposals").status_code == 200
+    # A proposal's impact reads every open case: it shows, the damaged one aside.
+    api.as_user("us.liaison").post("/api/v1/proposals", json={"files": candidate("2099-01-01")})
+    impact = api.as_user("us.reviewer").get("/api/v1/proposals/1").json()["impact"]
+    assert CONFIDENTIAL_CASE in numbers(impact["open_cases"])
+    assert SECRET_CASE not in numbers(impact["open_cases"])
+    assert api.as_user("us.reviewer").get("/policy/proposals/1").status_code == 200
+
+
+def test_lapsed_cases_are_found_past_any_number_of_damaged_ones(api: Api) -> None:
+    """Expiry asks for lapsed cases a page at a time until none is left: a page of damaged
+    ones alone must not read as none left."""
+    later = api.server.now() + dt.timedelta(days=3650)
+    with api.server.database.engine.begin() as connection:  # the approved case lapses too
+        lapse = "UPDATE cases SET expires_at = (SELECT expires_at FROM cases WHERE number = :us)"
+        connection.execute(sa.text(f"{lapse} WHERE number = :approved"),
+                           {"us": US_CASE, "approved": APPROVED_CASE})  # fmt: skip
+    with api.server.store.reading() as tx:
+        assert [case.number for case in tx.cases.lapsed(now=later)] == [APPROVED_CASE, US_CASE]
+    damage(api, APPROVED_CASE)
+    with api.server.store.reading() as tx:
+        assert [case.number for case in tx.cases.lapsed(now=later, limit=1)] == [US_CASE]
+        assert [case.number for case in tx.cases.lapsed(now=later)] == [US_CASE]
+
+
+def test_a_move_that_needs_no_decision_is_refused_too_and_nothing_is_recorded(
+    api: Api,
+) -> None:
+    """A withdrawal reads nothing of the decision, but its answer shows the case: refused
+    inside the transaction, so the case is not withdrawn behind a refusal."""
+    damage(api)
+    requester = api.as_user("ua.liaison")  # its token is an event of its own
+    with api.server.database.engine.connect() as connection:
+        events = connection.execute(sa.text("SELECT count(*) FROM ledger")).scalar()
+    refused = requester.post(f"/api/v1/cases/{SECRET_CASE}/withdraw", json={})
+    assert assert_error(refused, 409, "damaged_record")["message"] == DAMAGED
+    with api.server.database.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM ledger")).scalar() == events
+        state = "SELECT state FROM cases WHERE number = :number"
+        assert connection.execute(sa.text(state), {"number": SECRET_CASE}).scalar() == "in_review"
 
 
 def test_the_commands_list_the_case_and_refuse_its_view_in_one_line(

@@ -221,7 +221,12 @@ def view_in(
     clocks: ReviewClocks,
 ) -> CaseView:
     """The case with its approvals, conditions, events and (while it waits in review) its
-    gates' clocks as ``tx`` holds them."""
+    gates' clocks as ``tx`` holds them.
+
+    A view shows the decision, so one that no longer reads refuses here (``DamagedRecord``),
+    inside the transaction: a command that shows the case it moved (a withdrawal needs no
+    decision) is then rolled back, not recorded and answered with a refusal."""
+    case.decision  # noqa: B018 (the property refuses a damaged record)
     approvals = tx.cases.approvals(case.id)
     keys = {a.actor: u.public_key for a in approvals if (u := tx.people.user(a.actor)) is not None}
     events = tuple(tx.ledger.of_case(case.id))

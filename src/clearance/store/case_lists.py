@@ -226,14 +226,15 @@ class CaseLists:
         limit: int = 500,  # pragma: no mutate
     ) -> list[CaseRecord]:
         """Approved (or cleared) cases whose approval lapsed by ``now``, the earliest first;
-        those whose decision reads (as ``each``: expiring a case moves it by its gates)."""
-        query = (
-            select(Case)
-            .where(Case.expires_at <= now)
-            .order_by(Case.expires_at, Case.number)
-            .limit(limit)
-        )
-        return list(_readable(case_record(r) for r in self._session.scalars(query)))
+        those whose decision reads (as ``each``: expiring a case moves it by its gates), read
+        past any number of those that do not."""
+        query = select(Case).where(Case.expires_at <= now).order_by(Case.expires_at, Case.number)
+        offset = 0
+        while rows := list(self._session.scalars(query.limit(limit).offset(offset))):
+            if found := list(_readable(map(case_record, rows))):
+                return found
+            offset += len(rows)
+        return []
 
     def overdue(
         self,

@@ -101,8 +101,10 @@ class CaseRecord:
         """The decision; ``DamagedRecord`` naming the case when it no longer reads."""
         stored = self.stored_decision
         if isinstance(stored, UnreadableDecision):
+            # Not why: the reader's words could repeat a figure of the record that they
+            # may not see (another party's stock); ``audit verify`` says why.
             raise DamagedRecord(
-                f"case {self.number}'s stored decision cannot be read: {stored.problem};"
+                f"case {self.number}'s stored decision cannot be read;"
                 " 'clearance audit verify' names every record changed outside clearance"
             )
         return stored
