@@ -4,7 +4,7 @@ Such a case is still found, listed and checked for access by its columns; whatev
 its decision (its page, an answer, its gates in a sweep) refuses in one line naming it
 (``DamagedRecord``, 409, exit 1), a reader who may not see it is told it does not exist,
 and the sweeps over many cases go on past it. ``audit verify`` names the record itself
-(tests/test_attacks.py).
+(tests/test_tampered_tables.py).
 """
 
 from __future__ import annotations

@@ -119,6 +119,8 @@ def test_every_event_is_read_back_to_the_body_it_was_written_as(story: World) ->
         ("UPDATE cases SET state = 'approved', is_open = false WHERE number = 1", "has state"),
         ("UPDATE cases SET outcome = 'permitted' WHERE number = 1", "has outcome"),
         ("UPDATE cases SET request = replace(request, '2', '200') WHERE number = 1", "has request"),
+        ("UPDATE cases SET decision = '[]' WHERE number = 1", "has decision"),
+        ("UPDATE cases SET state = 'bogus' WHERE number = 1", "has state"),
         ("UPDATE cases SET is_open = true WHERE number = 1", "has is_open"),
         ("UPDATE cases SET due_at = '2030-01-01 00:00:00' WHERE number = 2", "has due_at"),
         ("UPDATE cases SET expires_at = '2099-01-01 00:00:00' WHERE number = 2", "has expires_at"),
