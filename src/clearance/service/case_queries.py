@@ -13,7 +13,6 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from clearance.core.decision import UnreadableDecision
 from clearance.core.regions import region_names
 from clearance.core.workflow import CaseState
 from clearance.errors import InputError
@@ -184,7 +183,7 @@ class CaseQueries:
             answered = tx.cases.answered([c.id for c in seen if c.state in _OFFICES_TURN])
         turns = {}
         for case in seen:
-            if isinstance(case.stored_decision, UnreadableDecision):
+            if case.damaged:
                 turns[case.id] = Turn(unreadable=True)
             elif case.state in _OFFICES_TURN:
                 done = answered.get(case.id, set())

@@ -19,7 +19,6 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from clearance.core.access import Level
-from clearance.core.decision import UnreadableDecision
 from clearance.core.workflow import OPEN_STATES, CaseState
 from clearance.store.case_text import read_request, stored_decision
 from clearance.store.dialect import utc_month
@@ -146,7 +145,7 @@ def case_record(row: Case) -> CaseRecord:
 
 
 def _readable(cases: Iterable[CaseRecord]) -> Iterator[CaseRecord]:
-    return (c for c in cases if not isinstance(c.stored_decision, UnreadableDecision))
+    return (c for c in cases if not c.damaged)
 
 
 class CaseLists:

@@ -97,6 +97,11 @@ class CaseRecord:
     lifetimes of the bundles that decided it (service.lifetimes); None otherwise."""
 
     @property
+    def damaged(self) -> bool:
+        """Whether the stored decision no longer reads (``decision`` refuses it)."""
+        return isinstance(self.stored_decision, UnreadableDecision)
+
+    @property
     def decision(self) -> RecordedDecision:
         """The decision; ``DamagedRecord`` naming the case when it no longer reads."""
         stored = self.stored_decision
