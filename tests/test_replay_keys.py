@@ -479,12 +479,18 @@ def test_cases_stored_without_their_date_keep_to_number_order_and_to_a_range(
     assert stored_cases.number_span(world.store, first=dt.date(2030, 1, 1), last=None) is None
 
 
+def _replayed_after(world: Any, change: str) -> tuple[str, ReplayReport]:
+    """Case 2's id, and a replay of every case after ``change`` was made to case 2's row
+    outside clearance (``change``: what follows ``SET``)."""
+    with world.store.database.engine.begin() as connection:
+        connection.execute(text(f"UPDATE cases SET {change} WHERE number = 2"))
+        case_id = connection.execute(text("SELECT id FROM cases WHERE number = 2")).scalar()
+    return case_id, replay(world.store, None, US / "2024-11-17", first=None, last=None)
+
+
 def test_a_case_whose_decision_does_not_read_is_named_not_judged(world: Any) -> None:
     """Replay, and the stored requests a policy diff compares, go on past it."""
-    with world.store.database.engine.begin() as connection:
-        connection.execute(text("UPDATE cases SET decision = '[]' WHERE number = 2"))
-        case_id = connection.execute(text("SELECT id FROM cases WHERE number = 2")).scalar()
-    report = replay(world.store, None, US / "2024-11-17", first=None, last=None)
+    case_id, report = _replayed_after(world, "decision = '[]'")
     assert report.examined == 5
     assert report.skipped == (
         Skipped(2, f"case {case_id}'s stored decision cannot be read: it is not a JSON object"),
@@ -496,10 +502,7 @@ def test_a_case_whose_decision_does_not_read_is_named_not_judged(world: Any) -> 
 
 
 def test_a_case_whose_state_column_holds_no_state_is_named_not_judged(world: Any) -> None:
-    with world.store.database.engine.begin() as connection:
-        connection.execute(text("UPDATE cases SET state = 'bogus' WHERE number = 2"))
-        case_id = connection.execute(text("SELECT id FROM cases WHERE number = 2")).scalar()
-    report = replay(world.store, None, US / "2024-11-17", first=None, last=None)
+    case_id, report = _replayed_after(world, "state = 'bogus'")
     assert report.examined == 5
     assert report.skipped == (
         Skipped(2, f"case {case_id}'s state column holds 'bogus', which is not a case state"),
