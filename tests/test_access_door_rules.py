@@ -67,7 +67,7 @@ def case(*, submitted_by: str = "ua.liaison", classification: Level = Level.SECR
         request_digest="digest",
         stored_decision=cast(Any, None),
         outcome="requires_approval",
-        state=cast(Any, "in_review"),
+        stored_state=cast(Any, "in_review"),
         sla_days=14,
         version=1,
         created_at=T0,

@@ -1,14 +1,19 @@
-"""A case whose stored decision was changed outside clearance, as every reader meets it.
+"""A case whose stored decision or state was changed outside clearance, as every reader
+meets it.
 
-Such a case is still found, listed and checked for access by its columns; whatever needs
-its decision (its page, an answer, its gates in a sweep) refuses in one line naming it
-(``DamagedRecord``, 409, exit 1), a reader who may not see it is told it does not exist,
-and the sweeps over many cases go on past it. ``audit verify`` names the record itself
-(tests/test_tampered_tables.py).
+Such a case is still found, listed and checked for access by its other columns; whatever
+needs what no longer reads (its page, an answer, its gates in a sweep) refuses in one line
+naming it (``DamagedRecord``, 409, exit 1), a reader who may not see it is told it does not
+exist, and the sweeps over many cases go on past it. ``audit verify`` names the record
+itself (tests/test_tampered_tables.py).
+
+A case whose state column was overwritten is still open by its ``is_open`` column, so it
+stays in the lists of open cases; it is in no state's list, nor waiting in anyone's inbox.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -34,10 +39,37 @@ from .test_api import (  # noqa: F401 (the seeded demo world's fixtures)
 )
 from .test_proposals import candidate
 
-DAMAGED = (
-    f"case {SECRET_CASE}'s stored decision cannot be read;"
-    " 'clearance audit verify' names every record changed outside clearance"
+
+@dataclasses.dataclass(frozen=True)
+class Damage:
+    """One column of a case overwritten in the database, as someone with write access could."""
+
+    part: str
+    change: str
+    in_review: bool
+    """Whether the case still reads as in review (``is_open`` keeps it open either way)."""
+
+    def __call__(self, api: Api, number: int = SECRET_CASE) -> None:
+        with api.server.database.engine.begin() as connection:
+            statement = f"UPDATE cases SET {self.change} WHERE number = :number"
+            connection.execute(sa.text(statement), {"number": number})
+
+    def message(self, number: int = SECRET_CASE) -> str:
+        return (
+            f"case {number}'s stored {self.part} cannot be read;"
+            " 'clearance audit verify' names every record changed outside clearance"
+        )
+
+
+@pytest.fixture(
+    params=[
+        Damage("decision", "decision = '[]'", in_review=True),
+        Damage("state", "state = 'bogus'", in_review=False),
+    ],
+    ids=lambda damage: damage.part,
 )
+def damage(request: pytest.FixtureRequest) -> Damage:
+    return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -46,35 +78,32 @@ def api(seeded: str, tmp_path: Path) -> Iterator[Api]:  # noqa: F811 (test_api's
         yield api
 
 
-def damage(api: Api, number: int = SECRET_CASE) -> None:
-    """Overwrite the case's decision in the database, as someone with write access could."""
-    with api.server.database.engine.begin() as connection:
-        statement = "UPDATE cases SET decision = '[]' WHERE number = :number"
-        connection.execute(sa.text(statement), {"number": number})
-
-
 def numbers(listed: list[dict[str, object]]) -> set[object]:
     return {case["number"] for case in listed}
 
 
-def test_the_case_is_listed_and_what_needs_its_decision_names_it(api: Api) -> None:
+def test_the_case_is_listed_and_what_needs_what_was_changed_names_it(
+    api: Api, damage: Damage
+) -> None:
     damage(api)
     reviewer = api.as_user("us.reviewer")
-    assert numbers(reviewer.get("/api/v1/cases").json()["cases"]) == {
-        SECRET_CASE,
-        CONFIDENTIAL_CASE,
-        US_CASE,
-    }
+    listed = reviewer.get("/api/v1/cases").json()["cases"]
+    assert numbers(listed) == {SECRET_CASE, CONFIDENTIAL_CASE, US_CASE}
+    assert [case["damaged"] for case in listed if case["number"] == SECRET_CASE] == [True]
+    assert sum(case["damaged"] for case in listed) == 1
     refused = assert_error(reviewer.get(f"/api/v1/cases/{SECRET_CASE}"), 409, "damaged_record")
-    assert refused["message"] == DAMAGED
-    # An answer needs the gates the decision names: refused alike, nothing recorded.
+    assert refused["message"] == damage.message()
+    # An answer needs the gates the decision names and the state it moves from: refused
+    # alike, nothing recorded.
     before = reviewer.get("/api/v1/ledger").json()
     answered = api.as_user("secdef").post(f"/api/v1/cases/{SECRET_CASE}/approve", json=answer())
     assert_error(answered, 409, "damaged_record")
     assert reviewer.get("/api/v1/ledger").json() == before
 
 
-def test_a_reader_who_may_not_see_the_case_is_told_it_does_not_exist(api: Api) -> None:
+def test_a_reader_who_may_not_see_the_case_is_told_it_does_not_exist(
+    api: Api, damage: Damage
+) -> None:
     """The refusal names the case, so only a reader who may see the case meets it: to
     anyone else the damaged SECRET case is not found, in the words of a missing one."""
     damage(api)
@@ -85,10 +114,12 @@ def test_a_reader_who_may_not_see_the_case_is_told_it_does_not_exist(api: Api) -
     assert hidden["message"] == missing["message"].replace("99", str(SECRET_CASE))
     page = cleared.get(f"/cases/{SECRET_CASE}")
     assert page.status_code == 404
-    assert "stored decision" not in page.text
+    assert f"stored {damage.part}" not in page.text
 
 
-def test_the_pages_show_the_case_as_damaged_and_the_rest_as_before(api: Api) -> None:
+def test_the_pages_show_the_case_as_damaged_and_the_rest_as_before(
+    api: Api, damage: Damage
+) -> None:
     damage(api)
     reviewer = api.as_user("us.reviewer")
     listed = reviewer.get("/cases")
@@ -103,18 +134,19 @@ def test_the_pages_show_the_case_as_damaged_and_the_rest_as_before(api: Api) -> 
     assert listed.text.count("record damaged") == 1
     page = reviewer.get(f"/cases/{SECRET_CASE}")
     assert page.status_code == 409
-    assert DAMAGED.replace("'", "&#39;") in page.text
-    # The dashboard's oldest request in review is the damaged one: named, the rest shown.
+    assert damage.message().replace("'", "&#39;") in page.text
+    # The dashboard's oldest request in review is the damaged one, if its state still
+    # says it is in review: named, the rest shown.
     board = reviewer.get("/dashboard")
     assert board.status_code == 200
-    assert 'id="oldest-damaged"' in board.text
+    assert ('id="oldest-damaged"' in board.text) == damage.in_review
     assert f'href="/cases/{CONFIDENTIAL_CASE}"' in board.text  # among the overdue
     # The ledger of the case is where an auditor looks next.
     for url in ("/ledger", f"/ledger?case={SECRET_CASE}"):
         assert api.as_user("auditor").get(url).status_code == 200, url
 
 
-def test_the_sweeps_go_on_past_the_case(api: Api) -> None:
+def test_the_sweeps_go_on_past_the_case(api: Api, damage: Damage) -> None:
     """The inbox, the report of waiting, escalation and expiry act on cases' gates and
     clocks: each leaves the damaged case out and goes on for every other."""
     damage(api)
@@ -137,7 +169,7 @@ def test_the_sweeps_go_on_past_the_case(api: Api) -> None:
     assert api.as_user("us.reviewer").get("/policy/proposals/1").status_code == 200
 
 
-def test_lapsed_cases_are_found_past_any_number_of_damaged_ones(api: Api) -> None:
+def test_lapsed_cases_are_found_past_any_number_of_damaged_ones(api: Api, damage: Damage) -> None:
     """Expiry asks for lapsed cases a page at a time until none is left: a page of damaged
     ones alone must not read as none left."""
     later = api.server.now() + dt.timedelta(days=3650)
@@ -154,24 +186,26 @@ def test_lapsed_cases_are_found_past_any_number_of_damaged_ones(api: Api) -> Non
 
 
 def test_a_move_that_needs_no_decision_is_refused_too_and_nothing_is_recorded(
-    api: Api,
+    api: Api, damage: Damage
 ) -> None:
     """A withdrawal reads nothing of the decision, but its answer shows the case: refused
     inside the transaction, so the case is not withdrawn behind a refusal."""
     damage(api)
     requester = api.as_user("ua.liaison")  # its token is an event of its own
+    state = "SELECT state FROM cases WHERE number = :number"
     with api.server.database.engine.connect() as connection:
         events = connection.execute(sa.text("SELECT count(*) FROM ledger")).scalar()
+        stored = connection.execute(sa.text(state), {"number": SECRET_CASE}).scalar()
     refused = requester.post(f"/api/v1/cases/{SECRET_CASE}/withdraw", json={})
-    assert assert_error(refused, 409, "damaged_record")["message"] == DAMAGED
+    assert assert_error(refused, 409, "damaged_record")["message"] == damage.message()
     with api.server.database.engine.connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM ledger")).scalar() == events
-        state = "SELECT state FROM cases WHERE number = :number"
-        assert connection.execute(sa.text(state), {"number": SECRET_CASE}).scalar() == "in_review"
+        assert connection.execute(sa.text(state), {"number": SECRET_CASE}).scalar() == stored
 
 
 def test_the_commands_list_the_case_and_refuse_its_view_in_one_line(
     api: Api,
+    damage: Damage,
     seeded: str,  # noqa: F811 (test_api's fixture)
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -180,7 +214,9 @@ def test_the_commands_list_the_case_and_refuse_its_view_in_one_line(
     cli = Cli(tmp_path, seeded, monkeypatch)
     listed = cli.json("cases", "list", "--as", "us.reviewer")
     assert SECRET_CASE in numbers(listed["cases"])
+    table = cli("cases", "list", "--as", "us.reviewer")
+    assert table.stdout.count("RECORD DAMAGED") == 1
     shown = cli("cases", "show", str(SECRET_CASE), "--as", "us.reviewer", ok=False)
     assert shown.returncode == 1
-    assert shown.stderr.strip().splitlines() == [f"error: {DAMAGED}"]
+    assert shown.stderr.strip().splitlines() == [f"error: {damage.message()}"]
     assert "Traceback" not in shown.stdout + shown.stderr

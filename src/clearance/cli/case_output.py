@@ -48,10 +48,15 @@ def case_table(title: str, cases: list[CaseRecord], at: dt.datetime) -> Table:
     for column in ("#", "state", "level", "request", "age (days)", "in state (days)", "by"):
         table.add_column(column)
     for case in cases:
-        style = STATE_STYLE.get(case.state, "")
-        state = Text(state_words(case.state), style=style)
-        if is_overdue(case.state, case.due_at, at):
-            state.append("  OVERDUE", style="bold red")
+        known = case.stored_state
+        if known is None:
+            state = Text("unreadable", style="bold red")
+        else:
+            state = Text(state_words(known), style=STATE_STYLE.get(known, ""))
+            if is_overdue(known, case.due_at, at):
+                state.append("  OVERDUE", style="bold red")
+        if case.damaged:
+            state.append("  RECORD DAMAGED", style="bold red")
         request = describe_request(case.request)
         table.add_row(
             str(case.number),

@@ -180,7 +180,8 @@ class CaseQueries:
         the caller came by it."""
         with self.store.reading() as tx:
             seen = _visible(tx, actor, cases)
-            answered = tx.cases.answered([c.id for c in seen if c.state in _OFFICES_TURN])
+            offices_turn = [c.id for c in seen if not c.damaged and c.state in _OFFICES_TURN]
+            answered = tx.cases.answered(offices_turn)
         turns = {}
         for case in seen:
             if case.damaged:

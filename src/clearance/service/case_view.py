@@ -223,10 +223,11 @@ def view_in(
     """The case with its approvals, conditions, events and (while it waits in review) its
     gates' clocks as ``tx`` holds them.
 
-    A view shows the decision, so one that no longer reads refuses here (``DamagedRecord``),
-    inside the transaction: a command that shows the case it moved (a withdrawal needs no
-    decision) is then rolled back, not recorded and answered with a refusal."""
-    case.decision  # noqa: B018 (the property refuses a damaged record)
+    A view shows the whole case, so one whose decision or state no longer reads refuses
+    here (``DamagedRecord``), inside the transaction: a command that shows the case it
+    moved (a withdrawal needs no decision) is then rolled back, not recorded and answered
+    with a refusal."""
+    case.check_readable()
     approvals = tx.cases.approvals(case.id)
     keys = {a.actor: u.public_key for a in approvals if (u := tx.people.user(a.actor)) is not None}
     events = tuple(tx.ledger.of_case(case.id))
@@ -260,11 +261,14 @@ def find_case(tx: Transaction, case_ref: str, actor: Principal, *, lock: bool) -
 
 
 def case_row(case: CaseRecord, now: dt.datetime) -> dict[str, Any]:
-    """A case as lists show it (the CLI's and the API's ``cases list``)."""
+    """A case as lists show it (the CLI's and the API's ``cases list``): a state that no
+    longer reads is ``None``, and ``damaged`` says whether anything does not."""
+    state = case.stored_state
     return {
         "number": case.number,
         "id": case.id,
-        "state": case.state.value,
+        "state": None if state is None else state.value,
+        "damaged": case.damaged,
         "outcome": case.outcome,
         "classification": Level(case.classification).label,
         "request": case.request.as_dict(),
@@ -274,6 +278,6 @@ def case_row(case: CaseRecord, now: dt.datetime) -> dict[str, Any]:
         "in_state_days": round((now - case.state_since).total_seconds() / 86400, 3),
         "sla_days": case.sla_days,
         "due_at": None if case.due_at is None else case.due_at.isoformat(),
-        "overdue": is_overdue(case.state, case.due_at, now),
+        "overdue": state is not None and is_overdue(state, case.due_at, now),
         "expires_at": None if case.expires_at is None else case.expires_at.isoformat(),
     }

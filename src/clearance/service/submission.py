@@ -369,7 +369,7 @@ class CaseSubmission:
             request_digest=decision.request_digest,
             stored_decision=recorded,
             outcome=decision.outcome.value,
-            state=state,
+            stored_state=state,
             sla_days=sla_days,
             version=1,
             created_at=now,

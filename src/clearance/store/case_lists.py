@@ -122,6 +122,15 @@ def _case_filters(
     return filters
 
 
+def _state(text: str) -> CaseState | None:
+    """The state a state column holds; None for text that is no state (changed outside
+    clearance: ``CaseRecord.state`` refuses it)."""
+    try:
+        return CaseState(text)
+    except ValueError:
+        return None
+
+
 def case_record(row: Case) -> CaseRecord:
     """A case as the service layer sees it."""
     return CaseRecord(
@@ -133,7 +142,7 @@ def case_record(row: Case) -> CaseRecord:
         request_digest=row.request_digest,
         stored_decision=stored_decision(row.decision),
         outcome=row.outcome,
-        state=CaseState(row.state),
+        stored_state=_state(row.state),
         sla_days=row.sla_days,
         version=row.version,
         created_at=aware(row.created_at),

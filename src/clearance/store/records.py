@@ -66,15 +66,25 @@ class DelegationRecord:
         return in_term(day, self.valid_from, self.valid_to)
 
 
+def _damaged(number: int, part: str) -> DamagedRecord:
+    # Not why: the reader's words could repeat a figure of the record that they may not
+    # see (another party's stock); ``audit verify`` says why.
+    return DamagedRecord(
+        f"case {number}'s stored {part} cannot be read;"
+        " 'clearance audit verify' names every record changed outside clearance"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CaseRecord:
     """A case as read: its request and decision typed (their JSON text stays in the store,
     store/case_text.py), ``request_digest`` over the request's canonical JSON.
 
-    A decision changed outside clearance is kept as an ``UnreadableDecision``, so that the
-    case is still found, listed and checked for access by its columns; ``decision`` refuses
-    it (``DamagedRecord``) only where the decision itself is needed, which is always after
-    the access check, so the refusal names nothing the reader may not see."""
+    A decision or a state changed outside clearance is kept as an ``UnreadableDecision``
+    or ``None``, so that the case is still found, listed and checked for access by its
+    other columns; ``decision`` and ``state`` refuse it (``DamagedRecord``) only where it
+    is needed, which is always after the access check, so the refusal names nothing the
+    reader may not see."""
 
     id: str
     number: int
@@ -84,7 +94,8 @@ class CaseRecord:
     request_digest: str
     stored_decision: StoredDecision
     outcome: str
-    state: CaseState
+    stored_state: CaseState | None
+    """None: the state column holds no case state."""
     sla_days: int
     version: int
     created_at: dt.datetime
@@ -98,21 +109,30 @@ class CaseRecord:
 
     @property
     def damaged(self) -> bool:
-        """Whether the stored decision no longer reads (``decision`` refuses it)."""
-        return isinstance(self.stored_decision, UnreadableDecision)
+        """Whether the stored decision or state no longer reads (``check_readable`` refuses
+        the case)."""
+        return self.stored_state is None or isinstance(self.stored_decision, UnreadableDecision)
 
     @property
     def decision(self) -> RecordedDecision:
         """The decision; ``DamagedRecord`` naming the case when it no longer reads."""
         stored = self.stored_decision
         if isinstance(stored, UnreadableDecision):
-            # Not why: the reader's words could repeat a figure of the record that they
-            # may not see (another party's stock); ``audit verify`` says why.
-            raise DamagedRecord(
-                f"case {self.number}'s stored decision cannot be read;"
-                " 'clearance audit verify' names every record changed outside clearance"
-            )
+            raise _damaged(self.number, "decision")
         return stored
+
+    @property
+    def state(self) -> CaseState:
+        """The state; ``DamagedRecord`` naming the case when it no longer reads."""
+        if self.stored_state is None:
+            raise _damaged(self.number, "state")
+        return self.stored_state
+
+    def check_readable(self) -> None:
+        """``DamagedRecord`` if any part of the case no longer reads: for whatever shows the
+        whole case."""
+        self.state  # noqa: B018 (the properties refuse a damaged record)
+        self.decision  # noqa: B018
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,13 @@ class CaseRow(Body):
 
     number: int
     id: str
-    state: str
+    state: str | None = Field(
+        description="null: the stored state was changed outside clearance and no longer reads."
+    )
+    damaged: bool = Field(
+        description="Whether the stored state or decision was changed outside clearance and no"
+        " longer reads: the case's own page refuses it, and audit verify names the change."
+    )
     outcome: str
     classification: str
     request: RequestData
