@@ -37,13 +37,12 @@ from clearance.core.workflow import CaseState
 from clearance.errors import InputError
 from clearance.policy.pack import default_pack_path
 from clearance.service import replay as replaying
+from clearance.service.rejudger import Rejudger, load_candidate
 from clearance.service.replay import (
-    Rejudger,
     Skipped,
     cases_in_period,
     check_period,
     default_workers,
-    load_candidate,
     replay,
     stored_probes,
 )
