@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import json
 import shutil
 from collections.abc import Iterator
@@ -175,6 +176,9 @@ def test_worker_processes_find_what_one_process_finds(demo_store: Store) -> None
     alone = _run(demo_store, AUTHORITY, batch=1)
     pooled = _run(demo_store, AUTHORITY, workers=2, batch=1)
     assert pooled.as_dict() == alone.as_dict()
+    # The parent's objects are frozen out of the collector while workers run (so that no
+    # collection in a worker copies the pages it inherited), and given back after.
+    assert gc.get_freeze_count() == 0
 
 
 # Replay as a property: over any requests, judged as submission judges them.

@@ -22,6 +22,7 @@ worker, so neither memory nor the parent limits how many cases there are."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import multiprocessing as mp
 import os
 from collections import deque
@@ -144,8 +145,11 @@ def _in_pool(
     worker starts knowing the outcome of the classes of cases that range held (the most
     common ones) instead of each judging them whole again. Then it sends only ranges of
     case numbers; each worker reads its own rows through its own connection, so the parent
-    is not the bottleneck. ``sources`` are the pack's and the candidate's folders, for
-    workers that cannot inherit ``rejudger``.
+    is not the bottleneck. The parent's objects are frozen out of the garbage collector
+    while the workers run (``gc.freeze``): a collection in a forked worker would otherwise
+    walk every object it inherited and so copy each page of them, which made each worker a
+    third slower per case (docs/benchmarks.md). ``sources`` are the pack's and the
+    candidate's folders, for workers that cannot inherit ``rejudger``.
     """
     ranges = _ranges(number_span(store, first=period[0], last=period[1]), workers, batch)
     for numbers in ranges[:1]:
@@ -160,16 +164,20 @@ def _in_pool(
         method, judge_with = "spawn", (None if pack_path is None else str(pack_path), str(folder))
     url = store.database.engine.url.render_as_string(hide_password=False)  # pragma: no mutate
     args = (judge_with, url)
-    with ProcessPoolExecutor(
-        workers, mp_context=mp.get_context(method), initializer=_start_worker, initargs=args
-    ) as pool:
-        pending: deque[Future[Judged]] = deque()
-        for numbers in ranges[1:]:
-            pending.append(pool.submit(_judge_in_worker, numbers, period))
-            if len(pending) >= 2 * workers:
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(
+            workers, mp_context=mp.get_context(method), initializer=_start_worker, initargs=args
+        ) as pool:
+            pending: deque[Future[Judged]] = deque()
+            for numbers in ranges[1:]:
+                pending.append(pool.submit(_judge_in_worker, numbers, period))
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    finally:
+        gc.unfreeze()
 
 
 def judged_batches(
