@@ -7,6 +7,7 @@ a country, and the exact words of each refusal.
 
 from __future__ import annotations
 
+import pycountry
 import pytest
 
 from clearance.core.regions import (
@@ -16,6 +17,17 @@ from clearance.core.regions import (
     region_problem,
     regions_of,
 )
+
+
+def test_the_regions_are_pycountry_s_subdivisions_every_one() -> None:
+    """The table is read from pycountry's own file, not through its objects (for speed):
+    each of its codes, countries and names is the one pycountry gives."""
+    listed = {s.code: (s.country_code, s.name) for s in pycountry.subdivisions}
+    assert len(listed) > 5000
+    assert region_names() == {code: name for code, (_, name) in listed.items()}
+    assert {code: region_country(code) for code in listed} == {
+        code: country for code, (country, _) in listed.items()
+    }
 
 
 def test_a_region_belongs_to_the_country_iso_lists_it_under() -> None:

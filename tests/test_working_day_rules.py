@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import holidays
 import pytest
 
 from clearance.core.working_days import (
@@ -88,6 +89,20 @@ def test_a_calendar_the_holidays_data_lacks_is_refused_in_words(
 ) -> None:
     """A country or subdivision without public-holiday data is named in its words."""
     assert calendar_problem(country) == problem
+
+
+def test_every_country_the_holidays_package_supports_and_only_those_has_a_calendar() -> None:
+    """The countries are read from the package's registry, not by importing each (for
+    speed): they are the ones it lists, each subdivision with it, and nothing else."""
+    supported = holidays.list_supported_countries()
+    assert len(supported) > 200
+    for code, subdivisions in supported.items():
+        assert calendar_problem(code) is None, code
+        for subdivision in subdivisions:
+            assert calendar_problem(f"{code}-{subdivision}") is None, (code, subdivision)
+    registered = {c for _, *codes in holidays.registry.COUNTRIES.values() for c in codes}
+    for name in registered - set(supported):
+        assert calendar_problem(name) is not None, name
 
 
 @pytest.mark.parametrize(

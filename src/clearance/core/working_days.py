@@ -14,11 +14,13 @@ question is not counted: each stop adds the days it covered to the due date.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import holidays
+import holidays.registry
 
 __all__ = [
     "Calendar",
@@ -46,14 +48,28 @@ def _holidays(country: str, year: int) -> frozenset[dt.date]:
     return frozenset(found)
 
 
+_COUNTRY = re.compile(r"[A-Z]{2,3}")
+"""A country's code as ``holidays`` takes it (alpha-2 or alpha-3); its registry also names
+the classes of some calendars, which are not codes."""
+
+
+@cache
+def _calendar_codes() -> frozenset[str]:
+    """The country codes ``holidays`` has a calendar for, from its registry: asking
+    ``list_supported_countries`` imports every one of its 250 country modules (0.08 s, paid
+    by every command that loads a pack), where the registry names them without importing
+    any. tests/test_working_day_rules.py holds the two equal."""
+    names = holidays.registry.COUNTRIES.values()
+    return frozenset(code for _, *codes in names for code in codes if _COUNTRY.fullmatch(code))
+
+
 def calendar_problem(country: str) -> str | None:
     """Why ``country`` (``US``, or a subdivision such as ``GB-SCT``) names no public-holiday
     calendar the ``holidays`` package knows, or None when it does."""
     code, _, subdivision = country.partition("-")
-    supported = holidays.list_supported_countries()
-    if code not in supported:
+    if code not in _calendar_codes():
         return f"'{country}' is not a country with a known public-holiday calendar"
-    if subdivision and subdivision not in supported[code]:
+    if subdivision and subdivision not in holidays.list_supported_countries()[code]:
         return f"'{subdivision}' is not a subdivision of {code} with its own holidays"
     return None
 
