@@ -475,3 +475,31 @@ def test_a_stored_decision_changed_outside_clearance_is_listed_and_refused_where
     )
     assert other == kept
     assert swept == [kept]
+
+
+def test_a_state_changed_outside_clearance_is_listed_and_refused_where_needed(
+    tmp_path: Path,
+) -> None:
+    """A state column holding no case state reads as no state; the case is listed by its
+    other columns, its state refused naming the case, and the sweeps leave it out."""
+    with small_world(tmp_path) as world:
+        made, _ = world.cases.submit(G1, actor="ua.liaison", now=T0)
+        kept, _ = world.cases.submit(G1, actor="ua.liaison", now=T0)
+        with world.store.database.engine.begin() as connection:
+            statement = "UPDATE cases SET state = 'bogus' WHERE id = :id"
+            connection.execute(sa.text(statement), {"id": made.id})
+        with world.store.reading() as read:
+            listed, other = read.cases.page()
+            swept = list(read.cases.each(states=list(CaseState)))
+    assert listed.stored_state is None
+    assert listed.damaged
+    assert not other.damaged
+    assert (listed.number, listed.decision) == (made.number, made.decision)
+    with pytest.raises(DamagedRecord) as refused:
+        listed.check_readable()
+    assert str(refused.value) == (
+        f"case {made.number}'s stored state cannot be read;"
+        " 'clearance audit verify' names every record changed outside clearance"
+    )
+    assert other == kept
+    assert swept == [kept]
