@@ -20,7 +20,9 @@ each repeat, it measures:
   on 1 worker (in the reading process) and on 2 worker processes, in cases/s,
   each worker with its own memo (``policy.memo``) and its own outcome of
   each class of cases (``service.replay_keys``), whose hit rates on 1 worker
-  are reported;
+  are reported: once in this process (``replay_rate``), and once in a fresh
+  process of its own, as the command runs it (``command_rate``: its pack's
+  first load included, its workers forked from a heap of its size);
 - the reading alone, twice: every case by the columns replay groups cases by
   (``keyed_cases``, its texts unread), what replay reads of every case now;
   and every case read whole (``stored_cases``: the request parsed, the
@@ -28,8 +30,8 @@ each repeat, it measures:
   them, and still reads a case whose class is new or whose outcome changes.
 
 It reports medians of the repeats, the ratios of replay to the reference and
-of 2 workers to 1, and peak resident memory of the reading process and of
-the largest worker.
+of 2 workers to 1, and peak resident memory of the command's process and of
+its largest worker.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-import resource
+import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -76,9 +79,7 @@ from common import (
     emit,
     machine,
     median,
-    peak_rss_mib,
     request_mix,
-    rss_mib,
     settle_after_bulk_load,
     table,
 )
@@ -216,11 +217,57 @@ def store_cases(
     return recorded
 
 
+_REPLAY_IN_A_FRESH_PROCESS = """
+import json, re, resource, sys, time
+from pathlib import Path
+from clearance.service.replay import replay
+from clearance.store.db import open_database
+from clearance.store.repository import Store
+url, candidate, workers = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+store = Store(open_database(url))
+start = time.perf_counter()
+report = replay(store, None, candidate, first=None, last=None, workers=workers)
+seconds = time.perf_counter() - start
+print(json.dumps({
+    "seconds": seconds,
+    "examined": report.examined,
+    "changed": len(report.changes),
+    "rss": int(re.search(r"VmHWM:\\s+(\\d+)", Path("/proc/self/status").read_text())[1]),
+    "workers_rss": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+}))
+"""
+
+
 def replay_rate(store: Store, workers: int) -> tuple[float, int, int]:
-    """(cases/s, cases examined, cases changed) of one replay of every case."""
+    """(cases/s, cases examined, cases changed) of one replay of every case, in this
+    process: the pack loaded before (its first load, the library tables it reads, is paid
+    once per process), the workers forked from this process's heap."""
     start = time.perf_counter()
     report = replay(store, None, CANDIDATE, first=None, last=None, workers=workers)
     return report.examined / (time.perf_counter() - start), report.examined, len(report.changes)
+
+
+def command_rate(url: str, workers: int) -> dict[str, float]:
+    """One replay of every case, timed in a process of its own, as ``clearance replay``
+    runs it: from its pack's first load to the report (the interpreter's start and the
+    imports left out), the workers forked from a heap of the command's size, not from this
+    one's gigabyte (the mix, the reference's Cedar requests).
+
+    ``rate`` (cases/s), ``examined``, ``changed``, and the peak RSS in MiB of the process
+    (``rss``, its own high-water mark: ``ru_maxrss`` would count this process's heap,
+    which the child had before it started the interpreter) and of its largest worker
+    (``workers_rss``)."""
+    command = [sys.executable, "-c", _REPLAY_IN_A_FRESH_PROCESS, url, str(CANDIDATE), str(workers)]
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=root)
+    got = json.loads(done.stdout)
+    return {
+        "rate": got["examined"] / got["seconds"],
+        "examined": got["examined"],
+        "changed": got["changed"],
+        "rss": got["rss"] / 1024,
+        "workers_rss": got["workers_rss"] / 1024,
+    }
 
 
 def memo_of_one_replay(store: Store) -> dict[str, Any]:
@@ -246,8 +293,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "read_whole": [],
         "replay_1": [],
         "replay_2": [],
+        "command_1": [],
+        "command_2": [],
     }
     changed = 0
+    rss = workers_rss = 0.0
     with database_url(args.database) as url:
         database = open_database(url)
         database.migrate()
@@ -272,9 +322,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             rates["read_whole"].append(read_rate(store, whole=True))
             for workers in (1, 2):
                 rate, examined, changed = replay_rate(store, workers)
-                if examined != args.cases:
-                    raise SystemExit(f"replay read {examined} cases, not {args.cases}")
+                timed = command_rate(url, workers)
+                for read_now in (examined, timed["examined"]):
+                    if read_now != args.cases:
+                        raise SystemExit(f"replay read {read_now} cases, not {args.cases}")
                 rates[f"replay_{workers}"].append(rate)
+                rates[f"command_{workers}"].append(timed["rate"])
+                rss = max(rss, timed["rss"])
+                workers_rss = max(workers_rss, timed["workers_rss"])
         database.dispose()
     one, two, raw, read = (median(rates[k]) for k in ("replay_1", "replay_2", "raw", "read"))
     per_case_authorize = authorize_us * evaluations / args.cases
@@ -293,17 +348,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "replay_1_per_s": one,
         "replay_2_per_s": two,
         "speedup_2": two / one,
+        "command_1_per_s": median(rates["command_1"]),
+        "command_2_per_s": median(rates["command_2"]),
+        "command_speedup_2": median(rates["command_2"]) / median(rates["command_1"]),
         "ratio_1_to_raw": median(
             [r / c for r, c in zip(rates["replay_1"], rates["raw"], strict=True)]
         ),
         "ratio_2_to_raw": median(
             [r / c for r, c in zip(rates["replay_2"], rates["raw"], strict=True)]
         ),
+        "command_ratio_1_to_raw": median(
+            [r / c for r, c in zip(rates["command_1"], rates["raw"], strict=True)]
+        ),
+        "command_ratio_2_to_raw": median(
+            [r / c for r, c in zip(rates["command_2"], rates["raw"], strict=True)]
+        ),
         "cedar_authorize_us_per_evaluation": authorize_us,
         "cedar_authorize_limit_per_s": 1e6 / per_case_authorize,
         "memo": memo,
-        "peak_rss_mib": peak_rss_mib(),
-        "peak_worker_rss_mib": rss_mib(resource.getrusage(resource.RUSAGE_CHILDREN)),
+        "peak_rss_mib": rss,
+        "peak_worker_rss_mib": workers_rss,
     }
 
 
@@ -332,12 +396,17 @@ def report(r: dict[str, Any]) -> str:
                     ["speed-up of 2 workers", f"{r['speedup_2']:.2f}×"],
                     ["replay on 1 worker / raw cedarpy", f"{r['ratio_1_to_raw']:.2f}"],
                     ["replay on 2 workers / raw cedarpy", f"{r['ratio_2_to_raw']:.2f}"],
+                    ["as the command, 1 worker (cases/s)", f"{r['command_1_per_s']:,.0f}"],
+                    ["as the command, 2 workers (cases/s)", f"{r['command_2_per_s']:,.0f}"],
+                    ["as the command, speed-up of 2 workers", f"{r['command_speedup_2']:.2f}×"],
+                    ["as the command, 1 worker / raw", f"{r['command_ratio_1_to_raw']:.2f}"],
+                    ["as the command, 2 workers / raw", f"{r['command_ratio_2_to_raw']:.2f}"],
                     [
                         "Cedar's own authorization alone (cases/s, the limit)",
                         f"{r['cedar_authorize_limit_per_s']:,.0f}",
                     ],
-                    ["peak RSS, reading process (MiB)", f"{r['peak_rss_mib']:.0f}"],
-                    ["peak RSS, largest worker (MiB)", f"{r['peak_worker_rss_mib']:.0f}"],
+                    ["peak RSS, the command's process (MiB)", f"{r['peak_rss_mib']:.0f}"],
+                    ["peak RSS, its largest worker (MiB)", f"{r['peak_worker_rss_mib']:.0f}"],
                 ],
             ),
         ]
