@@ -69,8 +69,8 @@ from clearance.policy.entities import cedar_request, target_zones
 from clearance.policy.pack import default_pack_path, load_pack
 from clearance.service.anchoring import SystemKey
 from clearance.service.people import People
-from clearance.service.rejudger import Rejudger, load_candidate
 from clearance.service.replay import judged_batches, replay
+from clearance.service.replay_judging import Rejudger, load_candidate
 from clearance.store.db import open_database
 from clearance.store.models import Case
 from clearance.store.repository import Store

@@ -32,7 +32,12 @@ AREAS: dict[str, tuple[str, ...]] = {
     "idempotency": ("service/submission.py", "service/cases.py"),
     "workflow": ("service/case_moves.py", "service/case_commands.py"),
     "stock": ("service/stock_moves.py", "store/stock.py"),
-    "replay": ("service/replay.py", "service/replay_keys.py", "store/stored_cases.py"),
+    "replay": (
+        "service/replay.py",
+        "service/replay_judging.py",
+        "service/replay_keys.py",
+        "store/stored_cases.py",
+    ),
 }
 
 # A test failed, pytest broke, the type checker refused it, or the mutant crashed the test

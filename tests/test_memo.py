@@ -22,7 +22,7 @@ from clearance.policy.diff import compare_bundles, golden_probes, sample_probes
 from clearance.policy.engine import Screener
 from clearance.policy.memo import Key, Memo
 from clearance.policy.pack import ScenarioPack
-from clearance.service.rejudger import Rejudger
+from clearance.service.replay_judging import Rejudger
 from clearance.store.stored_cases import StoredCase
 from tests.worlds import ATACMS
 

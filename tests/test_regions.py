@@ -27,8 +27,8 @@ from clearance.errors import PackError, RequestError
 from clearance.policy.engine import Screener
 from clearance.policy.entities import OUTSIDE_ZONES, cedar_request, target_zones
 from clearance.policy.pack import ScenarioPack, default_pack_path, load_bundle, load_pack
-from clearance.service.rejudger import Rejudger
 from clearance.service.replay import ReplayReport
+from clearance.service.replay_judging import Rejudger
 
 from .conftest import NOW
 from .test_cases_cli import Cli

@@ -33,8 +33,8 @@ from clearance.service.anchoring import prepare, sealed_store
 from clearance.service.cases import CaseService
 from clearance.service.demo import DEMO_PASSWORD, seed_demo
 from clearance.service.people import People
-from clearance.service.rejudger import Rejudger, load_candidate
 from clearance.service.replay import ReplayReport, replay
+from clearance.service.replay_judging import Rejudger, load_candidate
 from clearance.store.compared_parts import ComparedParts
 from clearance.store.db import open_database
 from clearance.store.repository import Store

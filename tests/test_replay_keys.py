@@ -30,8 +30,8 @@ from clearance.policy.engine import Screener
 from clearance.policy.memo import DEFAULT_CAPACITY, MemoStats
 from clearance.policy.pack import ScenarioPack, default_pack_path, load_pack
 from clearance.service import replay_keys
-from clearance.service.rejudger import Rejudger, load_candidate
 from clearance.service.replay import ReplayReport, Skipped, replay, stored_probes
+from clearance.service.replay_judging import Rejudger, load_candidate
 from clearance.store import stored_cases
 from clearance.store.dialect import one_of
 from clearance.store.models import Case

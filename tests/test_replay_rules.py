@@ -37,7 +37,6 @@ from clearance.core.workflow import CaseState
 from clearance.errors import InputError
 from clearance.policy.pack import default_pack_path
 from clearance.service import replay as replaying
-from clearance.service.rejudger import Rejudger, load_candidate
 from clearance.service.replay import (
     Skipped,
     cases_in_period,
@@ -46,6 +45,7 @@ from clearance.service.replay import (
     replay,
     stored_probes,
 )
+from clearance.service.replay_judging import Rejudger, load_candidate
 from clearance.store.stored_cases import StoredCase
 
 from .small_worlds import screener, small_world

@@ -21,8 +21,8 @@ from clearance.policy.history import BundleHistory
 from clearance.policy.pack import ScenarioPack
 from clearance.service.access import Action, may, principal, today
 from clearance.service.rejudge import CannotJudge, judge_again
-from clearance.service.rejudger import Rejudger
 from clearance.service.replay import Change, judged_batches
+from clearance.service.replay_judging import Rejudger
 from clearance.store.protocol import Transaction
 from clearance.store.records import CaseRecord
 from clearance.store.repository import Store

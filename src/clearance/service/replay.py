@@ -5,7 +5,7 @@ cases already decided, before it takes effect. Replay puts the candidate in
 place of its holder's bundles on every date of the period (the other holders
 keep the bundle in force on each case's date: the pack's, or a proposal
 activated in the database, ``service.policy_in_force``), decides every
-stored request of the period again (service/rejudger.py), and reports each
+stored request of the period again (service/replay_judging.py), and reports each
 case whose outcome would change, with the candidate's determining policies
 beside the reasons on record.
 
@@ -35,7 +35,7 @@ from clearance.policy.diff import Probe
 from clearance.policy.engine import Screener
 from clearance.policy.pack import load_pack
 from clearance.service.policy_in_force import policy_in_force
-from clearance.service.rejudger import (
+from clearance.service.replay_judging import (
     Judged,
     Rejudger,
     judgeable,

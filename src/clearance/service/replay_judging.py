@@ -1,4 +1,4 @@
-"""The rejudger: stored cases decided again with a candidate bundle in place of its holder's.
+"""Replay's judging: stored cases decided again with a candidate bundle in place of its holder's.
 
 Replay (service/replay.py) and a proposal's impact (service/proposal_impact.py)
 both ask it. A transfer is judged on the stockpile facts its decision
