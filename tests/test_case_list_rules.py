@@ -322,6 +322,25 @@ def test_approvals_that_lapse_at_one_moment_come_by_number(tmp_path: Path) -> No
             assert numbers(read.cases.lapsed(now=LAPSES)) == [101, 102, 103]
 
 
+def test_lapsed_approvals_are_found_past_pages_of_damaged_ones(tmp_path: Path) -> None:
+    """Expiry asks a page at a time: a page whose cases' decisions no longer read is read
+    past, however many such pages come first, and only the readable ones come back."""
+    with small_world(tmp_path) as world:
+        eram = {**G5, "quantity": 5}
+        made = [
+            world.cases.submit(eram, actor="us.liaison", now=T0 - dt.timedelta(days=days))[0]
+            for days in (4, 3, 2, 1)
+        ]
+        with world.store.database.engine.begin() as connection:
+            for case in made[:3]:
+                connection.execute(
+                    sa.text("UPDATE cases SET decision = '[]' WHERE id = :id"), {"id": case.id}
+                )
+        with world.store.reading() as read:
+            for limit in (1, 2, 3, 500):
+                assert numbers(read.cases.lapsed(now=LAPSES, limit=limit)) == [4], limit
+
+
 def test_an_approval_has_lapsed_from_the_moment_it_expires(tx: Transaction) -> None:
     """Lapsed at the start of 16 June 2027, not a moment before; at most ``limit``."""
     assert numbers(tx.cases.lapsed(now=LAPSES)) == [4]
