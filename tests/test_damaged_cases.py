@@ -140,6 +140,10 @@ def test_the_pages_show_the_case_as_damaged_and_the_rest_as_before(
     board = reviewer.get("/dashboard")
     assert board.status_code == 200
     assert ('id="oldest-damaged"' in board.text) == damage.in_review
+    # Counted among the open cases under a state that no longer reads, never under the
+    # text someone wrote in its place.
+    assert ("state--unreadable" in board.text) == (damage.part == "state")
+    assert "bogus" not in board.text.lower()
     assert f'href="/cases/{CONFIDENTIAL_CASE}"' in board.text  # among the overdue
     # The ledger of the case is where an auditor looks next.
     for url in ("/ledger", f"/ledger?case={SECRET_CASE}"):

@@ -196,9 +196,9 @@ class CaseQueries:
 
     def open_summary(
         self, *, actor: str, now: dt.datetime, bucket_days: tuple[int, ...]
-    ) -> list[tuple[str, int, int, int]]:
+    ) -> list[tuple[str | None, int, int, int]]:
         """Open cases ``actor`` may see by state and age bucket:
-        ``(state, bucket, count, highest level)``."""
+        ``(state, bucket, count, highest level)``, the state None where it no longer reads."""
         with self.store.reading() as tx:
             scope = self._scope(tx, actor)
             return tx.cases.open_summary(

@@ -293,9 +293,10 @@ class CaseLists:
         bucket_days: Sequence[int],
         max_level: int | None = None,
         submitted_by: str | None = None,
-    ) -> list[tuple[str, int, int, int]]:
+    ) -> list[tuple[str | None, int, int, int]]:
         """Open cases as ``(state, age bucket, count, highest level)``: bucket ``i`` holds
-        cases younger than ``bucket_days[i]`` days (and older than the bucket before)."""
+        cases younger than ``bucket_days[i]`` days (and older than the bucket before); the
+        state None for a state column holding no case state (changed outside clearance)."""
         age = case(
             *[
                 (Case.created_at > now - dt.timedelta(days=days), index)
@@ -308,7 +309,10 @@ class CaseLists:
             .where(*_case_filters(sorted(OPEN_STATES), max_level, submitted_by))
             .group_by(Case.state, age)
         )
-        return [(str(a), int(b), int(c), int(d)) for a, b, c, d in self._session.execute(query)]
+        return [
+            (None if (state := _state(str(a))) is None else state.value, int(b), int(c), int(d))
+            for a, b, c, d in self._session.execute(query)
+        ]
 
     def decisions_by_month(
         self,

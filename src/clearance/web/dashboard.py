@@ -41,7 +41,7 @@ OPEN_ORDER = (
 
 @dataclass
 class Dashboard:
-    open_by_state: dict[str, list[int]]
+    open_by_state: dict[str | None, list[int]]  # None: states that no longer read
     open_total: int
     overdue: list[CaseRecord]  # the ten longest waiting
     overdue_total: int
@@ -96,7 +96,7 @@ def decisions_by_month(
 
 def build_dashboard(srv: Runtime, viewer: SignedIn) -> Dashboard:
     now = srv.now()
-    by_state = {state: [0] * len(AGE_BUCKETS) for state in OPEN_ORDER}
+    by_state: dict[str | None, list[int]] = {state: [0] * len(AGE_BUCKETS) for state in OPEN_ORDER}
     levels: set[int] = set()
     total = 0
     limits = tuple(high for _, high, _ in AGE_BUCKETS if high is not None)
