@@ -470,55 +470,39 @@ def test_a_listed_case_is_the_case_as_submitted(tmp_path: Path) -> None:
     assert listed.idempotency_key == "k-17"
 
 
-def test_a_stored_decision_changed_outside_clearance_is_listed_and_refused_where_needed(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("change", "part"), [("decision = '[]'", "decision"), ("state = 'bogus'", "state")]
+)
+def test_a_case_changed_outside_clearance_is_listed_and_refused_where_needed(
+    tmp_path: Path, change: str, part: str
 ) -> None:
-    """A decision that is no longer a JSON object is kept with why; the case is listed by
-    its columns, its decision refused naming the case, and the sweeps leave it out."""
+    """A decision that is no longer a JSON object is kept with why, a state column holding
+    no case state as no state; the case is listed by its other columns, what no longer
+    reads refused naming the case, and the sweeps leave it out."""
     with small_world(tmp_path) as world:
         made, _ = world.cases.submit(G1, actor="ua.liaison", now=T0)
         kept, _ = world.cases.submit(G1, actor="ua.liaison", now=T0)
         with world.store.database.engine.begin() as connection:
-            statement = "UPDATE cases SET decision = '[]' WHERE id = :id"
-            connection.execute(sa.text(statement), {"id": made.id})
+            connection.execute(
+                sa.text(f"UPDATE cases SET {change} WHERE id = :id"), {"id": made.id}
+            )
         with world.store.reading() as read:
             listed, other = read.cases.page()
             swept = list(read.cases.each(states=list(CaseState)))
-    assert listed.stored_decision == UnreadableDecision("it is not a JSON object")
-    assert (listed.number, listed.state, listed.request) == (made.number, made.state, made.request)
-    with pytest.raises(DamagedRecord) as refused:
-        listed.decision  # noqa: B018 (the property refuses)
-    assert str(refused.value) == (
-        f"case {made.number}'s stored decision cannot be read;"
-        " 'clearance audit verify' names every record changed outside clearance"
-    )
-    assert other == kept
-    assert swept == [kept]
-
-
-def test_a_state_changed_outside_clearance_is_listed_and_refused_where_needed(
-    tmp_path: Path,
-) -> None:
-    """A state column holding no case state reads as no state; the case is listed by its
-    other columns, its state refused naming the case, and the sweeps leave it out."""
-    with small_world(tmp_path) as world:
-        made, _ = world.cases.submit(G1, actor="ua.liaison", now=T0)
-        kept, _ = world.cases.submit(G1, actor="ua.liaison", now=T0)
-        with world.store.database.engine.begin() as connection:
-            statement = "UPDATE cases SET state = 'bogus' WHERE id = :id"
-            connection.execute(sa.text(statement), {"id": made.id})
-        with world.store.reading() as read:
-            listed, other = read.cases.page()
-            swept = list(read.cases.each(states=list(CaseState)))
-    assert listed.stored_state is None
-    assert listed.damaged
-    assert not other.damaged
-    assert (listed.number, listed.decision) == (made.number, made.decision)
-    with pytest.raises(DamagedRecord) as refused:
-        listed.check_readable()
-    assert str(refused.value) == (
-        f"case {made.number}'s stored state cannot be read;"
-        " 'clearance audit verify' names every record changed outside clearance"
-    )
+    assert (listed.damaged, other.damaged) == (True, False)
+    assert (listed.number, listed.request) == (made.number, made.request)
+    if part == "decision":
+        assert listed.stored_decision == UnreadableDecision("it is not a JSON object")
+        assert listed.state == made.state
+    else:
+        assert listed.stored_state is None
+        assert listed.decision == made.decision
+    for needs in (lambda: getattr(listed, part), listed.check_readable):
+        with pytest.raises(DamagedRecord) as refused:
+            needs()
+        assert str(refused.value) == (
+            f"case {made.number}'s stored {part} cannot be read;"
+            " 'clearance audit verify' names every record changed outside clearance"
+        )
     assert other == kept
     assert swept == [kept]
