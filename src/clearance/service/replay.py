@@ -5,9 +5,9 @@ cases already decided, before it takes effect. Replay puts the candidate in
 place of its holder's bundles on every date of the period (the other holders
 keep the bundle in force on each case's date: the pack's, or a proposal
 activated in the database, ``service.policy_in_force``), decides every
-stored request of the period again (service/replay_judging.py), and reports each
-case whose outcome would change, with the candidate's determining policies
-beside the reasons on record.
+stored request of the period again (service/replay_judging.py), and reports
+each case whose outcome would change, with the candidate's determining
+policies beside the reasons on record.
 
 The work fans out over processes (docs/operations.md on several workers). A forked
 worker starts from the parent's loaded pack and candidate, parsed Cedar
@@ -17,7 +17,8 @@ them again from their folders. Each worker opens its own connection; the
 parent reads only the lowest and highest case number of the period and how
 many cases there are, judges the first range itself (so forked workers start
 knowing its classes) and hands out the other ranges, a few in flight per
-worker, so neither memory nor the parent limits how many cases there are."""
+worker, so neither memory nor the parent limits how many cases there are.
+"""
 
 from __future__ import annotations
 
