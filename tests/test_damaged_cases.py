@@ -89,7 +89,9 @@ def test_the_case_is_listed_and_what_needs_what_was_changed_names_it(
     reviewer = api.as_user("us.reviewer")
     listed = reviewer.get("/api/v1/cases").json()["cases"]
     assert numbers(listed) == {SECRET_CASE, CONFIDENTIAL_CASE, US_CASE}
-    assert [case["damaged"] for case in listed if case["number"] == SECRET_CASE] == [True]
+    [row] = [case for case in listed if case["number"] == SECRET_CASE]
+    assert row["damaged"] is True
+    assert row["state"] == ("in_review" if damage.in_review else None)
     assert sum(case["damaged"] for case in listed) == 1
     refused = assert_error(reviewer.get(f"/api/v1/cases/{SECRET_CASE}"), 409, "damaged_record")
     assert refused["message"] == damage.message()
@@ -132,6 +134,7 @@ def test_the_pages_show_the_case_as_damaged_and_the_rest_as_before(
     assert row is not None
     assert "record damaged" in row.group(0)
     assert listed.text.count("record damaged") == 1
+    assert ("state--unreadable" in row.group(0)) == (damage.part == "state")
     page = reviewer.get(f"/cases/{SECRET_CASE}")
     assert page.status_code == 409
     assert damage.message().replace("'", "&#39;") in page.text
@@ -171,6 +174,23 @@ def test_the_sweeps_go_on_past_the_case(api: Api, damage: Damage) -> None:
     assert CONFIDENTIAL_CASE in numbers(impact["open_cases"])
     assert SECRET_CASE not in numbers(impact["open_cases"])
     assert api.as_user("us.reviewer").get("/policy/proposals/1").status_code == 200
+
+
+def test_an_escalated_case_damaged_since_leaves_every_dashboard_standing(
+    api: Api, damage: Damage
+) -> None:
+    """The dashboard lists escalated cases from the ledger's escalation events: a case
+    escalated before it was damaged is looked at only after the door, so a reader who may
+    not see it gets a whole dashboard that names nothing of it."""
+    later = api.server.now() + dt.timedelta(days=3650)
+    escalated = api.server.cases.escalate(actor=ADMIN, now=later)
+    assert SECRET_CASE in {e.case.number for e in escalated}
+    damage(api)
+    for user in ("us.reviewer", "conf.reviewer"):
+        assert api.as_user(user).get("/dashboard").status_code == 200, user
+    hidden = api.as_user("conf.reviewer").get("/dashboard").text
+    assert f'href="/cases/{SECRET_CASE}"' not in hidden
+    assert f"stored {damage.part}" not in hidden
 
 
 def test_lapsed_cases_are_found_past_any_number_of_damaged_ones(api: Api, damage: Damage) -> None:
@@ -220,6 +240,7 @@ def test_the_commands_list_the_case_and_refuse_its_view_in_one_line(
     assert SECRET_CASE in numbers(listed["cases"])
     table = cli("cases", "list", "--as", "us.reviewer")
     assert table.stdout.count("RECORD DAMAGED") == 1
+    assert ("unreadable" in table.stdout) == (damage.part == "state")
     shown = cli("cases", "show", str(SECRET_CASE), "--as", "us.reviewer", ok=False)
     assert shown.returncode == 1
     assert shown.stderr.strip().splitlines() == [f"error: {damage.message()}"]

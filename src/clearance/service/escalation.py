@@ -114,10 +114,9 @@ def escalated_open(store: Store, *, actor: str, now: dt.datetime) -> list[Escala
                     last[record.case_id] = payload
         for case_id, step in last.items():
             case = tx.cases.get(case_id)
-            waiting = case is not None and case.state in (
-                CaseState.IN_REVIEW,
-                CaseState.AWAITING_ANSWER,
-            )
-            if waiting and case is not None and may(reader, Action.CASE_VIEW, case):
+            if case is None or not may(reader, Action.CASE_VIEW, case):
+                continue  # the door first: nothing of a case the reader may not see
+            # The stored state: one changed outside clearance is waiting on no one known.
+            if case.stored_state in (CaseState.IN_REVIEW, CaseState.AWAITING_ANSWER):
                 found.append(Escalated(case, step))
     return found

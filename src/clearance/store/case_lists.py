@@ -188,11 +188,12 @@ class CaseLists:
         states: Sequence[str],
         batch: int = 500,  # pragma: no mutate
     ) -> Iterator[CaseRecord]:
-        """Every case in ``states`` whose decision reads, oldest first, read a page at a time.
+        """Every case in ``states`` whose decision and state read, oldest first, a page at a
+        time.
 
         The sweeps read cases this way to act on their gates and clocks, which a decision
-        changed outside clearance no longer tells: such a case is left to ``audit verify``,
-        which names it, rather than stopping the sweep for every other case."""
+        or state changed outside clearance no longer tells: such a case is left to
+        ``audit verify``, which names it, rather than stopping the sweep for every other case."""
         offset = 0
         while page := self.page(states=states, limit=batch, offset=offset):
             offset += len(page)
@@ -234,8 +235,8 @@ class CaseLists:
         limit: int = 500,  # pragma: no mutate
     ) -> list[CaseRecord]:
         """Approved (or cleared) cases whose approval lapsed by ``now``, the earliest first;
-        those whose decision reads (as ``each``: expiring a case moves it by its gates), read
-        past any number of those that do not."""
+        those whose decision and state read (as ``each``: expiring a case moves it by its
+        gates), read past any number of those that do not."""
         query = select(Case).where(Case.expires_at <= now).order_by(Case.expires_at, Case.number)
         offset = 0
         while rows := list(self._session.scalars(query.limit(limit).offset(offset))):
