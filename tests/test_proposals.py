@@ -9,6 +9,7 @@ them and cannot be activated.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import re
 from pathlib import Path
@@ -342,6 +343,7 @@ def test_a_spawned_replay_worker_judges_by_the_policy_activated_in_the_database(
         assert in_force is not None
         assert in_force.revision == impact_revision(world.store)
     finally:
+        gc.unfreeze()  # the worker's freeze, here made in the test's own process
         store.database.dispose()
 
 

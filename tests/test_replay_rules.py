@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import itertools
 import shutil
 from collections.abc import Callable, Iterator
@@ -372,6 +373,8 @@ class _Pool:
             {"workers": workers, "method": mp_context.get_start_method(), "initargs": initargs}
         )
         initializer(*initargs)
+        _Pool.made[-1]["frozen"] = gc.get_freeze_count() > 0
+        gc.unfreeze()  # the worker's freeze, here made in the test's own process
         self.in_flight = self.most = 0
 
     def __enter__(self) -> _Pool:
@@ -400,6 +403,26 @@ def pool(monkeypatch: pytest.MonkeyPatch) -> type[_Pool]:
     return _Pool
 
 
+def test_the_workers_are_stopped_when_the_caller_stops_listening(
+    small: World, pool: type[_Pool]
+) -> None:
+    """A progress bar that fails (or a reader that stops) ends the replay there, and its
+    pool of workers with it, not when the failure's traceback is let go."""
+
+    shown: list[int] = []
+
+    def fail(count: int) -> None:
+        shown.append(count)
+        if len(shown) == 2:  # the first range is the parent's, before any worker
+            raise RuntimeError("the progress bar broke")
+
+    with pytest.raises(RuntimeError) as failed:  # its traceback holds replay's frame
+        replay(small.store, None, KHARKIV, first=None, last=None, workers=2, batch=1,
+               progress=fail)  # fmt: skip
+    assert "most in flight" in pool.made[0]  # the pool was left (``_Pool.__exit__``)
+    assert failed.value.args == ("the progress bar broke",)
+
+
 def test_worker_processes_find_what_one_process_finds_two_ranges_each_in_flight(
     small: World, pool: type[_Pool]
 ) -> None:
@@ -414,7 +437,7 @@ def test_worker_processes_find_what_one_process_finds_two_ranges_each_in_flight(
     url = small.store.database.engine.url.render_as_string(hide_password=False)
     [made] = pool.made
     handed, handed_url = made.pop("initargs")
-    assert made == {"workers": 2, "method": "fork", "most in flight": 4}
+    assert made == {"workers": 2, "method": "fork", "frozen": True, "most in flight": 4}
     assert (type(handed), handed.holder, handed_url) == (Rejudger, "US", url)
     on = dt.date(2022, 3, 1)  # before the candidate took effect: it stands in on every date
     candidate = rejudger(KHARKIV).screener.history.bundle_in_force("US", on)

@@ -22,12 +22,13 @@ worker, so neither memory nor the parent limits how many cases there are.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import multiprocessing as mp
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
@@ -85,7 +86,12 @@ _worker: tuple[Rejudger, Store] | None = None
 
 def _start_worker(judge_with: Rejudger | tuple[str | None, str], url: str) -> None:
     """Keep the worker's rejudger and open its own connection: a forked worker is handed the
-    parent's rejudger, a spawned one the pack's and the candidate's folders to load."""
+    parent's rejudger, a spawned one the pack's and the candidate's folders to load.
+
+    Then everything the worker holds so far is frozen out of its garbage collector
+    (``gc.freeze``): a collection would otherwise walk every object a forked worker
+    inherited, and so copy each page of them, which made each worker a third slower per
+    case (docs/benchmarks.md). The parent's collector is left as it was."""
     global _worker
     store = Store(open_database(url))
     if not isinstance(judge_with, Rejudger):
@@ -93,6 +99,7 @@ def _start_worker(judge_with: Rejudger | tuple[str | None, str], url: str) -> No
         pack = policy_in_force(store, load_pack(pack_path))
         judge_with = Rejudger(pack, load_candidate(pack, Path(folder)))
     _worker = (judge_with, store)
+    gc.freeze()
 
 
 def _judge_range(
@@ -139,18 +146,15 @@ def _in_pool(
     sources: tuple[Path | None, Path],
     period: Period,
     batch: int,
-) -> Iterator[Judged]:
+) -> Generator[Judged, None, None]:
     """Results in range order, with at most two ranges per worker in flight (``_ranges``).
 
     The parent judges the first range itself, before any worker is forked, so that every
     worker starts knowing the outcome of the classes of cases that range held (the most
     common ones) instead of each judging them whole again. Then it sends only ranges of
     case numbers; each worker reads its own rows through its own connection, so the parent
-    is not the bottleneck. The parent's objects are frozen out of the garbage collector
-    while the workers run (``gc.freeze``): a collection in a forked worker would otherwise
-    walk every object it inherited and so copy each page of them, which made each worker a
-    third slower per case (docs/benchmarks.md). ``sources`` are the pack's and the
-    candidate's folders, for workers that cannot inherit ``rejudger``.
+    is not the bottleneck. ``sources`` are the pack's and the candidate's folders, for
+    workers that cannot inherit ``rejudger``.
     """
     ranges = _ranges(number_span(store, first=period[0], last=period[1]), workers, batch)
     for numbers in ranges[:1]:
@@ -165,25 +169,21 @@ def _in_pool(
         method, judge_with = "spawn", (None if pack_path is None else str(pack_path), str(folder))
     url = store.database.engine.url.render_as_string(hide_password=False)  # pragma: no mutate
     args = (judge_with, url)
-    gc.freeze()
-    try:
-        with ProcessPoolExecutor(
-            workers, mp_context=mp.get_context(method), initializer=_start_worker, initargs=args
-        ) as pool:
-            pending: deque[Future[Judged]] = deque()
-            for numbers in ranges[1:]:
-                pending.append(pool.submit(_judge_in_worker, numbers, period))
-                if len(pending) >= 2 * workers:
-                    yield pending.popleft().result()
-            while pending:
+    with ProcessPoolExecutor(
+        workers, mp_context=mp.get_context(method), initializer=_start_worker, initargs=args
+    ) as pool:
+        pending: deque[Future[Judged]] = deque()
+        for numbers in ranges[1:]:
+            pending.append(pool.submit(_judge_in_worker, numbers, period))
+            if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
-    finally:
-        gc.unfreeze()
+        while pending:
+            yield pending.popleft().result()
 
 
 def judged_batches(
     store: Store, rejudger: Rejudger, period: Period, batch: int = BATCH
-) -> Iterator[Judged]:
+) -> Generator[Judged, None, None]:
     """``Rejudger.judge``'s answer for each batch of the period's cases, in this process."""
     first, last = period
     with whole_reader(store) as whole:
@@ -211,17 +211,19 @@ def replay(
     pack = policy_in_force(store, load_pack(pack_path))
     candidate = load_candidate(pack, folder)
     rejudger = Rejudger(pack, candidate)
+    results: Generator[Judged, None, None]
     if workers > 1:
         results = _in_pool(store, workers, rejudger, (pack_path, folder), (first, last), batch)
     else:
         results = judged_batches(store, rejudger, (first, last), batch)
     examined, changes, skipped = 0, [], []
-    for count, changed, passed_over in results:
-        examined += count
-        changes.extend(changed)
-        skipped.extend(passed_over)
-        if progress is not None:
-            progress(count)
+    with contextlib.closing(results):  # the workers stop even if ``progress`` raises
+        for count, changed, passed_over in results:
+            examined += count
+            changes.extend(changed)
+            skipped.extend(passed_over)
+            if progress is not None:
+                progress(count)
     return ReplayReport(candidate, first, last, examined, tuple(changes), tuple(skipped))
 
 
