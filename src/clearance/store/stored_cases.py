@@ -144,9 +144,7 @@ def _row(r: Any) -> StoredCase:
     case_id, state = str(r[0]), r[4]
     decision: ComparedParts | PayloadError
     if state not in _STATES:
-        decision = PayloadError(
-            f"case {case_id}'s state column holds {state!r}, which is not a case state"
-        )
+        decision = PayloadError(f"case {case_id}'s state column holds no case state")
     else:
         try:
             decision = read_compared(r[3], case_id)
