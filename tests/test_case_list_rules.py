@@ -480,8 +480,8 @@ def test_a_case_changed_outside_clearance_is_listed_and_refused_where_needed(
     no case state as no state; the case is listed by its other columns, what no longer
     reads refused naming the case, and the sweeps leave it out."""
     with small_world(tmp_path) as world:
-        made, _ = world.cases.submit(G1, actor="ua.liaison", now=T0)
-        kept, _ = world.cases.submit(G1, actor="ua.liaison", now=T0)
+        made, _ = world.cases.submit(G2, actor="ua.liaison", now=T0)
+        kept, _ = world.cases.submit(G2, actor="ua.liaison", now=T0)
         with world.store.database.engine.begin() as connection:
             connection.execute(
                 sa.text(f"UPDATE cases SET {change} WHERE id = :id"), {"id": made.id}
