@@ -49,8 +49,8 @@ _REGION_SEARCH_FROM = 3
 class Turn:
     """Whom an open case waits for: the offices yet to answer, or the requester (their
     answer to a question, a condition to meet, a transfer to carry out). Neither for a
-    closed case, nor for one whose stored decision, which names the offices, no longer
-    reads (``unreadable``): it waits for whoever mends the record."""
+    closed case, nor for one whose stored decision (which names the offices) or state no
+    longer reads (``unreadable``): it waits for whoever mends the record."""
 
     offices: tuple[str, ...] = ()
     requester: bool = False

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from clearance.core.access import Level
 from clearance.core.workflow import OPEN_STATES, CaseState
-from clearance.store.case_text import read_request, stored_decision
+from clearance.store.case_text import read_request, stored_decision, stored_state
 from clearance.store.dialect import utc_month
 from clearance.store.models import Approval, Case, CaseTerm, DecisionCount
 from clearance.store.records import CaseRecord, aware
@@ -122,15 +122,6 @@ def _case_filters(
     return filters
 
 
-def _state(text: str) -> CaseState | None:
-    """The state a state column holds; None for text that is no state (changed outside
-    clearance: ``CaseRecord.state`` refuses it)."""
-    try:
-        return CaseState(text)
-    except ValueError:
-        return None
-
-
 def case_record(row: Case) -> CaseRecord:
     """A case as the service layer sees it."""
     return CaseRecord(
@@ -142,7 +133,7 @@ def case_record(row: Case) -> CaseRecord:
         request_digest=row.request_digest,
         stored_decision=stored_decision(row.decision),
         outcome=row.outcome,
-        stored_state=_state(row.state),
+        stored_state=stored_state(row.state),
         sla_days=row.sla_days,
         version=row.version,
         created_at=aware(row.created_at),
@@ -311,7 +302,7 @@ class CaseLists:
             .group_by(Case.state, age)
         )
         return [
-            (None if (state := _state(str(a))) is None else state.value, int(b), int(c), int(d))
+            (None if (state := stored_state(a)) is None else state.value, int(b), int(c), int(d))
             for a, b, c, d in self._session.execute(query)
         ]
 

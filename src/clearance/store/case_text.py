@@ -22,6 +22,7 @@ from clearance.core.request import (
     UnreadableRequest,
     parse_request,
 )
+from clearance.core.workflow import CaseState
 from clearance.errors import ClearanceError
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "read_request",
     "search_terms",
     "stored_decision",
+    "stored_state",
     "terms_of",
 ]
 
@@ -73,6 +75,15 @@ def stored_decision(text: str) -> StoredDecision:
         return RecordedDecision.read(record, sha256_hex(text.encode()))
     except (ValueError, RecursionError) as exc:
         return UnreadableDecision(str(exc))
+
+
+def stored_state(value: Any) -> CaseState | None:
+    """The state a state column holds; None for a value that is no case state (changed
+    outside clearance: ``CaseRecord.state`` refuses it, replay names the case not judged)."""
+    try:
+        return CaseState(value)
+    except ValueError:
+        return None
 
 
 def read_decision(text: str, case_id: str) -> RecordedDecision:

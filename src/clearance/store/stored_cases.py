@@ -28,8 +28,8 @@ from sqlalchemy import func, select, union_all
 from clearance.core.decision import RecordedDecision
 from clearance.core.events import PayloadError
 from clearance.core.request import StoredRequest
-from clearance.core.workflow import CaseState
 from clearance.errors import DamagedRecord
+from clearance.store.case_text import stored_state
 from clearance.store.compared_parts import ComparedParts, read_compared, read_request_text
 from clearance.store.db import database_errors
 from clearance.store.dialect import one_of, request_date
@@ -125,9 +125,6 @@ def _select(
     return query.order_by(query.selected_columns.number)
 
 
-_STATES = frozenset(CaseState)
-
-
 def _number(value: Any) -> int:
     """A case number as stored; ``DamagedRecord`` for one that is no whole number, which only
     SQLite keeps (it keeps a value in the type it was written with) and clearance never
@@ -143,7 +140,7 @@ def _number(value: Any) -> int:
 def _row(r: Any) -> StoredCase:
     case_id, state = str(r[0]), r[4]
     decision: ComparedParts | PayloadError
-    if state not in _STATES:
+    if stored_state(state) is None:
         decision = PayloadError(f"case {case_id}'s state column holds no case state")
     else:
         try:
