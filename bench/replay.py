@@ -333,6 +333,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         database.dispose()
     one, two, raw, read = (median(rates[k]) for k in ("replay_1", "replay_2", "raw", "read"))
     per_case_authorize = authorize_us * evaluations / args.cases
+
+    def to_raw(measure: str) -> float:
+        """The median over rounds of ``measure`` ÷ raw cedarpy in the same round."""
+        return median([r / c for r, c in zip(rates[measure], rates["raw"], strict=True)])
+
     return {
         "machine": machine(),
         "database": args.database,
@@ -351,18 +356,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "command_1_per_s": median(rates["command_1"]),
         "command_2_per_s": median(rates["command_2"]),
         "command_speedup_2": median(rates["command_2"]) / median(rates["command_1"]),
-        "ratio_1_to_raw": median(
-            [r / c for r, c in zip(rates["replay_1"], rates["raw"], strict=True)]
-        ),
-        "ratio_2_to_raw": median(
-            [r / c for r, c in zip(rates["replay_2"], rates["raw"], strict=True)]
-        ),
-        "command_ratio_1_to_raw": median(
-            [r / c for r, c in zip(rates["command_1"], rates["raw"], strict=True)]
-        ),
-        "command_ratio_2_to_raw": median(
-            [r / c for r, c in zip(rates["command_2"], rates["raw"], strict=True)]
-        ),
+        "ratio_1_to_raw": to_raw("replay_1"),
+        "ratio_2_to_raw": to_raw("replay_2"),
+        "command_ratio_1_to_raw": to_raw("command_1"),
+        "command_ratio_2_to_raw": to_raw("command_2"),
         "cedar_authorize_us_per_evaluation": authorize_us,
         "cedar_authorize_limit_per_s": 1e6 / per_case_authorize,
         "memo": memo,
