@@ -343,7 +343,7 @@ def test_a_spawned_replay_worker_judges_by_the_policy_activated_in_the_database(
         assert in_force is not None
         assert in_force.revision == impact_revision(world.store)
     finally:
-        gc.unfreeze()  # the worker's freeze, here made in the test's own process
+        gc.enable()  # the worker's collector, here the test's own process's
         store.database.dispose()
 
 

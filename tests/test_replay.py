@@ -27,13 +27,14 @@ from clearance.core.signing import unlock
 from clearance.core.stockpile import Rating
 from clearance.core.workflow import CaseState
 from clearance.policy.engine import Screener
-from clearance.policy.pack import ScenarioPack, default_pack_path
+from clearance.policy.pack import ScenarioPack, default_pack_path, load_pack
 from clearance.service.accounts import Accounts
 from clearance.service.anchoring import prepare, sealed_store
 from clearance.service.cases import CaseService
+from clearance.service.collector import collector_paused
 from clearance.service.demo import DEMO_PASSWORD, seed_demo
 from clearance.service.people import People
-from clearance.service.replay import ReplayReport, replay
+from clearance.service.replay import ReplayReport, judged_batches, replay
 from clearance.service.replay_judging import Rejudger, load_candidate
 from clearance.store.compared_parts import ComparedParts
 from clearance.store.db import open_database
@@ -176,16 +177,57 @@ def test_worker_processes_find_what_one_process_finds(demo_store: Store) -> None
     alone = _run(demo_store, AUTHORITY, batch=1)
     pooled = _run(demo_store, AUTHORITY, workers=2, batch=1)
     assert pooled.as_dict() == alone.as_dict()
-    # Each worker freezes what it inherited (so that no collection copies its pages); the
-    # parent's own collector is left as the caller had it, frozen or not.
-    gc.freeze()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_collector_is_paused_while_cases_are_judged_and_left_as_it_was(
+    demo_store: Store, workers: int
+) -> None:
+    """Paused while the parent judges and hands out ranges (forked workers start with it
+    off); afterwards on if it was on, and off if the caller had turned it off."""
+    seen: list[bool] = []
+    _run(
+        demo_store,
+        AUTHORITY,
+        workers=workers,
+        batch=1,
+        progress=lambda _: seen.append(gc.isenabled()),
+    )
+    assert seen == [False] * 4
+    assert gc.isenabled()
+    gc.disable()
     try:
-        frozen = gc.get_freeze_count()
-        assert frozen > 0
-        assert _run(demo_store, AUTHORITY, workers=2, batch=1).as_dict() == alone.as_dict()
-        assert gc.get_freeze_count() > frozen // 2  # not thawed (objects freed leave it)
+        _run(demo_store, AUTHORITY, workers=workers, batch=1)
+        assert not gc.isenabled()
     finally:
-        gc.unfreeze()
+        gc.enable()
+
+
+def _cycles_of_judging(store: Store) -> int:
+    """How many objects in reference cycles one pass judging every stored case leaves."""
+    pack = load_pack()
+    rejudger = Rejudger(pack, load_candidate(pack, AUTHORITY))
+    gc.collect()
+    with collector_paused():
+        judged = list(judged_batches(store, rejudger, (None, None), batch=1))
+        assert sum(len(changes) for _, changes, _ in judged) >= 3  # cases read whole too
+        return gc.collect()
+
+
+def test_judging_more_cases_makes_no_more_reference_cycles(
+    demo_store: Store, screener: Screener, tmp_path: Path
+) -> None:
+    """What lets the collector be paused while cases are judged: reference counting alone
+    frees all that judging a case makes (read by its columns and whole, judged, a change
+    found), so twelve cases leave what four do (the few objects of the pass's queries)."""
+    _cycles_of_judging(demo_store)  # the queries compiled and cached
+    four = _cycles_of_judging(demo_store)
+    data = tmp_path / "data"
+    sealed = sealed_store(demo_store.database, key_path=data / "keys" / "system.key", data_dir=data)
+    cases = CaseService(sealed, screener, default_sla_days=14)
+    for quantity in range(1, 9):
+        cases.submit({**ATACMS, "quantity": quantity}, actor="us.liaison", now=NOW)
+    assert _cycles_of_judging(demo_store) == four
 
 
 # Replay as a property: over any requests, judged as submission judges them.

@@ -372,9 +372,10 @@ class _Pool:
         _Pool.made.append(
             {"workers": workers, "method": mp_context.get_start_method(), "initargs": initargs}
         )
+        gc.enable()  # as a spawned worker's starts: the initializer must turn it off itself
         initializer(*initargs)
-        _Pool.made[-1]["frozen"] = gc.get_freeze_count() > 0
-        gc.unfreeze()  # the worker's freeze, here made in the test's own process
+        _Pool.made[-1]["collecting"] = gc.isenabled()
+        gc.disable()  # back as the parent has it while it judges
         self.in_flight = self.most = 0
 
     def __enter__(self) -> _Pool:
@@ -437,7 +438,7 @@ def test_worker_processes_find_what_one_process_finds_two_ranges_each_in_flight(
     url = small.store.database.engine.url.render_as_string(hide_password=False)
     [made] = pool.made
     handed, handed_url = made.pop("initargs")
-    assert made == {"workers": 2, "method": "fork", "frozen": True, "most in flight": 4}
+    assert made == {"workers": 2, "method": "fork", "collecting": False, "most in flight": 4}
     assert (type(handed), handed.holder, handed_url) == (Rejudger, "US", url)
     on = dt.date(2022, 3, 1)  # before the candidate took effect: it stands in on every date
     candidate = rejudger(KHARKIV).screener.history.bundle_in_force("US", on)

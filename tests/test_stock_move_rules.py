@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import importlib
 import tempfile
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from clearance.core.workflow import CaseState
 from clearance.errors import InputError
 from clearance.service.accounts import Accounts
 from clearance.service.cases import CaseService
+from clearance.service.collector import collector_paused
 from clearance.service.people import People
 from clearance.service.stock_moves import case_movements
 from clearance.store import stock
@@ -451,3 +453,22 @@ def test_a_positions_movements_are_fifty_unless_asked_for_more(world: World) -> 
             range(51, 1, -1)
         )
         assert len(tx.stock.movements("GB", "atacms", limit=51)) == 51
+
+
+def _cycles_of_board(world: World, holders: frozenset[str] | None) -> tuple[int, int]:
+    """How many positions the board of ``holders`` shows, and how many objects in reference
+    cycles building it leaves."""
+    world.cases.stock.board(on=DAY.date(), actor=ADMIN, holders=holders)  # queries compiled
+    gc.collect()
+    with collector_paused():
+        board = world.cases.stock.board(on=DAY.date(), actor=ADMIN, holders=holders)
+        return board.total, gc.collect()
+
+
+def test_a_larger_board_makes_no_more_reference_cycles(world: World) -> None:
+    """What lets the collector be paused while the board is built (``service.collector``):
+    reference counting alone frees what each position makes."""
+    few, cycles = _cycles_of_board(world, frozenset({"UA"}))
+    every, cycles_of_every = _cycles_of_board(world, None)
+    assert 0 < few < every
+    assert cycles_of_every == cycles

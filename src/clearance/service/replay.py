@@ -36,6 +36,7 @@ from clearance.errors import ClearanceError, InputError
 from clearance.policy.diff import Probe
 from clearance.policy.engine import Screener
 from clearance.policy.pack import load_pack
+from clearance.service.collector import collector_paused
 from clearance.service.policy_in_force import policy_in_force
 from clearance.service.replay_judging import (
     Judged,
@@ -88,18 +89,18 @@ def _start_worker(judge_with: Rejudger | tuple[str | None, str], url: str) -> No
     """Keep the worker's rejudger and open its own connection: a forked worker is handed the
     parent's rejudger, a spawned one the pack's and the candidate's folders to load.
 
-    Then everything the worker holds so far is frozen out of its garbage collector
-    (``gc.freeze``): a collection would otherwise walk every object a forked worker
-    inherited, and so copy each page of them, which made each worker a third slower per
-    case (docs/benchmarks.md). The parent's collector is left as it was."""
+    The worker's cycle collector stays off for its life, which is this replay's
+    (``service.collector``): a pass would walk every object a forked worker inherited, and so
+    copy each page of them, which made each worker a third slower per case
+    (docs/benchmarks.md)."""
     global _worker
+    gc.disable()
     store = Store(open_database(url))
     if not isinstance(judge_with, Rejudger):
         pack_path, folder = judge_with
         pack = policy_in_force(store, load_pack(pack_path))
         judge_with = Rejudger(pack, load_candidate(pack, Path(folder)))
     _worker = (judge_with, store)
-    gc.freeze()
 
 
 def _judge_range(
@@ -217,7 +218,8 @@ def replay(
     else:
         results = judged_batches(store, rejudger, (first, last), batch)
     examined, changes, skipped = 0, [], []
-    with contextlib.closing(results):  # the workers stop even if ``progress`` raises
+    # The workers stop even if ``progress`` raises; forked ones start with the collector off.
+    with collector_paused(), contextlib.closing(results):
         for count, changed, passed_over in results:
             examined += count
             changes.extend(changed)

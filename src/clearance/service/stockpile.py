@@ -15,9 +15,6 @@ transaction, and answers with what they may see, by the rules of
 from __future__ import annotations
 
 import datetime as dt
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +32,7 @@ from clearance.core.stockpile import (
 from clearance.errors import InputError, NotFoundError
 from clearance.policy.engine import Screener
 from clearance.service.access import principal, today
+from clearance.service.collector import collector_paused
 from clearance.service.stock_seen import parties_seen, sees_stock_of
 from clearance.store.protocol import Transaction
 from clearance.store.records import UserRecord
@@ -189,24 +187,6 @@ class Projection:
         return {**self.facts.as_dict(), "months": [p.as_dict() for p in self.points]}
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cycle collector while the board is built.
-
-    Building it makes a few small, acyclic objects per position (100,000 and
-    more for a large board); each batch of them would set the collector
-    scanning the whole heap, which cost more than the board itself (measured:
-    337 ms with, 134 ms without, for 20,000 positions).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class StockService:
     """Stock positions over one store and the pack in force."""
 
@@ -266,7 +246,7 @@ class StockService:
             totals = tx.stock.totals()
         if allowed is not None:
             holders = allowed if holders is None else holders & allowed
-        with _collector_paused():
+        with collector_paused():  # 337 ms with its passes, 134 without (20,000 positions)
             return self._rank(totals, on, holders, rating, limit)
 
     def _rank(
