@@ -12,12 +12,13 @@ size comes from ``os.wait4``, so it is that child's own, not the largest of
 all children.
 
 In each round, beside the command on the longest stream, a child of its own
-(``--in-process``) loads the pack, freezes what it loaded out of the garbage
-collector as the command does, reads the same file in the same batches and times, per
-batch: parsing its lines, ``Screener.decide_many`` on them, their JSON
-records, and raw ``cedarpy.is_authorized_batch`` on the Cedar requests the
-engine would make (one per request and consent holder with a bundle in
-force), collecting Cedar's own ``authz_duration_micros`` from each result.
+(``--in-process``) loads the pack, sets the garbage collector as the command
+does (``service.collector.for_a_long_stream``), reads the same file in the
+same batches and times, per batch: parsing its lines, ``Screener.decide_many``
+on them, their JSON records, and raw ``cedarpy.is_authorized_batch`` on the
+Cedar requests the engine would make (one per request and consent holder with
+a bundle in force), collecting Cedar's own ``authz_duration_micros`` from each
+result.
 The goal compares the command's decisions per second with ``decide_many``'s.
 
 Memory stays flat when 100,000 lines peak at about what 10,000 do; an empty
@@ -29,7 +30,6 @@ order, an error record for each bad line, and exit status 2.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import pstats
@@ -133,10 +133,11 @@ def in_process(source: Path) -> dict[str, Any]:
     from clearance.policy.engine import Screener
     from clearance.policy.entities import cedar_request
     from clearance.policy.pack import load_pack
+    from clearance.service.collector import for_a_long_stream
 
     pack = load_pack()
     screener = Screener(pack)
-    gc.freeze()  # as the command does once the pack is loaded
+    for_a_long_stream()  # as the command does once the pack is loaded
     now = dt.datetime.now(dt.UTC)
     ns = dict.fromkeys(("parse", "decide_many", "records", "cedar"), 0)
     decisions = evaluations = 0

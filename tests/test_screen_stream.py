@@ -11,6 +11,7 @@ import os
 import re
 import select
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -162,6 +163,40 @@ def test_memory_stays_flat_on_a_stream_far_larger_than_it() -> None:
     peak, records = _peak_rss_mib(iter([line * 1024] * (count // 1024)))
     assert records == count
     assert peak < empty + 64, (empty, peak)
+
+
+_THREE_RUNS = """
+import gc, io, json, os, sys
+from clearance.cli.screen_stream import read_lines, screened, write_json
+from clearance.policy.engine import Screener
+from clearance.policy.pack import load_pack
+from clearance.service.collector import YOUNG_PASS_EVERY, for_a_long_stream
+screener = Screener(load_pack())
+for_a_long_stream()
+set_so = gc.isenabled() and gc.get_threshold()[0] == YOUNG_PASS_EVERY and gc.get_freeze_count()
+left = []
+for _ in range(3):
+    fd = os.open(sys.argv[1], os.O_RDONLY)
+    for records in screened(screener, read_lines(fd), as_of=None):
+        write_json(records, io.StringIO())
+    os.close(fd)
+    left.append(len(gc.get_objects()))
+print(json.dumps([bool(set_so), left]))
+"""
+
+
+def test_the_cycles_bad_lines_leave_are_still_collected(tmp_path: Path) -> None:
+    """The command's collector passes less often on a long stream, but it passes
+    (``service.collector.for_a_long_stream``): a line that gets an error record leaves
+    objects in reference cycles now and then (about 3,000 for 20,000 such lines, with the
+    collector off), and three runs of those lines leave no more objects behind than one."""
+    stream = tmp_path / "bad.jsonl"
+    stream.write_bytes(b'{"action": "employ"}\n' * 20_000)
+    run = [sys.executable, "-c", _THREE_RUNS, str(stream)]
+    done = subprocess.run(run, check=True, capture_output=True, text=True, timeout=300)
+    set_so, (first, *later) = json.loads(done.stdout)
+    assert set_so
+    assert max(later) < first + 300, (first, later)
 
 
 def test_a_line_escaping_half_a_surrogate_pair_gets_an_error_record(tmp_path: Path) -> None:

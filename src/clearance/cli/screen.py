@@ -11,7 +11,6 @@ place and the stream goes on; the exit status is then 2. With `--json`,
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import os
 import stat
 import sys
@@ -28,6 +27,7 @@ from clearance.core.request import AnyRequest, parse_request
 from clearance.errors import ClearanceError, InputError
 from clearance.policy.engine import Screener
 from clearance.policy.explain import explain
+from clearance.service.collector import for_a_long_stream
 
 from .context import now, screening_pack
 from .json_input import open_input, read_json_file
@@ -70,9 +70,9 @@ def stream(
     size = os.fstat(fd).st_size if stat.S_ISREG(os.fstat(fd).st_mode) else 0
     progress = progress_bar("screening", in_bytes=True, show=bool(size))
     task = progress.add_task("screening", total=size)
-    # What start-up loaded (the pack, the modules) lives as long as the process: frozen,
-    # the collector's full passes over a long stream no longer scan it (7% of the time).
-    gc.freeze()
+    # What start-up loaded lives as long as the process: frozen, the collector's passes no
+    # longer scan it (7% of the time), and made rarer they cost a fifth less again.
+    for_a_long_stream()
 
     def read() -> None:
         if size:

@@ -1,13 +1,15 @@
-"""The cycle collector paused around work that makes many small objects and no cycles.
+"""The cycle collector set for work that makes many small objects and few or no cycles.
 
-CPython's collector starts a pass after every few hundred new objects, and a
-full pass walks every object the process holds (the pack, parsed Cedar, the
-modules). Building the stockpile board and replaying stored cases each make
-one or a few acyclic objects per position or case, hundreds of thousands in
-all, so the passes cost more than the work (docs/benchmarks.md measures
-both). Nothing is lost by pausing it there: reference counting frees what
-that work makes, and tests hold each free of reference cycles
-(tests/test_stockpile.py, tests/test_replay.py).
+CPython's collector starts a pass after every 700 new objects, and a full
+pass walks every object the process holds (the pack, parsed Cedar, the
+modules). Building the stockpile board, replaying stored cases and screening
+a long stream each make a few objects per position, case or line, hundreds
+of thousands in all, so the passes cost more than the work
+(docs/benchmarks.md measures each). The board and replay make no cycles at
+all, so the collector is paused around them (``collector_paused``; tests hold
+them free of cycles: tests/test_stock_move_rules.py, tests/test_replay.py). A
+stream's bad line leaves a cycle (its error and traceback), so screening keeps
+the collector on, only less often (``for_a_long_stream``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["collector_paused"]
+__all__ = ["YOUNG_PASS_EVERY", "collector_paused", "for_a_long_stream"]
+
+YOUNG_PASS_EVERY = 10_000
+"""New objects between passes over the youngest objects on a long stream (CPython: 700)."""
 
 
 @contextmanager
@@ -29,3 +34,12 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def for_a_long_stream() -> None:
+    """Set this process's collector for a stream that runs until the process ends: what is
+    loaded so far (the modules, the pack) is frozen out of every pass, and the youngest
+    objects are looked at every ``YOUNG_PASS_EVERY`` new ones. Passes still run, so the
+    cycles bad lines leave are collected and memory stays bounded however long the stream."""
+    gc.freeze()
+    gc.set_threshold(YOUNG_PASS_EVERY)
