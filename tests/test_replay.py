@@ -203,15 +203,16 @@ def test_the_collector_is_paused_while_cases_are_judged_and_left_as_it_was(
         gc.enable()
 
 
-def _cycles_of_judging(store: Store) -> int:
-    """How many objects in reference cycles one pass judging every stored case leaves."""
+def _cycles_of_judging(store: Store) -> tuple[int, int]:
+    """How many objects in reference cycles one pass judging every stored case leaves, and
+    how many cases it could not judge."""
     pack = load_pack()
     rejudger = Rejudger(pack, load_candidate(pack, AUTHORITY))
     gc.collect()
     with collector_paused():
         judged = list(judged_batches(store, rejudger, (None, None), batch=1))
         assert sum(len(changes) for _, changes, _ in judged) >= 3  # cases read whole too
-        return gc.collect()
+        return gc.collect(), sum(len(skipped) for _, _, skipped in judged)
 
 
 def test_judging_more_cases_makes_no_more_reference_cycles(
@@ -219,15 +220,21 @@ def test_judging_more_cases_makes_no_more_reference_cycles(
 ) -> None:
     """What lets the collector be paused while cases are judged: reference counting alone
     frees all that judging a case makes (read by its columns and whole, judged, a change
-    found), so twelve cases leave what four do (the few objects of the pass's queries)."""
+    found, or its decision found damaged), so twelve cases, four of them damaged, leave
+    what four whole cases do (the few objects of the pass's queries)."""
     _cycles_of_judging(demo_store)  # the queries compiled and cached
-    four = _cycles_of_judging(demo_store)
+    four, none_skipped = _cycles_of_judging(demo_store)
+    assert none_skipped == 0
     data = tmp_path / "data"
     sealed = sealed_store(demo_store.database, key_path=data / "keys" / "system.key", data_dir=data)
     cases = CaseService(sealed, screener, default_sla_days=14)
     for quantity in range(1, 9):
         cases.submit({**ATACMS, "quantity": quantity}, actor="us.liaison", now=NOW)
-    assert _cycles_of_judging(demo_store) == four
+    with demo_store.database.engine.begin() as connection:
+        # No shape either, so that each is read whole (else its class's outcome would do).
+        damage = "UPDATE cases SET decision = '{', request_shape = NULL WHERE number > 8"
+        connection.execute(sa.text(damage))
+    assert _cycles_of_judging(demo_store) == (four, 4)
 
 
 # Replay as a property: over any requests, judged as submission judges them.

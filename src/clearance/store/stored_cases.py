@@ -146,7 +146,10 @@ def _row(r: Any) -> StoredCase:
         try:
             decision = read_compared(r[3], case_id)
         except PayloadError as exc:
-            decision = exc
+            # Its words alone: the error raised holds, through its traceback, this frame,
+            # which holds it, a reference cycle per damaged case that replay, its collector
+            # paused, would keep to its end (service/collector.py).
+            decision = PayloadError(str(exc))
     return StoredCase(case_id, _number(r[1]), read_request_text(r[2]), decision, str(state))
 
 
