@@ -183,8 +183,9 @@ def test_worker_processes_find_what_one_process_finds(demo_store: Store) -> None
 def test_the_collector_is_paused_while_cases_are_judged_and_left_as_it_was(
     demo_store: Store, workers: int
 ) -> None:
-    """Paused while the parent judges and hands out ranges (forked workers start with it
-    off); afterwards on if it was on, and off if the caller had turned it off."""
+    """Paused while the parent judges and hands out ranges; afterwards on if it was on, and
+    off if the caller had turned it off. (That each worker turns off its own is
+    tests/test_replay_rules.py's.)"""
     seen: list[bool] = []
     _run(
         demo_store,

@@ -373,9 +373,11 @@ class _Pool:
             {"workers": workers, "method": mp_context.get_start_method(), "initargs": initargs}
         )
         gc.enable()  # as a spawned worker's starts: the initializer must turn it off itself
-        initializer(*initargs)
-        _Pool.made[-1]["collecting"] = gc.isenabled()
-        gc.disable()  # back as the parent has it while it judges
+        try:
+            initializer(*initargs)
+            _Pool.made[-1]["collecting"] = gc.isenabled()
+        finally:
+            gc.disable()  # back as the parent has it while it judges
         self.in_flight = self.most = 0
 
     def __enter__(self) -> _Pool:

@@ -20,7 +20,6 @@ from clearance.policy.engine import Screener
 from clearance.policy.history import BundleHistory
 from clearance.policy.pack import ScenarioPack
 from clearance.service.access import Action, may, principal, today
-from clearance.service.collector import collector_paused
 from clearance.service.rejudge import CannotJudge, judge_again
 from clearance.service.replay import Change, judged_batches
 from clearance.service.replay_judging import Rejudger
@@ -114,11 +113,10 @@ def impact_of(
     """
     rejudger = Rejudger(pack, bundle)
     examined, not_replayed, changes = 0, 0, []
-    with collector_paused():  # as in replay: every case judged again, no cycles made
-        for count, changed, skipped in judged_batches(store, rejudger, (None, None)):
-            examined += count
-            not_replayed += len(skipped)
-            changes.extend(changed)
+    for count, changed, skipped in judged_batches(store, rejudger, (None, None)):
+        examined += count
+        not_replayed += len(skipped)
+        changes.extend(changed)
     # An activated proposal is in the history already: judge with it once.
     others = [b for b in pack.history if b.revision != bundle.revision]
     screener = Screener(dataclasses.replace(pack, history=BundleHistory([*others, bundle])))
