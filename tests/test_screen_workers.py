@@ -1,27 +1,34 @@
-"""``cli.screen_workers``: a stream decided by worker processes holds a bounded number of
-batches, and a failure is not lost.
+"""``cli.screen_workers``: a stream decided by worker processes, each writing its batch in its
+turn, holds a bounded number of batches, and a failure is not lost.
 
-In process, with real workers forked from this one and the seed pack's real screener; the
-command itself, with ``--workers``, is run in tests/test_screen_stream.py.
+In process, with real workers forked from this one, the seed pack's real screener and a
+real pipe for the output; the command itself, with ``--workers``, is run in
+tests/test_screen_stream.py.
 """
 
 from __future__ import annotations
 
-import io
+import errno
+import fcntl
 import json
+import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pytest
 
 from clearance.cli.screen_workers import stream_json
+from clearance.core.decision import Decision
+from clearance.core.request import AnyRequest
 from clearance.policy.engine import Screener
 from clearance.policy.pack import load_pack
 
 from .worlds import G1
 
 LINE = json.dumps(G1).encode()
+_SET_PIPE_SIZE = 1031  # F_SETPIPE_SZ (Linux)
 
 
 @pytest.fixture(scope="module")
@@ -29,16 +36,26 @@ def screener() -> Screener:
     return Screener(load_pack())
 
 
-class _Held(io.StringIO):
-    """An output whose writes wait until ``opened`` is set: a reader that does not read."""
+def _full_pipe() -> tuple[int, int, int]:
+    """A pipe as small as Linux makes one, already full: the next write waits until the
+    reader reads, as when the command's reader stops reading. Returns both ends and how
+    many bytes of filling come before what is written next."""
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, _SET_PIPE_SIZE, 4096)
+    os.set_blocking(write_end, False)
+    filled = 0
+    try:
+        while True:
+            filled += os.write(write_end, b"#" * 4096)
+    except BlockingIOError:
+        pass
+    os.set_blocking(write_end, True)
+    return read_end, write_end, filled
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.opened = threading.Event()
 
-    def write(self, text: str) -> int:
-        assert self.opened.wait(60)
-        return super().write(text)
+def _read_all(fd: int, into: bytearray) -> None:
+    while chunk := os.read(fd, 1 << 16):
+        into += chunk
 
 
 def test_the_reader_stops_taking_batches_while_answers_wait_to_be_written(
@@ -46,7 +63,8 @@ def test_the_reader_stops_taking_batches_while_answers_wait_to_be_written(
 ) -> None:
     """At most two batches per worker are handed out and unwritten: with the output held,
     the stream is read no further than that (plus the one being written and the one
-    waiting to be handed out), so memory does not grow with the stream."""
+    waiting to be handed out), so memory does not grow with the stream. Once the output
+    is read, every record comes out, in order."""
     taken: list[int] = []
 
     def batches() -> Iterator[list[bytes]]:
@@ -54,23 +72,26 @@ def test_the_reader_stops_taking_batches_while_answers_wait_to_be_written(
             taken.append(number)
             yield [LINE]
 
-    out = _Held()
+    read_end, write_end, filled = _full_pipe()
     done: list[bool] = []
     runner = threading.Thread(
-        target=lambda: done.append(stream_json(screener, batches(), out, as_of=None, workers=2))
+        target=lambda: done.append(
+            stream_json(screener, batches(), write_end, as_of=None, workers=2)
+        )
     )
     runner.start()
     time.sleep(2)
     assert len(taken) == 2 * 2 + 2
-    out.opened.set()
+    output = bytearray()
+    reader = threading.Thread(target=_read_all, args=(read_end, output))
+    reader.start()
     runner.join(120)
+    os.close(write_end)
+    reader.join(60)
+    os.close(read_end)
     assert done == [False]
-    assert [json.loads(line)["line"] for line in out.getvalue().splitlines()] == [*range(1, 41)]
-
-
-class _Broken(io.StringIO):
-    def write(self, text: str) -> int:
-        raise BrokenPipeError("the reader went away")
+    records = bytes(output[filled:]).splitlines()
+    assert [json.loads(line)["line"] for line in records] == [*range(1, 41)]
 
 
 def test_a_failure_to_write_is_raised_and_the_stream_stops(screener: Screener) -> None:
@@ -83,6 +104,45 @@ def test_a_failure_to_write_is_raised_and_the_stream_stops(screener: Screener) -
             taken.append(number)
             yield [LINE]
 
-    with pytest.raises(BrokenPipeError, match="the reader went away"):
-        stream_json(screener, batches(), _Broken(), as_of=None, workers=2)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        with pytest.raises(BrokenPipeError) as raised:
+            stream_json(screener, batches(), write_end, as_of=None, workers=2)
+    finally:
+        os.close(write_end)
+    assert raised.value.errno == errno.EPIPE
     assert len(taken) < 1000
+
+
+class _FailsOnBatch(Screener):
+    """The real screener, but deciding the line that asks for 13 systems fails as a bug
+    would: not a bad line (which gets its error record), an exception."""
+
+    def decide_many(self, requests: Sequence[AnyRequest], **options: Any) -> list[Decision]:
+        if any(getattr(request, "quantity", None) == 13 for request in requests):
+            raise RuntimeError("a bug in deciding")
+        return super().decide_many(requests, **options)
+
+
+def test_a_batch_that_fails_passes_its_turn_and_nothing_after_it_is_written() -> None:
+    """The failing batch's error is raised in the parent; the batches before it are written
+    whole and in order, none after it is, and no worker is left waiting for its turn."""
+    failing = json.dumps({**G1, "quantity": 13}).encode()
+
+    def batches() -> Iterator[list[bytes]]:
+        for number in range(12):
+            yield [failing if number == 5 else LINE, LINE]
+
+    read_end, write_end = os.pipe()
+    output = bytearray()
+    reader = threading.Thread(target=_read_all, args=(read_end, output))
+    reader.start()
+    try:
+        with pytest.raises(RuntimeError, match="a bug in deciding"):
+            stream_json(_FailsOnBatch(load_pack()), batches(), write_end, as_of=None, workers=2)
+    finally:
+        os.close(write_end)
+        reader.join(60)
+        os.close(read_end)
+    assert [json.loads(line)["line"] for line in output.splitlines()] == [*range(1, 11)]

@@ -42,7 +42,7 @@ from .render import (
     progress_bar,
 )
 from .screen_stream import Record, new_decision_id, read_lines, screened, write_json
-from .screen_workers import can_fork, stream_json
+from .screen_workers import can_fork, output_fd, stream_json
 
 
 def read_request_file(path: Path) -> AnyRequest:
@@ -78,10 +78,12 @@ def stream(
         if size:
             progress.update(task, completed=os.lseek(fd, 0, os.SEEK_CUR))
 
-    if as_json and workers > 1 and can_fork():
+    out = output_fd(sys.stdout)
+    if as_json and workers > 1 and can_fork() and out is not None:
+        sys.stdout.flush()
         with progress:
             return stream_json(
-                screener, read_lines(fd), sys.stdout, as_of=as_of, workers=workers, read=read
+                screener, read_lines(fd), out, as_of=as_of, workers=workers, read=read
             )
     with progress:
         for records in screened(screener, read_lines(fd), as_of=as_of):

@@ -1,31 +1,45 @@
 """``screen - --json --workers N``: a stream decided by N processes, answered in order.
 
-One process streams about 10,000 decisions a second, and what it adds to
+One process streams about 14,000 decisions a second, and what it adds to
 deciding (reading each line, writing each record) costs about as much as the
 deciding itself (docs/benchmarks.md, ``bench/stream.py``). With more cores,
-N worker processes take whole batches each: they read the lines, decide them
-and write the records' JSON text. They are forked once the pack is loaded,
-so they start at once and share its pages and its parsed Cedar policies.
+N worker processes take whole batches each: they decide the lines and write
+the records straight to the output, each batch in its turn. They are forked
+once the pack is loaded, so they start at once and share its pages and its
+parsed Cedar policies.
 
-The parent only reads and writes. It hands each batch out as it is read; a
-writer thread writes the answers back in input order as each is ready,
-flushing each, so a slow producer still gets every answer at once. At most
-two batches per worker are handed out and not yet written, so memory stays
-bounded however long the stream. The records are those one process writes,
-but for their decision ids and times.
+The parent only reads: it hands each batch out as it is read, numbered.
+A worker that has decided batch ``k`` waits until batch ``k - 1`` is
+written, writes its own and passes the turn on, so the records come out in
+input order, each batch flushed as soon as it and those before it are
+decided, and a slow producer still gets every answer at once. The text of
+the records never passes through the parent: it would read, decode, encode
+and write again 1.5 KiB a record (docs/benchmarks.md). At most two batches
+per worker are handed out and not yet written, so memory stays bounded
+however long the stream. The records are those one process writes, but for
+their decision ids and times.
 
-Forking needs a platform that has it; elsewhere the stream is decided in
-this process, as with one worker.
+A batch that fails (a bug, or a reader that closed the pipe) still takes its
+turn, writes nothing and stops every later batch from writing: its error is
+raised in the parent, once the batches handed out are done.
+
+Forking needs a platform that has it, and the output a file descriptor;
+otherwise the stream is decided in this process, as with one worker.
 """
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import io
 import multiprocessing
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from multiprocessing.pool import AsyncResult
+from multiprocessing.synchronize import Condition
 from typing import TextIO
 
 from clearance.errors import ClearanceError
@@ -33,74 +47,126 @@ from clearance.policy.engine import Screener
 
 from .screen_stream import json_text, screened
 
-__all__ = ["can_fork", "stream_json"]
+__all__ = ["can_fork", "output_fd", "stream_json"]
 
-_screener: Screener | None = None
-"""The parent's screener, set before the workers are forked: each inherits it."""
 
-Answer = tuple[str, bool]
-"""A batch's records as JSON text, and whether any line of it was bad."""
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """What the parent sets before the workers are forked; each inherits it."""
+
+    screener: Screener
+    out: int
+    """The output's file descriptor, which every worker writes to in its turn."""
+    turn: ctypes.c_longlong
+    """The number of the next batch to be written."""
+    failed: ctypes.c_bool
+    """Set by a batch that failed: no later batch writes."""
+    changed: Condition
+    """Held while a worker writes or passes the turn on; notified when it has."""
+
+
+_shared: _Shared | None = None
 
 
 def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _decide(start: int, batch: list[bytes], as_of: dt.date | None) -> Answer:
-    """In a worker: one batch, its lines numbered from ``start + 1``."""
-    assert _screener is not None, "workers are forked after the screener is set"
-    (records,) = screened(_screener, [batch], as_of=as_of, start=start)
-    return json_text(records), any(isinstance(item, ClearanceError) for _, item in records)
+def output_fd(out: TextIO) -> int | None:
+    """``out``'s file descriptor, or None when it has none (a stream in memory)."""
+    try:
+        return out.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        return None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _write_in_turn(shared: _Shared, number: int, data: bytes | None) -> None:
+    """Wait for batch ``number``'s turn, write ``data`` (None: the batch failed) unless an
+    earlier batch failed, and pass the turn on, whatever happens."""
+    with shared.changed:
+        shared.changed.wait_for(lambda: shared.turn.value == number)
+        try:
+            if data is None:
+                shared.failed.value = True
+            elif not shared.failed.value:
+                _write_all(shared.out, data)
+        except BaseException:
+            shared.failed.value = True
+            raise
+        finally:
+            shared.turn.value = number + 1
+            shared.changed.notify_all()
+
+
+def _decide(number: int, start: int, batch: list[bytes], as_of: dt.date | None) -> bool:
+    """In a worker: batch ``number``, its lines numbered from ``start + 1``, decided and
+    written in its turn; returns whether any line of it was bad."""
+    assert _shared is not None, "workers are forked after the shared state is set"
+    data = None
+    try:
+        (records,) = screened(_shared.screener, [batch], as_of=as_of, start=start)
+        data = json_text(records).encode()
+        return any(isinstance(item, ClearanceError) for _, item in records)
+    finally:
+        _write_in_turn(_shared, number, data)
 
 
 def stream_json(
     screener: Screener,
     batches: Iterable[list[bytes]],
-    out: TextIO,
+    out: int,
     *,
     as_of: dt.date | None,
     workers: int,
     read: Callable[[], None] = lambda: None,
 ) -> bool:
-    """Decide ``batches`` in ``workers`` processes and write their records to ``out`` in input
-    order; returns True if any line was bad. ``read`` is called after each batch is handed
-    out (the progress bar). A worker's failure, or the writer's, is raised here once the
-    batches handed out are done."""
-    global _screener
-    _screener = screener
-    handed: queue.Queue[AsyncResult[Answer] | None] = queue.Queue(maxsize=2 * workers)
+    """Decide ``batches`` in ``workers`` processes, which write their records to the file
+    descriptor ``out`` in input order; returns True if any line was bad. ``read`` is called
+    after each batch is handed out (the progress bar). A worker's failure is raised here
+    once the batches handed out are done."""
+    global _shared
+    context = multiprocessing.get_context("fork")
+    _shared = _Shared(
+        screener,
+        out,
+        context.RawValue(ctypes.c_longlong, 0),
+        context.RawValue(ctypes.c_bool, False),
+        context.Condition(),
+    )
+    handed: queue.Queue[AsyncResult[bool] | None] = queue.Queue(maxsize=2 * workers)
     bad = False
     failures: list[BaseException] = []
 
-    def write() -> None:
+    def wait() -> None:
+        """Take each batch's answer in order, so that no more than ``handed`` holds are out."""
         nonlocal bad
         while (pending := handed.get()) is not None:
-            if failures:
-                continue  # keep taking what is handed out, so the reader never waits forever
             try:
-                text, any_bad = pending.get()
-                out.write(text)
-                out.flush()
+                bad |= pending.get()
             except BaseException as exc:  # re-raised in the caller's thread
                 failures.append(exc)
-            else:
-                bad |= any_bad
 
-    context = multiprocessing.get_context("fork")
     with context.Pool(workers) as pool:
-        writer = threading.Thread(target=write, name="screen-writer", daemon=True)
-        writer.start()
+        waiter = threading.Thread(target=wait, name="screen-waiter", daemon=True)
+        waiter.start()
         try:
-            number = 0
-            for batch in batches:
+            start = 0
+            for number, batch in enumerate(batches):
                 if failures:
                     break
-                handed.put(pool.apply_async(_decide, (number, batch, as_of)))
-                number += len(batch)
+                handed.put(pool.apply_async(_decide, (number, start, batch, as_of)))
+                start += len(batch)
                 read()
         finally:
             handed.put(None)
-            writer.join()
+            waiter.join()
+    _shared = None
     if failures:
         raise failures[0]
     return bad
