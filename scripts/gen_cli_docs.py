@@ -82,7 +82,7 @@ def commands() -> list[tuple[str, ...]]:
     """Every command path of the app, in the order the app declares them: (), ("screen",), ..."""
     import typer.main
 
-    from clearance.cli.app import app
+    from clearance.cli.app import whole_app
 
     def walk(command: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
         yield path
@@ -90,7 +90,7 @@ def commands() -> list[tuple[str, ...]]:
             if not getattr(sub, "hidden", False):
                 yield from walk(sub, (*path, name))
 
-    return list(walk(typer.main.get_command(app), ()))
+    return list(walk(typer.main.get_command(whole_app()), ()))
 
 
 def help_env() -> dict[str, str]:

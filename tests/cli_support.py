@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import importlib
 import io
 import json
 import sys
@@ -21,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from clearance.cli import context as cli_context
-from clearance.cli.app import main
+from clearance.cli.app import main, whole_app
 from clearance.store.models import Base
 
 from .databases import Template, clone_made_once
@@ -86,7 +85,7 @@ def pin_the_commands_clock(monkeypatch: pytest.MonkeyPatch, moment: dt.datetime)
     """Every command module's ``now`` (``cli.context.now``, imported by name) reads
     ``moment``: what a command takes for today is then the test's day, even across
     midnight. Called again, the new moment replaces the old."""
-    importlib.import_module("clearance.cli.app")  # and with it every command's module
+    whole_app()  # and with it every command's module
     clock = cli_context.now
 
     def pinned() -> dt.datetime:

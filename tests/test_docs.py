@@ -141,7 +141,7 @@ def _option_params() -> Iterator[tuple[str, str | None]]:
     """``(option, environment variable or None)`` for every option of every command."""
     import typer.main
 
-    from clearance.cli.app import app
+    from clearance.cli.app import whole_app
 
     def walk(command: Any) -> Iterator[tuple[str, str | None]]:
         for param in command.params:
@@ -151,7 +151,7 @@ def _option_params() -> Iterator[tuple[str, str | None]]:
         for sub in getattr(command, "commands", {}).values():
             yield from walk(sub)
 
-    found = set(walk(typer.main.get_command(app)))
+    found = set(walk(typer.main.get_command(whole_app())))
     yield from sorted(p for p in found if p[0] not in {"--help", "--version"})
 
 

@@ -30,7 +30,7 @@ import typer.main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clearance.cli.app import app, main
+from clearance.cli.app import main, whole_app
 from clearance.policy.pack import default_pack_path
 
 from .cli_support import Cli
@@ -56,7 +56,9 @@ def _leaves(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[st
 
 
 COMMANDS = {
-    path: command for path, command in _leaves(typer.main.get_command(app)) if path not in SKIPPED
+    path: command
+    for path, command in _leaves(typer.main.get_command(whole_app()))
+    if path not in SKIPPED
 }
 
 

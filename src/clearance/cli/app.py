@@ -2,11 +2,20 @@
 
 Input errors (``ClearanceError``) print one line to stderr and exit with their
 status (2); nothing else is caught, so a bug still shows its traceback.
+
+Each command's module is imported only when that command runs: the whole
+app imports the database stack and the web framework (about a quarter of a
+second), which ``clearance screen`` never uses. ``main`` builds an app of
+the one command named (``_app``), registered exactly as in the whole app
+(``whole_app``), so its options, help and errors are the same; with no
+command named, or one it does not know, it builds the whole app, whose
+help lists every command and whose errors name the unknown one.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
 from typing import Annotated
 
@@ -21,41 +30,34 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from clearance import __version__
 from clearance.errors import ClearanceError, InputError
 
-from . import audit, cases, catalog, notify, policy, report, stockpile, users
 from .context import close_databases, now, runtime
-from .demo import demo
-from .inbox import inbox
 from .options import JsonOption
 from .render import make_console, one_line, print_json
-from .replay import replay
-from .screen import explain_command, screen
-from .serve import serve
 
-app = typer.Typer(
-    name="clearance",
-    help="Review controlled weapon-system requests: who must consent, by which policy, and why.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-app.command("screen")(screen)
-app.command("explain")(explain_command)
-app.command("demo")(demo)
-app.command("serve")(serve)
-app.add_typer(catalog.app, name="catalog")
-app.add_typer(policy.app, name="policy")
-app.add_typer(users.app, name="users")
-app.add_typer(cases.app, name="cases")
-app.add_typer(audit.app, name="audit")
-app.add_typer(stockpile.app, name="stockpile")
-app.add_typer(report.app, name="report")
-app.add_typer(notify.app, name="notify")
-app.command("verify-decision")(audit.verify_decision)
-app.command("replay")(replay)
-app.command("inbox")(inbox)
+__all__ = ["COMMANDS", "main", "whole_app"]
+
+COMMANDS: dict[str, str] = {
+    "screen": "screen:screen",
+    "explain": "screen:explain_command",
+    "demo": "demo:demo",
+    "serve": "serve:serve",
+    "catalog": "catalog:app",
+    "policy": "policy:app",
+    "users": "users:app",
+    "cases": "cases:app",
+    "audit": "audit:app",
+    "stockpile": "stockpile:app",
+    "report": "report:app",
+    "notify": "notify:app",
+    "verify-decision": "audit:verify_decision",
+    "replay": "replay:replay",
+    "inbox": "inbox:inbox",
+    "init": "app:init",
+}
+"""Every command, in the order ``clearance --help`` lists them: its name, and the module of
+``clearance.cli`` and the name in it of its function, or of its Typer app of subcommands."""
 
 
-@app.command("init")
 def init(json_output: JsonOption = False) -> None:
     """Create or upgrade the database (CLEARANCE_DATABASE_URL, default SQLite in the data folder)."""
     from clearance.service.anchoring import prepare
@@ -83,13 +85,47 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
     """Review controlled weapon-system requests: who must consent, by which policy, and why."""
+
+
+@functools.cache
+def _app(names: tuple[str, ...]) -> typer.Typer:
+    """The app of the commands ``names``, each module imported here and not before."""
+    app = typer.Typer(
+        name="clearance",
+        help="Review controlled weapon-system requests: who must consent, by which policy, and why.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    for name in names:
+        module, attribute = COMMANDS[name].split(":")
+        target = getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
+        if isinstance(target, typer.Typer):
+            app.add_typer(target, name=name)
+        else:
+            app.command(name)(target)
+    app.callback()(_root)
+    return app
+
+
+def whole_app() -> typer.Typer:
+    """The app of every command (its help, the docs and the tests walk it)."""
+    return _app(tuple(COMMANDS))
+
+
+@functools.cache
+def _command(name: str | None) -> Command:
+    """The Click command Typer makes of the app of ``name`` (None: the whole app), made once a
+    process. Typer makes it again at every call, reading every command's signature (40 ms); a
+    process that runs many commands (the tests run thousands in theirs) would pay that each
+    time."""
+    return typer.main.get_command(whole_app() if name is None else _app((name,)))
 
 
 def _fail(message: str, code: int) -> None:
@@ -107,14 +143,6 @@ def _in_flags(exc: InputError, args: list[str]) -> str:
     return exc.message
 
 
-@functools.cache
-def _command() -> Command:
-    """The Click command Typer makes of ``app``, made once a process. Typer makes it again
-    at every call, reading every command's signature (40 ms); a process that runs many
-    commands (the tests run thousands in theirs) would pay that each time."""
-    return typer.main.get_command(app)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run one command (``argv``, default the process's arguments) and exit with its status.
 
@@ -122,8 +150,9 @@ def main(argv: list[str] | None = None) -> None:
     line too, naming the option, instead of Click's boxed usage text.
     """
     args = sys.argv[1:] if argv is None else argv
+    named = args[0] if args and args[0] in COMMANDS else None
     try:
-        code = _command()(args=args, prog_name="clearance", standalone_mode=False)
+        code = _command(named)(args=args, prog_name="clearance", standalone_mode=False)
     except InputError as exc:
         _fail(_in_flags(exc, args), exc.exit_code)
     except ClearanceError as exc:

@@ -18,7 +18,8 @@ from .json_input import unreadable
 
 if TYPE_CHECKING:  # the database stack is imported by the commands that use it, not by all
     from clearance.core.signing import Signer
-    from clearance.service.runtime import Database, Runtime
+    from clearance.service.databases import Database
+    from clearance.service.runtime import Runtime
 
 ActorOption = Annotated[
     str,
@@ -83,8 +84,8 @@ def screening_pack(scenario: Path | None) -> ScenarioPack:
     screening without it would answer by an older policy than cases do. A
     database that is not there, or not set up, means the pack alone.
     """
+    from clearance.service.databases import Store, existing_database
     from clearance.service.policy_in_force import policy_in_force
-    from clearance.service.runtime import Store, existing_database
 
     pack = load_pack(scenario)
     database = existing_database(load_settings().database_url)

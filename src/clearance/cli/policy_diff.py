@@ -50,8 +50,8 @@ _LINE_STYLES = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green")
 
 def _stored(screener: Screener) -> Iterator[Probe]:
     """The stored cases, when a database is configured and exists; none otherwise."""
+    from clearance.service.databases import Store, existing_database
     from clearance.service.replay import stored_probes
-    from clearance.service.runtime import Store, existing_database
 
     database = existing_database(load_settings().database_url)
     if database is None:

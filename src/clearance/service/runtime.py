@@ -42,18 +42,11 @@ from clearance.service.people import People
 from clearance.service.proposals import PolicyProposals
 from clearance.service.subscriptions import Subscriptions
 from clearance.settings import Settings
-from clearance.store.db import (
-    NOT_INITIALISED,
-    Database,
-    existing_database,
-    not_made,
-    open_database,
-)
+from clearance.store.db import NOT_INITIALISED, not_made, open_database
 from clearance.store.records import CaseRecord
-from clearance.store.repository import Store
 
 # The store's names the interfaces use, given them here: they import nothing from the store.
-__all__ = ["POLICY_RECHECK_S", "CaseRecord", "Database", "Runtime", "Store", "existing_database"]
+__all__ = ["POLICY_RECHECK_S", "CaseRecord", "Runtime"]
 
 POLICY_RECHECK_S = 1.0
 INBOX_COUNTS_KEPT = 10_000
