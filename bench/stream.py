@@ -126,7 +126,7 @@ def in_process(source: Path) -> dict[str, Any]:
     import cedarpy
 
     from clearance.cli.json_input import read_json_line
-    from clearance.cli.screen_stream import json_text, read_lines
+    from clearance.cli.screen_stream import json_bytes, read_lines
     from clearance.core.holders import consent_holders
     from clearance.core.request import check_against, parse_request, parse_request_json
     from clearance.errors import ClearanceError
@@ -158,7 +158,7 @@ def in_process(source: Path) -> dict[str, Any]:
             ids = [f"bench-{decisions + i:07d}" for i in range(len(requests))]
             decided = screener.decide_many(requests, decision_ids=ids, now=now)
             done = time.perf_counter_ns()
-            json_text(list(enumerate(decided, 1)))
+            json_bytes(list(enumerate(decided, 1)))
             written = time.perf_counter_ns()
             ns["parse"] += parsed - started
             ns["decide_many"] += done - parsed
@@ -269,12 +269,12 @@ def profile_cli(command: Path, source: Path, lines: int) -> str:
     parse = cumulative("clearance/cli/screen_stream.py", "_parse_line")
     decide = cumulative("clearance/policy/engine.py", "decide_many")
     write = cumulative("clearance/cli/screen_stream.py", "write_json")
-    records = cumulative("clearance/cli/screen_stream.py", "_decision_text")
+    records = cumulative("clearance/cli/screen_stream.py", "_decision_bytes")
     parts = [
         ("start-up: imports, loading the pack", total - stream),
         ("reading and parsing lines (json, pydantic)", parse),
         ("deciding (Screener.decide_many)", decide),
-        ("a decision's record (screen_stream._decision_text)", records),
+        ("a decision's record (screen_stream._decision_bytes)", records),
         ("writing records (error records, one write a batch)", write - records),
         ("the rest of the stream loop", stream - parse - decide - write),
     ]
@@ -501,7 +501,7 @@ def engine_report(a: dict[str, Any]) -> str:
                 row("command, µs per decision", a["cli_us_per_decision"], ",.0f"),
                 row("decide_many, µs per decision", a["decide_many_us_per_decision"], ",.0f"),
                 row("parsing a line (JSON, pydantic, catalog), µs", a["parse_us_per_line"], ",.1f"),
-                row("its JSON record (json_text), µs", a["records_us_per_decision"], ",.1f"),
+                row("its JSON record (json_bytes), µs", a["records_us_per_decision"], ",.1f"),
                 row("raw cedarpy, µs per decision", a["cedarpy_us_per_decision"], ",.0f"),
                 row("raw cedarpy, µs per evaluation", a["cedarpy_us_per_evaluation"], ",.1f"),
                 row(

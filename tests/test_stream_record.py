@@ -1,5 +1,5 @@
 """``screen - --json`` writes a decision's record from parts encoded once per judgement
-(``cli.screen_stream._decision_text``): the bytes must be ``json_record`` encoded, always.
+(``cli.screen_stream._decision_bytes``): the bytes must be ``json_record`` encoded, always.
 
 The records are a documented format (docs/formats.md, "Streams") that scripts read and
 digest; the parts are a second writer of it, so every generated decision is written both
@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clearance.cli import screen_stream
-from clearance.cli.screen_stream import Record, json_record, json_text
+from clearance.cli.screen_stream import Record, json_bytes, json_record
 from clearance.core.decision import Decision
 from clearance.core.request import AnyRequest, parse_request
 from clearance.errors import RequestError
@@ -87,7 +87,7 @@ def test_a_record_from_parts_is_the_record_encoded(
             (line, dataclasses.replace(d, duration_us=duration))
             for line, d, duration in zip(lines, decisions, durations, strict=False)
         ]
-        assert _as_records(json_text(records)) == _expected(records)
+        assert _as_records(json_bytes(records).decode()) == _expected(records)
 
 
 def test_waiting_periods_stockpile_facts_and_errors_are_written_as_encoded(
@@ -106,7 +106,7 @@ def test_waiting_periods_stockpile_facts_and_errors_are_written_as_encoded(
         (3, decisions[1]),
         (4, decisions[0]),
     ]
-    assert _as_records(json_text(records)) == _expected(records)
+    assert _as_records(json_bytes(records).decode()) == _expected(records)
 
 
 def test_the_parts_held_stay_bounded_and_right(
@@ -135,5 +135,22 @@ def test_the_parts_held_stay_bounded_and_right(
     assert sum(len(d.judgements) for d in decisions) > 2
     records: list[Record] = list(enumerate(decisions, start=1))
     for _ in range(2):
-        assert _as_records(json_text(records)) == _expected(records)
+        assert _as_records(json_bytes(records).decode()) == _expected(records)
         assert len(screen_stream._parts_held) <= 2
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.integers(-(2**80), 2**80) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+"""What the parts of a record written by orjson hold: no floats (the parts that hold value
+shares keep the standard encoder, ``screen_stream._fast``), any text, any integer."""
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES)
+def test_what_orjson_writes_is_what_the_standard_encoder_writes(value: object) -> None:
+    """Escapes, line separators, control characters, astral characters, integers beyond 64
+    bits (which orjson refuses, so the standard encoder writes them): the same bytes."""
+    assert screen_stream._fast(value) == _encode(value).encode()

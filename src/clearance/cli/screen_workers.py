@@ -45,7 +45,7 @@ from typing import TextIO
 from clearance.errors import ClearanceError
 from clearance.policy.engine import Screener
 
-from .screen_stream import json_text, screened
+from .screen_stream import json_bytes, screened
 
 __all__ = ["can_fork", "output_fd", "stream_json"]
 
@@ -111,7 +111,7 @@ def _decide(number: int, start: int, batch: list[bytes], as_of: dt.date | None) 
     data = None
     try:
         (records,) = screened(_shared.screener, [batch], as_of=as_of, start=start)
-        data = json_text(records).encode()
+        data = json_bytes(records)
         return any(isinstance(item, ClearanceError) for _, item in records)
     finally:
         _write_in_turn(_shared, number, data)
