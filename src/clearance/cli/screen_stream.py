@@ -7,8 +7,8 @@ stays flat however long the stream, and a slow producer still gets each
 answer as soon as its line is in. A bad line yields an error record in its
 place and the stream goes on.
 
-The JSON records of a batch are written to standard output as plain text in
-one write and flushed, so that a reader of the pipe sees each batch as it is
+The JSON records of a batch are written to standard output as UTF-8 in one
+write and flushed, so that a reader of the pipe sees each batch as it is
 decided. They do not go through Rich: printing a line there took longer than
 deciding it (docs/benchmarks.md, ``bench/stream.py``), and Rich would read
 ``:name:`` in a quoted value as an emoji code.

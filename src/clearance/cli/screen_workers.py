@@ -1,8 +1,8 @@
 """``screen - --json --workers N``: a stream decided by N processes, answered in order.
 
-One process streams about 14,000 decisions a second, and what it adds to
-deciding (reading each line, writing each record) costs about as much as the
-deciding itself (docs/benchmarks.md, ``bench/stream.py``). With more cores,
+One process streams about 16,000 decisions a second, and what it adds to
+deciding (reading each line, writing each record, starting up) costs almost
+as much as the deciding itself (docs/benchmarks.md, ``bench/stream.py``). With more cores,
 N worker processes take whole batches each: they decide the lines and write
 the records straight to the output, each batch in its turn. They are forked
 once the pack is loaded, so they start at once and share its pages and its
@@ -12,9 +12,9 @@ The parent only reads: it hands each batch out as it is read, numbered.
 A worker that has decided batch ``k`` waits until batch ``k - 1`` is
 written, writes its own and passes the turn on, so the records come out in
 input order, each batch flushed as soon as it and those before it are
-decided, and a slow producer still gets every answer at once. The text of
-the records never passes through the parent: it would read, decode, encode
-and write again 1.5 KiB a record (docs/benchmarks.md). At most two batches
+decided, and a slow producer still gets every answer at once. The records
+never pass through the parent, which would read and write again 1.5 KiB a
+record (docs/benchmarks.md). At most two batches
 per worker are handed out and not yet written, so memory stays bounded
 however long the stream. The records are those one process writes, but for
 their decision ids and times.
