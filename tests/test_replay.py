@@ -28,6 +28,7 @@ from clearance.core.stockpile import Rating
 from clearance.core.workflow import CaseState
 from clearance.policy.engine import Screener
 from clearance.policy.pack import ScenarioPack, default_pack_path, load_pack
+from clearance.service import replay as replaying
 from clearance.service.accounts import Accounts
 from clearance.service.anchoring import prepare, sealed_store
 from clearance.service.cases import CaseService
@@ -202,6 +203,23 @@ def test_the_collector_is_paused_while_cases_are_judged_and_left_as_it_was(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_collector_is_paused_from_the_packs_load_on(
+    demo_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pack and the database layer's first query make many objects that live as long as
+    the replay; a pass set off while they are made would walk them all (docs/benchmarks.md)."""
+    seen: list[bool] = []
+
+    def load(*args: object) -> ScenarioPack:
+        seen.append(gc.isenabled())
+        return load_pack(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(replaying, "load_pack", load)
+    _run(demo_store, AUTHORITY)
+    assert seen == [False]
+    assert gc.isenabled()
 
 
 def _cycles_of_judging(store: Store) -> tuple[int, int]:

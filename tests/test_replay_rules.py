@@ -416,7 +416,7 @@ def test_the_workers_are_stopped_when_the_caller_stops_listening(
 
     def fail(count: int) -> None:
         shown.append(count)
-        if len(shown) == 2:  # the first range is the parent's, before any worker
+        if len(shown) == 2:  # once the workers have started
             raise RuntimeError("the progress bar broke")
 
     with pytest.raises(RuntimeError) as failed:  # its traceback holds replay's frame

@@ -15,9 +15,9 @@ included, since it inherits the parent's memory; parsed Cedar objects cannot
 be pickled, so a worker that is spawned (where the system cannot fork) loads
 them again from their folders. Each worker opens its own connection; the
 parent reads only the lowest and highest case number of the period and how
-many cases there are, judges the first range itself (so forked workers start
-knowing its classes) and hands out the other ranges, a few in flight per
-worker, so neither memory nor the parent limits how many cases there are.
+many cases there are and hands out ranges of case numbers, a few in flight
+per worker, so neither memory nor the parent limits how many cases there
+are.
 """
 
 from __future__ import annotations
@@ -150,17 +150,18 @@ def _in_pool(
 ) -> Generator[Judged, None, None]:
     """Results in range order, with at most two ranges per worker in flight (``_ranges``).
 
-    The parent judges the first range itself, before any worker is forked, so that every
-    worker starts knowing the outcome of the classes of cases that range held (the most
-    common ones) instead of each judging them whole again. Then it sends only ranges of
-    case numbers; each worker reads its own rows through its own connection, so the parent
-    is not the bottleneck. ``sources`` are the pack's and the candidate's folders, for
+    The parent sends only ranges of case numbers; each worker reads its own rows through its
+    own connection, so the parent is not the bottleneck. Each worker learns the classes of
+    cases for itself: the parent used to judge the first range before it forked, so that
+    the workers would start knowing its classes, but that range was then judged by one core
+    while the other waited, which cost more than each worker learning them at once
+    (docs/benchmarks.md). ``sources`` are the pack's and the candidate's folders, for
     workers that cannot inherit ``rejudger``.
     """
     ranges = _ranges(number_span(store, first=period[0], last=period[1]), workers, batch)
-    for numbers in ranges[:1]:
-        yield _judge_range(rejudger, store, numbers, period)
-    if len(ranges) < 2:
+    if len(ranges) < 2:  # no work to share: not worth starting a pool
+        for numbers in ranges:
+            yield _judge_range(rejudger, store, numbers, period)
         return
     judge_with: Rejudger | tuple[str | None, str]
     if "fork" in mp.get_all_start_methods():
@@ -174,7 +175,7 @@ def _in_pool(
         workers, mp_context=mp.get_context(method), initializer=_start_worker, initargs=args
     ) as pool:
         pending: deque[Future[Judged]] = deque()
-        for numbers in ranges[1:]:
+        for numbers in ranges:
             pending.append(pool.submit(_judge_in_worker, numbers, period))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
@@ -209,23 +210,26 @@ def replay(
     begins, a folder that is not a valid bundle of a holder the pack knows.
     """
     check_period(first, last)
-    pack = policy_in_force(store, load_pack(pack_path))
-    candidate = load_candidate(pack, folder)
-    rejudger = Rejudger(pack, candidate)
-    results: Generator[Judged, None, None]
-    if workers > 1:
-        results = _in_pool(store, workers, rejudger, (pack_path, folder), (first, last), batch)
-    else:
-        results = judged_batches(store, rejudger, (first, last), batch)
-    examined, changes, skipped = 0, [], []
+    # Paused from the pack's load on: the pack and the database layer's first query make
+    # many long-lived objects, and the passes they set off walked them all (docs/benchmarks.md).
     # The workers stop even if ``progress`` raises; forked ones start with the collector off.
-    with collector_paused(), contextlib.closing(results):
-        for count, changed, passed_over in results:
-            examined += count
-            changes.extend(changed)
-            skipped.extend(passed_over)
-            if progress is not None:
-                progress(count)
+    with collector_paused():
+        pack = policy_in_force(store, load_pack(pack_path))
+        candidate = load_candidate(pack, folder)
+        rejudger = Rejudger(pack, candidate)
+        results: Generator[Judged, None, None]
+        if workers > 1:
+            results = _in_pool(store, workers, rejudger, (pack_path, folder), (first, last), batch)
+        else:
+            results = judged_batches(store, rejudger, (first, last), batch)
+        examined, changes, skipped = 0, [], []
+        with contextlib.closing(results):
+            for count, changed, passed_over in results:
+                examined += count
+                changes.extend(changed)
+                skipped.extend(passed_over)
+                if progress is not None:
+                    progress(count)
     return ReplayReport(candidate, first, last, examined, tuple(changes), tuple(skipped))
 
 
