@@ -12,9 +12,11 @@ import errno
 import fcntl
 import json
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import pytest
@@ -146,3 +148,48 @@ def test_a_batch_that_fails_passes_its_turn_and_nothing_after_it_is_written() ->
         reader.join(60)
         os.close(read_end)
     assert [json.loads(line)["line"] for line in output.splitlines()] == [*range(1, 11)]
+
+
+class _DiesOnBatch(Screener):
+    """The real screener, but the worker deciding the line that asks for 13 systems is
+    killed, as the kernel kills a process out of memory."""
+
+    def decide_many(self, requests: Sequence[AnyRequest], **options: Any) -> list[Decision]:
+        if any(getattr(request, "quantity", None) == 13 for request in requests):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().decide_many(requests, **options)
+
+
+def test_a_worker_that_dies_ends_the_stream_with_an_error_not_a_wait() -> None:
+    """The batch of a dead worker is never written, so nothing after it can be: the stream
+    stops with the pool's error instead of waiting for ever, and what was written is the
+    stream's beginning, in order."""
+    dying = json.dumps({**G1, "quantity": 13}).encode()
+
+    def batches() -> Iterator[list[bytes]]:
+        for number in range(12):
+            yield [dying if number == 5 else LINE, LINE]
+
+    read_end, write_end = os.pipe()
+    output = bytearray()
+    reader = threading.Thread(target=_read_all, args=(read_end, output))
+    reader.start()
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            stream_json(_DiesOnBatch(load_pack()), batches(), write_end, as_of=None, workers=2)
+        except BaseException as exc:
+            raised.append(exc)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(120)
+    assert not runner.is_alive(), "the stream waits for a batch no worker will write"
+    os.close(write_end)
+    reader.join(60)
+    os.close(read_end)
+    assert [type(exc) for exc in raised] == [BrokenProcessPool]
+    lines = [json.loads(line)["line"] for line in output.splitlines()]
+    assert lines == [*range(1, len(lines) + 1)]
+    assert len(lines) <= 10

@@ -21,7 +21,9 @@ their decision ids and times.
 
 A batch that fails (a bug, or a reader that closed the pipe) still takes its
 turn, writes nothing and stops every later batch from writing: its error is
-raised in the parent, once the batches handed out are done.
+raised in the parent, once the batches handed out are done. A worker that
+dies (killed, out of memory) breaks the pool, which stops the others, and
+the parent raises that, rather than wait for ever for its batch.
 
 Forking needs a platform that has it, and the output a file descriptor;
 otherwise the stream is decided in this process, as with one worker.
@@ -37,8 +39,8 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing.pool import AsyncResult
 from multiprocessing.synchronize import Condition
 from typing import TextIO
 
@@ -139,7 +141,7 @@ def stream_json(
         context.RawValue(ctypes.c_bool, False),
         context.Condition(),
     )
-    handed: queue.Queue[AsyncResult[bool] | None] = queue.Queue(maxsize=2 * workers)
+    handed: queue.Queue[Future[bool] | None] = queue.Queue(maxsize=2 * workers)
     bad = False
     failures: list[BaseException] = []
 
@@ -148,25 +150,27 @@ def stream_json(
         nonlocal bad
         while (pending := handed.get()) is not None:
             try:
-                bad |= pending.get()
+                bad |= pending.result()
             except BaseException as exc:  # re-raised in the caller's thread
                 failures.append(exc)
 
-    with context.Pool(workers) as pool:
-        waiter = threading.Thread(target=wait, name="screen-waiter", daemon=True)
-        waiter.start()
-        try:
-            start = 0
-            for number, batch in enumerate(batches):
-                if failures:
-                    break
-                handed.put(pool.apply_async(_decide, (number, start, batch, as_of)))
-                start += len(batch)
-                read()
-        finally:
-            handed.put(None)
-            waiter.join()
-    _shared = None
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            waiter = threading.Thread(target=wait, name="screen-waiter", daemon=True)
+            waiter.start()
+            try:
+                start = 0
+                for number, batch in enumerate(batches):
+                    if failures:
+                        break
+                    handed.put(pool.submit(_decide, number, start, batch, as_of))
+                    start += len(batch)
+                    read()
+            finally:
+                handed.put(None)
+                waiter.join()
+    finally:
+        _shared = None
     if failures:
         raise failures[0]
     return bad
