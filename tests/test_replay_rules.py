@@ -426,6 +426,17 @@ def test_the_workers_are_stopped_when_the_caller_stops_listening(
     assert failed.value.args == ("the progress bar broke",)
 
 
+@pytest.mark.parametrize(("batch", "pools"), [(7, 0), (4, 1)], ids=["one range", "two ranges"])
+def test_a_pool_is_started_only_when_there_is_more_than_one_range(
+    small: World, pool: type[_Pool], batch: int, pools: int
+) -> None:
+    """The seven cases in one range leave no work to share: the parent judges them and starts
+    no pool. In two ranges, it hands both to the workers."""
+    found = replay(small.store, None, KHARKIV, first=None, last=None, workers=2, batch=batch)
+    assert found.as_dict() == _expected(small)
+    assert len(pool.made) == pools
+
+
 def test_worker_processes_find_what_one_process_finds_two_ranges_each_in_flight(
     small: World, pool: type[_Pool]
 ) -> None:
