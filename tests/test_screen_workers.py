@@ -117,59 +117,28 @@ def test_a_failure_to_write_is_raised_and_the_stream_stops(screener: Screener) -
     assert len(taken) < 1000
 
 
-class _FailsOnBatch(Screener):
-    """The real screener, but deciding the line that asks for 13 systems fails as a bug
-    would: not a bad line (which gets its error record), an exception."""
+class _BreaksOnThirteen(Screener):
+    """The real screener, but the line that asks for 13 systems breaks the worker deciding
+    it: as a bug would (an exception; not a bad line, which gets its error record), or, with
+    ``killed``, as the kernel kills a process out of memory."""
+
+    def __init__(self, *, killed: bool) -> None:
+        super().__init__(load_pack())
+        self.killed = killed
 
     def decide_many(self, requests: Sequence[AnyRequest], **options: Any) -> list[Decision]:
         if any(getattr(request, "quantity", None) == 13 for request in requests):
+            if self.killed:
+                os.kill(os.getpid(), signal.SIGKILL)
             raise RuntimeError("a bug in deciding")
         return super().decide_many(requests, **options)
 
 
-def test_a_batch_that_fails_passes_its_turn_and_nothing_after_it_is_written() -> None:
-    """The failing batch's error is raised in the parent; the batches before it are written
-    whole and in order, none after it is, and no worker is left waiting for its turn."""
-    failing = json.dumps({**G1, "quantity": 13}).encode()
-
-    def batches() -> Iterator[list[bytes]]:
-        for number in range(12):
-            yield [failing if number == 5 else LINE, LINE]
-
-    read_end, write_end = os.pipe()
-    output = bytearray()
-    reader = threading.Thread(target=_read_all, args=(read_end, output))
-    reader.start()
-    try:
-        with pytest.raises(RuntimeError, match="a bug in deciding"):
-            stream_json(_FailsOnBatch(load_pack()), batches(), write_end, as_of=None, workers=2)
-    finally:
-        os.close(write_end)
-        reader.join(60)
-        os.close(read_end)
-    assert [json.loads(line)["line"] for line in output.splitlines()] == [*range(1, 11)]
-
-
-class _DiesOnBatch(Screener):
-    """The real screener, but the worker deciding the line that asks for 13 systems is
-    killed, as the kernel kills a process out of memory."""
-
-    def decide_many(self, requests: Sequence[AnyRequest], **options: Any) -> list[Decision]:
-        if any(getattr(request, "quantity", None) == 13 for request in requests):
-            os.kill(os.getpid(), signal.SIGKILL)
-        return super().decide_many(requests, **options)
-
-
-def test_a_worker_that_dies_ends_the_stream_with_an_error_not_a_wait() -> None:
-    """The batch of a dead worker is never written, so nothing after it can be: the stream
-    stops with the pool's error instead of waiting for ever, and what was written is the
-    stream's beginning, in order."""
-    dying = json.dumps({**G1, "quantity": 13}).encode()
-
-    def batches() -> Iterator[list[bytes]]:
-        for number in range(12):
-            yield [dying if number == 5 else LINE, LINE]
-
+def _broken_stream(killed: bool) -> tuple[list[BaseException], list[int]]:
+    """Twelve batches of two lines, the sixth breaking its worker: what the stream raised
+    (once it ended, within two minutes) and the line numbers of the records written."""
+    breaking = json.dumps({**G1, "quantity": 13}).encode()
+    batches = ([breaking if number == 5 else LINE, LINE] for number in range(12))
     read_end, write_end = os.pipe()
     output = bytearray()
     reader = threading.Thread(target=_read_all, args=(read_end, output))
@@ -178,7 +147,7 @@ def test_a_worker_that_dies_ends_the_stream_with_an_error_not_a_wait() -> None:
 
     def run() -> None:
         try:
-            stream_json(_DiesOnBatch(load_pack()), batches(), write_end, as_of=None, workers=2)
+            stream_json(_BreaksOnThirteen(killed=killed), batches, write_end, as_of=None, workers=2)
         except BaseException as exc:
             raised.append(exc)
 
@@ -189,7 +158,22 @@ def test_a_worker_that_dies_ends_the_stream_with_an_error_not_a_wait() -> None:
     os.close(write_end)
     reader.join(60)
     os.close(read_end)
+    return raised, [json.loads(line)["line"] for line in output.splitlines()]
+
+
+def test_a_batch_that_fails_passes_its_turn_and_nothing_after_it_is_written() -> None:
+    """The failing batch's error is raised in the parent; the batches before it are written
+    whole and in order, none after it is, and no worker is left waiting for its turn."""
+    raised, lines = _broken_stream(killed=False)
+    assert [str(exc) for exc in raised] == ["a bug in deciding"]
+    assert lines == [*range(1, 11)]
+
+
+def test_a_worker_that_dies_ends_the_stream_with_an_error_not_a_wait() -> None:
+    """The batch of a dead worker is never written, so nothing after it can be: the stream
+    stops with the pool's error instead of waiting for ever, and what was written is the
+    stream's beginning, in order."""
+    raised, lines = _broken_stream(killed=True)
     assert [type(exc) for exc in raised] == [BrokenProcessPool]
-    lines = [json.loads(line)["line"] for line in output.splitlines()]
     assert lines == [*range(1, len(lines) + 1)]
     assert len(lines) <= 10
