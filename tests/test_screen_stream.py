@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import re
 import select
 import subprocess
@@ -277,3 +278,49 @@ def test_workers_are_for_a_stream_of_json_lines() -> None:
     assert done.stderr.decode().strip() == (
         "error: --workers: decides a stream of JSON lines with --json; give '-' or a .jsonl file"
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["--json"], ["--json", "--workers", "2"]],
+    ids=["readable", "json", "json on two workers"],
+)
+def test_records_go_to_standard_output_while_a_progress_bar_shows(
+    args: list[str], tmp_path: Path
+) -> None:
+    """A file read with a terminal on standard error shows a progress bar there; the records
+    still go to standard output (here a pipe), every one, not to the bar's terminal."""
+    requests = list(scenario_requests().values())
+    source = tmp_path / "many.jsonl"
+    source.write_text("".join(json.dumps(requests[n % len(requests)]) + "\n" for n in range(3000)))
+    ours, theirs = pty.openpty()
+    shown = bytearray()
+
+    def drain() -> None:  # what reaches the terminal, read so that the command never waits
+        try:
+            while chunk := os.read(ours, 1 << 16):
+                shown.extend(chunk)
+        except OSError:  # the terminal closed once the command ended
+            pass
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        done = subprocess.run(
+            [str(CLI), "screen", str(source), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=theirs,
+            env=cli_env(200),
+            timeout=300,
+            check=False,
+        )
+    finally:
+        os.close(theirs)
+        reader.join(30)
+        os.close(ours)
+    assert done.returncode == 0
+    assert len(done.stdout.splitlines()) == 3000
+    assert b"screening" in shown  # the bar showed
+    assert b"permitted" not in shown.lower()
+    assert b"prohibited" not in shown.lower()

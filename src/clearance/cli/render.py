@@ -90,7 +90,11 @@ def outcome_text(outcome: Outcome) -> Text:
 
 def progress_bar(what: str, *, in_bytes: bool = False, show: bool = True) -> Progress:
     """A bar for long work, on standard error and only on a terminal, so that what goes to
-    standard output (JSON for a script, say) is never mixed with it; gone once done."""
+    standard output (JSON for a script, say) is never mixed with it; gone once done.
+
+    What is printed to standard output while the bar shows is drawn above the bar only when
+    standard output is a terminal too; otherwise Rich would send it to the bar's terminal
+    instead of the file or pipe it was meant for (tests/test_screen_stream.py)."""
     return Progress(
         TextColumn(what),
         BarColumn(),
@@ -99,6 +103,7 @@ def progress_bar(what: str, *, in_bytes: bool = False, show: bool = True) -> Pro
         console=make_console(stderr=True),
         transient=True,
         disable=not (show and sys.stderr.isatty()),
+        redirect_stdout=sys.stdout is not None and sys.stdout.isatty(),
     )
 
 

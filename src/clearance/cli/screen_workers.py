@@ -14,16 +14,17 @@ written, writes its own and passes the turn on, so the records come out in
 input order, each batch flushed as soon as it and those before it are
 decided, and a slow producer still gets every answer at once. The records
 never pass through the parent, which would read and write again 1.5 KiB a
-record (docs/benchmarks.md). At most two batches
-per worker are handed out and not yet written, so memory stays bounded
-however long the stream. The records are those one process writes, but for
+record (docs/benchmarks.md). At most two batches per worker, and one more,
+are handed out and not yet written, so memory stays bounded however long the
+stream. The records are those one process writes, but for
 their decision ids and times.
 
 A batch that fails (a bug, or a reader that closed the pipe) still takes its
 turn, writes nothing and stops every later batch from writing: its error is
 raised in the parent, once the batches handed out are done. A worker that
 dies (killed, out of memory) breaks the pool, which stops the others, and
-the parent raises that, rather than wait for ever for its batch.
+the parent raises that when it next hands a batch out or the stream ends,
+rather than wait for ever for the dead worker's batch.
 
 Forking needs a platform that has it, and the output a file descriptor;
 otherwise the stream is decided in this process, as with one worker.
@@ -37,6 +38,7 @@ import io
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -80,6 +82,13 @@ def output_fd(out: TextIO) -> int | None:
         return out.fileno()
     except (AttributeError, ValueError, io.UnsupportedOperation):
         return None
+
+
+def _start_worker() -> None:
+    """Leave Ctrl-C to the parent. Interrupted while it waited for its turn, a worker would
+    never pass the turn on, and the workers after it would wait for ever; the parent, once
+    interrupted, lets the batches handed out finish, which takes a moment."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -154,21 +163,23 @@ def stream_json(
             except BaseException as exc:  # re-raised in the caller's thread
                 failures.append(exc)
 
+    waiter = threading.Thread(target=wait, name="screen-waiter", daemon=True)
     try:
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            waiter = threading.Thread(target=wait, name="screen-waiter", daemon=True)
-            waiter.start()
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
             try:
                 start = 0
                 for number, batch in enumerate(batches):
                     if failures:
                         break
                     handed.put(pool.submit(_decide, number, start, batch, as_of))
+                    if number == 0:  # the first submission forked the workers: never fork
+                        waiter.start()  # with a thread running
                     start += len(batch)
                     read()
             finally:
                 handed.put(None)
-                waiter.join()
+                if waiter.ident is not None:
+                    waiter.join()
     finally:
         _shared = None
     if failures:
