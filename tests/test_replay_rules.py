@@ -434,7 +434,7 @@ def test_a_pool_is_started_only_when_there_is_more_than_one_range(
     no pool. In two ranges, it hands both to the workers."""
     found = replay(small.store, None, KHARKIV, first=None, last=None, workers=2, batch=batch)
     assert found.as_dict() == _expected(small)
-    assert len(pool.made) == pools
+    assert [made["most in flight"] for made in pool.made] == [2] * pools
 
 
 def test_worker_processes_find_what_one_process_finds_two_ranges_each_in_flight(
@@ -493,9 +493,9 @@ def test_each_worker_reads_only_the_cases_of_the_period_in_its_range(
 @pytest.mark.parametrize(
     ("first", "last", "examined", "counted", "skipped"),
     [
-        # numbers 1..2 (the parent's), 3..4 and 5: case 3 is of 28 August, after the period
+        # numbers 1..2, 3..4 and 5: case 3 is of 28 August, after the period
         (dt.date(2025, 6, 15), dt.date(2025, 6, 15), 3, [1, 1, 1], [5]),
-        # numbers 3..4 (the parent's), 5..6 and 7: case 5 is of 15 June, before the period
+        # numbers 3..4, 5..6 and 7: case 5 is of 15 June, before the period
         (dt.date(2025, 8, 28), None, 3, [1, 1, 1], []),
         (dt.date(2030, 1, 1), None, 0, [], []),
     ],

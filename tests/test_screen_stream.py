@@ -11,6 +11,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -324,3 +325,39 @@ def test_records_go_to_standard_output_while_a_progress_bar_shows(
     assert b"screening" in shown  # the bar showed
     assert b"permitted" not in shown.lower()
     assert b"prohibited" not in shown.lower()
+
+
+def test_ctrl_c_ends_a_stream_on_many_workers(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) in the middle of a
+    long stream ends the command at once: the workers leave it to the parent, which lets the
+    batches handed out finish; none is left waiting for a turn that never comes. (Four
+    workers on two cores: most of them are waiting for their turn at any moment.)"""
+    requests = list(scenario_requests().values())
+    source = tmp_path / "long.jsonl"
+    source.write_text(
+        "".join(json.dumps(requests[n % len(requests)]) + "\n" for n in range(60_000))
+    )
+    with source.open("rb") as stdin:
+        process = subprocess.Popen(
+            [str(CLI), "screen", "-", "--json", "--workers", "4"],
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=cli_env(200),
+            start_new_session=True,
+        )
+    assert process.stdout is not None
+    try:
+        assert process.stdout.read1(1 << 16), "no record came"  # the workers are at work
+        os.killpg(process.pid, signal.SIGINT)
+        ended = time.monotonic() + 30
+        while process.poll() is None and time.monotonic() < ended:
+            if select.select([process.stdout], [], [], 0.5)[0]:
+                process.stdout.read1(1 << 16)  # never waits: select says something is there
+        assert process.poll() is not None, "the stream went on or hung after Ctrl-C"
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(30)
+        process.stdout.close()
+    assert process.returncode != 0

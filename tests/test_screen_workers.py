@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import json
+import multiprocessing
 import os
 import signal
 import threading
@@ -82,15 +83,21 @@ def test_the_reader_stops_taking_batches_while_answers_wait_to_be_written(
         )
     )
     runner.start()
-    time.sleep(2)
-    assert len(taken) == 2 * 2 + 2
     output = bytearray()
     reader = threading.Thread(target=_read_all, args=(read_end, output))
-    reader.start()
-    runner.join(120)
-    os.close(write_end)
-    reader.join(60)
-    os.close(read_end)
+    try:
+        deadline = time.monotonic() + 60
+        while len(taken) < 2 * 2 + 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1)  # time to take more, if it would
+        held = len(taken)
+    finally:  # the output is read whatever was found, so that no worker is left waiting
+        reader.start()
+        runner.join(120)
+        os.close(write_end)
+        reader.join(60)
+        os.close(read_end)
+    assert held == 2 * 2 + 2
     assert done == [False]
     records = bytes(output[filled:]).splitlines()
     assert [json.loads(line)["line"] for line in records] == [*range(1, 41)]
@@ -154,7 +161,10 @@ def _broken_stream(killed: bool) -> tuple[list[BaseException], list[int]]:
     runner = threading.Thread(target=run, daemon=True)
     runner.start()
     runner.join(120)
-    assert not runner.is_alive(), "the stream waits for a batch no worker will write"
+    if runner.is_alive():  # killed, so that a hang fails the test instead of waiting
+        for worker in multiprocessing.active_children():
+            worker.kill()
+        pytest.fail("the stream waits for a batch no worker will write")
     os.close(write_end)
     reader.join(60)
     os.close(read_end)
@@ -177,3 +187,25 @@ def test_a_worker_that_dies_ends_the_stream_with_an_error_not_a_wait() -> None:
     assert [type(exc) for exc in raised] == [BrokenProcessPool]
     assert lines == [*range(1, len(lines) + 1)]
     assert len(lines) <= 10
+
+
+class _MindsCtrlC(Screener):
+    """The real screener, which refuses to decide in a process that would take Ctrl-C."""
+
+    def decide_many(self, requests: Sequence[AnyRequest], **options: Any) -> list[Decision]:
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+            raise RuntimeError("this worker would take Ctrl-C")
+        return super().decide_many(requests, **options)
+
+
+def test_the_workers_leave_ctrl_c_to_the_parent() -> None:
+    """Interrupted while it waited for its turn, a worker would never pass the turn on and
+    the stream would wait for ever (the command's own test, tests/test_screen_stream.py,
+    catches that only when a worker happens to be waiting); so no worker takes Ctrl-C."""
+    out = os.open(os.devnull, os.O_WRONLY)
+    try:
+        batches = ([LINE, LINE] for _ in range(8))
+        assert not stream_json(_MindsCtrlC(load_pack()), batches, out, as_of=None, workers=2)
+    finally:
+        os.close(out)
+    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # the parent still takes it

@@ -54,8 +54,9 @@ COMMANDS: dict[str, str] = {
     "inbox": "inbox:inbox",
     "init": "app:init",
 }
-"""Every command, in the order ``clearance --help`` lists them: its name, and the module of
-``clearance.cli`` and the name in it of its function, or of its Typer app of subcommands."""
+"""Every command, in the order the whole app registers them (``clearance --help`` lists the
+commands, then the groups of subcommands): its name, and the module of ``clearance.cli``
+and the name in it of its function, or of its Typer app of subcommands."""
 
 
 def init(json_output: JsonOption = False) -> None:
