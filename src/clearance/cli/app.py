@@ -4,8 +4,10 @@ Input errors (``ClearanceError``) print one line to stderr and exit with their
 status (2); nothing else is caught, so a bug still shows its traceback.
 
 Each command's module is imported only when that command runs: the whole
-app imports the database stack and the web framework (about a quarter of a
-second), which ``clearance screen`` never uses. ``main`` builds an app of
+app imports every command's module, and with them every service and the web
+framework, which ``clearance screen`` never uses, and Typer reads every
+command's signature (together, a tenth of a second of start-up; see
+docs/benchmarks.md, ``bench/stream.py``). ``main`` builds an app of
 the one command named (``_app``), registered exactly as in the whole app
 (``whole_app``), so its options, help and errors are the same; with no
 command named, or one it does not know, it builds the whole app, whose

@@ -127,8 +127,8 @@ def json_bytes(records: list[Record]) -> bytes:
 
 
 def _fast(value: object) -> bytes:
-    """``_encode(value).encode()``, by orjson where it can: it writes UTF-8 at once, two and a
-    half times as fast (docs/benchmarks.md), and what it writes of strings, integers, lists
+    """``_encode(value).encode()``, by orjson where it can: it writes UTF-8 at once, more than
+    twice as fast (docs/benchmarks.md), and what it writes of strings, integers, lists
     and objects is ``_encode``'s byte for byte (tests/test_stream_record.py). An integer
     beyond 64 bits, which orjson refuses, goes to ``_encode``. Floats never come here: orjson
     writes 1e-05 as 0.00001, so the judgements' parts (whose paths hold value shares) keep
