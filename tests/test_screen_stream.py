@@ -361,3 +361,50 @@ def test_ctrl_c_ends_a_stream_on_many_workers(tmp_path: Path) -> None:
         process.wait(30)
         process.stdout.close()
     assert process.returncode != 0
+
+
+def test_a_worker_killed_mid_stream_ends_the_command_in_one_line(tmp_path: Path) -> None:
+    """A worker killed (as the kernel kills one out of memory) stops the command with status
+    1 and one line saying so, not a traceback and not a wait; what came before is in order."""
+    requests = list(scenario_requests().values())
+    source = tmp_path / "long.jsonl"
+    source.write_text(
+        "".join(json.dumps(requests[n % len(requests)]) + "\n" for n in range(60_000))
+    )
+    with source.open("rb") as stdin:
+        process = subprocess.Popen(
+            [str(CLI), "screen", "-", "--json", "--workers", "2"],
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=cli_env(200),
+            start_new_session=True,
+        )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    output = bytearray()
+    try:
+        output += process.stdout.read1(1 << 16)  # the workers are at work
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        os.kill(int(children[0]), signal.SIGKILL)
+        ended = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < ended:
+            if select.select([process.stdout], [], [], 0.5)[0]:
+                output += process.stdout.read1(1 << 16)
+        assert process.poll() is not None, "the command waits for the dead worker's batch"
+        output += process.stdout.read()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(30)
+        errors = process.stderr.read().decode()
+        process.stdout.close()
+        process.stderr.close()
+    assert process.returncode == 1
+    assert errors == (
+        "error: a worker process ended before its work was done (killed, or out of memory);"
+        " the output ends early and may end in the middle of a record\n"
+    )
+    whole = output[: output.rfind(b"\n") + 1].splitlines()
+    assert [json.loads(line)["line"] for line in whole] == [*range(1, len(whole) + 1)]
+    assert len(whole) < 60_000

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import importlib
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from typing import Annotated
 
 import typer
@@ -131,6 +132,14 @@ def _command(name: str | None) -> Command:
     return typer.main.get_command(whole_app() if name is None else _app((name,)))
 
 
+_WORKER_DIED = (
+    "a worker process ended before its work was done (killed, or out of memory);"
+    " the output ends early and may end in the middle of a record"
+)
+"""A worker of ``--workers N`` (``screen``, ``replay``) that dies breaks the pool: the
+command stops there, and says so in one line rather than a traceback."""
+
+
 def _fail(message: str, code: int) -> None:
     line = Text.assemble(("error: ", "bold red"), one_line(message))
     make_console(stderr=True).print(line, soft_wrap=True, highlight=False)
@@ -166,6 +175,8 @@ def main(argv: list[str] | None = None) -> None:
     except UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
         _fail(exc.format_message().replace("\n", " ") + hint, exc.exit_code)
+    except BrokenProcessPool:
+        _fail(_WORKER_DIED, 1)
     except typer.Abort:
         _fail("aborted", 1)
     finally:

@@ -24,7 +24,8 @@ turn, writes nothing and stops every later batch from writing: its error is
 raised in the parent, once the batches handed out are done. A worker that
 dies (killed, out of memory) breaks the pool, which stops the others, and
 the parent raises that when it next hands a batch out or the stream ends,
-rather than wait for ever for the dead worker's batch.
+rather than wait for ever for the dead worker's batch; the command says so
+in one line (``cli/app.py``).
 
 Forking needs a platform that has it, and the output a file descriptor;
 otherwise the stream is decided in this process, as with one worker.
