@@ -291,9 +291,7 @@ def test_records_go_to_standard_output_while_a_progress_bar_shows(
 ) -> None:
     """A file read with a terminal on standard error shows a progress bar there; the records
     still go to standard output (here a pipe), every one, not to the bar's terminal."""
-    requests = list(scenario_requests().values())
-    source = tmp_path / "many.jsonl"
-    source.write_text("".join(json.dumps(requests[n % len(requests)]) + "\n" for n in range(3000)))
+    source = _requests_file(tmp_path / "many.jsonl", 3000)
     ours, theirs = pty.openpty()
     shown = bytearray()
 
@@ -327,79 +325,77 @@ def test_records_go_to_standard_output_while_a_progress_bar_shows(
     assert b"prohibited" not in shown.lower()
 
 
-def test_ctrl_c_ends_a_stream_on_many_workers(tmp_path: Path) -> None:
-    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) in the middle of a
-    long stream ends the command at once: the workers leave it to the parent, which lets the
-    batches handed out finish; none is left waiting for a turn that never comes. (Four
-    workers on two cores: most of them are waiting for their turn at any moment.)"""
+def _requests_file(path: Path, lines: int) -> Path:
+    """``lines`` of the scenario's requests, one after another and again, as JSON lines."""
     requests = list(scenario_requests().values())
-    source = tmp_path / "long.jsonl"
-    source.write_text(
-        "".join(json.dumps(requests[n % len(requests)]) + "\n" for n in range(60_000))
-    )
-    with source.open("rb") as stdin:
-        process = subprocess.Popen(
-            [str(CLI), "screen", "-", "--json", "--workers", "4"],
-            stdin=stdin,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=cli_env(200),
-            start_new_session=True,
-        )
-    assert process.stdout is not None
-    try:
-        assert process.stdout.read1(1 << 16), "no record came"  # the workers are at work
-        os.killpg(process.pid, signal.SIGINT)
-        ended = time.monotonic() + 30
-        while process.poll() is None and time.monotonic() < ended:
-            if select.select([process.stdout], [], [], 0.5)[0]:
-                process.stdout.read1(1 << 16)  # never waits: select says something is there
-        assert process.poll() is not None, "the stream went on or hung after Ctrl-C"
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(30)
-        process.stdout.close()
-    assert process.returncode != 0
+    path.write_text("".join(json.dumps(requests[n % len(requests)]) + "\n" for n in range(lines)))
+    return path
 
 
-def test_a_worker_killed_mid_stream_ends_the_command_in_one_line(tmp_path: Path) -> None:
-    """A worker killed (as the kernel kills one out of memory) stops the command with status
-    1 and one line saying so, not a traceback and not a wait; what came before is in order."""
-    requests = list(scenario_requests().values())
-    source = tmp_path / "long.jsonl"
-    source.write_text(
-        "".join(json.dumps(requests[n % len(requests)]) + "\n" for n in range(60_000))
-    )
+def _long_stream(tmp_path: Path, workers: int) -> subprocess.Popen[bytes]:
+    """``screen - --json --workers N`` on 60,000 lines, in a session of its own (a process
+    group that a signal can be sent to as a terminal sends it)."""
+    source = _requests_file(tmp_path / "long.jsonl", 60_000)
     with source.open("rb") as stdin:
-        process = subprocess.Popen(
-            [str(CLI), "screen", "-", "--json", "--workers", "2"],
+        return subprocess.Popen(
+            [str(CLI), "screen", "-", "--json", "--workers", str(workers)],
             stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=cli_env(200),
             start_new_session=True,
         )
+
+
+def _read_until_it_ends(process: subprocess.Popen[bytes], seconds: float) -> bytes:
+    """What the command writes until it ends, or until ``seconds`` have passed; never waits
+    on a read (select says something is there)."""
     assert process.stdout is not None
-    assert process.stderr is not None
     output = bytearray()
-    try:
-        output += process.stdout.read1(1 << 16)  # the workers are at work
-        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-        os.kill(int(children[0]), signal.SIGKILL)
-        ended = time.monotonic() + 60
-        while process.poll() is None and time.monotonic() < ended:
-            if select.select([process.stdout], [], [], 0.5)[0]:
-                output += process.stdout.read1(1 << 16)
-        assert process.poll() is not None, "the command waits for the dead worker's batch"
-        output += process.stdout.read()
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(30)
+    ended = time.monotonic() + seconds
+    while process.poll() is None and time.monotonic() < ended:
+        if select.select([process.stdout], [], [], 0.5)[0]:
+            output += process.stdout.read1(1 << 16)
+    return bytes(output)
+
+
+def test_ctrl_c_ends_a_stream_on_many_workers(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) in the middle of a
+    long stream ends the command at once: the workers leave it to the parent, which lets the
+    batches handed out finish; none is left waiting for a turn that never comes. (Four
+    workers on two cores: most of them are waiting for their turn at any moment.)"""
+    with _long_stream(tmp_path, workers=4) as process:
+        assert process.stdout is not None
+        try:
+            assert process.stdout.read1(1 << 16), "no record came"  # the workers are at work
+            os.killpg(process.pid, signal.SIGINT)
+            _read_until_it_ends(process, 30)
+            assert process.poll() is not None, "the stream went on or hung after Ctrl-C"
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(30)
+    assert process.returncode != 0
+
+
+def test_a_worker_killed_mid_stream_ends_the_command_in_one_line(tmp_path: Path) -> None:
+    """A worker killed (as the kernel kills one out of memory) stops the command with status
+    1 and one line saying so, not a traceback and not a wait; what came before is in order."""
+    with _long_stream(tmp_path, workers=2) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        try:
+            output = process.stdout.read1(1 << 16)  # the workers are at work
+            children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text()
+            os.kill(int(children.split()[0]), signal.SIGKILL)
+            output += _read_until_it_ends(process, 60)
+            assert process.poll() is not None, "the command waits for the dead worker's batch"
+            output += process.stdout.read()
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(30)
         errors = process.stderr.read().decode()
-        process.stdout.close()
-        process.stderr.close()
     assert process.returncode == 1
     assert errors == (
         "error: a worker process ended before its work was done (killed, or out of memory);"
