@@ -78,8 +78,7 @@ def stream(
         if size:
             progress.update(task, completed=os.lseek(fd, 0, os.SEEK_CUR))
 
-    out = output_fd(sys.stdout)
-    if as_json and workers > 1 and can_fork() and out is not None:
+    if as_json and workers > 1 and can_fork() and (out := output_fd(sys.stdout)) is not None:
         sys.stdout.flush()
         with progress:
             return stream_json(
