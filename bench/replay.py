@@ -23,6 +23,10 @@ each repeat, it measures:
   are reported: once in this process (``replay_rate``), and once in a fresh
   process of its own, as the command runs it (``command_rate``: its pack's
   first load included, its workers forked from a heap of its size);
+- the ceiling of that speed-up on this machine: two such commands on 1 worker
+  each, one replaying the cases dated up to the middle date and one those
+  after, started at the same instant in two processes that share nothing
+  (``halves_rate``);
 - the reading alone, twice: every case by the columns replay groups cases by
   (``keyed_cases``, its texts unread), what replay reads of every case now;
   and every case read whole (``stored_cases``: the request parsed, the
@@ -218,24 +222,65 @@ def store_cases(
 
 
 _REPLAY_IN_A_FRESH_PROCESS = """
-import json, re, resource, sys, time
+import datetime as dt, json, re, resource, sys, time
 from pathlib import Path
 from clearance.service.replay import replay
 from clearance.store.db import open_database
 from clearance.store.repository import Store
 url, candidate, workers = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+first, last = (None if day == "-" else dt.date.fromisoformat(day) for day in sys.argv[4:6])
 store = Store(open_database(url))
-start = time.perf_counter()
-report = replay(store, None, candidate, first=None, last=None, workers=workers)
-seconds = time.perf_counter() - start
+print("ready", flush=True)
+sys.stdin.readline()
+start = time.monotonic()
+report = replay(store, None, candidate, first=first, last=last, workers=workers)
+end = time.monotonic()
 print(json.dumps({
-    "seconds": seconds,
+    "start": start,
+    "end": end,
     "examined": report.examined,
     "changed": len(report.changes),
     "rss": int(re.search(r"VmHWM:\\s+(\\d+)", Path("/proc/self/status").read_text())[1]),
     "workers_rss": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
 }))
 """
+"""One replay, as ``clearance replay`` runs it, in a process of its own: it says it is
+ready once its imports are done and starts when it reads a line, so that two can start at
+the same instant; ``time.monotonic`` is one clock for every process on Linux."""
+
+
+def replays_at_once(
+    url: str, jobs: list[tuple[int, dt.date | None, dt.date | None]]
+) -> tuple[list[dict[str, Any]], float]:
+    """Replays run each in a fresh process, all started at the same instant once every one
+    is ready: ``(workers, first, last)`` each. Their answers, and the seconds from the first
+    start to the last end."""
+    root = Path(__file__).resolve().parents[1]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _REPLAY_IN_A_FRESH_PROCESS, url, str(CANDIDATE), str(workers)]
+            + ["-" if day is None else day.isoformat() for day in (first, last)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=root,
+        )
+        for workers, first, last in jobs
+    ]
+    for process in processes:
+        if process.stdout is None or process.stdout.readline() != "ready\n":
+            raise SystemExit("a replay did not start")
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    answers = []
+    for process in processes:
+        out, _ = process.communicate()
+        if process.returncode != 0:
+            raise SystemExit(f"a replay ended with status {process.returncode}")
+        answers.append(json.loads(out))
+    return answers, max(a["end"] for a in answers) - min(a["start"] for a in answers)
 
 
 def replay_rate(store: Store, workers: int) -> tuple[float, int, int]:
@@ -257,17 +302,27 @@ def command_rate(url: str, workers: int) -> dict[str, float]:
     (``rss``, its own high-water mark: ``ru_maxrss`` would count this process's heap,
     which the child had before it started the interpreter) and of its largest worker
     (``workers_rss``)."""
-    command = [sys.executable, "-c", _REPLAY_IN_A_FRESH_PROCESS, url, str(CANDIDATE), str(workers)]
-    root = Path(__file__).resolve().parents[1]
-    done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=root)
-    got = json.loads(done.stdout)
+    (got,), seconds = replays_at_once(url, [(workers, None, None)])
     return {
-        "rate": got["examined"] / got["seconds"],
+        "rate": got["examined"] / seconds,
         "examined": got["examined"],
         "changed": got["changed"],
         "rss": got["rss"] / 1024,
         "workers_rss": got["workers_rss"] / 1024,
     }
+
+
+def halves_rate(url: str, middle: dt.date, cases: int) -> float:
+    """Cases/s of two replays on 1 worker each, as the command runs them, in two processes
+    started at once: one of the cases dated up to ``middle``, one of those after. They
+    share nothing, not even the pack's load, and each learns only the classes of its own
+    dates (a class never spans a change of bundle or zone, service/replay_keys.py): in
+    practice the most that two workers sharing nothing could gain on this machine."""
+    halves = [(1, None, middle), (1, middle + dt.timedelta(days=1), None)]
+    answers, seconds = replays_at_once(url, halves)
+    if sum(a["examined"] for a in answers) != cases:
+        raise SystemExit(f"the halves read {[a['examined'] for a in answers]}, not {cases}")
+    return cases / seconds
 
 
 def memo_of_one_replay(store: Store) -> dict[str, Any]:
@@ -295,7 +350,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "replay_2": [],
         "command_1": [],
         "command_2": [],
+        "halves": [],
     }
+    dates = sorted(request.date for request in parsed)
+    middle = dates[len(dates) // 2]
     changed = 0
     rss = workers_rss = 0.0
     with database_url(args.database) as url:
@@ -330,13 +388,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 rates[f"command_{workers}"].append(timed["rate"])
                 rss = max(rss, timed["rss"])
                 workers_rss = max(workers_rss, timed["workers_rss"])
+            rates["halves"].append(halves_rate(url, middle, args.cases))
         database.dispose()
     one, two, raw, read = (median(rates[k]) for k in ("replay_1", "replay_2", "raw", "read"))
     per_case_authorize = authorize_us * evaluations / args.cases
 
-    def to_raw(measure: str) -> float:
-        """The median over rounds of ``measure`` ÷ raw cedarpy in the same round."""
-        return median([r / c for r, c in zip(rates[measure], rates["raw"], strict=True)])
+    def per_round(measure: str, by: str = "raw") -> float:
+        """The median over rounds of ``measure`` ÷ ``by`` (raw cedarpy) in the same round."""
+        return median([r / c for r, c in zip(rates[measure], rates[by], strict=True)])
 
     return {
         "machine": machine(),
@@ -356,10 +415,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "command_1_per_s": median(rates["command_1"]),
         "command_2_per_s": median(rates["command_2"]),
         "command_speedup_2": median(rates["command_2"]) / median(rates["command_1"]),
-        "ratio_1_to_raw": to_raw("replay_1"),
-        "ratio_2_to_raw": to_raw("replay_2"),
-        "command_ratio_1_to_raw": to_raw("command_1"),
-        "command_ratio_2_to_raw": to_raw("command_2"),
+        "command_speedup_2_rounds": per_round("command_2", by="command_1"),
+        "halves_per_s": median(rates["halves"]),
+        "halves_speedup_rounds": per_round("halves", by="command_1"),
+        "halves_middle": middle.isoformat(),
+        "ratio_1_to_raw": per_round("replay_1"),
+        "ratio_2_to_raw": per_round("replay_2"),
+        "command_ratio_1_to_raw": per_round("command_1"),
+        "command_ratio_2_to_raw": per_round("command_2"),
         "cedar_authorize_us_per_evaluation": authorize_us,
         "cedar_authorize_limit_per_s": 1e6 / per_case_authorize,
         "memo": memo,
@@ -396,6 +459,18 @@ def report(r: dict[str, Any]) -> str:
                     ["as the command, 1 worker (cases/s)", f"{r['command_1_per_s']:,.0f}"],
                     ["as the command, 2 workers (cases/s)", f"{r['command_2_per_s']:,.0f}"],
                     ["as the command, speed-up of 2 workers", f"{r['command_speedup_2']:.2f}×"],
+                    [
+                        "  the same, median of each round's ratio",
+                        f"{r['command_speedup_2_rounds']:.2f}×",
+                    ],
+                    [
+                        "two commands at once on halves of the dates (cases/s)",
+                        f"{r['halves_per_s']:,.0f}",
+                    ],
+                    [
+                        "  their speed-up over 1 worker: the ceiling (each round's ratio)",
+                        f"{r['halves_speedup_rounds']:.2f}×",
+                    ],
                     ["as the command, 1 worker / raw", f"{r['command_ratio_1_to_raw']:.2f}"],
                     ["as the command, 2 workers / raw", f"{r['command_ratio_2_to_raw']:.2f}"],
                     [
