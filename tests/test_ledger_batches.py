@@ -67,6 +67,43 @@ def test_a_deleted_event_is_caught_in_any_batch(
     assert (report.ok, report.first_bad) == (False, seq)
 
 
+def _stray(store: Store, seq: int) -> None:
+    """A row forged at ``seq``, a copy of event 1 but for its number."""
+    _sql(
+        store,
+        "INSERT INTO ledger (seq, case_id, type, prev_hash, body, hash, scheme, seal)"
+        " SELECT :s, case_id, type, prev_hash, body, hash || 'x', scheme, seal"
+        " FROM ledger WHERE seq = 1",
+        s=seq,
+    )
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.usefixtures("small_batches")
+def test_a_number_forged_far_below_the_chain_is_reached_at_once(
+    store: Store, system_key: SystemKey, tmp_path: Path, workers: int
+) -> None:
+    """Reading from the lowest number stored, batch by batch, crosses the gap up to event 1
+    in one step, however wide: a reader stepping through the numbers would never end."""
+    _fill(store, EVENTS)
+    _stray(store, -(2**63))
+    report = _own(store, system_key, tmp_path, workers=workers)
+    assert (report.ok, report.first_bad) == (False, 1)
+    assert report.problem == f"event 1 is repeated or out of order (found {-(2**63)})"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.usefixtures("small_batches")
+def test_a_number_forged_at_the_top_of_the_range_is_named_without_an_overflow(
+    store: Store, system_key: SystemKey, tmp_path: Path, workers: int
+) -> None:
+    _fill(store, EVENTS)
+    _stray(store, 2**63 - 1)
+    report = _own(store, system_key, tmp_path, workers=workers)
+    assert (report.ok, report.first_bad, report.chain_events) == (False, EVENTS + 1, EVENTS)
+    assert report.problem.startswith(f"event {EVENTS + 1} is missing or out of order")
+
+
 @pytest.mark.usefixtures("small_batches")
 def test_a_broken_chain_stops_the_reading_thread(
     store: Store, system_key: SystemKey, tmp_path: Path

@@ -33,7 +33,7 @@ from clearance.store.db import Database, database_errors, store_error
 from clearance.store.dialect import (
     as_text,
     count_more,
-    driver_cursor,
+    driver_batches,
     driver_sql,
     driver_time,
     ledger_rows_sql,
@@ -313,19 +313,14 @@ class Store:
                 connection.execute(select(func.count()).select_from(LedgerEvent)).scalar_one()
             )
 
-    def _driver_rows(self, sql: str, params: tuple[Any, ...], batch: int) -> Generator[list[Any]]:
-        """Rows of ``sql`` in batches, by the fastest path the drivers offer (verification reads
-        every event): a plain cursor on SQLite, a server-side cursor on PostgreSQL, no ORM rows."""
+    def _driver_rows(self, sql: str, params: tuple[int, int], batch: int) -> Generator[list[Any]]:
+        """Rows of ``sql``, events ``params`` (first, last), in batches, straight from the driver,
+        no ORM rows (``dialect.driver_batches``)."""
         with database_errors(), self.database.engine.connect() as connection:
             driver = connection.connection.driver_connection
             assert driver is not None
-            cursor = driver_cursor(driver, is_sqlite=self.database.is_sqlite)
-            try:
-                cursor.execute(sql, params)
-                while rows := cursor.fetchmany(batch):
-                    yield rows
-            finally:
-                cursor.close()
+            is_sqlite = self.database.is_sqlite
+            yield from driver_batches(driver, sql, params, batch, is_sqlite=is_sqlite)
 
     def ledger_rows(self, first: int, last: int, batch: int = 10_000) -> Generator[list[Row]]:
         """Events ``first``..``last`` as ``core.chain.Row``, in batches, ready to check."""
@@ -399,11 +394,11 @@ class Store:
         """The ``(seq, prev_hash, body)`` of events 1 to ``last`` (those the chain checked) in
         sequence order, streamed (to rebuild the facts and check the statements)."""
         sql = (
-            "SELECT seq, CAST(prev_hash AS TEXT), body FROM ledger WHERE seq BETWEEN 1 AND ?"
+            "SELECT seq, CAST(prev_hash AS TEXT), body FROM ledger WHERE seq BETWEEN ? AND ?"
             " ORDER BY seq"
         )
         sql = driver_sql(sql, is_sqlite=self.database.is_sqlite)
-        for rows in self._driver_rows(sql, (last,), batch):
+        for rows in self._driver_rows(sql, (1, last), batch):
             yield from rows
 
     def table_rows(self, table: str) -> Iterator[dict[str, Any]]:
