@@ -67,14 +67,16 @@ def test_a_deleted_event_is_caught_in_any_batch(
     assert (report.ok, report.first_bad) == (False, seq)
 
 
-def _stray(store: Store, seq: int) -> None:
-    """A row forged at ``seq``, a copy of event 1 but for its number."""
+def _stray(store: Store, seq: float, of: int = 1, mark: str = "x") -> None:
+    """A row forged at ``seq``: a copy of event ``of``, its hash followed by ``mark``."""
     _sql(
         store,
         "INSERT INTO ledger (seq, case_id, type, prev_hash, body, hash, scheme, seal)"
-        " SELECT :s, case_id, type, prev_hash, body, hash || 'x', scheme, seal"
-        " FROM ledger WHERE seq = 1",
+        " SELECT :s, case_id, type, prev_hash, body, hash || :m, scheme, seal"
+        " FROM ledger WHERE seq = :of",
         s=seq,
+        of=of,
+        m=mark,
     )
 
 
@@ -102,6 +104,42 @@ def test_a_number_forged_at_the_top_of_the_range_is_named_without_an_overflow(
     report = _own(store, system_key, tmp_path, workers=workers)
     assert (report.ok, report.first_bad, report.chain_events) == (False, EVENTS + 1, EVENTS)
     assert report.problem.startswith(f"event {EVENTS + 1} is missing or out of order")
+
+
+@pytest.mark.usefixtures("small_batches")
+@pytest.mark.parametrize("seq", [6, 12, 7], ids=lambda s: f"a copy of event {s}")
+def test_a_copy_of_an_event_is_named_where_a_batch_ends(
+    store: Store, system_key: SystemKey, tmp_path: Path, workers: int, seq: int
+) -> None:
+    """With the keys dropped (any SQL is the attacker's), an exact second copy of an event is
+    read even where a batch ends, and named where it stands, as one cursor named it (the
+    copies alike, whichever is read first). Events 6 and 12 end a batch of one process, and
+    of the first of three; event 7 starts one."""
+    if store.database.is_sqlite:
+        pytest.skip("SQLite's ledger is read whole by one cursor, which no batch cuts")
+    _fill(store, EVENTS)
+    _sql(store, "ALTER TABLE ledger DROP CONSTRAINT ledger_pkey")
+    _sql(store, "ALTER TABLE ledger DROP CONSTRAINT ledger_hash_key")
+    _stray(store, seq, of=seq, mark="")
+    report = _own(store, system_key, tmp_path, workers=workers)
+    assert (report.ok, report.first_bad) == (False, seq + 1)
+    assert report.problem == f"event {seq + 1} is repeated or out of order (found {seq})"
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_a_number_between_two_events_is_named_where_a_batch_ends(
+    store: Store, system_key: SystemKey, tmp_path: Path, workers: int
+) -> None:
+    """With ``seq`` made a decimal column, a row numbered 6.5 is read though event 6 ends a
+    batch: nothing is worked out from the last number read, such as the next whole one."""
+    if store.database.is_sqlite:
+        pytest.skip("SQLite's ledger is read whole by one cursor, which no batch cuts")
+    _fill(store, EVENTS)
+    _sql(store, "ALTER TABLE ledger ALTER COLUMN seq TYPE numeric")
+    _stray(store, 6.5)
+    report = _own(store, system_key, tmp_path, workers=workers)
+    assert (report.ok, report.first_bad) == (False, 7)
+    assert report.problem == "event 7 is repeated or out of order (found 6.5)"
 
 
 @pytest.mark.usefixtures("small_batches")
